@@ -1,0 +1,33 @@
+#pragma once
+// Errors of the crypto library, as values (STYLE.md: errors are values where expected).
+#include <string>
+#include <tl/expected.hpp>
+
+namespace teduh::crypto {
+
+enum class Errc {
+  wrong_passphrase,  // the key file did not open with this passphrase
+  missing_key_file,  // the store's key file is absent
+  not_a_store,       // the file is not a Teduh encrypted store (or not its key file)
+  damaged,           // authentication failed: a page, frame or blob was altered
+  already_exists,    // refusing to overwrite an existing store or key file
+  io,                // the operating system refused a read or write
+  bad_input,         // malformed key, hex, base64, size
+  verify_failed,     // a signature or sealed box did not verify
+  handshake_failed,  // Noise handshake failed (wrong key, bad message, version mismatch)
+  peer_not_pinned,   // the responder's static key is not the pinned one
+};
+
+struct Error {
+  Errc code;
+  std::string message;  // one sentence a person can read; never contains secret material
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(Errc code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+}  // namespace teduh::crypto

@@ -1,0 +1,29 @@
+#pragma once
+#include <string>
+#include <tl/expected.hpp>
+
+namespace teduh::schema {
+
+enum class Errc {
+  invalid_value,   // a field value failed validation; message names the field
+  unknown_field,   // no such field on this entity type
+  unknown_entity,  // no such entity type
+  newer_version,   // the store was written by a newer Teduh (user_version > max readable)
+  not_a_store,     // the database is not a Teduh store of the expected kind
+  sql,             // SQLite reported an error (message carries sqlite3_errmsg)
+  damaged,         // SQLite reported damage (SQLITE_IOERR_DATA / SQLITE_CORRUPT)
+};
+
+struct Error {
+  Errc code;
+  std::string message;
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(Errc code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+}  // namespace teduh::schema

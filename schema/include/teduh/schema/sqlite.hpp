@@ -1,0 +1,69 @@
+#pragma once
+// Small RAII helpers over SQLite, shared by the client and server stores.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "teduh/schema/error.hpp"
+
+namespace teduh::schema {
+
+// Maps the last error of db into an Error (damaged for SQLITE_IOERR_DATA / CORRUPT /
+// NOTADB, sql otherwise), with `what` as context.
+Error sqlite_error(sqlite3* db, std::string_view what);
+
+Result<void> exec(sqlite3* db, std::string_view sql);
+
+// A prepared statement; finalized on destruction. Binding indices are 1-based.
+class Statement {
+ public:
+  static Result<Statement> prepare(sqlite3* db, std::string_view sql);
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_blob(int index, std::span<const std::uint8_t> blob);
+  Statement& bind_null(int index);
+
+  // true: a row is ready; false: done. Errors are values.
+  Result<bool> step();
+  Result<void> run();  // step until done, for statements without rows
+  void reset();        // reset and clear bindings
+
+  std::int64_t column_int(int col) const;
+  std::string column_text(int col) const;
+  std::vector<std::uint8_t> column_blob(int col) const;
+  bool column_is_null(int col) const;
+
+ private:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
+class Transaction {
+ public:
+  static Result<Transaction> begin(sqlite3* db);
+  Transaction(Transaction&& other) noexcept;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Result<void> commit();
+
+ private:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace teduh::schema

@@ -1,0 +1,29 @@
+#pragma once
+// Validation: turns what a person typed into a field's canonical text, or an error
+// that names the field (Errc::invalid_value / unknown_field). Nothing is written by
+// these functions; callers validate every field before they write any.
+#include <string>
+#include <string_view>
+
+#include "teduh/schema/entities.hpp"
+#include "teduh/schema/error.hpp"
+
+namespace teduh::schema {
+
+// Canonicalises `input` for entity.field. Examples of refusals (message in English,
+// naming the field by its name and Indonesian label):
+//   "nik (NIK): must be 16 digits, got 15"
+//   "forms (Bentuk kekerasan): unknown code 'pukul'; known codes: fisik, psikis, ..."
+//   "birth_date (Tanggal lahir): 2026-02-30 is not a real date"
+Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input);
+// Same check for a value that claims to be canonical already (received in a commit):
+// succeeds only if validate_field(input) == input. Secret fields accept any text.
+Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value);
+
+// NIK: 16 digits; digits 1-6 a region code (province 11..94), digits 7-12 the birth date
+// as DDMMYY with 40 added to DD for women, digits 13-16 a serial not 0000.
+Result<std::string> validate_nik(std::string_view input);
+bool is_real_date(int year, int month, int day);
+Result<std::string> validate_date(std::string_view input);  // YYYY-MM-DD
+
+}  // namespace teduh::schema

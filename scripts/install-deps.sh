@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs Teduh's build and test dependencies from Debian 12 packages.
+# Idempotent: prints nothing and changes nothing when everything is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev libboost-system-dev
+  libsqlite3-dev sqlite3
+  libmsgpack-cxx-dev
+  libsodium-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libcli11-dev libexpected-dev nlohmann-json3-dev
+  clang libclang-rt-14-dev
+  tcpdump
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: these packages are missing: ${missing[*]}; run this script as root." >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

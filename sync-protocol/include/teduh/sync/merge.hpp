@@ -1,0 +1,70 @@
+#pragma once
+// The merge rule: a multi-value register per field (DESIGN.md section 4, PROTOCOL.md).
+//
+// A version is live unless some received version supersedes it. The live set depends
+// only on the set of versions received, never on their order: every replica that has
+// received the same versions shows the same state. The value shown is the live version
+// with the greatest (hlc, device id). More than one live version is a conflict; a
+// resolving write supersedes all of them. This file is pure logic, used by the client
+// and server stores field by field and by the in-memory replicas of the property tests.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "teduh/sync/version.hpp"
+
+namespace teduh::sync {
+
+struct StoredVersion {
+  VersionId id;
+  std::string value;
+  Hlc hlc = 0;
+  std::vector<VersionId> supersedes;
+};
+
+// Orders versions for display: greater (hlc, device) first.
+bool shows_before(const StoredVersion& a, const StoredVersion& b);
+
+// The state of one field: every version received and the ids any of them supersedes.
+class Register {
+ public:
+  // Adds a version; idempotent (a version received twice changes nothing).
+  // Returns true if the set of live versions changed.
+  bool add(const StoredVersion& v);
+  // Live versions, in display order (the shown one first).
+  std::vector<StoredVersion> live() const;
+  std::optional<StoredVersion> shown() const;
+  bool in_conflict() const;
+  // Every version received, oldest hlc first: the field's history.
+  std::vector<StoredVersion> history() const;
+  // The supersedes list a local write must carry: the ids of all live versions.
+  std::vector<VersionId> live_ids() const;
+
+ private:
+  std::map<VersionId, StoredVersion> all_;
+  std::set<VersionId> superseded_;
+};
+
+// Whether a version with id `id` is live, given the superseded set (for stores that keep
+// the superseded ids in a table rather than a Register in memory).
+inline bool is_live(const VersionId& id, const std::set<VersionId>& superseded) {
+  return !superseded.contains(id);
+}
+
+// An in-memory replica: entity -> field -> Register. Applying commits in any order, any
+// number of times, gives the same state. Used by property tests and the merge benchmark.
+class Replica {
+ public:
+  void apply(const Commit& commit);
+  const Register* field(const EntityId& entity, const std::string& field) const;
+  // A canonical dump of the shown values and conflicts, for comparing replicas.
+  std::string canonical_state() const;
+  std::size_t conflict_count() const;
+
+ private:
+  std::map<EntityId, std::map<std::string, Register>> fields_;
+};
+
+}  // namespace teduh::sync
