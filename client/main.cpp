@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "teduh/client/cli.hpp"
+
+int main(int argc, char** argv) { return teduh::client::run_cli(argc, argv); }

@@ -1,0 +1,32 @@
+#pragma once
+// Errors of the office client. Each maps to one exit code of the CLI (DESIGN.md section 6).
+#include <string>
+#include <tl/expected.hpp>
+
+namespace teduh::client {
+
+enum class Errc {
+  usage,        // exit 1: bad command line
+  invalid,      // exit 1: a field value failed validation (message names the field)
+  not_found,    // exit 1: no such case, person, shelter
+  refused,      // exit 2: wrong passphrase, not a store, newer schema, no clearance, no consent
+  damaged,      // exit 2: the store failed authentication: damage is never returned as data
+  unreachable,  // exit 3: the server cannot be reached; local work is kept
+  internal,     // exit 4: a bug or an unexpected system failure
+};
+
+struct Error {
+  Errc code;
+  std::string message;  // one sentence a person understands; never a field value of a case
+};
+
+int exit_code(Errc code);
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(Errc code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+}  // namespace teduh::client

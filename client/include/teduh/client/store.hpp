@@ -1,0 +1,174 @@
+#pragma once
+// The office store: one encrypted SQLite file per office device (DESIGN.md sections 3-5).
+//
+// Everything in it is a version inside a commit. A local action is one commit: its
+// versions, all in one scope, are signed with the device key, appended to `commits`, and
+// applied to `versions` / `fields` in the same transaction. Commits received from the
+// server are applied by the same code path, so a replica's state depends only on the set
+// of commits it holds (the merge rule, sync-protocol/merge.hpp), never on their order.
+//
+// Tables (schema/SCHEMA.md): `versions` keeps every version ever received, `superseded`
+// every version id named in any supersedes list (a version is live iff its id is not
+// there), and `fields` the shown value and live count of each (entity, field), kept up to
+// date on every apply so that lists read one row per field.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "teduh/client/error.hpp"
+#include "teduh/crypto/encrypted_vfs.hpp"
+#include "teduh/crypto/keys.hpp"
+#include "teduh/sync/enrollment.hpp"
+#include "teduh/sync/hlc.hpp"
+#include "teduh/sync/version.hpp"
+
+namespace teduh::client {
+
+// Who this device is: fixed at `teduh init`, stored inside the encrypted store.
+struct Identity {
+  sync::DeviceId device;
+  crypto::SigningKey signing_key;
+  sync::EnrollmentGrant grant;
+  std::string enrollment_code;  // kept to register on first contact with the server
+  std::string server_address;   // HOST:PORT
+  crypto::SignPublicKey server_key{};
+};
+
+struct FieldWrite {
+  sync::EntityId entity;
+  std::string entity_type;
+  std::string field;
+  std::string value;  // canonical text, already validated
+};
+
+struct FieldValue {
+  std::string value;  // the shown value: the live version with the greatest (hlc, device)
+  int live_count = 1; // more than one: a conflict a person must resolve
+  sync::Hlc hlc = 0;
+  sync::DeviceId device;
+};
+
+struct EntityView {
+  sync::EntityId id;
+  std::string type;
+  sync::EntityId scope;
+  std::map<std::string, FieldValue> fields;
+  // The shown value of a field, or "" when it was never written.
+  const std::string& get(std::string_view field) const;
+  bool deleted() const { return get("_deleted") == "1"; }
+};
+
+struct LiveVersion {
+  sync::VersionId id;
+  std::string value;
+  sync::Hlc hlc = 0;
+};
+
+struct HistoryEntry {
+  sync::VersionId id;
+  sync::EntityId entity;
+  std::string entity_type;
+  std::string field;
+  std::string value;
+  sync::Hlc hlc = 0;
+  bool live = false;
+};
+
+struct StoreOptions {
+  std::filesystem::path path;
+  std::string passphrase;
+  crypto::KdfParams kdf = crypto::KdfParams::moderate();
+  // Benchmarks only: the same store on SQLite's plain VFS, to measure what encryption
+  // costs. Never for real data; open() always expects an encrypted store.
+  bool plain_for_benchmark = false;
+};
+
+class Store {
+ public:
+  // Creates the key file and the encrypted store and records the identity. Refuses
+  // (Errc::refused) when a store is already there; nothing is overwritten.
+  static Result<Store> create(const StoreOptions& options, Identity identity);
+  // Opens an existing store. Wrong passphrase, missing key file, not a Teduh store, newer
+  // schema: Errc::refused with one sentence; the files are untouched.
+  static Result<Store> open(const std::filesystem::path& path, std::string_view passphrase);
+
+  Store(Store&&) noexcept = default;
+  Store& operator=(Store&&) noexcept = default;
+
+  const Identity& identity() const { return identity_; }
+  sqlite3* db() const { return db_.get(); }
+
+  // One local action: signs the writes as one commit in `scope` and applies it, in one
+  // transaction (or inside the caller's, when one is open). Writes to the same field of
+  // the same entity twice in one call keep the last. Each version supersedes the live
+  // versions of its field that this replica holds.
+  Result<sync::Commit> write(const sync::EntityId& scope, std::string_view scope_type,
+                             std::vector<FieldWrite> writes);
+
+  // Applies a commit received from the server (already verified by the caller) inside the
+  // caller's transaction. Returns false when the replica already held it (idempotent);
+  // in that case only its server_seq is recorded.
+  Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
+                            std::int64_t server_seq);
+
+  // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error).
+  template <class Fn>
+  auto in_transaction(Fn&& fn) -> decltype(fn());
+
+  // Reads.
+  Result<std::vector<EntityView>> entities(std::string_view type,
+                                           const sync::EntityId* scope = nullptr) const;
+  Result<std::optional<EntityView>> entity(const sync::EntityId& id) const;
+  Result<std::vector<LiveVersion>> live_versions(const sync::EntityId& entity,
+                                                 std::string_view field) const;
+  // (entity, field) pairs with more than one live version.
+  Result<std::vector<std::pair<sync::EntityId, std::string>>> conflicted_fields() const;
+  // Every version of every entity in a scope, oldest first.
+  Result<std::vector<HistoryEntry>> history(const sync::EntityId& scope) const;
+  // The entity whose `field` shows `value` (e.g. a case by its number).
+  Result<std::optional<sync::EntityId>> find_by_field(std::string_view type, std::string_view field,
+                                                      std::string_view value) const;
+
+  // Small counters and settings kept in the meta table.
+  Result<std::optional<std::string>> meta(std::string_view key) const;
+  Result<void> set_meta(std::string_view key, std::string_view value);
+  // Returns the next value of a named per-device counter (starting at 1), persisted.
+  Result<std::int64_t> next_counter(std::string_view name);
+
+  // Sync bookkeeping.
+  std::uint64_t last_seq() const { return next_seq_ - 1; }
+  sync::Hlc now() { return clock_.tick(); }
+  sync::HlcClock& clock() { return clock_; }
+
+ private:
+  Store(crypto::DbHandle db, Identity identity);
+  Result<void> load_counters();
+  Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
+                            std::optional<std::int64_t> server_seq);
+  Result<void> begin();
+  Result<void> commit_transaction();
+  void rollback();
+
+  crypto::DbHandle db_;
+  Identity identity_;
+  sync::HlcClock clock_;
+  std::uint64_t next_seq_ = 1;
+};
+
+template <class Fn>
+auto Store::in_transaction(Fn&& fn) -> decltype(fn()) {
+  if (auto b = begin(); !b) return tl::unexpected(b.error());
+  auto result = fn();
+  if (!result) {
+    rollback();
+    return result;
+  }
+  if (auto c = commit_transaction(); !c) return tl::unexpected(c.error());
+  return result;
+}
+
+}  // namespace teduh::client

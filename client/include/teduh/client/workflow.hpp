@@ -1,0 +1,77 @@
+#pragma once
+// The office's case workflow on top of the store (DESIGN.md sections 1, 3, 6): record,
+// search, refer, place in a shelter, close. Each action validates every field first, then
+// writes one commit (with its audit event) or nothing. Reads return JSON documents with
+// sorted keys and lists in a defined order, so two replicas that have converged print the
+// same bytes; the CLI renders the same documents as text.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "teduh/client/store.hpp"
+
+namespace teduh::client {
+
+using FieldInput = std::vector<std::pair<std::string, std::string>>;  // field name -> typed text
+
+class Workflow {
+ public:
+  explicit Workflow(Store& store) : store_(store) {}
+
+  // A new case, with optional victim fields (name, nik, sex, birth_date, ...) and its first
+  // service (pengaduan), in one commit. Returns the case id.
+  Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields);
+  // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
+  Result<sync::EntityId> find_case(std::string_view id_or_number) const;
+  Result<nlohmann::json> list_cases() const;
+  // Records a "dilihat" audit event; the document itself never contains audit events.
+  Result<nlohmann::json> show_case(const sync::EntityId& case_id);
+  // Fields of the case, or "korban.FIELD" for the case's (first) victim.
+  Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
+  Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);
+  Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
+                                    const FieldInput& person_fields, std::string_view relationship);
+  Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
+  // Refused (Errc::refused) without the victim's consent naming the receiving office.
+  Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
+                               std::string_view reason, bool consent, std::string_view consent_by,
+                               bool external);
+  Result<sync::EntityId> add_shelter(const FieldInput& fields);
+  Result<nlohmann::json> list_shelters() const;
+  Result<sync::EntityId> find_shelter(std::string_view id_or_code) const;
+  Result<sync::EntityId> place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
+                               std::string_view admitted_at);
+  Result<nlohmann::json> conflicts() const;
+  Result<void> resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value);
+  Result<nlohmann::json> history(const sync::EntityId& case_id) const;
+  Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
+  // Late and soon-due steps, late first, as of now_ms.
+  Result<nlohmann::json> due(std::uint64_t now_ms) const;
+  // Local counts with small-cell suppression ("<5"); no names, NIK, addresses or shelters.
+  Result<nlohmann::json> report() const;
+
+ private:
+  Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
+                                 std::string_view action);
+  FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field, std::string value) const;
+  std::vector<FieldWrite> audit_event(const sync::EntityId& case_id, std::string_view action) const;
+  Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
+  Result<std::string> case_number();
+  std::string shelter_field_for_display(const EntityView& shelter, std::string_view field) const;
+
+  Store& store_;
+};
+
+// Canonical UTC timestamp of a millisecond time: YYYY-MM-DDTHH:MM:SSZ.
+std::string format_datetime(std::uint64_t ms);
+// Parses YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ into milliseconds since the epoch.
+std::optional<std::uint64_t> parse_datetime_ms(std::string_view text);
+// The short code that stands for a victim in lists, e.g. "K-7F3A".
+std::string victim_code(const sync::EntityId& person_id);
+
+}  // namespace teduh::client

@@ -1,0 +1,664 @@
+#include "teduh/client/cli.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "teduh/client/store.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/entities.hpp"
+#include "teduh/sync/enrollment.hpp"
+
+namespace teduh::client {
+namespace {
+
+using nlohmann::json;
+
+struct Options {
+  std::string store;
+  bool json_output = false;
+};
+
+std::string env_or(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : fallback;
+}
+
+// Reads a passphrase from TEDUH_PASSPHRASE, or from the terminal without echo.
+Result<std::string> read_passphrase(const char* prompt, bool confirm) {
+  if (const char* p = std::getenv("TEDUH_PASSPHRASE")) return std::string(p);
+  if (!isatty(STDIN_FILENO)) {
+    return fail(Errc::usage, "No passphrase: set TEDUH_PASSPHRASE or run from a terminal.");
+  }
+  auto ask = [](const char* text) {
+    std::cerr << text << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+  };
+  std::string first = ask(prompt);
+  if (first.empty()) return fail(Errc::usage, "The passphrase may not be empty.");
+  if (confirm && ask("Repeat the passphrase: ") != first) {
+    return fail(Errc::usage, "The two passphrases differ; nothing was created.");
+  }
+  return first;
+}
+
+Result<Store> open_store(const Options& o) {
+  if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
+  auto pass = read_passphrase("Passphrase: ", false);
+  if (!pass) return tl::unexpected(pass.error());
+  return Store::open(o.store, *pass);
+}
+
+// FIELD=VALUE arguments into field input.
+Result<FieldInput> parse_assignments(const std::vector<std::string>& args) {
+  FieldInput out;
+  for (const auto& a : args) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return fail(Errc::usage, "'" + a + "' is not FIELD=VALUE.");
+    }
+    out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+  }
+  return out;
+}
+
+void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
+
+std::string label(std::string_view set, const std::string& code) {
+  if (code.empty()) return "-";
+  auto s = schema::find_code_set(set);
+  if (!s) return code;
+  auto l = s->label(code);
+  return l ? std::string(*l) : code;
+}
+
+void print_case_list(const json& doc) {
+  const auto& cases = doc["cases"];
+  if (cases.empty()) {
+    std::cout << "No cases yet.\n";
+    return;
+  }
+  for (const auto& c : cases) {
+    std::string forms;
+    for (const auto& f : c["forms"]) forms += (forms.empty() ? "" : ", ") + f.get<std::string>();
+    std::cout << c["number"].get<std::string>() << "  " << c["received_at"].get<std::string>().substr(0, 10)
+              << "  " << label("status_kasus", c["status"]) << "  korban "
+              << (c["victim"].get<std::string>().empty() ? "-" : c["victim"].get<std::string>()) << "  "
+              << (forms.empty() ? "-" : forms) << (c["conflict"].get<bool>() ? "  [KONFLIK]" : "")
+              << (c["merged_into"].get<std::string>().empty() ? "" : "  [digabung]") << "\n";
+  }
+  std::cout << cases.size() << " case(s). Victims are shown by code; open a case to see names.\n";
+}
+
+void print_fields(std::string_view type, const json& fields, const json& conflicts, const char* indent) {
+  const auto* spec = schema::find_entity_spec(type);
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const auto* f = spec ? spec->field(it.key()) : nullptr;
+    std::string name = f ? std::string(f->label) : it.key();
+    std::string value = it.value().get<std::string>();
+    if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code) value = label(f->code_set, value);
+    bool conflict = std::find(conflicts.begin(), conflicts.end(), it.key()) != conflicts.end();
+    std::cout << indent << name << ": " << value << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
+  }
+}
+
+void print_case(const json& doc) {
+  std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>() << ")\n";
+  print_fields("kasus", doc["case"], doc["conflicts"], "  ");
+  auto section = [&](const char* title, const char* type, const char* key) {
+    if (doc[key].empty()) return;
+    std::cout << title << "\n";
+    for (const auto& row : doc[key]) {
+      std::cout << "  - " << row["id"].get<std::string>().substr(0, 8) << "\n";
+      print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ");
+      if (row.contains("shelter_address")) {
+        std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
+                  << row["shelter_address"].get<std::string>() << "\n";
+      }
+    }
+  };
+  section("Orang:", "orang", "persons");
+  section("Peran:", "peran", "roles");
+  section("Layanan:", "layanan", "services");
+  section("Rujukan:", "rujukan", "referrals");
+  section("Persetujuan:", "persetujuan", "consents");
+  section("Penempatan rumah aman:", "penempatan", "shelter_stays");
+}
+
+int report_error(const Error& e) {
+  std::cerr << "teduh: " << e.message << "\n";
+  return exit_code(e.code);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"Teduh: case records for offices that protect women and children, offline first."};
+  app.require_subcommand(1);
+  Options o;
+  o.store = env_or("TEDUH_STORE");
+  auto add_store = [&](CLI::App* cmd) {
+    cmd->add_option("--store", o.store, "The store file (or set TEDUH_STORE)");
+  };
+  auto add_json = [&](CLI::App* cmd) { cmd->add_flag("--json", o.json_output, "Print a stable JSON document"); };
+
+  std::function<Result<int>()> action;
+
+  // init
+  auto* init = app.add_subcommand("init", "Create this device's encrypted store from an enrollment code (works offline)");
+  std::string server, server_key, enroll_code;
+  add_store(init);
+  init->add_option("--server", server, "The server address, HOST:PORT")->required();
+  init->add_option("--server-key", server_key, "The server's public key, as printed by `teduhd init`")->required();
+  init->add_option("--enroll", enroll_code, "The one-time enrollment code from `teduhd enroll`")->required();
+  init->callback([&] {
+    action = [&]() -> Result<int> {
+      if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
+      crypto::init();
+      auto key_raw = crypto::from_base64url(server_key);
+      if (!key_raw || key_raw->size() != crypto::kSignPublicKeySize) {
+        return fail(Errc::usage, "--server-key is not a server key (expected the 43-character key that `teduhd init` printed).");
+      }
+      crypto::SignPublicKey pk{};
+      std::copy(key_raw->begin(), key_raw->end(), pk.begin());
+      auto grant = sync::verify_enrollment_code(enroll_code, pk, sync::system_now_ms());
+      if (!grant) {
+        std::string why = grant.error().code == sync::Errc::expired ? "has expired; ask the administrator for a new one"
+                          : grant.error().code == sync::Errc::bad_signature ? "was not signed by this server's key"
+                                                                             : "is not an enrollment code";
+        return fail(Errc::refused, "The enrollment code " + why + ".");
+      }
+      auto pass = read_passphrase("New passphrase for this store: ", true);
+      if (!pass) return tl::unexpected(pass.error());
+      Identity id;
+      id.device = sync::Id128::random();
+      id.signing_key = crypto::SigningKey::generate();
+      id.grant = *grant;
+      id.enrollment_code = enroll_code;
+      id.server_address = server;
+      id.server_key = pk;
+      StoreOptions so{o.store, *pass, crypto::KdfParams::from_environment()};
+      auto store = Store::create(so, std::move(id));
+      if (!store) return tl::unexpected(store.error());
+      const auto& g = store->identity().grant;
+      std::cout << "Store created for " << g.user << " (" << g.role << ") at office " << g.office_code
+                << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
+                << "This device works offline now; it registers with the server at its first `teduh sync`.\n"
+                << store->identity().device.hex() << "\n";
+      return 0;
+    };
+  });
+
+  // case
+  auto* kasus = app.add_subcommand("case", "Record and handle cases");
+  kasus->require_subcommand(1);
+  FieldInput case_fields, victim_fields;
+  std::vector<std::string> assignments;
+  std::string case_ref, reason;
+  auto* case_new = kasus->add_subcommand("new", "Record a new case (prints its id)");
+  add_store(case_new);
+  struct Flag { const char* flag; const char* field; bool victim; const char* help; };
+  static const Flag kCaseFlags[] = {
+      {"--channel", "channel", false, "How the complaint came in (saluran), e.g. telepon"},
+      {"--forms", "forms", false, "Forms of violence, comma-separated, e.g. fisik,psikis"},
+      {"--summary", "summary", false, "A short summary"},
+      {"--chronology", "chronology", false, "The chronology (kronologi)"},
+      {"--place", "place", false, "Place of occurrence (tempat_kejadian)"},
+      {"--incident-date", "incident_date", false, "Date of the incident, YYYY-MM-DD"},
+      {"--received-at", "received_at", false, "When the complaint was received (default now)"},
+      {"--kecamatan", "kecamatan", false, "Kecamatan"},
+      {"--kelurahan", "kelurahan", false, "Kelurahan"},
+      {"--risk", "risk_level", false, "Risk level: rendah, sedang, tinggi"},
+      {"--worker", "assigned_worker", false, "Assigned case worker"},
+      {"--victim-name", "name", true, "The victim's name"},
+      {"--victim-nik", "nik", true, "The victim's NIK (16 digits)"},
+      {"--victim-sex", "sex", true, "The victim's sex: L or P"},
+      {"--victim-birth", "birth_date", true, "The victim's birth date, YYYY-MM-DD"},
+      {"--victim-age", "age", true, "The victim's age in years, when the birth date is unknown"},
+  };
+  static std::vector<std::string> flag_values(std::size(kCaseFlags));
+  for (std::size_t i = 0; i < std::size(kCaseFlags); ++i) {
+    case_new->add_option(kCaseFlags[i].flag, flag_values[i], kCaseFlags[i].help);
+  }
+  case_new->add_option("--field", assignments, "Any other case field, FIELD=VALUE (repeatable)");
+  case_new->callback([&] {
+    action = [&]() -> Result<int> {
+      for (std::size_t i = 0; i < std::size(kCaseFlags); ++i) {
+        if (!case_new->count(kCaseFlags[i].flag)) continue;
+        (kCaseFlags[i].victim ? victim_fields : case_fields).emplace_back(kCaseFlags[i].field, flag_values[i]);
+      }
+      auto extra = parse_assignments(assignments);
+      if (!extra) return tl::unexpected(extra.error());
+      case_fields.insert(case_fields.end(), extra->begin(), extra->end());
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.new_case(case_fields, victim_fields);
+      if (!id) return tl::unexpected(id.error());
+      auto c = store->entity(*id);
+      if (c && *c) std::cout << "Case " << (*c)->get("number") << " recorded.\n";
+      std::cout << id->hex() << "\n";
+      return 0;
+    };
+  });
+
+  auto* case_list = kasus->add_subcommand("list", "List cases (victims by code, not name)");
+  add_store(case_list);
+  add_json(case_list);
+  case_list->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).list_cases();
+      if (!doc) return tl::unexpected(doc.error());
+      o.json_output ? print_json(*doc) : print_case_list(*doc);
+      return 0;
+    };
+  });
+
+  auto* case_show = kasus->add_subcommand("show", "Open a case (recorded as an access in the audit log)");
+  add_store(case_show);
+  add_json(case_show);
+  case_show->add_option("ID", case_ref, "Case id or number")->required();
+  case_show->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto doc = wf.show_case(*id);
+      if (!doc) return tl::unexpected(doc.error());
+      o.json_output ? print_json(*doc) : print_case(*doc);
+      return 0;
+    };
+  });
+
+  auto* case_set = kasus->add_subcommand("set", "Change fields of a case: FIELD=VALUE (korban.FIELD for the victim)");
+  add_store(case_set);
+  case_set->add_option("ID", case_ref, "Case id or number")->required();
+  case_set->add_option("ASSIGNMENTS", assignments, "FIELD=VALUE ...")->required();
+  case_set->callback([&] {
+    action = [&]() -> Result<int> {
+      auto fields = parse_assignments(assignments);
+      if (!fields) return tl::unexpected(fields.error());
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto r = wf.set_case(*id, *fields);
+      if (!r) return tl::unexpected(r.error());
+      std::cout << "Case updated.\n";
+      return 0;
+    };
+  });
+
+  auto* case_close = kasus->add_subcommand("close", "Close a case (terminasi) with a reason");
+  add_store(case_close);
+  case_close->add_option("ID", case_ref, "Case id or number")->required();
+  case_close->add_option("--reason", reason, "Why the case is closed")->required();
+  case_close->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto r = wf.close_case(*id, reason);
+      if (!r) return tl::unexpected(r.error());
+      std::cout << "Case closed (terminasi).\n";
+      return 0;
+    };
+  });
+
+  // person add
+  auto* person = app.add_subcommand("person", "People in a case");
+  person->require_subcommand(1);
+  auto* person_add = person->add_subcommand("add", "Add a victim, reporter or alleged perpetrator to a case (prints its id)");
+  add_store(person_add);
+  std::string role, name, nik, sex, birth, relationship;
+  person_add->add_option("--case", case_ref, "Case id or number")->required();
+  person_add->add_option("--role", role, "korban, pelapor or terlapor")->required();
+  person_add->add_option("--name", name, "Name")->required();
+  person_add->add_option("--nik", nik, "NIK (16 digits)");
+  person_add->add_option("--sex", sex, "L or P");
+  person_add->add_option("--birth", birth, "Birth date, YYYY-MM-DD");
+  person_add->add_option("--relationship", relationship, "Relationship to the victim (hubungan)");
+  person_add->add_option("--field", assignments, "Any other person field, FIELD=VALUE (repeatable)");
+  person_add->callback([&] {
+    action = [&]() -> Result<int> {
+      FieldInput fields{{"name", name}};
+      if (!nik.empty()) fields.emplace_back("nik", nik);
+      if (!sex.empty()) fields.emplace_back("sex", sex);
+      if (!birth.empty()) fields.emplace_back("birth_date", birth);
+      auto extra = parse_assignments(assignments);
+      if (!extra) return tl::unexpected(extra.error());
+      fields.insert(fields.end(), extra->begin(), extra->end());
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto pid = wf.add_person(*id, role, fields, relationship);
+      if (!pid) return tl::unexpected(pid.error());
+      std::cout << "Person added as " << role << ".\n" << pid->hex() << "\n";
+      return 0;
+    };
+  });
+
+  // service add
+  auto* service = app.add_subcommand("service", "Services given in a case (append-only)");
+  service->require_subcommand(1);
+  auto* service_add = service->add_subcommand("add", "Record a service (prints its id)");
+  add_store(service_add);
+  std::string kind, date, notes, provider, outcome;
+  service_add->add_option("--case", case_ref, "Case id or number")->required();
+  service_add->add_option("--kind", kind, "Kind of service (jenis_layanan), e.g. konseling")->required();
+  service_add->add_option("--date", date, "Date, YYYY-MM-DD (default today)");
+  service_add->add_option("--notes", notes, "Notes");
+  service_add->add_option("--provider", provider, "Who gave the service");
+  service_add->add_option("--outcome", outcome, "Outcome");
+  service_add->callback([&] {
+    action = [&]() -> Result<int> {
+      FieldInput fields{{"kind", kind}};
+      if (!date.empty()) fields.emplace_back("date", date);
+      if (!notes.empty()) fields.emplace_back("notes", notes);
+      if (!provider.empty()) fields.emplace_back("provider", provider);
+      if (!outcome.empty()) fields.emplace_back("outcome", outcome);
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto sid = wf.add_service(*id, fields);
+      if (!sid) return tl::unexpected(sid.error());
+      std::cout << "Service recorded.\n" << sid->hex() << "\n";
+      return 0;
+    };
+  });
+
+  // refer
+  auto* refer = app.add_subcommand("refer", "Refer a case to another office or an external partner, with consent");
+  add_store(refer);
+  std::string to, consent, consent_by;
+  bool external = false;
+  refer->add_option("--case", case_ref, "Case id or number")->required();
+  refer->add_option("--to", to, "Receiving office code (or partner name with --external)")->required();
+  refer->add_option("--reason", reason, "Why the case is referred")->required();
+  refer->add_option("--consent", consent, "Did the victim (or guardian) consent to this referral? yes|no")
+      ->required()->check(CLI::IsMember({"yes", "no"}));
+  refer->add_option("--consent-by", consent_by, "Who consented: korban, wali or pengganti (default korban)");
+  refer->add_flag("--external", external, "The receiver is an external partner (police, hospital), not a Teduh office");
+  refer->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto rid = wf.refer(*id, to, reason, consent == "yes", consent_by, external);
+      if (!rid) return tl::unexpected(rid.error());
+      std::cout << "Referral recorded (dikirim); it reaches " << to << " when this device syncs.\n" << rid->hex() << "\n";
+      return 0;
+    };
+  });
+
+  // shelter
+  auto* shelter = app.add_subcommand("shelter", "Shelters (rumah aman): their location stays secret");
+  shelter->require_subcommand(1);
+  auto* shelter_add = shelter->add_subcommand("add", "Add a shelter (needs shelter clearance; prints its id)");
+  add_store(shelter_add);
+  std::string address, phone, contact, code_name;
+  shelter_add->add_option("--name", name, "Name (kept secret)")->required();
+  shelter_add->add_option("--address", address, "Address (kept secret)")->required();
+  shelter_add->add_option("--phone", phone, "Phone (kept secret)");
+  shelter_add->add_option("--contact", contact, "Contact person (kept secret)");
+  shelter_add->add_option("--code-name", code_name, "The public code name (default generated)");
+  shelter_add->callback([&] {
+    action = [&]() -> Result<int> {
+      FieldInput fields{{"name", name}, {"address", address}};
+      if (!phone.empty()) fields.emplace_back("phone", phone);
+      if (!contact.empty()) fields.emplace_back("contact", contact);
+      if (!code_name.empty()) fields.emplace_back("code_name", code_name);
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto id = Workflow(*store).add_shelter(fields);
+      if (!id) return tl::unexpected(id.error());
+      std::cout << "Shelter added; its details are encrypted for cleared devices only.\n" << id->hex() << "\n";
+      return 0;
+    };
+  });
+  auto* shelter_list = shelter->add_subcommand("list", "List shelters (details only on cleared devices)");
+  add_store(shelter_list);
+  add_json(shelter_list);
+  shelter_list->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).list_shelters();
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+      } else {
+        for (const auto& s : (*doc)["shelters"]) {
+          std::cout << s["code_name"].get<std::string>() << "  " << s["id"].get<std::string>() << "  "
+                    << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
+        }
+        if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
+      }
+      return 0;
+    };
+  });
+  auto* shelter_place = shelter->add_subcommand("place", "Place a case's victim in a shelter (at most 7 days unless extended)");
+  add_store(shelter_place);
+  std::string shelter_ref;
+  shelter_place->add_option("--case", case_ref, "Case id or number")->required();
+  shelter_place->add_option("--shelter", shelter_ref, "Shelter id or code name")->required();
+  shelter_place->add_option("--date", date, "Admission date, YYYY-MM-DD (default now)");
+  shelter_place->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto sid = wf.find_shelter(shelter_ref);
+      if (!sid) return tl::unexpected(sid.error());
+      auto stay = wf.place(*id, *sid, date);
+      if (!stay) return tl::unexpected(stay.error());
+      std::cout << "Placement recorded.\n" << stay->hex() << "\n";
+      return 0;
+    };
+  });
+
+  // conflicts, resolve, history, audit, due, report
+  auto* conflicts = app.add_subcommand("conflicts", "Fields that two offices changed at once, for a person to settle");
+  add_store(conflicts);
+  add_json(conflicts);
+  conflicts->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).conflicts();
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+        return 0;
+      }
+      if ((*doc)["conflicts"].empty()) std::cout << "No conflicts.\n";
+      for (const auto& c : (*doc)["conflicts"]) {
+        std::cout << "Kasus " << c["number"].get<std::string>() << ", " << c["label"].get<std::string>() << " ("
+                  << c["field"].get<std::string>() << "):\n";
+        for (const auto& v : c["values"]) {
+          std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ") << v["value"].get<std::string>() << "   ("
+                    << v["at"].get<std::string>() << ", device " << v["device"].get<std::string>().substr(0, 8) << ")\n";
+        }
+      }
+      return 0;
+    };
+  });
+  auto* resolve = app.add_subcommand("resolve", "Settle a conflict: write the value that replaces all live ones");
+  add_store(resolve);
+  std::string field, value;
+  resolve->add_option("ID", case_ref, "Case id or number")->required();
+  resolve->add_option("FIELD", field, "Field name (korban.FIELD for the victim)")->required();
+  resolve->add_option("--value", value, "The value to keep")->required();
+  resolve->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto r = wf.resolve(*id, field, value);
+      if (!r) return tl::unexpected(r.error());
+      std::cout << "Resolved; every replica shows this value after it syncs.\n";
+      return 0;
+    };
+  });
+  auto* history = app.add_subcommand("history", "Every version of every field of a case");
+  add_store(history);
+  add_json(history);
+  history->add_option("ID", case_ref, "Case id or number")->required();
+  history->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto doc = wf.history(*id);
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+      } else {
+        for (const auto& v : (*doc)["versions"]) {
+          std::cout << v["at"].get<std::string>() << "  " << v["entity_type"].get<std::string>() << "."
+                    << v["field"].get<std::string>() << " = " << v["value"].get<std::string>()
+                    << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
+                    << v["device"].get<std::string>().substr(0, 8) << "]\n";
+        }
+      }
+      return 0;
+    };
+  });
+  auto* audit = app.add_subcommand("audit", "Who created, changed, viewed, referred or closed cases");
+  add_store(audit);
+  add_json(audit);
+  audit->add_option("--case", case_ref, "Only this case (id or number)");
+  audit->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      std::optional<sync::EntityId> only;
+      if (!case_ref.empty()) {
+        auto id = wf.find_case(case_ref);
+        if (!id) return tl::unexpected(id.error());
+        only = *id;
+      }
+      auto doc = wf.audit(only);
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+      } else {
+        for (const auto& e : (*doc)["events"]) {
+          std::cout << e["at"].get<std::string>() << "  " << e["action"].get<std::string>() << "  case "
+                    << e["case"].get<std::string>().substr(0, 8) << "  by " << e["user"].get<std::string>() << "\n";
+        }
+      }
+      return 0;
+    };
+  });
+  auto* due = app.add_subcommand("due", "Late and soon-due steps (SOP and legal deadlines), late first");
+  add_store(due);
+  add_json(due);
+  due->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).due(sync::system_now_ms());
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+      } else {
+        if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
+        for (const auto& d : (*doc)["due"]) {
+          std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ") << d["number"].get<std::string>() << "  "
+                    << d["label"].get<std::string>() << "  batas " << d["due_at"].get<std::string>() << "\n";
+        }
+      }
+      return 0;
+    };
+  });
+  auto* report = app.add_subcommand("report", "Counts for this office (no names; cells under 5 shown as <5)");
+  add_store(report);
+  add_json(report);
+  bool csv = false;
+  report->add_flag("--csv", csv, "Print CSV: category,code,count");
+  report->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).report();
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+        return 0;
+      }
+      if (csv) std::cout << "category,code,count\n";
+      if (!csv) std::cout << "Office " << (*doc)["office"].get<std::string>() << ": " << (*doc)["total_cases"].dump() << " case(s)\n";
+      for (auto it = doc->begin(); it != doc->end(); ++it) {
+        if (!it.value().is_object()) continue;
+        if (!csv) std::cout << it.key() << ":\n";
+        for (auto c = it.value().begin(); c != it.value().end(); ++c) {
+          std::string n = c.value().is_string() ? c.value().get<std::string>() : c.value().dump();
+          if (csv) {
+            std::cout << it.key() << "," << c.key() << "," << n << "\n";
+          } else {
+            std::cout << "  " << c.key() << ": " << n << "\n";
+          }
+        }
+      }
+      return 0;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 1;
+  }
+  if (!action) return 1;
+  try {
+    auto r = action();
+    if (!r) return report_error(r.error());
+    return *r;
+  } catch (const std::exception& e) {
+    std::cerr << "teduh: internal error: " << e.what() << "\n";
+    return 4;
+  }
+}
+
+}  // namespace teduh::client

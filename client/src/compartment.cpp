@@ -1,0 +1,111 @@
+#include "teduh/client/compartment.hpp"
+
+#include <sodium.h>
+
+#include "teduh/crypto/aead.hpp"
+
+namespace teduh::client {
+namespace {
+
+// "c1." + base64url(version 1 | compartment length u8 | compartment | generation u32 BE |
+// nonce | ciphertext | tag). Associated data: "teduh-field-v1" | compartment | generation |
+// entity type | field | entity id, so a value cannot be moved to another field or entity.
+constexpr std::string_view kPrefix = "c1.";
+constexpr std::uint8_t kFormatVersion = 1;
+
+std::string key_name(std::string_view compartment, std::uint32_t generation) {
+  return "compartment:" + std::string(compartment) + ":" + std::to_string(generation);
+}
+
+crypto::Bytes associated_data(std::string_view compartment, std::uint32_t generation,
+                              std::string_view entity_type, std::string_view field,
+                              const sync::EntityId& entity) {
+  crypto::Bytes ad;
+  auto put = [&](std::string_view s) {
+    ad.push_back(static_cast<std::uint8_t>(s.size()));
+    ad.insert(ad.end(), s.begin(), s.end());
+  };
+  put("teduh-field-v1");
+  put(compartment);
+  for (int shift = 24; shift >= 0; shift -= 8) ad.push_back(static_cast<std::uint8_t>(generation >> shift));
+  put(entity_type);
+  put(field);
+  ad.insert(ad.end(), entity.bytes.begin(), entity.bytes.end());
+  return ad;
+}
+
+Result<std::optional<crypto::SecretBytes>> load_key(const Store& store, std::string_view compartment,
+                                                    std::uint32_t generation) {
+  auto hex = store.meta(key_name(compartment, generation));
+  if (!hex) return tl::unexpected(hex.error());
+  if (!*hex) return std::optional<crypto::SecretBytes>{};
+  auto raw = crypto::from_hex(**hex);
+  if (!raw || raw->size() != crypto::kAeadKeySize) {
+    return fail(Errc::damaged, "A compartment key in the store is unreadable.");
+  }
+  auto key = crypto::SecretBytes::copy_of(*raw);
+  sodium_memzero(raw->data(), raw->size());
+  return std::optional<crypto::SecretBytes>{std::move(key)};
+}
+
+}  // namespace
+
+Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
+                                      std::string_view entity_type, std::string_view field,
+                                      const sync::EntityId& entity, std::string_view plaintext) {
+  if (!store.identity().grant.shelter_clearance) {
+    return fail(Errc::refused,
+                "This device has no shelter clearance, so it cannot record shelter details.");
+  }
+  std::string current_key = "compartment:" + std::string(compartment) + ":current";
+  auto current = store.meta(current_key);
+  if (!current) return tl::unexpected(current.error());
+  std::uint32_t generation = *current ? static_cast<std::uint32_t>(std::stoul(**current)) : 1;
+  auto key = load_key(store, compartment, generation);
+  if (!key) return tl::unexpected(key.error());
+  if (!*key) {
+    auto fresh = crypto::SecretBytes::random(crypto::kAeadKeySize);
+    if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(fresh.view())); !r) {
+      return tl::unexpected(r.error());
+    }
+    if (auto r = store.set_meta(current_key, std::to_string(generation)); !r) return tl::unexpected(r.error());
+    *key = std::move(fresh);
+  }
+  auto ad = associated_data(compartment, generation, entity_type, field, entity);
+  auto sealed = crypto::aead_seal(**key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
+  crypto::Bytes blob;
+  blob.push_back(kFormatVersion);
+  blob.push_back(static_cast<std::uint8_t>(compartment.size()));
+  blob.insert(blob.end(), compartment.begin(), compartment.end());
+  for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<std::uint8_t>(generation >> shift));
+  blob.insert(blob.end(), sealed.begin(), sealed.end());
+  return std::string(kPrefix) + crypto::to_base64url(blob);
+}
+
+Result<std::optional<std::string>> open_secret_field(const Store& store, std::string_view entity_type,
+                                                     std::string_view field, const sync::EntityId& entity,
+                                                     std::string_view sealed) {
+  if (sealed.empty()) return std::optional<std::string>{std::string()};
+  if (sealed.substr(0, kPrefix.size()) != kPrefix) {
+    return fail(Errc::damaged, "A shelter field is not in the compartment format.");
+  }
+  auto blob = crypto::from_base64url(sealed.substr(kPrefix.size()));
+  if (!blob || blob->size() < 2 || (*blob)[0] != kFormatVersion) {
+    return fail(Errc::damaged, "A shelter field is not in the compartment format.");
+  }
+  std::size_t name_len = (*blob)[1];
+  if (blob->size() < 2 + name_len + 4) return fail(Errc::damaged, "A shelter field is truncated.");
+  std::string compartment(blob->begin() + 2, blob->begin() + 2 + static_cast<std::ptrdiff_t>(name_len));
+  std::uint32_t generation = 0;
+  for (std::size_t i = 0; i < 4; ++i) generation = (generation << 8) | (*blob)[2 + name_len + i];
+  auto key = load_key(store, compartment, generation);
+  if (!key) return tl::unexpected(key.error());
+  if (!*key) return std::optional<std::string>{};
+  auto ad = associated_data(compartment, generation, entity_type, field, entity);
+  crypto::ByteView body(blob->data() + 2 + name_len + 4, blob->size() - 2 - name_len - 4);
+  auto plain = crypto::aead_open(**key, body, ad);
+  if (!plain) return fail(Errc::damaged, "A shelter field failed authentication.");
+  return std::optional<std::string>{std::string(plain->begin(), plain->end())};
+}
+
+}  // namespace teduh::client

@@ -1,0 +1,565 @@
+#include "teduh/client/store.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "teduh/schema/migrations.hpp"
+#include "teduh/schema/sqlite.hpp"
+#include "teduh/schema/validate.hpp"
+
+namespace teduh::client {
+namespace {
+
+using schema::Statement;
+
+Error from_schema(const schema::Error& e) {
+  switch (e.code) {
+    case schema::Errc::damaged:
+      return {Errc::damaged, "The store is damaged: " + e.message};
+    case schema::Errc::newer_version:
+    case schema::Errc::not_a_store:
+      return {Errc::refused, e.message};
+    case schema::Errc::invalid_value:
+    case schema::Errc::unknown_field:
+    case schema::Errc::unknown_entity:
+      return {Errc::invalid, e.message};
+    case schema::Errc::sql:
+      break;
+  }
+  return {Errc::internal, e.message};
+}
+
+template <class T>
+Result<T> lift(schema::Result<T> r) {
+  if (!r) return tl::unexpected(from_schema(r.error()));
+  if constexpr (std::is_void_v<T>) {
+    return {};
+  } else {
+    return std::move(*r);
+  }
+}
+
+Error from_crypto(const crypto::Error& e) {
+  switch (e.code) {
+    case crypto::Errc::damaged:
+      return {Errc::damaged, e.message};
+    case crypto::Errc::io:
+      return {Errc::internal, e.message};
+    default:
+      return {Errc::refused, e.message};
+  }
+}
+
+std::span<const std::uint8_t> id_bytes(const sync::Id128& id) { return {id.bytes.data(), id.bytes.size()}; }
+
+sync::Id128 id_from(const std::vector<std::uint8_t>& blob) {
+  sync::Id128 id;
+  if (blob.size() == id.bytes.size()) std::copy(blob.begin(), blob.end(), id.bytes.begin());
+  return id;
+}
+
+#define TEDUH_CONCAT_(a, b) a##b
+#define TEDUH_CONCAT(a, b) TEDUH_CONCAT_(a, b)
+// Returns the error of a Result-returning expression from the enclosing function.
+#define TRY(expr)                                                                  \
+  do {                                                                             \
+    if (auto TEDUH_CONCAT(r_, __LINE__) = (expr); !TEDUH_CONCAT(r_, __LINE__))     \
+      return tl::unexpected(TEDUH_CONCAT(r_, __LINE__).error());                   \
+  } while (0)
+
+}  // namespace
+
+int exit_code(Errc code) {
+  switch (code) {
+    case Errc::usage:
+    case Errc::invalid:
+    case Errc::not_found:
+      return 1;
+    case Errc::refused:
+    case Errc::damaged:
+      return 2;
+    case Errc::unreachable:
+      return 3;
+    case Errc::internal:
+      return 4;
+  }
+  return 4;
+}
+
+const std::string& EntityView::get(std::string_view field) const {
+  static const std::string kEmpty;
+  auto it = fields.find(std::string(field));
+  return it == fields.end() ? kEmpty : it->second.value;
+}
+
+Store::Store(crypto::DbHandle db, Identity identity)
+    : db_(std::move(db)), identity_(std::move(identity)) {}
+
+Result<Store> Store::create(const StoreOptions& options, Identity identity) {
+  crypto::init();
+  std::error_code ec;
+  if (std::filesystem::exists(options.path, ec) ||
+      std::filesystem::exists(crypto::key_file_path(options.path), ec)) {
+    return fail(Errc::refused, "A store already exists at " + options.path.string() +
+                                   "; nothing was changed.");
+  }
+  Result<crypto::DbHandle> db = fail(Errc::internal, "unreachable");
+  if (options.plain_for_benchmark) {
+    auto plain = crypto::open_plain(options.path, crypto::OpenMode::create);
+    if (!plain) return tl::unexpected(from_crypto(plain.error()));
+    db = std::move(*plain);
+  } else {
+    auto key = crypto::create_store_key(options.path, options.passphrase, options.kdf);
+    if (!key) return tl::unexpected(from_crypto(key.error()));
+    auto encrypted = crypto::open_encrypted(options.path, *key, crypto::OpenMode::create);
+    if (!encrypted) return tl::unexpected(from_crypto(encrypted.error()));
+    db = std::move(*encrypted);
+  }
+  TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
+  TRY(lift(schema::exec(db->get(), "PRAGMA synchronous=NORMAL")));
+
+  Store store(std::move(*db), std::move(identity));
+  auto put = [&](std::string_view k, std::string_view v) { return store.set_meta(k, v); };
+  const Identity& id = store.identity_;
+  TRY(store.in_transaction([&]() -> Result<void> {
+    TRY(put("device_id", id.device.hex()));
+    TRY(put("signing_key", crypto::to_hex(id.signing_key.secret_key().view())));
+    TRY(put("enrollment_code", id.enrollment_code));
+    TRY(put("server_address", id.server_address));
+    TRY(put("server_key", crypto::to_base64url(id.server_key)));
+    TRY(put("seq", "0"));
+    TRY(put("hlc", "0"));
+    return {};
+  }));
+  return store;
+}
+
+Result<Store> Store::open(const std::filesystem::path& path, std::string_view passphrase) {
+  crypto::init();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return fail(Errc::refused, "There is no Teduh store at " + path.string() +
+                                   " (run `teduh init` first, or check --store).");
+  }
+  auto key = crypto::unlock_store_key(path, passphrase);
+  if (!key) return tl::unexpected(from_crypto(key.error()));
+  auto db = crypto::open_encrypted(path, *key, crypto::OpenMode::existing);
+  if (!db) return tl::unexpected(from_crypto(db.error()));
+  TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
+  TRY(lift(schema::exec(db->get(), "PRAGMA synchronous=NORMAL")));
+
+  Store store(std::move(*db), Identity{});
+  auto get = [&](std::string_view k) -> Result<std::string> {
+    auto v = store.meta(k);
+    if (!v) return tl::unexpected(v.error());
+    if (!*v) return fail(Errc::refused, "The store lacks its device identity (" + std::string(k) +
+                                             "); it was not made by `teduh init`.");
+    return **v;
+  };
+  auto device_hex = get("device_id");
+  if (!device_hex) return tl::unexpected(device_hex.error());
+  auto device = sync::Id128::from_hex(*device_hex);
+  auto signing_hex = get("signing_key");
+  if (!signing_hex) return tl::unexpected(signing_hex.error());
+  auto signing_raw = crypto::from_hex(*signing_hex);
+  auto server_key_text = get("server_key");
+  if (!server_key_text) return tl::unexpected(server_key_text.error());
+  auto server_key_raw = crypto::from_base64url(*server_key_text);
+  auto code = get("enrollment_code");
+  if (!code) return tl::unexpected(code.error());
+  auto address = get("server_address");
+  if (!address) return tl::unexpected(address.error());
+  if (!device || !signing_raw || !server_key_raw || server_key_raw->size() != 32) {
+    return fail(Errc::damaged, "The store's device identity is unreadable.");
+  }
+  auto signing = crypto::SigningKey::from_secret(*signing_raw);
+  if (!signing) return fail(Errc::damaged, "The store's device key is unreadable.");
+  Identity& id = store.identity_;
+  id.device = *device;
+  id.signing_key = std::move(*signing);
+  std::copy(server_key_raw->begin(), server_key_raw->end(), id.server_key.begin());
+  id.enrollment_code = *code;
+  id.server_address = *address;
+  // The code was verified with its expiry at init; here only its content is read back.
+  auto grant = sync::verify_enrollment_code(id.enrollment_code, id.server_key, 0);
+  if (!grant) return fail(Errc::damaged, "The store's enrollment record does not verify.");
+  id.grant = std::move(*grant);
+  TRY(store.load_counters());
+  return store;
+}
+
+Result<void> Store::load_counters() {
+  auto seq = meta("seq");
+  if (!seq) return tl::unexpected(seq.error());
+  auto hlc = meta("hlc");
+  if (!hlc) return tl::unexpected(hlc.error());
+  next_seq_ = (*seq ? std::stoull(**seq) : 0) + 1;
+  clock_ = sync::HlcClock(*hlc ? std::stoull(**hlc) : 0);
+  return {};
+}
+
+Result<std::optional<std::string>> Store::meta(std::string_view key) const {
+  auto st = lift(Statement::prepare(db(), "SELECT value FROM meta WHERE key = ?1"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, key);
+  auto row = lift(st->step());
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>{st->column_text(0)};
+}
+
+Result<void> Store::set_meta(std::string_view key, std::string_view value) {
+  auto st = lift(Statement::prepare(
+      db(), "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, key).bind(2, value);
+  return lift(st->run());
+}
+
+Result<std::int64_t> Store::next_counter(std::string_view name) {
+  std::string key = "counter:" + std::string(name);
+  auto current = meta(key);
+  if (!current) return tl::unexpected(current.error());
+  std::int64_t next = (*current ? std::stoll(**current) : 0) + 1;
+  TRY(set_meta(key, std::to_string(next)));
+  return next;
+}
+
+Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
+Result<void> Store::commit_transaction() { return lift(schema::exec(db(), "COMMIT")); }
+void Store::rollback() { (void)schema::exec(db(), "ROLLBACK"); }
+
+Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view scope_type,
+                                  std::vector<FieldWrite> writes) {
+  // Keep the last write of each (entity, field): one version per field per commit.
+  std::vector<FieldWrite> unique;
+  unique.reserve(writes.size());
+  for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
+    bool seen = std::any_of(unique.begin(), unique.end(), [&](const FieldWrite& w) {
+      return w.entity == it->entity && w.field == it->field;
+    });
+    if (!seen) unique.push_back(std::move(*it));
+  }
+  std::reverse(unique.begin(), unique.end());
+  if (unique.empty()) return fail(Errc::usage, "Nothing to write.");
+  for (const auto& w : unique) {
+    auto spec = schema::find_entity_spec(w.entity_type);
+    if (!spec) return fail(Errc::internal, "Unknown entity type " + w.entity_type + ".");
+    auto ok = schema::check_canonical(spec->type, w.field, w.value);
+    if (!ok) return tl::unexpected(from_schema(ok.error()));
+  }
+
+  bool own_transaction = sqlite3_get_autocommit(db()) != 0;
+  if (own_transaction) TRY(begin());
+  auto body = [&]() -> Result<sync::Commit> {
+    sync::Commit c;
+    c.device = identity_.device;
+    c.seq = next_seq_;
+    c.scope = scope;
+    c.scope_type = std::string(scope_type);
+    auto live = Statement::prepare(
+        db(), "SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
+    if (!live) return tl::unexpected(from_schema(live.error()));
+    for (auto& w : unique) {
+      sync::Version v;
+      v.entity = w.entity;
+      v.entity_type = std::move(w.entity_type);
+      v.field = std::move(w.field);
+      v.value = std::move(w.value);
+      v.hlc = clock_.tick();
+      live->reset();
+      live->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+      for (;;) {
+        auto row = lift(live->step());
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        v.supersedes.push_back(sync::VersionId{id_from(live->column_blob(0)),
+                                               static_cast<std::uint64_t>(live->column_int(1)),
+                                               static_cast<std::uint32_t>(live->column_int(2))});
+      }
+      c.hlc = std::max(c.hlc, v.hlc);
+      c.versions.push_back(std::move(v));
+    }
+    auto signed_commit = sync::sign_commit(c, identity_.signing_key);
+    TRY(apply_commit(c, signed_commit, std::nullopt));
+    TRY(set_meta("seq", std::to_string(c.seq)));
+    TRY(set_meta("hlc", std::to_string(clock_.last())));
+    return c;
+  }();
+  if (!body) {
+    if (own_transaction) rollback();
+    clock_ = sync::HlcClock(clock_.last());  // the clock never goes back, even on failure
+    return body;
+  }
+  if (own_transaction) TRY(commit_transaction());
+  ++next_seq_;
+  return body;
+}
+
+Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
+                                 std::int64_t server_seq) {
+  auto st = lift(Statement::prepare(db(), "SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq));
+  auto row = lift(st->step());
+  if (!row) return tl::unexpected(row.error());
+  if (*row) {
+    auto upd = lift(Statement::prepare(db(), "UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2"));
+    if (!upd) return tl::unexpected(upd.error());
+    upd->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, server_seq);
+    TRY(lift(upd->run()));
+    return false;
+  }
+  // Follow the remote clock (bounded: a clock far ahead is clamped, PROTOCOL.md).
+  clock_.observe(commit.hlc, sync::system_now_ms());
+  TRY(apply_commit(commit, signed_commit, server_seq));
+  TRY(set_meta("hlc", std::to_string(clock_.last())));
+  return true;
+}
+
+Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
+                                 std::optional<std::int64_t> server_seq) {
+  sqlite3* d = db();
+  auto ins_commit = lift(Statement::prepare(
+      d, "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  if (!ins_commit) return tl::unexpected(ins_commit.error());
+  ins_commit->bind_blob(1, id_bytes(commit.device))
+      .bind(2, static_cast<std::int64_t>(commit.seq))
+      .bind_blob(3, id_bytes(commit.scope))
+      .bind(4, commit.scope_type)
+      .bind(5, static_cast<std::int64_t>(commit.hlc))
+      .bind_blob(6, signed_commit.body)
+      .bind_blob(7, signed_commit.signature);
+  if (server_seq) {
+    ins_commit->bind(8, *server_seq);
+  } else {
+    ins_commit->bind_null(8);
+  }
+  TRY(lift(ins_commit->run()));
+
+  auto ins_entity = lift(Statement::prepare(
+      d, "INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)"));
+  auto ins_superseded = lift(Statement::prepare(
+      d, "INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)"));
+  auto kill = lift(Statement::prepare(
+      d, "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1"));
+  auto is_superseded = lift(Statement::prepare(
+      d, "SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3"));
+  auto ins_version = lift(Statement::prepare(
+      d, "INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  auto shown = lift(Statement::prepare(
+      d, "SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
+         "ORDER BY hlc DESC, device DESC"));
+  auto put_field = lift(Statement::prepare(
+      d, "INSERT INTO fields(entity, field, value, hlc, device, live_count) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(entity, field) DO UPDATE SET "
+         "value = excluded.value, hlc = excluded.hlc, device = excluded.device, "
+         "live_count = excluded.live_count"));
+  auto drop_field = lift(Statement::prepare(d, "DELETE FROM fields WHERE entity = ?1 AND field = ?2"));
+  for (auto* st : {&ins_entity, &ins_superseded, &kill, &is_superseded, &ins_version, &shown,
+                   &put_field, &drop_field}) {
+    if (!*st) return tl::unexpected(st->error());
+  }
+
+  for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
+    const sync::Version& v = commit.versions[i];
+    ins_entity->reset();
+    ins_entity->bind_blob(1, id_bytes(v.entity))
+        .bind(2, v.entity_type)
+        .bind_blob(3, id_bytes(commit.scope))
+        .bind(4, static_cast<std::int64_t>(v.hlc));
+    TRY(lift(ins_entity->run()));
+
+    for (const auto& s : v.supersedes) {
+      ins_superseded->reset();
+      ins_superseded->bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      TRY(lift(ins_superseded->run()));
+      kill->reset();
+      kill->bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      TRY(lift(kill->run()));
+    }
+    is_superseded->reset();
+    is_superseded->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, static_cast<std::int64_t>(i));
+    auto dead = lift(is_superseded->step());
+    if (!dead) return tl::unexpected(dead.error());
+
+    ins_version->reset();
+    ins_version->bind_blob(1, id_bytes(commit.device))
+        .bind(2, static_cast<std::int64_t>(commit.seq))
+        .bind(3, static_cast<std::int64_t>(i))
+        .bind_blob(4, id_bytes(v.entity))
+        .bind(5, v.field)
+        .bind(6, v.value)
+        .bind(7, static_cast<std::int64_t>(v.hlc))
+        .bind(8, std::int64_t{*dead ? 0 : 1});
+    TRY(lift(ins_version->run()));
+
+    // Recompute the shown value of this field from its live versions.
+    shown->reset();
+    shown->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+    int live_count = 0;
+    std::string value;
+    std::int64_t hlc = 0;
+    std::vector<std::uint8_t> device;
+    for (;;) {
+      auto row = lift(shown->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      if (live_count++ == 0) {
+        value = shown->column_text(0);
+        hlc = shown->column_int(1);
+        device = shown->column_blob(2);
+      }
+    }
+    if (live_count == 0) {
+      drop_field->reset();
+      drop_field->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+      TRY(lift(drop_field->run()));
+    } else {
+      put_field->reset();
+      put_field->bind_blob(1, id_bytes(v.entity))
+          .bind(2, v.field)
+          .bind(3, value)
+          .bind(4, hlc)
+          .bind_blob(5, device)
+          .bind(6, std::int64_t{live_count});
+      TRY(lift(put_field->run()));
+    }
+  }
+  return {};
+}
+
+namespace {
+
+Result<std::vector<EntityView>> read_views(Statement& st) {
+  std::vector<EntityView> out;
+  std::map<sync::EntityId, std::size_t> index;
+  for (;;) {
+    auto row = lift(st.step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    sync::EntityId id = id_from(st.column_blob(0));
+    auto [it, fresh] = index.try_emplace(id, out.size());
+    if (fresh) {
+      EntityView view;
+      view.id = id;
+      view.type = st.column_text(1);
+      view.scope = id_from(st.column_blob(2));
+      out.push_back(std::move(view));
+    }
+    if (!st.column_is_null(3)) {
+      FieldValue fv;
+      fv.value = st.column_text(4);
+      fv.hlc = static_cast<sync::Hlc>(st.column_int(5));
+      fv.device = id_from(st.column_blob(6));
+      fv.live_count = static_cast<int>(st.column_int(7));
+      out[it->second].fields.emplace(st.column_text(3), std::move(fv));
+    }
+  }
+  return out;
+}
+
+constexpr const char* kViewColumns =
+    "SELECT e.id, e.type, e.scope, f.field, f.value, f.hlc, f.device, f.live_count "
+    "FROM entities e LEFT JOIN fields f ON f.entity = e.id ";
+
+}  // namespace
+
+Result<std::vector<EntityView>> Store::entities(std::string_view type, const sync::EntityId* scope) const {
+  std::string sql = kViewColumns;
+  sql += scope ? "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id"
+               : "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
+  auto st = lift(Statement::prepare(db(), sql));
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, type);
+  if (scope) st->bind_blob(2, id_bytes(*scope));
+  return read_views(*st);
+}
+
+Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const {
+  auto st = lift(Statement::prepare(db(), std::string(kViewColumns) + "WHERE e.id = ?1"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind_blob(1, id_bytes(id));
+  auto views = read_views(*st);
+  if (!views) return tl::unexpected(views.error());
+  if (views->empty()) return std::optional<EntityView>{};
+  return std::optional<EntityView>{std::move(views->front())};
+}
+
+Result<std::vector<LiveVersion>> Store::live_versions(const sync::EntityId& entity,
+                                                      std::string_view field) const {
+  auto st = lift(Statement::prepare(
+      db(), "SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
+            "AND live = 1 ORDER BY hlc DESC, device DESC"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind_blob(1, id_bytes(entity)).bind(2, field);
+  std::vector<LiveVersion> out;
+  for (;;) {
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(LiveVersion{{id_from(st->column_blob(0)), static_cast<std::uint64_t>(st->column_int(1)),
+                               static_cast<std::uint32_t>(st->column_int(2))},
+                              st->column_text(3),
+                              static_cast<sync::Hlc>(st->column_int(4))});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<sync::EntityId, std::string>>> Store::conflicted_fields() const {
+  auto st = lift(Statement::prepare(
+      db(), "SELECT entity, field FROM fields WHERE live_count > 1 ORDER BY entity, field"));
+  if (!st) return tl::unexpected(st.error());
+  std::vector<std::pair<sync::EntityId, std::string>> out;
+  for (;;) {
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.emplace_back(id_from(st->column_blob(0)), st->column_text(1));
+  }
+  return out;
+}
+
+Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) const {
+  auto st = lift(Statement::prepare(
+      db(), "SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
+            "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.scope = ?1 "
+            "ORDER BY v.hlc, v.device, v.seq, v.idx"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind_blob(1, id_bytes(scope));
+  std::vector<HistoryEntry> out;
+  for (;;) {
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    HistoryEntry h;
+    h.id = {id_from(st->column_blob(0)), static_cast<std::uint64_t>(st->column_int(1)),
+            static_cast<std::uint32_t>(st->column_int(2))};
+    h.entity = id_from(st->column_blob(3));
+    h.entity_type = st->column_text(4);
+    h.field = st->column_text(5);
+    h.value = st->column_text(6);
+    h.hlc = static_cast<sync::Hlc>(st->column_int(7));
+    h.live = st->column_int(8) != 0;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type, std::string_view field,
+                                                           std::string_view value) const {
+  auto st = lift(Statement::prepare(
+      db(), "SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
+            "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1"));
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, type).bind(2, field).bind(3, value);
+  auto row = lift(st->step());
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<sync::EntityId>{};
+  return std::optional<sync::EntityId>{id_from(st->column_blob(0))};
+}
+
+}  // namespace teduh::client

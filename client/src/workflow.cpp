@@ -1,0 +1,740 @@
+#include "teduh/client/workflow.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "teduh/client/compartment.hpp"
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/entities.hpp"
+#include "teduh/schema/validate.hpp"
+
+namespace teduh::client {
+namespace {
+
+using nlohmann::json;
+using schema::EntityType;
+
+constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
+constexpr int kSmallCell = 5;
+
+Error invalid(const schema::Error& e) { return Error{Errc::invalid, e.message}; }
+
+// Validates typed input for one entity into canonical writes; the first bad field fails all.
+Result<std::vector<FieldWrite>> validated(const sync::EntityId& entity, EntityType type,
+                                          const FieldInput& input) {
+  const auto& spec = schema::entity_spec(type);
+  std::vector<FieldWrite> out;
+  for (const auto& [field, text] : input) {
+    auto f = spec.field(field);
+    if (!f) {
+      std::string known;
+      for (const auto& fs : spec.fields) {
+        if (fs.secret) continue;
+        known += (known.empty() ? "" : ", ") + std::string(fs.name);
+      }
+      return fail(Errc::invalid, "'" + field + "' is not a field of " + std::string(spec.label) +
+                                     "; known fields: " + known + ".");
+    }
+    auto canonical = schema::validate_field(type, field, text);
+    if (!canonical) return tl::unexpected(invalid(canonical.error()));
+    out.push_back(FieldWrite{entity, std::string(spec.name), field, std::move(*canonical)});
+  }
+  return out;
+}
+
+FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_view field, std::string value) {
+  return FieldWrite{entity, std::string(schema::entity_spec(type).name), std::string(field), std::move(value)};
+}
+
+// Counts shown with small-cell suppression: cells under 5 (but not 0) become "<5".
+json suppressed(const std::map<std::string, int>& counts) {
+  json out = json::object();
+  for (const auto& [key, n] : counts) {
+    if (n > 0 && n < kSmallCell) {
+      out[key] = "<5";
+    } else {
+      out[key] = n;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_codes(const std::string& codes) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < codes.size()) {
+    auto comma = codes.find(',', start);
+    if (comma == std::string::npos) comma = codes.size();
+    if (comma > start) out.push_back(codes.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string age_group(int age) {
+  if (age < 0) return "tidak_diketahui";
+  if (age <= 5) return "0-5";
+  if (age <= 12) return "6-12";
+  if (age <= 17) return "13-17";
+  if (age <= 24) return "18-24";
+  if (age <= 44) return "25-44";
+  if (age <= 59) return "45-59";
+  return "60+";
+}
+
+// Age in whole years at a reference date (both YYYY-MM-DD...), or -1.
+int age_at(const std::string& birth_date, const std::string& reference) {
+  if (birth_date.size() < 10 || reference.size() < 10) return -1;
+  int by = std::stoi(birth_date.substr(0, 4)), bm = std::stoi(birth_date.substr(5, 2)),
+      bd = std::stoi(birth_date.substr(8, 2));
+  int ry = std::stoi(reference.substr(0, 4)), rm = std::stoi(reference.substr(5, 2)),
+      rd = std::stoi(reference.substr(8, 2));
+  int age = ry - by - ((rm < bm || (rm == bm && rd < bd)) ? 1 : 0);
+  return age < 0 ? -1 : age;
+}
+
+}  // namespace
+
+std::string format_datetime(std::uint64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::optional<std::uint64_t> parse_datetime_ms(std::string_view text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  std::string t(text);
+  if (t.size() == 10) {
+    if (std::sscanf(t.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
+  } else if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) != 6) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  std::time_t secs = timegm(&tm);
+  if (secs < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(secs) * 1000;
+}
+
+std::string victim_code(const sync::EntityId& person_id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "K-%02X%02X", person_id.bytes[0], person_id.bytes[1]);
+  return buf;
+}
+
+std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id, std::string_view action) const {
+  sync::EntityId audit_id = sync::Id128::random();
+  const auto& id = store_.identity();
+  return {
+      write_of(audit_id, EntityType::audit, "action", std::string(action)),
+      write_of(audit_id, EntityType::audit, "entity", case_id.hex()),
+      write_of(audit_id, EntityType::audit, "device", id.device.hex()),
+      write_of(audit_id, EntityType::audit, "user", id.grant.user),
+      write_of(audit_id, EntityType::audit, "at", format_datetime(sync::system_now_ms())),
+  };
+}
+
+Result<void> Workflow::write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
+                                         std::string_view action) {
+  auto audit = audit_event(case_id, action);
+  writes.insert(writes.end(), audit.begin(), audit.end());
+  auto c = store_.write(case_id, "kasus", std::move(writes));
+  if (!c) return tl::unexpected(c.error());
+  return {};
+}
+
+Result<std::string> Workflow::case_number() {
+  const auto& grant = store_.identity().grant;
+  std::string year = format_datetime(sync::system_now_ms()).substr(0, 4);
+  auto n = store_.next_counter("case_number:" + year);
+  if (!n) return tl::unexpected(n.error());
+  // The device part makes numbers unique without coordination: each device of an office
+  // has its own tag, and each device counts its own cases (DESIGN.md section 3).
+  std::string device = store_.identity().device.hex().substr(0, 4);
+  for (auto& ch : device) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  char seq[16];
+  std::snprintf(seq, sizeof seq, "%04lld", static_cast<long long>(*n));
+  return grant.office_code + "/" + year + "/" + device + "-" + seq;
+}
+
+Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const FieldInput& victim_fields) {
+  sync::EntityId case_id = sync::Id128::random();
+  auto writes = validated(case_id, EntityType::kasus, case_fields);
+  if (!writes) return tl::unexpected(writes.error());
+  for (const auto& w : *writes) {
+    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
+      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    }
+  }
+  std::vector<FieldWrite> victim_writes;
+  sync::EntityId victim_id = sync::Id128::random();
+  if (!victim_fields.empty()) {
+    auto v = validated(victim_id, EntityType::orang, victim_fields);
+    if (!v) return tl::unexpected(v.error());
+    victim_writes = std::move(*v);
+  }
+  return store_.in_transaction([&]() -> Result<sync::EntityId> {
+    auto number = case_number();
+    if (!number) return tl::unexpected(number.error());
+    auto has = [&](std::string_view f) {
+      return std::any_of(writes->begin(), writes->end(), [&](const FieldWrite& w) { return w.field == f; });
+    };
+    std::string now = format_datetime(sync::system_now_ms());
+    writes->push_back(write_of(case_id, EntityType::kasus, "number", *number));
+    writes->push_back(write_of(case_id, EntityType::kasus, "owner_office", store_.identity().grant.office_code));
+    if (!has("status")) writes->push_back(write_of(case_id, EntityType::kasus, "status", "diterima"));
+    if (!has("received_at")) writes->push_back(write_of(case_id, EntityType::kasus, "received_at", now));
+    if (!has("channel")) writes->push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
+    if (!victim_writes.empty()) {
+      writes->insert(writes->end(), victim_writes.begin(), victim_writes.end());
+      sync::EntityId role_id = sync::Id128::random();
+      writes->push_back(write_of(role_id, EntityType::peran, "case", case_id.hex()));
+      writes->push_back(write_of(role_id, EntityType::peran, "person", victim_id.hex()));
+      writes->push_back(write_of(role_id, EntityType::peran, "role", "korban"));
+    }
+    // The complaint itself is the first service (SOP: pengaduan).
+    sync::EntityId service_id = sync::Id128::random();
+    writes->push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
+    writes->push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
+    writes->push_back(write_of(service_id, EntityType::layanan, "date", now.substr(0, 10)));
+    auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
+    if (!r) return tl::unexpected(r.error());
+    return case_id;
+  });
+}
+
+Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
+  if (auto id = sync::Id128::from_hex(id_or_number)) {
+    auto e = store_.entity(*id);
+    if (!e) return tl::unexpected(e.error());
+    if (*e && (*e)->type == "kasus") return *id;
+  }
+  auto found = store_.find_by_field("kasus", "number", id_or_number);
+  if (!found) return tl::unexpected(found.error());
+  if (*found) return **found;
+  return fail(Errc::not_found, "No case with id or number '" + std::string(id_or_number) + "' in this store.");
+}
+
+Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case_id) const {
+  auto roles = store_.entities("peran", &case_id);
+  if (!roles) return tl::unexpected(roles.error());
+  for (const auto& r : *roles) {
+    if (r.deleted() || r.get("role") != "korban") continue;
+    auto person = sync::Id128::from_hex(r.get("person"));
+    if (!person) continue;
+    auto p = store_.entity(*person);
+    if (!p) return tl::unexpected(p.error());
+    if (*p) return p;
+  }
+  return std::optional<EntityView>{};
+}
+
+Result<json> Workflow::list_cases() const {
+  auto cases = store_.entities("kasus");
+  if (!cases) return tl::unexpected(cases.error());
+  std::vector<json> rows;
+  for (const auto& c : *cases) {
+    if (c.deleted()) continue;
+    auto victim = victim_of(c.id);
+    if (!victim) return tl::unexpected(victim.error());
+    bool conflict = std::any_of(c.fields.begin(), c.fields.end(),
+                                [](const auto& f) { return f.second.live_count > 1; });
+    rows.push_back(json{{"id", c.id.hex()},
+                        {"number", c.get("number")},
+                        {"received_at", c.get("received_at")},
+                        {"status", c.get("status")},
+                        {"forms", split_codes(c.get("forms"))},
+                        {"owner_office", c.get("owner_office")},
+                        {"victim", *victim ? victim_code((*victim)->id) : ""},
+                        {"merged_into", c.get("merged_into")},
+                        {"conflict", conflict}});
+  }
+  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    return std::tie(a["received_at"].get_ref<const std::string&>(), a["number"].get_ref<const std::string&>()) <
+           std::tie(b["received_at"].get_ref<const std::string&>(), b["number"].get_ref<const std::string&>());
+  });
+  return json{{"cases", rows}};
+}
+
+namespace {
+
+// All shown fields of an entity as {field: value}, and the fields in conflict.
+json fields_json(const EntityView& e, json* conflicts) {
+  json out = json::object();
+  for (const auto& [field, fv] : e.fields) {
+    if (field == schema::kDeletedField) continue;
+    out[field] = fv.value;
+    if (fv.live_count > 1 && conflicts) conflicts->push_back(field);
+  }
+  return out;
+}
+
+bool by_id(const json& a, const json& b) { return a["id"] < b["id"]; }
+
+}  // namespace
+
+std::string Workflow::shelter_field_for_display(const EntityView& shelter, std::string_view field) const {
+  const std::string& sealed = shelter.get(field);
+  auto plain = open_secret_field(store_, "rumah_aman", field, shelter.id, sealed);
+  if (!plain || !*plain) return "rumah aman (lokasi dirahasiakan)";
+  return **plain;
+}
+
+Result<json> Workflow::show_case(const sync::EntityId& case_id) {
+  auto c = store_.entity(case_id);
+  if (!c) return tl::unexpected(c.error());
+  if (!*c) return fail(Errc::not_found, "No such case.");
+  json doc;
+  json conflicts = json::array();
+  doc["id"] = case_id.hex();
+  doc["case"] = fields_json(**c, &conflicts);
+
+  auto collect = [&](std::string_view type, auto&& extra) -> Result<json> {
+    auto list = store_.entities(type, &case_id);
+    if (!list) return tl::unexpected(list.error());
+    json rows = json::array();
+    for (const auto& e : *list) {
+      if (e.deleted()) continue;
+      json row;
+      json local_conflicts = json::array();
+      row["id"] = e.id.hex();
+      row["fields"] = fields_json(e, &local_conflicts);
+      if (!local_conflicts.empty()) row["conflicts"] = local_conflicts;
+      extra(e, row);
+      rows.push_back(std::move(row));
+    }
+    std::sort(rows.begin(), rows.end(), by_id);
+    return rows;
+  };
+  auto none = [](const EntityView&, json&) {};
+  auto persons = collect("orang", none);
+  if (!persons) return tl::unexpected(persons.error());
+  auto roles = collect("peran", none);
+  if (!roles) return tl::unexpected(roles.error());
+  auto services = collect("layanan", none);
+  if (!services) return tl::unexpected(services.error());
+  auto referrals = collect("rujukan", none);
+  if (!referrals) return tl::unexpected(referrals.error());
+  auto consents = collect("persetujuan", none);
+  if (!consents) return tl::unexpected(consents.error());
+  auto stays = collect("penempatan", [&](const EntityView& e, json& row) {
+    auto shelter_id = sync::Id128::from_hex(e.get("shelter"));
+    if (!shelter_id) return;
+    auto shelter = store_.entity(*shelter_id);
+    if (shelter && *shelter) {
+      row["shelter_code_name"] = (*shelter)->get("code_name");
+      row["shelter_address"] = shelter_field_for_display(**shelter, "address");
+    }
+  });
+  if (!stays) return tl::unexpected(stays.error());
+  doc["persons"] = *persons;
+  doc["roles"] = *roles;
+  doc["services"] = *services;
+  doc["referrals"] = *referrals;
+  doc["consents"] = *consents;
+  doc["shelter_stays"] = *stays;
+  doc["conflicts"] = conflicts;
+
+  // Opening a case is an access that the supervisor can audit (DESIGN.md section 3).
+  auto audited = store_.write(case_id, "kasus", audit_event(case_id, "dilihat"));
+  if (!audited) return tl::unexpected(audited.error());
+  return doc;
+}
+
+Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput& fields) {
+  FieldInput case_fields, victim_fields;
+  for (const auto& [k, v] : fields) {
+    if (k.rfind("korban.", 0) == 0) {
+      victim_fields.emplace_back(k.substr(7), v);
+    } else {
+      case_fields.emplace_back(k, v);
+    }
+  }
+  auto writes = validated(case_id, EntityType::kasus, case_fields);
+  if (!writes) return tl::unexpected(writes.error());
+  for (const auto& w : *writes) {
+    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
+      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    }
+  }
+  if (!victim_fields.empty()) {
+    auto victim = victim_of(case_id);
+    if (!victim) return tl::unexpected(victim.error());
+    if (!*victim) return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
+    auto v = validated((*victim)->id, EntityType::orang, victim_fields);
+    if (!v) return tl::unexpected(v.error());
+    writes->insert(writes->end(), v->begin(), v->end());
+  }
+  if (writes->empty()) return fail(Errc::usage, "Give at least one FIELD=VALUE to set.");
+  return write_case_commit(case_id, std::move(*writes), "diubah");
+}
+
+Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_view reason) {
+  auto writes = validated(case_id, EntityType::kasus, {{"status", "terminasi"}, {"closed_reason", std::string(reason)}});
+  if (!writes) return tl::unexpected(writes.error());
+  if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
+    return fail(Errc::invalid, "closed_reason (Alasan penutupan): a case is closed with a reason.");
+  }
+  return write_case_commit(case_id, std::move(*writes), "diselesaikan");
+}
+
+Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
+                                            const FieldInput& person_fields, std::string_view relationship) {
+  sync::EntityId person_id = sync::Id128::random();
+  sync::EntityId role_id = sync::Id128::random();
+  auto writes = validated(person_id, EntityType::orang, person_fields);
+  if (!writes) return tl::unexpected(writes.error());
+  FieldInput role_fields{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
+  if (!relationship.empty()) role_fields.emplace_back("relationship", std::string(relationship));
+  auto role_writes = validated(role_id, EntityType::peran, role_fields);
+  if (!role_writes) return tl::unexpected(role_writes.error());
+  writes->insert(writes->end(), role_writes->begin(), role_writes->end());
+  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
+  if (!r) return tl::unexpected(r.error());
+  return person_id;
+}
+
+Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id, const FieldInput& fields) {
+  sync::EntityId service_id = sync::Id128::random();
+  FieldInput all = fields;
+  all.emplace_back("case", case_id.hex());
+  bool has_date = std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
+  if (!has_date) all.emplace_back("date", format_datetime(sync::system_now_ms()).substr(0, 10));
+  auto writes = validated(service_id, EntityType::layanan, all);
+  if (!writes) return tl::unexpected(writes.error());
+  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
+  if (!r) return tl::unexpected(r.error());
+  return service_id;
+}
+
+Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::string_view to_office,
+                                       std::string_view reason, bool consent, std::string_view consent_by,
+                                       bool external) {
+  if (!consent) {
+    return fail(Errc::refused, "A referral needs the victim's consent naming the receiving office; "
+                               "nothing was recorded (use --consent yes once consent is given).");
+  }
+  sync::EntityId consent_id = sync::Id128::random();
+  sync::EntityId referral_id = sync::Id128::random();
+  std::string now = format_datetime(sync::system_now_ms());
+  auto consent_writes = validated(consent_id, EntityType::persetujuan,
+                                  {{"case", case_id.hex()},
+                                   {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
+                                   {"scope", "rujukan"},
+                                   {"scope_office", std::string(to_office)},
+                                   {"recorded_how", "dicatat petugas"},
+                                   {"given_at", now}});
+  if (!consent_writes) return tl::unexpected(consent_writes.error());
+  FieldInput referral{{"case", case_id.hex()},
+                      {"from_office", store_.identity().grant.office_code},
+                      {"reason", std::string(reason)},
+                      {"consent", consent_id.hex()},
+                      {"status", "dikirim"}};
+  referral.emplace_back(external ? "to_external" : "to_office", std::string(to_office));
+  auto referral_writes = validated(referral_id, EntityType::rujukan, referral);
+  if (!referral_writes) return tl::unexpected(referral_writes.error());
+  consent_writes->insert(consent_writes->end(), referral_writes->begin(), referral_writes->end());
+  auto r = write_case_commit(case_id, std::move(*consent_writes), "dirujuk");
+  if (!r) return tl::unexpected(r.error());
+  return referral_id;
+}
+
+Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
+  sync::EntityId shelter_id = sync::Id128::random();
+  const auto& spec = schema::entity_spec(EntityType::rumah_aman);
+  std::vector<FieldWrite> writes;
+  for (const auto& [field, text] : fields) {
+    auto f = spec.field(field);
+    if (!f) return fail(Errc::invalid, "'" + field + "' is not a field of a shelter.");
+    if (!f->secret) {
+      auto canonical = schema::validate_field(EntityType::rumah_aman, field, text);
+      if (!canonical) return tl::unexpected(invalid(canonical.error()));
+      writes.push_back(write_of(shelter_id, EntityType::rumah_aman, field, std::move(*canonical)));
+    }
+  }
+  return store_.in_transaction([&]() -> Result<sync::EntityId> {
+    for (const auto& [field, text] : fields) {
+      if (!spec.field(field)->secret) continue;
+      // Shelter details are encrypted here, before they enter a commit (DESIGN.md section 5).
+      auto sealed = seal_secret_field(store_, kShelterCompartment, "rumah_aman", field, shelter_id, text);
+      if (!sealed) return tl::unexpected(sealed.error());
+      writes.push_back(write_of(shelter_id, EntityType::rumah_aman, field, std::move(*sealed)));
+    }
+    bool named = std::any_of(writes.begin(), writes.end(), [](const FieldWrite& w) { return w.field == "code_name"; });
+    if (!named) {
+      auto n = store_.next_counter("shelter");
+      if (!n) return tl::unexpected(n.error());
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "RA-%s-%02lld", store_.identity().device.hex().substr(0, 4).c_str(),
+                    static_cast<long long>(*n));
+      writes.push_back(write_of(shelter_id, EntityType::rumah_aman, "code_name", buf));
+    }
+    auto c = store_.write(shelter_id, "rumah_aman", std::move(writes));
+    if (!c) return tl::unexpected(c.error());
+    return shelter_id;
+  });
+}
+
+Result<json> Workflow::list_shelters() const {
+  auto shelters = store_.entities("rumah_aman");
+  if (!shelters) return tl::unexpected(shelters.error());
+  json rows = json::array();
+  for (const auto& s : *shelters) {
+    if (s.deleted()) continue;
+    json row{{"id", s.id.hex()}, {"code_name", s.get("code_name")}};
+    for (std::string_view field : {"name", "address", "phone", "contact"}) {
+      if (s.get(field).empty()) continue;
+      row[std::string(field)] = shelter_field_for_display(s, field);
+    }
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["code_name"] < b["code_name"]; });
+  return json{{"shelters", rows}};
+}
+
+Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const {
+  if (auto id = sync::Id128::from_hex(id_or_code)) {
+    auto e = store_.entity(*id);
+    if (!e) return tl::unexpected(e.error());
+    if (*e && (*e)->type == "rumah_aman") return *id;
+  }
+  auto found = store_.find_by_field("rumah_aman", "code_name", id_or_code);
+  if (!found) return tl::unexpected(found.error());
+  if (*found) return **found;
+  return fail(Errc::not_found, "No shelter with id or code name '" + std::string(id_or_code) + "'.");
+}
+
+Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
+                                       std::string_view admitted_at) {
+  std::uint64_t admitted = sync::system_now_ms();
+  if (!admitted_at.empty()) {
+    auto parsed = parse_datetime_ms(admitted_at);
+    if (!parsed) return fail(Errc::invalid, "admitted_at (Tanggal masuk): '" + std::string(admitted_at) +
+                                                "' is not a date (YYYY-MM-DD).");
+    admitted = *parsed;
+  }
+  sync::EntityId stay_id = sync::Id128::random();
+  std::string admitted_text = format_datetime(admitted);
+  // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3).
+  std::string planned_exit = format_datetime(admitted + 7 * kDayMs).substr(0, 10);
+  auto writes = validated(stay_id, EntityType::penempatan,
+                          {{"case", case_id.hex()}, {"shelter", shelter_id.hex()},
+                           {"admitted_at", admitted_text}, {"planned_exit", planned_exit}});
+  if (!writes) return tl::unexpected(writes.error());
+  sync::EntityId service_id = sync::Id128::random();
+  auto service = validated(service_id, EntityType::layanan,
+                           {{"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}});
+  if (!service) return tl::unexpected(service.error());
+  writes->insert(writes->end(), service->begin(), service->end());
+  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
+  if (!r) return tl::unexpected(r.error());
+  return stay_id;
+}
+
+Result<json> Workflow::conflicts() const {
+  auto fields = store_.conflicted_fields();
+  if (!fields) return tl::unexpected(fields.error());
+  json rows = json::array();
+  for (const auto& [entity_id, field] : *fields) {
+    auto e = store_.entity(entity_id);
+    if (!e) return tl::unexpected(e.error());
+    if (!*e) continue;
+    auto spec = schema::find_entity_spec((*e)->type);
+    auto fspec = spec ? spec->field(field) : nullptr;
+    auto live = store_.live_versions(entity_id, field);
+    if (!live) return tl::unexpected(live.error());
+    json values = json::array();
+    for (std::size_t i = 0; i < live->size(); ++i) {
+      const auto& v = (*live)[i];
+      values.push_back(json{{"value", v.value},
+                            {"device", v.id.device.hex()},
+                            {"version", v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" + std::to_string(v.id.index)},
+                            {"at", format_datetime(sync::hlc_wall_ms(v.hlc))},
+                            {"shown", i == 0}});
+    }
+    // The case this field belongs to: the entity's scope.
+    std::string case_hex = (*e)->scope.hex();
+    auto c = store_.entity((*e)->scope);
+    std::string number = (c && *c) ? (*c)->get("number") : "";
+    rows.push_back(json{{"case", case_hex},
+                        {"number", number},
+                        {"entity", entity_id.hex()},
+                        {"entity_type", (*e)->type},
+                        {"field", field},
+                        {"label", fspec ? std::string(fspec->label) : field},
+                        {"values", values}});
+  }
+  return json{{"conflicts", rows}};
+}
+
+Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value) {
+  std::string target_field(field);
+  sync::EntityId entity = case_id;
+  EntityType type = EntityType::kasus;
+  if (target_field.rfind("korban.", 0) == 0) {
+    auto victim = victim_of(case_id);
+    if (!victim) return tl::unexpected(victim.error());
+    if (!*victim) return fail(Errc::not_found, "This case has no victim recorded.");
+    entity = (*victim)->id;
+    type = EntityType::orang;
+    target_field = target_field.substr(7);
+  }
+  auto writes = validated(entity, type, {{target_field, std::string(value)}});
+  if (!writes) return tl::unexpected(writes.error());
+  // The write supersedes every live version of the field: that is what settles it.
+  return write_case_commit(case_id, std::move(*writes), "diubah");
+}
+
+Result<json> Workflow::history(const sync::EntityId& case_id) const {
+  auto entries = store_.history(case_id);
+  if (!entries) return tl::unexpected(entries.error());
+  json rows = json::array();
+  for (const auto& h : *entries) {
+    if (h.entity_type == "audit") continue;
+    rows.push_back(json{{"entity", h.entity.hex()},
+                        {"entity_type", h.entity_type},
+                        {"field", h.field},
+                        {"value", h.value},
+                        {"at", format_datetime(sync::hlc_wall_ms(h.hlc))},
+                        {"device", h.id.device.hex()},
+                        {"version", h.id.device.hex() + ":" + std::to_string(h.id.seq) + ":" + std::to_string(h.id.index)},
+                        {"live", h.live}});
+  }
+  return json{{"case", case_id.hex()}, {"versions", rows}};
+}
+
+Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const {
+  auto events = case_id ? store_.entities("audit", &*case_id) : store_.entities("audit");
+  if (!events) return tl::unexpected(events.error());
+  // Events in the order they happened: by the clock of their writes, then id.
+  std::vector<const EntityView*> ordered;
+  for (const auto& e : *events) ordered.push_back(&e);
+  auto written = [](const EntityView* e) {
+    auto it = e->fields.find("action");
+    return it == e->fields.end() ? sync::Hlc{0} : it->second.hlc;
+  };
+  std::sort(ordered.begin(), ordered.end(), [&](const EntityView* a, const EntityView* b) {
+    return std::make_pair(written(a), a->id) < std::make_pair(written(b), b->id);
+  });
+  json rows = json::array();
+  for (const EntityView* ep : ordered) {
+    const EntityView& e = *ep;
+    rows.push_back(json{{"id", e.id.hex()},
+                        {"action", e.get("action")},
+                        {"case", e.get("entity")},
+                        {"device", e.get("device")},
+                        {"user", e.get("user")},
+                        {"at", e.get("at")}});
+  }
+  return json{{"events", rows}};
+}
+
+Result<json> Workflow::due(std::uint64_t now_ms) const {
+  auto cases = store_.entities("kasus");
+  if (!cases) return tl::unexpected(cases.error());
+  std::vector<json> rows;
+  auto add = [&](const EntityView& c, std::string step, std::string label, std::uint64_t due_ms) {
+    std::int64_t remaining = static_cast<std::int64_t>(due_ms) - static_cast<std::int64_t>(now_ms);
+    rows.push_back(json{{"case", c.id.hex()},
+                        {"number", c.get("number")},
+                        {"step", std::move(step)},
+                        {"label", std::move(label)},
+                        {"due_at", format_datetime(due_ms)},
+                        {"late", remaining < 0},
+                        {"hours_left", remaining / (60 * 60 * 1000)}});
+  };
+  for (const auto& c : *cases) {
+    if (c.deleted() || c.get("status") == "terminasi" || !c.get("merged_into").empty()) continue;
+    auto received = parse_datetime_ms(c.get("received_at"));
+    auto services = store_.entities("layanan", &c.id);
+    if (!services) return tl::unexpected(services.error());
+    bool responded = c.get("status") != "diterima";
+    bool police_done = false;
+    for (const auto& s : *services) {
+      const auto& kind = s.get("kind");
+      if (kind != "pengaduan") responded = true;
+      if (kind == "pendampingan_hukum") police_done = true;
+    }
+    // SOP: a complaint gets a response within 3 days (DESIGN.md section 3).
+    if (received && !responded) add(c, "respons_pengaduan", "Respons pengaduan (3 hari)", *received + 3 * kDayMs);
+    // UU 12/2022 (TPKS): report to the police within 3x24 hours when the victim asks.
+    if (c.get("police_report_requested") == "1" && !police_done) {
+      auto asked = parse_datetime_ms(c.get("police_report_requested_at"));
+      auto from = asked ? asked : received;
+      if (from) add(c, "laporan_polisi", "Laporan ke kepolisian (3x24 jam, UU TPKS)", *from + 3 * kDayMs);
+    }
+    auto stays = store_.entities("penempatan", &c.id);
+    if (!stays) return tl::unexpected(stays.error());
+    for (const auto& s : *stays) {
+      if (!s.get("exited_at").empty()) continue;
+      auto exit = parse_datetime_ms(s.get("planned_exit"));
+      if (exit) add(c, "keluar_rumah_aman", "Batas tinggal di rumah aman (7 hari)", *exit);
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    bool la = a["late"], lb = b["late"];
+    if (la != lb) return la;
+    return std::tie(a["due_at"].get_ref<const std::string&>(), a["case"].get_ref<const std::string&>(),
+                    a["step"].get_ref<const std::string&>()) <
+           std::tie(b["due_at"].get_ref<const std::string&>(), b["case"].get_ref<const std::string&>(),
+                    b["step"].get_ref<const std::string&>());
+  });
+  return json{{"due", rows}};
+}
+
+Result<json> Workflow::report() const {
+  auto cases = store_.entities("kasus");
+  if (!cases) return tl::unexpected(cases.error());
+  std::map<std::string, int> by_status, by_form, by_channel, by_place, by_sex, by_age, by_service;
+  int total = 0;
+  for (const auto& c : *cases) {
+    if (c.deleted() || !c.get("merged_into").empty()) continue;
+    ++total;
+    by_status[c.get("status")]++;
+    for (const auto& f : split_codes(c.get("forms"))) by_form[f]++;
+    by_channel[c.get("channel")]++;
+    if (!c.get("place").empty()) by_place[c.get("place")]++;
+    auto victim = victim_of(c.id);
+    if (!victim) return tl::unexpected(victim.error());
+    if (*victim) {
+      const auto& v = **victim;
+      by_sex[v.get("sex").empty() ? "tidak_diketahui" : v.get("sex")]++;
+      int age = -1;
+      if (!v.get("birth_date").empty()) {
+        age = age_at(v.get("birth_date"), c.get("received_at"));
+      } else if (!v.get("age").empty()) {
+        age = std::stoi(v.get("age"));
+      }
+      by_age[age_group(age)]++;
+    }
+    auto services = store_.entities("layanan", &c.id);
+    if (!services) return tl::unexpected(services.error());
+    std::set<std::string> kinds;
+    for (const auto& s : *services) kinds.insert(s.get("kind"));
+    for (const auto& k : kinds) by_service[k]++;
+  }
+  json doc;
+  doc["office"] = store_.identity().grant.office_code;
+  doc["total_cases"] = total < kSmallCell && total > 0 ? json("<5") : json(total);
+  doc["by_status"] = suppressed(by_status);
+  doc["by_form"] = suppressed(by_form);
+  doc["by_channel"] = suppressed(by_channel);
+  doc["by_place"] = suppressed(by_place);
+  doc["by_victim_sex"] = suppressed(by_sex);
+  doc["by_victim_age_group"] = suppressed(by_age);
+  doc["by_service"] = suppressed(by_service);
+  return doc;
+}
+
+}  // namespace teduh::client

@@ -1,0 +1,207 @@
+// The office store: opening, refusing, and replicas that exchange commits converge.
+#include <gtest/gtest.h>
+
+#include "support/store_fixture.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/schema/sqlite.hpp"
+
+namespace teduh::client {
+namespace {
+
+using testing::FakeServerKey;
+using testing::TempDir;
+
+// Applies every commit of `from` that `to` lacks, as a sync would (signatures verified).
+void exchange(const Store& from, Store& to) {
+  schema::Result<schema::Statement> st = schema::Statement::prepare(
+      from.db(), "SELECT device, seq, body, signature FROM commits ORDER BY hlc, device, seq");
+  ASSERT_TRUE(st);
+  std::vector<sync::SignedCommit> all;
+  while (*st->step()) {
+    sync::SignedCommit sc;
+    auto dev = st->column_blob(0);
+    std::copy(dev.begin(), dev.end(), sc.device.bytes.begin());
+    sc.seq = static_cast<std::uint64_t>(st->column_int(1));
+    sc.body = st->column_blob(2);
+    auto sig = st->column_blob(3);
+    std::copy(sig.begin(), sig.end(), sc.signature.begin());
+    all.push_back(std::move(sc));
+  }
+  auto tx = to.in_transaction([&]() -> Result<bool> {
+    for (const auto& sc : all) {
+      auto commit = sync::decode_commit_body(sc.body);
+      if (!commit) return fail(Errc::internal, commit.error().message);
+      auto r = to.apply_remote(sc, *commit, 0);
+      if (!r) return tl::unexpected(r.error());
+    }
+    return true;
+  });
+  ASSERT_TRUE(tx) << tx.error().message;
+}
+
+TEST(Store, WrongPassphraseIsRefusedAndTheStoreIsUntouched) {
+  TempDir dir;
+  FakeServerKey server;
+  ASSERT_TRUE(testing::make_store(dir / "a.db", server));
+  std::string before = testing::read_file(dir / "a.db");
+  auto s = Store::open(dir / "a.db", "salah-sandi");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Errc::refused);
+  EXPECT_EQ(exit_code(s.error().code), 2);
+  EXPECT_EQ(testing::read_file(dir / "a.db"), before);
+}
+
+TEST(Store, MissingStoreAndNonStoreFilesAreRefused) {
+  TempDir dir;
+  auto missing = Store::open(dir / "none.db", "x");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::refused);
+  {
+    std::ofstream out(dir / "text.db");
+    out << "this is not a teduh store";
+  }
+  auto text = Store::open(dir / "text.db", "x");
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, Errc::refused);
+}
+
+TEST(Store, CreatingOverAnExistingStoreIsRefused) {
+  TempDir dir;
+  FakeServerKey server;
+  ASSERT_TRUE(testing::make_store(dir / "a.db", server));
+  auto again = testing::make_store(dir / "a.db", server);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::refused);
+}
+
+TEST(Store, ReopenedStoreKeepsIdentityAndContinuesSequences) {
+  TempDir dir;
+  FakeServerKey server;
+  sync::EntityId id;
+  {
+    auto s = testing::make_store(dir / "a.db", server);
+    ASSERT_TRUE(s);
+    auto c = Workflow(*s).new_case({}, {});
+    ASSERT_TRUE(c);
+    id = *c;
+  }
+  auto s = Store::open(dir / "a.db", testing::kTestPassphrase);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->identity().grant.office_code, "BKS-DP3A");
+  EXPECT_EQ(s->last_seq(), 1u);
+  auto c2 = Workflow(*s).new_case({}, {});
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(s->last_seq(), 2u);
+  auto e = s->entity(*c2);
+  EXPECT_EQ((*e)->get("number").substr((*e)->get("number").size() - 4), "0002");
+}
+
+TEST(Store, MarkersNeverAppearInTheRawFiles) {
+  TempDir dir;
+  FakeServerKey server;
+  {
+    auto s = testing::make_store(dir / "a.db", server, "BKS-DP3A", true);
+    ASSERT_TRUE(s);
+    Workflow wf(*s);
+    auto c = wf.new_case({{"chronology", "KRONOLOGI-PENANDA-91c2"}},
+                         {{"name", "NAMA-PENANDA-77ab"}, {"nik", "3275014101900001"}});
+    ASSERT_TRUE(c) << c.error().message;
+    auto sh = wf.add_shelter({{"name", "RUMAH-PENANDA-5d1e"}, {"address", "ALAMAT-PENANDA-0f3c"}});
+    ASSERT_TRUE(sh) << sh.error().message;
+  }
+  std::string raw = testing::read_all_files(dir.path());
+  for (const char* marker : {"KRONOLOGI-PENANDA-91c2", "NAMA-PENANDA-77ab", "3275014101900001",
+                             "RUMAH-PENANDA-5d1e", "ALAMAT-PENANDA-0f3c", "SQLite format 3"}) {
+    EXPECT_EQ(raw.find(marker), std::string::npos) << marker;
+  }
+}
+
+TEST(Store, TwoOfficesThatEditDifferentFieldsConvergeToTheSameDocument) {
+  TempDir dir;
+  FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server, "BKS-DP3A");
+  auto b = testing::make_store(dir / "b.db", server, "BKS-UPTD");
+  ASSERT_TRUE(a && b);
+  auto id = Workflow(*a).new_case({{"summary", "Awal"}}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id);
+  exchange(*a, *b);
+  ASSERT_TRUE(Workflow(*a).set_case(*id, {{"risk_level", "tinggi"}}));
+  ASSERT_TRUE(Workflow(*b).set_case(*id, {{"summary", "Diperbarui"}}));
+  exchange(*a, *b);
+  exchange(*b, *a);
+  auto da = Workflow(*a).show_case(*id);
+  auto db = Workflow(*b).show_case(*id);
+  ASSERT_TRUE(da && db);
+  EXPECT_EQ(da->dump(), db->dump());
+  EXPECT_EQ((*da)["case"]["risk_level"], "tinggi");
+  EXPECT_EQ((*da)["case"]["summary"], "Diperbarui");
+  EXPECT_TRUE((*da)["conflicts"].empty());
+}
+
+TEST(Store, ConcurrentEditsOfOneFieldAreBothKeptAndResolvedEverywhere) {
+  TempDir dir;
+  FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server, "BKS-DP3A");
+  auto b = testing::make_store(dir / "b.db", server, "BKS-UPTD");
+  ASSERT_TRUE(a && b);
+  auto id = Workflow(*a).new_case({}, {});
+  ASSERT_TRUE(id);
+  exchange(*a, *b);
+  ASSERT_TRUE(Workflow(*a).set_case(*id, {{"risk_level", "tinggi"}}));
+  ASSERT_TRUE(Workflow(*b).set_case(*id, {{"risk_level", "rendah"}}));
+  exchange(*a, *b);
+  exchange(*b, *a);
+  auto ca = Workflow(*a).conflicts();
+  auto cb = Workflow(*b).conflicts();
+  ASSERT_TRUE(ca && cb);
+  EXPECT_EQ(ca->dump(), cb->dump());
+  ASSERT_EQ((*ca)["conflicts"].size(), 1u);
+  EXPECT_EQ((*ca)["conflicts"][0]["field"], "risk_level");
+  EXPECT_EQ((*ca)["conflicts"][0]["values"].size(), 2u);
+
+  ASSERT_TRUE(Workflow(*b).resolve(*id, "risk_level", "sedang"));
+  exchange(*b, *a);
+  auto after = Workflow(*a).conflicts();
+  EXPECT_TRUE((*after)["conflicts"].empty());
+  auto c = a->entity(*id);
+  EXPECT_EQ((*c)->get("risk_level"), "sedang");
+  auto history = Workflow(*a).history(*id);
+  int risk_versions = 0;
+  for (const auto& v : (*history)["versions"]) risk_versions += v["field"] == "risk_level";
+  EXPECT_EQ(risk_versions, 3);
+}
+
+TEST(Store, ApplyingTheSameCommitsTwiceChangesNothing) {
+  TempDir dir;
+  FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server);
+  auto b = testing::make_store(dir / "b.db", server);
+  ASSERT_TRUE(a && b);
+  auto id = Workflow(*a).new_case({{"summary", "x"}}, {});
+  ASSERT_TRUE(id);
+  exchange(*a, *b);
+  auto once = Workflow(*b).list_cases();
+  exchange(*a, *b);
+  auto twice = Workflow(*b).list_cases();
+  EXPECT_EQ(once->dump(), twice->dump());
+}
+
+TEST(Store, UnclearedReplicaSeesShelterAsSecret) {
+  TempDir dir;
+  FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server, "BKS-UPTD", /*shelter=*/true);
+  auto b = testing::make_store(dir / "b.db", server, "BKS-UPTD", /*shelter=*/false);
+  ASSERT_TRUE(a && b);
+  auto sh = Workflow(*a).add_shelter({{"name", "Rumah Uji"}, {"address", "Alamat Uji 3"}});
+  ASSERT_TRUE(sh);
+  exchange(*a, *b);
+  auto doc = Workflow(*b).list_shelters();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["shelters"][0]["address"], "rumah aman (lokasi dirahasiakan)");
+  auto refused = Workflow(*b).add_shelter({{"name", "Lain"}, {"address", "Lain"}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::refused);
+}
+
+}  // namespace
+}  // namespace teduh::client

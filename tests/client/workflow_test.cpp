@@ -1,0 +1,175 @@
+// The office workflow on a real encrypted store: record, refuse bad input, refer, shelter.
+#include <gtest/gtest.h>
+
+#include "support/store_fixture.hpp"
+#include "teduh/client/workflow.hpp"
+
+namespace teduh::client {
+namespace {
+
+using testing::FakeServerKey;
+using testing::TempDir;
+
+class WorkflowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", /*shelter=*/true);
+    ASSERT_TRUE(s) << s.error().message;
+    store_.emplace(std::move(*s));
+  }
+  Workflow wf() { return Workflow(*store_); }
+
+  TempDir dir_;
+  FakeServerKey server_;
+  std::optional<Store> store_;
+};
+
+TEST_F(WorkflowTest, NewCaseHasANumberAStatusAndItsFirstService) {
+  auto id = wf().new_case({{"channel", "telepon"}, {"forms", "psikis,fisik"}},
+                          {{"name", "Korban Uji Satu"}, {"sex", "P"}, {"birth_date", "2010-04-01"}});
+  ASSERT_TRUE(id) << id.error().message;
+  auto c = store_->entity(*id);
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->get("status"), "diterima");
+  EXPECT_EQ((*c)->get("forms"), "fisik,psikis");
+  EXPECT_EQ((*c)->get("owner_office"), "BKS-DP3A");
+  EXPECT_EQ((*c)->get("number").rfind("BKS-DP3A/", 0), 0u) << (*c)->get("number");
+  auto services = store_->entities("layanan", &*id);
+  ASSERT_TRUE(services);
+  ASSERT_EQ(services->size(), 1u);
+  EXPECT_EQ(services->front().get("kind"), "pengaduan");
+}
+
+TEST_F(WorkflowTest, CaseNumbersAreSequentialPerDeviceAndFoundByNumber) {
+  auto a = wf().new_case({}, {});
+  auto b = wf().new_case({}, {});
+  ASSERT_TRUE(a && b);
+  auto ca = store_->entity(*a);
+  auto cb = store_->entity(*b);
+  std::string na = (*ca)->get("number"), nb = (*cb)->get("number");
+  EXPECT_NE(na, nb);
+  EXPECT_EQ(na.substr(na.size() - 4), "0001");
+  EXPECT_EQ(nb.substr(nb.size() - 4), "0002");
+  auto found = wf().find_case(nb);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, *b);
+}
+
+TEST_F(WorkflowTest, ListShowsVictimCodesNotNames) {
+  auto id = wf().new_case({}, {{"name", "Nama Rahasia Uji"}});
+  ASSERT_TRUE(id);
+  auto doc = wf().list_cases();
+  ASSERT_TRUE(doc);
+  std::string text = doc->dump();
+  EXPECT_EQ(text.find("Nama Rahasia Uji"), std::string::npos);
+  ASSERT_EQ((*doc)["cases"].size(), 1u);
+  EXPECT_EQ((*doc)["cases"][0]["victim"].get<std::string>().rfind("K-", 0), 0u);
+}
+
+TEST_F(WorkflowTest, FifteenDigitNikIsRefusedNamingTheFieldAndNothingIsWritten) {
+  auto before = store_->last_seq();
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}, {"nik", "327504010190000"}});
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Errc::invalid);
+  EXPECT_NE(id.error().message.find("nik"), std::string::npos) << id.error().message;
+  EXPECT_EQ(store_->last_seq(), before);
+  auto cases = store_->entities("kasus");
+  ASSERT_TRUE(cases);
+  EXPECT_TRUE(cases->empty());
+}
+
+TEST_F(WorkflowTest, UnknownFormOfViolenceAndUnrealDateAreRefused) {
+  auto a = wf().new_case({{"forms", "pukul"}}, {});
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.error().message.find("forms"), std::string::npos);
+  auto b = wf().new_case({{"incident_date", "2026-02-30"}}, {});
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find("incident_date"), std::string::npos);
+}
+
+TEST_F(WorkflowTest, SetAndCloseWriteVersionsAndAuditEvents) {
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(wf().set_case(*id, {{"risk_level", "tinggi"}, {"korban.birth_date", "2001-02-03"}}));
+  ASSERT_TRUE(wf().close_case(*id, "Layanan selesai"));
+  auto c = store_->entity(*id);
+  EXPECT_EQ((*c)->get("risk_level"), "tinggi");
+  EXPECT_EQ((*c)->get("status"), "terminasi");
+  auto audit = wf().audit(*id);
+  ASSERT_TRUE(audit);
+  std::vector<std::string> actions;
+  for (const auto& e : (*audit)["events"]) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"dibuat", "diubah", "diselesaikan"}));
+}
+
+TEST_F(WorkflowTest, ShowingACaseIsAuditedButTheDocumentDoesNotChange) {
+  auto id = wf().new_case({{"summary", "Ringkasan uji"}}, {});
+  ASSERT_TRUE(id);
+  auto first = wf().show_case(*id);
+  auto second = wf().show_case(*id);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->dump(), second->dump());
+  auto audit = wf().audit(*id);
+  int viewed = 0;
+  for (const auto& e : (*audit)["events"]) viewed += e["action"] == "dilihat";
+  EXPECT_EQ(viewed, 2);
+}
+
+TEST_F(WorkflowTest, ReferralWithoutConsentIsRefusedAndNothingIsWritten) {
+  auto id = wf().new_case({}, {});
+  ASSERT_TRUE(id);
+  auto before = store_->last_seq();
+  auto r = wf().refer(*id, "BKS-UPTD", "Butuh layanan psikolog", false, "", false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::refused);
+  EXPECT_EQ(store_->last_seq(), before);
+  auto ok = wf().refer(*id, "BKS-UPTD", "Butuh layanan psikolog", true, "korban", false);
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto consents = store_->entities("persetujuan", &*id);
+  ASSERT_EQ(consents->size(), 1u);
+  EXPECT_EQ(consents->front().get("scope_office"), "BKS-UPTD");
+}
+
+TEST_F(WorkflowTest, ShelterDetailsAreCiphertextInTheStoreAndClearOnTheClearedDevice) {
+  auto id = wf().add_shelter({{"name", "Rumah Uji Melati"}, {"address", "Jalan Penanda 17"}});
+  ASSERT_TRUE(id) << id.error().message;
+  auto s = store_->entity(*id);
+  EXPECT_EQ((*s)->get("address").rfind("c1.", 0), 0u);
+  EXPECT_EQ((*s)->get("address").find("Penanda"), std::string::npos);
+  auto doc = wf().list_shelters();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["shelters"][0]["address"], "Jalan Penanda 17");
+  auto kasus = wf().new_case({}, {});
+  auto stay = wf().place(*kasus, *id, "2026-03-01");
+  ASSERT_TRUE(stay) << stay.error().message;
+  auto st = store_->entity(*stay);
+  EXPECT_EQ((*st)->get("planned_exit"), "2026-03-08");
+}
+
+TEST_F(WorkflowTest, DueListsALateComplaintResponseFirst) {
+  auto late = wf().new_case({{"received_at", "2026-01-01T08:00:00Z"}}, {});
+  auto fresh = wf().new_case({}, {});
+  ASSERT_TRUE(late && fresh);
+  auto doc = wf().due(sync::system_now_ms());
+  ASSERT_TRUE(doc);
+  ASSERT_GE((*doc)["due"].size(), 2u);
+  EXPECT_EQ((*doc)["due"][0]["case"], late->hex());
+  EXPECT_TRUE((*doc)["due"][0]["late"].get<bool>());
+  EXPECT_FALSE((*doc)["due"][1]["late"].get<bool>());
+}
+
+TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(wf().new_case({{"forms", "fisik"}}, {{"name", "Nama Penanda " + std::to_string(i)}, {"sex", "P"}}));
+  }
+  ASSERT_TRUE(wf().new_case({{"forms", "seksual"}}, {{"name", "Nama Penanda X"}, {"sex", "L"}}));
+  auto doc = wf().report();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["by_form"]["fisik"], 6);
+  EXPECT_EQ((*doc)["by_form"]["seksual"], "<5");
+  EXPECT_EQ((*doc)["total_cases"], 7);
+  EXPECT_EQ(doc->dump().find("Nama Penanda"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace teduh::client

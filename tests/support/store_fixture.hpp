@@ -1,0 +1,90 @@
+#pragma once
+// Test support: temporary folders, a stand-in for the server's enrollment key, and office
+// stores made the way `teduh init` makes them (real encrypted stores, cheap Argon2id).
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "teduh/client/store.hpp"
+#include "teduh/crypto/keys.hpp"
+#include "teduh/sync/enrollment.hpp"
+
+namespace teduh::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("teduh-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every file in a folder, concatenated: for scans of raw bytes.
+inline std::string read_all_files(const std::filesystem::path& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) all += read_file(e.path());
+  }
+  return all;
+}
+
+// Issues enrollment codes the way teduhd does, with a key of its own.
+struct FakeServerKey {
+  crypto::SigningKey key = crypto::SigningKey::generate();
+
+  std::string code(const std::string& office, const std::string& kind, const std::string& user,
+                   const std::string& role, bool shelter) const {
+    sync::EnrollmentGrant g;
+    g.code_id = sync::Id128::random();
+    g.office_code = office;
+    g.office_name = "Kantor " + office;
+    g.office_kind = kind;
+    g.user = user;
+    g.role = role;
+    g.shelter_clearance = shelter;
+    g.expires_at_ms = sync::system_now_ms() + 14ull * 24 * 3600 * 1000;
+    return sync::issue_enrollment_code(g, key);
+  }
+};
+
+inline constexpr const char* kTestPassphrase = "kata-sandi-uji-coba";
+
+inline client::Result<client::Store> make_store(const std::filesystem::path& path, const FakeServerKey& server,
+                                                const std::string& office = "BKS-DP3A", bool shelter = false,
+                                                const std::string& user = "petugas-1") {
+  crypto::init();
+  client::Identity id;
+  id.device = sync::Id128::random();
+  id.signing_key = crypto::SigningKey::generate();
+  id.enrollment_code = server.code(office, "dinas", user, "pendamping", shelter);
+  auto grant = sync::verify_enrollment_code(id.enrollment_code, server.key.public_key(), 0);
+  if (!grant) return client::fail(client::Errc::internal, grant.error().message);
+  id.grant = *grant;
+  id.server_address = "127.0.0.1:1";
+  id.server_key = server.key.public_key();
+  client::StoreOptions options{path, kTestPassphrase, crypto::KdfParams::interactive()};
+  return client::Store::create(options, std::move(id));
+}
+
+}  // namespace teduh::testing
