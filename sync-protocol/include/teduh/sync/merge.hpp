@@ -24,7 +24,8 @@ struct StoredVersion {
   std::vector<VersionId> supersedes;
 };
 
-// Orders versions for display: greater (hlc, device) first.
+// Orders versions for display: greater (hlc, device) first; (seq, index) break the
+// remaining ties, so this is a strict total order on distinct version ids.
 bool shows_before(const StoredVersion& a, const StoredVersion& b);
 
 // The state of one field: every version received and the ids any of them supersedes.
@@ -40,11 +41,16 @@ class Register {
   // Every version received, oldest hlc first: the field's history.
   std::vector<StoredVersion> history() const;
   // The supersedes list a local write must carry: the ids of all live versions.
+  // Sorted ascending by VersionId (a canonical order for encoding).
   std::vector<VersionId> live_ids() const;
+  // Number of versions received (live or not).
+  std::size_t size() const { return all_.size(); }
+  bool contains(const VersionId& id) const { return all_.contains(id); }
 
  private:
   std::map<VersionId, StoredVersion> all_;
-  std::set<VersionId> superseded_;
+  std::set<VersionId> superseded_;  // every id named by a received supersedes list
+  std::set<VersionId> live_;        // ids in all_ and not in superseded_ (kept incrementally)
 };
 
 // Whether a version with id `id` is live, given the superseded set (for stores that keep
@@ -61,9 +67,15 @@ class Replica {
   const Register* field(const EntityId& entity, const std::string& field) const;
   // A canonical dump of the shown values and conflicts, for comparing replicas.
   std::string canonical_state() const;
+  // Number of fields with more than one live version.
   std::size_t conflict_count() const;
+  // Number of distinct versions received.
+  std::size_t version_count() const { return version_count_; }
+  // Every field of every entity, entities by id, fields by name.
+  const std::map<EntityId, std::map<std::string, Register>>& fields() const { return fields_; }
 
  private:
+  std::size_t version_count_ = 0;
   std::map<EntityId, std::map<std::string, Register>> fields_;
 };
 

@@ -10,6 +10,7 @@
 // Ed25519 key over its canonical msgpack encoding (encode_commit_body). Replicas store
 // and forward the body bytes and signature unaltered.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
