@@ -199,22 +199,23 @@ Result<void> Store::load_counters() {
 }
 
 Result<std::optional<std::string>> Store::meta(std::string_view key) const {
-  auto st = lift(Statement::prepare(db(), "SELECT value FROM meta WHERE key = ?1"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind(1, key);
-  auto row = lift(st->step());
+  auto st_r = cached("SELECT value FROM meta WHERE key = ?1");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind(1, key);
+  auto row = lift(st.step());
   if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<std::string>{};
-  return std::optional<std::string>{st->column_text(0)};
+  return std::optional<std::string>{st.column_text(0)};
 }
 
 Result<void> Store::set_meta(std::string_view key, std::string_view value) {
-  auto st = lift(Statement::prepare(
-      db(), "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind(1, key).bind(2, value);
-  return lift(st->run());
+  auto st_r = cached("INSERT INTO meta(key, value) VALUES(?1, ?2) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind(1, key).bind(2, value);
+  return lift(st.run());
 }
 
 Result<std::int64_t> Store::next_counter(std::string_view name) {
@@ -224,6 +225,16 @@ Result<std::int64_t> Store::next_counter(std::string_view name) {
   std::int64_t next = (*current ? std::stoll(**current) : 0) + 1;
   TRY(set_meta(key, std::to_string(next)));
   return next;
+}
+
+Result<schema::Statement*> Store::cached(const char* sql) const {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    auto st = lift(Statement::prepare(db(), sql));
+    it = statements_.emplace(sql, std::move(*st)).first;
+  }
+  it->second.reset();
+  return &it->second;
 }
 
 Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
@@ -258,9 +269,9 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
     c.seq = next_seq_;
     c.scope = scope;
     c.scope_type = std::string(scope_type);
-    auto live = Statement::prepare(
-        db(), "SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
-    if (!live) return tl::unexpected(from_schema(live.error()));
+      auto live_r = cached("SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
+  if (!live_r) return tl::unexpected(live_r.error());
+  Statement& live = **live_r;
     for (auto& w : unique) {
       sync::Version v;
       v.entity = w.entity;
@@ -268,15 +279,15 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       v.field = std::move(w.field);
       v.value = std::move(w.value);
       v.hlc = clock_.tick();
-      live->reset();
-      live->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+      live.reset();
+      live.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
       for (;;) {
-        auto row = lift(live->step());
+        auto row = lift(live.step());
         if (!row) return tl::unexpected(row.error());
         if (!*row) break;
-        v.supersedes.push_back(sync::VersionId{id_from(live->column_blob(0)),
-                                               static_cast<std::uint64_t>(live->column_int(1)),
-                                               static_cast<std::uint32_t>(live->column_int(2))});
+        v.supersedes.push_back(sync::VersionId{id_from(live.column_blob(0)),
+                                               static_cast<std::uint64_t>(live.column_int(1)),
+                                               static_cast<std::uint32_t>(live.column_int(2))});
       }
       c.hlc = std::max(c.hlc, v.hlc);
       c.versions.push_back(std::move(v));
@@ -299,16 +310,18 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
 
 Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
                                  std::int64_t server_seq) {
-  auto st = lift(Statement::prepare(db(), "SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq));
-  auto row = lift(st->step());
+  auto st_r = cached("SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq));
+  auto row = lift(st.step());
   if (!row) return tl::unexpected(row.error());
   if (*row) {
-    auto upd = lift(Statement::prepare(db(), "UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2"));
-    if (!upd) return tl::unexpected(upd.error());
-    upd->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, server_seq);
-    TRY(lift(upd->run()));
+    auto upd_r = cached("UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2");
+  if (!upd_r) return tl::unexpected(upd_r.error());
+  Statement& upd = **upd_r;
+    upd.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, server_seq);
+    TRY(lift(upd.run()));
     return false;
   }
   // Follow the remote clock (bounded: a clock far ahead is clamped, PROTOCOL.md).
@@ -320,12 +333,11 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const 
 
 Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
                                  std::optional<std::int64_t> server_seq) {
-  sqlite3* d = db();
-  auto ins_commit = lift(Statement::prepare(
-      d, "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
-         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  if (!ins_commit) return tl::unexpected(ins_commit.error());
-  ins_commit->bind_blob(1, id_bytes(commit.device))
+  auto ins_commit_r = cached("INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!ins_commit_r) return tl::unexpected(ins_commit_r.error());
+  Statement& ins_commit = **ins_commit_r;
+  ins_commit.bind_blob(1, id_bytes(commit.device))
       .bind(2, static_cast<std::int64_t>(commit.seq))
       .bind_blob(3, id_bytes(commit.scope))
       .bind(4, commit.scope_type)
@@ -333,61 +345,66 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
       .bind_blob(6, signed_commit.body)
       .bind_blob(7, signed_commit.signature);
   if (server_seq) {
-    ins_commit->bind(8, *server_seq);
+    ins_commit.bind(8, *server_seq);
   } else {
-    ins_commit->bind_null(8);
+    ins_commit.bind_null(8);
   }
-  TRY(lift(ins_commit->run()));
+  TRY(lift(ins_commit.run()));
 
-  auto ins_entity = lift(Statement::prepare(
-      d, "INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)"));
-  auto ins_superseded = lift(Statement::prepare(
-      d, "INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)"));
-  auto kill = lift(Statement::prepare(
-      d, "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1"));
-  auto is_superseded = lift(Statement::prepare(
-      d, "SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3"));
-  auto ins_version = lift(Statement::prepare(
-      d, "INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
-         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  auto shown = lift(Statement::prepare(
-      d, "SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
-         "ORDER BY hlc DESC, device DESC"));
-  auto put_field = lift(Statement::prepare(
-      d, "INSERT INTO fields(entity, field, value, hlc, device, live_count) "
+  auto ins_entity_r = cached("INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
+  if (!ins_entity_r) return tl::unexpected(ins_entity_r.error());
+  Statement& ins_entity = **ins_entity_r;
+  auto ins_superseded_r = cached("INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)");
+  if (!ins_superseded_r) return tl::unexpected(ins_superseded_r.error());
+  Statement& ins_superseded = **ins_superseded_r;
+  auto kill_r = cached("UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1");
+  if (!kill_r) return tl::unexpected(kill_r.error());
+  Statement& kill = **kill_r;
+  auto is_superseded_r = cached("SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3");
+  if (!is_superseded_r) return tl::unexpected(is_superseded_r.error());
+  Statement& is_superseded = **is_superseded_r;
+  auto ins_version_r = cached("INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!ins_version_r) return tl::unexpected(ins_version_r.error());
+  Statement& ins_version = **ins_version_r;
+  auto shown_r = cached("SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
+         "ORDER BY hlc DESC, device DESC");
+  if (!shown_r) return tl::unexpected(shown_r.error());
+  Statement& shown = **shown_r;
+  auto put_field_r = cached("INSERT INTO fields(entity, field, value, hlc, device, live_count) "
          "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(entity, field) DO UPDATE SET "
          "value = excluded.value, hlc = excluded.hlc, device = excluded.device, "
-         "live_count = excluded.live_count"));
-  auto drop_field = lift(Statement::prepare(d, "DELETE FROM fields WHERE entity = ?1 AND field = ?2"));
-  for (auto* st : {&ins_entity, &ins_superseded, &kill, &is_superseded, &ins_version, &shown,
-                   &put_field, &drop_field}) {
-    if (!*st) return tl::unexpected(st->error());
-  }
+         "live_count = excluded.live_count");
+  if (!put_field_r) return tl::unexpected(put_field_r.error());
+  Statement& put_field = **put_field_r;
+  auto drop_field_r = cached("DELETE FROM fields WHERE entity = ?1 AND field = ?2");
+  if (!drop_field_r) return tl::unexpected(drop_field_r.error());
+  Statement& drop_field = **drop_field_r;
 
   for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
     const sync::Version& v = commit.versions[i];
-    ins_entity->reset();
-    ins_entity->bind_blob(1, id_bytes(v.entity))
+    ins_entity.reset();
+    ins_entity.bind_blob(1, id_bytes(v.entity))
         .bind(2, v.entity_type)
         .bind_blob(3, id_bytes(commit.scope))
         .bind(4, static_cast<std::int64_t>(v.hlc));
-    TRY(lift(ins_entity->run()));
+    TRY(lift(ins_entity.run()));
 
     for (const auto& s : v.supersedes) {
-      ins_superseded->reset();
-      ins_superseded->bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
-      TRY(lift(ins_superseded->run()));
-      kill->reset();
-      kill->bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
-      TRY(lift(kill->run()));
+      ins_superseded.reset();
+      ins_superseded.bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      TRY(lift(ins_superseded.run()));
+      kill.reset();
+      kill.bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      TRY(lift(kill.run()));
     }
-    is_superseded->reset();
-    is_superseded->bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, static_cast<std::int64_t>(i));
-    auto dead = lift(is_superseded->step());
+    is_superseded.reset();
+    is_superseded.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, static_cast<std::int64_t>(i));
+    auto dead = lift(is_superseded.step());
     if (!dead) return tl::unexpected(dead.error());
 
-    ins_version->reset();
-    ins_version->bind_blob(1, id_bytes(commit.device))
+    ins_version.reset();
+    ins_version.bind_blob(1, id_bytes(commit.device))
         .bind(2, static_cast<std::int64_t>(commit.seq))
         .bind(3, static_cast<std::int64_t>(i))
         .bind_blob(4, id_bytes(v.entity))
@@ -395,38 +412,38 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
         .bind(6, v.value)
         .bind(7, static_cast<std::int64_t>(v.hlc))
         .bind(8, std::int64_t{*dead ? 0 : 1});
-    TRY(lift(ins_version->run()));
+    TRY(lift(ins_version.run()));
 
     // Recompute the shown value of this field from its live versions.
-    shown->reset();
-    shown->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+    shown.reset();
+    shown.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
     int live_count = 0;
     std::string value;
     std::int64_t hlc = 0;
     std::vector<std::uint8_t> device;
     for (;;) {
-      auto row = lift(shown->step());
+      auto row = lift(shown.step());
       if (!row) return tl::unexpected(row.error());
       if (!*row) break;
       if (live_count++ == 0) {
-        value = shown->column_text(0);
-        hlc = shown->column_int(1);
-        device = shown->column_blob(2);
+        value = shown.column_text(0);
+        hlc = shown.column_int(1);
+        device = shown.column_blob(2);
       }
     }
     if (live_count == 0) {
-      drop_field->reset();
-      drop_field->bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
-      TRY(lift(drop_field->run()));
+      drop_field.reset();
+      drop_field.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
+      TRY(lift(drop_field.run()));
     } else {
-      put_field->reset();
-      put_field->bind_blob(1, id_bytes(v.entity))
+      put_field.reset();
+      put_field.bind_blob(1, id_bytes(v.entity))
           .bind(2, v.field)
           .bind(3, value)
           .bind(4, hlc)
           .bind_blob(5, device)
           .bind(6, std::int64_t{live_count});
-      TRY(lift(put_field->run()));
+      TRY(lift(put_field.run()));
     }
   }
   return {};
@@ -473,7 +490,6 @@ Result<std::vector<EntityView>> Store::entities(std::string_view type, const syn
   sql += scope ? "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id"
                : "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
   auto st = lift(Statement::prepare(db(), sql));
-  if (!st) return tl::unexpected(st.error());
   st->bind(1, type);
   if (scope) st->bind_blob(2, id_bytes(*scope));
   return read_views(*st);
@@ -481,7 +497,6 @@ Result<std::vector<EntityView>> Store::entities(std::string_view type, const syn
 
 Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const {
   auto st = lift(Statement::prepare(db(), std::string(kViewColumns) + "WHERE e.id = ?1"));
-  if (!st) return tl::unexpected(st.error());
   st->bind_blob(1, id_bytes(id));
   auto views = read_views(*st);
   if (!views) return tl::unexpected(views.error());
@@ -491,59 +506,59 @@ Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const 
 
 Result<std::vector<LiveVersion>> Store::live_versions(const sync::EntityId& entity,
                                                       std::string_view field) const {
-  auto st = lift(Statement::prepare(
-      db(), "SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
-            "AND live = 1 ORDER BY hlc DESC, device DESC"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind_blob(1, id_bytes(entity)).bind(2, field);
+  auto st_r = cached("SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
+            "AND live = 1 ORDER BY hlc DESC, device DESC");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(entity)).bind(2, field);
   std::vector<LiveVersion> out;
   for (;;) {
-    auto row = lift(st->step());
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    out.push_back(LiveVersion{{id_from(st->column_blob(0)), static_cast<std::uint64_t>(st->column_int(1)),
-                               static_cast<std::uint32_t>(st->column_int(2))},
-                              st->column_text(3),
-                              static_cast<sync::Hlc>(st->column_int(4))});
+    out.push_back(LiveVersion{{id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
+                               static_cast<std::uint32_t>(st.column_int(2))},
+                              st.column_text(3),
+                              static_cast<sync::Hlc>(st.column_int(4))});
   }
   return out;
 }
 
 Result<std::vector<std::pair<sync::EntityId, std::string>>> Store::conflicted_fields() const {
-  auto st = lift(Statement::prepare(
-      db(), "SELECT entity, field FROM fields WHERE live_count > 1 ORDER BY entity, field"));
-  if (!st) return tl::unexpected(st.error());
+  auto st_r = cached("SELECT entity, field FROM fields WHERE live_count > 1 ORDER BY entity, field");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
   std::vector<std::pair<sync::EntityId, std::string>> out;
   for (;;) {
-    auto row = lift(st->step());
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    out.emplace_back(id_from(st->column_blob(0)), st->column_text(1));
+    out.emplace_back(id_from(st.column_blob(0)), st.column_text(1));
   }
   return out;
 }
 
 Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) const {
-  auto st = lift(Statement::prepare(
-      db(), "SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
+  auto st_r = cached("SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
             "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.scope = ?1 "
-            "ORDER BY v.hlc, v.device, v.seq, v.idx"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind_blob(1, id_bytes(scope));
+            "ORDER BY v.hlc, v.device, v.seq, v.idx");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(scope));
   std::vector<HistoryEntry> out;
   for (;;) {
-    auto row = lift(st->step());
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
     HistoryEntry h;
-    h.id = {id_from(st->column_blob(0)), static_cast<std::uint64_t>(st->column_int(1)),
-            static_cast<std::uint32_t>(st->column_int(2))};
-    h.entity = id_from(st->column_blob(3));
-    h.entity_type = st->column_text(4);
-    h.field = st->column_text(5);
-    h.value = st->column_text(6);
-    h.hlc = static_cast<sync::Hlc>(st->column_int(7));
-    h.live = st->column_int(8) != 0;
+    h.id = {id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
+            static_cast<std::uint32_t>(st.column_int(2))};
+    h.entity = id_from(st.column_blob(3));
+    h.entity_type = st.column_text(4);
+    h.field = st.column_text(5);
+    h.value = st.column_text(6);
+    h.hlc = static_cast<sync::Hlc>(st.column_int(7));
+    h.live = st.column_int(8) != 0;
     out.push_back(std::move(h));
   }
   return out;
@@ -551,15 +566,15 @@ Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) co
 
 Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type, std::string_view field,
                                                            std::string_view value) const {
-  auto st = lift(Statement::prepare(
-      db(), "SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
-            "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1"));
-  if (!st) return tl::unexpected(st.error());
-  st->bind(1, type).bind(2, field).bind(3, value);
-  auto row = lift(st->step());
+  auto st_r = cached("SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
+            "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind(1, type).bind(2, field).bind(3, value);
+  auto row = lift(st.step());
   if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<sync::EntityId>{};
-  return std::optional<sync::EntityId>{id_from(st->column_blob(0))};
+  return std::optional<sync::EntityId>{id_from(st.column_blob(0))};
 }
 
 }  // namespace teduh::client

@@ -22,6 +22,7 @@
 #include "teduh/client/error.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/crypto/keys.hpp"
+#include "teduh/schema/sqlite.hpp"
 #include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/hlc.hpp"
 #include "teduh/sync/version.hpp"
@@ -149,11 +150,16 @@ class Store {
   Result<void> load_counters();
   Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
                             std::optional<std::int64_t> server_seq);
+  // A prepared statement kept for the life of the connection, reset and ready to bind.
+  // `sql` must be a string literal: its address is the cache key.
+  Result<schema::Statement*> cached(const char* sql) const;
   Result<void> begin();
   Result<void> commit_transaction();
   void rollback();
 
   crypto::DbHandle db_;
+  // Declared after db_ so the statements are finalized before the connection closes.
+  mutable std::map<const char*, schema::Statement> statements_;
   Identity identity_;
   sync::HlcClock clock_;
   std::uint64_t next_seq_ = 1;

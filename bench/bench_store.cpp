@@ -1,0 +1,154 @@
+// Benchmark: writing 100,000 case-field versions, in commits of 15 versions (a new case
+// with its victim and first service), three ways in one run:
+//   1. through the office store on the encrypting VFS (what an office does),
+//   2. through the same code on SQLite's plain VFS (the cost of encryption),
+//   3. bare SQLite inserts of the same values in one transaction (the local limit).
+// Plus the store with all commits in one transaction (how a sync applies a pulled batch).
+// Prints seconds and ratios; machines here are shared, so only the ratios mean much.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "teduh/client/store.hpp"
+#include "teduh/crypto/encrypted_vfs.hpp"
+#include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/enrollment.hpp"
+
+namespace {
+
+using namespace teduh;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kVersionsPerCommit = 15;
+
+struct Workload {
+  std::vector<std::vector<client::FieldWrite>> commits;
+  std::vector<sync::EntityId> scopes;
+};
+
+// Deterministic generated values (no real names): a case with its victim and service.
+Workload make_workload(int total_versions) {
+  Workload w;
+  int n_commits = total_versions / kVersionsPerCommit;
+  for (int i = 0; i < n_commits; ++i) {
+    sync::EntityId kasus = sync::Id128::random(), orang = sync::Id128::random(),
+                   peran = sync::Id128::random(), layanan = sync::Id128::random();
+    std::string n = std::to_string(i);
+    std::vector<client::FieldWrite> c = {
+        {kasus, "kasus", "number", "BENCH/2026/0001-" + n},
+        {kasus, "kasus", "received_at", "2026-03-01T08:00:00Z"},
+        {kasus, "kasus", "channel", "telepon"},
+        {kasus, "kasus", "forms", "fisik,psikis"},
+        {kasus, "kasus", "status", "diterima"},
+        {kasus, "kasus", "summary", "Ringkasan kasus uji nomor " + n},
+        {kasus, "kasus", "owner_office", "BENCH"},
+        {orang, "orang", "name", "Orang Uji " + n},
+        {orang, "orang", "sex", "P"},
+        {orang, "orang", "birth_date", "2001-02-03"},
+        {peran, "peran", "case", kasus.hex()},
+        {peran, "peran", "person", orang.hex()},
+        {peran, "peran", "role", "korban"},
+        {layanan, "layanan", "case", kasus.hex()},
+        {layanan, "layanan", "kind", "pengaduan"},
+    };
+    w.commits.push_back(std::move(c));
+    w.scopes.push_back(kasus);
+  }
+  return w;
+}
+
+client::Store make_store(const std::filesystem::path& path, bool plain) {
+  crypto::SigningKey server = crypto::SigningKey::generate();
+  sync::EnrollmentGrant g;
+  g.code_id = sync::Id128::random();
+  g.office_code = "BENCH";
+  g.office_kind = "dinas";
+  g.user = "bench";
+  g.role = "operator";
+  g.expires_at_ms = sync::system_now_ms() + 86400000ull;
+  client::Identity id;
+  id.device = sync::Id128::random();
+  id.signing_key = crypto::SigningKey::generate();
+  id.enrollment_code = sync::issue_enrollment_code(g, server);
+  id.grant = g;
+  id.server_address = "127.0.0.1:1";
+  id.server_key = server.public_key();
+  client::StoreOptions o{path, "bench-passphrase", crypto::KdfParams::interactive(), plain};
+  auto s = client::Store::create(o, std::move(id));
+  if (!s) {
+    std::fprintf(stderr, "bench: %s\n", s.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*s);
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double run_store(const std::filesystem::path& path, bool plain, const Workload& w, bool one_transaction) {
+  client::Store store = make_store(path, plain);
+  auto t0 = Clock::now();
+  auto body = [&]() -> client::Result<bool> {
+    for (std::size_t i = 0; i < w.commits.size(); ++i) {
+      auto c = store.write(w.scopes[i], "kasus", w.commits[i]);
+      if (!c) return tl::unexpected(c.error());
+    }
+    return true;
+  };
+  auto r = one_transaction ? store.in_transaction(body) : body();
+  if (!r) {
+    std::fprintf(stderr, "bench: %s\n", r.error().message.c_str());
+    std::exit(1);
+  }
+  return seconds_since(t0);
+}
+
+double run_bare(const std::filesystem::path& path, const Workload& w) {
+  auto db = crypto::open_plain(path, crypto::OpenMode::create);
+  if (!db) std::exit(1);
+  (void)schema::exec(db->get(), "CREATE TABLE v(entity BLOB, field TEXT, value TEXT, hlc INTEGER)");
+  auto t0 = Clock::now();
+  (void)schema::exec(db->get(), "BEGIN");
+  auto st = schema::Statement::prepare(db->get(), "INSERT INTO v VALUES(?1, ?2, ?3, ?4)");
+  std::int64_t hlc = 0;
+  for (const auto& c : w.commits) {
+    for (const auto& f : c) {
+      st->reset();
+      st->bind_blob(1, f.entity.bytes).bind(2, f.field).bind(3, f.value).bind(4, ++hlc);
+      (void)st->run();
+    }
+  }
+  (void)schema::exec(db->get(), "COMMIT");
+  return seconds_since(t0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crypto::init();
+  int total = argc > 1 ? std::atoi(argv[1]) : 100000;
+  auto dir = std::filesystem::temp_directory_path() / ("teduh-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Workload w = make_workload(total);
+  int versions = static_cast<int>(w.commits.size()) * kVersionsPerCommit;
+  std::printf("bench_store: %d versions in %zu commits of %d\n", versions, w.commits.size(), kVersionsPerCommit);
+
+  double bare = run_bare(dir / "bare.db", w);
+  double plain = run_store(dir / "plain.db", true, w, false);
+  double encrypted = run_store(dir / "enc.db", false, w, false);
+  double encrypted_batch = run_store(dir / "enc-batch.db", false, w, true);
+
+  std::printf("%-44s %8.3f s  %9.0f versions/s\n", "bare SQLite inserts, one transaction", bare, versions / bare);
+  std::printf("%-44s %8.3f s  %9.0f versions/s\n", "store, plain VFS, a transaction per commit", plain, versions / plain);
+  std::printf("%-44s %8.3f s  %9.0f versions/s\n", "store, encrypted, a transaction per commit", encrypted, versions / encrypted);
+  std::printf("%-44s %8.3f s  %9.0f versions/s\n", "store, encrypted, one transaction", encrypted_batch, versions / encrypted_batch);
+  std::printf("cost of encryption (encrypted / plain store):   %.2fx  (target <= 1.5x)\n", encrypted / plain);
+  std::printf("store vs local limit (encrypted / bare SQLite): %.2fx  (target <= 5x)\n", encrypted / bare);
+  std::printf("batched store vs local limit:                   %.2fx\n", encrypted_batch / bare);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
