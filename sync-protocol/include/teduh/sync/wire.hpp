@@ -1,0 +1,203 @@
+#pragma once
+// The messages of the sync connection and their msgpack encoding (WIRE.md sections 4-6).
+//
+// A message is one msgpack array: [type, field1, field2, ...], the fields in the order
+// below, with exactly that many elements. Type numbers are fixed for ever: a number is
+// never reused for another meaning. Encoding is canonical (the smallest msgpack form of
+// every integer, string, binary and array header) and the decoder accepts only the
+// canonical form, so decode(b) succeeds only if encode(decode(b)) == b.
+//
+// decode() checks everything before anything is used: types, sizes, limits, orderings,
+// and known enumeration values. It never throws and allocates in proportion to the input.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "teduh/crypto/keys.hpp"
+#include "teduh/crypto/noise.hpp"
+#include "teduh/sync/error.hpp"
+#include "teduh/sync/frame.hpp"
+#include "teduh/sync/ids.hpp"
+#include "teduh/sync/version.hpp"
+
+namespace teduh::sync::wire {
+
+// The Noise prologue: names the transport (Noise pattern, framing, chunking). A peer
+// speaking another transport fails the handshake at message 2 with a bad tag.
+inline constexpr std::string_view kNoisePrologue = "teduh-sync/1";
+// Message-level protocol versions, negotiated by Hello / HelloReply.
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+// Limits (WIRE.md section 5).
+inline constexpr std::size_t kMaxVersionsOffered = 16;
+inline constexpr std::size_t kMaxSoftwareBytes = 128;
+inline constexpr std::size_t kMaxEnrollmentCodeBytes = 4096;
+inline constexpr std::size_t kMaxCommitsPerMessage = 4096;
+inline constexpr std::size_t kMaxCommitBodySize = 8u * 1024 * 1024;
+inline constexpr std::size_t kMaxRejectionDetailBytes = 256;
+inline constexpr std::size_t kMaxPurgeScopes = 4096;
+inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+
+enum class MessageType : std::uint8_t {
+  hello = 1,
+  hello_reply = 2,
+  register_device = 3,
+  register_reply = 4,
+  push_commits = 5,
+  push_reply = 6,
+  pull = 7,
+  pull_reply = 8,
+  purge = 9,
+  error = 10,
+  close = 11,
+};
+
+// Client -> server, first message. versions: ascending, distinct, each >= 1.
+struct Hello {
+  std::vector<std::uint32_t> versions;
+  std::string client_software;  // e.g. "teduh/0.1.0"; UTF-8, may be empty
+  bool operator==(const Hello&) const = default;
+};
+
+// Server -> client. registered: the client's Noise static key names a known, active
+// device; last_acked_seq is then the greatest device seq the server has accepted from it
+// (0 if none, and always 0 when not registered): the client pushes from there.
+struct HelloReply {
+  std::uint32_t version = 0;
+  Id128 server_id;
+  bool registered = false;
+  std::uint64_t last_acked_seq = 0;
+  bool operator==(const HelloReply&) const = default;
+};
+
+// Client -> server, when HelloReply.registered is false.
+struct Register {
+  std::string enrollment_code;  // "TDH1.<body>.<sig>" (PROTOCOL.md "Enrollment code")
+  DeviceId device;              // non-zero
+  crypto::SignPublicKey sign_key{};
+  bool operator==(const Register&) const = default;
+};
+
+struct RegisterReply {
+  bool ok = false;
+  bool operator==(const RegisterReply&) const = default;
+};
+
+// Client -> server: the device's own commits, seq ascending.
+struct PushCommits {
+  std::vector<SignedCommit> commits;
+};
+
+enum class RejectReason : std::uint32_t {
+  bad_signature = 1,   // the signature does not verify with the device's key
+  invalid_commit = 2,  // the body does not decode or breaks a schema rule
+  not_authorized = 3,  // the device may not write in this scope
+  out_of_order = 4,    // seq is not last_acked + 1 (a gap); resend from acked_seq + 1
+  wrong_device = 5,    // the commit names another device than the authenticated one
+  clock_too_far = 6,   // the commit's hlc is too far ahead of the server clock
+};
+
+struct CommitRejection {
+  std::uint64_t seq = 0;
+  RejectReason reason = RejectReason::invalid_commit;
+  std::string detail;  // UTF-8, for logs and people; never a field value
+  bool operator==(const CommitRejection&) const = default;
+};
+
+// Server -> client. acked_seq: the greatest device seq now stored (accepted or
+// deduplicated); a rejected commit is not acked.
+struct PushReply {
+  std::uint64_t acked_seq = 0;
+  std::vector<CommitRejection> rejections;
+  bool operator==(const PushReply&) const = default;
+};
+
+// Client -> server: commits with server seq > cursor, at most max_commits of them.
+struct Pull {
+  std::uint64_t cursor = 0;
+  std::uint32_t max_commits = 0;  // 1..kMaxCommitsPerMessage
+  bool operator==(const Pull&) const = default;
+};
+
+struct PulledCommit {
+  std::uint64_t server_seq = 0;
+  SignedCommit commit;
+};
+
+// Server -> client. commits: server_seq ascending, each > the request's cursor.
+// next_cursor >= the last server_seq; more: the client should pull again.
+struct PullReply {
+  std::vector<PulledCommit> commits;
+  std::uint64_t next_cursor = 0;
+  bool more = false;
+};
+
+// Server -> client, before a PullReply: drop these scopes and everything in them.
+struct Purge {
+  std::vector<EntityId> scopes;  // non-empty, non-zero ids
+  bool operator==(const Purge&) const = default;
+};
+
+enum class ErrorCode : std::uint32_t {
+  protocol_violation = 1,   // malformed or unexpected message
+  unsupported_version = 2,  // no common protocol version
+  not_registered = 3,       // an unknown device sent something other than Register
+  device_revoked = 4,       // the device is revoked
+  enrollment_refused = 5,   // the code is invalid, expired, already used or mismatched
+  not_authorized = 6,       // the request is outside the device's rights
+  too_large = 7,            // a limit was exceeded
+  server_busy = 8,          // try again later
+  internal = 9,             // the server failed; nothing was half applied
+};
+
+struct ErrorMessage {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;  // UTF-8, one sentence; never a field value
+  bool operator==(const ErrorMessage&) const = default;
+};
+
+// Either side: the last message of a session. A stream that ends without it was cut.
+struct Close {
+  bool operator==(const Close&) const = default;
+};
+
+using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
+                             Pull, PullReply, Purge, ErrorMessage, Close>;
+
+MessageType type_of(const Message& message);
+
+// Checks the limits and rules that decode() checks. encode() calls it.
+[[nodiscard]] Result<void> validate(const Message& message);
+// Canonical msgpack bytes; fails (malformed) when validate() fails, so an invalid
+// message is never sent.
+[[nodiscard]] Result<Bytes> encode(const Message& message);
+// Fails with malformed for anything but the canonical encoding of a valid message of a
+// known type. Never throws.
+[[nodiscard]] Result<Message> decode(ByteView bytes);
+
+// A message channel on a completed Noise session: encode + chunk + encrypt + frame out,
+// and frame payload -> decrypt -> reassemble -> decode in. Any failure is final: the
+// peer loses the connection.
+class SecureChannel {
+ public:
+  explicit SecureChannel(crypto::Transport transport) : transport_(std::move(transport)) {}
+
+  // The bytes to write to the socket for one message (one or more frames).
+  [[nodiscard]] Result<Bytes> seal(const Message& message);
+  // One frame payload from FrameDecoder: the message when it was the last chunk.
+  [[nodiscard]] Result<std::optional<Message>> open(ByteView frame_payload);
+
+  bool close_received() const { return close_received_; }
+  const crypto::Transport& transport() const { return transport_; }
+
+ private:
+  crypto::Transport transport_;
+  ChunkAssembler assembler_;
+  bool failed_ = false;
+  bool close_received_ = false;
+};
+
+}  // namespace teduh::sync::wire

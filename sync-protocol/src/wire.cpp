@@ -1,0 +1,628 @@
+// Message encoding and decoding (wire.hpp, WIRE.md sections 4-6).
+//
+// Encoding uses msgpack-c's packer, which always writes the smallest form. Decoding does
+// not use msgpack-c's unpacker: that one allocates a msgpack::object (24 bytes) for every
+// element an array header claims, so 16 MiB of nested one-byte arrays would cost some
+// 400 MB, and it throws. The strict pull reader below allocates nothing, never throws,
+// accepts only the canonical (smallest) forms and only the msgpack types the messages use
+// (positive integers, booleans, str, bin, arrays).
+#include "teduh/sync/wire.hpp"
+
+#include <msgpack.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace teduh::sync::wire {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+class Reader {
+ public:
+  explicit Reader(ByteView in) : in_(in) {}
+
+  bool at_end() const { return in_.empty(); }
+
+  std::optional<std::uint64_t> uint() {
+    auto tag = byte();
+    if (!tag) return std::nullopt;
+    if (*tag <= 0x7f) return *tag;
+    std::optional<std::uint64_t> v;
+    std::uint64_t min = 0;
+    switch (*tag) {
+      case 0xcc: v = big_endian(1); min = 0x80; break;
+      case 0xcd: v = big_endian(2); min = 0x100; break;
+      case 0xce: v = big_endian(4); min = 0x10000; break;
+      case 0xcf: v = big_endian(8); min = 0x100000000ull; break;
+      default: return std::nullopt;
+    }
+    if (!v || *v < min) return std::nullopt;  // not the smallest form
+    return v;
+  }
+
+  std::optional<bool> boolean() {
+    auto tag = byte();
+    if (tag == 0xc2) return false;
+    if (tag == 0xc3) return true;
+    return std::nullopt;
+  }
+
+  std::optional<std::size_t> array() {
+    auto tag = byte();
+    if (!tag) return std::nullopt;
+    if ((*tag & 0xf0) == 0x90) return std::size_t{*tag & 0x0fu};
+    std::optional<std::uint64_t> n;
+    std::uint64_t min = 0;
+    if (*tag == 0xdc) { n = big_endian(2); min = 16; }
+    else if (*tag == 0xdd) { n = big_endian(4); min = 0x10000; }
+    if (!n || *n < min) return std::nullopt;
+    // Every element takes at least one byte: a count beyond what is left is a lie.
+    if (*n > in_.size()) return std::nullopt;
+    return static_cast<std::size_t>(*n);
+  }
+
+  std::optional<std::string_view> str() {
+    auto tag = byte();
+    if (!tag) return std::nullopt;
+    std::optional<std::uint64_t> n;
+    if ((*tag & 0xe0) == 0xa0) n = *tag & 0x1fu;
+    else if (*tag == 0xd9) n = checked_length(1, 32);
+    else if (*tag == 0xda) n = checked_length(2, 0x100);
+    else if (*tag == 0xdb) n = checked_length(4, 0x10000);
+    auto body = n ? take(*n) : std::nullopt;
+    if (!body) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(body->data()), body->size());
+  }
+
+  std::optional<ByteView> bin() {
+    auto tag = byte();
+    std::optional<std::uint64_t> n;
+    if (tag == 0xc4) n = checked_length(1, 0);
+    else if (tag == 0xc5) n = checked_length(2, 0x100);
+    else if (tag == 0xc6) n = checked_length(4, 0x10000);
+    return n ? take(*n) : std::nullopt;
+  }
+
+ private:
+  std::optional<std::uint8_t> byte() {
+    if (in_.empty()) return std::nullopt;
+    const std::uint8_t b = in_[0];
+    in_ = in_.subspan(1);
+    return b;
+  }
+  std::optional<std::uint64_t> big_endian(std::size_t n) {
+    if (in_.size() < n) return std::nullopt;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | in_[i];
+    in_ = in_.subspan(n);
+    return v;
+  }
+  std::optional<std::uint64_t> checked_length(std::size_t width, std::uint64_t min) {
+    auto n = big_endian(width);
+    if (!n || *n < min) return std::nullopt;
+    return n;
+  }
+  std::optional<ByteView> take(std::uint64_t n) {
+    if (n > in_.size()) return std::nullopt;
+    ByteView out = in_.first(static_cast<std::size_t>(n));
+    in_ = in_.subspan(static_cast<std::size_t>(n));
+    return out;
+  }
+
+  ByteView in_;
+};
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { extra = 1; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { extra = 2; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (extra >= s.size() - i) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+tl::unexpected<Error> malformed(const char* what) {
+  return fail(Errc::malformed, std::string("malformed message: ") + what);
+}
+
+// Field readers that turn a failure into an error naming the field.
+#define TEDUH_READ(var, expr, what)         \
+  auto var = (expr);                        \
+  if (!var) return malformed(what)
+
+Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
+  auto s = r.str();
+  if (!s || s->size() > max_bytes || !is_utf8(*s)) return malformed(what);
+  return std::string(*s);
+}
+
+Result<Id128> read_id(Reader& r, const char* what) {
+  auto b = r.bin();
+  if (!b || b->size() != 16) return malformed(what);
+  Id128 id;
+  std::memcpy(id.bytes.data(), b->data(), 16);
+  return id;
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
+  auto b = r.bin();
+  if (!b || b->size() != N) return malformed(what);
+  std::array<std::uint8_t, N> out{};
+  std::memcpy(out.data(), b->data(), N);
+  return out;
+}
+
+Result<std::uint32_t> read_u32(Reader& r, const char* what) {
+  auto v = r.uint();
+  if (!v || *v > std::numeric_limits<std::uint32_t>::max()) return malformed(what);
+  return static_cast<std::uint32_t>(*v);
+}
+
+Result<std::uint64_t> read_u64(Reader& r, const char* what) {
+  auto v = r.uint();
+  if (!v) return malformed(what);
+  return *v;
+}
+
+Result<bool> read_bool(Reader& r, const char* what) {
+  auto v = r.boolean();
+  if (!v) return malformed(what);
+  return *v;
+}
+
+Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
+  auto n = r.array();
+  if (!n || *n > max) return malformed(what);
+  return *n;
+}
+
+Result<SignedCommit> read_signed_commit(Reader& r) {
+  auto n = r.array();
+  if (n != 4u) return malformed("signed commit");
+  SignedCommit c;
+  TEDUH_READ(device, read_id(r, "commit device"), "commit device");
+  TEDUH_READ(seq, read_u64(r, "commit seq"), "commit seq");
+  auto body = r.bin();
+  if (!body) return malformed("commit body");
+  TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "commit signature"), "commit signature");
+  c.device = *device;
+  c.seq = *seq;
+  c.body.assign(body->begin(), body->end());
+  c.signature = *sig;
+  return c;
+}
+
+// The number of fields (after the type) of each message type, in order of the numbers.
+std::optional<std::size_t> field_count(std::uint64_t type) {
+  // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
+  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::close)) return std::nullopt;
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::hello: return 2;
+    case MessageType::hello_reply: return 4;
+    case MessageType::register_device: return 3;
+    case MessageType::register_reply: return 1;
+    case MessageType::push_commits: return 1;
+    case MessageType::push_reply: return 2;
+    case MessageType::pull: return 2;
+    case MessageType::pull_reply: return 3;
+    case MessageType::purge: return 1;
+    case MessageType::error: return 2;
+    case MessageType::close: return 0;
+  }
+  return std::nullopt;
+}
+
+Result<Message> read_body(Reader& r, MessageType type) {
+  switch (type) {
+    case MessageType::hello: {
+      Hello m;
+      TEDUH_READ(n, read_array(r, kMaxVersionsOffered, "hello versions"), "hello versions");
+      for (std::size_t i = 0; i < *n; ++i) {
+        TEDUH_READ(v, read_u32(r, "hello version"), "hello version");
+        m.versions.push_back(*v);
+      }
+      TEDUH_READ(sw, read_text(r, kMaxSoftwareBytes, "client software"), "client software");
+      m.client_software = std::move(*sw);
+      return m;
+    }
+    case MessageType::hello_reply: {
+      HelloReply m;
+      TEDUH_READ(v, read_u32(r, "version"), "version");
+      TEDUH_READ(id, read_id(r, "server id"), "server id");
+      TEDUH_READ(reg, read_bool(r, "registered"), "registered");
+      TEDUH_READ(acked, read_u64(r, "last acked seq"), "last acked seq");
+      m.version = *v;
+      m.server_id = *id;
+      m.registered = *reg;
+      m.last_acked_seq = *acked;
+      return m;
+    }
+    case MessageType::register_device: {
+      Register m;
+      TEDUH_READ(code, read_text(r, kMaxEnrollmentCodeBytes, "enrollment code"),
+                 "enrollment code");
+      TEDUH_READ(id, read_id(r, "device id"), "device id");
+      TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "device key"), "device key");
+      m.enrollment_code = std::move(*code);
+      m.device = *id;
+      m.sign_key = *key;
+      return m;
+    }
+    case MessageType::register_reply: {
+      TEDUH_READ(ok, read_bool(r, "ok"), "ok");
+      return RegisterReply{*ok};
+    }
+    case MessageType::push_commits: {
+      PushCommits m;
+      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
+      m.commits.reserve(*n);
+      for (std::size_t i = 0; i < *n; ++i) {
+        TEDUH_READ(c, read_signed_commit(r), "commit");
+        m.commits.push_back(std::move(*c));
+      }
+      return m;
+    }
+    case MessageType::push_reply: {
+      PushReply m;
+      TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
+      m.acked_seq = *acked;
+      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "rejections"), "rejections");
+      for (std::size_t i = 0; i < *n; ++i) {
+        if (r.array() != 3u) return malformed("rejection");
+        TEDUH_READ(seq, read_u64(r, "rejected seq"), "rejected seq");
+        TEDUH_READ(reason, read_u32(r, "reject reason"), "reject reason");
+        TEDUH_READ(detail, read_text(r, kMaxRejectionDetailBytes, "reject detail"),
+                   "reject detail");
+        m.rejections.push_back({*seq, static_cast<RejectReason>(*reason), std::move(*detail)});
+      }
+      return m;
+    }
+    case MessageType::pull: {
+      TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
+      TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
+      return Pull{*cursor, *max};
+    }
+    case MessageType::pull_reply: {
+      PullReply m;
+      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
+      m.commits.reserve(*n);
+      for (std::size_t i = 0; i < *n; ++i) {
+        if (r.array() != 2u) return malformed("pulled commit");
+        TEDUH_READ(server_seq, read_u64(r, "server seq"), "server seq");
+        TEDUH_READ(c, read_signed_commit(r), "commit");
+        m.commits.push_back({*server_seq, std::move(*c)});
+      }
+      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+      TEDUH_READ(more, read_bool(r, "more"), "more");
+      m.next_cursor = *next;
+      m.more = *more;
+      return m;
+    }
+    case MessageType::purge: {
+      Purge m;
+      TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
+      for (std::size_t i = 0; i < *n; ++i) {
+        TEDUH_READ(id, read_id(r, "scope id"), "scope id");
+        m.scopes.push_back(*id);
+      }
+      return m;
+    }
+    case MessageType::error: {
+      TEDUH_READ(code, read_u32(r, "error code"), "error code");
+      TEDUH_READ(text, read_text(r, kMaxErrorMessageBytes, "error message"), "error message");
+      return ErrorMessage{static_cast<ErrorCode>(*code), std::move(*text)};
+    }
+    case MessageType::close:
+      return Close{};
+  }
+  return malformed("unknown type");
+}
+
+#undef TEDUH_READ
+
+// ---------------------------------------------------------------------------------------
+// Validation (shared by encode and decode)
+
+tl::unexpected<Error> invalid(const char* what) {
+  return fail(Errc::malformed, std::string("invalid message: ") + what);
+}
+
+bool known(RejectReason r) {
+  const auto v = static_cast<std::uint32_t>(r);
+  return v >= 1 && v <= 6;
+}
+
+bool known(ErrorCode c) {
+  const auto v = static_cast<std::uint32_t>(c);
+  return v >= 1 && v <= 9;
+}
+
+bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
+
+Result<void> validate_commit(const SignedCommit& c) {
+  if (c.device.is_zero()) return invalid("commit device is zero");
+  if (c.seq == 0) return invalid("commit seq is zero");
+  if (c.body.empty() || c.body.size() > kMaxCommitBodySize) return invalid("commit body size");
+  return {};
+}
+
+struct Validator {
+  Result<void> operator()(const Hello& m) const {
+    if (m.versions.empty() || m.versions.size() > kMaxVersionsOffered) {
+      return invalid("hello versions count");
+    }
+    for (std::size_t i = 0; i < m.versions.size(); ++i) {
+      if (m.versions[i] == 0 || (i > 0 && m.versions[i] <= m.versions[i - 1])) {
+        return invalid("hello versions not ascending");
+      }
+    }
+    if (!text_ok(m.client_software, kMaxSoftwareBytes)) return invalid("client software");
+    return {};
+  }
+  Result<void> operator()(const HelloReply& m) const {
+    if (m.version == 0) return invalid("version is zero");
+    if (m.server_id.is_zero()) return invalid("server id is zero");
+    if (!m.registered && m.last_acked_seq != 0) return invalid("acked seq of unknown device");
+    return {};
+  }
+  Result<void> operator()(const Register& m) const {
+    if (m.enrollment_code.empty() || !text_ok(m.enrollment_code, kMaxEnrollmentCodeBytes)) {
+      return invalid("enrollment code");
+    }
+    if (m.device.is_zero()) return invalid("device id is zero");
+    return {};
+  }
+  Result<void> operator()(const RegisterReply&) const { return {}; }
+  Result<void> operator()(const PushCommits& m) const {
+    if (m.commits.empty() || m.commits.size() > kMaxCommitsPerMessage) {
+      return invalid("commit count");
+    }
+    for (std::size_t i = 0; i < m.commits.size(); ++i) {
+      if (auto ok = validate_commit(m.commits[i]); !ok) return ok;
+      if (i > 0 && m.commits[i].seq <= m.commits[i - 1].seq) {
+        return invalid("pushed commits not in seq order");
+      }
+    }
+    return {};
+  }
+  Result<void> operator()(const PushReply& m) const {
+    if (m.rejections.size() > kMaxCommitsPerMessage) return invalid("rejection count");
+    for (const auto& r : m.rejections) {
+      if (r.seq == 0) return invalid("rejected seq is zero");
+      if (!known(r.reason)) return invalid("unknown reject reason");
+      if (!text_ok(r.detail, kMaxRejectionDetailBytes)) return invalid("reject detail");
+    }
+    return {};
+  }
+  Result<void> operator()(const Pull& m) const {
+    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
+      return invalid("max commits out of range");
+    }
+    return {};
+  }
+  Result<void> operator()(const PullReply& m) const {
+    if (m.commits.size() > kMaxCommitsPerMessage) return invalid("commit count");
+    std::uint64_t previous = 0;
+    for (const auto& c : m.commits) {
+      if (c.server_seq <= previous) return invalid("server seqs not ascending");
+      previous = c.server_seq;
+      if (auto ok = validate_commit(c.commit); !ok) return ok;
+    }
+    if (m.next_cursor < previous) return invalid("next cursor behind the commits");
+    return {};
+  }
+  Result<void> operator()(const Purge& m) const {
+    if (m.scopes.empty() || m.scopes.size() > kMaxPurgeScopes) return invalid("scope count");
+    for (const auto& s : m.scopes) {
+      if (s.is_zero()) return invalid("scope id is zero");
+    }
+    return {};
+  }
+  Result<void> operator()(const ErrorMessage& m) const {
+    if (!known(m.code)) return invalid("unknown error code");
+    if (!text_ok(m.message, kMaxErrorMessageBytes)) return invalid("error message");
+    return {};
+  }
+  Result<void> operator()(const Close&) const { return {}; }
+};
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+void pack_bytes(Packer& pk, ByteView b) {
+  pk.pack_bin(static_cast<std::uint32_t>(b.size()));
+  pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), static_cast<std::uint32_t>(b.size()));
+}
+
+void pack_text(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<std::uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+}
+
+void pack_bool(Packer& pk, bool b) {
+  if (b) pk.pack_true();
+  else pk.pack_false();
+}
+
+void pack_commit(Packer& pk, const SignedCommit& c) {
+  pk.pack_array(4);
+  pack_bytes(pk, c.device.bytes);
+  pk.pack_uint64(c.seq);
+  pack_bytes(pk, c.body);
+  pack_bytes(pk, c.signature);
+}
+
+struct Writer {
+  Packer& pk;
+  void operator()(const Hello& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
+    for (auto v : m.versions) pk.pack_uint64(v);
+    pack_text(pk, m.client_software);
+  }
+  void operator()(const HelloReply& m) const {
+    pk.pack_uint64(m.version);
+    pack_bytes(pk, m.server_id.bytes);
+    pack_bool(pk, m.registered);
+    pk.pack_uint64(m.last_acked_seq);
+  }
+  void operator()(const Register& m) const {
+    pack_text(pk, m.enrollment_code);
+    pack_bytes(pk, m.device.bytes);
+    pack_bytes(pk, m.sign_key);
+  }
+  void operator()(const RegisterReply& m) const { pack_bool(pk, m.ok); }
+  void operator()(const PushCommits& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
+    for (const auto& c : m.commits) pack_commit(pk, c);
+  }
+  void operator()(const PushReply& m) const {
+    pk.pack_uint64(m.acked_seq);
+    pk.pack_array(static_cast<std::uint32_t>(m.rejections.size()));
+    for (const auto& r : m.rejections) {
+      pk.pack_array(3);
+      pk.pack_uint64(r.seq);
+      pk.pack_uint64(static_cast<std::uint32_t>(r.reason));
+      pack_text(pk, r.detail);
+    }
+  }
+  void operator()(const Pull& m) const {
+    pk.pack_uint64(m.cursor);
+    pk.pack_uint64(m.max_commits);
+  }
+  void operator()(const PullReply& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
+    for (const auto& c : m.commits) {
+      pk.pack_array(2);
+      pk.pack_uint64(c.server_seq);
+      pack_commit(pk, c.commit);
+    }
+    pk.pack_uint64(m.next_cursor);
+    pack_bool(pk, m.more);
+  }
+  void operator()(const Purge& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.scopes.size()));
+    for (const auto& s : m.scopes) pack_bytes(pk, s.bytes);
+  }
+  void operator()(const ErrorMessage& m) const {
+    pk.pack_uint64(static_cast<std::uint32_t>(m.code));
+    pack_text(pk, m.message);
+  }
+  void operator()(const Close&) const {}
+};
+
+}  // namespace
+
+MessageType type_of(const Message& message) {
+  // The variant's alternatives are in type-number order (1 + index).
+  return static_cast<MessageType>(message.index() + 1);
+}
+
+Result<void> validate(const Message& message) { return std::visit(Validator{}, message); }
+
+Result<Bytes> encode(const Message& message) {
+  if (auto ok = validate(message); !ok) return tl::unexpected(ok.error());
+  const MessageType type = type_of(message);
+  msgpack::sbuffer buffer;
+  Packer pk(buffer);
+  pk.pack_array(static_cast<std::uint32_t>(1 + *field_count(static_cast<std::uint64_t>(type))));
+  pk.pack_uint64(static_cast<std::uint64_t>(type));
+  std::visit(Writer{pk}, message);
+  if (buffer.size() > kMaxMessageSize) return fail(Errc::malformed, "message too large");
+  const auto* p = reinterpret_cast<const std::uint8_t*>(buffer.data());
+  return Bytes(p, p + buffer.size());
+}
+
+Result<Message> decode(ByteView bytes) {
+  if (bytes.empty() || bytes.size() > kMaxMessageSize) return malformed("size");
+  Reader r(bytes);
+  auto n = r.array();
+  if (!n || *n == 0) return malformed("not an array");
+  auto type = r.uint();
+  if (!type) return malformed("type");
+  auto fields = field_count(*type);
+  if (!fields) return malformed("unknown message type");
+  if (*n != 1 + *fields) return malformed("wrong number of fields");
+  auto message = read_body(r, static_cast<MessageType>(*type));
+  if (!message) return message;
+  if (!r.at_end()) return malformed("trailing bytes");
+  if (auto ok = validate(*message); !ok) return tl::unexpected(ok.error());
+  return message;
+}
+
+// ---------------------------------------------------------------------------------------
+// SecureChannel
+
+Result<Bytes> SecureChannel::seal(const Message& message) {
+  if (failed_) return fail(Errc::malformed, "channel already failed");
+  auto encoded = encode(message);
+  if (!encoded) return tl::unexpected(encoded.error());
+  auto chunks = split_into_chunks(*encoded);
+  if (!chunks) return tl::unexpected(chunks.error());
+  Bytes out;
+  for (const auto& chunk : *chunks) {
+    auto ciphertext = transport_.encrypt(chunk);
+    if (!ciphertext) {
+      failed_ = true;
+      return fail(Errc::malformed, "channel encryption failed");
+    }
+    auto frame = encode_frame(*ciphertext);
+    if (!frame) {
+      failed_ = true;
+      return tl::unexpected(frame.error());
+    }
+    out.insert(out.end(), frame->begin(), frame->end());
+  }
+  return out;
+}
+
+Result<std::optional<Message>> SecureChannel::open(ByteView frame_payload) {
+  if (failed_) return fail(Errc::malformed, "channel already failed");
+  if (close_received_) {
+    failed_ = true;
+    return fail(Errc::malformed, "frame after Close");
+  }
+  auto plaintext = transport_.decrypt(frame_payload);
+  if (!plaintext) {
+    failed_ = true;
+    return fail(Errc::malformed, "frame failed authentication");
+  }
+  auto assembled = assembler_.add(*plaintext);
+  if (!assembled) {
+    failed_ = true;
+    return tl::unexpected(assembled.error());
+  }
+  if (!*assembled) return std::optional<Message>{};
+  auto message = decode(**assembled);
+  if (!message) {
+    failed_ = true;
+    return tl::unexpected(message.error());
+  }
+  if (std::holds_alternative<Close>(*message)) close_received_ = true;
+  return std::optional<Message>(std::move(*message));
+}
+
+}  // namespace teduh::sync::wire
