@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "teduh/server/cli.hpp"
+
+int main(int argc, char** argv) { return teduh::server::run_cli(argc, argv); }

@@ -1,0 +1,70 @@
+#pragma once
+// The rows the server keeps, independent of the storage backend (storage.hpp).
+// Times are milliseconds since the Unix epoch (UTC), like the rest of the protocol.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "teduh/crypto/keys.hpp"
+#include "teduh/sync/ids.hpp"
+
+namespace teduh::server {
+
+struct OfficeRecord {
+  std::string code;
+  std::string name;
+  std::string kind;    // jenis_kantor code
+  std::string region;  // BPS kode wilayah, may be empty
+  std::string parent;  // office code, may be empty
+  std::int64_t created_at_ms = 0;
+};
+
+struct EnrollmentRecord {
+  sync::Id128 code_id;
+  std::string office;
+  std::string user;
+  std::string role;  // peran_pengguna code
+  bool shelter = false;
+  std::int64_t expires_at_ms = 0;
+  std::int64_t issued_at_ms = 0;
+  std::optional<sync::DeviceId> used_by;
+  std::optional<std::int64_t> used_at_ms;
+};
+
+struct DeviceRecord {
+  sync::DeviceId device_id;
+  crypto::SignPublicKey sign_key{};
+  std::string office;
+  std::string user;
+  std::string role;
+  bool shelter = false;
+  sync::Id128 code_id;
+  std::int64_t registered_at_ms = 0;
+  std::optional<std::int64_t> revoked_at_ms;
+  std::optional<std::int64_t> last_seen_at_ms;
+
+  bool revoked() const { return revoked_at_ms.has_value(); }
+};
+
+// One commit in the server's log, stored and forwarded unaltered.
+struct LogEntry {
+  std::int64_t server_seq = 0;  // assigned by the storage on append
+  sync::DeviceId device;
+  std::uint64_t seq = 0;
+  sync::EntityId scope;
+  std::string scope_type;
+  std::vector<std::uint8_t> body;
+  crypto::Signature signature{};
+  std::int64_t received_at_ms = 0;
+};
+
+// A scope (case, shelter, office) as the server knows it: who created it, which office owns it.
+struct ScopeRecord {
+  sync::EntityId scope;
+  std::string type;
+  std::string owner_office;
+  sync::DeviceId created_by;
+};
+
+}  // namespace teduh::server

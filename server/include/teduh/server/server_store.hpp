@@ -1,0 +1,158 @@
+#pragma once
+// The server's state and rules: offices, enrollment, the device registry, and the commit
+// log with its push and pull rules (DESIGN.md sections 4 and 5). It holds a Storage
+// (storage.hpp) and no SQL; the network (serve.hpp) and the admin CLI (cli.hpp) call it.
+//
+// Push: a device's commits are accepted only from that device (authenticated by its
+// Noise static key), with a valid signature by its registered key, in device-sequence
+// order without gaps, with every version canonical for the schema, and allowed by the
+// AccessPolicy. A refused commit is never stored and gets a typed rejection; a commit
+// already in the log is acknowledged again with its server_seq. A batch is stored in one
+// transaction, so an acknowledgement is only ever sent for durable commits.
+//
+// Pull: commits after a cursor (a server_seq), in server_seq order, in batches bounded
+// by count and bytes, filtered by AccessPolicy::may_read. The returned cursor moves past
+// commits the device may not read, so a pull never rescans them.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "teduh/crypto/kdf.hpp"
+#include "teduh/crypto/keys.hpp"
+#include "teduh/server/access_policy.hpp"
+#include "teduh/server/error.hpp"
+#include "teduh/server/records.hpp"
+#include "teduh/server/storage.hpp"
+#include "teduh/sync/enrollment.hpp"
+#include "teduh/sync/version.hpp"
+
+namespace teduh::server {
+
+struct NewOffice {
+  std::string code;
+  std::string name;
+  std::string kind;
+  std::string region;
+  std::string parent;
+};
+
+struct EnrollRequest {
+  std::string office;
+  std::string user;
+  std::string role;
+  bool shelter = false;
+  int days = 14;
+};
+
+struct IssuedEnrollment {
+  sync::Id128 code_id;
+  std::string code;  // the text form ("TDH1....") to hand to the user
+  std::int64_t expires_at_ms = 0;
+};
+
+// Why a pushed commit was refused. Numbers are stable (they travel in rejections).
+enum class RejectReason : std::uint8_t {
+  wrong_device = 1,   // envelope device is not the authenticated device
+  bad_signature = 2,  // does not verify with the device's registered key
+  malformed = 3,      // the body does not decode
+  invalid = 4,        // decodes, but a version breaks the schema or the scope rules
+  out_of_order = 5,   // seq leaves a gap after the last acknowledged seq
+  not_authorized = 6, // AccessPolicy::may_write refused
+  conflict = 7,       // this (device, seq) is already stored with a different body
+  clock_too_far = 8,  // the commit's hlc is ahead of the server clock by more than kMaxDriftMs
+};
+std::string_view to_string(RejectReason reason);
+
+struct PushResult {
+  std::uint64_t seq = 0;
+  bool accepted = false;
+  std::int64_t server_seq = 0;  // accepted: where the commit sits in the log
+  RejectReason reason = RejectReason::invalid;  // refused: why
+  std::string message;                          // refused: one sentence, no field values
+};
+
+struct PullLimits {
+  std::size_t max_commits = 500;
+  std::size_t max_bytes = 4 * 1024 * 1024;  // sum of bodies; at least one commit is always sent
+};
+
+struct PullBatch {
+  std::vector<LogEntry> commits;
+  std::int64_t cursor = 0;  // pass back as `after` for the next batch
+  bool more = false;        // true when the log holds entries after cursor
+};
+
+std::int64_t now_ms();
+
+class ServerStore {
+ public:
+  // Creates DIR/server.db with a new server signing key. Fails with already_exists
+  // when DIR holds a store.
+  [[nodiscard]] static Result<ServerStore> create(const std::filesystem::path& dir, std::string_view passphrase,
+                                                  const crypto::KdfParams& params);
+  // Opens DIR/server.db. Fails with refused (wrong passphrase, not a store, newer version).
+  [[nodiscard]] static Result<ServerStore> open(const std::filesystem::path& dir, std::string_view passphrase);
+  // Over any backend that already holds a signing key (fails with refused otherwise).
+  [[nodiscard]] static Result<ServerStore> over(std::unique_ptr<Storage> storage);
+
+  const crypto::SigningKey& signing_key() const { return key_; }
+  // The Ed25519 public key as base64url: what `teduhd init` prints and clients pin.
+  std::string public_key_text() const;
+  // A stable id of this server, derived from its public key (BLAKE2b-128).
+  sync::Id128 server_id() const;
+
+  // Validates kind (jenis_kantor), refuses a duplicate code and an unknown parent.
+  [[nodiscard]] Result<void> add_office(const NewOffice& office, std::int64_t now = now_ms());
+  [[nodiscard]] Result<std::vector<OfficeRecord>> list_offices();
+
+  // Validates office (must exist), user (non-empty), role (peran_pengguna), days (1..365),
+  // records the issuance and returns the signed one-time code.
+  [[nodiscard]] Result<IssuedEnrollment> issue_enrollment(const EnrollRequest& request,
+                                                          std::int64_t now = now_ms());
+
+  // Registers a device with a one-time code. The code must verify with this server's key,
+  // be unexpired and unused; it is consumed atomically. Repeating the same registration
+  // (same code, device id and key) succeeds again, so a lost reply can be retried.
+  [[nodiscard]] Result<DeviceRecord> register_device(std::string_view code, const sync::DeviceId& device_id,
+                                                     const crypto::SignPublicKey& sign_key,
+                                                     std::int64_t now = now_ms());
+  // Returns false if already revoked; not_found for an unknown device.
+  [[nodiscard]] Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now = now_ms());
+  [[nodiscard]] Result<std::vector<DeviceRecord>> list_devices();
+  [[nodiscard]] Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id);
+  [[nodiscard]] Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key);
+  // The device whose Noise static key (the X25519 form of its signing key) is dh_key.
+  // Keeps an in-memory index from X25519 to Ed25519 keys, refreshed on a miss.
+  [[nodiscard]] Result<std::optional<DeviceRecord>> find_device_by_dh(const crypto::DhPublicKey& dh_key);
+  [[nodiscard]] Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now = now_ms());
+
+  // One result per commit, in order. Fails (nothing stored) only when storage fails or
+  // the device is revoked.
+  [[nodiscard]] Result<std::vector<PushResult>> push(const DeviceRecord& device,
+                                                     std::span<const sync::SignedCommit> commits,
+                                                     std::int64_t now = now_ms());
+  // The last device seq the server holds (acknowledged), 0 when none.
+  [[nodiscard]] Result<std::uint64_t> last_acked(const sync::DeviceId& device);
+  [[nodiscard]] Result<PullBatch> pull(const DeviceRecord& device, std::int64_t after, PullLimits limits = {});
+
+  const AccessPolicy& policy() const { return policy_; }
+
+ private:
+  ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);
+  std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
+                                         std::int64_t now, sync::Commit& decoded);
+
+  std::unique_ptr<Storage> storage_;
+  crypto::SigningKey key_;
+  AccessPolicy policy_;
+  std::map<crypto::DhPublicKey, crypto::SignPublicKey> dh_index_;
+};
+
+}  // namespace teduh::server

@@ -1,0 +1,85 @@
+#pragma once
+// The server's storage, behind one interface (DESIGN.md section 2).
+//
+// The encrypted SQLite store (sqlite_storage.hpp) is the embedded default; a PostgreSQL
+// backend will implement the same interface so that several stateless `teduhd`
+// processes can share one database. Everything above this interface (ServerStore,
+// AccessPolicy, the sync service) is free of SQL. What each backend must guarantee is
+// written on each operation; the operations that must be atomic say so.
+//
+// A Storage object is used from one thread at a time.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "teduh/crypto/secure.hpp"
+#include "teduh/server/error.hpp"
+#include "teduh/server/records.hpp"
+
+namespace teduh::server {
+
+enum class AppendStatus {
+  stored,     // new: appended under a fresh server_seq
+  duplicate,  // (device, seq) was already in the log with the same body; its server_seq
+  conflict,   // (device, seq) was already in the log with a different body; nothing stored
+};
+
+struct AppendResult {
+  AppendStatus status = AppendStatus::stored;
+  std::int64_t server_seq = 0;  // stored or duplicate: the entry's server_seq; conflict: 0
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Secrets of the server itself (its signing key), kept inside the encrypted store.
+  [[nodiscard]] virtual Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) = 0;
+  // Fails with already_exists if a secret of that name is already stored.
+  [[nodiscard]] virtual Result<void> store_secret(std::string_view name, crypto::ByteView value) = 0;
+
+  // Fails with already_exists when the code is taken.
+  [[nodiscard]] virtual Result<void> add_office(const OfficeRecord& office) = 0;
+  [[nodiscard]] virtual Result<std::optional<OfficeRecord>> find_office(std::string_view code) = 0;
+  // Ordered by code.
+  [[nodiscard]] virtual Result<std::vector<OfficeRecord>> list_offices() = 0;
+
+  // Fails with already_exists when the code id is taken.
+  [[nodiscard]] virtual Result<void> add_enrollment(const EnrollmentRecord& enrollment) = 0;
+  [[nodiscard]] virtual Result<std::optional<EnrollmentRecord>> find_enrollment(const sync::Id128& code_id) = 0;
+
+  // Atomically: marks enrollment device.code_id used by device.device_id at
+  // device.registered_at_ms, and inserts the device. Succeeds only if the enrollment
+  // exists, is unused and expires after registered_at_ms; otherwise fails with refused
+  // and changes nothing. Fails with already_exists (and changes nothing) when the device
+  // id or signing key is already registered. Two concurrent calls with one code: exactly
+  // one succeeds.
+  [[nodiscard]] virtual Result<void> register_device(const DeviceRecord& device) = 0;
+  [[nodiscard]] virtual Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id) = 0;
+  [[nodiscard]] virtual Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key) = 0;
+  // Ordered by registration time, then device id.
+  [[nodiscard]] virtual Result<std::vector<DeviceRecord>> list_devices() = 0;
+  // Sets revoked_at once. Returns false if the device was already revoked;
+  // fails with not_found for an unknown device.
+  [[nodiscard]] virtual Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now_ms) = 0;
+  [[nodiscard]] virtual Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now_ms) = 0;
+
+  // Atomically appends a batch: either every result is returned and every `stored` entry
+  // is durable, or the call fails and nothing is stored. Each entry's scope is recorded
+  // (scopes table) the first time it is seen, owned by owner_office and created by the
+  // entry's device. Entries are deduplicated by (device, seq), see AppendStatus.
+  [[nodiscard]] virtual Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
+                                                                          std::string_view owner_office) = 0;
+  // The greatest seq of this device in the log, 0 when none.
+  [[nodiscard]] virtual Result<std::uint64_t> last_seq(const sync::DeviceId& device) = 0;
+  // Up to `limit` entries with server_seq > after, in server_seq order.
+  [[nodiscard]] virtual Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) = 0;
+  // The greatest server_seq, 0 for an empty log.
+  [[nodiscard]] virtual Result<std::int64_t> head() = 0;
+
+  [[nodiscard]] virtual Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) = 0;
+};
+
+}  // namespace teduh::server

@@ -1,0 +1,432 @@
+#include "teduh/server/server_store.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/entities.hpp"
+#include "teduh/schema/validate.hpp"
+#include "teduh/server/sqlite_storage.hpp"
+
+namespace teduh::server {
+namespace {
+
+constexpr std::string_view kSigningKeyName = "server_signing_key";
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+constexpr int kMaxEnrollDays = 365;
+constexpr std::size_t kMaxNameBytes = 200;
+constexpr std::size_t kMaxCodeBytes = 32;
+
+bool is_code_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
+}
+
+bool valid_office_code(std::string_view code) {
+  return !code.empty() && code.size() <= kMaxCodeBytes && std::all_of(code.begin(), code.end(), is_code_char);
+}
+
+bool valid_region(std::string_view region) {
+  return region.size() <= 13 &&
+         std::all_of(region.begin(), region.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  if (name.front() == ' ' || name.back() == ' ') return false;
+  return std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+bool in_code_set(std::string_view set, std::string_view code) {
+  const schema::CodeSet* cs = schema::find_code_set(set);
+  return cs != nullptr && cs->contains(code);
+}
+
+std::string known_codes(std::string_view set) {
+  std::string out;
+  if (const schema::CodeSet* cs = schema::find_code_set(set)) {
+    for (const schema::Code& c : cs->codes) {
+      if (!out.empty()) out += ", ";
+      out += c.code;
+    }
+  }
+  return out;
+}
+
+std::string_view scope_name(schema::ScopeKind kind) {
+  switch (kind) {
+    case schema::ScopeKind::office: return "office";
+    case schema::ScopeKind::kasus: return "kasus";
+    case schema::ScopeKind::rumah_aman: return "rumah_aman";
+  }
+  return "";
+}
+
+PushResult rejected(std::uint64_t seq, RejectReason reason, std::string message) {
+  PushResult r;
+  r.seq = seq;
+  r.accepted = false;
+  r.reason = reason;
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string_view to_string(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::wrong_device: return "wrong_device";
+    case RejectReason::bad_signature: return "bad_signature";
+    case RejectReason::malformed: return "malformed";
+    case RejectReason::invalid: return "invalid";
+    case RejectReason::out_of_order: return "out_of_order";
+    case RejectReason::not_authorized: return "not_authorized";
+    case RejectReason::conflict: return "conflict";
+    case RejectReason::clock_too_far: return "clock_too_far";
+  }
+  return "unknown";
+}
+
+ServerStore::ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key)
+    : storage_(std::move(storage)), key_(std::move(key)) {}
+
+Result<ServerStore> ServerStore::create(const std::filesystem::path& dir, std::string_view passphrase,
+                                        const crypto::KdfParams& params) {
+  crypto::init();
+  auto storage = create_sqlite_storage(dir, passphrase, params);
+  if (!storage) return tl::unexpected(storage.error());
+  crypto::SigningKey key = crypto::SigningKey::generate();
+  if (auto r = (*storage)->store_secret(kSigningKeyName, key.secret_key().view()); !r) {
+    return tl::unexpected(r.error());
+  }
+  return ServerStore(std::move(*storage), std::move(key));
+}
+
+Result<ServerStore> ServerStore::open(const std::filesystem::path& dir, std::string_view passphrase) {
+  crypto::init();
+  auto storage = open_sqlite_storage(dir, passphrase);
+  if (!storage) return tl::unexpected(storage.error());
+  return over(std::move(*storage));
+}
+
+Result<ServerStore> ServerStore::over(std::unique_ptr<Storage> storage) {
+  auto secret = storage->load_secret(kSigningKeyName);
+  if (!secret) return tl::unexpected(secret.error());
+  if (!*secret) return fail(Errc::refused, "the server store holds no server signing key");
+  auto key = crypto::SigningKey::from_secret((*secret)->view());
+  if (!key) return fail(Errc::damaged, "the server signing key in the store is malformed");
+  return ServerStore(std::move(storage), std::move(*key));
+}
+
+std::string ServerStore::public_key_text() const { return crypto::to_base64url(key_.public_key()); }
+
+sync::Id128 ServerStore::server_id() const {
+  const crypto::Bytes h = crypto::blake2b(key_.public_key(), 16);
+  sync::Id128 id;
+  std::copy(h.begin(), h.end(), id.bytes.begin());
+  return id;
+}
+
+Result<std::optional<DeviceRecord>> ServerStore::find_device_by_dh(const crypto::DhPublicKey& dh_key) {
+  auto it = dh_index_.find(dh_key);
+  if (it == dh_index_.end()) {
+    auto devices = storage_->list_devices();
+    if (!devices) return tl::unexpected(devices.error());
+    dh_index_.clear();
+    for (const DeviceRecord& d : *devices) {
+      if (auto dh = crypto::to_dh_public(d.sign_key)) dh_index_.emplace(*dh, d.sign_key);
+    }
+    it = dh_index_.find(dh_key);
+    if (it == dh_index_.end()) return std::optional<DeviceRecord>{};
+  }
+  return storage_->find_device_by_key(it->second);
+}
+
+Result<void> ServerStore::add_office(const NewOffice& office, std::int64_t now) {
+  if (!valid_office_code(office.code)) {
+    return fail(Errc::invalid_input,
+                "the office code must be 1 to 32 letters, digits, '-', '_' or '.'");
+  }
+  if (!valid_name(office.name)) {
+    return fail(Errc::invalid_input, "the office name must be 1 to 200 bytes of text without control characters");
+  }
+  if (!in_code_set("jenis_kantor", office.kind)) {
+    return fail(Errc::invalid_input, "the office kind must be one of: " + known_codes("jenis_kantor"));
+  }
+  if (!valid_region(office.region)) {
+    return fail(Errc::invalid_input, "the region must be a BPS kode wilayah (digits and dots)");
+  }
+  if (!office.parent.empty()) {
+    if (office.parent == office.code) return fail(Errc::invalid_input, "an office cannot be its own parent");
+    auto parent = storage_->find_office(office.parent);
+    if (!parent) return tl::unexpected(parent.error());
+    if (!*parent) return fail(Errc::not_found, "the parent office " + office.parent + " does not exist");
+  }
+  OfficeRecord rec{office.code, office.name, office.kind, office.region, office.parent, now};
+  return storage_->add_office(rec);
+}
+
+Result<std::vector<OfficeRecord>> ServerStore::list_offices() { return storage_->list_offices(); }
+
+Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& request, std::int64_t now) {
+  auto office = storage_->find_office(request.office);
+  if (!office) return tl::unexpected(office.error());
+  if (!*office) return fail(Errc::not_found, "the office " + request.office + " does not exist");
+  if (!valid_name(request.user)) {
+    return fail(Errc::invalid_input, "the user name must be 1 to 200 bytes of text without control characters");
+  }
+  if (!in_code_set("peran_pengguna", request.role)) {
+    return fail(Errc::invalid_input, "the role must be one of: " + known_codes("peran_pengguna"));
+  }
+  if (request.days < 1 || request.days > kMaxEnrollDays) {
+    return fail(Errc::invalid_input, "--days must be between 1 and 365");
+  }
+  EnrollmentRecord rec;
+  rec.code_id = sync::Id128::random();
+  rec.office = request.office;
+  rec.user = request.user;
+  rec.role = request.role;
+  rec.shelter = request.shelter;
+  rec.issued_at_ms = now;
+  rec.expires_at_ms = now + request.days * kDayMs;
+  if (auto r = storage_->add_enrollment(rec); !r) return tl::unexpected(r.error());
+
+  sync::EnrollmentGrant grant;
+  grant.code_id = rec.code_id;
+  grant.office_code = (*office)->code;
+  grant.office_name = (*office)->name;
+  grant.office_kind = (*office)->kind;
+  grant.office_region = (*office)->region;
+  grant.user = rec.user;
+  grant.role = rec.role;
+  grant.shelter_clearance = rec.shelter;
+  grant.expires_at_ms = static_cast<std::uint64_t>(rec.expires_at_ms);
+  return IssuedEnrollment{rec.code_id, sync::issue_enrollment_code(grant, key_), rec.expires_at_ms};
+}
+
+Result<DeviceRecord> ServerStore::register_device(std::string_view code, const sync::DeviceId& device_id,
+                                                  const crypto::SignPublicKey& sign_key, std::int64_t now) {
+  if (device_id.is_zero()) return fail(Errc::invalid_input, "the device id must not be zero");
+  auto grant = sync::verify_enrollment_code(code, key_.public_key(), static_cast<std::uint64_t>(now));
+  if (!grant) {
+    switch (grant.error().code) {
+      case sync::Errc::expired: return fail(Errc::refused, "the enrollment code has expired");
+      case sync::Errc::bad_signature: return fail(Errc::refused, "the enrollment code was not issued by this server");
+      default: return fail(Errc::invalid_input, "the enrollment code is malformed");
+    }
+  }
+  auto enrollment = storage_->find_enrollment(grant->code_id);
+  if (!enrollment) return tl::unexpected(enrollment.error());
+  if (!*enrollment) return fail(Errc::refused, "the enrollment code is not known to this server store");
+
+  DeviceRecord device;
+  device.device_id = device_id;
+  device.sign_key = sign_key;
+  device.office = (*enrollment)->office;
+  device.user = (*enrollment)->user;
+  device.role = (*enrollment)->role;
+  device.shelter = (*enrollment)->shelter;
+  device.code_id = grant->code_id;
+  device.registered_at_ms = now;
+  auto stored = storage_->register_device(device);
+  if (stored) return device;
+
+  // A retry of a registration whose reply was lost: same code, same device, same key.
+  auto existing = storage_->find_device(device_id);
+  if (!existing) return tl::unexpected(existing.error());
+  if (*existing && (*existing)->code_id == grant->code_id && (*existing)->sign_key == sign_key) {
+    if ((*existing)->revoked()) return fail(Errc::refused, "this device has been revoked");
+    return **existing;
+  }
+  if (stored.error().code == Errc::refused) return fail(Errc::refused, "the enrollment code has already been used");
+  return tl::unexpected(stored.error());
+}
+
+Result<bool> ServerStore::revoke_device(const sync::DeviceId& device_id, std::int64_t now) {
+  return storage_->revoke_device(device_id, now);
+}
+
+Result<std::vector<DeviceRecord>> ServerStore::list_devices() { return storage_->list_devices(); }
+
+Result<std::optional<DeviceRecord>> ServerStore::find_device(const sync::DeviceId& device_id) {
+  return storage_->find_device(device_id);
+}
+
+Result<std::optional<DeviceRecord>> ServerStore::find_device_by_key(const crypto::SignPublicKey& key) {
+  return storage_->find_device_by_key(key);
+}
+
+Result<void> ServerStore::touch_device(const sync::DeviceId& device_id, std::int64_t now) {
+  return storage_->touch_device(device_id, now);
+}
+
+Result<std::uint64_t> ServerStore::last_acked(const sync::DeviceId& device) { return storage_->last_seq(device); }
+
+std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, const sync::SignedCommit& sc,
+                                                    std::int64_t now, sync::Commit& decoded) {
+  if (sc.device != device.device_id) {
+    return rejected(sc.seq, RejectReason::wrong_device, "the commit names another device than the one connected");
+  }
+  if (sc.seq == 0) return rejected(sc.seq, RejectReason::invalid, "device sequence numbers start at 1");
+  auto commit = sync::verify_commit(sc, device.sign_key);
+  if (!commit) {
+    switch (commit.error().code) {
+      case sync::Errc::bad_signature:
+        return rejected(sc.seq, RejectReason::bad_signature, "the commit signature does not verify");
+      case sync::Errc::malformed:
+        return rejected(sc.seq, RejectReason::malformed, "the commit body does not decode");
+      default:
+        return rejected(sc.seq, RejectReason::invalid, "the commit breaks a protocol rule");
+    }
+  }
+  if (sync::hlc_wall_ms(commit->hlc) > static_cast<std::uint64_t>(now) + sync::kMaxDriftMs) {
+    return rejected(sc.seq, RejectReason::clock_too_far, "the commit's clock is too far ahead of the server's");
+  }
+  if (commit->scope_type != "kasus" && commit->scope_type != "rumah_aman" && commit->scope_type != "office") {
+    return rejected(sc.seq, RejectReason::invalid, "the commit's scope type is unknown");
+  }
+  for (std::size_t i = 0; i < commit->versions.size(); ++i) {
+    const sync::Version& v = commit->versions[i];
+    const std::string where = "version " + std::to_string(i) + " ";
+    const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
+    if (spec == nullptr) return rejected(sc.seq, RejectReason::invalid, where + "has an unknown entity type");
+    if (scope_name(spec->scope) != commit->scope_type) {
+      return rejected(sc.seq, RejectReason::invalid, where + "writes an entity outside the commit's scope type");
+    }
+    if (v.field == schema::kDeletedField) {
+      if (v.value != "" && v.value != "0" && v.value != "1") {
+        return rejected(sc.seq, RejectReason::invalid, where + "has a malformed tombstone");
+      }
+      continue;
+    }
+    if (spec->field(v.field) == nullptr) {
+      return rejected(sc.seq, RejectReason::invalid, where + "writes an unknown field of " + std::string(spec->name));
+    }
+    // The schema's message may quote the value; only the field's name leaves this function.
+    if (!schema::check_canonical(spec->type, v.field, v.value)) {
+      return rejected(sc.seq, RejectReason::invalid,
+                      where + "holds a non-canonical value for " + std::string(spec->name) + "." + v.field);
+    }
+  }
+  decoded = std::move(*commit);
+  return std::nullopt;
+}
+
+Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
+                                                  std::span<const sync::SignedCommit> commits, std::int64_t now) {
+  if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  auto last = storage_->last_seq(device.device_id);
+  if (!last) return tl::unexpected(last.error());
+  std::uint64_t next = *last + 1;
+
+  std::vector<PushResult> results(commits.size());
+  std::vector<LogEntry> to_store;
+  std::vector<std::size_t> stored_index;
+  std::map<sync::EntityId, std::string> batch_scopes;  // scopes first written in this batch
+
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    const sync::SignedCommit& sc = commits[i];
+    sync::Commit commit;
+    if (auto refusal = check_commit(device, sc, now, commit)) {
+      results[i] = std::move(*refusal);
+      continue;
+    }
+    if (sc.seq > next) {
+      results[i] = rejected(sc.seq, RejectReason::out_of_order,
+                            "the commit leaves a gap after device seq " + std::to_string(next - 1));
+      continue;
+    }
+    if (sc.seq == next) {
+      std::optional<ScopeRecord> scope;
+      if (auto it = batch_scopes.find(commit.scope); it != batch_scopes.end()) {
+        scope = ScopeRecord{commit.scope, it->second, device.office, device.device_id};
+      } else {
+        auto found = storage_->find_scope(commit.scope);
+        if (!found) return tl::unexpected(found.error());
+        scope = std::move(*found);
+      }
+      if (!policy_.may_write(device, scope, commit.scope_type)) {
+        results[i] = rejected(sc.seq, RejectReason::not_authorized, "this device may not write in that scope");
+        continue;
+      }
+      batch_scopes.emplace(commit.scope, commit.scope_type);
+      ++next;
+    }
+    // sc.seq < next: already stored; the storage acknowledges it again (or reports a conflict).
+    LogEntry e;
+    e.device = sc.device;
+    e.seq = sc.seq;
+    e.scope = commit.scope;
+    e.scope_type = commit.scope_type;
+    e.body = sc.body;
+    e.signature = sc.signature;
+    e.received_at_ms = now;
+    to_store.push_back(std::move(e));
+    stored_index.push_back(i);
+    results[i].seq = sc.seq;
+  }
+
+  auto appended = storage_->append_commits(to_store, device.office);
+  if (!appended) return tl::unexpected(appended.error());
+  for (std::size_t k = 0; k < appended->size(); ++k) {
+    PushResult& r = results[stored_index[k]];
+    const AppendResult& a = (*appended)[k];
+    if (a.status == AppendStatus::conflict) {
+      r = rejected(r.seq, RejectReason::conflict, "this device seq is already stored with a different body");
+    } else {
+      r.accepted = true;
+      r.server_seq = a.server_seq;
+    }
+  }
+  return results;
+}
+
+Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after, PullLimits limits) {
+  if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  // Bounds the work of one pull when most of the log is hidden from this device.
+  const std::size_t max_scanned = limits.max_commits * 8;
+
+  PullBatch batch;
+  batch.cursor = std::max<std::int64_t>(after, 0);
+  std::size_t bytes = 0;
+  std::size_t scanned = 0;
+  std::map<sync::EntityId, bool> readable;
+  for (;;) {
+    auto entries = storage_->read_log(batch.cursor, limits.max_commits);
+    if (!entries) return tl::unexpected(entries.error());
+    for (LogEntry& e : *entries) {
+      const bool full = batch.commits.size() >= limits.max_commits ||
+                        (!batch.commits.empty() && bytes + e.body.size() > limits.max_bytes) ||
+                        scanned >= max_scanned;
+      if (full) {
+        batch.more = true;
+        return batch;
+      }
+      ++scanned;
+      auto it = readable.find(e.scope);
+      if (it == readable.end()) {
+        auto scope = storage_->find_scope(e.scope);
+        if (!scope) return tl::unexpected(scope.error());
+        const ScopeRecord rec = *scope ? **scope : ScopeRecord{e.scope, e.scope_type, {}, e.device};
+        it = readable.emplace(e.scope, policy_.may_read(device, rec)).first;
+      }
+      batch.cursor = e.server_seq;
+      if (it->second) {
+        bytes += e.body.size();
+        batch.commits.push_back(std::move(e));
+      }
+    }
+    if (entries->size() < limits.max_commits) {
+      batch.more = false;
+      return batch;
+    }
+  }
+}
+
+}  // namespace teduh::server

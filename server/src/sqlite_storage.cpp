@@ -1,0 +1,444 @@
+// The encrypted SQLite backend of Storage (sqlite_storage.hpp). All SQL of the server
+// lives in this file.
+#include "teduh/server/sqlite_storage.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include <sodium.h>
+
+#include "teduh/crypto/encrypted_vfs.hpp"
+#include "teduh/schema/migrations.hpp"
+#include "teduh/schema/sqlite.hpp"
+
+namespace teduh::server {
+namespace {
+
+namespace fs = std::filesystem;
+using schema::Statement;
+using schema::Transaction;
+
+Error from_schema(const schema::Error& e) {
+  switch (e.code) {
+    case schema::Errc::newer_version:
+      return {Errc::refused, "the server store was written by a newer Teduh; upgrade teduhd to open it"};
+    case schema::Errc::not_a_store:
+      return {Errc::refused, "the file is not a Teduh server store"};
+    case schema::Errc::damaged:
+      return {Errc::damaged, e.message};
+    default:
+      return {Errc::storage, e.message};
+  }
+}
+
+template <class T>
+Result<T> lift(schema::Result<T> r) {
+  if (!r) return tl::unexpected<Error>(from_schema(r.error()));
+  if constexpr (std::is_void_v<T>) {
+    return {};
+  } else {
+    return std::move(*r);
+  }
+}
+
+Error from_crypto(const crypto::Error& e, const fs::path& dir) {
+  switch (e.code) {
+    case crypto::Errc::wrong_passphrase:
+      return {Errc::refused, "the passphrase does not open the server store in " + dir.string()};
+    case crypto::Errc::missing_key_file:
+      return {Errc::refused, dir.string() + " holds no Teduh server store (no key file)"};
+    case crypto::Errc::not_a_store:
+      return {Errc::refused, "the files in " + dir.string() + " are not a Teduh server store"};
+    case crypto::Errc::already_exists:
+      return {Errc::already_exists, dir.string() + " already holds a server store"};
+    case crypto::Errc::damaged:
+      return {Errc::damaged, "the server store in " + dir.string() + " is damaged: " + e.message};
+    default:
+      return {Errc::storage, e.message};
+  }
+}
+
+std::span<const std::uint8_t> as_bytes(const sync::Id128& id) { return {id.bytes.data(), id.bytes.size()}; }
+
+template <std::size_t N>
+bool copy_fixed(const std::vector<std::uint8_t>& blob, std::array<std::uint8_t, N>& out) {
+  if (blob.size() != N) return false;
+  std::copy(blob.begin(), blob.end(), out.begin());
+  return true;
+}
+
+Error damaged_row(std::string_view table) {
+  return {Errc::damaged, "a row of the " + std::string(table) + " table has a malformed key or id"};
+}
+
+std::optional<std::int64_t> optional_int(const Statement& s, int col) {
+  if (s.column_is_null(col)) return std::nullopt;
+  return s.column_int(col);
+}
+
+class SqliteStorage final : public Storage {
+ public:
+  explicit SqliteStorage(crypto::DbHandle db) : db_(std::move(db)) {}
+
+  Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) override {
+    auto st = lift(Statement::prepare(db(), "SELECT value FROM meta WHERE key = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, name);
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<crypto::SecretBytes>{};
+    auto blob = st->column_blob(0);
+    auto secret = crypto::SecretBytes::copy_of(blob);
+    sodium_memzero(blob.data(), blob.size());
+    return std::optional<crypto::SecretBytes>{std::move(secret)};
+  }
+
+  Result<void> store_secret(std::string_view name, crypto::ByteView value) override {
+    auto st = lift(Statement::prepare(db(), "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, name).bind_blob(2, value);
+    if (auto r = lift(st->run()); !r) return r;
+    if (sqlite3_changes(db()) != 1) return fail(Errc::already_exists, "the server store already holds this secret");
+    return {};
+  }
+
+  Result<void> add_office(const OfficeRecord& o) override {
+    auto st = lift(Statement::prepare(db(),
+        "INSERT INTO offices(code, name, kind, region, parent, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+        "ON CONFLICT DO NOTHING"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region).bind(6, o.created_at_ms);
+    if (o.parent.empty()) st->bind_null(5); else st->bind(5, o.parent);
+    if (auto r = lift(st->run()); !r) return r;
+    if (sqlite3_changes(db()) != 1) return fail(Errc::already_exists, "an office with code " + o.code + " already exists");
+    return {};
+  }
+
+  Result<std::optional<OfficeRecord>> find_office(std::string_view code) override {
+    auto rows = offices_where("WHERE code = ?1", code);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<OfficeRecord>{};
+    return std::optional<OfficeRecord>{std::move(rows->front())};
+  }
+
+  Result<std::vector<OfficeRecord>> list_offices() override { return offices_where("", {}); }
+
+  Result<void> add_enrollment(const EnrollmentRecord& e) override {
+    auto st = lift(Statement::prepare(db(),
+        "INSERT INTO enrollments(code_id, office, user, role, shelter, expires_at, issued_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(e.code_id)).bind(2, e.office).bind(3, e.user).bind(4, e.role)
+        .bind(5, std::int64_t{e.shelter ? 1 : 0}).bind(6, e.expires_at_ms).bind(7, e.issued_at_ms);
+    if (auto r = lift(st->run()); !r) return r;
+    if (sqlite3_changes(db()) != 1) return fail(Errc::already_exists, "this enrollment code id is already recorded");
+    return {};
+  }
+
+  Result<std::optional<EnrollmentRecord>> find_enrollment(const sync::Id128& code_id) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT code_id, office, user, role, shelter, expires_at, issued_at, used_by, used_at "
+        "FROM enrollments WHERE code_id = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(code_id));
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<EnrollmentRecord>{};
+    EnrollmentRecord e;
+    if (!copy_fixed(st->column_blob(0), e.code_id.bytes)) return tl::unexpected(damaged_row("enrollments"));
+    e.office = st->column_text(1);
+    e.user = st->column_text(2);
+    e.role = st->column_text(3);
+    e.shelter = st->column_int(4) != 0;
+    e.expires_at_ms = st->column_int(5);
+    e.issued_at_ms = st->column_int(6);
+    if (!st->column_is_null(7)) {
+      sync::DeviceId used_by;
+      if (!copy_fixed(st->column_blob(7), used_by.bytes)) return tl::unexpected(damaged_row("enrollments"));
+      e.used_by = used_by;
+    }
+    e.used_at_ms = optional_int(*st, 8);
+    return std::optional<EnrollmentRecord>{std::move(e)};
+  }
+
+  Result<void> register_device(const DeviceRecord& d) override {
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    {
+      auto taken = lift(Statement::prepare(db(), "SELECT 1 FROM devices WHERE device_id = ?1 OR sign_key = ?2"));
+      if (!taken) return tl::unexpected(taken.error());
+      taken->bind_blob(1, as_bytes(d.device_id)).bind_blob(2, d.sign_key);
+      auto row = lift(taken->step());
+      if (!row) return tl::unexpected(row.error());
+      if (*row) return fail(Errc::already_exists, "this device id or signing key is already registered");
+    }
+    {
+      auto use = lift(Statement::prepare(db(),
+          "UPDATE enrollments SET used_by = ?1, used_at = ?2 "
+          "WHERE code_id = ?3 AND used_by IS NULL AND expires_at > ?2"));
+      if (!use) return tl::unexpected(use.error());
+      use->bind_blob(1, as_bytes(d.device_id)).bind(2, d.registered_at_ms).bind_blob(3, as_bytes(d.code_id));
+      if (auto r = lift(use->run()); !r) return r;
+      if (sqlite3_changes(db()) != 1) {
+        return fail(Errc::refused, "the enrollment code is unknown, already used or expired");
+      }
+    }
+    {
+      auto ins = lift(Statement::prepare(db(),
+          "INSERT INTO devices(device_id, sign_key, office, user, role, shelter, code_id, registered_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+      if (!ins) return tl::unexpected(ins.error());
+      ins->bind_blob(1, as_bytes(d.device_id)).bind_blob(2, d.sign_key).bind(3, d.office).bind(4, d.user)
+          .bind(5, d.role).bind(6, std::int64_t{d.shelter ? 1 : 0}).bind_blob(7, as_bytes(d.code_id))
+          .bind(8, d.registered_at_ms);
+      if (auto r = lift(ins->run()); !r) return r;
+    }
+    return lift(tx->commit());
+  }
+
+  Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id) override {
+    auto rows = devices_where("WHERE device_id = ?1", as_bytes(device_id));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<DeviceRecord>{};
+    return std::optional<DeviceRecord>{std::move(rows->front())};
+  }
+
+  Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key) override {
+    auto rows = devices_where("WHERE sign_key = ?1", key);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<DeviceRecord>{};
+    return std::optional<DeviceRecord>{std::move(rows->front())};
+  }
+
+  Result<std::vector<DeviceRecord>> list_devices() override { return devices_where("", {}); }
+
+  Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now) override {
+    auto found = find_device(device_id);
+    if (!found) return tl::unexpected(found.error());
+    if (!*found) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
+    if ((*found)->revoked()) return false;
+    auto st = lift(Statement::prepare(db(),
+        "UPDATE devices SET revoked_at = ?1 WHERE device_id = ?2 AND revoked_at IS NULL"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, now).bind_blob(2, as_bytes(device_id));
+    if (auto r = lift(st->run()); !r) return tl::unexpected(r.error());
+    return sqlite3_changes(db()) == 1;
+  }
+
+  Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now) override {
+    auto st = lift(Statement::prepare(db(), "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, now).bind_blob(2, as_bytes(device_id));
+    return lift(st->run());
+  }
+
+  Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
+                                                   std::string_view owner_office) override {
+    std::vector<AppendResult> results;
+    if (entries.empty()) return results;
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto existing = lift(Statement::prepare(db(), "SELECT server_seq, body FROM log WHERE device = ?1 AND seq = ?2"));
+    auto insert = lift(Statement::prepare(db(),
+        "INSERT INTO log(device, seq, scope, scope_type, body, signature, received_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    auto scope = lift(Statement::prepare(db(),
+        "INSERT INTO scopes(scope, type, owner_office, created_by) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT DO NOTHING"));
+    if (!existing) return tl::unexpected(existing.error());
+    if (!insert) return tl::unexpected(insert.error());
+    if (!scope) return tl::unexpected(scope.error());
+    results.reserve(entries.size());
+    for (const LogEntry& e : entries) {
+      existing->reset();
+      existing->bind_blob(1, as_bytes(e.device)).bind(2, static_cast<std::int64_t>(e.seq));
+      auto row = lift(existing->step());
+      if (!row) return tl::unexpected(row.error());
+      if (*row) {
+        const bool same = existing->column_blob(1) == e.body;
+        results.push_back(same ? AppendResult{AppendStatus::duplicate, existing->column_int(0)}
+                               : AppendResult{AppendStatus::conflict, 0});
+        continue;
+      }
+      insert->reset();
+      insert->bind_blob(1, as_bytes(e.device)).bind(2, static_cast<std::int64_t>(e.seq))
+          .bind_blob(3, as_bytes(e.scope)).bind(4, e.scope_type).bind_blob(5, e.body)
+          .bind_blob(6, e.signature).bind(7, e.received_at_ms);
+      if (auto r = lift(insert->run()); !r) return tl::unexpected(r.error());
+      results.push_back({AppendStatus::stored, sqlite3_last_insert_rowid(db())});
+      scope->reset();
+      scope->bind_blob(1, as_bytes(e.scope)).bind(2, e.scope_type).bind(3, owner_office)
+          .bind_blob(4, as_bytes(e.device));
+      if (auto r = lift(scope->run()); !r) return tl::unexpected(r.error());
+    }
+    if (auto r = lift(tx->commit()); !r) return tl::unexpected(r.error());
+    return results;
+  }
+
+  Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {
+    auto st = lift(Statement::prepare(db(), "SELECT COALESCE(MAX(seq), 0) FROM log WHERE device = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(device));
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    return static_cast<std::uint64_t>(st->column_int(0));
+  }
+
+  Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
+        "WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+    std::vector<LogEntry> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      LogEntry e;
+      e.server_seq = st->column_int(0);
+      if (!copy_fixed(st->column_blob(1), e.device.bytes) || !copy_fixed(st->column_blob(3), e.scope.bytes) ||
+          !copy_fixed(st->column_blob(6), e.signature)) {
+        return tl::unexpected(damaged_row("log"));
+      }
+      e.seq = static_cast<std::uint64_t>(st->column_int(2));
+      e.scope_type = st->column_text(4);
+      e.body = st->column_blob(5);
+      e.received_at_ms = st->column_int(7);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> head() override {
+    auto st = lift(Statement::prepare(db(), "SELECT COALESCE(MAX(server_seq), 0) FROM log"));
+    if (!st) return tl::unexpected(st.error());
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    return st->column_int(0);
+  }
+
+  Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT type, owner_office, created_by FROM scopes WHERE scope = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(scope));
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<ScopeRecord>{};
+    ScopeRecord s;
+    s.scope = scope;
+    s.type = st->column_text(0);
+    s.owner_office = st->column_text(1);
+    if (!copy_fixed(st->column_blob(2), s.created_by.bytes)) return tl::unexpected(damaged_row("scopes"));
+    return std::optional<ScopeRecord>{std::move(s)};
+  }
+
+ private:
+  sqlite3* db() const { return db_.get(); }
+
+  Result<std::vector<OfficeRecord>> offices_where(std::string_view where, std::string_view arg) {
+    std::string sql = "SELECT code, name, kind, region, parent, created_at FROM offices ";
+    sql += where;
+    sql += " ORDER BY code";
+    auto st = lift(Statement::prepare(db(), sql));
+    if (!st) return tl::unexpected(st.error());
+    if (!where.empty()) st->bind(1, arg);
+    std::vector<OfficeRecord> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      OfficeRecord o;
+      o.code = st->column_text(0);
+      o.name = st->column_text(1);
+      o.kind = st->column_text(2);
+      o.region = st->column_is_null(3) ? std::string{} : st->column_text(3);
+      o.parent = st->column_is_null(4) ? std::string{} : st->column_text(4);
+      o.created_at_ms = st->column_int(5);
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+  Result<std::vector<DeviceRecord>> devices_where(std::string_view where, std::span<const std::uint8_t> arg) {
+    std::string sql =
+        "SELECT device_id, sign_key, office, user, role, shelter, code_id, registered_at, revoked_at, "
+        "last_seen_at FROM devices ";
+    sql += where;
+    sql += " ORDER BY registered_at, device_id";
+    auto st = lift(Statement::prepare(db(), sql));
+    if (!st) return tl::unexpected(st.error());
+    if (!where.empty()) st->bind_blob(1, arg);
+    std::vector<DeviceRecord> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      DeviceRecord d;
+      if (!copy_fixed(st->column_blob(0), d.device_id.bytes) || !copy_fixed(st->column_blob(1), d.sign_key)) {
+        return tl::unexpected(damaged_row("devices"));
+      }
+      d.office = st->column_text(2);
+      d.user = st->column_text(3);
+      d.role = st->column_text(4);
+      d.shelter = st->column_int(5) != 0;
+      if (!st->column_is_null(6) && !copy_fixed(st->column_blob(6), d.code_id.bytes)) {
+        return tl::unexpected(damaged_row("devices"));
+      }
+      d.registered_at_ms = st->column_int(7);
+      d.revoked_at_ms = optional_int(*st, 8);
+      d.last_seen_at_ms = optional_int(*st, 9);
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  crypto::DbHandle db_;
+};
+
+fs::path db_path_in(const fs::path& dir) { return dir / std::string(kServerDbName); }
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std::string_view passphrase,
+                                                       const crypto::KdfParams& params) {
+  const fs::path db_path = db_path_in(dir);
+  std::error_code ec;
+  if (fs::exists(db_path, ec) || fs::exists(crypto::key_file_path(db_path), ec)) {
+    return fail(Errc::already_exists, dir.string() + " already holds a server store");
+  }
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return fail(Errc::invalid_input, dir.string() + " exists and is not a folder");
+  }
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return fail(Errc::storage, "cannot create the folder " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  auto key = crypto::create_store_key(db_path, passphrase, params);
+  if (!key) return tl::unexpected(from_crypto(key.error(), dir));
+  auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::create);
+  if (!db) return tl::unexpected(from_crypto(db.error(), dir));
+  if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
+  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
+}
+
+Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::string_view passphrase) {
+  const fs::path db_path = db_path_in(dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return fail(Errc::refused, dir.string() + " is not a folder holding a server store");
+  if (!fs::exists(db_path, ec) || !fs::exists(crypto::key_file_path(db_path), ec)) {
+    return fail(Errc::refused, dir.string() + " holds no Teduh server store; create one with teduhd init");
+  }
+  auto key = crypto::unlock_store_key(db_path, passphrase);
+  if (!key) return tl::unexpected(from_crypto(key.error(), dir));
+  auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::existing);
+  if (!db) return tl::unexpected(from_crypto(db.error(), dir));
+  if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
+  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
+}
+
+}  // namespace teduh::server

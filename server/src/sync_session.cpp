@@ -1,0 +1,204 @@
+#include "teduh/server/sync_session.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+
+namespace teduh::server {
+namespace wire = sync::wire;
+
+namespace {
+
+wire::RejectReason to_wire(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::wrong_device: return wire::RejectReason::wrong_device;
+    case RejectReason::bad_signature: return wire::RejectReason::bad_signature;
+    case RejectReason::out_of_order: return wire::RejectReason::out_of_order;
+    case RejectReason::not_authorized: return wire::RejectReason::not_authorized;
+    case RejectReason::clock_too_far: return wire::RejectReason::clock_too_far;
+    case RejectReason::malformed:
+    case RejectReason::invalid:
+    case RejectReason::conflict: return wire::RejectReason::invalid_commit;
+  }
+  return wire::RejectReason::invalid_commit;
+}
+
+std::string clip(std::string text, std::size_t max_bytes) {
+  if (text.size() > max_bytes) text.resize(max_bytes);
+  return text;
+}
+
+SessionStep reply(wire::Message message) {
+  SessionStep step;
+  step.replies.push_back(std::move(message));
+  return step;
+}
+
+SessionStep internal_error(const Error& e, std::string_view during) {
+  return drop_with(wire::ErrorCode::internal, "the server failed; nothing was half applied",
+                   "storage error during " + std::string(during) + " (" +
+                       std::to_string(static_cast<int>(e.code)) + ")");
+}
+
+}  // namespace
+
+SessionStep drop_with(wire::ErrorCode code, std::string message, std::string reason) {
+  SessionStep step;
+  step.replies.push_back(wire::ErrorMessage{code, clip(std::move(message), wire::kMaxErrorMessageBytes)});
+  step.after = SessionStep::After::drop;
+  step.reason = std::move(reason);
+  return step;
+}
+
+SyncSession::SyncSession(ServerStore& store, const crypto::DhPublicKey& peer_static, std::uint64_t connection_id)
+    : store_(store), peer_static_(peer_static), connection_id_(connection_id) {}
+
+SessionStep SyncSession::handle(const wire::Message& message) {
+  if (!hello_done_ && !std::holds_alternative<wire::Hello>(message) && !std::holds_alternative<wire::Close>(message)) {
+    return drop_with(wire::ErrorCode::protocol_violation, "the first message must be Hello", "message before Hello");
+  }
+  return std::visit(
+      [this](const auto& m) -> SessionStep {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::Hello>) {
+          return on_hello(m);
+        } else if constexpr (std::is_same_v<T, wire::Register>) {
+          return on_register(m);
+        } else if constexpr (std::is_same_v<T, wire::PushCommits>) {
+          return on_push(m);
+        } else if constexpr (std::is_same_v<T, wire::Pull>) {
+          return on_pull(m);
+        } else if constexpr (std::is_same_v<T, wire::Close>) {
+          SessionStep step = reply(wire::Close{});
+          step.after = SessionStep::After::close;
+          return step;
+        } else if constexpr (std::is_same_v<T, wire::ErrorMessage>) {
+          SessionStep step;
+          step.after = SessionStep::After::drop;
+          step.reason = "peer sent Error " + std::to_string(static_cast<std::uint32_t>(m.code));
+          return step;
+        } else {
+          return drop_with(wire::ErrorCode::protocol_violation, "this message is not sent to a server",
+                           "server-bound message of type " +
+                               std::to_string(static_cast<int>(wire::type_of(wire::Message{m}))));
+        }
+      },
+      message);
+}
+
+SessionStep SyncSession::on_hello(const wire::Hello& hello) {
+  if (hello_done_) return drop_with(wire::ErrorCode::protocol_violation, "Hello was already sent", "second Hello");
+  if (std::find(hello.versions.begin(), hello.versions.end(), wire::kProtocolVersion) == hello.versions.end()) {
+    return drop_with(wire::ErrorCode::unsupported_version, "this server speaks sync protocol version 1 only",
+                     "no common protocol version");
+  }
+  hello_done_ = true;
+  wire::HelloReply out;
+  out.version = wire::kProtocolVersion;
+  out.server_id = store_.server_id();
+  auto device = store_.find_device_by_dh(peer_static_);
+  if (!device) return internal_error(device.error(), "hello");
+  if (*device) {
+    if ((*device)->revoked()) {
+      return drop_with(wire::ErrorCode::device_revoked, "this device has been revoked",
+                       "revoked device " + (*device)->device_id.hex());
+    }
+    device_id_ = (*device)->device_id;
+    auto last = store_.last_acked(*device_id_);
+    if (!last) return internal_error(last.error(), "hello");
+    out.registered = true;
+    out.last_acked_seq = *last;
+    if (auto r = store_.touch_device(*device_id_); !r) return internal_error(r.error(), "hello");
+  }
+  return reply(out);
+}
+
+SessionStep SyncSession::on_register(const wire::Register& reg) {
+  if (device_id_) {
+    return drop_with(wire::ErrorCode::protocol_violation, "this device is already registered", "Register when registered");
+  }
+  auto dh = crypto::to_dh_public(reg.sign_key);
+  if (!dh || !crypto::equal_ct(*dh, peer_static_)) {
+    return drop_with(wire::ErrorCode::enrollment_refused,
+                     "the signing key does not belong to the key that opened this connection",
+                     "Register with a key that is not the session's static key");
+  }
+  auto device = store_.register_device(reg.enrollment_code, reg.device, reg.sign_key);
+  if (!device) {
+    if (device.error().code == Errc::storage || device.error().code == Errc::damaged) {
+      return internal_error(device.error(), "register");
+    }
+    // Messages of ServerStore name no field values; they can go back to the device.
+    return drop_with(wire::ErrorCode::enrollment_refused, device.error().message,
+                     "enrollment refused (" + std::to_string(static_cast<int>(device.error().code)) + ")");
+  }
+  device_id_ = device->device_id;
+  return reply(wire::RegisterReply{true});
+}
+
+tl::expected<DeviceRecord, SessionStep> SyncSession::current_device() {
+  if (!device_id_) {
+    return tl::unexpected(drop_with(wire::ErrorCode::not_registered, "register this device first",
+                                    "request from an unregistered peer"));
+  }
+  auto device = store_.find_device(*device_id_);
+  if (!device) return tl::unexpected(internal_error(device.error(), "device lookup"));
+  if (!*device) {
+    return tl::unexpected(drop_with(wire::ErrorCode::not_registered, "this device is not registered",
+                                    "device vanished " + device_id_->hex()));
+  }
+  if ((*device)->revoked()) {
+    return tl::unexpected(drop_with(wire::ErrorCode::device_revoked, "this device has been revoked",
+                                    "revoked device " + device_id_->hex()));
+  }
+  return std::move(**device);
+}
+
+SessionStep SyncSession::on_push(const wire::PushCommits& push) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  auto results = store_.push(*device, push.commits);
+  if (!results) return internal_error(results.error(), "push");
+  wire::PushReply out;
+  for (const PushResult& r : *results) {
+    if (r.accepted) {
+      ++pushed_;
+      continue;
+    }
+    out.rejections.push_back(
+        wire::CommitRejection{r.seq, to_wire(r.reason), clip(r.message, wire::kMaxRejectionDetailBytes)});
+  }
+  auto last = store_.last_acked(device->device_id);
+  if (!last) return internal_error(last.error(), "push");
+  out.acked_seq = *last;
+  return reply(std::move(out));
+}
+
+SessionStep SyncSession::on_pull(const wire::Pull& pull) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  if (pull.cursor > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return drop_with(wire::ErrorCode::protocol_violation, "the pull cursor is out of range", "pull cursor out of range");
+  }
+  PullLimits limits;
+  limits.max_commits = std::clamp<std::size_t>(pull.max_commits, 1, wire::kMaxCommitsPerMessage);
+  auto batch = store_.pull(*device, static_cast<std::int64_t>(pull.cursor), limits);
+  if (!batch) return internal_error(batch.error(), "pull");
+  wire::PullReply out;
+  out.commits.reserve(batch->commits.size());
+  for (LogEntry& e : batch->commits) {
+    wire::PulledCommit pc;
+    pc.server_seq = static_cast<std::uint64_t>(e.server_seq);
+    pc.commit.device = e.device;
+    pc.commit.seq = e.seq;
+    pc.commit.body = std::move(e.body);
+    pc.commit.signature = e.signature;
+    out.commits.push_back(std::move(pc));
+  }
+  pulled_ += out.commits.size();
+  out.next_cursor = static_cast<std::uint64_t>(batch->cursor);
+  out.more = batch->more;
+  return reply(std::move(out));
+}
+
+}  // namespace teduh::server

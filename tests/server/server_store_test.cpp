@@ -1,0 +1,272 @@
+// Store-level behaviour of the server: offices, enrollment, devices, the commit log.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "teduh/crypto/kdf.hpp"
+#include "teduh/crypto/keys.hpp"
+#include "teduh/server/server_store.hpp"
+#include "teduh/sync/hlc.hpp"
+#include "teduh/sync/version.hpp"
+
+namespace teduh::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kPass = "kata sandi server";
+
+class ServerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/teduh-server-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    root_ = templ;
+    dir_ = root_ / "data";
+    auto store = ServerStore::create(dir_, kPass, crypto::KdfParams::interactive());
+    ASSERT_TRUE(store) << store.error().message;
+    store_.emplace(std::move(*store));
+    ASSERT_TRUE(store_->add_office({"BKS-DP3A", "DP3A Kota Bekasi", "dinas", "32.75", ""}));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // Enrolls a new device of BKS-DP3A and returns its record.
+  DeviceRecord enroll_device(const crypto::SigningKey& key) {
+    auto issued = store_->issue_enrollment({"BKS-DP3A", "Sari", "pendamping", false, 14});
+    EXPECT_TRUE(issued);
+    auto device = store_->register_device(issued->code, sync::Id128::random(), key.public_key());
+    EXPECT_TRUE(device) << device.error().message;
+    return *device;
+  }
+
+  static sync::SignedCommit make_commit(const DeviceRecord& device, const crypto::SigningKey& key, std::uint64_t seq,
+                                        const sync::EntityId& scope, std::string summary = "Ringkasan awal") {
+    sync::Commit c;
+    c.device = device.device_id;
+    c.seq = seq;
+    c.scope = scope;
+    c.scope_type = "kasus";
+    c.hlc = sync::make_hlc(static_cast<std::uint64_t>(now_ms()), static_cast<std::uint16_t>(seq));
+    sync::Version v;
+    v.entity = scope;
+    v.entity_type = "kasus";
+    v.field = "summary";
+    v.value = std::move(summary);
+    v.hlc = c.hlc;
+    c.versions.push_back(v);
+    return sync::sign_commit(c, key);
+  }
+
+  fs::path root_;
+  fs::path dir_;
+  std::optional<ServerStore> store_;
+};
+
+TEST_F(ServerStoreTest, OfficeAddValidatesKindParentAndDuplicates) {
+  EXPECT_TRUE(store_->add_office({"KEL-1", "Pos Kelurahan Satu", "kelurahan", "", "BKS-DP3A"}));
+  auto bad_kind = store_->add_office({"X-1", "Kantor X", "kantor", "", ""});
+  ASSERT_FALSE(bad_kind);
+  EXPECT_EQ(bad_kind.error().code, Errc::invalid_input);
+  auto no_parent = store_->add_office({"X-2", "Kantor X", "mitra", "", "NOPE"});
+  ASSERT_FALSE(no_parent);
+  EXPECT_EQ(no_parent.error().code, Errc::not_found);
+  auto dup = store_->add_office({"BKS-DP3A", "Lagi", "dinas", "", ""});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::already_exists);
+  auto offices = store_->list_offices();
+  ASSERT_TRUE(offices);
+  ASSERT_EQ(offices->size(), 2u);
+  EXPECT_EQ((*offices)[1].parent, "BKS-DP3A");
+}
+
+TEST_F(ServerStoreTest, EnrollRefusesUnknownOfficeAndRole) {
+  EXPECT_EQ(store_->issue_enrollment({"NOPE", "Sari", "pendamping", false, 14}).error().code, Errc::not_found);
+  EXPECT_EQ(store_->issue_enrollment({"BKS-DP3A", "Sari", "raja", false, 14}).error().code, Errc::invalid_input);
+  EXPECT_EQ(store_->issue_enrollment({"BKS-DP3A", "Sari", "pendamping", false, 0}).error().code,
+            Errc::invalid_input);
+}
+
+TEST_F(ServerStoreTest, EnrollmentCodeIsConsumedOnce) {
+  auto issued = store_->issue_enrollment({"BKS-DP3A", "Sari", "petugas_rumah_aman", true, 14});
+  ASSERT_TRUE(issued);
+  const auto key_a = crypto::SigningKey::generate();
+  const auto key_b = crypto::SigningKey::generate();
+  const auto id_a = sync::Id128::random();
+  auto first = store_->register_device(issued->code, id_a, key_a.public_key());
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->office, "BKS-DP3A");
+  EXPECT_TRUE(first->shelter);
+
+  auto second = store_->register_device(issued->code, sync::Id128::random(), key_b.public_key());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::refused);
+
+  // The same device retrying after a lost reply is acknowledged again.
+  auto retry = store_->register_device(issued->code, id_a, key_a.public_key());
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->device_id, id_a);
+  EXPECT_EQ(store_->list_devices()->size(), 1u);
+}
+
+TEST_F(ServerStoreTest, ExpiredOrForeignEnrollmentCodeIsRefused) {
+  auto issued = store_->issue_enrollment({"BKS-DP3A", "Sari", "pendamping", false, 1}, now_ms());
+  ASSERT_TRUE(issued);
+  const auto key = crypto::SigningKey::generate();
+  auto late = store_->register_device(issued->code, sync::Id128::random(), key.public_key(),
+                                      now_ms() + 2LL * 24 * 3600 * 1000);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, Errc::refused);
+
+  auto garbage = store_->register_device("TDH1.bukan.kode", sync::Id128::random(), key.public_key());
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().code, Errc::invalid_input);
+}
+
+TEST_F(ServerStoreTest, RevokedDeviceIsRefused) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  auto revoked = store_->revoke_device(device.device_id);
+  ASSERT_TRUE(revoked);
+  EXPECT_TRUE(*revoked);
+  EXPECT_FALSE(*store_->revoke_device(device.device_id));  // idempotent
+  EXPECT_EQ(store_->revoke_device(sync::Id128::random()).error().code, Errc::not_found);
+
+  auto current = store_->find_device(device.device_id);
+  ASSERT_TRUE(current && *current);
+  EXPECT_TRUE((*current)->revoked());
+  const auto commit = make_commit(**current, key, 1, sync::Id128::random());
+  auto pushed = store_->push(**current, std::span(&commit, 1));
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().code, Errc::refused);
+  EXPECT_EQ(store_->pull(**current, 0).error().code, Errc::refused);
+}
+
+TEST_F(ServerStoreTest, DuplicatePushReturnsTheExistingServerSeq) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  const auto scope = sync::Id128::random();
+  std::vector<sync::SignedCommit> commits = {make_commit(device, key, 1, scope), make_commit(device, key, 2, scope)};
+  auto first = store_->push(device, commits);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE((*first)[0].accepted);
+  ASSERT_TRUE((*first)[1].accepted);
+  auto again = store_->push(device, commits);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE((*again)[0].accepted);
+  EXPECT_EQ((*again)[0].server_seq, (*first)[0].server_seq);
+  EXPECT_EQ((*again)[1].server_seq, (*first)[1].server_seq);
+  EXPECT_EQ(*store_->last_acked(device.device_id), 2u);
+
+  // The same (device, seq) with another body is refused and stores nothing.
+  const auto other = make_commit(device, key, 2, scope, "Ringkasan lain");
+  auto conflict = store_->push(device, std::span(&other, 1));
+  ASSERT_TRUE(conflict);
+  EXPECT_FALSE((*conflict)[0].accepted);
+  EXPECT_EQ((*conflict)[0].reason, RejectReason::conflict);
+  EXPECT_EQ(store_->pull(device, 0)->commits.size(), 2u);
+}
+
+TEST_F(ServerStoreTest, RefusedCommitsAreNeverStored) {
+  const auto key = crypto::SigningKey::generate();
+  const auto other_key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  DeviceRecord other = enroll_device(other_key);
+  const auto scope = sync::Id128::random();
+
+  const auto gap = make_commit(device, key, 3, scope);
+  const auto forged = make_commit(device, other_key, 1, scope);  // signed with another key
+  const auto foreign = make_commit(other, other_key, 1, scope);  // names another device
+  sync::SignedCommit damaged = make_commit(device, key, 1, scope);
+  damaged.body.back() ^= 0x01;
+  std::vector<sync::SignedCommit> batch = {gap, forged, foreign, damaged};
+  auto results = store_->push(device, batch);
+  ASSERT_TRUE(results);
+  EXPECT_EQ((*results)[0].reason, RejectReason::out_of_order);
+  EXPECT_EQ((*results)[1].reason, RejectReason::bad_signature);
+  EXPECT_EQ((*results)[2].reason, RejectReason::wrong_device);
+  EXPECT_FALSE((*results)[3].accepted);
+  for (const PushResult& r : *results) EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(*store_->last_acked(device.device_id), 0u);
+  EXPECT_TRUE(store_->pull(device, 0)->commits.empty());
+}
+
+TEST_F(ServerStoreTest, NonCanonicalValueIsRefusedWithoutQuotingIt) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  sync::Commit c;
+  c.device = device.device_id;
+  c.seq = 1;
+  c.scope = sync::Id128::random();
+  c.scope_type = "kasus";
+  c.hlc = sync::make_hlc(static_cast<std::uint64_t>(now_ms()), 0);
+  c.versions.push_back(sync::Version{c.scope, "kasus", "status", "RAHASIA-bukan-kode", c.hlc, {}});
+  const auto signed_commit = sync::sign_commit(c, key);
+  auto results = store_->push(device, std::span(&signed_commit, 1));
+  ASSERT_TRUE(results);
+  ASSERT_FALSE((*results)[0].accepted);
+  EXPECT_EQ((*results)[0].reason, RejectReason::invalid);
+  EXPECT_EQ((*results)[0].message.find("RAHASIA"), std::string::npos);
+}
+
+TEST_F(ServerStoreTest, PullReturnsBoundedBatchesInServerOrder) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  std::vector<sync::SignedCommit> commits;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) commits.push_back(make_commit(device, key, seq, sync::Id128::random()));
+  ASSERT_TRUE(store_->push(device, commits));
+
+  std::int64_t cursor = 0;
+  std::vector<std::uint64_t> seen;
+  int batches = 0;
+  for (;;) {
+    auto batch = store_->pull(device, cursor, PullLimits{2, 1 << 20});
+    ASSERT_TRUE(batch);
+    ++batches;
+    EXPECT_LE(batch->commits.size(), 2u);
+    for (const LogEntry& e : batch->commits) {
+      EXPECT_GT(e.server_seq, cursor);
+      seen.push_back(e.seq);
+    }
+    cursor = batch->cursor;
+    if (!batch->more) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(batches, 3);
+  EXPECT_TRUE(store_->pull(device, cursor)->commits.empty());
+}
+
+TEST_F(ServerStoreTest, WrongPassphraseIsRefusedAndTheStoreReopens) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  const std::string public_key = store_->public_key_text();
+  store_.reset();
+
+  auto wrong = ServerStore::open(dir_, "bukan kata sandinya");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::refused);
+  EXPECT_EQ(exit_code_for(wrong.error().code), 2);
+
+  auto missing = ServerStore::open(root_ / "nowhere", kPass);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::refused);
+
+  auto again = ServerStore::open(dir_, kPass);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->public_key_text(), public_key);
+  EXPECT_EQ(again->list_devices()->size(), 1u);
+}
+
+TEST_F(ServerStoreTest, CreateRefusesAnExistingStore) {
+  auto second = ServerStore::create(dir_, kPass, crypto::KdfParams::interactive());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::already_exists);
+}
+
+}  // namespace
+}  // namespace teduh::server
