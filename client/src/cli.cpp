@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "teduh/client/store.hpp"
+#include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
@@ -641,6 +642,45 @@ int run_cli(int argc, char** argv) {
         }
       }
       return 0;
+    };
+  });
+
+  // sync
+  auto* sync_cmd = app.add_subcommand("sync", "Exchange commits with the server: push local work, pull the rest");
+  add_store(sync_cmd);
+  add_json(sync_cmd);
+  sync_cmd->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      SyncOptions options;
+      if (const char* t = std::getenv("TEDUH_SYNC_TIMEOUT_MS")) options.timeout_ms = std::atoi(t);
+      std::uint64_t last_shown = 0;
+      options.progress = [&](std::uint64_t pushed, std::uint64_t pulled) {
+        // A progress line when a sync moves many commits.
+        if (pushed + pulled >= last_shown + 5000) {
+          last_shown = pushed + pulled;
+          std::cerr << "sync: pushed " << pushed << ", pulled " << pulled << " so far...\n";
+        }
+      };
+      auto r = sync_with_server(*store, options);
+      if (!r) return tl::unexpected(r.error());
+      if (o.json_output) {
+        print_json(json{{"pushed", r->pushed},
+                        {"pulled", r->pulled},
+                        {"rejected", r->rejected},
+                        {"rejections", r->rejections},
+                        {"conflicts_new", r->conflicts_new},
+                        {"conflicts", r->conflicts_total},
+                        {"registered_now", r->registered_now}});
+      } else {
+        if (r->registered_now) std::cout << "This device is now registered with the server.\n";
+        std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts " << r->conflicts_new
+                  << " (" << r->conflicts_total << " in all" << (r->conflicts_total ? ": see `teduh conflicts`" : "")
+                  << ").\n";
+        for (const auto& line : r->rejections) std::cout << "Refused by the server: " << line << "\n";
+      }
+      return r->rejected ? 2 : 0;
     };
   });
 

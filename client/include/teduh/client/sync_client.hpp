@@ -1,0 +1,42 @@
+#pragma once
+// `teduh sync`: one session with the server (sync-protocol/PROTOCOL.md, WIRE.md).
+//
+// Connects over TCP, runs the Noise_XX handshake as initiator with the server key pinned
+// at enrollment, says Hello, registers on first contact with the enrollment code, pushes
+// this device's commits after the last sequence the server acknowledged, then pulls
+// commits after the cursor in bounded batches. Each pulled batch is applied with the merge
+// rule and the new cursor recorded in the same transaction, so a sync cut off at any
+// point loses nothing and applies nothing twice: the next sync resumes where the last
+// acknowledged step ended.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "teduh/client/store.hpp"
+
+namespace teduh::client {
+
+struct SyncReport {
+  std::uint64_t pushed = 0;          // commits the server accepted in this session
+  std::uint64_t rejected = 0;        // commits the server refused (kept locally, reported)
+  std::uint64_t pulled = 0;          // commits received that this replica did not hold
+  std::uint64_t conflicts_new = 0;   // fields newly in conflict after this sync
+  std::uint64_t conflicts_total = 0; // fields in conflict now
+  bool registered_now = false;       // this session registered the device
+  std::vector<std::string> rejections;  // one line per refused commit: seq and reason
+};
+
+struct SyncOptions {
+  int timeout_ms = 30000;        // connect and every read; TEDUH_SYNC_TIMEOUT_MS overrides
+  std::uint32_t pull_batch = 1000;
+  std::size_t push_batch = 512;
+  // Called with (pushed, pulled) while a sync moves many commits.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+// Runs one sync session. Errc::unreachable when the server cannot be reached or the
+// link drops (local work is kept); Errc::refused when the server refuses this device
+// (revoked, enrollment refused) or its key is not the pinned one.
+Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options);
+
+}  // namespace teduh::client

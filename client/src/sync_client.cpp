@@ -1,0 +1,351 @@
+#include "teduh/client/sync_client.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "teduh/crypto/noise.hpp"
+#include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/frame.hpp"
+#include "teduh/sync/wire.hpp"
+
+namespace teduh::client {
+namespace {
+
+namespace wire = sync::wire;
+
+Error unreachable(const std::string& address, const std::string& why) {
+  return Error{Errc::unreachable, "The server at " + address + " cannot be reached (" + why +
+                                      "); your work is kept here and will sync later."};
+}
+
+// A blocking TCP connection whose connect and reads are bounded by a timeout.
+class Connection {
+ public:
+  Connection(std::string address, int timeout_ms) : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Result<void> connect() {
+    auto colon = address_.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return fail(Errc::usage, "The server address '" + address_ + "' is not HOST:PORT.");
+    }
+    std::string host = address_.substr(0, colon), port = address_.substr(colon + 1);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+      return tl::unexpected(unreachable(address_, gai_strerror(rc)));
+    }
+    std::string last_error = "no address";
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+      int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+      if (fd < 0) continue;
+      ::fcntl(fd, F_SETFL, O_NONBLOCK);
+      int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+      if (rc != 0 && errno == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        rc = ::poll(&p, 1, timeout_ms_) == 1 ? 0 : -1;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (rc == 0 && (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)) {
+          errno = err;
+          rc = -1;
+        } else if (rc != 0) {
+          errno = ETIMEDOUT;
+        }
+      }
+      if (rc == 0) {
+        fd_ = fd;
+        break;
+      }
+      last_error = std::strerror(errno);
+      ::close(fd);
+    }
+    ::freeaddrinfo(res);
+    if (fd_ < 0) return tl::unexpected(unreachable(address_, last_error));
+    return {};
+  }
+
+  Result<void> write_all(const std::vector<std::uint8_t>& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, timeout_ms_) != 1) return tl::unexpected(unreachable(address_, "write timed out"));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return tl::unexpected(unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
+    }
+    return {};
+  }
+
+  // The next frame payload, reading as much as needed (bounded by the timeout per read).
+  Result<std::vector<std::uint8_t>> read_frame() {
+    for (;;) {
+      if (auto f = decoder_.next()) return std::move(*f);
+      pollfd p{fd_, POLLIN, 0};
+      int ready = ::poll(&p, 1, timeout_ms_);
+      if (ready == 0) return tl::unexpected(unreachable(address_, "the server did not answer in time"));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        return tl::unexpected(unreachable(address_, std::strerror(errno)));
+      }
+      std::uint8_t buf[16384];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return tl::unexpected(unreachable(address_, "the server closed the connection"));
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return tl::unexpected(unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
+      }
+      if (auto r = decoder_.feed({buf, static_cast<std::size_t>(n)}); !r) {
+        return fail(Errc::refused, "The server sent a malformed frame: " + r.error().message);
+      }
+    }
+  }
+
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string address_;
+  int timeout_ms_;
+  int fd_ = -1;
+  wire::FrameDecoder decoder_;
+};
+
+class Session {
+ public:
+  Session(Connection& conn, wire::SecureChannel channel) : conn_(conn), channel_(std::move(channel)) {}
+
+  Result<void> send(const wire::Message& m) {
+    auto bytes = channel_.seal(m);
+    if (!bytes) return fail(Errc::internal, "Cannot encode a message: " + bytes.error().message);
+    return conn_.write_all(*bytes);
+  }
+
+  Result<wire::Message> receive() {
+    for (;;) {
+      auto frame = conn_.read_frame();
+      if (!frame) return tl::unexpected(frame.error());
+      auto opened = channel_.open(*frame);
+      if (!opened) return fail(Errc::refused, "The server sent a message this client cannot read.");
+      if (*opened) return std::move(**opened);
+    }
+  }
+
+  // The reply to a request, or a clear error when the server answers with Error.
+  template <class T>
+  Result<T> expect(const char* what) {
+    auto m = receive();
+    if (!m) return tl::unexpected(m.error());
+    if (auto* e = std::get_if<wire::ErrorMessage>(&*m)) {
+      Errc code = Errc::refused;
+      std::string text;
+      switch (e->code) {
+        case wire::ErrorCode::device_revoked:
+          text = "The server has revoked this device; it will not sync again. Ask the administrator.";
+          break;
+        case wire::ErrorCode::enrollment_refused:
+          text = "The server refused this device's enrollment: " + e->message + ".";
+          break;
+        case wire::ErrorCode::server_busy:
+          code = Errc::unreachable;
+          text = "The server is busy; your work is kept here and will sync later.";
+          break;
+        default:
+          text = "The server refused the " + std::string(what) + ": " + e->message + ".";
+      }
+      return fail(code, text);
+    }
+    if (auto* t = std::get_if<T>(&*m)) return std::move(*t);
+    return fail(Errc::refused, std::string("The server answered the ") + what + " with an unexpected message.");
+  }
+
+ private:
+  Connection& conn_;
+  wire::SecureChannel channel_;
+};
+
+crypto::ByteView prologue() {
+  return {reinterpret_cast<const std::uint8_t*>(wire::kNoisePrologue.data()), wire::kNoisePrologue.size()};
+}
+
+Result<wire::SecureChannel> handshake(Connection& conn, const Identity& id) {
+  auto pinned = crypto::to_dh_public(id.server_key);
+  if (!pinned) return fail(Errc::refused, "The pinned server key is not a valid key.");
+  crypto::DhKeyPair static_key = id.signing_key.to_dh();
+  auto hs = crypto::HandshakeState::initiator(static_key, prologue(), *pinned);
+  if (!hs) return fail(Errc::internal, "Cannot start the secure channel.");
+  auto m1 = hs->write_message({});
+  if (!m1) return fail(Errc::internal, "Cannot start the secure channel.");
+  auto f1 = wire::encode_frame(*m1);
+  if (!f1) return fail(Errc::internal, "Cannot frame the handshake.");
+  if (auto w = conn.write_all(*f1); !w) return tl::unexpected(w.error());
+  auto m2 = conn.read_frame();
+  if (!m2) return tl::unexpected(m2.error());
+  auto r2 = hs->read_message(*m2);
+  if (!r2) {
+    if (r2.error().code == crypto::Errc::peer_not_pinned) {
+      return fail(Errc::refused, "The server at " + conn.address() +
+                                     " is not the server this device was enrolled with (its key differs); nothing was sent.");
+    }
+    return fail(Errc::refused, "The secure channel with the server failed (handshake message 2).");
+  }
+  auto m3 = hs->write_message({});
+  if (!m3) return fail(Errc::internal, "Cannot finish the secure channel.");
+  auto f3 = wire::encode_frame(*m3);
+  if (!f3) return fail(Errc::internal, "Cannot frame the handshake.");
+  if (auto w = conn.write_all(*f3); !w) return tl::unexpected(w.error());
+  auto transport = std::move(*hs).split();
+  if (!transport) return fail(Errc::internal, "The secure channel did not complete.");
+  return wire::SecureChannel(std::move(*transport));
+}
+
+// This device's commits after `after`, oldest first, at most `limit`.
+Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
+                                                            std::size_t limit) {
+  auto st = schema::Statement::prepare(
+      store.db(), "SELECT seq, body, signature FROM commits WHERE device = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!st) return fail(Errc::internal, st.error().message);
+  const auto& dev = store.identity().device;
+  st->bind_blob(1, dev.bytes).bind(2, static_cast<std::int64_t>(after)).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<sync::SignedCommit> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error().code == schema::Errc::damaged ? Errc::damaged : Errc::internal, row.error().message);
+    if (!*row) break;
+    sync::SignedCommit sc;
+    sc.device = dev;
+    sc.seq = static_cast<std::uint64_t>(st->column_int(0));
+    sc.body = st->column_blob(1);
+    auto sig = st->column_blob(2);
+    if (sig.size() != sc.signature.size()) return fail(Errc::damaged, "A stored commit has a malformed signature.");
+    std::copy(sig.begin(), sig.end(), sc.signature.begin());
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+Result<std::size_t> conflict_count(const Store& store) {
+  auto c = store.conflicted_fields();
+  if (!c) return tl::unexpected(c.error());
+  return c->size();
+}
+
+}  // namespace
+
+Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
+  const Identity& id = store.identity();
+  SyncReport report;
+  auto before = conflict_count(store);
+  if (!before) return tl::unexpected(before.error());
+
+  Connection conn(id.server_address, options.timeout_ms);
+  if (auto c = conn.connect(); !c) return tl::unexpected(c.error());
+  auto channel = handshake(conn, id);
+  if (!channel) return tl::unexpected(channel.error());
+  Session session(conn, std::move(*channel));
+
+  // Hello, and registration on first contact.
+  wire::Hello hello;
+  hello.versions = {wire::kProtocolVersion};
+  hello.client_software = "teduh/0.1.0";
+  if (auto s = session.send(hello); !s) return tl::unexpected(s.error());
+  auto reply = session.expect<wire::HelloReply>("greeting");
+  if (!reply) return tl::unexpected(reply.error());
+  std::uint64_t acked = reply->last_acked_seq;
+  if (!reply->registered) {
+    wire::Register reg;
+    reg.enrollment_code = id.enrollment_code;
+    reg.device = id.device;
+    reg.sign_key = id.signing_key.public_key();
+    if (auto s = session.send(reg); !s) return tl::unexpected(s.error());
+    auto ok = session.expect<wire::RegisterReply>("registration");
+    if (!ok) return tl::unexpected(ok.error());
+    if (!ok->ok) return fail(Errc::refused, "The server did not accept this device's registration.");
+    report.registered_now = true;
+    acked = 0;
+  }
+
+  // Push: everything after what the server acknowledged, in bounded batches.
+  for (;;) {
+    auto batch = local_commits_after(store, acked, options.push_batch);
+    if (!batch) return tl::unexpected(batch.error());
+    if (batch->empty()) break;
+    std::uint64_t last_sent = batch->back().seq;
+    wire::PushCommits push;
+    push.commits = std::move(*batch);
+    if (auto s = session.send(push); !s) return tl::unexpected(s.error());
+    auto pr = session.expect<wire::PushReply>("push");
+    if (!pr) return tl::unexpected(pr.error());
+    report.pushed += pr->acked_seq > acked ? pr->acked_seq - acked : 0;
+    for (const auto& r : pr->rejections) {
+      report.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
+    }
+    report.rejected += pr->rejections.size();
+    bool progressed = pr->acked_seq > acked;
+    acked = pr->acked_seq;
+    if (options.progress) options.progress(report.pushed, report.pulled);
+    // A refused commit blocks the ones after it (the server accepts sequences in order):
+    // stop here, keep everything locally, and report it.
+    if (!progressed || acked < last_sent) break;
+  }
+
+  // Pull: after the cursor, a batch at a time; each batch and its cursor in one transaction.
+  auto cursor_text = store.meta("pull_cursor");
+  if (!cursor_text) return tl::unexpected(cursor_text.error());
+  std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
+  for (;;) {
+    wire::Pull pull{cursor, options.pull_batch};
+    if (auto s = session.send(pull); !s) return tl::unexpected(s.error());
+    auto pr = session.expect<wire::PullReply>("pull");
+    if (!pr) return tl::unexpected(pr.error());
+    auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
+      std::uint64_t fresh = 0;
+      for (const auto& pc : pr->commits) {
+        // The server verified the device signature before it stored the commit; here the
+        // body is decoded and its envelope checked (PROTOCOL.md "Pull").
+        auto commit = sync::decode_commit_body(pc.commit.body);
+        if (!commit || commit->device != pc.commit.device || commit->seq != pc.commit.seq) {
+          return fail(Errc::refused, "The server sent a commit that does not decode; nothing of this batch was applied.");
+        }
+        auto r = store.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
+        if (!r) return tl::unexpected(r.error());
+        fresh += *r ? 1 : 0;
+      }
+      if (auto m = store.set_meta("pull_cursor", std::to_string(pr->next_cursor)); !m) return tl::unexpected(m.error());
+      return fresh;
+    });
+    if (!applied) return tl::unexpected(applied.error());
+    report.pulled += *applied;
+    cursor = pr->next_cursor;
+    if (options.progress) options.progress(report.pushed, report.pulled);
+    if (!pr->more) break;
+  }
+
+  (void)session.send(wire::Close{});
+  auto after = conflict_count(store);
+  if (!after) return tl::unexpected(after.error());
+  report.conflicts_total = *after;
+  report.conflicts_new = *after > *before ? *after - *before : 0;
+  return report;
+}
+
+}  // namespace teduh::client
