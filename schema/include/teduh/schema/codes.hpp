@@ -29,7 +29,9 @@ struct CodeSet {
 // (dinas, uptd_ppa, kelurahan, mitra, pusat), peran_pengguna (operator, pendamping,
 // supervisor, kepala, petugas_rumah_aman, analis, admin), pendidikan, tingkat_risiko
 // (rendah, sedang, tinggi), aksi_audit (dibuat, diubah, dilihat, diekspor, dirujuk,
-// diselesaikan), status_alih_kelola.
+// diselesaikan, dipindahkan), status_alih_kelola (diajukan, diterima, ditolak),
+// disabilitas (tidak, fisik, intelektual, mental, sensorik, ganda).
+// Codes are compared exactly (case-sensitive); validate_field() accepts any case.
 const CodeSet* find_code_set(std::string_view name);
 std::span<const CodeSet> all_code_sets();
 

@@ -16,6 +16,9 @@
 //   boolean   "1" or "0"
 //   secret    opaque text written by the shelter compartment (ciphertext); never in clear
 // The empty string means "no value" for every kind (a cleared field).
+#include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -40,15 +43,22 @@ enum class EntityType {
 
 // Which scope an entity lives in (DESIGN.md section 4).
 enum class ScopeKind { office, kasus, rumah_aman };
+// The stored name of a scope kind ("office", "kasus", "rumah_aman"), as in the
+// scope_type columns of both stores and in commits; nullopt for an unknown name.
+std::string_view scope_kind_name(ScopeKind kind);
+std::optional<ScopeKind> find_scope_kind(std::string_view name);
 
 struct FieldSpec {
   std::string_view name;    // stored key, snake_case English (e.g. "birth_date")
   std::string_view label;   // Indonesian label shown to people (e.g. "Tanggal lahir")
   FieldKind kind;
-  std::string_view code_set;  // for code/codes kinds; empty otherwise
+  std::string_view code_set = {};  // for code/codes kinds; empty otherwise
   bool identifying = false;   // names, NIK, address, phone: never in reports or lists
   bool secret = false;        // shelter compartment: only ciphertext leaves the device
-  std::size_t max_length = 4000;
+  std::size_t max_length = 4000;  // text and secret kinds: most bytes of canonical text
+  // integer kind: the accepted range, inclusive (e.g. age 0..150).
+  std::int64_t min_value = std::numeric_limits<std::int64_t>::min();
+  std::int64_t max_value = std::numeric_limits<std::int64_t>::max();
 };
 
 struct EntitySpec {

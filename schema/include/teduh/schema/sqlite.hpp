@@ -19,7 +19,10 @@ Error sqlite_error(sqlite3* db, std::string_view what);
 
 Result<void> exec(sqlite3* db, std::string_view sql);
 
-// A prepared statement; finalized on destruction. Binding indices are 1-based.
+// A prepared statement; finalized on destruction. Binding indices are 1-based. A bind
+// that fails (index out of range, ...) is reported by the next step() or run(); empty
+// text and empty blobs bind as empty values, not NULL. prepare() refuses SQL text that
+// holds more than one statement. column_text/column_blob of NULL give an empty value.
 class Statement {
  public:
   static Result<Statement> prepare(sqlite3* db, std::string_view sql);
@@ -46,8 +49,10 @@ class Statement {
 
  private:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  void note_bind(int rc);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = SQLITE_OK;  // the first failed bind, reported by the next step()
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.

@@ -20,10 +20,15 @@ Result<std::string> validate_field(EntityType type, std::string_view field, std:
 // succeeds only if validate_field(input) == input. Secret fields accept any text.
 Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value);
 
-// NIK: 16 digits; digits 1-6 a region code (province 11..94), digits 7-12 the birth date
-// as DDMMYY with 40 added to DD for women, digits 13-16 a serial not 0000.
+// NIK: 16 digits; digits 1-6 a region code whose province (digits 1-2) is one of
+// Dukcapil's (11-19, 21, 31-36, 51-53, 61-65, 71-76, 81-82, 91-96), digits 7-12 the birth
+// date as DDMMYY with 40 added to DD for women, digits 13-16 a serial not 0000.
+// Spaces, dots and hyphens between digit groups are dropped.
 Result<std::string> validate_nik(std::string_view input);
 bool is_real_date(int year, int month, int day);
-Result<std::string> validate_date(std::string_view input);  // YYYY-MM-DD
+// YYYY-MM-DD out; DD-MM-YYYY and DD/MM/YYYY accepted in; years 1900..2199.
+Result<std::string> validate_date(std::string_view input);
+// Datetimes without a zone are taken as UTC; callers holding local time append the
+// office's zone (WIB, WITA, WIT or +07:00) first. See SCHEMA.md section 2.
 
 }  // namespace teduh::schema

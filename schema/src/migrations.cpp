@@ -1,0 +1,331 @@
+// Store schemas and their migrations (SCHEMA.md "Migrations").
+//
+// A store says what it is and how old it is in its header: PRAGMA application_id names
+// the kind (client or server) and PRAGMA user_version counts the migration steps applied.
+// The meta table adds min_readable, the oldest schema version that can still read the
+// store, so that a step that only adds (a new index, a new table an old build ignores)
+// can leave old builds able to open the store, and a step that changes meaning can lock
+// them out. Every step runs in one BEGIN IMMEDIATE transaction together with the header
+// and meta updates, so a crash leaves the store at the old version or the new one.
+#include "teduh/schema/migrations.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "teduh/schema/migration_steps.hpp"
+#include "teduh/schema/sqlite.hpp"
+
+namespace teduh::schema {
+namespace {
+
+constexpr std::uint32_t kClientApplicationId = 0x54444843;  // 'TDHC'
+constexpr std::uint32_t kServerApplicationId = 0x54444853;  // 'TDHS'
+
+// Version 1 of the office (client) store. See SCHEMA.md for every column.
+constexpr std::string_view kClientV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE commits (
+  device     BLOB NOT NULL,
+  seq        INTEGER NOT NULL,
+  scope      BLOB NOT NULL,
+  scope_type TEXT NOT NULL,
+  hlc        INTEGER NOT NULL,
+  body       BLOB NOT NULL,
+  signature  BLOB NOT NULL,
+  server_seq INTEGER,
+  PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+CREATE INDEX commits_by_server_seq ON commits (server_seq);
+CREATE INDEX commits_unpushed ON commits (device, seq) WHERE server_seq IS NULL;
+
+CREATE TABLE entities (
+  id          BLOB PRIMARY KEY,
+  type        TEXT NOT NULL,
+  scope       BLOB NOT NULL,
+  created_hlc INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX entities_by_scope_type ON entities (scope, type);
+CREATE INDEX entities_by_type ON entities (type);
+
+CREATE TABLE versions (
+  device BLOB NOT NULL,
+  seq    INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  entity BLOB NOT NULL,
+  field  TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  hlc    INTEGER NOT NULL,
+  live   INTEGER NOT NULL,
+  PRIMARY KEY (device, seq, idx)
+) WITHOUT ROWID;
+CREATE INDEX versions_by_entity_field ON versions (entity, field, hlc);
+CREATE INDEX versions_live ON versions (entity, field) WHERE live = 1;
+
+CREATE TABLE superseded (
+  device BLOB NOT NULL,
+  seq    INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  PRIMARY KEY (device, seq, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE fields (
+  entity     BLOB NOT NULL,
+  field      TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  hlc        INTEGER NOT NULL,
+  device     BLOB NOT NULL,
+  live_count INTEGER NOT NULL,
+  PRIMARY KEY (entity, field)
+) WITHOUT ROWID;
+CREATE INDEX fields_in_conflict ON fields (entity) WHERE live_count > 1;
+CREATE INDEX fields_by_value ON fields (field, value);
+)sql";
+
+// Version 1 of the server store.
+constexpr std::string_view kServerV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE offices (
+  code       TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  region     TEXT NOT NULL DEFAULT '',
+  parent     TEXT,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE enrollments (
+  code_id    BLOB PRIMARY KEY,
+  office     TEXT NOT NULL REFERENCES offices (code),
+  user       TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  shelter    INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  issued_at  INTEGER NOT NULL,
+  used_by    BLOB,
+  used_at    INTEGER
+);
+
+CREATE TABLE devices (
+  device_id     BLOB PRIMARY KEY,
+  sign_key      BLOB NOT NULL UNIQUE,
+  office        TEXT NOT NULL REFERENCES offices (code),
+  user          TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  shelter       INTEGER NOT NULL,
+  code_id       BLOB NOT NULL,
+  registered_at INTEGER NOT NULL,
+  revoked_at    INTEGER,
+  last_seen_at  INTEGER
+);
+
+CREATE TABLE log (
+  server_seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+  device      BLOB NOT NULL,
+  seq         INTEGER NOT NULL,
+  scope       BLOB NOT NULL,
+  scope_type  TEXT NOT NULL,
+  body        BLOB NOT NULL,
+  signature   BLOB NOT NULL,
+  received_at INTEGER NOT NULL,
+  UNIQUE (device, seq)
+);
+CREATE INDEX log_by_scope ON log (scope, server_seq);
+
+CREATE TABLE scopes (
+  scope        BLOB PRIMARY KEY,
+  type         TEXT NOT NULL,
+  owner_office TEXT,
+  created_by   BLOB
+) WITHOUT ROWID;
+)sql";
+
+constexpr MigrationStep kClientSteps[] = {
+    {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
+};
+
+constexpr MigrationStep kServerSteps[] = {
+    {.name = "v1_initial", .sql = kServerV1, .min_readable = 1},
+};
+
+std::string_view kind_name(StoreKind kind) {
+  return kind == StoreKind::client ? "client" : "server";
+}
+
+std::string hex32(std::uint32_t value) {
+  char buffer[11];
+  std::snprintf(buffer, sizeof buffer, "0x%08X", value);
+  return buffer;
+}
+
+Result<std::int64_t> single_int(sqlite3* db, std::string_view sql) {
+  auto statement = Statement::prepare(db, sql);
+  if (!statement) return tl::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return fail(Errc::sql, std::string(sql) + ": no row");
+  return statement->column_int(0);
+}
+
+// What a store's header and catalogue say, read without writing anything.
+struct StoreState {
+  std::uint32_t application_id;
+  int user_version;
+  std::int64_t objects;  // tables, indexes, views, triggers
+  bool operator==(const StoreState&) const = default;
+};
+
+Result<StoreState> read_state(sqlite3* db) {
+  auto app = single_int(db, "PRAGMA application_id");
+  if (!app) return tl::unexpected(app.error());
+  auto version = single_int(db, "PRAGMA user_version");
+  if (!version) return tl::unexpected(version.error());
+  auto objects = single_int(db, "SELECT count(*) FROM sqlite_master");
+  if (!objects) return tl::unexpected(objects.error());
+  return StoreState{static_cast<std::uint32_t>(*app), static_cast<int>(*version), *objects};
+}
+
+// The min_readable a (newer) store records, or nullopt when it records none.
+Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
+  auto has_meta =
+      single_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!has_meta) return tl::unexpected(has_meta.error());
+  if (*has_meta == 0) return std::optional<std::int64_t>();
+  auto statement = Statement::prepare(db, "SELECT value FROM meta WHERE key = 'min_readable'");
+  if (!statement) return tl::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row || statement->column_is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(statement->column_int(0));
+}
+
+Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
+                      std::string_view text_value, bool is_text) {
+  auto statement = Statement::prepare(db,
+                                      "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT "
+                                      "(key) DO UPDATE SET value = excluded.value");
+  if (!statement) return tl::unexpected(statement.error());
+  statement->bind(1, key);
+  if (is_text) {
+    statement->bind(2, text_value);
+  } else {
+    statement->bind(2, int_value);
+  }
+  return statement->run();
+}
+
+// Applies steps[version] inside the caller's transaction.
+Result<void> apply_step(sqlite3* db, StoreKind kind, const MigrationStep& step, int version,
+                        bool fresh) {
+  const auto context = [&](const Error& e) {
+    return tl::unexpected(Error{e.code, "migration " + std::string(step.name) + " of the " +
+                                            std::string(kind_name(kind)) + " store: " + e.message});
+  };
+  if (fresh) {
+    auto ok = exec(db, "PRAGMA application_id = " +
+                           std::to_string(static_cast<std::int32_t>(application_id(kind))));
+    if (!ok) return context(ok.error());
+  }
+  if (auto ok = exec(db, step.sql); !ok) return context(ok.error());
+  if (step.apply != nullptr) {
+    if (auto ok = step.apply(db); !ok) return context(ok.error());
+  }
+  const int next = version + 1;
+  if (auto ok = exec(db, "PRAGMA user_version = " + std::to_string(next)); !ok)
+    return context(ok.error());
+  if (auto ok = set_meta(db, "min_readable", step.min_readable, {}, false); !ok)
+    return context(ok.error());
+  char key[32];
+  std::snprintf(key, sizeof key, "migration.%04d", next);
+  if (auto ok = set_meta(db, key, 0, step.name, true); !ok) return context(ok.error());
+  return {};
+}
+
+}  // namespace
+
+std::uint32_t application_id(StoreKind kind) {
+  return kind == StoreKind::client ? kClientApplicationId : kServerApplicationId;
+}
+
+std::span<const MigrationStep> migration_steps(StoreKind kind) {
+  if (kind == StoreKind::client) return kClientSteps;
+  return kServerSteps;
+}
+
+SchemaVersion schema_version(StoreKind kind) {
+  const auto steps = migration_steps(kind);
+  return SchemaVersion{static_cast<int>(steps.size()), steps.back().min_readable};
+}
+
+Result<void> migrate(sqlite3* db, StoreKind kind) {
+  return migrate_with_steps(db, kind, migration_steps(kind));
+}
+
+Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps) {
+  const int current = static_cast<int>(steps.size());
+  const std::uint32_t expected_id = application_id(kind);
+  const std::uint32_t other_id =
+      application_id(kind == StoreKind::client ? StoreKind::server : StoreKind::client);
+  // One step per round. Each round looks at the store first, without writing, and
+  // looks again inside the transaction: another process may have migrated meanwhile.
+  for (;;) {
+    auto seen = read_state(db);
+    if (!seen) return tl::unexpected(seen.error());
+    const bool fresh = seen->application_id == 0 && seen->user_version == 0 && seen->objects == 0;
+    if (!fresh && seen->application_id != expected_id) {
+      std::string message =
+          "this database is not a Teduh " + std::string(kind_name(kind)) + " store";
+      if (seen->application_id == other_id) {
+        message += "; it is a Teduh " +
+                   std::string(kind_name(kind == StoreKind::client ? StoreKind::server
+                                                                   : StoreKind::client)) +
+                   " store";
+      } else {
+        message += " (application id " + hex32(seen->application_id) + ", " +
+                   std::to_string(seen->objects) + " schema objects)";
+      }
+      return fail(Errc::not_a_store, std::move(message));
+    }
+    const int version = seen->user_version;
+    if (version == current) return {};
+    if (version > current) {
+      auto min_readable = stored_min_readable(db);
+      if (!min_readable) return tl::unexpected(min_readable.error());
+      if (*min_readable && **min_readable <= current) return {};
+      return fail(Errc::newer_version,
+                  "the " + std::string(kind_name(kind)) + " store is at schema version " +
+                      std::to_string(version) +
+                      (*min_readable ? " and can be read by schema version " +
+                                           std::to_string(**min_readable) + " or later"
+                                     : std::string()) +
+                      "; this Teduh reads schema versions up to " + std::to_string(current) +
+                      ". Install a newer Teduh to open it.");
+    }
+    if (version < 0) return fail(Errc::not_a_store, "the store has a negative schema version");
+
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return tl::unexpected(transaction.error());
+    auto now = read_state(db);
+    if (!now) return tl::unexpected(now.error());
+    if (!(*now == *seen)) continue;  // rolled back by the destructor; look again
+    if (auto ok = apply_step(db, kind, steps[static_cast<std::size_t>(version)], version, fresh);
+        !ok)
+      return ok;
+    if (auto ok = transaction->commit(); !ok) return ok;
+  }
+}
+
+Result<int> stored_version(sqlite3* db) {
+  auto version = single_int(db, "PRAGMA user_version");
+  if (!version) return tl::unexpected(version.error());
+  return static_cast<int>(*version);
+}
+
+}  // namespace teduh::schema

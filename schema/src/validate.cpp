@@ -1,0 +1,561 @@
+// Validation and canonical text (SCHEMA.md "Validation"). Every function here is pure:
+// what a person typed goes in, canonical text or a sentence naming the field comes out.
+//
+// Error messages never repeat the value of a text, NIK or phone field: they may end up
+// in a log, and such values identify a victim. Dates, numbers and codes are repeated,
+// because a person needs to see which one was refused.
+#include "teduh/schema/validate.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <vector>
+
+#include "teduh/schema/codes.hpp"
+
+namespace teduh::schema {
+namespace {
+
+constexpr FieldSpec kDeletedSpec{
+    .name = kDeletedField, .label = "Dihapus", .kind = FieldKind::boolean};
+
+// Years accepted in date and datetime fields. Nobody alive was born before 1900, and a
+// year past 2199 is a typing slip.
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2199;
+
+// A refusal without its subject; wrapped by field_error() or a public function.
+using Problem = std::optional<std::string>;
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (to_lower(a[i]) != to_lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
+
+// Parses 1..max_digits decimal digits; -1 otherwise.
+int small_number(std::string_view s, std::size_t max_digits = 9) {
+  if (!all_digits(s) || s.size() > max_digits) return -1;
+  int value = 0;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  return value;
+}
+
+Error field_error(const FieldSpec& spec, std::string_view problem) {
+  std::string message;
+  message.append(spec.name).append(" (").append(spec.label).append("): ").append(problem);
+  return Error{Errc::invalid_value, std::move(message)};
+}
+
+std::string two_digits(int v) {
+  return std::string{static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10)};
+}
+
+std::string format_date(int y, int m, int d) {
+  std::string out = std::to_string(y);
+  while (out.size() < 4) out.insert(out.begin(), '0');
+  return out + "-" + two_digits(m) + "-" + two_digits(d);
+}
+
+// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
+}
+
+struct Ymd {
+  int y, m, d;
+};
+
+// Accepts YYYY-MM-DD, and the Indonesian order DD-MM-YYYY or DD/MM/YYYY (day and month
+// may have one digit). The four-digit year tells the orders apart.
+Problem parse_date(std::string_view s, Ymd& out) {
+  const std::string shown(s);
+  const char sep = s.find('/') != std::string_view::npos ? '/' : '-';
+  std::array<std::string_view, 3> parts;
+  std::size_t n = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      if (n == parts.size()) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
+      parts[n++] = s.substr(start, i - start);
+      start = i + 1;
+    }
+  }
+  if (n != 3) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
+  std::string_view year = parts[0], month = parts[1], day = parts[2];
+  if (parts[2].size() == 4 && parts[0].size() <= 2) {
+    year = parts[2];
+    day = parts[0];
+  } else if (sep == '/') {
+    return "'" + shown + "' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY";
+  }
+  const int y = year.size() == 4 ? small_number(year) : -1;
+  const int m = small_number(month, 2);
+  const int d = small_number(day, 2);
+  if (y < 0 || m < 0 || d < 0) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
+  if (y < kMinYear || y > kMaxYear) {
+    return "'" + shown + "' has year " + std::to_string(y) + "; the year must be between " +
+           std::to_string(kMinYear) + " and " + std::to_string(kMaxYear);
+  }
+  if (!is_real_date(y, m, d)) return format_date(y, m, d) + " is not a real date";
+  out = Ymd{y, m, d};
+  return std::nullopt;
+}
+
+Problem canonical_date(std::string_view s, std::string& out) {
+  Ymd ymd{};
+  if (auto problem = parse_date(s, ymd)) return problem;
+  out = format_date(ymd.y, ymd.m, ymd.d);
+  return std::nullopt;
+}
+
+// Zone suffixes: Z, +HH:MM, +HHMM, +HH, or the Indonesian zones WIB, WITA, WIT.
+// Returns the offset east of UTC in minutes, or nullopt when `zone` is not one.
+std::optional<int> zone_offset_minutes(std::string_view zone) {
+  zone = trim(zone);
+  if (zone.empty() || zone == "Z" || zone == "z" || equals_ignoring_case(zone, "UTC")) return 0;
+  if (equals_ignoring_case(zone, "WIB")) return 7 * 60;
+  if (equals_ignoring_case(zone, "WITA")) return 8 * 60;
+  if (equals_ignoring_case(zone, "WIT")) return 9 * 60;
+  if (zone[0] != '+' && zone[0] != '-') return std::nullopt;
+  const int sign = zone[0] == '-' ? -1 : 1;
+  std::string digits;
+  for (char c : zone.substr(1)) {
+    if (c != ':') digits.push_back(c);
+  }
+  if (digits.size() != 2 && digits.size() != 4) return std::nullopt;
+  const int hh = small_number(std::string_view(digits).substr(0, 2));
+  const int mm = digits.size() == 4 ? small_number(std::string_view(digits).substr(2)) : 0;
+  if (hh < 0 || mm < 0 || hh > 14 || mm > 59) return std::nullopt;
+  return sign * (hh * 60 + mm);
+}
+
+// Accepts "YYYY-MM-DDTHH:MM:SSZ" (canonical), a space instead of 'T', seconds left out,
+// and a zone suffix (see zone_offset_minutes). A time without a zone is taken as UTC:
+// callers that show local time must add the office's zone before validating.
+Problem canonical_datetime(std::string_view s, std::string& out) {
+  const std::string shown(s);
+  const std::string usage =
+      "'" + shown + "' is not a date and time; write it as YYYY-MM-DDTHH:MM:SSZ";
+  const std::size_t sep = s.find_first_of("Tt ");
+  if (sep == std::string_view::npos) return usage;
+  Ymd ymd{};
+  if (auto problem = parse_date(s.substr(0, sep), ymd)) return problem;
+  std::string_view rest = trim(s.substr(sep + 1));
+  // HH:MM[:SS] then the zone.
+  if (rest.size() < 5 || rest[2] != ':') return usage;
+  const int hh = small_number(rest.substr(0, 2));
+  const int mi = small_number(rest.substr(3, 2));
+  rest.remove_prefix(5);
+  int ss = 0;
+  if (!rest.empty() && rest[0] == ':') {
+    if (rest.size() < 3) return usage;
+    ss = small_number(rest.substr(1, 2));
+    rest.remove_prefix(3);
+  }
+  if (!rest.empty() && rest[0] == '.') {
+    return "'" + shown + "' has fractions of a second; Teduh keeps whole seconds";
+  }
+  if (hh < 0 || mi < 0 || ss < 0) return usage;
+  if (hh > 23 || mi > 59 || ss > 59) return "'" + shown + "' is not a real time of day";
+  const auto offset = zone_offset_minutes(rest);
+  if (!offset) return "'" + shown + "' has an unknown time zone; use Z, +07:00, WIB, WITA or WIT";
+  const std::int64_t seconds =
+      days_from_civil(ymd.y, static_cast<unsigned>(ymd.m), static_cast<unsigned>(ymd.d)) * 86400 +
+      std::int64_t{hh} * 3600 + std::int64_t{mi} * 60 + ss - std::int64_t{*offset} * 60;
+  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
+  const std::int64_t in_day = seconds - days * 86400;
+  int y = 0, m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  if (y < kMinYear || y > kMaxYear) {
+    return "'" + shown + "': the year must be between " + std::to_string(kMinYear) + " and " +
+           std::to_string(kMaxYear);
+  }
+  out = format_date(y, m, d) + "T" + two_digits(static_cast<int>(in_day / 3600)) + ":" +
+        two_digits(static_cast<int>(in_day / 60 % 60)) + ":" +
+        two_digits(static_cast<int>(in_day % 60)) + "Z";
+  return std::nullopt;
+}
+
+Problem canonical_integer(const FieldSpec& spec, std::string_view s, std::string& out) {
+  const std::string shown(s);
+  std::string_view digits = s;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+  if (!all_digits(digits)) return "'" + shown + "' is not a whole number";
+  std::int64_t value = 0;
+  const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
+  const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size())
+    return "'" + shown + "' is too large a number";
+  if (value < spec.min_value || value > spec.max_value) {
+    return std::to_string(value) + " is out of range; it must be between " +
+           std::to_string(spec.min_value) + " and " + std::to_string(spec.max_value);
+  }
+  out = std::to_string(value);
+  return std::nullopt;
+}
+
+// Length in bytes of the UTF-8 sequence at s[i], or 0 when it is not valid UTF-8
+// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  std::uint32_t min = 0;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// Text: line ends become "\n"; control characters other than newline and tab are
+// refused, as is text that is not UTF-8.
+Problem canonical_text(const FieldSpec& spec, std::string_view s, std::string& out) {
+  std::string text;
+  text.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      text.push_back('\n');
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      text.push_back(s[i]);
+    }
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = utf8_sequence(text, i, cp);
+    if (len == 0) return "is not valid UTF-8 text (byte " + std::to_string(i + 1) + ")";
+    const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
+    if (control) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      std::string code = "U+00";
+      code.push_back(kHex[cp >> 4]);
+      code.push_back(kHex[cp & 0xF]);
+      return "contains a control character (" + code + ") at byte " + std::to_string(i + 1) +
+             "; only letters, digits, punctuation, spaces, tabs and new lines are allowed";
+    }
+    i += len;
+  }
+  if (text.size() > spec.max_length) {
+    return "is " + std::to_string(text.size()) + " bytes long; at most " +
+           std::to_string(spec.max_length) + " are allowed";
+  }
+  out = std::move(text);
+  return std::nullopt;
+}
+
+std::string known_codes(const CodeSet& set) {
+  std::string list;
+  for (const Code& c : set.codes) {
+    if (!list.empty()) list += ", ";
+    list += c.code;
+  }
+  return list;
+}
+
+// The code of `set` equal to `s` ignoring case, as the set spells it.
+Problem canonical_code(const CodeSet& set, std::string_view s, std::string_view& out) {
+  for (const Code& c : set.codes) {
+    if (equals_ignoring_case(c.code, s)) {
+      out = c.code;
+      return std::nullopt;
+    }
+  }
+  return "unknown code '" + std::string(s) + "'; known codes: " + known_codes(set);
+}
+
+Problem canonical_codes(const CodeSet& set, std::string_view s, std::string& out) {
+  std::vector<std::string_view> found;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == ',') {
+      const std::string_view item = trim(s.substr(start, i - start));
+      start = i + 1;
+      if (item.empty()) continue;
+      std::string_view code;
+      if (auto problem = canonical_code(set, item, code)) return problem;
+      found.push_back(code);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  out.clear();
+  for (std::string_view code : found) {
+    if (!out.empty()) out.push_back(',');
+    out.append(code);
+  }
+  return std::nullopt;
+}
+
+bool is_hex(char c) { return is_digit(c) || (to_lower(c) >= 'a' && to_lower(c) <= 'f'); }
+
+// 32 hex digits, any case; the 8-4-4-4-12 form with hyphens is accepted too.
+Problem canonical_ref(std::string_view s, std::string& out) {
+  std::string hex;
+  const bool uuid_form =
+      s.size() == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-';
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (uuid_form && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    if (!is_hex(s[i]))
+      return "'" + std::string(s) + "' is not an entity id (32 hexadecimal digits)";
+    hex.push_back(to_lower(s[i]));
+  }
+  if (hex.size() != 32) {
+    return "'" + std::string(s) +
+           "' is not an entity id: it must have 32 hexadecimal digits, not " +
+           std::to_string(hex.size());
+  }
+  out = std::move(hex);
+  return std::nullopt;
+}
+
+// Province codes of Dukcapil (Kemendagri), the first two digits of a NIK and of every
+// kode wilayah: Sumatra 11-19 and 21, Java 31-36, Bali and Nusa Tenggara 51-53,
+// Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82, Papua 91-96 (93-96 are the provinces
+// formed in 2022). A code outside this list is a typing slip.
+bool is_province_code(int code) {
+  return (code >= 11 && code <= 19) || code == 21 || (code >= 31 && code <= 36) ||
+         (code >= 51 && code <= 53) || (code >= 61 && code <= 65) || (code >= 71 && code <= 76) ||
+         (code >= 81 && code <= 82) || (code >= 91 && code <= 96);
+}
+
+// Spaces, dots and hyphens between digit groups are dropped ("3201 0150 0790 0001").
+Problem canonical_nik(std::string_view s, std::string& out) {
+  std::string digits;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ' ' || c == '.' || c == '-') continue;
+    if (!is_digit(c))
+      return "must contain only digits; character " + std::to_string(i + 1) + " is not a digit";
+    digits.push_back(c);
+  }
+  if (digits.size() != 16) return "must be 16 digits, got " + std::to_string(digits.size());
+  const std::string_view nik = digits;
+  const int province = small_number(nik.substr(0, 2));
+  if (!is_province_code(province)) {
+    return "digits 1-2 (" + std::string(nik.substr(0, 2)) + ") are not an Indonesian province code";
+  }
+  int day = small_number(nik.substr(6, 2));
+  const int month = small_number(nik.substr(8, 2));
+  const int yy = small_number(nik.substr(10, 2));
+  if (day > 40) day -= 40;  // women: 40 is added to the day of birth
+  // The century is not in the NIK: 29 February of "00" is real (2000).
+  if (!is_real_date(1900 + yy, month, day) && !is_real_date(2000 + yy, month, day)) {
+    return "digits 7-12 must be the birth date as DDMMYY (with 40 added to the day for women), "
+           "and they are not a real date";
+  }
+  if (nik.substr(12, 4) == "0000") return "digits 13-16 (the serial number) cannot be 0000";
+  out = std::move(digits);
+  return std::nullopt;
+}
+
+// Digits with an optional leading '+'; spaces, hyphens, dots and brackets between digit
+// groups are dropped. The number is not rewritten otherwise ("08..." stays "08...").
+Problem canonical_phone(std::string_view s, std::string& out) {
+  std::string phone;
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') continue;
+    if (c == '+' && phone.empty()) {
+      phone.push_back(c);
+      continue;
+    }
+    if (!is_digit(c)) {
+      return "must be a phone number of digits with an optional leading '+'; character " +
+             std::to_string(i + 1) + " is not a digit";
+    }
+    phone.push_back(c);
+    ++digits;
+  }
+  if (digits < 6 || digits > 16) return "must have 6 to 16 digits, got " + std::to_string(digits);
+  out = std::move(phone);
+  return std::nullopt;
+}
+
+Problem canonical_boolean(std::string_view s, std::string& out) {
+  static constexpr std::string_view kTrue[] = {"1", "true", "ya", "y", "yes", "benar"};
+  static constexpr std::string_view kFalse[] = {"0", "false", "tidak", "n", "no", "salah"};
+  const auto matches = [s](std::string_view word) { return equals_ignoring_case(s, word); };
+  if (std::any_of(std::begin(kTrue), std::end(kTrue), matches)) {
+    out = "1";
+    return std::nullopt;
+  }
+  if (std::any_of(std::begin(kFalse), std::end(kFalse), matches)) {
+    out = "0";
+    return std::nullopt;
+  }
+  return "'" + std::string(s) + "' is not yes or no; use 1 (ya) or 0 (tidak)";
+}
+
+Result<std::string> canonical(const FieldSpec& spec, std::string_view input) {
+  if (spec.kind == FieldKind::secret) {
+    // Ciphertext from the shelter compartment: opaque, kept byte for byte.
+    if (input.size() > spec.max_length) {
+      return tl::unexpected(
+          field_error(spec, "is " + std::to_string(input.size()) + " bytes long; at most " +
+                                std::to_string(spec.max_length) + " are allowed"));
+    }
+    return std::string(input);
+  }
+  const std::string_view s = trim(input);
+  if (s.empty()) return std::string();
+  std::string out;
+  Problem problem;
+  switch (spec.kind) {
+    case FieldKind::text:
+      problem = canonical_text(spec, s, out);
+      break;
+    case FieldKind::integer:
+      problem = canonical_integer(spec, s, out);
+      break;
+    case FieldKind::date:
+      problem = canonical_date(s, out);
+      break;
+    case FieldKind::datetime:
+      problem = canonical_datetime(s, out);
+      break;
+    case FieldKind::code:
+    case FieldKind::codes: {
+      const CodeSet* set = find_code_set(spec.code_set);
+      if (set == nullptr) {
+        problem = "has no code set '" + std::string(spec.code_set) + "' (a bug in the schema)";
+      } else if (spec.kind == FieldKind::code) {
+        std::string_view code;
+        problem = canonical_code(*set, s, code);
+        out = code;
+      } else {
+        problem = canonical_codes(*set, s, out);
+      }
+      break;
+    }
+    case FieldKind::ref:
+      problem = canonical_ref(s, out);
+      break;
+    case FieldKind::nik:
+      problem = canonical_nik(s, out);
+      break;
+    case FieldKind::phone:
+      problem = canonical_phone(s, out);
+      break;
+    case FieldKind::boolean:
+      problem = canonical_boolean(s, out);
+      break;
+    case FieldKind::secret:
+      break;  // handled above
+  }
+  if (problem) return tl::unexpected(field_error(spec, *problem));
+  return out;
+}
+
+Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
+  if (field == kDeletedField) return &kDeletedSpec;
+  const EntitySpec& entity = entity_spec(type);
+  if (const FieldSpec* spec = entity.field(field)) return spec;
+  std::string known;
+  for (const FieldSpec& f : entity.fields) {
+    if (!known.empty()) known += ", ";
+    known += f.name;
+  }
+  return fail(Errc::unknown_field, "'" + std::string(field) + "' is not a field of " +
+                                       std::string(entity.name) + " (" + std::string(entity.label) +
+                                       "); known fields: " + known);
+}
+
+}  // namespace
+
+bool is_real_date(int year, int month, int day) {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  return day <= days;
+}
+
+Result<std::string> validate_date(std::string_view input) {
+  const std::string_view s = trim(input);
+  std::string out;
+  if (auto problem = canonical_date(s, out)) return fail(Errc::invalid_value, "date: " + *problem);
+  return out;
+}
+
+Result<std::string> validate_nik(std::string_view input) {
+  std::string out;
+  if (auto problem = canonical_nik(trim(input), out))
+    return fail(Errc::invalid_value, "NIK " + *problem);
+  return out;
+}
+
+Result<std::string> validate_field(EntityType type, std::string_view field,
+                                   std::string_view input) {
+  auto spec = find_field(type, field);
+  if (!spec) return tl::unexpected(spec.error());
+  return canonical(**spec, input);
+}
+
+Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
+  auto spec = find_field(type, field);
+  if (!spec) return tl::unexpected(spec.error());
+  if ((*spec)->kind == FieldKind::secret) return {};
+  auto canonical_value = canonical(**spec, value);
+  if (!canonical_value) return tl::unexpected(canonical_value.error());
+  if (*canonical_value != value) {
+    return tl::unexpected(field_error(**spec, "the value is valid but not in canonical form"));
+  }
+  return {};
+}
+
+}  // namespace teduh::schema
