@@ -194,7 +194,8 @@ Result<void> Store::load_counters() {
   auto hlc = meta("hlc");
   if (!hlc) return tl::unexpected(hlc.error());
   next_seq_ = (*seq ? std::stoull(**seq) : 0) + 1;
-  clock_ = sync::HlcClock(*hlc ? std::stoull(**hlc) : 0);
+  // The clock never goes back, even past a rollback of timestamps it issued.
+  clock_ = sync::HlcClock(std::max<sync::Hlc>(clock_.last(), *hlc ? std::stoull(**hlc) : 0));
   return {};
 }
 
@@ -239,7 +240,19 @@ Result<schema::Statement*> Store::cached(const char* sql) const {
 
 Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
 Result<void> Store::commit_transaction() { return lift(schema::exec(db(), "COMMIT")); }
-void Store::rollback() { (void)schema::exec(db(), "ROLLBACK"); }
+// After a rollback the sequence counter is read back from the store, so a commit that was
+// undone leaves no gap in this device's sequence (the server accepts sequences in order).
+void Store::rollback() {
+  (void)schema::exec(db(), "ROLLBACK");
+  (void)load_counters();
+}
+Result<void> Store::savepoint() { return lift(schema::exec(db(), "SAVEPOINT teduh_nested")); }
+Result<void> Store::release_savepoint() { return lift(schema::exec(db(), "RELEASE teduh_nested")); }
+void Store::rollback_savepoint() {
+  (void)schema::exec(db(), "ROLLBACK TO teduh_nested");
+  (void)schema::exec(db(), "RELEASE teduh_nested");
+  (void)load_counters();
+}
 
 Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view scope_type,
                                   std::vector<FieldWrite> writes) {
@@ -261,9 +274,7 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
     if (!ok) return tl::unexpected(from_schema(ok.error()));
   }
 
-  bool own_transaction = sqlite3_get_autocommit(db()) != 0;
-  if (own_transaction) TRY(begin());
-  auto body = [&]() -> Result<sync::Commit> {
+  return in_transaction([&]() -> Result<sync::Commit> {
     sync::Commit c;
     c.device = identity_.device;
     c.seq = next_seq_;
@@ -296,16 +307,9 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
     TRY(apply_commit(c, signed_commit, std::nullopt));
     TRY(set_meta("seq", std::to_string(c.seq)));
     TRY(set_meta("hlc", std::to_string(clock_.last())));
+    ++next_seq_;
     return c;
-  }();
-  if (!body) {
-    if (own_transaction) rollback();
-    clock_ = sync::HlcClock(clock_.last());  // the clock never goes back, even on failure
-    return body;
-  }
-  if (own_transaction) TRY(commit_transaction());
-  ++next_seq_;
-  return body;
+  });
 }
 
 Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,

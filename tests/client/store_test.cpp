@@ -205,3 +205,51 @@ TEST(Store, UnclearedReplicaSeesShelterAsSecret) {
 
 }  // namespace
 }  // namespace teduh::client
+
+namespace teduh::client {
+namespace {
+
+TEST(Store, ActionsInsideOneOuterTransactionAreAllKept) {
+  testing::TempDir dir;
+  testing::FakeServerKey server;
+  {
+    auto s = testing::make_store(dir / "a.db", server);
+    ASSERT_TRUE(s);
+    Workflow wf(*s);
+    auto r = s->in_transaction([&]() -> Result<bool> {
+      for (int i = 0; i < 400; ++i) {
+        auto id = wf.new_case({}, {});
+        if (!id) return tl::unexpected(id.error());
+      }
+      return true;
+    });
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(s->last_seq(), 400u);
+  }
+  auto s = Store::open(dir / "a.db", testing::kTestPassphrase);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->last_seq(), 400u);
+  auto all = s->entities("kasus");
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->size(), 400u);
+}
+
+TEST(Store, AFailedActionInsideAnOuterTransactionLeavesNoGapInTheSequence) {
+  testing::TempDir dir;
+  testing::FakeServerKey server;
+  auto s = testing::make_store(dir / "a.db", server);
+  ASSERT_TRUE(s);
+  Workflow wf(*s);
+  auto r = s->in_transaction([&]() -> Result<bool> {
+    auto ok = wf.new_case({}, {});
+    if (!ok) return tl::unexpected(ok.error());
+    return fail(Errc::invalid, "undo everything");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(s->last_seq(), 0u);
+  ASSERT_TRUE(wf.new_case({}, {}));
+  EXPECT_EQ(s->last_seq(), 1u);
+}
+
+}  // namespace
+}  // namespace teduh::client

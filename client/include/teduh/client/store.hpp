@@ -116,7 +116,8 @@ class Store {
   Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
                             std::int64_t server_seq);
 
-  // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error).
+  // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error), or
+  // inside a savepoint of the caller's transaction when one is open.
   template <class Fn>
   auto in_transaction(Fn&& fn) -> decltype(fn());
 
@@ -156,6 +157,9 @@ class Store {
   Result<void> begin();
   Result<void> commit_transaction();
   void rollback();
+  Result<void> savepoint();
+  Result<void> release_savepoint();
+  void rollback_savepoint();
 
   crypto::DbHandle db_;
   // Declared after db_ so the statements are finalized before the connection closes.
@@ -167,13 +171,15 @@ class Store {
 
 template <class Fn>
 auto Store::in_transaction(Fn&& fn) -> decltype(fn()) {
-  if (auto b = begin(); !b) return tl::unexpected(b.error());
+  // Inside an open transaction this nests as a savepoint, so a failure undoes only fn.
+  const bool nested = sqlite3_get_autocommit(db()) == 0;
+  if (auto b = nested ? savepoint() : begin(); !b) return tl::unexpected(b.error());
   auto result = fn();
   if (!result) {
-    rollback();
+    nested ? rollback_savepoint() : rollback();
     return result;
   }
-  if (auto c = commit_transaction(); !c) return tl::unexpected(c.error());
+  if (auto c = nested ? release_savepoint() : commit_transaction(); !c) return tl::unexpected(c.error());
   return result;
 }
 
