@@ -1,0 +1,278 @@
+// Offices that sync through a real teduhd on 127.0.0.1 converge, keep concurrent edits as
+// conflicts, move nothing when nothing changed, and lose nothing when cut off or killed.
+// Every office here is the real `teduh` program on a real encrypted store.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+#include "support/store_fixture.hpp"
+#include "teduh/client/workflow.hpp"
+
+namespace teduh {
+namespace {
+
+using nlohmann::json;
+
+using teduh::testing::teduh;
+using teduh::testing::teduhd;
+
+class SyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TEDUH_KDF", "interactive", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
+    ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+    ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
+    data_ = (dir_ / "server").string();
+    teduh::testing::Run init = teduhd({"init", "--data", data_});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    server_key_ = init.last_line();
+    for (auto [code, kind] : {std::pair{"UJI-DP3A", "dinas"}, {"UJI-UPTD", "uptd_ppa"}, {"UJI-KEL", "kelurahan"}}) {
+      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", code, "--name", std::string("Kantor ") + code, "--kind", kind});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    ASSERT_TRUE(server_.start(data_, dir_ / "teduhd.log"));
+  }
+
+  void TearDown() override {
+    EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly";
+    if (HasFailure()) std::cerr << "teduhd.log:\n" << teduh::testing::read_file(dir_ / "teduhd.log") << "\n";
+  }
+
+  // Enrolls a device of `office` and creates its store; returns the store path.
+  std::string office(const std::string& name, const std::string& office_code, bool shelter = false) {
+    std::vector<std::string> args{"enroll", "--data", data_, "--office", office_code, "--user", "petugas-" + name, "--role", "pendamping"};
+    if (shelter) args.push_back("--shelter");
+    teduh::testing::Run code = teduhd(args);
+    EXPECT_EQ(code.exit_code, 0) << code.err;
+    std::string store = (dir_ / (name + ".db")).string();
+    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(), "--server-key", server_key_, "--enroll", code.last_line()});
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    return store;
+  }
+
+  json sync(const std::string& store) {
+    teduh::testing::Run r = teduh({"sync", "--store", store, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  }
+
+  std::string show(const std::string& store, const std::string& id) {
+    teduh::testing::Run r = teduh({"case", "show", "--store", store, id, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  std::string new_case(const std::string& store, std::vector<std::string> extra) {
+    std::vector<std::string> args{"case", "new", "--store", store};
+    args.insert(args.end(), extra.begin(), extra.end());
+    teduh::testing::Run r = teduh(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.last_line();
+  }
+
+  teduh::testing::TempDir dir_;
+  std::string data_;
+  std::string server_key_;
+  teduh::testing::ServerProcess server_;
+};
+
+TEST_F(SyncTest, OfficesThatEditDifferentCasesAndFieldsConverge) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  std::string kel = office("kel", "UJI-KEL");
+  std::string c1 = new_case(kel, {"--channel", "datang_langsung", "--victim-name", "Warga Uji", "--victim-sex", "P"});
+  std::string c2 = new_case(dinas, {"--channel", "telepon", "--forms", "fisik"});
+  for (const auto& s : {kel, dinas, uptd, kel, dinas}) sync(s);
+  ASSERT_EQ(teduh({"case", "set", "--store", uptd, c1, "status=asesmen"}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "set", "--store", dinas, c1, "risk_level=tinggi"}).exit_code, 0);
+  ASSERT_EQ(teduh({"service", "add", "--store", kel, "--case", c2, "--kind", "konseling"}).exit_code, 0);
+  for (const auto& s : {uptd, dinas, kel, uptd, dinas}) sync(s);
+
+  for (const auto& id : {c1, c2}) {
+    std::string a = show(dinas, id), b = show(uptd, id), c = show(kel, id);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(b, c);
+  }
+  json doc = json::parse(show(kel, c1));
+  EXPECT_EQ(doc["case"]["status"], "asesmen");
+  EXPECT_EQ(doc["case"]["risk_level"], "tinggi");
+  EXPECT_TRUE(doc["conflicts"].empty());
+  json list = json::parse(teduh({"case", "list", "--store", uptd, "--json"}).out);
+  EXPECT_EQ(list["cases"].size(), 2u);
+}
+
+TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywhere) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  std::string id = new_case(dinas, {});
+  sync(dinas);
+  sync(uptd);
+  ASSERT_EQ(teduh({"case", "set", "--store", dinas, id, "risk_level=sedang"}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "set", "--store", uptd, id, "risk_level=tinggi"}).exit_code, 0);
+  sync(dinas);
+  json r = sync(uptd);
+  EXPECT_EQ(r["conflicts_new"], 1);
+  sync(dinas);
+  teduh::testing::Run ca = teduh({"conflicts", "--store", dinas, "--json"});
+  teduh::testing::Run cb = teduh({"conflicts", "--store", uptd, "--json"});
+  EXPECT_EQ(ca.out, cb.out);
+  json conflicts = json::parse(ca.out)["conflicts"];
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0]["field"], "risk_level");
+  EXPECT_EQ(conflicts[0]["values"].size(), 2u);
+  EXPECT_EQ(json::parse(show(dinas, id))["case"]["risk_level"], json::parse(show(uptd, id))["case"]["risk_level"]);
+
+  // A person settles it once; after syncing, no replica lists it any more.
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "risk_level", "--value", "tinggi"}).exit_code, 0);
+  sync(uptd);
+  sync(dinas);
+  EXPECT_EQ(json::parse(teduh({"conflicts", "--store", dinas, "--json"}).out)["conflicts"].size(), 0u);
+  json history = json::parse(teduh({"history", "--store", dinas, id, "--json"}).out);
+  int risk = 0;
+  for (const auto& v : history["versions"]) risk += v["field"] == "risk_level";
+  EXPECT_EQ(risk, 3);
+}
+
+TEST_F(SyncTest, ASyncAfterNothingChangedMovesNothing) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  new_case(dinas, {});
+  sync(dinas);
+  sync(uptd);
+  sync(dinas);
+  json again = sync(dinas);
+  EXPECT_EQ(again["pushed"], 0);
+  EXPECT_EQ(again["pulled"], 0);
+  json other = sync(uptd);
+  EXPECT_EQ(other["pushed"], 0);
+  EXPECT_EQ(other["pulled"], 0);
+}
+
+TEST_F(SyncTest, UnreachableServerExitsWithThreeAndKeepsLocalWork) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string id = new_case(dinas, {"--summary", "Tetap tersimpan"});
+  ASSERT_TRUE(server_.stop());
+  teduh::testing::Run r = teduh({"sync", "--store", dinas});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("cannot be reached"), std::string::npos) << r.err;
+  EXPECT_EQ(json::parse(show(dinas, id))["case"]["summary"], "Tetap tersimpan");
+  ASSERT_TRUE(server_.start(data_, dir_ / "teduhd.log"));
+  // The store still names the old port; the server came back on a new one. Point a fresh
+  // office at it to show the case was never pushed and nothing was lost locally.
+  EXPECT_EQ(json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out)["cases"].size(), 1u);
+}
+
+TEST_F(SyncTest, RevokedDeviceIsRefusedWithExitTwo) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  sync(dinas);
+  teduh::testing::Run list = teduhd({"device", "list", "--data", data_, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json devices = json::parse(list.out);
+  ASSERT_FALSE(devices.empty());
+  const json& first = devices.is_array() ? devices[0] : devices["devices"][0];
+  std::string device = first.contains("device_id") ? first["device_id"].get<std::string>() : first["device"].get<std::string>();
+  teduh::testing::Run revoke = teduhd({"device", "revoke", "--data", data_, "--device", device});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  teduh::testing::Run r = teduh({"sync", "--store", dinas});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("revoked"), std::string::npos) << r.err;
+}
+
+TEST_F(SyncTest, ServerWithAnotherKeyIsRefusedBeforeAnythingIsSent) {
+  // A second server (its own key) listening where the office expects its server.
+  std::string dinas = office("dinas", "UJI-DP3A");
+  teduh::testing::TempDir other;
+  std::string other_data = (other / "server").string();
+  ASSERT_EQ(teduhd({"init", "--data", other_data}).exit_code, 0);
+  teduh::testing::ServerProcess impostor;
+  ASSERT_TRUE(impostor.start(other_data, other / "log"));
+  // Re-point the office at the impostor by creating a new office store there with the
+  // genuine key but the impostor's address.
+  teduh::testing::Run code = teduhd({"enroll", "--data", data_, "--office", "UJI-DP3A", "--user", "petugas-x", "--role", "operator"});
+  std::string store = (dir_ / "x.db").string();
+  ASSERT_EQ(teduh({"init", "--store", store, "--server", impostor.address(), "--server-key", server_key_, "--enroll", code.last_line()}).exit_code, 0);
+  teduh::testing::Run r = teduh({"sync", "--store", store});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not the server this device was enrolled with"), std::string::npos) << r.err;
+  EXPECT_TRUE(impostor.stop());
+}
+
+// A client killed with SIGKILL at random points during a sync loses nothing: the next sync
+// completes, and every commit is present exactly once on both sides.
+TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  // Many commits, written in-process on the office's real store (fast setup).
+  constexpr int kCases = 400;
+  {
+    auto store = client::Store::open(dinas, "sandi-kantor-uji");
+    ASSERT_TRUE(store) << store.error().message;
+    client::Workflow wf(*store);
+    auto r = store->in_transaction([&]() -> client::Result<bool> {
+      for (int i = 0; i < kCases; ++i) {
+        auto id = wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}}, {{"name", "Orang Uji " + std::to_string(i)}});
+        if (!id) return tl::unexpected(id.error());
+      }
+      return true;
+    });
+    ASSERT_TRUE(r) << r.error().message;
+    auto cases = store->entities("kasus");
+    ASSERT_TRUE(cases) << cases.error().message;
+    ASSERT_EQ(cases->size(), static_cast<std::size_t>(kCases));
+  }
+  ASSERT_EQ(json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out)["cases"].size(),
+            static_cast<std::size_t>(kCases));
+  std::mt19937 rng(20261122);
+  const int seeds = std::getenv("TEDUH_KILL_SEEDS") ? std::atoi(std::getenv("TEDUH_KILL_SEEDS")) : 8;
+  for (int round = 0; round < seeds; ++round) {
+    unsigned delay_us = std::uniform_int_distribution<unsigned>(20000, 400000)(rng);
+    const std::string& victim = round % 2 ? uptd : dinas;
+    SCOPED_TRACE("round " + std::to_string(round) + " delay_us " + std::to_string(delay_us));
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, STDOUT_FILENO);
+      ::dup2(devnull, STDERR_FILENO);
+      ::execl(teduh::testing::kTeduh.c_str(), teduh::testing::kTeduh.c_str(), "sync", "--store", victim.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::usleep(delay_us);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  // Clean syncs until nothing moves.
+  sync(dinas);
+  sync(uptd);
+  json again = sync(uptd);
+  EXPECT_EQ(again["pulled"], 0);
+  json la = json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out);
+  json lb = json::parse(teduh({"case", "list", "--store", uptd, "--json"}).out);
+  EXPECT_EQ(la["cases"].size(), static_cast<std::size_t>(kCases));
+  EXPECT_EQ(la, lb);
+  // Exactly once: the replica holds each (device, seq) once, and as many commits as the
+  // writer made (the commits table's primary key is (device, seq)).
+  auto a = client::Store::open(dinas, "sandi-kantor-uji");
+  auto b = client::Store::open(uptd, "sandi-kantor-uji");
+  ASSERT_TRUE(a && b);
+  auto count = [](const client::Store& s, const sync::DeviceId& d) {
+    auto st = schema::Statement::prepare(s.db(), "SELECT count(*), count(DISTINCT seq), max(seq) FROM commits WHERE device = ?1");
+    st->bind_blob(1, d.bytes);
+    (void)st->step();
+    return std::tuple{st->column_int(0), st->column_int(1), st->column_int(2)};
+  };
+  auto [n, distinct, max_seq] = count(*b, a->identity().device);
+  EXPECT_EQ(n, distinct);
+  EXPECT_EQ(n, max_seq);
+  EXPECT_EQ(n, static_cast<std::int64_t>(a->last_seq()));
+}
+
+}  // namespace
+}  // namespace teduh
