@@ -1,0 +1,126 @@
+// The `teduh` program tried as a new user would: help everywhere, clear refusals with the
+// right exit codes, and JSON that is stable across runs.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+#include "support/store_fixture.hpp"
+
+namespace teduh {
+namespace {
+
+using nlohmann::json;
+using teduh::testing::teduh;
+using teduh::testing::teduhd;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TEDUH_KDF", "interactive", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
+    ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+    std::string data = (dir_ / "server").string();
+    auto init = teduhd({"init", "--data", data});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji", "--kind", "dinas"}).exit_code, 0);
+    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji", "--role", "pendamping", "--shelter"});
+    ASSERT_EQ(code.exit_code, 0) << code.err;
+    store_ = (dir_ / "kantor.db").string();
+    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key", init.last_line(), "--enroll", code.last_line()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    server_key_ = init.last_line();
+    code_ = code.last_line();
+  }
+
+  teduh::testing::TempDir dir_;
+  std::string store_, server_key_, code_;
+};
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  const std::vector<std::vector<std::string>> commands = {
+      {}, {"init"}, {"case"}, {"case", "new"}, {"case", "list"}, {"case", "show"}, {"case", "set"},
+      {"case", "close"}, {"person", "add"}, {"service", "add"}, {"refer"}, {"shelter", "add"},
+      {"shelter", "list"}, {"shelter", "place"}, {"conflicts"}, {"resolve"}, {"history"},
+      {"audit"}, {"due"}, {"report"}, {"sync"}};
+  for (auto args : commands) {
+    args.push_back("--help");
+    auto r = teduh(args);
+    EXPECT_EQ(r.exit_code, 0) << args.front();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.front() << ": " << r.out;
+  }
+  for (auto args : std::vector<std::vector<std::string>>{{}, {"init"}, {"office", "add"}, {"enroll"}, {"serve"}, {"device", "list"}, {"device", "revoke"}}) {
+    args.push_back("--help");
+    EXPECT_EQ(teduhd(args).exit_code, 0);
+  }
+}
+
+TEST_F(CliTest, BadUsageExitsWithOne) {
+  EXPECT_EQ(teduh({}).exit_code, 1);
+  EXPECT_EQ(teduh({"case", "frobnicate"}).exit_code, 1);
+  EXPECT_EQ(teduh({"case", "show", "--store", store_}).exit_code, 1);
+}
+
+TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
+  auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik", "327504010190000"});
+  EXPECT_EQ(nik.exit_code, 1);
+  EXPECT_NE(nik.err.find("nik"), std::string::npos) << nik.err;
+  auto form = teduh({"case", "new", "--store", store_, "--forms", "pukul"});
+  EXPECT_EQ(form.exit_code, 1);
+  EXPECT_NE(form.err.find("forms"), std::string::npos) << form.err;
+  auto date = teduh({"case", "new", "--store", store_, "--incident-date", "2026-02-30"});
+  EXPECT_EQ(date.exit_code, 1);
+  EXPECT_NE(date.err.find("incident_date"), std::string::npos) << date.err;
+  auto list = teduh({"case", "list", "--store", store_, "--json"});
+  EXPECT_TRUE(json::parse(list.out)["cases"].empty());
+}
+
+TEST_F(CliTest, WrongPassphraseAndMissingStoreAreRefusedWithExitTwo) {
+  ::setenv("TEDUH_PASSPHRASE", "bukan-sandinya", 1);
+  auto wrong = teduh({"case", "list", "--store", store_});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_FALSE(wrong.err.empty());
+  ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+  auto missing = teduh({"case", "list", "--store", (dir_ / "tidak-ada.db").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  std::filesystem::remove(std::filesystem::path(store_ + ".key"));
+  auto no_key = teduh({"case", "list", "--store", store_});
+  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_FALSE(no_key.err.empty());
+}
+
+TEST_F(CliTest, ATamperedEnrollmentCodeIsRefusedAndNoStoreIsCreated) {
+  std::string bad = code_;
+  bad[bad.size() / 2] = bad[bad.size() / 2] == 'A' ? 'B' : 'A';
+  std::string store = (dir_ / "lain.db").string();
+  auto r = teduh({"init", "--store", store, "--server", "127.0.0.1:9", "--server-key", server_key_, "--enroll", bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(store));
+}
+
+TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
+  auto id = teduh({"case", "new", "--store", store_, "--forms", "psikis", "--victim-name", "Orang Uji", "--victim-sex", "L"});
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  ASSERT_EQ(teduh({"service", "add", "--store", store_, "--case", id.last_line(), "--kind", "konseling"}).exit_code, 0);
+  for (const auto& cmd : std::vector<std::vector<std::string>>{{"case", "list"}, {"case", "show", id.last_line()}, {"report"}, {"due"}, {"conflicts"}}) {
+    auto args = cmd;
+    args.insert(args.end(), {"--store", store_, "--json"});
+    auto a = teduh(args);
+    auto b = teduh(args);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out) << cmd.front();
+    EXPECT_NO_THROW((void)json::parse(a.out));
+  }
+}
+
+TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {
+  auto id = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address", "ALAMAT-PENANDA-77"});
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  auto list = teduh({"shelter", "list", "--store", store_, "--json"});
+  EXPECT_NE(list.out.find("ALAMAT-PENANDA-77"), std::string::npos);
+  std::string raw = teduh::testing::read_all_files(dir_.path());
+  EXPECT_EQ(raw.find("ALAMAT-PENANDA-77"), std::string::npos);
+  EXPECT_EQ(raw.find("RUMAH-PENANDA-31"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace teduh
