@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -143,6 +144,18 @@ void print_case(const json& doc) {
   section("Rujukan:", "rujukan", "referrals");
   section("Persetujuan:", "persetujuan", "consents");
   section("Penempatan rumah aman:", "penempatan", "shelter_stays");
+}
+
+// A UTC timestamp (YYYY-MM-DDTHH:MM:SSZ) shown in this machine's local time.
+std::string local_time(const std::string& utc) {
+  auto ms = parse_datetime_ms(utc);
+  if (!ms) return utc;
+  std::time_t t = static_cast<std::time_t>(*ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %Z", &tm);
+  return buf;
 }
 
 int report_error(const Error& e) {
@@ -367,6 +380,27 @@ int run_cli(int argc, char** argv) {
     };
   });
 
+  auto* person_remove = person->add_subcommand("remove", "Remove a person (or any record) wrongly added to a case; history keeps it");
+  add_store(person_remove);
+  std::string entity_ref;
+  person_remove->add_option("--case", case_ref, "Case id or number")->required();
+  person_remove->add_option("ID", entity_ref, "The person's (or record's) id")->required();
+  person_remove->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto id = wf.find_case(case_ref);
+      if (!id) return tl::unexpected(id.error());
+      auto target = sync::Id128::from_hex(entity_ref);
+      if (!target) return fail(Errc::usage, "'" + entity_ref + "' is not an id (32 hex digits).");
+      auto r = wf.remove_entity(*id, *target);
+      if (!r) return tl::unexpected(r.error());
+      std::cout << "Removed from the case; `teduh history` still shows it.\n";
+      return 0;
+    };
+  });
+
   // service add
   auto* service = app.add_subcommand("service", "Services given in a case (append-only)");
   service->require_subcommand(1);
@@ -508,11 +542,17 @@ int run_cli(int argc, char** argv) {
       }
       if ((*doc)["conflicts"].empty()) std::cout << "No conflicts.\n";
       for (const auto& c : (*doc)["conflicts"]) {
+        std::string rule = c["rule"];
         std::cout << "Kasus " << c["number"].get<std::string>() << ", " << c["label"].get<std::string>() << " ("
-                  << c["field"].get<std::string>() << "):\n";
+                  << c["field"].get<std::string>() << ")"
+                  << (rule == "closed_while_service_recorded" ? ": closed on one office while another recorded a service"
+                      : rule == "edited_while_removed"        ? ": edited on one office while removed on another"
+                                                              : "")
+                  << ":\n";
         for (const auto& v : c["values"]) {
           std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ") << v["value"].get<std::string>() << "   ("
-                    << v["at"].get<std::string>() << ", device " << v["device"].get<std::string>().substr(0, 8) << ")\n";
+                    << local_time(v["at"].get<std::string>()) << ", " << v["user"].get<std::string>() << " at "
+                    << v["office"].get<std::string>() << ", version " << v["version"].get<std::string>() << ")\n";
         }
       }
       return 0;
@@ -523,7 +563,10 @@ int run_cli(int argc, char** argv) {
   std::string field, value;
   resolve->add_option("ID", case_ref, "Case id or number")->required();
   resolve->add_option("FIELD", field, "Field name (korban.FIELD for the victim)")->required();
-  resolve->add_option("--value", value, "The value to keep")->required();
+  std::string keep;
+  auto* value_opt = resolve->add_option("--value", value, "The value to keep");
+  auto* keep_opt = resolve->add_option("--keep", keep, "Keep the value of this live version (DEVICE:SEQ:INDEX, from `teduh conflicts --json`)");
+  value_opt->excludes(keep_opt);
   resolve->callback([&] {
     action = [&]() -> Result<int> {
       auto store = open_store(o);
@@ -531,7 +574,8 @@ int run_cli(int argc, char** argv) {
       Workflow wf(*store);
       auto id = wf.find_case(case_ref);
       if (!id) return tl::unexpected(id.error());
-      auto r = wf.resolve(*id, field, value);
+      if (value_opt->count() == 0 && keep.empty()) return fail(Errc::usage, "Give --value VALUE or --keep VERSION.");
+      auto r = wf.resolve(*id, field, value, keep);
       if (!r) return tl::unexpected(r.error());
       std::cout << "Resolved; every replica shows this value after it syncs.\n";
       return 0;

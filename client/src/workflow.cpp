@@ -8,6 +8,7 @@
 #include "teduh/client/compartment.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
+#include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
 
 namespace teduh::client {
@@ -142,6 +143,7 @@ std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id, std
       write_of(audit_id, EntityType::audit, "device", id.device.hex()),
       write_of(audit_id, EntityType::audit, "user", id.grant.user),
       write_of(audit_id, EntityType::audit, "at", format_datetime(sync::system_now_ms())),
+      write_of(audit_id, EntityType::audit, "office", id.grant.office_code),
   };
 }
 
@@ -344,6 +346,13 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
   doc["referrals"] = *referrals;
   doc["consents"] = *consents;
   doc["shelter_stays"] = *stays;
+  if ((**c).get("status") == "terminasi") {
+    auto unseen = services_not_seeing_closure(case_id);
+    if (!unseen) return tl::unexpected(unseen.error());
+    const std::string& seen = (**c).get("closed_services_seen");
+    bool listed = std::find(conflicts.begin(), conflicts.end(), "status") != conflicts.end();
+    if (*unseen > (seen.empty() ? 0 : std::stoll(seen)) && !listed) conflicts.push_back("status");
+  }
   doc["conflicts"] = conflicts;
 
   // Opening a case is an access that the supervisor can audit (DESIGN.md section 3).
@@ -377,11 +386,33 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
     writes->insert(writes->end(), v->begin(), v->end());
   }
   if (writes->empty()) return fail(Errc::usage, "Give at least one FIELD=VALUE to set.");
+  for (const auto& w : *writes) {
+    if (w.entity == case_id && w.field == "status") {
+      auto seen = services_not_seeing_closure(case_id);
+      if (!seen) return tl::unexpected(seen.error());
+      writes->push_back(write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+      break;
+    }
+  }
   return write_case_commit(case_id, std::move(*writes), "diubah");
 }
 
+Result<std::int64_t> Workflow::services_not_seeing_closure(const sync::EntityId& case_id) const {
+  auto services = store_.entities("layanan", &case_id);
+  if (!services) return tl::unexpected(services.error());
+  std::int64_t n = 0;
+  for (const auto& s : *services) n += (!s.deleted() && s.get("case_status_seen") != "terminasi") ? 1 : 0;
+  return n;
+}
+
 Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_view reason) {
-  auto writes = validated(case_id, EntityType::kasus, {{"status", "terminasi"}, {"closed_reason", std::string(reason)}});
+  auto seen = services_not_seeing_closure(case_id);
+  if (!seen) return tl::unexpected(seen.error());
+  // The closing device records how many services it saw, so a service recorded elsewhere
+  // meanwhile shows up as a conflict rather than being silently closed over.
+  auto writes = validated(case_id, EntityType::kasus,
+                          {{"status", "terminasi"}, {"closed_reason", std::string(reason)},
+                           {"closed_services_seen", std::to_string(*seen)}});
   if (!writes) return tl::unexpected(writes.error());
   if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
     return fail(Errc::invalid, "closed_reason (Alasan penutupan): a case is closed with a reason.");
@@ -411,6 +442,9 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id, cons
   all.emplace_back("case", case_id.hex());
   bool has_date = std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
   if (!has_date) all.emplace_back("date", format_datetime(sync::system_now_ms()).substr(0, 10));
+  auto c = store_.entity(case_id);
+  if (!c) return tl::unexpected(c.error());
+  if (*c && !(*c)->get("status").empty()) all.emplace_back("case_status_seen", (*c)->get("status"));
   auto writes = validated(service_id, EntityType::layanan, all);
   if (!writes) return tl::unexpected(writes.error());
   auto r = write_case_commit(case_id, std::move(*writes), "diubah");
@@ -533,8 +567,11 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
                            {"admitted_at", admitted_text}, {"planned_exit", planned_exit}});
   if (!writes) return tl::unexpected(writes.error());
   sync::EntityId service_id = sync::Id128::random();
-  auto service = validated(service_id, EntityType::layanan,
-                           {{"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}});
+  FieldInput service_fields{{"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}};
+  auto kasus = store_.entity(case_id);
+  if (!kasus) return tl::unexpected(kasus.error());
+  if (*kasus && !(*kasus)->get("status").empty()) service_fields.emplace_back("case_status_seen", (*kasus)->get("status"));
+  auto service = validated(service_id, EntityType::layanan, service_fields);
   if (!service) return tl::unexpected(service.error());
   writes->insert(writes->end(), service->begin(), service->end());
   auto r = write_case_commit(case_id, std::move(*writes), "diubah");
@@ -542,10 +579,37 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
   return stay_id;
 }
 
+std::pair<std::string, std::string> Workflow::author_of(const sync::VersionId& id) const {
+  auto st = schema::Statement::prepare(
+      store_.db(), "SELECT v.entity FROM versions v JOIN entities e ON e.id = v.entity "
+                   "WHERE v.device = ?1 AND v.seq = ?2 AND e.type = 'audit' LIMIT 1");
+  if (!st) return {};
+  st->bind_blob(1, id.device.bytes).bind(2, static_cast<std::int64_t>(id.seq));
+  auto row = st->step();
+  if (!row || !*row) return {};
+  auto blob = st->column_blob(0);
+  sync::EntityId audit_id;
+  if (blob.size() != audit_id.bytes.size()) return {};
+  std::copy(blob.begin(), blob.end(), audit_id.bytes.begin());
+  auto e = store_.entity(audit_id);
+  if (!e || !*e) return {};
+  return {(*e)->get("user"), (*e)->get("office")};
+}
+
 Result<json> Workflow::conflicts() const {
   auto fields = store_.conflicted_fields();
   if (!fields) return tl::unexpected(fields.error());
   json rows = json::array();
+  auto describe = [&](const sync::VersionId& id, const std::string& value, sync::Hlc hlc, bool shown) {
+    auto [user, office] = author_of(id);
+    return json{{"value", value},
+                {"device", id.device.hex()},
+                {"user", user},
+                {"office", office},
+                {"version", id.device.hex() + ":" + std::to_string(id.seq) + ":" + std::to_string(id.index)},
+                {"at", format_datetime(sync::hlc_wall_ms(hlc))},
+                {"shown", shown}};
+  };
   for (const auto& [entity_id, field] : *fields) {
     auto e = store_.entity(entity_id);
     if (!e) return tl::unexpected(e.error());
@@ -557,31 +621,54 @@ Result<json> Workflow::conflicts() const {
     json values = json::array();
     for (std::size_t i = 0; i < live->size(); ++i) {
       const auto& v = (*live)[i];
-      values.push_back(json{{"value", v.value},
-                            {"device", v.id.device.hex()},
-                            {"version", v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" + std::to_string(v.id.index)},
-                            {"at", format_datetime(sync::hlc_wall_ms(v.hlc))},
-                            {"shown", i == 0}});
+      values.push_back(describe(v.id, v.value, v.hlc, i == 0));
     }
     // The case this field belongs to: the entity's scope.
-    std::string case_hex = (*e)->scope.hex();
     auto c = store_.entity((*e)->scope);
     std::string number = (c && *c) ? (*c)->get("number") : "";
-    rows.push_back(json{{"case", case_hex},
+    rows.push_back(json{{"case", (*e)->scope.hex()},
                         {"number", number},
                         {"entity", entity_id.hex()},
                         {"entity_type", (*e)->type},
                         {"field", field},
                         {"label", fspec ? std::string(fspec->label) : field},
+                        {"rule", (*e)->deleted() ? "edited_while_removed" : "concurrent_edits"},
+                        {"values", values}});
+  }
+  // Domain rule: a case closed on one replica while another recorded a service.
+  auto cases = store_.entities("kasus");
+  if (!cases) return tl::unexpected(cases.error());
+  for (const auto& c : *cases) {
+    if (c.get("status") != "terminasi") continue;
+    auto unseen = services_not_seeing_closure(c.id);
+    if (!unseen) return tl::unexpected(unseen.error());
+    const std::string& seen_text = c.get("closed_services_seen");
+    std::int64_t seen = seen_text.empty() ? 0 : std::stoll(seen_text);
+    if (*unseen <= seen) continue;
+    auto live = store_.live_versions(c.id, "status");
+    if (!live) return tl::unexpected(live.error());
+    json values = json::array();
+    for (std::size_t i = 0; i < live->size(); ++i) {
+      values.push_back(describe((*live)[i].id, (*live)[i].value, (*live)[i].hlc, i == 0));
+    }
+    rows.push_back(json{{"case", c.id.hex()},
+                        {"number", c.get("number")},
+                        {"entity", c.id.hex()},
+                        {"entity_type", "kasus"},
+                        {"field", "status"},
+                        {"label", "Status kasus"},
+                        {"rule", "closed_while_service_recorded"},
                         {"values", values}});
   }
   return json{{"conflicts", rows}};
 }
 
-Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value) {
+Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value,
+                               std::string_view keep_version) {
   std::string target_field(field);
   sync::EntityId entity = case_id;
   EntityType type = EntityType::kasus;
+  auto dot = target_field.find('.');
   if (target_field.rfind("korban.", 0) == 0) {
     auto victim = victim_of(case_id);
     if (!victim) return tl::unexpected(victim.error());
@@ -589,11 +676,67 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
     entity = (*victim)->id;
     type = EntityType::orang;
     target_field = target_field.substr(7);
+  } else if (dot != std::string::npos) {
+    auto id = sync::Id128::from_hex(target_field.substr(0, dot));
+    if (!id) return fail(Errc::usage, "'" + target_field.substr(0, dot) + "' is not an entity id.");
+    auto e = store_.entity(*id);
+    if (!e) return tl::unexpected(e.error());
+    if (!*e || (*e)->scope != case_id) return fail(Errc::not_found, "No such entity in this case.");
+    auto spec = schema::find_entity_spec((*e)->type);
+    if (!spec) return fail(Errc::invalid, "Unknown entity type.");
+    entity = *id;
+    type = spec->type;
+    target_field = target_field.substr(dot + 1);
   }
-  auto writes = validated(entity, type, {{target_field, std::string(value)}});
-  if (!writes) return tl::unexpected(writes.error());
+  std::string chosen(value);
+  if (!keep_version.empty()) {
+    auto live = store_.live_versions(entity, target_field);
+    if (!live) return tl::unexpected(live.error());
+    auto it = std::find_if(live->begin(), live->end(), [&](const LiveVersion& v) {
+      return v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" + std::to_string(v.id.index) == keep_version;
+    });
+    if (it == live->end()) {
+      return fail(Errc::not_found, "Version " + std::string(keep_version) + " is not a live version of " + target_field +
+                                       " (see `teduh conflicts`).");
+    }
+    chosen = it->value;
+  }
+  std::vector<FieldWrite> writes;
+  if (target_field == schema::kDeletedField) {
+    if (chosen != "0" && chosen != "1") return fail(Errc::invalid, "_deleted takes 0 (keep) or 1 (removed).");
+    writes.push_back(write_of(entity, type, target_field, chosen));
+  } else {
+    auto w = validated(entity, type, {{target_field, chosen}});
+    if (!w) return tl::unexpected(w.error());
+    writes = std::move(*w);
+  }
+  if (entity == case_id && target_field == "status") {
+    // Settling the status also records the services seen, which settles the domain rule.
+    auto seen = services_not_seeing_closure(case_id);
+    if (!seen) return tl::unexpected(seen.error());
+    writes.push_back(write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+  }
   // The write supersedes every live version of the field: that is what settles it.
-  return write_case_commit(case_id, std::move(*writes), "diubah");
+  return write_case_commit(case_id, std::move(writes), "diubah");
+}
+
+Result<void> Workflow::remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id) {
+  auto e = store_.entity(entity_id);
+  if (!e) return tl::unexpected(e.error());
+  if (!*e || (*e)->scope != case_id || entity_id == case_id) {
+    return fail(Errc::not_found, "No such person, role or record in this case.");
+  }
+  auto spec = schema::find_entity_spec((*e)->type);
+  if (!spec || spec->append_only) {
+    return fail(Errc::refused, "Services and audit events are never removed; record a correction instead.");
+  }
+  std::vector<FieldWrite> writes{write_of(entity_id, spec->type, schema::kDeletedField, "1")};
+  // Re-assert every field as this device sees it: an edit made elsewhere at the same time
+  // then has a live sibling and is listed as a conflict on the removed entity.
+  for (const auto& [field, fv] : (*e)->fields) {
+    if (field != schema::kDeletedField) writes.push_back(write_of(entity_id, spec->type, field, fv.value));
+  }
+  return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
 Result<json> Workflow::history(const sync::EntityId& case_id) const {

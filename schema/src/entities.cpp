@@ -68,6 +68,7 @@ constexpr FieldSpec kKasusFields[] = {
     text("closed_reason", "Alasan penutupan kasus"),
     of("police_report_requested", "Korban meminta laporan ke polisi", K::boolean),
     of("police_report_requested_at", "Waktu permintaan laporan ke polisi", K::datetime),
+    of("closed_services_seen", "Jumlah layanan saat penutupan", K::integer),
 };
 
 constexpr FieldSpec kOrangFields[] = {
@@ -100,6 +101,7 @@ constexpr FieldSpec kLayananFields[] = {
     text("provider", "Pemberi layanan", kName),
     identifying_text("notes", "Catatan layanan", kLong),
     text("outcome", "Hasil layanan"),
+    code("case_status_seen", "Status kasus saat layanan dicatat", "status_kasus"),
 };
 
 constexpr FieldSpec kRujukanFields[] = {
@@ -148,7 +150,7 @@ constexpr FieldSpec kAlihKelolaFields[] = {
 constexpr FieldSpec kAuditFields[] = {
     code("action", "Aksi", "aksi_audit"), of("entity", "Entitas", K::ref),
     text("device", "Perangkat", kShort),  text("user", "Pengguna", kShort),
-    of("at", "Waktu", K::datetime),
+    of("at", "Waktu", K::datetime),       text("office", "Kantor", kShort),
 };
 
 // Indexed by EntityType; entity_spec() checks the order once.

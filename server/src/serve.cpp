@@ -269,6 +269,7 @@ awaitable<void> accept_loop(tcp::acceptor& acceptor, ServerState& state) {
       socket.close(ec);
       continue;
     }
+    socket.set_option(tcp::no_delay(true), ec);  // replies are small; do not wait for delayed ACKs
     auto c = std::make_shared<Connection>(std::move(socket), ++state.next_id);
     state.live.emplace(c->id, c);
     spdlog::info("conn {}: accepted ({} open)", c->id, state.live.size());

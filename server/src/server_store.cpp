@@ -417,7 +417,8 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
         it = readable.emplace(e.scope, policy_.may_read(device, rec)).first;
       }
       batch.cursor = e.server_seq;
-      if (it->second) {
+      // A device already holds its own commits: they are not sent back.
+      if (it->second && e.device != device.device_id) {
         bytes += e.body.size();
         batch.commits.push_back(std::move(e));
       }

@@ -60,11 +60,11 @@ TEST(Entities, FieldsAreTheAgreedOnes) {
        {"number", "received_at", "channel", "summary", "chronology", "forms", "place",
         "incident_date", "kecamatan", "kelurahan", "status", "owner_office", "assigned_worker",
         "risk_level", "merged_into", "closed_reason", "police_report_requested",
-        "police_report_requested_at"}},
+        "police_report_requested_at", "closed_services_seen"}},
       {EntityType::orang,
        {"name", "nik", "sex", "birth_date", "age", "education", "disability", "address", "phone"}},
       {EntityType::peran, {"case", "person", "role", "relationship"}},
-      {EntityType::layanan, {"case", "kind", "date", "provider", "notes", "outcome"}},
+      {EntityType::layanan, {"case", "kind", "date", "provider", "notes", "outcome", "case_status_seen"}},
       {EntityType::rujukan,
        {"case", "from_office", "to_office", "to_external", "reason", "consent", "status"}},
       {EntityType::persetujuan,
@@ -73,7 +73,7 @@ TEST(Entities, FieldsAreTheAgreedOnes) {
       {EntityType::rumah_aman, {"code_name", "name", "address", "phone", "contact"}},
       {EntityType::penempatan, {"case", "shelter", "admitted_at", "planned_exit", "exited_at"}},
       {EntityType::alih_kelola, {"case", "to_office", "status"}},
-      {EntityType::audit, {"action", "entity", "device", "user", "at"}},
+      {EntityType::audit, {"action", "entity", "device", "user", "at", "office"}},
   };
   for (const auto& [type, fields] : expected) {
     const EntitySpec& entity = entity_spec(type);

@@ -169,7 +169,9 @@ TEST_F(ServerStoreTest, DuplicatePushReturnsTheExistingServerSeq) {
   ASSERT_TRUE(conflict);
   EXPECT_FALSE((*conflict)[0].accepted);
   EXPECT_EQ((*conflict)[0].reason, RejectReason::conflict);
-  EXPECT_EQ(store_->pull(device, 0)->commits.size(), 2u);
+  const auto reader_key = crypto::SigningKey::generate();
+  DeviceRecord reader = enroll_device(reader_key);
+  EXPECT_EQ(store_->pull(reader, 0)->commits.size(), 2u);
 }
 
 TEST_F(ServerStoreTest, RefusedCommitsAreNeverStored) {
@@ -193,7 +195,7 @@ TEST_F(ServerStoreTest, RefusedCommitsAreNeverStored) {
   EXPECT_FALSE((*results)[3].accepted);
   for (const PushResult& r : *results) EXPECT_FALSE(r.accepted);
   EXPECT_EQ(*store_->last_acked(device.device_id), 0u);
-  EXPECT_TRUE(store_->pull(device, 0)->commits.empty());
+  EXPECT_TRUE(store_->pull(other, 0)->commits.empty());
 }
 
 TEST_F(ServerStoreTest, NonCanonicalValueIsRefusedWithoutQuotingIt) {
@@ -220,12 +222,14 @@ TEST_F(ServerStoreTest, PullReturnsBoundedBatchesInServerOrder) {
   std::vector<sync::SignedCommit> commits;
   for (std::uint64_t seq = 1; seq <= 5; ++seq) commits.push_back(make_commit(device, key, seq, sync::Id128::random()));
   ASSERT_TRUE(store_->push(device, commits));
+  const auto reader_key = crypto::SigningKey::generate();
+  DeviceRecord reader = enroll_device(reader_key);
 
   std::int64_t cursor = 0;
   std::vector<std::uint64_t> seen;
   int batches = 0;
   for (;;) {
-    auto batch = store_->pull(device, cursor, PullLimits{2, 1 << 20});
+    auto batch = store_->pull(reader, cursor, PullLimits{2, 1 << 20});
     ASSERT_TRUE(batch);
     ++batches;
     EXPECT_LE(batch->commits.size(), 2u);
@@ -238,7 +242,12 @@ TEST_F(ServerStoreTest, PullReturnsBoundedBatchesInServerOrder) {
   }
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(batches, 3);
-  EXPECT_TRUE(store_->pull(device, cursor)->commits.empty());
+  EXPECT_TRUE(store_->pull(reader, cursor)->commits.empty());
+  // The writer is not sent its own commits back, but its cursor moves past them.
+  auto own = store_->pull(device, 0);
+  ASSERT_TRUE(own);
+  EXPECT_TRUE(own->commits.empty());
+  EXPECT_EQ(own->cursor, cursor);
 }
 
 TEST_F(ServerStoreTest, WrongPassphraseIsRefusedAndTheStoreReopens) {

@@ -47,7 +47,15 @@ class Workflow {
   Result<sync::EntityId> place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
                                std::string_view admitted_at);
   Result<nlohmann::json> conflicts() const;
-  Result<void> resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value);
+  // Settles a field: writes `value` (or, with keep_version "DEVICE:SEQ:INDEX", the value of
+  // that live version) superseding every live version. `field` is a case field,
+  // "korban.FIELD", or "ENTITY_ID.FIELD" for any entity of the case.
+  Result<void> resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value,
+                       std::string_view keep_version = {});
+  // Removes a person, role, referral or placement of a case: a tombstone that also
+  // re-asserts the entity's fields, so an edit made concurrently elsewhere becomes a
+  // conflict to review instead of silently bringing the entity back (PROTOCOL.md).
+  Result<void> remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id);
   Result<nlohmann::json> history(const sync::EntityId& case_id) const;
   Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
   // Late and soon-due steps, late first, as of now_ms.
@@ -63,6 +71,10 @@ class Workflow {
   Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
   Result<std::string> case_number();
   std::string shelter_field_for_display(const EntityView& shelter, std::string_view field) const;
+  // Services of the case recorded without seeing it closed (PROTOCOL.md "Domain rules").
+  Result<std::int64_t> services_not_seeing_closure(const sync::EntityId& case_id) const;
+  // Who wrote a version: the user and office of the audit event in the same commit.
+  std::pair<std::string, std::string> author_of(const sync::VersionId& id) const;
 
   Store& store_;
 };
