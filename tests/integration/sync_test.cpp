@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -203,6 +205,98 @@ TEST_F(SyncTest, ServerWithAnotherKeyIsRefusedBeforeAnythingIsSent) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not the server this device was enrolled with"), std::string::npos) << r.err;
   EXPECT_TRUE(impostor.stop());
+}
+
+// The scenario of the conflicts issue, end to end: the Dinas raises the risk level and
+// records a counselling session while the UPTD PPA closes the case; the kelurahan post and
+// the Dinas both correct the victim's birth date. Nothing is lost, both disagreements are
+// listed with who and which office, one resolution each settles them everywhere, and the
+// history keeps every version.
+TEST_F(SyncTest, RiskTerminationAndTwoBirthDateCorrectionsAreReviewedAndSettledEverywhere) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  std::string kel = office("kel", "UJI-KEL");
+  std::string id = new_case(kel, {"--victim-name", "Warga Uji", "--victim-sex", "P", "--victim-birth", "2011-05-01"});
+  for (const auto& s : {kel, dinas, uptd}) sync(s);
+
+  // Apart: each office works offline.
+  ASSERT_EQ(teduh({"case", "set", "--store", dinas, id, "risk_level=tinggi", "korban.birth_date=2011-05-10"}).exit_code, 0);
+  ASSERT_EQ(teduh({"service", "add", "--store", dinas, "--case", id, "--kind", "konseling"}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "close", "--store", uptd, id, "--reason", "Dirujuk selesai"}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "set", "--store", kel, id, "korban.birth_date=2011-06-01"}).exit_code, 0);
+  for (const auto& s : {dinas, uptd, kel, dinas, uptd}) sync(s);
+
+  std::string listed = teduh({"conflicts", "--store", dinas, "--json"}).out;
+  EXPECT_EQ(listed, teduh({"conflicts", "--store", uptd, "--json"}).out);
+  EXPECT_EQ(listed, teduh({"conflicts", "--store", kel, "--json"}).out);
+  json conflicts = json::parse(listed)["conflicts"];
+  ASSERT_EQ(conflicts.size(), 2u) << listed;
+  std::map<std::string, json> by_field;
+  for (const auto& c : conflicts) by_field[c["field"]] = c;
+  ASSERT_TRUE(by_field.count("birth_date"));
+  ASSERT_TRUE(by_field.count("status"));
+  EXPECT_EQ(by_field["status"]["rule"], "closed_while_service_recorded");
+  std::set<std::string> dates, offices;
+  for (const auto& v : by_field["birth_date"]["values"]) {
+    dates.insert(v["value"]);
+    offices.insert(v["office"]);
+  }
+  EXPECT_EQ(dates, (std::set<std::string>{"2011-05-10", "2011-06-01"}));
+  EXPECT_EQ(offices, (std::set<std::string>{"UJI-DP3A", "UJI-KEL"}));
+  // The risk level and the closure are different fields: both kept, no conflict between them.
+  json shown = json::parse(show(kel, id));
+  EXPECT_EQ(shown["case"]["risk_level"], "tinggi");
+  EXPECT_EQ(shown["case"]["status"], "terminasi");
+
+  // One person settles each, on one office; after syncing, no replica lists either.
+  std::string keep = by_field["birth_date"]["values"][1]["version"];
+  std::string kept_value = by_field["birth_date"]["values"][1]["value"];
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "korban.birth_date", "--keep", keep}).exit_code, 0);
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "status", "--value", "pemantauan"}).exit_code, 0);
+  for (const auto& s : {uptd, dinas, kel}) sync(s);
+  for (const auto& s : {dinas, uptd, kel}) {
+    EXPECT_TRUE(json::parse(teduh({"conflicts", "--store", s, "--json"}).out)["conflicts"].empty()) << s;
+  }
+  json after = json::parse(show(dinas, id));
+  EXPECT_EQ(after["case"]["status"], "pemantauan");
+  EXPECT_EQ(after["case"]["risk_level"], "tinggi");
+  EXPECT_EQ(after["services"].size(), 2u);  // pengaduan + konseling: nothing lost
+  for (const auto& p : after["persons"]) EXPECT_EQ(p["fields"]["birth_date"], kept_value);
+  EXPECT_EQ(show(dinas, id), show(kel, id));
+
+  // History: the original date, both corrections and the resolution; three statuses.
+  json history = json::parse(teduh({"history", "--store", kel, id, "--json"}).out);
+  std::vector<std::string> births;
+  int statuses = 0;
+  for (const auto& v : history["versions"]) {
+    if (v["field"] == "birth_date") births.push_back(v["value"]);
+    statuses += v["field"] == "status";
+  }
+  EXPECT_EQ(births.size(), 4u);
+  EXPECT_EQ(statuses, 3);
+}
+
+// A person removed on one office while another edited them: the removal holds, and the
+// edit is listed as a conflict on the removed record instead of bringing it back silently.
+TEST_F(SyncTest, EditOfARemovedPersonBecomesAConflictNotAResurrection) {
+  std::string dinas = office("dinas", "UJI-DP3A");
+  std::string uptd = office("uptd", "UJI-UPTD");
+  std::string id = new_case(dinas, {});
+  teduh::testing::Run person = teduh({"person", "add", "--store", dinas, "--case", id, "--role", "pelapor", "--name", "Pelapor Uji"});
+  ASSERT_EQ(person.exit_code, 0) << person.err;
+  sync(dinas);
+  sync(uptd);
+  ASSERT_EQ(teduh({"person", "remove", "--store", dinas, "--case", id, person.last_line()}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "set", "--store", uptd, id, "summary=x"}).exit_code, 0);
+  // The UPTD edits the person through resolve on the entity (any field of any record).
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, person.last_line() + ".name", "--value", "Pelapor Uji Diperbaiki"}).exit_code, 0);
+  for (const auto& s : {dinas, uptd, dinas}) sync(s);
+  json conflicts = json::parse(teduh({"conflicts", "--store", dinas, "--json"}).out)["conflicts"];
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0]["rule"], "edited_while_removed");
+  EXPECT_EQ(conflicts[0]["field"], "name");
+  json doc = json::parse(show(uptd, id));
+  for (const auto& p : doc["persons"]) EXPECT_NE(p["id"], person.last_line());
 }
 
 // A client killed with SIGKILL at random points during a sync loses nothing: the next sync
