@@ -7,6 +7,7 @@
 #include <ctime>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,17 @@ Result<Store> open_store(const Options& o) {
   auto pass = read_passphrase("Passphrase: ", false);
   if (!pass) return tl::unexpected(pass.error());
   return Store::open(o.store, *pass);
+}
+
+// The store and the case a command names (by id or number), opened together.
+Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(const Options& o,
+                                                                                  const std::string& ref) {
+  auto store = open_store(o);
+  if (!store) return tl::unexpected(store.error());
+  auto owned = std::make_unique<Store>(std::move(*store));
+  auto id = Workflow(*owned).find_case(ref);
+  if (!id) return tl::unexpected(id.error());
+  return std::pair{std::move(owned), std::optional<sync::EntityId>(*id)};
 }
 
 // FIELD=VALUE arguments into field input.
@@ -295,11 +307,10 @@ int run_cli(int argc, char** argv) {
   case_show->add_option("ID", case_ref, "Case id or number")->required();
   case_show->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto doc = wf.show_case(*id);
       if (!doc) return tl::unexpected(doc.error());
       o.json_output ? print_json(*doc) : print_case(*doc);
@@ -315,11 +326,10 @@ int run_cli(int argc, char** argv) {
     action = [&]() -> Result<int> {
       auto fields = parse_assignments(assignments);
       if (!fields) return tl::unexpected(fields.error());
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto r = wf.set_case(*id, *fields);
       if (!r) return tl::unexpected(r.error());
       std::cout << "Case updated.\n";
@@ -333,11 +343,10 @@ int run_cli(int argc, char** argv) {
   case_close->add_option("--reason", reason, "Why the case is closed")->required();
   case_close->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto r = wf.close_case(*id, reason);
       if (!r) return tl::unexpected(r.error());
       std::cout << "Case closed (terminasi).\n";
@@ -368,11 +377,10 @@ int run_cli(int argc, char** argv) {
       auto extra = parse_assignments(assignments);
       if (!extra) return tl::unexpected(extra.error());
       fields.insert(fields.end(), extra->begin(), extra->end());
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto pid = wf.add_person(*id, role, fields, relationship);
       if (!pid) return tl::unexpected(pid.error());
       std::cout << "Person added as " << role << ".\n" << pid->hex() << "\n";
@@ -387,11 +395,10 @@ int run_cli(int argc, char** argv) {
   person_remove->add_option("ID", entity_ref, "The person's (or record's) id")->required();
   person_remove->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto target = sync::Id128::from_hex(entity_ref);
       if (!target) return fail(Errc::usage, "'" + entity_ref + "' is not an id (32 hex digits).");
       auto r = wf.remove_entity(*id, *target);
@@ -420,11 +427,10 @@ int run_cli(int argc, char** argv) {
       if (!notes.empty()) fields.emplace_back("notes", notes);
       if (!provider.empty()) fields.emplace_back("provider", provider);
       if (!outcome.empty()) fields.emplace_back("outcome", outcome);
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto sid = wf.add_service(*id, fields);
       if (!sid) return tl::unexpected(sid.error());
       std::cout << "Service recorded.\n" << sid->hex() << "\n";
@@ -446,11 +452,10 @@ int run_cli(int argc, char** argv) {
   refer->add_flag("--external", external, "The receiver is an external partner (police, hospital), not a Teduh office");
   refer->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto rid = wf.refer(*id, to, reason, consent == "yes", consent_by, external);
       if (!rid) return tl::unexpected(rid.error());
       std::cout << "Referral recorded (dikirim); it reaches " << to << " when this device syncs.\n" << rid->hex() << "\n";
@@ -512,11 +517,10 @@ int run_cli(int argc, char** argv) {
   shelter_place->add_option("--date", date, "Admission date, YYYY-MM-DD (default now)");
   shelter_place->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto sid = wf.find_shelter(shelter_ref);
       if (!sid) return tl::unexpected(sid.error());
       auto stay = wf.place(*id, *sid, date);
@@ -569,11 +573,10 @@ int run_cli(int argc, char** argv) {
   value_opt->excludes(keep_opt);
   resolve->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       if (value_opt->count() == 0 && keep.empty()) return fail(Errc::usage, "Give --value VALUE or --keep VERSION.");
       auto r = wf.resolve(*id, field, value, keep);
       if (!r) return tl::unexpected(r.error());
@@ -587,11 +590,10 @@ int run_cli(int argc, char** argv) {
   history->add_option("ID", case_ref, "Case id or number")->required();
   history->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
       Workflow wf(*store);
-      auto id = wf.find_case(case_ref);
-      if (!id) return tl::unexpected(id.error());
       auto doc = wf.history(*id);
       if (!doc) return tl::unexpected(doc.error());
       if (o.json_output) {
