@@ -1,5 +1,7 @@
 #include "teduh/server/server_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 
@@ -284,8 +286,11 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
         return rejected(sc.seq, RejectReason::invalid, "the commit breaks a protocol rule");
     }
   }
+  // A clock far ahead is reported, never refused (PROTOCOL.md section 2): a refused commit
+  // would block every later commit of that device until real time caught up.
   if (sync::hlc_wall_ms(commit->hlc) > static_cast<std::uint64_t>(now) + sync::kMaxDriftMs) {
-    return rejected(sc.seq, RejectReason::clock_too_far, "the commit's clock is too far ahead of the server's");
+    spdlog::warn("device {} commit {}: clock {} ms ahead of the server's", sc.device.hex(), sc.seq,
+                 sync::hlc_wall_ms(commit->hlc) - static_cast<std::uint64_t>(now));
   }
   if (commit->scope_type != "kasus" && commit->scope_type != "rumah_aman" && commit->scope_type != "office") {
     return rejected(sc.seq, RejectReason::invalid, "the commit's scope type is unknown");
