@@ -390,6 +390,7 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
   if (!drop_field_r) return tl::unexpected(drop_field_r.error());
   Statement& drop_field = **drop_field_r;
 
+  std::vector<sync::EntityId> created;  // entities first seen in this commit
   for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
     const sync::Version& v = commit.versions[i];
     ins_entity.reset();
@@ -398,6 +399,34 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
         .bind_blob(3, id_bytes(commit.scope))
         .bind(4, static_cast<std::int64_t>(v.hlc));
     TRY(lift(ins_entity.run()));
+    if (sqlite3_changes(db()) == 1) created.push_back(v.entity);
+
+    // An entity this commit created has no other versions here, and no version of it can
+    // be in `superseded` (a commit naming one would have written to, and so created, the
+    // entity first). A version of it that supersedes nothing is therefore live and alone
+    // in its field: it is stored and shown without the lookups below. (A commit holds at
+    // most one version per field, sync-protocol decode_commit_body.)
+    if (v.supersedes.empty() && std::find(created.begin(), created.end(), v.entity) != created.end()) {
+      ins_version.reset();
+      ins_version.bind_blob(1, id_bytes(commit.device))
+          .bind(2, static_cast<std::int64_t>(commit.seq))
+          .bind(3, static_cast<std::int64_t>(i))
+          .bind_blob(4, id_bytes(v.entity))
+          .bind(5, v.field)
+          .bind(6, v.value)
+          .bind(7, static_cast<std::int64_t>(v.hlc))
+          .bind(8, std::int64_t{1});
+      TRY(lift(ins_version.run()));
+      put_field.reset();
+      put_field.bind_blob(1, id_bytes(v.entity))
+          .bind(2, v.field)
+          .bind(3, v.value)
+          .bind(4, static_cast<std::int64_t>(v.hlc))
+          .bind_blob(5, id_bytes(commit.device))
+          .bind(6, std::int64_t{1});
+      TRY(lift(put_field.run()));
+      continue;
+    }
 
     for (const auto& s : v.supersedes) {
       ins_superseded.reset();
