@@ -718,13 +718,19 @@ int run_cli(int argc, char** argv) {
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
-                        {"registered_now", r->registered_now}});
+                        {"registered_now", r->registered_now},
+                        {"clock_ahead", r->clock_ahead}});
       } else {
         if (r->registered_now) std::cout << "This device is now registered with the server.\n";
         std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts " << r->conflicts_new
                   << " (" << r->conflicts_total << " in all" << (r->conflicts_total ? ": see `teduh conflicts`" : "")
                   << ").\n";
         for (const auto& line : r->rejections) std::cout << "Refused by the server: " << line << "\n";
+        for (const auto& d : r->clock_ahead) {
+          std::cout << "Warning: device " << d.substr(0, 8)
+                    << " writes with a clock far ahead of this computer's; its edits were kept, but ask that "
+                       "office to check its date and time.\n";
+        }
       }
       return r->rejected ? 2 : 0;
     };

@@ -21,9 +21,11 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
                               std::string_view entity_type, std::string_view field,
                               const sync::EntityId& entity) {
   crypto::Bytes ad;
+  ad.reserve(128);
+  // Each part is length-prefixed (one byte: every part here is under 256 bytes).
   auto put = [&](std::string_view s) {
     ad.push_back(static_cast<std::uint8_t>(s.size()));
-    ad.insert(ad.end(), s.begin(), s.end());
+    for (char c : s) ad.push_back(static_cast<std::uint8_t>(c));
   };
   put("teduh-field-v1");
   put(compartment);

@@ -334,7 +334,10 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const 
     return false;
   }
   // Follow the remote clock (bounded: a clock far ahead is clamped, PROTOCOL.md).
-  clock_.observe(commit.hlc, sync::system_now_ms());
+  if (!clock_.observe(commit.hlc, sync::system_now_ms()) &&
+      std::find(clock_ahead_.begin(), clock_ahead_.end(), commit.device) == clock_ahead_.end()) {
+    clock_ahead_.push_back(commit.device);
+  }
   TRY(apply_commit(commit, signed_commit, server_seq));
   TRY(set_meta("hlc", std::to_string(clock_.last())));
   return true;

@@ -347,6 +347,7 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   }
 
   (void)session.send(wire::Close{});
+  for (const auto& d : store.take_clock_warnings()) report.clock_ahead.push_back(d.hex());
   auto after = conflict_count(store);
   if (!after) return tl::unexpected(after.error());
   report.conflicts_total = *after;

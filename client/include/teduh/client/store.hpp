@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "teduh/client/error.hpp"
@@ -141,6 +142,10 @@ class Store {
   // Returns the next value of a named per-device counter (starting at 1), persisted.
   Result<std::int64_t> next_counter(std::string_view name);
 
+  // Devices whose commits, applied since the last call, carried a clock more than
+  // sync::kMaxDriftMs ahead of this machine's (PROTOCOL.md section 2: reported, not refused).
+  std::vector<sync::DeviceId> take_clock_warnings() { return std::exchange(clock_ahead_, {}); }
+
   // Sync bookkeeping.
   std::uint64_t last_seq() const { return next_seq_ - 1; }
   sync::Hlc now() { return clock_.tick(); }
@@ -167,6 +172,7 @@ class Store {
   Identity identity_;
   sync::HlcClock clock_;
   std::uint64_t next_seq_ = 1;
+  std::vector<sync::DeviceId> clock_ahead_;
 };
 
 template <class Fn>

@@ -24,6 +24,7 @@ struct SyncReport {
   std::uint64_t conflicts_total = 0; // fields in conflict now
   bool registered_now = false;       // this session registered the device
   std::vector<std::string> rejections;  // one line per refused commit: seq and reason
+  std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
 };
 
 struct SyncOptions {
