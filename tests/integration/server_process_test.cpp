@@ -140,6 +140,7 @@ class Client {
     if (!m2 || !hs->read_message(*m2)) return false;
     auto m3 = hs->write_message({});
     if (!m3 || !send_all(fd_, *wire::encode_frame(*m3))) return false;
+    sent_handshake_ = {*m1, *m3};
     auto t = std::move(*hs).split();
     if (!t) return false;
     transport_.emplace(std::move(*t));
@@ -159,6 +160,9 @@ class Client {
     return bytes && send_plaintext_chunk(*bytes);
   }
 
+  // The initiator's handshake messages 1 and 3 as sent, for replay tests.
+  const std::vector<Bytes>& sent_handshake() const { return sent_handshake_; }
+
   std::optional<wire::Message> receive() {
     auto frame = read_frame(fd_);
     if (!frame) return std::nullopt;
@@ -173,6 +177,7 @@ class Client {
   int fd_ = -1;
   bool connected_ = false;
   std::optional<crypto::Transport> transport_;
+  std::vector<Bytes> sent_handshake_;
 };
 
 class ServerProcessTest : public ::testing::Test {
@@ -352,6 +357,43 @@ TEST_F(ServerProcessTest, HandshakeWithTheWrongServerKeyFails) {
     const auto impostor = crypto::SigningKey::generate().to_dh();
     EXPECT_FALSE(c.handshake(impostor.public_key(), crypto::SigningKey::generate()));
   }
+  expect_server_answers();
+}
+
+TEST_F(ServerProcessTest, ReplayedHandshakeIsDropped) {
+  const auto key = crypto::SigningKey::generate();
+  std::vector<Bytes> recorded;
+  {
+    Client c(port_);
+    ASSERT_TRUE(c.handshake(server_dh_, key));
+    recorded = c.sent_handshake();
+  }
+  ASSERT_EQ(recorded.size(), 2u);
+  // An eavesdropper replays messages 1 and 3: the server's fresh ephemeral key makes the
+  // old message 3 fail, so no session opens.
+  Client replay(port_);
+  ASSERT_TRUE(replay.connected());
+  ASSERT_TRUE(replay.send_raw(*wire::encode_frame(recorded[0])));
+  auto m2 = read_frame(replay.fd());
+  ASSERT_TRUE(m2);
+  ASSERT_TRUE(replay.send_raw(*wire::encode_frame(recorded[1])));
+  EXPECT_TRUE(server_hangs_up(replay.fd()));
+  expect_server_answers();
+}
+
+TEST_F(ServerProcessTest, UnknownDeviceKeyCannotPullOrPush) {
+  const auto stranger = crypto::SigningKey::generate();
+  Client c(port_);
+  ASSERT_TRUE(c.handshake(server_dh_, stranger));
+  ASSERT_TRUE(c.send(wire::Hello{{wire::kProtocolVersion}, "teduh-test"}));
+  auto hello = c.receive();
+  ASSERT_TRUE(hello && std::holds_alternative<wire::HelloReply>(*hello));
+  EXPECT_FALSE(std::get<wire::HelloReply>(*hello).registered);
+  ASSERT_TRUE(c.send(wire::Pull{0, 10}));
+  auto refused = c.receive();
+  ASSERT_TRUE(refused && std::holds_alternative<wire::ErrorMessage>(*refused));
+  EXPECT_EQ(std::get<wire::ErrorMessage>(*refused).code, wire::ErrorCode::not_registered);
+  EXPECT_TRUE(server_hangs_up(c.fd()));
   expect_server_answers();
 }
 
