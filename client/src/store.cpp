@@ -393,6 +393,31 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
   if (!drop_field_r) return tl::unexpected(drop_field_r.error());
   Statement& drop_field = **drop_field_r;
 
+  auto insert_version = [&](std::uint32_t i, bool live) {
+    const sync::Version& v = commit.versions[i];
+    ins_version.reset();
+    ins_version.bind_blob(1, id_bytes(commit.device))
+        .bind(2, static_cast<std::int64_t>(commit.seq))
+        .bind(3, static_cast<std::int64_t>(i))
+        .bind_blob(4, id_bytes(v.entity))
+        .bind(5, v.field)
+        .bind(6, v.value)
+        .bind(7, static_cast<std::int64_t>(v.hlc))
+        .bind(8, std::int64_t{live ? 1 : 0});
+    return lift(ins_version.run());
+  };
+  // Records the shown value and live count of v's field.
+  auto show = [&](const sync::Version& v, const std::string& value, std::int64_t hlc,
+                  std::span<const std::uint8_t> device, int live_count) {
+    put_field.reset();
+    put_field.bind_blob(1, id_bytes(v.entity))
+        .bind(2, v.field)
+        .bind(3, value)
+        .bind(4, hlc)
+        .bind_blob(5, device)
+        .bind(6, std::int64_t{live_count});
+    return lift(put_field.run());
+  };
   std::vector<sync::EntityId> created;  // entities first seen in this commit
   for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
     const sync::Version& v = commit.versions[i];
@@ -410,24 +435,8 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
     // in its field: it is stored and shown without the lookups below. (A commit holds at
     // most one version per field, sync-protocol decode_commit_body.)
     if (v.supersedes.empty() && std::find(created.begin(), created.end(), v.entity) != created.end()) {
-      ins_version.reset();
-      ins_version.bind_blob(1, id_bytes(commit.device))
-          .bind(2, static_cast<std::int64_t>(commit.seq))
-          .bind(3, static_cast<std::int64_t>(i))
-          .bind_blob(4, id_bytes(v.entity))
-          .bind(5, v.field)
-          .bind(6, v.value)
-          .bind(7, static_cast<std::int64_t>(v.hlc))
-          .bind(8, std::int64_t{1});
-      TRY(lift(ins_version.run()));
-      put_field.reset();
-      put_field.bind_blob(1, id_bytes(v.entity))
-          .bind(2, v.field)
-          .bind(3, v.value)
-          .bind(4, static_cast<std::int64_t>(v.hlc))
-          .bind_blob(5, id_bytes(commit.device))
-          .bind(6, std::int64_t{1});
-      TRY(lift(put_field.run()));
+      TRY(insert_version(i, true));
+      TRY(show(v, v.value, static_cast<std::int64_t>(v.hlc), id_bytes(commit.device), 1));
       continue;
     }
 
@@ -444,16 +453,7 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
     auto dead = lift(is_superseded.step());
     if (!dead) return tl::unexpected(dead.error());
 
-    ins_version.reset();
-    ins_version.bind_blob(1, id_bytes(commit.device))
-        .bind(2, static_cast<std::int64_t>(commit.seq))
-        .bind(3, static_cast<std::int64_t>(i))
-        .bind_blob(4, id_bytes(v.entity))
-        .bind(5, v.field)
-        .bind(6, v.value)
-        .bind(7, static_cast<std::int64_t>(v.hlc))
-        .bind(8, std::int64_t{*dead ? 0 : 1});
-    TRY(lift(ins_version.run()));
+    TRY(insert_version(i, !*dead));
 
     // Recompute the shown value of this field from its live versions.
     shown.reset();
@@ -477,14 +477,7 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
       drop_field.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
       TRY(lift(drop_field.run()));
     } else {
-      put_field.reset();
-      put_field.bind_blob(1, id_bytes(v.entity))
-          .bind(2, v.field)
-          .bind(3, value)
-          .bind(4, hlc)
-          .bind_blob(5, device)
-          .bind(6, std::int64_t{live_count});
-      TRY(lift(put_field.run()));
+      TRY(show(v, value, hlc, device, live_count));
     }
   }
   return {};
