@@ -36,8 +36,10 @@ Workload make_workload(int total_versions) {
   Workload w;
   int n_commits = total_versions / kVersionsPerCommit;
   for (int i = 0; i < n_commits; ++i) {
-    sync::EntityId kasus = sync::Id128::random(), orang = sync::Id128::random(),
-                   peran = sync::Id128::random(), layanan = sync::Id128::random();
+    // Entity ids as the workflow makes them (time-ordered, PROTOCOL.md section 1).
+    const std::uint64_t now = sync::system_now_ms();
+    sync::EntityId kasus = sync::Id128::time_ordered(now), orang = sync::Id128::time_ordered(now),
+                   peran = sync::Id128::time_ordered(now), layanan = sync::Id128::time_ordered(now);
     std::string n = std::to_string(i);
     std::vector<client::FieldWrite> c = {
         {kasus, "kasus", "number", "BENCH/2026/0001-" + n},

@@ -78,8 +78,9 @@ pid_t g_server_pid = 0;  // stopped by die() in the main process
 
 // The writes of commit i: the same values as bench_store's workload.
 std::vector<client::FieldWrite> commit_writes(int i, sync::EntityId& scope) {
-  sync::EntityId kasus = sync::Id128::random(), orang = sync::Id128::random(), peran = sync::Id128::random(),
-                 layanan = sync::Id128::random();
+  const std::uint64_t now = sync::system_now_ms();  // entity ids as the workflow makes them
+  sync::EntityId kasus = sync::Id128::time_ordered(now), orang = sync::Id128::time_ordered(now),
+                 peran = sync::Id128::time_ordered(now), layanan = sync::Id128::time_ordered(now);
   std::string n = std::to_string(i);
   scope = kasus;
   return {

@@ -20,6 +20,8 @@ using schema::EntityType;
 constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
 constexpr int kSmallCell = 5;
 
+sync::EntityId new_entity_id() { return sync::Id128::time_ordered(sync::system_now_ms()); }
+
 Error invalid(const schema::Error& e) { return Error{Errc::invalid, e.message}; }
 
 // Validates typed input for one entity into canonical writes; the first bad field fails all.
@@ -129,13 +131,14 @@ std::optional<std::uint64_t> parse_datetime_ms(std::string_view text) {
 }
 
 std::string victim_code(const sync::EntityId& person_id) {
+  // The last two bytes: the leading ones of a time-ordered id are its creation time.
   char buf[16];
-  std::snprintf(buf, sizeof buf, "K-%02X%02X", person_id.bytes[0], person_id.bytes[1]);
+  std::snprintf(buf, sizeof buf, "K-%02X%02X", person_id.bytes[14], person_id.bytes[15]);
   return buf;
 }
 
 std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id, std::string_view action) const {
-  sync::EntityId audit_id = sync::Id128::random();
+  sync::EntityId audit_id = new_entity_id();
   const auto& id = store_.identity();
   return {
       write_of(audit_id, EntityType::audit, "action", std::string(action)),
@@ -171,7 +174,7 @@ Result<std::string> Workflow::case_number() {
 }
 
 Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const FieldInput& victim_fields) {
-  sync::EntityId case_id = sync::Id128::random();
+  sync::EntityId case_id = new_entity_id();
   auto writes = validated(case_id, EntityType::kasus, case_fields);
   if (!writes) return tl::unexpected(writes.error());
   for (const auto& w : *writes) {
@@ -180,7 +183,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const F
     }
   }
   std::vector<FieldWrite> victim_writes;
-  sync::EntityId victim_id = sync::Id128::random();
+  sync::EntityId victim_id = new_entity_id();
   if (!victim_fields.empty()) {
     auto v = validated(victim_id, EntityType::orang, victim_fields);
     if (!v) return tl::unexpected(v.error());
@@ -200,13 +203,13 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const F
     if (!has("channel")) writes->push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
     if (!victim_writes.empty()) {
       writes->insert(writes->end(), victim_writes.begin(), victim_writes.end());
-      sync::EntityId role_id = sync::Id128::random();
+      sync::EntityId role_id = new_entity_id();
       writes->push_back(write_of(role_id, EntityType::peran, "case", case_id.hex()));
       writes->push_back(write_of(role_id, EntityType::peran, "person", victim_id.hex()));
       writes->push_back(write_of(role_id, EntityType::peran, "role", "korban"));
     }
     // The complaint itself is the first service (SOP: pengaduan).
-    sync::EntityId service_id = sync::Id128::random();
+    sync::EntityId service_id = new_entity_id();
     writes->push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
     writes->push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
     writes->push_back(write_of(service_id, EntityType::layanan, "date", now.substr(0, 10)));
@@ -422,8 +425,8 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
 
 Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
                                             const FieldInput& person_fields, std::string_view relationship) {
-  sync::EntityId person_id = sync::Id128::random();
-  sync::EntityId role_id = sync::Id128::random();
+  sync::EntityId person_id = new_entity_id();
+  sync::EntityId role_id = new_entity_id();
   auto writes = validated(person_id, EntityType::orang, person_fields);
   if (!writes) return tl::unexpected(writes.error());
   FieldInput role_fields{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
@@ -437,7 +440,7 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
 }
 
 Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id, const FieldInput& fields) {
-  sync::EntityId service_id = sync::Id128::random();
+  sync::EntityId service_id = new_entity_id();
   FieldInput all = fields;
   all.emplace_back("case", case_id.hex());
   bool has_date = std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
@@ -459,8 +462,8 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
     return fail(Errc::refused, "A referral needs the victim's consent naming the receiving office; "
                                "nothing was recorded (use --consent yes once consent is given).");
   }
-  sync::EntityId consent_id = sync::Id128::random();
-  sync::EntityId referral_id = sync::Id128::random();
+  sync::EntityId consent_id = new_entity_id();
+  sync::EntityId referral_id = new_entity_id();
   std::string now = format_datetime(sync::system_now_ms());
   auto consent_writes = validated(consent_id, EntityType::persetujuan,
                                   {{"case", case_id.hex()},
@@ -485,7 +488,7 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
 }
 
 Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
-  sync::EntityId shelter_id = sync::Id128::random();
+  sync::EntityId shelter_id = new_entity_id();
   const auto& spec = schema::entity_spec(EntityType::rumah_aman);
   std::vector<FieldWrite> writes;
   for (const auto& [field, text] : fields) {
@@ -558,7 +561,7 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
                                                 "' is not a date (YYYY-MM-DD).");
     admitted = *parsed;
   }
-  sync::EntityId stay_id = sync::Id128::random();
+  sync::EntityId stay_id = new_entity_id();
   std::string admitted_text = format_datetime(admitted);
   // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3).
   std::string planned_exit = format_datetime(admitted + 7 * kDayMs).substr(0, 10);
@@ -566,7 +569,7 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
                           {{"case", case_id.hex()}, {"shelter", shelter_id.hex()},
                            {"admitted_at", admitted_text}, {"planned_exit", planned_exit}});
   if (!writes) return tl::unexpected(writes.error());
-  sync::EntityId service_id = sync::Id128::random();
+  sync::EntityId service_id = new_entity_id();
   FieldInput service_fields{{"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}};
   auto kasus = store_.entity(case_id);
   if (!kasus) return tl::unexpected(kasus.error());

@@ -15,6 +15,12 @@ Id128 Id128::random() {
   return id;
 }
 
+Id128 Id128::time_ordered(std::uint64_t unix_ms) {
+  Id128 id = random();
+  for (int i = 0; i < 6; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(unix_ms >> (8 * (5 - i)));
+  return id;
+}
+
 std::optional<Id128> Id128::from_hex(std::string_view hex) {
   if (hex.size() != 32) return std::nullopt;
   auto nibble = [](char c) -> int {

@@ -46,3 +46,20 @@ TEST(Id128, OrdersByBytes) {
 
 }  // namespace
 }  // namespace teduh::sync
+
+namespace teduh::sync {
+namespace {
+
+TEST(Ids, TimeOrderedIdsStartWithTheirMillisecondsAndSortByTime) {
+  const std::uint64_t t = 0x0123456789abull;
+  Id128 a = Id128::time_ordered(t);
+  Id128 b = Id128::time_ordered(t + 1);
+  EXPECT_EQ(a.hex().substr(0, 12), "0123456789ab");
+  EXPECT_LT(a, b);
+  EXPECT_FALSE(a.is_zero());
+  // Same millisecond: the 80 random bits still tell them apart.
+  EXPECT_NE(Id128::time_ordered(t), Id128::time_ordered(t));
+}
+
+}  // namespace
+}  // namespace teduh::sync

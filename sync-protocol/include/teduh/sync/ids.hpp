@@ -12,6 +12,11 @@ namespace teduh::sync {
 struct Id128 {
   std::array<std::uint8_t, 16> bytes{};
   static Id128 random();
+  // An entity id whose first 6 bytes are the creation time in milliseconds since the Unix
+  // epoch (big-endian) and whose other 10 bytes are random (PROTOCOL.md section 1): ids
+  // made one after another sort together, so the stores' B-trees grow at their right
+  // edge instead of touching a random page per insert.
+  static Id128 time_ordered(std::uint64_t unix_ms);
   // 32 lowercase hex digits; nullopt for anything else.
   static std::optional<Id128> from_hex(std::string_view hex);
   std::string hex() const;
