@@ -742,7 +742,7 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id, const sync::
   return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
-Result<json> Workflow::history(const sync::EntityId& case_id) const {
+Result<json> Workflow::history(const sync::EntityId& case_id) {
   auto entries = store_.history(case_id);
   if (!entries) return tl::unexpected(entries.error());
   json rows = json::array();
@@ -757,6 +757,9 @@ Result<json> Workflow::history(const sync::EntityId& case_id) const {
                         {"version", h.id.device.hex() + ":" + std::to_string(h.id.seq) + ":" + std::to_string(h.id.index)},
                         {"live", h.live}});
   }
+  // The history shows every value ever written, names included: an audited access.
+  auto audited = store_.write(case_id, "kasus", audit_event(case_id, "dilihat"));
+  if (!audited) return tl::unexpected(audited.error());
   return json{{"case", case_id.hex()}, {"versions", rows}};
 }
 

@@ -56,7 +56,8 @@ class Workflow {
   // re-asserts the entity's fields, so an edit made concurrently elsewhere becomes a
   // conflict to review instead of silently bringing the entity back (PROTOCOL.md).
   Result<void> remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id);
-  Result<nlohmann::json> history(const sync::EntityId& case_id) const;
+  // Every version of every field of the case; like show_case, recorded as "dilihat".
+  Result<nlohmann::json> history(const sync::EntityId& case_id);
   Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
   // Late and soon-due steps, late first, as of now_ms.
   Result<nlohmann::json> due(std::uint64_t now_ms) const;
