@@ -53,6 +53,10 @@ case_dinas=$("$teduh" case new --store "$work/dinas.db" --channel telepon --form
   --place tempat_kerja --victim-name "Warga Demo Dua" --victim-sex P --victim-age 31 | tail -n 1)
 "$teduh" service add --store "$work/dinas.db" --case "$case_dinas" --kind konseling --notes "Sesi pertama" >/dev/null
 
+say "Offline: the kelurahan post enters a complaint it received four days ago, still unanswered"
+"$teduh" case new --store "$work/kel.db" --channel telepon --forms psikis \
+  --received-at "$(date -u -d '4 days ago' +%Y-%m-%dT%H:%M:%SZ)" --victim-name "Warga Demo Tiga" --victim-sex L --victim-age 9 >/dev/null
+
 say "Everyone syncs"
 for office in kel dinas uptd kel dinas; do
   printf '%-6s ' "$office"; "$teduh" sync --store "$work/$office.db"
@@ -85,5 +89,6 @@ fi
 
 say "What is due, and the office's counts (no names; small cells shown as <5)"
 "$teduh" due --store "$work/dinas.db"
+echo
 "$teduh" report --store "$work/dinas.db"
 say "Demo done"

@@ -674,7 +674,11 @@ int run_cli(int argc, char** argv) {
         return 0;
       }
       if (csv) std::cout << "category,code,count\n";
-      if (!csv) std::cout << "Office " << (*doc)["office"].get<std::string>() << ": " << (*doc)["total_cases"].dump() << " case(s)\n";
+      const json& total = (*doc)["total_cases"];
+      if (!csv) {
+        std::cout << "Office " << (*doc)["office"].get<std::string>() << ": "
+                  << (total.is_string() ? total.get<std::string>() : total.dump()) << " case(s)\n";
+      }
       for (auto it = doc->begin(); it != doc->end(); ++it) {
         if (!it.value().is_object()) continue;
         if (!csv) std::cout << it.key() << ":\n";
