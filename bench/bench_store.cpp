@@ -111,7 +111,8 @@ struct Stopwatch {
   }
 };
 
-Timing run_store(const std::filesystem::path& path, bool plain, const Workload& w, bool one_transaction) {
+Timing run_store(const std::filesystem::path& path, bool plain, const Workload& w,
+                 bool one_transaction) {
   client::Store store = make_store(path, plain);
   Stopwatch t0;
   auto body = [&]() -> client::Result<bool> {
@@ -157,7 +158,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   Workload w = make_workload(total);
   int versions = static_cast<int>(w.commits.size()) * kVersionsPerCommit;
-  std::printf("bench_store: %d versions in %zu commits of %d\n", versions, w.commits.size(), kVersionsPerCommit);
+  std::printf("bench_store: %d versions in %zu commits of %d\n", versions, w.commits.size(),
+              kVersionsPerCommit);
 
   Timing bare = run_bare(dir / "bare.db", w);
   Timing plain = run_store(dir / "plain.db", true, w, false);
@@ -165,16 +167,20 @@ int main(int argc, char** argv) {
   Timing encrypted_batch = run_store(dir / "enc-batch.db", false, w, true);
 
   auto row = [&](const char* what, Timing t) {
-    std::printf("%-44s wall %8.3f s  cpu %8.3f s  %9.0f versions/cpu-s\n", what, t.wall, t.cpu, versions / t.cpu);
+    std::printf("%-44s wall %8.3f s  cpu %8.3f s  %9.0f versions/cpu-s\n", what, t.wall, t.cpu,
+                versions / t.cpu);
   };
   row("bare SQLite inserts, one transaction", bare);
   row("store, plain VFS, a transaction per commit", plain);
   row("store, encrypted, a transaction per commit", encrypted);
   row("store, encrypted, one transaction", encrypted_batch);
   std::printf("ratios of CPU time:\n");
-  std::printf("cost of encryption (encrypted / plain store):   %.2fx  (target <= 1.5x)\n", encrypted.cpu / plain.cpu);
-  std::printf("store vs local limit (encrypted / bare SQLite): %.2fx  (target <= 5x)\n", encrypted.cpu / bare.cpu);
-  std::printf("batched store vs local limit:                   %.2fx\n", encrypted_batch.cpu / bare.cpu);
+  std::printf("cost of encryption (encrypted / plain store):   %.2fx  (target <= 1.5x)\n",
+              encrypted.cpu / plain.cpu);
+  std::printf("store vs local limit (encrypted / bare SQLite): %.2fx  (target <= 5x)\n",
+              encrypted.cpu / bare.cpu);
+  std::printf("batched store vs local limit:                   %.2fx\n",
+              encrypted_batch.cpu / bare.cpu);
   std::filesystem::remove_all(dir);
   return 0;
 }

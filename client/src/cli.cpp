@@ -3,17 +3,16 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
@@ -72,8 +71,8 @@ Result<Store> open_store(const Options& o) {
 }
 
 // The store and the case a command names (by id or number), opened together.
-Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(const Options& o,
-                                                                                  const std::string& ref) {
+Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(
+    const Options& o, const std::string& ref) {
   auto store = open_store(o);
   if (!store) return tl::unexpected(store.error());
   auto owned = std::make_unique<Store>(std::move(*store));
@@ -114,29 +113,35 @@ void print_case_list(const json& doc) {
   for (const auto& c : cases) {
     std::string forms;
     for (const auto& f : c["forms"]) forms += (forms.empty() ? "" : ", ") + f.get<std::string>();
-    std::cout << c["number"].get<std::string>() << "  " << c["received_at"].get<std::string>().substr(0, 10)
-              << "  " << label("status_kasus", c["status"]) << "  korban "
-              << (c["victim"].get<std::string>().empty() ? "-" : c["victim"].get<std::string>()) << "  "
-              << (forms.empty() ? "-" : forms) << (c["conflict"].get<bool>() ? "  [KONFLIK]" : "")
+    std::cout << c["number"].get<std::string>() << "  "
+              << c["received_at"].get<std::string>().substr(0, 10) << "  "
+              << label("status_kasus", c["status"]) << "  korban "
+              << (c["victim"].get<std::string>().empty() ? "-" : c["victim"].get<std::string>())
+              << "  " << (forms.empty() ? "-" : forms)
+              << (c["conflict"].get<bool>() ? "  [KONFLIK]" : "")
               << (c["merged_into"].get<std::string>().empty() ? "" : "  [digabung]") << "\n";
   }
   std::cout << cases.size() << " case(s). Victims are shown by code; open a case to see names.\n";
 }
 
-void print_fields(std::string_view type, const json& fields, const json& conflicts, const char* indent) {
+void print_fields(std::string_view type, const json& fields, const json& conflicts,
+                  const char* indent) {
   const auto* spec = schema::find_entity_spec(type);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     const auto* f = spec ? spec->field(it.key()) : nullptr;
     std::string name = f ? std::string(f->label) : it.key();
     std::string value = it.value().get<std::string>();
-    if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code) value = label(f->code_set, value);
+    if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code)
+      value = label(f->code_set, value);
     bool conflict = std::find(conflicts.begin(), conflicts.end(), it.key()) != conflicts.end();
-    std::cout << indent << name << ": " << value << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
+    std::cout << indent << name << ": " << value
+              << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
   }
 }
 
 void print_case(const json& doc) {
-  std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>() << ")\n";
+  std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>()
+            << ")\n";
   print_fields("kasus", doc["case"], doc["conflicts"], "  ");
   auto section = [&](const char* title, const char* type, const char* key) {
     if (doc[key].empty()) return;
@@ -185,32 +190,43 @@ int run_cli(int argc, char** argv) {
   auto add_store = [&](CLI::App* cmd) {
     cmd->add_option("--store", o.store, "The store file (or set TEDUH_STORE)");
   };
-  auto add_json = [&](CLI::App* cmd) { cmd->add_flag("--json", o.json_output, "Print a stable JSON document"); };
+  auto add_json = [&](CLI::App* cmd) {
+    cmd->add_flag("--json", o.json_output, "Print a stable JSON document");
+  };
 
   std::function<Result<int>()> action;
 
   // init
-  auto* init = app.add_subcommand("init", "Create this device's encrypted store from an enrollment code (works offline)");
+  auto* init = app.add_subcommand(
+      "init", "Create this device's encrypted store from an enrollment code (works offline)");
   std::string server, server_key, enroll_code;
   add_store(init);
   init->add_option("--server", server, "The server address, HOST:PORT")->required();
-  init->add_option("--server-key", server_key, "The server's public key, as printed by `teduhd init`")->required();
-  init->add_option("--enroll", enroll_code, "The one-time enrollment code from `teduhd enroll`")->required();
+  init->add_option("--server-key", server_key,
+                   "The server's public key, as printed by `teduhd init`")
+      ->required();
+  init->add_option("--enroll", enroll_code, "The one-time enrollment code from `teduhd enroll`")
+      ->required();
   init->callback([&] {
     action = [&]() -> Result<int> {
-      if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
+      if (o.store.empty())
+        return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
       crypto::init();
       auto key_raw = crypto::from_base64url(server_key);
       if (!key_raw || key_raw->size() != crypto::kSignPublicKeySize) {
-        return fail(Errc::usage, "--server-key is not a server key (expected the 43-character key that `teduhd init` printed).");
+        return fail(Errc::usage,
+                    "--server-key is not a server key (expected the 43-character key that `teduhd "
+                    "init` printed).");
       }
       crypto::SignPublicKey pk{};
       std::copy(key_raw->begin(), key_raw->end(), pk.begin());
       auto grant = sync::verify_enrollment_code(enroll_code, pk, sync::system_now_ms());
       if (!grant) {
-        std::string why = grant.error().code == sync::Errc::expired ? "has expired; ask the administrator for a new one"
-                          : grant.error().code == sync::Errc::bad_signature ? "was not signed by this server's key"
-                                                                             : "is not an enrollment code";
+        std::string why = grant.error().code == sync::Errc::expired
+                              ? "has expired; ask the administrator for a new one"
+                          : grant.error().code == sync::Errc::bad_signature
+                              ? "was not signed by this server's key"
+                              : "is not an enrollment code";
         return fail(Errc::refused, "The enrollment code " + why + ".");
       }
       auto pass = read_passphrase("New passphrase for this store: ", true);
@@ -226,9 +242,10 @@ int run_cli(int argc, char** argv) {
       auto store = Store::create(so, std::move(id));
       if (!store) return tl::unexpected(store.error());
       const auto& g = store->identity().grant;
-      std::cout << "Store created for " << g.user << " (" << g.role << ") at office " << g.office_code
-                << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
-                << "This device works offline now; it registers with the server at its first `teduh sync`.\n"
+      std::cout << "Store created for " << g.user << " (" << g.role << ") at office "
+                << g.office_code << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
+                << "This device works offline now; it registers with the server at its first "
+                   "`teduh sync`.\n"
                 << store->identity().device.hex() << "\n";
       return 0;
     };
@@ -242,7 +259,12 @@ int run_cli(int argc, char** argv) {
   std::string case_ref, reason;
   auto* case_new = kasus->add_subcommand("new", "Record a new case (prints its id)");
   add_store(case_new);
-  struct Flag { const char* flag; const char* field; bool victim; const char* help; };
+  struct Flag {
+    const char* flag;
+    const char* field;
+    bool victim;
+    const char* help;
+  };
   static const Flag kCaseFlags[] = {
       {"--channel", "channel", false, "How the complaint came in (saluran), e.g. telepon"},
       {"--forms", "forms", false, "Forms of violence, comma-separated, e.g. fisik,psikis"},
@@ -270,7 +292,8 @@ int run_cli(int argc, char** argv) {
     action = [&]() -> Result<int> {
       for (std::size_t i = 0; i < std::size(kCaseFlags); ++i) {
         if (!case_new->count(kCaseFlags[i].flag)) continue;
-        (kCaseFlags[i].victim ? victim_fields : case_fields).emplace_back(kCaseFlags[i].field, flag_values[i]);
+        (kCaseFlags[i].victim ? victim_fields : case_fields)
+            .emplace_back(kCaseFlags[i].field, flag_values[i]);
       }
       auto extra = parse_assignments(assignments);
       if (!extra) return tl::unexpected(extra.error());
@@ -301,7 +324,8 @@ int run_cli(int argc, char** argv) {
     };
   });
 
-  auto* case_show = kasus->add_subcommand("show", "Open a case (recorded as an access in the audit log)");
+  auto* case_show =
+      kasus->add_subcommand("show", "Open a case (recorded as an access in the audit log)");
   add_store(case_show);
   add_json(case_show);
   case_show->add_option("ID", case_ref, "Case id or number")->required();
@@ -318,7 +342,8 @@ int run_cli(int argc, char** argv) {
     };
   });
 
-  auto* case_set = kasus->add_subcommand("set", "Change fields of a case: FIELD=VALUE (korban.FIELD for the victim)");
+  auto* case_set = kasus->add_subcommand(
+      "set", "Change fields of a case: FIELD=VALUE (korban.FIELD for the victim)");
   add_store(case_set);
   case_set->add_option("ID", case_ref, "Case id or number")->required();
   case_set->add_option("ASSIGNMENTS", assignments, "FIELD=VALUE ...")->required();
@@ -357,7 +382,8 @@ int run_cli(int argc, char** argv) {
   // person add
   auto* person = app.add_subcommand("person", "People in a case");
   person->require_subcommand(1);
-  auto* person_add = person->add_subcommand("add", "Add a victim, reporter or alleged perpetrator to a case (prints its id)");
+  auto* person_add = person->add_subcommand(
+      "add", "Add a victim, reporter or alleged perpetrator to a case (prints its id)");
   add_store(person_add);
   std::string role, name, nik, sex, birth, relationship;
   person_add->add_option("--case", case_ref, "Case id or number")->required();
@@ -367,7 +393,8 @@ int run_cli(int argc, char** argv) {
   person_add->add_option("--sex", sex, "L or P");
   person_add->add_option("--birth", birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--relationship", relationship, "Relationship to the victim (hubungan)");
-  person_add->add_option("--field", assignments, "Any other person field, FIELD=VALUE (repeatable)");
+  person_add->add_option("--field", assignments,
+                         "Any other person field, FIELD=VALUE (repeatable)");
   person_add->callback([&] {
     action = [&]() -> Result<int> {
       FieldInput fields{{"name", name}};
@@ -388,7 +415,8 @@ int run_cli(int argc, char** argv) {
     };
   });
 
-  auto* person_remove = person->add_subcommand("remove", "Remove a person (or any record) wrongly added to a case; history keeps it");
+  auto* person_remove = person->add_subcommand(
+      "remove", "Remove a person (or any record) wrongly added to a case; history keeps it");
   add_store(person_remove);
   std::string entity_ref;
   person_remove->add_option("--case", case_ref, "Case id or number")->required();
@@ -415,7 +443,8 @@ int run_cli(int argc, char** argv) {
   add_store(service_add);
   std::string kind, date, notes, provider, outcome;
   service_add->add_option("--case", case_ref, "Case id or number")->required();
-  service_add->add_option("--kind", kind, "Kind of service (jenis_layanan), e.g. konseling")->required();
+  service_add->add_option("--kind", kind, "Kind of service (jenis_layanan), e.g. konseling")
+      ->required();
   service_add->add_option("--date", date, "Date, YYYY-MM-DD (default today)");
   service_add->add_option("--notes", notes, "Notes");
   service_add->add_option("--provider", provider, "Who gave the service");
@@ -439,17 +468,24 @@ int run_cli(int argc, char** argv) {
   });
 
   // refer
-  auto* refer = app.add_subcommand("refer", "Refer a case to another office or an external partner, with consent");
+  auto* refer = app.add_subcommand(
+      "refer", "Refer a case to another office or an external partner, with consent");
   add_store(refer);
   std::string to, consent, consent_by;
   bool external = false;
   refer->add_option("--case", case_ref, "Case id or number")->required();
-  refer->add_option("--to", to, "Receiving office code (or partner name with --external)")->required();
+  refer->add_option("--to", to, "Receiving office code (or partner name with --external)")
+      ->required();
   refer->add_option("--reason", reason, "Why the case is referred")->required();
-  refer->add_option("--consent", consent, "Did the victim (or guardian) consent to this referral? yes|no")
-      ->required()->check(CLI::IsMember({"yes", "no"}));
-  refer->add_option("--consent-by", consent_by, "Who consented: korban, wali or pengganti (default korban)");
-  refer->add_flag("--external", external, "The receiver is an external partner (police, hospital), not a Teduh office");
+  refer
+      ->add_option("--consent", consent,
+                   "Did the victim (or guardian) consent to this referral? yes|no")
+      ->required()
+      ->check(CLI::IsMember({"yes", "no"}));
+  refer->add_option("--consent-by", consent_by,
+                    "Who consented: korban, wali or pengganti (default korban)");
+  refer->add_flag("--external", external,
+                  "The receiver is an external partner (police, hospital), not a Teduh office");
   refer->callback([&] {
     action = [&]() -> Result<int> {
       auto opened = open_case(o, case_ref);
@@ -458,15 +494,18 @@ int run_cli(int argc, char** argv) {
       Workflow wf(*store);
       auto rid = wf.refer(*id, to, reason, consent == "yes", consent_by, external);
       if (!rid) return tl::unexpected(rid.error());
-      std::cout << "Referral recorded (dikirim); it reaches " << to << " when this device syncs.\n" << rid->hex() << "\n";
+      std::cout << "Referral recorded (dikirim); it reaches " << to << " when this device syncs.\n"
+                << rid->hex() << "\n";
       return 0;
     };
   });
 
   // shelter
-  auto* shelter = app.add_subcommand("shelter", "Shelters (rumah aman): their location stays secret");
+  auto* shelter =
+      app.add_subcommand("shelter", "Shelters (rumah aman): their location stays secret");
   shelter->require_subcommand(1);
-  auto* shelter_add = shelter->add_subcommand("add", "Add a shelter (needs shelter clearance; prints its id)");
+  auto* shelter_add =
+      shelter->add_subcommand("add", "Add a shelter (needs shelter clearance; prints its id)");
   add_store(shelter_add);
   std::string address, phone, contact, code_name;
   shelter_add->add_option("--name", name, "Name (kept secret)")->required();
@@ -484,11 +523,13 @@ int run_cli(int argc, char** argv) {
       if (!store) return tl::unexpected(store.error());
       auto id = Workflow(*store).add_shelter(fields);
       if (!id) return tl::unexpected(id.error());
-      std::cout << "Shelter added; its details are encrypted for cleared devices only.\n" << id->hex() << "\n";
+      std::cout << "Shelter added; its details are encrypted for cleared devices only.\n"
+                << id->hex() << "\n";
       return 0;
     };
   });
-  auto* shelter_list = shelter->add_subcommand("list", "List shelters (details only on cleared devices)");
+  auto* shelter_list =
+      shelter->add_subcommand("list", "List shelters (details only on cleared devices)");
   add_store(shelter_list);
   add_json(shelter_list);
   shelter_list->callback([&] {
@@ -501,15 +542,16 @@ int run_cli(int argc, char** argv) {
         print_json(*doc);
       } else {
         for (const auto& s : (*doc)["shelters"]) {
-          std::cout << s["code_name"].get<std::string>() << "  " << s["id"].get<std::string>() << "  "
-                    << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
+          std::cout << s["code_name"].get<std::string>() << "  " << s["id"].get<std::string>()
+                    << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
         if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
       }
       return 0;
     };
   });
-  auto* shelter_place = shelter->add_subcommand("place", "Place a case's victim in a shelter (at most 7 days unless extended)");
+  auto* shelter_place = shelter->add_subcommand(
+      "place", "Place a case's victim in a shelter (at most 7 days unless extended)");
   add_store(shelter_place);
   std::string shelter_ref;
   shelter_place->add_option("--case", case_ref, "Case id or number")->required();
@@ -531,7 +573,8 @@ int run_cli(int argc, char** argv) {
   });
 
   // conflicts, resolve, history, audit, due, report
-  auto* conflicts = app.add_subcommand("conflicts", "Fields that two offices changed at once, for a person to settle");
+  auto* conflicts = app.add_subcommand(
+      "conflicts", "Fields that two offices changed at once, for a person to settle");
   add_store(conflicts);
   add_json(conflicts);
   conflicts->callback([&] {
@@ -547,29 +590,36 @@ int run_cli(int argc, char** argv) {
       if ((*doc)["conflicts"].empty()) std::cout << "No conflicts.\n";
       for (const auto& c : (*doc)["conflicts"]) {
         std::string rule = c["rule"];
-        std::cout << "Kasus " << c["number"].get<std::string>() << ", " << c["label"].get<std::string>() << " ("
-                  << c["field"].get<std::string>() << ")"
-                  << (rule == "closed_while_service_recorded" ? ": closed on one office while another recorded a service"
-                      : rule == "edited_while_removed"        ? ": edited on one office while removed on another"
-                                                              : "")
+        std::cout << "Kasus " << c["number"].get<std::string>() << ", "
+                  << c["label"].get<std::string>() << " (" << c["field"].get<std::string>() << ")"
+                  << (rule == "closed_while_service_recorded"
+                          ? ": closed on one office while another recorded a service"
+                      : rule == "edited_while_removed"
+                          ? ": edited on one office while removed on another"
+                          : "")
                   << ":\n";
         for (const auto& v : c["values"]) {
-          std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ") << v["value"].get<std::string>() << "   ("
-                    << local_time(v["at"].get<std::string>()) << ", " << v["user"].get<std::string>() << " at "
-                    << v["office"].get<std::string>() << ", version " << v["version"].get<std::string>() << ")\n";
+          std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ")
+                    << v["value"].get<std::string>() << "   ("
+                    << local_time(v["at"].get<std::string>()) << ", "
+                    << v["user"].get<std::string>() << " at " << v["office"].get<std::string>()
+                    << ", version " << v["version"].get<std::string>() << ")\n";
         }
       }
       return 0;
     };
   });
-  auto* resolve = app.add_subcommand("resolve", "Settle a conflict: write the value that replaces all live ones");
+  auto* resolve = app.add_subcommand(
+      "resolve", "Settle a conflict: write the value that replaces all live ones");
   add_store(resolve);
   std::string field, value;
   resolve->add_option("ID", case_ref, "Case id or number")->required();
   resolve->add_option("FIELD", field, "Field name (korban.FIELD for the victim)")->required();
   std::string keep;
   auto* value_opt = resolve->add_option("--value", value, "The value to keep");
-  auto* keep_opt = resolve->add_option("--keep", keep, "Keep the value of this live version (DEVICE:SEQ:INDEX, from `teduh conflicts --json`)");
+  auto* keep_opt = resolve->add_option(
+      "--keep", keep,
+      "Keep the value of this live version (DEVICE:SEQ:INDEX, from `teduh conflicts --json`)");
   value_opt->excludes(keep_opt);
   resolve->callback([&] {
     action = [&]() -> Result<int> {
@@ -577,7 +627,8 @@ int run_cli(int argc, char** argv) {
       if (!opened) return tl::unexpected(opened.error());
       auto& [store, id] = *opened;
       Workflow wf(*store);
-      if (value_opt->count() == 0 && keep.empty()) return fail(Errc::usage, "Give --value VALUE or --keep VERSION.");
+      if (value_opt->count() == 0 && keep.empty())
+        return fail(Errc::usage, "Give --value VALUE or --keep VERSION.");
       auto r = wf.resolve(*id, field, value, keep);
       if (!r) return tl::unexpected(r.error());
       std::cout << "Resolved; every replica shows this value after it syncs.\n";
@@ -600,8 +651,9 @@ int run_cli(int argc, char** argv) {
         print_json(*doc);
       } else {
         for (const auto& v : (*doc)["versions"]) {
-          std::cout << v["at"].get<std::string>() << "  " << v["entity_type"].get<std::string>() << "."
-                    << v["field"].get<std::string>() << " = " << v["value"].get<std::string>()
+          std::cout << v["at"].get<std::string>() << "  " << v["entity_type"].get<std::string>()
+                    << "." << v["field"].get<std::string>() << " = "
+                    << v["value"].get<std::string>()
                     << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
                     << v["device"].get<std::string>().substr(0, 8) << "]\n";
         }
@@ -609,7 +661,8 @@ int run_cli(int argc, char** argv) {
       return 0;
     };
   });
-  auto* audit = app.add_subcommand("audit", "Who created, changed, viewed, referred or closed cases");
+  auto* audit =
+      app.add_subcommand("audit", "Who created, changed, viewed, referred or closed cases");
   add_store(audit);
   add_json(audit);
   audit->add_option("--case", case_ref, "Only this case (id or number)");
@@ -630,14 +683,16 @@ int run_cli(int argc, char** argv) {
         print_json(*doc);
       } else {
         for (const auto& e : (*doc)["events"]) {
-          std::cout << e["at"].get<std::string>() << "  " << e["action"].get<std::string>() << "  case "
-                    << e["case"].get<std::string>().substr(0, 8) << "  by " << e["user"].get<std::string>() << "\n";
+          std::cout << e["at"].get<std::string>() << "  " << e["action"].get<std::string>()
+                    << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
+                    << e["user"].get<std::string>() << "\n";
         }
       }
       return 0;
     };
   });
-  auto* due = app.add_subcommand("due", "Late and soon-due steps (SOP and legal deadlines), late first");
+  auto* due =
+      app.add_subcommand("due", "Late and soon-due steps (SOP and legal deadlines), late first");
   add_store(due);
   add_json(due);
   due->callback([&] {
@@ -651,14 +706,16 @@ int run_cli(int argc, char** argv) {
       } else {
         if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
         for (const auto& d : (*doc)["due"]) {
-          std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ") << d["number"].get<std::string>() << "  "
-                    << d["label"].get<std::string>() << "  batas " << d["due_at"].get<std::string>() << "\n";
+          std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
+                    << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
+                    << "  batas " << d["due_at"].get<std::string>() << "\n";
         }
       }
       return 0;
     };
   });
-  auto* report = app.add_subcommand("report", "Counts for this office (no names; cells under 5 shown as <5)");
+  auto* report =
+      app.add_subcommand("report", "Counts for this office (no names; cells under 5 shown as <5)");
   add_store(report);
   add_json(report);
   bool csv = false;
@@ -696,7 +753,8 @@ int run_cli(int argc, char** argv) {
   });
 
   // sync
-  auto* sync_cmd = app.add_subcommand("sync", "Exchange commits with the server: push local work, pull the rest");
+  auto* sync_cmd = app.add_subcommand(
+      "sync", "Exchange commits with the server: push local work, pull the rest");
   add_store(sync_cmd);
   add_json(sync_cmd);
   sync_cmd->callback([&] {
@@ -726,13 +784,15 @@ int run_cli(int argc, char** argv) {
                         {"clock_ahead", r->clock_ahead}});
       } else {
         if (r->registered_now) std::cout << "This device is now registered with the server.\n";
-        std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts " << r->conflicts_new
-                  << " (" << r->conflicts_total << " in all" << (r->conflicts_total ? ": see `teduh conflicts`" : "")
-                  << ").\n";
-        for (const auto& line : r->rejections) std::cout << "Refused by the server: " << line << "\n";
+        std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts "
+                  << r->conflicts_new << " (" << r->conflicts_total << " in all"
+                  << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
+        for (const auto& line : r->rejections)
+          std::cout << "Refused by the server: " << line << "\n";
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
-                    << " writes with a clock far ahead of this computer's; its edits were kept, but ask that "
+                    << " writes with a clock far ahead of this computer's; its edits were kept, "
+                       "but ask that "
                        "office to check its date and time.\n";
         }
       }

@@ -29,14 +29,16 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
   };
   put("teduh-field-v1");
   put(compartment);
-  for (int shift = 24; shift >= 0; shift -= 8) ad.push_back(static_cast<std::uint8_t>(generation >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    ad.push_back(static_cast<std::uint8_t>(generation >> shift));
   put(entity_type);
   put(field);
   ad.insert(ad.end(), entity.bytes.begin(), entity.bytes.end());
   return ad;
 }
 
-Result<std::optional<crypto::SecretBytes>> load_key(const Store& store, std::string_view compartment,
+Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
+                                                    std::string_view compartment,
                                                     std::uint32_t generation) {
   auto hex = store.meta(key_name(compartment, generation));
   if (!hex) return tl::unexpected(hex.error());
@@ -67,25 +69,31 @@ Result<std::string> seal_secret_field(Store& store, std::string_view compartment
   if (!key) return tl::unexpected(key.error());
   if (!*key) {
     auto fresh = crypto::SecretBytes::random(crypto::kAeadKeySize);
-    if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(fresh.view())); !r) {
+    if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(fresh.view()));
+        !r) {
       return tl::unexpected(r.error());
     }
-    if (auto r = store.set_meta(current_key, std::to_string(generation)); !r) return tl::unexpected(r.error());
+    if (auto r = store.set_meta(current_key, std::to_string(generation)); !r)
+      return tl::unexpected(r.error());
     *key = std::move(fresh);
   }
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
-  auto sealed = crypto::aead_seal(**key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
+  auto sealed = crypto::aead_seal(
+      **key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
   crypto::Bytes blob;
   blob.push_back(kFormatVersion);
   blob.push_back(static_cast<std::uint8_t>(compartment.size()));
   blob.insert(blob.end(), compartment.begin(), compartment.end());
-  for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<std::uint8_t>(generation >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    blob.push_back(static_cast<std::uint8_t>(generation >> shift));
   blob.insert(blob.end(), sealed.begin(), sealed.end());
   return std::string(kPrefix) + crypto::to_base64url(blob);
 }
 
-Result<std::optional<std::string>> open_secret_field(const Store& store, std::string_view entity_type,
-                                                     std::string_view field, const sync::EntityId& entity,
+Result<std::optional<std::string>> open_secret_field(const Store& store,
+                                                     std::string_view entity_type,
+                                                     std::string_view field,
+                                                     const sync::EntityId& entity,
                                                      std::string_view sealed) {
   if (sealed.empty()) return std::optional<std::string>{std::string()};
   if (sealed.substr(0, kPrefix.size()) != kPrefix) {
@@ -97,7 +105,8 @@ Result<std::optional<std::string>> open_secret_field(const Store& store, std::st
   }
   std::size_t name_len = (*blob)[1];
   if (blob->size() < 2 + name_len + 4) return fail(Errc::damaged, "A shelter field is truncated.");
-  std::string compartment(blob->begin() + 2, blob->begin() + 2 + static_cast<std::ptrdiff_t>(name_len));
+  std::string compartment(blob->begin() + 2,
+                          blob->begin() + 2 + static_cast<std::ptrdiff_t>(name_len));
   std::uint32_t generation = 0;
   for (std::size_t i = 0; i < 4; ++i) generation = (generation << 8) | (*blob)[2 + name_len + i];
   auto key = load_key(store, compartment, generation);

@@ -50,7 +50,9 @@ Error from_crypto(const crypto::Error& e) {
   }
 }
 
-std::span<const std::uint8_t> id_bytes(const sync::Id128& id) { return {id.bytes.data(), id.bytes.size()}; }
+std::span<const std::uint8_t> id_bytes(const sync::Id128& id) {
+  return {id.bytes.data(), id.bytes.size()};
+}
 
 sync::Id128 id_from(const std::vector<std::uint8_t>& blob) {
   sync::Id128 id;
@@ -61,10 +63,10 @@ sync::Id128 id_from(const std::vector<std::uint8_t>& blob) {
 #define TEDUH_CONCAT_(a, b) a##b
 #define TEDUH_CONCAT(a, b) TEDUH_CONCAT_(a, b)
 // Returns the error of a Result-returning expression from the enclosing function.
-#define TRY(expr)                                                                  \
-  do {                                                                             \
-    if (auto TEDUH_CONCAT(r_, __LINE__) = (expr); !TEDUH_CONCAT(r_, __LINE__))     \
-      return tl::unexpected(TEDUH_CONCAT(r_, __LINE__).error());                   \
+#define TRY(expr)                                                              \
+  do {                                                                         \
+    if (auto TEDUH_CONCAT(r_, __LINE__) = (expr); !TEDUH_CONCAT(r_, __LINE__)) \
+      return tl::unexpected(TEDUH_CONCAT(r_, __LINE__).error());               \
   } while (0)
 
 // WAL with synchronous=NORMAL: a killed process loses at most the transaction in flight
@@ -105,8 +107,8 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   std::error_code ec;
   if (std::filesystem::exists(options.path, ec) ||
       std::filesystem::exists(crypto::key_file_path(options.path), ec)) {
-    return fail(Errc::refused, "A store already exists at " + options.path.string() +
-                                   "; nothing was changed.");
+    return fail(Errc::refused,
+                "A store already exists at " + options.path.string() + "; nothing was changed.");
   }
   Result<crypto::DbHandle> db = fail(Errc::internal, "unreachable");
   if (options.plain_for_benchmark) {
@@ -157,8 +159,9 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   auto get = [&](std::string_view k) -> Result<std::string> {
     auto v = store.meta(k);
     if (!v) return tl::unexpected(v.error());
-    if (!*v) return fail(Errc::refused, "The store lacks its device identity (" + std::string(k) +
-                                             "); it was not made by `teduh init`.");
+    if (!*v)
+      return fail(Errc::refused, "The store lacks its device identity (" + std::string(k) +
+                                     "); it was not made by `teduh init`.");
     return **v;
   };
   auto device_hex = get("device_id");
@@ -216,8 +219,9 @@ Result<std::optional<std::string>> Store::meta(std::string_view key) const {
 }
 
 Result<void> Store::set_meta(std::string_view key, std::string_view value) {
-  auto st_r = cached("INSERT INTO meta(key, value) VALUES(?1, ?2) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  auto st_r = cached(
+      "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   st.bind(1, key).bind(2, value);
@@ -285,9 +289,10 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
     c.seq = next_seq_;
     c.scope = scope;
     c.scope_type = std::string(scope_type);
-      auto live_r = cached("SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
-  if (!live_r) return tl::unexpected(live_r.error());
-  Statement& live = **live_r;
+    auto live_r = cached(
+        "SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
+    if (!live_r) return tl::unexpected(live_r.error());
+    Statement& live = **live_r;
     for (auto& w : unique) {
       sync::Version v;
       v.entity = w.entity;
@@ -317,8 +322,8 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
   });
 }
 
-Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
-                                 std::int64_t server_seq) {
+Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
+                                 const sync::Commit& commit, std::int64_t server_seq) {
   auto st_r = cached("SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
@@ -327,9 +332,11 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const 
   if (!row) return tl::unexpected(row.error());
   if (*row) {
     auto upd_r = cached("UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2");
-  if (!upd_r) return tl::unexpected(upd_r.error());
-  Statement& upd = **upd_r;
-    upd.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, server_seq);
+    if (!upd_r) return tl::unexpected(upd_r.error());
+    Statement& upd = **upd_r;
+    upd.bind_blob(1, id_bytes(commit.device))
+        .bind(2, static_cast<std::int64_t>(commit.seq))
+        .bind(3, server_seq);
     TRY(lift(upd.run()));
     return false;
   }
@@ -343,10 +350,12 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit, const 
   return true;
 }
 
-Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
+Result<void> Store::apply_commit(const sync::Commit& commit,
+                                 const sync::SignedCommit& signed_commit,
                                  std::optional<std::int64_t> server_seq) {
-  auto ins_commit_r = cached("INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
-         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  auto ins_commit_r = cached(
+      "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!ins_commit_r) return tl::unexpected(ins_commit_r.error());
   Statement& ins_commit = **ins_commit_r;
   ins_commit.bind_blob(1, id_bytes(commit.device))
@@ -363,30 +372,37 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
   }
   TRY(lift(ins_commit.run()));
 
-  auto ins_entity_r = cached("INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
+  auto ins_entity_r =
+      cached("INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
   if (!ins_entity_r) return tl::unexpected(ins_entity_r.error());
   Statement& ins_entity = **ins_entity_r;
-  auto ins_superseded_r = cached("INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)");
+  auto ins_superseded_r =
+      cached("INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)");
   if (!ins_superseded_r) return tl::unexpected(ins_superseded_r.error());
   Statement& ins_superseded = **ins_superseded_r;
-  auto kill_r = cached("UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1");
+  auto kill_r = cached(
+      "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1");
   if (!kill_r) return tl::unexpected(kill_r.error());
   Statement& kill = **kill_r;
-  auto is_superseded_r = cached("SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3");
+  auto is_superseded_r =
+      cached("SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3");
   if (!is_superseded_r) return tl::unexpected(is_superseded_r.error());
   Statement& is_superseded = **is_superseded_r;
-  auto ins_version_r = cached("INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
-         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  auto ins_version_r = cached(
+      "INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!ins_version_r) return tl::unexpected(ins_version_r.error());
   Statement& ins_version = **ins_version_r;
-  auto shown_r = cached("SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
-         "ORDER BY hlc DESC, device DESC");
+  auto shown_r = cached(
+      "SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
+      "ORDER BY hlc DESC, device DESC");
   if (!shown_r) return tl::unexpected(shown_r.error());
   Statement& shown = **shown_r;
-  auto put_field_r = cached("INSERT INTO fields(entity, field, value, hlc, device, live_count) "
-         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(entity, field) DO UPDATE SET "
-         "value = excluded.value, hlc = excluded.hlc, device = excluded.device, "
-         "live_count = excluded.live_count");
+  auto put_field_r = cached(
+      "INSERT INTO fields(entity, field, value, hlc, device, live_count) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(entity, field) DO UPDATE SET "
+      "value = excluded.value, hlc = excluded.hlc, device = excluded.device, "
+      "live_count = excluded.live_count");
   if (!put_field_r) return tl::unexpected(put_field_r.error());
   Statement& put_field = **put_field_r;
   auto drop_field_r = cached("DELETE FROM fields WHERE entity = ?1 AND field = ?2");
@@ -434,7 +450,8 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
     // entity first). A version of it that supersedes nothing is therefore live and alone
     // in its field: it is stored and shown without the lookups below. (A commit holds at
     // most one version per field, sync-protocol decode_commit_body.)
-    if (v.supersedes.empty() && std::find(created.begin(), created.end(), v.entity) != created.end()) {
+    if (v.supersedes.empty() &&
+        std::find(created.begin(), created.end(), v.entity) != created.end()) {
       TRY(insert_version(i, true));
       TRY(show(v, v.value, static_cast<std::int64_t>(v.hlc), id_bytes(commit.device), 1));
       continue;
@@ -442,14 +459,20 @@ Result<void> Store::apply_commit(const sync::Commit& commit, const sync::SignedC
 
     for (const auto& s : v.supersedes) {
       ins_superseded.reset();
-      ins_superseded.bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      ins_superseded.bind_blob(1, id_bytes(s.device))
+          .bind(2, static_cast<std::int64_t>(s.seq))
+          .bind(3, static_cast<std::int64_t>(s.index));
       TRY(lift(ins_superseded.run()));
       kill.reset();
-      kill.bind_blob(1, id_bytes(s.device)).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, static_cast<std::int64_t>(s.index));
+      kill.bind_blob(1, id_bytes(s.device))
+          .bind(2, static_cast<std::int64_t>(s.seq))
+          .bind(3, static_cast<std::int64_t>(s.index));
       TRY(lift(kill.run()));
     }
     is_superseded.reset();
-    is_superseded.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq)).bind(3, static_cast<std::int64_t>(i));
+    is_superseded.bind_blob(1, id_bytes(commit.device))
+        .bind(2, static_cast<std::int64_t>(commit.seq))
+        .bind(3, static_cast<std::int64_t>(i));
     auto dead = lift(is_superseded.step());
     if (!dead) return tl::unexpected(dead.error());
 
@@ -519,7 +542,8 @@ constexpr const char* kViewColumns =
 
 }  // namespace
 
-Result<std::vector<EntityView>> Store::entities(std::string_view type, const sync::EntityId* scope) const {
+Result<std::vector<EntityView>> Store::entities(std::string_view type,
+                                                const sync::EntityId* scope) const {
   std::string sql = kViewColumns;
   sql += scope ? "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id"
                : "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
@@ -540,8 +564,9 @@ Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const 
 
 Result<std::vector<LiveVersion>> Store::live_versions(const sync::EntityId& entity,
                                                       std::string_view field) const {
-  auto st_r = cached("SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
-            "AND live = 1 ORDER BY hlc DESC, device DESC");
+  auto st_r = cached(
+      "SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
+      "AND live = 1 ORDER BY hlc DESC, device DESC");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   st.bind_blob(1, id_bytes(entity)).bind(2, field);
@@ -550,16 +575,18 @@ Result<std::vector<LiveVersion>> Store::live_versions(const sync::EntityId& enti
     auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    out.push_back(LiveVersion{{id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
-                               static_cast<std::uint32_t>(st.column_int(2))},
-                              st.column_text(3),
-                              static_cast<sync::Hlc>(st.column_int(4))});
+    out.push_back(
+        LiveVersion{{id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
+                     static_cast<std::uint32_t>(st.column_int(2))},
+                    st.column_text(3),
+                    static_cast<sync::Hlc>(st.column_int(4))});
   }
   return out;
 }
 
 Result<std::vector<std::pair<sync::EntityId, std::string>>> Store::conflicted_fields() const {
-  auto st_r = cached("SELECT entity, field FROM fields WHERE live_count > 1 ORDER BY entity, field");
+  auto st_r =
+      cached("SELECT entity, field FROM fields WHERE live_count > 1 ORDER BY entity, field");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   std::vector<std::pair<sync::EntityId, std::string>> out;
@@ -573,9 +600,10 @@ Result<std::vector<std::pair<sync::EntityId, std::string>>> Store::conflicted_fi
 }
 
 Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) const {
-  auto st_r = cached("SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
-            "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.scope = ?1 "
-            "ORDER BY v.hlc, v.device, v.seq, v.idx");
+  auto st_r = cached(
+      "SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
+      "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.scope = ?1 "
+      "ORDER BY v.hlc, v.device, v.seq, v.idx");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   st.bind_blob(1, id_bytes(scope));
@@ -598,10 +626,12 @@ Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) co
   return out;
 }
 
-Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type, std::string_view field,
+Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type,
+                                                           std::string_view field,
                                                            std::string_view value) const {
-  auto st_r = cached("SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
-            "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1");
+  auto st_r = cached(
+      "SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
+      "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   st.bind(1, type).bind(2, field).bind(3, value);

@@ -30,7 +30,8 @@ Error unreachable(const std::string& address, const std::string& why) {
 // A blocking TCP connection whose connect and reads are bounded by a timeout.
 class Connection {
  public:
-  Connection(std::string address, int timeout_ms) : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+  Connection(std::string address, int timeout_ms)
+      : address_(std::move(address)), timeout_ms_(timeout_ms) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() {
@@ -94,11 +95,13 @@ class Connection {
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         pollfd p{fd_, POLLOUT, 0};
-        if (::poll(&p, 1, timeout_ms_) != 1) return tl::unexpected(unreachable(address_, "write timed out"));
+        if (::poll(&p, 1, timeout_ms_) != 1)
+          return tl::unexpected(unreachable(address_, "write timed out"));
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      return tl::unexpected(unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
+      return tl::unexpected(
+          unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
     }
     return {};
   }
@@ -109,7 +112,8 @@ class Connection {
       if (auto f = decoder_.next()) return std::move(*f);
       pollfd p{fd_, POLLIN, 0};
       int ready = ::poll(&p, 1, timeout_ms_);
-      if (ready == 0) return tl::unexpected(unreachable(address_, "the server did not answer in time"));
+      if (ready == 0)
+        return tl::unexpected(unreachable(address_, "the server did not answer in time"));
       if (ready < 0) {
         if (errno == EINTR) continue;
         return tl::unexpected(unreachable(address_, std::strerror(errno)));
@@ -119,7 +123,8 @@ class Connection {
       if (n == 0) return tl::unexpected(unreachable(address_, "the server closed the connection"));
       if (n < 0) {
         if (errno == EINTR || errno == EAGAIN) continue;
-        return tl::unexpected(unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
+        return tl::unexpected(
+            unreachable(address_, std::string("connection lost: ") + std::strerror(errno)));
       }
       if (auto r = decoder_.feed({buf, static_cast<std::size_t>(n)}); !r) {
         return fail(Errc::refused, "The server sent a malformed frame: " + r.error().message);
@@ -138,7 +143,8 @@ class Connection {
 
 class Session {
  public:
-  Session(Connection& conn, wire::SecureChannel channel) : conn_(conn), channel_(std::move(channel)) {}
+  Session(Connection& conn, wire::SecureChannel channel)
+      : conn_(conn), channel_(std::move(channel)) {}
 
   Result<void> send(const wire::Message& m) {
     auto bytes = channel_.seal(m);
@@ -166,7 +172,8 @@ class Session {
       std::string text;
       switch (e->code) {
         case wire::ErrorCode::device_revoked:
-          text = "The server has revoked this device; it will not sync again. Ask the administrator.";
+          text =
+              "The server has revoked this device; it will not sync again. Ask the administrator.";
           break;
         case wire::ErrorCode::enrollment_refused:
           text = "The server refused this device's enrollment: " + e->message + ".";
@@ -181,7 +188,8 @@ class Session {
       return fail(code, text);
     }
     if (auto* t = std::get_if<T>(&*m)) return std::move(*t);
-    return fail(Errc::refused, std::string("The server answered the ") + what + " with an unexpected message.");
+    return fail(Errc::refused,
+                std::string("The server answered the ") + what + " with an unexpected message.");
   }
 
  private:
@@ -190,7 +198,8 @@ class Session {
 };
 
 crypto::ByteView prologue() {
-  return {reinterpret_cast<const std::uint8_t*>(wire::kNoisePrologue.data()), wire::kNoisePrologue.size()};
+  return {reinterpret_cast<const std::uint8_t*>(wire::kNoisePrologue.data()),
+          wire::kNoisePrologue.size()};
 }
 
 Result<wire::SecureChannel> handshake(Connection& conn, const Identity& id) {
@@ -210,7 +219,8 @@ Result<wire::SecureChannel> handshake(Connection& conn, const Identity& id) {
   if (!r2) {
     if (r2.error().code == crypto::Errc::peer_not_pinned) {
       return fail(Errc::refused, "The server at " + conn.address() +
-                                     " is not the server this device was enrolled with (its key differs); nothing was sent.");
+                                     " is not the server this device was enrolled with (its key "
+                                     "differs); nothing was sent.");
     }
     return fail(Errc::refused, "The secure channel with the server failed (handshake message 2).");
   }
@@ -227,22 +237,28 @@ Result<wire::SecureChannel> handshake(Connection& conn, const Identity& id) {
 // This device's commits after `after`, oldest first, at most `limit`.
 Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
                                                             std::size_t limit) {
-  auto st = schema::Statement::prepare(
-      store.db(), "SELECT seq, body, signature FROM commits WHERE device = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  auto st = schema::Statement::prepare(store.db(),
+                                       "SELECT seq, body, signature FROM commits WHERE device = ?1 "
+                                       "AND seq > ?2 ORDER BY seq LIMIT ?3");
   if (!st) return fail(Errc::internal, st.error().message);
   const auto& dev = store.identity().device;
-  st->bind_blob(1, dev.bytes).bind(2, static_cast<std::int64_t>(after)).bind(3, static_cast<std::int64_t>(limit));
+  st->bind_blob(1, dev.bytes)
+      .bind(2, static_cast<std::int64_t>(after))
+      .bind(3, static_cast<std::int64_t>(limit));
   std::vector<sync::SignedCommit> out;
   for (;;) {
     auto row = st->step();
-    if (!row) return fail(row.error().code == schema::Errc::damaged ? Errc::damaged : Errc::internal, row.error().message);
+    if (!row)
+      return fail(row.error().code == schema::Errc::damaged ? Errc::damaged : Errc::internal,
+                  row.error().message);
     if (!*row) break;
     sync::SignedCommit sc;
     sc.device = dev;
     sc.seq = static_cast<std::uint64_t>(st->column_int(0));
     sc.body = st->column_blob(1);
     auto sig = st->column_blob(2);
-    if (sig.size() != sc.signature.size()) return fail(Errc::damaged, "A stored commit has a malformed signature.");
+    if (sig.size() != sc.signature.size())
+      return fail(Errc::damaged, "A stored commit has a malformed signature.");
     std::copy(sig.begin(), sig.end(), sc.signature.begin());
     out.push_back(std::move(sc));
   }
@@ -285,7 +301,8 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     if (auto s = session.send(reg); !s) return tl::unexpected(s.error());
     auto ok = session.expect<wire::RegisterReply>("registration");
     if (!ok) return tl::unexpected(ok.error());
-    if (!ok->ok) return fail(Errc::refused, "The server did not accept this device's registration.");
+    if (!ok->ok)
+      return fail(Errc::refused, "The server did not accept this device's registration.");
     report.registered_now = true;
     acked = 0;
   }
@@ -330,13 +347,16 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
         // body is decoded and its envelope checked (PROTOCOL.md "Pull").
         auto commit = sync::decode_commit_body(pc.commit.body);
         if (!commit || commit->device != pc.commit.device || commit->seq != pc.commit.seq) {
-          return fail(Errc::refused, "The server sent a commit that does not decode; nothing of this batch was applied.");
+          return fail(
+              Errc::refused,
+              "The server sent a commit that does not decode; nothing of this batch was applied.");
         }
         auto r = store.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
         if (!r) return tl::unexpected(r.error());
         fresh += *r ? 1 : 0;
       }
-      if (auto m = store.set_meta("pull_cursor", std::to_string(pr->next_cursor)); !m) return tl::unexpected(m.error());
+      if (auto m = store.set_meta("pull_cursor", std::to_string(pr->next_cursor)); !m)
+        return tl::unexpected(m.error());
       return fresh;
     });
     if (!applied) return tl::unexpected(applied.error());

@@ -47,8 +47,10 @@ Result<std::vector<FieldWrite>> validated(const sync::EntityId& entity, EntityTy
   return out;
 }
 
-FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_view field, std::string value) {
-  return FieldWrite{entity, std::string(schema::entity_spec(type).name), std::string(field), std::move(value)};
+FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_view field,
+                    std::string value) {
+  return FieldWrite{entity, std::string(schema::entity_spec(type).name), std::string(field),
+                    std::move(value)};
 }
 
 // Counts shown with small-cell suppression: cells under 5 (but not 0) become "<5".
@@ -137,7 +139,8 @@ std::string victim_code(const sync::EntityId& person_id) {
   return buf;
 }
 
-std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id, std::string_view action) const {
+std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id,
+                                              std::string_view action) const {
   sync::EntityId audit_id = new_entity_id();
   const auto& id = store_.identity();
   return {
@@ -150,8 +153,8 @@ std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id, std
   };
 }
 
-Result<void> Workflow::write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
-                                         std::string_view action) {
+Result<void> Workflow::write_case_commit(const sync::EntityId& case_id,
+                                         std::vector<FieldWrite> writes, std::string_view action) {
   auto audit = audit_event(case_id, action);
   writes.insert(writes.end(), audit.begin(), audit.end());
   auto c = store_.write(case_id, "kasus", std::move(writes));
@@ -173,7 +176,8 @@ Result<std::string> Workflow::case_number() {
   return grant.office_code + "/" + year + "/" + device + "-" + seq;
 }
 
-Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const FieldInput& victim_fields) {
+Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
+                                          const FieldInput& victim_fields) {
   sync::EntityId case_id = new_entity_id();
   auto writes = validated(case_id, EntityType::kasus, case_fields);
   if (!writes) return tl::unexpected(writes.error());
@@ -193,14 +197,19 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields, const F
     auto number = case_number();
     if (!number) return tl::unexpected(number.error());
     auto has = [&](std::string_view f) {
-      return std::any_of(writes->begin(), writes->end(), [&](const FieldWrite& w) { return w.field == f; });
+      return std::any_of(writes->begin(), writes->end(),
+                         [&](const FieldWrite& w) { return w.field == f; });
     };
     std::string now = format_datetime(sync::system_now_ms());
     writes->push_back(write_of(case_id, EntityType::kasus, "number", *number));
-    writes->push_back(write_of(case_id, EntityType::kasus, "owner_office", store_.identity().grant.office_code));
-    if (!has("status")) writes->push_back(write_of(case_id, EntityType::kasus, "status", "diterima"));
-    if (!has("received_at")) writes->push_back(write_of(case_id, EntityType::kasus, "received_at", now));
-    if (!has("channel")) writes->push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
+    writes->push_back(
+        write_of(case_id, EntityType::kasus, "owner_office", store_.identity().grant.office_code));
+    if (!has("status"))
+      writes->push_back(write_of(case_id, EntityType::kasus, "status", "diterima"));
+    if (!has("received_at"))
+      writes->push_back(write_of(case_id, EntityType::kasus, "received_at", now));
+    if (!has("channel"))
+      writes->push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
     if (!victim_writes.empty()) {
       writes->insert(writes->end(), victim_writes.begin(), victim_writes.end());
       sync::EntityId role_id = new_entity_id();
@@ -228,7 +237,8 @@ Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const 
   auto found = store_.find_by_field("kasus", "number", id_or_number);
   if (!found) return tl::unexpected(found.error());
   if (*found) return **found;
-  return fail(Errc::not_found, "No case with id or number '" + std::string(id_or_number) + "' in this store.");
+  return fail(Errc::not_found,
+              "No case with id or number '" + std::string(id_or_number) + "' in this store.");
 }
 
 Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case_id) const {
@@ -266,8 +276,10 @@ Result<json> Workflow::list_cases() const {
                         {"conflict", conflict}});
   }
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
-    return std::tie(a["received_at"].get_ref<const std::string&>(), a["number"].get_ref<const std::string&>()) <
-           std::tie(b["received_at"].get_ref<const std::string&>(), b["number"].get_ref<const std::string&>());
+    return std::tie(a["received_at"].get_ref<const std::string&>(),
+                    a["number"].get_ref<const std::string&>()) <
+           std::tie(b["received_at"].get_ref<const std::string&>(),
+                    b["number"].get_ref<const std::string&>());
   });
   return json{{"cases", rows}};
 }
@@ -289,7 +301,8 @@ bool by_id(const json& a, const json& b) { return a["id"] < b["id"]; }
 
 }  // namespace
 
-std::string Workflow::shelter_field_for_display(const EntityView& shelter, std::string_view field) const {
+std::string Workflow::shelter_field_for_display(const EntityView& shelter,
+                                                std::string_view field) const {
   const std::string& sealed = shelter.get(field);
   auto plain = open_secret_field(store_, "rumah_aman", field, shelter.id, sealed);
   if (!plain || !*plain) return "rumah aman (lokasi dirahasiakan)";
@@ -383,7 +396,8 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
   if (!victim_fields.empty()) {
     auto victim = victim_of(case_id);
     if (!victim) return tl::unexpected(victim.error());
-    if (!*victim) return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
+    if (!*victim)
+      return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
     auto v = validated((*victim)->id, EntityType::orang, victim_fields);
     if (!v) return tl::unexpected(v.error());
     writes->insert(writes->end(), v->begin(), v->end());
@@ -393,7 +407,8 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
     if (w.entity == case_id && w.field == "status") {
       auto seen = services_not_seeing_closure(case_id);
       if (!seen) return tl::unexpected(seen.error());
-      writes->push_back(write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+      writes->push_back(
+          write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
       break;
     }
   }
@@ -404,7 +419,8 @@ Result<std::int64_t> Workflow::services_not_seeing_closure(const sync::EntityId&
   auto services = store_.entities("layanan", &case_id);
   if (!services) return tl::unexpected(services.error());
   std::int64_t n = 0;
-  for (const auto& s : *services) n += (!s.deleted() && s.get("case_status_seen") != "terminasi") ? 1 : 0;
+  for (const auto& s : *services)
+    n += (!s.deleted() && s.get("case_status_seen") != "terminasi") ? 1 : 0;
   return n;
 }
 
@@ -414,7 +430,8 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
   // The closing device records how many services it saw, so a service recorded elsewhere
   // meanwhile shows up as a conflict rather than being silently closed over.
   auto writes = validated(case_id, EntityType::kasus,
-                          {{"status", "terminasi"}, {"closed_reason", std::string(reason)},
+                          {{"status", "terminasi"},
+                           {"closed_reason", std::string(reason)},
                            {"closed_services_seen", std::to_string(*seen)}});
   if (!writes) return tl::unexpected(writes.error());
   if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
@@ -424,12 +441,14 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
 }
 
 Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
-                                            const FieldInput& person_fields, std::string_view relationship) {
+                                            const FieldInput& person_fields,
+                                            std::string_view relationship) {
   sync::EntityId person_id = new_entity_id();
   sync::EntityId role_id = new_entity_id();
   auto writes = validated(person_id, EntityType::orang, person_fields);
   if (!writes) return tl::unexpected(writes.error());
-  FieldInput role_fields{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
+  FieldInput role_fields{
+      {"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
   if (!relationship.empty()) role_fields.emplace_back("relationship", std::string(relationship));
   auto role_writes = validated(role_id, EntityType::peran, role_fields);
   if (!role_writes) return tl::unexpected(role_writes.error());
@@ -439,11 +458,13 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
   return person_id;
 }
 
-Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id, const FieldInput& fields) {
+Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
+                                             const FieldInput& fields) {
   sync::EntityId service_id = new_entity_id();
   FieldInput all = fields;
   all.emplace_back("case", case_id.hex());
-  bool has_date = std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
+  bool has_date =
+      std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
   if (!has_date) all.emplace_back("date", format_datetime(sync::system_now_ms()).substr(0, 10));
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
@@ -456,22 +477,24 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id, cons
 }
 
 Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::string_view to_office,
-                                       std::string_view reason, bool consent, std::string_view consent_by,
-                                       bool external) {
+                                       std::string_view reason, bool consent,
+                                       std::string_view consent_by, bool external) {
   if (!consent) {
-    return fail(Errc::refused, "A referral needs the victim's consent naming the receiving office; "
-                               "nothing was recorded (use --consent yes once consent is given).");
+    return fail(Errc::refused,
+                "A referral needs the victim's consent naming the receiving office; "
+                "nothing was recorded (use --consent yes once consent is given).");
   }
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId referral_id = new_entity_id();
   std::string now = format_datetime(sync::system_now_ms());
-  auto consent_writes = validated(consent_id, EntityType::persetujuan,
-                                  {{"case", case_id.hex()},
-                                   {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
-                                   {"scope", "rujukan"},
-                                   {"scope_office", std::string(to_office)},
-                                   {"recorded_how", "dicatat petugas"},
-                                   {"given_at", now}});
+  auto consent_writes =
+      validated(consent_id, EntityType::persetujuan,
+                {{"case", case_id.hex()},
+                 {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
+                 {"scope", "rujukan"},
+                 {"scope_office", std::string(to_office)},
+                 {"recorded_how", "dicatat petugas"},
+                 {"given_at", now}});
   if (!consent_writes) return tl::unexpected(consent_writes.error());
   FieldInput referral{{"case", case_id.hex()},
                       {"from_office", store_.identity().grant.office_code},
@@ -504,16 +527,19 @@ Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
     for (const auto& [field, text] : fields) {
       if (!spec.field(field)->secret) continue;
       // Shelter details are encrypted here, before they enter a commit (DESIGN.md section 5).
-      auto sealed = seal_secret_field(store_, kShelterCompartment, "rumah_aman", field, shelter_id, text);
+      auto sealed =
+          seal_secret_field(store_, kShelterCompartment, "rumah_aman", field, shelter_id, text);
       if (!sealed) return tl::unexpected(sealed.error());
       writes.push_back(write_of(shelter_id, EntityType::rumah_aman, field, std::move(*sealed)));
     }
-    bool named = std::any_of(writes.begin(), writes.end(), [](const FieldWrite& w) { return w.field == "code_name"; });
+    bool named = std::any_of(writes.begin(), writes.end(),
+                             [](const FieldWrite& w) { return w.field == "code_name"; });
     if (!named) {
       auto n = store_.next_counter("shelter");
       if (!n) return tl::unexpected(n.error());
       char buf[32];
-      std::snprintf(buf, sizeof buf, "RA-%s-%02lld", store_.identity().device.hex().substr(0, 4).c_str(),
+      std::snprintf(buf, sizeof buf, "RA-%s-%02lld",
+                    store_.identity().device.hex().substr(0, 4).c_str(),
                     static_cast<long long>(*n));
       writes.push_back(write_of(shelter_id, EntityType::rumah_aman, "code_name", buf));
     }
@@ -536,7 +562,8 @@ Result<json> Workflow::list_shelters() const {
     }
     rows.push_back(std::move(row));
   }
-  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["code_name"] < b["code_name"]; });
+  std::sort(rows.begin(), rows.end(),
+            [](const json& a, const json& b) { return a["code_name"] < b["code_name"]; });
   return json{{"shelters", rows}};
 }
 
@@ -549,16 +576,19 @@ Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const
   auto found = store_.find_by_field("rumah_aman", "code_name", id_or_code);
   if (!found) return tl::unexpected(found.error());
   if (*found) return **found;
-  return fail(Errc::not_found, "No shelter with id or code name '" + std::string(id_or_code) + "'.");
+  return fail(Errc::not_found,
+              "No shelter with id or code name '" + std::string(id_or_code) + "'.");
 }
 
-Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
+Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
+                                       const sync::EntityId& shelter_id,
                                        std::string_view admitted_at) {
   std::uint64_t admitted = sync::system_now_ms();
   if (!admitted_at.empty()) {
     auto parsed = parse_datetime_ms(admitted_at);
-    if (!parsed) return fail(Errc::invalid, "admitted_at (Tanggal masuk): '" + std::string(admitted_at) +
-                                                "' is not a date (YYYY-MM-DD).");
+    if (!parsed)
+      return fail(Errc::invalid, "admitted_at (Tanggal masuk): '" + std::string(admitted_at) +
+                                     "' is not a date (YYYY-MM-DD).");
     admitted = *parsed;
   }
   sync::EntityId stay_id = new_entity_id();
@@ -566,14 +596,18 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
   // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3).
   std::string planned_exit = format_datetime(admitted + 7 * kDayMs).substr(0, 10);
   auto writes = validated(stay_id, EntityType::penempatan,
-                          {{"case", case_id.hex()}, {"shelter", shelter_id.hex()},
-                           {"admitted_at", admitted_text}, {"planned_exit", planned_exit}});
+                          {{"case", case_id.hex()},
+                           {"shelter", shelter_id.hex()},
+                           {"admitted_at", admitted_text},
+                           {"planned_exit", planned_exit}});
   if (!writes) return tl::unexpected(writes.error());
   sync::EntityId service_id = new_entity_id();
-  FieldInput service_fields{{"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}};
+  FieldInput service_fields{
+      {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}};
   auto kasus = store_.entity(case_id);
   if (!kasus) return tl::unexpected(kasus.error());
-  if (*kasus && !(*kasus)->get("status").empty()) service_fields.emplace_back("case_status_seen", (*kasus)->get("status"));
+  if (*kasus && !(*kasus)->get("status").empty())
+    service_fields.emplace_back("case_status_seen", (*kasus)->get("status"));
   auto service = validated(service_id, EntityType::layanan, service_fields);
   if (!service) return tl::unexpected(service.error());
   writes->insert(writes->end(), service->begin(), service->end());
@@ -584,8 +618,9 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id, const sync
 
 std::pair<std::string, std::string> Workflow::author_of(const sync::VersionId& id) const {
   auto st = schema::Statement::prepare(
-      store_.db(), "SELECT v.entity FROM versions v JOIN entities e ON e.id = v.entity "
-                   "WHERE v.device = ?1 AND v.seq = ?2 AND e.type = 'audit' LIMIT 1");
+      store_.db(),
+      "SELECT v.entity FROM versions v JOIN entities e ON e.id = v.entity "
+      "WHERE v.device = ?1 AND v.seq = ?2 AND e.type = 'audit' LIMIT 1");
   if (!st) return {};
   st->bind_blob(1, id.device.bytes).bind(2, static_cast<std::int64_t>(id.seq));
   auto row = st->step();
@@ -603,13 +638,15 @@ Result<json> Workflow::conflicts() const {
   auto fields = store_.conflicted_fields();
   if (!fields) return tl::unexpected(fields.error());
   json rows = json::array();
-  auto describe = [&](const sync::VersionId& id, const std::string& value, sync::Hlc hlc, bool shown) {
+  auto describe = [&](const sync::VersionId& id, const std::string& value, sync::Hlc hlc,
+                      bool shown) {
     auto [user, office] = author_of(id);
     return json{{"value", value},
                 {"device", id.device.hex()},
                 {"user", user},
                 {"office", office},
-                {"version", id.device.hex() + ":" + std::to_string(id.seq) + ":" + std::to_string(id.index)},
+                {"version",
+                 id.device.hex() + ":" + std::to_string(id.seq) + ":" + std::to_string(id.index)},
                 {"at", format_datetime(sync::hlc_wall_ms(hlc))},
                 {"shown", shown}};
   };
@@ -666,8 +703,8 @@ Result<json> Workflow::conflicts() const {
   return json{{"conflicts", rows}};
 }
 
-Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value,
-                               std::string_view keep_version) {
+Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field,
+                               std::string_view value, std::string_view keep_version) {
   std::string target_field(field);
   sync::EntityId entity = case_id;
   EntityType type = EntityType::kasus;
@@ -696,17 +733,21 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
     auto live = store_.live_versions(entity, target_field);
     if (!live) return tl::unexpected(live.error());
     auto it = std::find_if(live->begin(), live->end(), [&](const LiveVersion& v) {
-      return v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" + std::to_string(v.id.index) == keep_version;
+      return v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" +
+                 std::to_string(v.id.index) ==
+             keep_version;
     });
     if (it == live->end()) {
-      return fail(Errc::not_found, "Version " + std::string(keep_version) + " is not a live version of " + target_field +
+      return fail(Errc::not_found, "Version " + std::string(keep_version) +
+                                       " is not a live version of " + target_field +
                                        " (see `teduh conflicts`).");
     }
     chosen = it->value;
   }
   std::vector<FieldWrite> writes;
   if (target_field == schema::kDeletedField) {
-    if (chosen != "0" && chosen != "1") return fail(Errc::invalid, "_deleted takes 0 (keep) or 1 (removed).");
+    if (chosen != "0" && chosen != "1")
+      return fail(Errc::invalid, "_deleted takes 0 (keep) or 1 (removed).");
     writes.push_back(write_of(entity, type, target_field, chosen));
   } else {
     auto w = validated(entity, type, {{target_field, chosen}});
@@ -717,13 +758,15 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
     // Settling the status also records the services seen, which settles the domain rule.
     auto seen = services_not_seeing_closure(case_id);
     if (!seen) return tl::unexpected(seen.error());
-    writes.push_back(write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+    writes.push_back(
+        write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
   }
   // The write supersedes every live version of the field: that is what settles it.
   return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
-Result<void> Workflow::remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id) {
+Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
+                                     const sync::EntityId& entity_id) {
   auto e = store_.entity(entity_id);
   if (!e) return tl::unexpected(e.error());
   if (!*e || (*e)->scope != case_id || entity_id == case_id) {
@@ -731,13 +774,15 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id, const sync::
   }
   auto spec = schema::find_entity_spec((*e)->type);
   if (!spec || spec->append_only) {
-    return fail(Errc::refused, "Services and audit events are never removed; record a correction instead.");
+    return fail(Errc::refused,
+                "Services and audit events are never removed; record a correction instead.");
   }
   std::vector<FieldWrite> writes{write_of(entity_id, spec->type, schema::kDeletedField, "1")};
   // Re-assert every field as this device sees it: an edit made elsewhere at the same time
   // then has a live sibling and is listed as a conflict on the removed entity.
   for (const auto& [field, fv] : (*e)->fields) {
-    if (field != schema::kDeletedField) writes.push_back(write_of(entity_id, spec->type, field, fv.value));
+    if (field != schema::kDeletedField)
+      writes.push_back(write_of(entity_id, spec->type, field, fv.value));
   }
   return write_case_commit(case_id, std::move(writes), "diubah");
 }
@@ -754,7 +799,8 @@ Result<json> Workflow::history(const sync::EntityId& case_id) {
                         {"value", h.value},
                         {"at", format_datetime(sync::hlc_wall_ms(h.hlc))},
                         {"device", h.id.device.hex()},
-                        {"version", h.id.device.hex() + ":" + std::to_string(h.id.seq) + ":" + std::to_string(h.id.index)},
+                        {"version", h.id.device.hex() + ":" + std::to_string(h.id.seq) + ":" +
+                                        std::to_string(h.id.index)},
                         {"live", h.live}});
   }
   // The history shows every value ever written, names included: an audited access.
@@ -816,12 +862,14 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
       if (kind == "pendampingan_hukum") police_done = true;
     }
     // SOP: a complaint gets a response within 3 days (DESIGN.md section 3).
-    if (received && !responded) add(c, "respons_pengaduan", "Respons pengaduan (3 hari)", *received + 3 * kDayMs);
+    if (received && !responded)
+      add(c, "respons_pengaduan", "Respons pengaduan (3 hari)", *received + 3 * kDayMs);
     // UU 12/2022 (TPKS): report to the police within 3x24 hours when the victim asks.
     if (c.get("police_report_requested") == "1" && !police_done) {
       auto asked = parse_datetime_ms(c.get("police_report_requested_at"));
       auto from = asked ? asked : received;
-      if (from) add(c, "laporan_polisi", "Laporan ke kepolisian (3x24 jam, UU TPKS)", *from + 3 * kDayMs);
+      if (from)
+        add(c, "laporan_polisi", "Laporan ke kepolisian (3x24 jam, UU TPKS)", *from + 3 * kDayMs);
     }
     auto stays = store_.entities("penempatan", &c.id);
     if (!stays) return tl::unexpected(stays.error());
@@ -834,9 +882,11 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
     bool la = a["late"], lb = b["late"];
     if (la != lb) return la;
-    return std::tie(a["due_at"].get_ref<const std::string&>(), a["case"].get_ref<const std::string&>(),
+    return std::tie(a["due_at"].get_ref<const std::string&>(),
+                    a["case"].get_ref<const std::string&>(),
                     a["step"].get_ref<const std::string&>()) <
-           std::tie(b["due_at"].get_ref<const std::string&>(), b["case"].get_ref<const std::string&>(),
+           std::tie(b["due_at"].get_ref<const std::string&>(),
+                    b["case"].get_ref<const std::string&>(),
                     b["step"].get_ref<const std::string&>());
   });
   return json{{"due", rows}};

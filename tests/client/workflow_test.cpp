@@ -1,8 +1,9 @@
 // The office workflow on a real encrypted store: record, refuse bad input, refer, shelter.
+#include "teduh/client/workflow.hpp"
+
 #include <gtest/gtest.h>
 
 #include "support/store_fixture.hpp"
-#include "teduh/client/workflow.hpp"
 
 namespace teduh::client {
 namespace {
@@ -25,8 +26,9 @@ class WorkflowTest : public ::testing::Test {
 };
 
 TEST_F(WorkflowTest, NewCaseHasANumberAStatusAndItsFirstService) {
-  auto id = wf().new_case({{"channel", "telepon"}, {"forms", "psikis,fisik"}},
-                          {{"name", "Korban Uji Satu"}, {"sex", "P"}, {"birth_date", "2010-04-01"}});
+  auto id =
+      wf().new_case({{"channel", "telepon"}, {"forms", "psikis,fisik"}},
+                    {{"name", "Korban Uji Satu"}, {"sex", "P"}, {"birth_date", "2010-04-01"}});
   ASSERT_TRUE(id) << id.error().message;
   auto c = store_->entity(*id);
   ASSERT_TRUE(c && *c);
@@ -160,7 +162,8 @@ TEST_F(WorkflowTest, DueListsALateComplaintResponseFirst) {
 
 TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
   for (int i = 0; i < 6; ++i) {
-    ASSERT_TRUE(wf().new_case({{"forms", "fisik"}}, {{"name", "Nama Penanda " + std::to_string(i)}, {"sex", "P"}}));
+    ASSERT_TRUE(wf().new_case({{"forms", "fisik"}},
+                              {{"name", "Nama Penanda " + std::to_string(i)}, {"sex", "P"}}));
   }
   ASSERT_TRUE(wf().new_case({{"forms", "seksual"}}, {{"name", "Nama Penanda X"}, {"sex", "L"}}));
   auto doc = wf().report();

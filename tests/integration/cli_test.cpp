@@ -1,6 +1,7 @@
 // The `teduh` program tried as a new user would: help everywhere, clear refusals with the
 // right exit codes, and JSON that is stable across runs.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support/process.hpp"
@@ -22,11 +23,16 @@ class CliTest : public ::testing::Test {
     std::string data = (dir_ / "server").string();
     auto init = teduhd({"init", "--data", data});
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji", "--kind", "dinas"}).exit_code, 0);
-    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji", "--role", "pendamping", "--shelter"});
+    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji",
+                      "--kind", "dinas"})
+                  .exit_code,
+              0);
+    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji",
+                        "--role", "pendamping", "--shelter"});
     ASSERT_EQ(code.exit_code, 0) << code.err;
     store_ = (dir_ / "kantor.db").string();
-    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key", init.last_line(), "--enroll", code.last_line()});
+    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key",
+                    init.last_line(), "--enroll", code.last_line()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     server_key_ = init.last_line();
     code_ = code.last_line();
@@ -37,18 +43,40 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  const std::vector<std::vector<std::string>> commands = {
-      {}, {"init"}, {"case"}, {"case", "new"}, {"case", "list"}, {"case", "show"}, {"case", "set"},
-      {"case", "close"}, {"person", "add"}, {"service", "add"}, {"refer"}, {"shelter", "add"},
-      {"shelter", "list"}, {"shelter", "place"}, {"conflicts"}, {"resolve"}, {"history"},
-      {"audit"}, {"due"}, {"report"}, {"sync"}};
+  const std::vector<std::vector<std::string>> commands = {{},
+                                                          {"init"},
+                                                          {"case"},
+                                                          {"case", "new"},
+                                                          {"case", "list"},
+                                                          {"case", "show"},
+                                                          {"case", "set"},
+                                                          {"case", "close"},
+                                                          {"person", "add"},
+                                                          {"service", "add"},
+                                                          {"refer"},
+                                                          {"shelter", "add"},
+                                                          {"shelter", "list"},
+                                                          {"shelter", "place"},
+                                                          {"conflicts"},
+                                                          {"resolve"},
+                                                          {"history"},
+                                                          {"audit"},
+                                                          {"due"},
+                                                          {"report"},
+                                                          {"sync"}};
   for (auto args : commands) {
     args.push_back("--help");
     auto r = teduh(args);
     EXPECT_EQ(r.exit_code, 0) << args.front();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.front() << ": " << r.out;
   }
-  for (auto args : std::vector<std::vector<std::string>>{{}, {"init"}, {"office", "add"}, {"enroll"}, {"serve"}, {"device", "list"}, {"device", "revoke"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{},
+                                                         {"init"},
+                                                         {"office", "add"},
+                                                         {"enroll"},
+                                                         {"serve"},
+                                                         {"device", "list"},
+                                                         {"device", "revoke"}}) {
     args.push_back("--help");
     EXPECT_EQ(teduhd(args).exit_code, 0);
   }
@@ -61,7 +89,8 @@ TEST_F(CliTest, BadUsageExitsWithOne) {
 }
 
 TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
-  auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik", "327504010190000"});
+  auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik",
+                    "327504010190000"});
   EXPECT_EQ(nik.exit_code, 1);
   EXPECT_NE(nik.err.find("nik"), std::string::npos) << nik.err;
   auto form = teduh({"case", "new", "--store", store_, "--forms", "pukul"});
@@ -92,16 +121,25 @@ TEST_F(CliTest, ATamperedEnrollmentCodeIsRefusedAndNoStoreIsCreated) {
   std::string bad = code_;
   bad[bad.size() / 2] = bad[bad.size() / 2] == 'A' ? 'B' : 'A';
   std::string store = (dir_ / "lain.db").string();
-  auto r = teduh({"init", "--store", store, "--server", "127.0.0.1:9", "--server-key", server_key_, "--enroll", bad});
+  auto r = teduh({"init", "--store", store, "--server", "127.0.0.1:9", "--server-key", server_key_,
+                  "--enroll", bad});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(store));
 }
 
 TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
-  auto id = teduh({"case", "new", "--store", store_, "--forms", "psikis", "--victim-name", "Orang Uji", "--victim-sex", "L"});
+  auto id = teduh({"case", "new", "--store", store_, "--forms", "psikis", "--victim-name",
+                   "Orang Uji", "--victim-sex", "L"});
   ASSERT_EQ(id.exit_code, 0) << id.err;
-  ASSERT_EQ(teduh({"service", "add", "--store", store_, "--case", id.last_line(), "--kind", "konseling"}).exit_code, 0);
-  for (const auto& cmd : std::vector<std::vector<std::string>>{{"case", "list"}, {"case", "show", id.last_line()}, {"report"}, {"due"}, {"conflicts"}}) {
+  ASSERT_EQ(
+      teduh({"service", "add", "--store", store_, "--case", id.last_line(), "--kind", "konseling"})
+          .exit_code,
+      0);
+  for (const auto& cmd : std::vector<std::vector<std::string>>{{"case", "list"},
+                                                               {"case", "show", id.last_line()},
+                                                               {"report"},
+                                                               {"due"},
+                                                               {"conflicts"}}) {
     auto args = cmd;
     args.insert(args.end(), {"--store", store_, "--json"});
     auto a = teduh(args);
@@ -113,7 +151,8 @@ TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
 }
 
 TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {
-  auto id = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address", "ALAMAT-PENANDA-77"});
+  auto id = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address",
+                   "ALAMAT-PENANDA-77"});
   ASSERT_EQ(id.exit_code, 0) << id.err;
   auto list = teduh({"shelter", "list", "--store", store_, "--json"});
   EXPECT_NE(list.out.find("ALAMAT-PENANDA-77"), std::string::npos);

@@ -1,17 +1,16 @@
 // Offices that sync through a real teduhd on 127.0.0.1 converge, keep concurrent edits as
 // conflicts, move nothing when nothing changed, and lose nothing when cut off or killed.
 // Every office here is the real `teduh` program on a real encrypted store.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
@@ -36,8 +35,10 @@ class SyncTest : public ::testing::Test {
     teduh::testing::Run init = teduhd({"init", "--data", data_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     server_key_ = init.last_line();
-    for (auto [code, kind] : {std::pair{"UJI-DP3A", "dinas"}, {"UJI-UPTD", "uptd_ppa"}, {"UJI-KEL", "kelurahan"}}) {
-      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", code, "--name", std::string("Kantor ") + code, "--kind", kind});
+    for (auto [code, kind] :
+         {std::pair{"UJI-DP3A", "dinas"}, {"UJI-UPTD", "uptd_ppa"}, {"UJI-KEL", "kelurahan"}}) {
+      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", code, "--name",
+                                      std::string("Kantor ") + code, "--kind", kind});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     ASSERT_TRUE(server_.start(data_, dir_ / "teduhd.log"));
@@ -45,17 +46,21 @@ class SyncTest : public ::testing::Test {
 
   void TearDown() override {
     EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly";
-    if (HasFailure()) std::cerr << "teduhd.log:\n" << teduh::testing::read_file(dir_ / "teduhd.log") << "\n";
+    if (HasFailure())
+      std::cerr << "teduhd.log:\n" << teduh::testing::read_file(dir_ / "teduhd.log") << "\n";
   }
 
   // Enrolls a device of `office` and creates its store; returns the store path.
-  std::string office(const std::string& name, const std::string& office_code, bool shelter = false) {
-    std::vector<std::string> args{"enroll", "--data", data_, "--office", office_code, "--user", "petugas-" + name, "--role", "pendamping"};
+  std::string office(const std::string& name, const std::string& office_code,
+                     bool shelter = false) {
+    std::vector<std::string> args{"enroll", "--data",          data_,    "--office",  office_code,
+                                  "--user", "petugas-" + name, "--role", "pendamping"};
     if (shelter) args.push_back("--shelter");
     teduh::testing::Run code = teduhd(args);
     EXPECT_EQ(code.exit_code, 0) << code.err;
     std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(), "--server-key", server_key_, "--enroll", code.last_line()});
+    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
+                                      "--server-key", server_key_, "--enroll", code.last_line()});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     return store;
   }
@@ -90,12 +95,14 @@ TEST_F(SyncTest, OfficesThatEditDifferentCasesAndFieldsConverge) {
   std::string dinas = office("dinas", "UJI-DP3A");
   std::string uptd = office("uptd", "UJI-UPTD");
   std::string kel = office("kel", "UJI-KEL");
-  std::string c1 = new_case(kel, {"--channel", "datang_langsung", "--victim-name", "Warga Uji", "--victim-sex", "P"});
+  std::string c1 = new_case(
+      kel, {"--channel", "datang_langsung", "--victim-name", "Warga Uji", "--victim-sex", "P"});
   std::string c2 = new_case(dinas, {"--channel", "telepon", "--forms", "fisik"});
   for (const auto& s : {kel, dinas, uptd, kel, dinas}) sync(s);
   ASSERT_EQ(teduh({"case", "set", "--store", uptd, c1, "status=asesmen"}).exit_code, 0);
   ASSERT_EQ(teduh({"case", "set", "--store", dinas, c1, "risk_level=tinggi"}).exit_code, 0);
-  ASSERT_EQ(teduh({"service", "add", "--store", kel, "--case", c2, "--kind", "konseling"}).exit_code, 0);
+  ASSERT_EQ(
+      teduh({"service", "add", "--store", kel, "--case", c2, "--kind", "konseling"}).exit_code, 0);
   for (const auto& s : {uptd, dinas, kel, uptd, dinas}) sync(s);
 
   for (const auto& id : {c1, c2}) {
@@ -130,13 +137,16 @@ TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywh
   ASSERT_EQ(conflicts.size(), 1u);
   EXPECT_EQ(conflicts[0]["field"], "risk_level");
   EXPECT_EQ(conflicts[0]["values"].size(), 2u);
-  EXPECT_EQ(json::parse(show(dinas, id))["case"]["risk_level"], json::parse(show(uptd, id))["case"]["risk_level"]);
+  EXPECT_EQ(json::parse(show(dinas, id))["case"]["risk_level"],
+            json::parse(show(uptd, id))["case"]["risk_level"]);
 
   // A person settles it once; after syncing, no replica lists it any more.
-  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "risk_level", "--value", "tinggi"}).exit_code, 0);
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "risk_level", "--value", "tinggi"}).exit_code,
+            0);
   sync(uptd);
   sync(dinas);
-  EXPECT_EQ(json::parse(teduh({"conflicts", "--store", dinas, "--json"}).out)["conflicts"].size(), 0u);
+  EXPECT_EQ(json::parse(teduh({"conflicts", "--store", dinas, "--json"}).out)["conflicts"].size(),
+            0u);
   json history = json::parse(teduh({"history", "--store", dinas, id, "--json"}).out);
   int risk = 0;
   for (const auto& v : history["versions"]) risk += v["field"] == "risk_level";
@@ -169,7 +179,8 @@ TEST_F(SyncTest, UnreachableServerExitsWithThreeAndKeepsLocalWork) {
   ASSERT_TRUE(server_.start(data_, dir_ / "teduhd.log"));
   // The store still names the old port; the server came back on a new one. Point a fresh
   // office at it to show the case was never pushed and nothing was lost locally.
-  EXPECT_EQ(json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out)["cases"].size(), 1u);
+  EXPECT_EQ(json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out)["cases"].size(),
+            1u);
 }
 
 TEST_F(SyncTest, RevokedDeviceIsRefusedWithExitTwo) {
@@ -180,7 +191,8 @@ TEST_F(SyncTest, RevokedDeviceIsRefusedWithExitTwo) {
   json devices = json::parse(list.out);
   ASSERT_FALSE(devices.empty());
   const json& first = devices.is_array() ? devices[0] : devices["devices"][0];
-  std::string device = first.contains("device_id") ? first["device_id"].get<std::string>() : first["device"].get<std::string>();
+  std::string device = first.contains("device_id") ? first["device_id"].get<std::string>()
+                                                   : first["device"].get<std::string>();
   teduh::testing::Run revoke = teduhd({"device", "revoke", "--data", data_, "--device", device});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   teduh::testing::Run r = teduh({"sync", "--store", dinas});
@@ -198,9 +210,13 @@ TEST_F(SyncTest, ServerWithAnotherKeyIsRefusedBeforeAnythingIsSent) {
   ASSERT_TRUE(impostor.start(other_data, other / "log"));
   // Re-point the office at the impostor by creating a new office store there with the
   // genuine key but the impostor's address.
-  teduh::testing::Run code = teduhd({"enroll", "--data", data_, "--office", "UJI-DP3A", "--user", "petugas-x", "--role", "operator"});
+  teduh::testing::Run code = teduhd({"enroll", "--data", data_, "--office", "UJI-DP3A", "--user",
+                                     "petugas-x", "--role", "operator"});
   std::string store = (dir_ / "x.db").string();
-  ASSERT_EQ(teduh({"init", "--store", store, "--server", impostor.address(), "--server-key", server_key_, "--enroll", code.last_line()}).exit_code, 0);
+  ASSERT_EQ(teduh({"init", "--store", store, "--server", impostor.address(), "--server-key",
+                   server_key_, "--enroll", code.last_line()})
+                .exit_code,
+            0);
   teduh::testing::Run r = teduh({"sync", "--store", store});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not the server this device was enrolled with"), std::string::npos) << r.err;
@@ -216,14 +232,22 @@ TEST_F(SyncTest, RiskTerminationAndTwoBirthDateCorrectionsAreReviewedAndSettledE
   std::string dinas = office("dinas", "UJI-DP3A");
   std::string uptd = office("uptd", "UJI-UPTD");
   std::string kel = office("kel", "UJI-KEL");
-  std::string id = new_case(kel, {"--victim-name", "Warga Uji", "--victim-sex", "P", "--victim-birth", "2011-05-01"});
+  std::string id = new_case(
+      kel, {"--victim-name", "Warga Uji", "--victim-sex", "P", "--victim-birth", "2011-05-01"});
   for (const auto& s : {kel, dinas, uptd}) sync(s);
 
   // Apart: each office works offline.
-  ASSERT_EQ(teduh({"case", "set", "--store", dinas, id, "risk_level=tinggi", "korban.birth_date=2011-05-10"}).exit_code, 0);
-  ASSERT_EQ(teduh({"service", "add", "--store", dinas, "--case", id, "--kind", "konseling"}).exit_code, 0);
-  ASSERT_EQ(teduh({"case", "close", "--store", uptd, id, "--reason", "Dirujuk selesai"}).exit_code, 0);
-  ASSERT_EQ(teduh({"case", "set", "--store", kel, id, "korban.birth_date=2011-06-01"}).exit_code, 0);
+  ASSERT_EQ(teduh({"case", "set", "--store", dinas, id, "risk_level=tinggi",
+                   "korban.birth_date=2011-05-10"})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      teduh({"service", "add", "--store", dinas, "--case", id, "--kind", "konseling"}).exit_code,
+      0);
+  ASSERT_EQ(teduh({"case", "close", "--store", uptd, id, "--reason", "Dirujuk selesai"}).exit_code,
+            0);
+  ASSERT_EQ(teduh({"case", "set", "--store", kel, id, "korban.birth_date=2011-06-01"}).exit_code,
+            0);
   for (const auto& s : {dinas, uptd, kel, dinas, uptd}) sync(s);
 
   std::string listed = teduh({"conflicts", "--store", dinas, "--json"}).out;
@@ -251,11 +275,14 @@ TEST_F(SyncTest, RiskTerminationAndTwoBirthDateCorrectionsAreReviewedAndSettledE
   // One person settles each, on one office; after syncing, no replica lists either.
   std::string keep = by_field["birth_date"]["values"][1]["version"];
   std::string kept_value = by_field["birth_date"]["values"][1]["value"];
-  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "korban.birth_date", "--keep", keep}).exit_code, 0);
-  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "status", "--value", "pemantauan"}).exit_code, 0);
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "korban.birth_date", "--keep", keep}).exit_code,
+            0);
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, "status", "--value", "pemantauan"}).exit_code,
+            0);
   for (const auto& s : {uptd, dinas, kel}) sync(s);
   for (const auto& s : {dinas, uptd, kel}) {
-    EXPECT_TRUE(json::parse(teduh({"conflicts", "--store", s, "--json"}).out)["conflicts"].empty()) << s;
+    EXPECT_TRUE(json::parse(teduh({"conflicts", "--store", s, "--json"}).out)["conflicts"].empty())
+        << s;
   }
   json after = json::parse(show(dinas, id));
   EXPECT_EQ(after["case"]["status"], "pemantauan");
@@ -282,14 +309,19 @@ TEST_F(SyncTest, EditOfARemovedPersonBecomesAConflictNotAResurrection) {
   std::string dinas = office("dinas", "UJI-DP3A");
   std::string uptd = office("uptd", "UJI-UPTD");
   std::string id = new_case(dinas, {});
-  teduh::testing::Run person = teduh({"person", "add", "--store", dinas, "--case", id, "--role", "pelapor", "--name", "Pelapor Uji"});
+  teduh::testing::Run person = teduh({"person", "add", "--store", dinas, "--case", id, "--role",
+                                      "pelapor", "--name", "Pelapor Uji"});
   ASSERT_EQ(person.exit_code, 0) << person.err;
   sync(dinas);
   sync(uptd);
-  ASSERT_EQ(teduh({"person", "remove", "--store", dinas, "--case", id, person.last_line()}).exit_code, 0);
+  ASSERT_EQ(
+      teduh({"person", "remove", "--store", dinas, "--case", id, person.last_line()}).exit_code, 0);
   ASSERT_EQ(teduh({"case", "set", "--store", uptd, id, "summary=x"}).exit_code, 0);
   // The UPTD edits the person through resolve on the entity (any field of any record).
-  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, person.last_line() + ".name", "--value", "Pelapor Uji Diperbaiki"}).exit_code, 0);
+  ASSERT_EQ(teduh({"resolve", "--store", uptd, id, person.last_line() + ".name", "--value",
+                   "Pelapor Uji Diperbaiki"})
+                .exit_code,
+            0);
   for (const auto& s : {dinas, uptd, dinas}) sync(s);
   json conflicts = json::parse(teduh({"conflicts", "--store", dinas, "--json"}).out)["conflicts"];
   ASSERT_EQ(conflicts.size(), 1u);
@@ -312,7 +344,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
     client::Workflow wf(*store);
     auto r = store->in_transaction([&]() -> client::Result<bool> {
       for (int i = 0; i < kCases; ++i) {
-        auto id = wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}}, {{"name", "Orang Uji " + std::to_string(i)}});
+        auto id = wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}},
+                              {{"name", "Orang Uji " + std::to_string(i)}});
         if (!id) return tl::unexpected(id.error());
       }
       return true;
@@ -325,7 +358,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
   ASSERT_EQ(json::parse(teduh({"case", "list", "--store", dinas, "--json"}).out)["cases"].size(),
             static_cast<std::size_t>(kCases));
   std::mt19937 rng(20261122);
-  const int seeds = std::getenv("TEDUH_KILL_SEEDS") ? std::atoi(std::getenv("TEDUH_KILL_SEEDS")) : 8;
+  const int seeds =
+      std::getenv("TEDUH_KILL_SEEDS") ? std::atoi(std::getenv("TEDUH_KILL_SEEDS")) : 8;
   for (int round = 0; round < seeds; ++round) {
     unsigned delay_us = std::uniform_int_distribution<unsigned>(20000, 400000)(rng);
     const std::string& victim = round % 2 ? uptd : dinas;
@@ -335,7 +369,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, STDOUT_FILENO);
       ::dup2(devnull, STDERR_FILENO);
-      ::execl(teduh::testing::kTeduh.c_str(), teduh::testing::kTeduh.c_str(), "sync", "--store", victim.c_str(), static_cast<char*>(nullptr));
+      ::execl(teduh::testing::kTeduh.c_str(), teduh::testing::kTeduh.c_str(), "sync", "--store",
+              victim.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::usleep(delay_us);
@@ -357,7 +392,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
   auto b = client::Store::open(uptd, "sandi-kantor-uji");
   ASSERT_TRUE(a && b);
   auto count = [](const client::Store& s, const sync::DeviceId& d) {
-    auto st = schema::Statement::prepare(s.db(), "SELECT count(*), count(DISTINCT seq), max(seq) FROM commits WHERE device = ?1");
+    auto st = schema::Statement::prepare(
+        s.db(), "SELECT count(*), count(DISTINCT seq), max(seq) FROM commits WHERE device = ?1");
     st->bind_blob(1, d.bytes);
     (void)st->step();
     return std::tuple{st->column_int(0), st->column_int(1), st->column_int(2)};

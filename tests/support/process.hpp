@@ -35,7 +35,8 @@ inline std::string slurp_fd(int fd) {
   std::string s;
   std::array<char, 4096> buf{};
   ssize_t n;
-  while ((n = ::read(fd, buf.data(), buf.size())) > 0) s.append(buf.data(), static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0)
+    s.append(buf.data(), static_cast<std::size_t>(n));
   return s;
 }
 
@@ -84,7 +85,8 @@ class ServerProcess {
   ~ServerProcess() { stop(); }
 
   // Starts `teduhd serve`; returns false if it did not report its port. log: stderr file.
-  bool start(const std::filesystem::path& data, const std::filesystem::path& log, const std::string& listen = "127.0.0.1:0") {
+  bool start(const std::filesystem::path& data, const std::filesystem::path& log,
+             const std::string& listen = "127.0.0.1:0") {
     int out[2];
     if (::pipe(out) != 0) return false;
     pid_ = ::fork();
@@ -93,8 +95,8 @@ class ServerProcess {
       int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (err >= 0) ::dup2(err, STDERR_FILENO);
       ::close(out[0]);
-      ::execl(kTeduhd.c_str(), kTeduhd.c_str(), "serve", "--data", data.c_str(), "--listen", listen.c_str(),
-              static_cast<char*>(nullptr));
+      ::execl(kTeduhd.c_str(), kTeduhd.c_str(), "serve", "--data", data.c_str(), "--listen",
+              listen.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(out[1]);

@@ -70,8 +70,10 @@ struct FakeServerKey {
 
 inline constexpr const char* kTestPassphrase = "kata-sandi-uji-coba";
 
-inline client::Result<client::Store> make_store(const std::filesystem::path& path, const FakeServerKey& server,
-                                                const std::string& office = "BKS-DP3A", bool shelter = false,
+inline client::Result<client::Store> make_store(const std::filesystem::path& path,
+                                                const FakeServerKey& server,
+                                                const std::string& office = "BKS-DP3A",
+                                                bool shelter = false,
                                                 const std::string& user = "petugas-1") {
   crypto::init();
   client::Identity id;

@@ -21,8 +21,10 @@ Result<std::string> seal_secret_field(Store& store, std::string_view compartment
                                       const sync::EntityId& entity, std::string_view plaintext);
 // The plaintext, or nullopt when this device holds no key for the value's generation
 // (uncleared device, or a generation not yet shared with it). Damage is an error.
-Result<std::optional<std::string>> open_secret_field(const Store& store, std::string_view entity_type,
-                                                     std::string_view field, const sync::EntityId& entity,
+Result<std::optional<std::string>> open_secret_field(const Store& store,
+                                                     std::string_view entity_type,
+                                                     std::string_view field,
+                                                     const sync::EntityId& entity,
                                                      std::string_view sealed);
 
 }  // namespace teduh::client

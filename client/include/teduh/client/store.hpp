@@ -48,8 +48,8 @@ struct FieldWrite {
 };
 
 struct FieldValue {
-  std::string value;  // the shown value: the live version with the greatest (hlc, device)
-  int live_count = 1; // more than one: a conflict a person must resolve
+  std::string value;   // the shown value: the live version with the greatest (hlc, device)
+  int live_count = 1;  // more than one: a conflict a person must resolve
   sync::Hlc hlc = 0;
   sync::DeviceId device;
 };
@@ -185,7 +185,8 @@ auto Store::in_transaction(Fn&& fn) -> decltype(fn()) {
     nested ? rollback_savepoint() : rollback();
     return result;
   }
-  if (auto c = nested ? release_savepoint() : commit_transaction(); !c) return tl::unexpected(c.error());
+  if (auto c = nested ? release_savepoint() : commit_transaction(); !c)
+    return tl::unexpected(c.error());
   return result;
 }
 

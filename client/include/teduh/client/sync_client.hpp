@@ -17,18 +17,18 @@
 namespace teduh::client {
 
 struct SyncReport {
-  std::uint64_t pushed = 0;          // commits the server accepted in this session
-  std::uint64_t rejected = 0;        // commits the server refused (kept locally, reported)
-  std::uint64_t pulled = 0;          // commits received that this replica did not hold
-  std::uint64_t conflicts_new = 0;   // fields newly in conflict after this sync
-  std::uint64_t conflicts_total = 0; // fields in conflict now
-  bool registered_now = false;       // this session registered the device
-  std::vector<std::string> rejections;  // one line per refused commit: seq and reason
+  std::uint64_t pushed = 0;              // commits the server accepted in this session
+  std::uint64_t rejected = 0;            // commits the server refused (kept locally, reported)
+  std::uint64_t pulled = 0;              // commits received that this replica did not hold
+  std::uint64_t conflicts_new = 0;       // fields newly in conflict after this sync
+  std::uint64_t conflicts_total = 0;     // fields in conflict now
+  bool registered_now = false;           // this session registered the device
+  std::vector<std::string> rejections;   // one line per refused commit: seq and reason
   std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
 };
 
 struct SyncOptions {
-  int timeout_ms = 30000;        // connect and every read; TEDUH_SYNC_TIMEOUT_MS overrides
+  int timeout_ms = 30000;  // connect and every read; TEDUH_SYNC_TIMEOUT_MS overrides
   std::uint32_t pull_batch = 1000;
   std::size_t push_batch = 512;
   // Called with (pushed, pulled) while a sync moves many commits.

@@ -6,12 +6,11 @@
 // same bytes; the CLI renders the same documents as text.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "teduh/client/store.hpp"
 
@@ -50,8 +49,8 @@ class Workflow {
   // Settles a field: writes `value` (or, with keep_version "DEVICE:SEQ:INDEX", the value of
   // that live version) superseding every live version. `field` is a case field,
   // "korban.FIELD", or "ENTITY_ID.FIELD" for any entity of the case.
-  Result<void> resolve(const sync::EntityId& case_id, std::string_view field, std::string_view value,
-                       std::string_view keep_version = {});
+  Result<void> resolve(const sync::EntityId& case_id, std::string_view field,
+                       std::string_view value, std::string_view keep_version = {});
   // Removes a person, role, referral or placement of a case: a tombstone that also
   // re-asserts the entity's fields, so an edit made concurrently elsewhere becomes a
   // conflict to review instead of silently bringing the entity back (PROTOCOL.md).
@@ -67,7 +66,8 @@ class Workflow {
  private:
   Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
                                  std::string_view action);
-  FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field, std::string value) const;
+  FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field,
+                         std::string value) const;
   std::vector<FieldWrite> audit_event(const sync::EntityId& case_id, std::string_view action) const;
   Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
   Result<std::string> case_number();
