@@ -13,7 +13,6 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev libexpected-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
-  tcpdump
 )
 
 missing=()
