@@ -1,4 +1,5 @@
 #pragma once
+#include "support/temp_dir.hpp"
 // Helpers for the store tests: a temporary folder per test, SQL helpers, raw file bytes.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -19,24 +20,7 @@ namespace teduh::crypto::testing {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "teduh-crypto-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using ::teduh::testing::TempDir;
 
 // Runs SQL; returns the extended result code (SQLITE_OK on success).
 inline int run(sqlite3* db, const std::string& sql) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "support/temp_dir.hpp"
 // Temporary folders and plain SQLite files for the schema tests. The schema does not
 // depend on encryption, so these tests use ordinary (unencrypted) database files.
 #include <gtest/gtest.h>
@@ -11,26 +12,7 @@
 
 namespace teduh::schema::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ =
-        std::filesystem::temp_directory_path() / ("teduh-schema-test-" + std::to_string(random()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using ::teduh::testing::TempDir;
 
 struct CloseDb {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }

@@ -1,4 +1,5 @@
 #pragma once
+#include "support/temp_dir.hpp"
 // Test support: temporary folders, a stand-in for the server's enrollment key, and office
 // stores made the way `teduh init` makes them (real encrypted stores, cheap Argon2id).
 #include <unistd.h>
@@ -14,26 +15,7 @@
 
 namespace teduh::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("teduh-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
