@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "case_workload.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/schema/sqlite.hpp"
@@ -24,7 +25,7 @@ namespace {
 using namespace teduh;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kVersionsPerCommit = 15;
+using bench::kVersionsPerCommit;
 
 struct Workload {
   std::vector<std::vector<client::FieldWrite>> commits;
@@ -36,30 +37,9 @@ Workload make_workload(int total_versions) {
   Workload w;
   int n_commits = total_versions / kVersionsPerCommit;
   for (int i = 0; i < n_commits; ++i) {
-    // Entity ids as the workflow makes them (time-ordered, PROTOCOL.md section 1).
-    const std::uint64_t now = sync::system_now_ms();
-    sync::EntityId kasus = sync::Id128::time_ordered(now), orang = sync::Id128::time_ordered(now),
-                   peran = sync::Id128::time_ordered(now), layanan = sync::Id128::time_ordered(now);
-    std::string n = std::to_string(i);
-    std::vector<client::FieldWrite> c = {
-        {kasus, "kasus", "number", "BENCH/2026/0001-" + n},
-        {kasus, "kasus", "received_at", "2026-03-01T08:00:00Z"},
-        {kasus, "kasus", "channel", "telepon"},
-        {kasus, "kasus", "forms", "fisik,psikis"},
-        {kasus, "kasus", "status", "diterima"},
-        {kasus, "kasus", "summary", "Ringkasan kasus uji nomor " + n},
-        {kasus, "kasus", "owner_office", "BENCH"},
-        {orang, "orang", "name", "Orang Uji " + n},
-        {orang, "orang", "sex", "P"},
-        {orang, "orang", "birth_date", "2001-02-03"},
-        {peran, "peran", "case", kasus.hex()},
-        {peran, "peran", "person", orang.hex()},
-        {peran, "peran", "role", "korban"},
-        {layanan, "layanan", "case", kasus.hex()},
-        {layanan, "layanan", "kind", "pengaduan"},
-    };
-    w.commits.push_back(std::move(c));
-    w.scopes.push_back(kasus);
+    sync::EntityId scope;
+    w.commits.push_back(bench::case_commit(i, scope));
+    w.scopes.push_back(scope);
   }
   return w;
 }

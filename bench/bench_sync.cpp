@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "case_workload.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
@@ -54,7 +55,7 @@ using namespace teduh;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kVersionsPerCommit = 15;
+using bench::kVersionsPerCommit;
 // On the encrypting VFS a transaction that spills the page cache into the WAL is lost at
 // close or damages the store (BENCHMARKS.md): setup transactions stay moderate and run
 // with a page cache big enough never to spill.
@@ -76,31 +77,8 @@ pid_t g_server_pid = 0;  // stopped by die() in the main process
   std::exit(1);
 }
 
-// The writes of commit i: the same values as bench_store's workload.
-std::vector<client::FieldWrite> commit_writes(int i, sync::EntityId& scope) {
-  const std::uint64_t now = sync::system_now_ms();  // entity ids as the workflow makes them
-  sync::EntityId kasus = sync::Id128::time_ordered(now), orang = sync::Id128::time_ordered(now),
-                 peran = sync::Id128::time_ordered(now), layanan = sync::Id128::time_ordered(now);
-  std::string n = std::to_string(i);
-  scope = kasus;
-  return {
-      {kasus, "kasus", "number", "BENCH/2026/0001-" + n},
-      {kasus, "kasus", "received_at", "2026-03-01T08:00:00Z"},
-      {kasus, "kasus", "channel", "telepon"},
-      {kasus, "kasus", "forms", "fisik,psikis"},
-      {kasus, "kasus", "status", "diterima"},
-      {kasus, "kasus", "summary", "Ringkasan kasus uji nomor " + n},
-      {kasus, "kasus", "owner_office", "BENCH"},
-      {orang, "orang", "name", "Orang Uji " + n},
-      {orang, "orang", "sex", "P"},
-      {orang, "orang", "birth_date", "2001-02-03"},
-      {peran, "peran", "case", kasus.hex()},
-      {peran, "peran", "person", orang.hex()},
-      {peran, "peran", "role", "korban"},
-      {layanan, "layanan", "case", kasus.hex()},
-      {layanan, "layanan", "kind", "pengaduan"},
-  };
-}
+// The writes of commit i: the same workload as bench_store's.
+std::vector<client::FieldWrite> commit_writes(int i, sync::EntityId& scope) { return bench::case_commit(i, scope); }
 
 // ---------------------------------------------------------------- memory
 

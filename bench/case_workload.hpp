@@ -1,0 +1,43 @@
+#pragma once
+// The benchmarks' unit of work: one commit as `teduh case new` with a victim writes it,
+// 15 versions over a case, its victim, the victim's role and the first service, with
+// generated values and entity ids made as the workflow makes them (time-ordered,
+// sync-protocol/PROTOCOL.md section 1).
+#include <string>
+#include <vector>
+
+#include "teduh/client/store.hpp"
+#include "teduh/sync/hlc.hpp"
+#include "teduh/sync/ids.hpp"
+
+namespace teduh::bench {
+
+inline constexpr int kVersionsPerCommit = 15;
+
+// The writes of commit number i; `scope` receives the case id (the commit's scope).
+inline std::vector<client::FieldWrite> case_commit(int i, sync::EntityId& scope) {
+  const std::uint64_t now = sync::system_now_ms();
+  sync::EntityId kasus = sync::Id128::time_ordered(now), orang = sync::Id128::time_ordered(now),
+                 peran = sync::Id128::time_ordered(now), layanan = sync::Id128::time_ordered(now);
+  const std::string n = std::to_string(i);
+  scope = kasus;
+  return {
+      {kasus, "kasus", "number", "BENCH/2026/0001-" + n},
+      {kasus, "kasus", "received_at", "2026-03-01T08:00:00Z"},
+      {kasus, "kasus", "channel", "telepon"},
+      {kasus, "kasus", "forms", "fisik,psikis"},
+      {kasus, "kasus", "status", "diterima"},
+      {kasus, "kasus", "summary", "Ringkasan kasus uji nomor " + n},
+      {kasus, "kasus", "owner_office", "BENCH"},
+      {orang, "orang", "name", "Orang Uji " + n},
+      {orang, "orang", "sex", "P"},
+      {orang, "orang", "birth_date", "2001-02-03"},
+      {peran, "peran", "case", kasus.hex()},
+      {peran, "peran", "person", orang.hex()},
+      {peran, "peran", "role", "korban"},
+      {layanan, "layanan", "case", kasus.hex()},
+      {layanan, "layanan", "kind", "pengaduan"},
+  };
+}
+
+}  // namespace teduh::bench
