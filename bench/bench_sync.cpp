@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "case_workload.hpp"
+#include "support/process.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
@@ -180,46 +181,24 @@ std::string in_child(Fn fn) {
   return out;
 }
 
+// teduhd serve on 127.0.0.1 (tests/support/process.hpp), and stopped by die() too.
 class Server {
  public:
-  ~Server() { stop(); }
   void start(const std::string& teduhd, const fs::path& data, const fs::path& log) {
-    int out[2];
-    if (::pipe(out) != 0) die("pipe failed");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      ::execl(teduhd.c_str(), teduhd.c_str(), "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
+    if (!process_.start(data, log, "127.0.0.1:0", teduhd)) {
+      die("teduhd serve did not start (see " + log.string() + ")");
     }
-    ::close(out[1]);
-    std::string line;
-    char ch = 0;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
-    const std::string prefix = "teduhd listening on ";
-    if (line.rfind(prefix, 0) != 0) die("teduhd serve did not start (see " + log.string() + ")");
-    address_ = line.substr(prefix.size());
-    g_server_pid = pid_;
+    g_server_pid = process_.pid();
   }
   void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
+    process_.stop();
     g_server_pid = 0;
   }
-  std::string pid() const { return std::to_string(pid_); }
-  const std::string& address() const { return address_; }
+  std::string pid() const { return std::to_string(process_.pid()); }
+  const std::string& address() const { return process_.address(); }
 
  private:
-  pid_t pid_ = -1;
-  std::string address_;
+  testing::ServerProcess process_;
 };
 
 // ---------------------------------------------------------------- child: one sync

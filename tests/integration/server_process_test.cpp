@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/process.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/crypto/noise.hpp"
 #include "teduh/sync/frame.hpp"
@@ -35,7 +36,7 @@ namespace crypto = teduh::crypto;
 namespace sync = teduh::sync;
 using Bytes = std::vector<std::uint8_t>;
 
-const std::string kTeduhd = TEDUH_BINARY_DIR "/server/teduhd";
+using teduh::testing::kTeduhd;
 
 struct CommandResult {
   int exit_code = -1;
@@ -215,38 +216,12 @@ class ServerProcessTest : public ::testing::Test {
   }
 
   void start_server() {
-    int out[2];
-    ASSERT_EQ(::pipe(out), 0);
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int err = ::open((root_ / "teduhd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      ::execl(kTeduhd.c_str(), kTeduhd.c_str(), "serve", "--data", data_.c_str(), "--listen", "127.0.0.1:0",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char ch = 0;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
-    const std::string prefix = "teduhd listening on 127.0.0.1:";
-    ASSERT_EQ(line.rfind(prefix, 0), 0u) << "first line: " << line;
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size())));
+    ASSERT_TRUE(server_.start(data_, root_ / "teduhd.log")) << "teduhd serve did not start";
+    port_ = server_.port();
     ASSERT_GT(port_, 0);
   }
 
-  void stop_server() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "teduhd did not stop cleanly";
-    pid_ = -1;
-  }
+  void stop_server() { EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly"; }
 
   std::string enroll_code() {
     auto r = run("enroll --data " + data_ + " --office BKS-DP3A --user Sari --role pendamping");
@@ -285,7 +260,7 @@ class ServerProcessTest : public ::testing::Test {
   std::string data_;
   crypto::SignPublicKey server_key_{};
   crypto::DhPublicKey server_dh_{};
-  pid_t pid_ = -1;
+  teduh::testing::ServerProcess server_;
   std::uint16_t port_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -84,9 +85,10 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess() { stop(); }
 
-  // Starts `teduhd serve`; returns false if it did not report its port. log: stderr file.
+  // Starts `teduhd serve` (the program at `program`); returns false if it did not report
+  // its address. log: the file its stderr is appended to.
   bool start(const std::filesystem::path& data, const std::filesystem::path& log,
-             const std::string& listen = "127.0.0.1:0") {
+             const std::string& listen = "127.0.0.1:0", const std::string& program = kTeduhd) {
     int out[2];
     if (::pipe(out) != 0) return false;
     pid_ = ::fork();
@@ -95,7 +97,7 @@ class ServerProcess {
       int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (err >= 0) ::dup2(err, STDERR_FILENO);
       ::close(out[0]);
-      ::execl(kTeduhd.c_str(), kTeduhd.c_str(), "serve", "--data", data.c_str(), "--listen",
+      ::execl(program.c_str(), program.c_str(), "serve", "--data", data.c_str(), "--listen",
               listen.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -129,6 +131,13 @@ class ServerProcess {
   }
 
   const std::string& address() const { return address_; }
+  // The port of address(), 0 before start().
+  std::uint16_t port() const {
+    auto colon = address_.rfind(':');
+    if (colon == std::string::npos) return 0;
+    return static_cast<std::uint16_t>(std::stoi(address_.substr(colon + 1)));
+  }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
