@@ -28,7 +28,7 @@ server_key=$(tail -n 1 "$work/init.out")
 "$teduhd" office add --data "$work/server" --code DEMO-UPTD --name "UPTD PPA Kota Demo" --kind uptd_ppa --region 3275 --parent DEMO-DP3A
 "$teduhd" office add --data "$work/server" --code DEMO-KEL1 --name "Pos Kelurahan Demo Satu" --kind kelurahan --region 3275 --parent DEMO-DP3A
 code_dinas=$("$teduhd" enroll --data "$work/server" --office DEMO-DP3A --user pendamping-dinas --role pendamping | tail -n 1)
-code_uptd=$("$teduhd" enroll --data "$work/server" --office DEMO-UPTD --user petugas-uptd --role petugas_rumah_aman --shelter | tail -n 1)
+code_uptd=$("$teduhd" enroll --data "$work/server" --office DEMO-UPTD --user pendamping-uptd --role pendamping --shelter | tail -n 1)
 code_kel=$("$teduhd" enroll --data "$work/server" --office DEMO-KEL1 --user operator-kelurahan --role operator | tail -n 1)
 
 say "The server starts on 127.0.0.1 (a free port)"
@@ -48,6 +48,12 @@ case_kel=$("$teduh" case new --store "$work/kel.db" --channel datang_langsung --
   --place rumah_tangga --victim-name "Warga Demo Satu" --victim-sex P --victim-birth 2012-03-04 | tail -n 1)
 "$teduh" person add --store "$work/kel.db" --case "$case_kel" --role terlapor --name "Terlapor Demo" --sex L --relationship orang_tua >/dev/null
 
+say "The guardian is the alleged perpetrator, so a substitute consents: the post refers the case on"
+"$teduh" refer --store "$work/kel.db" --case "$case_kel" --to DEMO-UPTD --reason "Asesmen dan pendampingan" \
+  --consent yes --consent-by pengganti | tail -n 1 >"$work/referral_uptd"
+"$teduh" refer --store "$work/kel.db" --case "$case_kel" --to DEMO-DP3A --reason "Koordinasi layanan" \
+  --consent yes --consent-by pengganti >/dev/null
+
 say "Offline: the Dinas records a phone complaint and a counselling session"
 case_dinas=$("$teduh" case new --store "$work/dinas.db" --channel telepon --forms fisik \
   --place tempat_kerja --victim-name "Warga Demo Dua" --victim-sex P --victim-age 31 | tail -n 1)
@@ -62,6 +68,10 @@ for office in kel dinas uptd kel dinas; do
   printf '%-6s ' "$office"; "$teduh" sync --store "$work/$office.db"
 done
 
+say "The UPTD PPA accepts the referral"
+"$teduh" referral list --store "$work/uptd.db"
+"$teduh" referral accept --store "$work/uptd.db" "$(cat "$work/referral_uptd")"
+
 say "The UPTD PPA and the Dinas both change the kelurahan case while apart"
 "$teduh" case set --store "$work/uptd.db" "$case_kel" status=asesmen risk_level=tinggi
 "$teduh" case set --store "$work/dinas.db" "$case_kel" risk_level=sedang assigned_worker=pendamping-dinas
@@ -69,8 +79,10 @@ for office in uptd dinas uptd kel; do
   printf '%-6s ' "$office"; "$teduh" sync --store "$work/$office.db"
 done
 
-say "The merged case list, as the UPTD PPA sees it (victims by code, not name)"
-"$teduh" case list --store "$work/uptd.db"
+say "What each office holds: its own cases and those referred to it with consent (victims by code)"
+for office in kel dinas uptd; do
+  echo "-- $office"; "$teduh" case list --store "$work/$office.db"
+done
 
 say "The one disagreement is kept with both values, for a person to settle"
 "$teduh" conflicts --store "$work/dinas.db"

@@ -500,6 +500,107 @@ int run_cli(int argc, char** argv) {
     };
   });
 
+  // referral list | accept | decline | end
+  auto* referral = app.add_subcommand("referral", "Referrals and transfers sent to or from this office");
+  referral->require_subcommand(1);
+  std::string record_ref;
+  auto record_action = [&](CLI::App* cmd, std::string what,
+                           std::function<Result<void>(Workflow&, const sync::EntityId&)> act,
+                           std::string done) {
+    add_store(cmd);
+    cmd->add_option("ID", record_ref, "The " + what + "'s id (see `teduh referral list`)")->required();
+    cmd->callback([&, what, act, done] {
+      action = [&, what, act, done]() -> Result<int> {
+        auto store = open_store(o);
+        if (!store) return tl::unexpected(store.error());
+        auto id = sync::Id128::from_hex(record_ref);
+        if (!id) return fail(Errc::usage, "'" + record_ref + "' is not a " + what + " id (32 hex digits).");
+        Workflow wf(*store);
+        if (auto r = act(wf, *id); !r) return tl::unexpected(r.error());
+        std::cout << done << "\n";
+        return 0;
+      };
+    });
+  };
+  auto* referral_list = referral->add_subcommand("list", "Referrals and transfers of the cases on this device");
+  add_store(referral_list);
+  add_json(referral_list);
+  referral_list->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto doc = wf.referrals();
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+      } else if (doc->empty()) {
+        std::cout << "No referrals or transfers.\n";
+      } else {
+        for (const auto& r : *doc) {
+          std::cout << r["id"].get<std::string>() << "  " << r["kind"].get<std::string>() << "  "
+                    << r["case_number"].get<std::string>() << "  -> " << r["to_office"].get<std::string>()
+                    << "  " << r["status"].get<std::string>() << "\n";
+        }
+      }
+      return 0;
+    };
+  });
+  record_action(referral->add_subcommand("accept", "Accept a referral sent to this office"), "referral",
+                [](Workflow& wf, const sync::EntityId& id) { return wf.respond_referral(id, true); },
+                "Referral accepted (diterima); the sending office sees it after both sync.");
+  record_action(referral->add_subcommand("decline", "Decline a referral sent to this office"), "referral",
+                [](Workflow& wf, const sync::EntityId& id) { return wf.respond_referral(id, false); },
+                "Referral declined (ditolak); this office no longer receives the case after it syncs.");
+  record_action(referral->add_subcommand("end", "End a referral: the receiving office loses the case"),
+                "referral", [](Workflow& wf, const sync::EntityId& id) { return wf.end_referral(id); },
+                "Referral ended (selesai); the receiving office loses the case at its next sync.");
+
+  // consent withdraw
+  auto* consent_cmd = app.add_subcommand("consent", "Consents recorded in cases");
+  consent_cmd->require_subcommand(1);
+  record_action(consent_cmd->add_subcommand("withdraw", "Record that the victim withdrew a consent"),
+                "consent", [](Workflow& wf, const sync::EntityId& id) { return wf.withdraw_consent(id); },
+                "Consent withdrawn; offices that held the case through it lose it at their next sync.");
+
+  // transfer [--case ID --to OFFICE --consent yes|no] | accept ID | decline ID
+  auto* transfer = app.add_subcommand(
+      "transfer", "Move a case to another office (alih kelola): ownership moves when it accepts");
+  add_store(transfer);
+  std::string transfer_to, transfer_consent, transfer_consent_by;
+  transfer->require_subcommand(0, 1);
+  transfer->add_option("--case", case_ref, "Case id or number");
+  transfer->add_option("--to", transfer_to, "The office code that should take over the case");
+  transfer->add_option("--consent", transfer_consent, "Did the victim (or guardian) consent? yes|no")
+      ->check(CLI::IsMember({"yes", "no"}));
+  transfer->add_option("--consent-by", transfer_consent_by, "Who consented: korban, wali or pengganti");
+  auto* transfer_accept = transfer->add_subcommand("accept", "Accept a case moved to this office");
+  auto* transfer_decline = transfer->add_subcommand("decline", "Decline a case moved to this office");
+  record_action(transfer_accept, "transfer",
+                [](Workflow& wf, const sync::EntityId& id) { return wf.respond_transfer(id, true); },
+                "Transfer accepted: this office now handles the case.");
+  record_action(transfer_decline, "transfer",
+                [](Workflow& wf, const sync::EntityId& id) { return wf.respond_transfer(id, false); },
+                "Transfer declined (ditolak).");
+  transfer->callback([&] {
+    if (!transfer->get_subcommands().empty()) return;  // accept or decline set the action
+    action = [&]() -> Result<int> {
+      if (case_ref.empty() || transfer_to.empty() || transfer_consent.empty()) {
+        return fail(Errc::usage, "teduh transfer needs --case, --to and --consent (or: accept ID, decline ID).");
+      }
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
+      Workflow wf(*store);
+      auto tid = wf.transfer(*id, transfer_to, transfer_consent == "yes", transfer_consent_by);
+      if (!tid) return tl::unexpected(tid.error());
+      std::cout << "Transfer proposed (diajukan); " << transfer_to
+                << " can accept it after both offices sync.\n"
+                << tid->hex() << "\n";
+      return 0;
+    };
+  });
+
   // shelter
   auto* shelter =
       app.add_subcommand("shelter", "Shelters (rumah aman): their location stays secret");
@@ -777,6 +878,7 @@ int run_cli(int argc, char** argv) {
         print_json(json{{"pushed", r->pushed},
                         {"pulled", r->pulled},
                         {"rejected", r->rejected},
+                        {"purged", r->purged},
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
@@ -789,6 +891,9 @@ int run_cli(int argc, char** argv) {
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
         for (const auto& line : r->rejections)
           std::cout << "Refused by the server: " << line << "\n";
+        if (r->purged)
+          std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
+                    << "them (consent withdrawn, referral ended or case moved).\n";
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "

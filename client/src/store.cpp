@@ -228,6 +228,37 @@ Result<void> Store::set_meta(std::string_view key, std::string_view value) {
   return lift(st.run());
 }
 
+Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq) {
+  return in_transaction([&]() -> Result<bool> {
+    TRY(lift(schema::exec(db(), "PRAGMA secure_delete = ON")));
+    auto held_r = cached("SELECT EXISTS(SELECT 1 FROM commits WHERE scope = ?1)");
+    if (!held_r) return tl::unexpected(held_r.error());
+    (*held_r)->bind_blob(1, id_bytes(scope));
+    auto row = lift((*held_r)->step());
+    if (!row) return tl::unexpected(row.error());
+    const bool held = *row && (*held_r)->column_int(0) != 0;
+    (*held_r)->reset();
+    static constexpr const char* kPurge[] = {
+        "DELETE FROM fields WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
+        "DELETE FROM versions WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
+        "DELETE FROM superseded WHERE (device, seq) IN (SELECT device, seq FROM commits WHERE scope = ?1)",
+        "DELETE FROM entities WHERE scope = ?1",
+        "DELETE FROM commits WHERE scope = ?1 AND NOT (device = ?2 AND seq > ?3)",
+    };
+    for (const char* sql : kPurge) {
+      auto st_r = cached(sql);
+      if (!st_r) return tl::unexpected(st_r.error());
+      Statement& st = **st_r;
+      st.bind_blob(1, id_bytes(scope));
+      if (std::string_view(sql).find("?2") != std::string_view::npos) {
+        st.bind_blob(2, id_bytes(identity_.device)).bind(3, static_cast<std::int64_t>(acked_seq));
+      }
+      TRY(lift(st.run()));
+    }
+    return held;
+  });
+}
+
 Result<std::int64_t> Store::next_counter(std::string_view name) {
   std::string key = "counter:" + std::string(name);
   auto current = meta(key);

@@ -163,10 +163,16 @@ class Session {
   }
 
   // The reply to a request, or a clear error when the server answers with Error.
+  // A Purge may precede a PullReply (WIRE.md): it is kept for take_purges().
   template <class T>
   Result<T> expect(const char* what) {
     auto m = receive();
     if (!m) return tl::unexpected(m.error());
+    while (auto* p = std::get_if<wire::Purge>(&*m)) {
+      purges_.insert(purges_.end(), p->scopes.begin(), p->scopes.end());
+      m = receive();
+      if (!m) return tl::unexpected(m.error());
+    }
     if (auto* e = std::get_if<wire::ErrorMessage>(&*m)) {
       Errc code = Errc::refused;
       std::string text;
@@ -192,9 +198,12 @@ class Session {
                 std::string("The server answered the ") + what + " with an unexpected message.");
   }
 
+ std::vector<sync::EntityId> take_purges() { return std::exchange(purges_, {}); }
+
  private:
   Connection& conn_;
   wire::SecureChannel channel_;
+  std::vector<sync::EntityId> purges_;
 };
 
 crypto::ByteView prologue() {
@@ -340,7 +349,15 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     if (auto s = session.send(pull); !s) return tl::unexpected(s.error());
     auto pr = session.expect<wire::PullReply>("pull");
     if (!pr) return tl::unexpected(pr.error());
+    const std::vector<sync::EntityId> purges = session.take_purges();
     auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
+      // The office lost these cases (consent withdrawn, referral ended, transfer): they
+      // leave this store before the batch is applied, in the same transaction.
+      for (const sync::EntityId& scope : purges) {
+        auto removed = store.purge_scope(scope, acked);
+        if (!removed) return tl::unexpected(removed.error());
+        if (*removed) ++report.purged;
+      }
       std::uint64_t fresh = 0;
       for (const auto& pc : pr->commits) {
         // The server verified the device signature before it stored the commit; here the
@@ -367,6 +384,10 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   }
 
   (void)session.send(wire::Close{});
+  if (report.purged > 0) {
+    // Purged rows leave the WAL too (the pages are encrypted either way).
+    (void)sqlite3_exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
   for (const auto& d : store.take_clock_warnings()) report.clock_ahead.push_back(d.hex());
   auto after = conflict_count(store);
   if (!after) return tl::unexpected(after.error());

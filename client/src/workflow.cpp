@@ -178,6 +178,7 @@ Result<std::string> Workflow::case_number() {
 
 Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
                                           const FieldInput& victim_fields) {
+  if (auto allowed = permit(schema::Action::buat_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId case_id = new_entity_id();
   auto writes = validated(case_id, EntityType::kasus, case_fields);
   if (!writes) return tl::unexpected(writes.error());
@@ -256,6 +257,7 @@ Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case
 }
 
 Result<json> Workflow::list_cases() const {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto cases = store_.entities("kasus");
   if (!cases) return tl::unexpected(cases.error());
   std::vector<json> rows;
@@ -310,6 +312,7 @@ std::string Workflow::shelter_field_for_display(const EntityView& shelter,
 }
 
 Result<json> Workflow::show_case(const sync::EntityId& case_id) {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return fail(Errc::not_found, "No such case.");
@@ -378,6 +381,7 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
 }
 
 Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput& fields) {
+  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   FieldInput case_fields, victim_fields;
   for (const auto& [k, v] : fields) {
     if (k.rfind("korban.", 0) == 0) {
@@ -425,6 +429,7 @@ Result<std::int64_t> Workflow::services_not_seeing_closure(const sync::EntityId&
 }
 
 Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_view reason) {
+  if (auto allowed = permit(schema::Action::tutup_kasus); !allowed) return tl::unexpected(allowed.error());
   auto seen = services_not_seeing_closure(case_id);
   if (!seen) return tl::unexpected(seen.error());
   // The closing device records how many services it saw, so a service recorded elsewhere
@@ -443,6 +448,7 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
 Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
                                             const FieldInput& person_fields,
                                             std::string_view relationship) {
+  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId person_id = new_entity_id();
   sync::EntityId role_id = new_entity_id();
   auto writes = validated(person_id, EntityType::orang, person_fields);
@@ -460,6 +466,7 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
 
 Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
                                              const FieldInput& fields) {
+  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId service_id = new_entity_id();
   FieldInput all = fields;
   all.emplace_back("case", case_id.hex());
@@ -479,6 +486,7 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
 Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::string_view to_office,
                                        std::string_view reason, bool consent,
                                        std::string_view consent_by, bool external) {
+  if (auto allowed = permit(schema::Action::rujuk); !allowed) return tl::unexpected(allowed.error());
   if (!consent) {
     return fail(Errc::refused,
                 "A referral needs the victim's consent naming the receiving office; "
@@ -510,7 +518,134 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
   return referral_id;
 }
 
+Result<void> Workflow::permit(schema::Action action) const {
+  const auto& grant = store_.identity().grant;
+  if (auto why = schema::refusal(grant.role, grant.office_kind, grant.shelter_clearance, action)) {
+    return fail(Errc::refused, *why);
+  }
+  return {};
+}
+
+Result<EntityView> Workflow::case_record(const sync::EntityId& id, std::string_view type,
+                                         std::string_view what) const {
+  auto e = store_.entity(id);
+  if (!e) return tl::unexpected(e.error());
+  if (!*e || (*e)->type != type || (*e)->deleted()) {
+    return fail(Errc::not_found, "No " + std::string(what) + " with that id on this device.");
+  }
+  return std::move(**e);
+}
+
+Result<void> Workflow::respond_referral(const sync::EntityId& referral_id, bool accept) {
+  if (auto allowed = permit(schema::Action::jawab_rujukan); !allowed) return tl::unexpected(allowed.error());
+  auto r = case_record(referral_id, "rujukan", "referral");
+  if (!r) return tl::unexpected(r.error());
+  if (r->get("to_office") != store_.identity().grant.office_code) {
+    return fail(Errc::refused, "Only the office the case was referred to can accept or decline it.");
+  }
+  if (r->get("status") != "dikirim" && r->get("status") != "diterima") {
+    return fail(Errc::refused, "This referral has already been declined or ended.");
+  }
+  return write_case_commit(r->scope,
+                           {write_of(referral_id, EntityType::rujukan, "status", accept ? "diterima" : "ditolak")},
+                           "diubah");
+}
+
+Result<void> Workflow::end_referral(const sync::EntityId& referral_id) {
+  if (auto allowed = permit(schema::Action::tarik_persetujuan); !allowed) return tl::unexpected(allowed.error());
+  auto r = case_record(referral_id, "rujukan", "referral");
+  if (!r) return tl::unexpected(r.error());
+  if (r->get("status") == "selesai") return fail(Errc::refused, "This referral has already ended.");
+  return write_case_commit(r->scope, {write_of(referral_id, EntityType::rujukan, "status", "selesai")},
+                           "diubah");
+}
+
+Result<void> Workflow::withdraw_consent(const sync::EntityId& consent_id) {
+  if (auto allowed = permit(schema::Action::tarik_persetujuan); !allowed) return tl::unexpected(allowed.error());
+  auto c = case_record(consent_id, "persetujuan", "consent");
+  if (!c) return tl::unexpected(c.error());
+  if (!c->get("withdrawn_at").empty()) return fail(Errc::refused, "This consent was already withdrawn.");
+  return write_case_commit(
+      c->scope,
+      {write_of(consent_id, EntityType::persetujuan, "withdrawn_at", format_datetime(sync::system_now_ms()))},
+      "diubah");
+}
+
+Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::string_view to_office,
+                                          bool consent, std::string_view consent_by) {
+  if (auto allowed = permit(schema::Action::rujuk); !allowed) return tl::unexpected(allowed.error());
+  if (!consent) {
+    return fail(Errc::refused,
+                "Moving a case to another office needs the victim's consent naming that office; "
+                "nothing was recorded (use --consent yes once consent is given).");
+  }
+  if (to_office == store_.identity().grant.office_code) {
+    return fail(Errc::invalid, "The case is already handled by this office.");
+  }
+  sync::EntityId consent_id = new_entity_id();
+  sync::EntityId transfer_id = new_entity_id();
+  auto writes = validated(consent_id, EntityType::persetujuan,
+                          {{"case", case_id.hex()},
+                           {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
+                           {"scope", "rujukan"},
+                           {"scope_office", std::string(to_office)},
+                           {"recorded_how", "dicatat petugas"},
+                           {"given_at", format_datetime(sync::system_now_ms())}});
+  if (!writes) return tl::unexpected(writes.error());
+  auto t = validated(transfer_id, EntityType::alih_kelola,
+                     {{"case", case_id.hex()}, {"to_office", std::string(to_office)}, {"status", "diajukan"}});
+  if (!t) return tl::unexpected(t.error());
+  writes->insert(writes->end(), t->begin(), t->end());
+  auto r = write_case_commit(case_id, std::move(*writes), "dipindahkan");
+  if (!r) return tl::unexpected(r.error());
+  return transfer_id;
+}
+
+Result<void> Workflow::respond_transfer(const sync::EntityId& transfer_id, bool accept) {
+  if (auto allowed = permit(schema::Action::jawab_rujukan); !allowed) return tl::unexpected(allowed.error());
+  auto t = case_record(transfer_id, "alih_kelola", "transfer");
+  if (!t) return tl::unexpected(t.error());
+  const std::string& office = store_.identity().grant.office_code;
+  if (t->get("to_office") != office) {
+    return fail(Errc::refused, "Only the office the case is moved to can accept or decline the transfer.");
+  }
+  if (t->get("status") != "diajukan") return fail(Errc::refused, "This transfer was already answered.");
+  std::vector<FieldWrite> writes{
+      write_of(transfer_id, EntityType::alih_kelola, "status", accept ? "diterima" : "ditolak")};
+  if (accept) writes.push_back(write_of(t->scope, EntityType::kasus, "owner_office", office));
+  return write_case_commit(t->scope, std::move(writes), accept ? "dipindahkan" : "diubah");
+}
+
+Result<json> Workflow::referrals() const {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
+  json out = json::array();
+  for (std::string_view type : {"rujukan", "alih_kelola"}) {
+    auto all = store_.entities(type);
+    if (!all) return tl::unexpected(all.error());
+    for (const EntityView& e : *all) {
+      if (e.deleted()) continue;
+      auto c = store_.entity(e.scope);
+      if (!c) return tl::unexpected(c.error());
+      json row;
+      row["id"] = e.id.hex();
+      row["kind"] = type == "rujukan" ? "rujukan" : "alih_kelola";
+      row["case"] = e.scope.hex();
+      row["case_number"] = *c ? (*c)->get("number") : std::string();
+      row["from_office"] = type == "rujukan" ? e.get("from_office") : std::string();
+      row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
+      row["status"] = e.get("status");
+      row["consent"] = e.get("consent");
+      out.push_back(std::move(row));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
+    return std::tie(a["case_number"], a["id"]) < std::tie(b["case_number"], b["id"]);
+  });
+  return out;
+}
+
 Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
+  if (auto allowed = permit(schema::Action::kelola_rumah_aman); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId shelter_id = new_entity_id();
   const auto& spec = schema::entity_spec(EntityType::rumah_aman);
   std::vector<FieldWrite> writes;
@@ -583,6 +718,7 @@ Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const
 Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
                                        const sync::EntityId& shelter_id,
                                        std::string_view admitted_at) {
+  if (auto allowed = permit(schema::Action::tempatkan); !allowed) return tl::unexpected(allowed.error());
   std::uint64_t admitted = sync::system_now_ms();
   if (!admitted_at.empty()) {
     auto parsed = parse_datetime_ms(admitted_at);
@@ -635,6 +771,7 @@ std::pair<std::string, std::string> Workflow::author_of(const sync::VersionId& i
 }
 
 Result<json> Workflow::conflicts() const {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto fields = store_.conflicted_fields();
   if (!fields) return tl::unexpected(fields.error());
   json rows = json::array();
@@ -705,6 +842,7 @@ Result<json> Workflow::conflicts() const {
 
 Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field,
                                std::string_view value, std::string_view keep_version) {
+  if (auto allowed = permit(schema::Action::selesaikan_konflik); !allowed) return tl::unexpected(allowed.error());
   std::string target_field(field);
   sync::EntityId entity = case_id;
   EntityType type = EntityType::kasus;
@@ -767,6 +905,7 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
 
 Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
                                      const sync::EntityId& entity_id) {
+  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   auto e = store_.entity(entity_id);
   if (!e) return tl::unexpected(e.error());
   if (!*e || (*e)->scope != case_id || entity_id == case_id) {
@@ -788,6 +927,7 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
 }
 
 Result<json> Workflow::history(const sync::EntityId& case_id) {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto entries = store_.history(case_id);
   if (!entries) return tl::unexpected(entries.error());
   json rows = json::array();
@@ -810,6 +950,7 @@ Result<json> Workflow::history(const sync::EntityId& case_id) {
 }
 
 Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const {
+  if (auto allowed = permit(schema::Action::lihat_audit); !allowed) return tl::unexpected(allowed.error());
   auto events = case_id ? store_.entities("audit", &*case_id) : store_.entities("audit");
   if (!events) return tl::unexpected(events.error());
   // Events in the order they happened: by the clock of their writes, then id.
@@ -836,6 +977,7 @@ Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const
 }
 
 Result<json> Workflow::due(std::uint64_t now_ms) const {
+  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto cases = store_.entities("kasus");
   if (!cases) return tl::unexpected(cases.error());
   std::vector<json> rows;
@@ -893,6 +1035,7 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
 }
 
 Result<json> Workflow::report() const {
+  if (auto allowed = permit(schema::Action::laporan); !allowed) return tl::unexpected(allowed.error());
   auto cases = store_.entities("kasus");
   if (!cases) return tl::unexpected(cases.error());
   std::map<std::string, int> by_status, by_form, by_channel, by_place, by_sex, by_age, by_service;

@@ -147,12 +147,40 @@ CREATE TABLE scopes (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2 of the server store: who shares which case (PERMISSIONS.md), and the device
+// sequence numbers the server refused (so a refused commit does not block later ones).
+// min_readable 2: a version-1 server would ignore the grants and serve every case.
+constexpr std::string_view kServerV2Access = R"sql(
+CREATE TABLE scope_access (
+  scope      BLOB NOT NULL,
+  office     TEXT NOT NULL,
+  via        TEXT NOT NULL,
+  granted_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  PRIMARY KEY (scope, office)
+) WITHOUT ROWID;
+CREATE INDEX scope_access_by_office ON scope_access (office);
+
+CREATE TABLE access_dirty (
+  scope BLOB PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE refused_commits (
+  device BLOB NOT NULL,
+  seq    INTEGER NOT NULL,
+  reason INTEGER NOT NULL,
+  at     INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+)sql";
+
 constexpr MigrationStep kClientSteps[] = {
     {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
 };
 
 constexpr MigrationStep kServerSteps[] = {
     {.name = "v1_initial", .sql = kServerV1, .min_readable = 1},
+    {.name = "v2_access", .sql = kServerV2Access, .min_readable = 2},
 };
 
 std::string_view kind_name(StoreKind kind) {

@@ -1,18 +1,58 @@
 #include "teduh/server/access_policy.hpp"
 
+#include "teduh/schema/permissions.hpp"
+
 namespace teduh::server {
 
-bool AccessPolicy::may_read(const DeviceRecord& device, const ScopeRecord& /*scope*/) const {
-  // For now every enrolled office reads every scope. The per-office rules (DESIGN.md
-  // section 5) replace this body; shelter scopes already travel only as ciphertext.
-  return !device.revoked();
+using schema::Action;
+
+bool AccessPolicy::may_read(const DeviceRecord& device, std::string_view office_kind, const ScopeView& scope) const {
+  if (device.revoked()) return false;
+  const ScopeRecord& s = scope.record;
+  if (s.type == "kasus") {
+    return schema::role_reads_cases(device.role, office_kind) && (s.owner_office == device.office || scope.shared);
+  }
+  if (s.type == "rumah_aman") {
+    return device.shelter && office_kind != "pusat" &&
+           (schema::role_may(device.role, Action::kelola_rumah_aman) ||
+            schema::role_may(device.role, Action::tempatkan));
+  }
+  if (s.type == "office") return s.owner_office == device.office;
+  return false;
 }
 
-bool AccessPolicy::may_write(const DeviceRecord& device, const std::optional<ScopeRecord>& scope,
-                             std::string_view scope_type) const {
-  if (device.revoked()) return false;
-  // A scope keeps the type it was created with.
-  return !scope || scope->type == scope_type;
+std::optional<std::string> AccessPolicy::write_refusal(const DeviceRecord& device, std::string_view office_kind,
+                                                       const std::optional<ScopeView>& scope,
+                                                       const sync::Commit& commit) const {
+  if (device.revoked()) return "this device has been revoked";
+  if (scope && scope->record.type != commit.scope_type) return "a scope keeps the type it was created with";
+  if (commit.scope_type == "kasus") {
+    if (!schema::role_writes_cases(device.role, office_kind)) {
+      return "the role or office of this device may not write cases";
+    }
+    if (scope && scope->record.owner_office != device.office && !scope->shared) {
+      return "this case is neither owned by nor referred to the office of this device";
+    }
+    for (const sync::Version& v : commit.versions) {
+      if (v.entity_type == "penempatan") {
+        if (auto why = schema::refusal(device.role, office_kind, device.shelter, Action::tempatkan)) {
+          return "a shelter stay needs a device with shelter clearance whose role may place victims";
+        }
+      }
+    }
+    return std::nullopt;
+  }
+  if (commit.scope_type == "rumah_aman") {
+    if (schema::refusal(device.role, office_kind, device.shelter, Action::kelola_rumah_aman)) {
+      return "shelters are written only by devices with shelter clearance whose role may manage them";
+    }
+    return std::nullopt;
+  }
+  if (commit.scope_type == "office") {
+    if (scope && scope->record.owner_office != device.office) return "an office writes only its own office record";
+    return std::nullopt;
+  }
+  return "the commit's scope type is unknown";
 }
 
 }  // namespace teduh::server

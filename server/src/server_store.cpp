@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <map>
+#include <set>
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
@@ -122,7 +125,11 @@ Result<ServerStore> ServerStore::over(std::unique_ptr<Storage> storage) {
   if (!*secret) return fail(Errc::refused, "the server store holds no server signing key");
   auto key = crypto::SigningKey::from_secret((*secret)->view());
   if (!key) return fail(Errc::damaged, "the server signing key in the store is malformed");
-  return ServerStore(std::move(storage), std::move(*key));
+  ServerStore store(std::move(storage), std::move(*key));
+  // A crash between storing a commit and recomputing its case's sharing left the case
+  // marked dirty: finish the work before serving anyone.
+  if (auto r = store.refresh_dirty_scopes(); !r) return tl::unexpected(r.error());
+  return store;
 }
 
 std::string ServerStore::public_key_text() const { return crypto::to_base64url(key_.public_key()); }
@@ -322,22 +329,142 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
   return std::nullopt;
 }
 
+Result<std::string> ServerStore::office_kind(const std::string& office) {
+  if (auto it = office_kinds_.find(office); it != office_kinds_.end()) return it->second;
+  auto rec = storage_->find_office(office);
+  if (!rec) return tl::unexpected(rec.error());
+  std::string kind = *rec ? (*rec)->kind : std::string();
+  if (*rec) office_kinds_.emplace(office, kind);  // an office's kind never changes
+  return kind;
+}
+
+Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::string& office) {
+  auto rows = storage_->scope_grants(scope);
+  if (!rows) return tl::unexpected(rows.error());
+  return std::any_of(rows->begin(), rows->end(),
+                     [&](const ScopeGrant& g) { return g.office == office && g.active(); });
+}
+
+Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
+  CaseAccess access;
+  auto entries = storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max());
+  if (!entries) return tl::unexpected(entries.error());
+  for (const LogEntry& e : *entries) {
+    auto commit = sync::decode_commit_body(e.body);
+    if (!commit) return fail(Errc::damaged, "a commit in the server log does not decode");
+    access.apply(*commit);
+  }
+  return access;
+}
+
+Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
+  auto rec = storage_->find_scope(scope);
+  if (!rec) return tl::unexpected(rec.error());
+  if (!*rec || (*rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
+  auto access = load_case_access(scope);
+  if (!access) return tl::unexpected(access.error());
+  auto creator = storage_->find_device((*rec)->created_by);
+  if (!creator) return tl::unexpected(creator.error());
+  const std::string origin = *creator ? (*creator)->office : (*rec)->owner_office;
+  const std::string owner_now = (*rec)->owner_office;
+  const std::string owner = access->transferred_to().value_or(origin);
+  std::set<std::string> wanted = access->shared_with();
+  wanted.insert(owner);
+
+  auto rows = storage_->scope_grants(scope);
+  if (!rows) return tl::unexpected(rows.error());
+  auto head = storage_->head();
+  if (!head) return tl::unexpected(head.error());
+  std::map<std::string, ScopeGrant> by_office;
+  for (ScopeGrant& g : *rows) by_office.emplace(g.office, std::move(g));
+  auto holds = [&](const std::string& office) {
+    if (office == owner_now) return true;
+    auto it = by_office.find(office);
+    return it != by_office.end() && it->second.active();
+  };
+
+  std::vector<ScopeGrant> changes;
+  for (const std::string& office : wanted) {
+    if (holds(office)) continue;
+    changes.push_back(ScopeGrant{scope, office, office == owner ? "alih_kelola" : "rujukan", *head, std::nullopt});
+  }
+  std::set<std::string> holders;
+  if (!owner_now.empty()) holders.insert(owner_now);
+  for (const auto& [office, g] : by_office) {
+    if (g.active()) holders.insert(office);
+  }
+  for (const std::string& office : holders) {
+    if (wanted.contains(office)) continue;
+    ScopeGrant g;
+    if (auto it = by_office.find(office); it != by_office.end()) g = it->second;
+    g.scope = scope;
+    g.office = office;
+    if (g.via.empty()) g.via = "pemilik";
+    g.revoked_at = *head;
+    changes.push_back(std::move(g));
+  }
+  for (const ScopeGrant& g : changes) {
+    spdlog::info("case {}: office {} {} the case ({})", scope.hex(), g.office, g.active() ? "gains" : "loses", g.via);
+  }
+  std::optional<std::string> new_owner;
+  if (owner != owner_now) new_owner = owner;
+  return storage_->update_access(scope, changes, new_owner);
+}
+
+Result<void> ServerStore::refresh_dirty_scopes() {
+  auto dirty = storage_->dirty_scopes();
+  if (!dirty) return tl::unexpected(dirty.error());
+  for (const sync::EntityId& scope : *dirty) {
+    if (auto r = refresh_access(scope); !r) return r;
+  }
+  return {};
+}
+
 Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
                                                   std::span<const sync::SignedCommit> commits, std::int64_t now) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
   auto last = storage_->last_seq(device.device_id);
   if (!last) return tl::unexpected(last.error());
+  auto kind = office_kind(device.office);
+  if (!kind) return tl::unexpected(kind.error());
   std::uint64_t next = *last + 1;
 
   std::vector<PushResult> results(commits.size());
   std::vector<LogEntry> to_store;
   std::vector<std::size_t> stored_index;
+  std::vector<Refusal> refusals;
   std::map<sync::EntityId, std::string> batch_scopes;  // scopes first written in this batch
+  std::map<sync::EntityId, CaseAccess> case_access;    // sharing state, loaded on first need
+
+  auto refuse = [&](std::size_t i, std::uint64_t seq, RejectReason reason, std::string message) {
+    spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), seq, to_string(reason), message);
+    results[i] = rejected(seq, reason, std::move(message));
+  };
 
   for (std::size_t i = 0; i < commits.size(); ++i) {
     const sync::SignedCommit& sc = commits[i];
+    if (sc.seq != 0 && sc.seq < next && sc.device == device.device_id) {
+      // Sent again: acknowledged again, or refused again with the recorded reason.
+      auto refused = storage_->find_refusal(device.device_id, sc.seq);
+      if (!refused) return tl::unexpected(refused.error());
+      if (*refused) {
+        results[i] = rejected(sc.seq, static_cast<RejectReason>((*refused)->reason),
+                              "this commit was refused before and is not stored");
+        continue;
+      }
+    }
     sync::Commit commit;
     if (auto refusal = check_commit(device, sc, now, commit)) {
+      // A commit whose signature verified but that breaks the schema is consumed: its
+      // seq is recorded as refused so the device's later commits are not blocked.
+      const bool signed_by_device = refusal->reason == RejectReason::invalid ||
+                                    refusal->reason == RejectReason::malformed;
+      if (signed_by_device && sc.seq == next) {
+        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(refusal->reason), now});
+        ++next;
+      }
+      spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), sc.seq,
+                   to_string(refusal->reason), refusal->message);
       results[i] = std::move(*refusal);
       continue;
     }
@@ -346,17 +473,41 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
                             "the commit leaves a gap after device seq " + std::to_string(next - 1));
       continue;
     }
+    const bool touches_access = commit.scope_type == "kasus" && CaseAccess::touches_access(commit);
     if (sc.seq == next) {
-      std::optional<ScopeRecord> scope;
+      std::optional<ScopeView> scope;
       if (auto it = batch_scopes.find(commit.scope); it != batch_scopes.end()) {
-        scope = ScopeRecord{commit.scope, it->second, device.office, device.device_id};
+        scope = ScopeView{ScopeRecord{commit.scope, it->second, device.office, device.device_id}, false};
       } else {
         auto found = storage_->find_scope(commit.scope);
         if (!found) return tl::unexpected(found.error());
-        scope = std::move(*found);
+        if (*found) {
+          auto shared = shared_with(commit.scope, device.office);
+          if (!shared) return tl::unexpected(shared.error());
+          scope = ScopeView{std::move(**found), *shared};
+        }
       }
-      if (!policy_.may_write(device, scope, commit.scope_type)) {
-        results[i] = rejected(sc.seq, RejectReason::not_authorized, "this device may not write in that scope");
+      std::optional<std::string> why = policy_.write_refusal(device, *kind, scope, commit);
+      if (!why && touches_access) {
+        auto it = case_access.find(commit.scope);
+        if (it == case_access.end()) {
+          CaseAccess loaded;
+          if (scope) {
+            auto l = load_case_access(commit.scope);
+            if (!l) return tl::unexpected(l.error());
+            loaded = std::move(*l);
+          }
+          it = case_access.emplace(commit.scope, std::move(loaded)).first;
+        }
+        CaseAccess trial = it->second;
+        trial.apply(commit);
+        why = trial.consent_problem(commit);
+        if (!why) it->second = std::move(trial);
+      }
+      if (why) {
+        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(RejectReason::not_authorized), now});
+        ++next;
+        refuse(i, sc.seq, RejectReason::not_authorized, *why);
         continue;
       }
       batch_scopes.emplace(commit.scope, commit.scope_type);
@@ -371,12 +522,13 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     e.body = sc.body;
     e.signature = sc.signature;
     e.received_at_ms = now;
+    e.touches_access = touches_access;
     to_store.push_back(std::move(e));
     stored_index.push_back(i);
     results[i].seq = sc.seq;
   }
 
-  auto appended = storage_->append_commits(to_store, device.office);
+  auto appended = storage_->append_commits(to_store, device.office, refusals);
   if (!appended) return tl::unexpected(appended.error());
   for (std::size_t k = 0; k < appended->size(); ++k) {
     PushResult& r = results[stored_index[k]];
@@ -388,21 +540,44 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       r.server_seq = a.server_seq;
     }
   }
+  if (auto r = refresh_dirty_scopes(); !r) return tl::unexpected(r.error());
   return results;
 }
 
 Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after, PullLimits limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  auto kind = office_kind(device.office);
+  if (!kind) return tl::unexpected(kind.error());
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
   // Bounds the work of one pull when most of the log is hidden from this device.
   const std::size_t max_scanned = limits.max_commits * 8;
+  after = std::max<std::int64_t>(after, 0);
+
+  std::map<sync::EntityId, bool> readable;
+  auto may_read = [&](const sync::EntityId& id, const std::string& type, const sync::DeviceId& first_writer)
+      -> Result<bool> {
+    if (auto it = readable.find(id); it != readable.end()) return it->second;
+    auto scope = storage_->find_scope(id);
+    if (!scope) return tl::unexpected(scope.error());
+    ScopeView view{*scope ? **scope : ScopeRecord{id, type, {}, first_writer}, false};
+    if (view.record.type == "kasus" && view.record.owner_office != device.office) {
+      auto shared = shared_with(id, device.office);
+      if (!shared) return tl::unexpected(shared.error());
+      view.shared = *shared;
+    }
+    const bool ok = policy_.may_read(device, *kind, view);
+    readable.emplace(id, ok);
+    return ok;
+  };
 
   PullBatch batch;
-  batch.cursor = std::max<std::int64_t>(after, 0);
+  batch.cursor = after;
   std::size_t bytes = 0;
   std::size_t scanned = 0;
-  std::map<sync::EntityId, bool> readable;
-  for (;;) {
+  std::size_t withheld = 0;
+  std::set<sync::EntityId> withheld_scopes;
+  bool scanning = true;
+  while (scanning) {
     auto entries = storage_->read_log(batch.cursor, limits.max_commits);
     if (!entries) return tl::unexpected(entries.error());
     for (LogEntry& e : *entries) {
@@ -411,28 +586,57 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
                         scanned >= max_scanned;
       if (full) {
         batch.more = true;
-        return batch;
+        scanning = false;
+        break;
       }
       ++scanned;
-      auto it = readable.find(e.scope);
-      if (it == readable.end()) {
-        auto scope = storage_->find_scope(e.scope);
-        if (!scope) return tl::unexpected(scope.error());
-        const ScopeRecord rec = *scope ? **scope : ScopeRecord{e.scope, e.scope_type, {}, e.device};
-        it = readable.emplace(e.scope, policy_.may_read(device, rec)).first;
-      }
+      auto ok = may_read(e.scope, e.scope_type, e.device);
+      if (!ok) return tl::unexpected(ok.error());
       batch.cursor = e.server_seq;
+      if (!*ok) {
+        ++withheld;
+        withheld_scopes.insert(e.scope);
+        continue;
+      }
       // A device already holds its own commits: they are not sent back.
-      if (it->second && e.device != device.device_id) {
+      if (e.device != device.device_id) {
         bytes += e.body.size();
         batch.commits.push_back(std::move(e));
       }
     }
-    if (entries->size() < limits.max_commits) {
-      batch.more = false;
-      return batch;
+    if (scanning && entries->size() < limits.max_commits) scanning = false;
+  }
+
+  // Cases the office gained or lost since the cursor (PROTOCOL.md section 5B): a case
+  // gained at a log position this batch reaches comes whole (its history up to the
+  // cursor, own commits included, since a purge may have removed them); a case lost
+  // since the cursor and not readable now is named for purging.
+  auto changes = storage_->grant_changes(device.office, after);
+  if (!changes) return tl::unexpected(changes.error());
+  std::vector<LogEntry> backfill;
+  for (const ScopeGrant& g : *changes) {
+    auto ok = may_read(g.scope, "kasus", {});
+    if (!ok) return tl::unexpected(ok.error());
+    if (!*ok) {
+      if (g.revoked_at && *g.revoked_at > after) batch.purge.push_back(g.scope);
+      continue;
+    }
+    if (g.active() && g.granted_at > after && g.granted_at <= batch.cursor) {
+      auto history = storage_->read_scope(g.scope, after);
+      if (!history) return tl::unexpected(history.error());
+      for (LogEntry& e : *history) backfill.push_back(std::move(e));
     }
   }
+  if (!backfill.empty()) {
+    batch.commits.insert(batch.commits.begin(), std::make_move_iterator(backfill.begin()),
+                         std::make_move_iterator(backfill.end()));
+  }
+  if (withheld > 0) {
+    // Not an error: the log says what was held back and why, by count.
+    spdlog::info("pull by device {}: withheld {} commit(s) of {} scope(s) not shared with office {}",
+                  device.device_id.hex(), withheld, withheld_scopes.size(), device.office);
+  }
+  return batch;
 }
 
 }  // namespace teduh::server

@@ -235,9 +235,10 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
-                                                   std::string_view owner_office) override {
+                                                   std::string_view owner_office,
+                                                   std::span<const Refusal> refusals) override {
     std::vector<AppendResult> results;
-    if (entries.empty()) return results;
+    if (entries.empty() && refusals.empty()) return results;
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     auto existing = lift(Statement::prepare(db(), "SELECT server_seq, body FROM log WHERE device = ?1 AND seq = ?2"));
@@ -272,13 +273,41 @@ class SqliteStorage final : public Storage {
       scope->bind_blob(1, as_bytes(e.scope)).bind(2, e.scope_type).bind(3, owner_office)
           .bind_blob(4, as_bytes(e.device));
       if (auto r = lift(scope->run()); !r) return tl::unexpected(r.error());
+      if (e.touches_access) {
+        auto dirty = lift(Statement::prepare(db(), "INSERT OR IGNORE INTO access_dirty(scope) VALUES (?1)"));
+        if (!dirty) return tl::unexpected(dirty.error());
+        dirty->bind_blob(1, as_bytes(e.scope));
+        if (auto r = lift(dirty->run()); !r) return tl::unexpected(r.error());
+      }
+    }
+    if (!refusals.empty()) {
+      auto refuse = lift(Statement::prepare(db(),
+          "INSERT OR IGNORE INTO refused_commits(device, seq, reason, at) VALUES (?1, ?2, ?3, ?4)"));
+      if (!refuse) return tl::unexpected(refuse.error());
+      for (const Refusal& r : refusals) {
+        refuse->reset();
+        refuse->bind_blob(1, as_bytes(r.device)).bind(2, static_cast<std::int64_t>(r.seq))
+            .bind(3, static_cast<std::int64_t>(r.reason)).bind(4, r.at_ms);
+        if (auto ok = lift(refuse->run()); !ok) return tl::unexpected(ok.error());
+      }
     }
     if (auto r = lift(tx->commit()); !r) return tl::unexpected(r.error());
     return results;
   }
 
+  Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device, std::uint64_t seq) override {
+    auto st = lift(Statement::prepare(db(), "SELECT reason, at FROM refused_commits WHERE device = ?1 AND seq = ?2"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(seq));
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Refusal>{};
+    return std::optional<Refusal>{Refusal{device, seq, static_cast<int>(st->column_int(0)), st->column_int(1)}};
+  }
+
   Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {
-    auto st = lift(Statement::prepare(db(), "SELECT COALESCE(MAX(seq), 0) FROM log WHERE device = ?1"));
+    auto st = lift(Statement::prepare(db(), "SELECT MAX(COALESCE((SELECT MAX(seq) FROM log WHERE device = ?1), 0), "
+                                             "COALESCE((SELECT MAX(seq) FROM refused_commits WHERE device = ?1), 0))"));
     if (!st) return tl::unexpected(st.error());
     st->bind_blob(1, as_bytes(device));
     auto row = lift(st->step());
@@ -292,24 +321,7 @@ class SqliteStorage final : public Storage {
         "WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2"));
     if (!st) return tl::unexpected(st.error());
     st->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
-    std::vector<LogEntry> out;
-    for (;;) {
-      auto row = lift(st->step());
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      LogEntry e;
-      e.server_seq = st->column_int(0);
-      if (!copy_fixed(st->column_blob(1), e.device.bytes) || !copy_fixed(st->column_blob(3), e.scope.bytes) ||
-          !copy_fixed(st->column_blob(6), e.signature)) {
-        return tl::unexpected(damaged_row("log"));
-      }
-      e.seq = static_cast<std::uint64_t>(st->column_int(2));
-      e.scope_type = st->column_text(4);
-      e.body = st->column_blob(5);
-      e.received_at_ms = st->column_int(7);
-      out.push_back(std::move(e));
-    }
-    return out;
+    return log_rows(*st);
   }
 
   Result<std::int64_t> head() override {
@@ -336,8 +348,114 @@ class SqliteStorage final : public Storage {
     return std::optional<ScopeRecord>{std::move(s)};
   }
 
+  Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
+        "WHERE scope = ?1 AND server_seq <= ?2 ORDER BY server_seq"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(scope)).bind(2, upto);
+    return log_rows(*st);
+  }
+
+  Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT scope, office, via, granted_at, revoked_at FROM scope_access WHERE scope = ?1 ORDER BY office"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(scope));
+    return grant_rows(*st);
+  }
+
+  Result<std::vector<ScopeGrant>> grant_changes(std::string_view office, std::int64_t after) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT scope, office, via, granted_at, revoked_at FROM scope_access "
+        "WHERE office = ?1 AND (granted_at > ?2 OR revoked_at > ?2) ORDER BY scope"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, office).bind(2, after);
+    return grant_rows(*st);
+  }
+
+  Result<std::vector<sync::EntityId>> dirty_scopes() override {
+    auto st = lift(Statement::prepare(db(), "SELECT scope FROM access_dirty ORDER BY scope"));
+    if (!st) return tl::unexpected(st.error());
+    std::vector<sync::EntityId> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      sync::EntityId id;
+      if (!copy_fixed(st->column_blob(0), id.bytes)) return tl::unexpected(damaged_row("access_dirty"));
+      out.push_back(id);
+    }
+    return out;
+  }
+
+  Result<void> update_access(const sync::EntityId& scope, std::span<const ScopeGrant> rows,
+                             const std::optional<std::string>& new_owner) override {
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto put = lift(Statement::prepare(db(),
+        "INSERT OR REPLACE INTO scope_access(scope, office, via, granted_at, revoked_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    if (!put) return tl::unexpected(put.error());
+    for (const ScopeGrant& g : rows) {
+      put->reset();
+      put->bind_blob(1, as_bytes(scope)).bind(2, g.office).bind(3, g.via).bind(4, g.granted_at);
+      if (g.revoked_at) put->bind(5, *g.revoked_at); else put->bind_null(5);
+      if (auto r = lift(put->run()); !r) return r;
+    }
+    if (new_owner) {
+      auto owner = lift(Statement::prepare(db(), "UPDATE scopes SET owner_office = ?2 WHERE scope = ?1"));
+      if (!owner) return tl::unexpected(owner.error());
+      owner->bind_blob(1, as_bytes(scope)).bind(2, *new_owner);
+      if (auto r = lift(owner->run()); !r) return r;
+    }
+    auto clean = lift(Statement::prepare(db(), "DELETE FROM access_dirty WHERE scope = ?1"));
+    if (!clean) return tl::unexpected(clean.error());
+    clean->bind_blob(1, as_bytes(scope));
+    if (auto r = lift(clean->run()); !r) return r;
+    return lift(tx->commit());
+  }
+
  private:
   sqlite3* db() const { return db_.get(); }
+
+  Result<std::vector<LogEntry>> log_rows(Statement& st) {
+    std::vector<LogEntry> out;
+    for (;;) {
+      auto row = lift(st.step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      LogEntry e;
+      e.server_seq = st.column_int(0);
+      if (!copy_fixed(st.column_blob(1), e.device.bytes) || !copy_fixed(st.column_blob(3), e.scope.bytes) ||
+          !copy_fixed(st.column_blob(6), e.signature)) {
+        return tl::unexpected(damaged_row("log"));
+      }
+      e.seq = static_cast<std::uint64_t>(st.column_int(2));
+      e.scope_type = st.column_text(4);
+      e.body = st.column_blob(5);
+      e.received_at_ms = st.column_int(7);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::vector<ScopeGrant>> grant_rows(Statement& st) {
+    std::vector<ScopeGrant> out;
+    for (;;) {
+      auto row = lift(st.step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      ScopeGrant g;
+      if (!copy_fixed(st.column_blob(0), g.scope.bytes)) return tl::unexpected(damaged_row("scope_access"));
+      g.office = st.column_text(1);
+      g.via = st.column_text(2);
+      g.granted_at = st.column_int(3);
+      g.revoked_at = optional_int(st, 4);
+      out.push_back(std::move(g));
+    }
+    return out;
+  }
 
   Result<std::vector<OfficeRecord>> offices_where(std::string_view where, std::string_view arg) {
     std::string sql = "SELECT code, name, kind, region, parent, created_at FROM offices ";

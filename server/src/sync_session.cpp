@@ -198,7 +198,17 @@ SessionStep SyncSession::on_pull(const wire::Pull& pull) {
   pulled_ += out.commits.size();
   out.next_cursor = static_cast<std::uint64_t>(batch->cursor);
   out.more = batch->more;
-  return reply(std::move(out));
+  SessionStep step;
+  // Purges first: the device deletes those cases before it applies the batch.
+  for (std::size_t i = 0; i < batch->purge.size(); i += wire::kMaxPurgeScopes) {
+    const auto end = std::min(batch->purge.size(), i + wire::kMaxPurgeScopes);
+    wire::Purge purge;
+    purge.scopes.assign(batch->purge.begin() + static_cast<std::ptrdiff_t>(i),
+                        batch->purge.begin() + static_cast<std::ptrdiff_t>(end));
+    step.replies.emplace_back(std::in_place_type<wire::Purge>, std::move(purge));
+  }
+  step.replies.emplace_back(std::in_place_type<wire::PullReply>, std::move(out));
+  return step;
 }
 
 }  // namespace teduh::server

@@ -210,7 +210,9 @@ class ChaosRun {
     crypto::init();
     for (int i = 0; i < config_.replicas; ++i) {
       Replica r;
-      r.office = i % 2 == 0 ? "KACAU-DP3A" : "KACAU-UPTD";
+      // One office: every replica holds every case of it (an office sees only its own
+      // cases and those referred to it, PERMISSIONS.md).
+      r.office = "KACAU-UPTD";
       r.path = dir_ / ("replica-" + std::to_string(i) + ".db");
       testing::Run code = testing::teduhd({"enroll", "--data", data_, "--office", r.office, "--user",
                                            "petugas-uji-" + std::to_string(i), "--role", "pendamping"});

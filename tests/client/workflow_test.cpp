@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "support/store_fixture.hpp"
+#include "teduh/schema/sqlite.hpp"
 
 namespace teduh::client {
 namespace {
@@ -172,6 +173,103 @@ TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
   EXPECT_EQ((*doc)["by_form"]["seksual"], "<5");
   EXPECT_EQ((*doc)["total_cases"], 7);
   EXPECT_EQ(doc->dump().find("Nama Penanda"), std::string::npos);
+}
+
+// The permission table (schema/permissions.hpp, PERMISSIONS.md) as the users of one
+// device meet it: each refusal is Errc::refused with a sentence, and nothing is written.
+TEST(WorkflowPermissions, EachRoleMayDoOnlyWhatTheTableSays) {
+  TempDir dir;
+  FakeServerKey server;
+  auto operator_store = testing::make_store(dir / "op.db", server, "BKS-KEL1", false, "op", "operator", "kelurahan");
+  auto analyst_store = testing::make_store(dir / "an.db", server, "PUSAT", false, "an", "analis", "pusat");
+  auto pusat_head = testing::make_store(dir / "pk.db", server, "PUSAT", false, "pk", "kepala", "pusat");
+  auto worker_store = testing::make_store(dir / "pd.db", server, "BKS-DP3A", false, "pd", "pendamping");
+  ASSERT_TRUE(operator_store && analyst_store && pusat_head && worker_store);
+
+  Workflow op(*operator_store);
+  auto id = op.new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id) << id.error().message;
+  auto closed = op.close_case(*id, "Selesai");  // an operator records, a worker closes
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(closed.error().code, Errc::refused);
+  EXPECT_NE(closed.error().message.find("operator"), std::string::npos) << closed.error().message;
+  EXPECT_EQ((*operator_store->entity(*id))->get("status"), "diterima");
+  EXPECT_FALSE(op.audit(std::nullopt));
+  EXPECT_TRUE(op.refer(*id, "BKS-UPTD", "Lanjutan", true, "korban", false));
+
+  Workflow an(*analyst_store);
+  EXPECT_FALSE(an.new_case({}, {}));
+  EXPECT_FALSE(an.list_cases());
+  EXPECT_TRUE(an.report());
+
+  Workflow pk(*pusat_head);  // a kepala may handle cases, but not at the central office
+  auto refused = pk.new_case({}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("pusat"), std::string::npos) << refused.error().message;
+
+  Workflow pd(*worker_store);  // no clearance: no shelter, whatever the role allows
+  auto shelter = pd.add_shelter({{"code_name", "RA-UJI"}, {"address", "Jalan Uji"}});
+  ASSERT_FALSE(shelter);
+  EXPECT_NE(shelter.error().message.find("clearance"), std::string::npos) << shelter.error().message;
+  EXPECT_FALSE(pd.audit(std::nullopt));
+}
+
+TEST_F(WorkflowTest, ReferralTransferAndConsentRecordsFollowTheirRules) {
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id);
+  auto referral = wf().refer(*id, "BKS-UPTD", "Lanjutan", true, "wali", false);
+  ASSERT_TRUE(referral) << referral.error().message;
+  // Only the receiving office answers a referral.
+  auto answer = wf().respond_referral(*referral, true);
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(answer.error().code, Errc::refused);
+  auto list = wf().referrals();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0]["status"], "dikirim");
+  EXPECT_EQ((*list)[0]["to_office"], "BKS-UPTD");
+
+  // Withdrawing the consent records when; a second withdrawal is refused.
+  const std::string consent = (*list)[0]["consent"];
+  auto consent_id = sync::Id128::from_hex(consent);
+  ASSERT_TRUE(consent_id);
+  ASSERT_TRUE(wf().withdraw_consent(*consent_id));
+  EXPECT_FALSE((*store_->entity(*consent_id))->get("withdrawn_at").empty());
+  EXPECT_FALSE(wf().withdraw_consent(*consent_id));
+  ASSERT_TRUE(wf().end_referral(*referral));
+  EXPECT_EQ((*store_->entity(*referral))->get("status"), "selesai");
+
+  // A transfer needs consent, and only the receiving office may accept it.
+  auto no_consent = wf().transfer(*id, "BKS-UPTD", false, "");
+  ASSERT_FALSE(no_consent);
+  EXPECT_EQ(no_consent.error().code, Errc::refused);
+  EXPECT_EQ(store_->entities("alih_kelola")->size(), 0u);
+  auto moved = wf().transfer(*id, "BKS-UPTD", true, "korban");
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_FALSE(wf().respond_transfer(*moved, true));
+  EXPECT_EQ((*store_->entity(*id))->get("owner_office"), "BKS-DP3A");
+}
+
+TEST_F(WorkflowTest, PurgeRemovesEveryRowOfTheCaseAndNothingElse) {
+  auto keep = wf().new_case({}, {{"name", "Orang Tetap"}});
+  auto gone = wf().new_case({{"summary", "Ringkasan hilang"}}, {{"name", "Orang Hilang"}});
+  ASSERT_TRUE(keep && gone);
+  auto removed = store_->purge_scope(*gone, store_->last_seq());
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_TRUE(*removed);
+  auto count = [&](const char* sql) {
+    auto st = schema::Statement::prepare(store_->db(), sql);
+    st->bind_blob(1, gone->bytes);
+    (void)st->step();
+    return st->column_int(0);
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM commits WHERE scope = ?1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM entities WHERE scope = ?1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM versions WHERE value = 'Orang Hilang' OR entity = ?1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM fields WHERE value = 'Ringkasan hilang' OR entity = ?1"), 0);
+  EXPECT_TRUE(*store_->entity(*keep));
+  EXPECT_FALSE(*store_->entity(*gone));
+  EXPECT_FALSE(*store_->purge_scope(*gone, store_->last_seq()));  // nothing left to purge
 }
 
 }  // namespace

@@ -85,6 +85,14 @@ class SyncTest : public ::testing::Test {
     return r.last_line();
   }
 
+  // Shares a case with another office: a referral under the victim's consent (an office
+  // sees only the cases it owns and those referred to it, PERMISSIONS.md).
+  void refer(const std::string& store, const std::string& id, const std::string& to_office) {
+    teduh::testing::Run r = teduh({"refer", "--store", store, "--case", id, "--to", to_office, "--reason",
+                                   "Penanganan lanjutan", "--consent", "yes"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+
   teduh::testing::TempDir dir_;
   std::string data_;
   std::string server_key_;
@@ -98,6 +106,10 @@ TEST_F(SyncTest, OfficesThatEditDifferentCasesAndFieldsConverge) {
   std::string c1 = new_case(
       kel, {"--channel", "datang_langsung", "--victim-name", "Warga Uji", "--victim-sex", "P"});
   std::string c2 = new_case(dinas, {"--channel", "telepon", "--forms", "fisik"});
+  refer(kel, c1, "UJI-DP3A");
+  refer(kel, c1, "UJI-UPTD");
+  refer(dinas, c2, "UJI-UPTD");
+  refer(dinas, c2, "UJI-KEL");
   for (const auto& s : {kel, dinas, uptd, kel, dinas}) sync(s);
   ASSERT_EQ(teduh({"case", "set", "--store", uptd, c1, "status=asesmen"}).exit_code, 0);
   ASSERT_EQ(teduh({"case", "set", "--store", dinas, c1, "risk_level=tinggi"}).exit_code, 0);
@@ -122,6 +134,7 @@ TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywh
   std::string dinas = office("dinas", "UJI-DP3A");
   std::string uptd = office("uptd", "UJI-UPTD");
   std::string id = new_case(dinas, {});
+  refer(dinas, id, "UJI-UPTD");
   sync(dinas);
   sync(uptd);
   ASSERT_EQ(teduh({"case", "set", "--store", dinas, id, "risk_level=sedang"}).exit_code, 0);
@@ -234,6 +247,8 @@ TEST_F(SyncTest, RiskTerminationAndTwoBirthDateCorrectionsAreReviewedAndSettledE
   std::string kel = office("kel", "UJI-KEL");
   std::string id = new_case(
       kel, {"--victim-name", "Warga Uji", "--victim-sex", "P", "--victim-birth", "2011-05-01"});
+  refer(kel, id, "UJI-DP3A");
+  refer(kel, id, "UJI-UPTD");
   for (const auto& s : {kel, dinas, uptd}) sync(s);
 
   // Apart: each office works offline.
@@ -297,7 +312,7 @@ TEST_F(SyncTest, RiskTerminationAndTwoBirthDateCorrectionsAreReviewedAndSettledE
   int statuses = 0;
   for (const auto& v : history["versions"]) {
     if (v["field"] == "birth_date") births.push_back(v["value"]);
-    statuses += v["field"] == "status";
+    statuses += v["field"] == "status" && v["entity"] == id;  // the case's, not the referrals'
   }
   EXPECT_EQ(births.size(), 4u);
   EXPECT_EQ(statuses, 3);
@@ -312,6 +327,7 @@ TEST_F(SyncTest, EditOfARemovedPersonBecomesAConflictNotAResurrection) {
   teduh::testing::Run person = teduh({"person", "add", "--store", dinas, "--case", id, "--role",
                                       "pelapor", "--name", "Pelapor Uji"});
   ASSERT_EQ(person.exit_code, 0) << person.err;
+  refer(dinas, id, "UJI-UPTD");
   sync(dinas);
   sync(uptd);
   ASSERT_EQ(
@@ -334,8 +350,9 @@ TEST_F(SyncTest, EditOfARemovedPersonBecomesAConflictNotAResurrection) {
 // A client killed with SIGKILL at random points during a sync loses nothing: the next sync
 // completes, and every commit is present exactly once on both sides.
 TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
+  // Two devices of one office: both hold every case of that office.
   std::string dinas = office("dinas", "UJI-DP3A");
-  std::string uptd = office("uptd", "UJI-UPTD");
+  std::string uptd = office("dinas-2", "UJI-DP3A");
   // Many commits, written in-process on the office's real store (fast setup).
   constexpr int kCases = 400;
   {

@@ -96,7 +96,9 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::server));
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::server).current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444853);
-  EXPECT_EQ(meta_text(db.get(), "min_readable"), "1");
+  // Step 2 (v2_access) must not be opened by a server that ignores the grants.
+  EXPECT_EQ(meta_text(db.get(), "min_readable"), "2");
+  EXPECT_EQ(meta_text(db.get(), "migration.0002"), "v2_access");
 }
 
 TEST(Migrations, StoreTablesHaveTheAgreedColumns) {

@@ -56,12 +56,14 @@ inline client::Result<client::Store> make_store(const std::filesystem::path& pat
                                                 const FakeServerKey& server,
                                                 const std::string& office = "BKS-DP3A",
                                                 bool shelter = false,
-                                                const std::string& user = "petugas-1") {
+                                                const std::string& user = "petugas-1",
+                                                const std::string& role = "supervisor",
+                                                const std::string& office_kind = "dinas") {
   crypto::init();
   client::Identity id;
   id.device = sync::Id128::random();
   id.signing_key = crypto::SigningKey::generate();
-  id.enrollment_code = server.code(office, "dinas", user, "pendamping", shelter);
+  id.enrollment_code = server.code(office, office_kind, user, role, shelter);
   auto grant = sync::verify_enrollment_code(id.enrollment_code, server.key.public_key(), 0);
   if (!grant) return client::fail(client::Errc::internal, grant.error().message);
   id.grant = *grant;

@@ -117,6 +117,13 @@ class Store {
   Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
                             std::int64_t server_seq);
 
+  // Deletes everything this replica holds of a scope (a Purge from the server, PROTOCOL.md
+  // section 5B): entities, fields, versions and commits, with secure_delete on so freed
+  // pages are zeroed. Keeps only this device's own commits after acked_seq (not yet
+  // acknowledged by the server), so its sequence stays without gaps. Returns whether the
+  // replica held anything of the scope. Runs inside the caller's transaction when open.
+  Result<bool> purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq);
+
   // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error), or
   // inside a savepoint of the caller's transaction when one is open.
   template <class Fn>

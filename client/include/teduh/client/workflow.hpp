@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "teduh/client/store.hpp"
+#include "teduh/schema/permissions.hpp"
 
 namespace teduh::client {
 
@@ -40,6 +41,22 @@ class Workflow {
   Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
                                std::string_view reason, bool consent, std::string_view consent_by,
                                bool external);
+  // The receiving office answers a referral (status diterima or ditolak).
+  Result<void> respond_referral(const sync::EntityId& referral_id, bool accept);
+  // Ends a referral (status selesai): the receiving office loses the case at its next sync.
+  Result<void> end_referral(const sync::EntityId& referral_id);
+  // Records that the victim withdrew a consent (withdrawn_at = now): every referral and
+  // transfer resting on it stops sharing the case; the office loses it at its next sync.
+  Result<void> withdraw_consent(const sync::EntityId& consent_id);
+  // Proposes moving the case to another office (alih_kelola, status diajukan), with the
+  // consent naming that office; refused without consent. Returns the transfer id.
+  Result<sync::EntityId> transfer(const sync::EntityId& case_id, std::string_view to_office,
+                                  bool consent, std::string_view consent_by);
+  // The receiving office accepts (ownership moves) or declines a transfer.
+  Result<void> respond_transfer(const sync::EntityId& transfer_id, bool accept);
+  // Referrals and transfers of every case this device holds, sent or received.
+  Result<nlohmann::json> referrals() const;
+
   Result<sync::EntityId> add_shelter(const FieldInput& fields);
   Result<nlohmann::json> list_shelters() const;
   Result<sync::EntityId> find_shelter(std::string_view id_or_code) const;
@@ -64,6 +81,12 @@ class Workflow {
   Result<nlohmann::json> report() const;
 
  private:
+  // Refuses (Errc::refused, one sentence) what the permission table does not allow this
+  // device's user (schema/permissions.hpp, PERMISSIONS.md).
+  Result<void> permit(schema::Action action) const;
+  // An entity of a given type in a case this device holds.
+  Result<EntityView> case_record(const sync::EntityId& id, std::string_view type,
+                                 std::string_view what) const;
   Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
                                  std::string_view action);
   FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field,

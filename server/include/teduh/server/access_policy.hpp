@@ -1,25 +1,42 @@
 #pragma once
 // Authorization: the ONE place that decides which device may read or write which scope
-// (DESIGN.md section 5). Every push and every pull goes through it.
+// (DESIGN.md section 5, PERMISSIONS.md). Every push and every pull goes through it.
 //
-// Today's rule: any registered, non-revoked device may read every scope, and may write
-// a scope whose type matches the type the scope was created with (a scope never changes
-// type). The per-office rules (own cases, referrals with consent, kelurahan intakes,
-// shelter clearance, the central office's de-identified view) extend this class; its
-// callers stay as they are.
+// A device is one user of one office, with a role and maybe shelter clearance.
+//   case (kasus)      read and write: devices of the owner office and of offices the case
+//                     is shared with (ScopeView::shared), whose role reads cases
+//                     (schema::role_reads_cases); never the central office (pusat),
+//                     which gets de-identified reports only. Writing a shelter stay
+//                     (penempatan) needs shelter clearance and the tempatkan action.
+//   shelter           read and write: devices with shelter clearance whose role may
+//   (rumah_aman)      manage shelters (writes) or place victims (reads); the secret
+//                     fields are ciphertext of the shelter compartment in any case.
+//   office            read and write: devices of that office.
+// A new scope is created by the device's office, which owns it.
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "teduh/server/records.hpp"
+#include "teduh/sync/version.hpp"
 
 namespace teduh::server {
 
+// A scope as the policy needs it: the record, and whether it is shared with the office
+// of the device asking (an active scope_access row).
+struct ScopeView {
+  ScopeRecord record;
+  bool shared = false;
+};
+
 class AccessPolicy {
  public:
-  // scope: the scope as the server knows it; nullopt when no commit has created it yet.
-  bool may_read(const DeviceRecord& device, const ScopeRecord& scope) const;
-  bool may_write(const DeviceRecord& device, const std::optional<ScopeRecord>& scope,
-                 std::string_view scope_type) const;
+  // office_kind: the jenis_kantor of the device's office.
+  bool may_read(const DeviceRecord& device, std::string_view office_kind, const ScopeView& scope) const;
+  // nullopt when allowed; otherwise one sentence for the rejection and the log (no values).
+  // scope: nullopt when no commit has created the scope yet.
+  std::optional<std::string> write_refusal(const DeviceRecord& device, std::string_view office_kind,
+                                           const std::optional<ScopeView>& scope, const sync::Commit& commit) const;
 };
 
 }  // namespace teduh::server

@@ -57,6 +57,9 @@ struct LogEntry {
   std::vector<std::uint8_t> body;
   crypto::Signature signature{};
   std::int64_t received_at_ms = 0;
+  // Not stored in the log: the commit writes a referral, consent or transfer, so the
+  // storage marks its scope for the sharing to be recomputed (access_dirty).
+  bool touches_access = false;
 };
 
 // A scope (case, shelter, office) as the server knows it: who created it, which office owns it.
@@ -65,6 +68,24 @@ struct ScopeRecord {
   std::string type;
   std::string owner_office;
   sync::DeviceId created_by;
+};
+
+// An office's hold on a case it does not own (scope_access, SCHEMA.md section 4.3).
+struct ScopeGrant {
+  sync::EntityId scope;
+  std::string office;
+  std::string via;                         // "rujukan", "alih_kelola" or "pemilik"
+  std::int64_t granted_at = 0;             // log head when gained
+  std::optional<std::int64_t> revoked_at;  // log head when lost; nullopt while held
+  bool active() const { return !revoked_at.has_value(); }
+};
+
+// A device sequence number the server refused after its signature verified.
+struct Refusal {
+  sync::DeviceId device;
+  std::uint64_t seq = 0;
+  int reason = 0;  // RejectReason number
+  std::int64_t at_ms = 0;
 };
 
 }  // namespace teduh::server

@@ -29,6 +29,7 @@
 #include "teduh/server/access_policy.hpp"
 #include "teduh/server/error.hpp"
 #include "teduh/server/records.hpp"
+#include "teduh/server/scope_access.hpp"
 #include "teduh/server/storage.hpp"
 #include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/version.hpp"
@@ -84,6 +85,7 @@ struct PullLimits {
 };
 
 struct PullBatch {
+  std::vector<sync::EntityId> purge;  // cases this device's office lost: to delete first
   std::vector<LogEntry> commits;
   std::int64_t cursor = 0;  // pass back as `after` for the next batch
   bool more = false;        // true when the log holds entries after cursor
@@ -146,6 +148,12 @@ class ServerStore {
 
  private:
   ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);
+  Result<std::string> office_kind(const std::string& office);
+  Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
+  Result<CaseAccess> load_case_access(const sync::EntityId& scope);
+  // Recomputes who shares one case from its referral, consent and transfer records.
+  Result<void> refresh_access(const sync::EntityId& scope);
+  Result<void> refresh_dirty_scopes();
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
                                          std::int64_t now, sync::Commit& decoded);
 
@@ -153,6 +161,7 @@ class ServerStore {
   crypto::SigningKey key_;
   AccessPolicy policy_;
   std::map<crypto::DhPublicKey, crypto::SignPublicKey> dh_index_;
+  std::map<std::string, std::string> office_kinds_;
 };
 
 }  // namespace teduh::server

@@ -69,10 +69,16 @@ class Storage {
   // Atomically appends a batch: either every result is returned and every `stored` entry
   // is durable, or the call fails and nothing is stored. Each entry's scope is recorded
   // (scopes table) the first time it is seen, owned by owner_office and created by the
-  // entry's device. Entries are deduplicated by (device, seq), see AppendStatus.
+  // entry's device; a stored entry with touches_access marks its scope dirty. Entries
+  // are deduplicated by (device, seq), see AppendStatus. The refusals are recorded in
+  // the same transaction (an already recorded (device, seq) is left as it is).
   [[nodiscard]] virtual Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
-                                                                          std::string_view owner_office) = 0;
-  // The greatest seq of this device in the log, 0 when none.
+                                                                          std::string_view owner_office,
+                                                                          std::span<const Refusal> refusals = {}) = 0;
+  // The refusal recorded for (device, seq), if any.
+  [[nodiscard]] virtual Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device,
+                                                                     std::uint64_t seq) = 0;
+  // The greatest seq of this device in the log or among its refusals, 0 when none.
   [[nodiscard]] virtual Result<std::uint64_t> last_seq(const sync::DeviceId& device) = 0;
   // Up to `limit` entries with server_seq > after, in server_seq order.
   [[nodiscard]] virtual Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) = 0;
@@ -80,6 +86,21 @@ class Storage {
   [[nodiscard]] virtual Result<std::int64_t> head() = 0;
 
   [[nodiscard]] virtual Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) = 0;
+  // Every entry of one scope with server_seq <= upto, in server_seq order.
+  [[nodiscard]] virtual Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) = 0;
+
+  // Sharing of cases (SCHEMA.md section 4.3).
+  [[nodiscard]] virtual Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) = 0;
+  // Rows of one office gained or lost after a log position (granted_at > after, or
+  // revoked_at > after), ordered by scope.
+  [[nodiscard]] virtual Result<std::vector<ScopeGrant>> grant_changes(std::string_view office,
+                                                                      std::int64_t after) = 0;
+  // Scopes marked dirty by append_commits and not yet recomputed.
+  [[nodiscard]] virtual Result<std::vector<sync::EntityId>> dirty_scopes() = 0;
+  // Atomically: writes the rows (insert or replace by (scope, office)), sets the scope's
+  // owner office when new_owner is given, and clears the scope's dirty mark.
+  [[nodiscard]] virtual Result<void> update_access(const sync::EntityId& scope, std::span<const ScopeGrant> rows,
+                                                   const std::optional<std::string>& new_owner) = 0;
 };
 
 }  // namespace teduh::server
