@@ -327,7 +327,9 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     if (auto s = session.send(push); !s) return tl::unexpected(s.error());
     auto pr = session.expect<wire::PushReply>("push");
     if (!pr) return tl::unexpected(pr.error());
-    report.pushed += pr->acked_seq > acked ? pr->acked_seq - acked : 0;
+    std::uint64_t consumed = 0;  // refused commits the server recorded: acked but not stored
+    for (const auto& r : pr->rejections) consumed += r.seq > acked && r.seq <= pr->acked_seq;
+    report.pushed += pr->acked_seq > acked ? pr->acked_seq - acked - consumed : 0;
     for (const auto& r : pr->rejections) {
       report.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
     }

@@ -508,6 +508,10 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(RejectReason::not_authorized), now});
         ++next;
         refuse(i, sc.seq, RejectReason::not_authorized, *why);
+        const ScopeView seen = scope ? *scope
+                                     : ScopeView{ScopeRecord{commit.scope, commit.scope_type, device.office,
+                                                             device.device_id}, false};
+        if (!policy_.may_read(device, *kind, seen)) results[i].purge_scope = commit.scope;
         continue;
       }
       batch_scopes.emplace(commit.scope, commit.scope_type);

@@ -1,6 +1,7 @@
 #include "teduh/server/sync_session.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <limits>
 #include <type_traits>
 
@@ -167,6 +168,7 @@ SessionStep SyncSession::on_push(const wire::PushCommits& push) {
     }
     out.rejections.push_back(
         wire::CommitRejection{r.seq, to_wire(r.reason), clip(r.message, wire::kMaxRejectionDetailBytes)});
+    if (r.purge_scope) refused_scopes_.push_back(*r.purge_scope);
   }
   auto last = store_.last_acked(device->device_id);
   if (!last) return internal_error(last.error(), "push");
@@ -199,6 +201,11 @@ SessionStep SyncSession::on_pull(const wire::Pull& pull) {
   out.next_cursor = static_cast<std::uint64_t>(batch->cursor);
   out.more = batch->more;
   SessionStep step;
+  for (const sync::EntityId& scope : std::exchange(refused_scopes_, {})) {
+    if (std::find(batch->purge.begin(), batch->purge.end(), scope) == batch->purge.end()) {
+      batch->purge.push_back(scope);
+    }
+  }
   // Purges first: the device deletes those cases before it applies the batch.
   for (std::size_t i = 0; i < batch->purge.size(); i += wire::kMaxPurgeScopes) {
     const auto end = std::min(batch->purge.size(), i + wire::kMaxPurgeScopes);

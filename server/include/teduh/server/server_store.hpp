@@ -77,6 +77,9 @@ struct PushResult {
   std::int64_t server_seq = 0;  // accepted: where the commit sits in the log
   RejectReason reason = RejectReason::invalid;  // refused: why
   std::string message;                          // refused: one sentence, no field values
+  // refused because the device may not write there, in a scope it may not read either:
+  // the device should drop its local copy (the session sends a Purge with its next pull).
+  std::optional<sync::EntityId> purge_scope;
 };
 
 struct PullLimits {

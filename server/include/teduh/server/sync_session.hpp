@@ -59,6 +59,8 @@ class SyncSession {
   std::optional<sync::DeviceId> device_id_;
   std::uint64_t pushed_ = 0;
   std::uint64_t pulled_ = 0;
+  // Scopes of refused writes the device may not read: purged with the next pull reply.
+  std::vector<sync::EntityId> refused_scopes_;
 };
 
 // A step that sends one Error and drops the connection.
