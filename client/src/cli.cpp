@@ -362,6 +362,27 @@ int run_cli(int argc, char** argv) {
     };
   });
 
+  auto* case_merge = kasus->add_subcommand(
+      "merge", "Merge two records of the same victim: OTHER is shown inside KEEP, nothing is deleted");
+  add_store(case_merge);
+  std::string other_ref;
+  case_merge->add_option("KEEP", case_ref, "The case to keep (id or number)")->required();
+  case_merge->add_option("OTHER", other_ref, "The case merged into it (id or number)")->required();
+  case_merge->callback([&] {
+    action = [&]() -> Result<int> {
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
+      Workflow wf(*store);
+      auto other = wf.find_case(other_ref);
+      if (!other) return tl::unexpected(other.error());
+      auto r = wf.merge_cases(*id, *other);
+      if (!r) return tl::unexpected(r.error());
+      std::cout << "Case merged: it is now shown inside the kept case on every device after sync.\n";
+      return 0;
+    };
+  });
+
   auto* case_close = kasus->add_subcommand("close", "Close a case (terminasi) with a reason");
   add_store(case_close);
   case_close->add_option("ID", case_ref, "Case id or number")->required();
@@ -555,6 +576,34 @@ int run_cli(int argc, char** argv) {
   record_action(referral->add_subcommand("end", "End a referral: the receiving office loses the case"),
                 "referral", [](Workflow& wf, const sync::EntityId& id) { return wf.end_referral(id); },
                 "Referral ended (selesai); the receiving office loses the case at its next sync.");
+
+  // duplicates
+  auto* dupes = app.add_subcommand(
+      "duplicates", "Probable records of the same victim across offices (strong: NIK; weak: name and birth date)");
+  add_store(dupes);
+  add_json(dupes);
+  dupes->callback([&] {
+    action = [&]() -> Result<int> {
+      auto store = open_store(o);
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto doc = wf.duplicates();
+      if (!doc) return tl::unexpected(doc.error());
+      if (o.json_output) {
+        print_json(*doc);
+        return 0;
+      }
+      const json& pairs = (*doc)["pairs"];
+      if (pairs.empty()) std::cout << "No probable duplicates.\n";
+      for (const auto& p : pairs) {
+        std::cout << (p["signal"] == "nik" ? "strong (same NIK)       " : "weak (name, birth date) ")
+                  << p["cases"][0].get<std::string>() << " @" << p["offices"][0].get<std::string>() << "  ~  "
+                  << p["cases"][1].get<std::string>() << " @" << p["offices"][1].get<std::string>() << "\n";
+      }
+      if (!pairs.empty()) std::cout << "An office that holds both cases can merge them: teduh case merge KEEP OTHER\n";
+      return 0;
+    };
+  });
 
   // consent withdraw
   auto* consent_cmd = app.add_subcommand("consent", "Consents recorded in cases");

@@ -259,6 +259,32 @@ Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked
   });
 }
 
+Result<void> Store::put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
+                                   const crypto::Signature& signature) {
+  auto st_r = cached(
+      "INSERT INTO projections(scope, server_seq, body, signature) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(scope) DO UPDATE SET server_seq = excluded.server_seq, body = excluded.body, "
+      "signature = excluded.signature WHERE excluded.server_seq >= projections.server_seq");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(scope)).bind(2, server_seq).bind(3, body).bind_blob(4, signature);
+  return lift(st.run());
+}
+
+Result<std::vector<std::string>> Store::projection_bodies() const {
+  auto st_r = cached("SELECT body FROM projections ORDER BY scope");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = lift(st.step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
 Result<std::int64_t> Store::next_counter(std::string_view name) {
   std::string key = "counter:" + std::string(name);
   auto current = meta(key);

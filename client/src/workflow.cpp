@@ -8,6 +8,7 @@
 #include "teduh/client/compartment.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
+#include "teduh/schema/identity_match.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
 
@@ -321,19 +322,27 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
   doc["id"] = case_id.hex();
   doc["case"] = fields_json(**c, &conflicts);
 
+  // A case merged into this one (case merge) shows its records here, marked with it.
+  auto merged = merged_into(case_id);
+  if (!merged) return tl::unexpected(merged.error());
+  std::vector<sync::EntityId> scopes{case_id};
+  scopes.insert(scopes.end(), merged->begin(), merged->end());
   auto collect = [&](std::string_view type, auto&& extra) -> Result<json> {
-    auto list = store_.entities(type, &case_id);
-    if (!list) return tl::unexpected(list.error());
     json rows = json::array();
-    for (const auto& e : *list) {
-      if (e.deleted()) continue;
-      json row;
-      json local_conflicts = json::array();
-      row["id"] = e.id.hex();
-      row["fields"] = fields_json(e, &local_conflicts);
-      if (!local_conflicts.empty()) row["conflicts"] = local_conflicts;
-      extra(e, row);
-      rows.push_back(std::move(row));
+    for (const sync::EntityId& scope : scopes) {
+      auto list = store_.entities(type, &scope);
+      if (!list) return tl::unexpected(list.error());
+      for (const auto& e : *list) {
+        if (e.deleted()) continue;
+        json row;
+        json local_conflicts = json::array();
+        row["id"] = e.id.hex();
+        row["fields"] = fields_json(e, &local_conflicts);
+        if (!local_conflicts.empty()) row["conflicts"] = local_conflicts;
+        if (scope != case_id) row["from_case"] = scope.hex();
+        extra(e, row);
+        rows.push_back(std::move(row));
+      }
     }
     std::sort(rows.begin(), rows.end(), by_id);
     return rows;
@@ -365,6 +374,9 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
   doc["referrals"] = *referrals;
   doc["consents"] = *consents;
   doc["shelter_stays"] = *stays;
+  json merged_ids = json::array();
+  for (const auto& m : *merged) merged_ids.push_back(m.hex());
+  doc["merged_cases"] = merged_ids;
   if ((**c).get("status") == "terminasi") {
     auto unseen = services_not_seeing_closure(case_id);
     if (!unseen) return tl::unexpected(unseen.error());
@@ -642,6 +654,124 @@ Result<json> Workflow::referrals() const {
     return std::tie(a["case_number"], a["id"]) < std::tie(b["case_number"], b["id"]);
   });
   return out;
+}
+
+Result<std::vector<sync::EntityId>> Workflow::merged_into(const sync::EntityId& case_id) const {
+  auto cases = store_.entities("kasus");
+  if (!cases) return tl::unexpected(cases.error());
+  std::vector<sync::EntityId> out;
+  std::vector<sync::EntityId> frontier{case_id};
+  // Follows chains (A merged into B merged into C) without looping on a cycle.
+  std::set<sync::EntityId> seen{case_id};
+  while (!frontier.empty()) {
+    const std::string target = frontier.back().hex();
+    frontier.pop_back();
+    for (const auto& c : *cases) {
+      if (c.deleted() || c.get("merged_into") != target || seen.contains(c.id)) continue;
+      seen.insert(c.id);
+      out.push_back(c.id);
+      frontier.push_back(c.id);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::EntityId& other) {
+  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
+  if (keep == other) return fail(Errc::invalid, "A case cannot be merged into itself.");
+  auto k = store_.entity(keep);
+  if (!k) return tl::unexpected(k.error());
+  auto o = store_.entity(other);
+  if (!o) return tl::unexpected(o.error());
+  if (!*k || (*k)->type != "kasus" || !*o || (*o)->type != "kasus") {
+    return fail(Errc::not_found, "Both cases must be on this device (this office may write both).");
+  }
+  if (!(*k)->get("merged_into").empty()) {
+    return fail(Errc::refused, "The case to keep was itself merged into another case; keep that one.");
+  }
+  if (!(*o)->get("merged_into").empty()) {
+    return fail(Errc::refused, "That case was already merged into another case.");
+  }
+  auto chain = merged_into(other);
+  if (!chain) return tl::unexpected(chain.error());
+  if (std::find(chain->begin(), chain->end(), keep) != chain->end()) {
+    return fail(Errc::refused, "The case to keep is already merged into the other one.");
+  }
+  // One commit per scope (a commit writes one scope): the merged case points at the kept
+  // one; the kept case records the merge in its audit trail. Both in one transaction.
+  return store_.in_transaction([&]() -> Result<void> {
+    auto r = write_case_commit(other, {write_of(other, EntityType::kasus, "merged_into", keep.hex())}, "diubah");
+    if (!r) return r;
+    auto a = store_.write(keep, "kasus", audit_event(other, "diubah"));
+    if (!a) return tl::unexpected(a.error());
+    return {};
+  });
+}
+
+Result<json> Workflow::duplicates() const {
+  const bool central = store_.identity().grant.office_kind == "pusat";
+  if (auto allowed = permit(central ? schema::Action::laporan : schema::Action::lihat_kasus); !allowed) {
+    return tl::unexpected(allowed.error());
+  }
+  // One row per case: its id, office, merged_into, and the two match keys.
+  struct Row {
+    std::string id, office, number, merged_into, strong, weak;
+  };
+  std::vector<Row> rows;
+  if (central) {
+    auto bodies = store_.projection_bodies();
+    if (!bodies) return tl::unexpected(bodies.error());
+    for (const std::string& body : *bodies) {
+      json p = json::parse(body, nullptr, false);
+      if (p.is_discarded() || !p.is_object()) return fail(Errc::damaged, "A stored projection is unreadable.");
+      rows.push_back({p.value("case", ""), p.value("office", ""), "", p.value("merged_into", ""),
+                      p["match"].value("nik", ""), p["match"].value("name_birth", "")});
+    }
+  } else {
+    auto cases = store_.entities("kasus");
+    if (!cases) return tl::unexpected(cases.error());
+    for (const auto& c : *cases) {
+      if (c.deleted()) continue;
+      auto victim = victim_of(c.id);
+      if (!victim) return tl::unexpected(victim.error());
+      Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
+      if (*victim) {
+        r.strong = schema::normalize_nik((*victim)->get("nik"));
+        const std::string name = schema::normalize_name((*victim)->get("name"));
+        const std::string birth = (*victim)->get("birth_date");
+        if (!name.empty() && !birth.empty()) r.weak = name + "|" + birth;
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+  std::map<std::string, std::vector<const Row*>> by_strong, by_weak;
+  for (const Row& r : rows) {
+    if (!r.strong.empty()) by_strong[r.strong].push_back(&r);
+    if (!r.weak.empty()) by_weak[r.weak].push_back(&r);
+  }
+  std::set<std::pair<std::string, std::string>> paired;
+  json pairs = json::array();
+  auto emit = [&](const std::map<std::string, std::vector<const Row*>>& groups, const char* signal) {
+    for (const auto& [key, group] : groups) {
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        for (std::size_t j = i + 1; j < group.size(); ++j) {
+          const Row& a = *group[i];
+          const Row& b = *group[j];
+          if (a.merged_into == b.id || b.merged_into == a.id) continue;  // already one case
+          if (!paired.insert({a.id, b.id}).second) continue;
+          json row{{"cases", {a.id, b.id}}, {"offices", {a.office, b.office}}, {"signal", signal}};
+          if (!central) row["numbers"] = {a.number, b.number};
+          pairs.push_back(std::move(row));
+        }
+      }
+    }
+  };
+  emit(by_strong, "nik");
+  emit(by_weak, "nama_tanggal_lahir");
+  std::sort(pairs.begin(), pairs.end(), [](const json& a, const json& b) { return a["cases"] < b["cases"]; });
+  return json{{"pairs", pairs}, {"source", central ? "proyeksi" : "kasus_lokal"}};
 }
 
 Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
@@ -928,8 +1058,15 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
 
 Result<json> Workflow::history(const sync::EntityId& case_id) {
   if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
+  auto merged = merged_into(case_id);
+  if (!merged) return tl::unexpected(merged.error());
   auto entries = store_.history(case_id);
   if (!entries) return tl::unexpected(entries.error());
+  for (const auto& m : *merged) {
+    auto more = store_.history(m);
+    if (!more) return tl::unexpected(more.error());
+    entries->insert(entries->end(), more->begin(), more->end());
+  }
   json rows = json::array();
   for (const auto& h : *entries) {
     if (h.entity_type == "audit") continue;

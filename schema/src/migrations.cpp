@@ -174,8 +174,20 @@ CREATE TABLE refused_commits (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2 of the client store: the de-identified case projections a central office
+// device receives (PROTOCOL.md section 5C), kept as the server signed them.
+constexpr std::string_view kClientV2Projections = R"sql(
+CREATE TABLE projections (
+  scope      BLOB PRIMARY KEY,
+  server_seq INTEGER NOT NULL,
+  body       TEXT NOT NULL,
+  signature  BLOB NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr MigrationStep kClientSteps[] = {
     {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
+    {.name = "v2_projections", .sql = kClientV2Projections, .min_readable = 1},
 };
 
 constexpr MigrationStep kServerSteps[] = {

@@ -11,6 +11,8 @@
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/validate.hpp"
+#include "teduh/schema/permissions.hpp"
+#include "teduh/server/projection.hpp"
 #include "teduh/server/sqlite_storage.hpp"
 
 namespace teduh::server {
@@ -641,6 +643,75 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
                   device.device_id.hex(), withheld, withheld_scopes.size(), device.office);
   }
   return batch;
+}
+
+Result<crypto::SecretBytes> ServerStore::dedup_key() {
+  constexpr std::string_view kName = "dedup_key";
+  auto key = storage_->load_secret(kName);
+  if (!key) return tl::unexpected(key.error());
+  if (*key) return std::move(**key);
+  auto fresh = crypto::SecretBytes::random(32);
+  if (auto r = storage_->store_secret(kName, fresh.view()); !r) return tl::unexpected(r.error());
+  return fresh;
+}
+
+Result<ProjectionPage> ServerStore::projections(const DeviceRecord& device, std::int64_t after,
+                                                std::size_t max_items) {
+  if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  auto kind = office_kind(device.office);
+  if (!kind) return tl::unexpected(kind.error());
+  if (*kind != "pusat" || !schema::role_may(device.role, schema::Action::laporan)) {
+    return fail(Errc::refused, "only report devices of the central office receive projections");
+  }
+  auto key = dedup_key();
+  if (!key) return tl::unexpected(key.error());
+  max_items = std::clamp<std::size_t>(max_items, 1, 1000);
+
+  ProjectionPage page;
+  page.cursor = std::max<std::int64_t>(after, 0);
+  std::set<sync::EntityId> seen;
+  std::map<std::string, OfficeRecord> offices;
+  const std::size_t scan = max_items * 8;
+  for (;;) {
+    auto entries = storage_->read_log(page.cursor, scan);
+    if (!entries) return tl::unexpected(entries.error());
+    for (const LogEntry& e : *entries) {
+      if (e.scope_type == "kasus" && !seen.contains(e.scope)) {
+        if (page.items.size() >= max_items) {
+          page.more = true;
+          return page;
+        }
+        seen.insert(e.scope);
+        auto history = storage_->read_scope(e.scope, std::numeric_limits<std::int64_t>::max());
+        if (!history) return tl::unexpected(history.error());
+        std::vector<sync::Commit> commits;
+        for (const LogEntry& h : *history) {
+          auto c = sync::decode_commit_body(h.body);
+          if (!c) return fail(Errc::damaged, "a commit in the server log does not decode");
+          commits.push_back(std::move(*c));
+        }
+        auto rec = storage_->find_scope(e.scope);
+        if (!rec) return tl::unexpected(rec.error());
+        const std::string owner = *rec ? (*rec)->owner_office : std::string();
+        if (!offices.contains(owner)) {
+          auto o = storage_->find_office(owner);
+          if (!o) return tl::unexpected(o.error());
+          offices.emplace(owner, *o ? **o : OfficeRecord{owner, {}, {}, {}, {}, 0});
+        }
+        ProjectionItem item;
+        item.scope = e.scope;
+        item.server_seq = history->empty() ? e.server_seq : history->back().server_seq;
+        item.body = build_projection(e.scope, commits, offices.at(owner), key->view()).dump();
+        const crypto::Bytes signed_bytes = projection_signed_bytes(
+            item.scope, static_cast<std::uint64_t>(item.server_seq),
+            {reinterpret_cast<const std::uint8_t*>(item.body.data()), item.body.size()});
+        item.signature = key_.sign(signed_bytes);
+        page.items.push_back(std::move(item));
+      }
+      page.cursor = e.server_seq;
+    }
+    if (entries->size() < scan) return page;
+  }
 }
 
 }  // namespace teduh::server

@@ -11,6 +11,7 @@ namespace {
 
 using testing::FakeServerKey;
 using testing::TempDir;
+using json = nlohmann::json;
 
 class WorkflowTest : public ::testing::Test {
  protected:
@@ -270,6 +271,34 @@ TEST_F(WorkflowTest, PurgeRemovesEveryRowOfTheCaseAndNothingElse) {
   EXPECT_TRUE(*store_->entity(*keep));
   EXPECT_FALSE(*store_->entity(*gone));
   EXPECT_FALSE(*store_->purge_scope(*gone, store_->last_seq()));  // nothing left to purge
+}
+
+TEST_F(WorkflowTest, MergingTwoRecordsOfOneVictimJoinsThemAndLosesNothing) {
+  auto keep = wf().new_case({}, {{"name", "Siti Aminah"}, {"nik", "3275014101120001"}, {"birth_date", "2012-01-01"}});
+  auto other = wf().new_case({}, {{"name", "SITI AMINAH"}, {"nik", "3275014101120001"}, {"birth_date", "2012-01-01"}});
+  auto third = wf().new_case({}, {{"name", "Dewi Lestari"}, {"birth_date", "2012-01-01"}});
+  ASSERT_TRUE(keep && other && third);
+  ASSERT_TRUE(wf().add_service(*other, {{"kind", "konseling"}}));
+  auto dupes = wf().duplicates();
+  ASSERT_TRUE(dupes) << dupes.error().message;
+  ASSERT_EQ((*dupes)["pairs"].size(), 1u);  // one pair, by NIK; the other victim is not paired
+  EXPECT_EQ((*dupes)["pairs"][0]["signal"], "nik");
+
+  ASSERT_TRUE(wf().merge_cases(*keep, *other));
+  EXPECT_FALSE(wf().merge_cases(*keep, *other));   // already merged
+  EXPECT_FALSE(wf().merge_cases(*other, *third));  // a merged case is not kept
+  EXPECT_FALSE(wf().merge_cases(*keep, *keep));
+  auto doc = wf().show_case(*keep);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["merged_cases"], json::array({other->hex()}));
+  EXPECT_EQ((*doc)["persons"].size(), 2u);   // both records of the victim
+  EXPECT_EQ((*doc)["services"].size(), 3u);  // two pengaduan and the konseling
+  auto history = wf().history(*keep);
+  ASSERT_TRUE(history);
+  bool other_history = false;
+  for (const auto& v : (*history)["versions"]) other_history |= v["entity"] == other->hex();
+  EXPECT_TRUE(other_history);
+  EXPECT_EQ((*wf().duplicates())["pairs"].size(), 0u);  // merged pairs are no longer listed
 }
 
 }  // namespace

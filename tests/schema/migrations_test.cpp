@@ -83,7 +83,7 @@ TEST(Migrations, FreshClientStoreIsCreatedAtTheCurrentVersion) {
   auto db = open_memory_db();
   ASSERT_TRUE(migrate(db.get(), StoreKind::client));
   const SchemaVersion version = schema_version(StoreKind::client);
-  EXPECT_EQ(version.current, 1);
+  EXPECT_EQ(version.current, 2);
   EXPECT_EQ(version.min_readable, 1);
   EXPECT_EQ(*stored_version(db.get()), version.current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444843);
@@ -140,7 +140,7 @@ TEST(Migrations, MigratingACurrentStoreChangesNothing) {
   const auto before = schema_of(db.get());
   ASSERT_TRUE(migrate(db.get(), StoreKind::client));
   EXPECT_EQ(schema_of(db.get()), before);
-  EXPECT_EQ(*stored_version(db.get()), 1);
+  EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::client).current);
 }
 
 TEST(Migrations, ServerLogNeverReusesASequenceNumber) {

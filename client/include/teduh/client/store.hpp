@@ -143,6 +143,12 @@ class Store {
   Result<std::optional<sync::EntityId>> find_by_field(std::string_view type, std::string_view field,
                                                       std::string_view value) const;
 
+  // De-identified projections (central office devices, PROTOCOL.md section 5C): stores
+  // one, replacing an older one of the same case (by server_seq); lists the bodies.
+  Result<void> put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
+                              const crypto::Signature& signature);
+  Result<std::vector<std::string>> projection_bodies() const;
+
   // Small counters and settings kept in the meta table.
   Result<std::optional<std::string>> meta(std::string_view key) const;
   Result<void> set_meta(std::string_view key, std::string_view value);

@@ -57,6 +57,19 @@ class Workflow {
   // Referrals and transfers of every case this device holds, sent or received.
   Result<nlohmann::json> referrals() const;
 
+  // Merges two records of the same victim: `other` points at `keep` (kasus.merged_into),
+  // a synced change; `case show` and `history` of the kept case then include the other
+  // case's persons, services and history, and nothing is deleted.
+  Result<void> merge_cases(const sync::EntityId& keep, const sync::EntityId& other);
+  // Cases merged into this one, directly or through a chain, sorted.
+  Result<std::vector<sync::EntityId>> merged_into(const sync::EntityId& case_id) const;
+
+  // Probable records of the same victim. On a central office device: over the server's
+  // de-identified projections, by keyed hashes of the NIK (strong) and of name + birth
+  // date (weak); it never sees either. On an office device: over the cases it holds, by
+  // the same normal forms in clear. Pairs already merged are left out.
+  Result<nlohmann::json> duplicates() const;
+
   Result<sync::EntityId> add_shelter(const FieldInput& fields);
   Result<nlohmann::json> list_shelters() const;
   Result<sync::EntityId> find_shelter(std::string_view id_or_code) const;

@@ -94,6 +94,20 @@ struct PullBatch {
   bool more = false;        // true when the log holds entries after cursor
 };
 
+// One de-identified projection of a case, signed by the server (projection.hpp).
+struct ProjectionItem {
+  sync::EntityId scope;
+  std::int64_t server_seq = 0;  // the last log position of the case it reflects
+  std::string body;             // JSON document (projection.hpp)
+  crypto::Signature signature{};
+};
+
+struct ProjectionPage {
+  std::vector<ProjectionItem> items;
+  std::int64_t cursor = 0;  // pass back for the next page
+  bool more = false;
+};
+
 std::int64_t now_ms();
 
 class ServerStore {
@@ -147,6 +161,12 @@ class ServerStore {
   [[nodiscard]] Result<std::uint64_t> last_acked(const sync::DeviceId& device);
   [[nodiscard]] Result<PullBatch> pull(const DeviceRecord& device, std::int64_t after, PullLimits limits = {});
 
+  // The projections of every case changed after a log position (each case once, as it
+  // is now), for a device of the central office (kind pusat) whose role may make
+  // reports; Errc::refused for any other device.
+  [[nodiscard]] Result<ProjectionPage> projections(const DeviceRecord& device, std::int64_t after,
+                                                   std::size_t max_items);
+
   const AccessPolicy& policy() const { return policy_; }
 
  private:
@@ -157,6 +177,7 @@ class ServerStore {
   // Recomputes who shares one case from its referral, consent and transfer records.
   Result<void> refresh_access(const sync::EntityId& scope);
   Result<void> refresh_dirty_scopes();
+  Result<crypto::SecretBytes> dedup_key();
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
                                          std::int64_t now, sync::Commit& decoded);
 

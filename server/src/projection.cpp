@@ -1,0 +1,165 @@
+#include "teduh/server/projection.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "teduh/schema/identity_match.hpp"
+#include "teduh/sync/merge.hpp"
+
+namespace teduh::server {
+namespace {
+
+using nlohmann::json;
+
+// The merged state of one case, entity by entity (shown values only).
+class CaseState {
+ public:
+  explicit CaseState(std::span<const sync::Commit> commits) {
+    for (const sync::Commit& c : commits) {
+      replica_.apply(c);
+      for (const sync::Version& v : c.versions) types_.emplace(v.entity, v.entity_type);
+    }
+  }
+
+  std::string get(const sync::EntityId& id, const std::string& field) const {
+    const sync::Register* reg = replica_.field(id, field);
+    if (reg == nullptr) return {};
+    auto v = reg->shown();
+    return v ? v->value : std::string();
+  }
+
+  // Live (not deleted) entities of a type, by id.
+  std::vector<sync::EntityId> of_type(std::string_view type) const {
+    std::vector<sync::EntityId> out;
+    for (const auto& [id, t] : types_) {
+      if (t == type && get(id, "_deleted") != "1") out.push_back(id);
+    }
+    return out;
+  }
+
+ private:
+  sync::Replica replica_;
+  std::map<sync::EntityId, std::string> types_;
+};
+
+std::vector<std::string> split_codes(const std::string& codes) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < codes.size()) {
+    auto comma = codes.find(',', start);
+    if (comma == std::string::npos) comma = codes.size();
+    if (comma > start) out.push_back(codes.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+int years_between(const std::string& birth, const std::string& at) {
+  if (birth.size() < 10 || at.size() < 10) return -1;
+  const int by = std::stoi(birth.substr(0, 4)), bm = std::stoi(birth.substr(5, 2)), bd = std::stoi(birth.substr(8, 2));
+  const int ay = std::stoi(at.substr(0, 4)), am = std::stoi(at.substr(5, 2)), ad = std::stoi(at.substr(8, 2));
+  int years = ay - by;
+  if (am < bm || (am == bm && ad < bd)) --years;
+  return years;
+}
+
+std::string age_group(int age) {
+  if (age < 0) return "tidak_diketahui";
+  if (age <= 5) return "0-5";
+  if (age <= 12) return "6-12";
+  if (age <= 17) return "13-17";
+  if (age <= 24) return "18-24";
+  if (age <= 44) return "25-44";
+  if (age <= 59) return "45-59";
+  return "60+";
+}
+
+}  // namespace
+
+std::string match_hash(crypto::ByteView dedup_key, std::string_view domain, const std::string& normal) {
+  if (normal.empty()) return {};
+  std::string message(domain);
+  message += ':';
+  message += normal;
+  const crypto::Bytes h = crypto::blake2b(
+      {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()}, 16, dedup_key);
+  return crypto::to_hex(h);
+}
+
+crypto::Bytes projection_signed_bytes(const sync::EntityId& scope, std::uint64_t server_seq, crypto::ByteView body) {
+  static constexpr std::string_view kDomain = "teduh-projection-v1";
+  crypto::Bytes out(kDomain.begin(), kDomain.end());
+  out.push_back(0);
+  out.insert(out.end(), scope.bytes.begin(), scope.bytes.end());
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(server_seq >> shift));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+json build_projection(const sync::EntityId& scope, std::span<const sync::Commit> commits, const OfficeRecord& owner,
+                      crypto::ByteView dedup_key) {
+  CaseState s(commits);
+  json doc;
+  doc["v"] = 1;
+  doc["case"] = scope.hex();
+  doc["office"] = owner.code;
+  doc["office_kind"] = owner.kind;
+  doc["region"] = owner.region;
+  const std::string received = s.get(scope, "received_at");
+  doc["received_at"] = received;
+  doc["channel"] = s.get(scope, "channel");
+  doc["forms"] = split_codes(s.get(scope, "forms"));
+  doc["place"] = s.get(scope, "place");
+  doc["status"] = s.get(scope, "status");
+  doc["merged_into"] = s.get(scope, "merged_into");
+  doc["police_report_requested_at"] =
+      s.get(scope, "police_report_requested") == "1" ? s.get(scope, "police_report_requested_at") : std::string();
+
+  // The victim (the first korban role by id), and how the alleged perpetrators relate.
+  json victim = {{"sex", ""}, {"age_group", "tidak_diketahui"}, {"disability", ""}};
+  json match = {{"nik", ""}, {"name_birth", ""}};
+  std::set<std::string> relationships;
+  bool victim_seen = false;
+  for (const sync::EntityId& role : s.of_type("peran")) {
+    const std::string kind = s.get(role, "role");
+    auto person = sync::Id128::from_hex(s.get(role, "person"));
+    if (kind == "terlapor") {
+      if (!s.get(role, "relationship").empty()) relationships.insert(s.get(role, "relationship"));
+      continue;
+    }
+    if (kind != "korban" || victim_seen || !person) continue;
+    victim_seen = true;
+    victim["sex"] = s.get(*person, "sex");
+    victim["disability"] = s.get(*person, "disability");
+    const std::string birth = s.get(*person, "birth_date");
+    int age = years_between(birth, received);
+    if (age < 0 && !s.get(*person, "age").empty()) age = std::stoi(s.get(*person, "age"));
+    victim["age_group"] = age_group(age);
+    match["nik"] = match_hash(dedup_key, "nik", schema::normalize_nik(s.get(*person, "nik")));
+    const std::string name = schema::normalize_name(s.get(*person, "name"));
+    match["name_birth"] = birth.empty() ? std::string() : match_hash(dedup_key, "nama", name + "|" + birth);
+  }
+  doc["victim"] = victim;
+  doc["match"] = match;
+  doc["perpetrator_relationships"] = std::vector<std::string>(relationships.begin(), relationships.end());
+
+  json services = json::array();
+  for (const sync::EntityId& id : s.of_type("layanan")) {
+    services.push_back({{"kind", s.get(id, "kind")}, {"date", s.get(id, "date")}});
+  }
+  std::sort(services.begin(), services.end());
+  doc["services"] = services;
+  json stays = json::array();
+  for (const sync::EntityId& id : s.of_type("penempatan")) {
+    stays.push_back({{"admitted_at", s.get(id, "admitted_at")},
+                     {"planned_exit", s.get(id, "planned_exit")},
+                     {"exited_at", s.get(id, "exited_at")}});
+  }
+  std::sort(stays.begin(), stays.end());
+  doc["shelter_stays"] = stays;
+  return doc;
+}
+
+}  // namespace teduh::server
