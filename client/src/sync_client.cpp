@@ -1,5 +1,7 @@
 #include "teduh/client/sync_client.hpp"
 
+#include "teduh/sync/projection.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -383,6 +385,39 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     cursor = pr->next_cursor;
     if (options.progress) options.progress(report.pushed, report.pulled);
     if (!pr->more) break;
+  }
+
+  // A central office device receives de-identified projections, not cases (PROTOCOL.md
+  // 5C); each is verified against the pinned server key before it is stored.
+  if (id.grant.office_kind == "pusat") {
+    auto text = store.meta("projection_cursor");
+    if (!text) return tl::unexpected(text.error());
+    std::uint64_t pcursor = *text ? std::stoull(**text) : 0;
+    for (;;) {
+      if (auto s = session.send(wire::FetchProjections{pcursor, 500}); !s) return tl::unexpected(s.error());
+      auto batch = session.expect<wire::ProjectionBatch>("report data request");
+      if (!batch) return tl::unexpected(batch.error());
+      auto stored = store.in_transaction([&]() -> Result<std::uint64_t> {
+        for (const auto& p : batch->projections) {
+          const auto* body = reinterpret_cast<const std::uint8_t*>(p.body.data());
+          crypto::Bytes signed_bytes = sync::projection_signed_bytes(p.scope, p.server_seq, {body, p.body.size()});
+          if (!crypto::verify_signature(id.server_key, signed_bytes, p.signature)) {
+            return fail(Errc::refused, "The server sent report data it did not sign; nothing of it was kept.");
+          }
+          if (auto r = store.put_projection(p.scope, static_cast<std::int64_t>(p.server_seq), p.body, p.signature);
+              !r) {
+            return tl::unexpected(r.error());
+          }
+        }
+        if (auto m = store.set_meta("projection_cursor", std::to_string(batch->next_cursor)); !m)
+          return tl::unexpected(m.error());
+        return batch->projections.size();
+      });
+      if (!stored) return tl::unexpected(stored.error());
+      report.projections += *stored;
+      pcursor = batch->next_cursor;
+      if (!batch->more) break;
+    }
   }
 
   (void)session.send(wire::Close{});

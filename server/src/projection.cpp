@@ -88,15 +88,6 @@ std::string match_hash(crypto::ByteView dedup_key, std::string_view domain, cons
   return crypto::to_hex(h);
 }
 
-crypto::Bytes projection_signed_bytes(const sync::EntityId& scope, std::uint64_t server_seq, crypto::ByteView body) {
-  static constexpr std::string_view kDomain = "teduh-projection-v1";
-  crypto::Bytes out(kDomain.begin(), kDomain.end());
-  out.push_back(0);
-  out.insert(out.end(), scope.bytes.begin(), scope.bytes.end());
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(server_seq >> shift));
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
-}
 
 json build_projection(const sync::EntityId& scope, std::span<const sync::Commit> commits, const OfficeRecord& owner,
                       crypto::ByteView dedup_key) {

@@ -69,6 +69,8 @@ SessionStep SyncSession::handle(const wire::Message& message) {
           return on_push(m);
         } else if constexpr (std::is_same_v<T, wire::Pull>) {
           return on_pull(m);
+        } else if constexpr (std::is_same_v<T, wire::FetchProjections>) {
+          return on_fetch_projections(m);
         } else if constexpr (std::is_same_v<T, wire::Close>) {
           SessionStep step = reply(wire::Close{});
           step.after = SessionStep::After::close;
@@ -215,6 +217,33 @@ SessionStep SyncSession::on_pull(const wire::Pull& pull) {
     step.replies.emplace_back(std::in_place_type<wire::Purge>, std::move(purge));
   }
   step.replies.emplace_back(std::in_place_type<wire::PullReply>, std::move(out));
+  return step;
+}
+
+SessionStep SyncSession::on_fetch_projections(const wire::FetchProjections& fetch) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  if (fetch.cursor > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return drop_with(wire::ErrorCode::protocol_violation, "the projection cursor is out of range",
+                     "projection cursor out of range");
+  }
+  auto page = store_.projections(*device, static_cast<std::int64_t>(fetch.cursor), fetch.max_projections);
+  if (!page) {
+    if (page.error().code == Errc::refused) {
+      return drop_with(wire::ErrorCode::not_authorized, page.error().message,
+                       "projections refused to device " + device->device_id.hex());
+    }
+    return internal_error(page.error(), "projections");
+  }
+  wire::ProjectionBatch out;
+  for (ProjectionItem& item : page->items) {
+    out.projections.push_back(wire::SignedProjection{item.scope, static_cast<std::uint64_t>(item.server_seq),
+                                                     std::move(item.body), item.signature});
+  }
+  out.next_cursor = static_cast<std::uint64_t>(page->cursor);
+  out.more = page->more;
+  SessionStep step;
+  step.replies.emplace_back(std::in_place_type<wire::ProjectionBatch>, std::move(out));
   return step;
 }
 

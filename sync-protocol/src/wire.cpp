@@ -217,7 +217,7 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
 // The number of fields (after the type) of each message type, in order of the numbers.
 std::optional<std::size_t> field_count(std::uint64_t type) {
   // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
-  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::close)) return std::nullopt;
+  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::projection_batch)) return std::nullopt;
   switch (static_cast<MessageType>(type)) {
     case MessageType::hello: return 2;
     case MessageType::hello_reply: return 4;
@@ -230,6 +230,8 @@ std::optional<std::size_t> field_count(std::uint64_t type) {
     case MessageType::purge: return 1;
     case MessageType::error: return 2;
     case MessageType::close: return 0;
+    case MessageType::fetch_projections: return 2;
+    case MessageType::projection_batch: return 3;
   }
   return std::nullopt;
 }
@@ -336,6 +338,34 @@ Result<Message> read_body(Reader& r, MessageType type) {
     }
     case MessageType::close:
       return Close{};
+    case MessageType::fetch_projections: {
+      TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
+      TEDUH_READ(max, read_u32(r, "max projections"), "max projections");
+      return FetchProjections{*cursor, *max};
+    }
+    case MessageType::projection_batch: {
+      ProjectionBatch m;
+      TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
+      m.projections.reserve(*n);
+      for (std::size_t i = 0; i < *n; ++i) {
+        if (r.array() != 4u) return malformed("projection");
+        SignedProjection p;
+        TEDUH_READ(scope, read_id(r, "projection scope"), "projection scope");
+        TEDUH_READ(seq, read_u64(r, "projection seq"), "projection seq");
+        TEDUH_READ(body, read_text(r, kMaxProjectionBytes, "projection body"), "projection body");
+        TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "projection signature"), "projection signature");
+        p.scope = *scope;
+        p.server_seq = *seq;
+        p.body = std::move(*body);
+        p.signature = *sig;
+        m.projections.push_back(std::move(p));
+      }
+      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+      TEDUH_READ(more, read_bool(r, "more"), "more");
+      m.next_cursor = *next;
+      m.more = *more;
+      return m;
+    }
   }
   return malformed("unknown type");
 }
@@ -446,6 +476,21 @@ struct Validator {
     return {};
   }
   Result<void> operator()(const Close&) const { return {}; }
+  Result<void> operator()(const FetchProjections& m) const {
+    if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
+      return invalid("max projections out of range");
+    }
+    return {};
+  }
+  Result<void> operator()(const ProjectionBatch& m) const {
+    if (m.projections.size() > kMaxProjectionsPerMessage) return invalid("projection count");
+    for (const auto& p : m.projections) {
+      if (p.scope.is_zero()) return invalid("projection scope is zero");
+      if (p.server_seq == 0) return invalid("projection seq is zero");
+      if (p.body.empty() || !text_ok(p.body, kMaxProjectionBytes)) return invalid("projection body");
+    }
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -532,6 +577,22 @@ struct Writer {
     pack_text(pk, m.message);
   }
   void operator()(const Close&) const {}
+  void operator()(const FetchProjections& m) const {
+    pk.pack_uint64(m.cursor);
+    pk.pack_uint64(m.max_projections);
+  }
+  void operator()(const ProjectionBatch& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.projections.size()));
+    for (const auto& p : m.projections) {
+      pk.pack_array(4);
+      pack_bytes(pk, p.scope.bytes);
+      pk.pack_uint64(p.server_seq);
+      pack_text(pk, p.body);
+      pack_bytes(pk, p.signature);
+    }
+    pk.pack_uint64(m.next_cursor);
+    pack_bool(pk, m.more);
+  }
 };
 
 }  // namespace

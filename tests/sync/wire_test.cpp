@@ -41,6 +41,12 @@ std::vector<Message> examples() {
   pull_reply.commits = {{10, commit_of(1)}, {12, commit_of(2)}};
   pull_reply.next_cursor = 12;
   pull_reply.more = true;
+  ProjectionBatch projections;
+  SignedProjection projection{id_of(0x33), 17, R"({"case":"x","forms":["fisik"]})", {}};
+  projection.signature.fill(0x9a);
+  projections.projections = {projection};
+  projections.next_cursor = 17;
+  projections.more = true;
   return {
       Hello{{1, 2}, "teduh/0.1.0"},
       HelloReply{1, id_of(0x5e), true, 41},
@@ -53,6 +59,8 @@ std::vector<Message> examples() {
       Purge{{id_of(1), id_of(2)}},
       ErrorMessage{ErrorCode::device_revoked, "perangkat dicabut"},
       Close{},
+      FetchProjections{7, 500},
+      projections,
   };
 }
 
@@ -158,7 +166,7 @@ TEST(WireMessageTest, RandomBytesNeverCrashAndOnlyCanonicalMessagesDecode) {
 
 TEST(WireMessageTest, UnknownTypesAreRefused) {
   EXPECT_FALSE(decode(Bytes{0x91, 0x00}));                    // 0 is no type
-  EXPECT_FALSE(decode(Bytes{0x91, 0x0c}));                    // 12 is not (yet) a type
+  EXPECT_FALSE(decode(Bytes{0x91, 0x0e}));                    // 14 is not (yet) a type
   EXPECT_FALSE(decode(Bytes{0x92, 0xcd, 0x01, 0x01, 0xc3}));  // 257 must not alias 1
   EXPECT_FALSE(decode(Bytes{0x91, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0b}));
 }
@@ -186,6 +194,9 @@ TEST(WireMessageTest, ValidMsgpackOfTheWrongShapeIsRefused) {
       {0x92, 0x09, 0x90},                       // Purge of nothing
       {0x92, 0x05, 0x90},                       // PushCommits of nothing
       {0x92, 0x05, 0xdd, 0xff, 0xff, 0xff, 0xff},  // claims 4G commits
+      {0x93, 0x0c, 0x05, 0x00},                 // FetchProjections of none
+      {0x93, 0x0c, 0x05, 0xcd, 0x03, 0xe9},     // FetchProjections over the limit (1001)
+      {0x94, 0x0d, 0x91, 0x94, 0x0d},           // ProjectionBatch cut inside a projection
   };
   for (const auto& bytes : cases) {
     auto r = decode(bytes);
@@ -217,6 +228,13 @@ TEST(WireMessageTest, EncodeRefusesInvalidMessages) {
   backwards.commits = {{5, commit_of(1)}, {4, commit_of(2)}};
   backwards.next_cursor = 5;
   EXPECT_FALSE(encode(backwards));
+  ProjectionBatch empty_body;
+  empty_body.projections = {SignedProjection{id_of(2), 3, "", {}}};
+  EXPECT_FALSE(encode(empty_body));
+  ProjectionBatch zero_scope;
+  zero_scope.projections = {SignedProjection{Id128{}, 3, "{}", {}}};
+  EXPECT_FALSE(encode(zero_scope));
+  EXPECT_FALSE(encode(FetchProjections{0, 0}));
   PullReply behind;
   behind.commits = {{5, commit_of(1)}};
   behind.next_cursor = 4;

@@ -20,6 +20,7 @@ struct SyncReport {
   std::uint64_t pushed = 0;              // commits the server accepted in this session
   std::uint64_t rejected = 0;            // commits the server refused (kept locally, reported)
   std::uint64_t pulled = 0;              // commits received that this replica did not hold
+  std::uint64_t projections = 0;         // de-identified case projections received (central office)
   std::uint64_t purged = 0;              // cases removed: this office no longer holds them
   std::uint64_t conflicts_new = 0;       // fields newly in conflict after this sync
   std::uint64_t conflicts_total = 0;     // fields in conflict now

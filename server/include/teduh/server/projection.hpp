@@ -13,6 +13,7 @@
 #include "teduh/crypto/keys.hpp"
 #include "teduh/crypto/secure.hpp"
 #include "teduh/server/records.hpp"
+#include "teduh/sync/projection.hpp"
 #include "teduh/sync/version.hpp"
 
 namespace teduh::server {
@@ -25,9 +26,6 @@ nlohmann::json build_projection(const sync::EntityId& scope, std::span<const syn
 // The keyed hash of a normal form ("nik:" or "nama:" domain), hex, or "" for "".
 std::string match_hash(crypto::ByteView dedup_key, std::string_view domain, const std::string& normal);
 
-// What the server signs: "teduh-projection-v1" 0x00 | scope (16) | server_seq (8, big
-// endian) | body. The client verifies with the pinned server key.
-crypto::Bytes projection_signed_bytes(const sync::EntityId& scope, std::uint64_t server_seq,
-                                      crypto::ByteView body);
+using sync::projection_signed_bytes;  // what the server signs (sync/projection.hpp)
 
 }  // namespace teduh::server

@@ -49,6 +49,7 @@ class SyncSession {
   SessionStep on_register(const sync::wire::Register& reg);
   SessionStep on_push(const sync::wire::PushCommits& push);
   SessionStep on_pull(const sync::wire::Pull& pull);
+  SessionStep on_fetch_projections(const sync::wire::FetchProjections& fetch);
   // The current record of this session's device, or the step that ends the session.
   tl::expected<DeviceRecord, SessionStep> current_device();
 

@@ -40,6 +40,8 @@ inline constexpr std::size_t kMaxCommitBodySize = 8u * 1024 * 1024;
 inline constexpr std::size_t kMaxRejectionDetailBytes = 256;
 inline constexpr std::size_t kMaxPurgeScopes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+inline constexpr std::size_t kMaxProjectionsPerMessage = 1000;
+inline constexpr std::size_t kMaxProjectionBytes = 64 * 1024;
 
 enum class MessageType : std::uint8_t {
   hello = 1,
@@ -53,6 +55,8 @@ enum class MessageType : std::uint8_t {
   purge = 9,
   error = 10,
   close = 11,
+  fetch_projections = 12,
+  projection_batch = 13,
 };
 
 // Client -> server, first message. versions: ascending, distinct, each >= 1.
@@ -164,8 +168,34 @@ struct Close {
   bool operator==(const Close&) const = default;
 };
 
+// Client -> server, from a central office device: the de-identified projections of the
+// cases changed after cursor (a server seq), at most max_projections (PROTOCOL.md 5C).
+struct FetchProjections {
+  std::uint64_t cursor = 0;
+  std::uint32_t max_projections = 0;  // 1..kMaxProjectionsPerMessage
+  bool operator==(const FetchProjections&) const = default;
+};
+
+struct SignedProjection {
+  EntityId scope;                  // the case, non-zero
+  std::uint64_t server_seq = 0;    // the last log position it reflects, >= 1
+  std::string body;                // UTF-8 JSON, 1..kMaxProjectionBytes
+  crypto::Signature signature{};   // Ed25519 by the server key (PROTOCOL.md 5C)
+  bool operator==(const SignedProjection&) const = default;
+};
+
+// Server -> client: the projections, and where to continue (more: fetch again).
+struct ProjectionBatch {
+  std::vector<SignedProjection> projections;
+  std::uint64_t next_cursor = 0;
+  bool more = false;
+  bool operator==(const ProjectionBatch&) const = default;
+};
+
+// The alternatives are in type-number order: type = 1 + index.
 using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
-                             Pull, PullReply, Purge, ErrorMessage, Close>;
+                             Pull, PullReply, Purge, ErrorMessage, Close, FetchProjections,
+                             ProjectionBatch>;
 
 MessageType type_of(const Message& message);
 
