@@ -1,5 +1,7 @@
 #include "teduh/client/cli.hpp"
 
+#include "teduh/client/compartment.hpp"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -696,6 +698,10 @@ int run_cli(int argc, char** argv) {
                     << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
         if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
       }
       return 0;
     };
@@ -928,6 +934,7 @@ int run_cli(int argc, char** argv) {
                         {"pulled", r->pulled},
                         {"rejected", r->rejected},
                         {"purged", r->purged},
+                        {"shelter_keys", r->shelter_keys},
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
@@ -943,6 +950,12 @@ int run_cli(int argc, char** argv) {
         if (r->purged)
           std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";
+        if (r->shelter_keys)
+          std::cout << "Received " << r->shelter_keys << " new shelter key generation(s).\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "
