@@ -247,8 +247,17 @@ int run_cli(int argc, char** argv) {
       std::cout << "Store created for " << g.user << " (" << g.role << ") at office "
                 << g.office_code << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
                 << "This device works offline now; it registers with the server at its first "
-                   "`teduh sync`.\n"
-                << store->identity().device.hex() << "\n";
+                   "`teduh sync`.\n";
+      if (g.shelter_clearance) {
+        if (g.admin_key) {
+          std::cout << "Shelter details need a key from the administrator: ask them to run "
+                       "`teduhd device clear` for this device, then sync.\n";
+        } else {
+          std::cout << "This enrollment code names no administrator key, so this device can never receive "
+                       "shelter keys; ask for a new code.\n";
+        }
+      }
+      std::cout << store->identity().device.hex() << "\n";
       return 0;
     };
   });
