@@ -87,7 +87,7 @@ class CompartmentStoreTest : public ::testing::Test {
   }
 
   sync::SignedCommit shelter_commit(const DeviceRecord& d, const crypto::SigningKey& key, std::uint64_t seq,
-                                    std::uint32_t generation) {
+                                    std::uint32_t generation, std::string value = {}) {
     sync::Commit c;
     c.device = d.device_id;
     c.seq = seq;
@@ -98,7 +98,7 @@ class CompartmentStoreTest : public ::testing::Test {
     v.entity = c.scope;
     v.entity_type = "rumah_aman";
     v.field = "address";
-    v.value = sealed_value(generation);
+    v.value = value.empty() ? sealed_value(generation) : value;
     v.hlc = c.hlc;
     c.versions.push_back(v);
     return sync::sign_commit(c, key);
@@ -194,6 +194,34 @@ TEST_F(CompartmentStoreTest, CommitsUnderARetiredOrUnmadeGenerationAreRefusedAnd
   EXPECT_NE((*results)[1].message.find("has not made"), std::string::npos);
   EXPECT_TRUE((*results)[2].accepted) << (*results)[2].message;
   EXPECT_FALSE((*results)[0].purge_scope);  // the device may still read shelters
+}
+
+TEST_F(CompartmentStoreTest, ClearTextInASecretFieldIsRefused) {
+  const auto ka = crypto::SigningKey::generate();
+  const DeviceRecord a = enroll(ka, true);
+  ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
+  const std::vector<sync::SignedCommit> commits = {shelter_commit(a, ka, 1, 1, "ALAMAT-PENANDA-TERBUKA")};
+  auto results = store_->push(reload(a), commits);
+  ASSERT_TRUE(results);
+  EXPECT_FALSE((*results)[0].accepted);
+  EXPECT_NE((*results)[0].message.find("not sealed"), std::string::npos);
+  auto dump = store_->dump_text();
+  ASSERT_TRUE(dump);
+  EXPECT_EQ(dump->find("ALAMAT-PENANDA-TERBUKA"), std::string::npos);
+}
+
+TEST_F(CompartmentStoreTest, DebugDumpShowsTablesButNotTheServerSecrets) {
+  const auto ka = crypto::SigningKey::generate();
+  const DeviceRecord a = enroll(ka, true);
+  ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
+  auto dump = store_->dump_text();
+  ASSERT_TRUE(dump) << dump.error().message;
+  for (const char* table : {"== devices", "== key_wraps", "== compartments", "== log", "== meta"}) {
+    EXPECT_NE(dump->find(table), std::string::npos) << table;
+  }
+  EXPECT_NE(dump->find("(secret, 64 bytes, not shown)"), std::string::npos);
+  EXPECT_EQ(dump->find(crypto::to_hex(store_->signing_key().secret_key().view())), std::string::npos);
+  EXPECT_NE(dump->find(a.device_id.hex()), std::string::npos);
 }
 
 }  // namespace
