@@ -944,6 +944,7 @@ int run_cli(int argc, char** argv) {
                         {"rejected", r->rejected},
                         {"purged", r->purged},
                         {"shelter_keys", r->shelter_keys},
+                        {"shelter_notice", r->shelter_notice},
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
@@ -961,6 +962,7 @@ int run_cli(int argc, char** argv) {
                     << "them (consent withdrawn, referral ended or case moved).\n";
         if (r->shelter_keys)
           std::cout << "Received " << r->shelter_keys << " new shelter key generation(s).\n";
+        if (!r->shelter_notice.empty()) std::cout << r->shelter_notice << "\n";
         if (store->identity().grant.shelter_clearance) {
           auto gen = current_generation(*store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";

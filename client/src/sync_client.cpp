@@ -398,9 +398,11 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     auto wraps = session.expect<wire::KeyWraps>("shelter key request");
     if (!wraps) return tl::unexpected(wraps.error());
     if (!wraps->wraps.empty() && !id.grant.admin_key) {
-      return fail(Errc::refused,
-                  "This device was enrolled with a code that names no administrator key, so it cannot check "
-                  "the shelter keys the server relays; enroll it again with a new code.");
+      // Not an error of this sync (cases synced fine): the device can never check these.
+      report.shelter_notice =
+          "This device was enrolled with a code that names no administrator key, so it cannot check the shelter "
+          "keys the server relays; enroll it again with a new code.";
+      wraps->wraps.clear();
     }
     auto installed = store.in_transaction([&]() -> Result<std::uint64_t> {
       const crypto::DhKeyPair own = id.signing_key.to_dh();
