@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "teduh/crypto/aead.hpp"
+#include "teduh/sync/compartment.hpp"
 
 namespace teduh::client {
 namespace {
@@ -102,6 +103,39 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
     return store.set_meta(current_name(compartment), std::to_string(generation));
   }
   return {};
+}
+
+Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps) {
+  const Identity& id = store.identity();
+  if (!id.grant.admin_key) {
+    return fail(Errc::refused,
+                "This device was enrolled with a code that names no administrator key, so it cannot check the "
+                "shelter keys the server relays; enroll it again with a new code.");
+  }
+  return store.in_transaction([&]() -> Result<std::uint64_t> {
+    const crypto::DhKeyPair own = id.signing_key.to_dh();
+    std::uint64_t fresh = 0;
+    for (const sync::wire::KeyWrap& w : wraps) {
+      const crypto::Bytes signed_bytes = sync::wrap_signed_bytes(w.compartment, w.generation, id.device, w.sealed);
+      if (!crypto::verify_signature(*id.grant.admin_key, signed_bytes, w.signature)) {
+        return fail(Errc::refused,
+                    "The server relayed a shelter key that the administrator did not sign for this device; "
+                    "no shelter key of this sync was kept. Tell the administrator.");
+      }
+      auto key = crypto::open_sealed(own, w.sealed);
+      if (!key || key->size() != sync::kCompartmentKeySize) {
+        return fail(Errc::refused,
+                    "A shelter key signed by the administrator does not open with this device's key; "
+                    "no shelter key of this sync was kept. Tell the administrator.");
+      }
+      auto had = current_generation(store, w.compartment);
+      if (!had) return tl::unexpected(had.error());
+      if (auto r = install_compartment_key(store, w.compartment, w.generation, *key); !r)
+        return tl::unexpected(r.error());
+      if (!*had || **had < w.generation) ++fresh;
+    }
+    return fresh;
+  });
 }
 
 Result<std::string> seal_secret_field(Store& store, std::string_view compartment,

@@ -402,34 +402,11 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
       report.shelter_notice =
           "This device was enrolled with a code that names no administrator key, so it cannot check the shelter "
           "keys the server relays; enroll it again with a new code.";
-      wraps->wraps.clear();
+    } else if (!wraps->wraps.empty()) {
+      auto installed = accept_key_wraps(store, wraps->wraps);
+      if (!installed) return tl::unexpected(installed.error());
+      report.shelter_keys = *installed;
     }
-    auto installed = store.in_transaction([&]() -> Result<std::uint64_t> {
-      const crypto::DhKeyPair own = id.signing_key.to_dh();
-      std::uint64_t fresh = 0;
-      for (const wire::KeyWrap& w : wraps->wraps) {
-        const crypto::Bytes signed_bytes = sync::wrap_signed_bytes(w.compartment, w.generation, id.device, w.sealed);
-        if (!crypto::verify_signature(*id.grant.admin_key, signed_bytes, w.signature)) {
-          return fail(Errc::refused,
-                      "The server relayed a shelter key that the administrator did not sign for this device; "
-                      "no shelter key of this sync was kept. Tell the administrator.");
-        }
-        auto key = crypto::open_sealed(own, w.sealed);
-        if (!key || key->size() != sync::kCompartmentKeySize) {
-          return fail(Errc::refused,
-                      "A shelter key signed by the administrator does not open with this device's key; "
-                      "no shelter key of this sync was kept. Tell the administrator.");
-        }
-        auto had = current_generation(store, w.compartment);
-        if (!had) return tl::unexpected(had.error());
-        if (auto r = install_compartment_key(store, w.compartment, w.generation, *key); !r)
-          return tl::unexpected(r.error());
-        if (!*had || **had < w.generation) ++fresh;
-      }
-      return fresh;
-    });
-    if (!installed) return tl::unexpected(installed.error());
-    report.shelter_keys = *installed;
   }
 
   // A central office device receives de-identified projections, not cases (PROTOCOL.md

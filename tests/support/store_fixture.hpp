@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <random>
 #include <string>
@@ -35,6 +36,8 @@ inline std::string read_all_files(const std::filesystem::path& dir) {
 // Issues enrollment codes the way teduhd does, with a key of its own.
 struct FakeServerKey {
   crypto::SigningKey key = crypto::SigningKey::generate();
+  // When set, codes are version 2 and name this administrator key (PROTOCOL.md 6).
+  std::optional<crypto::SignPublicKey> admin_key;
 
   std::string code(const std::string& office, const std::string& kind, const std::string& user,
                    const std::string& role, bool shelter) const {
@@ -47,6 +50,7 @@ struct FakeServerKey {
     g.role = role;
     g.shelter_clearance = shelter;
     g.expires_at_ms = sync::system_now_ms() + 14ull * 24 * 3600 * 1000;
+    g.admin_key = admin_key;
     return sync::issue_enrollment_code(g, key);
   }
 };

@@ -8,7 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include <span>
+
 #include "teduh/client/store.hpp"
+#include "teduh/sync/wire.hpp"
 
 namespace teduh::client {
 
@@ -37,6 +40,12 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
 // makes the highest generation held the current one. key must be 32 bytes.
 Result<void> install_compartment_key(Store& store, std::string_view compartment, std::uint32_t generation,
                                      const crypto::SecretBytes& key);
+// Checks every wrap against the administrator key pinned at enrollment (with this
+// device's id as recipient) and opens it with this device's key, then stores the keys,
+// all in one transaction: one wrap that fails refuses the batch and nothing is stored.
+// Returns the number of generations that are new to this device. Refused when the
+// enrollment code named no administrator key.
+Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps);
 // The current generation this device holds, or nullopt when it holds none.
 Result<std::optional<std::uint32_t>> current_generation(const Store& store, std::string_view compartment);
 
