@@ -130,7 +130,16 @@ int cmd_admin_init(const Common& c) {
     std::cerr << "teduhd: this server store already has an administrator key; refusing to replace it\n";
     return kExitRefused;
   }
-  if (auto r = make_admin_key(*store, c.data, *pass); !r) return report(r.error());
+  if (auto r = make_admin_key(*store, c.data, *pass); !r) {
+    if (r.error().code != Errc::already_exists) return report(r.error());
+    // admin.key was written but its public keys never reached the store (a crash in
+    // between): record the existing file's keys if it opens with the passphrase.
+    auto existing = load_admin(c.data, *pass);
+    if (!existing) return report(existing.error());
+    if (auto s = store->set_admin_public(existing->public_keys()); !s) return report(s.error());
+    std::cout << "Recorded the existing administrator key of " << c.data << "/admin.key in the server store.\n";
+    return kExitOk;
+  }
   std::cout << "Created the administrator key in " << c.data << "/admin.key. Enrollment codes issued from now on "
             << "carry it; devices enrolled before cannot receive shelter keys until enrolled again.\n";
   return kExitOk;

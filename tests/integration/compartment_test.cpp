@@ -263,5 +263,42 @@ TEST_F(CompartmentTest, RevocationWithoutTheAdministratorPassphraseLeavesARotati
   EXPECT_NE(wrong.err.find("administrator passphrase"), std::string::npos) << wrong.err;
 }
 
+TEST_F(CompartmentTest, AdministratorCommandsRefuseWhatTheyMustNotDo) {
+  const std::string plain = device("biasa", "pendamping", false);
+  sync(plain);
+  // teduhd init made the administrator key already; it is never replaced.
+  Ran again = teduhd({"admin", "init", "--data", data_});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already has an administrator key"), std::string::npos) << again.err;
+  // Only a device enrolled with --shelter can be cleared; an unknown one is not found.
+  Ran not_shelter = teduhd({"device", "clear", "--data", data_, device_id("petugas-biasa")});
+  EXPECT_EQ(not_shelter.exit_code, 2);
+  EXPECT_NE(not_shelter.err.find("--shelter"), std::string::npos) << not_shelter.err;
+  Ran unknown = teduhd({"device", "clear", "--data", data_, std::string(32, 'a')});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.err;
+  Ran bad_id = teduhd({"device", "clear", "--data", data_, "bukan-id"});
+  EXPECT_EQ(bad_id.exit_code, 1);
+  // The dump names the server's own secrets without printing them.
+  Ran dump = teduhd({"debug", "dump", "--data", data_});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("server_signing_key\t(secret, 64 bytes, not shown)"), std::string::npos);
+  EXPECT_NE(dump.out.find("admin_sign_public_key"), std::string::npos);
+  // teduhd serve does without admin.key: with the file gone it serves as before.
+  ASSERT_TRUE(server_.stop());
+  proxy_.reset();
+  const auto admin_key = std::filesystem::path(data_) / "admin.key";
+  std::filesystem::rename(admin_key, dir_ / "admin.key.away");
+  ASSERT_TRUE(server_.start(data_, log_));
+  proxy_ = std::make_unique<teduh::testing::FaultProxy>(server_.address(), 2,
+                                                        teduh::testing::FaultPlan{0.0, 0.0, 0.0, 0.0});
+  proxy_->set_faults(false);
+  Ran direct = teduh({"case", "list", "--store", plain});
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
+  // A device enrolled now registers, pushes and pulls through the new proxy: no admin.key needed.
+  const std::string other = device("lain", "pendamping", false);
+  sync(other);
+  std::filesystem::rename(dir_ / "admin.key.away", admin_key);
+}
+
 }  // namespace
 }  // namespace teduh
