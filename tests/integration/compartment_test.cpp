@@ -201,6 +201,13 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
     }
   }
 
+  // The revoked device keeps what it read before, and nothing written since.
+  const std::string revoked_view = shelters_json(c);
+  for (const std::string& m : s1.all()) EXPECT_NE(revoked_view.find(m), std::string::npos) << m;
+  for (const auto* markers : {&s3, &s4}) {
+    for (const std::string& m : markers->all()) EXPECT_EQ(revoked_view.find(m), std::string::npos) << m;
+  }
+
   // The scans. Every marker ever typed, including the refused write and the early attempt.
   std::vector<std::string> markers;
   for (const auto* m : {&early, &s1, &s2, &stale, &s3, &s4}) {
