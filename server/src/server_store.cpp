@@ -271,7 +271,7 @@ Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::C
                                         std::to_string(header->generation) + ", older than the current generation " +
                                         std::to_string(it->second) + "; sync to receive the new key, then write it again");
     }
-    if (header->generation > it->second) {
+    if (header->generation > it->second || header->generation == 0) {
       return std::optional<std::string>("a compartment value is sealed under key generation " +
                                         std::to_string(header->generation) +
                                         ", which the administrator has not made");

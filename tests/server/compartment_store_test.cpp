@@ -200,11 +200,13 @@ TEST_F(CompartmentStoreTest, ClearTextInASecretFieldIsRefused) {
   const auto ka = crypto::SigningKey::generate();
   const DeviceRecord a = enroll(ka, true);
   ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
-  const std::vector<sync::SignedCommit> commits = {shelter_commit(a, ka, 1, 1, "ALAMAT-PENANDA-TERBUKA")};
+  const std::vector<sync::SignedCommit> commits = {shelter_commit(a, ka, 1, 1, "ALAMAT-PENANDA-TERBUKA"),
+                                                   shelter_commit(a, ka, 2, 0)};
   auto results = store_->push(reload(a), commits);
   ASSERT_TRUE(results);
   EXPECT_FALSE((*results)[0].accepted);
   EXPECT_NE((*results)[0].message.find("not sealed"), std::string::npos);
+  EXPECT_FALSE((*results)[1].accepted);  // generation 0 is never made
   auto dump = store_->dump_text();
   ASSERT_TRUE(dump);
   EXPECT_EQ(dump->find("ALAMAT-PENANDA-TERBUKA"), std::string::npos);
