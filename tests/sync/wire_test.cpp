@@ -129,6 +129,17 @@ TEST(WireMessageTest, V1EncodingsAreStable) {
   hello_reply.insert(hello_reply.end(), 16, 0x5e);
   hello_reply.insert(hello_reply.end(), {0xc3, 0xcc, 0xc8});  // true, 200
   EXPECT_EQ(encode(HelloReply{1, id_of(0x5e), true, 200}).value(), hello_reply);
+  EXPECT_EQ(encode(KeyWrapsRequest{}).value(), (Bytes{0x91, 0x0e}));
+  // KeyWraps of one wrap (WIRE.md section 4; the fuzz seed tests/fuzz/corpus/wire/key_wraps).
+  Bytes key_wraps = {0x92, 0x0f, 0x91, 0x94, 0xaa};
+  for (char c : std::string_view("rumah_aman")) key_wraps.push_back(static_cast<std::uint8_t>(c));
+  key_wraps.insert(key_wraps.end(), {0x02, 0xc4, 0x50});
+  key_wraps.insert(key_wraps.end(), 80, 0x5c);
+  key_wraps.insert(key_wraps.end(), {0xc4, 0x40});
+  key_wraps.insert(key_wraps.end(), 64, 0x6d);
+  KeyWrap wrap{"rumah_aman", 2, Bytes(80, 0x5c), {}};
+  wrap.signature.fill(0x6d);
+  EXPECT_EQ(encode(KeyWraps{{wrap}}).value(), key_wraps);
 }
 
 TEST(WireMessageTest, EveryTruncationIsRefused) {
