@@ -214,7 +214,7 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
   if (!state) return tl::unexpected(state.error());
   if (state->generation == 0) {
     // No generation yet: mark the device cleared, then make generation 1 for everyone cleared.
-    if (auto r = storage_->clear_device(device_id, now, {}); !r) return tl::unexpected(r.error());
+    if (auto r = storage_->clear_device(device_id, now, compartment, 0, {}); !r) return tl::unexpected(r.error());
     auto rotated = rotate_compartment(admin, compartment, now);
     if (!rotated) return tl::unexpected(rotated.error());
     return rotated->generation;
@@ -238,7 +238,9 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
   if (wraps.size() != state->generation) {
     return fail(Errc::damaged, "the store lacks the administrator's wrap of a past generation");
   }
-  if (auto r = storage_->clear_device(device_id, now, wraps); !r) return tl::unexpected(r.error());
+  if (auto r = storage_->clear_device(device_id, now, compartment, state->generation, wraps); !r) {
+    return tl::unexpected(r.error());
+  }
   spdlog::info("compartment {}: device {} cleared with {} generation(s)", compartment, device_id.hex(), wraps.size());
   return static_cast<std::uint32_t>(wraps.size());
 }

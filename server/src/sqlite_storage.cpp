@@ -284,10 +284,15 @@ class SqliteStorage final : public Storage {
     return lift(tx->commit());
   }
 
-  Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now,
-                            std::span<const KeyWrapRecord> wraps) override {
+  Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now, std::string_view compartment,
+                            std::uint32_t generation, std::span<const KeyWrapRecord> wraps) override {
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
+    auto state = compartment_state(compartment);
+    if (!state) return tl::unexpected(state.error());
+    if (state->generation != generation) {
+      return fail(Errc::conflict, "the compartment was rotated meanwhile; run the clearance again");
+    }
     auto st = lift(Statement::prepare(db(),
         "UPDATE devices SET cleared_at = coalesce(cleared_at, ?1) WHERE device_id = ?2"));
     if (!st) return tl::unexpected(st.error());

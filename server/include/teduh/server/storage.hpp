@@ -79,7 +79,10 @@ class Storage {
                                                     std::span<const KeyWrapRecord> wraps) = 0;
   // Atomically: marks the device cleared (keeping an earlier clearance time) and stores
   // the wraps (a wrap already stored for the same recipient and generation is kept).
+  // Fails with conflict (nothing stored) when `compartment` is no longer at `generation`
+  // (a rotation ran meanwhile, so the wraps would miss the newest one).
   [[nodiscard]] virtual Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now_ms,
+                                                  std::string_view compartment, std::uint32_t generation,
                                                   std::span<const KeyWrapRecord> wraps) = 0;
   // Marks every compartment that has a generation as needing a rotation.
   [[nodiscard]] virtual Result<void> mark_rotation_pending() = 0;
