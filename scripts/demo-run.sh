@@ -40,7 +40,8 @@ echo "server at $address"
 
 say "Each office sets up its laptop from its enrollment code (no network needed)"
 "$teduh" init --store "$work/dinas.db" --server "$address" --server-key "$server_key" --enroll "$code_dinas"
-"$teduh" init --store "$work/uptd.db" --server "$address" --server-key "$server_key" --enroll "$code_uptd"
+"$teduh" init --store "$work/uptd.db" --server "$address" --server-key "$server_key" --enroll "$code_uptd" | tee "$work/uptd.init"
+uptd_device=$(tail -n 1 "$work/uptd.init")
 "$teduh" init --store "$work/kel.db" --server "$address" --server-key "$server_key" --enroll "$code_kel"
 
 say "Offline: the kelurahan post takes a walk-in complaint"
@@ -98,6 +99,16 @@ else
   exit 1
 fi
 "$teduh" case show --store "$work/uptd.db" "$case_kel"
+
+say "The UPTD PPA's shelter device has clearance but no shelter key until the administrator clears it"
+"$teduhd" device list --data "$work/server"
+"$teduhd" device clear --data "$work/server" "$uptd_device"
+printf '%-6s ' uptd; "$teduh" sync --store "$work/uptd.db"
+"$teduh" shelter add --store "$work/uptd.db" --code-name RA-DEMO --name "Rumah Demo Melati" --address "Jalan Demo 7" >/dev/null
+"$teduh" shelter place --store "$work/uptd.db" --case "$case_kel" --shelter RA-DEMO >/dev/null
+printf '%-6s ' uptd; "$teduh" sync --store "$work/uptd.db"
+"$teduh" shelter list --store "$work/uptd.db"
+echo "the server's store, dumped: $("$teduhd" debug dump --data "$work/server" | grep -c 'Jalan Demo') line(s) with the address"
 
 say "What is due, and the office's counts (no names; small cells shown as <5)"
 "$teduh" due --store "$work/dinas.db"
