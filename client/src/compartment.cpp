@@ -65,7 +65,8 @@ std::string current_name(std::string_view compartment) {
 
 }  // namespace
 
-Result<std::optional<std::uint32_t>> current_generation(const Store& store, std::string_view compartment) {
+Result<std::optional<std::uint32_t>> current_generation(const Store& store,
+                                                        std::string_view compartment) {
   auto current = store.meta(current_name(compartment));
   if (!current) return tl::unexpected(current.error());
   if (!*current) return std::optional<std::uint32_t>{};
@@ -76,8 +77,8 @@ Result<std::optional<std::uint32_t>> current_generation(const Store& store, std:
   }
 }
 
-Result<void> install_compartment_key(Store& store, std::string_view compartment, std::uint32_t generation,
-                                     const crypto::SecretBytes& key) {
+Result<void> install_compartment_key(Store& store, std::string_view compartment,
+                                     std::uint32_t generation, const crypto::SecretBytes& key) {
   if (key.size() != crypto::kAeadKeySize || generation == 0) {
     return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
   }
@@ -87,8 +88,9 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
     auto local = store.meta(key_name(compartment, generation) + std::string(kLocalSuffix));
     if (!local) return tl::unexpected(local.error());
     if (*local) {
-      return fail(Errc::refused, "The administrator sent a second, different key for one shelter key generation; "
-                                 "nothing was changed. Tell the administrator.");
+      return fail(Errc::refused,
+                  "The administrator sent a second, different key for one shelter key generation; "
+                  "nothing was changed. Tell the administrator.");
     }
     if (auto r = store.set_meta(key_name(compartment, generation) + std::string(kLocalSuffix),
                                 crypto::to_hex((*existing)->view()));
@@ -96,7 +98,8 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
       return r;
     }
   }
-  if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(key.view())); !r) return r;
+  if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(key.view())); !r)
+    return r;
   auto current = current_generation(store, compartment);
   if (!current) return tl::unexpected(current.error());
   if (!*current || **current < generation) {
@@ -109,24 +112,28 @@ Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire:
   const Identity& id = store.identity();
   if (!id.grant.admin_key) {
     return fail(Errc::refused,
-                "This device was enrolled with a code that names no administrator key, so it cannot check the "
+                "This device was enrolled with a code that names no administrator key, so it "
+                "cannot check the "
                 "shelter keys the server relays; enroll it again with a new code.");
   }
   return store.in_transaction([&]() -> Result<std::uint64_t> {
     const crypto::DhKeyPair own = id.signing_key.to_dh();
     std::uint64_t fresh = 0;
     for (const sync::wire::KeyWrap& w : wraps) {
-      const crypto::Bytes signed_bytes = sync::wrap_signed_bytes(w.compartment, w.generation, id.device, w.sealed);
+      const crypto::Bytes signed_bytes =
+          sync::wrap_signed_bytes(w.compartment, w.generation, id.device, w.sealed);
       if (!crypto::verify_signature(*id.grant.admin_key, signed_bytes, w.signature)) {
-        return fail(Errc::refused,
-                    "The server relayed a shelter key that the administrator did not sign for this device; "
-                    "no shelter key of this sync was kept. Tell the administrator.");
+        return fail(
+            Errc::refused,
+            "The server relayed a shelter key that the administrator did not sign for this device; "
+            "no shelter key of this sync was kept. Tell the administrator.");
       }
       auto key = crypto::open_sealed(own, w.sealed);
       if (!key || key->size() != sync::kCompartmentKeySize) {
-        return fail(Errc::refused,
-                    "A shelter key signed by the administrator does not open with this device's key; "
-                    "no shelter key of this sync was kept. Tell the administrator.");
+        return fail(
+            Errc::refused,
+            "A shelter key signed by the administrator does not open with this device's key; "
+            "no shelter key of this sync was kept. Tell the administrator.");
       }
       auto had = current_generation(store, w.compartment);
       if (!had) return tl::unexpected(had.error());

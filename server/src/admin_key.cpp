@@ -1,6 +1,7 @@
 #include "teduh/server/admin_key.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sodium.h>
 
 #include "teduh/crypto/aead.hpp"
 
@@ -64,7 +64,8 @@ Result<AdminKey> create_admin_key(const fs::path& dir, std::string_view passphra
   file.insert(file.end(), key.sign.public_key().begin(), key.sign.public_key().end());
   file.insert(file.end(), key.box.public_key().begin(), key.box.public_key().end());
   auto kek = crypto::derive_key(passphrase, salt, params);
-  if (!kek) return fail(Errc::storage, "cannot derive the administrator key: " + kek.error().message);
+  if (!kek)
+    return fail(Errc::storage, "cannot derive the administrator key: " + kek.error().message);
   crypto::SecretBytes secret(kSecretSize);
   std::memcpy(secret.data(), key.sign.secret_key().data(), crypto::kSignSecretKeySize);
   std::memcpy(secret.data() + crypto::kSignSecretKeySize, key.box.secret_key().data(), 32);
@@ -114,20 +115,25 @@ Result<AdminKey> open_admin_key(const fs::path& dir, std::string_view passphrase
   const crypto::Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (file.size() != kFileSize || !std::equal(kMagic.begin(), kMagic.end(), file.begin()) ||
       file[8] != kVersion || file[9] != kAlgorithm) {
-    return fail(Errc::refused, path.string() + " is not an administrator key file this teduhd can read");
+    return fail(Errc::refused,
+                path.string() + " is not an administrator key file this teduhd can read");
   }
   crypto::KdfParams params{get_u64(&file[10]), get_u64(&file[18])};
-  if (params.opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE || params.memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE) {
-    return fail(Errc::refused, path.string() + " asks for a key derivation cost above the allowed maximum");
+  if (params.opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+      params.memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE) {
+    return fail(Errc::refused,
+                path.string() + " asks for a key derivation cost above the allowed maximum");
   }
   crypto::Salt salt{};
   std::memcpy(salt.data(), &file[26], salt.size());
   auto kek = crypto::derive_key(passphrase, salt, params);
-  if (!kek) return fail(Errc::storage, "cannot derive the administrator key: " + kek.error().message);
+  if (!kek)
+    return fail(Errc::storage, "cannot derive the administrator key: " + kek.error().message);
   const crypto::ByteView header(file.data(), kHeaderSize);
   const crypto::ByteView sealed(file.data() + kHeaderSize, file.size() - kHeaderSize);
   auto secret = crypto::aead_open_secret(*kek, sealed, header);
-  if (!secret) return fail(Errc::refused, "the administrator passphrase does not open " + path.string());
+  if (!secret)
+    return fail(Errc::refused, "the administrator passphrase does not open " + path.string());
   auto sign = crypto::SigningKey::from_secret({secret->data(), crypto::kSignSecretKeySize});
   auto box = crypto::DhKeyPair::from_secret({secret->data() + crypto::kSignSecretKeySize, 32});
   if (!sign || !box) return fail(Errc::damaged, path.string() + " holds malformed keys");
@@ -135,7 +141,8 @@ Result<AdminKey> open_admin_key(const fs::path& dir, std::string_view passphrase
   // The public halves in the clear header must be the ones of the secret keys.
   if (!std::equal(key.sign.public_key().begin(), key.sign.public_key().end(), file.begin() + 42) ||
       !std::equal(key.box.public_key().begin(), key.box.public_key().end(), file.begin() + 74)) {
-    return fail(Errc::damaged, path.string() + " holds public keys that do not match its secret keys");
+    return fail(Errc::damaged,
+                path.string() + " holds public keys that do not match its secret keys");
   }
   return key;
 }

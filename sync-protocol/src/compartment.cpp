@@ -26,8 +26,9 @@ crypto::ByteView view_of(std::string_view s) {
 
 bool valid_compartment(std::string_view compartment) {
   return !compartment.empty() && compartment.size() <= kMaxCompartmentBytes &&
-         std::all_of(compartment.begin(), compartment.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+         std::all_of(compartment.begin(), compartment.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
 }
 
 std::optional<SealedHeader> parse_sealed_header(std::string_view value) {
@@ -49,8 +50,8 @@ std::optional<SealedHeader> parse_sealed_header(std::string_view value) {
   return h;
 }
 
-crypto::Bytes wrap_signed_bytes(std::string_view compartment, std::uint32_t generation, const Id128& recipient,
-                                crypto::ByteView sealed) {
+crypto::Bytes wrap_signed_bytes(std::string_view compartment, std::uint32_t generation,
+                                const Id128& recipient, crypto::ByteView sealed) {
   crypto::Bytes out;
   out.reserve(64 + compartment.size() + sealed.size());
   put_part(out, view_of(kWrapContext));

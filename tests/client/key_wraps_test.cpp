@@ -17,21 +17,22 @@ class KeyWrapsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_.admin_key = admin_.public_key();
-    auto store = testing::make_bare_store(dir_ / "rumah.db", server_, "BKS-UPTD", true, "petugas-rumah",
-                                          "petugas_rumah_aman", "uptd_ppa");
+    auto store = testing::make_bare_store(dir_ / "rumah.db", server_, "BKS-UPTD", true,
+                                          "petugas-rumah", "petugas_rumah_aman", "uptd_ppa");
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
   }
 
   // A wrap of `key` as the administrator makes it for `recipient`.
-  wire::KeyWrap wrap(std::uint32_t generation, const crypto::Bytes& key, const crypto::SigningKey& signer,
-                     const sync::Id128& recipient) {
+  wire::KeyWrap wrap(std::uint32_t generation, const crypto::Bytes& key,
+                     const crypto::SigningKey& signer, const sync::Id128& recipient) {
     wire::KeyWrap w;
     w.compartment = "rumah_aman";
     w.generation = generation;
     const crypto::DhKeyPair dh = store_->identity().signing_key.to_dh();
     w.sealed = crypto::seal_to(dh.public_key(), key);
-    w.signature = signer.sign(sync::wrap_signed_bytes(w.compartment, generation, recipient, w.sealed));
+    w.signature =
+        signer.sign(sync::wrap_signed_bytes(w.compartment, generation, recipient, w.sealed));
     return w;
   }
   wire::KeyWrap wrap(std::uint32_t generation, const crypto::Bytes& key) {
@@ -56,7 +57,8 @@ TEST_F(KeyWrapsTest, WrapsFromThePinnedAdministratorAreOpenedAndTheHighestIsCurr
   auto again = accept_key_wraps(*store_, wraps);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0u);
-  auto shelter = Workflow(*store_).add_shelter({{"name", "RUMAH-PENANDA-e5"}, {"address", "ALAMAT-PENANDA-e5"}});
+  auto shelter = Workflow(*store_).add_shelter(
+      {{"name", "RUMAH-PENANDA-e5"}, {"address", "ALAMAT-PENANDA-e5"}});
   ASSERT_TRUE(shelter) << shelter.error().message;
   EXPECT_EQ(sync::parse_sealed_header((*store_->entity(*shelter))->get("address"))->generation, 2u);
 }
@@ -64,8 +66,9 @@ TEST_F(KeyWrapsTest, WrapsFromThePinnedAdministratorAreOpenedAndTheHighestIsCurr
 TEST_F(KeyWrapsTest, OneWrapNotSignedByThePinnedAdministratorRefusesTheWholeBatch) {
   const crypto::SigningKey stranger = crypto::SigningKey::generate();
   const crypto::Bytes k1 = crypto::random_bytes(32), k2 = crypto::random_bytes(32);
-  for (const wire::KeyWrap& bad : {wrap(2, k2, stranger, store_->identity().device),        // another signer
-                                   wrap(2, k2, admin_, sync::Id128::random())}) {           // meant for another device
+  for (const wire::KeyWrap& bad :
+       {wrap(2, k2, stranger, store_->identity().device),  // another signer
+        wrap(2, k2, admin_, sync::Id128::random())}) {     // meant for another device
     const std::vector<wire::KeyWrap> wraps = {wrap(1, k1), bad};
     auto r = accept_key_wraps(*store_, wraps);
     ASSERT_FALSE(r);
@@ -85,8 +88,10 @@ TEST_F(KeyWrapsTest, ASignedWrapThatDoesNotOpenIsRefused) {
   wire::KeyWrap w;
   w.compartment = "rumah_aman";
   w.generation = 1;
-  w.sealed = crypto::seal_to(crypto::DhKeyPair::generate().public_key(), crypto::random_bytes(32));  // not to us
-  w.signature = admin_.sign(sync::wrap_signed_bytes(w.compartment, 1, store_->identity().device, w.sealed));
+  w.sealed = crypto::seal_to(crypto::DhKeyPair::generate().public_key(),
+                             crypto::random_bytes(32));  // not to us
+  w.signature =
+      admin_.sign(sync::wrap_signed_bytes(w.compartment, 1, store_->identity().device, w.sealed));
   const std::vector<wire::KeyWrap> wraps = {w};
   auto r = accept_key_wraps(*store_, wraps);
   ASSERT_FALSE(r);

@@ -55,8 +55,8 @@ class CompartmentTest : public ::testing::Test {
     Ran init = teduhd({"init", "--data", data_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     server_key_ = init.last_line();
-    Ran office = teduhd({"office", "add", "--data", data_, "--code", "UJI-UPTD", "--name", "UPTD Uji", "--kind",
-                         "uptd_ppa"});
+    Ran office = teduhd({"office", "add", "--data", data_, "--code", "UJI-UPTD", "--name",
+                         "UPTD Uji", "--kind", "uptd_ppa"});
     ASSERT_EQ(office.exit_code, 0) << office.err;
     log_ = dir_ / "teduhd.log";
     ASSERT_TRUE(server_.start(data_, log_));
@@ -74,15 +74,15 @@ class CompartmentTest : public ::testing::Test {
 
   // Enrolls and initialises a device that syncs through the recording proxy.
   std::string device(const std::string& name, const std::string& role, bool shelter) {
-    std::vector<std::string> args{"enroll", "--data", data_, "--office", "UJI-UPTD", "--user", "petugas-" + name,
-                                  "--role", role};
+    std::vector<std::string> args{"enroll", "--data",          data_,    "--office", "UJI-UPTD",
+                                  "--user", "petugas-" + name, "--role", role};
     if (shelter) args.push_back("--shelter");
     Ran code = teduhd(args);
     EXPECT_EQ(code.exit_code, 0) << code.err;
     const std::string store = (dir_ / "devices" / name / "store.db").string();
     std::filesystem::create_directories(dir_ / "devices" / name);
-    Ran init = teduh({"init", "--store", store, "--server", proxy_->address(), "--server-key", server_key_,
-                      "--enroll", code.last_line()});
+    Ran init = teduh({"init", "--store", store, "--server", proxy_->address(), "--server-key",
+                      server_key_, "--enroll", code.last_line()});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     return store;
   }
@@ -104,9 +104,10 @@ class CompartmentTest : public ::testing::Test {
     return {};
   }
 
-  std::string add_shelter(const std::string& store, const ShelterMarkers& m, int expected_exit = 0) {
-    Ran r = teduh({"shelter", "add", "--store", store, "--name", m.name, "--address", m.address, "--phone", m.phone,
-                   "--contact", m.contact});
+  std::string add_shelter(const std::string& store, const ShelterMarkers& m,
+                          int expected_exit = 0) {
+    Ran r = teduh({"shelter", "add", "--store", store, "--name", m.name, "--address", m.address,
+                   "--phone", m.phone, "--contact", m.contact});
     EXPECT_EQ(r.exit_code, expected_exit) << r.err;
     return r.last_line();
   }
@@ -125,22 +126,26 @@ class CompartmentTest : public ::testing::Test {
 };
 
 TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevocationAndRotation) {
-  const std::string a = device("a", "pendamping", true);            // cleared first, writes
-  const std::string b = device("b", "pendamping", true);            // cleared after the first shelters
-  const std::string c = device("c", "pendamping", true);            // cleared, then revoked
-  const std::string waiting = device("menunggu", "pendamping", true);  // enrolled --shelter, never cleared
-  const std::string worker = device("pekerja", "pendamping", false);   // no shelter clearance at all
+  const std::string a = device("a", "pendamping", true);  // cleared first, writes
+  const std::string b = device("b", "pendamping", true);  // cleared after the first shelters
+  const std::string c = device("c", "pendamping", true);  // cleared, then revoked
+  const std::string waiting =
+      device("menunggu", "pendamping", true);  // enrolled --shelter, never cleared
+  const std::string worker = device("pekerja", "pendamping", false);  // no shelter clearance at all
   for (const auto& s : {a, b, c, waiting, worker}) sync(s);
 
   // Enrolled with shelter clearance, but no key until an administrator clears them.
   Ran list = teduhd({"device", "list", "--data", data_});
   EXPECT_NE(list.out.find("menunggu kunci"), std::string::npos) << list.out;
   const ShelterMarkers early = make_markers();
-  Ran refused = teduh({"shelter", "add", "--store", a, "--name", early.name, "--address", early.address});
+  Ran refused =
+      teduh({"shelter", "add", "--store", a, "--name", early.name, "--address", early.address});
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_NE(refused.err.find("This device has no shelter key yet: sync once after the administrator has cleared it "
-                             "(teduhd device clear)."),
-            std::string::npos)
+  EXPECT_NE(
+      refused.err.find(
+          "This device has no shelter key yet: sync once after the administrator has cleared it "
+          "(teduhd device clear)."),
+      std::string::npos)
       << refused.err;
 
   // The first clearance makes generation 1.
@@ -154,9 +159,9 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   const ShelterMarkers s1 = make_markers(), s2 = make_markers();
   const std::string shelter1 = add_shelter(a, s1);
   add_shelter(a, s2);
-  const std::string kasus = teduh({"case", "new", "--store", a, "--victim-name", "Korban Uji Satu", "--victim-sex",
-                                   "P"})
-                                .last_line();
+  const std::string kasus =
+      teduh({"case", "new", "--store", a, "--victim-name", "Korban Uji Satu", "--victim-sex", "P"})
+          .last_line();
   Ran place = teduh({"shelter", "place", "--store", a, "--case", kasus, "--shelter", shelter1});
   ASSERT_EQ(place.exit_code, 0) << place.err;
   sync(a);
@@ -180,8 +185,10 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
 
   // A's write under the retired generation is refused, and the server log says why.
   Ran stale_sync = sync(a, 2);
-  EXPECT_NE(stale_sync.out.find("older than the current generation"), std::string::npos) << stale_sync.out;
-  EXPECT_NE(teduh::testing::read_file(log_).find("older than the current generation 2"), std::string::npos);
+  EXPECT_NE(stale_sync.out.find("older than the current generation"), std::string::npos)
+      << stale_sync.out;
+  EXPECT_NE(teduh::testing::read_file(log_).find("older than the current generation 2"),
+            std::string::npos);
 
   // Writes after the rotation, from A (which now holds generation 2) and from B.
   sync(b);
@@ -197,7 +204,8 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   for (const auto& store : {a, b}) {
     const std::string shown = shelters_json(store);
     for (const auto* markers : {&s1, &s2, &s3, &s4}) {
-      for (const std::string& m : markers->all()) EXPECT_NE(shown.find(m), std::string::npos) << store << " " << m;
+      for (const std::string& m : markers->all())
+        EXPECT_NE(shown.find(m), std::string::npos) << store << " " << m;
     }
   }
 
@@ -205,7 +213,8 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   const std::string revoked_view = shelters_json(c);
   for (const std::string& m : s1.all()) EXPECT_NE(revoked_view.find(m), std::string::npos) << m;
   for (const auto* markers : {&s3, &s4}) {
-    for (const std::string& m : markers->all()) EXPECT_EQ(revoked_view.find(m), std::string::npos) << m;
+    for (const std::string& m : markers->all())
+      EXPECT_EQ(revoked_view.find(m), std::string::npos) << m;
   }
 
   // The scans. Every marker ever typed, including the refused write and the early attempt.
@@ -224,7 +233,8 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   ASSERT_GT(traffic.size(), 10000u);  // the proxy saw the syncs
   std::vector<std::pair<std::string, std::string>> uncleared;
   for (const auto& store : {waiting, worker}) {
-    uncleared.emplace_back(store + " files", teduh::testing::read_all_files(std::filesystem::path(store).parent_path()));
+    uncleared.emplace_back(store + " files", teduh::testing::read_all_files(
+                                                 std::filesystem::path(store).parent_path()));
     uncleared.emplace_back(store + " shelter list", shelters_json(store));
     Ran show = teduh({"case", "show", "--store", store, kasus, "--json"});
     EXPECT_EQ(show.exit_code, 0) << show.err;
@@ -235,12 +245,14 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
     EXPECT_EQ(dump.out.find(m), std::string::npos) << "debug dump: " << m;
     EXPECT_EQ(server_log.find(m), std::string::npos) << "server log: " << m;
     EXPECT_EQ(traffic.find(m), std::string::npos) << "traffic: " << m;
-    for (const auto& [where, text] : uncleared) EXPECT_EQ(text.find(m), std::string::npos) << where << ": " << m;
+    for (const auto& [where, text] : uncleared)
+      EXPECT_EQ(text.find(m), std::string::npos) << where << ": " << m;
   }
   // The uncleared device with clearance is told why it sees nothing.
   Ran waiting_list = teduh({"shelter", "list", "--store", waiting});
   EXPECT_NE(waiting_list.out.find("no shelter key yet"), std::string::npos) << waiting_list.out;
-  EXPECT_NE(waiting_list.out.find("rumah aman (lokasi dirahasiakan)"), std::string::npos) << waiting_list.out;
+  EXPECT_NE(waiting_list.out.find("rumah aman (lokasi dirahasiakan)"), std::string::npos)
+      << waiting_list.out;
 }
 
 TEST_F(CompartmentTest, RevocationWithoutTheAdministratorPassphraseLeavesARotationPending) {
@@ -259,7 +271,8 @@ TEST_F(CompartmentTest, RevocationWithoutTheAdministratorPassphraseLeavesARotati
   EXPECT_NE(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
   Ran rotate = teduhd({"compartment", "rotate", "--data", data_});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
-  EXPECT_NE(rotate.out.find("generation 2 made and wrapped to 1 cleared device"), std::string::npos) << rotate.out;
+  EXPECT_NE(rotate.out.find("generation 2 made and wrapped to 1 cleared device"), std::string::npos)
+      << rotate.out;
   list = teduhd({"device", "list", "--data", data_});
   EXPECT_EQ(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
   // A uncleared device can not be cleared without the right administrator passphrase.
@@ -296,8 +309,8 @@ TEST_F(CompartmentTest, AdministratorCommandsRefuseWhatTheyMustNotDo) {
   const auto admin_key = std::filesystem::path(data_) / "admin.key";
   std::filesystem::rename(admin_key, dir_ / "admin.key.away");
   ASSERT_TRUE(server_.start(data_, log_));
-  proxy_ = std::make_unique<teduh::testing::FaultProxy>(server_.address(), 2,
-                                                        teduh::testing::FaultPlan{0.0, 0.0, 0.0, 0.0});
+  proxy_ = std::make_unique<teduh::testing::FaultProxy>(
+      server_.address(), 2, teduh::testing::FaultPlan{0.0, 0.0, 0.0, 0.0});
   proxy_->set_faults(false);
   Ran direct = teduh({"case", "list", "--store", plain});
   EXPECT_EQ(direct.exit_code, 0) << direct.err;

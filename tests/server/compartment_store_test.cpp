@@ -1,11 +1,11 @@
 // The shelter compartment at the server store: administrator-made generations, wraps
 // only for cleared devices, signatures that verify, revocation marks a rotation, and
 // commits under a retired generation refused (PROTOCOL.md section 5D).
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "teduh/crypto/aead.hpp"
 #include "teduh/crypto/kdf.hpp"
@@ -30,7 +30,8 @@ std::string sealed_value(std::uint32_t generation) {
   crypto::Bytes blob{1, 10};
   const std::string c = "rumah_aman";
   blob.insert(blob.end(), c.begin(), c.end());
-  for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<std::uint8_t>(generation >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    blob.push_back(static_cast<std::uint8_t>(generation >> shift));
   const crypto::Bytes body = crypto::random_bytes(24 + 16 + 12);
   blob.insert(blob.end(), body.begin(), body.end());
   return "c1." + crypto::to_base64url(blob);
@@ -59,7 +60,8 @@ class CompartmentStoreTest : public ::testing::Test {
   }
 
   DeviceRecord enroll(const crypto::SigningKey& key, bool shelter) {
-    auto issued = store_->issue_enrollment({"BKS-UPTD", "Petugas", "petugas_rumah_aman", shelter, 14});
+    auto issued =
+        store_->issue_enrollment({"BKS-UPTD", "Petugas", "petugas_rumah_aman", shelter, 14});
     EXPECT_TRUE(issued);
     auto grant = sync::verify_enrollment_code(issued->code, store_->signing_key().public_key(), 0);
     EXPECT_TRUE(grant && grant->admin_key && *grant->admin_key == admin_->sign.public_key());
@@ -71,13 +73,15 @@ class CompartmentStoreTest : public ::testing::Test {
   DeviceRecord reload(const DeviceRecord& d) { return **store_->find_device(d.device_id); }
 
   // The keys a device can open from its wraps, after checking every signature.
-  std::map<std::uint32_t, crypto::Bytes> open_wraps(const DeviceRecord& d, const crypto::SigningKey& key) {
+  std::map<std::uint32_t, crypto::Bytes> open_wraps(const DeviceRecord& d,
+                                                    const crypto::SigningKey& key) {
     std::map<std::uint32_t, crypto::Bytes> out;
     auto wraps = store_->key_wraps_for(reload(d));
     EXPECT_TRUE(wraps);
     for (const KeyWrapRecord& w : *wraps) {
       EXPECT_TRUE(crypto::verify_signature(
-          admin_->sign.public_key(), sync::wrap_signed_bytes(w.compartment, w.generation, d.device_id, w.sealed),
+          admin_->sign.public_key(),
+          sync::wrap_signed_bytes(w.compartment, w.generation, d.device_id, w.sealed),
           w.signature));
       auto k = crypto::open_sealed(key.to_dh(), w.sealed);
       EXPECT_TRUE(k);
@@ -86,8 +90,9 @@ class CompartmentStoreTest : public ::testing::Test {
     return out;
   }
 
-  sync::SignedCommit shelter_commit(const DeviceRecord& d, const crypto::SigningKey& key, std::uint64_t seq,
-                                    std::uint32_t generation, std::string value = {}) {
+  sync::SignedCommit shelter_commit(const DeviceRecord& d, const crypto::SigningKey& key,
+                                    std::uint64_t seq, std::uint32_t generation,
+                                    std::string value = {}) {
     sync::Commit c;
     c.device = d.device_id;
     c.seq = seq;
@@ -182,8 +187,8 @@ TEST_F(CompartmentStoreTest, CommitsUnderARetiredOrUnmadeGenerationAreRefusedAnd
   const DeviceRecord a = enroll(ka, true);
   ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
   ASSERT_TRUE(store_->rotate_compartment(*admin_, "rumah_aman"));  // current: 2
-  const std::vector<sync::SignedCommit> commits = {shelter_commit(a, ka, 1, 1), shelter_commit(a, ka, 2, 3),
-                                                   shelter_commit(a, ka, 3, 2)};
+  const std::vector<sync::SignedCommit> commits = {
+      shelter_commit(a, ka, 1, 1), shelter_commit(a, ka, 2, 3), shelter_commit(a, ka, 3, 2)};
   auto results = store_->push(reload(a), commits);
   ASSERT_TRUE(results) << results.error().message;
   ASSERT_EQ(results->size(), 3u);
@@ -200,8 +205,8 @@ TEST_F(CompartmentStoreTest, ClearTextInASecretFieldIsRefused) {
   const auto ka = crypto::SigningKey::generate();
   const DeviceRecord a = enroll(ka, true);
   ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
-  const std::vector<sync::SignedCommit> commits = {shelter_commit(a, ka, 1, 1, "ALAMAT-PENANDA-TERBUKA"),
-                                                   shelter_commit(a, ka, 2, 0)};
+  const std::vector<sync::SignedCommit> commits = {
+      shelter_commit(a, ka, 1, 1, "ALAMAT-PENANDA-TERBUKA"), shelter_commit(a, ka, 2, 0)};
   auto results = store_->push(reload(a), commits);
   ASSERT_TRUE(results);
   EXPECT_FALSE((*results)[0].accepted);
@@ -222,7 +227,8 @@ TEST_F(CompartmentStoreTest, DebugDumpShowsTablesButNotTheServerSecrets) {
     EXPECT_NE(dump->find(table), std::string::npos) << table;
   }
   EXPECT_NE(dump->find("(secret, 64 bytes, not shown)"), std::string::npos);
-  EXPECT_EQ(dump->find(crypto::to_hex(store_->signing_key().secret_key().view())), std::string::npos);
+  EXPECT_EQ(dump->find(crypto::to_hex(store_->signing_key().secret_key().view())),
+            std::string::npos);
   EXPECT_NE(dump->find(a.device_id.hex()), std::string::npos);
 }
 

@@ -5,10 +5,9 @@
 // hold the ciphertext. Keys live in the encrypted store's meta table and exist only on
 // devices with shelter clearance.
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-
-#include <span>
 
 #include "teduh/client/store.hpp"
 #include "teduh/sync/wire.hpp"
@@ -38,8 +37,8 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
 
 // Stores one generation key received from the administrator (sync_client.cpp) and
 // makes the highest generation held the current one. key must be 32 bytes.
-Result<void> install_compartment_key(Store& store, std::string_view compartment, std::uint32_t generation,
-                                     const crypto::SecretBytes& key);
+Result<void> install_compartment_key(Store& store, std::string_view compartment,
+                                     std::uint32_t generation, const crypto::SecretBytes& key);
 // Checks every wrap against the administrator key pinned at enrollment (with this
 // device's id as recipient) and opens it with this device's key, then stores the keys,
 // all in one transaction: one wrap that fails refuses the batch and nothing is stored.
@@ -47,6 +46,7 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
 // enrollment code named no administrator key.
 Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps);
 // The current generation this device holds, or nullopt when it holds none.
-Result<std::optional<std::uint32_t>> current_generation(const Store& store, std::string_view compartment);
+Result<std::optional<std::uint32_t>> current_generation(const Store& store,
+                                                        std::string_view compartment);
 
 }  // namespace teduh::client

@@ -29,11 +29,13 @@ struct AdminKey {
 };
 
 // Creates DIR/admin.key (mode 0600) with fresh keys. already_exists when it is there.
-[[nodiscard]] Result<AdminKey> create_admin_key(const std::filesystem::path& dir, std::string_view passphrase,
+[[nodiscard]] Result<AdminKey> create_admin_key(const std::filesystem::path& dir,
+                                                std::string_view passphrase,
                                                 const crypto::KdfParams& params);
 // Opens DIR/admin.key: not_found when missing, refused for a wrong passphrase (or a
 // damaged file: the two cannot be told apart), refused for an unknown format.
-[[nodiscard]] Result<AdminKey> open_admin_key(const std::filesystem::path& dir, std::string_view passphrase);
+[[nodiscard]] Result<AdminKey> open_admin_key(const std::filesystem::path& dir,
+                                              std::string_view passphrase);
 
 // The administrator passphrase: TEDUH_ADMIN_PASSPHRASE, else the server passphrase
 // given (from TEDUH_SERVER_PASSPHRASE or --key-file) so that existing scripts keep
