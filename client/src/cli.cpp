@@ -931,6 +931,7 @@ int run_cli(int argc, char** argv) {
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
+                        {"projections", r->projections},
                         {"registered_now", r->registered_now},
                         {"clock_ahead", r->clock_ahead}});
       } else {
@@ -940,6 +941,9 @@ int run_cli(int argc, char** argv) {
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
         for (const auto& line : r->rejections)
           std::cout << "Refused by the server: " << line << "\n";
+        if (r->projections)
+          std::cout << "Received de-identified report data for " << r->projections
+                    << " case(s) (see `teduh report` and `teduh duplicates`).\n";
         if (r->purged)
           std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";
