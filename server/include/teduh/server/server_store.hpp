@@ -178,8 +178,11 @@ class ServerStore {
   Result<void> refresh_access(const sync::EntityId& scope);
   Result<void> refresh_dirty_scopes();
   Result<crypto::SecretBytes> dedup_key();
+  // `verified` is verify_commit's result when the caller already ran it (push verifies a
+  // batch in parallel); empty, check_commit verifies.
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
-                                         std::int64_t now, sync::Commit& decoded);
+                                         std::int64_t now, sync::Commit& decoded,
+                                         std::optional<sync::Result<sync::Commit>> verified = std::nullopt);
 
   std::unique_ptr<Storage> storage_;
   crypto::SigningKey key_;
