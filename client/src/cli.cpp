@@ -1,5 +1,7 @@
 #include "teduh/client/cli.hpp"
 
+#include "teduh/client/compartment.hpp"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -245,8 +247,17 @@ int run_cli(int argc, char** argv) {
       std::cout << "Store created for " << g.user << " (" << g.role << ") at office "
                 << g.office_code << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
                 << "This device works offline now; it registers with the server at its first "
-                   "`teduh sync`.\n"
-                << store->identity().device.hex() << "\n";
+                   "`teduh sync`.\n";
+      if (g.shelter_clearance) {
+        if (g.admin_key) {
+          std::cout << "Shelter details need a key from the administrator: ask them to run "
+                       "`teduhd device clear` for this device, then sync.\n";
+        } else {
+          std::cout << "This enrollment code names no administrator key, so this device can never receive "
+                       "shelter keys; ask for a new code.\n";
+        }
+      }
+      std::cout << store->identity().device.hex() << "\n";
       return 0;
     };
   });
@@ -696,6 +707,10 @@ int run_cli(int argc, char** argv) {
                     << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
         if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
       }
       return 0;
     };
@@ -928,6 +943,7 @@ int run_cli(int argc, char** argv) {
                         {"pulled", r->pulled},
                         {"rejected", r->rejected},
                         {"purged", r->purged},
+                        {"shelter_keys", r->shelter_keys},
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
@@ -947,6 +963,12 @@ int run_cli(int argc, char** argv) {
         if (r->purged)
           std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";
+        if (r->shelter_keys)
+          std::cout << "Received " << r->shelter_keys << " new shelter key generation(s).\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "

@@ -151,6 +151,16 @@ TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
 }
 
 TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {
+  // Without a key from the administrator, a cleared device says so and writes nothing.
+  auto early = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address",
+                      "ALAMAT-PENANDA-77"});
+  EXPECT_EQ(early.exit_code, 2);
+  EXPECT_NE(early.err.find("no shelter key yet"), std::string::npos) << early.err;
+  {
+    auto s = client::Store::open(store_, "sandi-kantor-uji");
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(teduh::testing::provide_shelter_key(*s));  // as a sync after `teduhd device clear` would
+  }
   auto id = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address",
                    "ALAMAT-PENANDA-77"});
   ASSERT_EQ(id.exit_code, 0) << id.err;
