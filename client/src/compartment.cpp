@@ -37,10 +37,16 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
   return ad;
 }
 
+// A store written before keys came from the administrator may hold a key this device
+// made itself for generation 1; when the administrator's key of that generation arrives,
+// the old one is kept under this suffix, so values sealed with it stay readable here.
+constexpr std::string_view kLocalSuffix = ":local";
+
 Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
                                                     std::string_view compartment,
-                                                    std::uint32_t generation) {
-  auto hex = store.meta(key_name(compartment, generation));
+                                                    std::uint32_t generation,
+                                                    std::string_view suffix = {}) {
+  auto hex = store.meta(key_name(compartment, generation) + std::string(suffix));
   if (!hex) return tl::unexpected(hex.error());
   if (!*hex) return std::optional<crypto::SecretBytes>{};
   auto raw = crypto::from_hex(**hex);
@@ -73,6 +79,21 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
                                      const crypto::SecretBytes& key) {
   if (key.size() != crypto::kAeadKeySize || generation == 0) {
     return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
+  }
+  auto existing = load_key(store, compartment, generation);
+  if (!existing) return tl::unexpected(existing.error());
+  if (*existing && !crypto::equal_ct((*existing)->view(), key.view())) {
+    auto local = store.meta(key_name(compartment, generation) + std::string(kLocalSuffix));
+    if (!local) return tl::unexpected(local.error());
+    if (*local) {
+      return fail(Errc::refused, "The administrator sent a second, different key for one shelter key generation; "
+                                 "nothing was changed. Tell the administrator.");
+    }
+    if (auto r = store.set_meta(key_name(compartment, generation) + std::string(kLocalSuffix),
+                                crypto::to_hex((*existing)->view()));
+        !r) {
+      return r;
+    }
   }
   if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(key.view())); !r) return r;
   auto current = current_generation(store, compartment);
@@ -135,6 +156,11 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
   crypto::ByteView body(blob->data() + 2 + name_len + 4, blob->size() - 2 - name_len - 4);
   auto plain = crypto::aead_open(**key, body, ad);
+  if (!plain) {
+    auto local = load_key(store, compartment, generation, kLocalSuffix);
+    if (!local) return tl::unexpected(local.error());
+    if (*local) plain = crypto::aead_open(**local, body, ad);
+  }
   if (!plain) return fail(Errc::damaged, "A shelter field failed authentication.");
   return std::optional<std::string>{std::string(plain->begin(), plain->end())};
 }

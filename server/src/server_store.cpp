@@ -252,8 +252,15 @@ Result<std::vector<KeyWrapRecord>> ServerStore::key_wraps_for(const DeviceRecord
 Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::Commit& commit,
                                                                    std::map<std::string, std::uint32_t>& current) {
   for (const sync::Version& v : commit.versions) {
+    // Only fields of kind secret hold compartment values; there the value must be sealed
+    // (or empty), so a client that skipped sealing cannot put clear text on the server.
+    const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
+    const schema::FieldSpec* field = spec ? spec->field(v.field) : nullptr;
+    if (field == nullptr || field->kind != schema::FieldKind::secret || v.value.empty()) continue;
     auto header = sync::parse_sealed_header(v.value);
-    if (!header) continue;
+    if (!header || !sync::valid_compartment(header->compartment)) {
+      return std::optional<std::string>("a secret field is not sealed in the compartment format");
+    }
     auto it = current.find(header->compartment);
     if (it == current.end()) {
       auto state = storage_->compartment_state(header->compartment);

@@ -356,8 +356,20 @@ class SqliteStorage final : public Storage {
       std::size_t rows = 0;
       while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
         ++rows;
+        // The server's own secrets (its signing key, the duplicate-hash key) are named,
+        // never printed: a dump is for reading what the store holds, not for copying keys.
+        bool secret_row = false;
+        if (table == "meta" && columns >= 2) {
+          const auto* k = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+          const std::string_view key = k ? k : "";
+          secret_row = key.find("key") != std::string_view::npos && key.find("public") == std::string_view::npos;
+        }
         for (int c = 0; c < columns; ++c) {
           if (c) out += "\t";
+          if (secret_row && c == 1) {
+            out += "(secret, " + std::to_string(sqlite3_column_bytes(raw, c)) + " bytes, not shown)";
+            continue;
+          }
           switch (sqlite3_column_type(raw, c)) {
             case SQLITE_NULL: out += "NULL"; break;
             case SQLITE_INTEGER: out += std::to_string(sqlite3_column_int64(raw, c)); break;

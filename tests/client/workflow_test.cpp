@@ -253,6 +253,28 @@ TEST(WorkflowShelterKeyTest, SealingUsesTheHighestGenerationHeld) {
   EXPECT_EQ((*doc)["shelters"][0]["address"], "ALAMAT-PENANDA-b2");
 }
 
+TEST(WorkflowShelterKeyTest, AKeyMadeLocallyBeforeTheAdministratorsStaysReadable) {
+  TempDir dir;
+  testing::FakeServerKey server;
+  auto store = testing::make_bare_store(dir / "lama.db", server, "BKS-UPTD", true, "petugas-lama",
+                                        "petugas_rumah_aman", "uptd_ppa");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 1));  // what an older Teduh made on the device
+  auto old = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-c3"}, {"address", "ALAMAT-PENANDA-c3"}});
+  ASSERT_TRUE(old);
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 1));  // the administrator's generation 1
+  auto fresh = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-d4"}, {"address", "ALAMAT-PENANDA-d4"}});
+  ASSERT_TRUE(fresh);
+  const std::string shown = Workflow(*store).list_shelters()->dump();
+  EXPECT_NE(shown.find("ALAMAT-PENANDA-c3"), std::string::npos);
+  EXPECT_NE(shown.find("ALAMAT-PENANDA-d4"), std::string::npos);
+  // A third, different key for the same generation is refused and changes nothing.
+  auto third = testing::provide_shelter_key(*store, 1);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, Errc::refused);
+  EXPECT_EQ(Workflow(*store).list_shelters()->dump(), shown);
+}
+
 TEST_F(WorkflowTest, ReferralTransferAndConsentRecordsFollowTheirRules) {
   auto id = wf().new_case({}, {{"name", "Orang Uji"}});
   ASSERT_TRUE(id);

@@ -20,7 +20,7 @@ namespace teduh {
 namespace {
 
 using json = nlohmann::json;
-using teduh::testing::Run;
+using Ran = teduh::testing::Run;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
 
@@ -52,10 +52,10 @@ class CompartmentTest : public ::testing::Test {
     ::setenv("TEDUH_PASSPHRASE", kPassphrase, 1);
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
     data_ = (dir_ / "server").string();
-    Run init = teduhd({"init", "--data", data_});
+    Ran init = teduhd({"init", "--data", data_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     server_key_ = init.last_line();
-    Run office = teduhd({"office", "add", "--data", data_, "--code", "UJI-UPTD", "--name", "UPTD Uji", "--kind",
+    Ran office = teduhd({"office", "add", "--data", data_, "--code", "UJI-UPTD", "--name", "UPTD Uji", "--kind",
                          "uptd_ppa"});
     ASSERT_EQ(office.exit_code, 0) << office.err;
     log_ = dir_ / "teduhd.log";
@@ -77,41 +77,42 @@ class CompartmentTest : public ::testing::Test {
     std::vector<std::string> args{"enroll", "--data", data_, "--office", "UJI-UPTD", "--user", "petugas-" + name,
                                   "--role", role};
     if (shelter) args.push_back("--shelter");
-    Run code = teduhd(args);
+    Ran code = teduhd(args);
     EXPECT_EQ(code.exit_code, 0) << code.err;
     const std::string store = (dir_ / "devices" / name / "store.db").string();
     std::filesystem::create_directories(dir_ / "devices" / name);
-    Run init = teduh({"init", "--store", store, "--server", proxy_->address(), "--server-key", server_key_,
+    Ran init = teduh({"init", "--store", store, "--server", proxy_->address(), "--server-key", server_key_,
                       "--enroll", code.last_line()});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     return store;
   }
 
-  Run sync(const std::string& store, int expected_exit = 0) {
-    Run r = teduh({"sync", "--store", store});
+  Ran sync(const std::string& store, int expected_exit = 0) {
+    Ran r = teduh({"sync", "--store", store});
     EXPECT_EQ(r.exit_code, expected_exit) << store << ": " << r.out << r.err;
     return r;
   }
 
   std::string device_id(const std::string& user) {
-    Run list = teduhd({"device", "list", "--data", data_, "--json"});
+    Ran list = teduhd({"device", "list", "--data", data_, "--json"});
     EXPECT_EQ(list.exit_code, 0) << list.err;
-    for (const auto& d : json::parse(list.out)["devices"]) {
+    const json doc = json::parse(list.out);
+    for (const auto& d : doc["devices"]) {
       if (d["user"] == user) return d["device"].get<std::string>();
     }
-    ADD_FAILURE() << "no device of " << user;
+    ADD_FAILURE() << "no device of " << user << ": " << list.out << list.err;
     return {};
   }
 
   std::string add_shelter(const std::string& store, const ShelterMarkers& m, int expected_exit = 0) {
-    Run r = teduh({"shelter", "add", "--store", store, "--name", m.name, "--address", m.address, "--phone", m.phone,
+    Ran r = teduh({"shelter", "add", "--store", store, "--name", m.name, "--address", m.address, "--phone", m.phone,
                    "--contact", m.contact});
     EXPECT_EQ(r.exit_code, expected_exit) << r.err;
     return r.last_line();
   }
 
   std::string shelters_json(const std::string& store) {
-    Run r = teduh({"shelter", "list", "--store", store, "--json"});
+    Ran r = teduh({"shelter", "list", "--store", store, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   }
@@ -132,10 +133,10 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   for (const auto& s : {a, b, c, waiting, worker}) sync(s);
 
   // Enrolled with shelter clearance, but no key until an administrator clears them.
-  Run list = teduhd({"device", "list", "--data", data_});
+  Ran list = teduhd({"device", "list", "--data", data_});
   EXPECT_NE(list.out.find("menunggu kunci"), std::string::npos) << list.out;
   const ShelterMarkers early = make_markers();
-  Run refused = teduh({"shelter", "add", "--store", a, "--name", early.name, "--address", early.address});
+  Ran refused = teduh({"shelter", "add", "--store", a, "--name", early.name, "--address", early.address});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("This device has no shelter key yet: sync once after the administrator has cleared it "
                              "(teduhd device clear)."),
@@ -143,7 +144,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
       << refused.err;
 
   // The first clearance makes generation 1.
-  Run clear_a = teduhd({"device", "clear", "--data", data_, device_id("petugas-a")});
+  Ran clear_a = teduhd({"device", "clear", "--data", data_, device_id("petugas-a")});
   ASSERT_EQ(clear_a.exit_code, 0) << clear_a.err;
   ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c")}).exit_code, 0);
   sync(a);
@@ -156,7 +157,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   const std::string kasus = teduh({"case", "new", "--store", a, "--victim-name", "Korban Uji Satu", "--victim-sex",
                                    "P"})
                                 .last_line();
-  Run place = teduh({"shelter", "place", "--store", a, "--case", kasus, "--shelter", shelter1});
+  Ran place = teduh({"shelter", "place", "--store", a, "--case", kasus, "--shelter", shelter1});
   ASSERT_EQ(place.exit_code, 0) << place.err;
   sync(a);
   for (const auto& s : {b, c, waiting, worker}) sync(s);
@@ -171,14 +172,14 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   // generation 2 (the administrator passphrase is at hand).
   const ShelterMarkers stale = make_markers();
   add_shelter(a, stale);
-  Run revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
+  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   EXPECT_NE(revoke.out.find("generation 2"), std::string::npos) << revoke.out;
-  Run revoked_sync = sync(c, 2);
+  Ran revoked_sync = sync(c, 2);
   EXPECT_NE(revoked_sync.err.find("revoked"), std::string::npos) << revoked_sync.err;
 
   // A's write under the retired generation is refused, and the server log says why.
-  Run stale_sync = sync(a, 2);
+  Ran stale_sync = sync(a, 2);
   EXPECT_NE(stale_sync.out.find("older than the current generation"), std::string::npos) << stale_sync.out;
   EXPECT_NE(teduh::testing::read_file(log_).find("older than the current generation 2"), std::string::npos);
 
@@ -205,7 +206,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   for (const auto* m : {&early, &s1, &s2, &stale, &s3, &s4}) {
     for (const std::string& text : m->all()) markers.push_back(text);
   }
-  Run dump = teduhd({"debug", "dump", "--data", data_});
+  Ran dump = teduhd({"debug", "dump", "--data", data_});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_NE(dump.out.find("== key_wraps"), std::string::npos);
   EXPECT_NE(dump.out.find("== log"), std::string::npos);
@@ -218,7 +219,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   for (const auto& store : {waiting, worker}) {
     uncleared.emplace_back(store + " files", teduh::testing::read_all_files(std::filesystem::path(store).parent_path()));
     uncleared.emplace_back(store + " shelter list", shelters_json(store));
-    Run show = teduh({"case", "show", "--store", store, kasus, "--json"});
+    Ran show = teduh({"case", "show", "--store", store, kasus, "--json"});
     EXPECT_EQ(show.exit_code, 0) << show.err;
     uncleared.emplace_back(store + " case show", show.out + show.err);
   }
@@ -230,7 +231,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
     for (const auto& [where, text] : uncleared) EXPECT_EQ(text.find(m), std::string::npos) << where << ": " << m;
   }
   // The uncleared device with clearance is told why it sees nothing.
-  Run waiting_list = teduh({"shelter", "list", "--store", waiting});
+  Ran waiting_list = teduh({"shelter", "list", "--store", waiting});
   EXPECT_NE(waiting_list.out.find("no shelter key yet"), std::string::npos) << waiting_list.out;
   EXPECT_NE(waiting_list.out.find("rumah aman (lokasi dirahasiakan)"), std::string::npos) << waiting_list.out;
 }
@@ -243,20 +244,20 @@ TEST_F(CompartmentTest, RevocationWithoutTheAdministratorPassphraseLeavesARotati
   ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-a")}).exit_code, 0);
   ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c")}).exit_code, 0);
   ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-sandi-admin", 1);
-  Run revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
+  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
   ::setenv("TEDUH_ADMIN_PASSPHRASE", "sandi-admin-uji", 1);
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   EXPECT_NE(revoke.out.find("teduhd compartment rotate"), std::string::npos) << revoke.out;
-  Run list = teduhd({"device", "list", "--data", data_});
+  Ran list = teduhd({"device", "list", "--data", data_});
   EXPECT_NE(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
-  Run rotate = teduhd({"compartment", "rotate", "--data", data_});
+  Ran rotate = teduhd({"compartment", "rotate", "--data", data_});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
   EXPECT_NE(rotate.out.find("generation 2 made and wrapped to 1 cleared device"), std::string::npos) << rotate.out;
   list = teduhd({"device", "list", "--data", data_});
   EXPECT_EQ(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
   // A uncleared device can not be cleared without the right administrator passphrase.
   ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-sandi-admin", 1);
-  Run wrong = teduhd({"compartment", "rotate", "--data", data_});
+  Ran wrong = teduhd({"compartment", "rotate", "--data", data_});
   ::setenv("TEDUH_ADMIN_PASSPHRASE", "sandi-admin-uji", 1);
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("administrator passphrase"), std::string::npos) << wrong.err;
