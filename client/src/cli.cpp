@@ -2,6 +2,7 @@
 
 #include "teduh/client/compartment.hpp"
 
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -349,6 +351,35 @@ int run_cli(int argc, char** argv) {
       auto doc = wf.show_case(*id);
       if (!doc) return tl::unexpected(doc.error());
       o.json_output ? print_json(*doc) : print_case(*doc);
+      return 0;
+    };
+  });
+
+  auto* case_export = kasus->add_subcommand(
+      "export", "Write a case, in full, to a JSON file (recorded as an export in the audit log)");
+  add_store(case_export);
+  case_export->add_option("ID", case_ref, "Case id or number")->required();
+  std::string export_path;
+  case_export->add_option("--out", export_path, "The file to write (must not exist)")->required();
+  case_export->callback([&] {
+    action = [&]() -> Result<int> {
+      if (std::filesystem::exists(export_path)) {
+        return fail(Errc::invalid, "The file " + export_path + " already exists; choose a new name.");
+      }
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
+      auto doc = Workflow(*store).show_case(*id, "diekspor");
+      if (!doc) return tl::unexpected(doc.error());
+      // Readable by this user only: the file holds names and the whole case.
+      const int fd = ::open(export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (fd < 0) return fail(Errc::invalid, "Cannot create " + export_path + ".");
+      const std::string text = doc->dump(2) + "\n";
+      const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!written) return fail(Errc::invalid, "Could not write all of " + export_path + ".");
+      std::cout << "Case exported to " << export_path
+                << " (it holds names: keep it safe; the export is in the audit log).\n";
       return 0;
     };
   });
