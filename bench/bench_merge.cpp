@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "case_workload.hpp"
 #include "support/temp_dir.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
@@ -99,31 +100,6 @@ struct Figures {
 
 constexpr std::size_t kCommitsPerTransaction = 1000;
 
-teduh::client::Store make_store(const std::filesystem::path& path) {
-  using namespace teduh;
-  crypto::SigningKey server = crypto::SigningKey::generate();
-  sync::EnrollmentGrant g;
-  g.code_id = sync::Id128::random();
-  g.office_code = "BENCH";
-  g.office_kind = "dinas";
-  g.user = "bench";
-  g.role = "operator";
-  g.expires_at_ms = sync::system_now_ms() + 86400000ull;
-  client::Identity id;
-  id.device = sync::Id128::random();
-  id.signing_key = crypto::SigningKey::generate();
-  id.enrollment_code = sync::issue_enrollment_code(g, server);
-  id.grant = g;
-  id.server_address = "127.0.0.1:1";
-  id.server_key = server.public_key();
-  client::StoreOptions o{path, "bench-passphrase", crypto::KdfParams::interactive(), false};
-  auto s = client::Store::create(o, std::move(id));
-  if (!s) {
-    std::fprintf(stderr, "bench_merge: %s\n", s.error().message.c_str());
-    std::exit(1);
-  }
-  return std::move(*s);
-}
 
 struct StoreFigures {
   double store_s = 0;
@@ -137,7 +113,7 @@ StoreFigures run_store(std::size_t n, const std::filesystem::path& dir) {
   StoreFigures f;
   const crypto::SigningKey device_key = crypto::SigningKey::generate();
   {
-    client::Store store = make_store(dir / ("merge-" + std::to_string(n) + ".db"));
+    client::Store store = bench::make_store(dir / ("merge-" + std::to_string(n) + ".db"));
     Workload w(n);
     std::size_t left = n;
     std::int64_t server_seq = 0;
