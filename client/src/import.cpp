@@ -316,7 +316,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       std::string date = services_date;
       if (date.empty()) {
         for (const auto& [f, v] : row.case_fields) {
-          if (f == "received_at") date = v.substr(0, 10);
+          if (f == "received_at") date = local_date(parse_datetime_ms(v).value_or(0), rules->utc_offset_hours);
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
         row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);

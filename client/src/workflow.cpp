@@ -189,9 +189,12 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     writes->push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
     writes->push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
     // Dated on the day the complaint came (a register imported later keeps its dates).
-    std::string complaint_day = now.substr(0, 10);
+    auto rules = deadline_rules(store_);
+    if (!rules) return tl::unexpected(rules.error());
+    std::string complaint_day = local_date(sync::system_now_ms(), rules->utc_offset_hours);
     for (const auto& w : *writes) {
-      if (w.entity == case_id && w.field == "received_at" && w.value.size() >= 10) complaint_day = w.value.substr(0, 10);
+      if (w.entity != case_id || w.field != "received_at") continue;
+      if (auto ms = parse_datetime_ms(w.value)) complaint_day = local_date(*ms, rules->utc_offset_hours);
     }
     writes->push_back(write_of(service_id, EntityType::layanan, "date", complaint_day));
     auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
