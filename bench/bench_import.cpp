@@ -120,12 +120,14 @@ int main(int argc, char** argv) {
   const auto rows = make_rows(n);
   const std::string csv = csv_of(rows);
 
-  auto store = teduh::testing::make_store(dir / "office.db", server, "BENCH-DP3A", false, "bench", "operator");
+  auto store = teduh::testing::make_store(dir / "office.db", server, "BENCH-DP3A", false, "bench", "pendamping");
   if (!store) {
     std::fprintf(stderr, "bench_import: %s\n", store.error().message.c_str());
     return 1;
   }
   client::Workflow wf(*store);
+  if (const char* kb = std::getenv("TEDUH_BENCH_CACHE_KB"))  // experiments (BENCHMARKS.md)
+    (void)schema::exec(store->db(), "PRAGMA cache_size=-" + std::to_string(std::atol(kb)));
   Stopwatch t0;
   auto summary = client::import_register(*store, wf, csv);
   const Timing imported = t0.stop();
@@ -133,7 +135,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_import: %s\n", summary ? "wrong count" : summary.error().message.c_str());
     return 1;
   }
+  // What an office waits for afterwards: its report and its deadlines over those cases.
+  Stopwatch t1;
+  auto report = wf.report();
+  const Timing reported = t1.stop();
+  Stopwatch t2;
+  auto due = wf.due(sync::system_now_ms());
+  const Timing listed = t2.stop();
+  if (!report || !due) {
+    std::fprintf(stderr, "bench_import: report or due failed\n");
+    return 1;
+  }
+  std::printf("bench_import: teduh report over %d cases %.2f s wall; teduh due %.2f s wall (%zu open steps)\n", n,
+              reported.wall, listed.wall, (*due)["due"].size());
+  std::error_code ignored;
+  const auto db_bytes = std::filesystem::file_size(dir / "office.db", ignored);
+  const auto wal_bytes = std::filesystem::file_size(dir.path() / "office.db-wal", ignored);
   const Timing bare = run_baseline(dir / "bare.sqlite", rows);
+  std::printf("bench_import: store after import %.1f MB, WAL %.1f MB\n", db_bytes / 1e6,
+              wal_bytes == static_cast<std::uintmax_t>(-1) ? 0.0 : wal_bytes / 1e6);
   std::printf("bench_import: %d register rows (%zu cases, %zu persons, %zu services)\n", n, summary->cases,
               summary->persons, summary->services);
   std::printf("  teduh import (encrypted store, via Workflow): %.2f s wall, %.2f s CPU, %.0f rows/s\n",
