@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "report_cli.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
@@ -887,66 +888,9 @@ int run_cli(int argc, char** argv) {
       return 0;
     };
   });
-  auto* due =
-      app.add_subcommand("due", "Late and soon-due steps (SOP and legal deadlines), late first");
-  add_store(due);
-  add_json(due);
-  due->callback([&] {
-    action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).due(sync::system_now_ms());
-      if (!doc) return tl::unexpected(doc.error());
-      if (o.json_output) {
-        print_json(*doc);
-      } else {
-        if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
-        for (const auto& d : (*doc)["due"]) {
-          std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
-                    << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
-                    << "  batas " << d["due_at"].get<std::string>() << "\n";
-        }
-      }
-      return 0;
-    };
-  });
-  auto* report =
-      app.add_subcommand("report", "Counts for this office (no names; cells under 5 shown as <5)");
-  add_store(report);
-  add_json(report);
-  bool csv = false;
-  report->add_flag("--csv", csv, "Print CSV: category,code,count");
-  report->callback([&] {
-    action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).report();
-      if (!doc) return tl::unexpected(doc.error());
-      if (o.json_output) {
-        print_json(*doc);
-        return 0;
-      }
-      if (csv) std::cout << "category,code,count\n";
-      const json& total = (*doc)["total_cases"];
-      if (!csv) {
-        std::cout << "Office " << (*doc)["office"].get<std::string>() << ": "
-                  << (total.is_string() ? total.get<std::string>() : total.dump()) << " case(s)\n";
-      }
-      for (auto it = doc->begin(); it != doc->end(); ++it) {
-        if (!it.value().is_object()) continue;
-        if (!csv) std::cout << it.key() << ":\n";
-        for (auto c = it.value().begin(); c != it.value().end(); ++c) {
-          std::string n = c.value().is_string() ? c.value().get<std::string>() : c.value().dump();
-          if (csv) {
-            std::cout << it.key() << "," << c.key() << "," << n << "\n";
-          } else {
-            std::cout << "  " << c.key() << ": " << n << "\n";
-          }
-        }
-      }
-      return 0;
-    };
-  });
+  // due, report, config, import: client/src/report_cli.cpp
+  add_report_commands(app, ReportCliContext{&action, [&] { return open_store(o); }, add_store, add_json,
+                                            &o.json_output});
 
   // sync
   auto* sync_cmd = app.add_subcommand(

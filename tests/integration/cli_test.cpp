@@ -64,6 +64,9 @@ TEST_F(CliTest, EveryCommandHasHelp) {
                                                           {"audit"},
                                                           {"due"},
                                                           {"report"},
+                                                          {"config", "set"},
+                                                          {"config", "show"},
+                                                          {"import"},
                                                           {"sync"}};
   for (auto args : commands) {
     args.push_back("--help");
