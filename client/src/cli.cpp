@@ -2,6 +2,7 @@
 
 #include "teduh/client/compartment.hpp"
 
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "report_cli.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
@@ -349,6 +352,35 @@ int run_cli(int argc, char** argv) {
       auto doc = wf.show_case(*id);
       if (!doc) return tl::unexpected(doc.error());
       o.json_output ? print_json(*doc) : print_case(*doc);
+      return 0;
+    };
+  });
+
+  auto* case_export = kasus->add_subcommand(
+      "export", "Write a case, in full, to a JSON file (recorded as an export in the audit log)");
+  add_store(case_export);
+  case_export->add_option("ID", case_ref, "Case id or number")->required();
+  std::string export_path;
+  case_export->add_option("--out", export_path, "The file to write (must not exist)")->required();
+  case_export->callback([&] {
+    action = [&]() -> Result<int> {
+      if (std::filesystem::exists(export_path)) {
+        return fail(Errc::invalid, "The file " + export_path + " already exists; choose a new name.");
+      }
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
+      auto doc = Workflow(*store).show_case(*id, "diekspor");
+      if (!doc) return tl::unexpected(doc.error());
+      // Readable by this user only: the file holds names and the whole case.
+      const int fd = ::open(export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (fd < 0) return fail(Errc::invalid, "Cannot create " + export_path + ".");
+      const std::string text = doc->dump(2) + "\n";
+      const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!written) return fail(Errc::invalid, "Could not write all of " + export_path + ".");
+      std::cout << "Case exported to " << export_path
+                << " (it holds names: keep it safe; the export is in the audit log).\n";
       return 0;
     };
   });
@@ -856,66 +888,9 @@ int run_cli(int argc, char** argv) {
       return 0;
     };
   });
-  auto* due =
-      app.add_subcommand("due", "Late and soon-due steps (SOP and legal deadlines), late first");
-  add_store(due);
-  add_json(due);
-  due->callback([&] {
-    action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).due(sync::system_now_ms());
-      if (!doc) return tl::unexpected(doc.error());
-      if (o.json_output) {
-        print_json(*doc);
-      } else {
-        if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
-        for (const auto& d : (*doc)["due"]) {
-          std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
-                    << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
-                    << "  batas " << d["due_at"].get<std::string>() << "\n";
-        }
-      }
-      return 0;
-    };
-  });
-  auto* report =
-      app.add_subcommand("report", "Counts for this office (no names; cells under 5 shown as <5)");
-  add_store(report);
-  add_json(report);
-  bool csv = false;
-  report->add_flag("--csv", csv, "Print CSV: category,code,count");
-  report->callback([&] {
-    action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).report();
-      if (!doc) return tl::unexpected(doc.error());
-      if (o.json_output) {
-        print_json(*doc);
-        return 0;
-      }
-      if (csv) std::cout << "category,code,count\n";
-      const json& total = (*doc)["total_cases"];
-      if (!csv) {
-        std::cout << "Office " << (*doc)["office"].get<std::string>() << ": "
-                  << (total.is_string() ? total.get<std::string>() : total.dump()) << " case(s)\n";
-      }
-      for (auto it = doc->begin(); it != doc->end(); ++it) {
-        if (!it.value().is_object()) continue;
-        if (!csv) std::cout << it.key() << ":\n";
-        for (auto c = it.value().begin(); c != it.value().end(); ++c) {
-          std::string n = c.value().is_string() ? c.value().get<std::string>() : c.value().dump();
-          if (csv) {
-            std::cout << it.key() << "," << c.key() << "," << n << "\n";
-          } else {
-            std::cout << "  " << c.key() << ": " << n << "\n";
-          }
-        }
-      }
-      return 0;
-    };
-  });
+  // due, report, config, import: client/src/report_cli.cpp
+  add_report_commands(app, ReportCliContext{&action, [&] { return open_store(o); }, add_store, add_json,
+                                            &o.json_output});
 
   // sync
   auto* sync_cmd = app.add_subcommand(
@@ -948,6 +923,7 @@ int run_cli(int argc, char** argv) {
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
+                        {"projections", r->projections},
                         {"registered_now", r->registered_now},
                         {"clock_ahead", r->clock_ahead}});
       } else {
@@ -957,6 +933,9 @@ int run_cli(int argc, char** argv) {
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
         for (const auto& line : r->rejections)
           std::cout << "Refused by the server: " << line << "\n";
+        if (r->projections)
+          std::cout << "Received de-identified report data for " << r->projections
+                    << " case(s) (see `teduh report` and `teduh duplicates`).\n";
         if (r->purged)
           std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";

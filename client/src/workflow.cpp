@@ -6,6 +6,7 @@
 #include <set>
 
 #include "teduh/client/compartment.hpp"
+#include "teduh/client/report.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/identity_match.hpp"
@@ -19,7 +20,6 @@ using nlohmann::json;
 using schema::EntityType;
 
 constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
-constexpr int kSmallCell = 5;
 
 sync::EntityId new_entity_id() { return sync::Id128::time_ordered(sync::system_now_ms()); }
 
@@ -54,19 +54,6 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
                     std::move(value)};
 }
 
-// Counts shown with small-cell suppression: cells under 5 (but not 0) become "<5".
-json suppressed(const std::map<std::string, int>& counts) {
-  json out = json::object();
-  for (const auto& [key, n] : counts) {
-    if (n > 0 && n < kSmallCell) {
-      out[key] = "<5";
-    } else {
-      out[key] = n;
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> split_codes(const std::string& codes) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -77,28 +64,6 @@ std::vector<std::string> split_codes(const std::string& codes) {
     start = comma + 1;
   }
   return out;
-}
-
-std::string age_group(int age) {
-  if (age < 0) return "tidak_diketahui";
-  if (age <= 5) return "0-5";
-  if (age <= 12) return "6-12";
-  if (age <= 17) return "13-17";
-  if (age <= 24) return "18-24";
-  if (age <= 44) return "25-44";
-  if (age <= 59) return "45-59";
-  return "60+";
-}
-
-// Age in whole years at a reference date (both YYYY-MM-DD...), or -1.
-int age_at(const std::string& birth_date, const std::string& reference) {
-  if (birth_date.size() < 10 || reference.size() < 10) return -1;
-  int by = std::stoi(birth_date.substr(0, 4)), bm = std::stoi(birth_date.substr(5, 2)),
-      bd = std::stoi(birth_date.substr(8, 2));
-  int ry = std::stoi(reference.substr(0, 4)), rm = std::stoi(reference.substr(5, 2)),
-      rd = std::stoi(reference.substr(8, 2));
-  int age = ry - by - ((rm < bm || (rm == bm && rd < bd)) ? 1 : 0);
-  return age < 0 ? -1 : age;
 }
 
 }  // namespace
@@ -223,7 +188,15 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     sync::EntityId service_id = new_entity_id();
     writes->push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
     writes->push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
-    writes->push_back(write_of(service_id, EntityType::layanan, "date", now.substr(0, 10)));
+    // Dated on the day the complaint came (a register imported later keeps its dates).
+    auto rules = deadline_rules(store_);
+    if (!rules) return tl::unexpected(rules.error());
+    std::string complaint_day = local_date(sync::system_now_ms(), rules->utc_offset_hours);
+    for (const auto& w : *writes) {
+      if (w.entity != case_id || w.field != "received_at") continue;
+      if (auto ms = parse_datetime_ms(w.value)) complaint_day = local_date(*ms, rules->utc_offset_hours);
+    }
+    writes->push_back(write_of(service_id, EntityType::layanan, "date", complaint_day));
     auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
     if (!r) return tl::unexpected(r.error());
     return case_id;
@@ -312,7 +285,7 @@ std::string Workflow::shelter_field_for_display(const EntityView& shelter,
   return **plain;
 }
 
-Result<json> Workflow::show_case(const sync::EntityId& case_id) {
+Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view access) {
   if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
@@ -386,8 +359,9 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
   }
   doc["conflicts"] = conflicts;
 
-  // Opening a case is an access that the supervisor can audit (DESIGN.md section 3).
-  auto audited = store_.write(case_id, "kasus", audit_event(case_id, "dilihat"));
+  // Opening or exporting a case is an access that the supervisor can audit (DESIGN.md
+  // section 3).
+  auto audited = store_.write(case_id, "kasus", audit_event(case_id, std::string(access)));
   if (!audited) return tl::unexpected(audited.error());
   return doc;
 }
@@ -1115,47 +1089,26 @@ Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const
 
 Result<json> Workflow::due(std::uint64_t now_ms) const {
   if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto cases = store_.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
+  // The deadline rules live in report.cpp, shared with the report's compliance figures.
+  auto rules = deadline_rules(store_);
+  if (!rules) return tl::unexpected(rules.error());
+  auto facts = facts_from_store(store_);
+  if (!facts) return tl::unexpected(facts.error());
   std::vector<json> rows;
-  auto add = [&](const EntityView& c, std::string step, std::string label, std::uint64_t due_ms) {
-    std::int64_t remaining = static_cast<std::int64_t>(due_ms) - static_cast<std::int64_t>(now_ms);
-    rows.push_back(json{{"case", c.id.hex()},
-                        {"number", c.get("number")},
-                        {"step", std::move(step)},
-                        {"label", std::move(label)},
-                        {"due_at", format_datetime(due_ms)},
-                        {"late", remaining < 0},
-                        {"hours_left", remaining / (60 * 60 * 1000)}});
-  };
-  for (const auto& c : *cases) {
-    if (c.deleted() || c.get("status") == "terminasi" || !c.get("merged_into").empty()) continue;
-    auto received = parse_datetime_ms(c.get("received_at"));
-    auto services = store_.entities("layanan", &c.id);
-    if (!services) return tl::unexpected(services.error());
-    bool responded = c.get("status") != "diterima";
-    bool police_done = false;
-    for (const auto& s : *services) {
-      const auto& kind = s.get("kind");
-      if (kind != "pengaduan") responded = true;
-      if (kind == "pendampingan_hukum") police_done = true;
-    }
-    // SOP: a complaint gets a response within 3 days (DESIGN.md section 3).
-    if (received && !responded)
-      add(c, "respons_pengaduan", "Respons pengaduan (3 hari)", *received + 3 * kDayMs);
-    // UU 12/2022 (TPKS): report to the police within 3x24 hours when the victim asks.
-    if (c.get("police_report_requested") == "1" && !police_done) {
-      auto asked = parse_datetime_ms(c.get("police_report_requested_at"));
-      auto from = asked ? asked : received;
-      if (from)
-        add(c, "laporan_polisi", "Laporan ke kepolisian (3x24 jam, UU TPKS)", *from + 3 * kDayMs);
-    }
-    auto stays = store_.entities("penempatan", &c.id);
-    if (!stays) return tl::unexpected(stays.error());
-    for (const auto& s : *stays) {
-      if (!s.get("exited_at").empty()) continue;
-      auto exit = parse_datetime_ms(s.get("planned_exit"));
-      if (exit) add(c, "keluar_rumah_aman", "Batas tinggal di rumah aman (7 hari)", *exit);
+  for (const CaseFacts& c : *facts) {
+    if (c.status == "terminasi" || !c.merged_into.empty()) continue;
+    for (const Deadline& d : deadlines_of(c, *rules)) {
+      if (d.met_ms || d.met_at_unknown) continue;
+      std::int64_t remaining = static_cast<std::int64_t>(d.due_ms) - static_cast<std::int64_t>(now_ms);
+      std::string local = format_datetime(d.due_ms + static_cast<std::uint64_t>(rules->utc_offset_hours) * 3600 * 1000);
+      rows.push_back(json{{"case", c.id},
+                          {"number", c.number},
+                          {"step", d.step},
+                          {"label", d.label},
+                          {"due_at", format_datetime(d.due_ms)},
+                          {"due_local", local.substr(0, 10) + " " + local.substr(11, 5) + " " + rules->zone},
+                          {"late", remaining < 0},
+                          {"hours_left", remaining / (60 * 60 * 1000)}});
     }
   }
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
@@ -1168,51 +1121,35 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
                     b["case"].get_ref<const std::string&>(),
                     b["step"].get_ref<const std::string&>());
   });
-  return json{{"due", rows}};
+  return json{{"due", rows}, {"zona_waktu", rules->zone}};
 }
 
-Result<json> Workflow::report() const {
+Result<json> Workflow::report(ReportFilter filter) const {
   if (auto allowed = permit(schema::Action::laporan); !allowed) return tl::unexpected(allowed.error());
-  auto cases = store_.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
-  std::map<std::string, int> by_status, by_form, by_channel, by_place, by_sex, by_age, by_service;
-  int total = 0;
-  for (const auto& c : *cases) {
-    if (c.deleted() || !c.get("merged_into").empty()) continue;
-    ++total;
-    by_status[c.get("status")]++;
-    for (const auto& f : split_codes(c.get("forms"))) by_form[f]++;
-    by_channel[c.get("channel")]++;
-    if (!c.get("place").empty()) by_place[c.get("place")]++;
-    auto victim = victim_of(c.id);
-    if (!victim) return tl::unexpected(victim.error());
-    if (*victim) {
-      const auto& v = **victim;
-      by_sex[v.get("sex").empty() ? "tidak_diketahui" : v.get("sex")]++;
-      int age = -1;
-      if (!v.get("birth_date").empty()) {
-        age = age_at(v.get("birth_date"), c.get("received_at"));
-      } else if (!v.get("age").empty()) {
-        age = std::stoi(v.get("age"));
-      }
-      by_age[age_group(age)]++;
+  if (auto ok = check_filter(filter); !ok) return tl::unexpected(ok.error());
+  if (filter.now_ms == 0) filter.now_ms = sync::system_now_ms();
+  auto rules = deadline_rules(store_);
+  if (!rules) return tl::unexpected(rules.error());
+  const auto& grant = store_.identity().grant;
+  const bool central = grant.office_kind == "pusat";
+  std::vector<CaseFacts> facts;
+  if (central) {
+    auto bodies = store_.projection_bodies();
+    if (!bodies) return tl::unexpected(bodies.error());
+    auto f = facts_from_projections(*bodies);
+    if (!f) return tl::unexpected(f.error());
+    facts = std::move(*f);
+  } else {
+    auto f = facts_from_store(store_);
+    if (!f) return tl::unexpected(f.error());
+    // An office reports its own cases; a case referred to it is counted by its owner.
+    for (auto& c : *f) {
+      if (c.office == grant.office_code) facts.push_back(std::move(c));
     }
-    auto services = store_.entities("layanan", &c.id);
-    if (!services) return tl::unexpected(services.error());
-    std::set<std::string> kinds;
-    for (const auto& s : *services) kinds.insert(s.get("kind"));
-    for (const auto& k : kinds) by_service[k]++;
   }
-  json doc;
-  doc["office"] = store_.identity().grant.office_code;
-  doc["total_cases"] = total < kSmallCell && total > 0 ? json("<5") : json(total);
-  doc["by_status"] = suppressed(by_status);
-  doc["by_form"] = suppressed(by_form);
-  doc["by_channel"] = suppressed(by_channel);
-  doc["by_place"] = suppressed(by_place);
-  doc["by_victim_sex"] = suppressed(by_sex);
-  doc["by_victim_age_group"] = suppressed(by_age);
-  doc["by_service"] = suppressed(by_service);
+  json doc = build_report(facts, filter, *rules);
+  doc["office"] = grant.office_code;
+  doc["source"] = central ? "proyeksi" : "kasus_lokal";
   return doc;
 }
 

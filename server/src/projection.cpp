@@ -1,6 +1,8 @@
 #include "teduh/server/projection.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <set>
@@ -76,6 +78,35 @@ std::string age_group(int age) {
   return "60+";
 }
 
+std::string utc_text(std::uint64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+// When the case's status first moved past "diterima" after it was recorded (the wall time
+// of that version's clock), for the response deadline; "" when it never did. The first
+// status version is the recording itself: a case recorded in a later status (an imported
+// register) has no known response time.
+std::string status_changed_at(const sync::EntityId& scope, std::span<const sync::Commit> commits) {
+  std::vector<std::pair<sync::Hlc, const std::string*>> versions;
+  for (const sync::Commit& c : commits) {
+    for (const sync::Version& v : c.versions) {
+      if (v.entity == scope && v.field == "status") versions.emplace_back(v.hlc, &v.value);
+    }
+  }
+  std::sort(versions.begin(), versions.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < versions.size(); ++i) {
+    if (*versions[i].second != "diterima") return utc_text(sync::hlc_wall_ms(versions[i].first));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string match_hash(crypto::ByteView dedup_key, std::string_view domain, const std::string& normal) {
@@ -105,6 +136,7 @@ json build_projection(const sync::EntityId& scope, std::span<const sync::Commit>
   doc["place"] = s.get(scope, "place");
   doc["status"] = s.get(scope, "status");
   doc["merged_into"] = s.get(scope, "merged_into");
+  doc["status_changed_at"] = status_changed_at(scope, commits);
   doc["police_report_requested_at"] =
       s.get(scope, "police_report_requested") == "1" ? s.get(scope, "police_report_requested_at") : std::string();
 

@@ -128,6 +128,37 @@ TEST_F(ProjectionTest, ACentralOfficeDeviceGetsSignedProjectionsWithoutIdentity)
   EXPECT_TRUE(next->items.empty());
 }
 
+// The response deadline needs when the status moved past "diterima"; a case recorded
+// directly in a later status (an imported register) has no such time.
+TEST_F(ProjectionTest, TheFirstStatusChangeAfterRecordingIsProjectedWithoutAnythingElseNew) {
+  const auto a = record_case(kel_, kel_key_, 1, "Siti Penanda", "3275014101120001");
+  sync::Commit later;
+  later.device = kel_.device_id;
+  later.seq = 2;
+  later.scope = a;
+  later.scope_type = "kasus";
+  later.hlc = sync::make_hlc(static_cast<std::uint64_t>(now_ms()) + 5000, 0);
+  later.versions.push_back(sync::Version{a, "kasus", "status", "asesmen", later.hlc, {}});
+  auto pushed = store_->push(kel_, std::vector{sync::sign_commit(later, kel_key_)});
+  ASSERT_TRUE(pushed && (*pushed)[0].accepted) << (pushed ? (*pushed)[0].message : pushed.error().message);
+
+  const auto b = record_case(uptd_, uptd_key_, 1, "Dewi Penanda", "3275014101120002");
+  auto page = store_->projections(pusat_, 0, 10);
+  ASSERT_TRUE(page) << page.error().message;
+  std::map<std::string, json> by_case;
+  for (const ProjectionItem& item : page->items) {
+    by_case[item.scope.hex()] = json::parse(item.body);
+    EXPECT_EQ(item.body.find("Penanda"), std::string::npos);
+  }
+  const json& pa = by_case.at(a.hex());
+  EXPECT_EQ(pa["v"], 1);
+  EXPECT_EQ(pa["status"], "asesmen");
+  const std::string changed = pa["status_changed_at"];
+  ASSERT_EQ(changed.size(), 20u) << changed;
+  EXPECT_EQ(changed.back(), 'Z');
+  EXPECT_EQ(by_case.at(b.hex())["status_changed_at"], "");  // recorded as diterima, never moved
+}
+
 TEST(IdentityMatch, NormalFormsSurviveTheUsualVariations) {
   EXPECT_EQ(schema::normalize_nik("3275.0141-0112 0001"), "3275014101120001");
   EXPECT_EQ(schema::normalize_nik("32750141011200"), "");

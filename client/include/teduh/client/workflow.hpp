@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "teduh/client/report.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/schema/permissions.hpp"
 
@@ -30,7 +31,8 @@ class Workflow {
   Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   Result<nlohmann::json> list_cases() const;
   // Records a "dilihat" audit event; the document itself never contains audit events.
-  Result<nlohmann::json> show_case(const sync::EntityId& case_id);
+  // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
+  Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
   // Fields of the case, or "korban.FIELD" for the case's (first) victim.
   Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
   Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);
@@ -88,10 +90,13 @@ class Workflow {
   // Every version of every field of the case; like show_case, recorded as "dilihat".
   Result<nlohmann::json> history(const sync::EntityId& case_id);
   Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
-  // Late and soon-due steps, late first, as of now_ms.
+  // Open deadlines (response, police report, shelter exit), late first, as of now_ms, under
+  // the office's settings (report.hpp: response_sla, zona_waktu).
   Result<nlohmann::json> due(std::uint64_t now_ms) const;
-  // Local counts with small-cell suppression ("<5"); no names, NIK, addresses or shelters.
-  Result<nlohmann::json> report() const;
+  // Counts with small-cell suppression (report.hpp build_report); no names, NIK, addresses
+  // or shelters. On a central office device over the projections, else over the office's
+  // own cases. filter.now_ms 0 means now.
+  Result<nlohmann::json> report(ReportFilter filter = {}) const;
 
  private:
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this

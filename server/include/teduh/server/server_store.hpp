@@ -209,8 +209,11 @@ class ServerStore {
   // nullopt, or why a commit's sealed values are under a generation that is not current.
   Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
                                                         std::map<std::string, std::uint32_t>& current);
+  // `verified` is verify_commit's result when the caller already ran it (push verifies a
+  // batch in parallel); empty, check_commit verifies.
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
-                                         std::int64_t now, sync::Commit& decoded);
+                                         std::int64_t now, sync::Commit& decoded,
+                                         std::optional<sync::Result<sync::Commit>> verified = std::nullopt);
 
   std::unique_ptr<Storage> storage_;
   crypto::SigningKey key_;

@@ -1,0 +1,43 @@
+#pragma once
+// Importing an office's paper register (Buku Register) from CSV: `teduh import --csv FILE`.
+// The column layout, with its Indonesian headers, is in client/IMPORT.md.
+//
+// All or nothing: every row is checked first; one bad row refuses the whole file, naming
+// each bad row by its line number, and nothing is stored. A good file is recorded in one
+// transaction, each row through the same Workflow actions as `teduh case new`,
+// `teduh person add` and `teduh service add` (so each row is ordinary signed commits).
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "teduh/client/error.hpp"
+
+namespace teduh::client {
+
+class Store;
+class Workflow;
+
+struct CsvRecord {
+  std::size_t line = 0;  // the line of the file where the record starts (1 = first line)
+  std::vector<std::string> fields;
+};
+
+// RFC 4180 CSV: fields separated by commas, quoted with '"' ("" inside quotes is one
+// quote), quoted fields may hold commas and line breaks; CRLF or LF line ends; a UTF-8 BOM
+// at the start is skipped; blank lines are skipped. A quote left open is Errc::invalid
+// naming the line where the field began.
+Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
+
+struct ImportSummary {
+  std::size_t cases = 0;     // one per row
+  std::size_t persons = 0;   // victims and alleged perpetrators
+  std::size_t services = 0;  // besides the complaint itself
+};
+
+// Imports a register into the store (see the file comment). Errc::invalid when any row is
+// bad: the message lists "line N: ..." for each, without repeating any value of the file.
+// Errc::refused when this device's user may not record cases.
+Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text);
+
+}  // namespace teduh::client

@@ -1,0 +1,124 @@
+#pragma once
+// Reports and deadlines (DESIGN.md sections 1, 3 and 5 "Aggregates"; client/README.md
+// "Report" and "Deadlines").
+//
+// Both run on CaseFacts: one record per case holding codes and dates only, never a name,
+// NIK, address, phone, free text or anything of a shelter's location. They come from two
+// sources: an office's own cases (the merged state of its store), or, on a central office
+// device, the server's signed de-identified projections (PROTOCOL.md section 5C). The
+// same deadline rules serve `teduh due` (what is late or due now) and the report's
+// compliance figures (what share of deadlines was met on time).
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "teduh/client/error.hpp"
+
+namespace teduh::client {
+
+class Store;
+
+struct ServiceFact {
+  std::string kind;  // jenis_layanan code
+  std::string date;  // YYYY-MM-DD
+};
+
+struct StayFact {
+  std::string admitted_at;   // UTC datetime
+  std::string planned_exit;  // YYYY-MM-DD, the office's local date
+  std::string exited_at;     // UTC datetime, "" while the stay goes on
+};
+
+struct CaseFacts {
+  std::string id;      // 32 hex digits
+  std::string number;  // the case number; "" from a projection (not needed for counts)
+  std::string office, office_kind, region;
+  std::string received_at;  // UTC datetime YYYY-MM-DDTHH:MM:SSZ
+  std::string channel;
+  std::vector<std::string> forms;
+  std::string place, status, merged_into;
+  std::string victim_sex;                           // "L", "P" or "" (unknown, no victim)
+  std::string victim_age_group = "tidak_diketahui";  // at received_at
+  std::vector<std::string> perpetrator_relationships;  // hubungan codes, unique, sorted
+  std::vector<ServiceFact> services;
+  // When the status first moved past "diterima" after the case was recorded (UTC
+  // datetime); "" when it never did or is unknown.
+  std::string status_changed_at;
+  std::string police_report_requested_at;  // "" unless the victim asked (UU 12/2022)
+  std::vector<StayFact> shelter_stays;
+};
+
+// How long an office has to respond to a complaint (`teduh config set response_sla`).
+enum class ResponseSla { three_days, one_working_day };
+
+// The office's deadline settings, kept in the store's meta table.
+struct DeadlineRules {
+  ResponseSla response = ResponseSla::three_days;
+  std::string zone = "WIB";  // zona_waktu: WIB (+7), WITA (+8), WIT (+9)
+  int utc_offset_hours = 7;
+};
+
+// Reads the settings of this store (defaults when never set).
+Result<DeadlineRules> deadline_rules(const Store& store);
+// Sets one setting: response_sla (3_hari | 1_hari_kerja) or zona_waktu (WIB | WITA | WIT).
+// Anything else is Errc::usage with the accepted values; nothing is written.
+Result<void> set_config(Store& store, std::string_view key, std::string_view value);
+// The settings as {"response_sla": ..., "zona_waktu": ...}.
+Result<nlohmann::json> config_document(const Store& store);
+
+// One deadline of one case. met_ms is when the step was done (a service date counts
+// from the start of that local day), nullopt while it is not.
+struct Deadline {
+  std::string step;   // respons_pengaduan, laporan_polisi, keluar_rumah_aman
+  std::string label;  // Indonesian, for people
+  std::uint64_t due_ms = 0;
+  std::optional<std::uint64_t> met_ms;
+  // Done, but when is not known (a case recorded directly in a later status, e.g. from a
+  // paper register): not due, and left out of the compliance figures.
+  bool met_at_unknown = false;
+};
+std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& rules);
+
+// The facts of every case in the store that is not deleted (merged ones included, with
+// merged_into set). Reads codes and dates only.
+Result<std::vector<CaseFacts>> facts_from_store(const Store& store);
+// The facts of projection documents (any "v": 1 document; fields added later are
+// optional). A document that is not JSON is Errc::damaged.
+Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
+
+struct ReportFilter {
+  std::string from;    // YYYY-MM-DD, received on or after (office's local date); "" = open
+  std::string to;      // YYYY-MM-DD, received on or before; "" = open
+  std::string region;  // BPS code: the region itself and every region under it ("32" takes
+                       // "32.75" and "32.75.01"); "" = all
+  std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
+};
+// Checks the dates of a filter; Errc::usage with a sentence otherwise.
+Result<void> check_filter(const ReportFilter& filter);
+
+// The report document (keys sorted, lists in a defined order). Counts are suppressed:
+// cells 1..4 show "<5"; in tables where every case falls in exactly one cell, further
+// cells show "x" so that a "<5" cannot be worked out from the total (README "Report").
+nlohmann::json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filter,
+                            const DeadlineRules& rules);
+
+// The renderings of a report document: text with Indonesian labels, CSV with a header,
+// and a standalone SVG (no scripts, no external resources).
+std::string report_text(const nlohmann::json& report);
+std::string report_csv(const nlohmann::json& report);
+std::string report_svg(const nlohmann::json& report);
+
+// Small-cell suppression of one table (exposed for tests). partition: every case is in
+// exactly one cell, so the cells add up to `total`, which is shown.
+nlohmann::json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool partition);
+
+// Date helpers in an office's zone.
+std::string local_date(std::uint64_t utc_ms, int utc_offset_hours);  // YYYY-MM-DD
+// The UTC ms of a local wall time on a local date (YYYY-MM-DD), nullopt if not a date.
+std::optional<std::uint64_t> local_time_ms(std::string_view date, int hour, int minute, int second,
+                                           int utc_offset_hours);
+
+}  // namespace teduh::client

@@ -1,0 +1,380 @@
+#include "teduh/client/import.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "teduh/client/report.hpp"
+#include "teduh/client/store.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/schema/entities.hpp"
+#include "teduh/schema/validate.hpp"
+
+namespace teduh::client {
+namespace {
+
+using schema::EntityType;
+
+// Where a column goes. Columns map to one field of the case, the victim, the alleged
+// perpetrator or the services; a few are handled by hand (kind = special).
+enum class Target { kasus, korban, terlapor, special };
+
+struct Column {
+  const char* header;
+  Target target;
+  const char* field;  // the stored field name, or the special column's own name
+};
+
+// The layout of client/IMPORT.md. Headers are matched without regard to case or spaces
+// around them.
+const Column kColumns[] = {
+    {"no_register", Target::special, "no_register"},
+    {"tanggal_pengaduan", Target::special, "tanggal_pengaduan"},
+    {"saluran", Target::kasus, "channel"},
+    {"bentuk_kekerasan", Target::kasus, "forms"},
+    {"tempat_kejadian", Target::kasus, "place"},
+    {"tanggal_kejadian", Target::kasus, "incident_date"},
+    {"kecamatan", Target::kasus, "kecamatan"},
+    {"kelurahan", Target::kasus, "kelurahan"},
+    {"ringkasan", Target::special, "ringkasan"},
+    {"status", Target::kasus, "status"},
+    {"tingkat_risiko", Target::kasus, "risk_level"},
+    {"laporan_polisi", Target::special, "laporan_polisi"},
+    {"nama_korban", Target::korban, "name"},
+    {"nik_korban", Target::korban, "nik"},
+    {"jenis_kelamin", Target::korban, "sex"},
+    {"tanggal_lahir", Target::korban, "birth_date"},
+    {"usia", Target::korban, "age"},
+    {"pendidikan", Target::korban, "education"},
+    {"disabilitas", Target::korban, "disability"},
+    {"alamat_korban", Target::korban, "address"},
+    {"telepon_korban", Target::korban, "phone"},
+    {"nama_terlapor", Target::terlapor, "name"},
+    {"jenis_kelamin_terlapor", Target::terlapor, "sex"},
+    {"hubungan_terlapor", Target::special, "hubungan_terlapor"},
+    {"layanan", Target::special, "layanan"},
+    {"tanggal_layanan", Target::special, "tanggal_layanan"},
+};
+
+std::string trimmed_lower(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// One row, checked: what the Workflow actions will be given.
+struct Row {
+  std::size_t line = 0;
+  std::string register_number;
+  FieldInput case_fields, victim_fields, perpetrator_fields;
+  std::string relationship;
+  std::vector<FieldInput> services;
+};
+
+std::string list_text(std::string s) {
+  std::replace(s.begin(), s.end(), ';', ',');
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::vector<CsvRecord> out;
+  CsvRecord record;
+  std::string field;
+  std::size_t line = 1;
+  record.line = 1;
+  bool quoted = false, field_started = false;
+  std::size_t quote_line = 0;
+  auto end_field = [&] {
+    record.fields.push_back(std::move(field));
+    field.clear();
+    field_started = false;
+  };
+  auto end_record = [&] {
+    end_field();
+    const bool empty = record.fields.size() == 1 && record.fields[0].empty();
+    if (!empty) out.push_back(std::move(record));
+    record = CsvRecord{};
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"' && !field_started) {
+      quoted = true;
+      field_started = true;
+      quote_line = line;
+    } else if (c == ',') {
+      end_field();
+    } else if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      end_record();
+      ++line;
+      record.line = line;
+    } else {
+      field += c;
+      field_started = true;
+    }
+  }
+  if (quoted) {
+    return fail(Errc::invalid, "line " + std::to_string(quote_line) +
+                                   ": a quoted field is never closed (a '\"' is missing).");
+  }
+  if (field_started || !record.fields.empty()) end_record();
+  return out;
+}
+
+Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
+  auto records = parse_csv(csv_text);
+  if (!records) return tl::unexpected(records.error());
+  if (records->empty()) return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
+  auto rules = deadline_rules(store);
+  if (!rules) return tl::unexpected(rules.error());
+
+  // The header: every column known, no column twice, the two required ones present.
+  const CsvRecord& header = records->front();
+  std::vector<const Column*> columns;
+  std::set<std::string> seen;
+  std::vector<std::string> problems;
+  for (const std::string& raw : header.fields) {
+    std::string name = trimmed_lower(raw);
+    const Column* found = nullptr;
+    for (const Column& c : kColumns) {
+      if (name == c.header) found = &c;
+    }
+    if (!found) {
+      std::string known;
+      for (const Column& c : kColumns) known += (known.empty() ? "" : ", ") + std::string(c.header);
+      problems.push_back("line " + std::to_string(header.line) + ": unknown column '" + name +
+                         "'; the columns are " + known + " (client/IMPORT.md).");
+    } else if (!seen.insert(name).second) {
+      problems.push_back("line " + std::to_string(header.line) + ": column '" + name + "' appears twice.");
+    }
+    columns.push_back(found);
+  }
+  for (const char* required : {"no_register", "tanggal_pengaduan"}) {
+    if (!seen.contains(required)) {
+      problems.push_back("line " + std::to_string(header.line) + ": the column '" + required +
+                         "' is required.");
+    }
+  }
+  auto refuse = [&]() {
+    std::string message = "The register was not imported; nothing was stored. Fix these rows and import the "
+                          "whole file again:";
+    for (const auto& p : problems) message += "\n  " + p;
+    return fail(Errc::invalid, message);
+  };
+  if (!problems.empty()) return refuse();
+
+  const std::uint64_t now = sync::system_now_ms();
+  const std::string zone = " " + rules->zone;
+  std::vector<Row> rows;
+  std::map<std::string, std::size_t> register_lines;
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& rec = (*records)[r];
+    const std::string at = "line " + std::to_string(rec.line) + ": ";
+    if (rec.fields.size() != columns.size()) {
+      problems.push_back(at + "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
+                         std::to_string(columns.size()) + ".");
+      continue;
+    }
+    Row row;
+    row.line = rec.line;
+    std::string ringkasan, relationship, services_text, services_date, police;
+    bool has_perpetrator = false;
+    std::vector<std::string> row_problems;
+    // Checks one typed value against the schema; the message names the column and the
+    // field but never repeats the value.
+    auto check = [&](EntityType type, const std::string& field, const std::string& value,
+                     const char* header_name) {
+      auto ok = schema::validate_field(type, field, value);
+      if (!ok) row_problems.push_back(at + "column " + header_name + ": " + ok.error().message);
+      return ok.has_value();
+    };
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const Column& col = *columns[i];
+      std::string value = rec.fields[i];
+      if (blank(value)) continue;
+      const std::string name = col.header;
+      switch (col.target) {
+        case Target::kasus: {
+          if (std::string(col.field) == "forms") value = list_text(value);
+          if (check(EntityType::kasus, col.field, value, col.header)) row.case_fields.emplace_back(col.field, value);
+          break;
+        }
+        case Target::korban:
+          if (check(EntityType::orang, col.field, value, col.header)) row.victim_fields.emplace_back(col.field, value);
+          break;
+        case Target::terlapor:
+          has_perpetrator = true;
+          if (check(EntityType::orang, col.field, value, col.header))
+            row.perpetrator_fields.emplace_back(col.field, value);
+          break;
+        case Target::special:
+          if (name == "no_register") {
+            row.register_number = trimmed_lower(value);
+          } else if (name == "tanggal_pengaduan") {
+            // A date alone is the start of that day; a time without a zone is the office's.
+            std::string received;
+            if (auto day = schema::validate_field(EntityType::kasus, "incident_date", value)) {
+              received = *day + " 00:00" + zone;
+            } else {
+              const bool has_zone = value.find_first_of("Zz+") != std::string::npos ||
+                                    value.find("WI") != std::string::npos ||
+                                    value.find("UTC") != std::string::npos;
+              received = has_zone ? value : value + zone;
+            }
+            auto canonical = schema::validate_field(EntityType::kasus, "received_at", received);
+            if (!canonical) {
+              row_problems.push_back(at + "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
+                                          "DD/MM/YYYY, optionally with a time HH:MM).");
+            } else if (parse_datetime_ms(*canonical).value_or(0) > now) {
+              row_problems.push_back(at + "column tanggal_pengaduan: the date is in the future.");
+            } else {
+              row.case_fields.emplace_back("received_at", *canonical);
+            }
+          } else if (name == "ringkasan") {
+            ringkasan = value;
+          } else if (name == "laporan_polisi") {
+            police = value;
+          } else if (name == "hubungan_terlapor") {
+            has_perpetrator = true;
+            auto ok = schema::validate_field(EntityType::peran, "relationship", value);
+            if (!ok) {
+              row_problems.push_back(at + "column hubungan_terlapor: " + ok.error().message);
+            } else {
+              relationship = *ok;
+            }
+          } else if (name == "layanan") {
+            services_text = list_text(value);
+          } else if (name == "tanggal_layanan") {
+            services_date = value;
+          }
+          break;
+      }
+    }
+    if (row.register_number.empty()) {
+      row_problems.push_back(at + "column no_register is empty; every row needs its register number.");
+    } else if (auto [it, fresh] = register_lines.emplace(row.register_number, rec.line); !fresh) {
+      row_problems.push_back(at + "register number already used on line " + std::to_string(it->second) + ".");
+    } else {
+      auto earlier = store.meta("import.register." + row.register_number);
+      if (!earlier) return tl::unexpected(earlier.error());
+      if (*earlier) row_problems.push_back(at + "this register number was already imported on this device.");
+    }
+    const bool received = std::any_of(row.case_fields.begin(), row.case_fields.end(),
+                                      [](const auto& f) { return f.first == "received_at"; });
+    if (!received && std::none_of(row_problems.begin(), row_problems.end(), [](const std::string& p) {
+          return p.find("tanggal_pengaduan") != std::string::npos;
+        })) {
+      row_problems.push_back(at + "column tanggal_pengaduan is empty; every row needs the complaint date.");
+    }
+    // The register number stays with the case, so that it can be found on paper again.
+    std::string summary = "Buku Register no. " + row.register_number;
+    if (!blank(ringkasan)) summary += ". " + ringkasan;
+    if (check(EntityType::kasus, "summary", summary, "ringkasan")) row.case_fields.emplace_back("summary", summary);
+    if (!police.empty()) {
+      auto yes = schema::validate_field(EntityType::kasus, "police_report_requested", police);
+      if (!yes) {
+        row_problems.push_back(at + "column laporan_polisi: write ya or tidak.");
+      } else if (*yes == "1") {
+        std::string asked;  // the register gives no time of the request: the complaint's
+        for (const auto& [f, v] : row.case_fields) {
+          if (f == "received_at") asked = v;
+        }
+        row.case_fields.emplace_back("police_report_requested", "1");
+        if (!asked.empty()) row.case_fields.emplace_back("police_report_requested_at", asked);
+      }
+    }
+    if (has_perpetrator) row.relationship = relationship;
+    if (!has_perpetrator && !row.perpetrator_fields.empty()) has_perpetrator = true;
+    if (!has_perpetrator) row.perpetrator_fields.clear();
+    if (has_perpetrator && row.perpetrator_fields.empty()) row.perpetrator_fields.emplace_back("name", "");
+    if (!services_text.empty()) {
+      std::string date = services_date;
+      if (date.empty()) {
+        for (const auto& [f, v] : row.case_fields) {
+          if (f == "received_at") date = local_date(parse_datetime_ms(v).value_or(0), rules->utc_offset_hours);
+        }
+      } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
+        row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);
+      }
+      std::size_t start = 0;
+      while (start <= services_text.size()) {
+        auto comma = services_text.find(',', start);
+        if (comma == std::string::npos) comma = services_text.size();
+        std::string kind = services_text.substr(start, comma - start);
+        start = comma + 1;
+        if (blank(kind)) continue;
+        auto k = schema::validate_field(EntityType::layanan, "kind", kind);
+        if (!k) {
+          row_problems.push_back(at + "column layanan: " + k.error().message);
+        } else if (*k != "pengaduan") {  // the complaint itself is recorded with the case
+          FieldInput service{{"kind", *k}};
+          if (!date.empty()) service.emplace_back("date", date);
+          row.services.push_back(std::move(service));
+        }
+      }
+    }
+    if (row_problems.empty()) {
+      rows.push_back(std::move(row));
+    } else {
+      problems.insert(problems.end(), row_problems.begin(), row_problems.end());
+    }
+  }
+  if (!problems.empty()) return refuse();
+  if (rows.empty()) return fail(Errc::invalid, "The file names its columns but holds no rows; nothing was stored.");
+
+  // Every row is good: record them all in one transaction, through the usual actions.
+  return store.in_transaction([&]() -> Result<ImportSummary> {
+    ImportSummary summary;
+    for (const Row& row : rows) {
+      const std::string at = "line " + std::to_string(row.line) + ": ";
+      auto case_id = workflow.new_case(row.case_fields, row.victim_fields);
+      if (!case_id) {
+        if (case_id.error().code == Errc::refused) return tl::unexpected(case_id.error());
+        return fail(case_id.error().code, at + case_id.error().message);
+      }
+      ++summary.cases;
+      if (!row.victim_fields.empty()) ++summary.persons;
+      if (!row.perpetrator_fields.empty()) {
+        auto p = workflow.add_person(*case_id, "terlapor", row.perpetrator_fields, row.relationship);
+        if (!p) return fail(p.error().code, at + p.error().message);
+        ++summary.persons;
+      }
+      for (const FieldInput& s : row.services) {
+        auto sid = workflow.add_service(*case_id, s);
+        if (!sid) return fail(sid.error().code, at + sid.error().message);
+        ++summary.services;
+      }
+      if (auto m = store.set_meta("import.register." + row.register_number, case_id->hex()); !m) {
+        return tl::unexpected(m.error());
+      }
+    }
+    return summary;
+  });
+}
+
+}  // namespace teduh::client

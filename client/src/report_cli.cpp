@@ -1,0 +1,145 @@
+#include "report_cli.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "teduh/client/import.hpp"
+#include "teduh/client/report.hpp"
+#include "teduh/client/workflow.hpp"
+
+namespace teduh::client {
+namespace {
+
+struct ReportOptions {
+  ReportFilter filter;
+  bool csv = false;
+  std::string chart;
+  std::string key, value;
+  std::string csv_file;
+};
+
+}  // namespace
+
+void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
+  auto o = std::make_shared<ReportOptions>();
+  auto& action = *ctx.action;
+
+  auto* due = app.add_subcommand(
+      "due", "Open deadlines (complaint response, police report, shelter exit), late first");
+  ctx.add_store(due);
+  ctx.add_json(due);
+  due->callback([&action, ctx] {
+    action = [ctx]() -> Result<int> {
+      auto store = ctx.open_store();
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).due(sync::system_now_ms());
+      if (!doc) return tl::unexpected(doc.error());
+      if (*ctx.json_output) {
+        std::cout << doc->dump(2) << "\n";
+        return 0;
+      }
+      if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
+      for (const auto& d : (*doc)["due"]) {
+        std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ") << d["number"].get<std::string>()
+                  << "  " << d["label"].get<std::string>() << "  batas " << d["due_local"].get<std::string>()
+                  << "\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* report = app.add_subcommand(
+      "report", "Counts without names (cells under 5 shown as <5); on a central office device over all offices");
+  ctx.add_store(report);
+  ctx.add_json(report);
+  report->add_option("--from", o->filter.from, "Only cases received on or after this date, YYYY-MM-DD");
+  report->add_option("--to", o->filter.to, "Only cases received on or before this date, YYYY-MM-DD");
+  report->add_option("--region", o->filter.region, "Only this BPS region code and the regions under it");
+  report->add_flag("--csv", o->csv, "Print CSV: category,code,label,count");
+  report->add_option("--chart", o->chart, "Also write a chart to this SVG file");
+  report->callback([&action, ctx, o] {
+    action = [ctx, o]() -> Result<int> {
+      if (o->csv && *ctx.json_output) return fail(Errc::usage, "Choose one of --json and --csv.");
+      auto store = ctx.open_store();
+      if (!store) return tl::unexpected(store.error());
+      auto doc = Workflow(*store).report(o->filter);
+      if (!doc) return tl::unexpected(doc.error());
+      if (!o->chart.empty()) {
+        std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
+        out << report_svg(*doc);
+        out.close();
+        if (!out) return fail(Errc::usage, "Could not write the chart to " + o->chart + ".");
+      }
+      if (*ctx.json_output) {
+        std::cout << doc->dump(2) << "\n";
+      } else if (o->csv) {
+        std::cout << report_csv(*doc);
+      } else {
+        std::cout << report_text(*doc);
+        if (!o->chart.empty()) std::cout << "\nChart written to " << o->chart << ".\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* config = app.add_subcommand("config", "This office's settings for deadlines");
+  config->require_subcommand(1);
+  auto* config_set = config->add_subcommand(
+      "set", "Set response_sla (3_hari | 1_hari_kerja) or zona_waktu (WIB | WITA | WIT)");
+  ctx.add_store(config_set);
+  config_set->add_option("KEY", o->key, "response_sla or zona_waktu")->required();
+  config_set->add_option("VALUE", o->value, "The new value")->required();
+  config_set->callback([&action, ctx, o] {
+    action = [ctx, o]() -> Result<int> {
+      auto store = ctx.open_store();
+      if (!store) return tl::unexpected(store.error());
+      if (auto r = set_config(*store, o->key, o->value); !r) return tl::unexpected(r.error());
+      std::cout << o->key << " = " << o->value << "\n";
+      return 0;
+    };
+  });
+  auto* config_show = config->add_subcommand("show", "Show the settings");
+  ctx.add_store(config_show);
+  ctx.add_json(config_show);
+  config_show->callback([&action, ctx] {
+    action = [ctx]() -> Result<int> {
+      auto store = ctx.open_store();
+      if (!store) return tl::unexpected(store.error());
+      auto doc = config_document(*store);
+      if (!doc) return tl::unexpected(doc.error());
+      if (*ctx.json_output) {
+        std::cout << doc->dump(2) << "\n";
+      } else {
+        for (auto it = doc->begin(); it != doc->end(); ++it)
+          std::cout << it.key() << " = " << it.value().get<std::string>() << "\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* import = app.add_subcommand(
+      "import", "Import the office's paper register (Buku Register) from CSV: all rows or none");
+  ctx.add_store(import);
+  import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)")->required();
+  import->callback([&action, ctx, o] {
+    action = [ctx, o]() -> Result<int> {
+      std::ifstream in(o->csv_file, std::ios::binary);
+      if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
+      std::stringstream text;
+      text << in.rdbuf();
+      auto store = ctx.open_store();
+      if (!store) return tl::unexpected(store.error());
+      Workflow wf(*store);
+      auto summary = import_register(*store, wf, text.str());
+      if (!summary) return tl::unexpected(summary.error());
+      std::cout << "Imported " << summary->cases << " case(s), " << summary->persons << " person(s) and "
+                << summary->services << " service(s); they reach the server at the next `teduh sync`.\n"
+                << summary->cases << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace teduh::client

@@ -1,0 +1,435 @@
+// Reports, deadlines and the register import (report.hpp, import.hpp), on made-up facts
+// and on a real encrypted store.
+#include "teduh/client/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <regex>
+
+#include "support/store_fixture.hpp"
+#include "teduh/client/import.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/schema/sqlite.hpp"
+
+namespace teduh::client {
+namespace {
+
+using json = nlohmann::json;
+using testing::FakeServerKey;
+using testing::TempDir;
+
+std::uint64_t at(const std::string& utc) { return *parse_datetime_ms(utc); }
+
+CaseFacts fact(std::string id, std::string office, std::string region, std::string received,
+               std::vector<std::string> forms, std::string sex) {
+  CaseFacts f;
+  f.id = std::move(id);
+  f.office = std::move(office);
+  f.region = std::move(region);
+  f.received_at = std::move(received);
+  f.forms = std::move(forms);
+  f.victim_sex = std::move(sex);
+  f.status = "diterima";
+  f.channel = "telepon";
+  f.services.push_back({"pengaduan", f.received_at.substr(0, 10)});
+  return f;
+}
+
+// ----- suppression
+
+TEST(SuppressTable, CellsFromOneToFourAreShownAsLessThanFiveAndZerosAsZero) {
+  json t = suppress_table({{"a", 0}, {"b", 1}, {"c", 4}, {"d", 5}, {"e", 12}}, false);
+  EXPECT_EQ(t, json({{"a", 0}, {"b", "<5"}, {"c", "<5"}, {"d", 5}, {"e", 12}}));
+}
+
+TEST(SuppressTable, ALoneSmallCellInAPartitionIsNotLeftToSubtraction) {
+  // Total 7 is shown: with P shown as 6, L would be 1 by subtraction.
+  json t = suppress_table({{"L", 1}, {"P", 6}, {"tidak_diketahui", 0}}, true);
+  EXPECT_EQ(t["L"], "<5");
+  EXPECT_EQ(t["P"], "x");
+  EXPECT_EQ(t["tidak_diketahui"], 0);
+  // The smallest other cell is the one hidden; the large one stays.
+  json u = suppress_table({{"a", 40}, {"b", 9}, {"c", 2}}, true);
+  EXPECT_EQ(u, json({{"a", 40}, {"b", "x"}, {"c", "<5"}}));
+  // Outside a partition (a case has several forms) nothing more is hidden.
+  EXPECT_EQ(suppress_table({{"a", 40}, {"c", 2}}, false), json({{"a", 40}, {"c", "<5"}}));
+}
+
+// For random partitions: whoever knows the total, the shown cells and the rule can never
+// narrow a "<5" cell to one value (checked by trying every value the reader could not exclude).
+TEST(SuppressTable, NoSmallCellCanBeWorkedOutFromTheTotalOverManySeeds) {
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    std::vector<std::pair<std::string, int>> cells;
+    const int n = 2 + static_cast<int>(rng() % 5);
+    int total = 0;
+    for (int i = 0; i < n; ++i) {
+      int v = static_cast<int>(rng() % 3 == 0 ? rng() % 5 : rng() % 30);
+      cells.emplace_back(std::string(1, static_cast<char>('a' + i)), v);
+      total += v;
+    }
+    if (total < 5) continue;  // the total itself is "<5" then
+    json t = suppress_table(cells, true);
+    int shown = 0, smallest_shown = 0;
+    std::vector<int> hidden_lo, hidden_hi;
+    for (const auto& [code, v] : cells) {
+      if (t[code].is_number()) {
+        shown += v;
+        if (v > 0 && (smallest_shown == 0 || v < smallest_shown)) smallest_shown = v;
+      }
+    }
+    const int rest = total - shown;
+    for (const auto& [code, v] : cells) {
+      if (t[code] != "<5") continue;
+      // Values of this cell consistent with: others "<5" in 1..4, "x" in 5..smallest shown.
+      int lo_others = 0, hi_others = 0;
+      for (const auto& [c2, v2] : cells) {
+        if (c2 == code || t[c2].is_number()) continue;
+        lo_others += t[c2] == "<5" ? 1 : 5;
+        hi_others += t[c2] == "<5" ? 4 : (smallest_shown ? smallest_shown : rest);
+      }
+      const int lo = std::max(1, rest - hi_others), hi = std::min(4, rest - lo_others);
+      const bool all_hidden = shown == 0;
+      if (!all_hidden) {
+        EXPECT_GE(hi - lo, 1) << "cell " << code << " is " << v << ": " << t.dump();
+      }
+      EXPECT_TRUE(v >= lo && v <= hi) << t.dump();
+    }
+  }
+}
+
+// ----- deadlines
+
+TEST(Deadlines, OneWorkingDaySkipsTheWeekendInTheOfficeZone) {
+  DeadlineRules rules;
+  rules.response = ResponseSla::one_working_day;
+  // Friday 2026-03-06 10:00 WIB = 03:00Z: due at the end of Monday 2026-03-09 WIB.
+  CaseFacts f = fact("c1", "K", "", "2026-03-06T03:00:00Z", {"fisik"}, "P");
+  auto d = deadlines_of(f, rules);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].step, "respons_pengaduan");
+  EXPECT_EQ(format_datetime(d[0].due_ms), "2026-03-09T16:59:59Z");
+  EXPECT_FALSE(d[0].met_ms);
+  // Friday 23:30 WIT (UTC+9) is already Friday 14:30Z; in WIT the next working day is Monday.
+  rules.zone = "WIT";
+  rules.utc_offset_hours = 9;
+  CaseFacts g = fact("c2", "K", "", "2026-03-06T14:30:00Z", {"fisik"}, "P");
+  EXPECT_EQ(format_datetime(deadlines_of(g, rules)[0].due_ms), "2026-03-09T14:59:59Z");
+  // In WIB the same instant is Friday 21:30: also Monday, at the end of Monday WIB.
+  rules.zone = "WIB";
+  rules.utc_offset_hours = 7;
+  EXPECT_EQ(format_datetime(deadlines_of(g, rules)[0].due_ms), "2026-03-09T16:59:59Z");
+  // Thursday: Friday is a working day.
+  CaseFacts h = fact("c3", "K", "", "2026-03-05T03:00:00Z", {"fisik"}, "P");
+  EXPECT_EQ(format_datetime(deadlines_of(h, rules)[0].due_ms), "2026-03-06T16:59:59Z");
+}
+
+TEST(Deadlines, ThreeDaysPoliceReportAndShelterExit) {
+  DeadlineRules rules;
+  CaseFacts f = fact("c1", "K", "", "2026-03-01T02:00:00Z", {"seksual"}, "P");
+  f.police_report_requested_at = "2026-03-02T05:00:00Z";
+  f.services.push_back({"konseling", "2026-03-03"});
+  f.services.push_back({"pendampingan_hukum", "2026-03-06"});
+  f.shelter_stays.push_back({"2026-03-01T03:00:00Z", "2026-03-08", ""});
+  auto d = deadlines_of(f, rules);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(format_datetime(d[0].due_ms), "2026-03-04T02:00:00Z");
+  ASSERT_TRUE(d[0].met_ms);
+  EXPECT_LE(*d[0].met_ms, d[0].due_ms);  // a konseling on 3 March answers it
+  EXPECT_EQ(d[1].step, "laporan_polisi");
+  EXPECT_EQ(format_datetime(d[1].due_ms), "2026-03-05T05:00:00Z");
+  ASSERT_TRUE(d[1].met_ms);
+  EXPECT_GT(*d[1].met_ms, d[1].due_ms);  // the legal aid came on 6 March: late
+  EXPECT_EQ(d[2].step, "keluar_rumah_aman");
+  EXPECT_EQ(format_datetime(d[2].due_ms), "2026-03-08T16:59:59Z");
+  EXPECT_FALSE(d[2].met_ms);
+  // A status change answers the complaint too.
+  CaseFacts g = fact("c2", "K", "", "2026-03-01T02:00:00Z", {"fisik"}, "P");
+  g.status_changed_at = "2026-03-01T08:00:00Z";
+  EXPECT_EQ(*deadlines_of(g, rules)[0].met_ms, at("2026-03-01T08:00:00Z"));
+  // Recorded directly in a later status: done, time unknown.
+  CaseFacts h = fact("c3", "K", "", "2026-03-01T02:00:00Z", {"fisik"}, "P");
+  h.status = "penanganan";
+  EXPECT_TRUE(deadlines_of(h, rules)[0].met_at_unknown);
+}
+
+// ----- the report
+
+TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
+  std::vector<CaseFacts> facts;
+  for (int i = 0; i < 6; ++i) {
+    facts.push_back(fact("a" + std::to_string(i), "BKS", "32.75", "2026-02-1" + std::to_string(i) + "T03:00:00Z",
+                         {"fisik", "psikis"}, "P"));
+  }
+  facts.push_back(fact("b0", "MJK", "35.16", "2026-03-02T03:00:00Z", {"seksual"}, "L"));
+  CaseFacts merged = fact("a9", "BKS", "32.75", "2026-02-20T03:00:00Z", {"fisik"}, "P");
+  merged.merged_into = "a0";
+  facts.push_back(merged);
+  facts[0].victim_age_group = "13-17";
+  facts[0].perpetrator_relationships = {"orang_tua"};
+  ReportFilter filter;
+  filter.now_ms = at("2026-06-01T00:00:00Z");
+  json r = build_report(facts, filter, DeadlineRules{});
+  EXPECT_EQ(r["total_cases"], 7);
+  EXPECT_EQ(r["by_form"]["fisik"], 6);
+  EXPECT_EQ(r["by_form"]["psikis"], 6);
+  EXPECT_EQ(r["by_form"]["seksual"], "<5");
+  EXPECT_EQ(r["by_form"]["trafficking"], 0);
+  EXPECT_EQ(r["by_victim_sex"]["L"], "<5");
+  EXPECT_EQ(r["by_victim_sex"]["P"], "x");  // 7 - 6 would give L away
+  EXPECT_EQ(r["by_victim_age_group"]["13-17"], "<5");
+  EXPECT_EQ(r["by_victim_age_group"]["tidak_diketahui"], "x");
+  EXPECT_EQ(r["by_perpetrator_relationship"]["orang_tua"], "<5");
+  EXPECT_EQ(r["by_perpetrator_relationship"]["tidak_tercatat"], 6);
+  EXPECT_EQ(r["by_region"]["32.75"], "x");
+  EXPECT_EQ(r["by_month_form"]["2026-02"]["fisik"], 6);
+  EXPECT_EQ(r["by_month_form"]["2026-03"]["seksual"], "<5");
+  // No response was recorded: every response deadline has passed, none on time.
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["deadlines"], 6);
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["on_time_percent"], 0);
+  EXPECT_TRUE(r["deadline_compliance"]["MJK"]["on_time_percent"].is_null());
+
+  filter.from = "2026-03-01";
+  EXPECT_EQ(build_report(facts, filter, DeadlineRules{})["total_cases"], "<5");
+  filter.from.clear();
+  filter.region = "32";  // a province takes its cities
+  json west = build_report(facts, filter, DeadlineRules{});
+  EXPECT_EQ(west["total_cases"], 6);
+  EXPECT_EQ(west["by_office"], json({{"BKS", 6}}));
+  filter.region = "32.7";  // not a prefix of a whole code
+  EXPECT_EQ(build_report(facts, filter, DeadlineRules{})["total_cases"], 0);
+}
+
+TEST(BuildReport, ComplianceCountsOnlyDeadlinesThatCameDue) {
+  std::vector<CaseFacts> facts;
+  for (int i = 0; i < 10; ++i) {
+    CaseFacts f = fact("c" + std::to_string(i), "BKS", "32.75", "2026-03-02T03:00:00Z", {"fisik"}, "P");
+    if (i < 8) f.services.push_back({"konseling", i < 6 ? "2026-03-03" : "2026-03-09"});
+    facts.push_back(f);
+  }
+  facts.push_back(fact("late-open", "BKS", "32.75", "2026-05-31T12:00:00Z", {"fisik"}, "P"));  // not yet due
+  ReportFilter filter;
+  filter.now_ms = at("2026-06-01T00:00:00Z");
+  json r = build_report(facts, filter, DeadlineRules{});
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["deadlines"], 10);
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["on_time_percent"], 60);
+}
+
+TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {
+  const std::string v1 =
+      R"({"v":1,"case":"0a","office":"UJI","office_kind":"kelurahan","region":"32.75.01",)"
+      R"("received_at":"2026-03-04T05:06:07Z","channel":"telepon","forms":["fisik","psikis"],"place":"",)"
+      R"("status":"diterima","merged_into":"","police_report_requested_at":"",)"
+      R"("victim":{"sex":"P","age_group":"13-17","disability":""},"match":{"nik":"","name_birth":""},)"
+      R"("perpetrator_relationships":["orang_tua"],"services":[{"kind":"pengaduan","date":"2026-03-04"}],)"
+      R"("shelter_stays":[]})";
+  auto facts = facts_from_projections({v1});
+  ASSERT_TRUE(facts) << facts.error().message;
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].victim_age_group, "13-17");
+  EXPECT_EQ((*facts)[0].forms, (std::vector<std::string>{"fisik", "psikis"}));
+  EXPECT_TRUE((*facts)[0].status_changed_at.empty());
+  auto bad = facts_from_projections({"{not json"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::damaged);
+}
+
+// Balanced tags: every <x ...> has its </x>, self-closing tags aside, in order.
+bool balanced_tags(const std::string& svg, std::string* why) {
+  std::vector<std::string> open;
+  std::regex tag(R"(<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>)");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    if (m[3] == "/") continue;
+    if (m[1] == "/") {
+      if (open.empty() || open.back() != m[2]) {
+        *why = "unexpected </" + m[2].str() + ">";
+        return false;
+      }
+      open.pop_back();
+    } else {
+      open.push_back(m[2]);
+    }
+  }
+  if (!open.empty()) *why = "<" + open.back() + "> never closed";
+  return open.empty();
+}
+
+TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
+  std::vector<CaseFacts> facts;
+  for (int i = 0; i < 7; ++i) {
+    facts.push_back(fact("a" + std::to_string(i), i < 5 ? "BKS" : "MJK", "32.75",
+                         "2026-0" + std::to_string(1 + i % 3) + "-10T03:00:00Z", {"fisik"}, "P"));
+  }
+  ReportFilter filter;
+  filter.now_ms = at("2026-06-01T00:00:00Z");
+  json r = build_report(facts, filter, DeadlineRules{});
+  const std::string text = report_text(r);
+  EXPECT_NE(text.find("Kekerasan fisik"), std::string::npos) << text;
+  EXPECT_NE(text.find("Perdagangan orang (TPPO)"), std::string::npos);
+  EXPECT_NE(text.find("<5"), std::string::npos);
+  const std::string csv = report_csv(r);
+  EXPECT_EQ(csv.rfind("category,code,label,count\n", 0), 0u);
+  EXPECT_NE(csv.find("by_form,fisik,Kekerasan fisik,7\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("by_office,MJK,MJK,<5\n"), std::string::npos) << csv;
+
+  const std::string svg = report_svg(r);
+  std::string why;
+  EXPECT_TRUE(balanced_tags(svg, &why)) << why;
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
+  for (const char* month : {">2026-01<", ">2026-02<", ">2026-03<"}) EXPECT_NE(svg.find(month), std::string::npos);
+  EXPECT_NE(svg.find("class=\"seri-fisik\""), std::string::npos);
+  EXPECT_NE(svg.find("Kekerasan fisik"), std::string::npos);  // legend
+  EXPECT_NE(svg.find("Jumlah kasus"), std::string::npos);     // axis label
+  EXPECT_NE(svg.find("class=\"tenggat\""), std::string::npos);  // BKS has 5 deadlines: a bar
+  EXPECT_NE(svg.find("kurang dari 5 tenggat"), std::string::npos);  // MJK has 2: no bar
+  for (const char* banned : {"<script", "href", "@import", "url(http", "<image", "<foreignObject"}) {
+    EXPECT_EQ(svg.find(banned), std::string::npos) << banned;
+  }
+}
+
+// ----- CSV
+
+TEST(ParseCsv, QuotedCommasNewlinesQuotesBomAndCrlf) {
+  auto r = parse_csv("\xEF\xBB\xBFno,teks\r\n1,\"a, b\"\r\n2,\"baris\r\nkedua\"\r\n\r\n3,\"kata \"\"kutip\"\"\"\r\n");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].fields, (std::vector<std::string>{"no", "teks"}));
+  EXPECT_EQ((*r)[1].fields[1], "a, b");
+  EXPECT_EQ((*r)[2].fields[1], "baris\r\nkedua");
+  EXPECT_EQ((*r)[2].line, 3u);
+  EXPECT_EQ((*r)[3].line, 6u);  // the quoted line break counts; the blank line is skipped
+  EXPECT_EQ((*r)[3].fields[1], "kata \"kutip\"");
+  auto open = parse_csv("a,b\n1,\"tidak ditutup\n2,x\n");
+  ASSERT_FALSE(open);
+  EXPECT_NE(open.error().message.find("line 2"), std::string::npos) << open.error().message;
+}
+
+// ----- on a real store
+
+class ReportStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", false, "petugas", "pendamping");
+    ASSERT_TRUE(s) << s.error().message;
+    store_.emplace(std::move(*s));
+  }
+  std::int64_t commits() {
+    auto st = schema::Statement::prepare(store_->db(), "SELECT count(*) FROM commits");
+    (void)st->step();
+    return st->column_int(0);
+  }
+  TempDir dir_;
+  FakeServerKey server_;
+  std::optional<Store> store_;
+};
+
+const char* kRegister =
+    "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,nama_korban,nik_korban,"
+    "jenis_kelamin,tanggal_lahir,hubungan_terlapor,nama_terlapor,layanan,ringkasan\r\n"
+    "1,01/02/2026,telepon,fisik;psikis,rumah_tangga,Nama Penanda Satu,3275014101120001,P,2012-01-01,orang_tua,"
+    "Terlapor Penanda,konseling,\"Dipukul, lalu \"\"diancam\"\"\"\r\n"
+    "2,2026-02-03 09:15,whatsapp,seksual,sekolah,Nama Penanda Dua,,L,,guru,,\"pendampingan_hukum;kesehatan_visum\","
+    "\"dua\r\nbaris\"\r\n"
+    "3,2026-02-04,datang_langsung,penelantaran,,,,,,,,,\r\n";
+
+TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
+  Workflow wf(*store_);
+  auto summary = import_register(*store_, wf, std::string("\xEF\xBB\xBF") + kRegister);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_EQ(summary->cases, 3u);
+  EXPECT_EQ(summary->persons, 4u);   // two victims, two alleged perpetrators
+  EXPECT_EQ(summary->services, 3u);  // besides the complaints
+  auto cases = store_->entities("kasus");
+  ASSERT_EQ(cases->size(), 3u);
+  std::map<std::string, const EntityView*> by_register;
+  for (const auto& c : *cases) by_register[c.get("summary").substr(0, 20)] = &c;
+  const EntityView& first = *by_register.at("Buku Register no. 1.");
+  EXPECT_EQ(first.get("received_at"), "2026-01-31T17:00:00Z");  // 1 Feb 00:00 WIB
+  EXPECT_EQ(first.get("forms"), "fisik,psikis");
+  EXPECT_EQ(first.get("summary"), "Buku Register no. 1. Dipukul, lalu \"diancam\"");
+  auto services = store_->entities("layanan", &first.id);
+  ASSERT_EQ(services->size(), 2u);
+  for (const auto& s : *services) EXPECT_EQ(s.get("date"), "2026-02-01");  // the complaint's day
+
+  auto report = wf.report();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ((*report)["total_cases"], "<5");
+  EXPECT_EQ((*report)["source"], "kasus_lokal");
+  const std::string all = report->dump() + report_text(*report) + report_csv(*report) + report_svg(*report);
+  for (const char* marker : {"Penanda", "3275014101120001", "diancam", "baris"}) {
+    EXPECT_EQ(all.find(marker), std::string::npos) << marker;
+  }
+
+  // The same register again is refused: each number was imported already.
+  const auto before = commits();
+  auto again = import_register(*store_, wf, kRegister);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("line 2: this register number was already imported"), std::string::npos)
+      << again.error().message;
+  EXPECT_EQ(commits(), before);
+}
+
+TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStoresNothing) {
+  Workflow wf(*store_);
+  ASSERT_TRUE(wf.new_case({}, {}));
+  const auto before = commits();
+  const std::string bad =
+      "no_register,tanggal_pengaduan,bentuk_kekerasan,nik_korban,jenis_kelamin\n"
+      "1,2026-02-01,fisik,,P\n"
+      "2,2026-02-30,fisik,,P\n"            // line 3: no such day
+      "3,2026-02-02,pukul,,P\n"            // line 4: unknown form
+      "4,2026-02-02,fisik,327501410112000,X\n"  // line 5: NIK too short and unknown sex
+      "1,2026-02-03,fisik,,L\n"            // line 6: register number twice
+      "6,2026-02-03\n"                     // line 7: too few columns
+      ",2026-02-03,fisik,,L\n";            // line 8: no register number
+  auto r = import_register(*store_, wf, bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid);
+  const std::string& m = r.error().message;
+  for (const char* line : {"line 3: column tanggal_pengaduan", "line 4: column bentuk_kekerasan", "line 5: column nik_korban",
+                           "line 5: column jenis_kelamin", "line 6: register number already used on line 2",
+                           "line 7: has 2 columns", "line 8: column no_register is empty"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << " in:\n" << m;
+  }
+  EXPECT_EQ(m.find("line 2:"), std::string::npos) << m;  // the good row is not blamed
+  EXPECT_EQ(m.find("327501410112000"), std::string::npos);  // values are never repeated
+  EXPECT_EQ(commits(), before);
+  EXPECT_EQ(store_->entities("kasus")->size(), 1u);
+
+  auto unknown = import_register(*store_, wf, "no_register,tanggal_pengaduan,nama_ibu\n1,2026-02-01,X\n");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown column 'nama_ibu'"), std::string::npos);
+}
+
+TEST_F(ReportStoreTest, DueFollowsTheOfficeSettings) {
+  Workflow wf(*store_);
+  // Friday 6 March 2026, 10:00 WIB.
+  auto id = wf.new_case({{"received_at", "2026-03-06 10:00 WIB"}}, {});
+  ASSERT_TRUE(id) << id.error().message;
+  const std::uint64_t now = at("2026-03-07T00:00:00Z");
+  auto three = wf.due(now);
+  ASSERT_TRUE(three);
+  ASSERT_EQ((*three)["due"].size(), 1u);
+  EXPECT_EQ((*three)["due"][0]["due_at"], "2026-03-09T03:00:00Z");
+  EXPECT_EQ((*three)["due"][0]["due_local"], "2026-03-09 10:00 WIB");
+
+  EXPECT_FALSE(set_config(*store_, "response_sla", "2_hari"));
+  EXPECT_FALSE(set_config(*store_, "zona_waktu", "CET"));
+  ASSERT_TRUE(set_config(*store_, "response_sla", "1_hari_kerja"));
+  ASSERT_TRUE(set_config(*store_, "zona_waktu", "WITA"));
+  auto one = wf.due(now);
+  ASSERT_TRUE(one);
+  EXPECT_EQ((*one)["due"][0]["due_local"], "2026-03-09 23:59 WITA");
+  EXPECT_EQ((*one)["due"][0]["label"], "Respons pengaduan (1 hari kerja)");
+  EXPECT_FALSE((*one)["due"][0]["late"].get<bool>());
+  // A service answers the complaint: nothing is due.
+  ASSERT_TRUE(wf.add_service(*id, {{"kind", "konseling"}, {"date", "2026-03-07"}}));
+  EXPECT_TRUE((*wf.due(now))["due"].empty());
+}
+
+}  // namespace
+}  // namespace teduh::client
