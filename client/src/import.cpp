@@ -352,23 +352,19 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     ImportSummary summary;
     for (const Row& row : rows) {
       const std::string at = "line " + std::to_string(row.line) + ": ";
-      auto case_id = workflow.new_case(row.case_fields, row.victim_fields);
+      // One commit per row: the case, its victim, the alleged perpetrator and the services.
+      CaseExtras extras;
+      if (!row.perpetrator_fields.empty()) extras.perpetrators.emplace_back(row.perpetrator_fields, row.relationship);
+      extras.services = row.services;
+      auto case_id = workflow.new_case(row.case_fields, row.victim_fields, extras);
       if (!case_id) {
         if (case_id.error().code == Errc::refused) return tl::unexpected(case_id.error());
         return fail(case_id.error().code, at + case_id.error().message);
       }
       ++summary.cases;
       if (!row.victim_fields.empty()) ++summary.persons;
-      if (!row.perpetrator_fields.empty()) {
-        auto p = workflow.add_person(*case_id, "terlapor", row.perpetrator_fields, row.relationship);
-        if (!p) return fail(p.error().code, at + p.error().message);
-        ++summary.persons;
-      }
-      for (const FieldInput& s : row.services) {
-        auto sid = workflow.add_service(*case_id, s);
-        if (!sid) return fail(sid.error().code, at + sid.error().message);
-        ++summary.services;
-      }
+      summary.persons += extras.perpetrators.size();
+      summary.services += extras.services.size();
       if (auto m = store.set_meta("import.register." + row.register_number, case_id->hex()); !m) {
         return tl::unexpected(m.error());
       }

@@ -1,7 +1,6 @@
 #include "teduh/client/report.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -602,7 +601,7 @@ struct Section {
 const Section kSections[] = {
     {"by_form", "Bentuk kekerasan", "bentuk_kekerasan"},
     {"by_victim_sex", "Jenis kelamin korban", "jenis_kelamin"},
-    {"by_victim_age_group", "Kelompok umur korban", nullptr},
+    {"by_victim_age_group", "Kelompok umur korban", "umur"},
     {"by_place", "Tempat kejadian", "tempat_kejadian"},
     {"by_perpetrator_relationship", "Hubungan terlapor dengan korban", "hubungan"},
     {"by_channel", "Saluran pengaduan", "saluran"},
@@ -615,13 +614,11 @@ const Section kSections[] = {
 std::string label_of(const char* set, const std::string& code) {
   if (code == kUnknown) return "Tidak diketahui";
   if (code == "tidak_tercatat") return "Tidak tercatat";
+  if (set && std::string_view(set) == "umur") return code + " tahun";  // an age group
   if (set) {
     if (const auto* s = schema::find_code_set(set)) {
       if (auto l = s->label(code)) return std::string(*l);
     }
-  } else if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0])) &&
-             code.find('.') == std::string::npos) {
-    return code + " tahun";  // an age group
   }
   return code;
 }

@@ -270,6 +270,8 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
   EXPECT_NE(text.find("Kekerasan fisik"), std::string::npos) << text;
   EXPECT_NE(text.find("Perdagangan orang (TPPO)"), std::string::npos);
   EXPECT_NE(text.find("<5"), std::string::npos);
+  EXPECT_NE(text.find("0-5 tahun"), std::string::npos);  // age groups read as ages
+  EXPECT_EQ(text.find("32.75 tahun"), std::string::npos);  // region codes do not
   const std::string csv = report_csv(r);
   EXPECT_EQ(csv.rfind("category,code,label,count\n", 0), 0u);
   EXPECT_NE(csv.find("by_form,fisik,Kekerasan fisik,7\n"), std::string::npos) << csv;
@@ -343,6 +345,11 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
   EXPECT_EQ(summary->cases, 3u);
   EXPECT_EQ(summary->persons, 4u);   // two victims, two alleged perpetrators
   EXPECT_EQ(summary->services, 3u);  // besides the complaints
+  EXPECT_EQ(commits(), 3);           // one commit per row
+  auto perpetrators = store_->entities("peran");
+  int terlapor = 0;
+  for (const auto& r : *perpetrators) terlapor += r.get("role") == "terlapor" ? 1 : 0;
+  EXPECT_EQ(terlapor, 2);
   auto cases = store_->entities("kasus");
   ASSERT_EQ(cases->size(), 3u);
   std::map<std::string, const EntityView*> by_register;
@@ -403,6 +410,27 @@ TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStore
   auto unknown = import_register(*store_, wf, "no_register,tanggal_pengaduan,nama_ibu\n1,2026-02-01,X\n");
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("unknown column 'nama_ibu'"), std::string::npos);
+}
+
+TEST_F(ReportStoreTest, ANewCaseWithABadExtraIsRefusedWhole) {
+  Workflow wf(*store_);
+  CaseExtras extras;
+  extras.perpetrators.emplace_back(FieldInput{{"name", "Terlapor Uji"}}, "musuh");
+  auto r = wf.new_case({{"forms", "fisik"}}, {{"name", "Korban Uji"}}, extras);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid);
+  EXPECT_NE(r.error().message.find("relationship"), std::string::npos) << r.error().message;
+  extras.perpetrators.clear();
+  extras.services.push_back({{"kind", "pijat"}});
+  EXPECT_FALSE(wf.new_case({}, {}, extras));
+  EXPECT_EQ(commits(), 0);
+  extras.services = {{{"kind", "konseling"}, {"date", "2026-03-02"}}};
+  auto ok = wf.new_case({{"status", "asesmen"}}, {}, extras);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(commits(), 1);
+  auto services = store_->entities("layanan", &*ok);
+  ASSERT_EQ(services->size(), 2u);
+  for (const auto& s : *services) EXPECT_EQ(s.get("case_status_seen").empty() || s.get("case_status_seen") == "asesmen", true);
 }
 
 TEST_F(ReportStoreTest, DueFollowsTheOfficeSettings) {
