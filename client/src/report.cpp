@@ -582,7 +582,8 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   doc["deadline_rules"] = {
       {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
       {"zona_waktu", rules.zone},
-      {"as_of", format_datetime(filter.now_ms)}};
+      // The day only: two runs (or two converged replicas) on one day print the same JSON.
+      {"as_of_date", local_date(filter.now_ms, rules.utc_offset_hours)}};
   doc["suppression"] = {{"threshold", kSmallCell}, {"small", kPrimary}, {"complementary", kSecondary}};
   return doc;
 }
@@ -688,7 +689,13 @@ std::string report_text(const json& r) {
       out << line << " " << cell_text(it.value()) << "\n";
     }
   }
-  out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)\n";
+  out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)";
+  if (r.contains("deadline_rules")) {
+    const json& rules = r["deadline_rules"];
+    out << ", per " << rules.value("as_of_date", "") << " " << rules.value("zona_waktu", "")
+        << ", respons " << (rules.value("response_sla", "") == "1_hari_kerja" ? "1 hari kerja" : "3 hari");
+  }
+  out << "\n";
   const json& dl = r["deadline_compliance"];
   if (dl.empty()) out << "  Belum ada tenggat yang jatuh tempo.\n";
   for (auto it = dl.begin(); it != dl.end(); ++it) {
