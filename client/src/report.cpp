@@ -624,6 +624,24 @@ std::string label_of(const char* set, const std::string& code) {
   return code;
 }
 
+// The rows of a table in reading order: age groups youngest first, codes in their code
+// set's order, then what the set does not hold (tidak_diketahui, offices, regions) sorted.
+std::vector<std::string> ordered_keys(const json& table, const char* set) {
+  std::vector<std::string> out;
+  auto take = [&](std::string_view code) {
+    if (table.contains(code) && std::find(out.begin(), out.end(), code) == out.end()) out.emplace_back(code);
+  };
+  if (set && std::string_view(set) == "umur") {
+    for (const char* g : kAgeGroups) take(g);
+  } else if (set) {
+    if (const auto* s = schema::find_code_set(set)) {
+      for (const auto& c : s->codes) take(c.code);
+    }
+  }
+  for (auto it = table.begin(); it != table.end(); ++it) take(it.key());
+  return out;
+}
+
 std::string cell_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "-";
@@ -682,11 +700,10 @@ std::string report_text(const json& r) {
   for (const Section& s : kSections) {
     if (!r.contains(s.key)) continue;
     out << "\n" << s.title << "\n";
-    for (auto it = r[s.key].begin(); it != r[s.key].end(); ++it) {
-      std::string name = label_of(s.code_set, it.key());
-      std::string line = "  " + name;
+    for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
+      std::string line = "  " + label_of(s.code_set, code);
       if (line.size() < 48) line.resize(48, ' ');
-      out << line << " " << cell_text(it.value()) << "\n";
+      out << line << " " << cell_text(r[s.key][code]) << "\n";
     }
   }
   out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)";
@@ -712,9 +729,9 @@ std::string report_csv(const json& r) {
   out << "category,code,label,count\n";
   out << "total_cases,,Jumlah kasus," << cell_text(r["total_cases"]) << "\n";
   for (const Section& s : kSections) {
-    for (auto it = r[s.key].begin(); it != r[s.key].end(); ++it) {
-      out << s.key << "," << csv_field(it.key()) << "," << csv_field(label_of(s.code_set, it.key()))
-          << "," << cell_text(it.value()) << "\n";
+    for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
+      out << s.key << "," << csv_field(code) << "," << csv_field(label_of(s.code_set, code)) << ","
+          << cell_text(r[s.key][code]) << "\n";
     }
   }
   for (auto m = r["by_month_form"].begin(); m != r["by_month_form"].end(); ++m) {
@@ -736,8 +753,7 @@ std::string report_svg(const json& r) {
   // Colours per form of violence, fixed so that two reports look alike.
   static const char* const kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                                          "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-  std::vector<std::string> form_codes;
-  for (auto it = r["by_form"].begin(); it != r["by_form"].end(); ++it) form_codes.push_back(it.key());
+  const std::vector<std::string> form_codes = ordered_keys(r["by_form"], "bentuk_kekerasan");
   const json& months = r["by_month_form"];
   const json& dl = r["deadline_compliance"];
 
