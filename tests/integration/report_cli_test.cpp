@@ -92,8 +92,8 @@ std::vector<Generated> generate(const Office& office, unsigned seed) {
     g.age_group = age_group(month > bmonth ? age : age - 1);
     g.name = "Penanda " + office.code + " Korban " + std::to_string(i);
     char nik[32];
-    std::snprintf(nik, sizeof nik, "%s7501%02d%02d%02d%04d", office.province.c_str(), 20 + (g.sex == "P" ? 40 : 0),
-                  bmonth, (2026 - age) % 100, i + 1);
+    std::snprintf(nik, sizeof nik, "%s7501%02d%02d%02d%04d", office.province.c_str(),
+                  20 + (g.sex == "P" ? 40 : 0), bmonth, (2026 - age) % 100, i + 1);
     g.nik = nik;
     out.push_back(std::move(g));
   }
@@ -102,15 +102,17 @@ std::vector<Generated> generate(const Office& office, unsigned seed) {
 
 std::string csv_of(const std::vector<Generated>& rows) {
   std::string out =
-      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,status,nama_korban,nik_korban,"
+      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,status,nama_korban,"
+      "nik_korban,"
       "jenis_kelamin,tanggal_lahir,hubungan_terlapor,nama_terlapor,layanan,ringkasan\r\n";
   for (const auto& g : rows) {
     std::string forms;
     for (const auto& f : g.forms) forms += (forms.empty() ? "" : ";") + f;
-    out += g.register_number + "," + g.received + "," + g.channel + "," + forms + "," + g.place + "," + g.status +
-           ",\"" + g.name + "\"," + g.nik + "," + g.sex + "," + g.birth + "," + g.relationship + "," +
-           (g.relationship.empty() ? "" : "\"Terlapor Penanda, " + g.office + "\"") + "," + g.service +
-           ",\"Ringkasan Penanda\nbaris kedua\"\r\n";
+    out += g.register_number + "," + g.received + "," + g.channel + "," + forms + "," + g.place +
+           "," + g.status + ",\"" + g.name + "\"," + g.nik + "," + g.sex + "," + g.birth + "," +
+           g.relationship + "," +
+           (g.relationship.empty() ? "" : "\"Terlapor Penanda, " + g.office + "\"") + "," +
+           g.service + ",\"Ringkasan Penanda\nbaris kedua\"\r\n";
   }
   return out;
 }
@@ -160,8 +162,8 @@ class ReportCliTest : public ::testing::Test {
   }
 
   void add_office(const std::string& code, const std::string& kind, const std::string& region) {
-    std::vector<std::string> args{"office", "add", "--data", data_, "--code", code, "--name", "Kantor " + code,
-                                  "--kind", kind};
+    std::vector<std::string> args{"office", "add",    "--data",         data_,    "--code",
+                                  code,     "--name", "Kantor " + code, "--kind", kind};
     if (!region.empty()) args.insert(args.end(), {"--region", region});
     teduh::testing::Run r = teduhd(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -169,14 +171,14 @@ class ReportCliTest : public ::testing::Test {
 
   std::string device(const std::string& name, const std::string& office, const std::string& role,
                      bool shelter = false) {
-    std::vector<std::string> args{"enroll", "--data", data_, "--office", office, "--user", "petugas-" + name,
-                                  "--role", role};
+    std::vector<std::string> args{"enroll", "--data",          data_,    "--office", office,
+                                  "--user", "petugas-" + name, "--role", role};
     if (shelter) args.push_back("--shelter");
     teduh::testing::Run code = teduhd(args);
     EXPECT_EQ(code.exit_code, 0) << code.err;
     std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(), "--server-key",
-                                      server_key_, "--enroll", code.last_line()});
+    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
+                                      "--server-key", server_key_, "--enroll", code.last_line()});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     return store;
   }
@@ -204,7 +206,8 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::vector<Generated> all;
   std::map<std::string, std::string> stores;
-  std::vector<std::string> markers{"Penanda", "RUMAH-RAHASIA-PENANDA", "JALAN-RAHASIA-PENANDA", "0812555"};
+  std::vector<std::string> markers{"Penanda", "RUMAH-RAHASIA-PENANDA", "JALAN-RAHASIA-PENANDA",
+                                   "0812555"};
   unsigned office_seed = seed;
   for (const Office& o : kOffices) {
     stores[o.code] = device(o.code, o.code, "pendamping", o.code == "BKS-DP3A");
@@ -222,12 +225,15 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
 
   // Bekasi: a victim placed in a shelter, and a second record of her merged into the first.
   const std::string bks = stores["BKS-DP3A"];
-  const std::string placed = run_ok({"case", "new", "--store", bks, "--forms", "fisik", "--victim-name",
-                                     "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
-  const std::string dup = run_ok({"case", "new", "--store", bks, "--forms", "seksual", "--victim-name",
-                                  "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
-  const std::string shelter = run_ok({"shelter", "add", "--store", bks, "--name", "RUMAH-RAHASIA-PENANDA",
-                                      "--address", "JALAN-RAHASIA-PENANDA", "--phone", "081255501234"});
+  const std::string placed =
+      run_ok({"case", "new", "--store", bks, "--forms", "fisik", "--victim-name",
+              "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
+  const std::string dup =
+      run_ok({"case", "new", "--store", bks, "--forms", "seksual", "--victim-name",
+              "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
+  const std::string shelter =
+      run_ok({"shelter", "add", "--store", bks, "--name", "RUMAH-RAHASIA-PENANDA", "--address",
+              "JALAN-RAHASIA-PENANDA", "--phone", "081255501234"});
   run_ok({"shelter", "place", "--store", bks, "--case", placed, "--shelter", shelter});
   run_ok({"case", "merge", "--store", bks, placed, dup});
   markers.push_back("Penanda Ditempatkan");
@@ -271,7 +277,8 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   expect_table(r["by_victim_sex"], sex, true, "by_victim_sex");
   expect_table(r["by_victim_age_group"], age, true, "by_victim_age_group");
   expect_table(r["by_place"], place, true, "by_place");
-  expect_table(r["by_perpetrator_relationship"], relationship, false, "by_perpetrator_relationship");
+  expect_table(r["by_perpetrator_relationship"], relationship, false,
+               "by_perpetrator_relationship");
   expect_table(r["by_channel"], channel, true, "by_channel");
   expect_table(r["by_service"], service, false, "by_service");
   expect_table(r["by_status"], status, true, "by_status");
@@ -287,13 +294,15 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   EXPECT_EQ(teduh({"report", "--store", pusat, "--json"}).out, report.out);
 
   // A region alone, and a period.
-  const json east = json::parse(teduh({"report", "--store", pusat, "--json", "--region", "35.16"}).out);
+  const json east =
+      json::parse(teduh({"report", "--store", pusat, "--json", "--region", "35.16"}).out);
   EXPECT_EQ(east["total_cases"], kOffices[1].cases);
   EXPECT_EQ(east["by_office"], json({{"MJK-DP3A", kOffices[1].cases}}));
   int march = 0;
   for (const auto& g : all) march += g.received.substr(0, 7) == "2026-03" ? 1 : 0;
-  const json period =
-      json::parse(teduh({"report", "--store", pusat, "--json", "--from", "2026-03-01", "--to", "2026-03-31"}).out);
+  const json period = json::parse(
+      teduh({"report", "--store", pusat, "--json", "--from", "2026-03-01", "--to", "2026-03-31"})
+          .out);
   if (march >= 5) {
     EXPECT_EQ(period["total_cases"], march);
   } else {
@@ -309,7 +318,8 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   const std::string chart = (dir_ / "laporan.svg").string();
   std::string everything;
   for (const std::string& store : {pusat, bks}) {
-    for (const std::vector<std::string>& fmt : std::vector<std::vector<std::string>>{{}, {"--json"}, {"--csv"}}) {
+    for (const std::vector<std::string>& fmt :
+         std::vector<std::vector<std::string>>{{}, {"--json"}, {"--csv"}}) {
       std::vector<std::string> args{"report", "--store", store, "--chart", chart};
       args.insert(args.end(), fmt.begin(), fmt.end());
       teduh::testing::Run out = teduh(args);
