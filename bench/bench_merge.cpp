@@ -1,5 +1,9 @@
-// Merge benchmark: applying N versions to an in-memory Replica (sync-protocol/merge.hpp),
-// against a baseline of N last-writer-wins assignments into a std::map.
+// Merge benchmark: applying N versions (10,000, 100,000, 1,000,000)
+//   1. to an in-memory Replica (sync-protocol/merge.hpp), against a baseline of N
+//      last-writer-wins assignments into a std::map;
+//   2. into an encrypted office store, through Store::apply_remote in transactions of
+//      1,000 commits (what a pull does with a PullReply), against a baseline of N bare
+//      SQLite inserts of the same versions in transactions of the same size.
 //
 // Workload: commits of 10 versions, each writing one field (of 8) of an entity drawn from
 // N/8 entities; every write supersedes the version it replaces, as a writer that saw the
@@ -15,6 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "case_workload.hpp"
+#include "support/temp_dir.hpp"
+#include "teduh/client/store.hpp"
+#include "teduh/crypto/encrypted_vfs.hpp"
+#include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/merge.hpp"
 
 namespace {
@@ -88,6 +98,76 @@ struct Figures {
   std::size_t conflicts = 0;
 };
 
+constexpr std::size_t kCommitsPerTransaction = 1000;
+
+
+struct StoreFigures {
+  double store_s = 0;
+  double bare_s = 0;
+};
+
+// The same versions into an encrypted store (signed outside the timed region) and, as the
+// local limit, bare SQLite inserts in transactions of the same number of commits.
+StoreFigures run_store(std::size_t n, const std::filesystem::path& dir) {
+  using namespace teduh;
+  StoreFigures f;
+  const crypto::SigningKey device_key = crypto::SigningKey::generate();
+  {
+    client::Store store = bench::make_store(dir / ("merge-" + std::to_string(n) + ".db"));
+    Workload w(n);
+    std::size_t left = n;
+    std::int64_t server_seq = 0;
+    while (left > 0) {
+      auto chunk = w.next_chunk(left);
+      for (const auto& c : chunk) left -= c.versions.size();
+      for (std::size_t start = 0; start < chunk.size(); start += kCommitsPerTransaction) {
+        const std::size_t end = std::min(chunk.size(), start + kCommitsPerTransaction);
+        std::vector<sync::SignedCommit> signed_commits;
+        for (std::size_t i = start; i < end; ++i) signed_commits.push_back(sync::sign_commit(chunk[i], device_key));
+        const auto t0 = Clock::now();
+        auto r = store.in_transaction([&]() -> client::Result<bool> {
+          for (std::size_t i = start; i < end; ++i) {
+            auto applied = store.apply_remote(signed_commits[i - start], chunk[i], ++server_seq);
+            if (!applied) return tl::unexpected(applied.error());
+          }
+          return true;
+        });
+        f.store_s += seconds_since(t0);
+        if (!r) {
+          std::fprintf(stderr, "bench_merge: %s\n", r.error().message.c_str());
+          std::exit(1);
+        }
+      }
+    }
+  }
+  {
+    auto db = crypto::open_plain(dir / ("bare-" + std::to_string(n) + ".db"), crypto::OpenMode::create);
+    if (!db) std::exit(1);
+    (void)schema::exec(db->get(), "CREATE TABLE v(entity BLOB, field TEXT, value TEXT, hlc INTEGER)");
+    auto st = schema::Statement::prepare(db->get(), "INSERT INTO v VALUES(?1, ?2, ?3, ?4)");
+    Workload w(n);
+    std::size_t left = n;
+    while (left > 0) {
+      auto chunk = w.next_chunk(left);
+      for (const auto& c : chunk) left -= c.versions.size();
+      const auto t0 = Clock::now();
+      for (std::size_t start = 0; start < chunk.size(); start += kCommitsPerTransaction) {
+        (void)schema::exec(db->get(), "BEGIN");
+        for (std::size_t i = start; i < std::min(chunk.size(), start + kCommitsPerTransaction); ++i) {
+          for (const auto& v : chunk[i].versions) {
+            st->reset();
+            st->bind_blob(1, v.entity.bytes).bind(2, v.field).bind(3, v.value).bind(4, static_cast<std::int64_t>(v.hlc));
+            (void)st->run();
+          }
+        }
+        (void)schema::exec(db->get(), "COMMIT");
+      }
+      f.bare_s += seconds_since(t0);
+    }
+  }
+  return f;
+}
+
 Figures run(std::size_t n) {
   Figures f;
   {
@@ -133,6 +213,22 @@ int main(int argc, char** argv) {
     std::printf("%12zu %12.1f %14.0f %12.1f %8.2f %10zu\n", n, f.replica_s * 1e3, n / f.replica_s, f.map_s * 1e3,
                 f.replica_s / f.map_s, f.conflicts);
   }
-  std::printf("ratio = replica time / std::map last-writer-wins time for the same versions\n");
+  std::printf("ratio = replica time / std::map last-writer-wins time for the same versions\n\n");
+
+  // Into a store: the encrypting VFS, indexes, the superseded table, one transaction per
+  // 1,000 commits. Skip with --memory-only.
+  if (argc > 2 && std::string(argv[2]) == "--memory-only") return 0;
+  teduh::crypto::init();
+  teduh::testing::TempDir dir;
+  std::printf("%12s %12s %14s %12s %8s\n", "versions", "store_ms", "versions/s", "bare_ms", "ratio");
+  for (std::size_t n : {std::size_t{10'000}, std::size_t{100'000}, std::size_t{1'000'000}}) {
+    if (n > max_n) break;
+    const StoreFigures f = run_store(n, dir.path());
+    std::printf("%12zu %12.1f %14.0f %12.1f %8.2f\n", n, f.store_s * 1e3, n / f.store_s, f.bare_s * 1e3,
+                f.store_s / f.bare_s);
+    std::fflush(stdout);
+  }
+  std::printf("ratio = encrypted store time (Store::apply_remote, 1,000 commits per transaction) / bare SQLite "
+              "inserts of the same versions\n");
   return 0;
 }

@@ -44,30 +44,6 @@ Workload make_workload(int total_versions) {
   return w;
 }
 
-client::Store make_store(const std::filesystem::path& path, bool plain) {
-  crypto::SigningKey server = crypto::SigningKey::generate();
-  sync::EnrollmentGrant g;
-  g.code_id = sync::Id128::random();
-  g.office_code = "BENCH";
-  g.office_kind = "dinas";
-  g.user = "bench";
-  g.role = "operator";
-  g.expires_at_ms = sync::system_now_ms() + 86400000ull;
-  client::Identity id;
-  id.device = sync::Id128::random();
-  id.signing_key = crypto::SigningKey::generate();
-  id.enrollment_code = sync::issue_enrollment_code(g, server);
-  id.grant = g;
-  id.server_address = "127.0.0.1:1";
-  id.server_key = server.public_key();
-  client::StoreOptions o{path, "bench-passphrase", crypto::KdfParams::interactive(), plain};
-  auto s = client::Store::create(o, std::move(id));
-  if (!s) {
-    std::fprintf(stderr, "bench: %s\n", s.error().message.c_str());
-    std::exit(1);
-  }
-  return std::move(*s);
-}
 
 // CPU seconds (user + system) of this process: steadier than wall time on a shared
 // machine, and what the ratios use. Wall time is printed beside it.
@@ -93,7 +69,7 @@ struct Stopwatch {
 
 Timing run_store(const std::filesystem::path& path, bool plain, const Workload& w,
                  bool one_transaction) {
-  client::Store store = make_store(path, plain);
+  client::Store store = bench::make_store(path, plain);
   Stopwatch t0;
   auto body = [&]() -> client::Result<bool> {
     for (std::size_t i = 0; i < w.commits.size(); ++i) {

@@ -3,10 +3,15 @@
 // 15 versions over a case, its victim, the victim's role and the first service, with
 // generated values and entity ids made as the workflow makes them (time-ordered,
 // sync-protocol/PROTOCOL.md section 1).
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "teduh/client/store.hpp"
+#include "teduh/crypto/kdf.hpp"
+#include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/hlc.hpp"
 #include "teduh/sync/ids.hpp"
 
@@ -38,6 +43,33 @@ inline std::vector<client::FieldWrite> case_commit(int i, sync::EntityId& scope)
       {layanan, "layanan", "case", kasus.hex()},
       {layanan, "layanan", "kind", "pengaduan"},
   };
+}
+
+// A fresh office store (a dinas operator) for a benchmark, on the encrypting VFS or, with
+// `plain`, on SQLite's own; exits on failure.
+inline client::Store make_store(const std::filesystem::path& path, bool plain = false) {
+  crypto::SigningKey server = crypto::SigningKey::generate();
+  sync::EnrollmentGrant g;
+  g.code_id = sync::Id128::random();
+  g.office_code = "BENCH";
+  g.office_kind = "dinas";
+  g.user = "bench";
+  g.role = "operator";
+  g.expires_at_ms = sync::system_now_ms() + 86400000ull;
+  client::Identity id;
+  id.device = sync::Id128::random();
+  id.signing_key = crypto::SigningKey::generate();
+  id.enrollment_code = sync::issue_enrollment_code(g, server);
+  id.grant = g;
+  id.server_address = "127.0.0.1:1";
+  id.server_key = server.public_key();
+  client::StoreOptions o{path, "bench-passphrase", crypto::KdfParams::interactive(), plain};
+  auto s = client::Store::create(o, std::move(id));
+  if (!s) {
+    std::fprintf(stderr, "bench: %s\n", s.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*s);
 }
 
 }  // namespace teduh::bench

@@ -27,9 +27,11 @@ server_key=$(tail -n 1 "$work/init.out")
 "$teduhd" office add --data "$work/server" --code DEMO-DP3A --name "Dinas PPPA Kota Demo" --kind dinas --region 3275
 "$teduhd" office add --data "$work/server" --code DEMO-UPTD --name "UPTD PPA Kota Demo" --kind uptd_ppa --region 3275 --parent DEMO-DP3A
 "$teduhd" office add --data "$work/server" --code DEMO-KEL1 --name "Pos Kelurahan Demo Satu" --kind kelurahan --region 3275 --parent DEMO-DP3A
+"$teduhd" office add --data "$work/server" --code DEMO-PUSAT --name "Kantor Pusat Demo" --kind pusat --region 32
 code_dinas=$("$teduhd" enroll --data "$work/server" --office DEMO-DP3A --user pendamping-dinas --role pendamping | tail -n 1)
 code_uptd=$("$teduhd" enroll --data "$work/server" --office DEMO-UPTD --user pendamping-uptd --role pendamping --shelter | tail -n 1)
 code_kel=$("$teduhd" enroll --data "$work/server" --office DEMO-KEL1 --user operator-kelurahan --role operator | tail -n 1)
+code_pusat=$("$teduhd" enroll --data "$work/server" --office DEMO-PUSAT --user analis-pusat --role analis | tail -n 1)
 
 say "The server starts on 127.0.0.1 (a free port)"
 "$teduhd" serve --data "$work/server" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.log" &
@@ -42,6 +44,7 @@ say "Each office sets up its laptop from its enrollment code (no network needed)
 "$teduh" init --store "$work/dinas.db" --server "$address" --server-key "$server_key" --enroll "$code_dinas"
 "$teduh" init --store "$work/uptd.db" --server "$address" --server-key "$server_key" --enroll "$code_uptd"
 "$teduh" init --store "$work/kel.db" --server "$address" --server-key "$server_key" --enroll "$code_kel"
+"$teduh" init --store "$work/pusat.db" --server "$address" --server-key "$server_key" --enroll "$code_pusat"
 
 say "Offline: the kelurahan post takes a walk-in complaint"
 case_kel=$("$teduh" case new --store "$work/kel.db" --channel datang_langsung --forms psikis,penelantaran \
@@ -58,6 +61,9 @@ say "Offline: the Dinas records a phone complaint and a counselling session"
 case_dinas=$("$teduh" case new --store "$work/dinas.db" --channel telepon --forms fisik \
   --place tempat_kerja --victim-name "Warga Demo Dua" --victim-sex P --victim-age 31 | tail -n 1)
 "$teduh" service add --store "$work/dinas.db" --case "$case_dinas" --kind konseling --notes "Sesi pertama" >/dev/null
+echo "... and, not knowing the post has her, the same girl again, her name spelled another way"
+case_dinas_again=$("$teduh" case new --store "$work/dinas.db" --channel telepon --forms psikis \
+  --victim-name "Warga Demmo Satu" --victim-sex P --victim-birth 2012-03-04 | tail -n 1)
 
 say "Offline: the kelurahan post enters a complaint it received four days ago, still unanswered"
 "$teduh" case new --store "$work/kel.db" --channel telepon --forms psikis \
@@ -103,4 +109,15 @@ say "What is due, and the office's counts (no names; small cells shown as <5)"
 "$teduh" due --store "$work/dinas.db"
 echo
 "$teduh" report --store "$work/dinas.db"
+
+say "The central office receives de-identified data only (no names, NIK or shelters) and spots one victim in two offices"
+"$teduh" sync --store "$work/pusat.db"
+"$teduh" duplicates --store "$work/pusat.db"
+
+say "The Dinas holds both records (one was referred to it) and merges them; everyone syncs"
+"$teduh" case merge --store "$work/dinas.db" "$case_kel" "$case_dinas_again"
+for office in dinas kel uptd pusat; do
+  printf '%-6s ' "$office"; "$teduh" sync --store "$work/$office.db"
+done
+"$teduh" duplicates --store "$work/pusat.db"
 say "Demo done"

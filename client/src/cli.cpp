@@ -1,5 +1,8 @@
 #include "teduh/client/cli.hpp"
 
+#include "teduh/client/compartment.hpp"
+
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -7,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -246,8 +250,17 @@ int run_cli(int argc, char** argv) {
       std::cout << "Store created for " << g.user << " (" << g.role << ") at office "
                 << g.office_code << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
                 << "This device works offline now; it registers with the server at its first "
-                   "`teduh sync`.\n"
-                << store->identity().device.hex() << "\n";
+                   "`teduh sync`.\n";
+      if (g.shelter_clearance) {
+        if (g.admin_key) {
+          std::cout << "Shelter details need a key from the administrator: ask them to run "
+                       "`teduhd device clear` for this device, then sync.\n";
+        } else {
+          std::cout << "This enrollment code names no administrator key, so this device can never receive "
+                       "shelter keys; ask for a new code.\n";
+        }
+      }
+      std::cout << store->identity().device.hex() << "\n";
       return 0;
     };
   });
@@ -339,6 +352,35 @@ int run_cli(int argc, char** argv) {
       auto doc = wf.show_case(*id);
       if (!doc) return tl::unexpected(doc.error());
       o.json_output ? print_json(*doc) : print_case(*doc);
+      return 0;
+    };
+  });
+
+  auto* case_export = kasus->add_subcommand(
+      "export", "Write a case, in full, to a JSON file (recorded as an export in the audit log)");
+  add_store(case_export);
+  case_export->add_option("ID", case_ref, "Case id or number")->required();
+  std::string export_path;
+  case_export->add_option("--out", export_path, "The file to write (must not exist)")->required();
+  case_export->callback([&] {
+    action = [&]() -> Result<int> {
+      if (std::filesystem::exists(export_path)) {
+        return fail(Errc::invalid, "The file " + export_path + " already exists; choose a new name.");
+      }
+      auto opened = open_case(o, case_ref);
+      if (!opened) return tl::unexpected(opened.error());
+      auto& [store, id] = *opened;
+      auto doc = Workflow(*store).show_case(*id, "diekspor");
+      if (!doc) return tl::unexpected(doc.error());
+      // Readable by this user only: the file holds names and the whole case.
+      const int fd = ::open(export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (fd < 0) return fail(Errc::invalid, "Cannot create " + export_path + ".");
+      const std::string text = doc->dump(2) + "\n";
+      const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!written) return fail(Errc::invalid, "Could not write all of " + export_path + ".");
+      std::cout << "Case exported to " << export_path
+                << " (it holds names: keep it safe; the export is in the audit log).\n";
       return 0;
     };
   });
@@ -697,6 +739,10 @@ int run_cli(int argc, char** argv) {
                     << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
         if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
       }
       return 0;
     };
@@ -872,9 +918,11 @@ int run_cli(int argc, char** argv) {
                         {"pulled", r->pulled},
                         {"rejected", r->rejected},
                         {"purged", r->purged},
+                        {"shelter_keys", r->shelter_keys},
                         {"rejections", r->rejections},
                         {"conflicts_new", r->conflicts_new},
                         {"conflicts", r->conflicts_total},
+                        {"projections", r->projections},
                         {"registered_now", r->registered_now},
                         {"clock_ahead", r->clock_ahead}});
       } else {
@@ -884,9 +932,18 @@ int run_cli(int argc, char** argv) {
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
         for (const auto& line : r->rejections)
           std::cout << "Refused by the server: " << line << "\n";
+        if (r->projections)
+          std::cout << "Received de-identified report data for " << r->projections
+                    << " case(s) (see `teduh report` and `teduh duplicates`).\n";
         if (r->purged)
           std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";
+        if (r->shelter_keys)
+          std::cout << "Received " << r->shelter_keys << " new shelter key generation(s).\n";
+        if (store->identity().grant.shelter_clearance) {
+          auto gen = current_generation(*store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "

@@ -37,10 +37,16 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
   return ad;
 }
 
+// A store written before keys came from the administrator may hold a key this device
+// made itself for generation 1; when the administrator's key of that generation arrives,
+// the old one is kept under this suffix, so values sealed with it stay readable here.
+constexpr std::string_view kLocalSuffix = ":local";
+
 Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
                                                     std::string_view compartment,
-                                                    std::uint32_t generation) {
-  auto hex = store.meta(key_name(compartment, generation));
+                                                    std::uint32_t generation,
+                                                    std::string_view suffix = {}) {
+  auto hex = store.meta(key_name(compartment, generation) + std::string(suffix));
   if (!hex) return tl::unexpected(hex.error());
   if (!*hex) return std::optional<crypto::SecretBytes>{};
   auto raw = crypto::from_hex(**hex);
@@ -52,7 +58,51 @@ Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
   return std::optional<crypto::SecretBytes>{std::move(key)};
 }
 
+std::string current_name(std::string_view compartment) {
+  return "compartment:" + std::string(compartment) + ":current";
+}
+
 }  // namespace
+
+Result<std::optional<std::uint32_t>> current_generation(const Store& store, std::string_view compartment) {
+  auto current = store.meta(current_name(compartment));
+  if (!current) return tl::unexpected(current.error());
+  if (!*current) return std::optional<std::uint32_t>{};
+  try {
+    return std::optional<std::uint32_t>{static_cast<std::uint32_t>(std::stoul(**current))};
+  } catch (const std::exception&) {
+    return fail(Errc::damaged, "The store's current compartment generation is unreadable.");
+  }
+}
+
+Result<void> install_compartment_key(Store& store, std::string_view compartment, std::uint32_t generation,
+                                     const crypto::SecretBytes& key) {
+  if (key.size() != crypto::kAeadKeySize || generation == 0) {
+    return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
+  }
+  auto existing = load_key(store, compartment, generation);
+  if (!existing) return tl::unexpected(existing.error());
+  if (*existing && !crypto::equal_ct((*existing)->view(), key.view())) {
+    auto local = store.meta(key_name(compartment, generation) + std::string(kLocalSuffix));
+    if (!local) return tl::unexpected(local.error());
+    if (*local) {
+      return fail(Errc::refused, "The administrator sent a second, different key for one shelter key generation; "
+                                 "nothing was changed. Tell the administrator.");
+    }
+    if (auto r = store.set_meta(key_name(compartment, generation) + std::string(kLocalSuffix),
+                                crypto::to_hex((*existing)->view()));
+        !r) {
+      return r;
+    }
+  }
+  if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(key.view())); !r) return r;
+  auto current = current_generation(store, compartment);
+  if (!current) return tl::unexpected(current.error());
+  if (!*current || **current < generation) {
+    return store.set_meta(current_name(compartment), std::to_string(generation));
+  }
+  return {};
+}
 
 Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
                                       std::string_view entity_type, std::string_view field,
@@ -61,22 +111,13 @@ Result<std::string> seal_secret_field(Store& store, std::string_view compartment
     return fail(Errc::refused,
                 "This device has no shelter clearance, so it cannot record shelter details.");
   }
-  std::string current_key = "compartment:" + std::string(compartment) + ":current";
-  auto current = store.meta(current_key);
+  auto current = current_generation(store, compartment);
   if (!current) return tl::unexpected(current.error());
-  std::uint32_t generation = *current ? static_cast<std::uint32_t>(std::stoul(**current)) : 1;
+  if (!*current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
+  const std::uint32_t generation = **current;
   auto key = load_key(store, compartment, generation);
   if (!key) return tl::unexpected(key.error());
-  if (!*key) {
-    auto fresh = crypto::SecretBytes::random(crypto::kAeadKeySize);
-    if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(fresh.view()));
-        !r) {
-      return tl::unexpected(r.error());
-    }
-    if (auto r = store.set_meta(current_key, std::to_string(generation)); !r)
-      return tl::unexpected(r.error());
-    *key = std::move(fresh);
-  }
+  if (!*key) return fail(Errc::damaged, "The current compartment key is missing from the store.");
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
   auto sealed = crypto::aead_seal(
       **key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
@@ -115,6 +156,11 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
   crypto::ByteView body(blob->data() + 2 + name_len + 4, blob->size() - 2 - name_len - 4);
   auto plain = crypto::aead_open(**key, body, ad);
+  if (!plain) {
+    auto local = load_key(store, compartment, generation, kLocalSuffix);
+    if (!local) return tl::unexpected(local.error());
+    if (*local) plain = crypto::aead_open(**local, body, ad);
+  }
   if (!plain) return fail(Errc::damaged, "A shelter field failed authentication.");
   return std::optional<std::string>{std::string(plain->begin(), plain->end())};
 }

@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "teduh/client/compartment.hpp"
 #include "teduh/crypto/noise.hpp"
+#include "teduh/sync/compartment.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/sync/frame.hpp"
 #include "teduh/sync/wire.hpp"
@@ -385,6 +387,47 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     cursor = pr->next_cursor;
     if (options.progress) options.progress(report.pushed, report.pulled);
     if (!pr->more) break;
+  }
+
+  // A device with shelter clearance fetches the compartment keys the administrator
+  // wrapped to it (PROTOCOL.md 5D). Each wrap must carry the pinned administrator's
+  // signature over (compartment, generation, this device, sealed bytes) and open with
+  // this device's key; one that does not refuses the whole batch, and nothing is kept.
+  if (id.grant.shelter_clearance) {
+    if (auto s = session.send(wire::KeyWrapsRequest{}); !s) return tl::unexpected(s.error());
+    auto wraps = session.expect<wire::KeyWraps>("shelter key request");
+    if (!wraps) return tl::unexpected(wraps.error());
+    if (!wraps->wraps.empty() && !id.grant.admin_key) {
+      return fail(Errc::refused,
+                  "This device was enrolled with a code that names no administrator key, so it cannot check "
+                  "the shelter keys the server relays; enroll it again with a new code.");
+    }
+    auto installed = store.in_transaction([&]() -> Result<std::uint64_t> {
+      const crypto::DhKeyPair own = id.signing_key.to_dh();
+      std::uint64_t fresh = 0;
+      for (const wire::KeyWrap& w : wraps->wraps) {
+        const crypto::Bytes signed_bytes = sync::wrap_signed_bytes(w.compartment, w.generation, id.device, w.sealed);
+        if (!crypto::verify_signature(*id.grant.admin_key, signed_bytes, w.signature)) {
+          return fail(Errc::refused,
+                      "The server relayed a shelter key that the administrator did not sign for this device; "
+                      "no shelter key of this sync was kept. Tell the administrator.");
+        }
+        auto key = crypto::open_sealed(own, w.sealed);
+        if (!key || key->size() != sync::kCompartmentKeySize) {
+          return fail(Errc::refused,
+                      "A shelter key signed by the administrator does not open with this device's key; "
+                      "no shelter key of this sync was kept. Tell the administrator.");
+        }
+        auto had = current_generation(store, w.compartment);
+        if (!had) return tl::unexpected(had.error());
+        if (auto r = install_compartment_key(store, w.compartment, w.generation, *key); !r)
+          return tl::unexpected(r.error());
+        if (!*had || **had < w.generation) ++fresh;
+      }
+      return fresh;
+    });
+    if (!installed) return tl::unexpected(installed.error());
+    report.shelter_keys = *installed;
   }
 
   // A central office device receives de-identified projections, not cases (PROTOCOL.md

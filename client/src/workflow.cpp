@@ -310,7 +310,7 @@ std::string Workflow::shelter_field_for_display(const EntityView& shelter,
   return **plain;
 }
 
-Result<json> Workflow::show_case(const sync::EntityId& case_id) {
+Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view access) {
   if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
@@ -384,8 +384,9 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id) {
   }
   doc["conflicts"] = conflicts;
 
-  // Opening a case is an access that the supervisor can audit (DESIGN.md section 3).
-  auto audited = store_.write(case_id, "kasus", audit_event(case_id, "dilihat"));
+  // Opening or exporting a case is an access that the supervisor can audit (DESIGN.md
+  // section 3).
+  auto audited = store_.write(case_id, "kasus", audit_event(case_id, std::string(access)));
   if (!audited) return tl::unexpected(audited.error());
   return doc;
 }

@@ -174,6 +174,30 @@ CREATE TABLE refused_commits (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 3 of the server store: the shelter compartment (PROTOCOL.md section 5D). Which
+// devices an administrator cleared, each compartment's current key generation, and the
+// key wraps: sealed boxes and administrator signatures only, never a key in clear.
+// min_readable 3: a version-2 server would accept writes under a retired generation.
+constexpr std::string_view kServerV3Compartment = R"sql(
+ALTER TABLE devices ADD COLUMN cleared_at INTEGER;
+
+CREATE TABLE compartments (
+  compartment      TEXT PRIMARY KEY,
+  generation       INTEGER NOT NULL,
+  rotation_pending INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE key_wraps (
+  recipient   BLOB NOT NULL,
+  compartment TEXT NOT NULL,
+  generation  INTEGER NOT NULL,
+  sealed      BLOB NOT NULL,
+  signature   BLOB NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (recipient, compartment, generation)
+) WITHOUT ROWID;
+)sql";
+
 // Version 2 of the client store: the de-identified case projections a central office
 // device receives (PROTOCOL.md section 5C), kept as the server signed them.
 constexpr std::string_view kClientV2Projections = R"sql(
@@ -193,6 +217,7 @@ constexpr MigrationStep kClientSteps[] = {
 constexpr MigrationStep kServerSteps[] = {
     {.name = "v1_initial", .sql = kServerV1, .min_readable = 1},
     {.name = "v2_access", .sql = kServerV2Access, .min_readable = 2},
+    {.name = "v3_compartment", .sql = kServerV3Compartment, .min_readable = 3},
 };
 
 std::string_view kind_name(StoreKind kind) {

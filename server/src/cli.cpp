@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "teduh/crypto/kdf.hpp"
+#include "teduh/server/admin_key.hpp"
 #include "teduh/server/serve.hpp"
 #include "teduh/server/server_store.hpp"
 
@@ -85,6 +86,20 @@ void add_common(CLI::App* cmd, Common& common) {
                   "File holding the store passphrase (default: TEDUH_SERVER_PASSPHRASE)");
 }
 
+constexpr std::string_view kDefaultCompartment = "rumah_aman";
+
+// Creates DIR/admin.key and records its public keys in the store.
+Result<void> make_admin_key(ServerStore& store, const std::string& dir, const std::string& server_pass) {
+  auto admin = create_admin_key(dir, admin_passphrase(server_pass), crypto::KdfParams::from_environment());
+  if (!admin) return tl::unexpected(admin.error());
+  return store.set_admin_public(admin->public_keys());
+}
+
+// The administrator key, opened with TEDUH_ADMIN_PASSPHRASE or the server passphrase.
+Result<AdminKey> load_admin(const std::string& dir, const std::string& server_pass) {
+  return open_admin_key(dir, admin_passphrase(server_pass));
+}
+
 int cmd_init(const Common& c) {
   auto pass = resolve_passphrase(c.key_file);
   if (!pass) return report(pass.error());
@@ -97,9 +112,66 @@ int cmd_init(const Common& c) {
     }
     return report(store.error());
   }
-  std::cout << "Created a new server store in " << c.data << ".\n"
+  if (auto r = make_admin_key(*store, c.data, *pass); !r) return report(r.error());
+  std::cout << "Created a new server store in " << c.data << ", with its administrator key in admin.key.\n"
             << "Server public key (give it to every office with its enrollment code):\n"
             << store->public_key_text() << "\n";
+  return kExitOk;
+}
+
+int cmd_admin_init(const Common& c) {
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  auto store = ServerStore::open(c.data, *pass);
+  if (!store) return report(store.error());
+  auto known = store->admin_public();
+  if (!known) return report(known.error());
+  if (*known) {
+    std::cerr << "teduhd: this server store already has an administrator key; refusing to replace it\n";
+    return kExitRefused;
+  }
+  if (auto r = make_admin_key(*store, c.data, *pass); !r) return report(r.error());
+  std::cout << "Created the administrator key in " << c.data << "/admin.key. Enrollment codes issued from now on "
+            << "carry it; devices enrolled before cannot receive shelter keys until enrolled again.\n";
+  return kExitOk;
+}
+
+int cmd_compartment_rotate(const Common& c, const std::string& compartment) {
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  auto store = ServerStore::open(c.data, *pass);
+  if (!store) return report(store.error());
+  auto admin = load_admin(c.data, *pass);
+  if (!admin) return report(admin.error());
+  auto rotated = store->rotate_compartment(*admin, compartment);
+  if (!rotated) return report(rotated.error());
+  std::cout << "Compartment " << compartment << ": generation " << rotated->generation << " made and wrapped to "
+            << rotated->devices << " cleared device(s); they receive it at their next sync.\n";
+  return kExitOk;
+}
+
+int cmd_device_clear(const Common& c, const std::string& device_text, const std::string& compartment) {
+  auto id = sync::Id128::from_hex(device_text);
+  if (!id) return usage("the device must be a device id of 32 lowercase hex digits (see teduhd device list)");
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  auto store = ServerStore::open(c.data, *pass);
+  if (!store) return report(store.error());
+  auto admin = load_admin(c.data, *pass);
+  if (!admin) return report(admin.error());
+  auto generations = store->clear_device(*admin, *id, compartment);
+  if (!generations) return report(generations.error());
+  std::cout << "Cleared device " << id->hex() << " for compartment " << compartment << ": it receives "
+            << *generations << " key generation(s) at its next sync.\n";
+  return kExitOk;
+}
+
+int cmd_debug_dump(const Common& c) {
+  auto store = open_store(c.data, c.key_file);
+  if (!store) return report(store.error());
+  auto text = store->dump_text();
+  if (!text) return report(text.error());
+  std::cout << *text;
   return kExitOk;
 }
 
@@ -153,6 +225,15 @@ int cmd_device_list(const Common& c, bool json) {
   if (!store) return report(store.error());
   auto devices = store->list_devices();
   if (!devices) return report(devices.error());
+  auto shelter_state = store->compartment_state(kDefaultCompartment);
+  if (!shelter_state) return report(shelter_state.error());
+  // What a device enrolled with shelter clearance holds of the shelter compartment.
+  auto key_status = [&](const DeviceRecord& d) -> std::string {
+    if (!d.shelter) return "";
+    if (d.revoked()) return "";
+    if (!d.cleared()) return "menunggu kunci (not cleared: teduhd device clear " + d.device_id.hex() + ")";
+    return "kunci generasi " + std::to_string(shelter_state->generation);
+  };
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const DeviceRecord& d : *devices) {
@@ -165,7 +246,9 @@ int cmd_device_list(const Common& c, bool json) {
                       {"registered_at", format_time(d.registered_at_ms)},
                       {"revoked_at", optional_time(d.revoked_at_ms)},
                       {"last_seen_at", optional_time(d.last_seen_at_ms)},
-                      {"status", d.revoked() ? "revoked" : "active"}});
+                      {"status", d.revoked() ? "revoked" : "active"},
+                      {"cleared_at", optional_time(d.cleared_at_ms)},
+                      {"shelter_key", key_status(d).empty() ? nlohmann::json(nullptr) : nlohmann::json(key_status(d))}});
     }
     std::cout << nlohmann::json{{"devices", list}}.dump(2) << "\n";
     return kExitOk;
@@ -174,7 +257,13 @@ int cmd_device_list(const Common& c, bool json) {
   for (const DeviceRecord& d : *devices) {
     std::cout << d.device_id.hex() << "  " << d.office << "  " << d.user << "  " << d.role
               << (d.shelter ? "  shelter" : "") << "  registered " << format_time(d.registered_at_ms)
-              << (d.revoked() ? "  REVOKED " + format_time(*d.revoked_at_ms) : std::string("  active")) << "\n";
+              << (d.revoked() ? "  REVOKED " + format_time(*d.revoked_at_ms) : std::string("  active"));
+    if (const std::string k = key_status(d); !k.empty()) std::cout << "  " << k;
+    std::cout << "\n";
+  }
+  if (shelter_state->rotation_pending) {
+    std::cout << "A cleared device was revoked: run teduhd compartment rotate to stop it reading later shelter "
+                 "details.\n";
   }
   return kExitOk;
 }
@@ -187,6 +276,25 @@ int cmd_device_revoke(const Common& c, const std::string& device_text) {
   auto revoked = store->revoke_device(*id);
   if (!revoked) return report(revoked.error());
   std::cout << (*revoked ? "Revoked device " : "Device was already revoked: ") << id->hex() << "\n";
+  // A revoked cleared device keeps the keys it has: start a new generation for later writes.
+  auto compartments = store->list_compartments();
+  if (!compartments) return report(compartments.error());
+  for (const CompartmentState& cs : *compartments) {
+    if (!cs.rotation_pending) continue;
+    auto pass = resolve_passphrase(c.key_file);
+    Result<AdminKey> admin = pass ? load_admin(c.data, *pass) : Result<AdminKey>(tl::unexpected(pass.error()));
+    if (!admin) {
+      std::cout << "Compartment " << cs.compartment << ": a rotation is pending (" << admin.error().message
+                << "). Run teduhd compartment rotate --compartment " << cs.compartment
+                << " with the administrator passphrase (TEDUH_ADMIN_PASSPHRASE) so that the revoked device cannot "
+                   "read shelter details written from now on.\n";
+      continue;
+    }
+    auto rotated = store->rotate_compartment(*admin, cs.compartment);
+    if (!rotated) return report(rotated.error());
+    std::cout << "Compartment " << cs.compartment << ": generation " << rotated->generation
+              << " made and wrapped to the " << rotated->devices << " remaining cleared device(s).\n";
+  }
   return kExitOk;
 }
 
@@ -268,7 +376,34 @@ int run(int argc, char** argv) {
   std::string device_id;
   CLI::App* device_revoke = device->add_subcommand("revoke", "Revoke a device; it is refused from then on");
   add_common(device_revoke, common);
-  device_revoke->add_option("--device", device_id, "Device id (32 hex digits)")->required();
+  device_revoke->add_option("device,--device", device_id, "Device id (32 hex digits)")->required();
+
+  std::string clear_id;
+  std::string compartment(kDefaultCompartment);
+  CLI::App* device_clear = device->add_subcommand(
+      "clear", "Clear a device enrolled with --shelter: it receives the shelter keys (needs the admin passphrase)");
+  add_common(device_clear, common);
+  device_clear->add_option("device,--device", clear_id, "Device id (32 hex digits)")->required();
+  device_clear->add_option("--compartment", compartment, "Compartment id (default rumah_aman)");
+
+  CLI::App* admin = app.add_subcommand("admin", "The administrator key");
+  admin->require_subcommand(1);
+  CLI::App* admin_init = admin->add_subcommand(
+      "init", "Create DIR/admin.key for a store made before it existed (teduhd init makes it already)");
+  add_common(admin_init, common);
+
+  CLI::App* compartment_cmd = app.add_subcommand("compartment", "Compartment keys (the shelter details)");
+  compartment_cmd->require_subcommand(1);
+  CLI::App* rotate = compartment_cmd->add_subcommand(
+      "rotate", "Make a new key generation, wrapped to every cleared device (needs the admin passphrase)");
+  add_common(rotate, common);
+  rotate->add_option("--compartment", compartment, "Compartment id (default rumah_aman)");
+
+  CLI::App* debug = app.add_subcommand("debug", "Inspection tools for administrators");
+  debug->require_subcommand(1);
+  CLI::App* dump = debug->add_subcommand(
+      "dump", "Print every table of the decrypted server store (end-to-end encrypted values stay sealed)");
+  add_common(dump, common);
 
   std::string listen;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Serve sync connections until SIGINT or SIGTERM");
@@ -291,6 +426,10 @@ int run(int argc, char** argv) {
   if (*enroll) return cmd_enroll(common, enroll_request);
   if (*device_list) return cmd_device_list(common, json);
   if (*device_revoke) return cmd_device_revoke(common, device_id);
+  if (*device_clear) return cmd_device_clear(common, clear_id, compartment);
+  if (*admin_init) return cmd_admin_init(common);
+  if (*rotate) return cmd_compartment_rotate(common, compartment);
+  if (*dump) return cmd_debug_dump(common);
   if (*serve_cmd) return cmd_serve(common, listen);
   return usage("no command given (run with --help for usage)");
 }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
@@ -14,11 +15,14 @@
 #include "teduh/schema/permissions.hpp"
 #include "teduh/server/projection.hpp"
 #include "teduh/server/sqlite_storage.hpp"
+#include "teduh/sync/compartment.hpp"
 
 namespace teduh::server {
 namespace {
 
 constexpr std::string_view kSigningKeyName = "server_signing_key";
+constexpr std::string_view kAdminSignName = "admin_sign_public_key";
+constexpr std::string_view kAdminBoxName = "admin_box_public_key";
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 constexpr int kMaxEnrollDays = 365;
 constexpr std::size_t kMaxNameBytes = 200;
@@ -112,6 +116,169 @@ Result<ServerStore> ServerStore::create(const std::filesystem::path& dir, std::s
     return tl::unexpected(r.error());
   }
   return ServerStore(std::move(*storage), std::move(key));
+}
+
+Result<void> ServerStore::set_admin_public(const AdminPublic& keys) {
+  if (auto r = storage_->store_secret(kAdminSignName, keys.sign_key); !r) return r;
+  return storage_->store_secret(kAdminBoxName, keys.box_key);
+}
+
+Result<std::optional<AdminPublic>> ServerStore::admin_public() {
+  auto sign = storage_->load_secret(kAdminSignName);
+  if (!sign) return tl::unexpected(sign.error());
+  auto box = storage_->load_secret(kAdminBoxName);
+  if (!box) return tl::unexpected(box.error());
+  if (!*sign || !*box) return std::optional<AdminPublic>{};
+  if ((*sign)->size() != 32 || (*box)->size() != 32) return fail(Errc::damaged, "the administrator key record is malformed");
+  AdminPublic keys;
+  std::copy((*sign)->data(), (*sign)->data() + 32, keys.sign_key.begin());
+  std::copy((*box)->data(), (*box)->data() + 32, keys.box_key.begin());
+  return std::optional<AdminPublic>{keys};
+}
+
+Result<void> ServerStore::check_admin(const AdminKey& admin) {
+  auto known = admin_public();
+  if (!known) return tl::unexpected(known.error());
+  if (!*known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init");
+  if ((*known)->sign_key != admin.sign.public_key() || (*known)->box_key != admin.box.public_key()) {
+    return fail(Errc::refused, "admin.key is not the administrator key of this server store");
+  }
+  return {};
+}
+
+Result<CompartmentState> ServerStore::compartment_state(std::string_view compartment) {
+  return storage_->compartment_state(compartment);
+}
+
+Result<std::vector<CompartmentState>> ServerStore::list_compartments() { return storage_->list_compartments(); }
+
+namespace {
+
+KeyWrapRecord make_wrap(const AdminKey& admin, std::string_view compartment, std::uint32_t generation,
+                        const sync::Id128& recipient, const crypto::DhPublicKey& to, crypto::ByteView key,
+                        std::int64_t now) {
+  KeyWrapRecord w;
+  w.compartment = std::string(compartment);
+  w.generation = generation;
+  w.recipient = recipient;
+  w.sealed = crypto::seal_to(to, key);
+  w.signature = admin.sign.sign(sync::wrap_signed_bytes(compartment, generation, recipient, w.sealed));
+  w.created_at_ms = now;
+  return w;
+}
+
+}  // namespace
+
+Result<ServerStore::Rotation> ServerStore::rotate_compartment(const AdminKey& admin, std::string_view compartment,
+                                                              std::int64_t now) {
+  if (!sync::valid_compartment(compartment)) {
+    return fail(Errc::invalid_input, "a compartment id is 1 to 32 lowercase letters, digits or '_'");
+  }
+  if (auto r = check_admin(admin); !r) return tl::unexpected(r.error());
+  auto state = storage_->compartment_state(compartment);
+  if (!state) return tl::unexpected(state.error());
+  auto devices = storage_->list_devices();
+  if (!devices) return tl::unexpected(devices.error());
+  const std::uint32_t generation = state->generation + 1;
+  crypto::SecretBytes key = crypto::SecretBytes::random(sync::kCompartmentKeySize);
+  std::vector<KeyWrapRecord> wraps;
+  wraps.push_back(make_wrap(admin, compartment, generation, sync::kAdminRecipient, admin.box.public_key(),
+                            key.view(), now));
+  Rotation out;
+  out.generation = generation;
+  for (const DeviceRecord& d : *devices) {
+    if (!d.cleared() || d.revoked()) continue;
+    auto dh = crypto::to_dh_public(d.sign_key);
+    if (!dh) return fail(Errc::damaged, "device " + d.device_id.hex() + " has a signing key that is not a valid point");
+    wraps.push_back(make_wrap(admin, compartment, generation, d.device_id, *dh, key.view(), now));
+    ++out.devices;
+  }
+  if (auto r = storage_->add_generation(compartment, generation, wraps); !r) return tl::unexpected(r.error());
+  spdlog::info("compartment {}: generation {} wrapped to {} device(s)", compartment, generation, out.devices);
+  return out;
+}
+
+Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const sync::DeviceId& device_id,
+                                                std::string_view compartment, std::int64_t now) {
+  if (auto r = check_admin(admin); !r) return tl::unexpected(r.error());
+  auto device = storage_->find_device(device_id);
+  if (!device) return tl::unexpected(device.error());
+  if (!*device) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
+  if ((*device)->revoked()) return fail(Errc::refused, "device " + device_id.hex() + " is revoked; it cannot be cleared");
+  if (!(*device)->shelter) {
+    return fail(Errc::refused, "device " + device_id.hex() +
+                                   " was not enrolled with shelter clearance; enroll it again with --shelter");
+  }
+  auto dh = crypto::to_dh_public((*device)->sign_key);
+  if (!dh) return fail(Errc::damaged, "the device's signing key is not a valid point");
+  auto state = storage_->compartment_state(compartment);
+  if (!state) return tl::unexpected(state.error());
+  if (state->generation == 0) {
+    // No generation yet: mark the device cleared, then make generation 1 for everyone cleared.
+    if (auto r = storage_->clear_device(device_id, now, {}); !r) return tl::unexpected(r.error());
+    auto rotated = rotate_compartment(admin, compartment, now);
+    if (!rotated) return tl::unexpected(rotated.error());
+    return rotated->generation;
+  }
+  auto own = storage_->key_wraps_for(sync::kAdminRecipient);
+  if (!own) return tl::unexpected(own.error());
+  std::vector<KeyWrapRecord> wraps;
+  for (const KeyWrapRecord& w : *own) {
+    if (w.compartment != compartment) continue;
+    if (!crypto::verify_signature(admin.sign.public_key(),
+                                  sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
+                                  w.signature)) {
+      return fail(Errc::damaged, "an administrator wrap in the store does not carry the administrator's signature");
+    }
+    auto key = crypto::open_sealed(admin.box, w.sealed);
+    if (!key || key->size() != sync::kCompartmentKeySize) {
+      return fail(Errc::damaged, "an administrator wrap in the store does not open with admin.key");
+    }
+    wraps.push_back(make_wrap(admin, compartment, w.generation, device_id, *dh, key->view(), now));
+  }
+  if (wraps.size() != state->generation) {
+    return fail(Errc::damaged, "the store lacks the administrator's wrap of a past generation");
+  }
+  if (auto r = storage_->clear_device(device_id, now, wraps); !r) return tl::unexpected(r.error());
+  spdlog::info("compartment {}: device {} cleared with {} generation(s)", compartment, device_id.hex(), wraps.size());
+  return static_cast<std::uint32_t>(wraps.size());
+}
+
+Result<std::vector<KeyWrapRecord>> ServerStore::key_wraps_for(const DeviceRecord& device) {
+  if (device.revoked() || !device.cleared()) return std::vector<KeyWrapRecord>{};
+  return storage_->key_wraps_for(device.device_id);
+}
+
+Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::Commit& commit,
+                                                                   std::map<std::string, std::uint32_t>& current) {
+  for (const sync::Version& v : commit.versions) {
+    // Only fields of kind secret hold compartment values; there the value must be sealed
+    // (or empty), so a client that skipped sealing cannot put clear text on the server.
+    const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
+    const schema::FieldSpec* field = spec ? spec->field(v.field) : nullptr;
+    if (field == nullptr || field->kind != schema::FieldKind::secret || v.value.empty()) continue;
+    auto header = sync::parse_sealed_header(v.value);
+    if (!header || !sync::valid_compartment(header->compartment)) {
+      return std::optional<std::string>("a secret field is not sealed in the compartment format");
+    }
+    auto it = current.find(header->compartment);
+    if (it == current.end()) {
+      auto state = storage_->compartment_state(header->compartment);
+      if (!state) return tl::unexpected(state.error());
+      it = current.emplace(header->compartment, state->generation).first;
+    }
+    if (header->generation < it->second) {
+      return std::optional<std::string>("a compartment value is sealed under key generation " +
+                                        std::to_string(header->generation) + ", older than the current generation " +
+                                        std::to_string(it->second) + "; sync to receive the new key, then write it again");
+    }
+    if (header->generation > it->second) {
+      return std::optional<std::string>("a compartment value is sealed under key generation " +
+                                        std::to_string(header->generation) +
+                                        ", which the administrator has not made");
+    }
+  }
+  return std::optional<std::string>{};
 }
 
 Result<ServerStore> ServerStore::open(const std::filesystem::path& dir, std::string_view passphrase) {
@@ -217,6 +384,9 @@ Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& requ
   grant.role = rec.role;
   grant.shelter_clearance = rec.shelter;
   grant.expires_at_ms = static_cast<std::uint64_t>(rec.expires_at_ms);
+  auto admin = admin_public();
+  if (!admin) return tl::unexpected(admin.error());
+  if (*admin) grant.admin_key = (*admin)->sign_key;
   return IssuedEnrollment{rec.code_id, sync::issue_enrollment_code(grant, key_), rec.expires_at_ms};
 }
 
@@ -259,6 +429,14 @@ Result<DeviceRecord> ServerStore::register_device(std::string_view code, const s
 }
 
 Result<bool> ServerStore::revoke_device(const sync::DeviceId& device_id, std::int64_t now) {
+  auto device = storage_->find_device(device_id);
+  if (!device) return tl::unexpected(device.error());
+  // A cleared device keeps the keys it received: later writes need a new generation.
+  // The mark is set first, so a crash between the two leaves an extra rotation, not a
+  // missing one.
+  if (*device && (*device)->cleared() && !(*device)->revoked()) {
+    if (auto r = storage_->mark_rotation_pending(); !r) return tl::unexpected(r.error());
+  }
   return storage_->revoke_device(device_id, now);
 }
 
@@ -278,13 +456,41 @@ Result<void> ServerStore::touch_device(const sync::DeviceId& device_id, std::int
 
 Result<std::uint64_t> ServerStore::last_acked(const sync::DeviceId& device) { return storage_->last_seq(device); }
 
+namespace {
+
+// verify_commit (signature and decoding) of every commit of a push that names the
+// connected device, on up to four threads: Ed25519 verification is the largest cost of a
+// push, and it is independent per commit. Judging the commits stays sequential.
+std::vector<std::optional<sync::Result<sync::Commit>>> verify_in_parallel(
+    const DeviceRecord& device, std::span<const sync::SignedCommit> commits) {
+  std::vector<std::optional<sync::Result<sync::Commit>>> out(commits.size());
+  auto work = [&](std::size_t begin, std::size_t step) {
+    for (std::size_t i = begin; i < commits.size(); i += step) {
+      if (commits[i].device == device.device_id && commits[i].seq != 0) {
+        out[i] = sync::verify_commit(commits[i], device.sign_key);
+      }
+    }
+  };
+  const std::size_t threads =
+      commits.size() < 64 ? 1 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::jthread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t, threads);
+  work(0, threads);
+  helpers.clear();  // joins every helper before `out` is returned
+  return out;
+}
+
+}  // namespace
+
 std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, const sync::SignedCommit& sc,
-                                                    std::int64_t now, sync::Commit& decoded) {
+                                                    std::int64_t now, sync::Commit& decoded,
+                                                    std::optional<sync::Result<sync::Commit>> verified) {
   if (sc.device != device.device_id) {
     return rejected(sc.seq, RejectReason::wrong_device, "the commit names another device than the one connected");
   }
   if (sc.seq == 0) return rejected(sc.seq, RejectReason::invalid, "device sequence numbers start at 1");
-  auto commit = sync::verify_commit(sc, device.sign_key);
+  sync::Result<sync::Commit> commit =
+      verified ? std::move(*verified) : sync::verify_commit(sc, device.sign_key);
   if (!commit) {
     switch (commit.error().code) {
       case sync::Errc::bad_signature:
@@ -437,12 +643,14 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   std::vector<Refusal> refusals;
   std::map<sync::EntityId, std::string> batch_scopes;  // scopes first written in this batch
   std::map<sync::EntityId, CaseAccess> case_access;    // sharing state, loaded on first need
+  std::map<std::string, std::uint32_t> generations;    // current key generation per compartment
 
   auto refuse = [&](std::size_t i, std::uint64_t seq, RejectReason reason, std::string message) {
     spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), seq, to_string(reason), message);
     results[i] = rejected(seq, reason, std::move(message));
   };
 
+  auto verified = verify_in_parallel(device, commits);
   for (std::size_t i = 0; i < commits.size(); ++i) {
     const sync::SignedCommit& sc = commits[i];
     if (sc.seq != 0 && sc.seq < next && sc.device == device.device_id) {
@@ -456,7 +664,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       }
     }
     sync::Commit commit;
-    if (auto refusal = check_commit(device, sc, now, commit)) {
+    if (auto refusal = check_commit(device, sc, now, commit, std::move(verified[i]))) {
       // A commit whose signature verified but that breaks the schema is consumed: its
       // seq is recorded as refused so the device's later commits are not blocked.
       const bool signed_by_device = refusal->reason == RejectReason::invalid ||
@@ -490,6 +698,11 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         }
       }
       std::optional<std::string> why = policy_.write_refusal(device, *kind, scope, commit);
+      if (!why) {
+        auto stale = generation_refusal(commit, generations);
+        if (!stale) return tl::unexpected(stale.error());
+        why = std::move(*stale);
+      }
       if (!why && touches_access) {
         auto it = case_access.find(commit.scope);
         if (it == case_access.end()) {

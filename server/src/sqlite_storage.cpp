@@ -234,6 +234,168 @@ class SqliteStorage final : public Storage {
     return lift(st->run());
   }
 
+  Result<CompartmentState> compartment_state(std::string_view compartment) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT generation, rotation_pending FROM compartments WHERE compartment = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, compartment);
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    CompartmentState state;
+    state.compartment = std::string(compartment);
+    if (*row) {
+      state.generation = static_cast<std::uint32_t>(st->column_int(0));
+      state.rotation_pending = st->column_int(1) != 0;
+    }
+    return state;
+  }
+
+  Result<std::vector<CompartmentState>> list_compartments() override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT compartment, generation, rotation_pending FROM compartments ORDER BY compartment"));
+    if (!st) return tl::unexpected(st.error());
+    std::vector<CompartmentState> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back(CompartmentState{st->column_text(0), static_cast<std::uint32_t>(st->column_int(1)),
+                                     st->column_int(2) != 0});
+    }
+    return out;
+  }
+
+  Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
+                              std::span<const KeyWrapRecord> wraps) override {
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto state = compartment_state(compartment);
+    if (!state) return tl::unexpected(state.error());
+    if (state->generation + 1 != generation) {
+      return fail(Errc::conflict, "another rotation of the compartment happened meanwhile; run it again");
+    }
+    auto up = lift(Statement::prepare(db(),
+        "INSERT INTO compartments(compartment, generation, rotation_pending) VALUES (?1, ?2, 0) "
+        "ON CONFLICT (compartment) DO UPDATE SET generation = excluded.generation, rotation_pending = 0"));
+    if (!up) return tl::unexpected(up.error());
+    up->bind(1, compartment).bind(2, static_cast<std::int64_t>(generation));
+    if (auto r = lift(up->run()); !r) return r;
+    if (auto r = insert_wraps(wraps); !r) return r;
+    return lift(tx->commit());
+  }
+
+  Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now,
+                            std::span<const KeyWrapRecord> wraps) override {
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto st = lift(Statement::prepare(db(),
+        "UPDATE devices SET cleared_at = coalesce(cleared_at, ?1) WHERE device_id = ?2"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, now).bind_blob(2, as_bytes(device_id));
+    if (auto r = lift(st->run()); !r) return r;
+    if (sqlite3_changes(db()) != 1) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
+    if (auto r = insert_wraps(wraps); !r) return r;
+    return lift(tx->commit());
+  }
+
+  Result<void> mark_rotation_pending() override {
+    auto st = lift(Statement::prepare(db(), "UPDATE compartments SET rotation_pending = 1 WHERE generation > 0"));
+    if (!st) return tl::unexpected(st.error());
+    return lift(st->run());
+  }
+
+  Result<std::vector<KeyWrapRecord>> key_wraps_for(const sync::Id128& recipient) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT compartment, generation, sealed, signature, created_at FROM key_wraps WHERE recipient = ?1 "
+        "ORDER BY compartment, generation"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(recipient));
+    std::vector<KeyWrapRecord> out;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      KeyWrapRecord w;
+      w.compartment = st->column_text(0);
+      w.generation = static_cast<std::uint32_t>(st->column_int(1));
+      w.recipient = recipient;
+      w.sealed = st->column_blob(2);
+      if (!copy_fixed(st->column_blob(3), w.signature)) return tl::unexpected(damaged_row("key_wraps"));
+      w.created_at_ms = st->column_int(4);
+      out.push_back(std::move(w));
+    }
+    return out;
+  }
+
+  Result<std::string> dump_text() override {
+    std::string out;
+    std::vector<std::string> tables;
+    {
+      auto st = lift(Statement::prepare(db(),
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"));
+      if (!st) return tl::unexpected(st.error());
+      for (;;) {
+        auto row = lift(st->step());
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        tables.push_back(st->column_text(0));
+      }
+    }
+    for (const std::string& table : tables) {
+      sqlite3_stmt* raw = nullptr;
+      const std::string sql = "SELECT * FROM \"" + table + "\"";
+      if (sqlite3_prepare_v2(db(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(raw);
+        return fail(Errc::storage, "cannot read the table " + table);
+      }
+      const int columns = sqlite3_column_count(raw);
+      out += "== " + table + "\n";
+      for (int c = 0; c < columns; ++c) out += std::string(c ? "\t" : "") + sqlite3_column_name(raw, c);
+      out += "\n";
+      int rc = SQLITE_ROW;
+      std::size_t rows = 0;
+      while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+        ++rows;
+        // The server's own secrets (its signing key, the duplicate-hash key) are named,
+        // never printed: a dump is for reading what the store holds, not for copying keys.
+        bool secret_row = false;
+        if (table == "meta" && columns >= 2) {
+          const auto* k = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+          const std::string_view key = k ? k : "";
+          secret_row = key.find("key") != std::string_view::npos && key.find("public") == std::string_view::npos;
+        }
+        for (int c = 0; c < columns; ++c) {
+          if (c) out += "\t";
+          if (secret_row && c == 1) {
+            out += "(secret, " + std::to_string(sqlite3_column_bytes(raw, c)) + " bytes, not shown)";
+            continue;
+          }
+          switch (sqlite3_column_type(raw, c)) {
+            case SQLITE_NULL: out += "NULL"; break;
+            case SQLITE_INTEGER: out += std::to_string(sqlite3_column_int64(raw, c)); break;
+            case SQLITE_FLOAT: out += std::to_string(sqlite3_column_double(raw, c)); break;
+            case SQLITE_TEXT: {
+              const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(raw, c));
+              out += t ? t : "";
+              break;
+            }
+            default: {
+              // Blobs (ids, keys, commit bodies, sealed wraps) as hex, as stored.
+              const auto* b = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, c));
+              const int n = sqlite3_column_bytes(raw, c);
+              out += "x'" + crypto::to_hex({b, static_cast<std::size_t>(n)}) + "'";
+            }
+          }
+        }
+        out += "\n";
+      }
+      sqlite3_finalize(raw);
+      if (rc != SQLITE_DONE) return fail(Errc::damaged, "reading the table " + table + " failed");
+      out += "(" + std::to_string(rows) + " rows)\n\n";
+    }
+    return out;
+  }
+
   Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
                                                    std::string_view owner_office,
                                                    std::span<const Refusal> refusals) override {
@@ -481,10 +643,25 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  Result<void> insert_wraps(std::span<const KeyWrapRecord> wraps) {
+    auto ins = lift(Statement::prepare(db(),
+        "INSERT INTO key_wraps(recipient, compartment, generation, sealed, signature, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"));
+    if (!ins) return tl::unexpected(ins.error());
+    for (const KeyWrapRecord& w : wraps) {
+      ins->reset();
+      ins->bind_blob(1, as_bytes(w.recipient)).bind(2, w.compartment)
+          .bind(3, static_cast<std::int64_t>(w.generation)).bind_blob(4, w.sealed).bind_blob(5, w.signature)
+          .bind(6, w.created_at_ms);
+      if (auto r = lift(ins->run()); !r) return r;
+    }
+    return {};
+  }
+
   Result<std::vector<DeviceRecord>> devices_where(std::string_view where, std::span<const std::uint8_t> arg) {
     std::string sql =
         "SELECT device_id, sign_key, office, user, role, shelter, code_id, registered_at, revoked_at, "
-        "last_seen_at FROM devices ";
+        "last_seen_at, cleared_at FROM devices ";
     sql += where;
     sql += " ORDER BY registered_at, device_id";
     auto st = lift(Statement::prepare(db(), sql));
@@ -509,6 +686,7 @@ class SqliteStorage final : public Storage {
       d.registered_at_ms = st->column_int(7);
       d.revoked_at_ms = optional_int(*st, 8);
       d.last_seen_at_ms = optional_int(*st, 9);
+      d.cleared_at_ms = optional_int(*st, 10);
       out.push_back(std::move(d));
     }
     return out;

@@ -71,6 +71,8 @@ SessionStep SyncSession::handle(const wire::Message& message) {
           return on_pull(m);
         } else if constexpr (std::is_same_v<T, wire::FetchProjections>) {
           return on_fetch_projections(m);
+        } else if constexpr (std::is_same_v<T, wire::KeyWrapsRequest>) {
+          return on_key_wraps(m);
         } else if constexpr (std::is_same_v<T, wire::Close>) {
           SessionStep step = reply(wire::Close{});
           step.after = SessionStep::After::close;
@@ -245,6 +247,25 @@ SessionStep SyncSession::on_fetch_projections(const wire::FetchProjections& fetc
   SessionStep step;
   step.replies.emplace_back(std::in_place_type<wire::ProjectionBatch>, std::move(out));
   return step;
+}
+
+SessionStep SyncSession::on_key_wraps(const wire::KeyWrapsRequest&) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  // Only this device's own wraps: another device's would be useless to it, but the
+  // list of who holds which generation is none of its business.
+  auto wraps = store_.key_wraps_for(*device);
+  if (!wraps) return internal_error(wraps.error(), "key wraps");
+  if (wraps->size() > wire::kMaxKeyWraps) {
+    return drop_with(wire::ErrorCode::too_large, "this device has more key wraps than one message carries",
+                     "key wraps over the limit for device " + device->device_id.hex());
+  }
+  wire::KeyWraps out;
+  out.wraps.reserve(wraps->size());
+  for (KeyWrapRecord& w : *wraps) {
+    out.wraps.push_back(wire::KeyWrap{std::move(w.compartment), w.generation, std::move(w.sealed), w.signature});
+  }
+  return reply(std::move(out));
 }
 
 }  // namespace teduh::server

@@ -22,7 +22,9 @@ constexpr std::size_t kMaxCodeChars = 4096;
 constexpr std::size_t kMaxTextBytes = 256;
 
 // Map keys, in the one order the canonical encoding uses.
-constexpr std::array<std::string_view, 10> kKeys = {"v", "id", "oc", "on", "ok", "or", "u", "r", "sh", "exp"};
+// Version 1 has the first ten; version 2 adds "adm" (the administrator key).
+constexpr std::array<std::string_view, 11> kKeys = {"v", "id", "oc", "on", "ok", "or", "u", "r", "sh", "exp", "adm"};
+constexpr std::size_t kV1Keys = 10;
 
 crypto::Bytes signed_message(std::span<const std::uint8_t> body) {
   crypto::Bytes msg(kEnrollSignContext.size() + body.size());
@@ -34,9 +36,9 @@ crypto::Bytes signed_message(std::span<const std::uint8_t> body) {
 std::vector<std::uint8_t> encode_grant(const EnrollmentGrant& g) {
   msgpack::sbuffer buf;
   Packer pk(&buf);
-  pk.pack_map(static_cast<std::uint32_t>(kKeys.size()));
+  pk.pack_map(static_cast<std::uint32_t>(g.admin_key ? kKeys.size() : kV1Keys));
   detail::pack_string(pk, kKeys[0]);
-  pk.pack_uint32(EnrollmentGrant::kFormatVersion);
+  pk.pack_uint32(g.admin_key ? 2 : 1);
   detail::pack_string(pk, kKeys[1]);
   detail::pack_id(pk, g.code_id);
   detail::pack_string(pk, kKeys[2]);
@@ -59,6 +61,12 @@ std::vector<std::uint8_t> encode_grant(const EnrollmentGrant& g) {
   }
   detail::pack_string(pk, kKeys[9]);
   pk.pack_uint64(g.expires_at_ms);
+  if (g.admin_key) {
+    detail::pack_string(pk, kKeys[10]);
+    pk.pack_bin(static_cast<std::uint32_t>(g.admin_key->size()));
+    pk.pack_bin_body(reinterpret_cast<const char*>(g.admin_key->data()),
+                     static_cast<std::uint32_t>(g.admin_key->size()));
+  }
   return detail::to_bytes(buf);
 }
 
@@ -68,7 +76,7 @@ bool good_text(const std::string& s, bool may_be_empty) {
 
 Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
   const msgpack::unpack_limit limit(/*array=*/0, /*map=*/kKeys.size(), /*str=*/kMaxTextBytes,
-                                    /*bin=*/16, /*ext=*/0, /*depth=*/1);
+                                    /*bin=*/32, /*ext=*/0, /*depth=*/1);
   std::size_t off = 0;
   msgpack::object_handle oh =
       msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), off, nullptr, nullptr, limit);
@@ -90,11 +98,14 @@ Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
   if (vals[0] == nullptr) return fail(Errc::malformed, "the enrollment body has no version");
   auto version = detail::read_uint(*vals[0]);
   if (!version) return fail(Errc::malformed, "the enrollment version is not an integer");
-  if (*version != EnrollmentGrant::kFormatVersion) {
+  if (*version != 1 && *version != 2) {
     return fail(Errc::unsupported_version, "enrollment code version " + std::to_string(*version) + " is not supported");
   }
-  for (const auto* v : vals) {
-    if (v == nullptr) return fail(Errc::malformed, "the enrollment body misses a key");
+  const std::size_t expected = *version == 1 ? kV1Keys : kKeys.size();
+  for (std::size_t k = 0; k < kKeys.size(); ++k) {
+    if ((vals[k] != nullptr) != (k < expected)) {
+      return fail(Errc::malformed, "the enrollment body misses a key or has one of another version");
+    }
   }
   EnrollmentGrant g;
   auto id = detail::read_id(*vals[1]);
@@ -118,6 +129,14 @@ Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
   g.role = std::move(*r);
   g.shelter_clearance = *sh;
   g.expires_at_ms = *exp;
+  if (*version == 2) {
+    if (vals[10]->type != msgpack::type::BIN || vals[10]->via.bin.size != crypto::kSignPublicKeySize) {
+      return fail(Errc::malformed, "the administrator key in the enrollment code is malformed");
+    }
+    crypto::SignPublicKey adm{};
+    std::memcpy(adm.data(), vals[10]->via.bin.ptr, adm.size());
+    g.admin_key = adm;
+  }
   if (g.code_id.is_zero() || !good_text(g.office_code, false) || !good_text(g.office_name, true) ||
       !good_text(g.office_kind, false) || !good_text(g.office_region, true) || !good_text(g.user, false) ||
       !good_text(g.role, false)) {

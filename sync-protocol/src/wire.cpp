@@ -8,6 +8,8 @@
 // (positive integers, booleans, str, bin, arrays).
 #include "teduh/sync/wire.hpp"
 
+#include "teduh/sync/compartment.hpp"
+
 #include <msgpack.hpp>
 
 #include <algorithm>
@@ -217,7 +219,7 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
 // The number of fields (after the type) of each message type, in order of the numbers.
 std::optional<std::size_t> field_count(std::uint64_t type) {
   // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
-  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::projection_batch)) return std::nullopt;
+  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::key_wraps)) return std::nullopt;
   switch (static_cast<MessageType>(type)) {
     case MessageType::hello: return 2;
     case MessageType::hello_reply: return 4;
@@ -232,6 +234,8 @@ std::optional<std::size_t> field_count(std::uint64_t type) {
     case MessageType::close: return 0;
     case MessageType::fetch_projections: return 2;
     case MessageType::projection_batch: return 3;
+    case MessageType::key_wraps_request: return 0;
+    case MessageType::key_wraps: return 1;
   }
   return std::nullopt;
 }
@@ -366,6 +370,28 @@ Result<Message> read_body(Reader& r, MessageType type) {
       m.more = *more;
       return m;
     }
+    case MessageType::key_wraps_request:
+      return KeyWrapsRequest{};
+    case MessageType::key_wraps: {
+      KeyWraps m;
+      TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
+      m.wraps.reserve(*n);
+      for (std::size_t i = 0; i < *n; ++i) {
+        if (r.array() != 4u) return malformed("key wrap");
+        KeyWrap w;
+        TEDUH_READ(compartment, read_text(r, kMaxWrapCompartmentBytes, "wrap compartment"), "wrap compartment");
+        TEDUH_READ(generation, read_u32(r, "wrap generation"), "wrap generation");
+        auto sealed = r.bin();
+        if (!sealed || sealed->size() > kMaxSealedWrapBytes) return malformed("wrap sealed key");
+        TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "wrap signature"), "wrap signature");
+        w.compartment = std::move(*compartment);
+        w.generation = *generation;
+        w.sealed.assign(sealed->begin(), sealed->end());
+        w.signature = *sig;
+        m.wraps.push_back(std::move(w));
+      }
+      return m;
+    }
   }
   return malformed("unknown type");
 }
@@ -491,6 +517,16 @@ struct Validator {
     }
     return {};
   }
+  Result<void> operator()(const KeyWrapsRequest&) const { return {}; }
+  Result<void> operator()(const KeyWraps& m) const {
+    if (m.wraps.size() > kMaxKeyWraps) return invalid("key wrap count");
+    for (const auto& w : m.wraps) {
+      if (!valid_compartment(w.compartment)) return invalid("wrap compartment");
+      if (w.generation == 0) return invalid("wrap generation is zero");
+      if (w.sealed.empty() || w.sealed.size() > kMaxSealedWrapBytes) return invalid("wrap sealed key size");
+    }
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -592,6 +628,17 @@ struct Writer {
     }
     pk.pack_uint64(m.next_cursor);
     pack_bool(pk, m.more);
+  }
+  void operator()(const KeyWrapsRequest&) const {}
+  void operator()(const KeyWraps& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.wraps.size()));
+    for (const auto& w : m.wraps) {
+      pk.pack_array(4);
+      pack_text(pk, w.compartment);
+      pk.pack_uint64(w.generation);
+      pack_bytes(pk, w.sealed);
+      pack_bytes(pk, w.signature);
+    }
   }
 };
 

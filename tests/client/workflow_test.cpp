@@ -1,5 +1,7 @@
 // The office workflow on a real encrypted store: record, refuse bad input, refer, shelter.
 #include "teduh/client/workflow.hpp"
+#include "teduh/client/compartment.hpp"
+#include "teduh/sync/compartment.hpp"
 
 #include <gtest/gtest.h>
 
@@ -213,6 +215,64 @@ TEST(WorkflowPermissions, EachRoleMayDoOnlyWhatTheTableSays) {
   ASSERT_FALSE(shelter);
   EXPECT_NE(shelter.error().message.find("clearance"), std::string::npos) << shelter.error().message;
   EXPECT_FALSE(pd.audit(std::nullopt));
+}
+
+TEST(WorkflowShelterKeyTest, ClearedDeviceWithoutAKeyIsToldToSyncAfterClearance) {
+  TempDir dir;
+  testing::FakeServerKey server;
+  auto store = testing::make_bare_store(dir / "baru.db", server, "BKS-UPTD", /*shelter=*/true, "petugas-baru",
+                                        "petugas_rumah_aman", "uptd_ppa");
+  ASSERT_TRUE(store) << store.error().message;
+  auto refused = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-a1"}, {"address", "ALAMAT-PENANDA-a1"}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::refused);
+  EXPECT_EQ(refused.error().message, kNoShelterKeyYet);
+  // Nothing was written: no commit, no entity.
+  auto shelters = store->entities("rumah_aman");
+  ASSERT_TRUE(shelters);
+  EXPECT_TRUE(shelters->empty());
+}
+
+TEST(WorkflowShelterKeyTest, SealingUsesTheHighestGenerationHeld) {
+  TempDir dir;
+  testing::FakeServerKey server;
+  auto store = testing::make_bare_store(dir / "dua.db", server, "BKS-UPTD", true, "petugas-dua",
+                                        "petugas_rumah_aman", "uptd_ppa");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 1));
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 3));
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 2));  // an older one arriving late
+  auto id = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-b2"}, {"address", "ALAMAT-PENANDA-b2"}});
+  ASSERT_TRUE(id) << id.error().message;
+  auto s = store->entity(*id);
+  auto header = sync::parse_sealed_header((*s)->get("address"));
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->compartment, "rumah_aman");
+  EXPECT_EQ(header->generation, 3u);
+  auto doc = Workflow(*store).list_shelters();
+  EXPECT_EQ((*doc)["shelters"][0]["address"], "ALAMAT-PENANDA-b2");
+}
+
+TEST(WorkflowShelterKeyTest, AKeyMadeLocallyBeforeTheAdministratorsStaysReadable) {
+  TempDir dir;
+  testing::FakeServerKey server;
+  auto store = testing::make_bare_store(dir / "lama.db", server, "BKS-UPTD", true, "petugas-lama",
+                                        "petugas_rumah_aman", "uptd_ppa");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 1));  // what an older Teduh made on the device
+  auto old = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-c3"}, {"address", "ALAMAT-PENANDA-c3"}});
+  ASSERT_TRUE(old);
+  ASSERT_TRUE(testing::provide_shelter_key(*store, 1));  // the administrator's generation 1
+  auto fresh = Workflow(*store).add_shelter({{"name", "RUMAH-PENANDA-d4"}, {"address", "ALAMAT-PENANDA-d4"}});
+  ASSERT_TRUE(fresh);
+  const std::string shown = Workflow(*store).list_shelters()->dump();
+  EXPECT_NE(shown.find("ALAMAT-PENANDA-c3"), std::string::npos);
+  EXPECT_NE(shown.find("ALAMAT-PENANDA-d4"), std::string::npos);
+  // A third, different key for the same generation is refused and changes nothing.
+  auto third = testing::provide_shelter_key(*store, 1);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, Errc::refused);
+  EXPECT_EQ(Workflow(*store).list_shelters()->dump(), shown);
 }
 
 TEST_F(WorkflowTest, ReferralTransferAndConsentRecordsFollowTheirRules) {

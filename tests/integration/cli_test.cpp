@@ -49,6 +49,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
                                                           {"case", "new"},
                                                           {"case", "list"},
                                                           {"case", "show"},
+                                                          {"case", "export"},
                                                           {"case", "set"},
                                                           {"case", "close"},
                                                           {"person", "add"},
@@ -83,6 +84,31 @@ TEST_F(CliTest, EveryCommandHasHelp) {
     args.push_back("--help");
     EXPECT_EQ(teduhd(args).exit_code, 0);
   }
+}
+
+TEST_F(CliTest, AnExportWritesAPrivateFileOnceAndIsAudited) {
+  auto created = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Ekspor Uji"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = created.last_line();
+  const std::string out = (dir_ / "kasus.json").string();
+  auto exported = teduh({"case", "export", id, "--store", store_, "--out", out});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const json doc = json::parse(teduh::testing::read_file(out));
+  EXPECT_EQ(doc["id"], id);
+  EXPECT_EQ(std::filesystem::status(out).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // A second export never overwrites a file.
+  auto again = teduh({"case", "export", id, "--store", store_, "--out", out});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  // A case worker may not read the audit log (PERMISSIONS.md), so read the store.
+  auto store = client::Store::open(store_, "sandi-kantor-uji");
+  ASSERT_TRUE(store) << store.error().message;
+  auto events = store->entities("audit");
+  ASSERT_TRUE(events);
+  int exports = 0;
+  for (const auto& e : *events) exports += e.get("action") == "diekspor" ? 1 : 0;
+  EXPECT_EQ(exports, 1);
 }
 
 TEST_F(CliTest, BadUsageExitsWithOne) {
@@ -154,6 +180,16 @@ TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
 }
 
 TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {
+  // Without a key from the administrator, a cleared device says so and writes nothing.
+  auto early = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address",
+                      "ALAMAT-PENANDA-77"});
+  EXPECT_EQ(early.exit_code, 2);
+  EXPECT_NE(early.err.find("no shelter key yet"), std::string::npos) << early.err;
+  {
+    auto s = client::Store::open(store_, "sandi-kantor-uji");
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(teduh::testing::provide_shelter_key(*s));  // as a sync after `teduhd device clear` would
+  }
   auto id = teduh({"shelter", "add", "--store", store_, "--name", "RUMAH-PENANDA-31", "--address",
                    "ALAMAT-PENANDA-77"});
   ASSERT_EQ(id.exit_code, 0) << id.err;

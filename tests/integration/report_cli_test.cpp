@@ -231,6 +231,19 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   const std::string dup =
       run_ok({"case", "new", "--store", bks, "--forms", "seksual", "--victim-name",
               "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
+  // The administrator clears the device once it has registered; it then holds the key.
+  run_ok({"sync", "--store", bks});
+  teduh::testing::Run devices = teduhd({"device", "list", "--data", data_, "--json"});
+  ASSERT_EQ(devices.exit_code, 0) << devices.err;
+  std::string bks_device;
+  const nlohmann::json listed = nlohmann::json::parse(devices.out);
+  for (const auto& d : listed["devices"]) {
+    if (d["user"] == "petugas-BKS-DP3A") bks_device = d["device"];
+  }
+  ASSERT_FALSE(bks_device.empty()) << devices.out;
+  teduh::testing::Run cleared = teduhd({"device", "clear", "--data", data_, bks_device});
+  ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
+  run_ok({"sync", "--store", bks});
   const std::string shelter =
       run_ok({"shelter", "add", "--store", bks, "--name", "RUMAH-RAHASIA-PENANDA", "--address",
               "JALAN-RAHASIA-PENANDA", "--phone", "081255501234"});

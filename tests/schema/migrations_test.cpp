@@ -96,9 +96,12 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::server));
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::server).current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444853);
-  // Step 2 (v2_access) must not be opened by a server that ignores the grants.
-  EXPECT_EQ(meta_text(db.get(), "min_readable"), "2");
+  EXPECT_EQ(schema_version(StoreKind::server).current, 3);
+  // Step 3 (v3_compartment) must not be opened by a server that would accept writes
+  // under a retired compartment key generation (nor, since step 2, ignore the grants).
+  EXPECT_EQ(meta_text(db.get(), "min_readable"), "3");
   EXPECT_EQ(meta_text(db.get(), "migration.0002"), "v2_access");
+  EXPECT_EQ(meta_text(db.get(), "migration.0003"), "v3_compartment");
 }
 
 TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
@@ -120,11 +123,14 @@ TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
               "used_at"}},
             {"devices",
              {"device_id", "sign_key", "office", "user", "role", "shelter", "code_id",
-              "registered_at", "revoked_at", "last_seen_at"}},
+              "registered_at", "revoked_at", "last_seen_at", "cleared_at"}},
             {"log",
              {"server_seq", "device", "seq", "scope", "scope_type", "body", "signature",
               "received_at"}},
-            {"scopes", {"scope", "type", "owner_office", "created_by"}}}},
+            {"scopes", {"scope", "type", "owner_office", "created_by"}},
+            {"compartments", {"compartment", "generation", "rotation_pending"}},
+            {"key_wraps",
+             {"recipient", "compartment", "generation", "sealed", "signature", "created_at"}}}},
       };
   for (const auto& [kind, tables] : stores) {
     auto db = open_memory_db();

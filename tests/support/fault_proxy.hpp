@@ -94,6 +94,12 @@ class FaultProxy {
   const FaultStats& stats() const { return stats_; }
   // With faults off the proxy forwards faithfully (the schedule still advances).
   void set_faults(bool on) { faults_ = on; }
+  // Every byte forwarded so far, both ways, in the order read (a capture of the traffic,
+  // for scans: with FaultPlan all zero it is a plain recording proxy).
+  std::string recorded() const {
+    std::lock_guard lock(record_mutex_);
+    return record_;
+  }
 
  private:
   enum class Fate { pass, cut, stall };
@@ -253,6 +259,10 @@ class FaultProxy {
         ssize_t n = ::recv(fds[side], buf.data(), want, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         int other = fds[1 - side];
+        if (n > 0) {
+          std::lock_guard lock(record_mutex_);
+          record_.append(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n));
+        }
         if (n <= 0) {
           open[side] = false;
           ::shutdown(other, SHUT_WR);
@@ -295,6 +305,8 @@ class FaultProxy {
   std::thread acceptor_;
   std::mutex mutex_;
   std::list<std::unique_ptr<Connection>> connections_;
+  mutable std::mutex record_mutex_;
+  std::string record_;
 };
 
 }  // namespace teduh::testing

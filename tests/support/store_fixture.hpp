@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "teduh/client/compartment.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/sync/enrollment.hpp"
@@ -52,7 +53,16 @@ struct FakeServerKey {
 
 inline constexpr const char* kTestPassphrase = "kata-sandi-uji-coba";
 
-inline client::Result<client::Store> make_store(const std::filesystem::path& path,
+// Stands in for a sync that brought this device a key of the shelter compartment from
+// the administrator (PROTOCOL.md 5D): a fresh random key for `generation`.
+inline client::Result<void> provide_shelter_key(client::Store& store, std::uint32_t generation = 1) {
+  return client::install_compartment_key(store, client::kShelterCompartment, generation,
+                                         crypto::SecretBytes::random(32));
+}
+
+// A store exactly as `teduh init` leaves it: a device with shelter clearance holds no
+// shelter key until its first sync after the administrator cleared it.
+inline client::Result<client::Store> make_bare_store(const std::filesystem::path& path,
                                                 const FakeServerKey& server,
                                                 const std::string& office = "BKS-DP3A",
                                                 bool shelter = false,
@@ -71,6 +81,22 @@ inline client::Result<client::Store> make_store(const std::filesystem::path& pat
   id.server_key = server.key.public_key();
   client::StoreOptions options{path, kTestPassphrase, crypto::KdfParams::interactive()};
   return client::Store::create(options, std::move(id));
+}
+
+// A store of an office device; one with shelter clearance also holds a shelter key of its
+// own (each such store a different one), as if an administrator had cleared it.
+inline client::Result<client::Store> make_store(const std::filesystem::path& path,
+                                                const FakeServerKey& server,
+                                                const std::string& office = "BKS-DP3A",
+                                                bool shelter = false,
+                                                const std::string& user = "petugas-1",
+                                                const std::string& role = "supervisor",
+                                                const std::string& office_kind = "dinas") {
+  auto store = make_bare_store(path, server, office, shelter, user, role, office_kind);
+  if (store && shelter) {
+    if (auto r = provide_shelter_key(*store); !r) return tl::unexpected(r.error());
+  }
+  return store;
 }
 
 }  // namespace teduh::testing

@@ -138,7 +138,33 @@ TEST(Enrollment, CodeOfAnotherFormatVersionIsUnsupported) {
   ASSERT_FALSE(g);
   EXPECT_EQ(g.error().code, Errc::unsupported_version);
 
-  // A correctly signed body that says version 2.
+  // A correctly signed body that says version 3 (1 and 2 are known).
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(&buf);
+  pk.pack_map(1);
+  pk.pack(std::string("v"));
+  pk.pack(3);
+  const crypto::Bytes body(reinterpret_cast<const std::uint8_t*>(buf.data()),
+                           reinterpret_cast<const std::uint8_t*>(buf.data()) + buf.size());
+  g = verify_enrollment_code(sign_raw(body, key), key.public_key(), kNow);
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().code, Errc::unsupported_version);
+}
+
+TEST(Enrollment, VersionTwoCarriesTheAdministratorKeyAndVersionOneStillVerifies) {
+  auto key = crypto::SigningKey::generate();
+  auto admin = crypto::SigningKey::generate();
+  EnrollmentGrant with_admin = sample_grant();
+  with_admin.admin_key = admin.public_key();
+  auto g2 = verify_enrollment_code(issue_enrollment_code(with_admin, key), key.public_key(), kNow);
+  ASSERT_TRUE(g2) << g2.error().message;
+  EXPECT_EQ(*g2, with_admin);
+  ASSERT_TRUE(g2->admin_key);
+  EXPECT_EQ(*g2->admin_key, admin.public_key());
+  auto g1 = verify_enrollment_code(issue_enrollment_code(sample_grant(), key), key.public_key(), kNow);
+  ASSERT_TRUE(g1) << g1.error().message;
+  EXPECT_FALSE(g1->admin_key);
+  // Version 1 body plus "adm", or version 2 without it: refused.
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
   pk.pack_map(1);
@@ -146,9 +172,9 @@ TEST(Enrollment, CodeOfAnotherFormatVersionIsUnsupported) {
   pk.pack(2);
   const crypto::Bytes body(reinterpret_cast<const std::uint8_t*>(buf.data()),
                            reinterpret_cast<const std::uint8_t*>(buf.data()) + buf.size());
-  g = verify_enrollment_code(sign_raw(body, key), key.public_key(), kNow);
-  ASSERT_FALSE(g);
-  EXPECT_EQ(g.error().code, Errc::unsupported_version);
+  auto bad = verify_enrollment_code(sign_raw(body, key), key.public_key(), kNow);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::malformed);
 }
 
 TEST(Enrollment, SignedButMalformedBodiesAreRefused) {

@@ -47,6 +47,10 @@ std::vector<Message> examples() {
   projections.projections = {projection};
   projections.next_cursor = 17;
   projections.more = true;
+  KeyWraps wraps;
+  KeyWrap wrap{"rumah_aman", 2, Bytes(80, 0x5c), {}};
+  wrap.signature.fill(0x6d);
+  wraps.wraps = {wrap};
   return {
       Hello{{1, 2}, "teduh/0.1.0"},
       HelloReply{1, id_of(0x5e), true, 41},
@@ -61,6 +65,8 @@ std::vector<Message> examples() {
       Close{},
       FetchProjections{7, 500},
       projections,
+      KeyWrapsRequest{},
+      wraps,
   };
 }
 
@@ -166,7 +172,7 @@ TEST(WireMessageTest, RandomBytesNeverCrashAndOnlyCanonicalMessagesDecode) {
 
 TEST(WireMessageTest, UnknownTypesAreRefused) {
   EXPECT_FALSE(decode(Bytes{0x91, 0x00}));                    // 0 is no type
-  EXPECT_FALSE(decode(Bytes{0x91, 0x0e}));                    // 14 is not (yet) a type
+  EXPECT_FALSE(decode(Bytes{0x91, 0x10}));                    // 16 is not (yet) a type
   EXPECT_FALSE(decode(Bytes{0x92, 0xcd, 0x01, 0x01, 0xc3}));  // 257 must not alias 1
   EXPECT_FALSE(decode(Bytes{0x91, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0b}));
 }
@@ -197,6 +203,9 @@ TEST(WireMessageTest, ValidMsgpackOfTheWrongShapeIsRefused) {
       {0x93, 0x0c, 0x05, 0x00},                 // FetchProjections of none
       {0x93, 0x0c, 0x05, 0xcd, 0x03, 0xe9},     // FetchProjections over the limit (1001)
       {0x94, 0x0d, 0x91, 0x94, 0x0d},           // ProjectionBatch cut inside a projection
+      {0x92, 0x0e, 0xc0},                       // KeyWrapsRequest with a field
+      {0x92, 0x0f, 0x91, 0x94, 0xa1, 'x', 0x00},  // KeyWraps cut inside a wrap
+      {0x92, 0x0f, 0xdd, 0xff, 0xff, 0xff, 0xff},  // claims 4G key wraps
   };
   for (const auto& bytes : cases) {
     auto r = decode(bytes);
@@ -235,6 +244,10 @@ TEST(WireMessageTest, EncodeRefusesInvalidMessages) {
   zero_scope.projections = {SignedProjection{Id128{}, 3, "{}", {}}};
   EXPECT_FALSE(encode(zero_scope));
   EXPECT_FALSE(encode(FetchProjections{0, 0}));
+  EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"rumah_aman", 0, Bytes(80, 1), {}}}}));   // generation 0
+  EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"Rumah Aman", 1, Bytes(80, 1), {}}}}));   // not an id
+  EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"rumah_aman", 1, Bytes(), {}}}}));        // nothing sealed
+  EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"rumah_aman", 1, Bytes(300, 1), {}}}}));  // too large
   PullReply behind;
   behind.commits = {{5, commit_of(1)}};
   behind.next_cursor = 4;

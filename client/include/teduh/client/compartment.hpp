@@ -14,8 +14,14 @@ namespace teduh::client {
 
 inline constexpr std::string_view kShelterCompartment = "rumah_aman";
 
-// Encrypts `plaintext` for entity_type.field of `entity`. Refused without clearance.
-// Creates generation 1 of the compartment key on the first write of a cleared device.
+// What a device with shelter clearance but no key yet is told (PROTOCOL.md 5D).
+inline constexpr std::string_view kNoShelterKeyYet =
+    "This device has no shelter key yet: sync once after the administrator has cleared it "
+    "(teduhd device clear).";
+
+// Encrypts `plaintext` for entity_type.field of `entity` with the compartment's current
+// generation. Refused without clearance, and refused (kNoShelterKeyYet) while this
+// device holds no key: keys are made by the administrator only and arrive by sync.
 Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
                                       std::string_view entity_type, std::string_view field,
                                       const sync::EntityId& entity, std::string_view plaintext);
@@ -26,5 +32,12 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
                                                      std::string_view field,
                                                      const sync::EntityId& entity,
                                                      std::string_view sealed);
+
+// Stores one generation key received from the administrator (sync_client.cpp) and
+// makes the highest generation held the current one. key must be 32 bytes.
+Result<void> install_compartment_key(Store& store, std::string_view compartment, std::uint32_t generation,
+                                     const crypto::SecretBytes& key);
+// The current generation this device holds, or nullopt when it holds none.
+Result<std::optional<std::uint32_t>> current_generation(const Store& store, std::string_view compartment);
 
 }  // namespace teduh::client

@@ -22,6 +22,7 @@ struct SyncReport {
   std::uint64_t pulled = 0;              // commits received that this replica did not hold
   std::uint64_t projections = 0;         // de-identified case projections received (central office)
   std::uint64_t purged = 0;              // cases removed: this office no longer holds them
+  std::uint64_t shelter_keys = 0;        // compartment key generations newly received
   std::uint64_t conflicts_new = 0;       // fields newly in conflict after this sync
   std::uint64_t conflicts_total = 0;     // fields in conflict now
   bool registered_now = false;           // this session registered the device

@@ -41,7 +41,8 @@ class Workflow {
   Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   Result<nlohmann::json> list_cases() const;
   // Records a "dilihat" audit event; the document itself never contains audit events.
-  Result<nlohmann::json> show_case(const sync::EntityId& case_id);
+  // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
+  Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
   // Fields of the case, or "korban.FIELD" for the case's (first) victim.
   Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
   Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);

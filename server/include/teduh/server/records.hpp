@@ -43,8 +43,29 @@ struct DeviceRecord {
   std::int64_t registered_at_ms = 0;
   std::optional<std::int64_t> revoked_at_ms;
   std::optional<std::int64_t> last_seen_at_ms;
+  // Set by `teduhd device clear`: the device receives the shelter compartment's keys.
+  std::optional<std::int64_t> cleared_at_ms;
 
   bool revoked() const { return revoked_at_ms.has_value(); }
+  bool cleared() const { return cleared_at_ms.has_value(); }
+};
+
+// A compartment's key state (PROTOCOL.md section 5D). generation 0: none made yet.
+struct CompartmentState {
+  std::string compartment;
+  std::uint32_t generation = 0;
+  bool rotation_pending = false;  // a cleared device was revoked since the last rotation
+};
+
+// One generation key of one compartment, sealed to one recipient (a device, or the
+// administrator: sync::kAdminRecipient) and signed by the administrator key.
+struct KeyWrapRecord {
+  std::string compartment;
+  std::uint32_t generation = 0;
+  sync::Id128 recipient;
+  std::vector<std::uint8_t> sealed;
+  crypto::Signature signature{};
+  std::int64_t created_at_ms = 0;
 };
 
 // One commit in the server's log, stored and forwarded unaltered.

@@ -27,6 +27,7 @@
 #include "teduh/crypto/kdf.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/server/access_policy.hpp"
+#include "teduh/server/admin_key.hpp"
 #include "teduh/server/error.hpp"
 #include "teduh/server/records.hpp"
 #include "teduh/server/scope_access.hpp"
@@ -167,6 +168,32 @@ class ServerStore {
   [[nodiscard]] Result<ProjectionPage> projections(const DeviceRecord& device, std::int64_t after,
                                                    std::size_t max_items);
 
+  // The shelter compartment (PROTOCOL.md section 5D). The store keeps the administrator's
+  // public keys (written by `teduhd init` / `teduhd admin init`), sealed wraps and
+  // signatures; the functions that take an AdminKey run in the admin CLI only.
+  [[nodiscard]] Result<void> set_admin_public(const AdminPublic& keys);
+  [[nodiscard]] Result<std::optional<AdminPublic>> admin_public();
+  [[nodiscard]] Result<CompartmentState> compartment_state(std::string_view compartment);
+  [[nodiscard]] Result<std::vector<CompartmentState>> list_compartments();
+  // A new random generation key, sealed to every cleared, non-revoked device and to the
+  // administrator's box key, each wrap signed. Returns the new generation and the number
+  // of devices it reached. refused when `admin` is not the store's administrator key.
+  struct Rotation {
+    std::uint32_t generation = 0;
+    std::size_t devices = 0;
+  };
+  [[nodiscard]] Result<Rotation> rotate_compartment(const AdminKey& admin, std::string_view compartment,
+                                                    std::int64_t now = now_ms());
+  // Marks a device cleared and wraps every generation (current and past) to it,
+  // creating generation 1 when none exists. The device must be registered, not revoked,
+  // and enrolled with shelter clearance. Returns the number of generations it holds.
+  [[nodiscard]] Result<std::uint32_t> clear_device(const AdminKey& admin, const sync::DeviceId& device,
+                                                   std::string_view compartment, std::int64_t now = now_ms());
+  // The wraps addressed to one device (none unless it is cleared and not revoked).
+  [[nodiscard]] Result<std::vector<KeyWrapRecord>> key_wraps_for(const DeviceRecord& device);
+  // Every table of the store as text (`teduhd debug dump`).
+  [[nodiscard]] Result<std::string> dump_text() { return storage_->dump_text(); }
+
   const AccessPolicy& policy() const { return policy_; }
 
  private:
@@ -178,8 +205,15 @@ class ServerStore {
   Result<void> refresh_access(const sync::EntityId& scope);
   Result<void> refresh_dirty_scopes();
   Result<crypto::SecretBytes> dedup_key();
+  Result<void> check_admin(const AdminKey& admin);
+  // nullopt, or why a commit's sealed values are under a generation that is not current.
+  Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
+                                                        std::map<std::string, std::uint32_t>& current);
+  // `verified` is verify_commit's result when the caller already ran it (push verifies a
+  // batch in parallel); empty, check_commit verifies.
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,
-                                         std::int64_t now, sync::Commit& decoded);
+                                         std::int64_t now, sync::Commit& decoded,
+                                         std::optional<sync::Result<sync::Commit>> verified = std::nullopt);
 
   std::unique_ptr<Storage> storage_;
   crypto::SigningKey key_;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -65,6 +66,29 @@ class Storage {
   // fails with not_found for an unknown device.
   [[nodiscard]] virtual Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now_ms) = 0;
   [[nodiscard]] virtual Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now_ms) = 0;
+
+  // The shelter compartment (PROTOCOL.md section 5D). The storage holds only sealed
+  // wraps and signatures.
+  // The state of one compartment; generation 0 and not pending when none was made.
+  [[nodiscard]] virtual Result<CompartmentState> compartment_state(std::string_view compartment) = 0;
+  [[nodiscard]] virtual Result<std::vector<CompartmentState>> list_compartments() = 0;
+  // Atomically: stores the wraps of a new generation and makes it current, clearing the
+  // pending mark. Fails with conflict (nothing stored) unless the current generation is
+  // generation - 1.
+  [[nodiscard]] virtual Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
+                                                    std::span<const KeyWrapRecord> wraps) = 0;
+  // Atomically: marks the device cleared (keeping an earlier clearance time) and stores
+  // the wraps (a wrap already stored for the same recipient and generation is kept).
+  [[nodiscard]] virtual Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now_ms,
+                                                  std::span<const KeyWrapRecord> wraps) = 0;
+  // Marks every compartment that has a generation as needing a rotation.
+  [[nodiscard]] virtual Result<void> mark_rotation_pending() = 0;
+  // The wraps addressed to one recipient, ordered by compartment then generation.
+  [[nodiscard]] virtual Result<std::vector<KeyWrapRecord>> key_wraps_for(const sync::Id128& recipient) = 0;
+
+  // Every table as text, for `teduhd debug dump`: what the store holds, decrypted page
+  // by page but with nothing end-to-end encrypted opened (commit bodies as stored).
+  [[nodiscard]] virtual Result<std::string> dump_text() = 0;
 
   // Atomically appends a batch: either every result is returned and every `stored` entry
   // is durable, or the call fails and nothing is stored. Each entry's scope is recorded

@@ -8,6 +8,7 @@
 // and the server accepts each code id once. Text form: "TDH1." + base64url(body) + "." +
 // base64url(signature), where body is a msgpack map (PROTOCOL.md).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,10 @@
 namespace teduh::sync {
 
 struct EnrollmentGrant {
-  static constexpr std::uint32_t kFormatVersion = 1;
+  // Version 1: no administrator key. Version 2: with the administrator's public signing
+  // key ("adm"), which the device pins to verify shelter key wraps (PROTOCOL.md 5D).
+  // issue_enrollment_code writes version 2 exactly when admin_key is set.
+  static constexpr std::uint32_t kFormatVersion = 2;
   Id128 code_id;
   std::string office_code;
   std::string office_name;
@@ -28,6 +32,7 @@ struct EnrollmentGrant {
   std::string role;          // peran_pengguna code
   bool shelter_clearance = false;
   std::uint64_t expires_at_ms = 0;
+  std::optional<crypto::SignPublicKey> admin_key;  // version 2 only
   bool operator==(const EnrollmentGrant&) const = default;
 };
 

@@ -42,6 +42,9 @@ inline constexpr std::size_t kMaxPurgeScopes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
 inline constexpr std::size_t kMaxProjectionsPerMessage = 1000;
 inline constexpr std::size_t kMaxProjectionBytes = 64 * 1024;
+inline constexpr std::size_t kMaxKeyWraps = 1024;
+inline constexpr std::size_t kMaxWrapCompartmentBytes = 32;
+inline constexpr std::size_t kMaxSealedWrapBytes = 256;
 
 enum class MessageType : std::uint8_t {
   hello = 1,
@@ -57,6 +60,8 @@ enum class MessageType : std::uint8_t {
   close = 11,
   fetch_projections = 12,
   projection_batch = 13,
+  key_wraps_request = 14,
+  key_wraps = 15,
 };
 
 // Client -> server, first message. versions: ascending, distinct, each >= 1.
@@ -192,10 +197,34 @@ struct ProjectionBatch {
   bool operator==(const ProjectionBatch&) const = default;
 };
 
+// Client -> server: every compartment key wrap addressed to this device (PROTOCOL.md
+// 5D). No fields: a device holds at most a few wraps per compartment generation.
+struct KeyWrapsRequest {
+  bool operator==(const KeyWrapsRequest&) const = default;
+};
+
+// One compartment key generation, sealed (crypto_box_seal) to the requesting device's
+// X25519 key, and the administrator's Ed25519 signature over
+// sync::wrap_signed_bytes(compartment, generation, device, sealed).
+struct KeyWrap {
+  std::string compartment;        // 1..kMaxWrapCompartmentBytes of [a-z0-9_]
+  std::uint32_t generation = 0;   // >= 1
+  Bytes sealed;                   // 1..kMaxSealedWrapBytes
+  crypto::Signature signature{};
+  bool operator==(const KeyWrap&) const = default;
+};
+
+// Server -> client: the wraps of the requesting device only, at most kMaxKeyWraps,
+// ordered by (compartment, generation).
+struct KeyWraps {
+  std::vector<KeyWrap> wraps;
+  bool operator==(const KeyWraps&) const = default;
+};
+
 // The alternatives are in type-number order: type = 1 + index.
 using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
                              Pull, PullReply, Purge, ErrorMessage, Close, FetchProjections,
-                             ProjectionBatch>;
+                             ProjectionBatch, KeyWrapsRequest, KeyWraps>;
 
 MessageType type_of(const Message& message);
 
