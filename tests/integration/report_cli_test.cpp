@@ -201,8 +201,20 @@ class ReportCliTest : public ::testing::Test {
   teduh::testing::ServerProcess server_;
 };
 
-TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAnyIdentity) {
-  const unsigned seed = 20260;
+// Seeded: two fixed seeds here; TEDUH_REPORT_SEED=N runs one more on demand.
+class ReportCliSeedTest : public ReportCliTest, public ::testing::WithParamInterface<unsigned> {};
+
+std::vector<unsigned> report_seeds() {
+  std::vector<unsigned> seeds{20260, 7919};
+  if (const char* extra = std::getenv("TEDUH_REPORT_SEED"))
+    seeds.push_back(static_cast<unsigned>(std::atol(extra)));
+  return seeds;
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ReportCliSeedTest, ::testing::ValuesIn(report_seeds()));
+
+TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAnyIdentity) {
+  const unsigned seed = GetParam();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::vector<Generated> all;
   std::map<std::string, std::string> stores;
