@@ -393,5 +393,28 @@ TEST_F(ReportCliTest, ARegisterWithBadRowsIsRefusedWithItsLineNumbersAndTheStore
   EXPECT_EQ(teduh({"case", "list", "--store", store, "--json"}).out, before);
 }
 
+TEST_F(ReportCliTest, TheOfficeSettingsChangeWhatDueShowsAndBadSettingsAreRefused) {
+  const std::string store = device("kantor", "MJK-DP3A", "pendamping");
+  // A complaint of Friday 6 March 2026, 10:00 WIB, never answered.
+  run_ok({"case", "new", "--store", store, "--received-at", "2026-03-06 10:00 WIB"});
+  json due = json::parse(teduh({"due", "--store", store, "--json"}).out);
+  ASSERT_EQ(due["due"].size(), 1u);
+  EXPECT_EQ(due["due"][0]["due_local"], "2026-03-09 10:00 WIB");
+  EXPECT_TRUE(due["due"][0]["late"].get<bool>());
+
+  EXPECT_EQ(teduh({"config", "set", "--store", store, "response_sla", "2_hari"}).exit_code, 1);
+  EXPECT_EQ(teduh({"config", "set", "--store", store, "warna", "biru"}).exit_code, 1);
+  run_ok({"config", "set", "--store", store, "response_sla", "1_hari_kerja"});
+  run_ok({"config", "set", "--store", store, "zona_waktu", "WIT"});
+  const json settings = json::parse(teduh({"config", "show", "--store", store, "--json"}).out);
+  EXPECT_EQ(settings, json({{"response_sla", "1_hari_kerja"}, {"zona_waktu", "WIT"}}));
+  due = json::parse(teduh({"due", "--store", store, "--json"}).out);
+  EXPECT_EQ(due["due"][0]["due_local"], "2026-03-09 23:59 WIT");  // Monday, after the weekend
+  EXPECT_EQ(due["zona_waktu"], "WIT");
+  const std::string text = teduh({"due", "--store", store}).out;
+  EXPECT_NE(text.find("TERLAMBAT"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 hari kerja"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace teduh
