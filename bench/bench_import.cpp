@@ -40,13 +40,15 @@ struct Timing {
 struct Stopwatch {
   Clock::time_point wall0 = Clock::now();
   double cpu0 = cpu_now();
-  Timing stop() const { return {std::chrono::duration<double>(Clock::now() - wall0).count(), cpu_now() - cpu0}; }
+  Timing stop() const {
+    return {std::chrono::duration<double>(Clock::now() - wall0).count(), cpu_now() - cpu0};
+  }
 };
 
-const char* const kHeader[] = {"no_register", "tanggal_pengaduan", "saluran",       "bentuk_kekerasan",
-                               "tempat_kejadian", "nama_korban",   "nik_korban",    "jenis_kelamin",
-                               "tanggal_lahir", "hubungan_terlapor", "nama_terlapor", "layanan",
-                               "ringkasan"};
+const char* const kHeader[] = {
+    "no_register",   "tanggal_pengaduan", "saluran",       "bentuk_kekerasan", "tempat_kejadian",
+    "nama_korban",   "nik_korban",        "jenis_kelamin", "tanggal_lahir",    "hubungan_terlapor",
+    "nama_terlapor", "layanan",           "ringkasan"};
 
 // Generated rows (made-up names and NIKs), seeded so that every run imports the same file.
 std::vector<std::vector<std::string>> make_rows(int n) {
@@ -64,20 +66,21 @@ std::vector<std::vector<std::string>> make_rows(int n) {
     char received[32], birth[16], nik[24];
     std::snprintf(received, sizeof received, "2026-%02d-%02d 09:30", 1 + i % 9, 1 + i % 28);
     std::snprintf(birth, sizeof birth, "%04d-%02d-%02d", year, month, day);
-    std::snprintf(nik, sizeof nik, "3275%02d%02d%02d%02d%04d", static_cast<int>(rng() % 40 + 1), day + (woman ? 40 : 0), month,
-                  year % 100, i % 9999 + 1);
+    std::snprintf(nik, sizeof nik, "3275%02d%02d%02d%02d%04d", static_cast<int>(rng() % 40 + 1),
+                  day + (woman ? 40 : 0), month, year % 100, i % 9999 + 1);
     const std::string relation = relations[rng() % 4];
-    rows.push_back({std::to_string(i + 1), received, channels[rng() % 4], forms[rng() % 4], places[rng() % 4],
-                    "Korban Bangku " + std::to_string(i), nik, woman ? "P" : "L", birth, relation,
-                    relation.empty() ? "" : "Terlapor Bangku " + std::to_string(i), services[rng() % 3],
-                    "Ringkasan, dengan koma"});
+    rows.push_back({std::to_string(i + 1), received, channels[rng() % 4], forms[rng() % 4],
+                    places[rng() % 4], "Korban Bangku " + std::to_string(i), nik, woman ? "P" : "L",
+                    birth, relation, relation.empty() ? "" : "Terlapor Bangku " + std::to_string(i),
+                    services[rng() % 3], "Ringkasan, dengan koma"});
   }
   return rows;
 }
 
 std::string csv_of(const std::vector<std::vector<std::string>>& rows) {
   std::string out;
-  for (std::size_t i = 0; i < std::size(kHeader); ++i) out += (i ? "," : "") + std::string(kHeader[i]);
+  for (std::size_t i = 0; i < std::size(kHeader); ++i)
+    out += (i ? "," : "") + std::string(kHeader[i]);
   out += "\r\n";
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
@@ -89,7 +92,8 @@ std::string csv_of(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-Timing run_baseline(const std::filesystem::path& path, const std::vector<std::vector<std::string>>& rows) {
+Timing run_baseline(const std::filesystem::path& path,
+                    const std::vector<std::vector<std::string>>& rows) {
   auto db = crypto::open_plain(path, crypto::OpenMode::create);
   if (!db) std::exit(1);
   std::string create = "CREATE TABLE register(";
@@ -123,7 +127,8 @@ int main(int argc, char** argv) {
 
   std::optional<client::Store> store;
   {
-    auto made = teduh::testing::make_store(dir / "office.db", server, "BENCH-DP3A", false, "bench", "pendamping");
+    auto made = teduh::testing::make_store(dir / "office.db", server, "BENCH-DP3A", false, "bench",
+                                           "pendamping");
     if (!made) {
       std::fprintf(stderr, "bench_import: %s\n", made.error().message.c_str());
       return 1;
@@ -137,7 +142,8 @@ int main(int argc, char** argv) {
   auto summary = client::import_register(*store, wf, csv);
   const Timing imported = t0.stop();
   if (!summary || summary->cases != rows.size()) {
-    std::fprintf(stderr, "bench_import: %s\n", summary ? "wrong count" : summary.error().message.c_str());
+    std::fprintf(stderr, "bench_import: %s\n",
+                 summary ? "wrong count" : summary.error().message.c_str());
     return 1;
   }
   // What an office waits for afterwards: its report and its deadlines over those cases.
@@ -151,8 +157,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_import: report or due failed\n");
     return 1;
   }
-  std::printf("bench_import: teduh report over %d cases %.2f s wall; teduh due %.2f s wall (%zu open steps)\n", n,
-              reported.wall, listed.wall, (*due)["due"].size());
+  std::printf(
+      "bench_import: teduh report over %d cases %.2f s wall; teduh due %.2f s wall (%zu open "
+      "steps)\n",
+      n, reported.wall, listed.wall, (*due)["due"].size());
   // A transaction this large spills out of the page cache into the WAL before COMMIT:
   // check that every case is there after closing and reopening the store.
   store.reset();
@@ -164,7 +172,9 @@ int main(int argc, char** argv) {
       kept = cases ? cases->size() : 0;
     }
     if (kept != rows.size()) {
-      std::fprintf(stderr, "bench_import: WARNING: the store does not hold every imported case after reopening\n");
+      std::fprintf(
+          stderr,
+          "bench_import: WARNING: the store does not hold every imported case after reopening\n");
       return 1;
     }
     std::printf("bench_import: reopened: %zu cases kept\n", kept);
@@ -175,12 +185,15 @@ int main(int argc, char** argv) {
   const Timing bare = run_baseline(dir / "bare.sqlite", rows);
   std::printf("bench_import: store after import %.1f MB, WAL %.1f MB\n", db_bytes / 1e6,
               wal_bytes == static_cast<std::uintmax_t>(-1) ? 0.0 : wal_bytes / 1e6);
-  std::printf("bench_import: %d register rows (%zu cases, %zu persons, %zu services)\n", n, summary->cases,
-              summary->persons, summary->services);
-  std::printf("  teduh import (encrypted store, via Workflow): %.2f s wall, %.2f s CPU, %.0f rows/s\n",
-              imported.wall, imported.cpu, n / imported.wall);
-  std::printf("  baseline plain SQLite inserts, one transaction: %.3f s wall, %.3f s CPU, %.0f rows/s\n", bare.wall,
-              bare.cpu, n / bare.wall);
-  std::printf("  ratio (baseline rows/s / import rows/s): %.1f\n", bare.wall > 0 ? imported.wall / bare.wall : 0.0);
+  std::printf("bench_import: %d register rows (%zu cases, %zu persons, %zu services)\n", n,
+              summary->cases, summary->persons, summary->services);
+  std::printf(
+      "  teduh import (encrypted store, via Workflow): %.2f s wall, %.2f s CPU, %.0f rows/s\n",
+      imported.wall, imported.cpu, n / imported.wall);
+  std::printf(
+      "  baseline plain SQLite inserts, one transaction: %.3f s wall, %.3f s CPU, %.0f rows/s\n",
+      bare.wall, bare.cpu, n / bare.wall);
+  std::printf("  ratio (baseline rows/s / import rows/s): %.1f\n",
+              bare.wall > 0 ? imported.wall / bare.wall : 0.0);
   return 0;
 }

@@ -149,7 +149,8 @@ Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
 Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
   auto records = parse_csv(csv_text);
   if (!records) return tl::unexpected(records.error());
-  if (records->empty()) return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
+  if (records->empty())
+    return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
   auto rules = deadline_rules(store);
   if (!rules) return tl::unexpected(rules.error());
 
@@ -170,7 +171,8 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       problems.push_back("line " + std::to_string(header.line) + ": unknown column '" + name +
                          "'; the columns are " + known + " (client/IMPORT.md).");
     } else if (!seen.insert(name).second) {
-      problems.push_back("line " + std::to_string(header.line) + ": column '" + name + "' appears twice.");
+      problems.push_back("line " + std::to_string(header.line) + ": column '" + name +
+                         "' appears twice.");
     }
     columns.push_back(found);
   }
@@ -181,8 +183,9 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     }
   }
   auto refuse = [&]() {
-    std::string message = "The register was not imported; nothing was stored. Fix these rows and import the "
-                          "whole file again:";
+    std::string message =
+        "The register was not imported; nothing was stored. Fix these rows and import the "
+        "whole file again:";
     for (const auto& p : problems) message += "\n  " + p;
     return fail(Errc::invalid, message);
   };
@@ -196,8 +199,8 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     const CsvRecord& rec = (*records)[r];
     const std::string at = "line " + std::to_string(rec.line) + ": ";
     if (rec.fields.size() != columns.size()) {
-      problems.push_back(at + "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
-                         std::to_string(columns.size()) + ".");
+      problems.push_back(at + "has " + std::to_string(rec.fields.size()) +
+                         " columns, the header has " + std::to_string(columns.size()) + ".");
       continue;
     }
     Row row;
@@ -221,11 +224,13 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       switch (col.target) {
         case Target::kasus: {
           if (std::string(col.field) == "forms") value = list_text(value);
-          if (check(EntityType::kasus, col.field, value, col.header)) row.case_fields.emplace_back(col.field, value);
+          if (check(EntityType::kasus, col.field, value, col.header))
+            row.case_fields.emplace_back(col.field, value);
           break;
         }
         case Target::korban:
-          if (check(EntityType::orang, col.field, value, col.header)) row.victim_fields.emplace_back(col.field, value);
+          if (check(EntityType::orang, col.field, value, col.header))
+            row.victim_fields.emplace_back(col.field, value);
           break;
         case Target::terlapor:
           has_perpetrator = true;
@@ -248,8 +253,10 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
             }
             auto canonical = schema::validate_field(EntityType::kasus, "received_at", received);
             if (!canonical) {
-              row_problems.push_back(at + "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
-                                          "DD/MM/YYYY, optionally with a time HH:MM).");
+              row_problems.push_back(
+                  at +
+                  "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
+                  "DD/MM/YYYY, optionally with a time HH:MM).");
             } else if (parse_datetime_ms(*canonical).value_or(0) > now) {
               row_problems.push_back(at + "column tanggal_pengaduan: the date is in the future.");
             } else {
@@ -276,25 +283,31 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       }
     }
     if (row.register_number.empty()) {
-      row_problems.push_back(at + "column no_register is empty; every row needs its register number.");
+      row_problems.push_back(at +
+                             "column no_register is empty; every row needs its register number.");
     } else if (auto [it, fresh] = register_lines.emplace(row.register_number, rec.line); !fresh) {
-      row_problems.push_back(at + "register number already used on line " + std::to_string(it->second) + ".");
+      row_problems.push_back(at + "register number already used on line " +
+                             std::to_string(it->second) + ".");
     } else {
       auto earlier = store.meta("import.register." + row.register_number);
       if (!earlier) return tl::unexpected(earlier.error());
-      if (*earlier) row_problems.push_back(at + "this register number was already imported on this device.");
+      if (*earlier)
+        row_problems.push_back(at + "this register number was already imported on this device.");
     }
     const bool received = std::any_of(row.case_fields.begin(), row.case_fields.end(),
                                       [](const auto& f) { return f.first == "received_at"; });
-    if (!received && std::none_of(row_problems.begin(), row_problems.end(), [](const std::string& p) {
+    if (!received &&
+        std::none_of(row_problems.begin(), row_problems.end(), [](const std::string& p) {
           return p.find("tanggal_pengaduan") != std::string::npos;
         })) {
-      row_problems.push_back(at + "column tanggal_pengaduan is empty; every row needs the complaint date.");
+      row_problems.push_back(
+          at + "column tanggal_pengaduan is empty; every row needs the complaint date.");
     }
     // The register number stays with the case, so that it can be found on paper again.
     std::string summary = "Buku Register no. " + row.register_number;
     if (!blank(ringkasan)) summary += ". " + ringkasan;
-    if (check(EntityType::kasus, "summary", summary, "ringkasan")) row.case_fields.emplace_back("summary", summary);
+    if (check(EntityType::kasus, "summary", summary, "ringkasan"))
+      row.case_fields.emplace_back("summary", summary);
     if (!police.empty()) {
       auto yes = schema::validate_field(EntityType::kasus, "police_report_requested", police);
       if (!yes) {
@@ -311,12 +324,14 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     if (has_perpetrator) row.relationship = relationship;
     if (!has_perpetrator && !row.perpetrator_fields.empty()) has_perpetrator = true;
     if (!has_perpetrator) row.perpetrator_fields.clear();
-    if (has_perpetrator && row.perpetrator_fields.empty()) row.perpetrator_fields.emplace_back("name", "");
+    if (has_perpetrator && row.perpetrator_fields.empty())
+      row.perpetrator_fields.emplace_back("name", "");
     if (!services_text.empty()) {
       std::string date = services_date;
       if (date.empty()) {
         for (const auto& [f, v] : row.case_fields) {
-          if (f == "received_at") date = local_date(parse_datetime_ms(v).value_or(0), rules->utc_offset_hours);
+          if (f == "received_at")
+            date = local_date(parse_datetime_ms(v).value_or(0), rules->utc_offset_hours);
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
         row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);
@@ -345,30 +360,28 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     }
   }
   if (!problems.empty()) return refuse();
-  if (rows.empty()) return fail(Errc::invalid, "The file names its columns but holds no rows; nothing was stored.");
+  if (rows.empty())
+    return fail(Errc::invalid, "The file names its columns but holds no rows; nothing was stored.");
 
   // Every row is good: record them all in one transaction, through the usual actions.
   return store.in_transaction([&]() -> Result<ImportSummary> {
     ImportSummary summary;
     for (const Row& row : rows) {
       const std::string at = "line " + std::to_string(row.line) + ": ";
-      auto case_id = workflow.new_case(row.case_fields, row.victim_fields);
+      // One commit per row: the case, its victim, the alleged perpetrator and the services.
+      CaseExtras extras;
+      if (!row.perpetrator_fields.empty())
+        extras.perpetrators.emplace_back(row.perpetrator_fields, row.relationship);
+      extras.services = row.services;
+      auto case_id = workflow.new_case(row.case_fields, row.victim_fields, extras);
       if (!case_id) {
         if (case_id.error().code == Errc::refused) return tl::unexpected(case_id.error());
         return fail(case_id.error().code, at + case_id.error().message);
       }
       ++summary.cases;
       if (!row.victim_fields.empty()) ++summary.persons;
-      if (!row.perpetrator_fields.empty()) {
-        auto p = workflow.add_person(*case_id, "terlapor", row.perpetrator_fields, row.relationship);
-        if (!p) return fail(p.error().code, at + p.error().message);
-        ++summary.persons;
-      }
-      for (const FieldInput& s : row.services) {
-        auto sid = workflow.add_service(*case_id, s);
-        if (!sid) return fail(sid.error().code, at + sid.error().message);
-        ++summary.services;
-      }
+      summary.persons += extras.perpetrators.size();
+      summary.services += extras.services.size();
       if (auto m = store.set_meta("import.register." + row.register_number, case_id->hex()); !m) {
         return tl::unexpected(m.error());
       }

@@ -1,7 +1,6 @@
 #include "teduh/client/report.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -25,7 +24,8 @@ constexpr const char* kPrimary = "<5";
 constexpr const char* kSecondary = "x";
 constexpr const char* kUnknown = "tidak_diketahui";
 
-const char* const kAgeGroups[] = {"0-5", "6-12", "13-17", "18-24", "25-44", "45-59", "60+", kUnknown};
+const char* const kAgeGroups[] = {"0-5",   "6-12",  "13-17", "18-24",
+                                  "25-44", "45-59", "60+",   kUnknown};
 
 std::vector<std::string> split_codes(const std::string& codes) {
   std::vector<std::string> out;
@@ -127,7 +127,8 @@ Result<DeadlineRules> deadline_rules(const Store& store) {
 Result<void> set_config(Store& store, std::string_view key, std::string_view value) {
   if (key == "response_sla") {
     if (value != "3_hari" && value != "1_hari_kerja") {
-      return fail(Errc::usage, "response_sla takes 3_hari (3 days) or 1_hari_kerja (1 working day).");
+      return fail(Errc::usage,
+                  "response_sla takes 3_hari (3 days) or 1_hari_kerja (1 working day).");
     }
   } else if (key == "zona_waktu") {
     if (value != "WIB" && value != "WITA" && value != "WIT") {
@@ -258,7 +259,8 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
     bool first = true;
     for (;;) {
       auto row = st->step();
-      if (!row) return fail(Errc::internal, "Could not read the case statuses: " + row.error().message);
+      if (!row)
+        return fail(Errc::internal, "Could not read the case statuses: " + row.error().message);
       if (!*row) break;
       auto blob = st->column_blob(0);
       sync::EntityId id;
@@ -300,7 +302,8 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
                                          ? f.received_at
                                          : c.get("police_report_requested_at");
     }
-    if (auto it = status_changed.find(c.id); it != status_changed.end()) f.status_changed_at = it->second;
+    if (auto it = status_changed.find(c.id); it != status_changed.end())
+      f.status_changed_at = it->second;
 
     // The victim: the first korban role by id, as the server's projection takes it.
     std::vector<const EntityView*> case_roles = roles_of[c.id];
@@ -327,12 +330,14 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
       f.victim_age_group = age_group(age);
     }
     f.perpetrator_relationships.assign(relationships.begin(), relationships.end());
-    for (const EntityView* s : services_of[c.id]) f.services.push_back({s->get("kind"), s->get("date")});
+    for (const EntityView* s : services_of[c.id])
+      f.services.push_back({s->get("kind"), s->get("date")});
     std::sort(f.services.begin(), f.services.end(), [](const ServiceFact& a, const ServiceFact& b) {
       return std::tie(a.date, a.kind) < std::tie(b.date, b.kind);
     });
     for (const EntityView* s : stays_of[c.id]) {
-      f.shelter_stays.push_back({s->get("admitted_at"), s->get("planned_exit"), s->get("exited_at")});
+      f.shelter_stays.push_back(
+          {s->get("admitted_at"), s->get("planned_exit"), s->get("exited_at")});
     }
     out.push_back(std::move(f));
   }
@@ -457,8 +462,10 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
 Result<void> check_filter(const ReportFilter& filter) {
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
-    if (value->size() != 10 || !parse_datetime_ms(*value) || format_datetime(*parse_datetime_ms(*value)).substr(0, 10) != *value) {
-      return fail(Errc::usage, std::string(name) + " takes a date written YYYY-MM-DD, e.g. 2026-01-31.");
+    if (value->size() != 10 || !parse_datetime_ms(*value) ||
+        format_datetime(*parse_datetime_ms(*value)).substr(0, 10) != *value) {
+      return fail(Errc::usage,
+                  std::string(name) + " takes a date written YYYY-MM-DD, e.g. 2026-01-31.");
     }
   }
   if (!filter.from.empty() && !filter.to.empty() && filter.to < filter.from) {
@@ -573,9 +580,11 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   json deadlines = json::object();
   for (const auto& [name, c] : compliance) {
     json row;
-    row["deadlines"] = c.deadlines > 0 && c.deadlines < kSmallCell ? json(kPrimary) : json(c.deadlines);
+    row["deadlines"] =
+        c.deadlines > 0 && c.deadlines < kSmallCell ? json(kPrimary) : json(c.deadlines);
     // A share is shown only over 5 or more deadlines, whole percent rounded down.
-    row["on_time_percent"] = c.deadlines >= kSmallCell ? json(c.on_time * 100 / c.deadlines) : json(nullptr);
+    row["on_time_percent"] =
+        c.deadlines >= kSmallCell ? json(c.on_time * 100 / c.deadlines) : json(nullptr);
     deadlines[name] = row;
   }
   doc["deadline_compliance"] = deadlines;
@@ -583,8 +592,10 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   doc["deadline_rules"] = {
       {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
       {"zona_waktu", rules.zone},
-      {"as_of", format_datetime(filter.now_ms)}};
-  doc["suppression"] = {{"threshold", kSmallCell}, {"small", kPrimary}, {"complementary", kSecondary}};
+      // The day only: two runs (or two converged replicas) on one day print the same JSON.
+      {"as_of_date", local_date(filter.now_ms, rules.utc_offset_hours)}};
+  doc["suppression"] = {
+      {"threshold", kSmallCell}, {"small", kPrimary}, {"complementary", kSecondary}};
   return doc;
 }
 
@@ -602,7 +613,7 @@ struct Section {
 const Section kSections[] = {
     {"by_form", "Bentuk kekerasan", "bentuk_kekerasan"},
     {"by_victim_sex", "Jenis kelamin korban", "jenis_kelamin"},
-    {"by_victim_age_group", "Kelompok umur korban", nullptr},
+    {"by_victim_age_group", "Kelompok umur korban", "umur"},
     {"by_place", "Tempat kejadian", "tempat_kejadian"},
     {"by_perpetrator_relationship", "Hubungan terlapor dengan korban", "hubungan"},
     {"by_channel", "Saluran pengaduan", "saluran"},
@@ -615,15 +626,32 @@ const Section kSections[] = {
 std::string label_of(const char* set, const std::string& code) {
   if (code == kUnknown) return "Tidak diketahui";
   if (code == "tidak_tercatat") return "Tidak tercatat";
+  if (set && std::string_view(set) == "umur") return code + " tahun";  // an age group
   if (set) {
     if (const auto* s = schema::find_code_set(set)) {
       if (auto l = s->label(code)) return std::string(*l);
     }
-  } else if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0])) &&
-             code.find('.') == std::string::npos) {
-    return code + " tahun";  // an age group
   }
   return code;
+}
+
+// The rows of a table in reading order: age groups youngest first, codes in their code
+// set's order, then what the set does not hold (tidak_diketahui, offices, regions) sorted.
+std::vector<std::string> ordered_keys(const json& table, const char* set) {
+  std::vector<std::string> out;
+  auto take = [&](std::string_view code) {
+    if (table.contains(code) && std::find(out.begin(), out.end(), code) == out.end())
+      out.emplace_back(code);
+  };
+  if (set && std::string_view(set) == "umur") {
+    for (const char* g : kAgeGroups) take(g);
+  } else if (set) {
+    if (const auto* s = schema::find_code_set(set)) {
+      for (const auto& c : s->codes) take(c.code);
+    }
+  }
+  for (auto it = table.begin(); it != table.end(); ++it) take(it.key());
+  return out;
 }
 
 std::string cell_text(const json& v) {
@@ -646,12 +674,23 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -660,7 +699,8 @@ std::string xml_escape(const std::string& s) {
 std::string period_text(const json& filter) {
   const std::string from = filter.value("from", ""), to = filter.value("to", "");
   if (from.empty() && to.empty()) return "semua tanggal";
-  return (from.empty() ? std::string("awal") : from) + " s.d. " + (to.empty() ? std::string("kini") : to);
+  return (from.empty() ? std::string("awal") : from) + " s.d. " +
+         (to.empty() ? std::string("kini") : to);
 }
 
 }  // namespace
@@ -675,23 +715,28 @@ std::string report_text(const json& r) {
         << "\n";
   }
   const json& filter = r["filter"];
-  out << "Periode pengaduan: " << period_text(filter)
-      << "; wilayah: " << (filter.value("region", "").empty() ? "semua" : filter.value("region", ""))
-      << "\n";
+  out << "Periode pengaduan: " << period_text(filter) << "; wilayah: "
+      << (filter.value("region", "").empty() ? "semua" : filter.value("region", "")) << "\n";
   out << "Jumlah kasus: " << cell_text(r["total_cases"]) << "\n";
   out << "Sel berisi 1-4 kasus ditulis \"<5\"; \"x\" disembunyikan agar sel kecil tidak dapat "
          "dihitung dari jumlah.\n";
   for (const Section& s : kSections) {
     if (!r.contains(s.key)) continue;
     out << "\n" << s.title << "\n";
-    for (auto it = r[s.key].begin(); it != r[s.key].end(); ++it) {
-      std::string name = label_of(s.code_set, it.key());
-      std::string line = "  " + name;
+    for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
+      std::string line = "  " + label_of(s.code_set, code);
       if (line.size() < 48) line.resize(48, ' ');
-      out << line << " " << cell_text(it.value()) << "\n";
+      out << line << " " << cell_text(r[s.key][code]) << "\n";
     }
   }
-  out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)\n";
+  out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)";
+  if (r.contains("deadline_rules")) {
+    const json& rules = r["deadline_rules"];
+    out << ", per " << rules.value("as_of_date", "") << " " << rules.value("zona_waktu", "")
+        << ", respons "
+        << (rules.value("response_sla", "") == "1_hari_kerja" ? "1 hari kerja" : "3 hari");
+  }
+  out << "\n";
   const json& dl = r["deadline_compliance"];
   if (dl.empty()) out << "  Belum ada tenggat yang jatuh tempo.\n";
   for (auto it = dl.begin(); it != dl.end(); ++it) {
@@ -708,15 +753,16 @@ std::string report_csv(const json& r) {
   out << "category,code,label,count\n";
   out << "total_cases,,Jumlah kasus," << cell_text(r["total_cases"]) << "\n";
   for (const Section& s : kSections) {
-    for (auto it = r[s.key].begin(); it != r[s.key].end(); ++it) {
-      out << s.key << "," << csv_field(it.key()) << "," << csv_field(label_of(s.code_set, it.key()))
-          << "," << cell_text(it.value()) << "\n";
+    for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
+      out << s.key << "," << csv_field(code) << "," << csv_field(label_of(s.code_set, code)) << ","
+          << cell_text(r[s.key][code]) << "\n";
     }
   }
   for (auto m = r["by_month_form"].begin(); m != r["by_month_form"].end(); ++m) {
     for (auto it = m.value().begin(); it != m.value().end(); ++it) {
       out << "by_month_form," << csv_field(m.key() + "/" + it.key()) << ","
-          << csv_field(label_of("bentuk_kekerasan", it.key())) << "," << cell_text(it.value()) << "\n";
+          << csv_field(label_of("bentuk_kekerasan", it.key())) << "," << cell_text(it.value())
+          << "\n";
     }
   }
   for (auto it = r["deadline_compliance"].begin(); it != r["deadline_compliance"].end(); ++it) {
@@ -732,8 +778,7 @@ std::string report_svg(const json& r) {
   // Colours per form of violence, fixed so that two reports look alike.
   static const char* const kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                                          "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-  std::vector<std::string> form_codes;
-  for (auto it = r["by_form"].begin(); it != r["by_form"].end(); ++it) form_codes.push_back(it.key());
+  const std::vector<std::string> form_codes = ordered_keys(r["by_form"], "bentuk_kekerasan");
   const json& months = r["by_month_form"];
   const json& dl = r["deadline_compliance"];
 
@@ -755,7 +800,8 @@ std::string report_svg(const json& r) {
     top = (top * 2 == 20 || top * 2 == 200 || top * 2 == 2000) ? top * 2.5 : top * 2;
   }
 
-  const int left = 70, chart_w = std::max<int>(420, static_cast<int>(months.size()) * 48), chart_h = 260;
+  const int left = 70, chart_w = std::max<int>(420, static_cast<int>(months.size()) * 48),
+            chart_h = 260;
   const int legend_w = 260;
   const int width = left + chart_w + legend_w + 20;
   const int office_rows = static_cast<int>(dl.size());
@@ -771,8 +817,10 @@ std::string report_svg(const json& r) {
   s << "<defs><pattern id=\"kecil\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
        "<rect width=\"6\" height=\"6\" fill=\"#ffffff\"/><path d=\"M0,6 L6,0\" stroke=\"#444444\" "
        "stroke-width=\"1\"/></pattern></defs>\n";
-  s << "<rect x=\"0\" y=\"0\" width=\"" << width << "\" height=\"" << height << "\" fill=\"#ffffff\"/>\n";
-  s << "<text x=\"" << left << "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Kasus per bulan menurut "
+  s << "<rect x=\"0\" y=\"0\" width=\"" << width << "\" height=\"" << height
+    << "\" fill=\"#ffffff\"/>\n";
+  s << "<text x=\"" << left
+    << "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Kasus per bulan menurut "
        "bentuk kekerasan ("
     << xml_escape(period_text(r["filter"])) << ")</text>\n";
 
@@ -790,8 +838,8 @@ std::string report_svg(const json& r) {
       << "\" stroke=\"#000000\"/><text x=\"" << left - 8 << "\" y=\"" << y + 4
       << "\" text-anchor=\"end\">" << value << "</text>\n";
   }
-  s << "<text x=\"18\" y=\"" << 40 + chart_h / 2 << "\" transform=\"rotate(-90 18 " << 40 + chart_h / 2
-    << ")\" text-anchor=\"middle\">Jumlah kasus</text>\n";
+  s << "<text x=\"18\" y=\"" << 40 + chart_h / 2 << "\" transform=\"rotate(-90 18 "
+    << 40 + chart_h / 2 << ")\" text-anchor=\"middle\">Jumlah kasus</text>\n";
   s << "<text x=\"" << left + chart_w / 2 << "\" y=\"" << base_y + 44
     << "\" text-anchor=\"middle\">Bulan pengaduan</text>\n";
   const double slot = months.empty() ? chart_w : static_cast<double>(chart_w) / months.size();
@@ -810,41 +858,46 @@ std::string report_svg(const json& r) {
         << "\" width=\"" << w << "\" height=\"" << h << "\" fill=\""
         << (small ? std::string("url(#kecil)") : std::string(kColours[f % 8])) << "\" stroke=\""
         << kColours[f % 8] << "\"><title>" << xml_escape(m.key()) << " "
-        << xml_escape(label_of("bentuk_kekerasan", form_codes[f])) << ": " << xml_escape(cell_text(v))
-        << "</title></rect>\n";
+        << xml_escape(label_of("bentuk_kekerasan", form_codes[f])) << ": "
+        << xml_escape(cell_text(v)) << "</title></rect>\n";
     }
     s << "<text x=\"" << x + w / 2 << "\" y=\"" << base_y + 18 << "\" text-anchor=\"middle\">"
       << xml_escape(m.key()) << "</text>\n";
   }
   if (months.empty()) {
-    s << "<text x=\"" << left + 20 << "\" y=\"" << base_y - chart_h / 2 << "\">Tidak ada kasus pada periode ini</text>\n";
+    s << "<text x=\"" << left + 20 << "\" y=\"" << base_y - chart_h / 2
+      << "\">Tidak ada kasus pada periode ini</text>\n";
   }
   s << "</g>\n";
 
   // Legend.
   const int lx = left + chart_w + 24;
-  s << "<g id=\"legenda\">\n<text x=\"" << lx << "\" y=\"48\" font-weight=\"bold\">Bentuk kekerasan</text>\n";
+  s << "<g id=\"legenda\">\n<text x=\"" << lx
+    << "\" y=\"48\" font-weight=\"bold\">Bentuk kekerasan</text>\n";
   for (std::size_t f = 0; f < form_codes.size(); ++f) {
     const int y = 60 + static_cast<int>(f) * 20;
-    s << "<rect x=\"" << lx << "\" y=\"" << y << "\" width=\"14\" height=\"14\" fill=\"" << kColours[f % 8]
-      << "\"/><text x=\"" << lx + 20 << "\" y=\"" << y + 12 << "\">"
+    s << "<rect x=\"" << lx << "\" y=\"" << y << "\" width=\"14\" height=\"14\" fill=\""
+      << kColours[f % 8] << "\"/><text x=\"" << lx + 20 << "\" y=\"" << y + 12 << "\">"
       << xml_escape(label_of("bentuk_kekerasan", form_codes[f])) << "</text>\n";
   }
   const int ly = 60 + static_cast<int>(form_codes.size()) * 20;
-  s << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"14\" height=\"14\" fill=\"url(#kecil)\" "
+  s << "<rect x=\"" << lx << "\" y=\"" << ly
+    << "\" width=\"14\" height=\"14\" fill=\"url(#kecil)\" "
        "stroke=\"#444444\"/><text x=\""
-    << lx + 20 << "\" y=\"" << ly + 12 << "\">1-4 kasus (&lt;5), digambar setinggi 2,5</text>\n</g>\n";
+    << lx + 20 << "\" y=\"" << ly + 12
+    << "\">1-4 kasus (&lt;5), digambar setinggi 2,5</text>\n</g>\n";
 
   // Chart 2: deadline compliance per office.
   s << "<g id=\"ketepatan-tenggat\">\n";
   s << "<text x=\"" << left << "\" y=\"" << second_top
-    << "\" font-size=\"15\" font-weight=\"bold\">Tenggat yang dipenuhi tepat waktu, per kantor (%)</text>\n";
+    << "\" font-size=\"15\" font-weight=\"bold\">Tenggat yang dipenuhi tepat waktu, per kantor "
+       "(%)</text>\n";
   const int bar_left = left + 150, bar_w = 400;
   const int axis_y = second_top + 20 + std::max(1, office_rows) * 26;
-  s << "<line x1=\"" << bar_left << "\" y1=\"" << second_top + 14 << "\" x2=\"" << bar_left << "\" y2=\""
-    << axis_y << "\" stroke=\"#000000\"/>\n";
-  s << "<line x1=\"" << bar_left << "\" y1=\"" << axis_y << "\" x2=\"" << bar_left + bar_w << "\" y2=\""
-    << axis_y << "\" stroke=\"#000000\"/>\n";
+  s << "<line x1=\"" << bar_left << "\" y1=\"" << second_top + 14 << "\" x2=\"" << bar_left
+    << "\" y2=\"" << axis_y << "\" stroke=\"#000000\"/>\n";
+  s << "<line x1=\"" << bar_left << "\" y1=\"" << axis_y << "\" x2=\"" << bar_left + bar_w
+    << "\" y2=\"" << axis_y << "\" stroke=\"#000000\"/>\n";
   for (int pct = 0; pct <= 100; pct += 25) {
     const int x = bar_left + bar_w * pct / 100;
     s << "<line x1=\"" << x << "\" y1=\"" << axis_y << "\" x2=\"" << x << "\" y2=\"" << axis_y + 4
@@ -852,12 +905,13 @@ std::string report_svg(const json& r) {
       << "\" text-anchor=\"middle\">" << pct << "%</text>\n";
   }
   s << "<text x=\"" << bar_left + bar_w / 2 << "\" y=\"" << axis_y + 36
-    << "\" text-anchor=\"middle\">Persen tenggat tepat waktu (respons pengaduan, laporan polisi, rumah aman)</text>\n";
+    << "\" text-anchor=\"middle\">Persen tenggat tepat waktu (respons pengaduan, laporan polisi, "
+       "rumah aman)</text>\n";
   int row = 0;
   for (auto it = dl.begin(); it != dl.end(); ++it, ++row) {
     const int y = second_top + 22 + row * 26;
-    s << "<text x=\"" << bar_left - 8 << "\" y=\"" << y + 13 << "\" text-anchor=\"end\">" << xml_escape(it.key())
-      << "</text>\n";
+    s << "<text x=\"" << bar_left - 8 << "\" y=\"" << y + 13 << "\" text-anchor=\"end\">"
+      << xml_escape(it.key()) << "</text>\n";
     const json& pct = it.value()["on_time_percent"];
     if (pct.is_null()) {
       s << "<text x=\"" << bar_left + 6 << "\" y=\"" << y + 13
@@ -865,13 +919,15 @@ std::string report_svg(const json& r) {
       continue;
     }
     const int p = pct.get<int>();
-    s << "<rect class=\"tenggat\" x=\"" << bar_left << "\" y=\"" << y << "\" width=\"" << bar_w * p / 100
-      << "\" height=\"18\" fill=\"#1f78b4\"><title>" << xml_escape(it.key()) << ": " << p
-      << "%</title></rect><text x=\"" << bar_left + bar_w * p / 100 + 6 << "\" y=\"" << y + 13 << "\">" << p
-      << "% dari " << xml_escape(cell_text(it.value()["deadlines"])) << " tenggat</text>\n";
+    s << "<rect class=\"tenggat\" x=\"" << bar_left << "\" y=\"" << y << "\" width=\""
+      << bar_w * p / 100 << "\" height=\"18\" fill=\"#1f78b4\"><title>" << xml_escape(it.key())
+      << ": " << p << "%</title></rect><text x=\"" << bar_left + bar_w * p / 100 + 6 << "\" y=\""
+      << y + 13 << "\">" << p << "% dari " << xml_escape(cell_text(it.value()["deadlines"]))
+      << " tenggat</text>\n";
   }
   if (dl.empty()) {
-    s << "<text x=\"" << bar_left + 6 << "\" y=\"" << second_top + 35 << "\">Belum ada tenggat yang jatuh tempo</text>\n";
+    s << "<text x=\"" << bar_left + 6 << "\" y=\"" << second_top + 35
+      << "\">Belum ada tenggat yang jatuh tempo</text>\n";
   }
   s << "</g>\n</svg>\n";
   return s.str();

@@ -42,21 +42,25 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
       }
       if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
       for (const auto& d : (*doc)["due"]) {
-        std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ") << d["number"].get<std::string>()
-                  << "  " << d["label"].get<std::string>() << "  batas " << d["due_local"].get<std::string>()
-                  << "\n";
+        std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
+                  << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
+                  << "  batas " << d["due_local"].get<std::string>() << "\n";
       }
       return 0;
     };
   });
 
-  auto* report = app.add_subcommand(
-      "report", "Counts without names (cells under 5 shown as <5); on a central office device over all offices");
+  auto* report = app.add_subcommand("report",
+                                    "Counts without names (cells under 5 shown as <5); on a "
+                                    "central office device over all offices");
   ctx.add_store(report);
   ctx.add_json(report);
-  report->add_option("--from", o->filter.from, "Only cases received on or after this date, YYYY-MM-DD");
-  report->add_option("--to", o->filter.to, "Only cases received on or before this date, YYYY-MM-DD");
-  report->add_option("--region", o->filter.region, "Only this BPS region code and the regions under it");
+  report->add_option("--from", o->filter.from,
+                     "Only cases received on or after this date, YYYY-MM-DD");
+  report->add_option("--to", o->filter.to,
+                     "Only cases received on or before this date, YYYY-MM-DD");
+  report->add_option("--region", o->filter.region,
+                     "Only this BPS region code and the regions under it");
   report->add_flag("--csv", o->csv, "Print CSV: category,code,label,count");
   report->add_option("--chart", o->chart, "Also write a chart to this SVG file");
   report->callback([&action, ctx, o] {
@@ -122,24 +126,27 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   auto* import = app.add_subcommand(
       "import", "Import the office's paper register (Buku Register) from CSV: all rows or none");
   ctx.add_store(import);
-  import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)")->required();
+  import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)")
+      ->required();
   import->callback([&action, ctx, o] {
     action = [ctx, o]() -> Result<int> {
       std::ifstream in(o->csv_file, std::ios::binary);
-      if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
-      std::stringstream text;
-      text << in.rdbuf();
-      auto store = ctx.open_store();
-      if (!store) return tl::unexpected(store.error());
-      Workflow wf(*store);
-      auto summary = import_register(*store, wf, text.str());
-      if (!summary) return tl::unexpected(summary.error());
-      std::cout << "Imported " << summary->cases << " case(s), " << summary->persons << " person(s) and "
-                << summary->services << " service(s); they reach the server at the next `teduh sync`.\n"
-                << summary->cases << "\n";
-      return 0;
-    };
-  });
+  if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto store = ctx.open_store();
+  if (!store) return tl::unexpected(store.error());
+  Workflow wf(*store);
+  auto summary = import_register(*store, wf, text.str());
+  if (!summary) return tl::unexpected(summary.error());
+  std::cout << "Imported " << summary->cases << " case(s), " << summary->persons
+            << " person(s) and " << summary->services
+            << " service(s); they reach the server at the next `teduh sync`.\n"
+            << summary->cases << "\n";
+  return 0;
+};
+}  // namespace teduh::client
+);
 }
 
 }  // namespace teduh::client

@@ -9,11 +9,11 @@
 namespace teduh::client {
 
 struct ReportCliContext {
-  std::function<Result<int>()>* action;           // what the parsed command will run
-  std::function<Result<Store>()> open_store;      // opens --store / TEDUH_STORE
-  std::function<void(CLI::App*)> add_store;       // adds --store to a command
-  std::function<void(CLI::App*)> add_json;        // adds --json to a command
-  const bool* json_output;                        // set by --json
+  std::function<Result<int>()>* action;       // what the parsed command will run
+  std::function<Result<Store>()> open_store;  // opens --store / TEDUH_STORE
+  std::function<void(CLI::App*)> add_store;   // adds --store to a command
+  std::function<void(CLI::App*)> add_json;    // adds --json to a command
+  const bool* json_output;                    // set by --json
 };
 
 void add_report_commands(CLI::App& app, const ReportCliContext& context);

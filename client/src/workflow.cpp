@@ -143,7 +143,7 @@ Result<std::string> Workflow::case_number() {
 }
 
 Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
-                                          const FieldInput& victim_fields) {
+                                          const FieldInput& victim_fields, const CaseExtras& extras) {
   if (auto allowed = permit(schema::Action::buat_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId case_id = new_entity_id();
   auto writes = validated(case_id, EntityType::kasus, case_fields);
@@ -159,6 +159,30 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     auto v = validated(victim_id, EntityType::orang, victim_fields);
     if (!v) return tl::unexpected(v.error());
     victim_writes = std::move(*v);
+  }
+  std::vector<FieldWrite> extra_writes;  // perpetrators and services, same checks as their actions
+  for (const auto& [fields, relationship] : extras.perpetrators) {
+    sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
+    auto p = validated(person_id, EntityType::orang, fields);
+    if (!p) return tl::unexpected(p.error());
+    FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", "terlapor"}};
+    if (!relationship.empty()) role.emplace_back("relationship", relationship);
+    auto r = validated(role_id, EntityType::peran, role);
+    if (!r) return tl::unexpected(r.error());
+    extra_writes.insert(extra_writes.end(), p->begin(), p->end());
+    extra_writes.insert(extra_writes.end(), r->begin(), r->end());
+  }
+  std::string status_seen = "diterima";
+  for (const auto& w : *writes) {
+    if (w.field == "status") status_seen = w.value;
+  }
+  for (const FieldInput& fields : extras.services) {
+    FieldInput all = fields;
+    all.emplace_back("case", case_id.hex());
+    all.emplace_back("case_status_seen", status_seen);
+    auto v = validated(new_entity_id(), EntityType::layanan, all);
+    if (!v) return tl::unexpected(v.error());
+    extra_writes.insert(extra_writes.end(), v->begin(), v->end());
   }
   return store_.in_transaction([&]() -> Result<sync::EntityId> {
     auto number = case_number();
@@ -197,6 +221,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
       if (auto ms = parse_datetime_ms(w.value)) complaint_day = local_date(*ms, rules->utc_offset_hours);
     }
     writes->push_back(write_of(service_id, EntityType::layanan, "date", complaint_day));
+    writes->insert(writes->end(), extra_writes.begin(), extra_writes.end());
     auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
     if (!r) return tl::unexpected(r.error());
     return case_id;

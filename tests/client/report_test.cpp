@@ -160,8 +160,8 @@ TEST(Deadlines, ThreeDaysPoliceReportAndShelterExit) {
 TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   std::vector<CaseFacts> facts;
   for (int i = 0; i < 6; ++i) {
-    facts.push_back(fact("a" + std::to_string(i), "BKS", "32.75", "2026-02-1" + std::to_string(i) + "T03:00:00Z",
-                         {"fisik", "psikis"}, "P"));
+    facts.push_back(fact("a" + std::to_string(i), "BKS", "32.75",
+                         "2026-02-1" + std::to_string(i) + "T03:00:00Z", {"fisik", "psikis"}, "P"));
   }
   facts.push_back(fact("b0", "MJK", "35.16", "2026-03-02T03:00:00Z", {"seksual"}, "L"));
   CaseFacts merged = fact("a9", "BKS", "32.75", "2026-02-20T03:00:00Z", {"fisik"}, "P");
@@ -205,11 +205,13 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
 TEST(BuildReport, ComplianceCountsOnlyDeadlinesThatCameDue) {
   std::vector<CaseFacts> facts;
   for (int i = 0; i < 10; ++i) {
-    CaseFacts f = fact("c" + std::to_string(i), "BKS", "32.75", "2026-03-02T03:00:00Z", {"fisik"}, "P");
+    CaseFacts f =
+        fact("c" + std::to_string(i), "BKS", "32.75", "2026-03-02T03:00:00Z", {"fisik"}, "P");
     if (i < 8) f.services.push_back({"konseling", i < 6 ? "2026-03-03" : "2026-03-09"});
     facts.push_back(f);
   }
-  facts.push_back(fact("late-open", "BKS", "32.75", "2026-05-31T12:00:00Z", {"fisik"}, "P"));  // not yet due
+  facts.push_back(
+      fact("late-open", "BKS", "32.75", "2026-05-31T12:00:00Z", {"fisik"}, "P"));  // not yet due
   ReportFilter filter;
   filter.now_ms = at("2026-06-01T00:00:00Z");
   json r = build_report(facts, filter, DeadlineRules{});
@@ -240,7 +242,8 @@ TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {
 bool balanced_tags(const std::string& svg, std::string* why) {
   std::vector<std::string> open;
   std::regex tag(R"(<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>)");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator();
+       ++it) {
     const auto& m = *it;
     if (m[3] == "/") continue;
     if (m[1] == "/") {
@@ -270,6 +273,8 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
   EXPECT_NE(text.find("Kekerasan fisik"), std::string::npos) << text;
   EXPECT_NE(text.find("Perdagangan orang (TPPO)"), std::string::npos);
   EXPECT_NE(text.find("<5"), std::string::npos);
+  EXPECT_NE(text.find("0-5 tahun"), std::string::npos);    // age groups read as ages
+  EXPECT_EQ(text.find("32.75 tahun"), std::string::npos);  // region codes do not
   const std::string csv = report_csv(r);
   EXPECT_EQ(csv.rfind("category,code,label,count\n", 0), 0u);
   EXPECT_NE(csv.find("by_form,fisik,Kekerasan fisik,7\n"), std::string::npos) << csv;
@@ -280,13 +285,15 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
   EXPECT_TRUE(balanced_tags(svg, &why)) << why;
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
-  for (const char* month : {">2026-01<", ">2026-02<", ">2026-03<"}) EXPECT_NE(svg.find(month), std::string::npos);
+  for (const char* month : {">2026-01<", ">2026-02<", ">2026-03<"})
+    EXPECT_NE(svg.find(month), std::string::npos);
   EXPECT_NE(svg.find("class=\"seri-fisik\""), std::string::npos);
-  EXPECT_NE(svg.find("Kekerasan fisik"), std::string::npos);  // legend
-  EXPECT_NE(svg.find("Jumlah kasus"), std::string::npos);     // axis label
-  EXPECT_NE(svg.find("class=\"tenggat\""), std::string::npos);  // BKS has 5 deadlines: a bar
+  EXPECT_NE(svg.find("Kekerasan fisik"), std::string::npos);        // legend
+  EXPECT_NE(svg.find("Jumlah kasus"), std::string::npos);           // axis label
+  EXPECT_NE(svg.find("class=\"tenggat\""), std::string::npos);      // BKS has 5 deadlines: a bar
   EXPECT_NE(svg.find("kurang dari 5 tenggat"), std::string::npos);  // MJK has 2: no bar
-  for (const char* banned : {"<script", "href", "@import", "url(http", "<image", "<foreignObject"}) {
+  for (const char* banned :
+       {"<script", "href", "@import", "url(http", "<image", "<foreignObject"}) {
     EXPECT_EQ(svg.find(banned), std::string::npos) << banned;
   }
 }
@@ -294,7 +301,9 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
 // ----- CSV
 
 TEST(ParseCsv, QuotedCommasNewlinesQuotesBomAndCrlf) {
-  auto r = parse_csv("\xEF\xBB\xBFno,teks\r\n1,\"a, b\"\r\n2,\"baris\r\nkedua\"\r\n\r\n3,\"kata \"\"kutip\"\"\"\r\n");
+  auto r = parse_csv(
+      "\xEF\xBB\xBFno,teks\r\n1,\"a, b\"\r\n2,\"baris\r\nkedua\"\r\n\r\n3,\"kata "
+      "\"\"kutip\"\"\"\r\n");
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->size(), 4u);
   EXPECT_EQ((*r)[0].fields, (std::vector<std::string>{"no", "teks"}));
@@ -313,7 +322,8 @@ TEST(ParseCsv, QuotedCommasNewlinesQuotesBomAndCrlf) {
 class ReportStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", false, "petugas", "pendamping");
+    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", false, "petugas",
+                                 "pendamping");
     ASSERT_TRUE(s) << s.error().message;
     store_.emplace(std::move(*s));
   }
@@ -330,9 +340,11 @@ class ReportStoreTest : public ::testing::Test {
 const char* kRegister =
     "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,nama_korban,nik_korban,"
     "jenis_kelamin,tanggal_lahir,hubungan_terlapor,nama_terlapor,layanan,ringkasan\r\n"
-    "1,01/02/2026,telepon,fisik;psikis,rumah_tangga,Nama Penanda Satu,3275014101120001,P,2012-01-01,orang_tua,"
+    "1,01/02/2026,telepon,fisik;psikis,rumah_tangga,Nama Penanda "
+    "Satu,3275014101120001,P,2012-01-01,orang_tua,"
     "Terlapor Penanda,konseling,\"Dipukul, lalu \"\"diancam\"\"\"\r\n"
-    "2,2026-02-03 09:15,whatsapp,seksual,sekolah,Nama Penanda Dua,,L,,guru,,\"pendampingan_hukum;kesehatan_visum\","
+    "2,2026-02-03 09:15,whatsapp,seksual,sekolah,Nama Penanda "
+    "Dua,,L,,guru,,\"pendampingan_hukum;kesehatan_visum\","
     "\"dua\r\nbaris\"\r\n"
     "3,2026-02-04,datang_langsung,penelantaran,,,,,,,,,\r\n";
 
@@ -343,6 +355,11 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
   EXPECT_EQ(summary->cases, 3u);
   EXPECT_EQ(summary->persons, 4u);   // two victims, two alleged perpetrators
   EXPECT_EQ(summary->services, 3u);  // besides the complaints
+  EXPECT_EQ(commits(), 3);           // one commit per row
+  auto perpetrators = store_->entities("peran");
+  int terlapor = 0;
+  for (const auto& r : *perpetrators) terlapor += r.get("role") == "terlapor" ? 1 : 0;
+  EXPECT_EQ(terlapor, 2);
   auto cases = store_->entities("kasus");
   ASSERT_EQ(cases->size(), 3u);
   std::map<std::string, const EntityView*> by_register;
@@ -359,7 +376,8 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_EQ((*report)["total_cases"], "<5");
   EXPECT_EQ((*report)["source"], "kasus_lokal");
-  const std::string all = report->dump() + report_text(*report) + report_csv(*report) + report_svg(*report);
+  const std::string all =
+      report->dump() + report_text(*report) + report_csv(*report) + report_svg(*report);
   for (const char* marker : {"Penanda", "3275014101120001", "diancam", "baris"}) {
     EXPECT_EQ(all.find(marker), std::string::npos) << marker;
   }
@@ -368,7 +386,8 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
   const auto before = commits();
   auto again = import_register(*store_, wf, kRegister);
   ASSERT_FALSE(again);
-  EXPECT_NE(again.error().message.find("line 2: this register number was already imported"), std::string::npos)
+  EXPECT_NE(again.error().message.find("line 2: this register number was already imported"),
+            std::string::npos)
       << again.error().message;
   EXPECT_EQ(commits(), before);
 }
@@ -380,29 +399,53 @@ TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStore
   const std::string bad =
       "no_register,tanggal_pengaduan,bentuk_kekerasan,nik_korban,jenis_kelamin\n"
       "1,2026-02-01,fisik,,P\n"
-      "2,2026-02-30,fisik,,P\n"            // line 3: no such day
-      "3,2026-02-02,pukul,,P\n"            // line 4: unknown form
+      "2,2026-02-30,fisik,,P\n"                 // line 3: no such day
+      "3,2026-02-02,pukul,,P\n"                 // line 4: unknown form
       "4,2026-02-02,fisik,327501410112000,X\n"  // line 5: NIK too short and unknown sex
-      "1,2026-02-03,fisik,,L\n"            // line 6: register number twice
-      "6,2026-02-03\n"                     // line 7: too few columns
-      ",2026-02-03,fisik,,L\n";            // line 8: no register number
+      "1,2026-02-03,fisik,,L\n"                 // line 6: register number twice
+      "6,2026-02-03\n"                          // line 7: too few columns
+      ",2026-02-03,fisik,,L\n";                 // line 8: no register number
   auto r = import_register(*store_, wf, bad);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::invalid);
   const std::string& m = r.error().message;
-  for (const char* line : {"line 3: column tanggal_pengaduan", "line 4: column bentuk_kekerasan", "line 5: column nik_korban",
-                           "line 5: column jenis_kelamin", "line 6: register number already used on line 2",
+  for (const char* line : {"line 3: column tanggal_pengaduan", "line 4: column bentuk_kekerasan",
+                           "line 5: column nik_korban", "line 5: column jenis_kelamin",
+                           "line 6: register number already used on line 2",
                            "line 7: has 2 columns", "line 8: column no_register is empty"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in:\n" << m;
   }
-  EXPECT_EQ(m.find("line 2:"), std::string::npos) << m;  // the good row is not blamed
+  EXPECT_EQ(m.find("line 2:"), std::string::npos) << m;     // the good row is not blamed
   EXPECT_EQ(m.find("327501410112000"), std::string::npos);  // values are never repeated
   EXPECT_EQ(commits(), before);
   EXPECT_EQ(store_->entities("kasus")->size(), 1u);
 
-  auto unknown = import_register(*store_, wf, "no_register,tanggal_pengaduan,nama_ibu\n1,2026-02-01,X\n");
+  auto unknown =
+      import_register(*store_, wf, "no_register,tanggal_pengaduan,nama_ibu\n1,2026-02-01,X\n");
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("unknown column 'nama_ibu'"), std::string::npos);
+}
+
+TEST_F(ReportStoreTest, ANewCaseWithABadExtraIsRefusedWhole) {
+  Workflow wf(*store_);
+  CaseExtras extras;
+  extras.perpetrators.emplace_back(FieldInput{{"name", "Terlapor Uji"}}, "musuh");
+  auto r = wf.new_case({{"forms", "fisik"}}, {{"name", "Korban Uji"}}, extras);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid);
+  EXPECT_NE(r.error().message.find("relationship"), std::string::npos) << r.error().message;
+  extras.perpetrators.clear();
+  extras.services.push_back({{"kind", "pijat"}});
+  EXPECT_FALSE(wf.new_case({}, {}, extras));
+  EXPECT_EQ(commits(), 0);
+  extras.services = {{{"kind", "konseling"}, {"date", "2026-03-02"}}};
+  auto ok = wf.new_case({{"status", "asesmen"}}, {}, extras);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(commits(), 1);
+  auto services = store_->entities("layanan", &*ok);
+  ASSERT_EQ(services->size(), 2u);
+  for (const auto& s : *services)
+    EXPECT_EQ(s.get("case_status_seen").empty() || s.get("case_status_seen") == "asesmen", true);
 }
 
 TEST_F(ReportStoreTest, DueFollowsTheOfficeSettings) {

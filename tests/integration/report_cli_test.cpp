@@ -92,8 +92,8 @@ std::vector<Generated> generate(const Office& office, unsigned seed) {
     g.age_group = age_group(month > bmonth ? age : age - 1);
     g.name = "Penanda " + office.code + " Korban " + std::to_string(i);
     char nik[32];
-    std::snprintf(nik, sizeof nik, "%s7501%02d%02d%02d%04d", office.province.c_str(), 20 + (g.sex == "P" ? 40 : 0),
-                  bmonth, (2026 - age) % 100, i + 1);
+    std::snprintf(nik, sizeof nik, "%s7501%02d%02d%02d%04d", office.province.c_str(),
+                  20 + (g.sex == "P" ? 40 : 0), bmonth, (2026 - age) % 100, i + 1);
     g.nik = nik;
     out.push_back(std::move(g));
   }
@@ -102,15 +102,17 @@ std::vector<Generated> generate(const Office& office, unsigned seed) {
 
 std::string csv_of(const std::vector<Generated>& rows) {
   std::string out =
-      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,status,nama_korban,nik_korban,"
+      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,tempat_kejadian,status,nama_korban,"
+      "nik_korban,"
       "jenis_kelamin,tanggal_lahir,hubungan_terlapor,nama_terlapor,layanan,ringkasan\r\n";
   for (const auto& g : rows) {
     std::string forms;
     for (const auto& f : g.forms) forms += (forms.empty() ? "" : ";") + f;
-    out += g.register_number + "," + g.received + "," + g.channel + "," + forms + "," + g.place + "," + g.status +
-           ",\"" + g.name + "\"," + g.nik + "," + g.sex + "," + g.birth + "," + g.relationship + "," +
-           (g.relationship.empty() ? "" : "\"Terlapor Penanda, " + g.office + "\"") + "," + g.service +
-           ",\"Ringkasan Penanda\nbaris kedua\"\r\n";
+    out += g.register_number + "," + g.received + "," + g.channel + "," + forms + "," + g.place +
+           "," + g.status + ",\"" + g.name + "\"," + g.nik + "," + g.sex + "," + g.birth + "," +
+           g.relationship + "," +
+           (g.relationship.empty() ? "" : "\"Terlapor Penanda, " + g.office + "\"") + "," +
+           g.service + ",\"Ringkasan Penanda\nbaris kedua\"\r\n";
   }
   return out;
 }
@@ -160,8 +162,8 @@ class ReportCliTest : public ::testing::Test {
   }
 
   void add_office(const std::string& code, const std::string& kind, const std::string& region) {
-    std::vector<std::string> args{"office", "add", "--data", data_, "--code", code, "--name", "Kantor " + code,
-                                  "--kind", kind};
+    std::vector<std::string> args{"office", "add",    "--data",         data_,    "--code",
+                                  code,     "--name", "Kantor " + code, "--kind", kind};
     if (!region.empty()) args.insert(args.end(), {"--region", region});
     teduh::testing::Run r = teduhd(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -169,14 +171,14 @@ class ReportCliTest : public ::testing::Test {
 
   std::string device(const std::string& name, const std::string& office, const std::string& role,
                      bool shelter = false) {
-    std::vector<std::string> args{"enroll", "--data", data_, "--office", office, "--user", "petugas-" + name,
-                                  "--role", role};
+    std::vector<std::string> args{"enroll", "--data",          data_,    "--office", office,
+                                  "--user", "petugas-" + name, "--role", role};
     if (shelter) args.push_back("--shelter");
     teduh::testing::Run code = teduhd(args);
     EXPECT_EQ(code.exit_code, 0) << code.err;
     std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(), "--server-key",
-                                      server_key_, "--enroll", code.last_line()});
+    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
+                                      "--server-key", server_key_, "--enroll", code.last_line()});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     return store;
   }
@@ -199,12 +201,25 @@ class ReportCliTest : public ::testing::Test {
   teduh::testing::ServerProcess server_;
 };
 
-TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAnyIdentity) {
-  const unsigned seed = 20260;
+// Seeded: two fixed seeds here; TEDUH_REPORT_SEED=N runs one more on demand.
+class ReportCliSeedTest : public ReportCliTest, public ::testing::WithParamInterface<unsigned> {};
+
+std::vector<unsigned> report_seeds() {
+  std::vector<unsigned> seeds{20260, 7919};
+  if (const char* extra = std::getenv("TEDUH_REPORT_SEED"))
+    seeds.push_back(static_cast<unsigned>(std::atol(extra)));
+  return seeds;
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ReportCliSeedTest, ::testing::ValuesIn(report_seeds()));
+
+TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAnyIdentity) {
+  const unsigned seed = GetParam();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::vector<Generated> all;
   std::map<std::string, std::string> stores;
-  std::vector<std::string> markers{"Penanda", "RUMAH-RAHASIA-PENANDA", "JALAN-RAHASIA-PENANDA", "0812555"};
+  std::vector<std::string> markers{"Penanda", "RUMAH-RAHASIA-PENANDA", "JALAN-RAHASIA-PENANDA",
+                                   "0812555"};
   unsigned office_seed = seed;
   for (const Office& o : kOffices) {
     stores[o.code] = device(o.code, o.code, "pendamping", o.code == "BKS-DP3A");
@@ -222,10 +237,12 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
 
   // Bekasi: a victim placed in a shelter, and a second record of her merged into the first.
   const std::string bks = stores["BKS-DP3A"];
-  const std::string placed = run_ok({"case", "new", "--store", bks, "--forms", "fisik", "--victim-name",
-                                     "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
-  const std::string dup = run_ok({"case", "new", "--store", bks, "--forms", "seksual", "--victim-name",
-                                  "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
+  const std::string placed =
+      run_ok({"case", "new", "--store", bks, "--forms", "fisik", "--victim-name",
+              "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
+  const std::string dup =
+      run_ok({"case", "new", "--store", bks, "--forms", "seksual", "--victim-name",
+              "Penanda Ditempatkan", "--victim-sex", "P", "--victim-birth", "1990-06-15"});
   // The administrator clears the device once it has registered; it then holds the key.
   run_ok({"sync", "--store", bks});
   teduh::testing::Run devices = teduhd({"device", "list", "--data", data_, "--json"});
@@ -239,8 +256,9 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   teduh::testing::Run cleared = teduhd({"device", "clear", "--data", data_, bks_device});
   ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
   run_ok({"sync", "--store", bks});
-  const std::string shelter = run_ok({"shelter", "add", "--store", bks, "--name", "RUMAH-RAHASIA-PENANDA",
-                                      "--address", "JALAN-RAHASIA-PENANDA", "--phone", "081255501234"});
+  const std::string shelter =
+      run_ok({"shelter", "add", "--store", bks, "--name", "RUMAH-RAHASIA-PENANDA", "--address",
+              "JALAN-RAHASIA-PENANDA", "--phone", "081255501234"});
   run_ok({"shelter", "place", "--store", bks, "--case", placed, "--shelter", shelter});
   run_ok({"case", "merge", "--store", bks, placed, dup});
   markers.push_back("Penanda Ditempatkan");
@@ -284,7 +302,8 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   expect_table(r["by_victim_sex"], sex, true, "by_victim_sex");
   expect_table(r["by_victim_age_group"], age, true, "by_victim_age_group");
   expect_table(r["by_place"], place, true, "by_place");
-  expect_table(r["by_perpetrator_relationship"], relationship, false, "by_perpetrator_relationship");
+  expect_table(r["by_perpetrator_relationship"], relationship, false,
+               "by_perpetrator_relationship");
   expect_table(r["by_channel"], channel, true, "by_channel");
   expect_table(r["by_service"], service, false, "by_service");
   expect_table(r["by_status"], status, true, "by_status");
@@ -300,13 +319,15 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   EXPECT_EQ(teduh({"report", "--store", pusat, "--json"}).out, report.out);
 
   // A region alone, and a period.
-  const json east = json::parse(teduh({"report", "--store", pusat, "--json", "--region", "35.16"}).out);
+  const json east =
+      json::parse(teduh({"report", "--store", pusat, "--json", "--region", "35.16"}).out);
   EXPECT_EQ(east["total_cases"], kOffices[1].cases);
   EXPECT_EQ(east["by_office"], json({{"MJK-DP3A", kOffices[1].cases}}));
   int march = 0;
   for (const auto& g : all) march += g.received.substr(0, 7) == "2026-03" ? 1 : 0;
-  const json period =
-      json::parse(teduh({"report", "--store", pusat, "--json", "--from", "2026-03-01", "--to", "2026-03-31"}).out);
+  const json period = json::parse(
+      teduh({"report", "--store", pusat, "--json", "--from", "2026-03-01", "--to", "2026-03-31"})
+          .out);
   if (march >= 5) {
     EXPECT_EQ(period["total_cases"], march);
   } else {
@@ -322,7 +343,8 @@ TEST_F(ReportCliTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWithoutAn
   const std::string chart = (dir_ / "laporan.svg").string();
   std::string everything;
   for (const std::string& store : {pusat, bks}) {
-    for (const std::vector<std::string>& fmt : std::vector<std::vector<std::string>>{{}, {"--json"}, {"--csv"}}) {
+    for (const std::vector<std::string>& fmt :
+         std::vector<std::vector<std::string>>{{}, {"--json"}, {"--csv"}}) {
       std::vector<std::string> args{"report", "--store", store, "--chart", chart};
       args.insert(args.end(), fmt.begin(), fmt.end());
       teduh::testing::Run out = teduh(args);
@@ -369,6 +391,29 @@ TEST_F(ReportCliTest, ARegisterWithBadRowsIsRefusedWithItsLineNumbersAndTheStore
   EXPECT_NE(refused.err.find("line 10: column bentuk_kekerasan"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find(bad_rows[2].nik), std::string::npos);
   EXPECT_EQ(teduh({"case", "list", "--store", store, "--json"}).out, before);
+}
+
+TEST_F(ReportCliTest, TheOfficeSettingsChangeWhatDueShowsAndBadSettingsAreRefused) {
+  const std::string store = device("kantor", "MJK-DP3A", "pendamping");
+  // A complaint of Friday 6 March 2026, 10:00 WIB, never answered.
+  run_ok({"case", "new", "--store", store, "--received-at", "2026-03-06 10:00 WIB"});
+  json due = json::parse(teduh({"due", "--store", store, "--json"}).out);
+  ASSERT_EQ(due["due"].size(), 1u);
+  EXPECT_EQ(due["due"][0]["due_local"], "2026-03-09 10:00 WIB");
+  EXPECT_TRUE(due["due"][0]["late"].get<bool>());
+
+  EXPECT_EQ(teduh({"config", "set", "--store", store, "response_sla", "2_hari"}).exit_code, 1);
+  EXPECT_EQ(teduh({"config", "set", "--store", store, "warna", "biru"}).exit_code, 1);
+  run_ok({"config", "set", "--store", store, "response_sla", "1_hari_kerja"});
+  run_ok({"config", "set", "--store", store, "zona_waktu", "WIT"});
+  const json settings = json::parse(teduh({"config", "show", "--store", store, "--json"}).out);
+  EXPECT_EQ(settings, json({{"response_sla", "1_hari_kerja"}, {"zona_waktu", "WIT"}}));
+  due = json::parse(teduh({"due", "--store", store, "--json"}).out);
+  EXPECT_EQ(due["due"][0]["due_local"], "2026-03-09 23:59 WIT");  // Monday, after the weekend
+  EXPECT_EQ(due["zona_waktu"], "WIT");
+  const std::string text = teduh({"due", "--store", store}).out;
+  EXPECT_NE(text.find("TERLAMBAT"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 hari kerja"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 //
 // All or nothing: every row is checked first; one bad row refuses the whole file, naming
 // each bad row by its line number, and nothing is stored. A good file is recorded in one
-// transaction, each row through the same Workflow actions as `teduh case new`,
-// `teduh person add` and `teduh service add` (so each row is ordinary signed commits).
+// transaction, each row through Workflow::new_case, the action behind `teduh case new`,
+// with the row's alleged perpetrator and services as its extras (validated as
+// `teduh person add` and `teduh service add` validate them): one ordinary signed commit,
+// with its audit event, per row.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -40,8 +40,8 @@ struct CaseFacts {
   std::string channel;
   std::vector<std::string> forms;
   std::string place, status, merged_into;
-  std::string victim_sex;                           // "L", "P" or "" (unknown, no victim)
-  std::string victim_age_group = "tidak_diketahui";  // at received_at
+  std::string victim_sex;                              // "L", "P" or "" (unknown, no victim)
+  std::string victim_age_group = "tidak_diketahui";    // at received_at
   std::vector<std::string> perpetrator_relationships;  // hubungan codes, unique, sorted
   std::vector<ServiceFact> services;
   // When the status first moved past "diterima" after the case was recorded (UTC
@@ -90,10 +90,10 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store);
 Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
 
 struct ReportFilter {
-  std::string from;    // YYYY-MM-DD, received on or after (office's local date); "" = open
-  std::string to;      // YYYY-MM-DD, received on or before; "" = open
-  std::string region;  // BPS code: the region itself and every region under it ("32" takes
-                       // "32.75" and "32.75.01"); "" = all
+  std::string from;          // YYYY-MM-DD, received on or after (office's local date); "" = open
+  std::string to;            // YYYY-MM-DD, received on or before; "" = open
+  std::string region;        // BPS code: the region itself and every region under it ("32" takes
+                             // "32.75" and "32.75.01"); "" = all
   std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
 };
 // Checks the dates of a filter; Errc::usage with a sentence otherwise.
@@ -113,7 +113,8 @@ std::string report_svg(const nlohmann::json& report);
 
 // Small-cell suppression of one table (exposed for tests). partition: every case is in
 // exactly one cell, so the cells add up to `total`, which is shown.
-nlohmann::json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool partition);
+nlohmann::json suppress_table(const std::vector<std::pair<std::string, int>>& cells,
+                              bool partition);
 
 // Date helpers in an office's zone.
 std::string local_date(std::uint64_t utc_ms, int utc_offset_hours);  // YYYY-MM-DD

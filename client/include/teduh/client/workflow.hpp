@@ -20,13 +20,23 @@ namespace teduh::client {
 
 using FieldInput = std::vector<std::pair<std::string, std::string>>;  // field name -> typed text
 
+// Further records written in the same commit as a new case (an imported register row):
+// alleged perpetrators (person fields and relationship to the victim) and services.
+struct CaseExtras {
+  std::vector<std::pair<FieldInput, std::string>> perpetrators;
+  std::vector<FieldInput> services;  // layanan fields (kind, date, ...)
+};
+
 class Workflow {
  public:
   explicit Workflow(Store& store) : store_(store) {}
 
   // A new case, with optional victim fields (name, nik, sex, birth_date, ...) and its first
   // service (pengaduan), in one commit. Returns the case id.
-  Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields);
+  // With extras, the perpetrators and services go into that same commit, validated first
+  // like everything else (`teduh import` records a register row as one commit).
+  Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields,
+                                  const CaseExtras& extras = {});
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
   Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   Result<nlohmann::json> list_cases() const;
