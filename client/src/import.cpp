@@ -58,10 +58,15 @@ const Column kColumns[] = {
     {"tanggal_layanan", Target::special, "tanggal_layanan"},
 };
 
-std::string trimmed_lower(std::string s) {
+std::string trimmed(std::string s) {
   auto not_space = [](unsigned char c) { return !std::isspace(c); };
   s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
   s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string trimmed_lower(std::string s) {
+  s = trimmed(std::move(s));
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
@@ -239,7 +244,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
           break;
         case Target::special:
           if (name == "no_register") {
-            row.register_number = trimmed_lower(value);
+            row.register_number = trimmed(value);  // as written on paper, e.g. 12/II/2026
           } else if (name == "tanggal_pengaduan") {
             // A date alone is the start of that day; a time without a zone is the office's.
             std::string received;
