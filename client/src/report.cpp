@@ -11,6 +11,7 @@
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/codes.hpp"
+#include "teduh/schema/facts.hpp"
 #include "teduh/schema/sqlite.hpp"
 
 namespace teduh::client {
@@ -27,40 +28,8 @@ constexpr const char* kUnknown = "tidak_diketahui";
 const char* const kAgeGroups[] = {"0-5",   "6-12",  "13-17", "18-24",
                                   "25-44", "45-59", "60+",   kUnknown};
 
-std::vector<std::string> split_codes(const std::string& codes) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < codes.size()) {
-    auto comma = codes.find(',', start);
-    if (comma == std::string::npos) comma = codes.size();
-    if (comma > start) out.push_back(codes.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
-// The same groups and the same age rule as the server's projection (server/src/projection.cpp).
-std::string age_group(int age) {
-  if (age < 0) return kUnknown;
-  if (age <= 5) return "0-5";
-  if (age <= 12) return "6-12";
-  if (age <= 17) return "13-17";
-  if (age <= 24) return "18-24";
-  if (age <= 44) return "25-44";
-  if (age <= 59) return "45-59";
-  return "60+";
-}
 
-int years_between(const std::string& birth, const std::string& at) {
-  if (birth.size() < 10 || at.size() < 10) return -1;
-  const int by = std::stoi(birth.substr(0, 4)), bm = std::stoi(birth.substr(5, 2)),
-            bd = std::stoi(birth.substr(8, 2));
-  const int ay = std::stoi(at.substr(0, 4)), am = std::stoi(at.substr(5, 2)),
-            ad = std::stoi(at.substr(8, 2));
-  int years = ay - by;
-  if (am < bm || (am == bm && ad < bd)) --years;
-  return years;
-}
 
 int offset_of_zone(std::string_view zone) {
   if (zone == "WITA") return 8;
@@ -293,7 +262,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
     }
     f.received_at = c.get("received_at");
     f.channel = c.get("channel");
-    f.forms = split_codes(c.get("forms"));
+    f.forms = schema::split_codes(c.get("forms"));
     f.place = c.get("place");
     f.status = c.get("status");
     f.merged_into = c.get("merged_into");
@@ -325,9 +294,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
       victim_seen = true;
       const EntityView& p = *it->second;
       f.victim_sex = p.get("sex");
-      int age = years_between(p.get("birth_date"), f.received_at);
-      if (age < 0 && !p.get("age").empty()) age = std::stoi(p.get("age"));
-      f.victim_age_group = age_group(age);
+      f.victim_age_group = schema::victim_age_group(p.get("birth_date"), p.get("age"), f.received_at);
     }
     f.perpetrator_relationships.assign(relationships.begin(), relationships.end());
     for (const EntityView* s : services_of[c.id])

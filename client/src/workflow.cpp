@@ -9,6 +9,7 @@
 #include "teduh/client/report.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
+#include "teduh/schema/facts.hpp"
 #include "teduh/schema/identity_match.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
@@ -54,17 +55,6 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
                     std::move(value)};
 }
 
-std::vector<std::string> split_codes(const std::string& codes) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < codes.size()) {
-    auto comma = codes.find(',', start);
-    if (comma == std::string::npos) comma = codes.size();
-    if (comma > start) out.push_back(codes.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -270,7 +260,7 @@ Result<json> Workflow::list_cases() const {
                         {"number", c.get("number")},
                         {"received_at", c.get("received_at")},
                         {"status", c.get("status")},
-                        {"forms", split_codes(c.get("forms"))},
+                        {"forms", schema::split_codes(c.get("forms"))},
                         {"owner_office", c.get("owner_office")},
                         {"victim", *victim ? victim_code((*victim)->id) : ""},
                         {"merged_into", c.get("merged_into")},

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "teduh/schema/facts.hpp"
 #include "teduh/schema/identity_match.hpp"
 #include "teduh/sync/merge.hpp"
 
@@ -46,37 +47,8 @@ class CaseState {
   std::map<sync::EntityId, std::string> types_;
 };
 
-std::vector<std::string> split_codes(const std::string& codes) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < codes.size()) {
-    auto comma = codes.find(',', start);
-    if (comma == std::string::npos) comma = codes.size();
-    if (comma > start) out.push_back(codes.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
-int years_between(const std::string& birth, const std::string& at) {
-  if (birth.size() < 10 || at.size() < 10) return -1;
-  const int by = std::stoi(birth.substr(0, 4)), bm = std::stoi(birth.substr(5, 2)), bd = std::stoi(birth.substr(8, 2));
-  const int ay = std::stoi(at.substr(0, 4)), am = std::stoi(at.substr(5, 2)), ad = std::stoi(at.substr(8, 2));
-  int years = ay - by;
-  if (am < bm || (am == bm && ad < bd)) --years;
-  return years;
-}
 
-std::string age_group(int age) {
-  if (age < 0) return "tidak_diketahui";
-  if (age <= 5) return "0-5";
-  if (age <= 12) return "6-12";
-  if (age <= 17) return "13-17";
-  if (age <= 24) return "18-24";
-  if (age <= 44) return "25-44";
-  if (age <= 59) return "45-59";
-  return "60+";
-}
 
 std::string utc_text(std::uint64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
@@ -132,7 +104,7 @@ json build_projection(const sync::EntityId& scope, std::span<const sync::Commit>
   const std::string received = s.get(scope, "received_at");
   doc["received_at"] = received;
   doc["channel"] = s.get(scope, "channel");
-  doc["forms"] = split_codes(s.get(scope, "forms"));
+  doc["forms"] = schema::split_codes(s.get(scope, "forms"));
   doc["place"] = s.get(scope, "place");
   doc["status"] = s.get(scope, "status");
   doc["merged_into"] = s.get(scope, "merged_into");
@@ -157,9 +129,7 @@ json build_projection(const sync::EntityId& scope, std::span<const sync::Commit>
     victim["sex"] = s.get(*person, "sex");
     victim["disability"] = s.get(*person, "disability");
     const std::string birth = s.get(*person, "birth_date");
-    int age = years_between(birth, received);
-    if (age < 0 && !s.get(*person, "age").empty()) age = std::stoi(s.get(*person, "age"));
-    victim["age_group"] = age_group(age);
+    victim["age_group"] = schema::victim_age_group(birth, s.get(*person, "age"), received);
     match["nik"] = match_hash(dedup_key, "nik", schema::normalize_nik(s.get(*person, "nik")));
     const std::string name = schema::normalize_name(s.get(*person, "name"));
     match["name_birth"] = birth.empty() ? std::string() : match_hash(dedup_key, "nama", name + "|" + birth);

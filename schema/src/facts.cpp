@@ -1,0 +1,53 @@
+#include "teduh/schema/facts.hpp"
+
+#include <charconv>
+
+namespace teduh::schema {
+namespace {
+
+// The number in text[pos, pos + len), or -1.
+int number_at(std::string_view text, std::size_t pos, std::size_t len) {
+  int value = 0;
+  const char* first = text.data() + pos;
+  auto [end, ec] = std::from_chars(first, first + len, value);
+  return ec == std::errc() && end == first + len ? value : -1;
+}
+
+}  // namespace
+
+std::vector<std::string> split_codes(std::string_view codes) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < codes.size()) {
+    auto comma = codes.find(',', start);
+    if (comma == std::string_view::npos) comma = codes.size();
+    if (comma > start) out.emplace_back(codes.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+int age_in_years(std::string_view birth, std::string_view at) {
+  if (birth.size() < 10 || at.size() < 10) return -1;
+  const int by = number_at(birth, 0, 4), bm = number_at(birth, 5, 2), bd = number_at(birth, 8, 2);
+  const int ay = number_at(at, 0, 4), am = number_at(at, 5, 2), ad = number_at(at, 8, 2);
+  if (by < 0 || bm < 0 || bd < 0 || ay < 0 || am < 0 || ad < 0) return -1;
+  int years = ay - by;
+  if (am < bm || (am == bm && ad < bd)) --years;
+  return years;
+}
+
+std::string victim_age_group(std::string_view birth, std::string_view age_years, std::string_view at) {
+  int age = age_in_years(birth, at);
+  if (age < 0 && !age_years.empty()) age = number_at(age_years, 0, age_years.size());
+  if (age < 0) return "tidak_diketahui";
+  if (age <= 5) return "0-5";
+  if (age <= 12) return "6-12";
+  if (age <= 17) return "13-17";
+  if (age <= 24) return "18-24";
+  if (age <= 44) return "25-44";
+  if (age <= 59) return "45-59";
+  return "60+";
+}
+
+}  // namespace teduh::schema
