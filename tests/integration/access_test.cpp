@@ -8,9 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "support/process.hpp"
-#include "support/store_fixture.hpp"
-#include "support/temp_dir.hpp"
+#include "support/server_test.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/sqlite.hpp"
@@ -22,27 +20,16 @@ using json = nlohmann::json;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
 
-constexpr const char* kPassphrase = "sandi-kantor-uji";
-
-class AccessTest : public ::testing::Test {
+class AccessTest : public teduh::testing::ServerTest {
  protected:
   void SetUp() override {
-    ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_PASSPHRASE", kPassphrase, 1);
+    ServerTest::SetUp();
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
-    data_ = (dir_ / "server").string();
-    teduh::testing::Run init = teduhd({"init", "--data", data_});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    server_key_ = init.last_line();
-    for (auto [code, kind] : {std::pair{"UJI-UPTD", "uptd_ppa"}, {"UJI-KEL", "kelurahan"},
-                              {"UJI-MITRA", "mitra"}, {"UJI-PUSAT", "pusat"}}) {
-      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", code, "--name",
-                                      std::string("Kantor ") + code, "--kind", kind});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    log_ = dir_ / "teduhd.log";
-    ASSERT_TRUE(server_.start(data_, log_));
+    add_office("UJI-UPTD", "uptd_ppa");
+    add_office("UJI-KEL", "kelurahan");
+    add_office("UJI-MITRA", "mitra");
+    add_office("UJI-PUSAT", "pusat");
+    start_server();
     shelter_ = device("shelter", "UJI-UPTD", "petugas_rumah_aman", true);
     worker_ = device("worker", "UJI-UPTD", "pendamping");
     kel_ = device("kel", "UJI-KEL", "operator");
@@ -50,39 +37,8 @@ class AccessTest : public ::testing::Test {
     pusat_ = device("pusat", "UJI-PUSAT", "analis");
   }
 
-  void TearDown() override {
-    EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly";
-    if (HasFailure()) std::cerr << "teduhd.log:\n" << teduh::testing::read_file(log_) << "\n";
-  }
-
-  std::string device(const std::string& name, const std::string& office, const std::string& role,
-                     bool shelter = false) {
-    std::vector<std::string> args{"enroll", "--data", data_,  "--office", office,
-                                  "--user", "petugas-" + name, "--role", role};
-    if (shelter) args.push_back("--shelter");
-    teduh::testing::Run code = teduhd(args);
-    EXPECT_EQ(code.exit_code, 0) << code.err;
-    std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
-                                      "--server-key", server_key_, "--enroll", code.last_line()});
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-    return store;
-  }
-
-  json sync(const std::string& store, int expected_exit = 0) {
-    teduh::testing::Run r = teduh({"sync", "--store", store, "--json"});
-    EXPECT_EQ(r.exit_code, expected_exit) << store << ": " << r.err;
-    return r.out.empty() ? json() : json::parse(r.out);
-  }
-
   void sync_all() {
     for (const auto& s : {kel_, worker_, shelter_, mitra_, pusat_}) sync(s);
-  }
-
-  std::string run_ok(const std::vector<std::string>& args) {
-    teduh::testing::Run r = teduh(args);
-    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
-    return r.last_line();
   }
 
   std::string new_case(const std::string& store, const std::string& victim) {
@@ -106,7 +62,7 @@ class AccessTest : public ::testing::Test {
 
   // The case scopes the store's raw tables hold anything of (commits or entities).
   std::set<std::string> held(const std::string& store) {
-    auto s = client::Store::open(store, kPassphrase);
+    auto s = client::Store::open(store, teduh::testing::kOfficePassphrase);
     EXPECT_TRUE(s) << s.error().message;
     std::set<std::string> out;
     for (const char* sql : {"SELECT DISTINCT scope FROM commits WHERE scope_type = 'kasus'",
@@ -122,28 +78,6 @@ class AccessTest : public ::testing::Test {
     return out;
   }
 
-  // Rows anywhere in the store's tables whose value contains `text`.
-  std::int64_t rows_containing(const std::string& store, const std::string& text) {
-    auto s = client::Store::open(store, kPassphrase);
-    EXPECT_TRUE(s) << s.error().message;
-    std::int64_t n = 0;
-    for (const char* sql : {"SELECT count(*) FROM versions WHERE instr(value, ?1) > 0",
-                            "SELECT count(*) FROM fields WHERE instr(value, ?1) > 0",
-                            "SELECT count(*) FROM commits WHERE instr(body, CAST(?1 AS BLOB)) > 0"}) {
-      auto st = schema::Statement::prepare(s->db(), sql);
-      st->bind(1, text);
-      (void)st->step();
-      n += st->column_int(0);
-    }
-    return n;
-  }
-
-  std::string log() { return teduh::testing::read_file(log_); }
-
-  teduh::testing::TempDir dir_;
-  std::string data_, server_key_;
-  std::filesystem::path log_;
-  teduh::testing::ServerProcess server_;
   std::string shelter_, worker_, kel_, mitra_, pusat_;
 };
 
@@ -246,7 +180,7 @@ TEST_F(AccessTest, WritesWhereADeviceMayNotAreRefusedLoggedAndDoNotBlockItsLater
 
   // A partner office writes into the post's case, bypassing its own client's checks.
   {
-    auto s = client::Store::open(mitra_, kPassphrase);
+    auto s = client::Store::open(mitra_, teduh::testing::kOfficePassphrase);
     ASSERT_TRUE(s) << s.error().message;
     auto c = s->write(k1_id, "kasus", {{k1_id, "kasus", "risk_level", "tinggi"}});
     ASSERT_TRUE(c) << c.error().message;
@@ -259,7 +193,7 @@ TEST_F(AccessTest, WritesWhereADeviceMayNotAreRefusedLoggedAndDoNotBlockItsLater
 
   // The post refers its case without a consent for the receiving office.
   {
-    auto s = client::Store::open(kel_, kPassphrase);
+    auto s = client::Store::open(kel_, teduh::testing::kOfficePassphrase);
     ASSERT_TRUE(s) << s.error().message;
     auto r = sync::Id128::random();
     auto c = s->write(k1_id, "kasus",
@@ -276,7 +210,7 @@ TEST_F(AccessTest, WritesWhereADeviceMayNotAreRefusedLoggedAndDoNotBlockItsLater
 
   // The central office's analyst device may not write cases at all.
   {
-    auto s = client::Store::open(pusat_, kPassphrase);
+    auto s = client::Store::open(pusat_, teduh::testing::kOfficePassphrase);
     ASSERT_TRUE(s) << s.error().message;
     auto id = sync::Id128::random();
     ASSERT_TRUE(s->write(id, "kasus", {{id, "kasus", "summary", "uji"}}));

@@ -12,13 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "support/process.hpp"
-#include "support/store_fixture.hpp"
-#include "support/temp_dir.hpp"
+#include "support/server_test.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/identity_match.hpp"
-#include "teduh/schema/sqlite.hpp"
 
 namespace teduh {
 namespace {
@@ -26,8 +23,6 @@ namespace {
 using json = nlohmann::json;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
-
-constexpr const char* kPassphrase = "sandi-kantor-uji";
 
 // A generated person: syllables, not anyone's name.
 struct Person {
@@ -91,48 +86,19 @@ class PeopleGenerator {
   std::set<std::string> weak_, niks_;
 };
 
-class CentralOfficeTest : public ::testing::Test {
+class CentralOfficeTest : public teduh::testing::ServerTest {
  protected:
   void SetUp() override {
-    ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_PASSPHRASE", kPassphrase, 1);
-    ::setenv("TEDUH_SYNC_TIMEOUT_MS", "20000", 1);
-    data_ = (dir_ / "server").string();
-    teduh::testing::Run init = teduhd({"init", "--data", data_});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    server_key_ = init.last_line();
-    struct O {
-      const char *code, *kind, *region;
-    };
-    for (O o : {O{"UJI-KEL", "kelurahan", "3275"}, O{"UJI-UPTD", "uptd_ppa", "3275"},
-                O{"UJI-DINAS", "dinas", "3276"}, O{"UJI-PUSAT", "pusat", "32"}}) {
-      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", o.code, "--name",
-                                      std::string("Kantor ") + o.code, "--kind", o.kind, "--region", o.region});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    log_ = dir_ / "teduhd.log";
-    ASSERT_TRUE(server_.start(data_, log_));
+    ServerTest::SetUp();
+    add_office("UJI-KEL", "kelurahan", "3275");
+    add_office("UJI-UPTD", "uptd_ppa", "3275");
+    add_office("UJI-DINAS", "dinas", "3276");
+    add_office("UJI-PUSAT", "pusat", "32");
+    start_server();
     kel_ = device("kel", "UJI-KEL", "operator");
     uptd_ = device("uptd", "UJI-UPTD", "supervisor");
     dinas_ = device("dinas", "UJI-DINAS", "supervisor");
     pusat_ = device("pusat", "UJI-PUSAT", "analis");
-  }
-
-  void TearDown() override {
-    EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly";
-    if (HasFailure()) std::cerr << "teduhd.log:\n" << teduh::testing::read_file(log_) << "\n";
-  }
-
-  std::string device(const std::string& name, const std::string& office, const std::string& role) {
-    teduh::testing::Run code = teduhd({"enroll", "--data", data_, "--office", office, "--user",
-                                       "petugas-" + name, "--role", role});
-    EXPECT_EQ(code.exit_code, 0) << code.err;
-    std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
-                                      "--server-key", server_key_, "--enroll", code.last_line()});
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-    return store;
   }
 
   json run_json(const std::vector<std::string>& args) {
@@ -141,13 +107,11 @@ class CentralOfficeTest : public ::testing::Test {
     return r.out.empty() ? json() : json::parse(r.out, nullptr, false);
   }
 
-  json sync(const std::string& store) { return run_json({"sync", "--store", store, "--json"}); }
-
   // Records each person as the victim of a new case, in one process (the CLI would start
   // thousands). Returns the case ids, in order.
   std::vector<std::string> record(const std::string& store, const std::vector<Person>& people,
                                   bool with_nik = true) {
-    auto s = client::Store::open(store, kPassphrase);
+    auto s = client::Store::open(store, teduh::testing::kOfficePassphrase);
     EXPECT_TRUE(s) << s.error().message;
     client::Workflow wf(*s);
     std::vector<std::string> ids;
@@ -173,32 +137,11 @@ class CentralOfficeTest : public ::testing::Test {
     return out;
   }
 
-  // Rows of the store holding `text` anywhere a value or body is kept.
-  std::int64_t rows_containing(const std::string& store, const std::string& text) {
-    auto s = client::Store::open(store, kPassphrase);
-    EXPECT_TRUE(s) << s.error().message;
-    std::int64_t n = 0;
-    for (const char* sql : {"SELECT count(*) FROM versions WHERE instr(value, ?1) > 0",
-                            "SELECT count(*) FROM fields WHERE instr(value, ?1) > 0",
-                            "SELECT count(*) FROM projections WHERE instr(body, ?1) > 0",
-                            "SELECT count(*) FROM commits WHERE instr(body, CAST(?1 AS BLOB)) > 0"}) {
-      auto st = schema::Statement::prepare(s->db(), sql);
-      st->bind(1, text);
-      (void)st->step();
-      n += st->column_int(0);
-    }
-    return n;
-  }
-
   static std::pair<std::string, std::string> ordered(std::string a, std::string b) {
     if (b < a) std::swap(a, b);
     return {a, b};
   }
 
-  teduh::testing::TempDir dir_;
-  std::string data_, server_key_;
-  std::filesystem::path log_;
-  teduh::testing::ServerProcess server_;
   std::string kel_, uptd_, dinas_, pusat_;
 };
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/server_test.hpp"
 #include "support/store_fixture.hpp"
 #include "teduh/client/workflow.hpp"
 
@@ -24,51 +25,20 @@ using nlohmann::json;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public teduh::testing::ServerTest {
  protected:
   void SetUp() override {
-    ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+    ServerTest::SetUp();
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
-    data_ = (dir_ / "server").string();
-    teduh::testing::Run init = teduhd({"init", "--data", data_});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    server_key_ = init.last_line();
-    for (auto [code, kind] :
-         {std::pair{"UJI-DP3A", "dinas"}, {"UJI-UPTD", "uptd_ppa"}, {"UJI-KEL", "kelurahan"}}) {
-      teduh::testing::Run r = teduhd({"office", "add", "--data", data_, "--code", code, "--name",
-                                      std::string("Kantor ") + code, "--kind", kind});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    ASSERT_TRUE(server_.start(data_, dir_ / "teduhd.log"));
+    add_office("UJI-DP3A", "dinas");
+    add_office("UJI-UPTD", "uptd_ppa");
+    add_office("UJI-KEL", "kelurahan");
+    start_server();
   }
 
-  void TearDown() override {
-    EXPECT_TRUE(server_.stop()) << "teduhd did not stop cleanly";
-    if (HasFailure())
-      std::cerr << "teduhd.log:\n" << teduh::testing::read_file(dir_ / "teduhd.log") << "\n";
-  }
-
-  // Enrolls a device of `office` and creates its store; returns the store path.
-  std::string office(const std::string& name, const std::string& office_code,
-                     bool shelter = false) {
-    std::vector<std::string> args{"enroll", "--data",          data_,    "--office",  office_code,
-                                  "--user", "petugas-" + name, "--role", "pendamping"};
-    if (shelter) args.push_back("--shelter");
-    teduh::testing::Run code = teduhd(args);
-    EXPECT_EQ(code.exit_code, 0) << code.err;
-    std::string store = (dir_ / (name + ".db")).string();
-    teduh::testing::Run init = teduh({"init", "--store", store, "--server", server_.address(),
-                                      "--server-key", server_key_, "--enroll", code.last_line()});
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-    return store;
-  }
-
-  json sync(const std::string& store) {
-    teduh::testing::Run r = teduh({"sync", "--store", store, "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.exit_code == 0 ? json::parse(r.out) : json();
+  // Enrolls a case worker of `office_code` and creates its store; returns the store path.
+  std::string office(const std::string& name, const std::string& office_code, bool shelter = false) {
+    return device(name, office_code, "pendamping", shelter);
   }
 
   std::string show(const std::string& store, const std::string& id) {
@@ -93,10 +63,6 @@ class SyncTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
 
-  teduh::testing::TempDir dir_;
-  std::string data_;
-  std::string server_key_;
-  teduh::testing::ServerProcess server_;
 };
 
 TEST_F(SyncTest, OfficesThatEditDifferentCasesAndFieldsConverge) {
