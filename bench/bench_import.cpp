@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "case_workload.hpp"
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "teduh/client/import.hpp"
@@ -26,24 +27,8 @@ namespace {
 using namespace teduh;
 using Clock = std::chrono::steady_clock;
 
-double cpu_now() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-struct Timing {
-  double wall = 0, cpu = 0;
-};
-
-struct Stopwatch {
-  Clock::time_point wall0 = Clock::now();
-  double cpu0 = cpu_now();
-  Timing stop() const {
-    return {std::chrono::duration<double>(Clock::now() - wall0).count(), cpu_now() - cpu0};
-  }
-};
+using bench::Stopwatch;
+using bench::Timing;
 
 const char* const kHeader[] = {
     "no_register",   "tanggal_pengaduan", "saluran",       "bentuk_kekerasan", "tempat_kejadian",

@@ -45,27 +45,8 @@ Workload make_workload(int total_versions) {
 }
 
 
-// CPU seconds (user + system) of this process: steadier than wall time on a shared
-// machine, and what the ratios use. Wall time is printed beside it.
-double cpu_now() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-struct Timing {
-  double wall = 0;
-  double cpu = 0;
-};
-
-struct Stopwatch {
-  Clock::time_point wall0 = Clock::now();
-  double cpu0 = cpu_now();
-  Timing stop() const {
-    return {std::chrono::duration<double>(Clock::now() - wall0).count(), cpu_now() - cpu0};
-  }
-};
+using bench::Stopwatch;
+using bench::Timing;
 
 Timing run_store(const std::filesystem::path& path, bool plain, const Workload& w,
                  bool one_transaction) {

@@ -3,6 +3,9 @@
 // 15 versions over a case, its victim, the victim's role and the first service, with
 // generated values and entity ids made as the workflow makes them (time-ordered,
 // sync-protocol/PROTOCOL.md section 1).
+#include <sys/resource.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,5 +74,28 @@ inline client::Store make_store(const std::filesystem::path& path, bool plain = 
   }
   return std::move(*s);
 }
+
+// CPU seconds (user + system) of this process: steadier than wall time on a shared
+// machine, and what the benches' ratios use. Wall time is printed beside it.
+inline double cpu_now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
+
+// Wall and CPU time since construction.
+struct Stopwatch {
+  std::chrono::steady_clock::time_point wall0 = std::chrono::steady_clock::now();
+  double cpu0 = cpu_now();
+  Timing stop() const {
+    return {std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(), cpu_now() - cpu0};
+  }
+};
 
 }  // namespace teduh::bench

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "teduh/crypto/aead.hpp"
+#include "support/temp_dir.hpp"
 #include "teduh/crypto/kdf.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/server/admin_key.hpp"
@@ -40,9 +41,8 @@ std::string sealed_value(std::uint32_t generation) {
 class CompartmentStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/teduh-compartment-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    root_ = templ;
+    ASSERT_FALSE(temp_.path().empty());
+    root_ = temp_.path();
     dir_ = root_ / "data";
     auto store = ServerStore::create(dir_, kPass, crypto::KdfParams::interactive());
     ASSERT_TRUE(store) << store.error().message;
@@ -53,11 +53,7 @@ class CompartmentStoreTest : public ::testing::Test {
     ASSERT_TRUE(store_->set_admin_public(admin_->public_keys()));
     ASSERT_TRUE(store_->add_office({"BKS-UPTD", "UPTD Uji", "uptd_ppa", "32.75", ""}));
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   DeviceRecord enroll(const crypto::SigningKey& key, bool shelter) {
     auto issued =
@@ -109,6 +105,7 @@ class CompartmentStoreTest : public ::testing::Test {
     return sync::sign_commit(c, key);
   }
 
+  teduh::testing::TempDir temp_;  // removed after the store is closed
   fs::path root_, dir_;
   std::optional<ServerStore> store_;
   std::optional<AdminKey> admin_;

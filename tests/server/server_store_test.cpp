@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.hpp"
 #include "teduh/crypto/kdf.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/server/server_store.hpp"
@@ -21,20 +22,15 @@ constexpr std::string_view kPass = "kata sandi server";
 class ServerStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/teduh-server-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    root_ = templ;
+    ASSERT_FALSE(temp_.path().empty());
+    root_ = temp_.path();
     dir_ = root_ / "data";
     auto store = ServerStore::create(dir_, kPass, crypto::KdfParams::interactive());
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
     ASSERT_TRUE(store_->add_office({"BKS-DP3A", "DP3A Kota Bekasi", "dinas", "32.75", ""}));
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   // Enrolls a new device of BKS-DP3A and returns its record.
   DeviceRecord enroll_device(const crypto::SigningKey& key) {
@@ -63,6 +59,7 @@ class ServerStoreTest : public ::testing::Test {
     return sync::sign_commit(c, key);
   }
 
+  teduh::testing::TempDir temp_;  // removed after the store is closed
   fs::path root_;
   fs::path dir_;
   std::optional<ServerStore> store_;
