@@ -209,9 +209,47 @@ CREATE TABLE projections (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 3 of the client store: fewer pages and index entries per pulled version
+// (BENCHMARKS.md, "Pull into a fresh office").
+// - `commits` becomes a rowid table. As WITHOUT ROWID its rows (about 1,100 bytes: the
+//   signed body and signature) exceeded the 992 bytes a row may keep on its page, so
+//   every commit also took a 4 KiB overflow page: half of an office store.
+// - `versions_live` goes: the live versions of a field are found through
+//   versions_by_entity_field (a field has a handful of versions).
+// - `fields_by_value` indexed the value of every field of every entity, for lookups that
+//   only ever ask for a case number or a shelter's code name; `fields_by_identifier`
+//   keeps just those.
+// Old builds read and write the result (same columns, same meaning): min_readable 1.
+constexpr std::string_view kClientV3LeanIndexes = R"sql(
+CREATE TABLE commits_v3 (
+  device     BLOB NOT NULL,
+  seq        INTEGER NOT NULL,
+  scope      BLOB NOT NULL,
+  scope_type TEXT NOT NULL,
+  hlc        INTEGER NOT NULL,
+  body       BLOB NOT NULL,
+  signature  BLOB NOT NULL,
+  server_seq INTEGER,
+  UNIQUE (device, seq)
+);
+INSERT INTO commits_v3 (device, seq, scope, scope_type, hlc, body, signature, server_seq)
+  SELECT device, seq, scope, scope_type, hlc, body, signature, server_seq FROM commits
+  ORDER BY device, seq;
+DROP TABLE commits;
+ALTER TABLE commits_v3 RENAME TO commits;
+CREATE INDEX commits_by_server_seq ON commits (server_seq);
+CREATE INDEX commits_unpushed ON commits (device, seq) WHERE server_seq IS NULL;
+
+DROP INDEX versions_live;
+
+DROP INDEX fields_by_value;
+CREATE INDEX fields_by_identifier ON fields (field, value) WHERE field IN ('number', 'code_name');
+)sql";
+
 constexpr MigrationStep kClientSteps[] = {
     {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
     {.name = "v2_projections", .sql = kClientV2Projections, .min_readable = 1},
+    {.name = "v3_lean_indexes", .sql = kClientV3LeanIndexes, .min_readable = 1},
 };
 
 constexpr MigrationStep kServerSteps[] = {
