@@ -111,6 +111,7 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
                 "A store already exists at " + options.path.string() + "; nothing was changed.");
   }
   Result<crypto::DbHandle> db = fail(Errc::internal, "unreachable");
+  crypto::SecretBytes store_key;  // stays empty for a plain (benchmark) store
   if (options.plain_for_benchmark) {
     auto plain = crypto::open_plain(options.path, crypto::OpenMode::create);
     if (!plain) return tl::unexpected(from_crypto(plain.error()));
@@ -121,11 +122,14 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
     auto encrypted = crypto::open_encrypted(options.path, *key, crypto::OpenMode::create);
     if (!encrypted) return tl::unexpected(from_crypto(encrypted.error()));
     db = std::move(*encrypted);
+    store_key = std::move(*key);
   }
   TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
   TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
   Store store(std::move(*db), std::move(identity));
+  store.path_ = options.path;
+  store.store_key_ = std::move(store_key);
   auto put = [&](std::string_view k, std::string_view v) { return store.set_meta(k, v); };
   const Identity& id = store.identity_;
   TRY(store.in_transaction([&]() -> Result<void> {
@@ -156,6 +160,8 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
   Store store(std::move(*db), Identity{});
+  store.path_ = path;
+  store.store_key_ = std::move(*key);
   auto get = [&](std::string_view k) -> Result<std::string> {
     auto v = store.meta(k);
     if (!v) return tl::unexpected(v.error());
@@ -304,8 +310,20 @@ Result<schema::Statement*> Store::cached(const char* sql) const {
   return &it->second;
 }
 
+Result<crypto::DbHandle> Store::open_companion() const {
+  auto db = store_key_.empty() ? crypto::open_plain(path_, crypto::OpenMode::existing)
+                               : crypto::open_encrypted(path_, store_key_, crypto::OpenMode::existing);
+  if (!db) return tl::unexpected(from_crypto(db.error()));
+  return std::move(*db);
+}
+
 Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
-Result<void> Store::commit_transaction() { return lift(schema::exec(db(), "COMMIT")); }
+Result<void> Store::commit_transaction() {
+  if (clock_unsaved_) TRY(set_meta("hlc", std::to_string(clock_.last())));
+  TRY(lift(schema::exec(db(), "COMMIT")));
+  clock_unsaved_ = false;
+  return {};
+}
 // After a rollback the sequence counter is read back from the store, so a commit that was
 // undone leaves no gap in this device's sequence (the server accepts sequences in order).
 void Store::rollback() {
@@ -403,8 +421,17 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
     clock_ahead_.push_back(commit.device);
   }
   TRY(apply_commit(commit, signed_commit, server_seq));
-  TRY(set_meta("hlc", std::to_string(clock_.last())));
+  // The clock is persisted once per transaction (commit_transaction), not once per
+  // commit: a pulled batch of 1,000 commits writes it once.
+  clock_unsaved_ = true;
+  if (sqlite3_get_autocommit(db()) != 0) TRY(save_clock());
   return true;
+}
+
+Result<void> Store::save_clock() {
+  TRY(set_meta("hlc", std::to_string(clock_.last())));
+  clock_unsaved_ = false;
+  return {};
 }
 
 Result<void> Store::apply_commit(const sync::Commit& commit,
@@ -492,15 +519,21 @@ Result<void> Store::apply_commit(const sync::Commit& commit,
     return lift(put_field.run());
   };
   std::vector<sync::EntityId> created;  // entities first seen in this commit
+  std::vector<sync::EntityId> known;    // entities this commit already wrote to
   for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
     const sync::Version& v = commit.versions[i];
-    ins_entity.reset();
-    ins_entity.bind_blob(1, id_bytes(v.entity))
-        .bind(2, v.entity_type)
-        .bind_blob(3, id_bytes(commit.scope))
-        .bind(4, static_cast<std::int64_t>(v.hlc));
-    TRY(lift(ins_entity.run()));
-    if (sqlite3_changes(db()) == 1) created.push_back(v.entity);
+    // A commit writes several fields of each of its entities: the entity row is inserted
+    // (or found) at its first version only.
+    if (std::find(known.begin(), known.end(), v.entity) == known.end()) {
+      known.push_back(v.entity);
+      ins_entity.reset();
+      ins_entity.bind_blob(1, id_bytes(v.entity))
+          .bind(2, v.entity_type)
+          .bind_blob(3, id_bytes(commit.scope))
+          .bind(4, static_cast<std::int64_t>(v.hlc));
+      TRY(lift(ins_entity.run()));
+      if (sqlite3_changes(db()) == 1) created.push_back(v.entity);
+    }
 
     // An entity this commit created has no other versions here, and no version of it can
     // be in `superseded` (a commit naming one would have written to, and so created, the
@@ -686,9 +719,16 @@ Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) co
 Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type,
                                                            std::string_view field,
                                                            std::string_view value) const {
+  if (field != "number" && field != "code_name") {
+    return fail(Errc::internal, "Only a case number or a shelter code name identifies an entity, not " +
+                                    std::string(field) + ".");
+  }
+  // The IN term repeats the WHERE of the partial index fields_by_identifier (SCHEMA.md),
+  // which SQLite needs to see, word for word, to use it.
   auto st_r = cached(
       "SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
-      "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 LIMIT 1");
+      "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 "
+      "AND f.field IN ('number', 'code_name') LIMIT 1");
   if (!st_r) return tl::unexpected(st_r.error());
   Statement& st = **st_r;
   st.bind(1, type).bind(2, field).bind(3, value);

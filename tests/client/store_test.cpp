@@ -253,3 +253,76 @@ TEST(Store, AFailedActionInsideAnOuterTransactionLeavesNoGapInTheSequence) {
 
 }  // namespace
 }  // namespace teduh::client
+
+namespace teduh::client {
+namespace {
+
+// The statement of `db` whose SQL contains `needle` (the store caches its statements).
+sqlite3_stmt* statement_containing(sqlite3* db, std::string_view needle) {
+  for (sqlite3_stmt* st = sqlite3_next_stmt(db, nullptr); st != nullptr; st = sqlite3_next_stmt(db, st)) {
+    if (std::string_view(sqlite3_sql(st)).find(needle) != std::string_view::npos) return st;
+  }
+  return nullptr;
+}
+
+TEST(Store, ACaseIsFoundByItsNumberThroughTheIdentifierIndex) {
+  testing::TempDir dir;
+  testing::FakeServerKey server;
+  auto s = testing::make_store(dir / "a.db", server);
+  ASSERT_TRUE(s);
+  Workflow wf(*s);
+  std::vector<sync::EntityId> ids;
+  for (int i = 0; i < 60; ++i) {
+    auto id = wf.new_case({{"summary", "Ringkasan " + std::to_string(i)}}, {{"name", "Orang Uji " + std::to_string(i)}});
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  auto view = s->entity(ids[37]);
+  ASSERT_TRUE(view && *view);
+  const std::string number = (*view)->get("number");
+  ASSERT_FALSE(number.empty());
+
+  auto found = s->find_by_field("kasus", "number", number);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(*found);
+  EXPECT_EQ(**found, ids[37]);
+  // The lookup went through fields_by_identifier: no step of a full table scan.
+  sqlite3_stmt* st = statement_containing(s->db(), "f.field IN ('number', 'code_name')");
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+  EXPECT_GT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0), 0);
+
+  auto none = s->find_by_field("kasus", "number", "TIDAK-ADA");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  // Other fields are not identifiers; asking by them is a programming error, said so.
+  auto refused = s->find_by_field("kasus", "summary", "Ringkasan 3");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("summary"), std::string::npos);
+}
+
+TEST(Store, TheClockOfPulledCommitsIsKeptAcrossReopen) {
+  testing::TempDir dir;
+  testing::FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server, "BKS-DP3A");
+  ASSERT_TRUE(a);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Workflow(*a).new_case({}, {}));
+  const sync::Hlc a_clock = a->clock().last();
+  {
+    auto b = testing::make_store(dir / "b.db", server, "BKS-UPTD");
+    ASSERT_TRUE(b);
+    ASSERT_LT(b->clock().last(), a_clock);
+    exchange(*a, *b);  // one transaction of 20 remote commits: the clock is saved once, at COMMIT
+    EXPECT_GE(b->clock().last(), a_clock);
+  }
+  auto b = Store::open(dir / "b.db", testing::kTestPassphrase);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_GE(b->clock().last(), a_clock);
+  // A write after the reopen orders after everything pulled.
+  auto c = Workflow(*b).new_case({}, {});
+  ASSERT_TRUE(c);
+  EXPECT_GT(b->clock().last(), a_clock);
+}
+
+}  // namespace
+}  // namespace teduh::client

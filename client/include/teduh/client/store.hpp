@@ -139,7 +139,8 @@ class Store {
   Result<std::vector<std::pair<sync::EntityId, std::string>>> conflicted_fields() const;
   // Every version of every entity in a scope, oldest first.
   Result<std::vector<HistoryEntry>> history(const sync::EntityId& scope) const;
-  // The entity whose `field` shows `value` (e.g. a case by its number).
+  // The entity whose `field` shows `value`: a case by its `number`, a shelter by its
+  // `code_name` (the two fields the index fields_by_identifier holds; others are refused).
   Result<std::optional<sync::EntityId>> find_by_field(std::string_view type, std::string_view field,
                                                       std::string_view value) const;
 
@@ -159,6 +160,10 @@ class Store {
   // sync::kMaxDriftMs ahead of this machine's (PROTOCOL.md section 2: reported, not refused).
   std::vector<sync::DeviceId> take_clock_warnings() { return std::exchange(clock_ahead_, {}); }
 
+  // A second connection to this store's file (same store key, no migration), for a
+  // helper thread such as BackgroundCheckpoint. SQLite's WAL lets it run beside this one.
+  Result<crypto::DbHandle> open_companion() const;
+
   // Sync bookkeeping.
   std::uint64_t last_seq() const { return next_seq_ - 1; }
   sync::Hlc now() { return clock_.tick(); }
@@ -167,6 +172,7 @@ class Store {
  private:
   Store(crypto::DbHandle db, Identity identity);
   Result<void> load_counters();
+  Result<void> save_clock();
   Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
                             std::optional<std::int64_t> server_seq);
   // A prepared statement kept for the life of the connection, reset and ready to bind.
@@ -180,12 +186,15 @@ class Store {
   void rollback_savepoint();
 
   crypto::DbHandle db_;
+  std::filesystem::path path_;
+  crypto::SecretBytes store_key_;  // what the open connection already holds; empty if plain
   // Declared after db_ so the statements are finalized before the connection closes.
   mutable std::map<const char*, schema::Statement> statements_;
   Identity identity_;
   sync::HlcClock clock_;
   std::uint64_t next_seq_ = 1;
   std::vector<sync::DeviceId> clock_ahead_;
+  bool clock_unsaved_ = false;  // apply_remote moved the clock; commit_transaction saves it
 };
 
 template <class Fn>
