@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "teduh/client/background_checkpoint.hpp"
 #include "teduh/client/compartment.hpp"
 #include "teduh/crypto/noise.hpp"
 #include "teduh/sync/compartment.hpp"
@@ -350,12 +351,25 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   auto cursor_text = store.meta("pull_cursor");
   if (!cursor_text) return tl::unexpected(cursor_text.error());
   std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
+  // The next Pull goes out as soon as a PullReply has arrived, before that batch is
+  // applied: the server reads and encrypts batch N+1 while this store writes batch N.
+  // The wire still alternates strictly (a reply, then one request); only the local work
+  // moves after the request.
+  if (auto s = session.send(wire::Pull{cursor, options.pull_batch}); !s) return tl::unexpected(s.error());
+  // A pull of more than one batch checkpoints on a helper thread, beside the writes.
+  std::unique_ptr<BackgroundCheckpoint> checkpoints;
   for (;;) {
-    wire::Pull pull{cursor, options.pull_batch};
-    if (auto s = session.send(pull); !s) return tl::unexpected(s.error());
     auto pr = session.expect<wire::PullReply>("pull");
     if (!pr) return tl::unexpected(pr.error());
     const std::vector<sync::EntityId> purges = session.take_purges();
+    if (pr->more) {
+      if (auto s = session.send(wire::Pull{pr->next_cursor, options.pull_batch}); !s)
+        return tl::unexpected(s.error());
+      if (!checkpoints) {
+        // Without it the sync still works, with SQLite's own checkpoints in the commits.
+        if (auto started = BackgroundCheckpoint::start(store)) checkpoints = std::move(*started);
+      }
+    }
     auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
       // The office lost these cases (consent withdrawn, referral ended, transfer): they
       // leave this store before the batch is applied, in the same transaction.
@@ -383,11 +397,13 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
       return fresh;
     });
     if (!applied) return tl::unexpected(applied.error());
+    if (checkpoints) checkpoints->committed();
     report.pulled += *applied;
     cursor = pr->next_cursor;
     if (options.progress) options.progress(report.pushed, report.pulled);
     if (!pr->more) break;
   }
+  if (checkpoints) checkpoints->finish();
 
   // A device with shelter clearance fetches the compartment keys the administrator
   // wrapped to it (PROTOCOL.md 5D). Each wrap must carry the pinned administrator's
