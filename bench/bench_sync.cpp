@@ -207,7 +207,8 @@ class Server {
 
 // --child-sync STORE REPEAT: opens the store (TEDUH_PASSPHRASE) and runs sync_with_server
 // REPEAT times with the options `teduh sync` uses. One line per sync:
-//   SYNC total_s push_end_s pushed pulled rejected
+//   SYNC total_s push_end_s pushed pulled rejected cpu_s
+// (cpu_s: this process's CPU time during the sync, all its threads)
 // and at the end: MEM hwm_after_open_kb hwm_during_sync_kb
 int child_sync(const std::string& store_path, int repeat) {
   const char* pass = std::getenv("TEDUH_PASSPHRASE");
@@ -232,11 +233,13 @@ int child_sync(const std::string& store_path, int repeat) {
         push_end = seconds_since(t0);
       }
     };
+    const double cpu0 = bench::cpu_now();
     auto r = client::sync_with_server(*store, options);
     double total = seconds_since(t0);
+    const double cpu = bench::cpu_now() - cpu0;
     if (!r) die("sync: " + r.error().message);
-    std::printf("SYNC %.6f %.6f %llu %llu %llu\n", total, push_end, static_cast<unsigned long long>(r->pushed),
-                static_cast<unsigned long long>(r->pulled), static_cast<unsigned long long>(r->rejected));
+    std::printf("SYNC %.6f %.6f %llu %llu %llu %.6f\n", total, push_end, static_cast<unsigned long long>(r->pushed),
+                static_cast<unsigned long long>(r->pulled), static_cast<unsigned long long>(r->rejected), cpu);
     for (const auto& line : r->rejections) std::fprintf(stderr, "bench_sync: rejected: %s\n", line.c_str());
   }
   std::printf("MEM %ld %ld\n", hwm_open, reset ? proc_status_kb("self", "VmHWM") : -1);
@@ -244,7 +247,7 @@ int child_sync(const std::string& store_path, int repeat) {
 }
 
 struct SyncRun {
-  std::vector<double> total, push_end;
+  std::vector<double> total, push_end, cpu;
   std::uint64_t pushed = 0, pulled = 0, rejected = 0;
   long maxrss_kb = 0, hwm_open_kb = 0, hwm_sync_kb = 0;
 };
@@ -258,10 +261,11 @@ SyncRun measure_sync(const std::string& self, const fs::path& store, int repeat)
   std::string tag;
   while (in >> tag) {
     if (tag == "SYNC") {
-      double t, p;
+      double t, p, c;
       std::uint64_t pushed, pulled, rejected;
-      in >> t >> p >> pushed >> pulled >> rejected;
+      in >> t >> p >> pushed >> pulled >> rejected >> c;
       s.total.push_back(t);
+      s.cpu.push_back(c);
       s.push_end.push_back(p);
       s.pushed += pushed;
       s.pulled += pulled;
@@ -569,6 +573,8 @@ int main(int argc, char** argv) {
               "  then the echo pull in the same sync", echo_s, n / echo_s);
   std::printf("%-52s %9.2f s  %9.0f commits/s  %9.0f versions/s\n", "pull: fresh office B receives all", pull_s,
               pull_cps, v / pull_s);
+  std::printf("%-52s %9.2f s  (%.2f of the pull's wall time; two threads: apply, checkpoints)\n",
+              "  client CPU time during the pull", pull.cpu[0], pull.cpu[0] / pull_s);
   std::printf("%-52s %9.1f ms  (5 syncs: %.1f .. %.1f ms)\n", "no-op sync, in process (median of 5)", noop_ms,
               *std::min_element(noop.total.begin(), noop.total.end()) * 1000,
               *std::max_element(noop.total.begin(), noop.total.end()) * 1000);
