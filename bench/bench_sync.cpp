@@ -573,7 +573,7 @@ int main(int argc, char** argv) {
               "  then the echo pull in the same sync", echo_s, n / echo_s);
   std::printf("%-52s %9.2f s  %9.0f commits/s  %9.0f versions/s\n", "pull: fresh office B receives all", pull_s,
               pull_cps, v / pull_s);
-  std::printf("%-52s %9.2f s  (%.2f of the pull's wall time; two threads: apply, checkpoints)\n",
+  std::printf("%-52s %9.2f s  (%.2f of the pull's wall time; threads: apply, receive, checkpoints)\n",
               "  client CPU time during the pull", pull.cpu[0], pull.cpu[0] / pull_s);
   std::printf("%-52s %9.1f ms  (5 syncs: %.1f .. %.1f ms)\n", "no-op sync, in process (median of 5)", noop_ms,
               *std::min_element(noop.total.begin(), noop.total.end()) * 1000,

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 
 #include "teduh/client/background_checkpoint.hpp"
 #include "teduh/client/compartment.hpp"
@@ -351,20 +352,48 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   auto cursor_text = store.meta("pull_cursor");
   if (!cursor_text) return tl::unexpected(cursor_text.error());
   std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
-  // The next Pull goes out as soon as a PullReply has arrived, before that batch is
-  // applied: the server reads and encrypts batch N+1 while this store writes batch N.
-  // The wire still alternates strictly (a reply, then one request); only the local work
-  // moves after the request.
-  if (auto s = session.send(wire::Pull{cursor, options.pull_batch}); !s) return tl::unexpected(s.error());
-  // A pull of more than one batch checkpoints on a helper thread, beside the writes.
-  std::unique_ptr<BackgroundCheckpoint> checkpoints;
-  for (;;) {
+  // Three things overlap in a pull of several batches:
+  // - the next Pull goes out as soon as a PullReply has arrived, before that batch is
+  //   applied, so the server reads and encrypts batch N+1 while this store writes batch N
+  //   (the wire still alternates strictly: a reply, then one request);
+  // - a helper thread receives, decrypts and decodes batch N+1 meanwhile (it alone uses
+  //   the session until this thread takes its result);
+  // - another helper checkpoints the WAL beside the writes (BackgroundCheckpoint).
+  struct PulledBatch {
+    wire::PullReply reply;
+    std::vector<sync::EntityId> purges;  // the Purges the server sent before the reply
+    std::vector<sync::Commit> commits;   // reply.commits' bodies, decoded
+  };
+  auto receive = [&session]() -> Result<PulledBatch> {
     auto pr = session.expect<wire::PullReply>("pull");
     if (!pr) return tl::unexpected(pr.error());
-    const std::vector<sync::EntityId> purges = session.take_purges();
-    if (pr->more) {
-      if (auto s = session.send(wire::Pull{pr->next_cursor, options.pull_batch}); !s)
+    PulledBatch batch;
+    batch.purges = session.take_purges();
+    batch.commits.reserve(pr->commits.size());
+    for (const auto& pc : pr->commits) {
+      // The server verified the device signature before it stored the commit; here the
+      // body is decoded and its envelope checked (PROTOCOL.md "Pull").
+      auto commit = sync::decode_commit_body(pc.commit.body);
+      if (!commit || commit->device != pc.commit.device || commit->seq != pc.commit.seq) {
+        return fail(Errc::refused,
+                    "The server sent a commit that does not decode; nothing of this batch was applied.");
+      }
+      batch.commits.push_back(std::move(*commit));
+    }
+    batch.reply = std::move(*pr);
+    return batch;
+  };
+  if (auto s = session.send(wire::Pull{cursor, options.pull_batch}); !s) return tl::unexpected(s.error());
+  std::future<Result<PulledBatch>> next = std::async(std::launch::async, receive);
+  std::unique_ptr<BackgroundCheckpoint> checkpoints;
+  for (;;) {
+    Result<PulledBatch> batch = next.get();
+    if (!batch) return tl::unexpected(batch.error());
+    const wire::PullReply& pr = batch->reply;
+    if (pr.more) {
+      if (auto s = session.send(wire::Pull{pr.next_cursor, options.pull_batch}); !s)
         return tl::unexpected(s.error());
+      next = std::async(std::launch::async, receive);
       if (!checkpoints) {
         // Without it the sync still works, with SQLite's own checkpoints in the commits.
         if (auto started = BackgroundCheckpoint::start(store)) checkpoints = std::move(*started);
@@ -373,35 +402,28 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
       // The office lost these cases (consent withdrawn, referral ended, transfer): they
       // leave this store before the batch is applied, in the same transaction.
-      for (const sync::EntityId& scope : purges) {
+      for (const sync::EntityId& scope : batch->purges) {
         auto removed = store.purge_scope(scope, acked);
         if (!removed) return tl::unexpected(removed.error());
         if (*removed) ++report.purged;
       }
       std::uint64_t fresh = 0;
-      for (const auto& pc : pr->commits) {
-        // The server verified the device signature before it stored the commit; here the
-        // body is decoded and its envelope checked (PROTOCOL.md "Pull").
-        auto commit = sync::decode_commit_body(pc.commit.body);
-        if (!commit || commit->device != pc.commit.device || commit->seq != pc.commit.seq) {
-          return fail(
-              Errc::refused,
-              "The server sent a commit that does not decode; nothing of this batch was applied.");
-        }
-        auto r = store.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
+      for (std::size_t i = 0; i < pr.commits.size(); ++i) {
+        const auto& pc = pr.commits[i];
+        auto r = store.apply_remote(pc.commit, batch->commits[i], static_cast<std::int64_t>(pc.server_seq));
         if (!r) return tl::unexpected(r.error());
         fresh += *r ? 1 : 0;
       }
-      if (auto m = store.set_meta("pull_cursor", std::to_string(pr->next_cursor)); !m)
+      if (auto m = store.set_meta("pull_cursor", std::to_string(pr.next_cursor)); !m)
         return tl::unexpected(m.error());
       return fresh;
     });
     if (!applied) return tl::unexpected(applied.error());
     if (checkpoints) checkpoints->committed();
     report.pulled += *applied;
-    cursor = pr->next_cursor;
+    cursor = pr.next_cursor;
     if (options.progress) options.progress(report.pushed, report.pulled);
-    if (!pr->more) break;
+    if (!pr.more) break;
   }
   if (checkpoints) checkpoints->finish();
 
