@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <array>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <set>
 #include <vector>
 
 #include "page_cipher.hpp"
@@ -26,6 +28,13 @@ struct FileState {
   std::shared_ptr<StoreKeys> keys;
   std::vector<std::uint8_t> scratch = std::vector<std::uint8_t>(kWalFrameSize);
   std::vector<std::uint8_t> plain = std::vector<std::uint8_t>(kPage);
+  // WAL only, to spare reading back what this handle just wrote (FORMATS.md, "WAL"):
+  // the last frame header it wrote (SQLite writes a frame as its header, then its page),
+  // and the frames whose header it wrote with zero salts (the only ones whose page may
+  // need re-sealing when their real salts arrive, see wal_reseal_for_header).
+  std::uint64_t last_header_off = 0;  // 0: none (no frame starts at offset 0)
+  std::array<std::uint8_t, kWalFrameHeaderSize> last_header{};
+  std::set<std::uint64_t> zero_salt_frames;
 };
 
 struct ShimFile {
@@ -137,6 +146,19 @@ int wal_read(ShimFile* f, std::uint8_t* out, int amt, sqlite3_int64 off) {
   FileState& st = *f->state;
   const auto start = static_cast<std::uint64_t>(off);
   const auto end = start + static_cast<std::uint64_t>(amt);
+  // The common read, one whole page of a frame (a page lookup, a checkpoint): one read of
+  // the frame, header included, and its page opened. Anything else, or a frame that is
+  // cut short or does not open, takes the general path below.
+  if (amt == static_cast<int>(kPage) && start >= kWalHeaderSize &&
+      (start - kWalHeaderSize) % kWalFrameSize == kWalFrameHeaderSize) {
+    const std::uint64_t frame_off = start - kWalFrameHeaderSize;
+    if (raw_read(f->real, st.scratch.data(), kWalFrameSize, frame_off) == kWalFrameSize &&
+        open_page(*st.keys, wal_place(st.scratch.data(), frame_off), st.scratch.data() + kWalFrameHeaderSize,
+                  st.plain.data())) {
+      std::memcpy(out, st.plain.data(), kPage);
+      return SQLITE_OK;
+    }
+  }
   int rc = f->real->pMethods->xRead(f->real, out, amt, off);
   if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
   // Replace every page region the read touches by its plaintext.
@@ -220,7 +242,13 @@ int wal_write(ShimFile* f, const std::uint8_t* in, int amt, sqlite3_int64 off) {
   if (!touches_page) {
     if (amt == static_cast<int>(kWalFrameHeaderSize) && start >= kWalHeaderSize &&
         (start - kWalHeaderSize) % kWalFrameSize == 0) {
-      if (int rc = wal_reseal_for_header(f, in, start); rc != SQLITE_OK) return rc;
+      // Only a frame this handle wrote with zero salts can need its page re-sealed.
+      if (st.zero_salt_frames.erase(start) > 0) {
+        if (int rc = wal_reseal_for_header(f, in, start); rc != SQLITE_OK) return rc;
+      }
+      if (all_zero(in + 8, 8)) st.zero_salt_frames.insert(start);
+      st.last_header_off = start;
+      std::memcpy(st.last_header.data(), in, kWalFrameHeaderSize);
     }
     return f->real->pMethods->xWrite(f->real, in, amt, off);  // headers: clear
   }
@@ -233,8 +261,11 @@ int wal_write(ShimFile* f, const std::uint8_t* in, int amt, sqlite3_int64 off) {
       (start - kWalHeaderSize) % kWalFrameSize == kWalFrameHeaderSize) {
     frame_off = start - kWalFrameHeaderSize;
     page = in;
-    // The page number and salts come from the frame header already on disk.
-    if (raw_read(f->real, st.scratch.data(), kWalFrameHeaderSize, frame_off) < kWalFrameHeaderSize) {
+    // The page number and salts come from the frame header already on disk: the one
+    // this handle has just written, or else read back.
+    if (st.last_header_off == frame_off) {
+      std::memcpy(st.scratch.data(), st.last_header.data(), kWalFrameHeaderSize);
+    } else if (raw_read(f->real, st.scratch.data(), kWalFrameHeaderSize, frame_off) < kWalFrameHeaderSize) {
       return SQLITE_IOERR_WRITE;
     }
   } else if (start >= kWalHeaderSize && (start - kWalHeaderSize) % kWalFrameSize == 0 &&
@@ -242,6 +273,13 @@ int wal_write(ShimFile* f, const std::uint8_t* in, int amt, sqlite3_int64 off) {
     frame_off = start;
     page = in + kWalFrameHeaderSize;
     std::memcpy(st.scratch.data(), in, kWalFrameHeaderSize);
+    if (all_zero(in + 8, 8)) {
+      st.zero_salt_frames.insert(start);
+    } else {
+      st.zero_salt_frames.erase(start);
+    }
+    st.last_header_off = start;
+    std::memcpy(st.last_header.data(), in, kWalFrameHeaderSize);
   } else {
     return SQLITE_IOERR_WRITE;  // a split page write; fail closed (FORMATS.md)
   }
@@ -340,7 +378,10 @@ int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
 }
 
 int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
-  sqlite3_file* r = shim(file)->real;
+  ShimFile* f = shim(file);
+  f->state->last_header_off = 0;
+  f->state->zero_salt_frames.clear();
+  sqlite3_file* r = f->real;
   return r->pMethods->xTruncate(r, size);
 }
 int x_sync(sqlite3_file* file, int flags) {
