@@ -326,3 +326,47 @@ TEST(Store, TheClockOfPulledCommitsIsKeptAcrossReopen) {
 
 }  // namespace
 }  // namespace teduh::client
+
+namespace teduh::client {
+namespace {
+
+// A commit that creates many entities at once: its new versions are written many rows to
+// a statement (apply_commit), over several statements; replicas still agree on every field.
+TEST(Store, ACommitOfManyNewEntitiesIsAppliedWholeOnBothReplicas) {
+  testing::TempDir dir;
+  testing::FakeServerKey server;
+  auto a = testing::make_store(dir / "a.db", server, "BKS-DP3A");
+  auto b = testing::make_store(dir / "b.db", server, "BKS-UPTD");
+  ASSERT_TRUE(a && b);
+  auto case_id = Workflow(*a).new_case({}, {});
+  ASSERT_TRUE(case_id);
+  // 23 persons of two fields each: 46 new versions, 16 + 16 + 14 rows.
+  std::vector<FieldWrite> writes;
+  std::vector<sync::EntityId> persons;
+  for (int i = 0; i < 23; ++i) {
+    persons.push_back(sync::Id128::time_ordered(sync::system_now_ms()));
+    writes.push_back({persons.back(), "orang", "name", "Saksi Uji " + std::to_string(i)});
+    writes.push_back({persons.back(), "orang", "age", std::to_string(20 + i)});
+  }
+  auto commit = a->write(*case_id, "kasus", writes);
+  ASSERT_TRUE(commit) << commit.error().message;
+  ASSERT_EQ(commit->versions.size(), 46u);
+  exchange(*a, *b);
+  for (Store* s : {&*a, &*b}) {
+    for (int i = 0; i < 23; ++i) {
+      auto view = s->entity(persons[i]);
+      ASSERT_TRUE(view && *view) << i;
+      EXPECT_EQ((*view)->type, "orang");
+      EXPECT_EQ((*view)->scope, *case_id);
+      EXPECT_EQ((*view)->get("name"), "Saksi Uji " + std::to_string(i));
+      EXPECT_EQ((*view)->get("age"), std::to_string(20 + i));
+      auto live = s->live_versions(persons[i], "age");
+      ASSERT_TRUE(live);
+      ASSERT_EQ(live->size(), 1u);
+      EXPECT_EQ((*live)[0].id.seq, commit->seq);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace teduh::client

@@ -176,7 +176,8 @@ class Store {
   Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
                             std::optional<std::int64_t> server_seq);
   // A prepared statement kept for the life of the connection, reset and ready to bind.
-  // `sql` must be a string literal: its address is the cache key.
+  // `sql` must live as long as the store (a string literal, or a static string): its
+  // address is the cache key.
   Result<schema::Statement*> cached(const char* sql) const;
   Result<void> begin();
   Result<void> commit_transaction();
