@@ -25,8 +25,8 @@ Result<std::unique_ptr<BackgroundCheckpoint>> BackgroundCheckpoint::start(Store&
   auto companion = store.open_companion();
   if (!companion) return tl::unexpected(companion.error());
   std::unique_ptr<BackgroundCheckpoint> self(new BackgroundCheckpoint(store, std::move(*companion)));
-  set_autocheckpoint(store.db(), 0);
   self->thread_ = std::thread([p = self.get()] { p->run(); });
+  set_autocheckpoint(store.db(), 0);  // only once the helper runs (finish() turns it back on)
   return self;
 }
 

@@ -6,10 +6,10 @@
 // spill that would put plaintext on disk fails closed instead.
 #include <sodium.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <array>
 #include <memory>
 #include <mutex>
 #include <new>
