@@ -351,7 +351,7 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   // Pull: after the cursor, a batch at a time; each batch and its cursor in one transaction.
   auto cursor_text = store.meta("pull_cursor");
   if (!cursor_text) return tl::unexpected(cursor_text.error());
-  std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
+  const std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
   // Three things overlap in a pull of several batches:
   // - the next Pull goes out as soon as a PullReply has arrived, before that batch is
   //   applied, so the server reads and encrypts batch N+1 while this store writes batch N
@@ -421,7 +421,6 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     if (!applied) return tl::unexpected(applied.error());
     if (checkpoints) checkpoints->committed();
     report.pulled += *applied;
-    cursor = pr.next_cursor;
     if (options.progress) options.progress(report.pushed, report.pulled);
     if (!pr.more) break;
   }
