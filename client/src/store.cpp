@@ -320,9 +320,9 @@ Result<crypto::DbHandle> Store::open_companion() const {
 
 Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
 Result<void> Store::commit_transaction() {
-  if (clock_unsaved_) TRY(set_meta("hlc", std::to_string(clock_.last())));
+  if (clock_unsaved_) TRY(save_clock());
   TRY(lift(schema::exec(db(), "COMMIT")));
-  clock_unsaved_ = false;
+  clock_unsaved_ = false;  // only once the COMMIT holds it
   return {};
 }
 // After a rollback the sequence counter is read back from the store, so a commit that was
@@ -425,15 +425,14 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
   // The clock is persisted once per transaction (commit_transaction), not once per
   // commit: a pulled batch of 1,000 commits writes it once.
   clock_unsaved_ = true;
-  if (sqlite3_get_autocommit(db()) != 0) TRY(save_clock());
+  if (sqlite3_get_autocommit(db()) != 0) {
+    TRY(save_clock());
+    clock_unsaved_ = false;
+  }
   return true;
 }
 
-Result<void> Store::save_clock() {
-  TRY(set_meta("hlc", std::to_string(clock_.last())));
-  clock_unsaved_ = false;
-  return {};
-}
+Result<void> Store::save_clock() { return set_meta("hlc", std::to_string(clock_.last())); }
 
 namespace {
 

@@ -172,7 +172,7 @@ class Store {
  private:
   Store(crypto::DbHandle db, Identity identity);
   Result<void> load_counters();
-  Result<void> save_clock();
+  Result<void> save_clock();  // writes the clock to meta; the caller clears clock_unsaved_
   Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
                             std::optional<std::int64_t> server_seq);
   // A prepared statement kept for the life of the connection, reset and ready to bind.
