@@ -133,7 +133,12 @@ std::vector<std::string> StoreCheck::verdict() const {
     } else if (!(integrity.size() == 1 && integrity.front() == "ok")) {
       for (const std::string& line : integrity) out.push_back("RUSAK: pemeriksaan integritas SQLite: " + line);
     }
-    out.push_back("Penyimpanan RUSAK: " + counted +
+    const std::uint64_t examined = pages_checked() + faults.size();
+    const std::string what = faults.empty()
+                                 ? std::to_string(examined) + " halaman diperiksa dan lolos, tetapi SQLite menemukan masalah"
+                                 : std::to_string(faults.size()) + " dari " + std::to_string(examined) +
+                                       " halaman yang diperiksa tidak lolos pemeriksaan";
+    out.push_back("Penyimpanan RUSAK: " + what +
                   ". Data yang rusak tidak pernah ditampilkan sebagai data. Jangan hapus atau timpa berkasnya; "
                   "pulihkan dari cadangan.");
   }

@@ -34,7 +34,7 @@ struct StoreCheck {
   std::vector<std::string> notes;
 
   bool intact() const;
-  std::uint64_t pages_checked() const { return main_pages + wal_frames; }
+  std::uint64_t pages_checked() const { return main_pages + wal_frames; }  // that authenticated
   // The verdict for a person, in Indonesian, one finding per line. Intact: the first line
   // is "Penyimpanan utuh: N halaman diperiksa ..."; damaged: one line per finding, each
   // starting "RUSAK: " (a page names its number: "RUSAK: halaman 17 tidak lolos
