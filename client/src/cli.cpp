@@ -22,6 +22,7 @@
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
+#include "teduh/crypto/verify.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/sync/enrollment.hpp"
@@ -891,6 +892,25 @@ int run_cli(int argc, char** argv) {
   // due, report, config, import: client/src/report_cli.cpp
   add_report_commands(app, ReportCliContext{&action, [&] { return open_store(o); }, add_store, add_json,
                                             &o.json_output});
+
+  // check: crypto::verify_store (crypto/FORMATS.md section 8); exit 0 intact, 2 damaged
+  auto* check_cmd = app.add_subcommand(
+      "check", "Read and verify every page of the store, then run SQLite's integrity check (exit 2 if damaged)");
+  add_store(check_cmd);
+  check_cmd->callback([&] {
+    action = [&]() -> Result<int> {
+      if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
+      auto pass = read_passphrase("Passphrase: ", false);
+      if (!pass) return tl::unexpected(pass.error());
+      auto checked = crypto::verify_store(o.store, std::string_view(*pass));
+      if (!checked) {
+        return fail(checked.error().code == crypto::Errc::io ? Errc::internal : Errc::refused,
+                    "Cannot check " + o.store + ": " + checked.error().message + ".");
+      }
+      for (const auto& line : checked->verdict()) std::cout << line << "\n";
+      return checked->intact() ? 0 : exit_code(Errc::damaged);
+    };
+  });
 
   // sync
   auto* sync_cmd = app.add_subcommand(

@@ -358,10 +358,13 @@ Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
   place.kind = detail::FileKind::db;
   place.pgno = 1;
   std::uint8_t plain[detail::kPage];
-  if (!detail::open_page(keys, place, page, plain)) {
+  std::uint8_t version = 0;
+  if (!detail::open_page(keys, place, page, plain, &version)) {
     return fail(Errc::not_a_store,
                 "this key does not belong to this store (or the store's first page is damaged)");
   }
+  // Page 1 still sealed by format 1: the WAL may hold format-1 frames (FORMATS.md section 4).
+  keys.accept_format1_wal = version == detail::kAdVersion1;
   const fs::path wal_path = sidecar(db_path, "-wal");
   std::error_code ec;
   const auto wal_size = fs::file_size(wal_path, ec);
@@ -420,6 +423,7 @@ Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& stor
   auto db = open_with(uri, detail::ensure_vfs_registered(), flags, mode == OpenMode::create);
   if (!db) return db;
   sqlite3_set_authorizer(db->get(), deny_attach, nullptr);
+  if (keys->accept_format1_wal) detail::upgrade_to_format2(db->get(), *keys);
   return db;
 }
 

@@ -139,6 +139,7 @@ PagePlace wal_place(const std::uint8_t* frame_header, std::uint64_t frame_off) {
   place.pgno = get_be32(frame_header);
   place.offset = frame_off + kWalFrameHeaderSize;
   std::memcpy(place.wal_salt.data(), frame_header + 8, 8);
+  place.wal_commit = get_be32(frame_header + 4);  // bound to the page: FORMATS.md section 4
   return place;
 }
 
@@ -500,11 +501,13 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
     f->real->pMethods = nullptr;
     return rc;
   }
-  f->state = new (std::nothrow) FileState{kind, std::move(keys)};
+  f->state = new (std::nothrow) FileState();
   if (f->state == nullptr) {
     f->real->pMethods->xClose(f->real);
     return SQLITE_NOMEM;
   }
+  f->state->kind = kind;
+  f->state->keys = std::move(keys);
   f->base.pMethods = &kShimMethods;
   return SQLITE_OK;
 }

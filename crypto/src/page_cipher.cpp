@@ -28,11 +28,12 @@ void put_be64(std::uint8_t* p, std::uint64_t v) {
   put_be32(p + 4, static_cast<std::uint32_t>(v));
 }
 
-// version | db id | kind | pgno | offset | wal salts | page-1 header bytes 16..23
-std::array<std::uint8_t, kAdSize> make_ad(const StoreKeys& keys, const PagePlace& place) {
+// version | db id | kind | pgno | offset | wal salts | last 8 bytes (FORMATS.md section 3):
+// db page 1: header bytes 16..23; WAL frames, layout 2: the commit size, then 4 zeros.
+std::array<std::uint8_t, kAdSize> make_ad(const StoreKeys& keys, const PagePlace& place, std::uint8_t version) {
   std::array<std::uint8_t, kAdSize> ad{};
   std::uint8_t* p = ad.data();
-  *p++ = kAdVersion;
+  *p++ = version;
   std::memcpy(p, keys.db_id.data(), kDbIdSize);
   p += kDbIdSize;
   *p++ = static_cast<std::uint8_t>(place.kind);
@@ -42,11 +43,20 @@ std::array<std::uint8_t, kAdSize> make_ad(const StoreKeys& keys, const PagePlace
   p += 8;
   std::memcpy(p, place.wal_salt.data(), 8);
   p += 8;
-  std::memcpy(p, place.page1_header.data(), 8);
+  if (place.kind == FileKind::wal) {
+    if (version >= kAdVersion2) put_be32(p, place.wal_commit);
+  } else {
+    std::memcpy(p, place.page1_header.data(), 8);
+  }
   return ad;
 }
 
 bool is_db_page1(const PagePlace& place) { return place.kind == FileKind::db && place.pgno == 1; }
+
+// The layout a page is sealed under today: 2 for WAL frames and db page 1, else 1.
+std::uint8_t sealing_version(const PagePlace& place) {
+  return place.kind == FileKind::wal || is_db_page1(place) ? kAdVersion2 : kAdVersion1;
+}
 
 }  // namespace
 
@@ -65,7 +75,7 @@ void seal_page(const StoreKeys& keys, const PagePlace& place_in, const std::uint
     std::memcpy(out + kDbIdSize, plain + kDbIdSize, 8);
     std::memcpy(place.page1_header.data(), plain + kDbIdSize, 8);
   }
-  const auto ad = make_ad(keys, place);
+  const auto ad = make_ad(keys, place, sealing_version(place));
   randombytes_buf(out + kNonceOff, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long tag_len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached(out + begin, out + kTagOff, &tag_len,
@@ -75,21 +85,34 @@ void seal_page(const StoreKeys& keys, const PagePlace& place_in, const std::uint
 }
 
 bool open_page(const StoreKeys& keys, const PagePlace& place_in, const std::uint8_t* stored,
-               std::uint8_t* out) {
+               std::uint8_t* out, std::uint8_t* version) {
   PagePlace place = place_in;
   std::size_t begin = 0;
   if (is_db_page1(place)) {
     begin = kPage1ClearEnd;
     std::memcpy(place.page1_header.data(), stored + kDbIdSize, 8);
   }
-  const auto ad = make_ad(keys, place);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out + begin, nullptr, stored + begin,
-                                                          kUsable - begin, stored + kTagOff,
-                                                          ad.data(), ad.size(), stored + kNonceOff,
-                                                          keys.key.data()) != 0) {
+  auto opens_under = [&](std::uint8_t v) {
+    const auto ad = make_ad(keys, place, v);
+    return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out + begin, nullptr, stored + begin,
+                                                               kUsable - begin, stored + kTagOff, ad.data(),
+                                                               ad.size(), stored + kNonceOff,
+                                                               keys.key.data()) == 0;
+  };
+  std::uint8_t v = sealing_version(place);
+  bool ok = opens_under(v);
+  // Layout 1 is still valid for db page 1 (a store not yet upgraded), and for WAL frames
+  // only while the store's page 1 is (FORMATS.md section 4, "Stores of format 1").
+  if (!ok && v == kAdVersion2 &&
+      (place.kind == FileKind::db || keys.accept_format1_wal.load(std::memory_order_relaxed))) {
+    v = kAdVersion1;
+    ok = opens_under(v);
+  }
+  if (!ok) {
     std::memset(out, 0, kPage);
     return false;
   }
+  if (version != nullptr) *version = v;
   if (begin != 0) {
     std::memcpy(out, kSqliteMagic, sizeof kSqliteMagic);
     std::memcpy(out + kDbIdSize, stored + kDbIdSize, 8);
@@ -124,21 +147,27 @@ struct WalChecksum {
 
 }  // namespace
 
-WalVerdict check_wal(const StoreKeys& keys, std::uint64_t wal_size, const RawReader& read,
-                     std::uint32_t after_frame) {
+WalWalk walk_wal(const StoreKeys& keys, std::uint64_t wal_size, const RawReader& read,
+                 std::uint32_t after_frame, std::vector<std::uint32_t>* chain_pgnos) {
+  WalWalk walk;
   std::uint8_t hdr[kWalHeaderSize];
   if (wal_size < kWalHeaderSize || read(hdr, kWalHeaderSize, 0) < kWalHeaderSize) {
-    return WalVerdict::fine;
+    walk.stop = WalWalk::Stop::no_wal;
+    return walk;
   }
   const std::uint32_t magic = get_be32(hdr);
   if ((magic & 0xFFFFFFFEu) != 0x377f0682u || get_be32(hdr + 4) != 3007000u ||
       get_be32(hdr + 8) != kPage) {
-    return WalVerdict::fine;  // SQLite ignores such a WAL altogether (FORMATS.md, limits)
+    walk.stop = WalWalk::Stop::no_wal;  // SQLite ignores such a WAL altogether (FORMATS.md, limits)
+    return walk;
   }
   const bool big_endian = (magic & 1u) != 0;
   WalChecksum sum;
   sum.add(big_endian, hdr, 24);
-  if (sum.s1 != get_be32(hdr + 24) || sum.s2 != get_be32(hdr + 28)) return WalVerdict::fine;
+  if (sum.s1 != get_be32(hdr + 24) || sum.s2 != get_be32(hdr + 28)) {
+    walk.stop = WalWalk::Stop::no_wal;
+    return walk;
+  }
 
   std::vector<std::uint8_t> frame(kWalFrameSize);
   std::vector<std::uint8_t> plain(kPage);
@@ -156,24 +185,44 @@ WalVerdict check_wal(const StoreKeys& keys, std::uint64_t wal_size, const RawRea
     place.pgno = get_be32(fh);
     place.offset = off + kWalFrameHeaderSize;
     std::memcpy(place.wal_salt.data(), fh + 8, 8);
-    const bool authentic = open_page(keys, place, fh + kWalFrameHeaderSize, plain.data());
+    place.wal_commit = get_be32(fh + 4);
+    const bool commits = place.wal_commit != 0;
     if (chain_intact) {
       // The test walDecodeFrame applies: same salts, a page number, the running checksum.
-      bool valid = authentic && same_generation && place.pgno != 0;
-      if (valid) {
+      // A frame of an older generation ends the chain without being opened.
+      if (!same_generation || place.pgno == 0) {
+        walk.stop = WalWalk::Stop::older_generation;
+      } else if (!open_page(keys, place, fh + kWalFrameHeaderSize, plain.data())) {
+        walk.stop = WalWalk::Stop::not_authentic;
+      } else {
         WalChecksum next = sum;
         next.add(big_endian, fh, 8);
         next.add(big_endian, plain.data(), kPage);
-        valid = next.s1 == get_be32(fh + 16) && next.s2 == get_be32(fh + 20);
-        if (valid) sum = next;
+        if (next.s1 == get_be32(fh + 16) && next.s2 == get_be32(fh + 20)) {
+          sum = next;
+          walk.chain = i;
+          if (commits) walk.last_commit = i;
+          if (chain_pgnos != nullptr) chain_pgnos->push_back(place.pgno);
+          continue;
+        }
+        walk.stop = WalWalk::Stop::bad_checksum;
       }
-      if (!valid) chain_intact = false;
+      walk.stop_pgno = place.pgno;
+      chain_intact = false;
       continue;
     }
-    const bool commits = get_be32(fh + 4) != 0;
-    if (authentic && same_generation && commits && place.pgno != 0) return WalVerdict::damaged;
+    if (same_generation && commits && place.pgno != 0 &&
+        open_page(keys, place, fh + kWalFrameHeaderSize, plain.data())) {
+      walk.later_commit = i;
+      return walk;
+    }
   }
-  return WalVerdict::fine;
+  return walk;
+}
+
+WalVerdict check_wal(const StoreKeys& keys, std::uint64_t wal_size, const RawReader& read,
+                     std::uint32_t after_frame) {
+  return walk_wal(keys, wal_size, read, after_frame).later_commit != 0 ? WalVerdict::damaged : WalVerdict::fine;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -14,9 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "teduh/crypto/kdf.hpp"
+#include "teduh/crypto/verify.hpp"
 #include "teduh/server/admin_key.hpp"
 #include "teduh/server/serve.hpp"
 #include "teduh/server/server_store.hpp"
+#include "teduh/server/sqlite_storage.hpp"
 
 namespace teduh::server {
 namespace {
@@ -182,6 +185,21 @@ int cmd_debug_dump(const Common& c) {
   if (!text) return report(text.error());
   std::cout << *text;
   return kExitOk;
+}
+
+// Verifies DIR/server.db page by page and with SQLite's integrity check
+// (crypto::verify_store, crypto/FORMATS.md section 8): exit 0 intact, 2 damaged.
+int cmd_check(const Common& c) {
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  const auto db_path = std::filesystem::path(c.data) / std::string(kServerDbName);
+  auto checked = crypto::verify_store(db_path, std::string_view(*pass));
+  if (!checked) {
+    std::cerr << "teduhd: cannot check " << db_path.string() << ": " << checked.error().message << "\n";
+    return kExitRefused;
+  }
+  for (const auto& line : checked->verdict()) std::cout << line << "\n";
+  return checked->intact() ? kExitOk : kExitRefused;
 }
 
 int cmd_office_add(const Common& c, const NewOffice& office) {
@@ -414,6 +432,10 @@ int run(int argc, char** argv) {
       "dump", "Print every table of the decrypted server store (end-to-end encrypted values stay sealed)");
   add_common(dump, common);
 
+  CLI::App* check = app.add_subcommand(
+      "check", "Read and verify every page of the server store, then run SQLite's integrity check (exit 2 if damaged)");
+  add_common(check, common);
+
   std::string listen;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Serve sync connections until SIGINT or SIGTERM");
   add_common(serve_cmd, common);
@@ -440,6 +462,7 @@ int run(int argc, char** argv) {
   if (*rotate) return cmd_compartment_rotate(common, compartment);
   if (*dump) return cmd_debug_dump(common);
   if (*serve_cmd) return cmd_serve(common, listen);
+  if (*check) return cmd_check(common);
   return usage("no command given (run with --help for usage)");
 }
 
