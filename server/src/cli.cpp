@@ -23,6 +23,7 @@
 #include "teduh/server/admin_key.hpp"
 #include "teduh/server/serve.hpp"
 #include "teduh/server/server_store.hpp"
+#include "teduh/server/sqlite_storage.hpp"
 
 namespace teduh::server {
 namespace {
@@ -343,6 +344,9 @@ class ServeLock {
 
   // Fails with refused when another process holds the lock.
   Result<void> acquire(const std::string& dir) {
+    std::error_code ec;
+    // No store in DIR: no lock file left behind; opening the store says what is wrong.
+    if (!std::filesystem::exists(std::filesystem::path(dir) / std::string(kServerDbName), ec)) return {};
     const std::string path = (std::filesystem::path(dir) / "serve.lock").string();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) {
