@@ -4,6 +4,7 @@
 # shows the same on every office. All names are generated; nothing leaves this machine.
 #   scripts/demo-run.sh BUILD_DIR
 set -euo pipefail
+umask 077  # the server log and every demo file: readable by their owner only
 build=${1:-build}
 teduh="$build/client/teduh"
 teduhd="$build/server/teduhd"

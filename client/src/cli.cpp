@@ -945,9 +945,15 @@ int run_cli(int argc, char** argv) {
                         {"conflicts", r->conflicts_total},
                         {"projections", r->projections},
                         {"registered_now", r->registered_now},
+                        {"server_lost", r->server_lost},
                         {"clock_ahead", r->clock_ahead}});
       } else {
         if (r->registered_now) std::cout << "This device is now registered with the server.\n";
+        if (r->server_lost) {
+          std::cout << "Warning: the server no longer holds " << r->server_lost
+                    << " commit(s) of this device that it had confirmed (its store was rolled back or "
+                       "restored); they were sent again. Tell the server's administrator.\n";
+        }
         std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts "
                   << r->conflicts_new << " (" << r->conflicts_total << " in all"
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";

@@ -75,6 +75,9 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
         out << report_svg(*doc);
         out.close();
         if (!out) return fail(Errc::usage, "Could not write the chart to " + o->chart + ".");
+        std::error_code mode_error;  // the owner's only, like every file teduh writes
+        std::filesystem::permissions(o->chart, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     mode_error);
       }
       if (*ctx.json_output) {
         std::cout << doc->dump(2) << "\n";

@@ -1,5 +1,7 @@
 #include "teduh/client/store.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -48,6 +50,18 @@ Error from_crypto(const crypto::Error& e) {
       return {Errc::internal, e.message};
     default:
       return {Errc::refused, e.message};
+  }
+}
+
+// The store's files readable by their owner only. main() sets umask 077 for new files;
+// this covers a library caller without it and tightens a store made by an older teduh.
+// SQLite gives the WAL and shared-memory files the mode of the database file.
+void restrict_to_owner(const std::filesystem::path& path) {
+  const std::string base = path.string();
+  for (const std::string& p : {base, crypto::key_file_path(path).string(), base + "-wal", base + "-shm",
+                               base + "-journal"}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) ::chmod(p.c_str(), 0600);
   }
 }
 
@@ -125,6 +139,7 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
     db = std::move(*encrypted);
     store_key = std::move(*key);
   }
+  restrict_to_owner(options.path);
   TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
   TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
@@ -157,6 +172,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   if (!key) return tl::unexpected(from_crypto(key.error()));
   auto db = crypto::open_encrypted(path, *key, crypto::OpenMode::existing);
   if (!db) return tl::unexpected(from_crypto(db.error()));
+  restrict_to_owner(path);
   TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
   TRY(lift(schema::exec(db->get(), kStoreSettings)));
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 
@@ -301,13 +302,31 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   Session session(conn, std::move(*channel));
 
   // Hello, and registration on first contact.
+  // The greatest seq the server ever acknowledged to this store (meta acked_seq): told
+  // to the server in Hello, and compared with what it says it holds.
+  std::uint64_t recorded_acked = 0;
+  {
+    auto text = store.meta("acked_seq");
+    if (!text) return tl::unexpected(text.error());
+    if (*text) recorded_acked = std::strtoull((*text)->c_str(), nullptr, 10);
+  }
+  auto record_acked = [&](std::uint64_t seq) -> Result<void> {
+    if (seq <= recorded_acked) return {};
+    if (auto m = store.set_meta("acked_seq", std::to_string(seq)); !m) return tl::unexpected(m.error());
+    recorded_acked = seq;
+    return {};
+  };
   wire::Hello hello;
   hello.versions = {wire::kProtocolVersion};
   hello.client_software = "teduh/0.1.0";
+  hello.acked_seq = recorded_acked;
   if (auto s = session.send(hello); !s) return tl::unexpected(s.error());
   auto reply = session.expect<wire::HelloReply>("greeting");
   if (!reply) return tl::unexpected(reply.error());
   std::uint64_t acked = reply->last_acked_seq;
+  // The server holds less than it acknowledged (its store lost commits, or this
+  // device's registration): the push below sends them again.
+  if (recorded_acked > acked) report.server_lost = recorded_acked - acked;
   if (!reply->registered) {
     wire::Register reg;
     reg.enrollment_code = id.enrollment_code;
@@ -342,6 +361,7 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     report.rejected += pr->rejections.size();
     bool progressed = pr->acked_seq > acked;
     acked = pr->acked_seq;
+    if (auto m = record_acked(acked); !m) return tl::unexpected(m.error());
     if (options.progress) options.progress(report.pushed, report.pulled);
     // A refused commit blocks the ones after it (the server accepts sequences in order):
     // stop here, keep everything locally, and report it.

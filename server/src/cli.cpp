@@ -2,7 +2,13 @@
 // ServerStore or serve(), prints. The store's rules live in server_store.cpp.
 #include "teduh/server/cli.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -341,19 +347,72 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(const std::str
   return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
+// DIR/serve.lock, held (flock) for as long as `teduhd serve` runs: a second server on
+// the same store would hand out the same server seqs twice. Admin commands do not take
+// it; they share the store through SQLite's locking.
+class ServeLock {
+ public:
+  ServeLock() = default;
+  ServeLock(const ServeLock&) = delete;
+  ServeLock& operator=(const ServeLock&) = delete;
+  ~ServeLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock; the file stays (removing it would race)
+  }
+
+  // Fails with refused when another process holds the lock.
+  Result<void> acquire(const std::string& dir) {
+    std::error_code ec;
+    // No store in DIR: no lock file left behind; opening the store says what is wrong.
+    if (!std::filesystem::exists(std::filesystem::path(dir) / std::string(kServerDbName), ec)) return {};
+    const std::string path = (std::filesystem::path(dir) / "serve.lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return {};  // no such folder: opening the store says so
+      return fail(Errc::refused, "cannot open the lock file " + path);
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      return fail(Errc::refused, "another teduhd serve is already serving " + dir +
+                                     " (it holds " + path + "); stop it before starting a second one");
+    }
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A positive number of milliseconds from the environment variable `name`, if set.
+Result<void> duration_from_env(const char* name, std::chrono::milliseconds& out) {
+  const char* t = std::getenv(name);
+  if (t == nullptr || *t == '\0') return {};
+  char* end = nullptr;
+  const long long ms = std::strtoll(t, &end, 10);
+  if (end == t || *end != '\0' || ms <= 0) return fail(Errc::invalid_input, std::string(name) + " must be a positive number");
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
 int cmd_serve(const Common& c, const std::string& listen) {
   auto endpoint = parse_listen(listen);
   if (!endpoint) return usage("--listen must be HOST:PORT, for example 0.0.0.0:7443");
-  auto store = open_store(c.data, c.key_file);
-  if (!store) return report(store.error());
   ServeOptions options;
   options.host = endpoint->first;
   options.port = endpoint->second;
-  if (const char* t = std::getenv("TEDUH_IDLE_TIMEOUT_MS"); t != nullptr && *t != '\0') {
-    char* end = nullptr;
-    const long long ms = std::strtoll(t, &end, 10);
-    if (end == t || *end != '\0' || ms <= 0) return usage("TEDUH_IDLE_TIMEOUT_MS must be a positive number");
-    options.read_timeout = std::chrono::milliseconds(ms);
+  for (const auto& [name, value] : {std::pair<const char*, std::chrono::milliseconds*>{"TEDUH_IDLE_TIMEOUT_MS", &options.read_timeout},
+                                    {"TEDUH_FRAME_TIMEOUT_MS", &options.frame_timeout},
+                                    {"TEDUH_HANDSHAKE_TIMEOUT_MS", &options.handshake_timeout}}) {
+    if (auto r = duration_from_env(name, *value); !r) return usage(r.error().message);
+  }
+  ServeLock lock;
+  if (auto r = lock.acquire(c.data); !r) return report(r.error());
+  auto store = open_store(c.data, c.key_file);
+  if (!store) return report(store.error());
+  // A damaged page would otherwise surface only as failed pulls while pushes are still
+  // acknowledged: refuse to serve from such a store at all.
+  if (auto v = store->verify_store(); !v) {
+    std::cerr << "teduhd: the server store in " << c.data << " is damaged (" << v.error().message
+              << "); teduhd serve does not start on a damaged store: restore the folder from a backup\n";
+    return exit_code_for(Errc::damaged);
   }
   if (auto r = serve(*store, options); !r) return report(r.error());
   return kExitOk;

@@ -1,7 +1,15 @@
 // `teduhd serve`: the only translation unit that includes Asio (STYLE.md; DESIGN.md
 // section 2: network at the edges). One coroutine per connection on one io_context
 // thread: the storage calls are synchronous and short, and one thread keeps the store
-// single-writer. Every read and write is raced against a per-connection watchdog timer.
+// single-writer. Every read and write is raced against a per-connection watchdog timer
+// whose deadline is the earliest of: the idle timeout of this read or write, the frame
+// deadline (a whole frame within frame_timeout of its first byte), and, until the peer
+// is authenticated, the handshake deadline (handshake_timeout after accept).
+//
+// Before authentication (Hello from a registered device, or Register) a connection may
+// send only single-chunk messages (at most 64 KiB) and reads 4 KiB at a time; such
+// connections are capped in all and per source address, separately from authenticated
+// ones (ServeOptions).
 //
 // A connection: Noise_XX handshake (we are the responder) -> SecureChannel -> messages
 // handed to SyncSession, whose replies are written back. Any bad byte drops that
@@ -48,14 +56,28 @@ using asio::use_awaitable;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+using Clock = std::chrono::steady_clock;
+
 constexpr std::size_t kReadBufferSize = 64 * 1024;
+// Reads before authentication: small, so that a read of tiny frames cannot queue many.
+constexpr std::size_t kUnauthenticatedReadSize = 4 * 1024;
 
 struct Connection {
-  Connection(tcp::socket s, std::uint64_t connection_id)
-      : socket(std::move(s)), timer(socket.get_executor()), id(connection_id) {}
+  Connection(tcp::socket s, std::uint64_t connection_id, std::string source_address, Clock::time_point deadline)
+      : socket(std::move(s)),
+        timer(socket.get_executor()),
+        id(connection_id),
+        source(std::move(source_address)),
+        handshake_deadline(deadline) {}
   tcp::socket socket;
   asio::steady_timer timer;
   std::uint64_t id;
+  // The source address (an IPv6 one by its /64), for the per-address limit only: never
+  // logged (a shelter device's address is as secret as the shelter's).
+  std::string source;
+  Clock::time_point handshake_deadline;
+  bool authenticated = false;
+  bool evicted = false;
   std::uint64_t watch_generation = 0;
   bool timed_out = false;
   std::array<std::uint8_t, kReadBufferSize> buffer{};
@@ -67,15 +89,22 @@ struct ServerState {
   crypto::DhKeyPair static_key;
   ServeOptions options;
   std::uint64_t next_id = 0;
-  std::map<std::uint64_t, std::weak_ptr<Connection>> live;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> live;  // by id: oldest first
   bool stopping = false;
 };
 
+// The earliest deadline for an operation that may wait `timeout`.
+Clock::time_point deadline_for(const Connection& c, std::chrono::milliseconds timeout) {
+  Clock::time_point d = Clock::now() + timeout;
+  if (!c.authenticated) d = std::min(d, c.handshake_deadline);
+  return d;
+}
+
 // Starts the watchdog for one operation: when it fires first, the operation is
 // cancelled and reported as timed out. Each arm() makes older expiries harmless.
-void arm(const ConnectionPtr& c, std::chrono::milliseconds timeout) {
+void arm(const ConnectionPtr& c, Clock::time_point deadline) {
   const std::uint64_t generation = ++c->watch_generation;
-  c->timer.expires_after(timeout);
+  c->timer.expires_at(deadline);
   c->timer.async_wait([c, generation](const error_code& ec) {
     if (ec || generation != c->watch_generation) return;
     c->timed_out = true;
@@ -89,10 +118,11 @@ void disarm(Connection& c) {
   c.timer.cancel();
 }
 
-awaitable<std::size_t> read_some(const ConnectionPtr& c, std::chrono::milliseconds timeout, error_code& ec) {
-  arm(c, timeout);
-  const std::size_t n =
-      co_await c->socket.async_read_some(asio::buffer(c->buffer), asio::redirect_error(use_awaitable, ec));
+awaitable<std::size_t> read_some(const ConnectionPtr& c, Clock::time_point deadline, error_code& ec) {
+  arm(c, deadline);
+  const std::size_t size = c->authenticated ? kReadBufferSize : kUnauthenticatedReadSize;
+  const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->buffer.data(), size),
+                                                           asio::redirect_error(use_awaitable, ec));
   disarm(*c);
   if (c->timed_out) ec = asio::error::timed_out;
   co_return n;
@@ -100,7 +130,7 @@ awaitable<std::size_t> read_some(const ConnectionPtr& c, std::chrono::millisecon
 
 awaitable<void> write_all(const ConnectionPtr& c, const std::vector<std::uint8_t>& bytes,
                           std::chrono::milliseconds timeout, error_code& ec) {
-  arm(c, timeout);
+  arm(c, deadline_for(*c, timeout));
   co_await asio::async_write(c->socket, asio::buffer(bytes), asio::redirect_error(use_awaitable, ec));
   disarm(*c);
   if (c->timed_out) ec = asio::error::timed_out;
@@ -114,18 +144,38 @@ std::string describe(const error_code& ec) {
   return "socket error " + std::to_string(ec.value());
 }
 
-// The next complete frame, or nullopt with `reason` set.
+// Frame timing of one connection: when the frame being read began to arrive.
+struct FrameClock {
+  std::optional<Clock::time_point> started;
+};
+
+// The next complete frame, or nullopt with `reason` set. Waiting for a frame's first
+// byte may take `options.read_timeout` per read; from that byte on, the whole frame
+// must arrive within `options.frame_timeout`, however slowly it trickles.
 awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(const ConnectionPtr& c, wire::FrameDecoder& decoder,
-                                                               std::chrono::milliseconds timeout,
+                                                               FrameClock& clock, const ServeOptions& options,
                                                                std::string& reason) {
   for (;;) {
-    if (auto frame = decoder.next()) co_return frame;
+    if (auto frame = decoder.next()) {
+      // Bytes of the next frame came with this one's end: its clock starts now.
+      if (decoder.at_frame_boundary()) clock.started.reset(); else clock.started = Clock::now();
+      co_return frame;
+    }
+    Clock::time_point deadline = deadline_for(*c, options.read_timeout);
+    if (clock.started) deadline = std::min(deadline, *clock.started + options.frame_timeout);
     error_code ec;
-    const std::size_t n = co_await read_some(c, timeout, ec);
+    const std::size_t n = co_await read_some(c, deadline, ec);
     if (ec) {
       reason = (ec == asio::error::eof && !decoder.at_frame_boundary()) ? "stream cut inside a frame" : describe(ec);
+      if (ec == asio::error::timed_out) {
+        reason = !c->authenticated && Clock::now() >= c->handshake_deadline ? "not authenticated in time"
+                 : clock.started ? "a frame did not arrive in time"
+                                 : "idle too long";
+      }
+      if (c->evicted) reason = "evicted to make room for a new connection";
       co_return std::nullopt;
     }
+    if (n > 0 && !clock.started) clock.started = Clock::now();
     if (auto fed = decoder.feed(wire::ByteView(c->buffer.data(), n)); !fed) {
       reason = "bad frame length prefix";
       co_return std::nullopt;
@@ -150,9 +200,26 @@ awaitable<bool> send(const ConnectionPtr& c, wire::SecureChannel& channel, const
   co_return true;
 }
 
+std::size_t count_authenticated(const ServerState& state) {
+  std::size_t n = 0;
+  for (const auto& [id, weak] : state.live) {
+    if (auto c = weak.lock(); c && c->authenticated) ++n;
+  }
+  return n;
+}
+
+// A storage failure is the server's fault, not the peer's: an error, not an info line.
+bool is_server_failure(const SessionStep& step) {
+  for (const wire::Message& m : step.replies) {
+    if (const auto* e = std::get_if<wire::ErrorMessage>(&m); e && e->code == wire::ErrorCode::internal) return true;
+  }
+  return false;
+}
+
 awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
   const auto timeout = state.options.read_timeout;
   wire::FrameDecoder decoder;
+  FrameClock clock;
   std::string reason;
 
   // Noise_XX, responder side: <- e; -> e, ee, s, es; <- s, se.
@@ -164,7 +231,7 @@ awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
     spdlog::error("conn {}: cannot start a handshake", c->id);
     co_return;
   }
-  auto first = co_await read_frame(c, decoder, timeout, reason);
+  auto first = co_await read_frame(c, decoder, clock, state.options, reason);
   if (!first) {
     spdlog::info("conn {}: dropped before the handshake: {}", c->id, reason);
     co_return;
@@ -186,7 +253,7 @@ awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
     spdlog::info("conn {}: dropped during the handshake: {}", c->id, describe(ec));
     co_return;
   }
-  auto third = co_await read_frame(c, decoder, timeout, reason);
+  auto third = co_await read_frame(c, decoder, clock, state.options, reason);
   if (!third) {
     spdlog::info("conn {}: dropped during the handshake: {}", c->id, reason);
     co_return;
@@ -206,7 +273,7 @@ awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
   spdlog::debug("conn {}: handshake done", c->id);
 
   for (;;) {
-    auto frame = co_await read_frame(c, decoder, timeout, reason);
+    auto frame = co_await read_frame(c, decoder, clock, state.options, reason);
     if (!frame) {
       spdlog::info("conn {}: dropped: {}", c->id, reason);
       break;
@@ -219,8 +286,28 @@ awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
                    unknown_type ? "unknown message type" : "undecodable or malformed message");
       break;
     }
-    if (!*opened) continue;  // more chunks of this message follow
+    if (!*opened) {
+      // More chunks of this message follow: only an authenticated device sends messages
+      // over one chunk (Hello and Register fit in one).
+      if (!c->authenticated) {
+        spdlog::info("conn {}: dropped: a message over one chunk before authentication", c->id);
+        break;
+      }
+      continue;
+    }
     SessionStep step = session.handle(**opened);
+    if (!c->authenticated && session.device()) {
+      if (count_authenticated(state) >= state.options.max_connections) {
+        wire::ErrorMessage busy{wire::ErrorCode::server_busy, "the server is busy; try again later"};
+        step.replies.clear();
+        step.replies.emplace_back(busy);
+        step.after = SessionStep::After::drop;
+        step.reason = "the server holds its most authenticated connections";
+      } else {
+        c->authenticated = true;
+        spdlog::debug("conn {}: authenticated", c->id);
+      }
+    }
     bool sent = true;
     for (const wire::Message& m : step.replies) {
       if (!(sent = co_await send(c, channel, m, timeout))) break;
@@ -231,7 +318,11 @@ awaitable<void> run_session(ConnectionPtr c, ServerState& state) {
       break;
     }
     if (step.after == SessionStep::After::drop) {
-      spdlog::info("conn {}: dropped: {}", c->id, step.reason);
+      if (is_server_failure(step)) {
+        spdlog::error("conn {}: dropped after a server failure: {}", c->id, step.reason);
+      } else {
+        spdlog::info("conn {}: dropped: {}", c->id, step.reason);
+      }
       break;
     }
     if (!sent) break;
@@ -253,6 +344,52 @@ awaitable<void> session(ConnectionPtr c, ServerState& state) {
   co_await run_session(c, state);
 }
 
+// The key of the per-address limit: the IPv4 address, or an IPv6 address's /64 (one
+// host commonly holds a whole /64). Never logged.
+std::string source_key(const tcp::socket& socket) {
+  error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return {};
+  asio::ip::address a = peer.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  const auto b = a.to_v6().to_bytes();
+  return "6" + std::string(reinterpret_cast<const char*>(b.data()), 8);
+}
+
+void evict(Connection& c, ServerState& state, std::string_view why) {
+  c.evicted = true;
+  error_code ignored;
+  c.socket.close(ignored);
+  spdlog::info("conn {}: evicted ({}); {} open", c.id, why, state.live.size());
+}
+
+// Makes room for one more unauthenticated connection from `source` (ServeOptions).
+void make_room_for(const std::string& source, ServerState& state) {
+  std::map<std::string, std::vector<ConnectionPtr>> unauthenticated;  // per source, oldest first
+  std::size_t total = 0;
+  for (const auto& [id, weak] : state.live) {
+    auto c = weak.lock();
+    if (!c || c->authenticated || c->evicted) continue;
+    unauthenticated[c->source].push_back(c);
+    ++total;
+  }
+  auto& same = unauthenticated[source];
+  if (!same.empty() && same.size() >= state.options.max_unauthenticated_per_address) {
+    evict(*same.front(), state, "its address holds the most unauthenticated connections allowed");
+    return;
+  }
+  if (total < state.options.max_unauthenticated) return;
+  const std::vector<ConnectionPtr>* heaviest = nullptr;
+  for (const auto& [key, list] : unauthenticated) {
+    if (!list.empty() && (heaviest == nullptr || list.size() > heaviest->size())) heaviest = &list;
+  }
+  if (heaviest != nullptr) evict(*heaviest->front(), state, "the server holds its most unauthenticated connections");
+}
+
 awaitable<void> accept_loop(tcp::acceptor& acceptor, ServerState& state) {
   for (;;) {
     error_code ec;
@@ -264,13 +401,11 @@ awaitable<void> accept_loop(tcp::acceptor& acceptor, ServerState& state) {
       co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    if (state.live.size() >= state.options.max_connections) {
-      spdlog::warn("refusing a connection: {} connections open", state.live.size());
-      socket.close(ec);
-      continue;
-    }
+    std::string source = source_key(socket);
+    make_room_for(source, state);
     socket.set_option(tcp::no_delay(true), ec);  // replies are small; do not wait for delayed ACKs
-    auto c = std::make_shared<Connection>(std::move(socket), ++state.next_id);
+    auto c = std::make_shared<Connection>(std::move(socket), ++state.next_id, std::move(source),
+                                          Clock::now() + state.options.handshake_timeout);
     state.live.emplace(c->id, c);
     spdlog::info("conn {}: accepted ({} open)", c->id, state.live.size());
     const std::uint64_t id = c->id;

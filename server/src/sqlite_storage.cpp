@@ -332,6 +332,28 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  Result<void> verify_store() override {
+    // quick_check walks every b-tree page (tables, indexes, the freelist trunk); each
+    // page read goes through the VFS, which refuses a page that fails its tag.
+    auto st = lift(Statement::prepare(db(), "PRAGMA quick_check"));
+    if (!st) return fail(Errc::damaged, "the store cannot be checked: " + st.error().message);
+    std::string problems;
+    std::size_t count = 0;
+    for (;;) {
+      auto row = lift(st->step());
+      if (!row) return fail(Errc::damaged, "a page of the store cannot be read: " + row.error().message);
+      if (!*row) break;
+      const std::string line = st->column_text(0);
+      if (line == "ok") continue;
+      if (++count <= 3) problems += (problems.empty() ? "" : "; ") + line;
+    }
+    if (count > 0) {
+      return fail(Errc::damaged, "SQLite's check of the store found " + std::to_string(count) + " problem(s): " +
+                                     problems);
+    }
+    return {};
+  }
+
   Result<std::string> dump_text() override {
     std::string out;
     std::vector<std::string> tables;
@@ -702,6 +724,21 @@ class SqliteStorage final : public Storage {
 
 fs::path db_path_in(const fs::path& dir) { return dir / std::string(kServerDbName); }
 
+// Admin commands run beside a serving teduhd: a write waits for the other's short
+// transaction instead of failing with "database is locked".
+constexpr int kBusyTimeoutMs = 10000;
+
+// The store's files readable by their owner only (the umask of main() does it for new
+// files; this also tightens a store made by an older teduhd). SQLite gives the WAL and
+// shared-memory files the mode of the database file.
+void restrict_to_owner(const fs::path& db_path) {
+  for (const fs::path& p : {db_path, crypto::key_file_path(db_path), fs::path(db_path.string() + "-wal"),
+                            fs::path(db_path.string() + "-shm"), fs::path(db_path.string() + "-journal")}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) ::chmod(p.c_str(), 0600);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std::string_view passphrase,
@@ -723,6 +760,8 @@ Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std:
   if (!key) return tl::unexpected(from_crypto(key.error(), dir));
   auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::create);
   if (!db) return tl::unexpected(from_crypto(db.error(), dir));
+  restrict_to_owner(db_path);
+  sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
   if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
 }
@@ -738,6 +777,8 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::s
   if (!key) return tl::unexpected(from_crypto(key.error(), dir));
   auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::existing);
   if (!db) return tl::unexpected(from_crypto(db.error(), dir));
+  restrict_to_owner(db_path);
+  sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
   if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
 }

@@ -5,6 +5,8 @@
 #include <limits>
 #include <type_traits>
 
+#include <spdlog/spdlog.h>
+
 namespace teduh::server {
 namespace wire = sync::wire;
 
@@ -113,7 +115,17 @@ SessionStep SyncSession::on_hello(const wire::Hello& hello) {
     if (!last) return internal_error(last.error(), "hello");
     out.registered = true;
     out.last_acked_seq = *last;
+    if (hello.acked_seq > *last) {
+      spdlog::error("conn {}: the store lost acknowledged commits of device {}: acknowledged up to seq {}, the store "
+                    "holds up to seq {}; the device pushes them again",
+                    connection_id_, device_id_->hex(), hello.acked_seq, *last);
+    }
     if (auto r = store_.touch_device(*device_id_); !r) return internal_error(r.error(), "hello");
+  } else if (hello.acked_seq > 0) {
+    // Acknowledged commits imply a registration: the store lost it too.
+    spdlog::error("conn {}: the store lost the registration and acknowledged commits (up to seq {}) of a device "
+                  "that connects now",
+                  connection_id_, hello.acked_seq);
   }
   return reply(out);
 }

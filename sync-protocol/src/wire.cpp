@@ -563,6 +563,7 @@ struct Writer {
     pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
     for (auto v : m.versions) pk.pack_uint64(v);
     pack_text(pk, m.client_software);
+    if (m.acked_seq > 0) pk.pack_uint64(m.acked_seq);  // the optional third field
   }
   void operator()(const HelloReply& m) const {
     pk.pack_uint64(m.version);
@@ -656,7 +657,9 @@ Result<Bytes> encode(const Message& message) {
   const MessageType type = type_of(message);
   msgpack::sbuffer buffer;
   Packer pk(buffer);
-  pk.pack_array(static_cast<std::uint32_t>(1 + *field_count(static_cast<std::uint64_t>(type))));
+  // Hello's optional third field (acked_seq) is present exactly when it is not 0.
+  const bool optional_field = type == MessageType::hello && std::get<Hello>(message).acked_seq > 0;
+  pk.pack_array(static_cast<std::uint32_t>(1 + *field_count(static_cast<std::uint64_t>(type)) + (optional_field ? 1 : 0)));
   pk.pack_uint64(static_cast<std::uint64_t>(type));
   std::visit(Writer{pk}, message);
   if (buffer.size() > kMaxMessageSize) return fail(Errc::malformed, "message too large");
@@ -673,9 +676,18 @@ Result<Message> decode(ByteView bytes) {
   if (!type) return malformed("type");
   auto fields = field_count(*type);
   if (!fields) return malformed("unknown message type");
-  if (*n != 1 + *fields) return malformed("wrong number of fields");
+  // Hello may carry one optional field after its two (acked_seq, WIRE.md).
+  const bool optional_field = *type == static_cast<std::uint64_t>(MessageType::hello) && *n == 2 + *fields;
+  if (*n != 1 + *fields && !optional_field) return malformed("wrong number of fields");
   auto message = read_body(r, static_cast<MessageType>(*type));
   if (!message) return message;
+  if (optional_field) {
+    auto acked = read_u64(r, "hello acked seq");
+    if (!acked) return tl::unexpected(acked.error());
+    // 0 is said by leaving the field out: one encoding per message.
+    if (*acked == 0) return malformed("hello acked seq of 0 sent");
+    std::get<Hello>(*message).acked_seq = *acked;
+  }
   if (!r.at_end()) return malformed("trailing bytes");
   if (auto ok = validate(*message); !ok) return tl::unexpected(ok.error());
   return message;

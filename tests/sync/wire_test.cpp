@@ -227,6 +227,23 @@ TEST(WireMessageTest, ValidMsgpackOfTheWrongShapeIsRefused) {
   }
 }
 
+TEST(WireMessageTest, HelloCarriesTheDevicesAckedSeqOnlyWhenItIsNotZero) {
+  // The optional third field (WIRE.md, Hello): left out for 0, so a message keeps one
+  // encoding and a device that never pushed sends what version 1 always sent.
+  EXPECT_EQ(encode(Hello{{1}, "t", 0}).value(), (Bytes{0x93, 0x01, 0x91, 0x01, 0xa1, 't'}));
+  const Bytes with_acked{0x94, 0x01, 0x91, 0x01, 0xa1, 't', 0x07};
+  EXPECT_EQ(encode(Hello{{1}, "t", 7}).value(), with_acked);
+  auto decoded = decode(with_acked);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(std::get<Hello>(*decoded).acked_seq, 7u);
+  auto plain = decode(Bytes{0x93, 0x01, 0x91, 0x01, 0xa1, 't'});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(std::get<Hello>(*plain).acked_seq, 0u);
+  EXPECT_FALSE(decode(Bytes{0x94, 0x01, 0x91, 0x01, 0xa1, 't', 0x00})) << "0 is said by leaving the field out";
+  EXPECT_FALSE(decode(Bytes{0x95, 0x01, 0x91, 0x01, 0xa1, 't', 0x07, 0x07})) << "one optional field only";
+  EXPECT_FALSE(decode(Bytes{0x94, 0x07, 0x05, 0x64, 0x01})) << "only Hello has an optional field";
+}
+
 TEST(WireMessageTest, IdsAndKeysMustHaveTheirExactSize) {
   Bytes bytes = encode(Purge{{id_of(3)}}).value();  // 92 09 91 c4 10 <16 bytes>
   ASSERT_EQ(bytes[4], 0x10);

@@ -27,6 +27,10 @@ struct SyncReport {
   std::uint64_t conflicts_new = 0;       // fields newly in conflict after this sync
   std::uint64_t conflicts_total = 0;     // fields in conflict now
   bool registered_now = false;           // this session registered the device
+  // Commits the server had acknowledged to this device but no longer holds (its store
+  // was rolled back or restored): pushed again in this session; the administrator
+  // should be told. 0 normally.
+  std::uint64_t server_lost = 0;
   std::vector<std::string> rejections;   // one line per refused commit: seq and reason
   std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
 };

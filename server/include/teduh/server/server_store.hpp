@@ -193,6 +193,8 @@ class ServerStore {
   [[nodiscard]] Result<std::vector<KeyWrapRecord>> key_wraps_for(const DeviceRecord& device);
   // Every table of the store as text (`teduhd debug dump`).
   [[nodiscard]] Result<std::string> dump_text() { return storage_->dump_text(); }
+  // Storage::verify_store: `teduhd serve` refuses to start on a damaged store.
+  [[nodiscard]] Result<void> verify_store() { return storage_->verify_store(); }
 
   const AccessPolicy& policy() const { return policy_; }
 

@@ -92,6 +92,10 @@ class Storage {
   // Every table as text, for `teduhd debug dump`: what the store holds, decrypted page
   // by page but with nothing end-to-end encrypted opened (commit bodies as stored).
   [[nodiscard]] virtual Result<std::string> dump_text() = 0;
+  // Reads every page of every table and index through the store's normal (decrypting)
+  // open and runs SQLite's quick_check. Fails with damaged, naming what failed (no
+  // values), when a page does not decrypt or the structure is broken.
+  [[nodiscard]] virtual Result<void> verify_store() = 0;
 
   // Atomically appends a batch: either every result is returned and every `stored` entry
   // is durable, or the call fails and nothing is stored. Each entry's scope is recorded

@@ -68,6 +68,10 @@ enum class MessageType : std::uint8_t {
 struct Hello {
   std::vector<std::uint32_t> versions;
   std::string client_software;  // e.g. "teduh/0.1.0"; UTF-8, may be empty
+  // The greatest seq the server has acknowledged to this device, as the device recorded
+  // it; 0 (none recorded) is left out on the wire (WIRE.md, Hello). A server that holds
+  // less lost acknowledged commits, and says so.
+  std::uint64_t acked_seq = 0;
   bool operator==(const Hello&) const = default;
 };
 
