@@ -155,6 +155,7 @@ void print_case(const json& doc) {
     for (const auto& row : doc[key]) {
       std::cout << "  - " << row["id"].get<std::string>().substr(0, 8) << "\n";
       print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ");
+      if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
       if (row.contains("shelter_address")) {
         std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
                   << row["shelter_address"].get<std::string>() << "\n";

@@ -308,6 +308,74 @@ Result<std::vector<std::string>> Store::projection_bodies() const {
   return out;
 }
 
+Result<void> Store::replace_directory(const std::vector<DirectoryOffice>& offices,
+                                     const std::vector<DirectoryDevice>& devices) {
+  return in_transaction([&]() -> Result<void> {
+    TRY(lift(schema::exec(db(), "DELETE FROM directory_offices; DELETE FROM directory_devices")));
+    auto office_r = cached(
+        "INSERT INTO directory_offices(code, name, kind, region) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region");
+    if (!office_r) return tl::unexpected(office_r.error());
+    for (const DirectoryOffice& o : offices) {
+      (*office_r)->reset();
+      (*office_r)->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region);
+      TRY(lift((*office_r)->run()));
+    }
+    auto device_r = cached(
+        "INSERT INTO directory_devices(device, sign_key, office) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(device) DO UPDATE SET sign_key = excluded.sign_key, office = excluded.office");
+    if (!device_r) return tl::unexpected(device_r.error());
+    for (const DirectoryDevice& d : devices) {
+      (*device_r)->reset();
+      (*device_r)->bind_blob(1, id_bytes(d.device)).bind_blob(2, d.sign_key).bind(3, d.office);
+      TRY(lift((*device_r)->run()));
+    }
+    return set_meta("directory_at", std::to_string(sync::system_now_ms()));
+  });
+}
+
+Result<std::optional<std::vector<DirectoryOffice>>> Store::directory_offices() const {
+  auto received = meta("directory_at");
+  if (!received) return tl::unexpected(received.error());
+  if (!*received) return std::optional<std::vector<DirectoryOffice>>{};
+  auto st_r = cached("SELECT code, name, kind, region FROM directory_offices ORDER BY code");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  std::vector<DirectoryOffice> out;
+  for (;;) {
+    auto row = lift(st.step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(DirectoryOffice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)});
+  }
+  st.reset();
+  return std::optional<std::vector<DirectoryOffice>>{std::move(out)};
+}
+
+Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail) {
+  auto st_r = cached(
+      "INSERT INTO refused_commits(seq, reason, detail) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(seq) DO UPDATE SET reason = excluded.reason, detail = excluded.detail");
+  if (!st_r) return tl::unexpected(st_r.error());
+  (*st_r)->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
+  return lift((*st_r)->run());
+}
+
+Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& entity) const {
+  auto st_r = cached(
+      "SELECT r.detail FROM versions v JOIN refused_commits r ON r.seq = v.seq "
+      "WHERE v.entity = ?1 AND v.device = ?2 ORDER BY v.seq LIMIT 1");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
+  auto row = lift(st.step());
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<std::string>{};
+  std::string detail = st.column_text(0);
+  st.reset();
+  return std::optional<std::string>{std::move(detail)};
+}
+
 Result<std::int64_t> Store::next_counter(std::string_view name) {
   std::string key = "counter:" + std::string(name);
   auto current = meta(key);

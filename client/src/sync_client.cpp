@@ -11,10 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <future>
+#include <optional>
+#include <thread>
+#include <unordered_map>
 
 #include "teduh/client/background_checkpoint.hpp"
 #include "teduh/client/compartment.hpp"
@@ -281,6 +285,99 @@ Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, 
   return out;
 }
 
+Result<void> record_refusals(Store& store, const wire::PushReply& reply) {
+  return store.in_transaction([&]() -> Result<void> {
+    for (const auto& r : reply.rejections) {
+      if (r.seq > reply.acked_seq) continue;  // not consumed: pushed again later
+      if (auto kept = store.record_refusal(r.seq, static_cast<std::uint32_t>(r.reason), r.detail); !kept)
+        return kept;
+    }
+    return {};
+  });
+}
+
+struct FetchedDirectory {
+  std::vector<DirectoryOffice> offices;
+  std::vector<DirectoryDevice> devices;
+};
+
+// Every page of the server's directory (WIRE.md "Directory").
+Result<FetchedDirectory> fetch_directory(Session& session) {
+  FetchedDirectory out;
+  std::uint64_t cursor = 0;
+  for (;;) {
+    if (auto s = session.send(wire::DirectoryRequest{cursor}); !s) return tl::unexpected(s.error());
+    auto page = session.expect<wire::Directory>("directory request");
+    if (!page) return tl::unexpected(page.error());
+    for (auto& o : page->offices) {
+      out.offices.push_back(DirectoryOffice{std::move(o.code), std::move(o.name), std::move(o.kind),
+                                            std::move(o.region)});
+    }
+    for (auto& d : page->devices) out.devices.push_back(DirectoryDevice{d.device, d.sign_key, std::move(d.office)});
+    if (!page->more) break;
+    if (page->next_cursor <= cursor) {
+      return fail(Errc::refused, "The server sent a directory that does not advance; nothing was pulled.");
+    }
+    cursor = page->next_cursor;
+  }
+  return out;
+}
+
+using DeviceKeys = std::unordered_map<sync::DeviceId, crypto::SignPublicKey, sync::Id128Hash>;
+
+DeviceKeys device_keys(const FetchedDirectory& directory, const Identity& id) {
+  DeviceKeys keys;
+  keys.reserve(directory.devices.size() + 1);
+  for (const auto& d : directory.devices) keys.insert_or_assign(d.device, d.sign_key);
+  keys.insert_or_assign(id.device, id.signing_key.public_key());
+  return keys;
+}
+
+// verify_commit of every pulled commit with its device's key, on up to four threads
+// (like the server's push): one that fails refuses the whole batch. Errc::not_found when
+// a commit names a device the keys do not hold (the caller may fetch the directory again).
+Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCommit>& commits,
+                                                const DeviceKeys& keys) {
+  for (const auto& pc : commits) {
+    if (!keys.contains(pc.commit.device)) {
+      return fail(Errc::not_found, "The server sent a commit of device " + pc.commit.device.hex().substr(0, 8) +
+                                       ", which its directory does not list; nothing of this batch was applied and "
+                                       "the sync stopped. Tell the administrator.");
+    }
+  }
+  std::vector<std::optional<sync::Result<sync::Commit>>> out(commits.size());
+  auto work = [&](std::size_t begin, std::size_t step) {
+    for (std::size_t i = begin; i < commits.size(); i += step) {
+      out[i] = sync::verify_commit(commits[i].commit, keys.at(commits[i].commit.device));
+    }
+  };
+  const std::size_t threads =
+      commits.size() < 64 ? 1 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t, threads);
+    work(0, threads);
+  }  // joins every helper
+  std::vector<sync::Commit> decoded;
+  decoded.reserve(commits.size());
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    auto& r = *out[i];
+    if (!r) {
+      const auto& c = commits[i].commit;
+      const std::string which = "device " + c.device.hex().substr(0, 8) + ", seq " + std::to_string(c.seq);
+      if (r.error().code == sync::Errc::bad_signature) {
+        return fail(Errc::refused, "A commit received from the server (" + which +
+                                       ") does not carry a valid signature of the device that wrote it; nothing "
+                                       "of this batch was applied and the sync stopped. Tell the administrator.");
+      }
+      return fail(Errc::refused, "The server sent a commit that does not decode (" + which +
+                                     "); nothing of this batch was applied and the sync stopped.");
+    }
+    decoded.push_back(std::move(*r));
+  }
+  return decoded;
+}
+
 Result<std::size_t> conflict_count(const Store& store) {
   auto c = store.conflicted_fields();
   if (!c) return tl::unexpected(c.error());
@@ -358,6 +455,8 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     for (const auto& r : pr->rejections) {
       report.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
     }
+    // Refusals the server consumed stay visible on what they wrote (referral list, case show).
+    if (auto kept = record_refusals(store, *pr); !kept) return tl::unexpected(kept.error());
     report.rejected += pr->rejections.size();
     bool progressed = pr->acked_seq > acked;
     acked = pr->acked_seq;
@@ -382,24 +481,33 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   struct PulledBatch {
     wire::PullReply reply;
     std::vector<sync::EntityId> purges;  // the Purges the server sent before the reply
-    std::vector<sync::Commit> commits;   // reply.commits' bodies, decoded
+    std::vector<sync::Commit> commits;   // reply.commits' bodies, verified and decoded
   };
-  auto receive = [&session]() -> Result<PulledBatch> {
+  // The directory (offices, device keys) before the pull: every pulled commit is verified
+  // with its device's key (PROTOCOL.md 4.3). A device registered since is looked up again.
+  auto directory = fetch_directory(session);
+  if (!directory) return tl::unexpected(directory.error());
+  if (auto kept = store.replace_directory(directory->offices, directory->devices); !kept)
+    return tl::unexpected(kept.error());
+  DeviceKeys keys = device_keys(*directory, id);
+  auto receive = [&session, &keys, &id]() -> Result<PulledBatch> {
     auto pr = session.expect<wire::PullReply>("pull");
     if (!pr) return tl::unexpected(pr.error());
     PulledBatch batch;
     batch.purges = session.take_purges();
-    batch.commits.reserve(pr->commits.size());
-    for (const auto& pc : pr->commits) {
-      // The server verified the device signature before it stored the commit; here the
-      // body is decoded and its envelope checked (PROTOCOL.md "Pull").
-      auto commit = sync::decode_commit_body(pc.commit.body);
-      if (!commit || commit->device != pc.commit.device || commit->seq != pc.commit.seq) {
-        return fail(Errc::refused,
-                    "The server sent a commit that does not decode; nothing of this batch was applied.");
-      }
-      batch.commits.push_back(std::move(*commit));
+    auto verified = verify_pulled(pr->commits, keys);
+    if (!verified && verified.error().code == Errc::not_found) {
+      // The session is idle here (the next Pull goes out after this batch is taken).
+      auto fresh = fetch_directory(session);
+      if (!fresh) return tl::unexpected(fresh.error());
+      keys = device_keys(*fresh, id);
+      verified = verify_pulled(pr->commits, keys);
     }
+    if (!verified) {
+      return fail(verified.error().code == Errc::not_found ? Errc::refused : verified.error().code,
+                  verified.error().message);
+    }
+    batch.commits = std::move(*verified);
     batch.reply = std::move(*pr);
     return batch;
   };

@@ -1,6 +1,7 @@
 #include "teduh/client/workflow.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -25,6 +26,12 @@ constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
 sync::EntityId new_entity_id() { return sync::Id128::time_ordered(sync::system_now_ms()); }
 
 Error invalid(const schema::Error& e) { return Error{Errc::invalid, e.message}; }
+
+// How a record written by a commit the server refused shows: "ditolak: " and the
+// server's reason up to its first colon ("ditolak: kantor tidak dikenal").
+std::string refused_status(const std::string& detail) {
+  return "ditolak: " + detail.substr(0, detail.find(':'));
+}
 
 // Validates typed input for one entity into canonical writes; the first bad field fails all.
 Result<std::vector<FieldWrite>> validated(const sync::EntityId& entity, EntityType type,
@@ -342,7 +349,9 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   if (!roles) return tl::unexpected(roles.error());
   auto services = collect("layanan", none);
   if (!services) return tl::unexpected(services.error());
-  auto referrals = collect("rujukan", none);
+  auto referrals = collect("rujukan", [&](const EntityView& e, json& row) {
+    if (auto refused = store_.refusal_for(e.id); refused && *refused) row["refused"] = refused_status(**refused);
+  });
   if (!referrals) return tl::unexpected(referrals.error());
   auto consents = collect("persetujuan", none);
   if (!consents) return tl::unexpected(consents.error());
@@ -493,6 +502,9 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
                 "A referral needs the victim's consent naming the receiving office; "
                 "nothing was recorded (use --consent yes once consent is given).");
   }
+  if (!external) {
+    if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
+  }
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId referral_id = new_entity_id();
   std::string now = format_datetime(sync::system_now_ms());
@@ -525,6 +537,46 @@ Result<void> Workflow::permit(schema::Action action) const {
     return fail(Errc::refused, *why);
   }
   return {};
+}
+
+namespace {
+
+// Edit distance between two office codes, letters compared without case.
+std::size_t code_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const std::size_t next = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Result<void> Workflow::known_office(std::string_view code) const {
+  auto offices = store_.directory_offices();
+  if (!offices) return tl::unexpected(offices.error());
+  if (!*offices) return {};  // never synced: the server decides
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const DirectoryOffice& o : **offices) {
+    if (o.code == code) return {};
+    near.emplace_back(code_distance(code, o.code), o.code);
+  }
+  std::sort(near.begin(), near.end());
+  std::string hint;
+  for (std::size_t i = 0; i < near.size() && i < 3; ++i) hint += (i ? ", " : "") + near[i].second;
+  return fail(Errc::invalid,
+              "Kantor '" + std::string(code) + "' tidak dikenal: kode itu tidak ada dalam daftar kantor dari server" +
+                  (hint.empty() ? std::string() : " (kode terdekat: " + hint + ")") +
+                  ". Tidak ada yang dicatat. Jika kantor itu baru didaftarkan, jalankan `teduh sync` lalu coba lagi.");
 }
 
 Result<EntityView> Workflow::case_record(const sync::EntityId& id, std::string_view type,
@@ -583,6 +635,7 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
   if (to_office == store_.identity().grant.office_code) {
     return fail(Errc::invalid, "The case is already handled by this office.");
   }
+  if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId transfer_id = new_entity_id();
   auto writes = validated(consent_id, EntityType::persetujuan,
@@ -636,6 +689,12 @@ Result<json> Workflow::referrals() const {
       row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
       row["status"] = e.get("status");
       row["consent"] = e.get("consent");
+      auto refused = store_.refusal_for(e.id);
+      if (!refused) return tl::unexpected(refused.error());
+      if (*refused) {
+        row["status"] = refused_status(**refused);
+        row["refused"] = **refused;
+      }
       out.push_back(std::move(row));
     }
   }

@@ -246,10 +246,36 @@ DROP INDEX fields_by_value;
 CREATE INDEX fields_by_identifier ON fields (field, value) WHERE field IN ('number', 'code_name');
 )sql";
 
+// The directory step of the client store (named v5_directory; it is an independent step
+// and keeps its name whatever its position): the offices and device signing keys the
+// server lists at every sync (WIRE.md "Directory"), and the server's refusals of this
+// device's own commits. Older builds ignore the three tables: min_readable stays.
+constexpr std::string_view kClientV5Directory = R"sql(
+CREATE TABLE directory_offices (
+  code   TEXT PRIMARY KEY,
+  name   TEXT NOT NULL,
+  kind   TEXT NOT NULL,
+  region TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE directory_devices (
+  device   BLOB PRIMARY KEY,
+  sign_key BLOB NOT NULL,
+  office   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE refused_commits (
+  seq    INTEGER PRIMARY KEY,
+  reason INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
+)sql";
+
 constexpr MigrationStep kClientSteps[] = {
     {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
     {.name = "v2_projections", .sql = kClientV2Projections, .min_readable = 1},
     {.name = "v3_lean_indexes", .sql = kClientV3LeanIndexes, .min_readable = 1},
+    {.name = "v5_directory", .sql = kClientV5Directory, .min_readable = 1},
 };
 
 constexpr MigrationStep kServerSteps[] = {

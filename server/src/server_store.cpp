@@ -353,6 +353,27 @@ Result<void> ServerStore::add_office(const NewOffice& office, std::int64_t now) 
 
 Result<std::vector<OfficeRecord>> ServerStore::list_offices() { return storage_->list_offices(); }
 
+Result<DirectoryPage> ServerStore::directory(std::uint64_t after, std::size_t max_entries) {
+  auto offices = storage_->list_offices();
+  if (!offices) return tl::unexpected(offices.error());
+  auto devices = storage_->list_devices();
+  if (!devices) return tl::unexpected(devices.error());
+  max_entries = std::max<std::size_t>(max_entries, 1);
+  DirectoryPage page;
+  const std::uint64_t total = offices->size() + devices->size();
+  std::uint64_t i = std::min(after, total);
+  for (; i < total && page.offices.size() + page.devices.size() < max_entries; ++i) {
+    if (i < offices->size()) {
+      page.offices.push_back(std::move((*offices)[i]));
+    } else {
+      page.devices.push_back(std::move((*devices)[i - offices->size()]));
+    }
+  }
+  page.cursor = i;
+  page.more = i < total;
+  return page;
+}
+
 Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& request, std::int64_t now) {
   auto office = storage_->find_office(request.office);
   if (!office) return tl::unexpected(office.error());
@@ -548,6 +569,22 @@ Result<std::string> ServerStore::office_kind(const std::string& office) {
   return kind;
 }
 
+Result<std::optional<std::string>> ServerStore::unknown_office_refusal(const sync::Commit& commit) {
+  for (const sync::Version& v : commit.versions) {
+    if ((v.entity_type != "rujukan" && v.entity_type != "alih_kelola") || v.field != "to_office" ||
+        v.value.empty()) {
+      continue;
+    }
+    auto kind = office_kind(v.value);
+    if (!kind) return tl::unexpected(kind.error());
+    if (kind->empty()) {
+      return std::optional<std::string>(
+          "kantor tidak dikenal: the referral or transfer names an office code that does not exist on the server");
+    }
+  }
+  return std::optional<std::string>{};
+}
+
 Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::string& office) {
   auto rows = storage_->scope_grants(scope);
   if (!rows) return tl::unexpected(rows.error());
@@ -577,8 +614,20 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   if (!creator) return tl::unexpected(creator.error());
   const std::string origin = *creator ? (*creator)->office : (*rec)->owner_office;
   const std::string owner_now = (*rec)->owner_office;
-  const std::string owner = access->transferred_to().value_or(origin);
+  std::optional<std::string> moved_to = access->transferred_to();
   std::set<std::string> wanted = access->shared_with();
+  // Only offices that exist gain anything: a code created later inherits nothing.
+  for (auto it = wanted.begin(); it != wanted.end();) {
+    auto kind = office_kind(*it);
+    if (!kind) return tl::unexpected(kind.error());
+    it = kind->empty() ? wanted.erase(it) : std::next(it);
+  }
+  if (moved_to) {
+    auto kind = office_kind(*moved_to);
+    if (!kind) return tl::unexpected(kind.error());
+    if (kind->empty()) moved_to.reset();
+  }
+  const std::string owner = moved_to.value_or(origin);
   wanted.insert(owner);
 
   auto rows = storage_->scope_grants(scope);
@@ -704,6 +753,11 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         auto stale = generation_refusal(commit, generations);
         if (!stale) return tl::unexpected(stale.error());
         why = std::move(*stale);
+      }
+      if (!why && touches_access) {
+        auto unknown = unknown_office_refusal(commit);
+        if (!unknown) return tl::unexpected(unknown.error());
+        why = std::move(*unknown);
       }
       if (!why && touches_access) {
         auto it = case_access.find(commit.scope);

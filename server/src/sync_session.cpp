@@ -75,6 +75,8 @@ SessionStep SyncSession::handle(const wire::Message& message) {
           return on_fetch_projections(m);
         } else if constexpr (std::is_same_v<T, wire::KeyWrapsRequest>) {
           return on_key_wraps(m);
+        } else if constexpr (std::is_same_v<T, wire::DirectoryRequest>) {
+          return on_directory(m);
         } else if constexpr (std::is_same_v<T, wire::Close>) {
           SessionStep step = reply(wire::Close{});
           step.after = SessionStep::After::close;
@@ -278,6 +280,34 @@ SessionStep SyncSession::on_key_wraps(const wire::KeyWrapsRequest&) {
     out.wraps.push_back(wire::KeyWrap{std::move(w.compartment), w.generation, std::move(w.sealed), w.signature});
   }
   return reply(std::move(out));
+}
+
+SessionStep SyncSession::on_directory(const wire::DirectoryRequest& request) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  // Every office (code, name, kind, region) and every device's id, signing key and
+  // office, revoked ones included (their earlier commits stay valid). Never a user's
+  // name or role: other offices need the keys to verify commits, not who holds them.
+  auto page = store_.directory(request.cursor, wire::kMaxDirectoryEntries);
+  if (!page) return internal_error(page.error(), "directory");
+  wire::Directory out;
+  out.offices.reserve(page->offices.size());
+  for (OfficeRecord& o : page->offices) {
+    out.offices.push_back(wire::DirectoryOffice{std::move(o.code), std::move(o.name), std::move(o.kind),
+                                                std::move(o.region)});
+  }
+  out.devices.reserve(page->devices.size());
+  for (const DeviceRecord& d : page->devices) {
+    out.devices.push_back(wire::DirectoryDevice{d.device_id, d.sign_key, d.office});
+  }
+  out.next_cursor = page->cursor;
+  out.more = page->more;
+  wire::Message message{std::move(out)};
+  if (auto ok = wire::validate(message); !ok) {
+    return drop_with(wire::ErrorCode::internal, "the server cannot list its directory",
+                     "directory page does not encode: " + ok.error().message);
+  }
+  return reply(std::move(message));
 }
 
 }  // namespace teduh::server

@@ -219,7 +219,7 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
 // The number of fields (after the type) of each message type, in order of the numbers.
 std::optional<std::size_t> field_count(std::uint64_t type) {
   // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
-  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::key_wraps)) return std::nullopt;
+  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::directory)) return std::nullopt;
   switch (static_cast<MessageType>(type)) {
     case MessageType::hello: return 2;
     case MessageType::hello_reply: return 4;
@@ -236,6 +236,8 @@ std::optional<std::size_t> field_count(std::uint64_t type) {
     case MessageType::projection_batch: return 3;
     case MessageType::key_wraps_request: return 0;
     case MessageType::key_wraps: return 1;
+    case MessageType::directory_request: return 1;
+    case MessageType::directory: return 4;
   }
   return std::nullopt;
 }
@@ -392,6 +394,46 @@ Result<Message> read_body(Reader& r, MessageType type) {
       }
       return m;
     }
+    case MessageType::directory_request: {
+      TEDUH_READ(cursor, read_u64(r, "directory cursor"), "directory cursor");
+      return DirectoryRequest{*cursor};
+    }
+    case MessageType::directory: {
+      Directory m;
+      TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
+      m.offices.reserve(*n);
+      for (std::size_t i = 0; i < *n; ++i) {
+        if (r.array() != 4u) return malformed("directory office");
+        DirectoryOffice o;
+        TEDUH_READ(code, read_text(r, kMaxOfficeCodeBytes, "office code"), "office code");
+        TEDUH_READ(name, read_text(r, kMaxOfficeNameBytes, "office name"), "office name");
+        TEDUH_READ(kind, read_text(r, kMaxOfficeKindBytes, "office kind"), "office kind");
+        TEDUH_READ(region, read_text(r, kMaxOfficeRegionBytes, "office region"), "office region");
+        o.code = std::move(*code);
+        o.name = std::move(*name);
+        o.kind = std::move(*kind);
+        o.region = std::move(*region);
+        m.offices.push_back(std::move(o));
+      }
+      TEDUH_READ(d, read_array(r, kMaxDirectoryEntries, "directory devices"), "directory devices");
+      m.devices.reserve(*d);
+      for (std::size_t i = 0; i < *d; ++i) {
+        if (r.array() != 3u) return malformed("directory device");
+        DirectoryDevice dev;
+        TEDUH_READ(id, read_id(r, "directory device id"), "directory device id");
+        TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "directory device key"), "directory device key");
+        TEDUH_READ(office, read_text(r, kMaxOfficeCodeBytes, "device office"), "device office");
+        dev.device = *id;
+        dev.sign_key = *key;
+        dev.office = std::move(*office);
+        m.devices.push_back(std::move(dev));
+      }
+      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+      TEDUH_READ(more, read_bool(r, "more"), "more");
+      m.next_cursor = *next;
+      m.more = *more;
+      return m;
+    }
   }
   return malformed("unknown type");
 }
@@ -527,6 +569,21 @@ struct Validator {
     }
     return {};
   }
+  Result<void> operator()(const DirectoryRequest&) const { return {}; }
+  Result<void> operator()(const Directory& m) const {
+    if (m.offices.size() + m.devices.size() > kMaxDirectoryEntries) return invalid("directory entry count");
+    for (const auto& o : m.offices) {
+      if (o.code.empty() || !text_ok(o.code, kMaxOfficeCodeBytes)) return invalid("office code");
+      if (!text_ok(o.name, kMaxOfficeNameBytes)) return invalid("office name");
+      if (o.kind.empty() || !text_ok(o.kind, kMaxOfficeKindBytes)) return invalid("office kind");
+      if (!text_ok(o.region, kMaxOfficeRegionBytes)) return invalid("office region");
+    }
+    for (const auto& d : m.devices) {
+      if (d.device.is_zero()) return invalid("directory device id is zero");
+      if (d.office.empty() || !text_ok(d.office, kMaxOfficeCodeBytes)) return invalid("device office");
+    }
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -640,6 +697,26 @@ struct Writer {
       pack_bytes(pk, w.sealed);
       pack_bytes(pk, w.signature);
     }
+  }
+  void operator()(const DirectoryRequest& m) const { pk.pack_uint64(m.cursor); }
+  void operator()(const Directory& m) const {
+    pk.pack_array(static_cast<std::uint32_t>(m.offices.size()));
+    for (const auto& o : m.offices) {
+      pk.pack_array(4);
+      pack_text(pk, o.code);
+      pack_text(pk, o.name);
+      pack_text(pk, o.kind);
+      pack_text(pk, o.region);
+    }
+    pk.pack_array(static_cast<std::uint32_t>(m.devices.size()));
+    for (const auto& d : m.devices) {
+      pk.pack_array(3);
+      pack_bytes(pk, d.device.bytes);
+      pack_bytes(pk, d.sign_key);
+      pack_text(pk, d.office);
+    }
+    pk.pack_uint64(m.next_cursor);
+    pack_bool(pk, m.more);
   }
 };
 

@@ -83,7 +83,7 @@ TEST(Migrations, FreshClientStoreIsCreatedAtTheCurrentVersion) {
   auto db = open_memory_db();
   ASSERT_TRUE(migrate(db.get(), StoreKind::client));
   const SchemaVersion version = schema_version(StoreKind::client);
-  EXPECT_EQ(version.current, 3);
+  EXPECT_EQ(version.current, 4);
   EXPECT_EQ(version.min_readable, 1);
   EXPECT_EQ(*stored_version(db.get()), version.current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444843);

@@ -9,6 +9,7 @@
 #include "teduh/crypto/kdf.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/server/server_store.hpp"
+#include "teduh/server/sqlite_storage.hpp"
 #include "teduh/sync/hlc.hpp"
 #include "teduh/sync/version.hpp"
 
@@ -193,6 +194,87 @@ TEST_F(ServerStoreTest, RefusedCommitsAreNeverStored) {
   for (const PushResult& r : *results) EXPECT_FALSE(r.accepted);
   EXPECT_EQ(*store_->last_acked(device.device_id), 0u);
   EXPECT_TRUE(store_->pull(other, 0)->commits.empty());
+}
+
+// A consent for `office` and a referral to it, in one commit of the case `scope`.
+sync::Commit referral_to(const DeviceRecord& device, std::uint64_t seq, const sync::EntityId& scope,
+                         const std::string& office) {
+  sync::Commit c;
+  c.device = device.device_id;
+  c.seq = seq;
+  c.scope = scope;
+  c.scope_type = "kasus";
+  c.hlc = sync::make_hlc(static_cast<std::uint64_t>(now_ms()), static_cast<std::uint16_t>(seq));
+  const sync::EntityId consent = sync::Id128::random();
+  const sync::EntityId referral = sync::Id128::random();
+  auto add = [&](const sync::EntityId& entity, const char* type, const char* field, std::string value) {
+    sync::Version v;
+    v.entity = entity;
+    v.entity_type = type;
+    v.field = field;
+    v.value = std::move(value);
+    v.hlc = c.hlc;
+    c.versions.push_back(std::move(v));
+  };
+  add(consent, "persetujuan", "case", scope.hex());
+  add(consent, "persetujuan", "given_by", "korban");
+  add(consent, "persetujuan", "scope", "rujukan");
+  add(consent, "persetujuan", "scope_office", office);
+  add(consent, "persetujuan", "given_at", "2026-01-05T10:00:00Z");
+  add(referral, "rujukan", "case", scope.hex());
+  add(referral, "rujukan", "consent", consent.hex());
+  add(referral, "rujukan", "status", "dikirim");
+  add(referral, "rujukan", "to_office", office);
+  return c;
+}
+
+// The office rows of the scope_access table, as `teduhd debug dump` prints them.
+std::string access_rows(ServerStore& store) {
+  auto dump = store.dump_text();
+  EXPECT_TRUE(dump);
+  if (!dump) return {};
+  const auto begin = dump->find("== scope_access\n");
+  if (begin == std::string::npos) return {};
+  const auto end = dump->find("\n== ", begin + 1);
+  return dump->substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+TEST_F(ServerStoreTest, AReferralToAnOfficeThatDoesNotExistIsRefusedAndGrantsNothing) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  const auto scope = sync::Id128::random();
+  std::vector<sync::SignedCommit> created = {make_commit(device, key, 1, scope)};
+  ASSERT_TRUE(store_->push(device, created).value()[0].accepted);
+  std::vector<sync::SignedCommit> referred = {sync::sign_commit(referral_to(device, 2, scope, "NOPE"), key)};
+  auto results = store_->push(device, referred);
+  ASSERT_TRUE(results);
+  EXPECT_FALSE((*results)[0].accepted);
+  EXPECT_EQ((*results)[0].reason, RejectReason::not_authorized);
+  EXPECT_NE((*results)[0].message.find("kantor tidak dikenal"), std::string::npos) << (*results)[0].message;
+  EXPECT_EQ(*store_->last_acked(device.device_id), 2u);  // consumed: later commits follow
+  EXPECT_EQ(access_rows(*store_).find("NOPE"), std::string::npos);
+
+  // A referral stored by an older server, before this rule: recomputing the case's
+  // sharing (at the next open) grants nothing to an office that does not exist.
+  store_.reset();
+  auto storage = open_sqlite_storage(dir_, kPass);
+  ASSERT_TRUE(storage) << storage.error().message;
+  const sync::SignedCommit legacy = sync::sign_commit(referral_to(device, 3, scope, "NOPE"), key);
+  LogEntry e;
+  e.device = device.device_id;
+  e.seq = 3;
+  e.scope = scope;
+  e.scope_type = "kasus";
+  e.body = legacy.body;
+  e.signature = legacy.signature;
+  e.received_at_ms = now_ms();
+  e.touches_access = true;
+  std::vector<LogEntry> entries = {e};
+  ASSERT_TRUE((*storage)->append_commits(entries, device.office));
+  auto reopened = ServerStore::over(std::move(*storage));
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  store_.emplace(std::move(*reopened));
+  EXPECT_EQ(access_rows(*store_).find("NOPE"), std::string::npos) << access_rows(*store_);
 }
 
 TEST_F(ServerStoreTest, NonCanonicalValueIsRefusedWithoutQuotingIt) {

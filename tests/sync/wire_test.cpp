@@ -51,6 +51,13 @@ std::vector<Message> examples() {
   KeyWrap wrap{"rumah_aman", 2, Bytes(80, 0x5c), {}};
   wrap.signature.fill(0x6d);
   wraps.wraps = {wrap};
+  Directory directory;
+  directory.offices = {{"UPTD-A", "Kantor A", "uptd_ppa", "33.74"}, {"PUSAT", "", "pusat", ""}};
+  DirectoryDevice device{id_of(0x44), {}, "UPTD-A"};
+  device.sign_key.fill(0x45);
+  directory.devices = {device};
+  directory.next_cursor = 3;
+  directory.more = true;
   return {
       Hello{{1, 2}, "teduh/0.1.0"},
       HelloReply{1, id_of(0x5e), true, 41},
@@ -67,6 +74,8 @@ std::vector<Message> examples() {
       projections,
       KeyWrapsRequest{},
       wraps,
+      DirectoryRequest{3},
+      directory,
   };
 }
 
@@ -140,6 +149,16 @@ TEST(WireMessageTest, V1EncodingsAreStable) {
   KeyWrap wrap{"rumah_aman", 2, Bytes(80, 0x5c), {}};
   wrap.signature.fill(0x6d);
   EXPECT_EQ(encode(KeyWraps{{wrap}}).value(), key_wraps);
+  // The directory (WIRE.md section 4; the fuzz seeds directory_request and directory).
+  EXPECT_EQ(encode(DirectoryRequest{0}).value(), (Bytes{0x92, 0x10, 0x00}));
+  Bytes directory = {0x95, 0x11, 0x91, 0x94, 0xa1, 'A', 0xa0, 0xa5, 'p', 'u', 's', 'a', 't', 0xa0, 0x91, 0x93, 0xc4, 0x10};
+  directory.insert(directory.end(), 16, 0x44);
+  directory.insert(directory.end(), {0xc4, 0x20});
+  directory.insert(directory.end(), 32, 0x45);
+  directory.insert(directory.end(), {0xa1, 'A', 0x02, 0xc2});
+  DirectoryDevice device{id_of(0x44), {}, "A"};
+  device.sign_key.fill(0x45);
+  EXPECT_EQ(encode(Directory{{{"A", "", "pusat", ""}}, {device}, 2, false}).value(), directory);
 }
 
 TEST(WireMessageTest, EveryTruncationIsRefused) {
@@ -183,7 +202,7 @@ TEST(WireMessageTest, RandomBytesNeverCrashAndOnlyCanonicalMessagesDecode) {
 
 TEST(WireMessageTest, UnknownTypesAreRefused) {
   EXPECT_FALSE(decode(Bytes{0x91, 0x00}));                    // 0 is no type
-  EXPECT_FALSE(decode(Bytes{0x91, 0x10}));                    // 16 is not (yet) a type
+  EXPECT_FALSE(decode(Bytes{0x92, 0x12, 0x00}));              // 18 is not (yet) a type
   EXPECT_FALSE(decode(Bytes{0x92, 0xcd, 0x01, 0x01, 0xc3}));  // 257 must not alias 1
   EXPECT_FALSE(decode(Bytes{0x91, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0b}));
 }
@@ -276,6 +295,15 @@ TEST(WireMessageTest, EncodeRefusesInvalidMessages) {
   EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"Rumah Aman", 1, Bytes(80, 1), {}}}}));   // not an id
   EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"rumah_aman", 1, Bytes(), {}}}}));        // nothing sealed
   EXPECT_FALSE(encode(KeyWraps{{KeyWrap{"rumah_aman", 1, Bytes(300, 1), {}}}}));  // too large
+  EXPECT_FALSE(encode(Directory{{{"", "x", "pusat", ""}}, {}, 1, false}));               // empty office code
+  EXPECT_FALSE(encode(Directory{{{"A", "x", "", ""}}, {}, 1, false}));                   // empty kind
+  EXPECT_FALSE(encode(Directory{{{std::string(65, 'A'), "", "pusat", ""}}, {}, 1, false}));  // long code
+  EXPECT_FALSE(encode(Directory{{}, {DirectoryDevice{Id128{}, {}, "A"}}, 1, false}));     // zero device id
+  EXPECT_FALSE(encode(Directory{{}, {DirectoryDevice{id_of(1), {}, ""}}, 1, false}));     // no office
+  Directory too_many;
+  too_many.offices.assign(kMaxDirectoryEntries, DirectoryOffice{"A", "", "pusat", ""});
+  too_many.devices.push_back(DirectoryDevice{id_of(1), {}, "A"});
+  EXPECT_FALSE(encode(too_many));
   PullReply behind;
   behind.commits = {{5, commit_of(1)}};
   behind.next_cursor = 4;

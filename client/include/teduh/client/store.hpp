@@ -80,6 +80,20 @@ struct HistoryEntry {
   bool live = false;
 };
 
+// The directory the server lists at every sync (WIRE.md "Directory"; SCHEMA.md 4.7).
+struct DirectoryOffice {
+  std::string code;
+  std::string name;
+  std::string kind;    // jenis_kantor
+  std::string region;  // BPS kode wilayah
+};
+
+struct DirectoryDevice {
+  sync::DeviceId device;
+  crypto::SignPublicKey sign_key{};
+  std::string office;
+};
+
 struct StoreOptions {
   std::filesystem::path path;
   std::string passphrase;
@@ -149,6 +163,16 @@ class Store {
   Result<void> put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
                               const crypto::Signature& signature);
   Result<std::vector<std::string>> projection_bodies() const;
+
+  // The directory: replaced as a whole (one transaction, or the caller's), and marked
+  // received (meta directory_at). directory_offices() is nullopt until a first one came.
+  Result<void> replace_directory(const std::vector<DirectoryOffice>& offices,
+                                 const std::vector<DirectoryDevice>& devices);
+  Result<std::optional<std::vector<DirectoryOffice>>> directory_offices() const;
+  // A commit of this device that the server refused and consumed (PushReply rejection).
+  Result<void> record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail);
+  // The server's sentence when a refused commit of this device wrote this entity.
+  Result<std::optional<std::string>> refusal_for(const sync::EntityId& entity) const;
 
   // Small counters and settings kept in the meta table.
   Result<std::optional<std::string>> meta(std::string_view key) const;

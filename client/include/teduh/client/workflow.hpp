@@ -112,6 +112,9 @@ class Workflow {
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this
   // device's user (schema/permissions.hpp, PERMISSIONS.md).
   Result<void> permit(schema::Action action) const;
+  // Refuses an office code the directory of the last sync does not list (issue 12.6);
+  // before the first directory arrives, the server decides.
+  Result<void> known_office(std::string_view code) const;
   // An entity of a given type in a case this device holds.
   Result<EntityView> case_record(const sync::EntityId& id, std::string_view type,
                                  std::string_view what) const;

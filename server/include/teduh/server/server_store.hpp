@@ -109,6 +109,16 @@ struct ProjectionPage {
   bool more = false;
 };
 
+// One page of the directory every device receives (WIRE.md "Directory"): offices by
+// code, then devices by registration. The cursor counts the entries of both lists sent
+// so far; entries are only ever added, so a later page may repeat one, never skip one.
+struct DirectoryPage {
+  std::vector<OfficeRecord> offices;
+  std::vector<DeviceRecord> devices;  // revoked ones too: their earlier commits stay valid
+  std::uint64_t cursor = 0;
+  bool more = false;
+};
+
 std::int64_t now_ms();
 
 class ServerStore {
@@ -131,6 +141,8 @@ class ServerStore {
   // Validates kind (jenis_kantor), refuses a duplicate code and an unknown parent.
   [[nodiscard]] Result<void> add_office(const NewOffice& office, std::int64_t now = now_ms());
   [[nodiscard]] Result<std::vector<OfficeRecord>> list_offices();
+  // The directory from `after` (a DirectoryPage cursor), at most max_entries entries.
+  [[nodiscard]] Result<DirectoryPage> directory(std::uint64_t after, std::size_t max_entries);
 
   // Validates office (must exist), user (non-empty), role (peran_pengguna), days (1..365),
   // records the issuance and returns the signed one-time code.
@@ -200,7 +212,9 @@ class ServerStore {
 
  private:
   ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);
-  Result<std::string> office_kind(const std::string& office);
+  Result<std::string> office_kind(const std::string& office);  // "" for an unknown office
+  // nullopt, or why a commit's referral or transfer names an office that does not exist.
+  Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
   Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
   Result<CaseAccess> load_case_access(const sync::EntityId& scope);
   // Recomputes who shares one case from its referral, consent and transfer records.

@@ -8,8 +8,9 @@
 //   2. An unregistered peer may only Register (or Close). The enrollment code must be
 //      valid and unused, and the registered signing key must be the one whose X25519
 //      form authenticated this Noise session; otherwise Error(enrollment_refused), drop.
-//   3. A registered device may PushCommits, Pull, FetchProjections and KeyWrapsRequest
-//      (answered with its own wraps only); it is re-read from the store on
+//   3. A registered device may PushCommits, Pull, FetchProjections, KeyWrapsRequest
+//      (answered with its own wraps only) and DirectoryRequest (offices and device
+//      keys, never user names); it is re-read from the store on
 //      every request, so a revocation made while it is connected takes effect at once.
 //   4. Close -> Close, end. Anything out of turn -> Error(protocol_violation), drop.
 #include <cstdint>
@@ -52,6 +53,7 @@ class SyncSession {
   SessionStep on_pull(const sync::wire::Pull& pull);
   SessionStep on_fetch_projections(const sync::wire::FetchProjections& fetch);
   SessionStep on_key_wraps(const sync::wire::KeyWrapsRequest& request);
+  SessionStep on_directory(const sync::wire::DirectoryRequest& request);
   // The current record of this session's device, or the step that ends the session.
   tl::expected<DeviceRecord, SessionStep> current_device();
 

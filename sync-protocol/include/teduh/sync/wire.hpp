@@ -45,6 +45,13 @@ inline constexpr std::size_t kMaxProjectionBytes = 64 * 1024;
 inline constexpr std::size_t kMaxKeyWraps = 1024;
 inline constexpr std::size_t kMaxWrapCompartmentBytes = 32;
 inline constexpr std::size_t kMaxSealedWrapBytes = 256;
+// The directory (offices and device keys), paged: at most this many entries, offices
+// and devices together, per Directory message.
+inline constexpr std::size_t kMaxDirectoryEntries = 4096;
+inline constexpr std::size_t kMaxOfficeCodeBytes = 64;
+inline constexpr std::size_t kMaxOfficeNameBytes = 256;
+inline constexpr std::size_t kMaxOfficeKindBytes = 64;
+inline constexpr std::size_t kMaxOfficeRegionBytes = 32;
 
 enum class MessageType : std::uint8_t {
   hello = 1,
@@ -62,6 +69,8 @@ enum class MessageType : std::uint8_t {
   projection_batch = 13,
   key_wraps_request = 14,
   key_wraps = 15,
+  directory_request = 16,
+  directory = 17,
 };
 
 // Client -> server, first message. versions: ascending, distinct, each >= 1.
@@ -225,10 +234,46 @@ struct KeyWraps {
   bool operator==(const KeyWraps&) const = default;
 };
 
+// Client -> server: the next page of the directory, from cursor (0 at first; then the
+// previous page's next_cursor). WIRE.md section 4 "Directory".
+struct DirectoryRequest {
+  std::uint64_t cursor = 0;
+  bool operator==(const DirectoryRequest&) const = default;
+};
+
+// An office as the server knows it (`teduhd office add`).
+struct DirectoryOffice {
+  std::string code;    // 1..kMaxOfficeCodeBytes
+  std::string name;    // 0..kMaxOfficeNameBytes
+  std::string kind;    // jenis_kantor code, 1..kMaxOfficeKindBytes
+  std::string region;  // BPS kode wilayah, 0..kMaxOfficeRegionBytes
+  bool operator==(const DirectoryOffice&) const = default;
+};
+
+// A registered device: its id, its Ed25519 commit-signing key and its office. Never the
+// user's name or role.
+struct DirectoryDevice {
+  DeviceId device;  // non-zero
+  crypto::SignPublicKey sign_key{};
+  std::string office;  // 1..kMaxOfficeCodeBytes
+  bool operator==(const DirectoryDevice&) const = default;
+};
+
+// Server -> client: one page of the directory. Offices come first (every page of offices
+// before any page of devices); offices + devices <= kMaxDirectoryEntries. more: request
+// again from next_cursor.
+struct Directory {
+  std::vector<DirectoryOffice> offices;
+  std::vector<DirectoryDevice> devices;
+  std::uint64_t next_cursor = 0;
+  bool more = false;
+  bool operator==(const Directory&) const = default;
+};
+
 // The alternatives are in type-number order: type = 1 + index.
 using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
                              Pull, PullReply, Purge, ErrorMessage, Close, FetchProjections,
-                             ProjectionBatch, KeyWrapsRequest, KeyWraps>;
+                             ProjectionBatch, KeyWrapsRequest, KeyWraps, DirectoryRequest, Directory>;
 
 MessageType type_of(const Message& message);
 
