@@ -947,7 +947,8 @@ int run_cli(int argc, char** argv) {
                         {"projections", r->projections},
                         {"registered_now", r->registered_now},
                         {"server_lost", r->server_lost},
-                        {"clock_ahead", r->clock_ahead}});
+                        {"clock_ahead", r->clock_ahead},
+                        {"skipped", r->skipped}});
       } else {
         if (r->registered_now) std::cout << "This device is now registered with the server.\n";
         if (r->server_lost) {
@@ -973,6 +974,8 @@ int run_cli(int argc, char** argv) {
           auto gen = current_generation(*store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
         }
+        for (const auto& line : r->skipped)
+          std::cout << "Not applied (it writes into another case): " << line << "\n";
         for (const auto& d : r->clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "

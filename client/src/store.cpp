@@ -141,6 +141,8 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   }
   restrict_to_owner(options.path);
   TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
+  // A new store holds no commits: nothing for step v4_scoped_supersedes to rebuild.
+  TRY(lift(schema::exec(db->get(), "DELETE FROM meta WHERE key = 'merge_rebuild'")));
   TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
   Store store(std::move(*db), std::move(identity));
@@ -216,7 +218,83 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   if (!grant) return fail(Errc::damaged, "The store's enrollment record does not verify.");
   id.grant = std::move(*grant);
   TRY(store.load_counters());
+  TRY(store.rebuild_merge_state());
   return store;
+}
+
+Result<void> Store::rebuild_merge_state() {
+  auto flag = meta("merge_rebuild");
+  if (!flag) return tl::unexpected(flag.error());
+  if (!*flag) return {};
+  // The merge state the rules of PROTOCOL.md section 5 give for the commits held: each
+  // supersedes list acts within its own (entity, field), and a commit that names an
+  // entity held under another scope or type is not applied (its versions leave; the
+  // entity keeps the scope and type its row records). Commits of purged scopes that
+  // this device has not yet pushed name entities no longer held, which stay unheld.
+  return in_transaction([&]() -> Result<void> {
+    TRY(lift(schema::exec(db(), "DELETE FROM superseded")));
+    auto commits = lift(Statement::prepare(db(), "SELECT device, seq, body FROM commits ORDER BY rowid"));
+    if (!commits) return tl::unexpected(commits.error());
+    auto held = lift(Statement::prepare(db(), "SELECT scope, type FROM entities WHERE id = ?1"));
+    if (!held) return tl::unexpected(held.error());
+    auto drop = lift(Statement::prepare(db(), "DELETE FROM versions WHERE device = ?1 AND seq = ?2"));
+    if (!drop) return tl::unexpected(drop.error());
+    auto mark = lift(Statement::prepare(db(),
+        "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)"));
+    if (!mark) return tl::unexpected(mark.error());
+    for (;;) {
+      auto row = lift(commits->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      const std::vector<std::uint8_t> body = commits->column_blob(2);
+      auto commit = sync::decode_commit_body(body);
+      if (!commit) return fail(Errc::damaged, "The store holds a commit that does not decode.");
+      bool foreign = false;
+      std::vector<bool> present(commit->versions.size(), false);
+      for (std::size_t i = 0; i < commit->versions.size(); ++i) {
+        const sync::Version& v = commit->versions[i];
+        held->reset();
+        held->bind_blob(1, id_bytes(v.entity));
+        auto h = lift(held->step());
+        if (!h) return tl::unexpected(h.error());
+        if (!*h) continue;  // a purged scope
+        present[i] = true;
+        if (id_from(held->column_blob(0)) != commit->scope || held->column_text(1) != v.entity_type) foreign = true;
+      }
+      if (foreign) {
+        drop->reset();
+        drop->bind_blob(1, id_bytes(commit->device)).bind(2, static_cast<std::int64_t>(commit->seq));
+        TRY(lift(drop->run()));
+        continue;
+      }
+      for (std::size_t i = 0; i < commit->versions.size(); ++i) {
+        const sync::Version& v = commit->versions[i];
+        if (!present[i]) continue;
+        for (const auto& id : v.supersedes) {
+          mark->reset();
+          mark->bind_blob(1, id_bytes(v.entity))
+              .bind(2, v.field)
+              .bind_blob(3, id_bytes(id.device))
+              .bind(4, static_cast<std::int64_t>(id.seq))
+              .bind(5, static_cast<std::int64_t>(id.index));
+          TRY(lift(mark->run()));
+        }
+      }
+    }
+    static constexpr const char* kDerive[] = {
+        "UPDATE versions SET live = NOT EXISTS (SELECT 1 FROM superseded s WHERE s.entity = versions.entity "
+        "AND s.field = versions.field AND s.device = versions.device AND s.seq = versions.seq "
+        "AND s.idx = versions.idx)",
+        "DELETE FROM fields",
+        "INSERT INTO fields(entity, field, value, hlc, device, live_count) "
+        "SELECT entity, field, value, hlc, device, n FROM (SELECT entity, field, value, hlc, device, "
+        "count(*) OVER (PARTITION BY entity, field) AS n, row_number() OVER (PARTITION BY entity, field "
+        "ORDER BY hlc DESC, device DESC) AS r FROM versions WHERE live = 1) WHERE r = 1",
+        "DELETE FROM meta WHERE key = 'merge_rebuild'",
+    };
+    for (const char* sql : kDerive) TRY(lift(schema::exec(db(), sql)));
+    return {};
+  });
 }
 
 Result<void> Store::load_counters() {
@@ -264,7 +342,7 @@ Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked
     static constexpr const char* kPurge[] = {
         "DELETE FROM fields WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
         "DELETE FROM versions WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
-        "DELETE FROM superseded WHERE (device, seq) IN (SELECT device, seq FROM commits WHERE scope = ?1)",
+        "DELETE FROM superseded WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
         "DELETE FROM entities WHERE scope = ?1",
         "DELETE FROM commits WHERE scope = ?1 AND NOT (device = ?2 AND seq > ?3)",
     };
@@ -474,7 +552,9 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       c.versions.push_back(std::move(v));
     }
     auto signed_commit = sync::sign_commit(c, identity_.signing_key);
-    TRY(apply_commit(c, signed_commit, std::nullopt));
+    auto refusal = apply_commit(c, signed_commit, std::nullopt);
+    if (!refusal) return tl::unexpected(refusal.error());
+    if (*refusal) return fail(Errc::refused, "This change was not saved: " + **refusal + ".");
     TRY(set_meta("seq", std::to_string(c.seq)));
     TRY(set_meta("hlc", std::to_string(clock_.last())));
     ++next_seq_;
@@ -500,12 +580,19 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
     TRY(lift(upd.run()));
     return false;
   }
+  auto refusal = apply_commit(commit, signed_commit, server_seq);
+  if (!refusal) return tl::unexpected(refusal.error());
+  if (*refusal) {
+    // Skipped whole and not stored (PROTOCOL.md section 5): the pull goes on, and the
+    // sync reports it.
+    refused_.push_back(RefusedCommit{commit.device, commit.seq, std::move(**refusal)});
+    return false;
+  }
   // Follow the remote clock (bounded: a clock far ahead is clamped, PROTOCOL.md).
   if (!clock_.observe(commit.hlc, sync::system_now_ms()) &&
       std::find(clock_ahead_.begin(), clock_ahead_.end(), commit.device) == clock_ahead_.end()) {
     clock_ahead_.push_back(commit.device);
   }
-  TRY(apply_commit(commit, signed_commit, server_seq));
   // The clock is persisted once per transaction (commit_transaction), not once per
   // commit: a pulled batch of 1,000 commits writes it once.
   clock_unsaved_ = true;
@@ -550,9 +637,46 @@ const char* multi_row_sql(MultiRow kind, std::size_t rows) {
 
 }  // namespace
 
-Result<void> Store::apply_commit(const sync::Commit& commit,
-                                 const sync::SignedCommit& signed_commit,
-                                 std::optional<std::int64_t> server_seq) {
+Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commit,
+                                                       const sync::SignedCommit& signed_commit,
+                                                       std::optional<std::int64_t> server_seq) {
+  // Every entity belongs to one scope and has one type, fixed by the first commit that
+  // writes it (PROTOCOL.md section 5, "Entities and scopes"). Checked for every entity of
+  // the commit before anything is written: a commit that breaks it is applied not at all.
+  auto held_r = cached("SELECT scope, type FROM entities WHERE id = ?1");
+  if (!held_r) return tl::unexpected(held_r.error());
+  Statement& held = **held_r;
+  std::vector<sync::EntityId> known;    // entities of this commit, in order of first version
+  std::vector<std::uint32_t> first_version;  // the index of known[k]'s first version
+  std::vector<bool> fresh;              // known[k] is not yet in this replica
+  for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
+    const sync::Version& v = commit.versions[i];
+    auto k = std::find(known.begin(), known.end(), v.entity);
+    if (k != known.end()) {
+      // One entity, one type, within the commit too.
+      if (commit.versions[first_version[static_cast<std::size_t>(k - known.begin())]].entity_type != v.entity_type) {
+        return std::optional<std::string>{"the commit writes one entity under two entity types"};
+      }
+      continue;
+    }
+    held.reset();
+    held.bind_blob(1, id_bytes(v.entity));
+    auto row = lift(held.step());
+    if (!row) return tl::unexpected(row.error());
+    if (*row) {
+      if (id_from(held.column_blob(0)) != commit.scope) {
+        return std::optional<std::string>{"the commit writes an entity that belongs to another scope"};
+      }
+      if (held.column_text(1) != v.entity_type) {
+        return std::optional<std::string>{"the commit writes an entity under another entity type"};
+      }
+    }
+    known.push_back(v.entity);
+    first_version.push_back(i);
+    fresh.push_back(!*row);
+  }
+  held.reset();
+
   auto ins_commit_r = cached(
       "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -573,19 +697,22 @@ Result<void> Store::apply_commit(const sync::Commit& commit,
   TRY(lift(ins_commit.run()));
 
   auto ins_entity_r =
-      cached("INSERT OR IGNORE INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
+      cached("INSERT INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
   if (!ins_entity_r) return tl::unexpected(ins_entity_r.error());
   Statement& ins_entity = **ins_entity_r;
-  auto ins_superseded_r =
-      cached("INSERT OR IGNORE INTO superseded(device, seq, idx) VALUES(?1, ?2, ?3)");
+  // A supersedes list acts only within its own entity and field (PROTOCOL.md section 5):
+  // the superseded table is keyed by the (entity, field) of the version that names the id.
+  auto ins_superseded_r = cached(
+      "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)");
   if (!ins_superseded_r) return tl::unexpected(ins_superseded_r.error());
   Statement& ins_superseded = **ins_superseded_r;
   auto kill_r = cached(
-      "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND live = 1");
+      "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND entity = ?4 "
+      "AND field = ?5 AND live = 1");
   if (!kill_r) return tl::unexpected(kill_r.error());
   Statement& kill = **kill_r;
-  auto is_superseded_r =
-      cached("SELECT 1 FROM superseded WHERE device = ?1 AND seq = ?2 AND idx = ?3");
+  auto is_superseded_r = cached(
+      "SELECT 1 FROM superseded WHERE entity = ?1 AND field = ?2 AND device = ?3 AND seq = ?4 AND idx = ?5");
   if (!is_superseded_r) return tl::unexpected(is_superseded_r.error());
   Statement& is_superseded = **is_superseded_r;
   auto ins_version_r = cached(
@@ -634,52 +761,60 @@ Result<void> Store::apply_commit(const sync::Commit& commit,
         .bind(6, std::int64_t{live_count});
     return lift(put_field.run());
   };
-  std::vector<sync::EntityId> created;  // entities first seen in this commit
-  std::vector<sync::EntityId> known;    // entities this commit already wrote to
+  // The entities this commit creates, each with the hlc of its first version.
+  for (std::size_t k = 0; k < known.size(); ++k) {
+    if (!fresh[k]) continue;
+    const sync::Version& v = commit.versions[first_version[k]];
+    ins_entity.reset();
+    ins_entity.bind_blob(1, id_bytes(v.entity))
+        .bind(2, v.entity_type)
+        .bind_blob(3, id_bytes(commit.scope))
+        .bind(4, static_cast<std::int64_t>(v.hlc));
+    TRY(lift(ins_entity.run()));
+  }
+  auto created = [&](const sync::EntityId& e) {
+    return fresh[static_cast<std::size_t>(std::find(known.begin(), known.end(), e) - known.begin())];
+  };
   std::vector<std::uint32_t> alone;     // versions live and alone in their field (below)
   for (std::uint32_t i = 0; i < commit.versions.size(); ++i) {
     const sync::Version& v = commit.versions[i];
-    // A commit writes several fields of each of its entities: the entity row is inserted
-    // (or found) at its first version only.
-    if (std::find(known.begin(), known.end(), v.entity) == known.end()) {
-      known.push_back(v.entity);
-      ins_entity.reset();
-      ins_entity.bind_blob(1, id_bytes(v.entity))
-          .bind(2, v.entity_type)
-          .bind_blob(3, id_bytes(commit.scope))
-          .bind(4, static_cast<std::int64_t>(v.hlc));
-      TRY(lift(ins_entity.run()));
-      if (sqlite3_changes(db()) == 1) created.push_back(v.entity);
-    }
 
-    // An entity this commit created has no other versions here, and no version of it can
-    // be in `superseded` (a commit naming one would have written to, and so created, the
-    // entity first). A version of it that supersedes nothing is therefore live and alone
-    // in its field: it is stored and shown without the lookups below. (A commit holds at
-    // most one version per field, sync-protocol decode_commit_body.)
+    // An entity this commit created has no other versions here, and no row of
+    // `superseded` names its entity: such rows are written only while a version of the
+    // entity is applied, after its entity row (above), and leave with it (purge_scope).
+    // A version naming this entity's future ids from another entity or field lands
+    // under that other (entity, field) and cannot touch it. A version of it that
+    // supersedes nothing is therefore live and alone in its field: it is stored and
+    // shown without the lookups below. (A commit holds at most one version per field,
+    // sync-protocol decode_commit_body, so no other version of this commit shares it.)
     // They are written together after this loop, many rows per statement.
-    if (v.supersedes.empty() &&
-        std::find(created.begin(), created.end(), v.entity) != created.end()) {
+    if (v.supersedes.empty() && created(v.entity)) {
       alone.push_back(i);
       continue;
     }
 
     for (const auto& s : v.supersedes) {
       ins_superseded.reset();
-      ins_superseded.bind_blob(1, id_bytes(s.device))
-          .bind(2, static_cast<std::int64_t>(s.seq))
-          .bind(3, static_cast<std::int64_t>(s.index));
+      ins_superseded.bind_blob(1, id_bytes(v.entity))
+          .bind(2, v.field)
+          .bind_blob(3, id_bytes(s.device))
+          .bind(4, static_cast<std::int64_t>(s.seq))
+          .bind(5, static_cast<std::int64_t>(s.index));
       TRY(lift(ins_superseded.run()));
       kill.reset();
       kill.bind_blob(1, id_bytes(s.device))
           .bind(2, static_cast<std::int64_t>(s.seq))
-          .bind(3, static_cast<std::int64_t>(s.index));
+          .bind(3, static_cast<std::int64_t>(s.index))
+          .bind_blob(4, id_bytes(v.entity))
+          .bind(5, v.field);
       TRY(lift(kill.run()));
     }
     is_superseded.reset();
-    is_superseded.bind_blob(1, id_bytes(commit.device))
-        .bind(2, static_cast<std::int64_t>(commit.seq))
-        .bind(3, static_cast<std::int64_t>(i));
+    is_superseded.bind_blob(1, id_bytes(v.entity))
+        .bind(2, v.field)
+        .bind_blob(3, id_bytes(commit.device))
+        .bind(4, static_cast<std::int64_t>(commit.seq))
+        .bind(5, static_cast<std::int64_t>(i));
     auto dead = lift(is_superseded.step());
     if (!dead) return tl::unexpected(dead.error());
 
@@ -741,7 +876,7 @@ Result<void> Store::apply_commit(const sync::Commit& commit,
     TRY(lift(versions.run()));
     TRY(lift(fields.run()));
   }
-  return {};
+  return std::optional<std::string>{};
 }
 
 namespace {

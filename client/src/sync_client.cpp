@@ -613,6 +613,8 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     (void)sqlite3_exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   }
   for (const auto& d : store.take_clock_warnings()) report.clock_ahead.push_back(d.hex());
+  for (const auto& c : store.take_refused_commits())
+    report.skipped.push_back(c.device.hex().substr(0, 8) + " #" + std::to_string(c.seq) + ": " + c.reason);
   auto after = conflict_count(store);
   if (!after) return tl::unexpected(after.error());
   report.conflicts_total = *after;

@@ -198,6 +198,24 @@ CREATE TABLE key_wraps (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4 of the server store: the scope and type of every entity, fixed by the first
+// stored commit that writes it (PROTOCOL.md section 5, "Entities and scopes"). The server
+// refuses a commit that names an entity under another scope or type. Filling the table
+// from the log needs the entities inside the commit bodies, so the step leaves meta
+// `entity_scopes_fill` = 1 and teduhd fills it, in log order, the next time it opens the
+// store (server/src/sqlite_storage.cpp), before it serves anyone.
+// min_readable 4: a version-3 server would store commits without recording their
+// entities, and accept versions of another case's entities.
+constexpr std::string_view kServerV4EntityScopes = R"sql(
+CREATE TABLE entity_scopes (
+  entity BLOB PRIMARY KEY,
+  scope  BLOB NOT NULL,
+  type   TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('entity_scopes_fill', '1')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+)sql";
+
 // Version 2 of the client store: the de-identified case projections a central office
 // device receives (PROTOCOL.md section 5C), kept as the server signed them.
 constexpr std::string_view kClientV2Projections = R"sql(
@@ -246,10 +264,37 @@ DROP INDEX fields_by_value;
 CREATE INDEX fields_by_identifier ON fields (field, value) WHERE field IN ('number', 'code_name');
 )sql";
 
+// Version 4 of the client store: a supersedes list acts only within its own entity and
+// field (PROTOCOL.md section 5, "Merge rule"). `superseded` is keyed by the (entity, field)
+// of the version that named the id as well as by the id, so a version cannot erase
+// versions of another entity or field, whatever ids it lists. The rows SQL can place are
+// kept here (an id whose version is held, under that version's entity and field); the
+// exact table needs the supersedes lists inside the commit bodies, so the step leaves
+// meta `merge_rebuild` = 1 and the client rebuilds `superseded`, `versions.live` and
+// `fields` from `commits` the next time it opens the store (client/src/store.cpp).
+// min_readable 4: a version-3 build would write rows this table cannot hold.
+constexpr std::string_view kClientV4ScopedSupersedes = R"sql(
+CREATE TABLE superseded_v4 (
+  entity BLOB NOT NULL,
+  field  TEXT NOT NULL,
+  device BLOB NOT NULL,
+  seq    INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  PRIMARY KEY (entity, field, device, seq, idx)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO superseded_v4 (entity, field, device, seq, idx)
+  SELECT v.entity, v.field, s.device, s.seq, s.idx FROM superseded s
+  JOIN versions v ON v.device = s.device AND v.seq = s.seq AND v.idx = s.idx;
+DROP TABLE superseded;
+ALTER TABLE superseded_v4 RENAME TO superseded;
+INSERT INTO meta (key, value) VALUES ('merge_rebuild', '1')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+)sql";
+
 // The directory step of the client store (named v5_directory; it is an independent step
 // and keeps its name whatever its position): the offices and device signing keys the
 // server lists at every sync (WIRE.md "Directory"), and the server's refusals of this
-// device's own commits. Older builds ignore the three tables: min_readable stays.
+// device's own commits. Older builds ignore the three tables: min_readable stays at step 4's.
 constexpr std::string_view kClientV5Directory = R"sql(
 CREATE TABLE directory_offices (
   code   TEXT PRIMARY KEY,
@@ -275,13 +320,15 @@ constexpr MigrationStep kClientSteps[] = {
     {.name = "v1_initial", .sql = kClientV1, .min_readable = 1},
     {.name = "v2_projections", .sql = kClientV2Projections, .min_readable = 1},
     {.name = "v3_lean_indexes", .sql = kClientV3LeanIndexes, .min_readable = 1},
-    {.name = "v5_directory", .sql = kClientV5Directory, .min_readable = 1},
+    {.name = "v4_scoped_supersedes", .sql = kClientV4ScopedSupersedes, .min_readable = 4},
+    {.name = "v5_directory", .sql = kClientV5Directory, .min_readable = 4},
 };
 
 constexpr MigrationStep kServerSteps[] = {
     {.name = "v1_initial", .sql = kServerV1, .min_readable = 1},
     {.name = "v2_access", .sql = kServerV2Access, .min_readable = 2},
     {.name = "v3_compartment", .sql = kServerV3Compartment, .min_readable = 3},
+    {.name = "v4_entity_scopes", .sql = kServerV4EntityScopes, .min_readable = 4},
 };
 
 std::string_view kind_name(StoreKind kind) {

@@ -538,6 +538,11 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
     const std::string where = "version " + std::to_string(i) + " ";
     const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
     if (spec == nullptr) return rejected(sc.seq, RejectReason::invalid, where + "has an unknown entity type");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (commit->versions[j].entity == v.entity && commit->versions[j].entity_type != v.entity_type) {
+        return rejected(sc.seq, RejectReason::invalid, where + "writes an entity of this commit under another type");
+      }
+    }
     if (scope_name(spec->scope) != commit->scope_type) {
       return rejected(sc.seq, RejectReason::invalid, where + "writes an entity outside the commit's scope type");
     }
@@ -558,6 +563,33 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
   }
   decoded = std::move(*commit);
   return std::nullopt;
+}
+
+Result<std::optional<std::string>> ServerStore::entity_refusal(
+    const sync::Commit& commit, const std::map<sync::EntityId, EntityPlace>& batch_entities) {
+  std::vector<sync::EntityId> seen;
+  for (std::size_t i = 0; i < commit.versions.size(); ++i) {
+    const sync::Version& v = commit.versions[i];
+    if (std::find(seen.begin(), seen.end(), v.entity) != seen.end()) continue;
+    seen.push_back(v.entity);
+    std::optional<EntityPlace> place;
+    if (auto it = batch_entities.find(v.entity); it != batch_entities.end()) {
+      place = it->second;
+    } else {
+      auto stored = storage_->find_entity(v.entity);
+      if (!stored) return tl::unexpected(stored.error());
+      place = std::move(*stored);
+    }
+    if (!place) continue;  // created by this commit
+    const std::string where = "version " + std::to_string(i) + " ";
+    if (place->scope != commit.scope) {
+      return std::optional<std::string>{where + "writes an entity that belongs to another case, shelter or office"};
+    }
+    if (place->type != v.entity_type) {
+      return std::optional<std::string>{where + "writes an entity under another type than it was created with"};
+    }
+  }
+  return std::optional<std::string>{};
 }
 
 Result<std::string> ServerStore::office_kind(const std::string& office) {
@@ -693,6 +725,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   std::vector<std::size_t> stored_index;
   std::vector<Refusal> refusals;
   std::map<sync::EntityId, std::string> batch_scopes;  // scopes first written in this batch
+  std::map<sync::EntityId, EntityPlace> batch_entities;  // entities first written in this batch
   std::map<sync::EntityId, CaseAccess> case_access;    // sharing state, loaded on first need
   std::map<std::string, std::uint32_t> generations;    // current key generation per compartment
 
@@ -728,6 +761,19 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
                    to_string(refusal->reason), refusal->message);
       results[i] = std::move(*refusal);
       continue;
+    }
+    // Every entity keeps the scope and type it was created with (PROTOCOL.md section 5,
+    // "Entities and scopes"): a commit naming one under another is refused and consumed.
+    const bool fresh = sc.seq == next;
+    if (fresh) {
+      auto misplaced = entity_refusal(commit, batch_entities);
+      if (!misplaced) return tl::unexpected(misplaced.error());
+      if (*misplaced) {
+        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(RejectReason::invalid), now});
+        ++next;
+        refuse(i, sc.seq, RejectReason::invalid, std::move(**misplaced));
+        continue;
+      }
     }
     if (sc.seq > next) {
       results[i] = rejected(sc.seq, RejectReason::out_of_order,
@@ -798,6 +844,13 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     e.signature = sc.signature;
     e.received_at_ms = now;
     e.touches_access = touches_access;
+    for (const sync::Version& v : commit.versions) {
+      if (std::none_of(e.entities.begin(), e.entities.end(),
+                       [&](const EntityPlace& p) { return p.entity == v.entity; })) {
+        e.entities.push_back(EntityPlace{v.entity, commit.scope, v.entity_type});
+        if (fresh) batch_entities.try_emplace(v.entity, e.entities.back());
+      }
+    }
     to_store.push_back(std::move(e));
     stored_index.push_back(i);
     results[i].seq = sc.seq;

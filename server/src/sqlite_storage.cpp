@@ -5,13 +5,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <system_error>
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/schema/migrations.hpp"
 #include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/version.hpp"
 
 namespace teduh::server {
 namespace {
@@ -462,6 +465,9 @@ class SqliteStorage final : public Storage {
       scope->bind_blob(1, as_bytes(e.scope)).bind(2, e.scope_type).bind(3, owner_office)
           .bind_blob(4, as_bytes(e.device));
       if (auto r = lift(scope->run()); !r) return tl::unexpected(r.error());
+      for (const EntityPlace& place : e.entities) {
+        if (auto r = record_entity(place); !r) return tl::unexpected(r.error());
+      }
       if (e.touches_access) {
         auto dirty = lift(Statement::prepare(db(), "INSERT OR IGNORE INTO access_dirty(scope) VALUES (?1)"));
         if (!dirty) return tl::unexpected(dirty.error());
@@ -535,6 +541,57 @@ class SqliteStorage final : public Storage {
     s.owner_office = st->column_text(1);
     if (!copy_fixed(st->column_blob(2), s.created_by.bytes)) return tl::unexpected(damaged_row("scopes"));
     return std::optional<ScopeRecord>{std::move(s)};
+  }
+
+  Result<std::optional<EntityPlace>> find_entity(const sync::EntityId& entity) override {
+    auto st = cached("SELECT scope, type FROM entity_scopes WHERE entity = ?1");
+    if (!st) return tl::unexpected(st.error());
+    schema::Statement& q = **st;
+    q.bind_blob(1, as_bytes(entity));
+    auto row = lift(q.step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<EntityPlace>{};
+    EntityPlace place;
+    place.entity = entity;
+    if (!copy_fixed(q.column_blob(0), place.scope.bytes)) return tl::unexpected(damaged_row("entity_scopes"));
+    place.type = q.column_text(1);
+    q.reset();
+    return std::optional<EntityPlace>{std::move(place)};
+  }
+
+  // Completes the schema step v4_entity_scopes (meta entity_scopes_fill): records the
+  // entities of every stored commit, in log order, so each keeps the scope and type of
+  // the first commit that wrote it. One transaction; done before anyone is served.
+  Result<void> fill_entity_scopes() {
+    auto flag = lift(Statement::prepare(db(), "SELECT 1 FROM meta WHERE key = 'entity_scopes_fill'"));
+    if (!flag) return tl::unexpected(flag.error());
+    auto pending = lift(flag->step());
+    if (!pending) return tl::unexpected(pending.error());
+    if (!*pending) return {};
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto log = lift(Statement::prepare(db(), "SELECT server_seq, scope, body FROM log ORDER BY server_seq"));
+    if (!log) return tl::unexpected(log.error());
+    std::size_t undecodable = 0;
+    for (;;) {
+      auto row = lift(log->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      const std::vector<std::uint8_t> body = log->column_blob(2);
+      auto commit = sync::decode_commit_body(body);
+      if (!commit) {
+        ++undecodable;  // verified when stored; never expected
+        continue;
+      }
+      for (const sync::Version& v : commit->versions) {
+        if (auto r = record_entity(EntityPlace{v.entity, commit->scope, v.entity_type}); !r) return r;
+      }
+    }
+    if (undecodable > 0) {
+      spdlog::warn("{} stored commit(s) did not decode while recording entity scopes", undecodable);
+    }
+    if (auto r = lift(schema::exec(db(), "DELETE FROM meta WHERE key = 'entity_scopes_fill'")); !r) return r;
+    return lift(tx->commit());
   }
 
   Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) override {
@@ -719,7 +776,29 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  // A prepared statement kept for the life of the connection, reset and ready to bind
+  // (the statements a push runs once per entity). `sql` must be a string literal.
+  Result<Statement*> cached(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      auto st = lift(Statement::prepare(db(), sql));
+      if (!st) return tl::unexpected(st.error());
+      it = statements_.emplace(sql, std::move(*st)).first;
+    }
+    it->second.reset();
+    return &it->second;
+  }
+
+  Result<void> record_entity(const EntityPlace& place) {
+    auto st = cached("INSERT OR IGNORE INTO entity_scopes(entity, scope, type) VALUES (?1, ?2, ?3)");
+    if (!st) return tl::unexpected(st.error());
+    (*st)->bind_blob(1, as_bytes(place.entity)).bind_blob(2, as_bytes(place.scope)).bind(3, place.type);
+    return lift((*st)->run());
+  }
+
   crypto::DbHandle db_;
+  // Declared after db_ so the statements are finalized before the connection closes.
+  std::map<const char*, Statement> statements_;
 };
 
 fs::path db_path_in(const fs::path& dir) { return dir / std::string(kServerDbName); }
@@ -763,7 +842,9 @@ Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std:
   restrict_to_owner(db_path);
   sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
   if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
-  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
+  auto storage = std::make_unique<SqliteStorage>(std::move(*db));
+  if (auto f = storage->fill_entity_scopes(); !f) return tl::unexpected(f.error());
+  return std::unique_ptr<Storage>(std::move(storage));
 }
 
 Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::string_view passphrase) {
@@ -780,7 +861,9 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::s
   restrict_to_owner(db_path);
   sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
   if (auto m = lift(schema::migrate(db->get(), schema::StoreKind::server)); !m) return tl::unexpected(m.error());
-  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(*db)));
+  auto storage = std::make_unique<SqliteStorage>(std::move(*db));
+  if (auto f = storage->fill_entity_scopes(); !f) return tl::unexpected(f.error());
+  return std::unique_ptr<Storage>(std::move(storage));
 }
 
 }  // namespace teduh::server

@@ -63,7 +63,17 @@ std::vector<StoredVersion> Register::history() const {
 
 std::vector<VersionId> Register::live_ids() const { return {live_.begin(), live_.end()}; }
 
-void Replica::apply(const Commit& commit) {
+bool Replica::apply(const Commit& commit) {
+  std::map<EntityId, const std::string*> types;  // the entities of this commit
+  for (const Version& v : commit.versions) {
+    auto [t, fresh] = types.emplace(v.entity, &v.entity_type);
+    if (!fresh && *t->second != v.entity_type) return false;
+    if (auto p = places_.find(v.entity);
+        p != places_.end() && (p->second.first != commit.scope || p->second.second != v.entity_type)) {
+      return false;
+    }
+  }
+  for (const auto& [entity, type] : types) places_.try_emplace(entity, commit.scope, *type);
   for (std::size_t i = 0; i < commit.versions.size(); ++i) {
     const Version& v = commit.versions[i];
     Register& reg = fields_[v.entity][v.field];
@@ -72,6 +82,7 @@ void Replica::apply(const Commit& commit) {
     reg.add(StoredVersion{id, v.value, v.hlc, v.supersedes});
     ++version_count_;
   }
+  return true;
 }
 
 const Register* Replica::field(const EntityId& entity, const std::string& field) const {

@@ -83,11 +83,15 @@ TEST(Migrations, FreshClientStoreIsCreatedAtTheCurrentVersion) {
   auto db = open_memory_db();
   ASSERT_TRUE(migrate(db.get(), StoreKind::client));
   const SchemaVersion version = schema_version(StoreKind::client);
-  EXPECT_EQ(version.current, 4);
-  EXPECT_EQ(version.min_readable, 1);
+  EXPECT_EQ(version.current, 5);
+  // Step 4 (v4_scoped_supersedes) keys `superseded` by entity and field: a version-3
+  // build would write rows the table cannot hold. Step 5 (v5_directory) keeps that.
+  EXPECT_EQ(version.min_readable, 4);
   EXPECT_EQ(*stored_version(db.get()), version.current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444843);
-  EXPECT_EQ(meta_text(db.get(), "min_readable"), "1");
+  EXPECT_EQ(meta_text(db.get(), "min_readable"), "4");
+  EXPECT_EQ(meta_text(db.get(), "migration.0004"), "v4_scoped_supersedes");
+  EXPECT_EQ(meta_text(db.get(), "migration.0005"), "v5_directory");
   EXPECT_EQ(meta_text(db.get(), "migration.0001"), "v1_initial");
 }
 
@@ -96,10 +100,12 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::server));
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::server).current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444853);
-  EXPECT_EQ(schema_version(StoreKind::server).current, 3);
-  // Step 3 (v3_compartment) must not be opened by a server that would accept writes
-  // under a retired compartment key generation (nor, since step 2, ignore the grants).
-  EXPECT_EQ(meta_text(db.get(), "min_readable"), "3");
+  EXPECT_EQ(schema_version(StoreKind::server).current, 4);
+  // Step 4 (v4_entity_scopes) must not be opened by a server that would store commits
+  // without recording their entities (nor, since step 3, accept writes under a retired
+  // compartment key generation, nor, since step 2, ignore the grants).
+  EXPECT_EQ(meta_text(db.get(), "min_readable"), "4");
+  EXPECT_EQ(meta_text(db.get(), "migration.0004"), "v4_entity_scopes");
   EXPECT_EQ(meta_text(db.get(), "migration.0002"), "v2_access");
   EXPECT_EQ(meta_text(db.get(), "migration.0003"), "v3_compartment");
 }
@@ -113,7 +119,7 @@ TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
              {"device", "seq", "scope", "scope_type", "hlc", "body", "signature", "server_seq"}},
             {"entities", {"id", "type", "scope", "created_hlc"}},
             {"versions", {"device", "seq", "idx", "entity", "field", "value", "hlc", "live"}},
-            {"superseded", {"device", "seq", "idx"}},
+            {"superseded", {"entity", "field", "device", "seq", "idx"}},
             {"fields", {"entity", "field", "value", "hlc", "device", "live_count"}}}},
           {StoreKind::server,
            {{"meta", {"key", "value"}},
@@ -128,6 +134,7 @@ TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
              {"server_seq", "device", "seq", "scope", "scope_type", "body", "signature",
               "received_at"}},
             {"scopes", {"scope", "type", "owner_office", "created_by"}},
+            {"entity_scopes", {"entity", "scope", "type"}},
             {"compartments", {"compartment", "generation", "rotation_pending"}},
             {"key_wraps",
              {"recipient", "compartment", "generation", "sealed", "signature", "created_at"}}}},
@@ -147,6 +154,34 @@ TEST(Migrations, MigratingACurrentStoreChangesNothing) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::client));
   EXPECT_EQ(schema_of(db.get()), before);
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::client).current);
+}
+
+TEST(Migrations, VersionThreeSupersededRowsAreKeyedByTheirVersionsEntityAndField) {
+  auto db = open_memory_db();
+  const auto steps = migration_steps(StoreKind::client);
+  ASSERT_TRUE(migrate_with_steps(db.get(), StoreKind::client, steps.first(3)));
+  // One superseded id whose version is held, one whose version has not arrived.
+  ASSERT_TRUE(exec(db.get(),
+                   "INSERT INTO versions (device, seq, idx, entity, field, value, hlc, live) "
+                   "VALUES (x'd1', 1, 0, x'e1', 'status', 'baru', 1, 0);"
+                   "INSERT INTO superseded (device, seq, idx) VALUES (x'd1', 1, 0), (x'd2', 9, 0);"));
+  ASSERT_TRUE(migrate(db.get(), StoreKind::client));
+  EXPECT_EQ(*stored_version(db.get()), 4);
+  EXPECT_EQ(query_int(db.get(), "SELECT count(*) FROM superseded"), 1);
+  EXPECT_EQ(query_int(db.get(), "SELECT count(*) FROM superseded WHERE entity = x'e1' AND field = 'status' "
+                                "AND device = x'd1' AND seq = 1 AND idx = 0"),
+            1);
+  // The rest comes from the commit bodies, which the client store rebuilds on open.
+  EXPECT_EQ(meta_text(db.get(), "merge_rebuild"), "1");
+}
+
+TEST(Migrations, VersionThreeServerStoreIsMarkedForItsEntityScopesToBeFilled) {
+  auto db = open_memory_db();
+  const auto steps = migration_steps(StoreKind::server);
+  ASSERT_TRUE(migrate_with_steps(db.get(), StoreKind::server, steps.first(3)));
+  ASSERT_TRUE(migrate(db.get(), StoreKind::server));
+  EXPECT_EQ(query_int(db.get(), "SELECT count(*) FROM entity_scopes"), 0);
+  EXPECT_EQ(meta_text(db.get(), "entity_scopes_fill"), "1");
 }
 
 TEST(Migrations, ServerLogNeverReusesASequenceNumber) {

@@ -94,6 +94,40 @@ TEST(Merge, WriteConcurrentWithAResolutionStaysAConflict) {
   EXPECT_EQ(live_values(r, "status"), (std::vector<std::string>{"penanganan", "dirujuk"}));
 }
 
+TEST(Merge, SupersedesNamingAnotherFieldOrEntityEraseNothingThere) {
+  const EntityId other = id_of(0xe2);
+  const Commit summary = write(1, 1, make_hlc(kT, 0), "summary", "ringkasan");
+  const Commit name = write(1, 2, make_hlc(kT + 1, 0), "name", "Nama Uji", {}, other);
+  // A version of `status` listing the ids above and the writer's next, future, id.
+  const Commit hostile = write(2, 1, make_hlc(kT + 2, 0), "status", "x",
+                               {vid(summary), vid(name), VersionId{id_of(1), 3, 0}});
+  const Commit future = write(1, 3, make_hlc(kT + 3, 0), "place", "sekolah");
+  for (const auto& order : {std::vector<const Commit*>{&summary, &name, &hostile, &future},
+                            std::vector<const Commit*>{&hostile, &future, &name, &summary}}) {
+    Replica r;
+    for (const Commit* c : order) r.apply(*c);
+    EXPECT_EQ(live_values(r, "summary"), std::vector<std::string>{"ringkasan"});
+    EXPECT_EQ(live_values(r, "name", other), std::vector<std::string>{"Nama Uji"});
+    EXPECT_EQ(live_values(r, "place"), std::vector<std::string>{"sekolah"});
+  }
+}
+
+TEST(Merge, ACommitNamingAnEntityOfAnotherScopeIsNotApplied) {
+  const EntityId person = id_of(0xe3);
+  const Commit owner = write(1, 1, make_hlc(kT, 0), "name", "Nama Uji", {}, person);
+  Commit forged = write(2, 1, make_hlc(kT + 1, 0), "name", "palsu", {vid(owner)}, person);
+  forged.scope = id_of(0xc2);  // the forger's own case
+  forged.versions.push_back(Version{id_of(0xc2), "kasus", "summary", "milik sendiri", make_hlc(kT + 1, 0), {}});
+  Replica r;
+  EXPECT_TRUE(r.apply(owner));
+  EXPECT_FALSE(r.apply(forged));
+  EXPECT_EQ(live_values(r, "name", person), std::vector<std::string>{"Nama Uji"});
+  EXPECT_EQ(r.field(id_of(0xc2), "summary"), nullptr);  // nothing of the commit is applied
+  Commit retyped = write(2, 2, make_hlc(kT + 2, 0), "summary", "lain", {}, person);
+  retyped.versions[0].entity_type = "orang";
+  EXPECT_FALSE(r.apply(retyped));  // same scope, another type
+}
+
 TEST(Merge, EditsToDifferentFieldsMergeWithoutConflict) {
   const Commit a = write(1, 1, make_hlc(kT, 0), "summary", "ringkasan");
   const Commit b = write(2, 1, make_hlc(kT, 0), "place", "rumah_tangga");

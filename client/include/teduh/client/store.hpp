@@ -70,6 +70,14 @@ struct LiveVersion {
   sync::Hlc hlc = 0;
 };
 
+// A pulled commit the replica did not apply (Store::apply_remote): its author and
+// sequence, and why (a sentence naming no field value).
+struct RefusedCommit {
+  sync::DeviceId device;
+  std::uint64_t seq = 0;
+  std::string reason;
+};
+
 struct HistoryEntry {
   sync::VersionId id;
   sync::EntityId entity;
@@ -127,7 +135,11 @@ class Store {
 
   // Applies a commit received from the server (already verified by the caller) inside the
   // caller's transaction. Returns false when the replica already held it (idempotent);
-  // in that case only its server_seq is recorded.
+  // in that case only its server_seq is recorded. Returns false too, and applies and
+  // stores nothing of it, when the commit names an entity this replica holds under
+  // another scope or type (PROTOCOL.md section 5, "Entities and scopes"): the whole
+  // commit is skipped, never an error, so a pull never stops on it; the skip is reported
+  // through take_refused_commits().
   Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
                             std::int64_t server_seq);
 
@@ -183,6 +195,9 @@ class Store {
   // Devices whose commits, applied since the last call, carried a clock more than
   // sync::kMaxDriftMs ahead of this machine's (PROTOCOL.md section 2: reported, not refused).
   std::vector<sync::DeviceId> take_clock_warnings() { return std::exchange(clock_ahead_, {}); }
+  // Pulled commits skipped since the last call because they name an entity this replica
+  // holds under another scope or type (apply_remote).
+  std::vector<RefusedCommit> take_refused_commits() { return std::exchange(refused_, {}); }
 
   // A second connection to this store's file (same store key, no migration), for a
   // helper thread such as BackgroundCheckpoint. SQLite's WAL lets it run beside this one.
@@ -197,8 +212,14 @@ class Store {
   Store(crypto::DbHandle db, Identity identity);
   Result<void> load_counters();
   Result<void> save_clock();  // writes the clock to meta; the caller clears clock_unsaved_
-  Result<void> apply_commit(const sync::Commit& commit, const sync::SignedCommit& signed_commit,
-                            std::optional<std::int64_t> server_seq);
+  // Applies a commit unless it names an entity held under another scope or type (or one
+  // entity under two types): then nothing is written and the reason is returned.
+  Result<std::optional<std::string>> apply_commit(const sync::Commit& commit,
+                                                  const sync::SignedCommit& signed_commit,
+                                                  std::optional<std::int64_t> server_seq);
+  // Completes the schema step v4_scoped_supersedes (meta merge_rebuild): rebuilds
+  // superseded, versions.live and fields from the commit bodies.
+  Result<void> rebuild_merge_state();
   // A prepared statement kept for the life of the connection, reset and ready to bind.
   // `sql` must live as long as the store (a string literal, or a static string): its
   // address is the cache key.
@@ -219,6 +240,7 @@ class Store {
   sync::HlcClock clock_;
   std::uint64_t next_seq_ = 1;
   std::vector<sync::DeviceId> clock_ahead_;
+  std::vector<RefusedCommit> refused_;
   bool clock_unsaved_ = false;  // apply_remote moved the clock; commit_transaction saves it
 };
 

@@ -33,6 +33,8 @@ struct SyncReport {
   std::uint64_t server_lost = 0;
   std::vector<std::string> rejections;   // one line per refused commit: seq and reason
   std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
+  // Pulled commits not applied: they name an entity of another case (PROTOCOL.md 5).
+  std::vector<std::string> skipped;      // one line per commit: device, seq and reason
 };
 
 struct SyncOptions {

@@ -68,6 +68,14 @@ struct KeyWrapRecord {
   std::int64_t created_at_ms = 0;
 };
 
+// Where an entity belongs (PROTOCOL.md section 5, "Entities and scopes"): the scope and
+// type of the first stored commit that wrote it. Never changes.
+struct EntityPlace {
+  sync::EntityId entity;
+  sync::EntityId scope;
+  std::string type;
+};
+
 // One commit in the server's log, stored and forwarded unaltered.
 struct LogEntry {
   std::int64_t server_seq = 0;  // assigned by the storage on append
@@ -81,6 +89,9 @@ struct LogEntry {
   // Not stored in the log: the commit writes a referral, consent or transfer, so the
   // storage marks its scope for the sharing to be recomputed (access_dirty).
   bool touches_access = false;
+  // Not stored in the log: the entities the commit writes, each with the commit's scope
+  // and the entity's type. The storage records the ones it has not seen (entity_scopes).
+  std::vector<EntityPlace> entities;
 };
 
 // A scope (case, shelter, office) as the server knows it: who created it, which office owns it.

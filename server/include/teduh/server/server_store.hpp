@@ -225,6 +225,10 @@ class ServerStore {
   // nullopt, or why a commit's sealed values are under a generation that is not current.
   Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
                                                         std::map<std::string, std::uint32_t>& current);
+  // Why the commit may not be stored because it names an entity under another scope or
+  // type than the one it was created with (in the log, or earlier in this push).
+  Result<std::optional<std::string>> entity_refusal(const sync::Commit& commit,
+                                                    const std::map<sync::EntityId, EntityPlace>& batch_entities);
   // `verified` is verify_commit's result when the caller already ran it (push verifies a
   // batch in parallel); empty, check_commit verifies.
   std::optional<PushResult> check_commit(const DeviceRecord& device, const sync::SignedCommit& signed_commit,

@@ -100,7 +100,8 @@ class Storage {
   // Atomically appends a batch: either every result is returned and every `stored` entry
   // is durable, or the call fails and nothing is stored. Each entry's scope is recorded
   // (scopes table) the first time it is seen, owned by owner_office and created by the
-  // entry's device; a stored entry with touches_access marks its scope dirty. Entries
+  // entry's device; so is each entity of a stored entry (entity_scopes), under the
+  // entry's scope; a stored entry with touches_access marks its scope dirty. Entries
   // are deduplicated by (device, seq), see AppendStatus. The refusals are recorded in
   // the same transaction (an already recorded (device, seq) is left as it is).
   [[nodiscard]] virtual Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
@@ -117,6 +118,8 @@ class Storage {
   [[nodiscard]] virtual Result<std::int64_t> head() = 0;
 
   [[nodiscard]] virtual Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) = 0;
+  // The scope and type an entity was first stored under (entity_scopes), if any.
+  [[nodiscard]] virtual Result<std::optional<EntityPlace>> find_entity(const sync::EntityId& entity) = 0;
   // Every entry of one scope with server_seq <= upto, in server_seq order.
   [[nodiscard]] virtual Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) = 0;
 

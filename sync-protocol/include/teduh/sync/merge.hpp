@@ -61,9 +61,16 @@ inline bool is_live(const VersionId& id, const std::set<VersionId>& superseded) 
 
 // An in-memory replica: entity -> field -> Register. Applying commits in any order, any
 // number of times, gives the same state. Used by property tests and the merge benchmark.
+//
+// Supersedes act within their own (entity, field): a Register holds one field, so an id
+// a version lists can only take away a version of that same field of that same entity.
+// Every entity belongs to one scope and has one type, fixed by the first commit that
+// writes it (PROTOCOL.md section 5, "Entities and scopes"): a commit that names an entity
+// held under another scope or type, or one entity under two types, is not applied at all.
 class Replica {
  public:
-  void apply(const Commit& commit);
+  // Returns false when the commit was refused by the entity rule above (nothing applied).
+  bool apply(const Commit& commit);
   const Register* field(const EntityId& entity, const std::string& field) const;
   // A canonical dump of the shown values and conflicts, for comparing replicas.
   std::string canonical_state() const;
@@ -77,6 +84,7 @@ class Replica {
  private:
   std::size_t version_count_ = 0;
   std::map<EntityId, std::map<std::string, Register>> fields_;
+  std::map<EntityId, std::pair<EntityId, std::string>> places_;  // entity -> (scope, type)
 };
 
 }  // namespace teduh::sync
