@@ -340,7 +340,7 @@ void Store::rollback_savepoint() {
 }
 
 Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view scope_type,
-                                  std::vector<FieldWrite> writes) {
+                                  std::vector<FieldWrite> writes, const CommitCheck& check) {
   // Keep the last write of each (entity, field): one version per field per commit.
   std::vector<FieldWrite> unique;
   unique.reserve(writes.size());
@@ -389,6 +389,7 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       c.hlc = std::max(c.hlc, v.hlc);
       c.versions.push_back(std::move(v));
     }
+    if (check) TRY(check(c));
     auto signed_commit = sync::sign_commit(c, identity_.signing_key);
     TRY(apply_commit(c, signed_commit, std::nullopt));
     TRY(set_meta("seq", std::to_string(c.seq)));
