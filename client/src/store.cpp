@@ -502,7 +502,7 @@ void Store::rollback_savepoint() {
 }
 
 Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view scope_type,
-                                  std::vector<FieldWrite> writes) {
+                                  std::vector<FieldWrite> writes, const CommitCheck& check) {
   // Keep the last write of each (entity, field): one version per field per commit.
   std::vector<FieldWrite> unique;
   unique.reserve(writes.size());
@@ -551,6 +551,7 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       c.hlc = std::max(c.hlc, v.hlc);
       c.versions.push_back(std::move(v));
     }
+    if (check) TRY(check(c));
     auto signed_commit = sync::sign_commit(c, identity_.signing_key);
     auto refusal = apply_commit(c, signed_commit, std::nullopt);
     if (!refusal) return tl::unexpected(refusal.error());

@@ -14,6 +14,7 @@
 #include "teduh/schema/identity_match.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
+#include "teduh/sync/write_rules.hpp"
 
 namespace teduh::client {
 namespace {
@@ -120,7 +121,7 @@ Result<void> Workflow::write_case_commit(const sync::EntityId& case_id,
                                          std::vector<FieldWrite> writes, std::string_view action) {
   auto audit = audit_event(case_id, action);
   writes.insert(writes.end(), audit.begin(), audit.end());
-  auto c = store_.write(case_id, "kasus", std::move(writes));
+  auto c = commit_write(case_id, "kasus", std::move(writes));
   if (!c) return tl::unexpected(c.error());
   return {};
 }
@@ -385,7 +386,7 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
 
   // Opening or exporting a case is an access that the supervisor can audit (DESIGN.md
   // section 3).
-  auto audited = store_.write(case_id, "kasus", audit_event(case_id, std::string(access)));
+  auto audited = commit_write(case_id, "kasus", audit_event(case_id, std::string(access)));
   if (!audited) return tl::unexpected(audited.error());
   return doc;
 }
@@ -531,6 +532,36 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
   return referral_id;
 }
 
+Result<sync::Commit> Workflow::commit_write(const sync::EntityId& scope, std::string_view scope_type,
+                                            std::vector<FieldWrite> writes) {
+  return store_.write(scope, scope_type, std::move(writes),
+                      [this](const sync::Commit& c) { return check_commit(c); });
+}
+
+Result<void> Workflow::check_commit(const sync::Commit& commit) const {
+  const auto& grant = store_.identity().grant;
+  auto held = store_.entity(commit.scope);
+  if (!held) return tl::unexpected(held.error());
+  const bool scope_is_new = !held->has_value();
+  // Clearance is the enrollment grant and the key the administrator's clearance brings,
+  // as the server judges it (PERMISSIONS.md section 3).
+  bool has_key = false;
+  if (grant.shelter_clearance) {
+    auto generation = current_generation(store_, kShelterCompartment);
+    if (!generation) return tl::unexpected(generation.error());
+    has_key = generation->has_value();
+  }
+  const bool cleared = grant.shelter_clearance && has_key;
+  if (auto why = sync::write_refusal(commit, scope_is_new, grant.role, grant.office_kind, cleared)) {
+    if (grant.shelter_clearance && !has_key &&
+        !sync::write_refusal(commit, scope_is_new, grant.role, grant.office_kind, true)) {
+      return fail(Errc::refused, std::string(kNoShelterKeyYet));
+    }
+    return fail(Errc::refused, "Not written: " + *why);
+  }
+  return {};
+}
+
 Result<void> Workflow::permit(schema::Action action) const {
   const auto& grant = store_.identity().grant;
   if (auto why = schema::refusal(grant.role, grant.office_kind, grant.shelter_clearance, action)) {
@@ -634,6 +665,11 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
   }
   if (to_office == store_.identity().grant.office_code) {
     return fail(Errc::invalid, "The case is already handled by this office.");
+  }
+  auto kasus = case_record(case_id, "kasus", "case");
+  if (!kasus) return tl::unexpected(kasus.error());
+  if (kasus->get("owner_office") != store_.identity().grant.office_code) {
+    return fail(Errc::refused, "Only the office that owns the case may move it to another office.");
   }
   if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
   sync::EntityId consent_id = new_entity_id();
@@ -751,7 +787,7 @@ Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::Entit
   return store_.in_transaction([&]() -> Result<void> {
     auto r = write_case_commit(other, {write_of(other, EntityType::kasus, "merged_into", keep.hex())}, "diubah");
     if (!r) return r;
-    auto a = store_.write(keep, "kasus", audit_event(other, "diubah"));
+    auto a = commit_write(keep, "kasus", audit_event(other, "diubah"));
     if (!a) return tl::unexpected(a.error());
     return {};
   });
@@ -856,7 +892,7 @@ Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
                     static_cast<long long>(*n));
       writes.push_back(write_of(shelter_id, EntityType::rumah_aman, "code_name", buf));
     }
-    auto c = store_.write(shelter_id, "rumah_aman", std::move(writes));
+    auto c = commit_write(shelter_id, "rumah_aman", std::move(writes));
     if (!c) return tl::unexpected(c.error());
     return shelter_id;
   });
@@ -1129,7 +1165,7 @@ Result<json> Workflow::history(const sync::EntityId& case_id) {
                         {"live", h.live}});
   }
   // The history shows every value ever written, names included: an audited access.
-  auto audited = store_.write(case_id, "kasus", audit_event(case_id, "dilihat"));
+  auto audited = commit_write(case_id, "kasus", audit_event(case_id, "dilihat"));
   if (!audited) return tl::unexpected(audited.error());
   return json{{"case", case_id.hex()}, {"versions", rows}};
 }

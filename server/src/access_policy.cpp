@@ -1,6 +1,7 @@
 #include "teduh/server/access_policy.hpp"
 
 #include "teduh/schema/permissions.hpp"
+#include "teduh/sync/write_rules.hpp"
 
 namespace teduh::server {
 
@@ -26,6 +27,11 @@ std::optional<std::string> AccessPolicy::write_refusal(const DeviceRecord& devic
                                                        const sync::Commit& commit) const {
   if (device.revoked()) return "this device has been revoked";
   if (scope && scope->record.type != commit.scope_type) return "a scope keeps the type it was created with";
+  // Clearance on the server is the enrollment grant AND the administrator's clearance,
+  // which gives the device the compartment key (teduhd device clear): a device enrolled
+  // with --shelter but never cleared writes no shelter and places no victim.
+  const bool cleared = device.shelter && device.cleared();
+  const bool scope_is_new = !scope.has_value();
   if (commit.scope_type == "kasus") {
     if (!schema::role_writes_cases(device.role, office_kind)) {
       return "the role or office of this device may not write cases";
@@ -34,19 +40,25 @@ std::optional<std::string> AccessPolicy::write_refusal(const DeviceRecord& devic
       return "this case is neither owned by nor referred to the office of this device";
     }
     for (const sync::Version& v : commit.versions) {
-      if (v.entity_type == "penempatan") {
-        if (auto why = schema::refusal(device.role, office_kind, device.shelter, Action::tempatkan)) {
-          return "a shelter stay needs a device with shelter clearance whose role may place victims";
-        }
+      if (v.entity_type == "penempatan" && schema::refusal(device.role, office_kind, cleared, Action::tempatkan)) {
+        return "a shelter stay needs a device with shelter clearance, cleared by the administrator, whose role "
+               "may place victims";
       }
     }
-    return std::nullopt;
+    // Every other rule of the permission table (PERMISSIONS.md section 3).
+    return sync::write_refusal(commit, scope_is_new, device.role, office_kind, cleared);
   }
   if (commit.scope_type == "rumah_aman") {
-    if (schema::refusal(device.role, office_kind, device.shelter, Action::kelola_rumah_aman)) {
-      return "shelters are written only by devices with shelter clearance whose role may manage them";
+    if (schema::refusal(device.role, office_kind, cleared, Action::kelola_rumah_aman)) {
+      return "shelters are written only by devices with shelter clearance, cleared by the administrator, whose "
+             "role may manage them";
     }
-    return std::nullopt;
+    // A shelter is kept by the office that recorded it: other offices' cleared staff read
+    // it and place victims in it, but do not rename it or change its details.
+    if (scope && scope->record.owner_office != device.office) {
+      return "a shelter is changed only by devices of the office that recorded it";
+    }
+    return sync::write_refusal(commit, scope_is_new, device.role, office_kind, cleared);
   }
   if (commit.scope_type == "office") {
     if (scope && scope->record.owner_office != device.office) return "an office writes only its own office record";

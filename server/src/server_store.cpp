@@ -254,11 +254,17 @@ Result<std::vector<KeyWrapRecord>> ServerStore::key_wraps_for(const DeviceRecord
 Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::Commit& commit,
                                                                    std::map<std::string, std::uint32_t>& current) {
   for (const sync::Version& v : commit.versions) {
-    // Only fields of kind secret hold compartment values; there the value must be sealed
-    // (or empty), so a client that skipped sealing cannot put clear text on the server.
+    // Only fields of kind secret hold compartment values; there the value must be sealed,
+    // so a client that skipped sealing cannot put clear text on the server.
     const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
     const schema::FieldSpec* field = spec ? spec->field(v.field) : nullptr;
-    if (field == nullptr || field->kind != schema::FieldKind::secret || v.value.empty()) continue;
+    if (field == nullptr || field->kind != schema::FieldKind::secret) continue;
+    // An empty value would blank a sealed one for every cleared device; a device that
+    // means "no value" seals the empty text instead (PROTOCOL.md section 5D).
+    if (v.value.empty()) {
+      return std::optional<std::string>("a secret field is written empty; a sealed value is never replaced by an "
+                                        "empty one");
+    }
     auto header = sync::parse_sealed_header(v.value);
     if (!header || !sync::valid_compartment(header->compartment)) {
       return std::optional<std::string>("a secret field is not sealed in the compartment format");
@@ -625,13 +631,38 @@ Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::st
 }
 
 Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
-  CaseAccess access;
   auto entries = storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max());
   if (!entries) return tl::unexpected(entries.error());
+  // Who wrote each commit: a device's office and role never change.
+  std::map<sync::DeviceId, Writer> writers;
+  auto writer_of = [&](const sync::DeviceId& id) -> Result<Writer> {
+    if (auto it = writers.find(id); it != writers.end()) return it->second;
+    auto d = storage_->find_device(id);
+    if (!d) return tl::unexpected(d.error());
+    Writer w = *d ? Writer{(*d)->office, (*d)->role} : Writer{};
+    writers.emplace(id, w);
+    return w;
+  };
+  std::string origin;
+  auto rec = storage_->find_scope(scope);
+  if (!rec) return tl::unexpected(rec.error());
+  if (*rec) {
+    auto creator = writer_of((*rec)->created_by);
+    if (!creator) return tl::unexpected(creator.error());
+    origin = creator->office.empty() ? (*rec)->owner_office : creator->office;
+  }
+  CaseAccess access(origin);
   for (const LogEntry& e : *entries) {
     auto commit = sync::decode_commit_body(e.body);
     if (!commit) return fail(Errc::damaged, "a commit in the server log does not decode");
-    access.apply(*commit);
+    auto writer = writer_of(e.device);
+    if (!writer) return tl::unexpected(writer.error());
+    // A commit that breaks the rules is refused at push; one found in the log anyway
+    // (written before these rules) is not honoured: apply() moves and shares nothing for it.
+    if (auto why = access.apply(*commit, *writer)) {
+      spdlog::warn("case {}: commit {} of device {} in the log breaks an access rule and is not honoured",
+                   scope.hex(), e.seq, e.device.hex());
+    }
   }
   return access;
 }
@@ -642,11 +673,8 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   if (!*rec || (*rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
   auto access = load_case_access(scope);
   if (!access) return tl::unexpected(access.error());
-  auto creator = storage_->find_device((*rec)->created_by);
-  if (!creator) return tl::unexpected(creator.error());
-  const std::string origin = *creator ? (*creator)->office : (*rec)->owner_office;
   const std::string owner_now = (*rec)->owner_office;
-  std::optional<std::string> moved_to = access->transferred_to();
+  std::string owner = access->owner().empty() ? owner_now : access->owner();
   std::set<std::string> wanted = access->shared_with();
   // Only offices that exist gain anything: a code created later inherits nothing.
   for (auto it = wanted.begin(); it != wanted.end();) {
@@ -654,12 +682,11 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
     if (!kind) return tl::unexpected(kind.error());
     it = kind->empty() ? wanted.erase(it) : std::next(it);
   }
-  if (moved_to) {
-    auto kind = office_kind(*moved_to);
+  if (owner != owner_now) {
+    auto kind = office_kind(owner);
     if (!kind) return tl::unexpected(kind.error());
-    if (kind->empty()) moved_to.reset();
+    if (kind->empty()) owner = owner_now;
   }
-  const std::string owner = moved_to.value_or(origin);
   wanted.insert(owner);
 
   auto rows = storage_->scope_grants(scope);
@@ -806,10 +833,12 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         why = std::move(*unknown);
       }
       if (!why && touches_access) {
+        // The scope rules of referrals, consents and transfers (who may propose, answer
+        // and accept), judged on the case's log with this commit after it.
         auto it = case_access.find(commit.scope);
         if (it == case_access.end()) {
-          CaseAccess loaded;
-          if (scope) {
+          CaseAccess loaded(device.office);  // a case this batch creates
+          if (scope && !batch_scopes.contains(commit.scope)) {
             auto l = load_case_access(commit.scope);
             if (!l) return tl::unexpected(l.error());
             loaded = std::move(*l);
@@ -817,8 +846,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
           it = case_access.emplace(commit.scope, std::move(loaded)).first;
         }
         CaseAccess trial = it->second;
-        trial.apply(commit);
-        why = trial.consent_problem(commit);
+        why = trial.apply(commit, Writer{device.office, device.role});
         if (!why) it->second = std::move(trial);
       }
       if (why) {
@@ -831,7 +859,9 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         if (!policy_.may_read(device, *kind, seen)) results[i].purge_scope = commit.scope;
         continue;
       }
-      batch_scopes.emplace(commit.scope, commit.scope_type);
+      // Only a scope this batch creates is remembered: an existing one is judged on its
+      // stored record each time (its owner is not the device's office by default).
+      if (!scope) batch_scopes.emplace(commit.scope, commit.scope_type);
       ++next;
     }
     // sc.seq < next: already stored; the storage acknowledges it again (or reports a conflict).

@@ -13,6 +13,7 @@
 // date on every apply so that lists read one row per field.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -129,9 +130,12 @@ class Store {
   // One local action: signs the writes as one commit in `scope` and applies it, in one
   // transaction (or inside the caller's, when one is open). Writes to the same field of
   // the same entity twice in one call keep the last. Each version supersedes the live
-  // versions of its field that this replica holds.
+  // versions of its field that this replica holds. `check`, when given, sees the commit
+  // as it will be signed (supersedes filled in) and may refuse it: then nothing is
+  // written and its error is returned (the workflow's permission check, workflow.cpp).
+  using CommitCheck = std::function<Result<void>(const sync::Commit&)>;
   Result<sync::Commit> write(const sync::EntityId& scope, std::string_view scope_type,
-                             std::vector<FieldWrite> writes);
+                             std::vector<FieldWrite> writes, const CommitCheck& check = {});
 
   // Applies a commit received from the server (already verified by the caller) inside the
   // caller's transaction. Returns false when the replica already held it (idempotent);

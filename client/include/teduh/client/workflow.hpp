@@ -115,6 +115,12 @@ class Workflow {
   // Refuses an office code the directory of the last sync does not list (issue 12.6);
   // before the first directory arrives, the server decides.
   Result<void> known_office(std::string_view code) const;
+  // Every write of the workflow goes through here: the store builds the commit, and
+  // check_commit() refuses it unless this device's role, office and clearance may perform
+  // every action it stands for (sync/write_rules.hpp, the classification the server uses).
+  Result<sync::Commit> commit_write(const sync::EntityId& scope, std::string_view scope_type,
+                                    std::vector<FieldWrite> writes);
+  Result<void> check_commit(const sync::Commit& commit) const;
   // An entity of a given type in a case this device holds.
   Result<EntityView> case_record(const sync::EntityId& id, std::string_view type,
                                  std::string_view what) const;

@@ -8,11 +8,16 @@
 //                     (schema::role_reads_cases); never the central office (pusat),
 //                     which gets de-identified reports only. Writing a shelter stay
 //                     (penempatan) needs shelter clearance and the tempatkan action.
-//   shelter           read and write: devices with shelter clearance whose role may
-//   (rumah_aman)      manage shelters (writes) or place victims (reads); the secret
-//                     fields are ciphertext of the shelter compartment in any case.
+//   shelter           read: devices with the shelter grant whose role may manage shelters
+//   (rumah_aman)      or place victims; write: devices cleared by the administrator whose
+//                     role may manage them, and for an existing shelter only devices of
+//                     the office that recorded it. The secret fields are ciphertext of the
+//                     shelter compartment in any case.
 //   office            read and write: devices of that office.
-// A new scope is created by the device's office, which owns it.
+// A new scope is created by the device's office, which owns it. Every write is also held
+// to the role table action by action (sync/write_rules.hpp, PERMISSIONS.md section 3);
+// the rules that depend on a case's referrals and transfers are CaseAccess's.
+// Clearance for writes is DeviceRecord::shelter AND DeviceRecord::cleared().
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,17 +1,26 @@
 #pragma once
-// Who shares a case, derived from the case's own records (PERMISSIONS.md, PROTOCOL.md
-// section 5B). Pure logic over merged versions: no storage, no sockets.
+// Who shares and who owns a case, derived from the case's own records (PERMISSIONS.md,
+// PROTOCOL.md section 5B). Pure logic over the case's commits in the server's log order,
+// each with the office and role of the device that wrote it: no storage, no sockets.
 //
 // A case is shared with an office while the case holds
 //   - a referral (rujukan) to that office whose status is dikirim or diterima, whose
 //     consent ref names a consent (persetujuan) of scope "rujukan" for that office that
 //     is not withdrawn (withdrawn_at empty), and which is not deleted; or
-//   - a transfer (alih_kelola) to that office with status diajukan (so the office can
-//     read the case it is asked to take over) under such a consent.
-// A transfer with status diterima makes its office the owner (the latest accepted one by
-// hlc when there are several); the former owner then keeps the case only if it is shared
-// with it as above. Values are the shown value of each field (the live version with the
-// greatest hlc); a field in conflict counts as its shown value until a person resolves it.
+//   - an open transfer (alih_kelola, status diajukan) to that office, proposed by the
+//     office that owns the case now, under such a consent recorded by that owner office.
+// The owner is the office that created the case until a transfer is accepted: a commit
+// of a device of the transfer's office, whose role may answer referrals, writing status
+// diterima on a transfer that a device of the owner office proposed while it owned the
+// case, under a consent for that office recorded by the owner office. Ownership then
+// moves to that office for good (later edits of the transfer record do not move it back);
+// the former owner keeps the case only if it is shared with it as above. A transfer
+// proposed by an office that is no longer the owner lapses. Values are the shown value of
+// each field (the live version with the greatest hlc).
+//
+// The same rules judge a pushed commit (apply() returns why it must be refused) and
+// recompute the log (a refused commit never reaches the log; one that did anyway is not
+// honoured: it moves no ownership and shares nothing).
 #include <map>
 #include <optional>
 #include <set>
@@ -22,30 +31,52 @@
 
 namespace teduh::server {
 
+// The device that wrote a commit, as the server's device records know it.
+struct Writer {
+  std::string office;
+  std::string role;
+};
+
 class CaseAccess {
  public:
-  // Adds a commit of the case scope (idempotent, any order).
-  void apply(const sync::Commit& commit);
+  // origin: the office of the device that created the case (its first owner).
+  explicit CaseAccess(std::string origin = {});
+
+  // Adds a commit of the case scope, in log order, written by `writer`. Returns nullopt
+  // when the commit keeps the rules above, else the refusal sentence (no values): a push
+  // refuses the commit and drops this copy; a recomputation keeps going, and the commit
+  // moves nothing. Commits that touch no referral, consent or transfer change nothing.
+  std::optional<std::string> apply(const sync::Commit& commit, const Writer& writer);
 
   // Offices the case is shared with (not counting the owner).
   std::set<std::string> shared_with() const;
-  // The office an accepted transfer hands the case to, if any.
-  std::optional<std::string> transferred_to() const;
-
-  // Does the commit (already applied) write a referral or a transfer naming an office
-  // without a valid consent for that office? Returns the refusal sentence (no values).
-  std::optional<std::string> consent_problem(const sync::Commit& commit) const;
+  // The office that owns the case now.
+  const std::string& owner() const { return owner_; }
 
   // Whether a commit writes any entity that can change who shares the case.
   static bool touches_access(const sync::Commit& commit);
 
  private:
+  // Who created an access entity (the writer of the first commit that named it), and
+  // whether that office owned the case then.
+  struct Creation {
+    std::string office;
+    bool by_owner = false;
+  };
+
   std::string shown(const sync::EntityId& entity, const std::string& field) const;
   bool consent_valid_for(const std::string& consent_hex, const std::string& office) const;
-  bool any_consent_for(const std::string& office) const;
+  // A valid consent for `office` recorded by a device of `recorded_by`.
+  bool consent_of(const std::string& recorded_by, const std::string& office) const;
+  // An open transfer proposed by the current owner, with the owner's consent.
+  bool open_transfer(const sync::EntityId& id) const;
+  std::optional<std::string> consent_problem(const sync::Commit& commit) const;
 
   sync::Replica replica_;
-  std::map<sync::EntityId, std::string> types_;  // entity id -> entity type (access types only)
+  std::map<sync::EntityId, std::string> types_;     // entity id -> entity type (access types only)
+  std::map<sync::EntityId, Creation> created_;      // access entity -> who created it
+  std::set<sync::EntityId> accepted_;               // transfers whose acceptance moved the case
+  std::string owner_;
 };
 
 }  // namespace teduh::server

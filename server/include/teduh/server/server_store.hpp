@@ -216,13 +216,16 @@ class ServerStore {
   // nullopt, or why a commit's referral or transfer names an office that does not exist.
   Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
   Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
+  // The case's access state from its whole log, each commit with the office and role of
+  // the device that wrote it; the origin is the office of the device that created it.
   Result<CaseAccess> load_case_access(const sync::EntityId& scope);
   // Recomputes who shares one case from its referral, consent and transfer records.
   Result<void> refresh_access(const sync::EntityId& scope);
   Result<void> refresh_dirty_scopes();
   Result<crypto::SecretBytes> dedup_key();
   Result<void> check_admin(const AdminKey& admin);
-  // nullopt, or why a commit's sealed values are under a generation that is not current.
+  // nullopt, or why a commit's sealed values are under a generation that is not current,
+  // or why a secret field is written empty (a sealed value is never blanked).
   Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
                                                         std::map<std::string, std::uint32_t>& current);
   // Why the commit may not be stored because it names an entity under another scope or
