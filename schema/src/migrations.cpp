@@ -198,6 +198,21 @@ CREATE TABLE key_wraps (
 ) WITHOUT ROWID;
 )sql";
 
+// Server step v6_backfill: pull tokens, the positions inside the backfill of cases an
+// office gained after its devices synced (PROTOCOL.md section 5B). A pull cursor of 2^62
+// or more names a row here. min_readable is this step's own version: an older server
+// would read a device's token as a log position past its head and send it nothing again.
+constexpr std::string_view kServerV6Backfill = R"sql(
+CREATE TABLE pull_tokens (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  device  BLOB NOT NULL,
+  gain_at INTEGER NOT NULL,
+  base    INTEGER NOT NULL,
+  last    INTEGER NOT NULL
+);
+CREATE INDEX pull_tokens_by_device ON pull_tokens (device, gain_at);
+)sql";
+
 // Version 2 of the client store: the de-identified case projections a central office
 // device receives (PROTOCOL.md section 5C), kept as the server signed them.
 constexpr std::string_view kClientV2Projections = R"sql(
@@ -256,6 +271,7 @@ constexpr MigrationStep kServerSteps[] = {
     {.name = "v1_initial", .sql = kServerV1, .min_readable = 1},
     {.name = "v2_access", .sql = kServerV2Access, .min_readable = 2},
     {.name = "v3_compartment", .sql = kServerV3Compartment, .min_readable = 3},
+    {.name = "v6_backfill", .sql = kServerV6Backfill, .min_readable = 4},
 };
 
 std::string_view kind_name(StoreKind kind) {

@@ -27,6 +27,12 @@ struct SyncReport {
   std::uint64_t conflicts_new = 0;       // fields newly in conflict after this sync
   std::uint64_t conflicts_total = 0;     // fields in conflict now
   bool registered_now = false;           // this session registered the device
+  // The store was restored from an older copy (PROTOCOL.md section 5B): the server held
+  // seqs of this device up to server_had that the store lacked or held otherwise.
+  bool restored = false;
+  std::uint64_t server_had = 0;
+  std::uint64_t reissued = 0;   // local commits renumbered after server_had and pushed
+  std::uint64_t recovered = 0;  // this device's own commits fetched back from the server
   std::vector<std::string> rejections;   // one line per refused commit: seq and reason
   std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
 };
