@@ -365,7 +365,7 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
         auto missing = store.meta("own_missing_after");
         if (!missing) return tl::unexpected(missing.error());
         std::uint64_t after = *diverged - 1;
-        if (*missing && !(*missing)->empty()) after = std::min(after, std::stoull(**missing));
+        if (*missing && !(*missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(**missing));
         if (auto m = store.set_meta("own_missing_after", std::to_string(after)); !m) return tl::unexpected(m.error());
         if (auto m = store.set_meta("acked_seq", std::to_string(acked)); !m) return tl::unexpected(m.error());
         return n;
