@@ -79,13 +79,13 @@ class ErrorServer {
     auto hs = crypto::HandshakeState::responder(
         key_.to_dh(), crypto::ByteView(reinterpret_cast<const std::uint8_t*>(prologue.data()), prologue.size()));
     auto m1 = read_frame(c, decoder);
-    if (!hs || !m1 || !hs->read_message(*m1)) return ::close(c);
+    if (!hs || !m1 || !hs->read_message(*m1)) return (void)::close(c);
     auto m2 = hs->write_message({});
     write_all(c, *wire::encode_frame(*m2));
     auto m3 = read_frame(c, decoder);
-    if (!m3 || !hs->read_message(*m3)) return ::close(c);
+    if (!m3 || !hs->read_message(*m3)) return (void)::close(c);
     auto transport = std::move(*hs).split();
-    if (!transport) return ::close(c);
+    if (!transport) return (void)::close(c);
     wire::SecureChannel channel(std::move(*transport));
     for (;;) {
       auto frame = read_frame(c, decoder);
