@@ -12,7 +12,9 @@
 //
 // Pull: commits after a cursor (a server_seq), in server_seq order, in batches bounded
 // by count and bytes, filtered by AccessPolicy::may_read. The returned cursor moves past
-// commits the device may not read, so a pull never rescans them.
+// commits the device may not read, so a pull never rescans them. Cases the office gained
+// after the cursor arrive as a backfill in pages of the same bounds, named by pull tokens
+// (kPullTokenBase; PROTOCOL.md section 5B rule 6).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
