@@ -947,6 +947,10 @@ int run_cli(int argc, char** argv) {
                         {"projections", r->projections},
                         {"registered_now", r->registered_now},
                         {"server_lost", r->server_lost},
+                        {"restored", {{"detected", r->restored},
+                                      {"server_had", r->server_had},
+                                      {"reissued", r->reissued},
+                                      {"recovered", r->recovered}}},
                         {"clock_ahead", r->clock_ahead},
                         {"skipped", r->skipped}});
       } else {
@@ -959,6 +963,15 @@ int run_cli(int argc, char** argv) {
         std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts "
                   << r->conflicts_new << " (" << r->conflicts_total << " in all"
                   << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
+        if (r->restored) {
+          std::cout << "This store was restored from an older copy: the server already held changes of this "
+                       "device that the copy lacked.";
+          if (r->reissued)
+            std::cout << " " << r->reissued << " change(s) made here since were numbered anew and sent.";
+          if (r->recovered)
+            std::cout << " " << r->recovered << " earlier change(s) of this device were fetched back from the server.";
+          std::cout << " Nothing was lost.\n";
+        }
         for (const auto& line : r->rejections)
           std::cout << "Refused by the server: " << line << "\n";
         if (r->projections)

@@ -1022,4 +1022,65 @@ Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type
   return std::optional<sync::EntityId>{id_from(st.column_blob(0))};
 }
 
+Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint64_t server_last) {
+  if (first == 0 || server_last + 1 <= first) return std::uint64_t{0};
+  const std::uint64_t shift = server_last + 1 - first;
+  auto renumbered = in_transaction([&]() -> Result<std::uint64_t> {
+    const auto me = id_bytes(identity_.device);
+    const auto from = static_cast<std::int64_t>(first);
+    const auto by = static_cast<std::int64_t>(shift);
+    // The commits to re-issue, decoded and signed again under their new numbers. Their
+    // versions keep entity, field, value and hlc; a supersedes entry naming one of them
+    // moves with it, so the merge state stays exactly as it was.
+    auto read = lift(Statement::prepare(
+        db(), "SELECT seq, body FROM commits WHERE device = ?1 AND seq >= ?2 ORDER BY seq"));
+    if (!read) return tl::unexpected(read.error());
+    read->bind_blob(1, me).bind(2, from);
+    std::vector<sync::SignedCommit> resigned;
+    for (;;) {
+      auto row = lift(read->step());
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      auto commit = sync::decode_commit_body(read->column_blob(1));
+      if (!commit) return fail(Errc::damaged, "A commit of this device in the store does not decode.");
+      commit->seq += shift;
+      for (sync::Version& v : commit->versions) {
+        for (sync::VersionId& id : v.supersedes) {
+          if (id.device == identity_.device && id.seq >= first) id.seq += shift;
+        }
+      }
+      resigned.push_back(sync::sign_commit(*commit, identity_.signing_key));
+    }
+    // Two steps through negative numbers, so that no new number meets an old one.
+    for (const char* table : {"commits", "versions", "superseded"}) {
+      const std::string away = std::string("UPDATE ") + table +
+                               " SET seq = -(seq + ?3) WHERE device = ?1 AND seq >= ?2";
+      const std::string back = std::string("UPDATE ") + table + " SET seq = -seq WHERE device = ?1 AND seq < 0";
+      auto a = lift(Statement::prepare(db(), away));
+      if (!a) return tl::unexpected(a.error());
+      a->bind_blob(1, me).bind(2, from).bind(3, by);
+      TRY(lift(a->run()));
+      auto b = lift(Statement::prepare(db(), back));
+      if (!b) return tl::unexpected(b.error());
+      b->bind_blob(1, me);
+      TRY(lift(b->run()));
+    }
+    auto put = lift(Statement::prepare(
+        db(), "UPDATE commits SET body = ?3, signature = ?4, server_seq = NULL WHERE device = ?1 AND seq = ?2"));
+    if (!put) return tl::unexpected(put.error());
+    std::uint64_t last = last_seq();
+    for (const sync::SignedCommit& sc : resigned) {
+      put->reset();
+      put->bind_blob(1, me).bind(2, static_cast<std::int64_t>(sc.seq)).bind_blob(3, sc.body).bind_blob(4, sc.signature);
+      TRY(lift(put->run()));
+      last = std::max(last, sc.seq);
+    }
+    TRY(set_meta("seq", std::to_string(std::max(last, server_last))));
+    return static_cast<std::uint64_t>(resigned.size());
+  });
+  if (!renumbered) return renumbered;
+  TRY(load_counters());
+  return renumbered;
+}
+
 }  // namespace teduh::client

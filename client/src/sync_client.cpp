@@ -199,6 +199,12 @@ class Session {
           code = Errc::unreachable;
           text = "The server is busy; your work is kept here and will sync later.";
           break;
+        case wire::ErrorCode::internal:
+          // The server answered, so it is not unreachable: it failed, and said so.
+          code = Errc::internal;
+          text = "The server failed while answering the " + std::string(what) + " (" + e->message +
+                 "); your work is kept here. Tell the server administrator.";
+          break;
         default:
           text = "The server refused the " + std::string(what) + ": " + e->message + ".";
       }
@@ -438,6 +444,55 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     acked = 0;
   }
 
+  // A store restored from an older copy (PROTOCOL.md section 5B, "A store restored from
+  // an older copy"): the server may hold seqs of this device that this store never saw
+  // acknowledged. They are sent again (the server acknowledges an equal body again); a
+  // seq the server holds with another body, or a seq beyond this store's last, means the
+  // store lost work the server has: the store's commits from there on are renumbered
+  // after the server's last seq, and the server's are fetched back.
+  if (!report.registered_now) {
+    auto believed_text = store.meta("acked_seq");
+    if (!believed_text) return tl::unexpected(believed_text.error());
+    const std::uint64_t local_last = store.last_seq();
+    const std::uint64_t verify_to = std::min(local_last, acked);
+    std::uint64_t from = *believed_text ? std::stoull(**believed_text) : verify_to;
+    std::optional<std::uint64_t> diverged;
+    while (from < verify_to && !diverged) {
+      auto batch = local_commits_after(store, from, options.push_batch);
+      if (!batch) return tl::unexpected(batch.error());
+      while (!batch->empty() && batch->back().seq > verify_to) batch->pop_back();
+      if (batch->empty()) break;
+      from = batch->back().seq;
+      wire::PushCommits push;
+      push.commits = std::move(*batch);
+      if (auto s = session.send(push); !s) return tl::unexpected(s.error());
+      auto pr = session.expect<wire::PushReply>("push");
+      if (!pr) return tl::unexpected(pr.error());
+      for (const auto& r : pr->rejections) {
+        if (r.reason == wire::RejectReason::seq_taken) diverged = std::min(diverged.value_or(r.seq), r.seq);
+      }
+    }
+    if (!diverged && acked > local_last) diverged = local_last + 1;
+    if (diverged) {
+      auto moved = store.in_transaction([&]() -> Result<std::uint64_t> {
+        auto n = store.reissue_own_commits(*diverged, acked);
+        if (!n) return n;
+        // Fetched back below (and by a later sync if this one is cut).
+        auto missing = store.meta("own_missing_after");
+        if (!missing) return tl::unexpected(missing.error());
+        std::uint64_t after = *diverged - 1;
+        if (*missing && !(*missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(**missing));
+        if (auto m = store.set_meta("own_missing_after", std::to_string(after)); !m) return tl::unexpected(m.error());
+        if (auto m = store.set_meta("acked_seq", std::to_string(acked)); !m) return tl::unexpected(m.error());
+        return n;
+      });
+      if (!moved) return tl::unexpected(moved.error());
+      report.restored = true;
+      report.reissued = *moved;
+      report.server_had = acked;
+    }
+  }
+
   // Push: everything after what the server acknowledged, in bounded batches.
   for (;;) {
     auto batch = local_commits_after(store, acked, options.push_batch);
@@ -465,6 +520,51 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     // A refused commit blocks the ones after it (the server accepts sequences in order):
     // stop here, keep everything locally, and report it.
     if (!progressed || acked < last_sent) break;
+  }
+
+  {
+    // What this store believes the server holds of its own, for the next sync's check.
+    auto believed = store.meta("acked_seq");
+    if (!believed) return tl::unexpected(believed.error());
+    if (!*believed || std::stoull(**believed) != acked) {
+      if (auto m = store.set_meta("acked_seq", std::to_string(acked)); !m) return tl::unexpected(m.error());
+    }
+  }
+
+  // This device's own commits that a restored store lacks, as the server holds them.
+  auto own_missing = store.meta("own_missing_after");
+  if (!own_missing) return tl::unexpected(own_missing.error());
+  if (*own_missing && !(*own_missing)->empty()) {
+    std::uint64_t after = std::stoull(**own_missing);
+    for (;;) {
+      if (auto s = session.send(wire::PullOwn{after, options.pull_batch}); !s) return tl::unexpected(s.error());
+      auto pr = session.expect<wire::PullReply>("fetch of this device's own changes");
+      if (!pr) return tl::unexpected(pr.error());
+      auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
+        std::uint64_t fresh = 0;
+        for (const auto& pc : pr->commits) {
+          // Every one must carry this device's own signature.
+          auto commit = sync::verify_commit(pc.commit, id.signing_key.public_key());
+          if (!commit || pc.commit.device != id.device) {
+            return fail(Errc::refused,
+                        "The server sent back a change of this device that this device did not sign; nothing of it "
+                        "was kept.");
+          }
+          auto r = store.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
+          if (!r) return tl::unexpected(r.error());
+          fresh += *r ? 1 : 0;
+          after = std::max(after, pc.commit.seq);
+        }
+        const bool done = pr->commits.empty() || !pr->more;
+        if (auto m = store.set_meta("own_missing_after", done ? std::string() : std::to_string(after)); !m)
+          return tl::unexpected(m.error());
+        return fresh;
+      });
+      if (!applied) return tl::unexpected(applied.error());
+      report.recovered += *applied;
+      if (pr->commits.empty() || !pr->more) break;
+    }
+    report.restored = true;
   }
 
   // Pull: after the cursor, a batch at a time; each batch and its cursor in one transaction.

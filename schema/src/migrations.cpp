@@ -216,6 +216,21 @@ INSERT INTO meta (key, value) VALUES ('entity_scopes_fill', '1')
   ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 )sql";
 
+// Server step v6_backfill: pull tokens, the positions inside the backfill of cases an
+// office gained after its devices synced (PROTOCOL.md section 5B). A pull cursor of 2^62
+// or more names a row here. min_readable 5, this step's own version: an older server
+// would read a device's token as a log position past its head and send it nothing again.
+constexpr std::string_view kServerV6Backfill = R"sql(
+CREATE TABLE pull_tokens (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  device  BLOB NOT NULL,
+  gain_at INTEGER NOT NULL,
+  base    INTEGER NOT NULL,
+  last    INTEGER NOT NULL
+);
+CREATE INDEX pull_tokens_by_device ON pull_tokens (device, gain_at);
+)sql";
+
 // Version 2 of the client store: the de-identified case projections a central office
 // device receives (PROTOCOL.md section 5C), kept as the server signed them.
 constexpr std::string_view kClientV2Projections = R"sql(
@@ -329,6 +344,7 @@ constexpr MigrationStep kServerSteps[] = {
     {.name = "v2_access", .sql = kServerV2Access, .min_readable = 2},
     {.name = "v3_compartment", .sql = kServerV3Compartment, .min_readable = 3},
     {.name = "v4_entity_scopes", .sql = kServerV4EntityScopes, .min_readable = 4},
+    {.name = "v6_backfill", .sql = kServerV6Backfill, .min_readable = 5},
 };
 
 std::string_view kind_name(StoreKind kind) {

@@ -188,7 +188,15 @@ awaitable<bool> send(const ConnectionPtr& c, wire::SecureChannel& channel, const
                      std::chrono::milliseconds timeout) {
   auto bytes = channel.seal(message);
   if (!bytes) {
+    // SyncSession checks its replies (checked()); this is the last line: the device is
+    // told, not just dropped, and the connection ends.
     spdlog::error("conn {}: cannot encode a reply of type {}", c->id, static_cast<int>(wire::type_of(message)));
+    const wire::Message error = wire::ErrorMessage{
+        wire::ErrorCode::internal, "the server could not encode its reply; nothing was half applied"};
+    bytes = channel.seal(error);
+    if (!bytes) co_return false;
+    error_code ec;
+    co_await write_all(c, *bytes, timeout, ec);
     co_return false;
   }
   error_code ec;

@@ -902,34 +902,127 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   return results;
 }
 
+Result<bool> ServerStore::may_read_scope(const DeviceRecord& device, const std::string& kind,
+                                         const sync::EntityId& id, const std::string& type,
+                                         const sync::DeviceId& first_writer, std::map<sync::EntityId, bool>& cache) {
+  if (auto it = cache.find(id); it != cache.end()) return it->second;
+  auto scope = storage_->find_scope(id);
+  if (!scope) return tl::unexpected(scope.error());
+  ScopeView view{*scope ? **scope : ScopeRecord{id, type, {}, first_writer}, false};
+  if (view.record.type == "kasus" && view.record.owner_office != device.office) {
+    auto shared = shared_with(id, device.office);
+    if (!shared) return tl::unexpected(shared.error());
+    view.shared = *shared;
+  }
+  const bool ok = policy_.may_read(device, kind, view);
+  cache.emplace(id, ok);
+  return ok;
+}
+
+Result<std::vector<sync::EntityId>> ServerStore::gained_at(const DeviceRecord& device, const std::string& kind,
+                                                           std::int64_t at, std::map<sync::EntityId, bool>& cache) {
+  auto changes = storage_->grant_changes(device.office, at - 1);
+  if (!changes) return tl::unexpected(changes.error());
+  std::vector<sync::EntityId> out;
+  for (const ScopeGrant& g : *changes) {
+    if (!g.active() || g.granted_at != at) continue;
+    auto ok = may_read_scope(device, kind, g.scope, "kasus", {}, cache);
+    if (!ok) return tl::unexpected(ok.error());
+    if (*ok) out.push_back(g.scope);
+  }
+  return out;
+}
+
+namespace {
+
+// Takes entries while the batch stays within the limits (at least one entry).
+void take_within(std::vector<LogEntry>& from, PullBatch& batch, const PullLimits& limits, std::size_t& bytes) {
+  for (LogEntry& e : from) {
+    const bool full = batch.commits.size() >= limits.max_commits ||
+                      (!batch.commits.empty() && bytes + e.body.size() > limits.max_bytes);
+    if (full) break;
+    bytes += e.body.size();
+    batch.commits.push_back(std::move(e));
+  }
+}
+
+}  // namespace
+
+Result<PullBatch> ServerStore::pull_backfill(const DeviceRecord& device, const std::string& kind,
+                                             const PullToken& token, const PullLimits& limits) {
+  std::map<sync::EntityId, bool> readable;
+  auto scopes = gained_at(device, kind, token.gain_at, readable);
+  if (!scopes) return tl::unexpected(scopes.error());
+  auto entries = storage_->read_backfill(*scopes, device.device_id, token.base, token.last, token.gain_at,
+                                         limits.max_commits);
+  if (!entries) return tl::unexpected(entries.error());
+  PullBatch batch;
+  std::size_t bytes = 0;
+  const std::size_t read = entries->size();
+  take_within(*entries, batch, limits, bytes);
+  // More is always true: after the backfill the device pulls on from the gain position.
+  batch.more = true;
+  if (batch.commits.size() == read && read < limits.max_commits) {
+    batch.cursor = token.gain_at;  // backfill done
+    return batch;
+  }
+  PullToken next = token;
+  next.last = batch.commits.empty() ? token.last : batch.commits.back().server_seq;
+  auto id = storage_->add_pull_token(next);
+  if (!id) return tl::unexpected(id.error());
+  batch.cursor = kPullTokenBase + *id;
+  return batch;
+}
+
 Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after, PullLimits limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
   auto kind = office_kind(device.office);
   if (!kind) return tl::unexpected(kind.error());
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  if (after >= kPullTokenBase) {
+    auto token = storage_->find_pull_token(after - kPullTokenBase);
+    if (!token) return tl::unexpected(token.error());
+    if (*token && (*token)->device == device.device_id) return pull_backfill(device, *kind, **token, limits);
+    // A token this server never gave this device (a store restored from a copy made
+    // before a server move, say): start again from the beginning; nothing is lost, and
+    // what the device holds already is ignored by it.
+    spdlog::warn("pull by device {}: unknown pull token; pulling from the start", device.device_id.hex());
+    after = 0;
+  }
   // Bounds the work of one pull when most of the log is hidden from this device.
   const std::size_t max_scanned = limits.max_commits * 8;
   after = std::max<std::int64_t>(after, 0);
 
   std::map<sync::EntityId, bool> readable;
-  auto may_read = [&](const sync::EntityId& id, const std::string& type, const sync::DeviceId& first_writer)
-      -> Result<bool> {
-    if (auto it = readable.find(id); it != readable.end()) return it->second;
-    auto scope = storage_->find_scope(id);
-    if (!scope) return tl::unexpected(scope.error());
-    ScopeView view{*scope ? **scope : ScopeRecord{id, type, {}, first_writer}, false};
-    if (view.record.type == "kasus" && view.record.owner_office != device.office) {
-      auto shared = shared_with(id, device.office);
-      if (!shared) return tl::unexpected(shared.error());
-      view.shared = *shared;
-    }
-    const bool ok = policy_.may_read(device, *kind, view);
-    readable.emplace(id, ok);
-    return ok;
+  auto may_read = [&](const sync::EntityId& id, const std::string& type, const sync::DeviceId& first_writer) {
+    return may_read_scope(device, *kind, id, type, first_writer, readable);
   };
 
+  // Cases the office gained or lost since the cursor (PROTOCOL.md section 5B).
+  auto changes = storage_->grant_changes(device.office, after);
+  if (!changes) return tl::unexpected(changes.error());
   PullBatch batch;
+  std::map<std::int64_t, std::vector<sync::EntityId>> gains;  // gain position -> cases
+  for (const ScopeGrant& g : *changes) {
+    auto ok = may_read(g.scope, "kasus", {});
+    if (!ok) return tl::unexpected(ok.error());
+    if (!*ok) {
+      if (g.revoked_at && *g.revoked_at > after) batch.purge.push_back(g.scope);
+      continue;
+    }
+    if (g.active() && g.granted_at > after) gains[g.granted_at].push_back(g.scope);
+  }
+  // Whether the cases gained at `at` hold anything the device lacks: their commits at or
+  // before the cursor (never sent: the device could not read them then), and the device's
+  // own (never sent back by the scan, and maybe purged earlier).
+  auto backfill_due = [&](std::int64_t at) -> Result<bool> {
+    auto some = storage_->read_backfill(gains[at], device.device_id, after, 0, at, 1);
+    if (!some) return tl::unexpected(some.error());
+    return !some->empty();
+  };
+
   batch.cursor = after;
+  std::optional<std::int64_t> stop_at;  // a gain position whose backfill comes next
   std::size_t bytes = 0;
   std::size_t scanned = 0;
   std::size_t withheld = 0;
@@ -939,7 +1032,17 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
     auto entries = storage_->read_log(batch.cursor, limits.max_commits);
     if (!entries) return tl::unexpected(entries.error());
     for (LogEntry& e : *entries) {
-      const bool full = batch.commits.size() >= limits.max_commits ||
+      // Passing a gain position with something to backfill: stop there.
+      while (!gains.empty() && gains.begin()->first < e.server_seq) {
+        auto due = backfill_due(gains.begin()->first);
+        if (!due) return tl::unexpected(due.error());
+        if (*due) {
+          stop_at = gains.begin()->first;
+          break;
+        }
+        gains.erase(gains.begin());
+      }
+      const bool full = stop_at || batch.commits.size() >= limits.max_commits ||
                         (!batch.commits.empty() && bytes + e.body.size() > limits.max_bytes) ||
                         scanned >= max_scanned;
       if (full) {
@@ -964,30 +1067,21 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
     }
     if (scanning && entries->size() < limits.max_commits) scanning = false;
   }
-
-  // Cases the office gained or lost since the cursor (PROTOCOL.md section 5B): a case
-  // gained at a log position this batch reaches comes whole (its history up to the
-  // cursor, own commits included, since a purge may have removed them); a case lost
-  // since the cursor and not readable now is named for purging.
-  auto changes = storage_->grant_changes(device.office, after);
-  if (!changes) return tl::unexpected(changes.error());
-  std::vector<LogEntry> backfill;
-  for (const ScopeGrant& g : *changes) {
-    auto ok = may_read(g.scope, "kasus", {});
-    if (!ok) return tl::unexpected(ok.error());
-    if (!*ok) {
-      if (g.revoked_at && *g.revoked_at > after) batch.purge.push_back(g.scope);
-      continue;
-    }
-    if (g.active() && g.granted_at > after && g.granted_at <= batch.cursor) {
-      auto history = storage_->read_scope(g.scope, after);
-      if (!history) return tl::unexpected(history.error());
-      for (LogEntry& e : *history) backfill.push_back(std::move(e));
-    }
+  // A gain at the very position the scan ended on.
+  while (!stop_at && !gains.empty() && gains.begin()->first <= batch.cursor) {
+    auto due = backfill_due(gains.begin()->first);
+    if (!due) return tl::unexpected(due.error());
+    if (*due) stop_at = gains.begin()->first;
+    else gains.erase(gains.begin());
   }
-  if (!backfill.empty()) {
-    batch.commits.insert(batch.commits.begin(), std::make_move_iterator(backfill.begin()),
-                         std::make_move_iterator(backfill.end()));
+  if (stop_at) {
+    // The device has everything up to the gain position but the gained cases' history:
+    // the next batches bring it, named by a token, then the cursor moves on from there.
+    if (auto r = storage_->drop_pull_tokens(device.device_id, after); !r) return tl::unexpected(r.error());
+    auto id = storage_->add_pull_token(PullToken{0, device.device_id, *stop_at, after, 0});
+    if (!id) return tl::unexpected(id.error());
+    batch.cursor = kPullTokenBase + *id;
+    batch.more = true;
   }
   if (withheld > 0) {
     // Not an error: the log says what was held back and why, by count.
@@ -995,6 +1089,41 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
                   device.device_id.hex(), withheld, withheld_scopes.size(), device.office);
   }
   return batch;
+}
+
+Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t after_seq, PullLimits limits) {
+  if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  auto kind = office_kind(device.office);
+  if (!kind) return tl::unexpected(kind.error());
+  limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  std::map<sync::EntityId, bool> readable;
+  OwnBatch out;
+  out.last_seq = after_seq;
+  std::size_t bytes = 0;
+  // Commits of scopes the device may no longer read are skipped; the scan goes on until
+  // the batch holds something or the device's commits end, so an empty batch is the end.
+  for (;;) {
+    auto entries = storage_->read_own(device.device_id, out.last_seq, limits.max_commits);
+    if (!entries) return tl::unexpected(entries.error());
+    for (LogEntry& e : *entries) {
+      if (out.commits.size() >= limits.max_commits ||
+          (!out.commits.empty() && bytes + e.body.size() > limits.max_bytes)) {
+        out.more = true;
+        return out;
+      }
+      auto ok = may_read_scope(device, *kind, e.scope, e.scope_type, e.device, readable);
+      if (!ok) return tl::unexpected(ok.error());
+      out.last_seq = e.seq;
+      if (!*ok) continue;
+      bytes += e.body.size();
+      out.commits.push_back(std::move(e));
+    }
+    if (entries->size() < limits.max_commits) return out;
+    if (!out.commits.empty()) {
+      out.more = true;
+      return out;
+    }
+  }
 }
 
 Result<crypto::SecretBytes> ServerStore::dedup_key() {

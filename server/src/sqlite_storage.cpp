@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <system_error>
 
@@ -601,6 +602,74 @@ class SqliteStorage final : public Storage {
     if (!st) return tl::unexpected(st.error());
     st->bind_blob(1, as_bytes(scope)).bind(2, upto);
     return log_rows(*st);
+  }
+
+  Result<std::vector<LogEntry>> read_backfill(std::span<const sync::EntityId> scopes, const sync::DeviceId& device,
+                                              std::int64_t base, std::int64_t after, std::int64_t upto,
+                                              std::size_t limit) override {
+    // One indexed range per scope (log_by_scope), merged in server_seq order.
+    std::vector<LogEntry> out;
+    if (scopes.empty() || limit == 0) return out;
+    auto st = lift(Statement::prepare(db(),
+        "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
+        "WHERE scope = ?1 AND server_seq > ?2 AND server_seq <= ?3 AND (server_seq <= ?4 OR device = ?5) "
+        "ORDER BY server_seq LIMIT ?6"));
+    if (!st) return tl::unexpected(st.error());
+    const auto cap = static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30));
+    for (const sync::EntityId& scope : scopes) {
+      st->reset();
+      st->bind_blob(1, as_bytes(scope)).bind(2, after).bind(3, upto).bind(4, base).bind_blob(5, as_bytes(device))
+          .bind(6, cap);
+      auto rows = log_rows(*st);
+      if (!rows) return tl::unexpected(rows.error());
+      out.insert(out.end(), std::make_move_iterator(rows->begin()), std::make_move_iterator(rows->end()));
+    }
+    std::sort(out.begin(), out.end(), [](const LogEntry& a, const LogEntry& b) { return a.server_seq < b.server_seq; });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+
+  Result<std::vector<LogEntry>> read_own(const sync::DeviceId& device, std::uint64_t after_seq,
+                                         std::size_t limit) override {
+    auto st = lift(Statement::prepare(db(),
+        "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
+        "WHERE device = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(after_seq))
+        .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+    return log_rows(*st);
+  }
+
+  Result<std::int64_t> add_pull_token(const PullToken& token) override {
+    auto st = lift(Statement::prepare(db(),
+        "INSERT INTO pull_tokens(device, gain_at, base, last) VALUES (?1, ?2, ?3, ?4)"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(token.device)).bind(2, token.gain_at).bind(3, token.base).bind(4, token.last);
+    if (auto r = lift(st->run()); !r) return tl::unexpected(r.error());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db()));
+  }
+
+  Result<std::optional<PullToken>> find_pull_token(std::int64_t id) override {
+    auto st = lift(Statement::prepare(db(), "SELECT device, gain_at, base, last FROM pull_tokens WHERE id = ?1"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind(1, id);
+    auto row = lift(st->step());
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<PullToken>{};
+    PullToken t;
+    t.id = id;
+    if (!copy_fixed(st->column_blob(0), t.device.bytes)) return tl::unexpected(damaged_row("pull_tokens"));
+    t.gain_at = st->column_int(1);
+    t.base = st->column_int(2);
+    t.last = st->column_int(3);
+    return std::optional<PullToken>{t};
+  }
+
+  Result<void> drop_pull_tokens(const sync::DeviceId& device, std::int64_t upto) override {
+    auto st = lift(Statement::prepare(db(), "DELETE FROM pull_tokens WHERE device = ?1 AND gain_at <= ?2"));
+    if (!st) return tl::unexpected(st.error());
+    st->bind_blob(1, as_bytes(device)).bind(2, upto);
+    return lift(st->run());
   }
 
   Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) override {

@@ -19,9 +19,9 @@ wire::RejectReason to_wire(RejectReason reason) {
     case RejectReason::out_of_order: return wire::RejectReason::out_of_order;
     case RejectReason::not_authorized: return wire::RejectReason::not_authorized;
     case RejectReason::clock_too_far: return wire::RejectReason::clock_too_far;
+    case RejectReason::conflict: return wire::RejectReason::seq_taken;
     case RejectReason::malformed:
-    case RejectReason::invalid:
-    case RejectReason::conflict: return wire::RejectReason::invalid_commit;
+    case RejectReason::invalid: return wire::RejectReason::invalid_commit;
   }
   return wire::RejectReason::invalid_commit;
 }
@@ -43,7 +43,34 @@ SessionStep internal_error(const Error& e, std::string_view during) {
                        std::to_string(static_cast<int>(e.code)) + ")");
 }
 
+// An upper bound of the encoded size of a message whose size grows with what it
+// carries: msgpack headers of each item are far under 128 bytes.
+std::size_t size_bound(const wire::Message& message) {
+  std::size_t n = 64;
+  if (const auto* pr = std::get_if<wire::PullReply>(&message)) {
+    for (const wire::PulledCommit& c : pr->commits) n += c.commit.body.size() + 128;
+  } else if (const auto* pb = std::get_if<wire::ProjectionBatch>(&message)) {
+    for (const wire::SignedProjection& p : pb->projections) n += p.body.size() + 128;
+  }
+  return n;
+}
+
 }  // namespace
+
+SessionStep checked(SessionStep step) {
+  // A reply the wire does not allow would be refused by encode and the peer would only
+  // see a dropped connection: say what happened instead (WIRE.md section 5).
+  for (const wire::Message& m : step.replies) {
+    auto ok = wire::validate(m);
+    if (ok && size_bound(m) <= wire::kMaxMessageSize) continue;
+    const int type = static_cast<int>(wire::type_of(m));
+    return drop_with(wire::ErrorCode::internal,
+                     "the server could not fit its reply within the protocol's limits; nothing was half applied",
+                     "reply of type " + std::to_string(type) + " breaks the wire limits" +
+                         (ok ? std::string(" (size)") : " (" + ok.error().message + ")"));
+  }
+  return step;
+}
 
 SessionStep drop_with(wire::ErrorCode code, std::string message, std::string reason) {
   SessionStep step;
@@ -70,9 +97,11 @@ SessionStep SyncSession::handle(const wire::Message& message) {
         } else if constexpr (std::is_same_v<T, wire::PushCommits>) {
           return on_push(m);
         } else if constexpr (std::is_same_v<T, wire::Pull>) {
-          return on_pull(m);
+          return checked(on_pull(m));
+        } else if constexpr (std::is_same_v<T, wire::PullOwn>) {
+          return checked(on_pull_own(m));
         } else if constexpr (std::is_same_v<T, wire::FetchProjections>) {
-          return on_fetch_projections(m);
+          return checked(on_fetch_projections(m));
         } else if constexpr (std::is_same_v<T, wire::KeyWrapsRequest>) {
           return on_key_wraps(m);
         } else if constexpr (std::is_same_v<T, wire::DirectoryRequest>) {
@@ -234,6 +263,31 @@ SessionStep SyncSession::on_pull(const wire::Pull& pull) {
   }
   step.replies.emplace_back(std::in_place_type<wire::PullReply>, std::move(out));
   return step;
+}
+
+SessionStep SyncSession::on_pull_own(const wire::PullOwn& request) {
+  auto device = current_device();
+  if (!device) return std::move(device.error());
+  PullLimits limits;
+  limits.max_commits = std::clamp<std::size_t>(request.max_commits, 1, wire::kMaxCommitsPerMessage);
+  auto batch = store_.pull_own(*device, request.after_seq, limits);
+  if (!batch) return internal_error(batch.error(), "pull of own commits");
+  wire::PullReply out;
+  out.commits.reserve(batch->commits.size());
+  for (LogEntry& e : batch->commits) {
+    wire::PulledCommit pc;
+    pc.server_seq = static_cast<std::uint64_t>(e.server_seq);
+    pc.commit.device = e.device;
+    pc.commit.seq = e.seq;
+    pc.commit.body = std::move(e.body);
+    pc.commit.signature = e.signature;
+    out.commits.push_back(std::move(pc));
+  }
+  pulled_ += out.commits.size();
+  // The device asks again after the seq of the last commit sent (an empty reply ends it).
+  out.next_cursor = out.commits.empty() ? 0 : out.commits.back().server_seq;
+  out.more = batch->more;
+  return reply(std::move(out));
 }
 
 SessionStep SyncSession::on_fetch_projections(const wire::FetchProjections& fetch) {

@@ -219,7 +219,7 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
 // The number of fields (after the type) of each message type, in order of the numbers.
 std::optional<std::size_t> field_count(std::uint64_t type) {
   // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
-  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::directory)) return std::nullopt;
+  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::pull_own)) return std::nullopt;
   switch (static_cast<MessageType>(type)) {
     case MessageType::hello: return 2;
     case MessageType::hello_reply: return 4;
@@ -238,6 +238,7 @@ std::optional<std::size_t> field_count(std::uint64_t type) {
     case MessageType::key_wraps: return 1;
     case MessageType::directory_request: return 1;
     case MessageType::directory: return 4;
+    case MessageType::pull_own: return 2;
   }
   return std::nullopt;
 }
@@ -311,6 +312,11 @@ Result<Message> read_body(Reader& r, MessageType type) {
       TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
       TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
       return Pull{*cursor, *max};
+    }
+    case MessageType::pull_own: {
+      TEDUH_READ(after, read_u64(r, "after seq"), "after seq");
+      TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
+      return PullOwn{*after, *max};
     }
     case MessageType::pull_reply: {
       PullReply m;
@@ -449,7 +455,7 @@ tl::unexpected<Error> invalid(const char* what) {
 
 bool known(RejectReason r) {
   const auto v = static_cast<std::uint32_t>(r);
-  return v >= 1 && v <= 6;
+  return v >= 1 && v <= 7;
 }
 
 bool known(ErrorCode c) {
@@ -515,6 +521,12 @@ struct Validator {
     return {};
   }
   Result<void> operator()(const Pull& m) const {
+    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
+      return invalid("max commits out of range");
+    }
+    return {};
+  }
+  Result<void> operator()(const PullOwn& m) const {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
@@ -650,6 +662,10 @@ struct Writer {
   }
   void operator()(const Pull& m) const {
     pk.pack_uint64(m.cursor);
+    pk.pack_uint64(m.max_commits);
+  }
+  void operator()(const PullOwn& m) const {
+    pk.pack_uint64(m.after_seq);
     pk.pack_uint64(m.max_commits);
   }
   void operator()(const PullReply& m) const {

@@ -100,14 +100,17 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::server));
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::server).current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444853);
-  EXPECT_EQ(schema_version(StoreKind::server).current, 4);
+  EXPECT_EQ(schema_version(StoreKind::server).current, 5);
   // Step 4 (v4_entity_scopes) must not be opened by a server that would store commits
   // without recording their entities (nor, since step 3, accept writes under a retired
-  // compartment key generation, nor, since step 2, ignore the grants).
-  EXPECT_EQ(meta_text(db.get(), "min_readable"), "4");
+  // compartment key generation, nor, since step 2, ignore the grants); step 5
+  // (v6_backfill) not by one that would read a pull token as a log position.
+  EXPECT_EQ(meta_text(db.get(), "min_readable"), "5");
   EXPECT_EQ(meta_text(db.get(), "migration.0004"), "v4_entity_scopes");
+  EXPECT_EQ(meta_text(db.get(), "migration.0005"), "v6_backfill");
   EXPECT_EQ(meta_text(db.get(), "migration.0002"), "v2_access");
   EXPECT_EQ(meta_text(db.get(), "migration.0003"), "v3_compartment");
+  EXPECT_EQ(meta_text(db.get(), "migration.0004"), "v6_backfill");
 }
 
 TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
@@ -137,7 +140,8 @@ TEST(Migrations, StoreTablesHaveTheAgreedColumns) {
             {"entity_scopes", {"entity", "scope", "type"}},
             {"compartments", {"compartment", "generation", "rotation_pending"}},
             {"key_wraps",
-             {"recipient", "compartment", "generation", "sealed", "signature", "created_at"}}}},
+             {"recipient", "compartment", "generation", "sealed", "signature", "created_at"}},
+            {"pull_tokens", {"id", "device", "gain_at", "base", "last"}}}},
       };
   for (const auto& [kind, tables] : stores) {
     auto db = open_memory_db();

@@ -76,6 +76,7 @@ std::vector<Message> examples() {
       wraps,
       DirectoryRequest{3},
       directory,
+      PullOwn{5, 100},
   };
 }
 
@@ -202,7 +203,8 @@ TEST(WireMessageTest, RandomBytesNeverCrashAndOnlyCanonicalMessagesDecode) {
 
 TEST(WireMessageTest, UnknownTypesAreRefused) {
   EXPECT_FALSE(decode(Bytes{0x91, 0x00}));                    // 0 is no type
-  EXPECT_FALSE(decode(Bytes{0x92, 0x12, 0x00}));              // 18 is not (yet) a type
+  EXPECT_FALSE(decode(Bytes{0x92, 0x13, 0x00}));              // 19 is not (yet) a type
+  EXPECT_FALSE(decode(Bytes{0x91, 0x7f}));                    // 127 is not (yet) a type
   EXPECT_FALSE(decode(Bytes{0x92, 0xcd, 0x01, 0x01, 0xc3}));  // 257 must not alias 1
   EXPECT_FALSE(decode(Bytes{0x91, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0b}));
 }

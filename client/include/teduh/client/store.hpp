@@ -154,6 +154,14 @@ class Store {
   // replica held anything of the scope. Runs inside the caller's transaction when open.
   Result<bool> purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq);
 
+  // A store restored from an older copy (PROTOCOL.md section 5B): the server already holds
+  // this device's seqs up to server_last under other bodies. Renumbers this device's
+  // commits from `first` on to server_last + 1, server_last + 2, ... in order, signed
+  // again (their versions and the merge state unchanged; supersedes entries naming them
+  // follow), and makes the next local commit come after them. Returns how many moved.
+  // Runs inside the caller's transaction when one is open.
+  Result<std::uint64_t> reissue_own_commits(std::uint64_t first, std::uint64_t server_last);
+
   // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error), or
   // inside a savepoint of the caller's transaction when one is open.
   template <class Fn>

@@ -31,6 +31,12 @@ struct SyncReport {
   // was rolled back or restored): pushed again in this session; the administrator
   // should be told. 0 normally.
   std::uint64_t server_lost = 0;
+  // The store was restored from an older copy (PROTOCOL.md section 5B): the server held
+  // seqs of this device up to server_had that the store lacked or held otherwise.
+  bool restored = false;
+  std::uint64_t server_had = 0;
+  std::uint64_t reissued = 0;   // local commits renumbered after server_had and pushed
+  std::uint64_t recovered = 0;  // this device's own commits fetched back from the server
   std::vector<std::string> rejections;   // one line per refused commit: seq and reason
   std::vector<std::string> clock_ahead;  // devices whose clock runs far ahead (hex ids)
   // Pulled commits not applied: they name an entity of another case (PROTOCOL.md 5).

@@ -112,6 +112,16 @@ struct ScopeGrant {
   bool active() const { return !revoked_at.has_value(); }
 };
 
+// A position inside the backfill of the cases an office gained at one log position
+// (PROTOCOL.md section 5B): the pull cursor a device holds while it receives them.
+struct PullToken {
+  std::int64_t id = 0;        // assigned by the storage
+  sync::DeviceId device;      // the device it was handed to; no other may use it
+  std::int64_t gain_at = 0;   // the log position at which the office gained the cases
+  std::int64_t base = 0;      // the plain cursor the device pulled from when it reached gain_at
+  std::int64_t last = 0;      // the last server_seq of the backfill already sent (0: none)
+};
+
 // A device sequence number the server refused after its signature verified.
 struct Refusal {
   sync::DeviceId device;

@@ -12,7 +12,9 @@
 //
 // Pull: commits after a cursor (a server_seq), in server_seq order, in batches bounded
 // by count and bytes, filtered by AccessPolicy::may_read. The returned cursor moves past
-// commits the device may not read, so a pull never rescans them.
+// commits the device may not read, so a pull never rescans them. Cases the office gained
+// after the cursor arrive as a backfill in pages of the same bounds, named by pull tokens
+// (kPullTokenBase; PROTOCOL.md section 5B rule 6).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -90,9 +92,22 @@ struct PullLimits {
 
 struct PullBatch {
   std::vector<sync::EntityId> purge;  // cases this device's office lost: to delete first
-  std::vector<LogEntry> commits;
-  std::int64_t cursor = 0;  // pass back as `after` for the next batch
+  std::vector<LogEntry> commits;      // server_seq ascending
+  std::int64_t cursor = 0;  // pass back as `after` for the next batch: a log position, or a token
   bool more = false;        // true when the log holds entries after cursor
+};
+
+// A pull cursor at or above this value is not a log position but a pull token: a place
+// inside the backfill of the cases an office gained (PROTOCOL.md section 5B). Log
+// positions never come near it; devices treat every cursor as opaque.
+inline constexpr std::int64_t kPullTokenBase = std::int64_t{1} << 62;
+
+// A device's own commits as the server holds them (PROTOCOL.md section 5B, "A store
+// restored from an older copy"), seq ascending.
+struct OwnBatch {
+  std::vector<LogEntry> commits;
+  std::uint64_t last_seq = 0;  // the greatest seq this batch covered: pass back as after_seq
+  bool more = false;
 };
 
 // One de-identified projection of a case, signed by the server (projection.hpp).
@@ -172,7 +187,11 @@ class ServerStore {
                                                      std::int64_t now = now_ms());
   // The last device seq the server holds (acknowledged), 0 when none.
   [[nodiscard]] Result<std::uint64_t> last_acked(const sync::DeviceId& device);
+  // `after` is a log position (0 at first) or a pull token from an earlier batch.
   [[nodiscard]] Result<PullBatch> pull(const DeviceRecord& device, std::int64_t after, PullLimits limits = {});
+  // The device's own commits with seq > after_seq in scopes it may read now, for a device
+  // whose store was restored from an older copy and lacks some of them.
+  [[nodiscard]] Result<OwnBatch> pull_own(const DeviceRecord& device, std::uint64_t after_seq, PullLimits limits = {});
 
   // The projections of every case changed after a log position (each case once, as it
   // is now), for a device of the central office (kind pusat) whose role may make
@@ -223,6 +242,16 @@ class ServerStore {
   Result<void> refresh_access(const sync::EntityId& scope);
   Result<void> refresh_dirty_scopes();
   Result<crypto::SecretBytes> dedup_key();
+  // AccessPolicy::may_read for one scope, remembered in `cache` for the rest of a pull.
+  Result<bool> may_read_scope(const DeviceRecord& device, const std::string& kind, const sync::EntityId& scope,
+                              const std::string& type, const sync::DeviceId& first_writer,
+                              std::map<sync::EntityId, bool>& cache);
+  // The scopes the office gained at exactly log position `at` that the device may read now.
+  Result<std::vector<sync::EntityId>> gained_at(const DeviceRecord& device, const std::string& kind,
+                                                std::int64_t at, std::map<sync::EntityId, bool>& cache);
+  // One page of the backfill a pull token names.
+  Result<PullBatch> pull_backfill(const DeviceRecord& device, const std::string& kind, const PullToken& token,
+                                  const PullLimits& limits);
   Result<void> check_admin(const AdminKey& admin);
   // nullopt, or why a commit's sealed values are under a generation that is not current,
   // or why a secret field is written empty (a sealed value is never blanked).

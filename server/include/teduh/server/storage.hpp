@@ -123,6 +123,24 @@ class Storage {
   // Every entry of one scope with server_seq <= upto, in server_seq order.
   [[nodiscard]] virtual Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) = 0;
 
+  // Backfill of gained cases (PROTOCOL.md section 5B): the entries of `scopes` with
+  // server_seq in (after, upto] that are at or before `base`, or written by `device`
+  // (a device may have purged its own), in server_seq order, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<LogEntry>> read_backfill(std::span<const sync::EntityId> scopes,
+                                                                    const sync::DeviceId& device, std::int64_t base,
+                                                                    std::int64_t after, std::int64_t upto,
+                                                                    std::size_t limit) = 0;
+  // One device's own entries with seq > after_seq, in seq order, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<LogEntry>> read_own(const sync::DeviceId& device, std::uint64_t after_seq,
+                                                               std::size_t limit) = 0;
+  // Pull tokens (PROTOCOL.md section 5B): a position inside a backfill, recorded when a
+  // reply hands it out. Returns the new token's id (>= 1). Tokens are never changed.
+  [[nodiscard]] virtual Result<std::int64_t> add_pull_token(const PullToken& token) = 0;
+  [[nodiscard]] virtual Result<std::optional<PullToken>> find_pull_token(std::int64_t id) = 0;
+  // Forgets the device's tokens whose backfill ends at or before `upto`: the device has
+  // pulled from a plain cursor at or past their gain position, so it needs none of them.
+  [[nodiscard]] virtual Result<void> drop_pull_tokens(const sync::DeviceId& device, std::int64_t upto) = 0;
+
   // Sharing of cases (SCHEMA.md section 4.3).
   [[nodiscard]] virtual Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) = 0;
   // Rows of one office gained or lost after a log position (granted_at > after, or

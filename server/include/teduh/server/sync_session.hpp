@@ -51,6 +51,7 @@ class SyncSession {
   SessionStep on_register(const sync::wire::Register& reg);
   SessionStep on_push(const sync::wire::PushCommits& push);
   SessionStep on_pull(const sync::wire::Pull& pull);
+  SessionStep on_pull_own(const sync::wire::PullOwn& request);
   SessionStep on_fetch_projections(const sync::wire::FetchProjections& fetch);
   SessionStep on_key_wraps(const sync::wire::KeyWrapsRequest& request);
   SessionStep on_directory(const sync::wire::DirectoryRequest& request);
@@ -67,6 +68,10 @@ class SyncSession {
   // Scopes of refused writes the device may not read: purged with the next pull reply.
   std::vector<sync::EntityId> refused_scopes_;
 };
+
+// The step itself when every reply is within the wire's limits (WIRE.md section 5);
+// otherwise a step that sends Error(internal) and drops the connection.
+SessionStep checked(SessionStep step);
 
 // A step that sends one Error and drops the connection.
 SessionStep drop_with(sync::wire::ErrorCode code, std::string message, std::string reason);

@@ -71,6 +71,7 @@ enum class MessageType : std::uint8_t {
   key_wraps = 15,
   directory_request = 16,
   directory = 17,
+  pull_own = 18,
 };
 
 // Client -> server, first message. versions: ascending, distinct, each >= 1.
@@ -120,6 +121,8 @@ enum class RejectReason : std::uint32_t {
   out_of_order = 4,    // seq is not last_acked + 1 (a gap); resend from acked_seq + 1
   wrong_device = 5,    // the commit names another device than the authenticated one
   clock_too_far = 6,   // the commit's hlc is too far ahead of the server clock
+  seq_taken = 7,       // the server holds this (device, seq) with another body: the store
+                       // was restored from an older copy (PROTOCOL.md section 5B)
 };
 
 struct CommitRejection {
@@ -270,10 +273,21 @@ struct Directory {
   bool operator==(const Directory&) const = default;
 };
 
+// Client -> server: this device's own commits with seq > after_seq, as the server holds
+// them, for a store restored from an older copy (PROTOCOL.md section 5B). Answered with a
+// PullReply whose commits are the device's own, seq (and server_seq) ascending, and whose
+// next_cursor is the greatest device seq the reply covered (pass it back as after_seq).
+struct PullOwn {
+  std::uint64_t after_seq = 0;
+  std::uint32_t max_commits = 0;  // 1..kMaxCommitsPerMessage
+  bool operator==(const PullOwn&) const = default;
+};
+
 // The alternatives are in type-number order: type = 1 + index.
 using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
                              Pull, PullReply, Purge, ErrorMessage, Close, FetchProjections,
-                             ProjectionBatch, KeyWrapsRequest, KeyWraps, DirectoryRequest, Directory>;
+                             ProjectionBatch, KeyWrapsRequest, KeyWraps, DirectoryRequest, Directory,
+                             PullOwn>;
 
 MessageType type_of(const Message& message);
 
