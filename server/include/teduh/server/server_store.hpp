@@ -172,6 +172,13 @@ class ServerStore {
   // public keys (written by `teduhd init` / `teduhd admin init`), sealed wraps and
   // signatures; the functions that take an AdminKey run in the admin CLI only.
   [[nodiscard]] Result<void> set_admin_public(const AdminPublic& keys);
+  // `teduhd admin move-key`: the administrator's box key becomes `renewed`'s. Every
+  // administrator wrap is opened with `current`'s box key, sealed to the new one and
+  // signed again, and the new public key recorded, in one transaction. Both keys share
+  // the signing key the store records (devices pinned it). Returns the wraps moved; 0 and
+  // nothing changed when the store already records `renewed`.
+  [[nodiscard]] Result<std::size_t> renew_admin_box(const AdminKey& current, const AdminKey& renewed,
+                                                    std::int64_t now = now_ms());
   [[nodiscard]] Result<std::optional<AdminPublic>> admin_public();
   [[nodiscard]] Result<CompartmentState> compartment_state(std::string_view compartment);
   [[nodiscard]] Result<std::vector<CompartmentState>> list_compartments();
@@ -200,6 +207,8 @@ class ServerStore {
   ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);
   Result<std::string> office_kind(const std::string& office);
   Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
+  // True when `office` held the case and lost it (an inactive scope_access row).
+  Result<bool> held_before(const sync::EntityId& scope, const std::string& office);
   Result<CaseAccess> load_case_access(const sync::EntityId& scope);
   // Recomputes who shares one case from its referral, consent and transfer records.
   Result<void> refresh_access(const sync::EntityId& scope);
