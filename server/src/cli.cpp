@@ -99,7 +99,7 @@ constexpr std::string_view kDefaultCompartment = "rumah_aman";
 Result<std::string> read_secret(const char* env, const std::string& prompt, bool confirm) {
   if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return std::string(v);
   if (!isatty(STDIN_FILENO)) {
-    return fail(Errc::invalid_input, std::string("no administrator passphrase: set ") + env + " or run from a terminal");
+    return fail(Errc::invalid_input, std::string("no passphrase: set ") + env + " or run from a terminal");
   }
   auto ask = [](const std::string& text) {
     std::cerr << text << std::flush;

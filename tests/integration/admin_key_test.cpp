@@ -91,10 +91,11 @@ class AdminKeyTest : public teduh::testing::ServerTest {
   std::string device_id(const std::string& user) {
     Ran list = teduhd({"device", "list", "--data", data_, "--json"});
     EXPECT_EQ(list.exit_code, 0) << list.err;
-    for (const auto& d : json::parse(list.out)["devices"]) {
+    const json doc = json::parse(list.out);
+    for (const auto& d : doc["devices"]) {
       if (d["user"] == user) return d["device"].get<std::string>();
     }
-    ADD_FAILURE() << "no device of " << user;
+    ADD_FAILURE() << "no device of " << user << ": " << list.out << list.err;
     return {};
   }
 

@@ -26,10 +26,11 @@ class ExportTest : public teduh::testing::ServerTest {
   std::string device_id(const std::string& user) {
     Ran list = teduhd({"device", "list", "--data", data_, "--json"});
     EXPECT_EQ(list.exit_code, 0) << list.err;
-    for (const auto& d : json::parse(list.out)["devices"]) {
+    const json doc = json::parse(list.out);
+    for (const auto& d : doc["devices"]) {
       if (d["user"] == user) return d["device"].get<std::string>();
     }
-    ADD_FAILURE() << "no device of " << user;
+    ADD_FAILURE() << "no device of " << user << ": " << list.out << list.err;
     return {};
   }
 
@@ -38,7 +39,8 @@ class ExportTest : public teduh::testing::ServerTest {
     Ran r = teduh({"audit", "--store", store, "--case", kasus, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& e : json::parse(r.out)["events"]) out.emplace_back(e["action"], e["device"]);
+    const json doc = json::parse(r.out);
+    for (const auto& e : doc["events"]) out.emplace_back(e["action"], e["device"]);
     return out;
   }
 };
@@ -93,10 +95,10 @@ TEST_F(ExportTest, ShelterAddressesAreLeftOutUnlessAskedForByNameOnAClearedDevic
 }
 
 TEST_F(ExportTest, AnExportsAuditEventReachesTheOwnerAfterTheExportingOfficeLostTheCase) {
-  add_office("UJI-KEL", "kelurahan");
+  add_office("UJI-DP3A", "dinas");
   add_office("UJI-UPTD", "uptd_ppa");
   start_server();
-  const std::string owner = device("kel", "UJI-KEL", "operator");
+  const std::string owner = device("dinas", "UJI-DP3A", "supervisor");  // may read the audit trail
   const std::string partner = device("uptd", "UJI-UPTD", "pendamping");
   const std::string kasus =
       run_ok({"case", "new", "--store", owner, "--victim-name", "Korban Dirujuk", "--victim-sex", "P"});
@@ -131,10 +133,10 @@ TEST_F(ExportTest, AnExportsAuditEventReachesTheOwnerAfterTheExportingOfficeLost
 // The exception is narrow: after losing the case, a commit that changes the case, or an
 // audit event that names another device, is still refused.
 TEST_F(ExportTest, AfterLosingACaseOnlyAuditEventsOfTheDeviceItselfAreAccepted) {
-  add_office("UJI-KEL", "kelurahan");
+  add_office("UJI-DP3A", "dinas");
   add_office("UJI-UPTD", "uptd_ppa");
   start_server();
-  const std::string owner = device("kel", "UJI-KEL", "operator");
+  const std::string owner = device("dinas", "UJI-DP3A", "supervisor");  // may read the audit trail
   const std::string partner = device("uptd", "UJI-UPTD", "pendamping");
   const std::string kasus =
       run_ok({"case", "new", "--store", owner, "--victim-name", "Korban Dibatasi", "--victim-sex", "P"});
