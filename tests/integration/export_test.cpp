@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/hostile_device.hpp"
 #include "support/server_test.hpp"
 
 namespace teduh {
@@ -153,6 +154,33 @@ TEST_F(ExportTest, AfterLosingACaseOnlyAuditEventsOfTheDeviceItselfAreAccepted) 
   Ran shown = teduh({"case", "show", "--store", owner, kasus, "--json"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(json::parse(shown.out)["case"]["risk_level"], "tinggi");
+
+  // A modified client of the partner forges audit events after the loss: one naming
+  // another device is refused, one naming itself is accepted (and changes nothing else).
+  teduh::testing::HostileDevice evil(partner);
+  const std::string owner_device = device_id("petugas-dinas");
+  const std::string own_device = evil.device_id().hex();
+  auto case_id = sync::Id128::from_hex(kasus);
+  ASSERT_TRUE(case_id);
+  auto forge_audit = [&](const std::string& named_device) {
+    sync::Commit c = evil.commit(*case_id, "kasus");
+    const sync::EntityId event = sync::Id128::random();
+    for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+             {"action", "dilihat"}, {"entity", kasus}, {"device", named_device}, {"user", "petugas-uptd"},
+             {"at", "2026-01-02T03:04:05Z"}, {"office", "UJI-UPTD"}}) {
+      c.versions.push_back(teduh::testing::HostileDevice::version(c, event, "audit", field, value));
+    }
+    evil.forge(c);
+  };
+  forge_audit(owner_device);
+  forge_audit(own_device);
+  const json forged = sync(partner, 2);
+  EXPECT_EQ(forged["rejected"], 1) << forged.dump();
+  EXPECT_EQ(forged["pushed"], 1) << forged.dump();
+  sync(owner);
+  const auto events = audit(owner, kasus);
+  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("dilihat"), owner_device)), 0);
+  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("dilihat"), own_device)), 1);
 }
 
 }  // namespace
