@@ -63,8 +63,8 @@ using bench::kVersionsPerCommit;
 // close or damages the store (BENCHMARKS.md): setup transactions stay moderate and run
 // with a page cache big enough never to spill.
 constexpr int kSetupCommitsPerTransaction = 1000;
-constexpr const char* kClientPassphrase = "bench-kata-sandi-klien";
-constexpr const char* kServerPassphrase = "bench-kata-sandi-server";
+constexpr const char* kClientPassphrase = "sepatu-biru-menghitung-awan-bench";
+constexpr const char* kServerPassphrase = "bangku-taman-menguap-lambat-bench";
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -302,7 +302,7 @@ std::string setup_store(const fs::path& path, const std::string& address, const 
   id.enrollment_code = code;
   id.server_address = address;
   id.server_key = pk;
-  client::StoreOptions so{path, kClientPassphrase, crypto::KdfParams::from_environment()};
+  client::StoreOptions so{path, kClientPassphrase, crypto::KdfParams::interactive()};
   auto store = client::Store::create(so, std::move(id));
   if (!store) die("create: " + store.error().message);
   // Setup only: a page cache big enough that a setup transaction never spills into the WAL
@@ -480,6 +480,7 @@ int main(int argc, char** argv) {
     if (!fs::exists(p)) die(p + " not found; build it or pass --teduhd / --teduh");
   }
   ::setenv("TEDUH_KDF", "interactive", 1);
+  ::setenv("TEDUH_TEST_STORES", "1", 1);  // the cheap KDF, allowed for these throwaway stores
   ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
   ::setenv("TEDUH_PASSPHRASE", kClientPassphrase, 1);
 

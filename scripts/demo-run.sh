@@ -16,14 +16,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Demo passphrases and the cheap Argon2id cost, so the demo runs in seconds.
-export TEDUH_KDF=interactive
-export TEDUH_SERVER_PASSPHRASE="demo-server-passphrase"
-export TEDUH_PASSPHRASE="demo-office-passphrase"
+# Demo passphrases (strong enough for the passphrase check) and the cheap Argon2id cost,
+# so the demo runs in seconds: TEDUH_TEST_STORES=1 says these stores are throwaway ones.
+export TEDUH_KDF=interactive TEDUH_TEST_STORES=1
+export TEDUH_SERVER_PASSPHRASE="demo-lampion-kuning-berputar-server"
+export TEDUH_PASSPHRASE="demo-payung-hijau-menari-kantor"
+# The administrator's own passphrase and key file, kept outside the server's data folder.
+export TEDUH_ADMIN_PASSPHRASE="demo-kancil-cerdik-menyeberang-sungai"
+admin_key="$work/administrator/admin.key"
+mkdir -p "$work/administrator"
 say() { printf '\n== %s\n' "$*"; }
 
-say "The administrator creates the server store and three offices"
-"$teduhd" init --data "$work/server" | tee "$work/init.out"
+say "The administrator creates the server store, the administrator key (outside the data folder) and three offices"
+"$teduhd" init --data "$work/server" --admin-key "$admin_key" | tee "$work/init.out"
 server_key=$(tail -n 1 "$work/init.out")
 "$teduhd" office add --data "$work/server" --code DEMO-DP3A --name "Dinas PPPA Kota Demo" --kind dinas --region 3275
 "$teduhd" office add --data "$work/server" --code DEMO-UPTD --name "UPTD PPA Kota Demo" --kind uptd_ppa --region 3275 --parent DEMO-DP3A
@@ -109,13 +114,14 @@ fi
 
 say "The UPTD PPA's shelter device has clearance but no shelter key until the administrator clears it"
 "$teduhd" device list --data "$work/server"
-"$teduhd" device clear --data "$work/server" "$uptd_device"
+"$teduhd" device clear --data "$work/server" --admin-key "$admin_key" "$uptd_device"
 printf '%-6s ' uptd; "$teduh" sync --store "$work/uptd.db"
 "$teduh" shelter add --store "$work/uptd.db" --code-name RA-DEMO --name "Rumah Demo Melati" --address "Jalan Demo 7" >/dev/null
 "$teduh" shelter place --store "$work/uptd.db" --case "$case_kel" --shelter RA-DEMO >/dev/null
 printf '%-6s ' uptd; "$teduh" sync --store "$work/uptd.db"
 "$teduh" shelter list --store "$work/uptd.db"
 echo "the server's store, dumped: $("$teduhd" debug dump --data "$work/server" | grep -c 'Jalan Demo') line(s) with the address"
+echo "the server's data folder holds no administrator key: $(ls "$work/server" | tr '\n' ' ')"
 
 say "What is due, and the office's counts (no names; small cells shown as <5)"
 "$teduh" due --store "$work/dinas.db"

@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3
   libmsgpack-cxx-dev
   libsodium-dev
+  libzxcvbn-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libcli11-dev libexpected-dev nlohmann-json3-dev

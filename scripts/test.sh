@@ -17,6 +17,7 @@ fi
 
 cmake -S . -B "$build_dir" -G Ninja "${extra[@]}" >/dev/null
 cmake --build "$build_dir" --parallel 2
-# Tests create stores with the cheap Argon2id cost so the suite stays fast.
-export TEDUH_KDF=interactive
+# Tests create stores with the cheap Argon2id cost so the suite stays fast; the marker
+# TEDUH_TEST_STORES=1 says these are test stores (without it the cheap cost is refused).
+export TEDUH_KDF=interactive TEDUH_TEST_STORES=1
 ctest --test-dir "$build_dir" --output-on-failure --parallel 2 --timeout 900

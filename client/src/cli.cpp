@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "report_cli.hpp"
+#include "teduh/crypto/passphrase.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
@@ -42,11 +43,11 @@ std::string env_or(const char* name, std::string fallback = {}) {
   return v ? std::string(v) : fallback;
 }
 
-// Reads a passphrase from TEDUH_PASSPHRASE, or from the terminal without echo.
-Result<std::string> read_passphrase(const char* prompt, bool confirm) {
-  if (const char* p = std::getenv("TEDUH_PASSPHRASE")) return std::string(p);
+// Reads a passphrase from the environment variable `env`, or from the terminal without echo.
+Result<std::string> read_secret(const char* env, const char* prompt, bool confirm) {
+  if (const char* p = std::getenv(env)) return std::string(p);
   if (!isatty(STDIN_FILENO)) {
-    return fail(Errc::usage, "No passphrase: set TEDUH_PASSPHRASE or run from a terminal.");
+    return fail(Errc::usage, std::string("No passphrase: set ") + env + " or run from a terminal.");
   }
   auto ask = [](const char* text) {
     std::cerr << text << std::flush;
@@ -69,11 +70,44 @@ Result<std::string> read_passphrase(const char* prompt, bool confirm) {
   return first;
 }
 
+// Reads a passphrase from TEDUH_PASSPHRASE, or from the terminal without echo.
+Result<std::string> read_passphrase(const char* prompt, bool confirm) {
+  return read_secret("TEDUH_PASSPHRASE", prompt, confirm);
+}
+
+// A passphrase for a new store or a new key file must be strong (crypto/passphrase.hpp):
+// refused with exit 1 and the reason in Bahasa Indonesia otherwise.
+Result<void> check_new_passphrase(std::string_view passphrase, const std::vector<std::string>& context) {
+  if (auto why = crypto::weak_passphrase_reason(passphrase, context)) return fail(Errc::usage, *why);
+  return {};
+}
+
+// The Argon2id cost for a new store or key file (TEDUH_KDF, TEDUH_TEST_STORES).
+Result<crypto::KdfParams> new_kdf_params() {
+  auto params = crypto::KdfParams::from_environment();
+  if (!params) return fail(Errc::usage, params.error().message);
+  return *params;
+}
+
+// A store made with the cheap test cost is said so on every open, unless this process is
+// marked as working on test stores (TEDUH_TEST_STORES=1).
+void warn_if_cheap(const std::string& store) {
+  if (crypto::test_stores_marked()) return;
+  auto params = crypto::store_kdf_params(store);
+  if (!params || !params->cheap()) return;
+  std::cerr << "teduh: peringatan: penyimpanan ini dibuat dengan biaya Argon2id murah untuk pengujian "
+               "(TEDUH_KDF=interactive), sehingga kata sandinya jauh lebih mudah ditebak. Bila ini data "
+               "sungguhan, jalankan `teduh passphrase change` untuk membungkus ulang kuncinya dengan biaya "
+               "penuh.\n";
+}
+
 Result<Store> open_store(const Options& o) {
   if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
   auto pass = read_passphrase("Passphrase: ", false);
   if (!pass) return tl::unexpected(pass.error());
-  return Store::open(o.store, *pass);
+  auto store = Store::open(o.store, *pass);
+  if (store) warn_if_cheap(o.store);
+  return store;
 }
 
 // The store and the case a command names (by id or number), opened together.
@@ -238,6 +272,10 @@ int run_cli(int argc, char** argv) {
       }
       auto pass = read_passphrase("New passphrase for this store: ", true);
       if (!pass) return tl::unexpected(pass.error());
+      if (auto strong = check_new_passphrase(*pass, {grant->office_code, grant->user}); !strong)
+        return tl::unexpected(strong.error());
+      auto params = new_kdf_params();
+      if (!params) return tl::unexpected(params.error());
       Identity id;
       id.device = sync::Id128::random();
       id.signing_key = crypto::SigningKey::generate();
@@ -245,7 +283,7 @@ int run_cli(int argc, char** argv) {
       id.enrollment_code = enroll_code;
       id.server_address = server;
       id.server_key = pk;
-      StoreOptions so{o.store, *pass, crypto::KdfParams::from_environment()};
+      StoreOptions so{o.store, *pass, *params};
       auto store = Store::create(so, std::move(id));
       if (!store) return tl::unexpected(store.error());
       const auto& g = store->identity().grant;
@@ -263,6 +301,35 @@ int run_cli(int argc, char** argv) {
         }
       }
       std::cout << store->identity().device.hex() << "\n";
+      return 0;
+    };
+  });
+
+  // passphrase change
+  auto* passphrase_cmd = app.add_subcommand("passphrase", "The store's passphrase");
+  passphrase_cmd->require_subcommand(1);
+  auto* passphrase_change = passphrase_cmd->add_subcommand(
+      "change",
+      "Change the store's passphrase (old one from TEDUH_PASSPHRASE, new one from TEDUH_NEW_PASSPHRASE or "
+      "prompts); only the key is rewrapped, the store is not rewritten");
+  add_store(passphrase_change);
+  passphrase_change->callback([&] {
+    action = [&]() -> Result<int> {
+      if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
+      auto old_pass = read_passphrase("Current passphrase: ", false);
+      if (!old_pass) return tl::unexpected(old_pass.error());
+      auto new_pass = read_secret("TEDUH_NEW_PASSPHRASE", "New passphrase: ", true);
+      if (!new_pass) return tl::unexpected(new_pass.error());
+      if (*new_pass == *old_pass) {
+        return fail(Errc::usage, "Kata sandi baru sama dengan yang lama; tidak ada yang diubah.");
+      }
+      if (auto strong = check_new_passphrase(*new_pass, {}); !strong) return tl::unexpected(strong.error());
+      auto params = new_kdf_params();
+      if (!params) return tl::unexpected(params.error());
+      if (auto r = Store::change_passphrase(o.store, *old_pass, *new_pass, *params); !r)
+        return tl::unexpected(r.error());
+      std::cout << "Kata sandi penyimpanan diganti: kata sandi lama tidak lagi membukanya. Isinya tidak "
+                   "berubah; beri tahu kata sandi baru hanya kepada petugas yang berhak.\n";
       return 0;
     };
   });
@@ -364,6 +431,9 @@ int run_cli(int argc, char** argv) {
   case_export->add_option("ID", case_ref, "Case id or number")->required();
   std::string export_path;
   case_export->add_option("--out", export_path, "The file to write (must not exist)")->required();
+  bool export_shelter = false;
+  case_export->add_flag("--sertakan-rumah-aman", export_shelter,
+                        "Include shelter addresses (only on a device with shelter clearance); left out by default");
   case_export->callback([&] {
     action = [&]() -> Result<int> {
       if (std::filesystem::exists(export_path)) {
@@ -372,7 +442,7 @@ int run_cli(int argc, char** argv) {
       auto opened = open_case(o, case_ref);
       if (!opened) return tl::unexpected(opened.error());
       auto& [store, id] = *opened;
-      auto doc = Workflow(*store).show_case(*id, "diekspor");
+      auto doc = Workflow(*store).export_case(*id, export_shelter);
       if (!doc) return tl::unexpected(doc.error());
       // Readable by this user only: the file holds names and the whole case.
       const int fd = ::open(export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -382,7 +452,10 @@ int run_cli(int argc, char** argv) {
       ::close(fd);
       if (!written) return fail(Errc::invalid, "Could not write all of " + export_path + ".");
       std::cout << "Case exported to " << export_path
-                << " (it holds names: keep it safe; the export is in the audit log).\n";
+                << " (it holds names: keep it safe; the export is in the audit log).\n"
+                << (export_shelter ? "Alamat rumah aman DISERTAKAN dalam berkas ini: simpan dengan sangat hati-hati.\n"
+                                   : "Alamat rumah aman tidak disertakan (gunakan --sertakan-rumah-aman bila "
+                                     "memang diperlukan, pada perangkat yang berizin).\n");
       return 0;
     };
   });

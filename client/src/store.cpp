@@ -163,6 +163,18 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   return store;
 }
 
+Result<void> Store::change_passphrase(const std::filesystem::path& path, std::string_view old_passphrase,
+                                      std::string_view new_passphrase, const crypto::KdfParams& params) {
+  crypto::init();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return fail(Errc::refused, "There is no Teduh store at " + path.string() + " (check --store).");
+  }
+  auto r = crypto::change_passphrase(path, old_passphrase, new_passphrase, params);
+  if (!r) return tl::unexpected(from_crypto(r.error()));
+  return {};
+}
+
 Result<Store> Store::open(const std::filesystem::path& path, std::string_view passphrase) {
   crypto::init();
   std::error_code ec;

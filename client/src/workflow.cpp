@@ -391,6 +391,31 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   return doc;
 }
 
+Result<json> Workflow::export_case(const sync::EntityId& case_id, bool with_shelter) {
+  if (with_shelter) {
+    // Asked for by name, and only where the details can be read at all.
+    if (!store_.identity().grant.shelter_clearance) {
+      return fail(Errc::refused,
+                  "Perangkat ini tidak berizin rumah aman, jadi tidak dapat menyertakan detail rumah aman.");
+    }
+    auto current = current_generation(store_, kShelterCompartment);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
+  }
+  auto doc = show_case(case_id, "diekspor");
+  if (!doc) return tl::unexpected(doc.error());
+  if (with_shelter) {
+    (*doc)["rumah_aman"] =
+        "disertakan: berkas ini memuat alamat rumah aman; simpan dan serahkan dengan sangat hati-hati";
+    return doc;
+  }
+  for (json& stay : (*doc)["shelter_stays"]) stay.erase("shelter_address");
+  (*doc)["rumah_aman"] =
+      "tidak disertakan: alamat rumah aman dirahasiakan (minta dengan --sertakan-rumah-aman pada perangkat "
+      "yang berizin rumah aman)";
+  return doc;
+}
+
 Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput& fields) {
   if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   FieldInput case_fields, victim_fields;

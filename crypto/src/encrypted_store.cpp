@@ -218,6 +218,17 @@ Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view p
   return unwrap_store_key(db_path, passphrase);
 }
 
+Result<KdfParams> store_kdf_params(const fs::path& db_path) {
+  auto file = read_whole(key_file_path(db_path), kKeyFileSize);
+  if (!file) return tl::unexpected(file.error());
+  const Bytes& b = *file;
+  if (b.size() != kKeyFileSize || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0 ||
+      b[8] != kKeyFormatVersion || b[9] != kKeyAlgArgon2idXChaCha) {
+    return fail(Errc::not_a_store, "this is not a Teduh key file of a known version");
+  }
+  return KdfParams{get_be64(b.data() + 10), get_be64(b.data() + 18)};
+}
+
 Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params) {
   init();

@@ -16,10 +16,26 @@ KdfParams KdfParams::interactive() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
 
-KdfParams KdfParams::from_environment() {
+bool test_stores_marked() {
+  const char* v = std::getenv("TEDUH_TEST_STORES");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+Result<KdfParams> KdfParams::from_environment() {
   const char* v = std::getenv("TEDUH_KDF");
-  if (v != nullptr && std::strcmp(v, "interactive") == 0) return interactive();
-  return moderate();
+  if (v == nullptr || std::strcmp(v, "interactive") != 0) return moderate();
+  if (!test_stores_marked()) {
+    return fail(Errc::bad_input,
+                "TEDUH_KDF=interactive membuat kata sandi jauh lebih mudah ditebak dan hanya boleh untuk "
+                "penyimpanan uji: setel juga TEDUH_TEST_STORES=1 bila ini memang penyimpanan uji, atau "
+                "hapus TEDUH_KDF untuk data sungguhan.");
+  }
+  return interactive();
+}
+
+bool KdfParams::cheap() const {
+  const KdfParams m = moderate();
+  return opslimit < m.opslimit || memlimit < m.memlimit;
 }
 
 Result<SecretBytes> derive_key(std::string_view passphrase, const Salt& salt,

@@ -1,11 +1,41 @@
 #include "teduh/server/access_policy.hpp"
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
 #include "teduh/schema/permissions.hpp"
 #include "teduh/sync/write_rules.hpp"
 
 namespace teduh::server {
 
 using schema::Action;
+
+namespace {
+
+// True when every version of the commit belongs to an audit event, and every audit event
+// in it names this device and its office: the commit records accesses of this device and
+// changes nothing else.
+bool records_own_accesses_only(const DeviceRecord& device, const sync::Commit& commit) {
+  if (commit.versions.empty()) return false;
+  std::map<sync::EntityId, std::pair<bool, bool>> named;  // audit event -> (device, office) named
+  for (const sync::Version& v : commit.versions) {
+    if (v.entity_type != "audit") return false;
+    auto& [by_device, by_office] = named[v.entity];
+    if (v.field == "device") {
+      if (v.value != device.device_id.hex()) return false;
+      by_device = true;
+    } else if (v.field == "office") {
+      if (v.value != device.office) return false;
+      by_office = true;
+    } else if (v.field == "_deleted") {
+      return false;
+    }
+  }
+  return std::all_of(named.begin(), named.end(), [](const auto& e) { return e.second.first && e.second.second; });
+}
+
+}  // namespace
 
 bool AccessPolicy::may_read(const DeviceRecord& device, std::string_view office_kind, const ScopeView& scope) const {
   if (device.revoked()) return false;
@@ -36,7 +66,8 @@ std::optional<std::string> AccessPolicy::write_refusal(const DeviceRecord& devic
     if (!schema::role_writes_cases(device.role, office_kind)) {
       return "the role or office of this device may not write cases";
     }
-    if (scope && scope->record.owner_office != device.office && !scope->shared) {
+    if (scope && scope->record.owner_office != device.office && !scope->shared &&
+        !(scope->held_before && records_own_accesses_only(device, commit))) {
       return "this case is neither owned by nor referred to the office of this device";
     }
     for (const sync::Version& v : commit.versions) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -37,21 +38,38 @@ std::uint64_t get_u64(const std::uint8_t* p) {
   return v;
 }
 
-fs::path file_in(const fs::path& dir) { return dir / std::string(kAdminKeyFileName); }
+// `p` absolute and resolved as far as it exists, without a trailing separator.
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path out = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  if (ec) out = p.lexically_normal();
+  while (!out.empty() && out.filename().empty() && out != out.root_path()) out = out.parent_path();
+  return out;
+}
 
 }  // namespace
 
-std::string admin_passphrase(std::string_view server_passphrase) {
-  const char* env = std::getenv("TEDUH_ADMIN_PASSPHRASE");
-  if (env != nullptr && *env != '\0') return env;
-  return std::string(server_passphrase);
+fs::path legacy_admin_key_path(const fs::path& data_dir) { return data_dir / std::string(kLegacyAdminKeyFileName); }
+
+Result<fs::path> admin_key_path_outside(const fs::path& file, const fs::path& data_dir) {
+  if (file.empty()) return fail(Errc::invalid_input, "--admin-key needs a file name");
+  const fs::path f = resolved(file);
+  const fs::path d = resolved(data_dir);
+  const auto [d_end, f_at] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
+  (void)f_at;
+  if (d_end == d.end()) {
+    return fail(Errc::invalid_input,
+                "the administrator key must not be kept in the server's data folder (" + d.string() +
+                    "): whoever copies that folder and knows the server passphrase must not get it; choose a "
+                    "file elsewhere, for example on a USB drive the administrator keeps");
+  }
+  return f;
 }
 
-Result<AdminKey> create_admin_key(const fs::path& dir, std::string_view passphrase,
-                                  const crypto::KdfParams& params) {
+Result<void> write_admin_key(const fs::path& path, const AdminKey& key, std::string_view passphrase,
+                             const crypto::KdfParams& params) {
   crypto::init();
   if (passphrase.empty()) return fail(Errc::invalid_input, "the administrator passphrase is empty");
-  AdminKey key{crypto::SigningKey::generate(), crypto::DhKeyPair::generate()};
   crypto::Salt salt{};
   randombytes_buf(salt.data(), salt.size());
   crypto::Bytes file;
@@ -72,10 +90,8 @@ Result<AdminKey> create_admin_key(const fs::path& dir, std::string_view passphra
   const crypto::Bytes sealed = crypto::aead_seal(*kek, secret.view(), file);
   file.insert(file.end(), sealed.begin(), sealed.end());
 
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const fs::path path = file_in(dir);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return fail(Errc::already_exists, path.string() + " already exists");
     return fail(Errc::storage, "cannot create " + path.string() + ": " + std::strerror(errno));
@@ -101,17 +117,30 @@ Result<AdminKey> create_admin_key(const fs::path& dir, std::string_view passphra
     (void)::fsync(dfd);
     ::close(dfd);
   }
+  return {};
+}
+
+Result<AdminKey> create_admin_key(const fs::path& path, std::string_view passphrase,
+                                  const crypto::KdfParams& params) {
+  crypto::init();
+  AdminKey key{crypto::SigningKey::generate(), crypto::DhKeyPair::generate()};
+  if (auto r = write_admin_key(path, key, passphrase, params); !r) return tl::unexpected(r.error());
   return key;
 }
 
-Result<AdminKey> open_admin_key(const fs::path& dir, std::string_view passphrase) {
+Result<AdminKey> open_admin_key(const fs::path& path, std::string_view passphrase) {
   crypto::init();
-  const fs::path path = file_in(dir);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(Errc::not_found, "there is no administrator key in " + dir.string() +
-                                     " (create it with teduhd admin init)");
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    return fail(Errc::not_found, "there is no administrator key file at " + path.string() +
+                                     " (teduhd admin init --admin-key FILE creates one)");
   }
+  if (st.st_nlink > 1) {
+    return fail(Errc::refused, path.string() + " has a second name (a hard link); keep the administrator key "
+                                               "in one place, outside the server's data folder");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::not_found, "cannot read the administrator key file " + path.string());
   const crypto::Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (file.size() != kFileSize || !std::equal(kMagic.begin(), kMagic.end(), file.begin()) ||
       file[8] != kVersion || file[9] != kAlgorithm) {

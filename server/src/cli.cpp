@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,7 +23,9 @@
 
 #include "teduh/crypto/kdf.hpp"
 #include "teduh/crypto/verify.hpp"
+#include "teduh/crypto/passphrase.hpp"
 #include "teduh/server/admin_key.hpp"
+#include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/server/serve.hpp"
 #include "teduh/server/server_store.hpp"
 #include "teduh/server/sqlite_storage.hpp"
@@ -97,22 +100,125 @@ void add_common(CLI::App* cmd, Common& common) {
 
 constexpr std::string_view kDefaultCompartment = "rumah_aman";
 
-// Creates DIR/admin.key and records its public keys in the store.
-Result<void> make_admin_key(ServerStore& store, const std::string& dir, const std::string& server_pass) {
-  auto admin = create_admin_key(dir, admin_passphrase(server_pass), crypto::KdfParams::from_environment());
+// A passphrase from the environment variable `env`, or asked on the terminal without echo.
+Result<std::string> read_secret(const char* env, const std::string& prompt, bool confirm) {
+  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return std::string(v);
+  if (!isatty(STDIN_FILENO)) {
+    return fail(Errc::invalid_input, std::string("no passphrase: set ") + env + " or run from a terminal");
+  }
+  auto ask = [](const std::string& text) {
+    std::cerr << text << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+  };
+  std::string first = ask(prompt);
+  if (first.empty()) return fail(Errc::invalid_input, "the passphrase is empty");
+  if (confirm && ask("Repeat it: ") != first) return fail(Errc::invalid_input, "the two passphrases differ");
+  return first;
+}
+
+// A new passphrase (a new store, a new administrator key, a passphrase change) must be
+// strong: crypto/passphrase.hpp states the threshold; the refusal is in Bahasa Indonesia.
+Result<void> check_strength(std::string_view passphrase, const std::string& what) {
+  if (auto why = crypto::weak_passphrase_reason(passphrase, {"teduhd", "server", "admin"})) {
+    return fail(Errc::invalid_input, what + ": " + *why);
+  }
+  return {};
+}
+
+// The Argon2id cost for a new store or key file (TEDUH_KDF, TEDUH_TEST_STORES).
+Result<crypto::KdfParams> new_kdf_params() {
+  auto params = crypto::KdfParams::from_environment();
+  if (!params) return fail(Errc::invalid_input, params.error().message);
+  return *params;
+}
+
+// The administrator passphrase (TEDUH_ADMIN_PASSPHRASE, or a prompt): never the server's.
+Result<std::string> admin_passphrase(const std::string& server_pass, bool creating) {
+  auto pass = read_secret("TEDUH_ADMIN_PASSPHRASE", "Administrator passphrase: ", creating);
+  if (!pass) return pass;
+  if (*pass == server_pass) {
+    return fail(Errc::invalid_input,
+                "kata sandi administrator harus berbeda dari kata sandi server (TEDUH_SERVER_PASSPHRASE / "
+                "--key-file): siapa pun yang menjalankan server tidak boleh dapat membuka kunci rumah aman");
+  }
+  if (creating) {
+    if (auto strong = check_strength(*pass, "kata sandi administrator"); !strong) return tl::unexpected(strong.error());
+  }
+  return pass;
+}
+
+// Refuses while DIR/admin.key of an older Teduh is still in the data folder.
+Result<void> refuse_legacy_admin_key(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(legacy_admin_key_path(dir), ec)) return {};
+  return fail(Errc::refused,
+              "the data folder still holds admin.key from an older Teduh, sealed where the serving passphrase "
+              "may open it; move it out first: teduhd admin move-key --data " + dir + " --admin-key FILE");
+}
+
+// The administrator key file named by --admin-key, opened with its own passphrase.
+Result<AdminKey> load_admin(const std::string& dir, const std::string& file, const std::string& server_pass) {
+  if (auto r = refuse_legacy_admin_key(dir); !r) return tl::unexpected(r.error());
+  if (file.empty()) {
+    return fail(Errc::invalid_input, "this command needs the administrator key: pass --admin-key FILE");
+  }
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  auto pass = admin_passphrase(server_pass, /*creating=*/false);
+  if (!pass) return tl::unexpected(pass.error());
+  return open_admin_key(*path, *pass);
+}
+
+// Checks --admin-key and its passphrase before anything is created.
+struct NewAdminKey {
+  std::filesystem::path path;
+  std::string passphrase;
+};
+Result<NewAdminKey> prepare_new_admin_key(const std::string& dir, const std::string& file,
+                                          const std::string& server_pass) {
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  std::error_code ec;
+  if (std::filesystem::symlink_status(*path, ec).type() != std::filesystem::file_type::not_found) {
+    return fail(Errc::already_exists, path->string() + " already exists; choose a new file for the administrator key");
+  }
+  if (!std::filesystem::is_directory(path->parent_path(), ec)) {
+    return fail(Errc::invalid_input, "the folder of " + path->string() + " does not exist");
+  }
+  auto pass = admin_passphrase(server_pass, /*creating=*/true);
+  if (!pass) return tl::unexpected(pass.error());
+  return NewAdminKey{*path, std::move(*pass)};
+}
+
+// Creates the administrator key file and records its public keys in the store.
+Result<void> make_admin_key(ServerStore& store, const NewAdminKey& target, const crypto::KdfParams& params) {
+  auto admin = create_admin_key(target.path, target.passphrase, params);
   if (!admin) return tl::unexpected(admin.error());
   return store.set_admin_public(admin->public_keys());
 }
 
-// The administrator key, opened with TEDUH_ADMIN_PASSPHRASE or the server passphrase.
-Result<AdminKey> load_admin(const std::string& dir, const std::string& server_pass) {
-  return open_admin_key(dir, admin_passphrase(server_pass));
-}
-
-int cmd_init(const Common& c) {
+int cmd_init(const Common& c, const std::string& admin_file) {
   auto pass = resolve_passphrase(c.key_file);
   if (!pass) return report(pass.error());
-  auto store = ServerStore::create(c.data, *pass, crypto::KdfParams::from_environment());
+  if (auto strong = check_strength(*pass, "kata sandi server"); !strong) return report(strong.error());
+  auto params = new_kdf_params();
+  if (!params) return report(params.error());
+  std::optional<NewAdminKey> admin_target;
+  if (!admin_file.empty()) {
+    auto target = prepare_new_admin_key(c.data, admin_file, *pass);
+    if (!target) return report(target.error());
+    admin_target = std::move(*target);
+  }
+  auto store = ServerStore::create(c.data, *pass, *params);
   if (!store) {
     // Refusing to overwrite a store is a refusal (exit 2), not a usage error.
     if (store.error().code == Errc::already_exists) {
@@ -121,45 +227,172 @@ int cmd_init(const Common& c) {
     }
     return report(store.error());
   }
-  if (auto r = make_admin_key(*store, c.data, *pass); !r) return report(r.error());
-  std::cout << "Created a new server store in " << c.data << ", with its administrator key in admin.key.\n"
-            << "Server public key (give it to every office with its enrollment code):\n"
+  if (admin_target) {
+    if (auto r = make_admin_key(*store, *admin_target, *params); !r) {
+      std::cerr << "teduhd: the server store was created, but not the administrator key: " << r.error().message
+                << "; run teduhd admin init --data " << c.data << " --admin-key FILE\n";
+      return exit_code_for(r.error().code);
+    }
+    std::cout << "Created a new server store in " << c.data << ", and the administrator key in "
+              << admin_target->path.string()
+              << " (keep it off this server, with its own passphrase; teduhd serve never needs it).\n";
+  } else {
+    std::cout << "Created a new server store in " << c.data << ". It has no administrator key yet: before enrolling "
+              << "devices with --shelter, run teduhd admin init --data " << c.data
+              << " --admin-key FILE (a file outside the data folder).\n";
+  }
+  std::cout << "Server public key (give it to every office with its enrollment code):\n"
             << store->public_key_text() << "\n";
   return kExitOk;
 }
 
-int cmd_admin_init(const Common& c) {
+int cmd_admin_init(const Common& c, const std::string& admin_file) {
   auto pass = resolve_passphrase(c.key_file);
   if (!pass) return report(pass.error());
+  if (auto r = refuse_legacy_admin_key(c.data); !r) return report(r.error());
+  if (admin_file.empty()) return usage("admin init needs --admin-key FILE, a file outside the data folder");
   auto store = ServerStore::open(c.data, *pass);
   if (!store) return report(store.error());
   auto known = store->admin_public();
   if (!known) return report(known.error());
+  auto path = admin_key_path_outside(admin_file, c.data);
+  if (!path) return report(path.error());
+  std::error_code ec;
+  const bool file_exists = std::filesystem::exists(*path, ec);
   if (*known) {
     std::cerr << "teduhd: this server store already has an administrator key; refusing to replace it\n";
     return kExitRefused;
   }
-  if (auto r = make_admin_key(*store, c.data, *pass); !r) {
-    if (r.error().code != Errc::already_exists) return report(r.error());
-    // admin.key was written but its public keys never reached the store (a crash in
-    // between): record the existing file's keys if it opens with the passphrase.
-    auto existing = load_admin(c.data, *pass);
+  if (file_exists) {
+    // The key file was written but its public keys never reached the store (a crash in
+    // between, in init or here): record the existing file's keys if it opens.
+    auto existing = load_admin(c.data, admin_file, *pass);
     if (!existing) return report(existing.error());
     if (auto s = store->set_admin_public(existing->public_keys()); !s) return report(s.error());
-    std::cout << "Recorded the existing administrator key of " << c.data << "/admin.key in the server store.\n";
+    std::cout << "Recorded the existing administrator key of " << path->string() << " in the server store.\n";
     return kExitOk;
   }
-  std::cout << "Created the administrator key in " << c.data << "/admin.key. Enrollment codes issued from now on "
-            << "carry it; devices enrolled before cannot receive shelter keys until enrolled again.\n";
+  auto params = new_kdf_params();
+  if (!params) return report(params.error());
+  auto target = prepare_new_admin_key(c.data, admin_file, *pass);
+  if (!target) return report(target.error());
+  if (auto r = make_admin_key(*store, *target, *params); !r) return report(r.error());
+  std::cout << "Created the administrator key in " << target->path.string()
+            << ". Enrollment codes issued from now on carry it; devices enrolled before cannot receive shelter keys "
+               "until enrolled again.\n";
   return kExitOk;
 }
 
-int cmd_compartment_rotate(const Common& c, const std::string& compartment) {
+// Overwrites a file with zeros, syncs it, and removes it.
+Result<void> wipe_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    if (f) {
+      const std::string zeros(static_cast<std::size_t>(size), '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+      f.flush();
+    }
+  }
+  if (!std::filesystem::remove(path, ec) || ec) return fail(Errc::storage, "cannot remove " + path.string());
+  return {};
+}
+
+// Moves DIR/admin.key of an older Teduh out of the data folder (server/README.md,
+// "The administrator key"): the same signing key (devices pinned it), a NEW box key (an
+// old copy of the data folder opens the old one with the serving passphrase), every
+// administrator wrap sealed again to it, the old file wiped, then a new generation of
+// every compartment so that what is written from now on is out of that copy's reach.
+// Safe to run again after a crash at any step.
+int cmd_admin_move_key(const Common& c, const std::string& admin_file) {
+  namespace fs = std::filesystem;
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  if (admin_file.empty()) return usage("admin move-key needs --admin-key FILE, a file outside the data folder");
+  const fs::path legacy = legacy_admin_key_path(c.data);
+  std::error_code ec;
+  if (!fs::exists(legacy, ec)) {
+    std::cerr << "teduhd: there is no admin.key in " << c.data << " to move\n";
+    return kExitUsage;
+  }
+  auto path = admin_key_path_outside(admin_file, c.data);
+  if (!path) return report(path.error());
+  auto store = ServerStore::open(c.data, *pass);
+  if (!store) return report(store.error());
+  // The old file was sealed under the server passphrase unless TEDUH_ADMIN_PASSPHRASE
+  // was set when it was made: TEDUH_ADMIN_PASSPHRASE_LAMA names that one explicitly.
+  std::vector<std::string> candidates;
+  if (const char* old = std::getenv("TEDUH_ADMIN_PASSPHRASE_LAMA"); old != nullptr && *old != '\0') {
+    candidates.emplace_back(old);
+  }
+  candidates.push_back(*pass);
+  if (const char* cur = std::getenv("TEDUH_ADMIN_PASSPHRASE"); cur != nullptr && *cur != '\0') {
+    candidates.emplace_back(cur);
+  }
+  std::optional<AdminKey> current;
+  for (const std::string& candidate : candidates) {
+    auto opened = open_admin_key(legacy, candidate);
+    if (opened) {
+      current = std::move(*opened);
+      break;
+    }
+    if (opened.error().code != Errc::refused) return report(opened.error());
+  }
+  if (!current) {
+    std::cerr << "teduhd: " << legacy.string() << " does not open with the server passphrase; set "
+              << "TEDUH_ADMIN_PASSPHRASE_LAMA to the administrator passphrase it was made with\n";
+    return kExitRefused;
+  }
+  auto params = new_kdf_params();
+  if (!params) return report(params.error());
+  std::optional<AdminKey> renewed;
+  if (fs::exists(*path, ec)) {
+    // A run that stopped after writing the new file: take it up again.
+    auto new_pass = admin_passphrase(*pass, /*creating=*/false);
+    if (!new_pass) return report(new_pass.error());
+    auto opened = open_admin_key(*path, *new_pass);
+    if (!opened) return report(opened.error());
+    if (opened->sign.public_key() != current->sign.public_key()) {
+      std::cerr << "teduhd: " << path->string() << " already exists and holds another administrator key\n";
+      return kExitRefused;
+    }
+    renewed = std::move(*opened);
+  } else {
+    auto target = prepare_new_admin_key(c.data, admin_file, *pass);
+    if (!target) return report(target.error());
+    auto sign = crypto::SigningKey::from_secret(current->sign.secret_key().view());
+    if (!sign) return report(Error{Errc::damaged, "the old administrator signing key is malformed"});
+    AdminKey fresh{std::move(*sign), crypto::DhKeyPair::generate()};
+    if (auto w = write_admin_key(target->path, fresh, target->passphrase, *params); !w) return report(w.error());
+    renewed = std::move(fresh);
+  }
+  auto moved = store->renew_admin_box(*current, *renewed);
+  if (!moved) return report(moved.error());
+  if (auto w = wipe_file(legacy); !w) return report(w.error());
+  std::cout << "Moved the administrator key to " << path->string() << " with a new box key (" << *moved
+            << " administrator wrap(s) sealed again) and removed " << legacy.string() << ".\n";
+  auto compartments = store->list_compartments();
+  if (!compartments) return report(compartments.error());
+  for (const CompartmentState& cs : *compartments) {
+    if (cs.generation == 0) continue;
+    auto rotated = store->rotate_compartment(*renewed, cs.compartment);
+    if (!rotated) return report(rotated.error());
+    std::cout << "Compartment " << cs.compartment << ": generation " << rotated->generation << " made and wrapped to "
+              << rotated->devices << " cleared device(s).\n";
+  }
+  std::cout << "Older copies of the data folder (backups) still hold the old admin.key: whoever has one and the "
+               "server passphrase can read shelter details written under the generations made before this move, "
+               "not those written from now on. Destroy such copies.\n";
+  return kExitOk;
+}
+
+int cmd_compartment_rotate(const Common& c, const std::string& compartment, const std::string& admin_file) {
   auto pass = resolve_passphrase(c.key_file);
   if (!pass) return report(pass.error());
   auto store = ServerStore::open(c.data, *pass);
   if (!store) return report(store.error());
-  auto admin = load_admin(c.data, *pass);
+  auto admin = load_admin(c.data, admin_file, *pass);
   if (!admin) return report(admin.error());
   auto rotated = store->rotate_compartment(*admin, compartment);
   if (!rotated) return report(rotated.error());
@@ -168,14 +401,15 @@ int cmd_compartment_rotate(const Common& c, const std::string& compartment) {
   return kExitOk;
 }
 
-int cmd_device_clear(const Common& c, const std::string& device_text, const std::string& compartment) {
+int cmd_device_clear(const Common& c, const std::string& device_text, const std::string& compartment,
+                     const std::string& admin_file) {
   auto id = sync::Id128::from_hex(device_text);
   if (!id) return usage("the device must be a device id of 32 lowercase hex digits (see teduhd device list)");
   auto pass = resolve_passphrase(c.key_file);
   if (!pass) return report(pass.error());
   auto store = ServerStore::open(c.data, *pass);
   if (!store) return report(store.error());
-  auto admin = load_admin(c.data, *pass);
+  auto admin = load_admin(c.data, admin_file, *pass);
   if (!admin) return report(admin.error());
   auto generations = store->clear_device(*admin, *id, compartment);
   if (!generations) return report(generations.error());
@@ -244,6 +478,17 @@ int cmd_office_list(const Common& c, bool json) {
 int cmd_enroll(const Common& c, const EnrollRequest& request) {
   auto store = open_store(c.data, c.key_file);
   if (!store) return report(store.error());
+  if (request.shelter) {
+    // A shelter device enrolled before the administrator key exists could never be cleared.
+    auto admin = store->admin_public();
+    if (!admin) return report(admin.error());
+    if (!*admin) {
+      std::cerr << "teduhd: this server store has no administrator key, so a --shelter device could never receive "
+                   "shelter keys; run teduhd admin init --data "
+                << c.data << " --admin-key FILE first\n";
+      return kExitRefused;
+    }
+  }
   auto issued = store->issue_enrollment(request);
   if (!issued) return report(issued.error());
   std::cout << "One-time enrollment code for " << request.user << " (" << request.role << ") at "
@@ -301,7 +546,7 @@ int cmd_device_list(const Common& c, bool json) {
   return kExitOk;
 }
 
-int cmd_device_revoke(const Common& c, const std::string& device_text) {
+int cmd_device_revoke(const Common& c, const std::string& device_text, const std::string& admin_file) {
   auto id = sync::Id128::from_hex(device_text);
   if (!id) return usage("--device must be a device id of 32 lowercase hex digits (see teduhd device list)");
   auto store = open_store(c.data, c.key_file);
@@ -314,13 +559,16 @@ int cmd_device_revoke(const Common& c, const std::string& device_text) {
   if (!compartments) return report(compartments.error());
   for (const CompartmentState& cs : *compartments) {
     if (!cs.rotation_pending) continue;
-    auto pass = resolve_passphrase(c.key_file);
-    Result<AdminKey> admin = pass ? load_admin(c.data, *pass) : Result<AdminKey>(tl::unexpected(pass.error()));
+    Result<AdminKey> admin = fail(Errc::invalid_input, "no --admin-key given");
+    if (!admin_file.empty()) {
+      auto pass = resolve_passphrase(c.key_file);
+      admin = pass ? load_admin(c.data, admin_file, *pass) : Result<AdminKey>(tl::unexpected(pass.error()));
+    }
     if (!admin) {
       std::cout << "Compartment " << cs.compartment << ": a rotation is pending (" << admin.error().message
                 << "). Run teduhd compartment rotate --compartment " << cs.compartment
-                << " with the administrator passphrase (TEDUH_ADMIN_PASSPHRASE) so that the revoked device cannot "
-                   "read shelter details written from now on.\n";
+                << " --admin-key FILE with the administrator passphrase (TEDUH_ADMIN_PASSPHRASE) so that the revoked "
+                   "device cannot read shelter details written from now on.\n";
       continue;
     }
     auto rotated = store->rotate_compartment(*admin, cs.compartment);
@@ -328,6 +576,35 @@ int cmd_device_revoke(const Common& c, const std::string& device_text) {
     std::cout << "Compartment " << cs.compartment << ": generation " << rotated->generation
               << " made and wrapped to the " << rotated->devices << " remaining cleared device(s).\n";
   }
+  return kExitOk;
+}
+
+// Rewraps the server store's key under a new passphrase (crypto/FORMATS.md section 1):
+// only DIR/server.db.key is replaced; the store is not rewritten.
+int cmd_passphrase_change(const Common& c, const std::string& new_key_file) {
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return report(pass.error());
+  Result<std::string> fresh = fail(Errc::invalid_input, "");
+  if (!new_key_file.empty()) {
+    fresh = resolve_passphrase(new_key_file);
+  } else {
+    fresh = read_secret("TEDUH_NEW_SERVER_PASSPHRASE", "New server passphrase: ", true);
+  }
+  if (!fresh) return report(fresh.error());
+  if (*fresh == *pass) return usage("kata sandi baru sama dengan yang lama; tidak ada yang diubah");
+  if (auto strong = check_strength(*fresh, "kata sandi server"); !strong) return report(strong.error());
+  auto params = new_kdf_params();
+  if (!params) return report(params.error());
+  const std::filesystem::path db = std::filesystem::path(c.data) / std::string(kServerDbName);
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec)) return report(Error{Errc::refused, "there is no server store in " + c.data});
+  if (auto r = crypto::change_passphrase(db, *pass, *fresh, *params); !r) {
+    const bool wrong = r.error().code == crypto::Errc::wrong_passphrase;
+    return report(Error{wrong ? Errc::refused : Errc::storage,
+                        wrong ? "the passphrase does not open the server store" : r.error().message});
+  }
+  std::cout << "Kata sandi server diganti: kata sandi lama tidak lagi membuka " << c.data
+            << ". Jalankan teduhd serve dengan kata sandi baru; kata sandi administrator tidak berubah.\n";
   return kExitOk;
 }
 
@@ -395,6 +672,9 @@ Result<void> duration_from_env(const char* name, std::chrono::milliseconds& out)
 int cmd_serve(const Common& c, const std::string& listen) {
   auto endpoint = parse_listen(listen);
   if (!endpoint) return usage("--listen must be HOST:PORT, for example 0.0.0.0:7443");
+  // A data folder that holds the administrator key breaks the shelter promise (whoever
+  // copies it and knows this passphrase opens every shelter key): it is not served.
+  if (auto legacy = refuse_legacy_admin_key(c.data); !legacy) return report(legacy.error());
   ServeOptions options;
   options.host = endpoint->first;
   options.port = endpoint->second;
@@ -427,6 +707,10 @@ int run(int argc, char** argv) {
 
   CLI::App* init = app.add_subcommand("init", "Create a new server store and server keys; prints the server public key");
   add_common(init, common);
+  std::string admin_file;
+  init->add_option("--admin-key", admin_file,
+                   "Also create the administrator key in FILE, outside the data folder (passphrase: "
+                   "TEDUH_ADMIN_PASSPHRASE or a prompt; never the server's)");
 
   CLI::App* office = app.add_subcommand("office", "Manage offices");
   office->require_subcommand(1);
@@ -463,6 +747,8 @@ int run(int argc, char** argv) {
   CLI::App* device_revoke = device->add_subcommand("revoke", "Revoke a device; it is refused from then on");
   add_common(device_revoke, common);
   device_revoke->add_option("device,--device", device_id, "Device id (32 hex digits)")->required();
+  device_revoke->add_option("--admin-key", admin_file,
+                            "The administrator key file: a cleared device's revocation then rotates at once");
 
   std::string clear_id;
   std::string compartment(kDefaultCompartment);
@@ -471,12 +757,29 @@ int run(int argc, char** argv) {
   add_common(device_clear, common);
   device_clear->add_option("device,--device", clear_id, "Device id (32 hex digits)")->required();
   device_clear->add_option("--compartment", compartment, "Compartment id (default rumah_aman)");
+  device_clear->add_option("--admin-key", admin_file, "The administrator key file (outside the data folder)")
+      ->required();
 
   CLI::App* admin = app.add_subcommand("admin", "The administrator key");
   admin->require_subcommand(1);
   CLI::App* admin_init = admin->add_subcommand(
-      "init", "Create DIR/admin.key for a store made before it existed (teduhd init makes it already)");
+      "init", "Create the administrator key in --admin-key FILE, outside the data folder, for a store without one");
   add_common(admin_init, common);
+  admin_init->add_option("--admin-key", admin_file, "The new administrator key file")->required();
+  CLI::App* admin_move = admin->add_subcommand(
+      "move-key", "Move DIR/admin.key of an older Teduh out of the data folder, with a new box key and passphrase");
+  add_common(admin_move, common);
+  admin_move->add_option("--admin-key", admin_file, "Where the administrator key goes (outside the data folder)")
+      ->required();
+
+  CLI::App* passphrase_cmd = app.add_subcommand("passphrase", "The server store's passphrase");
+  passphrase_cmd->require_subcommand(1);
+  CLI::App* passphrase_change = passphrase_cmd->add_subcommand(
+      "change", "Rewrap the server store's key under a new passphrase (TEDUH_NEW_SERVER_PASSPHRASE, "
+                "--new-key-file or a prompt); the store is not rewritten");
+  add_common(passphrase_change, common);
+  std::string new_key_file;
+  passphrase_change->add_option("--new-key-file", new_key_file, "File holding the new passphrase");
 
   CLI::App* compartment_cmd = app.add_subcommand("compartment", "Compartment keys (the shelter details)");
   compartment_cmd->require_subcommand(1);
@@ -484,6 +787,7 @@ int run(int argc, char** argv) {
       "rotate", "Make a new key generation, wrapped to every cleared device (needs the admin passphrase)");
   add_common(rotate, common);
   rotate->add_option("--compartment", compartment, "Compartment id (default rumah_aman)");
+  rotate->add_option("--admin-key", admin_file, "The administrator key file (outside the data folder)")->required();
 
   CLI::App* debug = app.add_subcommand("debug", "Inspection tools for administrators");
   debug->require_subcommand(1);
@@ -510,15 +814,17 @@ int run(int argc, char** argv) {
     return usage(std::string(e.what()) + " (run with --help for usage)");
   }
 
-  if (*init) return cmd_init(common);
+  if (*init) return cmd_init(common, admin_file);
   if (*office_add) return cmd_office_add(common, new_office);
   if (*office_list) return cmd_office_list(common, json);
   if (*enroll) return cmd_enroll(common, enroll_request);
   if (*device_list) return cmd_device_list(common, json);
-  if (*device_revoke) return cmd_device_revoke(common, device_id);
-  if (*device_clear) return cmd_device_clear(common, clear_id, compartment);
-  if (*admin_init) return cmd_admin_init(common);
-  if (*rotate) return cmd_compartment_rotate(common, compartment);
+  if (*device_revoke) return cmd_device_revoke(common, device_id, admin_file);
+  if (*device_clear) return cmd_device_clear(common, clear_id, compartment, admin_file);
+  if (*admin_init) return cmd_admin_init(common, admin_file);
+  if (*admin_move) return cmd_admin_move_key(common, admin_file);
+  if (*passphrase_change) return cmd_passphrase_change(common, new_key_file);
+  if (*rotate) return cmd_compartment_rotate(common, compartment, admin_file);
   if (*dump) return cmd_debug_dump(common);
   if (*serve_cmd) return cmd_serve(common, listen);
   if (*check) return cmd_check(common);

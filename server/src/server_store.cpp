@@ -139,9 +139,9 @@ Result<std::optional<AdminPublic>> ServerStore::admin_public() {
 Result<void> ServerStore::check_admin(const AdminKey& admin) {
   auto known = admin_public();
   if (!known) return tl::unexpected(known.error());
-  if (!*known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init");
+  if (!*known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init --admin-key FILE");
   if ((*known)->sign_key != admin.sign.public_key() || (*known)->box_key != admin.box.public_key()) {
-    return fail(Errc::refused, "admin.key is not the administrator key of this server store");
+    return fail(Errc::refused, "the administrator key file given is not the administrator key of this server store");
   }
   return {};
 }
@@ -168,6 +168,43 @@ KeyWrapRecord make_wrap(const AdminKey& admin, std::string_view compartment, std
 }
 
 }  // namespace
+
+Result<std::size_t> ServerStore::renew_admin_box(const AdminKey& current, const AdminKey& renewed,
+                                                 std::int64_t now) {
+  auto known = admin_public();
+  if (!known) return tl::unexpected(known.error());
+  if (!*known) return fail(Errc::refused, "this server store has no administrator key");
+  if ((*known)->sign_key != current.sign.public_key() || renewed.sign.public_key() != current.sign.public_key()) {
+    return fail(Errc::refused, "the administrator key is not the one of this server store");
+  }
+  if ((*known)->box_key == renewed.box.public_key()) return std::size_t{0};
+  if ((*known)->box_key != current.box.public_key()) {
+    return fail(Errc::refused, "the administrator key is not the one of this server store");
+  }
+  auto own = storage_->key_wraps_for(sync::kAdminRecipient);
+  if (!own) return tl::unexpected(own.error());
+  std::vector<KeyWrapRecord> wraps;
+  for (const KeyWrapRecord& w : *own) {
+    if (!crypto::verify_signature(current.sign.public_key(),
+                                  sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
+                                  w.signature)) {
+      return fail(Errc::damaged, "an administrator wrap in the store does not carry the administrator's signature");
+    }
+    auto key = crypto::open_sealed(current.box, w.sealed);
+    if (!key || key->size() != sync::kCompartmentKeySize) {
+      return fail(Errc::damaged, "an administrator wrap in the store does not open with the administrator key");
+    }
+    KeyWrapRecord moved = make_wrap(renewed, w.compartment, w.generation, sync::kAdminRecipient,
+                                    renewed.box.public_key(), key->view(), now);
+    moved.created_at_ms = w.created_at_ms;
+    wraps.push_back(std::move(moved));
+  }
+  if (auto r = storage_->replace_admin_wraps(kAdminBoxName, renewed.box.public_key(), wraps); !r) {
+    return tl::unexpected(r.error());
+  }
+  spdlog::info("administrator box key renewed; {} administrator wrap(s) sealed again", wraps.size());
+  return wraps.size();
+}
 
 Result<ServerStore::Rotation> ServerStore::rotate_compartment(const AdminKey& admin, std::string_view compartment,
                                                               std::int64_t now) {
@@ -232,7 +269,7 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
     }
     auto key = crypto::open_sealed(admin.box, w.sealed);
     if (!key || key->size() != sync::kCompartmentKeySize) {
-      return fail(Errc::damaged, "an administrator wrap in the store does not open with admin.key");
+      return fail(Errc::damaged, "an administrator wrap in the store does not open with the administrator key");
     }
     wraps.push_back(make_wrap(admin, compartment, w.generation, device_id, *dh, key->view(), now));
   }
@@ -630,6 +667,13 @@ Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::st
                      [&](const ScopeGrant& g) { return g.office == office && g.active(); });
 }
 
+Result<bool> ServerStore::held_before(const sync::EntityId& scope, const std::string& office) {
+  auto rows = storage_->scope_grants(scope);
+  if (!rows) return tl::unexpected(rows.error());
+  return std::any_of(rows->begin(), rows->end(),
+                     [&](const ScopeGrant& g) { return g.office == office && !g.active(); });
+}
+
 Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
   auto entries = storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max());
   if (!entries) return tl::unexpected(entries.error());
@@ -819,6 +863,11 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
           auto shared = shared_with(commit.scope, device.office);
           if (!shared) return tl::unexpected(shared.error());
           scope = ScopeView{std::move(**found), *shared};
+          if (!scope->shared && scope->record.owner_office != device.office) {
+            auto held = held_before(commit.scope, device.office);
+            if (!held) return tl::unexpected(held.error());
+            scope->held_before = *held;
+          }
         }
       }
       std::optional<std::string> why = policy_.write_refusal(device, *kind, scope, commit);

@@ -288,6 +288,40 @@ class SqliteStorage final : public Storage {
     return lift(tx->commit());
   }
 
+  Result<void> replace_admin_wraps(std::string_view name, crypto::ByteView value,
+                                   std::span<const KeyWrapRecord> wraps) override {
+    auto tx = lift(Transaction::begin(db()));
+    if (!tx) return tl::unexpected(tx.error());
+    auto meta = lift(Statement::prepare(db(), "UPDATE meta SET value = ?2 WHERE key = ?1"));
+    if (!meta) return tl::unexpected(meta.error());
+    meta->bind(1, name).bind_blob(2, value);
+    if (auto r = lift(meta->run()); !r) return r;
+    if (sqlite3_changes(db()) != 1) return fail(Errc::not_found, "the server store holds no such secret");
+    std::int64_t stored = 0;
+    if (!wraps.empty()) {
+      auto count = lift(Statement::prepare(db(), "SELECT count(*) FROM key_wraps WHERE recipient = ?1"));
+      if (!count) return tl::unexpected(count.error());
+      count->bind_blob(1, as_bytes(wraps.front().recipient));
+      auto row = lift(count->step());
+      if (!row) return tl::unexpected(row.error());
+      stored = *row ? count->column_int(0) : 0;
+    }
+    if (stored != static_cast<std::int64_t>(wraps.size())) {
+      return fail(Errc::conflict, "the key wraps changed meanwhile; run the command again");
+    }
+    auto up = lift(Statement::prepare(db(),
+        "UPDATE key_wraps SET sealed = ?4, signature = ?5 WHERE recipient = ?1 AND compartment = ?2 AND generation = ?3"));
+    if (!up) return tl::unexpected(up.error());
+    for (const KeyWrapRecord& w : wraps) {
+      up->reset();
+      up->bind_blob(1, as_bytes(w.recipient)).bind(2, w.compartment)
+          .bind(3, static_cast<std::int64_t>(w.generation)).bind_blob(4, w.sealed).bind_blob(5, w.signature);
+      if (auto r = lift(up->run()); !r) return r;
+      if (sqlite3_changes(db()) != 1) return fail(Errc::conflict, "the key wraps changed meanwhile; run the command again");
+    }
+    return lift(tx->commit());
+  }
+
   Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now, std::string_view compartment,
                             std::uint32_t generation, std::span<const KeyWrapRecord> wraps) override {
     auto tx = lift(Transaction::begin(db()));

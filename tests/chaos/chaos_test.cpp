@@ -50,8 +50,8 @@ using client::Store;
 using client::Workflow;
 using nlohmann::json;
 
-constexpr const char* kOfficePassphrase = "sandi-kantor-kacau";
-constexpr const char* kServerPassphrase = "sandi-server-kacau";
+constexpr const char* kOfficePassphrase = "perahu-kertas-bising-kacau";
+constexpr const char* kServerPassphrase = "benang-hijau-melompat-kacau";
 constexpr int kChaosTimeoutMs = 1500;   // client timeout through the proxy
 constexpr int kCleanTimeoutMs = 15000;  // final syncs, direct to the server
 constexpr int kMaxCleanRounds = 12;
@@ -175,6 +175,7 @@ class ChaosRun {
 
   void start_server() {
     ::setenv("TEDUH_KDF", "interactive", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
     ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
     ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", std::to_string(kChaosTimeoutMs).c_str(), 1);
@@ -689,6 +690,7 @@ TEST(Chaos, ReplicasConvergeThroughCutsStallsRestartsKillsAndFastClocks) {
 // that edit carries the smaller hlc.
 TEST(Chaos, ClockDaysAheadIsAcceptedAndItsEditIsSupersededByALaterEdit) {
   ::setenv("TEDUH_KDF", "interactive", 1);
+  ::setenv("TEDUH_TEST_STORES", "1", 1);
   ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
   testing::TempDir dir;
   const std::string data = (dir / "server").string();

@@ -99,13 +99,25 @@ TEST(Kdf, SameInputsGiveSameKeyAndSaltOrPassphraseChangesIt) {
   EXPECT_FALSE(equal_ct(a->view(), derive_key("kata sandi", salt, p)->view()));
 }
 
-TEST(Kdf, EnvironmentSelectsInteractiveCost) {
+TEST(Kdf, EnvironmentSelectsInteractiveCostOnlyForStoresMarkedAsTestStores) {
+  const char* marker = std::getenv("TEDUH_TEST_STORES");
+  const std::string saved = marker ? marker : "";
   ::setenv("TEDUH_KDF", "interactive", 1);
-  EXPECT_EQ(KdfParams::from_environment().memlimit, KdfParams::interactive().memlimit);
+  ::setenv("TEDUH_TEST_STORES", "1", 1);
+  EXPECT_EQ(KdfParams::from_environment()->memlimit, KdfParams::interactive().memlimit);
+  EXPECT_TRUE(KdfParams::from_environment()->cheap());
+  // Without the marker the cheap cost is refused, never silently used for a real store.
+  ::unsetenv("TEDUH_TEST_STORES");
+  auto refused = KdfParams::from_environment();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::bad_input);
+  EXPECT_NE(refused.error().message.find("TEDUH_TEST_STORES=1"), std::string::npos);
   ::setenv("TEDUH_KDF", "other", 1);
-  EXPECT_EQ(KdfParams::from_environment().memlimit, KdfParams::moderate().memlimit);
+  EXPECT_EQ(KdfParams::from_environment()->memlimit, KdfParams::moderate().memlimit);
   ::unsetenv("TEDUH_KDF");
-  EXPECT_EQ(KdfParams::from_environment().opslimit, KdfParams::moderate().opslimit);
+  EXPECT_EQ(KdfParams::from_environment()->opslimit, KdfParams::moderate().opslimit);
+  EXPECT_FALSE(KdfParams::from_environment()->cheap());
+  if (marker) ::setenv("TEDUH_TEST_STORES", saved.c_str(), 1);
 }
 
 TEST(Kdf, OutOfRangeCostIsBadInput) {

@@ -10,6 +10,11 @@
 namespace teduh {
 namespace {
 
+// Strong enough for the passphrase check (crypto/passphrase.hpp), like every real one.
+constexpr const char* kOfficePassphrase = "ikan-paus-terbang-sore-uji";
+constexpr const char* kServerPassphrase = "lampu-jalan-berbisik-pelan-uji";
+constexpr const char* kAdminPassphrase = "mangga-layang-sepeda-kabut-uji";
+
 using nlohmann::json;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
@@ -18,10 +23,12 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
+    ::setenv("TEDUH_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
+    ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
     std::string data = (dir_ / "server").string();
-    auto init = teduhd({"init", "--data", data});
+    auto init = teduhd({"init", "--data", data, "--admin-key", (dir_ / "admin.key").string()});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji",
                       "--kind", "dinas"})
@@ -102,7 +109,7 @@ TEST_F(CliTest, AnExportWritesAPrivateFileOnceAndIsAudited) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
   // A case worker may not read the audit log (PERMISSIONS.md), so read the store.
-  auto store = client::Store::open(store_, "sandi-kantor-uji");
+  auto store = client::Store::open(store_, kOfficePassphrase);
   ASSERT_TRUE(store) << store.error().message;
   auto events = store->entities("audit");
   ASSERT_TRUE(events);
@@ -137,7 +144,7 @@ TEST_F(CliTest, WrongPassphraseAndMissingStoreAreRefusedWithExitTwo) {
   auto wrong = teduh({"case", "list", "--store", store_});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_FALSE(wrong.err.empty());
-  ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
   auto missing = teduh({"case", "list", "--store", (dir_ / "tidak-ada.db").string()});
   EXPECT_EQ(missing.exit_code, 2);
   std::filesystem::remove(std::filesystem::path(store_ + ".key"));
@@ -186,7 +193,7 @@ TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {
   EXPECT_EQ(early.exit_code, 2);
   EXPECT_NE(early.err.find("no shelter key yet"), std::string::npos) << early.err;
   {
-    auto s = client::Store::open(store_, "sandi-kantor-uji");
+    auto s = client::Store::open(store_, kOfficePassphrase);
     ASSERT_TRUE(s) << s.error().message;
     ASSERT_TRUE(
         teduh::testing::provide_shelter_key(*s));  // as a sync after `teduhd device clear` would

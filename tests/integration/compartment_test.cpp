@@ -24,7 +24,10 @@ using Ran = teduh::testing::Run;
 using teduh::testing::teduh;
 using teduh::testing::teduhd;
 
-constexpr const char* kPassphrase = "sandi-kantor-uji";
+// Test passphrases pass the same strength check as real ones (crypto/passphrase.hpp).
+constexpr const char* kPassphrase = "ikan-paus-terbang-sore-uji";
+constexpr const char* kServerPassphrase = "lampu-jalan-berbisik-pelan-uji";
+constexpr const char* kAdminPassphrase = "mangga-layang-sepeda-kabut-uji";
 
 // Generated markers, one per secret field of one shelter.
 struct ShelterMarkers {
@@ -47,12 +50,16 @@ class CompartmentTest : public ::testing::Test {
   void SetUp() override {
     crypto::init();
     ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_ADMIN_PASSPHRASE", "sandi-admin-uji", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
+    ::setenv("TEDUH_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
     ::setenv("TEDUH_PASSPHRASE", kPassphrase, 1);
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
     data_ = (dir_ / "server").string();
-    Ran init = teduhd({"init", "--data", data_});
+    // The administrator key lives outside the data folder, as on a real server.
+    std::filesystem::create_directories(dir_ / "administrator");
+    admin_key_ = (dir_ / "administrator" / "admin.key").string();
+    Ran init = teduhd({"init", "--data", data_, "--admin-key", admin_key_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     server_key_ = init.last_line();
     Ran office = teduhd({"office", "add", "--data", data_, "--code", "UJI-UPTD", "--name",
@@ -119,7 +126,7 @@ class CompartmentTest : public ::testing::Test {
   }
 
   teduh::testing::TempDir dir_;
-  std::string data_, server_key_;
+  std::string data_, server_key_, admin_key_;
   std::filesystem::path log_;
   teduh::testing::ServerProcess server_;
   std::unique_ptr<teduh::testing::FaultProxy> proxy_;
@@ -149,9 +156,9 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
       << refused.err;
 
   // The first clearance makes generation 1.
-  Ran clear_a = teduhd({"device", "clear", "--data", data_, device_id("petugas-a")});
+  Ran clear_a = teduhd({"device", "clear", "--data", data_, device_id("petugas-a"), "--admin-key", admin_key_});
   ASSERT_EQ(clear_a.exit_code, 0) << clear_a.err;
-  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c")}).exit_code, 0);
+  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c"), "--admin-key", admin_key_}).exit_code, 0);
   sync(a);
   sync(c);
 
@@ -169,7 +176,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   for (const std::string& m : s1.all()) EXPECT_NE(shelters_json(c).find(m), std::string::npos) << m;
 
   // B is cleared after those shelters were written: it receives generation 1 too.
-  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-b")}).exit_code, 0);
+  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-b"), "--admin-key", admin_key_}).exit_code, 0);
   sync(b);
   for (const std::string& m : s1.all()) EXPECT_NE(shelters_json(b).find(m), std::string::npos) << m;
 
@@ -177,7 +184,7 @@ TEST_F(CompartmentTest, ShelterDetailsReachOnlyClearedDevicesAcrossClearanceRevo
   // generation 2 (the administrator passphrase is at hand).
   const ShelterMarkers stale = make_markers();
   add_shelter(a, stale);
-  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
+  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c"), "--admin-key", admin_key_});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   EXPECT_NE(revoke.out.find("generation 2"), std::string::npos) << revoke.out;
   Ran revoked_sync = sync(c, 2);
@@ -260,25 +267,25 @@ TEST_F(CompartmentTest, RevocationWithoutTheAdministratorPassphraseLeavesARotati
   const std::string c = device("c", "pendamping", true);
   sync(a);
   sync(c);
-  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-a")}).exit_code, 0);
-  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c")}).exit_code, 0);
-  ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-sandi-admin", 1);
-  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c")});
-  ::setenv("TEDUH_ADMIN_PASSPHRASE", "sandi-admin-uji", 1);
+  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-a"), "--admin-key", admin_key_}).exit_code, 0);
+  ASSERT_EQ(teduhd({"device", "clear", "--data", data_, device_id("petugas-c"), "--admin-key", admin_key_}).exit_code, 0);
+  ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-kata-sandi-administrator-ini", 1);
+  Ran revoke = teduhd({"device", "revoke", "--data", data_, device_id("petugas-c"), "--admin-key", admin_key_});
+  ::setenv("TEDUH_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   EXPECT_NE(revoke.out.find("teduhd compartment rotate"), std::string::npos) << revoke.out;
   Ran list = teduhd({"device", "list", "--data", data_});
   EXPECT_NE(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
-  Ran rotate = teduhd({"compartment", "rotate", "--data", data_});
+  Ran rotate = teduhd({"compartment", "rotate", "--data", data_, "--admin-key", admin_key_});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
   EXPECT_NE(rotate.out.find("generation 2 made and wrapped to 1 cleared device"), std::string::npos)
       << rotate.out;
   list = teduhd({"device", "list", "--data", data_});
   EXPECT_EQ(list.out.find("run teduhd compartment rotate"), std::string::npos) << list.out;
   // A uncleared device can not be cleared without the right administrator passphrase.
-  ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-sandi-admin", 1);
-  Ran wrong = teduhd({"compartment", "rotate", "--data", data_});
-  ::setenv("TEDUH_ADMIN_PASSPHRASE", "sandi-admin-uji", 1);
+  ::setenv("TEDUH_ADMIN_PASSPHRASE", "bukan-kata-sandi-administrator-ini", 1);
+  Ran wrong = teduhd({"compartment", "rotate", "--data", data_, "--admin-key", admin_key_});
+  ::setenv("TEDUH_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("administrator passphrase"), std::string::npos) << wrong.err;
 }
@@ -287,26 +294,26 @@ TEST_F(CompartmentTest, AdministratorCommandsRefuseWhatTheyMustNotDo) {
   const std::string plain = device("biasa", "pendamping", false);
   sync(plain);
   // teduhd init made the administrator key already; it is never replaced.
-  Ran again = teduhd({"admin", "init", "--data", data_});
+  Ran again = teduhd({"admin", "init", "--data", data_, "--admin-key", (dir_ / "another.key").string()});
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("already has an administrator key"), std::string::npos) << again.err;
   // Only a device enrolled with --shelter can be cleared; an unknown one is not found.
-  Ran not_shelter = teduhd({"device", "clear", "--data", data_, device_id("petugas-biasa")});
+  Ran not_shelter = teduhd({"device", "clear", "--data", data_, device_id("petugas-biasa"), "--admin-key", admin_key_});
   EXPECT_EQ(not_shelter.exit_code, 2);
   EXPECT_NE(not_shelter.err.find("--shelter"), std::string::npos) << not_shelter.err;
-  Ran unknown = teduhd({"device", "clear", "--data", data_, std::string(32, 'a')});
+  Ran unknown = teduhd({"device", "clear", "--data", data_, std::string(32, 'a'), "--admin-key", admin_key_});
   EXPECT_EQ(unknown.exit_code, 1) << unknown.err;
-  Ran bad_id = teduhd({"device", "clear", "--data", data_, "bukan-id"});
+  Ran bad_id = teduhd({"device", "clear", "--data", data_, "bukan-id", "--admin-key", admin_key_});
   EXPECT_EQ(bad_id.exit_code, 1);
   // The dump names the server's own secrets without printing them.
   Ran dump = teduhd({"debug", "dump", "--data", data_});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_NE(dump.out.find("server_signing_key\t(secret, 64 bytes, not shown)"), std::string::npos);
   EXPECT_NE(dump.out.find("admin_sign_public_key"), std::string::npos);
-  // teduhd serve does without admin.key: with the file gone it serves as before.
+  // teduhd serve does without the administrator key: with the file gone it serves as before.
   ASSERT_TRUE(server_.stop());
   proxy_.reset();
-  const auto admin_key = std::filesystem::path(data_) / "admin.key";
+  const std::filesystem::path admin_key = admin_key_;
   std::filesystem::rename(admin_key, dir_ / "admin.key.away");
   ASSERT_TRUE(server_.start(data_, log_));
   proxy_ = std::make_unique<teduh::testing::FaultProxy>(
@@ -314,7 +321,7 @@ TEST_F(CompartmentTest, AdministratorCommandsRefuseWhatTheyMustNotDo) {
   proxy_->set_faults(false);
   Ran direct = teduh({"case", "list", "--store", plain});
   EXPECT_EQ(direct.exit_code, 0) << direct.err;
-  // A device enrolled now registers, pushes and pulls through the new proxy: no admin.key needed.
+  // A device enrolled now registers, pushes and pulls through the new proxy: no administrator key needed.
   const std::string other = device("lain", "pendamping", false);
   sync(other);
   std::filesystem::rename(dir_ / "admin.key.away", admin_key);

@@ -212,7 +212,7 @@ TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWitho
     if (d["user"] == "petugas-BKS-DP3A") bks_device = d["device"];
   }
   ASSERT_FALSE(bks_device.empty()) << devices.out;
-  teduh::testing::Run cleared = teduhd({"device", "clear", "--data", data_, bks_device});
+  teduh::testing::Run cleared = teduhd({"device", "clear", "--data", data_, bks_device, "--admin-key", admin_key_});
   ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
   run_ok({"sync", "--store", bks});
   const std::string shelter =

@@ -185,7 +185,8 @@ class ServerProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "kata sandi server uji", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", "lampu-jalan-berbisik-pelan-uji", 1);
     ::setenv("TEDUH_IDLE_TIMEOUT_MS", "3000", 1);
     char templ[] = "/tmp/teduh-serverproc-XXXXXX";
     ASSERT_NE(::mkdtemp(templ), nullptr);
@@ -460,7 +461,7 @@ TEST_F(ServerProcessTest, CliExitCodes) {
   EXPECT_EQ(run("enroll --data " + data_ + " --office BKS-DP3A --user A").exit_code, 1);  // --role missing
   ::setenv("TEDUH_SERVER_PASSPHRASE", "salah", 1);
   EXPECT_EQ(run("device list --data " + data_).exit_code, 2);
-  ::setenv("TEDUH_SERVER_PASSPHRASE", "kata sandi server uji", 1);
+  ::setenv("TEDUH_SERVER_PASSPHRASE", "lampu-jalan-berbisik-pelan-uji", 1);
   EXPECT_EQ(run("device list --help").exit_code, 0);
 }
 

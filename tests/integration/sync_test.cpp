@@ -322,7 +322,7 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
   // Many commits, written in-process on the office's real store (fast setup).
   constexpr int kCases = 400;
   {
-    auto store = client::Store::open(dinas, "sandi-kantor-uji");
+    auto store = client::Store::open(dinas, teduh::testing::kOfficePassphrase);
     ASSERT_TRUE(store) << store.error().message;
     client::Workflow wf(*store);
     auto r = store->in_transaction([&]() -> client::Result<bool> {
@@ -371,8 +371,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
   EXPECT_EQ(la, lb);
   // Exactly once: the replica holds each (device, seq) once, and as many commits as the
   // writer made (the commits table's primary key is (device, seq)).
-  auto a = client::Store::open(dinas, "sandi-kantor-uji");
-  auto b = client::Store::open(uptd, "sandi-kantor-uji");
+  auto a = client::Store::open(dinas, teduh::testing::kOfficePassphrase);
+  auto b = client::Store::open(uptd, teduh::testing::kOfficePassphrase);
   ASSERT_TRUE(a && b);
   auto count = [](const client::Store& s, const sync::DeviceId& d) {
     auto st = schema::Statement::prepare(

@@ -47,7 +47,8 @@ class CompartmentStoreTest : public ::testing::Test {
     auto store = ServerStore::create(dir_, kPass, crypto::KdfParams::interactive());
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
-    auto admin = create_admin_key(dir_, kAdminPass, crypto::KdfParams::interactive());
+    admin_file_ = root_ / "administrator.key";  // outside the data folder
+    auto admin = create_admin_key(admin_file_, kAdminPass, crypto::KdfParams::interactive());
     ASSERT_TRUE(admin) << admin.error().message;
     admin_.emplace(std::move(*admin));
     ASSERT_TRUE(store_->set_admin_public(admin_->public_keys()));
@@ -106,25 +107,69 @@ class CompartmentStoreTest : public ::testing::Test {
   }
 
   teduh::testing::TempDir temp_;  // removed after the store is closed
-  fs::path root_, dir_;
+  fs::path root_, dir_, admin_file_;
   std::optional<ServerStore> store_;
   std::optional<AdminKey> admin_;
 };
 
 TEST_F(CompartmentStoreTest, AdminKeyFileOpensOnlyWithItsPassphrase) {
-  auto again = open_admin_key(dir_, kAdminPass);
+  auto again = open_admin_key(admin_file_, kAdminPass);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->sign.public_key(), admin_->sign.public_key());
   EXPECT_EQ(again->box.public_key(), admin_->box.public_key());
-  auto wrong = open_admin_key(dir_, kPass);
+  auto wrong = open_admin_key(admin_file_, kPass);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, Errc::refused);
-  auto twice = create_admin_key(dir_, kAdminPass, crypto::KdfParams::interactive());
+  auto twice = create_admin_key(admin_file_, kAdminPass, crypto::KdfParams::interactive());
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, Errc::already_exists);
   auto missing = open_admin_key(root_ / "nowhere", kAdminPass);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
+TEST_F(CompartmentStoreTest, AnAdminKeyPathThatResolvesIntoTheDataFolderIsRefused) {
+  fs::create_directories(root_ / "luar");
+  fs::create_directory_symlink(dir_, root_ / "tautan");
+  for (const fs::path& inside : {dir_ / "admin.key", dir_ / "x" / ".." / "admin.key",
+                                 root_ / "luar" / ".." / "data" / "k", root_ / "tautan" / "k", dir_}) {
+    auto refused = admin_key_path_outside(inside, dir_);
+    ASSERT_FALSE(refused) << inside;
+    EXPECT_EQ(refused.error().code, Errc::invalid_input);
+  }
+  EXPECT_FALSE(admin_key_path_outside(dir_ / "k", root_ / "tautan"));  // the folder named by its symlink
+  for (const fs::path& outside : {root_ / "luar" / "admin.key", root_ / "data-lain" / "k", admin_file_}) {
+    auto ok = admin_key_path_outside(outside, dir_);
+    EXPECT_TRUE(ok) << outside;
+  }
+  // A second name (hard link) of the key file is refused when it is opened.
+  fs::create_hard_link(admin_file_, root_ / "luar" / "kedua.key");
+  auto linked = open_admin_key(admin_file_, kAdminPass);
+  ASSERT_FALSE(linked);
+  EXPECT_EQ(linked.error().code, Errc::refused);
+}
+
+TEST_F(CompartmentStoreTest, ARenewedBoxKeyTakesOverEveryAdministratorWrapAndTheOldOneOpensNone) {
+  const auto ka = crypto::SigningKey::generate();
+  const DeviceRecord a = enroll(ka, true);
+  ASSERT_TRUE(store_->clear_device(*admin_, a.device_id, "rumah_aman"));
+  ASSERT_TRUE(store_->rotate_compartment(*admin_, "rumah_aman"));
+  auto sign = crypto::SigningKey::from_secret(admin_->sign.secret_key().view());
+  ASSERT_TRUE(sign);
+  AdminKey renewed{std::move(*sign), crypto::DhKeyPair::generate()};
+  auto moved = store_->renew_admin_box(*admin_, renewed);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, 2u);
+  EXPECT_EQ(*store_->renew_admin_box(*admin_, renewed), 0u);  // again: nothing left to do
+  // The old key no longer passes for the store's; the renewed one clears a new device
+  // with both past generations, opened from the administrator's wraps sealed again.
+  EXPECT_FALSE(store_->rotate_compartment(*admin_, "rumah_aman"));
+  const auto kb = crypto::SigningKey::generate();
+  const DeviceRecord b = enroll(kb, true);
+  auto g = store_->clear_device(renewed, b.device_id, "rumah_aman");
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(*g, 2u);
+  EXPECT_EQ(open_wraps(a, ka), open_wraps(b, kb));
 }
 
 TEST_F(CompartmentStoreTest, ClearanceWrapsEveryGenerationAndOnlyToClearedDevices) {
@@ -154,8 +199,7 @@ TEST_F(CompartmentStoreTest, ClearanceWrapsEveryGenerationAndOnlyToClearedDevice
   EXPECT_TRUE(open_wraps(plain, kn).empty());
 
   // Another administrator key is refused.
-  auto other_dir = root_ / "other";
-  auto other = create_admin_key(other_dir, kAdminPass, crypto::KdfParams::interactive());
+  auto other = create_admin_key(root_ / "other.key", kAdminPass, crypto::KdfParams::interactive());
   ASSERT_TRUE(other);
   auto foreign = store_->rotate_compartment(*other, "rumah_aman");
   ASSERT_FALSE(foreign);

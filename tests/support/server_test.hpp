@@ -20,18 +20,26 @@
 
 namespace teduh::testing {
 
-inline constexpr const char* kOfficePassphrase = "sandi-kantor-uji";
+// Test passphrases pass the same strength check as real ones (crypto/passphrase.hpp).
+inline constexpr const char* kOfficePassphrase = "ikan-paus-terbang-sore-uji";
+inline constexpr const char* kServerPassphrase = "lampu-jalan-berbisik-pelan-uji";
+inline constexpr const char* kAdminPassphrase = "mangga-layang-sepeda-kabut-uji";
 
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", kServerPassphrase, 1);
+    ::setenv("TEDUH_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
     ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
     ::setenv("TEDUH_SYNC_TIMEOUT_MS", "20000", 1);
     data_ = (dir_ / "server").string();
     log_ = dir_ / "teduhd.log";
-    testing::Run init = teduhd({"init", "--data", data_});
+    // The administrator key lives outside the data folder (server/README.md).
+    std::filesystem::create_directories(dir_ / "administrator");
+    admin_key_ = (dir_ / "administrator" / "admin.key").string();
+    testing::Run init = teduhd({"init", "--data", data_, "--admin-key", admin_key_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     server_key_ = init.last_line();
   }
@@ -107,7 +115,7 @@ class ServerTest : public ::testing::Test {
   std::string log() { return read_file(log_); }
 
   TempDir dir_;
-  std::string data_, server_key_;
+  std::string data_, server_key_, admin_key_;
   std::filesystem::path log_;
   ServerProcess server_;
   bool started_ = false;

@@ -120,6 +120,11 @@ class Store {
   // Opens an existing store. Wrong passphrase, missing key file, not a Teduh store, newer
   // schema: Errc::refused with one sentence; the files are untouched.
   static Result<Store> open(const std::filesystem::path& path, std::string_view passphrase);
+  // Rewraps the store key under a new passphrase with a fresh salt and `params`
+  // (crypto/FORMATS.md section 1): only the key file is replaced, atomically; the store is
+  // not rewritten and the old passphrase stops opening it. refused for a wrong old one.
+  static Result<void> change_passphrase(const std::filesystem::path& path, std::string_view old_passphrase,
+                                        std::string_view new_passphrase, const crypto::KdfParams& params);
 
   Store(Store&&) noexcept = default;
   Store& operator=(Store&&) noexcept = default;

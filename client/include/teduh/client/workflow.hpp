@@ -43,6 +43,11 @@ class Workflow {
   // Records a "dilihat" audit event; the document itself never contains audit events.
   // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
   Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
+  // The case document for `teduh case export` (a "diekspor" audit event). Shelter details
+  // (the address of every shelter stay) are left out unless `with_shelter` is asked for,
+  // which only a device with shelter clearance holding a key may do (refused otherwise);
+  // the document says which under "rumah_aman".
+  Result<nlohmann::json> export_case(const sync::EntityId& case_id, bool with_shelter);
   // Fields of the case, or "korban.FIELD" for the case's (first) victim.
   Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
   Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);

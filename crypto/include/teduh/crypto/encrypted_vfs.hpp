@@ -44,6 +44,10 @@ Result<SecretBytes> create_store_key(const std::filesystem::path& db_path,
 Result<SecretBytes> unlock_store_key(const std::filesystem::path& db_path,
                                      std::string_view passphrase);
 
+// The Argon2id cost recorded in the key file (no passphrase needed): lets a caller warn
+// about a store made with the cheap test cost (KdfParams::cheap). Same failures as unlock.
+Result<KdfParams> store_kdf_params(const std::filesystem::path& db_path);
+
 // Rewraps the same store key under a new passphrase (atomic replace of the key file).
 Result<void> change_passphrase(const std::filesystem::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "teduh/crypto/error.hpp"
 #include "teduh/crypto/secure.hpp"
 
 namespace teduh::crypto {
@@ -13,11 +14,19 @@ struct KdfParams {
   std::uint64_t memlimit;  // bytes
   // The production cost (crypto_pwhash_*_MODERATE: about 0.8 s here).
   static KdfParams moderate();
-  // The cheap cost (crypto_pwhash_*_INTERACTIVE), for tests and demos.
+  // The cheap cost (crypto_pwhash_*_INTERACTIVE), for stores the test suite and the demo make.
   static KdfParams interactive();
-  // TEDUH_KDF=interactive selects interactive(); anything else moderate().
-  static KdfParams from_environment();
+  // The cost of a new store or a new passphrase: moderate(), unless TEDUH_KDF=interactive
+  // together with the test marker TEDUH_TEST_STORES=1 (interactive()). TEDUH_KDF=interactive
+  // without the marker is refused (bad_input), never silently honoured: a real store must
+  // not be made cheap by a variable left set in a shell.
+  static Result<KdfParams> from_environment();
+  // True when these parameters are below the moderate cost (a store made for tests).
+  bool cheap() const;
 };
+
+// True when TEDUH_TEST_STORES=1: this process makes and opens stores of the test suite.
+bool test_stores_marked();
 
 inline constexpr std::size_t kSaltSize = 16;
 using Salt = std::array<std::uint8_t, kSaltSize>;

@@ -14,6 +14,11 @@
 //                     the office that recorded it. The secret fields are ciphertext of the
 //                     shelter compartment in any case.
 //   office            read and write: devices of that office.
+//   (audit trail)     a device of an office that held a case and lost it may still push
+//                     commits that only record its own accesses (audit events naming the
+//                     device and its office): the owner learns of an export or a view
+//                     made while the office held the case, even when the device syncs
+//                     only after losing it (PROTOCOL.md section 5B).
 // A new scope is created by the device's office, which owns it. Every write is also held
 // to the role table action by action (sync/write_rules.hpp, PERMISSIONS.md section 3);
 // the rules that depend on a case's referrals and transfers are CaseAccess's.
@@ -32,6 +37,9 @@ namespace teduh::server {
 struct ScopeView {
   ScopeRecord record;
   bool shared = false;
+  // The office of the device asking held the case before and has lost it (a scope_access
+  // row with revoked_at set: a referral ended, a consent withdrawn, a transfer away).
+  bool held_before = false;
 };
 
 class AccessPolicy {

@@ -203,6 +203,13 @@ class ServerStore {
   // public keys (written by `teduhd init` / `teduhd admin init`), sealed wraps and
   // signatures; the functions that take an AdminKey run in the admin CLI only.
   [[nodiscard]] Result<void> set_admin_public(const AdminPublic& keys);
+  // `teduhd admin move-key`: the administrator's box key becomes `renewed`'s. Every
+  // administrator wrap is opened with `current`'s box key, sealed to the new one and
+  // signed again, and the new public key recorded, in one transaction. Both keys share
+  // the signing key the store records (devices pinned it). Returns the wraps moved; 0 and
+  // nothing changed when the store already records `renewed`.
+  [[nodiscard]] Result<std::size_t> renew_admin_box(const AdminKey& current, const AdminKey& renewed,
+                                                    std::int64_t now = now_ms());
   [[nodiscard]] Result<std::optional<AdminPublic>> admin_public();
   [[nodiscard]] Result<CompartmentState> compartment_state(std::string_view compartment);
   [[nodiscard]] Result<std::vector<CompartmentState>> list_compartments();
@@ -235,6 +242,8 @@ class ServerStore {
   // nullopt, or why a commit's referral or transfer names an office that does not exist.
   Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
   Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
+  // True when `office` held the case and lost it (an inactive scope_access row).
+  Result<bool> held_before(const sync::EntityId& scope, const std::string& office);
   // The case's access state from its whole log, each commit with the office and role of
   // the device that wrote it; the origin is the office of the device that created it.
   Result<CaseAccess> load_case_access(const sync::EntityId& scope);

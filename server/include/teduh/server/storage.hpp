@@ -77,6 +77,12 @@ class Storage {
   // generation - 1.
   [[nodiscard]] virtual Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
                                                     std::span<const KeyWrapRecord> wraps) = 0;
+  // Atomically (teduhd admin move-key): replaces the secret `name` with `value` and the
+  // sealed value and signature of each given administrator wrap (same recipient,
+  // compartment and generation). Fails with conflict (nothing stored) unless `wraps` are
+  // exactly the wraps stored for their recipient, and with not_found when `name` is unset.
+  [[nodiscard]] virtual Result<void> replace_admin_wraps(std::string_view name, crypto::ByteView value,
+                                                         std::span<const KeyWrapRecord> wraps) = 0;
   // Atomically: marks the device cleared (keeping an earlier clearance time) and stores
   // the wraps (a wrap already stored for the same recipient and generation is kept).
   // Fails with conflict (nothing stored) when `compartment` is no longer at `generation`
