@@ -54,10 +54,10 @@ std::optional<std::string> CaseAccess::apply(const sync::Commit& commit, const W
       note("a referral is accepted or declined only by a device of the office it is sent to");
     }
     if (v.entity_type != "alih_kelola") continue;
-    if (is_answer(v) && !answers) continue;  // the same answer said again
-    if (answers) {
+    if (is_answer(v)) {
       if (writer.office != shown(v.entity, "to_office")) {
-        note("a transfer is accepted or declined only by a device of the office it is sent to");
+        // Another office saying the shown answer again (a removal re-asserts it) answers nothing.
+        if (answers) note("a transfer is accepted or declined only by a device of the office it is sent to");
       } else if (v.value == "diterima") {
         acceptances.insert(v.entity);
       }

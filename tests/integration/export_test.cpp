@@ -166,7 +166,7 @@ TEST_F(ExportTest, AfterLosingACaseOnlyAuditEventsOfTheDeviceItselfAreAccepted) 
     sync::Commit c = evil.commit(*case_id, "kasus");
     const sync::EntityId event = sync::Id128::random();
     for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
-             {"action", "dilihat"}, {"entity", kasus}, {"device", named_device}, {"user", "petugas-uptd"},
+             {"action", "diekspor"}, {"entity", kasus}, {"device", named_device}, {"user", "petugas-uptd"},
              {"at", "2026-01-02T03:04:05Z"}, {"office", "UJI-UPTD"}}) {
       c.versions.push_back(teduh::testing::HostileDevice::version(c, event, "audit", field, value));
     }
@@ -179,8 +179,8 @@ TEST_F(ExportTest, AfterLosingACaseOnlyAuditEventsOfTheDeviceItselfAreAccepted) 
   EXPECT_EQ(forged["pushed"], 1) << forged.dump();
   sync(owner);
   const auto events = audit(owner, kasus);
-  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("dilihat"), owner_device)), 0);
-  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("dilihat"), own_device)), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("diekspor"), owner_device)), 0);
+  EXPECT_EQ(std::count(events.begin(), events.end(), std::make_pair(std::string("diekspor"), own_device)), 1);
 }
 
 }  // namespace
