@@ -3,7 +3,6 @@
 #include "teduh/client/compartment.hpp"
 
 #include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -49,19 +48,7 @@ Result<std::string> read_secret(const char* env, const char* prompt, bool confir
   if (!isatty(STDIN_FILENO)) {
     return fail(Errc::usage, std::string("No passphrase: set ") + env + " or run from a terminal.");
   }
-  auto ask = [](const char* text) {
-    std::cerr << text << std::flush;
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::string line;
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-    return line;
-  };
+  auto ask = [](const std::string& text) { return crypto::read_hidden_line(text); };
   std::string first = ask(prompt);
   if (first.empty()) return fail(Errc::usage, "The passphrase may not be empty.");
   if (confirm && ask("Repeat the passphrase: ") != first) {

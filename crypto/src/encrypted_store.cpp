@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 
+#include "raw_file.hpp"
 #include "page_cipher.hpp"
 #include "teduh/crypto/aead.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
@@ -329,26 +330,7 @@ Result<void> apply_settings(sqlite3* db, bool fresh) {
 constexpr std::uint8_t kSqliteMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
                                            'o', 'r', 'm', 'a', 't', ' ', '3', 0};
 
-// Reads up to n bytes at offset of a file by path (used before SQLite opens anything).
-struct RawFile {
-  int fd = -1;
-  explicit RawFile(const fs::path& p) : fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC)) {}
-  ~RawFile() {
-    if (fd >= 0) ::close(fd);
-  }
-  RawFile(const RawFile&) = delete;
-  RawFile& operator=(const RawFile&) = delete;
-  std::size_t read_at(std::uint8_t* buf, std::size_t n, std::uint64_t off) const {
-    std::size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(off + got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += static_cast<std::size_t>(r);
-    }
-    return got;
-  }
-};
+using detail::RawFile;
 
 // Checks the key against page 1 of the main file, and the WAL for damage to committed
 // frames, before SQLite (and its WAL recovery) sees anything. Fills keys.db_id.

@@ -2,10 +2,13 @@
 // inside the library).
 #include "teduh/crypto/passphrase.hpp"
 
+#include <termios.h>
+#include <unistd.h>
 #include <zxcvbn.h>
 
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 
 namespace teduh::crypto {
 namespace {
@@ -54,6 +57,20 @@ std::optional<std::string> weak_passphrase_reason(std::string_view passphrase,
          "salinannya dapat mencoba menebak kata sandi tanpa batas, tanpa ketahuan. Gunakan kalimat "
          "sandi dari empat kata acak atau lebih yang tidak berhubungan dengan kantor, nama atau tanggal, "
          "dan simpan di tempat yang aman.";
+}
+
+std::string read_hidden_line(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  termios old{};
+  tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::cerr << "\n";
+  return line;
 }
 
 }  // namespace teduh::crypto

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "page_cipher.hpp"
+#include "raw_file.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
 
 namespace teduh::crypto {
@@ -26,25 +27,7 @@ using detail::kPage;
 constexpr int kReadAttempts = 3;  // a page being written at the instant it is read is read again
 constexpr auto kRetryPause = std::chrono::milliseconds(30);
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(const fs::path& p) : fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC)) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  std::size_t read_at(std::uint8_t* buf, std::size_t n, std::uint64_t off) const {
-    std::size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(off + got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += static_cast<std::size_t>(r);
-    }
-    return got;
-  }
-};
+using Fd = detail::RawFile;
 
 std::uint64_t size_of(const fs::path& p) {
   std::error_code ec;

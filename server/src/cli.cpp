@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -106,19 +105,7 @@ Result<std::string> read_secret(const char* env, const std::string& prompt, bool
   if (!isatty(STDIN_FILENO)) {
     return fail(Errc::invalid_input, std::string("no passphrase: set ") + env + " or run from a terminal");
   }
-  auto ask = [](const std::string& text) {
-    std::cerr << text << std::flush;
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::string line;
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-    return line;
-  };
+  auto ask = [](const std::string& text) { return crypto::read_hidden_line(text); };
   std::string first = ask(prompt);
   if (first.empty()) return fail(Errc::invalid_input, "the passphrase is empty");
   if (confirm && ask("Repeat it: ") != first) return fail(Errc::invalid_input, "the two passphrases differ");

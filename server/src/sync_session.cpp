@@ -31,6 +31,23 @@ std::string clip(std::string text, std::size_t max_bytes) {
   return text;
 }
 
+// The commits of a pull batch as a PullReply (cursor and `more` left to the caller);
+// the bodies are moved out of the batch.
+wire::PullReply to_reply(std::vector<LogEntry>& commits) {
+  wire::PullReply out;
+  out.commits.reserve(commits.size());
+  for (LogEntry& e : commits) {
+    wire::PulledCommit pc;
+    pc.server_seq = static_cast<std::uint64_t>(e.server_seq);
+    pc.commit.device = e.device;
+    pc.commit.seq = e.seq;
+    pc.commit.body = std::move(e.body);
+    pc.commit.signature = e.signature;
+    out.commits.push_back(std::move(pc));
+  }
+  return out;
+}
+
 SessionStep reply(wire::Message message) {
   SessionStep step;
   step.replies.push_back(std::move(message));
@@ -233,17 +250,7 @@ SessionStep SyncSession::on_pull(const wire::Pull& pull) {
   limits.max_commits = std::clamp<std::size_t>(pull.max_commits, 1, wire::kMaxCommitsPerMessage);
   auto batch = store_.pull(*device, static_cast<std::int64_t>(pull.cursor), limits);
   if (!batch) return internal_error(batch.error(), "pull");
-  wire::PullReply out;
-  out.commits.reserve(batch->commits.size());
-  for (LogEntry& e : batch->commits) {
-    wire::PulledCommit pc;
-    pc.server_seq = static_cast<std::uint64_t>(e.server_seq);
-    pc.commit.device = e.device;
-    pc.commit.seq = e.seq;
-    pc.commit.body = std::move(e.body);
-    pc.commit.signature = e.signature;
-    out.commits.push_back(std::move(pc));
-  }
+  wire::PullReply out = to_reply(batch->commits);
   pulled_ += out.commits.size();
   out.next_cursor = static_cast<std::uint64_t>(batch->cursor);
   out.more = batch->more;
@@ -272,17 +279,7 @@ SessionStep SyncSession::on_pull_own(const wire::PullOwn& request) {
   limits.max_commits = std::clamp<std::size_t>(request.max_commits, 1, wire::kMaxCommitsPerMessage);
   auto batch = store_.pull_own(*device, request.after_seq, limits);
   if (!batch) return internal_error(batch.error(), "pull of own commits");
-  wire::PullReply out;
-  out.commits.reserve(batch->commits.size());
-  for (LogEntry& e : batch->commits) {
-    wire::PulledCommit pc;
-    pc.server_seq = static_cast<std::uint64_t>(e.server_seq);
-    pc.commit.device = e.device;
-    pc.commit.seq = e.seq;
-    pc.commit.body = std::move(e.body);
-    pc.commit.signature = e.signature;
-    out.commits.push_back(std::move(pc));
-  }
+  wire::PullReply out = to_reply(batch->commits);
   pulled_ += out.commits.size();
   // The device asks again after the seq of the last commit sent (an empty reply ends it).
   out.next_cursor = out.commits.empty() ? 0 : out.commits.back().server_seq;

@@ -395,8 +395,8 @@ TEST_F(StoreEntityRulesTest, AStoreFromBeforeScopedSupersedesIsRepairedWhenOpene
   hostile.versions.push_back(version(hostile, case_a_, "kasus", "summary", "x", {owner.version_id(0)}));
   ASSERT_TRUE(pull(owner, 1));
   ASSERT_TRUE(pull(hostile, 2));
-  // Put the store back as schema version 3 left it: `superseded` keyed by id alone, and
-  // the hostile list applied across fields.
+  // Put the store back as schema version 3 left it: `superseded` keyed by id alone, the
+  // hostile list applied across fields, and none of the later steps' tables.
   ASSERT_TRUE(schema::exec(store_->db(),
                            "DROP TABLE superseded;"
                            "CREATE TABLE superseded (device BLOB NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT "
@@ -404,7 +404,8 @@ TEST_F(StoreEntityRulesTest, AStoreFromBeforeScopedSupersedesIsRepairedWhenOpene
                            "INSERT INTO superseded VALUES (x'11111111111111111111111111111111', 1, 0);"
                            "UPDATE versions SET live = 0 WHERE device = x'11111111111111111111111111111111';"
                            "DELETE FROM fields WHERE field = 'name';"
-                           "DELETE FROM meta WHERE key IN ('migration.0004', 'merge_rebuild');"
+                           "DROP TABLE directory_offices; DROP TABLE directory_devices; DROP TABLE refused_commits;"
+                           "DELETE FROM meta WHERE key IN ('migration.0004', 'migration.0005', 'merge_rebuild');"
                            "UPDATE meta SET value = 1 WHERE key = 'min_readable';"
                            "PRAGMA user_version = 3;"));
   EXPECT_EQ(shown(person_, "name").second, 0);  // erased, as the old rule had it

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "support/process.hpp"
+#include "support/server_test.hpp"
 #include "support/store_fixture.hpp"
 
 namespace teduh {
@@ -33,8 +34,8 @@ class CheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("TEDUH_KDF", "interactive", 1);
-    ::setenv("TEDUH_SERVER_PASSPHRASE", "sandi-server-uji", 1);
-    ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", teduh::testing::kServerPassphrase, 1);
+    ::setenv("TEDUH_PASSPHRASE", teduh::testing::kOfficePassphrase, 1);
     data_ = (dir_ / "server").string();
     auto init = teduhd({"init", "--data", data_});
     ASSERT_EQ(init.exit_code, 0) << init.err;

@@ -75,7 +75,7 @@ class DirectoryTest : public teduh::testing::ServerTest {
     ASSERT_TRUE(server_.stop());
     {
       const std::filesystem::path db_path = std::filesystem::path(data_) / "server.db";
-      auto key = crypto::unlock_store_key(db_path, "sandi-server-uji");
+      auto key = crypto::unlock_store_key(db_path, teduh::testing::kServerPassphrase);
       ASSERT_TRUE(key);
       auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::existing);
       ASSERT_TRUE(db);

@@ -32,7 +32,9 @@ class EntityScopeTest : public teduh::testing::ServerTest {
     start_server();
     owner_ = device("owner", "UJI-UPTD", "pendamping");
     colleague_ = device("colleague", "UJI-UPTD", "pendamping");
-    evil_ = device("evil", "UJI-KEL", "operator");
+    // A role that may settle conflicts: a forged supersedes list of many ids is then
+    // judged by the merge rule, not refused as an operator's settlement (write rules).
+    evil_ = device("evil", "UJI-KEL", "pendamping");
   }
 
   client::Store open(const std::string& store) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/server_test.hpp"
 #include "support/temp_dir.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/crypto/noise.hpp"
@@ -29,7 +30,8 @@ namespace {
 namespace wire = sync::wire;
 
 // One connection: handshake as the responder, then answer Hello as for a registered
-// device, and the first Pull (or PullOwn) with `error`.
+// device, a DirectoryRequest with an empty directory, and the first Pull (or PullOwn)
+// with `error`.
 class ErrorServer {
  public:
   ErrorServer(const crypto::SigningKey& key, wire::ErrorMessage error) : key_(key), error_(std::move(error)) {
@@ -97,6 +99,9 @@ class ErrorServer {
       if (std::holds_alternative<wire::Hello>(m)) {
         const wire::Message reply = wire::HelloReply{1, sync::Id128::random(), true, 0};
         write_all(c, *channel.seal(reply));
+      } else if (std::holds_alternative<wire::DirectoryRequest>(m)) {
+        const wire::Message reply = wire::Directory{};  // an empty directory, one page
+        write_all(c, *channel.seal(reply));
       } else if (std::holds_alternative<wire::Pull>(m) || std::holds_alternative<wire::PullOwn>(m)) {
         const wire::Message reply = error_;
         write_all(c, *channel.seal(reply));
@@ -140,7 +145,7 @@ std::string enrolled_store(const testing::TempDir& dir, const crypto::SigningKey
   const std::string path = (dir / "kantor.db").string();
   client::StoreOptions options;
   options.path = path;
-  options.passphrase = "sandi-kantor-uji";
+  options.passphrase = teduh::testing::kOfficePassphrase;
   options.kdf = crypto::KdfParams::interactive();
   auto store = client::Store::create(options, std::move(id));
   EXPECT_TRUE(store) << store.error().message;
@@ -155,7 +160,7 @@ TEST(ServerErrorTest, AServerErrorIsReportedAsAFailureOfTheServerNotAsUnreachabl
                                                     "the server could not fit its reply within the protocol's "
                                                     "limits; nothing was half applied"});
   const std::string store = enrolled_store(dir, server_key, server.address());
-  ::setenv("TEDUH_PASSPHRASE", "sandi-kantor-uji", 1);
+  ::setenv("TEDUH_PASSPHRASE", teduh::testing::kOfficePassphrase, 1);
   ::setenv("TEDUH_SYNC_TIMEOUT_MS", "5000", 1);
   testing::Run r = testing::run_program(testing::kTeduh, {"sync", "--store", store});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;

@@ -157,7 +157,7 @@ TEST_F(ServerStoreSafetyTest, AdminCommandsRunWhileTheServerServesABigSync) {
 // "database is locked".
 TEST_F(ServerStoreSafetyTest, AnAdminCommandWaitsForTheServersWriteInsteadOfFailing) {
   start_server();
-  auto key = crypto::unlock_store_key(db(), "sandi-server-uji");
+  auto key = crypto::unlock_store_key(db(), teduh::testing::kServerPassphrase);
   ASSERT_TRUE(key) << key.error().message;
   auto writer = crypto::open_encrypted(db(), *key, crypto::OpenMode::existing);
   ASSERT_TRUE(writer) << writer.error().message;

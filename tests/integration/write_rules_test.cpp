@@ -101,7 +101,8 @@ class WriteRulesTest : public teduh::testing::ServerTest {
 
   // The administrator clears a registered --shelter device; its next sync brings the key.
   void clear(const std::string& name, const std::string& store) {
-    teduh::testing::Run r = teduhd({"device", "clear", "--data", data_, device_id("petugas-" + name)});
+    teduh::testing::Run r =
+        teduhd({"device", "clear", "--data", data_, device_id("petugas-" + name), "--admin-key", admin_key_});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     sync(store);
   }

@@ -26,4 +26,9 @@ double passphrase_bits(std::string_view passphrase, const std::vector<std::strin
 std::optional<std::string> weak_passphrase_reason(std::string_view passphrase,
                                                   const std::vector<std::string>& context = {});
 
+// Reads one line from the terminal on stdin without echoing it, after writing `prompt`
+// to stderr: the one passphrase prompt of `teduh` and `teduhd`. The caller checks that
+// stdin is a terminal.
+std::string read_hidden_line(const std::string& prompt);
+
 }  // namespace teduh::crypto
