@@ -269,7 +269,14 @@ TEST_F(StarvationTest, ThreeHundredSlowConnectionsNeitherKeepAnHonestDeviceOutNo
   RecordProperty("teduhd_rss_before_kib", std::to_string(rss_before));
   RecordProperty("teduhd_hwm_after_kib", std::to_string(hwm_after));
   std::cerr << "teduhd VmRSS before the flood " << rss_before << " KiB, peak during it " << hwm_after << " KiB\n";
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer teduhd keeps freed memory in quarantine (up to 256 MiB) and
+  // shadow pages besides: its resident size says nothing about the server's own bound,
+  // which the release build of this test checks.
+  (void)growth_kib;
+#else
   EXPECT_LT(growth_kib, 32 * 1024) << "the server grew by " << growth_kib << " KiB under the flood";
+#endif
   EXPECT_NE(log().find("evicted"), std::string::npos);
 }
 
