@@ -60,24 +60,6 @@ class AccessTest : public teduh::testing::ServerTest {
     return ids;
   }
 
-  // The case scopes the store's raw tables hold anything of (commits or entities).
-  std::set<std::string> held(const std::string& store) {
-    auto s = client::Store::open(store, teduh::testing::kOfficePassphrase);
-    EXPECT_TRUE(s) << s.error().message;
-    std::set<std::string> out;
-    for (const char* sql : {"SELECT DISTINCT scope FROM commits WHERE scope_type = 'kasus'",
-                            "SELECT DISTINCT scope FROM entities WHERE type <> 'rumah_aman'"}) {
-      auto st = schema::Statement::prepare(s->db(), sql);
-      while (*st->step()) {
-        auto blob = st->column_blob(0);
-        sync::Id128 id;
-        std::copy(blob.begin(), blob.end(), id.bytes.begin());
-        out.insert(id.hex());
-      }
-    }
-    return out;
-  }
-
   std::string shelter_, worker_, kel_, mitra_, pusat_;
 };
 

@@ -43,24 +43,6 @@ class DirectoryTest : public teduh::testing::ServerTest {
                   "yes"});
   }
 
-  // The case scopes a store holds anything of.
-  std::set<std::string> held(const std::string& store) {
-    auto s = client::Store::open(store, teduh::testing::kOfficePassphrase);
-    EXPECT_TRUE(s) << s.error().message;
-    std::set<std::string> out;
-    for (const char* sql : {"SELECT DISTINCT scope FROM commits WHERE scope_type = 'kasus'",
-                            "SELECT DISTINCT scope FROM entities WHERE type = 'kasus'"}) {
-      auto st = schema::Statement::prepare(s->db(), sql);
-      while (*st->step()) {
-        auto blob = st->column_blob(0);
-        sync::Id128 id;
-        std::copy(blob.begin(), blob.end(), id.bytes.begin());
-        out.insert(id.hex());
-      }
-    }
-    return out;
-  }
-
   std::string meta(const std::string& store, const std::string& key) {
     auto s = client::Store::open(store, teduh::testing::kOfficePassphrase);
     EXPECT_TRUE(s) << s.error().message;

@@ -5,9 +5,11 @@
 // reads their stores. TearDown stops the server and prints its log if the test failed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -110,6 +112,26 @@ class ServerTest : public ::testing::Test {
       n += st->column_int(0);
     }
     return n;
+  }
+
+  // The case scopes a store's raw tables hold anything of (commits or entities): what
+  // a device still holds of a case after a purge, whatever its lists show.
+  std::set<std::string> held(const std::string& store) {
+    auto s = client::Store::open(store, kOfficePassphrase);
+    EXPECT_TRUE(s) << s.error().message;
+    std::set<std::string> out;
+    if (!s) return out;
+    for (const char* sql : {"SELECT DISTINCT scope FROM commits WHERE scope_type = 'kasus'",
+                            "SELECT DISTINCT scope FROM entities WHERE type <> 'rumah_aman'"}) {
+      auto st = schema::Statement::prepare(s->db(), sql);
+      while (*st->step()) {
+        auto blob = st->column_blob(0);
+        sync::Id128 id;
+        std::copy(blob.begin(), blob.end(), id.bytes.begin());
+        out.insert(id.hex());
+      }
+    }
+    return out;
   }
 
   std::string log() { return read_file(log_); }
