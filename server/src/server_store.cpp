@@ -82,6 +82,20 @@ PushResult rejected(std::uint64_t seq, RejectReason reason, std::string message)
   return r;
 }
 
+// One read snapshot of the storage over a run of checks (Storage::begin_read), ended
+// when the guard goes out of scope; a write through the storage ends it earlier.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Storage& storage) : storage_(&storage) {}
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot() { storage_->end_read(); }
+  [[nodiscard]] Result<void> begin() { return storage_->begin_read(); }
+
+ private:
+  Storage* storage_;
+};
+
 }  // namespace
 
 std::int64_t now_ms() {
@@ -667,13 +681,6 @@ Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::st
                      [&](const ScopeGrant& g) { return g.office == office && g.active(); });
 }
 
-Result<bool> ServerStore::held_before(const sync::EntityId& scope, const std::string& office) {
-  auto rows = storage_->scope_grants(scope);
-  if (!rows) return tl::unexpected(rows.error());
-  return std::any_of(rows->begin(), rows->end(),
-                     [&](const ScopeGrant& g) { return g.office == office && !g.active(); });
-}
-
 Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
   auto entries = storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max());
   if (!entries) return tl::unexpected(entries.error());
@@ -712,6 +719,9 @@ Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
 }
 
 Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
+  // The case's whole log and grants read in one snapshot; update_access ends it.
+  ReadSnapshot snapshot(*storage_);
+  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
   auto rec = storage_->find_scope(scope);
   if (!rec) return tl::unexpected(rec.error());
   if (!*rec || (*rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
@@ -785,6 +795,10 @@ Result<void> ServerStore::refresh_dirty_scopes() {
 Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
                                                   std::span<const sync::SignedCommit> commits, std::int64_t now) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  // The checks read the store many times (scopes, grants, entities, refusals): one
+  // snapshot for all of them; append_commits below ends it and writes.
+  ReadSnapshot snapshot(*storage_);
+  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
   auto last = storage_->last_seq(device.device_id);
   if (!last) return tl::unexpected(last.error());
   auto kind = office_kind(device.office);
@@ -799,6 +813,30 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   std::map<sync::EntityId, EntityPlace> batch_entities;  // entities first written in this batch
   std::map<sync::EntityId, CaseAccess> case_access;    // sharing state, loaded on first need
   std::map<std::string, std::uint32_t> generations;    // current key generation per compartment
+  // Stored scopes as this device sees them, looked up once per batch: nothing in the
+  // batch changes a stored scope's record or grants before append_commits (the sharing
+  // is recomputed after it, by refresh_dirty_scopes).
+  std::map<sync::EntityId, std::optional<ScopeView>> stored_scopes;
+  auto stored_scope = [&](const sync::EntityId& id) -> Result<const std::optional<ScopeView>*> {
+    if (auto it = stored_scopes.find(id); it != stored_scopes.end()) return &it->second;
+    std::optional<ScopeView> view;
+    auto found = storage_->find_scope(id);
+    if (!found) return tl::unexpected(found.error());
+    if (*found) {
+      auto grants = storage_->scope_grants(id);
+      if (!grants) return tl::unexpected(grants.error());
+      const bool shared = std::any_of(grants->begin(), grants->end(), [&](const ScopeGrant& g) {
+        return g.office == device.office && g.active();
+      });
+      view = ScopeView{std::move(**found), shared};
+      if (!view->shared && view->record.owner_office != device.office) {
+        view->held_before = std::any_of(grants->begin(), grants->end(), [&](const ScopeGrant& g) {
+          return g.office == device.office && !g.active();
+        });
+      }
+    }
+    return &stored_scopes.emplace(id, std::move(view)).first->second;
+  };
 
   auto refuse = [&](std::size_t i, std::uint64_t seq, RejectReason reason, std::string message) {
     spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), seq, to_string(reason), message);
@@ -857,18 +895,9 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       if (auto it = batch_scopes.find(commit.scope); it != batch_scopes.end()) {
         scope = ScopeView{ScopeRecord{commit.scope, it->second, device.office, device.device_id}, false};
       } else {
-        auto found = storage_->find_scope(commit.scope);
-        if (!found) return tl::unexpected(found.error());
-        if (*found) {
-          auto shared = shared_with(commit.scope, device.office);
-          if (!shared) return tl::unexpected(shared.error());
-          scope = ScopeView{std::move(**found), *shared};
-          if (!scope->shared && scope->record.owner_office != device.office) {
-            auto held = held_before(commit.scope, device.office);
-            if (!held) return tl::unexpected(held.error());
-            scope->held_before = *held;
-          }
-        }
+        auto stored = stored_scope(commit.scope);
+        if (!stored) return tl::unexpected(stored.error());
+        scope = **stored;
       }
       std::optional<std::string> why = policy_.write_refusal(device, *kind, scope, commit);
       if (!why) {
@@ -1025,6 +1054,10 @@ Result<PullBatch> ServerStore::pull_backfill(const DeviceRecord& device, const s
 
 Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after, PullLimits limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  // One snapshot for the reads of the whole batch (a scope lookup per case in it); the
+  // pull tokens written at the end end it first.
+  ReadSnapshot snapshot(*storage_);
+  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
   auto kind = office_kind(device.office);
   if (!kind) return tl::unexpected(kind.error());
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
@@ -1142,6 +1175,8 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
 
 Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t after_seq, PullLimits limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  ReadSnapshot snapshot(*storage_);
+  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
   auto kind = office_kind(device.office);
   if (!kind) return tl::unexpected(kind.error());
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <map>
 #include <system_error>
+#include <utility>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -86,6 +87,24 @@ class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(crypto::DbHandle db) : db_(std::move(db)) {}
 
+  // A deferred BEGIN: the snapshot is taken at the first read and costs no lock that
+  // blocks a writer (WAL). COMMIT of a read-only transaction cannot lose anything.
+  Result<void> begin_read() override {
+    if (reading_ || sqlite3_get_autocommit(db()) == 0) return {};
+    if (auto r = lift(schema::exec(db(), "BEGIN")); !r) return r;
+    reading_ = true;
+    return {};
+  }
+
+  void end_read() override {
+    if (!reading_) return;
+    reading_ = false;
+    if (sqlite3_get_autocommit(db()) != 0) return;  // an error already ended it
+    if (sqlite3_exec(db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      sqlite3_exec(db(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
   Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) override {
     auto st = lift(Statement::prepare(db(), "SELECT value FROM meta WHERE key = ?1"));
     if (!st) return tl::unexpected(st.error());
@@ -100,6 +119,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> store_secret(std::string_view name, crypto::ByteView value) override {
+    end_read();
     auto st = lift(Statement::prepare(db(), "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
     if (!st) return tl::unexpected(st.error());
     st->bind(1, name).bind_blob(2, value);
@@ -109,6 +129,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> add_office(const OfficeRecord& o) override {
+    end_read();
     auto st = lift(Statement::prepare(db(),
         "INSERT INTO offices(code, name, kind, region, parent, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
         "ON CONFLICT DO NOTHING"));
@@ -130,6 +151,7 @@ class SqliteStorage final : public Storage {
   Result<std::vector<OfficeRecord>> list_offices() override { return offices_where("", {}); }
 
   Result<void> add_enrollment(const EnrollmentRecord& e) override {
+    end_read();
     auto st = lift(Statement::prepare(db(),
         "INSERT INTO enrollments(code_id, office, user, role, shelter, expires_at, issued_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"));
@@ -168,6 +190,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> register_device(const DeviceRecord& d) override {
+    end_read();
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     {
@@ -219,6 +242,7 @@ class SqliteStorage final : public Storage {
   Result<std::vector<DeviceRecord>> list_devices() override { return devices_where("", {}); }
 
   Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now) override {
+    end_read();
     auto found = find_device(device_id);
     if (!found) return tl::unexpected(found.error());
     if (!*found) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
@@ -232,6 +256,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now) override {
+    end_read();
     auto st = lift(Statement::prepare(db(), "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2"));
     if (!st) return tl::unexpected(st.error());
     st->bind(1, now).bind_blob(2, as_bytes(device_id));
@@ -239,17 +264,17 @@ class SqliteStorage final : public Storage {
   }
 
   Result<CompartmentState> compartment_state(std::string_view compartment) override {
-    auto st = lift(Statement::prepare(db(),
-        "SELECT generation, rotation_pending FROM compartments WHERE compartment = ?1"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind(1, compartment);
-    auto row = lift(st->step());
+    auto lease = cached("SELECT generation, rotation_pending FROM compartments WHERE compartment = ?1");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind(1, compartment);
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     CompartmentState state;
     state.compartment = std::string(compartment);
     if (*row) {
-      state.generation = static_cast<std::uint32_t>(st->column_int(0));
-      state.rotation_pending = st->column_int(1) != 0;
+      state.generation = static_cast<std::uint32_t>(st.column_int(0));
+      state.rotation_pending = st.column_int(1) != 0;
     }
     return state;
   }
@@ -271,6 +296,7 @@ class SqliteStorage final : public Storage {
 
   Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
                               std::span<const KeyWrapRecord> wraps) override {
+    end_read();
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     auto state = compartment_state(compartment);
@@ -290,6 +316,7 @@ class SqliteStorage final : public Storage {
 
   Result<void> replace_admin_wraps(std::string_view name, crypto::ByteView value,
                                    std::span<const KeyWrapRecord> wraps) override {
+    end_read();
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     auto meta = lift(Statement::prepare(db(), "UPDATE meta SET value = ?2 WHERE key = ?1"));
@@ -324,6 +351,7 @@ class SqliteStorage final : public Storage {
 
   Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now, std::string_view compartment,
                             std::uint32_t generation, std::span<const KeyWrapRecord> wraps) override {
+    end_read();
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     auto state = compartment_state(compartment);
@@ -342,6 +370,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> mark_rotation_pending() override {
+    end_read();
     auto st = lift(Statement::prepare(db(), "UPDATE compartments SET rotation_pending = 1 WHERE generation > 0"));
     if (!st) return tl::unexpected(st.error());
     return lift(st->run());
@@ -464,6 +493,7 @@ class SqliteStorage final : public Storage {
   Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
                                                    std::string_view owner_office,
                                                    std::span<const Refusal> refusals) override {
+    end_read();
     std::vector<AppendResult> results;
     if (entries.empty() && refusals.empty()) return results;
     auto tx = lift(Transaction::begin(db()));
@@ -504,10 +534,10 @@ class SqliteStorage final : public Storage {
         if (auto r = record_entity(place); !r) return tl::unexpected(r.error());
       }
       if (e.touches_access) {
-        auto dirty = lift(Statement::prepare(db(), "INSERT OR IGNORE INTO access_dirty(scope) VALUES (?1)"));
+        auto dirty = cached("INSERT OR IGNORE INTO access_dirty(scope) VALUES (?1)");
         if (!dirty) return tl::unexpected(dirty.error());
-        dirty->bind_blob(1, as_bytes(e.scope));
-        if (auto r = lift(dirty->run()); !r) return tl::unexpected(r.error());
+        (*dirty)->bind_blob(1, as_bytes(e.scope));
+        if (auto r = lift((*dirty)->run()); !r) return tl::unexpected(r.error());
       }
     }
     if (!refusals.empty()) {
@@ -526,62 +556,66 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device, std::uint64_t seq) override {
-    auto st = lift(Statement::prepare(db(), "SELECT reason, at FROM refused_commits WHERE device = ?1 AND seq = ?2"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(seq));
-    auto row = lift(st->step());
+    auto lease = cached("SELECT reason, at FROM refused_commits WHERE device = ?1 AND seq = ?2");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(seq));
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<Refusal>{};
-    return std::optional<Refusal>{Refusal{device, seq, static_cast<int>(st->column_int(0)), st->column_int(1)}};
+    return std::optional<Refusal>{Refusal{device, seq, static_cast<int>(st.column_int(0)), st.column_int(1)}};
   }
 
   Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {
-    auto st = lift(Statement::prepare(db(), "SELECT MAX(COALESCE((SELECT MAX(seq) FROM log WHERE device = ?1), 0), "
-                                             "COALESCE((SELECT MAX(seq) FROM refused_commits WHERE device = ?1), 0))"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind_blob(1, as_bytes(device));
-    auto row = lift(st->step());
+    auto lease = cached("SELECT MAX(COALESCE((SELECT MAX(seq) FROM log WHERE device = ?1), 0), "
+                        "COALESCE((SELECT MAX(seq) FROM refused_commits WHERE device = ?1), 0))");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind_blob(1, as_bytes(device));
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
-    return static_cast<std::uint64_t>(st->column_int(0));
+    return static_cast<std::uint64_t>(st.column_int(0));
   }
 
   Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) override {
-    auto st = lift(Statement::prepare(db(),
+    auto lease = cached(
         "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
-        "WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
-    return log_rows(*st);
+        "WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+    return log_rows(st);
   }
 
   Result<std::int64_t> head() override {
-    auto st = lift(Statement::prepare(db(), "SELECT COALESCE(MAX(server_seq), 0) FROM log"));
-    if (!st) return tl::unexpected(st.error());
-    auto row = lift(st->step());
+    auto lease = cached("SELECT COALESCE(MAX(server_seq), 0) FROM log");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
-    return st->column_int(0);
+    return st.column_int(0);
   }
 
   Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) override {
-    auto st = lift(Statement::prepare(db(),
-        "SELECT type, owner_office, created_by FROM scopes WHERE scope = ?1"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind_blob(1, as_bytes(scope));
-    auto row = lift(st->step());
+    auto lease = cached("SELECT type, owner_office, created_by FROM scopes WHERE scope = ?1");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind_blob(1, as_bytes(scope));
+    auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<ScopeRecord>{};
     ScopeRecord s;
     s.scope = scope;
-    s.type = st->column_text(0);
-    s.owner_office = st->column_text(1);
-    if (!copy_fixed(st->column_blob(2), s.created_by.bytes)) return tl::unexpected(damaged_row("scopes"));
+    s.type = st.column_text(0);
+    s.owner_office = st.column_text(1);
+    if (!copy_fixed(st.column_blob(2), s.created_by.bytes)) return tl::unexpected(damaged_row("scopes"));
     return std::optional<ScopeRecord>{std::move(s)};
   }
 
   Result<std::optional<EntityPlace>> find_entity(const sync::EntityId& entity) override {
-    auto st = cached("SELECT scope, type FROM entity_scopes WHERE entity = ?1");
-    if (!st) return tl::unexpected(st.error());
-    schema::Statement& q = **st;
+    auto lease = cached("SELECT scope, type FROM entity_scopes WHERE entity = ?1");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& q = **lease;
     q.bind_blob(1, as_bytes(entity));
     auto row = lift(q.step());
     if (!row) return tl::unexpected(row.error());
@@ -590,7 +624,6 @@ class SqliteStorage final : public Storage {
     place.entity = entity;
     if (!copy_fixed(q.column_blob(0), place.scope.bytes)) return tl::unexpected(damaged_row("entity_scopes"));
     place.type = q.column_text(1);
-    q.reset();
     return std::optional<EntityPlace>{std::move(place)};
   }
 
@@ -630,12 +663,13 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) override {
-    auto st = lift(Statement::prepare(db(),
+    auto lease = cached(
         "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
-        "WHERE scope = ?1 AND server_seq <= ?2 ORDER BY server_seq"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind_blob(1, as_bytes(scope)).bind(2, upto);
-    return log_rows(*st);
+        "WHERE scope = ?1 AND server_seq <= ?2 ORDER BY server_seq");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind_blob(1, as_bytes(scope)).bind(2, upto);
+    return log_rows(st);
   }
 
   Result<std::vector<LogEntry>> read_backfill(std::span<const sync::EntityId> scopes, const sync::DeviceId& device,
@@ -675,6 +709,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::int64_t> add_pull_token(const PullToken& token) override {
+    end_read();
     auto st = lift(Statement::prepare(db(),
         "INSERT INTO pull_tokens(device, gain_at, base, last) VALUES (?1, ?2, ?3, ?4)"));
     if (!st) return tl::unexpected(st.error());
@@ -700,6 +735,7 @@ class SqliteStorage final : public Storage {
   }
 
   Result<void> drop_pull_tokens(const sync::DeviceId& device, std::int64_t upto) override {
+    end_read();
     auto st = lift(Statement::prepare(db(), "DELETE FROM pull_tokens WHERE device = ?1 AND gain_at <= ?2"));
     if (!st) return tl::unexpected(st.error());
     st->bind_blob(1, as_bytes(device)).bind(2, upto);
@@ -707,20 +743,22 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) override {
-    auto st = lift(Statement::prepare(db(),
-        "SELECT scope, office, via, granted_at, revoked_at FROM scope_access WHERE scope = ?1 ORDER BY office"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind_blob(1, as_bytes(scope));
-    return grant_rows(*st);
+    auto lease = cached(
+        "SELECT scope, office, via, granted_at, revoked_at FROM scope_access WHERE scope = ?1 ORDER BY office");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind_blob(1, as_bytes(scope));
+    return grant_rows(st);
   }
 
   Result<std::vector<ScopeGrant>> grant_changes(std::string_view office, std::int64_t after) override {
-    auto st = lift(Statement::prepare(db(),
+    auto lease = cached(
         "SELECT scope, office, via, granted_at, revoked_at FROM scope_access "
-        "WHERE office = ?1 AND (granted_at > ?2 OR revoked_at > ?2) ORDER BY scope"));
-    if (!st) return tl::unexpected(st.error());
-    st->bind(1, office).bind(2, after);
-    return grant_rows(*st);
+        "WHERE office = ?1 AND (granted_at > ?2 OR revoked_at > ?2) ORDER BY scope");
+    if (!lease) return tl::unexpected(lease.error());
+    Statement& st = **lease;
+    st.bind(1, office).bind(2, after);
+    return grant_rows(st);
   }
 
   Result<std::vector<sync::EntityId>> dirty_scopes() override {
@@ -740,6 +778,7 @@ class SqliteStorage final : public Storage {
 
   Result<void> update_access(const sync::EntityId& scope, std::span<const ScopeGrant> rows,
                              const std::optional<std::string>& new_owner) override {
+    end_read();
     auto tx = lift(Transaction::begin(db()));
     if (!tx) return tl::unexpected(tx.error());
     auto put = lift(Statement::prepare(db(),
@@ -879,9 +918,29 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  // A prepared statement kept for the life of the connection, reset and ready to bind
-  // (the statements a push runs once per entity). `sql` must be a string literal.
-  Result<Statement*> cached(const char* sql) {
+  // A prepared statement kept for the life of the connection (the statements a push or
+  // a pull runs once per commit, scope or entity), lent ready to bind. The lease resets
+  // it when it ends, on every path: a statement left stepped would hold its read
+  // transaction open, and the next read would see a stale snapshot. `sql` must be a
+  // string literal (the map is keyed by its address).
+  class Lease {
+   public:
+    explicit Lease(Statement* st) : st_(st) {}
+    Lease(Lease&& other) noexcept : st_(std::exchange(other.st_, nullptr)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (st_ != nullptr) st_->reset();
+    }
+    Statement& operator*() const { return *st_; }
+    Statement* operator->() const { return st_; }
+
+   private:
+    Statement* st_;
+  };
+
+  Result<Lease> cached(const char* sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
       auto st = lift(Statement::prepare(db(), sql));
@@ -889,7 +948,7 @@ class SqliteStorage final : public Storage {
       it = statements_.emplace(sql, std::move(*st)).first;
     }
     it->second.reset();
-    return &it->second;
+    return Lease(&it->second);
   }
 
   Result<void> record_entity(const EntityPlace& place) {
@@ -900,6 +959,7 @@ class SqliteStorage final : public Storage {
   }
 
   crypto::DbHandle db_;
+  bool reading_ = false;  // inside begin_read .. end_read
   // Declared after db_ so the statements are finalized before the connection closes.
   std::map<const char*, Statement> statements_;
 };

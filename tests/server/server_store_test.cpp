@@ -277,6 +277,64 @@ TEST_F(ServerStoreTest, AReferralToAnOfficeThatDoesNotExistIsRefusedAndGrantsNot
   EXPECT_EQ(access_rows(*store_).find("NOPE"), std::string::npos) << access_rows(*store_);
 }
 
+// Storage::begin_read: the reads of a push's checks or of a pull see one state of the
+// store; a write ends the snapshot first; outside one, every read sees the latest state
+// (a cached statement never keeps an old read transaction open).
+TEST_F(ServerStoreTest, AReadSnapshotSeesOneStateAndAWriteEndsIt) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  const auto first = sync::Id128::random();
+  std::vector<sync::SignedCommit> created = {make_commit(device, key, 1, first)};
+  ASSERT_TRUE(store_->push(device, created).value()[0].accepted);
+  store_.reset();
+  auto reader = open_sqlite_storage(dir_, kPass);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto writer = open_sqlite_storage(dir_, kPass);  // as an admin command beside teduhd
+  ASSERT_TRUE(writer) << writer.error().message;
+  auto append = [&](Storage& storage, std::uint64_t seq, const sync::EntityId& scope) {
+    const sync::SignedCommit c = make_commit(device, key, seq, scope);
+    LogEntry e;
+    e.device = device.device_id;
+    e.seq = seq;
+    e.scope = scope;
+    e.scope_type = "kasus";
+    e.body = c.body;
+    e.signature = c.signature;
+    e.received_at_ms = now_ms();
+    e.entities.push_back(EntityPlace{scope, scope, "kasus"});
+    std::vector<LogEntry> entries = {e};
+    auto r = storage.append_commits(entries, device.office);
+    ASSERT_TRUE(r) << r.error().message;
+  };
+
+  // Outside a snapshot: a lookup that returned a row does not pin what later reads see.
+  ASSERT_TRUE((*reader)->find_scope(first).value().has_value());
+  const auto second = sync::Id128::random();
+  append(**writer, 2, second);
+  EXPECT_EQ((*reader)->head().value(), 2);
+  EXPECT_TRUE((*reader)->find_entity(second).value().has_value());
+
+  // Inside one: another connection's write is not seen until the snapshot ends.
+  ASSERT_TRUE((*reader)->begin_read());
+  ASSERT_TRUE((*reader)->find_scope(first).value().has_value());
+  const auto third = sync::Id128::random();
+  append(**writer, 3, third);
+  EXPECT_FALSE((*reader)->find_scope(third).value().has_value());
+  EXPECT_EQ((*reader)->head().value(), 2);
+  (*reader)->end_read();
+  EXPECT_TRUE((*reader)->find_scope(third).value().has_value());
+  EXPECT_EQ((*reader)->head().value(), 3);
+
+  // A write inside a snapshot ends it and is stored; end_read afterwards does nothing.
+  ASSERT_TRUE((*reader)->begin_read());
+  ASSERT_TRUE((*reader)->find_scope(third).value().has_value());
+  const auto fourth = sync::Id128::random();
+  append(**reader, 4, fourth);
+  (*reader)->end_read();
+  EXPECT_EQ((*writer)->head().value(), 4);
+  EXPECT_TRUE((*writer)->find_entity(fourth).value().has_value());
+}
+
 TEST_F(ServerStoreTest, NonCanonicalValueIsRefusedWithoutQuotingIt) {
   const auto key = crypto::SigningKey::generate();
   DeviceRecord device = enroll_device(key);

@@ -242,8 +242,6 @@ class ServerStore {
   // nullopt, or why a commit's referral or transfer names an office that does not exist.
   Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
   Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
-  // True when `office` held the case and lost it (an inactive scope_access row).
-  Result<bool> held_before(const sync::EntityId& scope, const std::string& office);
   // The case's access state from its whole log, each commit with the office and role of
   // the device that wrote it; the origin is the office of the device that created it.
   Result<CaseAccess> load_case_access(const sync::EntityId& scope);

@@ -36,6 +36,15 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
+  // A read snapshot over a run of reads (the checks of a push batch, a pull): between
+  // begin_read and end_read every read sees one state of the store, and a backend may
+  // serve them without a transaction each. Every write method ends an open snapshot
+  // first (a write never joins it), so a caller reads, then writes. begin_read inside a
+  // snapshot and end_read outside one do nothing. A backend without snapshots keeps
+  // these defaults: each read stands alone, as before.
+  [[nodiscard]] virtual Result<void> begin_read() { return {}; }
+  virtual void end_read() {}
+
   // Secrets of the server itself (its signing key), kept inside the encrypted store.
   [[nodiscard]] virtual Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) = 0;
   // Fails with already_exists if a secret of that name is already stored.
