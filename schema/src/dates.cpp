@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdio>
+
+#include "ascii.hpp"
 
 namespace teduh::schema::dates {
 namespace {
@@ -16,31 +17,9 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 using std::chrono::sys_days;
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return to_lower(x) == to_lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// 1..max_digits decimal digits as a number; -1 otherwise.
-int small_number(std::string_view s, std::size_t max_digits = 9) {
-  if (s.empty() || s.size() > max_digits || !std::all_of(s.begin(), s.end(), is_digit)) return -1;
-  int value = 0;
-  std::from_chars(s.data(), s.data() + s.size(), value);
-  return value;
-}
+using ascii::equals_ignoring_case;
+using ascii::small_number;
+using ascii::trim;
 
 Date make_date(int y, int m, int d) {
   return Date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},

@@ -16,6 +16,7 @@
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
+#include "ascii.hpp"
 
 namespace teduh::schema {
 namespace {
@@ -26,37 +27,12 @@ constexpr FieldSpec kDeletedSpec{
 // A refusal without its subject; wrapped by field_error() or a public function.
 using Problem = std::optional<std::string>;
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
-
-// Parses 1..max_digits decimal digits; -1 otherwise.
-int small_number(std::string_view s, std::size_t max_digits = 9) {
-  if (!all_digits(s) || s.size() > max_digits) return -1;
-  int value = 0;
-  std::from_chars(s.data(), s.data() + s.size(), value);
-  return value;
-}
+using ascii::all_digits;
+using ascii::equals_ignoring_case;
+using ascii::is_digit;
+using ascii::small_number;
+using ascii::to_lower;
+using ascii::trim;
 
 Error field_error(const FieldSpec& spec, std::string_view problem) {
   std::string message;

@@ -17,15 +17,15 @@ constexpr Date ymd(int y, unsigned m, unsigned d) {
 
 Instant utc(std::string_view text) { return *parse_utc(text); }
 
-TEST(Dates, LeapYearsFollowTheGregorianRule) {
-  EXPECT_TRUE(is_real_date(2024, 2, 29));
-  EXPECT_TRUE(is_real_date(2000, 2, 29));
-  EXPECT_FALSE(is_real_date(1900, 2, 29));
-  EXPECT_FALSE(is_real_date(2100, 2, 29));
-  EXPECT_FALSE(is_real_date(2026, 2, 29));
+// is_real_date's own cases are in validate_test.cpp (Validate.LeapYears...).
+TEST(Dates, LeapYearsFollowTheGregorianRuleInEveryForm) {
   EXPECT_EQ(*parse_date("29-02-2024"), ymd(2024, 2, 29));
+  EXPECT_EQ(*parse_date("29/2/2000"), ymd(2000, 2, 29));
   EXPECT_FALSE(parse_date("29-02-2026"));
+  EXPECT_FALSE(parse_date("1900-02-29"));
   EXPECT_FALSE(parse_iso_date("2100-02-29"));
+  EXPECT_TRUE(parse_utc("2028-02-29T23:59:59Z"));
+  EXPECT_FALSE(parse_utc("2027-02-29T00:00:00Z"));
 }
 
 TEST(Dates, ThirtyFirstOfFebruaryIsRefusedInEveryForm) {
