@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -19,11 +18,13 @@
 
 #include "report_cli.hpp"
 #include "teduh/crypto/passphrase.hpp"
+#include "teduh/client/report.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/crypto/verify.hpp"
 #include "teduh/schema/codes.hpp"
+#include "teduh/schema/dates.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/sync/enrollment.hpp"
 
@@ -191,16 +192,10 @@ void print_case(const json& doc) {
   section("Penempatan rumah aman:", "penempatan", "shelter_stays");
 }
 
-// A UTC timestamp (YYYY-MM-DDTHH:MM:SSZ) shown in this machine's local time.
-std::string local_time(const std::string& utc) {
-  auto ms = parse_datetime_ms(utc);
-  if (!ms) return utc;
-  std::time_t t = static_cast<std::time_t>(*ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %Z", &tm);
-  return buf;
+// A stored UTC time (YYYY-MM-DDTHH:MM:SSZ) as the office reads it: "2026-12-07 09:30 WIB".
+std::string local_time(const std::string& utc, schema::dates::Zone zone) {
+  auto at = schema::dates::parse_utc(utc);
+  return at ? schema::dates::format_local(*at, zone) : utc;
 }
 
 int report_error(const Error& e) {
@@ -842,6 +837,8 @@ int run_cli(int argc, char** argv) {
       if (!store) return tl::unexpected(store.error());
       auto doc = Workflow(*store).conflicts();
       if (!doc) return tl::unexpected(doc.error());
+      auto rules = deadline_rules(*store);
+      if (!rules) return tl::unexpected(rules.error());
       if (o.json_output) {
         print_json(*doc);
         return 0;
@@ -860,7 +857,7 @@ int run_cli(int argc, char** argv) {
         for (const auto& v : c["values"]) {
           std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ")
                     << v["value"].get<std::string>() << "   ("
-                    << local_time(v["at"].get<std::string>()) << ", "
+                    << local_time(v["at"].get<std::string>(), rules->zone) << ", "
                     << v["user"].get<std::string>() << " at " << v["office"].get<std::string>()
                     << ", version " << v["version"].get<std::string>() << ")\n";
         }

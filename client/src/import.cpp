@@ -9,6 +9,7 @@
 #include "teduh/client/report.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
+#include "teduh/schema/dates.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/validate.hpp"
 
@@ -196,8 +197,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
   };
   if (!problems.empty()) return refuse();
 
-  const std::uint64_t now = sync::system_now_ms();
-  const std::string zone = " " + rules->zone;
+  const auto now = schema::dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   std::vector<Row> rows;
   std::map<std::string, std::size_t> register_lines;
   for (std::size_t r = 1; r < records->size(); ++r) {
@@ -247,25 +247,17 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
             row.register_number = trimmed(value);  // as written on paper, e.g. 12/II/2026
           } else if (name == "tanggal_pengaduan") {
             // A date alone is the start of that day; a time without a zone is the office's.
-            std::string received;
-            if (auto day = schema::validate_field(EntityType::kasus, "incident_date", value)) {
-              received = *day + " 00:00" + zone;
-            } else {
-              const bool has_zone = value.find_first_of("Zz+") != std::string::npos ||
-                                    value.find("WI") != std::string::npos ||
-                                    value.find("UTC") != std::string::npos;
-              received = has_zone ? value : value + zone;
-            }
-            auto canonical = schema::validate_field(EntityType::kasus, "received_at", received);
-            if (!canonical) {
+            auto received =
+                schema::dates::parse_date_or_datetime(value, schema::dates::utc_offset(rules->zone));
+            if (!received) {
               row_problems.push_back(
                   at +
                   "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
                   "DD/MM/YYYY, optionally with a time HH:MM).");
-            } else if (parse_datetime_ms(*canonical).value_or(0) > now) {
+            } else if (*received > now) {
               row_problems.push_back(at + "column tanggal_pengaduan: the date is in the future.");
             } else {
-              row.case_fields.emplace_back("received_at", *canonical);
+              row.case_fields.emplace_back("received_at", schema::dates::format_utc(*received));
             }
           } else if (name == "ringkasan") {
             ringkasan = value;
@@ -335,8 +327,9 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       std::string date = services_date;
       if (date.empty()) {
         for (const auto& [f, v] : row.case_fields) {
-          if (f == "received_at")
-            date = local_date(parse_datetime_ms(v).value_or(0), rules->utc_offset_hours);
+          if (f != "received_at") continue;
+          if (auto at_utc = schema::dates::parse_utc(v))
+            date = schema::dates::format_iso(schema::dates::local_date(*at_utc, rules->zone));
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
         row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);

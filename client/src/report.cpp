@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,6 +17,7 @@ namespace teduh::client {
 namespace {
 
 using nlohmann::json;
+namespace dates = schema::dates;
 
 constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
 constexpr int kSmallCell = 5;
@@ -29,24 +29,36 @@ const char* const kAgeGroups[] = {"0-5",   "6-12",  "13-17", "18-24",
                                   "25-44", "45-59", "60+",   kUnknown};
 
 
-
-
-int offset_of_zone(std::string_view zone) {
-  if (zone == "WITA") return 8;
-  if (zone == "WIT") return 9;
-  return 7;
+// Times are milliseconds since the epoch here, as the sync layer counts them; dates.hpp
+// does the calendar.
+dates::Instant instant_of(std::uint64_t ms) {
+  return dates::from_unix_ms(static_cast<std::int64_t>(ms));
 }
 
-int weekday(std::uint64_t utc_ms, int offset) {  // 0 = Sunday, in local time
-  std::time_t t = static_cast<std::time_t>(utc_ms / 1000) + offset * 3600;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm.tm_wday;
+std::optional<std::uint64_t> ms_of(dates::Instant at) {
+  const std::int64_t ms = dates::unix_ms(at);
+  if (ms < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(ms);
 }
 
+// A stored datetime (or date: its 00:00 UTC); nullopt when empty or not canonical.
 std::optional<std::uint64_t> ms_of(const std::string& datetime) {
-  if (datetime.empty()) return std::nullopt;
-  return parse_datetime_ms(datetime);
+  auto at = dates::parse_utc(datetime);
+  if (!at) return std::nullopt;
+  return ms_of(*at);
+}
+
+// A wall time on a stored date (YYYY-MM-DD) in the office's zone; nullopt if not a date.
+std::optional<std::uint64_t> local_ms(std::string_view date, std::chrono::seconds time_of_day,
+                                      dates::Zone zone) {
+  auto day = dates::parse_iso_date(date);
+  if (!day) return std::nullopt;
+  return ms_of(dates::local_time(*day, time_of_day, zone));
+}
+
+// The office's calendar day of an instant, YYYY-MM-DD.
+std::string local_day(std::uint64_t ms, dates::Zone zone) {
+  return dates::format_iso(dates::local_date(instant_of(ms), zone));
 }
 
 std::string text_of(const json& doc, const char* key) {
@@ -61,23 +73,6 @@ bool region_matches(const std::string& region, const std::string& wanted) {
 
 }  // namespace
 
-std::string local_date(std::uint64_t utc_ms, int utc_offset_hours) {
-  return format_datetime(utc_ms + static_cast<std::int64_t>(utc_offset_hours) * 3600 * 1000)
-      .substr(0, 10);
-}
-
-std::optional<std::uint64_t> local_time_ms(std::string_view date, int hour, int minute, int second,
-                                           int utc_offset_hours) {
-  if (date.size() < 10) return std::nullopt;
-  auto midnight = parse_datetime_ms(date.substr(0, 10));
-  if (!midnight) return std::nullopt;
-  std::int64_t ms = static_cast<std::int64_t>(*midnight) +
-                    ((hour * 60 + minute) * 60 + second) * 1000ll -
-                    static_cast<std::int64_t>(utc_offset_hours) * 3600 * 1000;
-  if (ms < 0) return std::nullopt;
-  return static_cast<std::uint64_t>(ms);
-}
-
 // ---------------------------------------------------------------------------------------
 // Settings
 
@@ -88,8 +83,8 @@ Result<DeadlineRules> deadline_rules(const Store& store) {
   if (*sla && **sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
   auto zone = store.meta("config.zona_waktu");
   if (!zone) return tl::unexpected(zone.error());
-  if (*zone && !(*zone)->empty()) rules.zone = **zone;
-  rules.utc_offset_hours = offset_of_zone(rules.zone);
+  // A zone other than the three (set_config refuses one) counts as WIB.
+  if (*zone) rules.zone = dates::zone_named(**zone).value_or(dates::Zone::wib);
   return rules;
 }
 
@@ -100,7 +95,7 @@ Result<void> set_config(Store& store, std::string_view key, std::string_view val
                   "response_sla takes 3_hari (3 days) or 1_hari_kerja (1 working day).");
     }
   } else if (key == "zona_waktu") {
-    if (value != "WIB" && value != "WITA" && value != "WIT") {
+    if (!dates::zone_named(value)) {
       return fail(Errc::usage, "zona_waktu takes WIB, WITA or WIT.");
     }
   } else {
@@ -115,7 +110,7 @@ Result<json> config_document(const Store& store) {
   if (!rules) return tl::unexpected(rules.error());
   return json{
       {"response_sla", rules->response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
-      {"zona_waktu", rules->zone}};
+      {"zona_waktu", dates::zone_name(rules->zone)}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,8 +118,10 @@ Result<json> config_document(const Store& store) {
 
 std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rules) {
   std::vector<Deadline> out;
-  const int off = rules.utc_offset_hours;
-  auto day_start = [&](const std::string& date) { return local_time_ms(date, 0, 0, 0, off); };
+  using namespace std::chrono_literals;
+  const dates::Zone zone = rules.zone;
+  auto day_start = [&](const std::string& date) { return local_ms(date, 0s, zone); };
+  constexpr auto kEndOfDay = 23h + 59min + 59s;
   const auto received = ms_of(f.received_at);
 
   // Response to the complaint: 3 days (72 hours), or the end of the next working day.
@@ -133,9 +130,9 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
     d.step = "respons_pengaduan";
     if (rules.response == ResponseSla::one_working_day) {
       d.label = "Respons pengaduan (1 hari kerja)";
-      std::uint64_t day = *received + kDayMs;
-      while (weekday(day, off) == 0 || weekday(day, off) == 6) day += kDayMs;
-      d.due_ms = local_time_ms(local_date(day, off), 23, 59, 59, off).value_or(day);
+      const dates::Date next =
+          dates::add_working_days(dates::local_date(instant_of(*received), zone), 1);
+      d.due_ms = ms_of(dates::local_time(next, kEndOfDay, zone)).value_or(*received + kDayMs);
     } else {
       d.label = "Respons pengaduan (3 hari)";
       d.due_ms = *received + 3 * kDayMs;
@@ -159,7 +156,7 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
       d.step = "laporan_polisi";
       d.label = "Laporan ke kepolisian (3x24 jam, UU TPKS)";
       d.due_ms = *asked + 3 * kDayMs;
-      const std::string asked_day = local_date(*asked, off);
+      const std::string asked_day = local_day(*asked, zone);
       for (const auto& s : f.services) {
         if (s.kind != "pendampingan_hukum" || s.date < asked_day) continue;
         auto at = day_start(s.date);
@@ -174,7 +171,7 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
     Deadline d;
     d.step = "keluar_rumah_aman";
     d.label = "Batas tinggal di rumah aman (7 hari kecuali diperpanjang)";
-    std::optional<std::uint64_t> due = local_time_ms(stay.planned_exit, 23, 59, 59, off);
+    std::optional<std::uint64_t> due = local_ms(stay.planned_exit, kEndOfDay, zone);
     if (!due) {
       auto admitted = ms_of(stay.admitted_at);
       if (!admitted) continue;
@@ -243,7 +240,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
       const std::string value = st->column_text(1);
       if (value != "diterima" && !status_changed.contains(id)) {
         status_changed[id] =
-            format_datetime(sync::hlc_wall_ms(static_cast<sync::Hlc>(st->column_int(2))));
+            dates::format_utc(instant_of(sync::hlc_wall_ms(static_cast<sync::Hlc>(st->column_int(2)))));
       }
     }
   }
@@ -429,8 +426,7 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
 Result<void> check_filter(const ReportFilter& filter) {
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
-    if (value->size() != 10 || !parse_datetime_ms(*value) ||
-        format_datetime(*parse_datetime_ms(*value)).substr(0, 10) != *value) {
+    if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970
       return fail(Errc::usage,
                   std::string(name) + " takes a date written YYYY-MM-DD, e.g. 2026-01-31.");
     }
@@ -469,7 +465,6 @@ struct Table {
 
 json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filter,
                   const DeadlineRules& rules) {
-  const int off = rules.utc_offset_hours;
   Table forms = Table::of_set("bentuk_kekerasan", {kUnknown});
   Table sex = Table::of_set("jenis_kelamin", {kUnknown});
   Table age;
@@ -491,7 +486,7 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   for (const CaseFacts& f : facts) {
     if (!f.merged_into.empty()) continue;  // counted once, in the case it was merged into
     auto received = ms_of(f.received_at);
-    const std::string day = received ? local_date(*received, off) : std::string();
+    const std::string day = received ? local_day(*received, rules.zone) : std::string();
     if (!filter.from.empty() && (day.empty() || day < filter.from)) continue;
     if (!filter.to.empty() && (day.empty() || day > filter.to)) continue;
     if (!region_matches(f.region, filter.region)) continue;
@@ -558,9 +553,9 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   doc["filter"] = {{"from", filter.from}, {"to", filter.to}, {"region", filter.region}};
   doc["deadline_rules"] = {
       {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
-      {"zona_waktu", rules.zone},
+      {"zona_waktu", dates::zone_name(rules.zone)},
       // The day only: two runs (or two converged replicas) on one day print the same JSON.
-      {"as_of_date", local_date(filter.now_ms, rules.utc_offset_hours)}};
+      {"as_of_date", local_day(filter.now_ms, rules.zone)}};
   doc["suppression"] = {
       {"threshold", kSmallCell}, {"small", kPrimary}, {"complementary", kSecondary}};
   return doc;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <set>
 
 #include "teduh/client/compartment.hpp"
@@ -22,7 +21,23 @@ namespace {
 using nlohmann::json;
 using schema::EntityType;
 
-constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
+namespace dates = schema::dates;
+
+// Canonical UTC text of a time in milliseconds since the epoch (the sync layer's clock).
+std::string utc_text(std::uint64_t ms) {
+  return dates::format_utc(dates::from_unix_ms(static_cast<std::int64_t>(ms)));
+}
+std::string now_text() { return utc_text(sync::system_now_ms()); }
+
+// The office's calendar day (zona_waktu) of an instant, and of now.
+Result<dates::Date> office_day(const Store& store, dates::Instant at) {
+  auto rules = deadline_rules(store);
+  if (!rules) return tl::unexpected(rules.error());
+  return dates::local_date(at, rules->zone);
+}
+Result<dates::Date> office_today(const Store& store) {
+  return office_day(store, dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms())));
+}
 
 sync::EntityId new_entity_id() { return sync::Id128::time_ordered(sync::system_now_ms()); }
 
@@ -66,36 +81,6 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
 
 }  // namespace
 
-std::string format_datetime(std::uint64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
-std::optional<std::uint64_t> parse_datetime_ms(std::string_view text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  std::string t(text);
-  if (t.size() == 10) {
-    if (std::sscanf(t.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
-  } else if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) != 6) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  std::time_t secs = timegm(&tm);
-  if (secs < 0) return std::nullopt;
-  return static_cast<std::uint64_t>(secs) * 1000;
-}
-
 std::string victim_code(const sync::EntityId& person_id) {
   // The last two bytes: the leading ones of a time-ordered id are its creation time.
   char buf[16];
@@ -112,7 +97,7 @@ std::vector<FieldWrite> Workflow::audit_event(const sync::EntityId& case_id,
       write_of(audit_id, EntityType::audit, "entity", case_id.hex()),
       write_of(audit_id, EntityType::audit, "device", id.device.hex()),
       write_of(audit_id, EntityType::audit, "user", id.grant.user),
-      write_of(audit_id, EntityType::audit, "at", format_datetime(sync::system_now_ms())),
+      write_of(audit_id, EntityType::audit, "at", now_text()),
       write_of(audit_id, EntityType::audit, "office", id.grant.office_code),
   };
 }
@@ -128,7 +113,9 @@ Result<void> Workflow::write_case_commit(const sync::EntityId& case_id,
 
 Result<std::string> Workflow::case_number() {
   const auto& grant = store_.identity().grant;
-  std::string year = format_datetime(sync::system_now_ms()).substr(0, 4);
+  auto today = office_today(store_);
+  if (!today) return tl::unexpected(today.error());
+  const std::string year = std::to_string(static_cast<int>(today->year()));
   auto n = store_.next_counter("case_number:" + year);
   if (!n) return tl::unexpected(n.error());
   // The device part makes numbers unique without coordination: each device of an office
@@ -189,7 +176,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
       return std::any_of(writes->begin(), writes->end(),
                          [&](const FieldWrite& w) { return w.field == f; });
     };
-    std::string now = format_datetime(sync::system_now_ms());
+    std::string now = now_text();
     writes->push_back(write_of(case_id, EntityType::kasus, "number", *number));
     writes->push_back(
         write_of(case_id, EntityType::kasus, "owner_office", store_.identity().grant.office_code));
@@ -213,12 +200,13 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     // Dated on the day the complaint came (a register imported later keeps its dates).
     auto rules = deadline_rules(store_);
     if (!rules) return tl::unexpected(rules.error());
-    std::string complaint_day = local_date(sync::system_now_ms(), rules->utc_offset_hours);
+    dates::Instant complaint_at = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
     for (const auto& w : *writes) {
       if (w.entity != case_id || w.field != "received_at") continue;
-      if (auto ms = parse_datetime_ms(w.value)) complaint_day = local_date(*ms, rules->utc_offset_hours);
+      if (auto at = dates::parse_utc(w.value)) complaint_at = *at;
     }
-    writes->push_back(write_of(service_id, EntityType::layanan, "date", complaint_day));
+    writes->push_back(write_of(service_id, EntityType::layanan, "date",
+                               dates::format_iso(dates::local_date(complaint_at, rules->zone))));
     writes->insert(writes->end(), extra_writes.begin(), extra_writes.end());
     auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
     if (!r) return tl::unexpected(r.error());
@@ -508,7 +496,11 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
   all.emplace_back("case", case_id.hex());
   bool has_date =
       std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
-  if (!has_date) all.emplace_back("date", format_datetime(sync::system_now_ms()).substr(0, 10));
+  if (!has_date) {
+    auto today = office_today(store_);
+    if (!today) return tl::unexpected(today.error());
+    all.emplace_back("date", dates::format_iso(*today));
+  }
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
   if (*c && !(*c)->get("status").empty()) all.emplace_back("case_status_seen", (*c)->get("status"));
@@ -533,7 +525,7 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
   }
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId referral_id = new_entity_id();
-  std::string now = format_datetime(sync::system_now_ms());
+  std::string now = now_text();
   auto consent_writes =
       validated(consent_id, EntityType::persetujuan,
                 {{"case", case_id.hex()},
@@ -676,7 +668,7 @@ Result<void> Workflow::withdraw_consent(const sync::EntityId& consent_id) {
   if (!c->get("withdrawn_at").empty()) return fail(Errc::refused, "This consent was already withdrawn.");
   return write_case_commit(
       c->scope,
-      {write_of(consent_id, EntityType::persetujuan, "withdrawn_at", format_datetime(sync::system_now_ms()))},
+      {write_of(consent_id, EntityType::persetujuan, "withdrawn_at", now_text())},
       "diubah");
 }
 
@@ -705,7 +697,7 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
                            {"scope", "rujukan"},
                            {"scope_office", std::string(to_office)},
                            {"recorded_how", "dicatat petugas"},
-                           {"given_at", format_datetime(sync::system_now_ms())}});
+                           {"given_at", now_text()}});
   if (!writes) return tl::unexpected(writes.error());
   auto t = validated(transfer_id, EntityType::alih_kelola,
                      {{"case", case_id.hex()}, {"to_office", std::string(to_office)}, {"status", "diajukan"}});
@@ -958,18 +950,23 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
                                        const sync::EntityId& shelter_id,
                                        std::string_view admitted_at) {
   if (auto allowed = permit(schema::Action::tempatkan); !allowed) return tl::unexpected(allowed.error());
-  std::uint64_t admitted = sync::system_now_ms();
+  dates::Instant admitted = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   if (!admitted_at.empty()) {
-    auto parsed = parse_datetime_ms(admitted_at);
+    // YYYY-MM-DD (00:00 UTC) or the canonical YYYY-MM-DDTHH:MM:SSZ.
+    auto parsed = dates::parse_utc(admitted_at);
     if (!parsed)
       return fail(Errc::invalid, "admitted_at (Tanggal masuk): '" + std::string(admitted_at) +
                                      "' is not a date (YYYY-MM-DD).");
     admitted = *parsed;
   }
   sync::EntityId stay_id = new_entity_id();
-  std::string admitted_text = format_datetime(admitted);
-  // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3).
-  std::string planned_exit = format_datetime(admitted + 7 * kDayMs).substr(0, 10);
+  std::string admitted_text = dates::format_utc(admitted);
+  // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3): until
+  // the end of the office's day of admission + 7 days.
+  auto admitted_day = office_day(store_, admitted);
+  if (!admitted_day) return tl::unexpected(admitted_day.error());
+  const std::string planned_exit =
+      dates::format_iso(std::chrono::sys_days{*admitted_day} + std::chrono::days{7});
   auto writes = validated(stay_id, EntityType::penempatan,
                           {{"case", case_id.hex()},
                            {"shelter", shelter_id.hex()},
@@ -978,7 +975,7 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   if (!writes) return tl::unexpected(writes.error());
   sync::EntityId service_id = new_entity_id();
   FieldInput service_fields{
-      {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", admitted_text.substr(0, 10)}};
+      {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", dates::format_iso(*admitted_day)}};
   auto kasus = store_.entity(case_id);
   if (!kasus) return tl::unexpected(kasus.error());
   if (*kasus && !(*kasus)->get("status").empty())
@@ -1023,7 +1020,7 @@ Result<json> Workflow::conflicts() const {
                 {"office", office},
                 {"version",
                  id.device.hex() + ":" + std::to_string(id.seq) + ":" + std::to_string(id.index)},
-                {"at", format_datetime(sync::hlc_wall_ms(hlc))},
+                {"at", utc_text(sync::hlc_wall_ms(hlc))},
                 {"shown", shown}};
   };
   for (const auto& [entity_id, field] : *fields) {
@@ -1183,7 +1180,7 @@ Result<json> Workflow::history(const sync::EntityId& case_id) {
                         {"entity_type", h.entity_type},
                         {"field", h.field},
                         {"value", h.value},
-                        {"at", format_datetime(sync::hlc_wall_ms(h.hlc))},
+                        {"at", utc_text(sync::hlc_wall_ms(h.hlc))},
                         {"device", h.id.device.hex()},
                         {"version", h.id.device.hex() + ":" + std::to_string(h.id.seq) + ":" +
                                         std::to_string(h.id.index)},
@@ -1235,13 +1232,12 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
     for (const Deadline& d : deadlines_of(c, *rules)) {
       if (d.met_ms || d.met_at_unknown) continue;
       std::int64_t remaining = static_cast<std::int64_t>(d.due_ms) - static_cast<std::int64_t>(now_ms);
-      std::string local = format_datetime(d.due_ms + static_cast<std::uint64_t>(rules->utc_offset_hours) * 3600 * 1000);
       rows.push_back(json{{"case", c.id},
                           {"number", c.number},
                           {"step", d.step},
                           {"label", d.label},
-                          {"due_at", format_datetime(d.due_ms)},
-                          {"due_local", local.substr(0, 10) + " " + local.substr(11, 5) + " " + rules->zone},
+                          {"due_at", utc_text(d.due_ms)},
+                          {"due_local", dates::format_local(dates::from_unix_ms(static_cast<std::int64_t>(d.due_ms)), rules->zone)},
                           {"late", remaining < 0},
                           {"hours_left", remaining / (60 * 60 * 1000)}});
     }
@@ -1256,7 +1252,7 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
                     b["case"].get_ref<const std::string&>(),
                     b["step"].get_ref<const std::string&>());
   });
-  return json{{"due", rows}, {"zona_waktu", rules->zone}};
+  return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules->zone)}};
 }
 
 Result<json> Workflow::report(ReportFilter filter) const {

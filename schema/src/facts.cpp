@@ -1,6 +1,9 @@
 #include "teduh/schema/facts.hpp"
 
+#include <algorithm>
 #include <charconv>
+
+#include "teduh/schema/dates.hpp"
 
 namespace teduh::schema {
 namespace {
@@ -28,13 +31,10 @@ std::vector<std::string> split_codes(std::string_view codes) {
 }
 
 int age_in_years(std::string_view birth, std::string_view at) {
-  if (birth.size() < 10 || at.size() < 10) return -1;
-  const int by = number_at(birth, 0, 4), bm = number_at(birth, 5, 2), bd = number_at(birth, 8, 2);
-  const int ay = number_at(at, 0, 4), am = number_at(at, 5, 2), ad = number_at(at, 8, 2);
-  if (by < 0 || bm < 0 || bd < 0 || ay < 0 || am < 0 || ad < 0) return -1;
-  int years = ay - by;
-  if (am < bm || (am == bm && ad < bd)) --years;
-  return years;
+  const auto born = dates::parse_iso_date(birth);
+  const auto day = dates::parse_iso_date(at.substr(0, std::min<std::size_t>(at.size(), 10)));
+  if (!born || !day) return -1;
+  return dates::age_in_years(*born, *day);
 }
 
 std::string victim_age_group(std::string_view birth, std::string_view age_years, std::string_view at) {

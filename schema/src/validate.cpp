@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "teduh/schema/codes.hpp"
+#include "teduh/schema/dates.hpp"
+#include "ascii.hpp"
 
 namespace teduh::schema {
 namespace {
@@ -22,45 +24,15 @@ namespace {
 constexpr FieldSpec kDeletedSpec{
     .name = kDeletedField, .label = "Dihapus", .kind = FieldKind::boolean};
 
-// Years accepted in date and datetime fields. Nobody alive was born before 1900, and a
-// year past 2199 is a typing slip.
-constexpr int kMinYear = 1900;
-constexpr int kMaxYear = 2199;
-
 // A refusal without its subject; wrapped by field_error() or a public function.
 using Problem = std::optional<std::string>;
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
-
-// Parses 1..max_digits decimal digits; -1 otherwise.
-int small_number(std::string_view s, std::size_t max_digits = 9) {
-  if (!all_digits(s) || s.size() > max_digits) return -1;
-  int value = 0;
-  std::from_chars(s.data(), s.data() + s.size(), value);
-  return value;
-}
+using ascii::all_digits;
+using ascii::equals_ignoring_case;
+using ascii::is_digit;
+using ascii::small_number;
+using ascii::to_lower;
+using ascii::trim;
 
 Error field_error(const FieldSpec& spec, std::string_view problem) {
   std::string message;
@@ -68,150 +40,20 @@ Error field_error(const FieldSpec& spec, std::string_view problem) {
   return Error{Errc::invalid_value, std::move(message)};
 }
 
-std::string two_digits(int v) {
-  return std::string{static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10)};
-}
-
-std::string format_date(int y, int m, int d) {
-  std::string out = std::to_string(y);
-  while (out.size() < 4) out.insert(out.begin(), '0');
-  return out + "-" + two_digits(m) + "-" + two_digits(d);
-}
-
-// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
-}
-
-struct Ymd {
-  int y, m, d;
-};
-
-// Accepts YYYY-MM-DD, and the Indonesian order DD-MM-YYYY or DD/MM/YYYY (day and month
-// may have one digit). The four-digit year tells the orders apart.
-Problem parse_date(std::string_view s, Ymd& out) {
-  const std::string shown(s);
-  const char sep = s.find('/') != std::string_view::npos ? '/' : '-';
-  std::array<std::string_view, 3> parts;
-  std::size_t n = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      if (n == parts.size()) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
-      parts[n++] = s.substr(start, i - start);
-      start = i + 1;
-    }
-  }
-  if (n != 3) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
-  std::string_view year = parts[0], month = parts[1], day = parts[2];
-  if (parts[2].size() == 4 && parts[0].size() <= 2) {
-    year = parts[2];
-    day = parts[0];
-  } else if (sep == '/') {
-    return "'" + shown + "' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY";
-  }
-  const int y = year.size() == 4 ? small_number(year) : -1;
-  const int m = small_number(month, 2);
-  const int d = small_number(day, 2);
-  if (y < 0 || m < 0 || d < 0) return "'" + shown + "' is not a date; write it as YYYY-MM-DD";
-  if (y < kMinYear || y > kMaxYear) {
-    return "'" + shown + "' has year " + std::to_string(y) + "; the year must be between " +
-           std::to_string(kMinYear) + " and " + std::to_string(kMaxYear);
-  }
-  if (!is_real_date(y, m, d)) return format_date(y, m, d) + " is not a real date";
-  out = Ymd{y, m, d};
-  return std::nullopt;
-}
-
+// Dates and datetimes are read by dates.hpp; here they only get their canonical text.
 Problem canonical_date(std::string_view s, std::string& out) {
-  Ymd ymd{};
-  if (auto problem = parse_date(s, ymd)) return problem;
-  out = format_date(ymd.y, ymd.m, ymd.d);
+  auto date = dates::parse_date(s);
+  if (!date) return date.error().message;
+  out = dates::format_iso(*date);
   return std::nullopt;
 }
 
-// Zone suffixes: Z, +HH:MM, +HHMM, +HH, or the Indonesian zones WIB, WITA, WIT.
-// Returns the offset east of UTC in minutes, or nullopt when `zone` is not one.
-std::optional<int> zone_offset_minutes(std::string_view zone) {
-  zone = trim(zone);
-  if (zone.empty() || zone == "Z" || zone == "z" || equals_ignoring_case(zone, "UTC")) return 0;
-  if (equals_ignoring_case(zone, "WIB")) return 7 * 60;
-  if (equals_ignoring_case(zone, "WITA")) return 8 * 60;
-  if (equals_ignoring_case(zone, "WIT")) return 9 * 60;
-  if (zone[0] != '+' && zone[0] != '-') return std::nullopt;
-  const int sign = zone[0] == '-' ? -1 : 1;
-  std::string digits;
-  for (char c : zone.substr(1)) {
-    if (c != ':') digits.push_back(c);
-  }
-  if (digits.size() != 2 && digits.size() != 4) return std::nullopt;
-  const int hh = small_number(std::string_view(digits).substr(0, 2));
-  const int mm = digits.size() == 4 ? small_number(std::string_view(digits).substr(2)) : 0;
-  if (hh < 0 || mm < 0 || hh > 14 || mm > 59) return std::nullopt;
-  return sign * (hh * 60 + mm);
-}
-
-// Accepts "YYYY-MM-DDTHH:MM:SSZ" (canonical), a space instead of 'T', seconds left out,
-// and a zone suffix (see zone_offset_minutes). A time without a zone is taken as UTC:
-// callers that show local time must add the office's zone before validating.
+// A time without a zone is taken as UTC: callers holding an office's local time add its
+// zone before validating.
 Problem canonical_datetime(std::string_view s, std::string& out) {
-  const std::string shown(s);
-  const std::string usage =
-      "'" + shown + "' is not a date and time; write it as YYYY-MM-DDTHH:MM:SSZ";
-  const std::size_t sep = s.find_first_of("Tt ");
-  if (sep == std::string_view::npos) return usage;
-  Ymd ymd{};
-  if (auto problem = parse_date(s.substr(0, sep), ymd)) return problem;
-  std::string_view rest = trim(s.substr(sep + 1));
-  // HH:MM[:SS] then the zone.
-  if (rest.size() < 5 || rest[2] != ':') return usage;
-  const int hh = small_number(rest.substr(0, 2));
-  const int mi = small_number(rest.substr(3, 2));
-  rest.remove_prefix(5);
-  int ss = 0;
-  if (!rest.empty() && rest[0] == ':') {
-    if (rest.size() < 3) return usage;
-    ss = small_number(rest.substr(1, 2));
-    rest.remove_prefix(3);
-  }
-  if (!rest.empty() && rest[0] == '.') {
-    return "'" + shown + "' has fractions of a second; Teduh keeps whole seconds";
-  }
-  if (hh < 0 || mi < 0 || ss < 0) return usage;
-  if (hh > 23 || mi > 59 || ss > 59) return "'" + shown + "' is not a real time of day";
-  const auto offset = zone_offset_minutes(rest);
-  if (!offset) return "'" + shown + "' has an unknown time zone; use Z, +07:00, WIB, WITA or WIT";
-  const std::int64_t seconds =
-      days_from_civil(ymd.y, static_cast<unsigned>(ymd.m), static_cast<unsigned>(ymd.d)) * 86400 +
-      std::int64_t{hh} * 3600 + std::int64_t{mi} * 60 + ss - std::int64_t{*offset} * 60;
-  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
-  const std::int64_t in_day = seconds - days * 86400;
-  int y = 0, m = 0, d = 0;
-  civil_from_days(days, y, m, d);
-  if (y < kMinYear || y > kMaxYear) {
-    return "'" + shown + "': the year must be between " + std::to_string(kMinYear) + " and " +
-           std::to_string(kMaxYear);
-  }
-  out = format_date(y, m, d) + "T" + two_digits(static_cast<int>(in_day / 3600)) + ":" +
-        two_digits(static_cast<int>(in_day / 60 % 60)) + ":" +
-        two_digits(static_cast<int>(in_day % 60)) + "Z";
+  auto at = dates::parse_datetime(s, std::chrono::minutes{0});
+  if (!at) return at.error().message;
+  out = dates::format_utc(*at);
   return std::nullopt;
 }
 
@@ -393,7 +235,7 @@ Problem canonical_nik(std::string_view s, std::string& out) {
   const int yy = small_number(nik.substr(10, 2));
   if (day > 40) day -= 40;  // women: 40 is added to the day of birth
   // The century is not in the NIK: 29 February of "00" is real (2000).
-  if (!is_real_date(1900 + yy, month, day) && !is_real_date(2000 + yy, month, day)) {
+  if (!dates::is_real_date(1900 + yy, month, day) && !dates::is_real_date(2000 + yy, month, day)) {
     return "digits 7-12 must be the birth date as DDMMYY (with 40 added to the day for women), "
            "and they are not a real date";
   }
@@ -516,14 +358,6 @@ Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
 }
 
 }  // namespace
-
-bool is_real_date(int year, int month, int day) {
-  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  const int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
-  return day <= days;
-}
 
 Result<std::string> validate_date(std::string_view input) {
   const std::string_view s = trim(input);

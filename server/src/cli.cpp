@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "teduh/crypto/kdf.hpp"
+#include "teduh/schema/dates.hpp"
 #include "teduh/crypto/verify.hpp"
 #include "teduh/crypto/passphrase.hpp"
 #include "teduh/server/admin_key.hpp"
@@ -74,12 +74,7 @@ Result<ServerStore> open_store(const std::string& dir, const std::string& key_fi
 }
 
 std::string format_time(std::int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return schema::dates::format_utc(schema::dates::from_unix_ms(ms));
 }
 
 nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {

@@ -1,12 +1,11 @@
 #include "teduh/server/projection.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "teduh/schema/dates.hpp"
 #include "teduh/schema/facts.hpp"
 #include "teduh/schema/identity_match.hpp"
 #include "teduh/sync/merge.hpp"
@@ -51,13 +50,7 @@ class CaseState {
 
 
 std::string utc_text(std::uint64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  return schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(ms)));
 }
 
 // When the case's status first moved past "diterima" after it was recorded (the wall time

@@ -19,7 +19,12 @@ using json = nlohmann::json;
 using testing::FakeServerKey;
 using testing::TempDir;
 
-std::uint64_t at(const std::string& utc) { return *parse_datetime_ms(utc); }
+std::uint64_t at(const std::string& utc) {
+  return static_cast<std::uint64_t>(schema::dates::unix_ms(*schema::dates::parse_utc(utc)));
+}
+std::string utc_text(std::uint64_t ms) {
+  return schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(ms)));
+}
 
 CaseFacts fact(std::string id, std::string office, std::string region, std::string received,
                std::vector<std::string> forms, std::string sex) {
@@ -110,20 +115,18 @@ TEST(Deadlines, OneWorkingDaySkipsTheWeekendInTheOfficeZone) {
   auto d = deadlines_of(f, rules);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].step, "respons_pengaduan");
-  EXPECT_EQ(format_datetime(d[0].due_ms), "2026-03-09T16:59:59Z");
+  EXPECT_EQ(utc_text(d[0].due_ms), "2026-03-09T16:59:59Z");
   EXPECT_FALSE(d[0].met_ms);
   // Friday 23:30 WIT (UTC+9) is already Friday 14:30Z; in WIT the next working day is Monday.
-  rules.zone = "WIT";
-  rules.utc_offset_hours = 9;
+  rules.zone = schema::dates::Zone::wit;
   CaseFacts g = fact("c2", "K", "", "2026-03-06T14:30:00Z", {"fisik"}, "P");
-  EXPECT_EQ(format_datetime(deadlines_of(g, rules)[0].due_ms), "2026-03-09T14:59:59Z");
+  EXPECT_EQ(utc_text(deadlines_of(g, rules)[0].due_ms), "2026-03-09T14:59:59Z");
   // In WIB the same instant is Friday 21:30: also Monday, at the end of Monday WIB.
-  rules.zone = "WIB";
-  rules.utc_offset_hours = 7;
-  EXPECT_EQ(format_datetime(deadlines_of(g, rules)[0].due_ms), "2026-03-09T16:59:59Z");
+  rules.zone = schema::dates::Zone::wib;
+  EXPECT_EQ(utc_text(deadlines_of(g, rules)[0].due_ms), "2026-03-09T16:59:59Z");
   // Thursday: Friday is a working day.
   CaseFacts h = fact("c3", "K", "", "2026-03-05T03:00:00Z", {"fisik"}, "P");
-  EXPECT_EQ(format_datetime(deadlines_of(h, rules)[0].due_ms), "2026-03-06T16:59:59Z");
+  EXPECT_EQ(utc_text(deadlines_of(h, rules)[0].due_ms), "2026-03-06T16:59:59Z");
 }
 
 TEST(Deadlines, ThreeDaysPoliceReportAndShelterExit) {
@@ -135,15 +138,15 @@ TEST(Deadlines, ThreeDaysPoliceReportAndShelterExit) {
   f.shelter_stays.push_back({"2026-03-01T03:00:00Z", "2026-03-08", ""});
   auto d = deadlines_of(f, rules);
   ASSERT_EQ(d.size(), 3u);
-  EXPECT_EQ(format_datetime(d[0].due_ms), "2026-03-04T02:00:00Z");
+  EXPECT_EQ(utc_text(d[0].due_ms), "2026-03-04T02:00:00Z");
   ASSERT_TRUE(d[0].met_ms);
   EXPECT_LE(*d[0].met_ms, d[0].due_ms);  // a konseling on 3 March answers it
   EXPECT_EQ(d[1].step, "laporan_polisi");
-  EXPECT_EQ(format_datetime(d[1].due_ms), "2026-03-05T05:00:00Z");
+  EXPECT_EQ(utc_text(d[1].due_ms), "2026-03-05T05:00:00Z");
   ASSERT_TRUE(d[1].met_ms);
   EXPECT_GT(*d[1].met_ms, d[1].due_ms);  // the legal aid came on 6 March: late
   EXPECT_EQ(d[2].step, "keluar_rumah_aman");
-  EXPECT_EQ(format_datetime(d[2].due_ms), "2026-03-08T16:59:59Z");
+  EXPECT_EQ(utc_text(d[2].due_ms), "2026-03-08T16:59:59Z");
   EXPECT_FALSE(d[2].met_ms);
   // A status change answers the complaint too.
   CaseFacts g = fact("c2", "K", "", "2026-03-01T02:00:00Z", {"fisik"}, "P");

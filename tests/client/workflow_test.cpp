@@ -1,6 +1,7 @@
 // The office workflow on a real encrypted store: record, refuse bad input, refer, shelter.
 #include "teduh/client/workflow.hpp"
 #include "teduh/client/compartment.hpp"
+#include "teduh/client/report.hpp"
 #include "teduh/sync/compartment.hpp"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,23 @@ TEST_F(WorkflowTest, ShelterDetailsAreCiphertextInTheStoreAndClearOnTheClearedDe
   ASSERT_TRUE(stay) << stay.error().message;
   auto st = store_->entity(*stay);
   EXPECT_EQ((*st)->get("planned_exit"), "2026-03-08");
+}
+
+TEST_F(WorkflowTest, AShelterStayCountsItsSevenDaysFromTheOfficesDayOfAdmission) {
+  ASSERT_TRUE(set_config(*store_, "zona_waktu", "WIT"));
+  auto shelter = wf().add_shelter({{"name", "Rumah Uji Kenanga"}});
+  auto kasus = wf().new_case({}, {});
+  ASSERT_TRUE(shelter && kasus);
+  // 16:30Z on 1 March is 01:30 on 2 March in WIT: the office's day of admission is the 2nd.
+  auto stay = wf().place(*kasus, *shelter, "2026-03-01T16:30:00Z");
+  ASSERT_TRUE(stay) << stay.error().message;
+  auto st = store_->entity(*stay);
+  EXPECT_EQ((*st)->get("admitted_at"), "2026-03-01T16:30:00Z");
+  EXPECT_EQ((*st)->get("planned_exit"), "2026-03-09");
+  // An admission date that is not a real day is refused, not rolled into March.
+  auto wrong = wf().place(*kasus, *shelter, "2026-02-30");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::invalid);
 }
 
 TEST_F(WorkflowTest, DueListsALateComplaintResponseFirst) {

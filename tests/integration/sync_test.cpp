@@ -16,6 +16,7 @@
 #include "support/server_test.hpp"
 #include "support/store_fixture.hpp"
 #include "teduh/client/workflow.hpp"
+#include "teduh/schema/dates.hpp"
 
 namespace teduh {
 namespace {
@@ -116,6 +117,15 @@ TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywh
   ASSERT_EQ(conflicts.size(), 1u);
   EXPECT_EQ(conflicts[0]["field"], "risk_level");
   EXPECT_EQ(conflicts[0]["values"].size(), 2u);
+  // Read by a person, each value's time is in the office's zone, named (JSON keeps UTC).
+  ASSERT_EQ(teduh({"config", "set", "--store", dinas, "zona_waktu", "WITA"}).exit_code, 0);
+  const std::string text = teduh({"conflicts", "--store", dinas}).out;
+  for (const auto& v : conflicts[0]["values"]) {
+    const auto at = teduh::schema::dates::parse_utc(v["at"].get<std::string>());
+    ASSERT_TRUE(at) << v["at"];
+    const std::string local = teduh::schema::dates::format_local(*at, teduh::schema::dates::Zone::wita);
+    EXPECT_NE(text.find("(" + local + ", "), std::string::npos) << local << "\n" << text;
+  }
   EXPECT_EQ(json::parse(show(dinas, id))["case"]["risk_level"],
             json::parse(show(uptd, id))["case"]["risk_level"]);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "teduh/client/error.hpp"
+#include "teduh/schema/dates.hpp"
 
 namespace teduh::client {
 
@@ -57,8 +58,7 @@ enum class ResponseSla { three_days, one_working_day };
 // The office's deadline settings, kept in the store's meta table.
 struct DeadlineRules {
   ResponseSla response = ResponseSla::three_days;
-  std::string zone = "WIB";  // zona_waktu: WIB (+7), WITA (+8), WIT (+9)
-  int utc_offset_hours = 7;
+  schema::dates::Zone zone = schema::dates::Zone::wib;  // zona_waktu: WIB, WITA or WIT
 };
 
 // Reads the settings of this store (defaults when never set).
@@ -115,11 +115,5 @@ std::string report_svg(const nlohmann::json& report);
 // exactly one cell, so the cells add up to `total`, which is shown.
 nlohmann::json suppress_table(const std::vector<std::pair<std::string, int>>& cells,
                               bool partition);
-
-// Date helpers in an office's zone.
-std::string local_date(std::uint64_t utc_ms, int utc_offset_hours);  // YYYY-MM-DD
-// The UTC ms of a local wall time on a local date (YYYY-MM-DD), nullopt if not a date.
-std::optional<std::uint64_t> local_time_ms(std::string_view date, int hour, int minute, int second,
-                                           int utc_offset_hours);
 
 }  // namespace teduh::client

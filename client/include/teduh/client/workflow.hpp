@@ -145,10 +145,6 @@ class Workflow {
   Store& store_;
 };
 
-// Canonical UTC timestamp of a millisecond time: YYYY-MM-DDTHH:MM:SSZ.
-std::string format_datetime(std::uint64_t ms);
-// Parses YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ into milliseconds since the epoch.
-std::optional<std::uint64_t> parse_datetime_ms(std::string_view text);
 // The short code that stands for a victim in lists, e.g. "K-7F3A".
 std::string victim_code(const sync::EntityId& person_id);
 

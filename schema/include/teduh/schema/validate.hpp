@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "teduh/schema/dates.hpp"
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/error.hpp"
 
@@ -25,10 +26,11 @@ Result<void> check_canonical(EntityType type, std::string_view field, std::strin
 // date as DDMMYY with 40 added to DD for women, digits 13-16 a serial not 0000.
 // Spaces, dots and hyphens between digit groups are dropped.
 Result<std::string> validate_nik(std::string_view input);
-bool is_real_date(int year, int month, int day);
-// YYYY-MM-DD out; DD-MM-YYYY and DD/MM/YYYY accepted in; years 1900..2199.
+using dates::is_real_date;
+// YYYY-MM-DD out; what dates::parse_date accepts in (DD-MM-YYYY and DD/MM/YYYY too; years
+// 1900..2199).
 Result<std::string> validate_date(std::string_view input);
-// Datetimes without a zone are taken as UTC; callers holding local time append the
-// office's zone (WIB, WITA, WIT or +07:00) first. See SCHEMA.md section 2.
+// Datetimes (dates::parse_datetime) without a zone are taken as UTC; callers holding local
+// time add the office's zone (WIB, WITA, WIT or +07:00) first. See SCHEMA.md "Dates".
 
 }  // namespace teduh::schema
