@@ -302,7 +302,7 @@ TEST_P(FaultVfsTest, ACrashOfOneFolderLeavesAnotherAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(JournalModes, FaultVfsTest, ::testing::Values("wal", "delete"),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 // ---- the encrypted office store ----
 
