@@ -58,6 +58,7 @@ struct State {
   std::optional<std::uint64_t> budget;
   std::string crash_prefix;
   std::optional<std::uint64_t> crash_countdown;  // write/truncate/sync calls left before it
+  CrashKind crash_kind = CrashKind::power_loss;
 
   std::set<HandleState*> handles;
   std::map<std::string, UndoLog> files;
@@ -160,7 +161,7 @@ std::uint64_t revert(const std::string& path, const UndoLog& log) {
   return bytes;
 }
 
-std::size_t crash_locked(State& s, const std::string& p) {
+std::size_t crash_locked(State& s, const std::string& p, CrashKind kind) {
   ++s.counts.crashes;
   std::size_t killed = 0;
   for (HandleState* h : s.handles) {
@@ -170,6 +171,9 @@ std::size_t crash_locked(State& s, const std::string& p) {
     ++killed;
   }
   if (killed > 0) s.downs[p] += killed;
+  // A killed process leaves its unsynced writes with the kernel: still at risk from a
+  // later power loss, so their undo logs stay.
+  if (kind == CrashKind::process_kill) return killed;
   for (auto it = s.files.begin(); it != s.files.end();) {
     if (under(it->first, p)) {
       ++s.counts.reverted_files;
@@ -188,7 +192,7 @@ bool crash_point(State& s, const std::string& path) {
   if (!s.crash_countdown || !under(path, s.crash_prefix)) return false;
   if (--*s.crash_countdown > 0) return false;
   s.crash_countdown.reset();
-  crash_locked(s, s.crash_prefix);
+  crash_locked(s, s.crash_prefix, s.crash_kind);
   return true;
 }
 
@@ -561,18 +565,19 @@ void FaultVfs::clear_faults() {
   s.crash_prefix.clear();
 }
 
-std::size_t FaultVfs::crash(const std::filesystem::path& prefix) {
+std::size_t FaultVfs::crash(const std::filesystem::path& prefix, CrashKind kind) {
   const std::string p = normalize(prefix);
   State& s = state();
   std::lock_guard lock(s.mutex);
-  return crash_locked(s, p);
+  return crash_locked(s, p, kind);
 }
 
-void FaultVfs::arm_crash(const std::filesystem::path& prefix, std::uint64_t calls) {
+void FaultVfs::arm_crash(const std::filesystem::path& prefix, std::uint64_t calls, CrashKind kind) {
   const std::string p = normalize(prefix);
   State& s = state();
   std::lock_guard lock(s.mutex);
   s.crash_prefix = p;
+  s.crash_kind = kind;
   s.crash_countdown = calls > 0 ? std::optional<std::uint64_t>(calls) : std::nullopt;
 }
 

@@ -20,7 +20,7 @@
 //    total; a write that would grow a file past the budget returns SQLITE_FULL and writes
 //    nothing. Overwriting bytes a file already has costs nothing; deleting or truncating
 //    files gives nothing back (clear the budget to "free space").
-//  - A crash (power loss, or the process killed): crash(prefix) undoes every write and
+//  - A power loss (CrashKind::power_loss, the default): crash(prefix) undoes every write and
 //    truncate made to those files since their last successful xSync, from an undo log of
 //    pre-images kept per file path (on a sync, by any handle, the file's log is dropped:
 //    fsync makes the file durable, not the handle). Every handle open on those files at
@@ -33,6 +33,10 @@
 //    crashed stores, and reopens: the reopen sees only durable bytes. arm_crash() puts
 //    the crash in place of the n-th write, truncate or sync, for crashes at any point
 //    inside a transaction, a commit or a checkpoint.
+//
+//  - A killed process (CrashKind::process_kill) is the same crash without the undo: its
+//    handles die and the prefix goes down, but what it wrote stays (the kernel has it),
+//    still at risk from a later power loss (the undo logs are kept).
 //
 // What it does not model (each is a choice, said here so nobody trusts more than this):
 //
@@ -88,6 +92,10 @@ struct FaultCounts {
   std::uint64_t syncs = 0;            // successful xSync calls (any file)
 };
 
+// What a crash loses: power_loss, every write not yet synced; process_kill, nothing
+// written (the kernel keeps it), only the process and its handles.
+enum class CrashKind { power_loss, process_kill };
+
 class FaultVfs {
  public:
   static constexpr const char* kName = "teduh-fault";
@@ -117,16 +125,17 @@ class FaultVfs {
   void clear_faults();
 
   // Simulates a crash of everything under `prefix` (a file, or a folder: a folder's
-  // prefix is taken with a trailing '/' so "dev1" does not catch "dev10"). Reverts the
-  // unsynced writes of those files and kills the handles open on them (see above).
+  // prefix is taken with a trailing '/' so "dev1" does not catch "dev10"). Kills the
+  // handles open on those files and, for a power loss, reverts their unsynced writes.
   // Returns how many handles it killed. The prefix is made absolute and canonical, the
   // way SQLite's unix VFS names files.
-  std::size_t crash(const std::filesystem::path& prefix);
+  std::size_t crash(const std::filesystem::path& prefix, CrashKind kind = CrashKind::power_loss);
   // A crash at a chosen point: the `calls`-th write, truncate or sync of a file under
   // `prefix` from now on (1: the next one) does not happen; crash(prefix) runs in its
   // place and the call fails as on a dead handle. 0 disarms. One armed crash at a time;
   // counts().crashes tells the harness it happened.
-  void arm_crash(const std::filesystem::path& prefix, std::uint64_t calls);
+  void arm_crash(const std::filesystem::path& prefix, std::uint64_t calls,
+                 CrashKind kind = CrashKind::power_loss);
   // True while handles killed by a crash under `prefix` are still open.
   bool down(const std::filesystem::path& prefix) const;
   // Handles open under `prefix` (dead ones included).
