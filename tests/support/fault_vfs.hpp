@@ -33,7 +33,6 @@
 //    crashed stores, and reopens: the reopen sees only durable bytes. arm_crash() puts
 //    the crash in place of the n-th write, truncate or sync, for crashes at any point
 //    inside a transaction, a commit or a checkpoint.
-//
 //  - A killed process (CrashKind::process_kill) is the same crash without the undo: its
 //    handles die and the prefix goes down, but what it wrote stays (the kernel has it),
 //    still at risk from a later power loss (the undo logs are kept).
@@ -58,6 +57,12 @@
 //    calls forget(prefix) first, or a later crash would restore stale pre-images.
 //  - Memory-mapped I/O is refused (xFetch returns no page), so every read is an xRead.
 //  - Anonymous temp files pass through untouched.
+//
+// In this project: the office store runs WAL with synchronous=NORMAL (client/README.md,
+// "Durability"), so a power loss may take its commits since the last WAL sync (a
+// checkpoint), while a killed process loses at most the commit in flight; the server's
+// store runs synchronous=FULL, so everything it acknowledged survives either. The tests
+// (fault_vfs_test.cpp) check exactly those promises at every crash point.
 //
 // Everything is thread-safe (one mutex around the bookkeeping and each file call) and
 // deterministic for a given seed and a given order of file calls.

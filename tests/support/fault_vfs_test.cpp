@@ -17,6 +17,7 @@
 
 #include "support/store_fixture.hpp"
 #include "teduh/client/workflow.hpp"
+#include "teduh/server/sqlite_storage.hpp"
 
 namespace teduh::testing {
 namespace {
@@ -429,11 +430,60 @@ TEST_P(FaultVfsStoreCrashPoints, EveryPointKeepsWhatTheStorePromises) {
   std::printf("[ store crash points tried: %d, every %d ]\n", points, static_cast<int>(stride));
 }
 
+using FaultVfsServerCrashPoints = FaultVfsStoreTest;
+
 INSTANTIATE_TEST_SUITE_P(Kinds, FaultVfsStoreCrashPoints,
                          ::testing::Values(CrashKind::process_kill, CrashKind::power_loss),
                          [](const ::testing::TestParamInfo<CrashKind>& p) {
                            return p.param == CrashKind::process_kill ? "ProcessKill" : "PowerLoss";
                          });
+
+
+// ---- the server's store ----
+
+// The server's store runs WAL with synchronous=FULL: what it acknowledged survives a
+// power loss at any write, truncate or sync (every third point by default, as above).
+TEST_F(FaultVfsServerCrashPoints, AServerStoreLosingPowerKeepsEveryAcknowledgedWrite) {
+  const char* stride_env = std::getenv("TEDUH_CRASH_STRIDE");
+  const std::uint64_t stride = stride_env != nullptr ? std::max(1, std::atoi(stride_env)) : 3;
+  TempDir template_dir;
+  const auto template_store = template_dir / "server";
+  ASSERT_TRUE(server::create_sqlite_storage(template_store, kTestPassphrase, crypto::KdfParams::interactive()));
+  int points = 0;
+  for (std::uint64_t at = 1; at < 1000; at += stride) {
+    SCOPED_TRACE("crash at call " + std::to_string(at));
+    TempDir dir;
+    const auto store = dir / "server";
+    std::filesystem::copy(template_store, store, std::filesystem::copy_options::recursive);
+    std::vector<std::string> acked;
+    vfs_.reset();
+    {
+      auto s = server::open_sqlite_storage(store, kTestPassphrase);
+      ASSERT_TRUE(s) << s.error().message;
+      vfs_.arm_crash(store, at, CrashKind::power_loss);
+      for (int i = 0; i < 6 && vfs_.counts().crashes == 0; ++i) {
+        server::OfficeRecord office;
+        office.code = "KTR-" + std::to_string(i);
+        office.name = "Kantor " + std::to_string(i);
+        office.kind = "dinas";
+        if ((*s)->add_office(office)) acked.push_back(office.code);
+      }
+      vfs_.arm_crash(store, 0);
+    }
+    if (vfs_.counts().crashes == 0) break;
+    ++points;
+    auto s = server::open_sqlite_storage(store, kTestPassphrase);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE((*s)->verify_store());
+    for (const auto& code : acked) {
+      auto found = (*s)->find_office(code);
+      ASSERT_TRUE(found);
+      EXPECT_TRUE(found->has_value()) << "acknowledged office " << code << " was lost";
+    }
+  }
+  EXPECT_GT(points, 10);
+  std::printf("[ server store crash points tried: %d, every %d ]\n", points, static_cast<int>(stride));
+}
 
 }  // namespace
 }  // namespace teduh::testing
