@@ -369,6 +369,83 @@ TEST_F(FaultVfsStoreTest, AStoreOpensAfterAPowerLossWithEveryCaseCommittedBefore
   EXPECT_TRUE(client::Workflow(*s).new_case({}, {})) << "the store goes on";
 }
 
+// Whether this store's own commits are numbered 1..last_seq without a gap (the server
+// refuses a sequence with a hole, PROTOCOL.md).
+std::string own_sequence(const client::Store& s) {
+  return query(s.db(), "SELECT count(*) || ' commits, seq 1..' || coalesce(max(seq), 0) FROM commits") +
+         ", last_seq " + std::to_string(s.last_seq());
+}
+
+std::string sequence_text(std::size_t n) {
+  return std::to_string(n) + " commits, seq 1.." + std::to_string(n) + ", last_seq " + std::to_string(n);
+}
+
+// A full disk at a commit: the action fails with an error, and once there is space again
+// the next action is numbered right after the last one kept, in the open store and after
+// reopening.
+TEST_F(FaultVfsStoreTest, ACommitRefusedByAFullDiskLeavesNoGapInTheSequence) {
+  TempDir dir;
+  const auto path = dir / "kantor.db";
+  {
+    auto s = make_store(path, server_);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(client::Workflow(*s).new_case({}, {}));
+    ASSERT_TRUE(client::Workflow(*s).new_case({}, {}));
+    vfs_.set_write_budget(dir.path(), 0);
+    auto refused = client::Workflow(*s).new_case({}, {});
+    EXPECT_FALSE(refused);
+    EXPECT_GE(vfs_.counts().full_errors, 1u);
+    vfs_.set_write_budget(dir.path(), std::nullopt);
+    auto next = client::Workflow(*s).new_case({}, {});
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_EQ(own_sequence(*s), sequence_text(3));
+  }
+  auto s = client::Store::open(path, kTestPassphrase);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(own_sequence(*s), sequence_text(3));
+  EXPECT_EQ(integrity(*s), "ok");
+}
+
+// Random I/O errors under the store over a few seeds: actions fail, none that returned is
+// lost after the process is killed, and the sequence has no gap.
+TEST_F(FaultVfsStoreTest, RandomIoErrorsNeverLoseAnAcknowledgedCaseNorOpenAGap) {
+  TempDir template_dir;
+  ASSERT_TRUE(make_store(template_dir / "kantor.db", server_));
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    TempDir dir;
+    for (const auto& e : std::filesystem::directory_iterator(template_dir.path())) {
+      std::filesystem::copy_file(e.path(), dir.path() / e.path().filename());
+    }
+    const auto path = dir / "kantor.db";
+    std::vector<sync::EntityId> acked;
+    vfs_.reset();
+    {
+      auto s = client::Store::open(path, kTestPassphrase);
+      ASSERT_TRUE(s) << s.error().message;
+      vfs_.set_seed(seed);
+      vfs_.set_io_errors(dir.path(), {0.05, 0.05, 0.05, 0.05});
+      for (int i = 0; i < 12; ++i) {
+        if (auto c = client::Workflow(*s).new_case({}, {})) acked.push_back(*c);
+      }
+      vfs_.clear_faults();
+      vfs_.crash(dir.path(), CrashKind::process_kill);
+    }
+    const FaultCounts c = vfs_.counts();
+    EXPECT_GT(c.read_errors + c.write_errors + c.sync_errors + c.truncate_errors, 0u);
+    auto s = client::Store::open(path, kTestPassphrase);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(integrity(*s), "ok");
+    for (const auto& id : acked) {
+      auto e = s->entity(id);
+      ASSERT_TRUE(e);
+      EXPECT_TRUE(e->has_value()) << "an acknowledged case was lost";
+    }
+    const std::string seq = own_sequence(*s);
+    EXPECT_EQ(seq, sequence_text(s->last_seq())) << seq;
+  }
+}
+
 // The store as it runs, crashed in place of each write, truncate or sync in turn while it
 // commits cases and checkpoints. Killed, it keeps every case whose commit returned (the
 // README's promise for a killed process). Losing power, it still opens with its key and
