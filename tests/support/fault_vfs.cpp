@@ -29,7 +29,7 @@ namespace {
 constexpr std::uint64_t kChunk = 4096;
 
 struct HandleState {
-  std::string path;      // full path as SQLite opened it; empty for anonymous temp files
+  std::string path;  // full path as SQLite opened it; empty for anonymous temp files
   bool dead = false;
   std::string down_key;  // the crash prefix that killed it
 };
@@ -276,7 +276,8 @@ int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
     if (target < current) {
       UndoLog* log = nullptr;
       if (const int rc = log_for(s, path, f->real, &log); rc != SQLITE_OK) return rc;
-      if (const int rc = save_pre_images(*log, f->real, target, current); rc != SQLITE_OK) return rc;
+      if (const int rc = save_pre_images(*log, f->real, target, current); rc != SQLITE_OK)
+        return rc;
     }
   }
   return f->real->pMethods->xTruncate(f->real, size);
@@ -466,7 +467,9 @@ void (*x_dl_sym(sqlite3_vfs*, void* h, const char* sym))(void) {
   return real_vfs()->xDlSym(real_vfs(), h, sym);
 }
 void x_dl_close(sqlite3_vfs*, void* h) { real_vfs()->xDlClose(real_vfs(), h); }
-int x_randomness(sqlite3_vfs*, int n, char* out) { return real_vfs()->xRandomness(real_vfs(), n, out); }
+int x_randomness(sqlite3_vfs*, int n, char* out) {
+  return real_vfs()->xRandomness(real_vfs(), n, out);
+}
 int x_sleep(sqlite3_vfs*, int us) { return real_vfs()->xSleep(real_vfs(), us); }
 int x_current_time(sqlite3_vfs*, double* out) { return real_vfs()->xCurrentTime(real_vfs(), out); }
 int x_get_last_error(sqlite3_vfs*, int n, char* out) {
@@ -512,14 +515,16 @@ FaultVfs& FaultVfs::install(bool make_default) {
 bool FaultVfs::routes_encrypted_stores() const {
   State& s = state();
   // The shim keeps the VFS it wraps in pAppData (crypto's encrypted_vfs_shim.cpp).
-  if (sqlite3_vfs* enc = sqlite3_vfs_find("teduh-enc"); enc != nullptr) return enc->pAppData == &s.vfs;
+  if (sqlite3_vfs* enc = sqlite3_vfs_find("teduh-enc"); enc != nullptr)
+    return enc->pAppData == &s.vfs;
   return sqlite3_vfs_find(nullptr) == &s.vfs;
 }
 
 std::string FaultVfs::normalize(const std::filesystem::path& prefix) {
   if (prefix.empty()) return {};
   std::error_code ec;
-  std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(prefix), ec);
+  std::filesystem::path p =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(prefix), ec);
   if (ec) p = std::filesystem::absolute(prefix);
   std::string out = p.string();
   if (std::filesystem::is_directory(p, ec) && (out.empty() || out.back() != '/')) out += '/';
@@ -540,7 +545,8 @@ void FaultVfs::set_io_errors(const std::filesystem::path& prefix, IoErrorRates r
   s.rates = rates;
 }
 
-void FaultVfs::set_write_budget(const std::filesystem::path& prefix, std::optional<std::uint64_t> bytes) {
+void FaultVfs::set_write_budget(const std::filesystem::path& prefix,
+                                std::optional<std::uint64_t> bytes) {
   const std::string p = normalize(prefix);
   State& s = state();
   std::lock_guard lock(s.mutex);
@@ -595,18 +601,17 @@ std::size_t FaultVfs::open_handles(const std::filesystem::path& prefix) const {
   const std::string p = normalize(prefix);
   State& s = state();
   std::lock_guard lock(s.mutex);
-  return static_cast<std::size_t>(std::count_if(s.handles.begin(), s.handles.end(), [&](const HandleState* h) {
-    return !h->path.empty() && under(h->path, p);
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(s.handles.begin(), s.handles.end(),
+                    [&](const HandleState* h) { return !h->path.empty() && under(h->path, p); }));
 }
 
 std::size_t FaultVfs::unsynced_files(const std::filesystem::path& prefix) const {
   const std::string p = normalize(prefix);
   State& s = state();
   std::lock_guard lock(s.mutex);
-  return static_cast<std::size_t>(std::count_if(s.files.begin(), s.files.end(), [&](const auto& e) {
-    return under(e.first, p);
-  }));
+  return static_cast<std::size_t>(std::count_if(s.files.begin(), s.files.end(),
+                                                [&](const auto& e) { return under(e.first, p); }));
 }
 
 void FaultVfs::forget(const std::filesystem::path& prefix) {

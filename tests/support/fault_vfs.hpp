@@ -125,8 +125,8 @@ class FaultVfs {
   void set_write_budget(const std::filesystem::path& prefix, std::optional<std::uint64_t> bytes);
   // The growth still allowed under the budget (nullopt: no budget).
   std::optional<std::uint64_t> write_budget_left() const;
-  // Turns off I/O errors, the budget and an armed crash. Crashes in progress stay (a down prefix comes
-  // back up only when its dead handles close).
+  // Turns off I/O errors, the budget and an armed crash. Crashes in progress stay (a down prefix
+  // comes back up only when its dead handles close).
   void clear_faults();
 
   // Simulates a crash of everything under `prefix` (a file, or a folder: a folder's

@@ -6,12 +6,12 @@
 #include "support/fault_vfs.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
-#include <stdlib.h>
 #include <string>
 #include <vector>
 
@@ -45,7 +45,9 @@ Db open_db(const std::filesystem::path& path, int* rc_out = nullptr) {
   return db;
 }
 
-int exec(sqlite3* db, const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }
+int exec(sqlite3* db, const std::string& sql) {
+  return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+}
 
 // The first column of the first row as text, or "" (with the error code in rc_out).
 std::string query(sqlite3* db, const std::string& sql, int* rc_out = nullptr) {
@@ -95,7 +97,9 @@ class FaultVfsTest : public ::testing::TestWithParam<std::string> {
     Db db = open_db(path_);
     EXPECT_TRUE(db);
     EXPECT_EQ(query(db.get(), "PRAGMA journal_mode=" + GetParam()), GetParam());
-    EXPECT_EQ(exec(db.get(), "PRAGMA synchronous=FULL; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+    EXPECT_EQ(
+        exec(db.get(), "PRAGMA synchronous=FULL; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"),
+        SQLITE_OK);
     for (int k = 0; k < n; ++k) EXPECT_EQ(exec(db.get(), insert_row(k)), SQLITE_OK);
     return db;
   }
@@ -158,7 +162,8 @@ TEST_P(FaultVfsTest, AnInjectedIoErrorFailsTheStatementAndLosesNothingCommitted)
     const char* name;
     IoErrorRates rates;
   };
-  const std::vector<Kind> kinds = {{"write", {0, 1, 0, 0}}, {"sync", {0, 0, 1, 0}}, {"read", {1, 0, 0, 0}}};
+  const std::vector<Kind> kinds = {
+      {"write", {0, 1, 0, 0}}, {"sync", {0, 0, 1, 0}}, {"read", {1, 0, 0, 0}}};
   make_db(10).reset();
   int next = 10;
   for (const Kind& kind : kinds) {
@@ -225,7 +230,8 @@ TEST_P(FaultVfsTest, TheSameSeedInjectsTheSameFaults) {
     for (int k = 0; k < 40; ++k) exec(db.get(), insert_row(k));
     vfs_.clear_faults();
     const FaultCounts c = vfs_.counts();
-    runs.emplace_back(c.read_errors * 1000000 + c.write_errors * 1000 + c.sync_errors, rows(db.get()));
+    runs.emplace_back(c.read_errors * 1000000 + c.write_errors * 1000 + c.sync_errors,
+                      rows(db.get()));
   }
   EXPECT_EQ(runs[0], runs[1]);
 }
@@ -299,7 +305,9 @@ TEST_P(FaultVfsTest, ACrashOfOneFolderLeavesAnotherAlone) {
   TempDir other_dir;
   Db other = open_db(other_dir / "other.db");
   ASSERT_TRUE(other);
-  ASSERT_EQ(exec(other.get(), "PRAGMA synchronous=OFF; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+  ASSERT_EQ(
+      exec(other.get(), "PRAGMA synchronous=OFF; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"),
+      SQLITE_OK);
   ASSERT_EQ(exec(other.get(), insert_row(1)), SQLITE_OK);
   ASSERT_EQ(vfs_.unsynced_files(other_dir.path()), 1u);
   Db db = make_db(2);
@@ -326,7 +334,9 @@ class FaultVfsStoreTest : public ::testing::Test {
   }
   void TearDown() override { vfs_.reset(); }
 
-  static std::string integrity(const client::Store& s) { return query(s.db(), "PRAGMA integrity_check"); }
+  static std::string integrity(const client::Store& s) {
+    return query(s.db(), "PRAGMA integrity_check");
+  }
 
   FaultVfs& vfs_ = FaultVfs::install();
   FakeServerKey server_;
@@ -374,12 +384,14 @@ TEST_F(FaultVfsStoreTest, AStoreOpensAfterAPowerLossWithEveryCaseCommittedBefore
 // Whether this store's own commits are numbered 1..last_seq without a gap (the server
 // refuses a sequence with a hole, PROTOCOL.md).
 std::string own_sequence(const client::Store& s) {
-  return query(s.db(), "SELECT count(*) || ' commits, seq 1..' || coalesce(max(seq), 0) FROM commits") +
+  return query(s.db(),
+               "SELECT count(*) || ' commits, seq 1..' || coalesce(max(seq), 0) FROM commits") +
          ", last_seq " + std::to_string(s.last_seq());
 }
 
 std::string sequence_text(std::size_t n) {
-  return std::to_string(n) + " commits, seq 1.." + std::to_string(n) + ", last_seq " + std::to_string(n);
+  return std::to_string(n) + " commits, seq 1.." + std::to_string(n) + ", last_seq " +
+         std::to_string(n);
 }
 
 // A full disk at a commit: the action fails with an error, and once there is space again
@@ -483,7 +495,8 @@ TEST_P(FaultVfsStoreCrashPoints, EveryPointKeepsWhatTheStorePromises) {
       for (int i = 0; i < 6 && vfs_.counts().crashes == 0; ++i) {
         auto c = client::Workflow(*s).new_case({}, {});
         if (c) acked.push_back(*c);
-        if (i == 2 && exec(s->db(), "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK) synced = acked.size();
+        if (i == 2 && exec(s->db(), "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK)
+          synced = acked.size();
       }
       vfs_.arm_crash(dir.path(), 0);
     }
@@ -519,7 +532,6 @@ INSTANTIATE_TEST_SUITE_P(Kinds, FaultVfsStoreCrashPoints,
                            return p.param == CrashKind::process_kill ? "ProcessKill" : "PowerLoss";
                          });
 
-
 // ---- the server's store ----
 
 server::OfficeRecord office_record(int i) {
@@ -539,7 +551,8 @@ TEST_F(FaultVfsStoreTest, AServerStoreUnderRandomIoErrorsKeepsEveryAcknowledgedW
     const auto store = dir / "server";
     std::vector<std::string> acked;
     {
-      auto s = server::create_sqlite_storage(store, kTestPassphrase, crypto::KdfParams::interactive());
+      auto s =
+          server::create_sqlite_storage(store, kTestPassphrase, crypto::KdfParams::interactive());
       ASSERT_TRUE(s) << s.error().message;
       vfs_.reset();
       vfs_.set_seed(seed);
@@ -572,7 +585,8 @@ TEST_F(FaultVfsServerCrashPoints, AServerStoreLosingPowerKeepsEveryAcknowledgedW
   const std::uint64_t stride = stride_env != nullptr ? std::max(1, std::atoi(stride_env)) : 3;
   TempDir template_dir;
   const auto template_store = template_dir / "server";
-  ASSERT_TRUE(server::create_sqlite_storage(template_store, kTestPassphrase, crypto::KdfParams::interactive()));
+  ASSERT_TRUE(server::create_sqlite_storage(template_store, kTestPassphrase,
+                                            crypto::KdfParams::interactive()));
   int points = 0;
   std::uint64_t last_at = 0;  // the last call a crash replaced
   for (std::uint64_t at = 1; at < 1000; at += stride) {
@@ -604,7 +618,8 @@ TEST_F(FaultVfsServerCrashPoints, AServerStoreLosingPowerKeepsEveryAcknowledgedW
     }
   }
   EXPECT_GT(last_at, 20u) << "the sweep covered the writes and syncs of several commits";
-  std::printf("[ server store crash points tried: %d, every %d ]\n", points, static_cast<int>(stride));
+  std::printf("[ server store crash points tried: %d, every %d ]\n", points,
+              static_cast<int>(stride));
 }
 
 }  // namespace
