@@ -16,6 +16,7 @@
 #include "teduh/server/projection.hpp"
 #include "teduh/server/sqlite_storage.hpp"
 #include "teduh/sync/compartment.hpp"
+#include "teduh/sync/hlc.hpp"
 
 namespace teduh::server {
 namespace {
@@ -84,10 +85,7 @@ PushResult rejected(std::uint64_t seq, RejectReason reason, std::string message)
 
 }  // namespace
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+std::int64_t now_ms() { return static_cast<std::int64_t>(sync::system_now_ms()); }
 
 std::string_view to_string(RejectReason reason) {
   switch (reason) {
