@@ -462,7 +462,11 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     if (!believed_text) return tl::unexpected(believed_text.error());
     const std::uint64_t local_last = store.last_seq();
     const std::uint64_t verify_to = std::min(local_last, acked);
-    std::uint64_t from = *believed_text ? std::stoull(**believed_text) : verify_to;
+    // A store that records no acknowledgement never synced, or is a copy made before its
+    // first sync: the server may still hold seqs of it (written before the copy was put
+    // back), so every seq both hold is compared (found by the simulation, seed 3: the
+    // copy's new seq 2 was taken for acknowledged and never pushed).
+    std::uint64_t from = *believed_text ? std::stoull(**believed_text) : 0;
     std::optional<std::uint64_t> diverged;
     while (from < verify_to && !diverged) {
       auto batch = local_commits_after(store, from, options.push_batch);

@@ -413,7 +413,7 @@ class Simulation {
   void enroll(const Office& o, const std::string& role, bool shelter, bool hostile) {
     auto code = as_server([&] {
       return server_.get().issue_enrollment(server::EnrollRequest{o.code, "pengguna-" + std::to_string(devices_.size()),
-                                                                  role, shelter, 14});
+                                                                  role, shelter, 365});
     });
     if (!code) fail_with("cannot issue an enrollment: " + code.error().message);
     auto d = std::make_unique<Device>();
@@ -453,7 +453,11 @@ class Simulation {
 
   void note(const std::string& op) {
     ++counts_[op];
-    if (config_.verbose) std::cerr << "sim step " << step_ << ": " << op << "\n";
+    if (config_.verbose) std::cerr << "sim step " << step_ << ": device " << current_ << " " << op << "\n";
+  }
+
+  void trace(const std::string& line) {
+    if (config_.verbose) std::cerr << line << "\n";
   }
 
   Device& any_device() { return *devices_[rng_.next() % devices_.size()]; }
@@ -462,6 +466,7 @@ class Simulation {
 
   void one_operation() {
     Device& d = any_device();
+    current_ = d.index;
     act_as(d);
     const std::uint64_t r = rng_.range(0, 999);
     if (!d.store) return;
@@ -529,6 +534,7 @@ class Simulation {
     auto id = wf.new_case({{"summary", "Ringkasan " + gen("r")}}, {{"name", victim}});
     if (!tolerate(id, d, "record a case")) return;
     victim_names_.insert(victim);
+    trace("  case " + hex8(*id));
     CaseModel m;
     m.id = *id;
     m.owner = m.creator = d.office;
@@ -604,6 +610,7 @@ class Simulation {
     if (!c) return;
     note("refer");
     const std::string to = other_office(d.office, true);
+    trace("  case " + hex8(*c) + " to " + to);
     auto r = Workflow(*d.store).refer(*c, to, "Butuh layanan lanjutan", true, "korban", false);
     if (tolerate(r, d, "refer a case") && cases_.contains(*c)) cases_[*c].ever_named.insert(to);
   }
@@ -628,6 +635,7 @@ class Simulation {
       note(is_transfer ? (accept ? "accept_transfer" : "decline_transfer")
                        : (accept ? "accept_referral" : "decline_referral"));
       const std::uint64_t before = d.store->last_seq();
+      trace("  case " + hex8(e.scope) + " " + type + " to " + e.get("to_office"));
       auto r = is_transfer ? wf.respond_transfer(e.id, accept) : wf.respond_referral(e.id, accept);
       if (tolerate(r, d, "answer a referral or transfer") && is_transfer && accept) {
         // The acceptance is the first commit written after `before` in that case.
@@ -661,6 +669,7 @@ class Simulation {
     if (!c) return;
     note("transfer");
     const std::string to = other_office(d.office, true);
+    trace("  case " + hex8(*c) + " to " + to);
     auto r = Workflow(*d.store).transfer(*c, to, true, "korban");
     if (tolerate(r, d, "propose a transfer") && cases_.contains(*c)) cases_[*c].ever_named.insert(to);
   }
@@ -1011,6 +1020,22 @@ class Simulation {
           continue;
         }
         if (it->second != st->column_blob(1)) {
+          if (config_.verbose) {
+            for (auto& [sq, body] : server_bodies) {
+              auto c = sync::decode_commit_body(body);
+              std::cerr << "server seq " << sq << " scope " << (c ? hex8(c->scope) : "?") << " hlc "
+                        << (c ? c->hlc : 0) << "\n";
+            }
+            auto all = schema::Statement::prepare(d.store->db(), "SELECT seq, body, server_seq FROM commits WHERE device = ?1");
+            all->bind_blob(1, bytes_of(d.id));
+            while (true) {
+              auto rr = all->step();
+              if (!rr || !*rr) break;
+              auto c = sync::decode_commit_body(all->column_blob(1));
+              std::cerr << "device seq " << all->column_int(0) << " scope " << (c ? hex8(c->scope) : "?") << " hlc "
+                        << (c ? c->hlc : 0) << " server_seq " << all->column_int(2) << "\n";
+            }
+          }
           fail_with(d.label() + "'s commit " + std::to_string(seq) + " differs from the one the server holds");
         }
       }
@@ -1139,6 +1164,22 @@ class Simulation {
         if (d.revoked || d.hostile || d.office != owner || d.kind == "pusat") continue;
         if (!holds(d, id)) {
           if (!first_acked_.contains(id)) continue;
+          if (config_.verbose) {
+            for (const char* k : {"acked_seq", "own_missing_after", "pull_cursor"}) {
+              auto v = d.store->meta(k);
+              std::cerr << k << "=" << (v && *v ? **v : "-") << "\n";
+            }
+            auto rec = as_server([&] { return server_.get().find_device(d.id); });
+            auto page = as_server([&] { return server_.get().pull_own(**rec, 0); });
+            for (auto& e : page->commits) std::cerr << "server own seq " << e.seq << " scope " << hex8(e.scope) << "\n";
+            auto all = schema::Statement::prepare(d.store->db(), "SELECT seq, scope FROM commits WHERE device = ?1");
+            all->bind_blob(1, bytes_of(d.id));
+            while (true) {
+              auto rr = all->step();
+              if (!rr || !*rr) break;
+              std::cerr << "device seq " << all->column_int(0) << " scope " << crypto::to_hex(all->column_blob(1)).substr(0, 8) << "\n";
+            }
+          }
           fail_with(d.label() + " of the owner office " + owner + " does not hold case " + hex8(id));
         }
         replica = &d;
@@ -1211,8 +1252,7 @@ class Simulation {
                     d.label() + "\n" + digest);
         }
         // The document `teduh case show --json` prints, without the refused-only records.
-        auto has_refused = d.store->refusal_for(id);
-        if (has_refused && !*has_refused) {
+        if (!refused_in(d, id)) {
           auto doc = Workflow(*d.store).show_case(id);
           if (!doc) fail_with(d.label() + " cannot show case " + hex8(id) + ": " + doc.error().message);
           std::string text = without_local(*doc).dump();
@@ -1227,13 +1267,30 @@ class Simulation {
     }
   }
 
-  // The parts of the case document that depend on the reading device, not the case.
+  // Whether the device holds a commit of its own in the case that the server refused:
+  // what only such a commit wrote stays shown on that device alone (PROTOCOL.md 5B rule 5).
+  bool refused_in(Device& d, const sync::EntityId& scope) {
+    auto st = schema::Statement::prepare(d.store->db(),
+                                         "SELECT count(*) FROM commits WHERE device = ?1 AND scope = ?2 "
+                                         "AND seq IN (SELECT seq FROM refused_commits)");
+    st->bind_blob(1, bytes_of(d.id)).bind_blob(2, bytes_of(scope));
+    auto row = st->step();
+    return row && *row && st->column_int(0) > 0;
+  }
+
+  // The parts of the case document that depend on what else the reading device holds:
+  // the records of cases merged into this one come along only where those cases are held.
   static json without_local(json doc) {
     if (doc.is_object()) {
-      for (const char* k : {"can", "viewer", "refused", "rumah_aman"}) doc.erase(k);
+      doc.erase("merged_cases");
       for (auto& [k, v] : doc.items()) v = without_local(v);
     } else if (doc.is_array()) {
-      for (auto& v : doc) v = without_local(v);
+      json kept = json::array();
+      for (auto& v : doc) {
+        if (v.is_object() && v.contains("from_case")) continue;
+        kept.push_back(without_local(v));
+      }
+      doc = std::move(kept);
     }
     return doc;
   }
@@ -1297,6 +1354,7 @@ class Simulation {
   Rng net_;
   NetFaults faults_;
   int step_ = 0;
+  int current_ = -1;
   int n_offices_ = 0;
   int n_devices_ = 0;
   bool with_hostile_ = false;
