@@ -482,6 +482,14 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
       for (const auto& r : pr->rejections) {
         if (r.reason == wire::RejectReason::seq_taken) diverged = std::min(diverged.value_or(r.seq), r.seq);
       }
+      // The server acknowledged seqs this store never heard about (the reply was lost):
+      // a refusal among them is reported again here, and must be kept like any other,
+      // or this replica would show the refused write for good (found by the simulation,
+      // seed 60).
+      wire::PushReply refusals = *pr;
+      std::erase_if(refusals.rejections,
+                    [](const wire::CommitRejection& r) { return r.reason == wire::RejectReason::seq_taken; });
+      if (auto kept = record_refusals(store, refusals); !kept) return tl::unexpected(kept.error());
     }
     if (!diverged && acked > local_last) diverged = local_last + 1;
     if (diverged) {

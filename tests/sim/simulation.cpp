@@ -313,6 +313,7 @@ struct Acceptance {
   sync::EntityId scope;
   std::string to_office;
   std::uint64_t acked_at_step = 0;  // 0 until the server acknowledged it
+  sync::EntityId transfer;
 };
 
 class Simulation {
@@ -639,7 +640,7 @@ class Simulation {
       auto r = is_transfer ? wf.respond_transfer(e.id, accept) : wf.respond_referral(e.id, accept);
       if (tolerate(r, d, "answer a referral or transfer") && is_transfer && accept) {
         // The acceptance is the first commit written after `before` in that case.
-        acceptances_.push_back(Acceptance{d.index, before + 1, e.scope, d.office, 0});
+        acceptances_.push_back(Acceptance{d.index, before + 1, e.scope, d.office, 0, e.id});
       }
       return;
     }
@@ -729,6 +730,7 @@ class Simulation {
     if (!d.snapshots.empty() && rng_.chance(0.4)) {
       note("restore_from_copy");
       const fs::path& from = d.snapshots[rng_.next() % d.snapshots.size()];
+      trace("  from " + from.filename().string());
       for (const auto& e : fs::directory_iterator(d.dir)) fs::remove(e.path());
       for (const auto& e : fs::directory_iterator(from)) fs::copy_file(e.path(), d.dir / e.path().filename());
       restored_.insert(d.index);
@@ -894,6 +896,20 @@ class Simulation {
       return std::unique_ptr<client::Link>(std::make_unique<SimLink>(server_, net_, faults, address));
     };
     auto r = client::sync_with_server(*d.store, options);
+    if (config_.verbose) {
+      if (!r) {
+        trace("  sync of device " + std::to_string(d.index) + ": " + r.error().message);
+      } else {
+        std::ostringstream line;
+        line << "  sync of device " << d.index << ": pushed " << r->pushed << " pulled " << r->pulled << " rejected "
+             << r->rejected << " purged " << r->purged << " restored " << r->restored << " server_had "
+             << r->server_had << " reissued " << r->reissued << " recovered " << r->recovered << " last_seq "
+             << d.store->last_seq();
+        for (const auto& j : r->rejections) line << "\n    " << j;
+        for (const auto& j : r->skipped) line << "\n    skipped " << j;
+        trace(line.str());
+      }
+    }
     // What the store now believes the server holds of its own.
     auto acked = d.store->meta("acked_seq");
     if (acked && *acked && !(*acked)->empty()) {
@@ -919,28 +935,56 @@ class Simulation {
     ++checks_["acked_held"];
     auto last = as_server([&] { return server_.get().last_acked(d.id); });
     if (!last) fail_with("the server cannot answer last_acked");
-    // A restored store may believe less than the server holds, never more than it held.
-    if (d.acked > *last && !restored_.contains(d.index)) {
+    // The server never holds less than it once acknowledged to the device.
+    if (d.acked > *last) {
       fail_with("the server acknowledged seq " + std::to_string(d.acked) + " to " + d.label() +
                 " but now holds only up to " + std::to_string(*last));
     }
-    // Which cases reached the server: the creator's first commit acknowledged.
+    // Which cases reached the server: the server holds the creating commit, as written.
     for (auto& [id, m] : cases_) {
-      if (m.created_by == d.index && !first_acked_.contains(id) && d.acked > 0) {
-        auto st = schema::Statement::prepare(d.store->db(),
-                                             "SELECT min(seq) FROM commits WHERE device = ?1 AND scope = ?2");
-        if (!st) continue;
-        st->bind_blob(1, std::span<const std::uint8_t>(d.id.bytes.data(), d.id.bytes.size()))
-            .bind_blob(2, std::span<const std::uint8_t>(id.bytes.data(), id.bytes.size()));
-        auto row = st->step();
-        if (row && *row && st->column_int(0) > 0 &&
-            static_cast<std::uint64_t>(st->column_int(0)) <= d.acked) {
-          first_acked_.insert(id);
-        }
+      if (m.created_by != d.index || first_acked_.contains(id)) continue;
+      auto st = schema::Statement::prepare(d.store->db(),
+                                           "SELECT seq, body FROM commits WHERE device = ?1 AND scope = ?2 "
+                                           "ORDER BY seq LIMIT 1");
+      if (!st) continue;
+      st->bind_blob(1, bytes_of(d.id)).bind_blob(2, bytes_of(id));
+      auto row = st->step();
+      if (!row || !*row) continue;
+      const auto seq = static_cast<std::uint64_t>(st->column_int(0));
+      if (seq > *last) continue;
+      auto rec = as_server([&] { return server_.get().find_device(d.id); });
+      if (!rec || !*rec) continue;
+      auto page = as_server([&] { return server_.get().pull_own(**rec, seq - 1, server::PullLimits{1, 1 << 20}); });
+      if (page && !page->commits.empty() && page->commits[0].seq == seq && page->commits[0].body == st->column_blob(1)) {
+        first_acked_.insert(id);
       }
     }
+    // Transfer acceptances that reached the server, in the order they did.
     for (auto& a : acceptances_) {
-      if (a.device == d.index && a.acked_at_step == 0 && a.seq <= d.acked) a.acked_at_step = ++ack_clock_;
+      if (a.device != d.index || a.acked_at_step != 0) continue;
+      auto st = schema::Statement::prepare(d.store->db(),
+                                           "SELECT seq, body FROM commits WHERE device = ?1 AND scope = ?2 ORDER BY seq");
+      if (!st) continue;
+      st->bind_blob(1, bytes_of(d.id)).bind_blob(2, bytes_of(a.scope));
+      for (;;) {
+        auto row = st->step();
+        if (!row || !*row) break;
+        const auto seq = static_cast<std::uint64_t>(st->column_int(0));
+        const auto body = st->column_blob(1);
+        auto c = sync::decode_commit_body(body);
+        if (!c || seq > *last) continue;
+        const bool accepts = std::any_of(c->versions.begin(), c->versions.end(), [&](const sync::Version& v) {
+          return v.entity == a.transfer && v.field == "status" && v.value == "diterima";
+        });
+        if (!accepts) continue;
+        auto rec = as_server([&] { return server_.get().find_device(d.id); });
+        auto page = as_server([&] { return server_.get().pull_own(**rec, seq - 1, server::PullLimits{1, 1 << 20}); });
+        if (page && !page->commits.empty() && page->commits[0].seq == seq && page->commits[0].body == body) {
+          a.seq = seq;
+          a.acked_at_step = ++ack_clock_;
+        }
+        break;
+      }
     }
   }
 
