@@ -1291,6 +1291,7 @@ class Simulation {
         if (!first) {
           first.emplace(digest, d.index);
         } else if (first->first != digest) {
+          if (config_.verbose) debug_scope(id, {devices_[static_cast<std::size_t>(first->second)].get(), &d});
           fail_with("case " + hex8(id) + " differs between device " + std::to_string(first->second) + " and " +
                     d.label() + ":\n--- device " + std::to_string(first->second) + "\n" + first->first + "--- " +
                     d.label() + "\n" + digest);
@@ -1306,6 +1307,41 @@ class Simulation {
             fail_with("`case show --json` of " + hex8(id) + " differs between device " +
                       std::to_string(first_doc->second) + " and " + d.label() + ":\n" + first_doc->first + "\n" + text);
           }
+        }
+      }
+    }
+  }
+
+  // For a failure report: which commits of the scope the server would send each device
+  // from cursor 0, and what the server's access tables say.
+  void debug_scope(const sync::EntityId& scope, std::vector<Device*> which) {
+    for (Device* d : which) {
+      auto rec = as_server([&] { return server_.get().find_device(d->id); });
+      std::int64_t cursor = 0;
+      int n = 0;
+      for (int guard = 0; guard < 10000; ++guard) {
+        auto page = as_server([&] { return server_.get().pull(**rec, cursor); });
+        if (!page) break;
+        for (auto& e : page->commits) {
+          if (e.scope == scope) {
+            ++n;
+            std::cerr << "  server sends device " << d->index << ": " << hex8(e.device) << " #" << e.seq << " at "
+                      << e.server_seq << "\n";
+          }
+        }
+        cursor = page->cursor;
+        if (!page->more) break;
+      }
+      std::cerr << "device " << d->index << " would receive " << n << " commits of the scope\n";
+    }
+    auto dump = as_server([&] { return server_.get().dump_text(); });
+    if (dump) {
+      std::istringstream in(*dump);
+      std::string line, table;
+      while (std::getline(in, line)) {
+        if (line.find(scope.hex()) != std::string::npos &&
+            (line.find("scope_access") != std::string::npos || line.find("access") != std::string::npos)) {
+          std::cerr << "  " << line << "\n";
         }
       }
     }
