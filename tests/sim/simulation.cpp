@@ -1358,11 +1358,15 @@ class Simulation {
     return row && *row && st->column_int(0) > 0;
   }
 
-  // The parts of the case document that depend on what else the reading device holds:
-  // the records of cases merged into this one come along only where those cases are held.
+  // The parts of the case document that depend on the reading device: the records of
+  // cases merged into this one come along only where those cases are held, and a
+  // shelter's details only where the key is.
   static json without_local(json doc) {
     if (doc.is_object()) {
       doc.erase("merged_cases");
+      // A shelter's secret details: in clear for a device holding the key, withheld
+      // otherwise (check_shelters holds that side).
+      for (const char* k : {"shelter_code_name", "shelter_name", "shelter_address", "shelter_phone", "shelter_contact"}) doc.erase(k);
       for (auto& [k, v] : doc.items()) v = without_local(v);
     } else if (doc.is_array()) {
       json kept = json::array();
