@@ -475,6 +475,28 @@ Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std:
   return set_meta("merge_rebuild", "1");
 }
 
+Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const {
+  auto any = cached("SELECT EXISTS (SELECT 1 FROM refused_commits)");
+  if (!any) return tl::unexpected(any.error());
+  auto row = lift((*any)->step());
+  if (!row) return tl::unexpected(row.error());
+  const bool some = *row && (*any)->column_int(0) == 1;
+  (*any)->reset();
+  if (!some) return false;
+  auto st_r = cached(
+      "SELECT EXISTS (SELECT 1 FROM versions v WHERE v.entity = ?1 AND v.device = ?2 "
+      "AND v.seq IN (SELECT seq FROM refused_commits)) AND NOT EXISTS (SELECT 1 FROM versions o "
+      "WHERE o.entity = ?1 AND NOT (o.device = ?2 AND o.seq IN (SELECT seq FROM refused_commits)))");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
+  row = lift(st.step());
+  if (!row) return tl::unexpected(row.error());
+  const bool only = *row && st.column_int(0) == 1;
+  st.reset();
+  return only;
+}
+
 Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& entity) const {
   auto st_r = cached(
       "SELECT r.detail FROM versions v JOIN refused_commits r ON r.seq = v.seq "

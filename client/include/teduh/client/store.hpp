@@ -205,6 +205,9 @@ class Store {
   // bodies held, so that this device's refused commits supersede nothing. A no-op
   // otherwise; sync_with_server calls it after recording refusals.
   Result<void> rebuild_merge_state();
+  // True when only commits of this device that the server refused wrote this entity: no
+  // other replica holds it, so it must not be written again (the workflow refuses).
+  Result<bool> written_only_by_refused(const sync::EntityId& entity) const;
   // The server's sentence when a refused commit of this device wrote this entity.
   Result<std::optional<std::string>> refusal_for(const sync::EntityId& entity) const;
 
