@@ -538,18 +538,29 @@ Result<crypto::DbHandle> Store::open_companion() const {
   return std::move(*db);
 }
 
-Result<void> Store::begin() { return lift(schema::exec(db(), "BEGIN IMMEDIATE")); }
+Result<void> Store::begin() {
+  seq_at_begin_ = next_seq_;
+  return lift(schema::exec(db(), "BEGIN IMMEDIATE"));
+}
 Result<void> Store::commit_transaction() {
-  if (clock_unsaved_) TRY(save_clock());
-  TRY(lift(schema::exec(db(), "COMMIT")));
+  Result<void> c = clock_unsaved_ ? save_clock() : Result<void>{};
+  if (c) c = lift(schema::exec(db(), "COMMIT"));
+  if (!c) {
+    // A COMMIT refused by the disk (I/O error, disk full) undid the transaction or left it
+    // open: either way it is rolled back and the counters read again, as after any
+    // rollback, so the next commit takes the same seq (tests/support/fault_vfs_test.cpp).
+    rollback();
+    return c;
+  }
   clock_unsaved_ = false;  // only once the COMMIT holds it
   return {};
 }
 // After a rollback the sequence counter is read back from the store, so a commit that was
 // undone leaves no gap in this device's sequence (the server accepts sequences in order).
+// When the store cannot be read (the disk failing), it goes back to where it began.
 void Store::rollback() {
   (void)schema::exec(db(), "ROLLBACK");
-  (void)load_counters();
+  if (!load_counters()) next_seq_ = seq_at_begin_;
 }
 Result<void> Store::savepoint() { return lift(schema::exec(db(), "SAVEPOINT teduh_nested")); }
 Result<void> Store::release_savepoint() { return lift(schema::exec(db(), "RELEASE teduh_nested")); }

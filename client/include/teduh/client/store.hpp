@@ -261,6 +261,7 @@ class Store {
   Identity identity_;
   sync::HlcClock clock_;
   std::uint64_t next_seq_ = 1;
+  std::uint64_t seq_at_begin_ = 1;  // next_seq_ when the outermost transaction began
   std::vector<sync::DeviceId> clock_ahead_;
   std::vector<RefusedCommit> refused_;
   bool clock_unsaved_ = false;  // apply_remote moved the clock; commit_transaction saves it
