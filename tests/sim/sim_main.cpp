@@ -3,7 +3,8 @@
 //   teduh_sim --seed 7                 one seed (add --verbose for every step)
 //   teduh_sim --seeds 300              seeds 1..300 (--from N to start elsewhere)
 //   teduh_sim --random 20              20 seeds drawn from the time (printed)
-//   --ops N --devices N --offices N --hostile 0|1 --no-faults   override the draws
+//   --ops N --devices N --offices N --hostile 0|1   override the draws
+//   --no-faults (neither network nor disk faults), --no-disk-faults
 //
 // On a failure it prints the seed, the broken invariant and the command that replays it,
 // then shrinks: fewer operations, then fewer devices and offices, while it still fails,
@@ -44,7 +45,10 @@ Config shrink(Config c) {
 int main(int argc, char** argv) {
   ::setenv("TEDUH_TEST_STORES", "1", 1);
   spdlog::set_level(spdlog::level::off);
-  teduh::sim::install_deterministic_randomness();
+  if (!teduh::sim::install_simulated_environment()) {
+    std::cerr << "teduh_sim: the fault-injecting VFS is not under the stores; nothing was run\n";
+    return 2;
+  }
 
   Config base;
   std::uint64_t from = 1, count = 1;
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
     else if (a == "--devices") base.devices = std::stoi(next());
     else if (a == "--offices") base.offices = std::stoi(next());
     else if (a == "--hostile") base.hostile = next() != "0";
-    else if (a == "--no-faults") base.faults = false;
+    else if (a == "--no-faults") { base.faults = false; base.disk_faults = false; }
+    else if (a == "--no-disk-faults") base.disk_faults = false;
     else if (a == "--no-shrink") do_shrink = false;
     else if (a == "--verbose") base.verbose = true;
     else {

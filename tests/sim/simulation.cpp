@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include "support/fault_vfs.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -350,8 +352,12 @@ class Simulation {
  private:
   // ----- setup -------------------------------------------------------------------------
 
+  static testing::FaultVfs& vfs() { return testing::FaultVfs::install(true); }
+
   void setup() {
     reseed_randomness(config_.seed);
+    vfs().reset();
+    vfs().set_seed(config_.seed * 2 + 3);
     g_now_ms = 1780000000000ull + rng_.range(0, 300) * kDayMs;  // mid 2026, drawn
     g_skew_ms = 0;
     sync::set_clock_source(&sim_clock);
@@ -495,7 +501,12 @@ class Simulation {
     if (r < 860) return snapshot_or_restore(d);
     if (r < 880) return clock_jump(d);
     if (r < 930) return admin(d);
-    if (r < 950) return restart_server();
+    if (r < 945) return restart_server();
+    if (config_.disk_faults) {
+      if (r < 960) return crash_device(d);
+      if (r < 975) return under_disk_fault(d);
+      if (r < 985) return crash_server();
+    }
     return sync_device(d, "sync");
   }
 
@@ -519,7 +530,7 @@ class Simulation {
   bool tolerate(const R& r, Device& d, const std::string& what) {
     if (r) return true;
     const auto code = r.error().code;
-    if (code == client::Errc::internal || code == client::Errc::damaged) {
+    if ((code == client::Errc::internal || code == client::Errc::damaged) && !disk_fault_active_) {
       fail_with(d.label() + " failed to " + what + ": " + r.error().message);
     }
     if (config_.verbose) std::cerr << "  refused: " << r.error().message << "\n";
@@ -731,6 +742,7 @@ class Simulation {
       note("restore_from_copy");
       const fs::path& from = d.snapshots[rng_.next() % d.snapshots.size()];
       trace("  from " + from.filename().string());
+      vfs().forget(d.dir);  // the files are replaced outside SQLite
       for (const auto& e : fs::directory_iterator(d.dir)) fs::remove(e.path());
       for (const auto& e : fs::directory_iterator(from)) fs::copy_file(e.path(), d.dir / e.path().filename());
       restored_.insert(d.index);
@@ -772,6 +784,118 @@ class Simulation {
         check_ok(server_.get().revoke_device(d.id), "revoke a device");
         d.revoked = true;
         revoked_once_ = true;
+      }
+    });
+  }
+
+  // ----- disks ---------------------------------------------------------------------------
+
+  static const char* kind_name(testing::CrashKind k) {
+    return k == testing::CrashKind::power_loss ? "power_loss" : "process_kill";
+  }
+
+  // The device's own commits are numbered 1..last_seq without a gap (a gap would block
+  // every later push: out_of_order).
+  void check_no_gap(Device& d) {
+    ++checks_["no_seq_gap"];
+    auto st = schema::Statement::prepare(d.store->db(),
+                                         "SELECT count(*), coalesce(max(seq), 0) FROM commits WHERE device = ?1");
+    st->bind_blob(1, bytes_of(d.id));
+    auto row = st->step();
+    if (!row || !*row) fail_with(d.label() + " cannot count its commits");
+    const auto count = static_cast<std::uint64_t>(st->column_int(0));
+    const auto max = static_cast<std::uint64_t>(st->column_int(1));
+    if (count != max || max != d.store->last_seq()) {
+      fail_with(d.label() + " holds " + std::to_string(count) + " commits of its own numbered up to " +
+                std::to_string(max) + " and will number the next " + std::to_string(d.store->last_seq() + 1));
+    }
+  }
+
+  void check_integrity(Device& d) {
+    ++checks_["integrity"];
+    auto st = schema::Statement::prepare(d.store->db(), "PRAGMA integrity_check");
+    auto row = st->step();
+    if (!row || !*row || st->column_text(0) != "ok") fail_with(d.label() + "'s store fails its integrity check");
+  }
+
+  // Reopens a device after a crash and checks what a crash of that kind may lose.
+  void after_crash(Device& d, testing::CrashKind kind, std::uint64_t committed) {
+    d.store.reset();
+    reopen(d);
+    check_integrity(d);
+    check_no_gap(d);
+    const std::uint64_t now = d.store->last_seq();
+    if (kind == testing::CrashKind::process_kill && now < committed) {
+      fail_with(d.label() + " lost acknowledged commits " + std::to_string(now + 1) + ".." +
+                std::to_string(committed) + " when its process was killed");
+    }
+    if (now < committed) restored_.insert(d.index);  // a power loss took unsynced commits
+  }
+
+  void crash_device(Device& d) {
+    const auto kind = rng_.chance(0.5) ? testing::CrashKind::power_loss : testing::CrashKind::process_kill;
+    note(std::string("crash_device_") + kind_name(kind));
+    const std::uint64_t committed = d.store->last_seq();
+    vfs().crash(d.dir, kind);
+    after_crash(d, kind, committed);
+  }
+
+  // One operation of the device under a disk fault: a crash at its n-th write, I/O
+  // errors, or a full disk. Whatever fails must fail with an error, and the store must
+  // open afterwards with every commit it acknowledged before.
+  void under_disk_fault(Device& d) {
+    const std::uint64_t which = rng_.range(0, 2);
+    const std::uint64_t committed = d.store->last_seq();
+    const auto before = vfs().counts();
+    auto kind = rng_.chance(0.5) ? testing::CrashKind::power_loss : testing::CrashKind::process_kill;
+    if (which == 0) {
+      note(std::string("crash_mid_operation_") + kind_name(kind));
+      vfs().arm_crash(d.dir, rng_.range(1, 40), kind);
+    } else if (which == 1) {
+      note("io_errors");
+      const double p = 0.002 * static_cast<double>(rng_.range(1, 20));
+      vfs().set_io_errors(d.dir, testing::IoErrorRates{p, p, p, p});
+    } else {
+      note("disk_full");
+      vfs().set_write_budget(d.dir, rng_.range(0, 64) * 1024);
+    }
+    disk_fault_active_ = true;
+    const std::uint64_t r = rng_.range(0, 4);
+    if (r == 0) sync_device(d, "sync");
+    else if (r == 1) new_case(d);
+    else if (r == 2) edit_case(d);
+    else if (r == 3) refer(d);
+    else add_record(d);
+    disk_fault_active_ = false;
+    vfs().clear_faults();
+    const auto after = vfs().counts();
+    if (after.crashes > before.crashes) {
+      after_crash(d, kind, committed);
+    } else if (after.read_errors + after.write_errors + after.sync_errors + after.truncate_errors + after.full_errors >
+               before.read_errors + before.write_errors + before.sync_errors + before.truncate_errors +
+                   before.full_errors) {
+      // The office restarts the program after an error it did not expect.
+      after_crash(d, testing::CrashKind::process_kill, committed);
+    }
+  }
+
+  void crash_server() {
+    note("crash_server");
+    as_server([&] {
+      vfs().crash(server_.dir, testing::CrashKind::power_loss);
+      server_.store.reset();
+      auto s = server::ServerStore::open(server_.dir, kServerPassphrase);
+      if (!s) fail_with("the server cannot reopen its store after a crash: " + s.error().message);
+      server_.store.emplace(std::move(*s));
+      // It runs synchronous=FULL: nothing it acknowledged may be gone.
+      for (auto& dp : devices_) {
+        ++checks_["server_crash_keeps_acked"];
+        auto last = server_.get().last_acked(dp->id);
+        if (!last) fail_with("the server cannot answer last_acked after a crash");
+        if (*last < dp->acked) {
+          fail_with("a power loss took seqs the server had acknowledged to " + dp->label() + " (" +
+                    std::to_string(*last) + " < " + std::to_string(dp->acked) + ")");
+        }
       }
     });
   }
@@ -927,6 +1051,7 @@ class Simulation {
     const auto code = r.error().code;
     if (code == client::Errc::unreachable) return;
     if (code == client::Errc::refused && d.revoked) return;
+    if (disk_fault_active_) return;  // the disk failed under it: an error, said so
     fail_with(d.label() + " failed to sync: " + r.error().message);
   }
 
@@ -1443,6 +1568,7 @@ class Simulation {
   int n_devices_ = 0;
   bool with_hostile_ = false;
   bool revoked_once_ = false;
+  bool disk_fault_active_ = false;
   fs::path root_;
   ServerActor server_;
   std::optional<server::AdminKey> admin_;
@@ -1462,10 +1588,11 @@ class Simulation {
 
 }  // namespace
 
-void install_deterministic_randomness() {
+bool install_simulated_environment() {
   reseed_randomness(0);
   randombytes_set_implementation(&g_impl);
   crypto::init();
+  return testing::FaultVfs::install(true).routes_encrypted_stores();
 }
 
 Outcome run(const Config& config) {
@@ -1481,6 +1608,7 @@ std::string replay_command(const Config& c) {
   if (c.offices) cmd += " --offices " + std::to_string(*c.offices);
   if (c.hostile) cmd += std::string(" --hostile ") + (*c.hostile ? "1" : "0");
   if (!c.faults) cmd += " --no-faults";
+  else if (!c.disk_faults) cmd += " --no-disk-faults";
   return cmd;
 }
 

@@ -13,6 +13,10 @@
 // - network: each sync runs over a SimLink whose server end is an in-process Noise
 //   responder, SecureChannel and SyncSession over the real ServerStore; faults drop
 //   requests, lose replies after the server acted on them, and duplicate frames;
+// - disks: every store runs over the fault-injecting VFS (tests/support/fault_vfs.hpp):
+//   devices and the server crash (a power loss undoes what was not synced; a killed
+//   process keeps it), at rest or at the n-th write of an operation, and operations run
+//   under I/O errors and a full disk;
 // - threads: the sync client runs single-threaded (SyncOptions::pipeline = false), so
 //   the seed alone decides every interleaving.
 //
@@ -38,7 +42,8 @@ struct Config {
   std::optional<int> devices;
   std::optional<int> offices;
   std::optional<bool> hostile;
-  bool faults = true;
+  bool faults = true;       // network faults
+  bool disk_faults = true;  // crashes, I/O errors and a full disk (tests/support/fault_vfs.hpp)
   bool verbose = false;
   std::filesystem::path root = "/dev/shm";
 };
@@ -51,8 +56,10 @@ struct Outcome {
   std::map<std::string, int> checks;  // invariant checks made, by name
 };
 
-// Must be called once, before anything initialises libsodium.
-void install_deterministic_randomness();
+// Must be called once, before anything initialises libsodium or opens a store: installs
+// the seeded randomness and the fault-injecting VFS under every store of the process.
+// False when the VFS could not be put under the encrypted stores.
+bool install_simulated_environment();
 
 Outcome run(const Config& config);
 
