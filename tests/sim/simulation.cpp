@@ -137,6 +137,8 @@ std::string hex8(const sync::Id128& id) { return id.hex().substr(0, 8); }
 struct Failure {
   std::string what;
 };
+// An operation given up because the disk failed under it (only while a disk fault is on).
+struct Abandoned {};
 [[noreturn]] void fail_with(std::string what) { throw Failure{std::move(what)}; }
 
 // ---------------------------------------------------------------------------------------
@@ -513,6 +515,7 @@ class Simulation {
   std::vector<sync::EntityId> held_cases(Device& d) {
     std::vector<sync::EntityId> out;
     auto cases = d.store->entities("kasus");
+    if (!cases && disk_fault_active_) throw Abandoned{};
     if (!cases) fail_with(d.label() + " cannot list its cases: " + cases.error().message);
     for (const auto& c : *cases) out.push_back(c.id);
     return out;
@@ -594,6 +597,7 @@ class Simulation {
   void resolve(Device& d) {
     Workflow wf(*d.store);
     auto conflicts = d.store->conflicted_fields();
+    if (!conflicts && disk_fault_active_) throw Abandoned{};
     if (!conflicts) fail_with(d.label() + " cannot list conflicts");
     if (conflicts->empty()) return edit_case(d);
     note("resolve");
@@ -632,6 +636,7 @@ class Simulation {
     Workflow wf(*d.store);
     for (const char* type : {"alih_kelola", "rujukan"}) {
       auto records = d.store->entities(type);
+      if (!records && disk_fault_active_) throw Abandoned{};
       if (!records) fail_with(d.label() + " cannot list " + type);
       std::vector<client::EntityView> open;
       for (const auto& e : *records) {
@@ -794,18 +799,32 @@ class Simulation {
     return k == testing::CrashKind::power_loss ? "power_loss" : "process_kill";
   }
 
-  // The device's own commits are numbered 1..last_seq without a gap (a gap would block
-  // every later push: out_of_order).
+  // The device's own commits after the last seq the server acknowledged are numbered
+  // without a gap up to the next seq it will use (a gap would block every later push:
+  // out_of_order). Acknowledged ones may be gone: a purge deletes them with their case.
   void check_no_gap(Device& d) {
     ++checks_["no_seq_gap"];
-    auto st = schema::Statement::prepare(d.store->db(),
-                                         "SELECT count(*), coalesce(max(seq), 0) FROM commits WHERE device = ?1");
-    st->bind_blob(1, bytes_of(d.id));
+    auto acked_text = d.store->meta("acked_seq");
+    const std::uint64_t acked = acked_text && *acked_text && !(*acked_text)->empty() ? std::stoull(**acked_text) : 0;
+    auto st = schema::Statement::prepare(
+        d.store->db(), "SELECT count(*), coalesce(max(seq), ?2) FROM commits WHERE device = ?1 AND seq > ?2");
+    st->bind_blob(1, bytes_of(d.id)).bind(2, static_cast<std::int64_t>(acked));
     auto row = st->step();
     if (!row || !*row) fail_with(d.label() + " cannot count its commits");
     const auto count = static_cast<std::uint64_t>(st->column_int(0));
     const auto max = static_cast<std::uint64_t>(st->column_int(1));
-    if (count != max || max != d.store->last_seq()) {
+    if (acked + count != max || (count > 0 && max != d.store->last_seq())) {
+      if (config_.verbose) {
+        auto all = schema::Statement::prepare(d.store->db(), "SELECT seq, scope FROM commits WHERE device = ?1 ORDER BY seq");
+        all->bind_blob(1, bytes_of(d.id));
+        for (;;) {
+          auto rr = all->step();
+          if (!rr || !*rr) break;
+          std::cerr << "  own seq " << all->column_int(0) << " scope " << crypto::to_hex(all->column_blob(1)).substr(0, 8) << "\n";
+        }
+        auto seq = d.store->meta("seq");
+        std::cerr << "  meta seq " << (seq && *seq ? **seq : "-") << "\n";
+      }
       fail_with(d.label() + " holds " + std::to_string(count) + " commits of its own numbered up to " +
                 std::to_string(max) + " and will number the next " + std::to_string(d.store->last_seq() + 1));
     }
@@ -861,11 +880,15 @@ class Simulation {
     }
     disk_fault_active_ = true;
     const std::uint64_t r = rng_.range(0, 4);
-    if (r == 0) sync_device(d, "sync");
-    else if (r == 1) new_case(d);
-    else if (r == 2) edit_case(d);
-    else if (r == 3) refer(d);
-    else add_record(d);
+    try {
+      if (r == 0) sync_device(d, "sync");
+      else if (r == 1) new_case(d);
+      else if (r == 2) edit_case(d);
+      else if (r == 3) refer(d);
+      else add_record(d);
+    } catch (const Abandoned&) {
+      trace("  abandoned: the disk failed");
+    }
     disk_fault_active_ = false;
     vfs().clear_faults();
     const auto after = vfs().counts();
