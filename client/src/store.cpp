@@ -160,6 +160,12 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
     TRY(put("hlc", "0"));
     return {};
   }));
+  // The identity is durable before the store is handed out: with synchronous=NORMAL a
+  // commit reaches the disk at the next checkpoint, and a power loss before one (a
+  // long-running program that created the store) would leave a key file and a store
+  // without its device identity, which never opens again (found by the simulation's
+  // fault VFS, seed 1).
+  TRY(lift(schema::exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)")));
   return store;
 }
 
@@ -254,6 +260,8 @@ Result<void> Store::rebuild_merge_state() {
     auto mark = lift(Statement::prepare(db(),
         "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)"));
     if (!mark) return tl::unexpected(mark.error());
+    auto refused = lift(Statement::prepare(db(), "SELECT 1 FROM refused_commits WHERE seq = ?1"));
+    if (!refused) return tl::unexpected(refused.error());
     for (;;) {
       auto row = lift(commits->step());
       if (!row) return tl::unexpected(row.error());
@@ -278,6 +286,15 @@ Result<void> Store::rebuild_merge_state() {
         drop->bind_blob(1, id_bytes(commit->device)).bind(2, static_cast<std::int64_t>(commit->seq));
         TRY(lift(drop->run()));
         continue;
+      }
+      if (commit->device == identity_.device) {
+        // A commit of this device the server refused supersedes nothing: no other
+        // replica holds it (PROTOCOL.md section 5, rule 5).
+        refused->reset();
+        refused->bind(1, static_cast<std::int64_t>(commit->seq));
+        auto r = lift(refused->step());
+        if (!r) return tl::unexpected(r.error());
+        if (*r) continue;
       }
       for (std::size_t i = 0; i < commit->versions.size(); ++i) {
         const sync::Version& v = commit->versions[i];
@@ -304,7 +321,17 @@ Result<void> Store::rebuild_merge_state() {
         "ORDER BY hlc DESC, device DESC) AS r FROM versions WHERE live = 1) WHERE r = 1",
         "DELETE FROM meta WHERE key = 'merge_rebuild'",
     };
-    for (const char* sql : kDerive) TRY(lift(schema::exec(db(), sql)));
+    TRY(lift(schema::exec(db(), kDerive[0])));
+    // A refused commit's versions do not count where anything else wrote the record; a
+    // record that only refused commits wrote stays shown, marked refused.
+    auto hide = lift(Statement::prepare(db(),
+        "UPDATE versions SET live = 0 WHERE device = ?1 AND seq IN (SELECT seq FROM refused_commits) "
+        "AND EXISTS (SELECT 1 FROM versions o WHERE o.entity = versions.entity AND NOT (o.device = ?1 "
+        "AND o.seq IN (SELECT seq FROM refused_commits)))"));
+    if (!hide) return tl::unexpected(hide.error());
+    hide->bind_blob(1, id_bytes(identity_.device));
+    TRY(lift(hide->run()));
+    for (std::size_t i = 1; i < std::size(kDerive); ++i) TRY(lift(schema::exec(db(), kDerive[i])));
     return {};
   });
 }
@@ -448,7 +475,32 @@ Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std:
       "ON CONFLICT(seq) DO UPDATE SET reason = excluded.reason, detail = excluded.detail");
   if (!st_r) return tl::unexpected(st_r.error());
   (*st_r)->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
-  return lift((*st_r)->run());
+  TRY(lift((*st_r)->run()));
+  // The refused commit stays here but no longer counts: what it superseded is live
+  // again, as on every other replica (rebuild_merge_state, at the end of the sync).
+  return set_meta("merge_rebuild", "1");
+}
+
+Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const {
+  auto any = cached("SELECT EXISTS (SELECT 1 FROM refused_commits)");
+  if (!any) return tl::unexpected(any.error());
+  auto row = lift((*any)->step());
+  if (!row) return tl::unexpected(row.error());
+  const bool some = *row && (*any)->column_int(0) == 1;
+  (*any)->reset();
+  if (!some) return false;
+  auto st_r = cached(
+      "SELECT EXISTS (SELECT 1 FROM versions v WHERE v.entity = ?1 AND v.device = ?2 "
+      "AND v.seq IN (SELECT seq FROM refused_commits)) AND NOT EXISTS (SELECT 1 FROM versions o "
+      "WHERE o.entity = ?1 AND NOT (o.device = ?2 AND o.seq IN (SELECT seq FROM refused_commits)))");
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
+  row = lift(st.step());
+  if (!row) return tl::unexpected(row.error());
+  const bool only = *row && st.column_int(0) == 1;
+  st.reset();
+  return only;
 }
 
 Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& entity) const {

@@ -569,6 +569,19 @@ Result<void> Workflow::check_commit(const sync::Commit& commit) const {
     has_key = generation->has_value();
   }
   const bool cleared = grant.shelter_clearance && has_key;
+  // A record the server refused exists on this device only: a later change to it would
+  // reach every other replica as a fragment of a record they never had.
+  std::set<sync::EntityId> checked;
+  for (const sync::Version& v : commit.versions) {
+    if (!checked.insert(v.entity).second) continue;
+    auto refused_only = store_.written_only_by_refused(v.entity);
+    if (!refused_only) return tl::unexpected(refused_only.error());
+    if (*refused_only) {
+      return fail(Errc::refused,
+                  "Tidak dicatat: catatan ini sudah ditolak server, jadi tidak dapat diubah lagi. "
+                  "Lihat alasannya di `teduh case show`, lalu catat ulang bila perlu.");
+    }
+  }
   if (auto why = sync::write_refusal(commit, scope_is_new, grant.role, grant.office_kind, cleared)) {
     if (grant.shelter_clearance && !has_key &&
         !sync::write_refusal(commit, scope_is_new, grant.role, grant.office_kind, true)) {

@@ -16,6 +16,7 @@
 #include "teduh/server/projection.hpp"
 #include "teduh/server/sqlite_storage.hpp"
 #include "teduh/sync/compartment.hpp"
+#include "teduh/sync/hlc.hpp"
 
 namespace teduh::server {
 namespace {
@@ -98,10 +99,7 @@ class ReadSnapshot {
 
 }  // namespace
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+std::int64_t now_ms() { return static_cast<std::int64_t>(sync::system_now_ms()); }
 
 std::string_view to_string(RejectReason reason) {
   switch (reason) {
@@ -749,8 +747,13 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   if (!head) return tl::unexpected(head.error());
   std::map<std::string, ScopeGrant> by_office;
   for (ScopeGrant& g : *rows) by_office.emplace(g.office, std::move(g));
+  // Whether the office reads the case after this change without a new grant row: it
+  // stays the owner, or it holds an active row already. An owner that loses the case to
+  // a transfer but stays shared with it (a referral to it) needs a row of its own, or it
+  // would read nothing from here on and receive no Purge either (found by the
+  // simulation, seed 32).
   auto holds = [&](const std::string& office) {
-    if (office == owner_now) return true;
+    if (office == owner_now && office == owner) return true;
     auto it = by_office.find(office);
     return it != by_office.end() && it->second.active();
   };

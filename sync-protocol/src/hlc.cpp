@@ -1,15 +1,28 @@
 #include "teduh/sync/hlc.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 namespace teduh::sync {
+namespace {
 
-std::uint64_t system_now_ms() {
+std::atomic<ClockSource> g_clock_source{nullptr};
+
+std::uint64_t wall_clock_ms() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
   return ms < 0 ? 0 : static_cast<std::uint64_t>(ms);
 }
+
+}  // namespace
+
+std::uint64_t system_now_ms() {
+  const ClockSource source = g_clock_source.load(std::memory_order_acquire);
+  return source ? source() : wall_clock_ms();
+}
+
+void set_clock_source(ClockSource source) { g_clock_source.store(source, std::memory_order_release); }
 
 Hlc HlcClock::tick(std::uint64_t physical_ms) {
   const std::uint64_t last_wall = hlc_wall_ms(last_);

@@ -153,6 +153,32 @@ TEST_F(AccessTest, ATransferMovesTheCaseOnlyWhenAccepted) {
   EXPECT_EQ(listed(shelter_), (std::set<std::string>{k1}));
 }
 
+// Found by the deterministic simulation (seed 32): the server gave no grant of its own to
+// an owner that handed the case over while the new owner had referred it back, so the
+// former owner read nothing more, and got no Purge either: a stale copy for good.
+TEST_F(AccessTest, AFormerOwnerStillReferredKeepsReceivingTheCaseAfterATransfer) {
+  const std::string k1 = new_case(kel_, "Warga Bolak Balik");
+  refer(kel_, k1, "UJI-UPTD");
+  sync(kel_);
+  sync(worker_);
+  json refs = json::parse(teduh({"referral", "list", "--store", worker_, "--json"}).out);
+  ASSERT_EQ(refs.size(), 1u);
+  run_ok({"referral", "accept", "--store", worker_, refs[0]["id"].get<std::string>()});
+  refer(worker_, k1, "UJI-KEL");  // the UPTD PPA refers it back to the post, with consent
+  sync(worker_);
+  const std::string t = run_ok({"transfer", "--store", kel_, "--case", k1, "--to", "UJI-UPTD", "--consent", "yes"});
+  sync(kel_);
+  sync(worker_);
+  run_ok({"transfer", "accept", "--store", worker_, t});
+  run_ok({"case", "set", "--store", worker_, k1, "summary=Ditangani UPTD setelah alih kelola"});
+  sync(worker_);
+  json after = sync(kel_);
+  EXPECT_EQ(after["purged"], 0);  // still referred: the post keeps the case
+  json doc = json::parse(teduh({"case", "show", "--store", kel_, k1, "--json"}).out);
+  EXPECT_EQ(doc["case"]["owner_office"], "UJI-UPTD");
+  EXPECT_EQ(doc["case"]["summary"], "Ditangani UPTD setelah alih kelola");
+}
+
 TEST_F(AccessTest, WritesWhereADeviceMayNotAreRefusedLoggedAndDoNotBlockItsLaterWork) {
   const std::string k1 = new_case(kel_, "Warga Pos");
   sync(kel_);

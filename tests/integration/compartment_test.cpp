@@ -40,7 +40,11 @@ ShelterMarkers make_markers() {
   ShelterMarkers m;
   m.name = "RUMAH-PENANDA-" + tag();
   m.address = "ALAMAT-PENANDA-" + tag();
-  m.phone = "0812" + std::to_string(10000000 + (crypto::random_bytes(1)[0] * 31337) % 89999999);
+  // Eight random digits (a phone number must be digits): from 4 random bytes, not 1, so
+  // two markers of one test never share a phone (256 values made that happen).
+  const crypto::Bytes r = crypto::random_bytes(4);
+  const std::uint32_t n = (std::uint32_t{r[0]} << 24) | (std::uint32_t{r[1]} << 16) | (std::uint32_t{r[2]} << 8) | r[3];
+  m.phone = "0812" + std::to_string(10000000 + n % 89999999);
   m.contact = "KONTAK-PENANDA-" + tag();
   return m;
 }

@@ -266,6 +266,31 @@ TEST_F(LockoutTest, ARestoredStoreRenumbersItsNewWorkTellsThePersonAndLosesNothi
   EXPECT_NE(shown.find("Setelah pemulihan"), std::string::npos);
 }
 
+// Found by the deterministic simulation (seed 3): a copy taken before the store's first
+// sync records no acknowledgement, and was taken for one that had everything the server
+// holds: its new work under a seq the server already held was never pushed.
+TEST_F(LockoutTest, ACopyTakenBeforeTheFirstSyncAndRestoredLosesNothing) {
+  start_server();
+  const std::string asal = device("asal", "UJI-ASAL", "pendamping");
+  const std::string rekan = device("rekan", "UJI-ASAL", "pendamping");
+  const std::string k1 = new_case(asal, "Warga Sebelum Sinkron");
+  const std::filesystem::path copy = dir_ / "salinan-awal.db";
+  copy_store(asal, copy);  // never synced: no acknowledgement recorded
+  const std::string k2 = new_case(asal, "Warga Kedua");
+  sync(asal);  // the server holds seqs 1 and 2
+  copy_store(copy, asal);
+  const std::string k3 = new_case(asal, "Warga Setelah Pemulihan");  // seq 2 again, another body
+
+  json r = sync(asal);
+  EXPECT_TRUE(r["restored"]["detected"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["restored"]["reissued"], 1) << r.dump();
+  sync(rekan);
+  for (const std::string& k : {k1, k2, k3}) {
+    EXPECT_EQ(show(rekan, k), show(asal, k)) << k;
+    EXPECT_EQ(commits_of(rekan, k), commits_of(asal, k)) << k;
+  }
+}
+
 TEST_F(LockoutTest, TheJsonReportOfARestoredStoreCountsWhatMovedAndWhatCameBack) {
   start_server();
   const std::string asal = device("asal", "UJI-ASAL", "pendamping");

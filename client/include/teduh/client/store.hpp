@@ -200,6 +200,14 @@ class Store {
   Result<std::optional<std::vector<DirectoryOffice>>> directory_offices() const;
   // A commit of this device that the server refused and consumed (PushReply rejection).
   Result<void> record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail);
+  // When meta merge_rebuild is set (by the schema step v4_scoped_supersedes, or by
+  // record_refusal): rebuilds superseded, versions.live and fields from the commit
+  // bodies held, so that this device's refused commits supersede nothing. A no-op
+  // otherwise; sync_with_server calls it after recording refusals.
+  Result<void> rebuild_merge_state();
+  // True when only commits of this device that the server refused wrote this entity: no
+  // other replica holds it, so it must not be written again (the workflow refuses).
+  Result<bool> written_only_by_refused(const sync::EntityId& entity) const;
   // The server's sentence when a refused commit of this device wrote this entity.
   Result<std::optional<std::string>> refusal_for(const sync::EntityId& entity) const;
 
@@ -234,9 +242,6 @@ class Store {
   Result<std::optional<std::string>> apply_commit(const sync::Commit& commit,
                                                   const sync::SignedCommit& signed_commit,
                                                   std::optional<std::int64_t> server_seq);
-  // Completes the schema step v4_scoped_supersedes (meta merge_rebuild): rebuilds
-  // superseded, versions.live and fields from the commit bodies.
-  Result<void> rebuild_merge_state();
   // A prepared statement kept for the life of the connection, reset and ready to bind.
   // `sql` must live as long as the store (a string literal, or a static string): its
   // address is the cache key.

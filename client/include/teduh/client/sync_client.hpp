@@ -10,7 +10,9 @@
 // acknowledged step ended.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "teduh/client/store.hpp"
 
@@ -43,12 +45,35 @@ struct SyncReport {
   std::vector<std::string> skipped;      // one line per commit: device, seq and reason
 };
 
+// The byte stream a sync runs over: TCP in production (connect_tcp), a simulated
+// network in the deterministic simulation (tests/sim). Frames are the wire's
+// length-prefixed frames (WIRE.md section 1); both calls fail with Errc::unreachable when
+// the link drops or times out.
+class Link {
+ public:
+  virtual ~Link() = default;
+  virtual Result<void> write_all(const std::vector<std::uint8_t>& bytes) = 0;
+  // The next whole frame's payload.
+  virtual Result<std::vector<std::uint8_t>> read_frame() = 0;
+  // HOST:PORT, for messages.
+  virtual const std::string& address() const = 0;
+};
+using LinkFactory = std::function<Result<std::unique_ptr<Link>>(const std::string& address, int timeout_ms)>;
+
+// A TCP connection to HOST:PORT whose connect and reads are bounded by timeout_ms.
+Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms);
+
 struct SyncOptions {
   int timeout_ms = 30000;  // connect and every read; TEDUH_SYNC_TIMEOUT_MS overrides
   std::uint32_t pull_batch = 1000;
   std::size_t push_batch = 512;
   // Called with (pushed, pulled) while a sync moves many commits.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // How to reach the server; empty: connect_tcp to the enrolled address.
+  LinkFactory connect;
+  // Overlap a pull's receiving, applying and checkpointing on helper threads. The
+  // simulation turns it off: one thread, so one seed decides every interleaving.
+  bool pipeline = true;
 };
 
 // Runs one sync session. Errc::unreachable when the server cannot be reached or the

@@ -24,7 +24,13 @@ inline constexpr Hlc make_hlc(std::uint64_t wall_ms, std::uint16_t logical) {
 inline constexpr std::uint64_t hlc_wall_ms(Hlc h) { return h >> kHlcLogicalBits; }
 inline constexpr std::uint16_t hlc_logical(Hlc h) { return static_cast<std::uint16_t>(h & 0xffff); }
 
+// The physical clock every part of Teduh reads (milliseconds since the Unix epoch).
+// Production reads the system clock; the deterministic simulation (tests/sim) installs
+// its own source so that one seed decides every timestamp. set_clock_source(nullptr)
+// restores the system clock. The source must be callable from any thread.
+using ClockSource = std::uint64_t (*)();
 std::uint64_t system_now_ms();
+void set_clock_source(ClockSource source);
 
 class HlcClock {
  public:
