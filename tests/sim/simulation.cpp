@@ -348,6 +348,8 @@ class Simulation {
     }
     out.op_counts = counts_;
     out.checks = checks_;
+    out.devices = n_devices_;
+    out.offices = n_offices_;
     return out;
   }
 
