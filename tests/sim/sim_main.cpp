@@ -26,16 +26,55 @@ using teduh::sim::Config;
 
 bool fails(const Config& c) { return !teduh::sim::run(c).ok; }
 
-// Fewer operations (halving, then smaller steps), then fewer devices and offices.
-Config shrink(Config c) {
+// Fewer operations (halving, then smaller steps), then fewer devices, fewer offices,
+// no hostile device, no faults, while it still fails. The seed's draws are made whatever
+// is overridden, so a smaller run replays the rest of the same choices.
+Config shrink(Config c, const teduh::sim::Outcome& first) {
+  auto keep_if_fails = [&](Config t) {
+    if (!fails(t)) return false;
+    c = t;
+    std::cerr << "  still fails: " << teduh::sim::replay_command(c) << "\n";
+    return true;
+  };
+  if (first.steps < c.ops) {
+    Config t = c;
+    t.ops = first.steps;  // it failed at that step: the rest never ran
+    keep_if_fails(t);
+  }
   for (int step = c.ops / 2; step >= 1; step /= 2) {
     while (c.ops - step >= 1) {
       Config t = c;
       t.ops -= step;
-      if (!fails(t)) break;
-      c = t;
-      std::cerr << "  still fails: " << teduh::sim::replay_command(c) << "\n";
+      if (!keep_if_fails(t)) break;
     }
+  }
+  const int devices = c.devices.value_or(first.devices);
+  for (int n = 2; n < devices; ++n) {  // the smallest number of devices that still fails
+    Config t = c;
+    t.devices = n;
+    if (keep_if_fails(t)) break;
+  }
+  const int offices = c.offices.value_or(first.offices);
+  for (int n = 2; n < offices; ++n) {
+    Config t = c;
+    t.offices = n;
+    if (keep_if_fails(t)) break;
+  }
+  if (c.hostile.value_or(true)) {
+    Config t = c;
+    t.hostile = false;
+    keep_if_fails(t);
+  }
+  if (c.disk_faults) {
+    Config t = c;
+    t.disk_faults = false;
+    keep_if_fails(t);
+  }
+  if (c.faults) {
+    Config t = c;
+    t.faults = false;
+    t.disk_faults = false;
+    keep_if_fails(t);
   }
   return c;
 }
@@ -82,6 +121,7 @@ int main(int argc, char** argv) {
   if (single) { from = base.seed; count = 1; }
   if (random) from = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) % 1000000007ull;
 
+  if (random) std::cout << "teduh_sim: random seeds " << from << ".." << from + count - 1 << std::endl;
   std::map<std::string, long> ops, checks;
   std::uint64_t failed = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -95,7 +135,7 @@ int main(int argc, char** argv) {
     ++failed;
     std::cout << "FAILED seed " << s << ": " << out.failure << "\n  replay: " << teduh::sim::replay_command(c) << "\n";
     if (do_shrink) {
-      Config small = shrink(c);
+      Config small = shrink(c, out);
       std::cout << "  smallest: " << teduh::sim::replay_command(small) << "\n";
     }
   }

@@ -348,6 +348,8 @@ class Simulation {
     }
     out.op_counts = counts_;
     out.checks = checks_;
+    out.devices = n_devices_;
+    out.offices = n_offices_;
     return out;
   }
 
@@ -943,7 +945,7 @@ class Simulation {
       if (m.creator != d.office && !m.ever_named.contains(d.office) && on_server(m)) foreign.push_back(id);
     }
     auto own = held_cases(d);
-    const std::uint64_t r = rng_.range(0, 4);
+    const std::uint64_t r = rng_.range(0, 6);
     auto& s = *d.store;
     sync::Commit c;
     c.device = d.id;
@@ -988,6 +990,30 @@ class Simulation {
       c.scope = own[rng_.next() % own.size()];
       c.scope_type = "kasus";
       c.versions.push_back(version(c.scope, "kasus", "status", "terminasi"));
+    } else if (r == 4 && !own.empty()) {
+      // A referral of a case it holds to another office, without any consent: the
+      // office named must not gain the case.
+      kind = "referral_without_consent";
+      c.scope = own[rng_.next() % own.size()];
+      c.scope_type = "kasus";
+      const sync::EntityId ref = sync::Id128::random();
+      c.versions.push_back(version(ref, "rujukan", "case", c.scope.hex()));
+      c.versions.push_back(version(ref, "rujukan", "to_office", other_office(d.office, false)));
+      c.versions.push_back(version(ref, "rujukan", "status", "dikirim"));
+    } else if (r == 5 && !own.empty()) {
+      // A supersedes list naming another device's future versions and another entity:
+      // stored (the server keeps no per-version index), harmless on every replica, which
+      // applies a supersedes entry only within its own entity and field. Convergence and
+      // the next edits of that device show it.
+      kind = "foreign_supersedes";
+      c.scope = own[rng_.next() % own.size()];
+      c.scope_type = "kasus";
+      const Device& victim = *devices_[rng_.next() % (devices_.size() - 1)];  // not itself (the last)
+      std::vector<sync::VersionId> targets;
+      for (std::uint64_t k = 1; k <= 4; ++k) {
+        targets.push_back(sync::VersionId{victim.id, victim.store ? victim.store->last_seq() + k : k, 0});
+      }
+      c.versions.push_back(version(c.scope, "kasus", "summary", "Menghapus versi orang lain", targets));
     } else if (!own.empty() || !foreign.empty()) {
       // A body that names another device than the one that signs and pushes it.
       kind = "wrong_device";
@@ -1000,6 +1026,9 @@ class Simulation {
     }
     note("forge_" + kind);
     sync::SignedCommit sc = sync::sign_commit(c, s.identity().signing_key);
+    if (auto decoded = sync::decode_commit_body(sc.body); !decoded) {
+      trace("  forged body does not decode (" + kind + "): " + decoded.error().message);
+    }
     {
       auto st = schema::Statement::prepare(
           s.db(),
@@ -1242,6 +1271,7 @@ class Simulation {
       if (dp->hostile) hostile = dp.get();
     }
     for (const Forged& f : forged_) {
+      if (f.kind == "foreign_supersedes") continue;  // stored by design; convergence judges it
       if (f.kind == "write_foreign_case") {
         const CaseModel& m = cases_.at(f.target_scope);
         if (m.ever_named.contains(hostile->office)) continue;  // a grant came later: timing

@@ -52,6 +52,8 @@ struct Outcome {
   bool ok = true;
   std::string failure;  // the first invariant broken, in one paragraph
   int steps = 0;        // operations run before the failure (or all)
+  int devices = 0;      // as drawn or given (without the hostile device)
+  int offices = 0;
   std::map<std::string, int> op_counts;
   std::map<std::string, int> checks;  // invariant checks made, by name
 };
