@@ -274,7 +274,10 @@ TEST(Enrollment, SignedButMalformedBodiesAreRefused) {
   crypto::Bytes truncated(body->begin(), body->end() - 1);
   crypto::Bytes trailing = *body;
   trailing.push_back(0);
-  for (const auto& b : {truncated, trailing, crypto::Bytes{0xc1}, crypto::Bytes{0x80}}) {
+  // Maps that claim more entries than there are bytes, and a str key that does.
+  for (const auto& b : {truncated, trailing, crypto::Bytes{0xc1}, crypto::Bytes{0x80},
+                        crypto::Bytes{0xdf, 0xff, 0xff, 0xff, 0xff}, crypto::Bytes{0xde, 0xff, 0xff, 0xa1, 'v', 0x01},
+                        crypto::Bytes{0x8a, 0xdb, 0xff, 0xff, 0xff, 0xff, 'v'}}) {
     auto g = verify_enrollment_code(sign_raw(b, key), key.public_key(), kNow);
     ASSERT_FALSE(g);
     EXPECT_EQ(g.error().code, Errc::malformed);
