@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <exception>
 #include <optional>
 
 #include "codec_util.hpp"
@@ -54,96 +53,65 @@ std::vector<std::uint8_t> encode_grant(const EnrollmentGrant& g) {
   detail::pack_string(pk, kKeys[7]);
   detail::pack_string(pk, g.role);
   detail::pack_string(pk, kKeys[8]);
-  if (g.shelter_clearance) {
-    pk.pack_true();
-  } else {
-    pk.pack_false();
-  }
+  detail::pack_bool(pk, g.shelter_clearance);
   detail::pack_string(pk, kKeys[9]);
   pk.pack_uint64(g.expires_at_ms);
   if (g.admin_key) {
     detail::pack_string(pk, kKeys[10]);
-    pk.pack_bin(static_cast<std::uint32_t>(g.admin_key->size()));
-    pk.pack_bin_body(reinterpret_cast<const char*>(g.admin_key->data()),
-                     static_cast<std::uint32_t>(g.admin_key->size()));
+    detail::pack_bytes(pk, *g.admin_key);
   }
   return detail::to_bytes(buf);
 }
 
-bool good_text(const std::string& s, bool may_be_empty) {
+bool good_text(std::string_view s, bool may_be_empty) {
   return (may_be_empty || !s.empty()) && s.size() <= kMaxTextBytes && detail::is_utf8(s);
 }
 
+// Read with detail::Reader, which accepts only the smallest form of every item; with the
+// keys in their one order, a body read completely is exactly encode_grant() of the grant.
 Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
-  const msgpack::unpack_limit limit(/*array=*/0, /*map=*/kKeys.size(), /*str=*/kMaxTextBytes,
-                                    /*bin=*/32, /*ext=*/0, /*depth=*/1);
-  std::size_t off = 0;
-  msgpack::object_handle oh =
-      msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), off, nullptr, nullptr, limit);
-  if (off != body.size()) return fail(Errc::malformed, "trailing bytes after the enrollment body");
-  const msgpack::object& root = oh.get();
-  if (root.type != msgpack::type::MAP) return fail(Errc::malformed, "the enrollment body is not a map");
-
-  std::array<const msgpack::object*, kKeys.size()> vals{};
-  for (std::uint32_t i = 0; i < root.via.map.size; ++i) {
-    const auto& kv = root.via.map.ptr[i];
-    auto key = detail::read_str(kv.key);
-    if (!key) return fail(Errc::malformed, "an enrollment key is not a string");
-    std::size_t k = 0;
-    while (k < kKeys.size() && kKeys[k] != *key) ++k;
-    if (k == kKeys.size() || vals[k] != nullptr) return fail(Errc::malformed, "unknown or repeated enrollment key");
-    vals[k] = &kv.val;
-  }
-  // The version decides how to read the rest, so it is checked first.
-  if (vals[0] == nullptr) return fail(Errc::malformed, "the enrollment body has no version");
-  auto version = detail::read_uint(*vals[0]);
-  if (!version) return fail(Errc::malformed, "the enrollment version is not an integer");
+  auto malformed = [](const char* what) { return fail(Errc::malformed, what); };
+  detail::Reader r(body);
+  auto n = r.map();
+  if (!n) return malformed("the enrollment body is not a map");
+  // The version is the first key, and decides how to read the rest.
+  if (*n == 0 || r.str(kMaxTextBytes) != kKeys[0]) return malformed("the enrollment body has no version");
+  auto version = r.uint();
+  if (!version) return malformed("the enrollment version is not an integer");
   if (*version != 1 && *version != 2) {
     return fail(Errc::unsupported_version, "enrollment code version " + std::to_string(*version) + " is not supported");
   }
   const std::size_t expected = *version == 1 ? kV1Keys : kKeys.size();
-  for (std::size_t k = 0; k < kKeys.size(); ++k) {
-    if ((vals[k] != nullptr) != (k < expected)) {
-      return fail(Errc::malformed, "the enrollment body misses a key or has one of another version");
-    }
-  }
+  if (*n != expected) return malformed("the enrollment body misses a key or has one of another version");
+  auto key = [&](std::size_t k) { return r.str(kMaxTextBytes) == kKeys[k]; };
+  auto text = [&](std::size_t k, std::string& out) {
+    if (!key(k)) return false;
+    auto s = r.str(kMaxTextBytes);
+    if (!s) return false;
+    out = *s;
+    return true;
+  };
   EnrollmentGrant g;
-  auto id = detail::read_id(*vals[1]);
-  auto oc = detail::read_str(*vals[2]);
-  auto on = detail::read_str(*vals[3]);
-  auto ok = detail::read_str(*vals[4]);
-  auto orr = detail::read_str(*vals[5]);
-  auto u = detail::read_str(*vals[6]);
-  auto r = detail::read_str(*vals[7]);
-  auto sh = detail::read_bool(*vals[8]);
-  auto exp = detail::read_uint(*vals[9]);
-  if (!id || !oc || !on || !ok || !orr || !u || !r || !sh || !exp) {
-    return fail(Errc::malformed, "an enrollment field has the wrong type");
-  }
+  std::optional<Id128> id;
+  std::optional<bool> sh;
+  std::optional<std::uint64_t> exp;
+  const bool read = key(1) && (id = r.id()) && text(2, g.office_code) && text(3, g.office_name) &&
+                    text(4, g.office_kind) && text(5, g.office_region) && text(6, g.user) && text(7, g.role) &&
+                    key(8) && (sh = r.boolean()) && key(9) && (exp = r.uint());
+  if (!read) return malformed("an enrollment key or field is not the one expected there");
   g.code_id = *id;
-  g.office_code = std::move(*oc);
-  g.office_name = std::move(*on);
-  g.office_kind = std::move(*ok);
-  g.office_region = std::move(*orr);
-  g.user = std::move(*u);
-  g.role = std::move(*r);
   g.shelter_clearance = *sh;
   g.expires_at_ms = *exp;
   if (*version == 2) {
-    if (vals[10]->type != msgpack::type::BIN || vals[10]->via.bin.size != crypto::kSignPublicKeySize) {
-      return fail(Errc::malformed, "the administrator key in the enrollment code is malformed");
-    }
-    crypto::SignPublicKey adm{};
-    std::memcpy(adm.data(), vals[10]->via.bin.ptr, adm.size());
-    g.admin_key = adm;
+    auto adm = key(10) ? r.fixed<crypto::kSignPublicKeySize>() : std::nullopt;
+    if (!adm) return malformed("the administrator key in the enrollment code is malformed");
+    g.admin_key = *adm;
   }
+  if (!r.at_end()) return malformed("trailing bytes after the enrollment body");
   if (g.code_id.is_zero() || !good_text(g.office_code, false) || !good_text(g.office_name, true) ||
       !good_text(g.office_kind, false) || !good_text(g.office_region, true) || !good_text(g.user, false) ||
       !good_text(g.role, false)) {
-    return fail(Errc::malformed, "an enrollment field is empty, too long or not UTF-8");
-  }
-  if (encode_grant(g) != std::vector<std::uint8_t>(body.begin(), body.end())) {
-    return fail(Errc::malformed, "the enrollment body is not in canonical form");
+    return malformed("an enrollment field is empty, too long or not UTF-8");
   }
   return g;
 }
@@ -187,12 +155,7 @@ Result<EnrollmentGrant> verify_enrollment_code(std::string_view code, const cryp
   if (!crypto::verify_signature(server_key, signed_message(*body), sig)) {
     return fail(Errc::bad_signature, "the enrollment code was not issued by this server");
   }
-  Result<EnrollmentGrant> grant = fail(Errc::malformed, "");
-  try {
-    grant = decode_grant(*body);
-  } catch (const std::exception&) {
-    return fail(Errc::malformed, "the enrollment body is not valid msgpack");
-  }
+  auto grant = decode_grant(*body);
   if (!grant) return grant;
   if (now_ms >= grant->expires_at_ms) return fail(Errc::expired, "the enrollment code has expired");
   return grant;

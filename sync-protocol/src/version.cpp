@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
+#include <limits>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -35,118 +36,138 @@ crypto::Bytes signed_message(std::span<const std::uint8_t> body) {
   return msg;
 }
 
-Result<VersionId> decode_version_id(const msgpack::object& o) {
-  auto a = detail::read_array(o);
-  if (a.size() != kVersionIdFields) return fail(Errc::malformed, "a version id is not [device, seq, index]");
-  auto device = detail::read_id(a[0]);
-  auto seq = detail::read_uint(a[1]);
-  auto index = detail::read_uint(a[2]);
-  if (!device || !seq || !index) return fail(Errc::malformed, "a version id has a field of the wrong type");
-  if (device->is_zero() || *seq == 0 || *index >= kMaxVersionsPerCommit) {
-    return fail(Errc::invalid_commit, "a superseded version id is out of range");
-  }
+// Decoding is in two steps: read (detail::Reader: the one canonical form, the msgpack
+// types and the parse limits, else malformed), then check the rules (check_commit, in
+// the order below: invalid_commit). A body read completely is canonical: it is exactly
+// encode_commit_body() of the commit read.
+
+tl::unexpected<Error> malformed(const char* what) { return fail(Errc::malformed, what); }
+
+// Every array of a body has at most kMaxVersionsPerCommit elements, every str at most
+// kMaxValueBytes, every bin exactly 16 bytes (the limits the format has always had).
+std::optional<std::size_t> read_array(detail::Reader& r) {
+  auto n = r.array();
+  if (!n || *n > kMaxVersionsPerCommit) return std::nullopt;
+  return n;
+}
+
+std::optional<std::string> read_str(detail::Reader& r) {
+  auto s = r.str(kMaxValueBytes);
+  if (!s) return std::nullopt;
+  return std::string(*s);
+}
+
+Result<VersionId> read_version_id(detail::Reader& r) {
+  auto n = r.array();
+  if (n != kVersionIdFields) return malformed("a version id is not [device, seq, index]");
+  auto device = r.id();
+  auto seq = device ? r.uint() : std::nullopt;
+  auto index = seq ? r.uint() : std::nullopt;
+  if (!index) return malformed("a version id has a field of the wrong type");
+  // Out of range indexes are refused by check_commit; until then, kept in range here.
+  if (*index > std::numeric_limits<std::uint32_t>::max()) index = kMaxVersionsPerCommit;
   return VersionId{*device, *seq, static_cast<std::uint32_t>(*index)};
 }
 
-Result<Version> decode_version(const msgpack::object& o, const DeviceId& device, std::uint64_t seq) {
-  auto a = detail::read_array(o);
-  if (a.size() != kVersionFields) return fail(Errc::malformed, "a version is not an array of 6");
-  auto entity = detail::read_id(a[0]);
-  auto entity_type = detail::read_str(a[1]);
-  auto field = detail::read_str(a[2]);
-  auto value = detail::read_str(a[3]);
-  auto hlc = detail::read_uint(a[4]);
-  if (!entity || !entity_type || !field || !value || !hlc || a[5].type != msgpack::type::ARRAY) {
-    return fail(Errc::malformed, "a version has a field of the wrong type");
-  }
-  if (entity->is_zero()) return fail(Errc::invalid_commit, "a version names the zero entity");
-  if (!detail::is_name(*entity_type)) return fail(Errc::invalid_commit, "a version has an invalid entity type");
-  if (!detail::is_name(*field)) return fail(Errc::invalid_commit, "a version has an invalid field name");
-  if (value->size() > kMaxValueBytes) return fail(Errc::invalid_commit, "a value is too long");
-  if (!detail::is_utf8(*value)) return fail(Errc::invalid_commit, "a value is not UTF-8");
-  if (*hlc == 0) return fail(Errc::invalid_commit, "a version has a zero hlc");
-  const auto sup = detail::read_array(a[5]);
-  if (sup.size() > kMaxSupersedes) return fail(Errc::invalid_commit, "a version supersedes too many versions");
-
+Result<Version> read_version(detail::Reader& r) {
+  auto n = r.array();
+  if (n != kVersionFields) return malformed("a version is not an array of 6");
+  auto entity = r.id();
+  auto entity_type = entity ? read_str(r) : std::nullopt;
+  auto field = entity_type ? read_str(r) : std::nullopt;
+  auto value = field ? read_str(r) : std::nullopt;
+  auto hlc = value ? r.uint() : std::nullopt;
+  auto sup = hlc ? read_array(r) : std::nullopt;
+  if (!sup) return malformed("a version has a field of the wrong type");
   Version v;
   v.entity = *entity;
   v.entity_type = std::move(*entity_type);
   v.field = std::move(*field);
   v.value = std::move(*value);
   v.hlc = *hlc;
-  v.supersedes.reserve(sup.size());
-  std::set<VersionId> seen;
-  for (const auto& so : sup) {
-    auto id = decode_version_id(so);
+  v.supersedes.reserve(*sup);
+  for (std::size_t i = 0; i < *sup; ++i) {
+    auto id = read_version_id(r);
     if (!id) return tl::unexpected(id.error());
-    if (id->device == device && id->seq == seq) {
-      return fail(Errc::invalid_commit, "a version supersedes a version of its own commit");
-    }
-    if (!seen.insert(*id).second) return fail(Errc::invalid_commit, "a supersedes list names a version twice");
     v.supersedes.push_back(*id);
   }
   return v;
 }
 
-Result<Commit> decode_body_unchecked(std::span<const std::uint8_t> body) {
-  // Hard bounds applied while parsing, so hostile bytes cannot make the parser allocate
-  // more than the limits allow. Depth: body > versions > version > supersedes > id.
-  const msgpack::unpack_limit limit(/*array=*/kMaxVersionsPerCommit, /*map=*/0,
-                                    /*str=*/kMaxValueBytes, /*bin=*/16, /*ext=*/0,
-                                    /*depth=*/5);
-  std::size_t off = 0;
-  msgpack::object_handle oh =
-      msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), off, nullptr, nullptr, limit);
-  if (off != body.size()) return fail(Errc::malformed, "trailing bytes after the commit body");
-  const msgpack::object& root = oh.get();
-  auto a = detail::read_array(root);
-  if (a.empty()) return fail(Errc::malformed, "a commit body is not an array");
-  auto format = detail::read_uint(a[0]);
-  if (!format) return fail(Errc::malformed, "a commit body has no format version");
+Result<Commit> read_commit(std::span<const std::uint8_t> body) {
+  detail::Reader r(body);
+  auto n = r.array();
+  if (!n || *n == 0) return malformed("a commit body is not an array");
+  auto format = r.uint();
+  if (!format) return malformed("a commit body has no format version");
   if (*format != Commit::kFormatVersion) {
     return fail(Errc::unsupported_version, "commit format version " + std::to_string(*format) + " is not supported");
   }
-  if (a.size() != kCommitFields) return fail(Errc::malformed, "a commit body is not an array of 7");
-
-  auto device = detail::read_id(a[1]);
-  auto seq = detail::read_uint(a[2]);
-  auto scope = detail::read_id(a[3]);
-  auto scope_type = detail::read_str(a[4]);
-  auto hlc = detail::read_uint(a[5]);
-  if (!device || !seq || !scope || !scope_type || !hlc || a[6].type != msgpack::type::ARRAY) {
-    return fail(Errc::malformed, "a commit body has a field of the wrong type");
-  }
-  if (device->is_zero()) return fail(Errc::invalid_commit, "a commit names the zero device");
-  if (*seq == 0) return fail(Errc::invalid_commit, "a commit has sequence number 0");
-  if (scope->is_zero()) return fail(Errc::invalid_commit, "a commit names the zero scope");
-  if (!is_scope_type(*scope_type)) return fail(Errc::invalid_commit, "a commit has an unknown scope type");
-
-  auto versions = detail::read_array(a[6]);
-  if (versions.empty()) return fail(Errc::invalid_commit, "a commit writes no version");
-  if (versions.size() > kMaxVersionsPerCommit) return fail(Errc::invalid_commit, "a commit writes too many versions");
-
+  if (*n != kCommitFields) return malformed("a commit body is not an array of 7");
+  auto device = r.id();
+  auto seq = device ? r.uint() : std::nullopt;
+  auto scope = seq ? r.id() : std::nullopt;
+  auto scope_type = scope ? read_str(r) : std::nullopt;
+  auto hlc = scope_type ? r.uint() : std::nullopt;
+  auto versions = hlc ? read_array(r) : std::nullopt;
+  if (!versions) return malformed("a commit body has a field of the wrong type");
   Commit c;
   c.device = *device;
   c.seq = *seq;
   c.scope = *scope;
   c.scope_type = std::move(*scope_type);
   c.hlc = *hlc;
-  c.versions.reserve(versions.size());
-  std::set<std::pair<EntityId, std::string_view>> written;
-  Hlc max_hlc = 0;
-  for (const auto& vo : versions) {
-    auto v = decode_version(vo, c.device, c.seq);
+  c.versions.reserve(*versions);
+  for (std::size_t i = 0; i < *versions; ++i) {
+    auto v = read_version(r);
     if (!v) return tl::unexpected(v.error());
-    max_hlc = std::max(max_hlc, v->hlc);
     c.versions.push_back(std::move(*v));
   }
+  if (!r.at_end()) return malformed("trailing bytes after the commit body");
+  return c;
+}
+
+Result<void> check_version(const Version& v, const DeviceId& device, std::uint64_t seq) {
+  if (v.entity.is_zero()) return fail(Errc::invalid_commit, "a version names the zero entity");
+  if (!detail::is_name(v.entity_type)) return fail(Errc::invalid_commit, "a version has an invalid entity type");
+  if (!detail::is_name(v.field)) return fail(Errc::invalid_commit, "a version has an invalid field name");
+  if (v.value.size() > kMaxValueBytes) return fail(Errc::invalid_commit, "a value is too long");
+  if (!detail::is_utf8(v.value)) return fail(Errc::invalid_commit, "a value is not UTF-8");
+  if (v.hlc == 0) return fail(Errc::invalid_commit, "a version has a zero hlc");
+  if (v.supersedes.size() > kMaxSupersedes) return fail(Errc::invalid_commit, "a version supersedes too many versions");
+  std::set<VersionId> seen;
+  for (const auto& id : v.supersedes) {
+    if (id.device.is_zero() || id.seq == 0 || id.index >= kMaxVersionsPerCommit) {
+      return fail(Errc::invalid_commit, "a superseded version id is out of range");
+    }
+    if (id.device == device && id.seq == seq) {
+      return fail(Errc::invalid_commit, "a version supersedes a version of its own commit");
+    }
+    if (!seen.insert(id).second) return fail(Errc::invalid_commit, "a supersedes list names a version twice");
+  }
+  return {};
+}
+
+Result<void> check_commit(const Commit& c) {
+  if (c.device.is_zero()) return fail(Errc::invalid_commit, "a commit names the zero device");
+  if (c.seq == 0) return fail(Errc::invalid_commit, "a commit has sequence number 0");
+  if (c.scope.is_zero()) return fail(Errc::invalid_commit, "a commit names the zero scope");
+  if (!is_scope_type(c.scope_type)) return fail(Errc::invalid_commit, "a commit has an unknown scope type");
+  if (c.versions.empty()) return fail(Errc::invalid_commit, "a commit writes no version");
+  if (c.versions.size() > kMaxVersionsPerCommit) return fail(Errc::invalid_commit, "a commit writes too many versions");
+  Hlc max_hlc = 0;
+  for (const auto& v : c.versions) {
+    if (auto ok = check_version(v, c.device, c.seq); !ok) return ok;
+    max_hlc = std::max(max_hlc, v.hlc);
+  }
+  std::set<std::pair<EntityId, std::string_view>> written;
   for (const auto& v : c.versions) {
     if (!written.emplace(v.entity, v.field).second) {
       return fail(Errc::invalid_commit, "a commit writes one field of one entity twice");
     }
   }
   if (c.hlc != max_hlc) return fail(Errc::invalid_commit, "the commit hlc is not the greatest hlc of its versions");
-  return c;
+  return {};
 }
 
 }  // namespace
@@ -181,20 +202,10 @@ std::vector<std::uint8_t> encode_commit_body(const Commit& commit) {
 }
 
 Result<Commit> decode_commit_body(std::span<const std::uint8_t> body) {
-  try {
-    auto c = decode_body_unchecked(body);
-    if (!c) return c;
-    // Exactly one encoding is accepted (shortest integers, shortest length prefixes), so
-    // the bytes a device signed are the only bytes that name this commit.
-    if (encode_commit_body(*c) != std::vector<std::uint8_t>(body.begin(), body.end())) {
-      return fail(Errc::malformed, "the commit body is not in canonical form");
-    }
-    return c;
-  } catch (const std::bad_alloc&) {
-    return fail(Errc::malformed, "the commit body is too large");
-  } catch (const std::exception&) {
-    return fail(Errc::malformed, "the commit body is not valid msgpack");
-  }
+  auto c = read_commit(body);
+  if (!c) return c;
+  if (auto ok = check_commit(*c); !ok) return tl::unexpected(ok.error());
+  return c;
 }
 
 SignedCommit sign_commit(const Commit& commit, const crypto::SigningKey& key) {

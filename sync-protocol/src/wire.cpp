@@ -1,16 +1,10 @@
-// Message encoding and decoding (wire.hpp, WIRE.md sections 4-6).
-//
-// Encoding uses msgpack-c's packer, which always writes the smallest form. Decoding does
-// not use msgpack-c's unpacker: that one allocates a msgpack::object (24 bytes) for every
-// element an array header claims, so 16 MiB of nested one-byte arrays would cost some
-// 400 MB, and it throws. The strict pull reader below allocates nothing, never throws,
-// accepts only the canonical (smallest) forms and only the msgpack types the messages use
-// (positive integers, booleans, str, bin, arrays).
+// Message encoding and decoding (wire.hpp, WIRE.md sections 4-6), with the library's one
+// msgpack reader and writer (codec_util.hpp: strict, non-throwing, allocation-free reads).
 #include "teduh/sync/wire.hpp"
 
 #include "teduh/sync/compartment.hpp"
 
-#include <msgpack.hpp>
+#include "codec_util.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -22,127 +16,8 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Reading
 
-class Reader {
- public:
-  explicit Reader(ByteView in) : in_(in) {}
-
-  bool at_end() const { return in_.empty(); }
-
-  std::optional<std::uint64_t> uint() {
-    auto tag = byte();
-    if (!tag) return std::nullopt;
-    if (*tag <= 0x7f) return *tag;
-    std::optional<std::uint64_t> v;
-    std::uint64_t min = 0;
-    switch (*tag) {
-      case 0xcc: v = big_endian(1); min = 0x80; break;
-      case 0xcd: v = big_endian(2); min = 0x100; break;
-      case 0xce: v = big_endian(4); min = 0x10000; break;
-      case 0xcf: v = big_endian(8); min = 0x100000000ull; break;
-      default: return std::nullopt;
-    }
-    if (!v || *v < min) return std::nullopt;  // not the smallest form
-    return v;
-  }
-
-  std::optional<bool> boolean() {
-    auto tag = byte();
-    if (tag == 0xc2) return false;
-    if (tag == 0xc3) return true;
-    return std::nullopt;
-  }
-
-  std::optional<std::size_t> array() {
-    auto tag = byte();
-    if (!tag) return std::nullopt;
-    if ((*tag & 0xf0) == 0x90) return std::size_t{*tag & 0x0fu};
-    std::optional<std::uint64_t> n;
-    std::uint64_t min = 0;
-    if (*tag == 0xdc) { n = big_endian(2); min = 16; }
-    else if (*tag == 0xdd) { n = big_endian(4); min = 0x10000; }
-    if (!n || *n < min) return std::nullopt;
-    // Every element takes at least one byte: a count beyond what is left is a lie.
-    if (*n > in_.size()) return std::nullopt;
-    return static_cast<std::size_t>(*n);
-  }
-
-  std::optional<std::string_view> str() {
-    auto tag = byte();
-    if (!tag) return std::nullopt;
-    std::optional<std::uint64_t> n;
-    if ((*tag & 0xe0) == 0xa0) n = *tag & 0x1fu;
-    else if (*tag == 0xd9) n = checked_length(1, 32);
-    else if (*tag == 0xda) n = checked_length(2, 0x100);
-    else if (*tag == 0xdb) n = checked_length(4, 0x10000);
-    auto body = n ? take(*n) : std::nullopt;
-    if (!body) return std::nullopt;
-    return std::string_view(reinterpret_cast<const char*>(body->data()), body->size());
-  }
-
-  std::optional<ByteView> bin() {
-    auto tag = byte();
-    std::optional<std::uint64_t> n;
-    if (tag == 0xc4) n = checked_length(1, 0);
-    else if (tag == 0xc5) n = checked_length(2, 0x100);
-    else if (tag == 0xc6) n = checked_length(4, 0x10000);
-    return n ? take(*n) : std::nullopt;
-  }
-
- private:
-  std::optional<std::uint8_t> byte() {
-    if (in_.empty()) return std::nullopt;
-    const std::uint8_t b = in_[0];
-    in_ = in_.subspan(1);
-    return b;
-  }
-  std::optional<std::uint64_t> big_endian(std::size_t n) {
-    if (in_.size() < n) return std::nullopt;
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | in_[i];
-    in_ = in_.subspan(n);
-    return v;
-  }
-  std::optional<std::uint64_t> checked_length(std::size_t width, std::uint64_t min) {
-    auto n = big_endian(width);
-    if (!n || *n < min) return std::nullopt;
-    return n;
-  }
-  std::optional<ByteView> take(std::uint64_t n) {
-    if (n > in_.size()) return std::nullopt;
-    ByteView out = in_.first(static_cast<std::size_t>(n));
-    in_ = in_.subspan(static_cast<std::size_t>(n));
-    return out;
-  }
-
-  ByteView in_;
-};
-
-// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
-bool is_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xc2 && c <= 0xdf) { extra = 1; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { extra = 2; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { extra = 3; cp = c & 0x07; }
-    else return false;
-    if (extra >= s.size() - i) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
+using detail::is_utf8;
+using detail::Reader;
 
 tl::unexpected<Error> malformed(const char* what) {
   return fail(Errc::malformed, std::string("malformed message: ") + what);
@@ -154,26 +29,22 @@ tl::unexpected<Error> malformed(const char* what) {
   if (!var) return malformed(what)
 
 Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
-  auto s = r.str();
-  if (!s || s->size() > max_bytes || !is_utf8(*s)) return malformed(what);
+  auto s = r.text(max_bytes);
+  if (!s) return malformed(what);
   return std::string(*s);
 }
 
 Result<Id128> read_id(Reader& r, const char* what) {
-  auto b = r.bin();
-  if (!b || b->size() != 16) return malformed(what);
-  Id128 id;
-  std::memcpy(id.bytes.data(), b->data(), 16);
-  return id;
+  auto id = r.id();
+  if (!id) return malformed(what);
+  return *id;
 }
 
 template <std::size_t N>
 Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
-  auto b = r.bin();
-  if (!b || b->size() != N) return malformed(what);
-  std::array<std::uint8_t, N> out{};
-  std::memcpy(out.data(), b->data(), N);
-  return out;
+  auto b = r.fixed<N>();
+  if (!b) return malformed(what);
+  return *b;
 }
 
 Result<std::uint32_t> read_u32(Reader& r, const char* what) {
@@ -601,22 +472,10 @@ struct Validator {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-void pack_bytes(Packer& pk, ByteView b) {
-  pk.pack_bin(static_cast<std::uint32_t>(b.size()));
-  pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), static_cast<std::uint32_t>(b.size()));
-}
-
-void pack_text(Packer& pk, std::string_view s) {
-  pk.pack_str(static_cast<std::uint32_t>(s.size()));
-  pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
-}
-
-void pack_bool(Packer& pk, bool b) {
-  if (b) pk.pack_true();
-  else pk.pack_false();
-}
+using detail::Packer;
+using detail::pack_bool;
+using detail::pack_bytes;
+constexpr auto pack_text = detail::pack_string;
 
 void pack_commit(Packer& pk, const SignedCommit& c) {
   pk.pack_array(4);

@@ -1,8 +1,10 @@
-// libFuzzer target: the frame decoder and the message decoder on hostile bytes.
+// libFuzzer target: the frame decoder, the message decoder and the commit body decoder
+// (which share one msgpack reader) on hostile bytes.
 //
 // Properties checked on every input (a violation aborts, so libFuzzer reports it):
 //  - nothing crashes, leaks or trips a sanitizer, whatever the bytes;
-//  - a message that decodes re-encodes to exactly the same bytes (one canonical form);
+//  - a message or commit body that decodes re-encodes to exactly the same bytes (one
+//    canonical form);
 //  - the frame decoder yields the same frames whether the stream arrives at once or in
 //    pieces whose sizes the input chooses;
 //  - the chunk assembler never returns a message over its limit.
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "teduh/sync/frame.hpp"
+#include "teduh/sync/version.hpp"
 #include "teduh/sync/wire.hpp"
 
 using namespace teduh::sync::wire;
@@ -48,7 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again || *again != Bytes(input.begin(), input.end())) std::abort();
   }
 
-  // 2. The input as a frame stream: first byte chooses piece sizes for incremental feeding.
+  // 2. The whole input as a commit body.
+  if (auto commit = teduh::sync::decode_commit_body(input)) {
+    if (teduh::sync::encode_commit_body(*commit) != Bytes(input.begin(), input.end())) std::abort();
+  }
+
+  // 3. The input as a frame stream: first byte chooses piece sizes for incremental feeding.
   if (!input.empty()) {
     const std::size_t split = std::min<std::size_t>(input[0] % 8, input.size() - 1);
     const ByteView pieces = input.subspan(1, split);
@@ -60,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ok_whole != ok_pieces) std::abort();
     if (ok_whole && whole != pieced) std::abort();
 
-    // 3. Each frame as a chunk (plaintext), reassembled and decoded.
+    // 4. Each frame as a chunk (plaintext), reassembled and decoded.
     ChunkAssembler assembler(1 << 20);
     for (const auto& frame : whole) {
       auto r = assembler.add(frame);

@@ -197,6 +197,67 @@ TEST(Commit, NonCanonicalEncodingIsRefused) {
   EXPECT_EQ(decode_error(b), Errc::malformed);
 }
 
+TEST(Commit, RawWriterWritesTheCanonicalBodyWhenAskedForNoOtherForm) {
+  EXPECT_EQ(test::raw_commit_body(test::sample_commit(), {}), encode_commit_body(test::sample_commit()));
+}
+
+// Exactly one encoding is accepted: every header and integer in its shortest form. Each
+// item below written in a longer (or signed) form than the shortest is refused, even
+// though a lenient msgpack reader would read the same commit from it.
+TEST(Commit, EveryLongerFormOfAnItemIsRefused) {
+  const Commit c = test::sample_commit();
+  const Bytes canonical = encode_commit_body(c);
+  const std::vector<std::pair<std::string, std::uint8_t>> cases = {
+      {"root", 0xdc},           {"root", 0xdd},           {"format", 0xcc},
+      {"format", 0xd0},         {"format", 0xcf},         {"device", 0xc5},
+      {"device", 0xc6},         {"seq", 0xcc},            {"seq", 0xcd},
+      {"seq", 0xce},            {"seq", 0xcf},            {"seq", 0xd0},
+      {"seq", 0xd3},            {"scope", 0xc5},          {"scope_type", 0xd9},
+      {"scope_type", 0xda},     {"scope_type", 0xdb},     {"hlc", 0xd3},
+      {"versions", 0xdc},       {"versions", 0xdd},       {"version", 0xdc},
+      {"version", 0xdd},        {"entity", 0xc5},         {"entity_type", 0xd9},
+      {"field", 0xd9},          {"field", 0xda},          {"value", 0xd9},
+      {"value", 0xda},          {"value", 0xdb},          {"version_hlc", 0xd3},
+      {"supersedes", 0xdc},     {"supersedes", 0xdd},     {"version_id", 0xdc},
+      {"superseded_device", 0xc5}, {"superseded_seq", 0xcc}, {"superseded_seq", 0xd0},
+      {"superseded_index", 0xcc}, {"superseded_index", 0xcd}, {"superseded_index", 0xd0},
+  };
+  for (const auto& [item, tag] : cases) {
+    const Bytes b = test::raw_commit_body(c, {{item, tag}});
+    ASSERT_NE(b, canonical) << item;
+    EXPECT_EQ(decode_error(b), Errc::malformed) << item << " as 0x" << std::hex << int{tag};
+  }
+  // The shortest form of a large number is accepted (hlc needs all 8 bytes).
+  EXPECT_TRUE(decode_commit_body(test::raw_commit_body(c, {{"hlc", 0xcf}})));
+}
+
+// Items of another msgpack type than the one the format names are refused, also where a
+// lenient reader would convert them (nil, negative, float, map, str for bin and back).
+TEST(Commit, ItemsOfAnotherTypeAreRefused) {
+  const Bytes good = encode_commit_body(test::sample_commit());
+  ASSERT_EQ(good[20], 0x07);  // seq: 1 (array) + 1 (format) + 18 (device)
+  auto with_seq = [&](Bytes item) {
+    Bytes b(good.begin(), good.begin() + 20);
+    b.insert(b.end(), item.begin(), item.end());
+    b.insert(b.end(), good.begin() + 21, good.end());
+    return b;
+  };
+  for (const Bytes& item : {Bytes{0xc0}, Bytes{0xc2}, Bytes{0xff}, Bytes{0xca, 0x40, 0xe0, 0, 0},
+                            Bytes{0xcb, 0x40, 0x1c, 0, 0, 0, 0, 0, 0}, Bytes{0x80}, Bytes{0x90},
+                            Bytes{0xa1, '7'}, Bytes{0xc4, 0x01, 0x07}, Bytes{0xd4, 0x01, 0x07}}) {
+    EXPECT_EQ(decode_error(with_seq(item)), Errc::malformed) << int{item[0]};
+  }
+  // The device id as a str of 16 bytes instead of a bin.
+  Bytes str_device = good;
+  str_device.erase(str_device.begin() + 2);
+  str_device[2] = 0xb0;
+  EXPECT_EQ(decode_error(str_device), Errc::malformed);
+  // The body as a map of 7.
+  Bytes as_map = good;
+  as_map[0] = 0x87;
+  EXPECT_EQ(decode_error(as_map), Errc::malformed);
+}
+
 TEST(Commit, FutureFormatVersionIsUnsupported) {
   Bytes b = encode_commit_body(test::sample_commit());
   b[1] = 0x02;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <msgpack.hpp>
 
 #include "sync/sync_test_util.hpp"
@@ -44,6 +45,93 @@ std::string sign_raw(const crypto::Bytes& body, const crypto::SigningKey& key) {
   msg.insert(msg.end(), body.begin(), body.end());
   const auto sig = key.sign(msg);
   return "TDH1." + crypto::to_base64url(body) + "." + crypto::to_base64url(sig);
+}
+
+// A grant body written by RawWriter: keys in `order` (the canonical order when empty),
+// forms[key] the tag of that key's value, forms["key"] of every key, forms["map"] of the
+// map header. With no forms and no order this is exactly the issued body.
+crypto::Bytes raw_grant_body(const EnrollmentGrant& g, const std::map<std::string, std::uint8_t>& forms,
+                             std::vector<std::string> order = {}) {
+  auto f = [&](const std::string& name) -> std::uint8_t {
+    auto it = forms.find(name);
+    return it == forms.end() ? 0 : it->second;
+  };
+  if (order.empty()) {
+    order = {"v", "id", "oc", "on", "ok", "or", "u", "r", "sh", "exp"};
+    if (g.admin_key) order.push_back("adm");
+  }
+  test::RawWriter w;
+  w.map(order.size(), f("map"));
+  for (const auto& k : order) {
+    w.str(k, f("key"));
+    if (k == "v") w.uint(g.admin_key ? 2 : 1, f(k));
+    if (k == "id") w.bin(g.code_id.bytes, f(k));
+    if (k == "oc") w.str(g.office_code, f(k));
+    if (k == "on") w.str(g.office_name, f(k));
+    if (k == "ok") w.str(g.office_kind, f(k));
+    if (k == "or") w.str(g.office_region, f(k));
+    if (k == "u") w.str(g.user, f(k));
+    if (k == "r") w.str(g.role, f(k));
+    if (k == "sh") w.out.push_back(g.shelter_clearance ? 0xc3 : 0xc2);
+    if (k == "exp") w.uint(g.expires_at_ms, f(k));
+    if (k == "adm") w.bin(*g.admin_key, f(k));
+  }
+  return w.out;
+}
+
+// Exactly one encoding of a grant is accepted: keys in the one order, every header and
+// integer in its shortest form. Each body below is correctly signed and still refused.
+TEST(Enrollment, OnlyTheCanonicalBodyIsAccepted) {
+  auto key = crypto::SigningKey::generate();
+  auto admin = crypto::SigningKey::generate();
+  EnrollmentGrant v1 = sample_grant();
+  EnrollmentGrant v2 = sample_grant();
+  v2.admin_key = admin.public_key();
+  for (const auto* g : {&v1, &v2}) {
+    const auto issued = crypto::from_base64url(parts(issue_enrollment_code(*g, key))[1]);
+    ASSERT_TRUE(issued);
+    const crypto::Bytes canonical = raw_grant_body(*g, {});
+    ASSERT_EQ(canonical, *issued);
+    auto ok = verify_enrollment_code(sign_raw(canonical, key), key.public_key(), kNow);
+    ASSERT_TRUE(ok) << ok.error().message;
+
+    std::vector<std::pair<std::string, std::uint8_t>> forms = {
+        {"map", 0xde}, {"map", 0xdf}, {"key", 0xd9}, {"key", 0xda}, {"v", 0xcc},  {"v", 0xd0},
+        {"id", 0xc5},  {"oc", 0xd9},  {"on", 0xda},  {"ok", 0xd9},  {"or", 0xdb}, {"u", 0xd9},
+        {"r", 0xd9},   {"exp", 0xd3},
+    };
+    if (g->admin_key) forms.push_back({"adm", 0xc5});
+    for (const auto& [item, tag] : forms) {
+      const crypto::Bytes b = raw_grant_body(*g, {{item, tag}});
+      ASSERT_NE(b, canonical) << item;
+      auto r = verify_enrollment_code(sign_raw(b, key), key.public_key(), kNow);
+      ASSERT_FALSE(r) << item;
+      EXPECT_EQ(r.error().code, Errc::malformed) << item << " as 0x" << std::hex << int{tag};
+    }
+
+    std::vector<std::string> order = {"v", "id", "oc", "on", "ok", "or", "u", "r", "sh", "exp"};
+    if (g->admin_key) order.push_back("adm");
+    std::vector<std::vector<std::string>> orders;
+    for (std::size_t i = 0; i + 1 < order.size(); ++i) {  // every pair of neighbours swapped
+      auto o = order;
+      std::swap(o[i], o[i + 1]);
+      orders.push_back(o);
+    }
+    auto dup = order;  // a key twice in place of another
+    dup[3] = "oc";
+    orders.push_back(dup);
+    auto unknown = order;  // an extra key
+    unknown.push_back("zz");
+    orders.push_back(unknown);
+    auto missing = order;  // a key left out
+    missing.erase(missing.begin() + 6);
+    orders.push_back(missing);
+    for (const auto& o : orders) {
+      auto r = verify_enrollment_code(sign_raw(raw_grant_body(*g, {}, o), key), key.public_key(), kNow);
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, Errc::malformed);
+    }
+  }
 }
 
 TEST(Enrollment, CodeRoundTrips) {
@@ -186,7 +274,10 @@ TEST(Enrollment, SignedButMalformedBodiesAreRefused) {
   crypto::Bytes truncated(body->begin(), body->end() - 1);
   crypto::Bytes trailing = *body;
   trailing.push_back(0);
-  for (const auto& b : {truncated, trailing, crypto::Bytes{0xc1}, crypto::Bytes{0x80}}) {
+  // Maps that claim more entries than there are bytes, and a str key that does.
+  for (const auto& b : {truncated, trailing, crypto::Bytes{0xc1}, crypto::Bytes{0x80},
+                        crypto::Bytes{0xdf, 0xff, 0xff, 0xff, 0xff}, crypto::Bytes{0xde, 0xff, 0xff, 0xa1, 'v', 0x01},
+                        crypto::Bytes{0x8a, 0xdb, 0xff, 0xff, 0xff, 0xff, 'v'}}) {
     auto g = verify_enrollment_code(sign_raw(b, key), key.public_key(), kNow);
     ASSERT_FALSE(g);
     EXPECT_EQ(g.error().code, Errc::malformed);
