@@ -15,7 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <future>
+#include <initializer_list>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -398,233 +398,99 @@ Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeou
   return std::unique_ptr<Link>(std::move(conn));
 }
 
-Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
-  const Identity& id = store.identity();
-  SyncReport report;
-  auto before = conflict_count(store);
-  if (!before) return tl::unexpected(before.error());
+namespace {
 
-  auto link = options.connect ? options.connect(id.server_address, options.timeout_ms)
-                              : connect_tcp(id.server_address, options.timeout_ms);
-  if (!link) return tl::unexpected(link.error());
-  auto channel = handshake(**link, id);
-  if (!channel) return tl::unexpected(channel.error());
-  Session session(**link, std::move(*channel));
+// A pulled batch as the pull pipeline hands it over.
+struct PulledBatch {
+  wire::PullReply reply;
+  std::vector<sync::EntityId> purges;  // the Purges the server sent before the reply
+  std::vector<sync::Commit> commits;   // reply.commits' bodies, verified and decoded
+};
 
-  // Hello, and registration on first contact.
-  // The greatest seq the server ever acknowledged to this store (meta acked_seq): told
-  // to the server in Hello, and compared with what it says it holds.
-  std::uint64_t recorded_acked = 0;
-  {
-    auto text = store.meta("acked_seq");
-    if (!text) return tl::unexpected(text.error());
-    if (*text) recorded_acked = std::strtoull((*text)->c_str(), nullptr, 10);
+// The receiving side of a pull, and the helper threads that overlap it with the writes.
+//
+// Three things overlap in a pull of several batches:
+// - the next Pull goes out as soon as a PullReply has arrived, before that batch is
+//   applied, so the server reads and encrypts batch N+1 while this store writes batch N
+//   (the wire still alternates strictly: a reply, then one request);
+// - the receive thread receives, decrypts, verifies and decodes batch N+1 meanwhile;
+// - the BackgroundCheckpoint's thread checkpoints the WAL beside the writes.
+//
+// It owns the receive thread, the slot that thread leaves its result in, the device keys
+// pulled commits are verified with (the receiver replaces them when a commit names a
+// device they lack), and the BackgroundCheckpoint. It borrows the session, the store and
+// the identity, which outlive it.
+//
+// Who touches the session when: request() sends a Pull on the calling thread, then starts
+// the receiver. From then until take() returns, the receiver alone uses the session (it
+// reads the reply and any Purges before it, and for an unknown device asks for the
+// directory again) and the keys, while the calling thread uses only the store. Once
+// take() has returned the session is idle and belongs to the calling thread again. The
+// receiver never touches the store; the checkpoint thread only its own connection.
+//
+// The destructor joins a receiver still running (the calling thread failed while batch
+// N+1 was in flight; it may wait up to one read timeout), so nothing uses the session once
+// the pull phase has returned; then the checkpoint helper finishes (its destructor).
+//
+// Not threaded (SyncOptions::pipeline false, the simulation): no helper thread; take()
+// receives on the calling thread. The messages and their order on the wire are the same.
+class PullPipeline {
+ public:
+  PullPipeline(Session& session, Store& store, const Identity& id, DeviceKeys keys, bool threaded)
+      : session_(session), store_(store), id_(id), keys_(std::move(keys)), threaded_(threaded) {}
+  PullPipeline(const PullPipeline&) = delete;
+  PullPipeline& operator=(const PullPipeline&) = delete;
+  ~PullPipeline() {
+    if (receiver_.joinable()) receiver_.join();
   }
-  auto record_acked = [&](std::uint64_t seq) -> Result<void> {
-    if (seq <= recorded_acked) return {};
-    if (auto m = store.set_meta("acked_seq", std::to_string(seq)); !m) return tl::unexpected(m.error());
-    recorded_acked = seq;
+
+  // Sends Pull{cursor, limit} and starts receiving its reply. The session must be idle
+  // (no request outstanding): first use, or after take().
+  Result<void> request(std::uint64_t cursor, std::uint32_t limit) {
+    if (auto s = session_.send(wire::Pull{cursor, limit}); !s) return s;
+    if (threaded_) receiver_ = std::jthread([this] { received_ = receive(); });
     return {};
-  };
-  wire::Hello hello;
-  hello.versions = {wire::kProtocolVersion};
-  hello.client_software = "teduh/0.1.0";
-  hello.acked_seq = recorded_acked;
-  if (auto s = session.send(hello); !s) return tl::unexpected(s.error());
-  auto reply = session.expect<wire::HelloReply>("greeting");
-  if (!reply) return tl::unexpected(reply.error());
-  std::uint64_t acked = reply->last_acked_seq;
-  // The server holds less than it acknowledged (its store lost commits, or this
-  // device's registration): the push below sends them again.
-  if (recorded_acked > acked) report.server_lost = recorded_acked - acked;
-  if (!reply->registered) {
-    wire::Register reg;
-    reg.enrollment_code = id.enrollment_code;
-    reg.device = id.device;
-    reg.sign_key = id.signing_key.public_key();
-    if (auto s = session.send(reg); !s) return tl::unexpected(s.error());
-    auto ok = session.expect<wire::RegisterReply>("registration");
-    if (!ok) return tl::unexpected(ok.error());
-    if (!ok->ok)
-      return fail(Errc::refused, "The server did not accept this device's registration.");
-    report.registered_now = true;
-    acked = 0;
   }
 
-  // A store restored from an older copy (PROTOCOL.md section 5B, "A store restored from
-  // an older copy"): the server may hold seqs of this device that this store never saw
-  // acknowledged. They are sent again (the server acknowledges an equal body again); a
-  // seq the server holds with another body, or a seq beyond this store's last, means the
-  // store lost work the server has: the store's commits from there on are renumbered
-  // after the server's last seq, and the server's are fetched back.
-  if (!report.registered_now) {
-    auto believed_text = store.meta("acked_seq");
-    if (!believed_text) return tl::unexpected(believed_text.error());
-    const std::uint64_t local_last = store.last_seq();
-    const std::uint64_t verify_to = std::min(local_last, acked);
-    // A store that records no acknowledgement never synced, or is a copy made before its
-    // first sync: the server may still hold seqs of it (written before the copy was put
-    // back), so every seq both hold is compared (found by the simulation, seed 3: the
-    // copy's new seq 2 was taken for acknowledged and never pushed).
-    std::uint64_t from = *believed_text ? std::stoull(**believed_text) : 0;
-    std::optional<std::uint64_t> diverged;
-    while (from < verify_to && !diverged) {
-      auto batch = local_commits_after(store, from, options.push_batch);
-      if (!batch) return tl::unexpected(batch.error());
-      while (!batch->empty() && batch->back().seq > verify_to) batch->pop_back();
-      if (batch->empty()) break;
-      from = batch->back().seq;
-      wire::PushCommits push;
-      push.commits = std::move(*batch);
-      if (auto s = session.send(push); !s) return tl::unexpected(s.error());
-      auto pr = session.expect<wire::PushReply>("push");
-      if (!pr) return tl::unexpected(pr.error());
-      for (const auto& r : pr->rejections) {
-        if (r.reason == wire::RejectReason::seq_taken) diverged = std::min(diverged.value_or(r.seq), r.seq);
-      }
-      // The server acknowledged seqs this store never heard about (the reply was lost):
-      // a refusal among them is reported again here, and must be kept like any other,
-      // or this replica would show the refused write for good (found by the simulation,
-      // seed 60).
-      wire::PushReply refusals = *pr;
-      std::erase_if(refusals.rejections,
-                    [](const wire::CommitRejection& r) { return r.reason == wire::RejectReason::seq_taken; });
-      if (auto kept = record_refusals(store, refusals); !kept) return tl::unexpected(kept.error());
-    }
-    if (!diverged && acked > local_last) diverged = local_last + 1;
-    if (diverged) {
-      auto moved = store.in_transaction([&]() -> Result<std::uint64_t> {
-        auto n = store.reissue_own_commits(*diverged, acked);
-        if (!n) return n;
-        // Fetched back below (and by a later sync if this one is cut).
-        auto missing = store.meta("own_missing_after");
-        if (!missing) return tl::unexpected(missing.error());
-        std::uint64_t after = *diverged - 1;
-        if (*missing && !(*missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(**missing));
-        if (auto m = store.set_meta("own_missing_after", std::to_string(after)); !m) return tl::unexpected(m.error());
-        if (auto m = store.set_meta("acked_seq", std::to_string(acked)); !m) return tl::unexpected(m.error());
-        return n;
-      });
-      if (!moved) return tl::unexpected(moved.error());
-      report.restored = true;
-      report.reissued = *moved;
-      report.server_had = acked;
-    }
+  // The reply to the last request(), verified and decoded; waits for the receiver.
+  Result<PulledBatch> take() {
+    if (!threaded_) return receive();
+    receiver_.join();
+    Result<PulledBatch> batch = std::move(*received_);
+    received_.reset();
+    return batch;
   }
 
-  // Push: everything after what the server acknowledged, in bounded batches.
-  for (;;) {
-    auto batch = local_commits_after(store, acked, options.push_batch);
-    if (!batch) return tl::unexpected(batch.error());
-    if (batch->empty()) break;
-    std::uint64_t last_sent = batch->back().seq;
-    wire::PushCommits push;
-    push.commits = std::move(*batch);
-    if (auto s = session.send(push); !s) return tl::unexpected(s.error());
-    auto pr = session.expect<wire::PushReply>("push");
-    if (!pr) return tl::unexpected(pr.error());
-    std::uint64_t consumed = 0;  // refused commits the server recorded: acked but not stored
-    for (const auto& r : pr->rejections) consumed += r.seq > acked && r.seq <= pr->acked_seq;
-    report.pushed += pr->acked_seq > acked ? pr->acked_seq - acked - consumed : 0;
-    for (const auto& r : pr->rejections) {
-      report.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
-    }
-    // Refusals the server consumed stay visible on what they wrote (referral list, case show).
-    if (auto kept = record_refusals(store, *pr); !kept) return tl::unexpected(kept.error());
-    report.rejected += pr->rejections.size();
-    bool progressed = pr->acked_seq > acked;
-    acked = pr->acked_seq;
-    if (auto m = record_acked(acked); !m) return tl::unexpected(m.error());
-    if (options.progress) options.progress(report.pushed, report.pulled);
-    // A refused commit blocks the ones after it (the server accepts sequences in order):
-    // stop here, keep everything locally, and report it.
-    if (!progressed || acked < last_sent) break;
+  // Starts checkpointing beside the writes, if threaded and not yet started. Without it
+  // the sync still works, with SQLite's own checkpoints in the commits.
+  void start_checkpoints() {
+    if (checkpoints_ || !threaded_) return;
+    if (auto started = BackgroundCheckpoint::start(store_)) checkpoints_ = std::move(*started);
+  }
+  // The calling thread committed a batch.
+  void committed() {
+    if (checkpoints_) checkpoints_->committed();
+  }
+  // The last batch is applied: a last checkpoint, and the automatic ones back on.
+  void finish() {
+    if (checkpoints_) checkpoints_->finish();
   }
 
-  // Refused commits leave the merge: what they superseded counts again, here as on
-  // every replica that never received them.
-  if (auto rebuilt = store.rebuild_merge_state(); !rebuilt) return tl::unexpected(rebuilt.error());
-
-  {
-    // What this store believes the server holds of its own, for the next sync's check.
-    auto believed = store.meta("acked_seq");
-    if (!believed) return tl::unexpected(believed.error());
-    if (!*believed || std::stoull(**believed) != acked) {
-      if (auto m = store.set_meta("acked_seq", std::to_string(acked)); !m) return tl::unexpected(m.error());
-    }
-  }
-
-  // This device's own commits that a restored store lacks, as the server holds them.
-  auto own_missing = store.meta("own_missing_after");
-  if (!own_missing) return tl::unexpected(own_missing.error());
-  if (*own_missing && !(*own_missing)->empty()) {
-    std::uint64_t after = std::stoull(**own_missing);
-    for (;;) {
-      if (auto s = session.send(wire::PullOwn{after, options.pull_batch}); !s) return tl::unexpected(s.error());
-      auto pr = session.expect<wire::PullReply>("fetch of this device's own changes");
-      if (!pr) return tl::unexpected(pr.error());
-      auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
-        std::uint64_t fresh = 0;
-        for (const auto& pc : pr->commits) {
-          // Every one must carry this device's own signature.
-          auto commit = sync::verify_commit(pc.commit, id.signing_key.public_key());
-          if (!commit || pc.commit.device != id.device) {
-            return fail(Errc::refused,
-                        "The server sent back a change of this device that this device did not sign; nothing of it "
-                        "was kept.");
-          }
-          auto r = store.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
-          if (!r) return tl::unexpected(r.error());
-          fresh += *r ? 1 : 0;
-          after = std::max(after, pc.commit.seq);
-        }
-        const bool done = pr->commits.empty() || !pr->more;
-        if (auto m = store.set_meta("own_missing_after", done ? std::string() : std::to_string(after)); !m)
-          return tl::unexpected(m.error());
-        return fresh;
-      });
-      if (!applied) return tl::unexpected(applied.error());
-      report.recovered += *applied;
-      if (pr->commits.empty() || !pr->more) break;
-    }
-    report.restored = true;
-  }
-
-  // Pull: after the cursor, a batch at a time; each batch and its cursor in one transaction.
-  auto cursor_text = store.meta("pull_cursor");
-  if (!cursor_text) return tl::unexpected(cursor_text.error());
-  const std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
-  // Three things overlap in a pull of several batches:
-  // - the next Pull goes out as soon as a PullReply has arrived, before that batch is
-  //   applied, so the server reads and encrypts batch N+1 while this store writes batch N
-  //   (the wire still alternates strictly: a reply, then one request);
-  // - a helper thread receives, decrypts and decodes batch N+1 meanwhile (it alone uses
-  //   the session until this thread takes its result);
-  // - another helper checkpoints the WAL beside the writes (BackgroundCheckpoint).
-  struct PulledBatch {
-    wire::PullReply reply;
-    std::vector<sync::EntityId> purges;  // the Purges the server sent before the reply
-    std::vector<sync::Commit> commits;   // reply.commits' bodies, verified and decoded
-  };
-  // The directory (offices, device keys) before the pull: every pulled commit is verified
-  // with its device's key (PROTOCOL.md 4.3). A device registered since is looked up again.
-  auto directory = fetch_directory(session);
-  if (!directory) return tl::unexpected(directory.error());
-  if (auto kept = store.replace_directory(directory->offices, directory->devices); !kept)
-    return tl::unexpected(kept.error());
-  DeviceKeys keys = device_keys(*directory, id);
-  auto receive = [&session, &keys, &id]() -> Result<PulledBatch> {
-    auto pr = session.expect<wire::PullReply>("pull");
+ private:
+  // Runs on the receiver (or, not threaded, the calling thread) and uses only the
+  // session and keys_.
+  Result<PulledBatch> receive() {
+    auto pr = session_.expect<wire::PullReply>("pull");
     if (!pr) return tl::unexpected(pr.error());
     PulledBatch batch;
-    batch.purges = session.take_purges();
-    auto verified = verify_pulled(pr->commits, keys);
+    batch.purges = session_.take_purges();
+    auto verified = verify_pulled(pr->commits, keys_);
     if (!verified && verified.error().code == Errc::not_found) {
       // The session is idle here (the next Pull goes out after this batch is taken).
-      auto fresh = fetch_directory(session);
+      auto fresh = fetch_directory(session_);
       if (!fresh) return tl::unexpected(fresh.error());
-      keys = device_keys(*fresh, id);
-      verified = verify_pulled(pr->commits, keys);
+      keys_ = device_keys(*fresh, id_);
+      verified = verify_pulled(pr->commits, keys_);
     }
     if (!verified) {
       return fail(verified.error().code == Errc::not_found ? Errc::refused : verified.error().code,
@@ -633,118 +499,424 @@ Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
     batch.commits = std::move(*verified);
     batch.reply = std::move(*pr);
     return batch;
-  };
-  if (auto s = session.send(wire::Pull{cursor, options.pull_batch}); !s) return tl::unexpected(s.error());
-  // Without the pipeline the next batch is received here, after this one is applied.
-  std::future<Result<PulledBatch>> next =
-      std::async(options.pipeline ? std::launch::async : std::launch::deferred, receive);
-  std::unique_ptr<BackgroundCheckpoint> checkpoints;
-  for (;;) {
-    Result<PulledBatch> batch = next.get();
-    if (!batch) return tl::unexpected(batch.error());
-    const wire::PullReply& pr = batch->reply;
-    if (pr.more) {
-      if (auto s = session.send(wire::Pull{pr.next_cursor, options.pull_batch}); !s)
-        return tl::unexpected(s.error());
-      next = std::async(options.pipeline ? std::launch::async : std::launch::deferred, receive);
-      if (!checkpoints && options.pipeline) {
-        // Without it the sync still works, with SQLite's own checkpoints in the commits.
-        if (auto started = BackgroundCheckpoint::start(store)) checkpoints = std::move(*started);
-      }
+  }
+
+  Session& session_;
+  Store& store_;
+  const Identity& id_;
+  DeviceKeys keys_;
+  const bool threaded_;
+  std::optional<Result<PulledBatch>> received_;  // written by the receiver, read after join
+  std::unique_ptr<BackgroundCheckpoint> checkpoints_;
+  std::jthread receiver_;
+};
+
+// One sync session, phase by phase, in the order run() lists them. Every phase runs on
+// the calling thread and uses the session alone (pull() lends it to its pipeline's
+// receiver and has it back before returning). Every change to the store is a
+// transaction that ends a step the server acknowledged, so a sync cut off in any phase
+// loses nothing, and the next one resumes where this one stopped.
+class SyncRun {
+ public:
+  SyncRun(Store& store, const SyncOptions& options)
+      : store_(store), options_(options), id_(store.identity()) {}
+
+  Result<SyncReport> run() {
+    auto before = conflict_count(store_);
+    if (!before) return tl::unexpected(before.error());
+    conflicts_before_ = *before;
+    for (auto phase : {&SyncRun::open_session, &SyncRun::hello_and_register, &SyncRun::verify_restored,
+                       &SyncRun::push, &SyncRun::fetch_own, &SyncRun::pull, &SyncRun::fetch_keys,
+                       &SyncRun::fetch_projections, &SyncRun::close}) {
+      if (auto done = (this->*phase)(); !done) return tl::unexpected(done.error());
     }
-    auto applied = store.in_transaction([&]() -> Result<std::uint64_t> {
-      // The office lost these cases (consent withdrawn, referral ended, transfer): they
-      // leave this store before the batch is applied, in the same transaction.
-      for (const sync::EntityId& scope : batch->purges) {
-        auto removed = store.purge_scope(scope, acked);
-        if (!removed) return tl::unexpected(removed.error());
-        if (*removed) ++report.purged;
-      }
+    return std::move(report_);
+  }
+
+ private:
+  Result<void> open_session();
+  Result<void> hello_and_register();
+  Result<void> verify_restored();
+  Result<std::optional<std::uint64_t>> find_divergence();
+  Result<void> reissue_from(std::uint64_t diverged);
+  Result<void> push();
+  Result<void> fetch_own();
+  Result<void> pull();
+  Result<std::uint64_t> apply_pulled(const PulledBatch& batch);
+  Result<void> fetch_keys();
+  Result<void> fetch_projections();
+  Result<void> close();
+  Result<void> record_acked(std::uint64_t seq);
+
+  Store& store_;
+  const SyncOptions& options_;
+  const Identity& id_;
+  SyncReport report_;
+  std::size_t conflicts_before_ = 0;
+  std::unique_ptr<Link> link_;
+  std::optional<Session> session_;  // over *link_: declared after it, so it goes first
+  // The greatest seq the server ever acknowledged to this store (meta acked_seq), as
+  // read before Hello and raised by record_acked().
+  std::uint64_t recorded_acked_ = 0;
+  // What the server holds of this device's commits, as it said in this session.
+  std::uint64_t acked_ = 0;
+};
+
+// Connects and runs the Noise_XX handshake with the pinned server key.
+Result<void> SyncRun::open_session() {
+  auto link = options_.connect ? options_.connect(id_.server_address, options_.timeout_ms)
+                               : connect_tcp(id_.server_address, options_.timeout_ms);
+  if (!link) return tl::unexpected(link.error());
+  link_ = std::move(*link);
+  auto channel = handshake(*link_, id_);
+  if (!channel) return tl::unexpected(channel.error());
+  session_.emplace(*link_, std::move(*channel));
+  return {};
+}
+
+// Hello, and registration on first contact. After it acked_ is what the server holds of
+// this device (0 when registered now), and report_.server_lost what it has lost of what
+// it acknowledged: the push sends those again.
+Result<void> SyncRun::hello_and_register() {
+  auto text = store_.meta("acked_seq");
+  if (!text) return tl::unexpected(text.error());
+  if (*text) recorded_acked_ = std::strtoull((*text)->c_str(), nullptr, 10);
+  wire::Hello hello;
+  hello.versions = {wire::kProtocolVersion};
+  hello.client_software = "teduh/0.1.0";
+  hello.acked_seq = recorded_acked_;
+  if (auto s = session_->send(hello); !s) return tl::unexpected(s.error());
+  auto reply = session_->expect<wire::HelloReply>("greeting");
+  if (!reply) return tl::unexpected(reply.error());
+  acked_ = reply->last_acked_seq;
+  // The server holds less than it acknowledged (its store lost commits, or this
+  // device's registration): the push below sends them again.
+  if (recorded_acked_ > acked_) report_.server_lost = recorded_acked_ - acked_;
+  if (reply->registered) return {};
+  wire::Register reg;
+  reg.enrollment_code = id_.enrollment_code;
+  reg.device = id_.device;
+  reg.sign_key = id_.signing_key.public_key();
+  if (auto s = session_->send(reg); !s) return tl::unexpected(s.error());
+  auto ok = session_->expect<wire::RegisterReply>("registration");
+  if (!ok) return tl::unexpected(ok.error());
+  if (!ok->ok) return fail(Errc::refused, "The server did not accept this device's registration.");
+  report_.registered_now = true;
+  acked_ = 0;
+  return {};
+}
+
+// A store restored from an older copy (PROTOCOL.md section 5B, "A store restored from
+// an older copy"): the server may hold seqs of this device that this store never saw
+// acknowledged. They are sent again (the server acknowledges an equal body again); a
+// seq the server holds with another body, or a seq beyond this store's last, means the
+// store lost work the server has: the store's commits from there on are renumbered
+// after the server's last seq, and the server's are fetched back (fetch_own()).
+Result<void> SyncRun::verify_restored() {
+  if (report_.registered_now) return {};
+  auto diverged = find_divergence();
+  if (!diverged) return tl::unexpected(diverged.error());
+  if (!*diverged) return {};
+  return reissue_from(**diverged);
+}
+
+// Pushes again this device's seqs that the server acknowledged but this store does not
+// record as acknowledged, and returns the first seq at which the two differ, if any.
+// Refusals among them are recorded like any other.
+Result<std::optional<std::uint64_t>> SyncRun::find_divergence() {
+  auto believed_text = store_.meta("acked_seq");
+  if (!believed_text) return tl::unexpected(believed_text.error());
+  const std::uint64_t local_last = store_.last_seq();
+  const std::uint64_t verify_to = std::min(local_last, acked_);
+  // A store that records no acknowledgement never synced, or is a copy made before its
+  // first sync: the server may still hold seqs of it (written before the copy was put
+  // back), so every seq both hold is compared (found by the simulation, seed 3: the
+  // copy's new seq 2 was taken for acknowledged and never pushed).
+  std::uint64_t from = *believed_text ? std::stoull(**believed_text) : 0;
+  std::optional<std::uint64_t> diverged;
+  while (from < verify_to && !diverged) {
+    auto batch = local_commits_after(store_, from, options_.push_batch);
+    if (!batch) return tl::unexpected(batch.error());
+    while (!batch->empty() && batch->back().seq > verify_to) batch->pop_back();
+    if (batch->empty()) break;
+    from = batch->back().seq;
+    wire::PushCommits push;
+    push.commits = std::move(*batch);
+    if (auto s = session_->send(push); !s) return tl::unexpected(s.error());
+    auto pr = session_->expect<wire::PushReply>("push");
+    if (!pr) return tl::unexpected(pr.error());
+    for (const auto& r : pr->rejections) {
+      if (r.reason == wire::RejectReason::seq_taken) diverged = std::min(diverged.value_or(r.seq), r.seq);
+    }
+    // The server acknowledged seqs this store never heard about (the reply was lost):
+    // a refusal among them is reported again here, and must be kept like any other,
+    // or this replica would show the refused write for good (found by the simulation,
+    // seed 60).
+    wire::PushReply refusals = *pr;
+    std::erase_if(refusals.rejections,
+                  [](const wire::CommitRejection& r) { return r.reason == wire::RejectReason::seq_taken; });
+    if (auto kept = record_refusals(store_, refusals); !kept) return tl::unexpected(kept.error());
+  }
+  if (!diverged && acked_ > local_last) diverged = local_last + 1;
+  return diverged;
+}
+
+// Renumbers this store's commits from `diverged` on after the server's last seq, and
+// records (in the same transaction) that the server's from there on are to be fetched.
+Result<void> SyncRun::reissue_from(std::uint64_t diverged) {
+  auto moved = store_.in_transaction([&]() -> Result<std::uint64_t> {
+    auto n = store_.reissue_own_commits(diverged, acked_);
+    if (!n) return n;
+    // Fetched back by fetch_own() (and by a later sync if this one is cut).
+    auto missing = store_.meta("own_missing_after");
+    if (!missing) return tl::unexpected(missing.error());
+    std::uint64_t after = diverged - 1;
+    if (*missing && !(*missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(**missing));
+    if (auto m = store_.set_meta("own_missing_after", std::to_string(after)); !m) return tl::unexpected(m.error());
+    if (auto m = store_.set_meta("acked_seq", std::to_string(acked_)); !m) return tl::unexpected(m.error());
+    return n;
+  });
+  if (!moved) return tl::unexpected(moved.error());
+  report_.restored = true;
+  report_.reissued = *moved;
+  report_.server_had = acked_;
+  return {};
+}
+
+// The recorded acknowledgement only grows within a session.
+Result<void> SyncRun::record_acked(std::uint64_t seq) {
+  if (seq <= recorded_acked_) return {};
+  if (auto m = store_.set_meta("acked_seq", std::to_string(seq)); !m) return tl::unexpected(m.error());
+  recorded_acked_ = seq;
+  return {};
+}
+
+// Push: everything after what the server acknowledged, in bounded batches, each
+// acknowledgement recorded as it comes. Then the merge state without the refused
+// commits, and meta acked_seq equal to what the server holds, for the next sync's check.
+Result<void> SyncRun::push() {
+  for (;;) {
+    auto batch = local_commits_after(store_, acked_, options_.push_batch);
+    if (!batch) return tl::unexpected(batch.error());
+    if (batch->empty()) break;
+    std::uint64_t last_sent = batch->back().seq;
+    wire::PushCommits push;
+    push.commits = std::move(*batch);
+    if (auto s = session_->send(push); !s) return tl::unexpected(s.error());
+    auto pr = session_->expect<wire::PushReply>("push");
+    if (!pr) return tl::unexpected(pr.error());
+    std::uint64_t consumed = 0;  // refused commits the server recorded: acked but not stored
+    for (const auto& r : pr->rejections) consumed += r.seq > acked_ && r.seq <= pr->acked_seq;
+    report_.pushed += pr->acked_seq > acked_ ? pr->acked_seq - acked_ - consumed : 0;
+    for (const auto& r : pr->rejections) {
+      report_.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
+    }
+    // Refusals the server consumed stay visible on what they wrote (referral list, case show).
+    if (auto kept = record_refusals(store_, *pr); !kept) return tl::unexpected(kept.error());
+    report_.rejected += pr->rejections.size();
+    bool progressed = pr->acked_seq > acked_;
+    acked_ = pr->acked_seq;
+    if (auto m = record_acked(acked_); !m) return tl::unexpected(m.error());
+    if (options_.progress) options_.progress(report_.pushed, report_.pulled);
+    // A refused commit blocks the ones after it (the server accepts sequences in order):
+    // stop here, keep everything locally, and report it.
+    if (!progressed || acked_ < last_sent) break;
+  }
+
+  // Refused commits leave the merge: what they superseded counts again, here as on
+  // every replica that never received them.
+  if (auto rebuilt = store_.rebuild_merge_state(); !rebuilt) return tl::unexpected(rebuilt.error());
+
+  // What this store believes the server holds of its own, for the next sync's check.
+  auto believed = store_.meta("acked_seq");
+  if (!believed) return tl::unexpected(believed.error());
+  if (!*believed || std::stoull(**believed) != acked_) {
+    if (auto m = store_.set_meta("acked_seq", std::to_string(acked_)); !m) return tl::unexpected(m.error());
+  }
+  return {};
+}
+
+// This device's own commits that a restored store lacks, as the server holds them (meta
+// own_missing_after, set by reissue_from() here or in a sync that was cut): each must
+// carry this device's signature; the meta advances with each batch and is cleared at
+// the end.
+Result<void> SyncRun::fetch_own() {
+  auto own_missing = store_.meta("own_missing_after");
+  if (!own_missing) return tl::unexpected(own_missing.error());
+  if (!*own_missing || (*own_missing)->empty()) return {};
+  std::uint64_t after = std::stoull(**own_missing);
+  for (;;) {
+    if (auto s = session_->send(wire::PullOwn{after, options_.pull_batch}); !s) return tl::unexpected(s.error());
+    auto pr = session_->expect<wire::PullReply>("fetch of this device's own changes");
+    if (!pr) return tl::unexpected(pr.error());
+    auto applied = store_.in_transaction([&]() -> Result<std::uint64_t> {
       std::uint64_t fresh = 0;
-      for (std::size_t i = 0; i < pr.commits.size(); ++i) {
-        const auto& pc = pr.commits[i];
-        auto r = store.apply_remote(pc.commit, batch->commits[i], static_cast<std::int64_t>(pc.server_seq));
+      for (const auto& pc : pr->commits) {
+        // Every one must carry this device's own signature.
+        auto commit = sync::verify_commit(pc.commit, id_.signing_key.public_key());
+        if (!commit || pc.commit.device != id_.device) {
+          return fail(Errc::refused,
+                      "The server sent back a change of this device that this device did not sign; nothing of it "
+                      "was kept.");
+        }
+        auto r = store_.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
         if (!r) return tl::unexpected(r.error());
         fresh += *r ? 1 : 0;
+        after = std::max(after, pc.commit.seq);
       }
-      if (auto m = store.set_meta("pull_cursor", std::to_string(pr.next_cursor)); !m)
+      const bool done = pr->commits.empty() || !pr->more;
+      if (auto m = store_.set_meta("own_missing_after", done ? std::string() : std::to_string(after)); !m)
         return tl::unexpected(m.error());
       return fresh;
     });
     if (!applied) return tl::unexpected(applied.error());
-    if (checkpoints) checkpoints->committed();
-    report.pulled += *applied;
-    if (options.progress) options.progress(report.pushed, report.pulled);
-    if (!pr.more) break;
+    report_.recovered += *applied;
+    if (pr->commits.empty() || !pr->more) break;
   }
-  if (checkpoints) checkpoints->finish();
+  report_.restored = true;
+  return {};
+}
 
-  // A device with shelter clearance fetches the compartment keys the administrator
-  // wrapped to it (PROTOCOL.md 5D). Each wrap must carry the pinned administrator's
-  // signature over (compartment, generation, this device, sealed bytes) and open with
-  // this device's key; one that does not refuses the whole batch, and nothing is kept.
-  if (id.grant.shelter_clearance) {
-    if (auto s = session.send(wire::KeyWrapsRequest{}); !s) return tl::unexpected(s.error());
-    auto wraps = session.expect<wire::KeyWraps>("shelter key request");
-    if (!wraps) return tl::unexpected(wraps.error());
-    if (!wraps->wraps.empty() && !id.grant.admin_key) {
-      // Not an error of this sync (cases synced fine): the device can never check these.
-      report.shelter_notice =
-          "This device was enrolled with a code that names no administrator key, so it cannot check the shelter "
-          "keys the server relays; enroll it again with a new code.";
-    } else if (!wraps->wraps.empty()) {
-      auto installed = accept_key_wraps(store, wraps->wraps);
-      if (!installed) return tl::unexpected(installed.error());
-      report.shelter_keys = *installed;
+// Pull: the directory first (offices, and the device keys every pulled commit is
+// verified with, PROTOCOL.md 4.3), then the commits after the cursor a batch at a time,
+// each batch and its cursor in one transaction. The session is lent to the pipeline's
+// receiver between request() and take(); this thread meanwhile touches only the store.
+Result<void> SyncRun::pull() {
+  auto cursor_text = store_.meta("pull_cursor");
+  if (!cursor_text) return tl::unexpected(cursor_text.error());
+  const std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
+  auto directory = fetch_directory(*session_);
+  if (!directory) return tl::unexpected(directory.error());
+  if (auto kept = store_.replace_directory(directory->offices, directory->devices); !kept)
+    return tl::unexpected(kept.error());
+  PullPipeline pipeline(*session_, store_, id_, device_keys(*directory, id_), options_.pipeline);
+  if (auto s = pipeline.request(cursor, options_.pull_batch); !s) return s;
+  for (;;) {
+    Result<PulledBatch> batch = pipeline.take();
+    if (!batch) return tl::unexpected(batch.error());
+    const bool more = batch->reply.more;
+    if (more) {
+      // The server prepares the next batch while this one is applied.
+      if (auto s = pipeline.request(batch->reply.next_cursor, options_.pull_batch); !s) return s;
+      pipeline.start_checkpoints();
     }
+    auto applied = apply_pulled(*batch);
+    if (!applied) return tl::unexpected(applied.error());
+    pipeline.committed();
+    report_.pulled += *applied;
+    if (options_.progress) options_.progress(report_.pushed, report_.pulled);
+    if (!more) break;
   }
+  pipeline.finish();
+  return {};
+}
 
-  // A central office device receives de-identified projections, not cases (PROTOCOL.md
-  // 5C); each is verified against the pinned server key before it is stored.
-  if (id.grant.office_kind == "pusat") {
-    auto text = store.meta("projection_cursor");
-    if (!text) return tl::unexpected(text.error());
-    std::uint64_t pcursor = *text ? std::stoull(**text) : 0;
-    for (;;) {
-      if (auto s = session.send(wire::FetchProjections{pcursor, 500}); !s) return tl::unexpected(s.error());
-      auto batch = session.expect<wire::ProjectionBatch>("report data request");
-      if (!batch) return tl::unexpected(batch.error());
-      auto stored = store.in_transaction([&]() -> Result<std::uint64_t> {
-        for (const auto& p : batch->projections) {
-          const auto* body = reinterpret_cast<const std::uint8_t*>(p.body.data());
-          crypto::Bytes signed_bytes = sync::projection_signed_bytes(p.scope, p.server_seq, {body, p.body.size()});
-          if (!crypto::verify_signature(id.server_key, signed_bytes, p.signature)) {
-            return fail(Errc::refused, "The server sent report data it did not sign; nothing of it was kept.");
-          }
-          if (auto r = store.put_projection(p.scope, static_cast<std::int64_t>(p.server_seq), p.body, p.signature);
-              !r) {
-            return tl::unexpected(r.error());
-          }
+// One pulled batch, its Purges and the new cursor in one transaction. Returns how many
+// of its commits this replica did not hold.
+Result<std::uint64_t> SyncRun::apply_pulled(const PulledBatch& batch) {
+  const wire::PullReply& pr = batch.reply;
+  return store_.in_transaction([&]() -> Result<std::uint64_t> {
+    // The office lost these cases (consent withdrawn, referral ended, transfer): they
+    // leave this store before the batch is applied, in the same transaction.
+    for (const sync::EntityId& scope : batch.purges) {
+      auto removed = store_.purge_scope(scope, acked_);
+      if (!removed) return tl::unexpected(removed.error());
+      if (*removed) ++report_.purged;
+    }
+    std::uint64_t fresh = 0;
+    for (std::size_t i = 0; i < pr.commits.size(); ++i) {
+      const auto& pc = pr.commits[i];
+      auto r = store_.apply_remote(pc.commit, batch.commits[i], static_cast<std::int64_t>(pc.server_seq));
+      if (!r) return tl::unexpected(r.error());
+      fresh += *r ? 1 : 0;
+    }
+    if (auto m = store_.set_meta("pull_cursor", std::to_string(pr.next_cursor)); !m)
+      return tl::unexpected(m.error());
+    return fresh;
+  });
+}
+
+// A device with shelter clearance fetches the compartment keys the administrator
+// wrapped to it (PROTOCOL.md 5D). Each wrap must carry the pinned administrator's
+// signature over (compartment, generation, this device, sealed bytes) and open with
+// this device's key; one that does not refuses the whole batch, and nothing is kept.
+Result<void> SyncRun::fetch_keys() {
+  if (!id_.grant.shelter_clearance) return {};
+  if (auto s = session_->send(wire::KeyWrapsRequest{}); !s) return tl::unexpected(s.error());
+  auto wraps = session_->expect<wire::KeyWraps>("shelter key request");
+  if (!wraps) return tl::unexpected(wraps.error());
+  if (wraps->wraps.empty()) return {};
+  if (!id_.grant.admin_key) {
+    // Not an error of this sync (cases synced fine): the device can never check these.
+    report_.shelter_notice =
+        "This device was enrolled with a code that names no administrator key, so it cannot check the shelter "
+        "keys the server relays; enroll it again with a new code.";
+    return {};
+  }
+  auto installed = accept_key_wraps(store_, wraps->wraps);
+  if (!installed) return tl::unexpected(installed.error());
+  report_.shelter_keys = *installed;
+  return {};
+}
+
+// A central office device receives de-identified projections, not cases (PROTOCOL.md
+// 5C); each is verified against the pinned server key before it is stored, a batch and
+// its cursor in one transaction.
+Result<void> SyncRun::fetch_projections() {
+  if (id_.grant.office_kind != "pusat") return {};
+  auto text = store_.meta("projection_cursor");
+  if (!text) return tl::unexpected(text.error());
+  std::uint64_t pcursor = *text ? std::stoull(**text) : 0;
+  for (;;) {
+    if (auto s = session_->send(wire::FetchProjections{pcursor, 500}); !s) return tl::unexpected(s.error());
+    auto batch = session_->expect<wire::ProjectionBatch>("report data request");
+    if (!batch) return tl::unexpected(batch.error());
+    auto stored = store_.in_transaction([&]() -> Result<std::uint64_t> {
+      for (const auto& p : batch->projections) {
+        const auto* body = reinterpret_cast<const std::uint8_t*>(p.body.data());
+        crypto::Bytes signed_bytes = sync::projection_signed_bytes(p.scope, p.server_seq, {body, p.body.size()});
+        if (!crypto::verify_signature(id_.server_key, signed_bytes, p.signature)) {
+          return fail(Errc::refused, "The server sent report data it did not sign; nothing of it was kept.");
         }
-        if (auto m = store.set_meta("projection_cursor", std::to_string(batch->next_cursor)); !m)
-          return tl::unexpected(m.error());
-        return batch->projections.size();
-      });
-      if (!stored) return tl::unexpected(stored.error());
-      report.projections += *stored;
-      pcursor = batch->next_cursor;
-      if (!batch->more) break;
-    }
+        if (auto r = store_.put_projection(p.scope, static_cast<std::int64_t>(p.server_seq), p.body, p.signature);
+            !r) {
+          return tl::unexpected(r.error());
+        }
+      }
+      if (auto m = store_.set_meta("projection_cursor", std::to_string(batch->next_cursor)); !m)
+        return tl::unexpected(m.error());
+      return batch->projections.size();
+    });
+    if (!stored) return tl::unexpected(stored.error());
+    report_.projections += *stored;
+    pcursor = batch->next_cursor;
+    if (!batch->more) break;
   }
+  return {};
+}
 
-  (void)session.send(wire::Close{});
-  if (report.purged > 0) {
+// Says Close (the session's work is done and kept whether or not it arrives), and
+// fills in what the store noticed along the way.
+Result<void> SyncRun::close() {
+  (void)session_->send(wire::Close{});
+  if (report_.purged > 0) {
     // Purged rows leave the WAL too (the pages are encrypted either way).
-    (void)sqlite3_exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    (void)sqlite3_exec(store_.db(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   }
-  for (const auto& d : store.take_clock_warnings()) report.clock_ahead.push_back(d.hex());
-  for (const auto& c : store.take_refused_commits())
-    report.skipped.push_back(c.device.hex().substr(0, 8) + " #" + std::to_string(c.seq) + ": " + c.reason);
-  auto after = conflict_count(store);
+  for (const auto& d : store_.take_clock_warnings()) report_.clock_ahead.push_back(d.hex());
+  for (const auto& c : store_.take_refused_commits())
+    report_.skipped.push_back(c.device.hex().substr(0, 8) + " #" + std::to_string(c.seq) + ": " + c.reason);
+  auto after = conflict_count(store_);
   if (!after) return tl::unexpected(after.error());
-  report.conflicts_total = *after;
-  report.conflicts_new = *after > *before ? *after - *before : 0;
-  return report;
+  report_.conflicts_total = *after;
+  report_.conflicts_new = *after > conflicts_before_ ? *after - conflicts_before_ : 0;
+  return {};
+}
+
+}  // namespace
+
+Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
+  return SyncRun(store, options).run();
 }
 
 }  // namespace teduh::client

@@ -2,12 +2,14 @@
 // `teduh sync`: one session with the server (sync-protocol/PROTOCOL.md, WIRE.md).
 //
 // Connects over TCP, runs the Noise_XX handshake as initiator with the server key pinned
-// at enrollment, says Hello, registers on first contact with the enrollment code, pushes
-// this device's commits after the last sequence the server acknowledged, then pulls
-// commits after the cursor in bounded batches. Each pulled batch is applied with the merge
-// rule and the new cursor recorded in the same transaction, so a sync cut off at any
-// point loses nothing and applies nothing twice: the next sync resumes where the last
-// acknowledged step ended.
+// at enrollment, says Hello, registers on first contact with the enrollment code, checks
+// a store restored from an older copy against what the server holds, pushes this
+// device's commits after the last sequence the server acknowledged, fetches back its own
+// commits a restored store lacks, fetches the directory, then pulls commits after the
+// cursor in bounded batches; then shelter keys (with clearance) and projections (central
+// office). Each pulled batch is applied with the merge rule and the new cursor recorded
+// in the same transaction, so a sync cut off at any point loses nothing and applies
+// nothing twice: the next sync resumes where the last acknowledged step ended.
 #include <cstdint>
 #include <functional>
 #include <memory>
