@@ -1,6 +1,7 @@
 #include "sim/simulation.hpp"
 
 #include "support/fault_vfs.hpp"
+#include "support/forge.hpp"
 
 #include <sodium.h>
 
@@ -953,14 +954,8 @@ class Simulation {
     c.hlc = sync::make_hlc(sim_clock(), 0);
     auto version = [&](const sync::EntityId& entity, std::string type, std::string field, std::string value,
                        std::vector<sync::VersionId> supersedes = {}) {
-      sync::Version v;
-      v.entity = entity;
-      v.entity_type = std::move(type);
-      v.field = std::move(field);
-      v.value = std::move(value);
-      v.hlc = c.hlc;
-      v.supersedes = std::move(supersedes);
-      return v;
+      return testing::forged_version(c, entity, std::move(type), std::move(field), std::move(value),
+                                     std::move(supersedes));
     };
     std::string kind;
     if (r == 0 && !foreign.empty()) {
@@ -1025,27 +1020,10 @@ class Simulation {
       return sync_device(d, "sync");
     }
     note("forge_" + kind);
-    sync::SignedCommit sc = sync::sign_commit(c, s.identity().signing_key);
-    if (auto decoded = sync::decode_commit_body(sc.body); !decoded) {
+    if (auto decoded = sync::decode_commit_body(sync::sign_commit(c, s.identity().signing_key).body); !decoded) {
       trace("  forged body does not decode (" + kind + "): " + decoded.error().message);
     }
-    {
-      auto st = schema::Statement::prepare(
-          s.db(),
-          "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)");
-      if (!st) fail_with("the hostile device cannot forge: " + st.error().message);
-      const auto& own_id = d.id.bytes;
-      st->bind_blob(1, std::span<const std::uint8_t>(own_id.data(), own_id.size()))
-          .bind(2, static_cast<std::int64_t>(sc.seq))
-          .bind_blob(3, std::span<const std::uint8_t>(c.scope.bytes.data(), c.scope.bytes.size()))
-          .bind(4, c.scope_type)
-          .bind(5, static_cast<std::int64_t>(c.hlc))
-          .bind_blob(6, sc.body)
-          .bind_blob(7, sc.signature);
-      if (auto run = st->run(); !run) fail_with("the hostile device cannot forge: " + run.error().message);
-    }
-    check_ok(s.set_meta("seq", std::to_string(c.seq)), "move the hostile device's sequence");
+    check_ok(testing::queue_forged(s, c), "queue a forged commit");
     d.store.reset();
     reopen(d);  // so the store's counters follow the forged sequence
     forged_.push_back(Forged{c.seq, kind, c.scope});

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/forge.hpp"
 #include "support/server_test.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/schema/sqlite.hpp"
@@ -52,14 +53,7 @@ class HostileDevice {
   static sync::Version version(const sync::Commit& c, const sync::EntityId& entity, std::string type,
                                std::string field, std::string value,
                                std::vector<sync::VersionId> supersedes = {}) {
-    sync::Version v;
-    v.entity = entity;
-    v.entity_type = std::move(type);
-    v.field = std::move(field);
-    v.value = std::move(value);
-    v.hlc = c.hlc;
-    v.supersedes = std::move(supersedes);
-    return v;
+    return forged_version(c, entity, std::move(type), std::move(field), std::move(value), std::move(supersedes));
   }
 
   // Signs `c` with this device's key and queues it under this device's id and c.seq
@@ -67,28 +61,8 @@ class HostileDevice {
   // test wrote). Moves the store's sequence past c.seq so later honest writes follow.
   void forge(const sync::Commit& c) {
     auto s = open();
-    sync::SignedCommit sc = sync::sign_commit(c, s.identity().signing_key);
-    auto st = schema::Statement::prepare(
-        s.db(),
-        "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)");
-    ASSERT_TRUE(st) << st.error().message;
-    const auto& own = s.identity().device.bytes;
-    st->bind_blob(1, std::span<const std::uint8_t>(own.data(), own.size()))
-        .bind(2, static_cast<std::int64_t>(c.seq))
-        .bind_blob(3, std::span<const std::uint8_t>(c.scope.bytes.data(), c.scope.bytes.size()))
-        .bind(4, c.scope_type)
-        .bind(5, static_cast<std::int64_t>(c.hlc))
-        .bind_blob(6, sc.body)
-        .bind_blob(7, sc.signature);
-    auto run = st->run();
-    ASSERT_TRUE(run) << run.error().message;
-    auto seq = s.meta("seq");
-    ASSERT_TRUE(seq);
-    const std::uint64_t held = *seq && !(*seq)->empty() ? std::stoull(**seq) : 0;
-    if (c.seq > held) {
-      ASSERT_TRUE(s.set_meta("seq", std::to_string(c.seq)));
-    }
+    auto queued = queue_forged(s, c);
+    ASSERT_TRUE(queued) << queued.error().message;
   }
 
  private:
