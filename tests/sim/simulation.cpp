@@ -1329,13 +1329,21 @@ class Simulation {
       return std::any_of(consents->begin(), consents->end(),
                          [&](const client::EntityView& c) { return valid(c, office); });
     };
+    // A record only refused commits of the replica wrote never reached the server (its
+    // writer shows it as refused): it shares nothing.
+    auto refused_only = [&](const sync::EntityId& e) {
+      auto only = replica.store->written_only_by_refused(e);
+      return only && *only;
+    };
     for (const auto& r : *refs) {
+      if (refused_only(r.id)) continue;
       const std::string status = r.get("status");
       const std::string to = r.get("to_office");
       if (r.deleted() || (status != "dikirim" && status != "diterima") || !office_exists(to)) continue;
       if (consent_by_id(r.get("consent"), to)) out.insert(to);
     }
     for (const auto& t : *transfers) {
+      if (refused_only(t.id)) continue;
       const std::string to = t.get("to_office");
       if (t.deleted() || t.get("status") != "diajukan" || !office_exists(to)) continue;
       // Open only when the current owner proposed it under a consent it recorded: a
@@ -1398,6 +1406,7 @@ class Simulation {
                     " although the model shares it only with {" + join(shared) + "}");
         }
         if (!held && may && !d.hostile && first_acked_.contains(id)) {
+          if (config_.verbose) debug_scope(id, {replica, &d});
           fail_with(d.label() + " lacks case " + hex8(id) + " owned by " + owner +
                     " that the model shares with its office");
         }
