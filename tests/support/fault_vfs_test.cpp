@@ -450,6 +450,12 @@ TEST_F(FaultVfsStoreTest, AFullDiskIsSaidInWordsAndReadsGoOn) {
   ASSERT_TRUE(listed) << listed.error().message;
   EXPECT_EQ((*listed)["cases"].size(), 2u);
   EXPECT_GE(vfs_.counts().full_errors, 1u);
+  // Showing a case records an audited access (a commit): on a full disk it may fail, but only
+  // as a full disk.
+  const auto first = sync::EntityId::from_hex((*listed)["cases"][0]["id"].get<std::string>());
+  ASSERT_TRUE(first);
+  auto shown = client::Workflow(*s).show_case(*first);
+  if (!shown) EXPECT_EQ(shown.error().code, client::Errc::full) << shown.error().message;
   vfs_.set_write_budget(dir.path(), std::nullopt);  // space freed
   EXPECT_TRUE(client::Workflow(*s).new_case({}, {}));
   EXPECT_EQ(integrity(*s), "ok");
