@@ -15,6 +15,21 @@ namespace {
 
 using schema::Statement;
 
+// The two failures a person can fix by waiting or by freeing disk space: said in words, with
+// what to do, instead of SQLite's "database is locked" or "disk I/O error".
+Error busy_error() {
+  return {Errc::busy, "Penyimpanan sedang dipakai oleh proses lain lebih dari " +
+                          std::to_string(crypto::kBusyTimeoutMs / 1000) +
+                          " detik (aplikasi kantor atau perintah teduh lain); tidak ada yang berubah; "
+                          "coba lagi sebentar lagi."};
+}
+
+Error full_error() {
+  return {Errc::full,
+          "Disk penuh: perubahan ini tidak dapat disimpan; kosongkan ruang di disk, lalu coba lagi; "
+          "tidak ada yang hilang."};
+}
+
 Error from_schema(const schema::Error& e) {
   switch (e.code) {
     case schema::Errc::damaged:
@@ -26,6 +41,10 @@ Error from_schema(const schema::Error& e) {
     case schema::Errc::unknown_field:
     case schema::Errc::unknown_entity:
       return {Errc::invalid, e.message};
+    case schema::Errc::busy:
+      return busy_error();
+    case schema::Errc::full:
+      return full_error();
     case schema::Errc::sql:
       break;
   }
@@ -48,6 +67,10 @@ Error from_crypto(const crypto::Error& e) {
       return {Errc::damaged, e.message};
     case crypto::Errc::io:
       return {Errc::internal, e.message};
+    case crypto::Errc::busy:
+      return busy_error();
+    case crypto::Errc::full:
+      return full_error();
     default:
       return {Errc::refused, e.message};
   }
@@ -104,6 +127,10 @@ int exit_code(Errc code) {
       return 3;
     case Errc::internal:
       return 4;
+    case Errc::busy:
+      return 5;
+    case Errc::full:
+      return 6;
   }
   return 4;
 }
@@ -544,9 +571,20 @@ Result<crypto::DbHandle> Store::open_companion() const {
   return std::move(*db);
 }
 
+// BEGIN IMMEDIATE waits (busy timeout, crypto::kBusyTimeoutMs) for another connection's
+// write lock. Once it holds the lock, the counters are read again: another process on the
+// same store (the office app, a second `teduh`) may have committed since this one read
+// them, and its seq must not be taken twice.
 Result<void> Store::begin() {
   seq_at_begin_ = next_seq_;
-  return lift(schema::exec(db(), "BEGIN IMMEDIATE"));
+  TRY(lift(schema::exec(db(), "BEGIN IMMEDIATE")));
+  if (auto r = load_counters(); !r) {
+    (void)schema::exec(db(), "ROLLBACK");
+    next_seq_ = seq_at_begin_;
+    return r;
+  }
+  seq_at_begin_ = next_seq_;
+  return {};
 }
 Result<void> Store::commit_transaction() {
   Result<void> c = clock_unsaved_ ? save_clock() : Result<void>{};

@@ -24,6 +24,16 @@ bool is_damage(int code) {
   return code == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
 }
 
+Errc classify_sqlite_error(sqlite3* db) {
+  const int ext = sqlite3_extended_errcode(db);
+  const int primary = ext & 0xff;
+  if (is_damage(ext)) return Errc::damaged;
+  const int sys = primary == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+  if (primary == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT) return Errc::full;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Errc::busy;
+  return Errc::io;
+}
+
 std::filesystem::path key_file_path(const std::filesystem::path& db_path) {
   std::filesystem::path p = db_path;
   p += ".key";
@@ -87,6 +97,9 @@ Result<void> fsync_dir(const fs::path& dir) {
   return {};
 }
 
+// A write refused for lack of space is a full disk (said so to the person), not an I/O error.
+Errc io_or_full(int e) { return e == ENOSPC || e == EDQUOT ? Errc::full : Errc::io; }
+
 // Writes bytes to a temporary file beside target, syncs it, then puts it in place:
 // link() when the target must not exist yet (no clobbering, even in a race),
 // rename() when replacing. Finally syncs the folder so the new name is durable.
@@ -94,7 +107,7 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
   const fs::path dir = target.parent_path();
   std::string tmpl = (dir.empty() ? fs::path(".") : dir).string() + "/.teduh-key-XXXXXX";
   const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return fail(Errc::io, "cannot create a temporary key file: " + errno_text(errno));
+  if (fd < 0) return fail(io_or_full(errno), "cannot create a temporary key file: " + errno_text(errno));
   ::fchmod(fd, 0600);
   std::size_t done = 0;
   while (done < bytes.size()) {
@@ -104,7 +117,7 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
       const int e = errno;
       ::close(fd);
       ::unlink(tmpl.c_str());
-      return fail(Errc::io, "cannot write the key file: " + errno_text(e));
+      return fail(io_or_full(e), "cannot write the key file: " + errno_text(e));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -112,14 +125,14 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
     const int e = errno;
     ::close(fd);
     ::unlink(tmpl.c_str());
-    return fail(Errc::io, "cannot sync the key file: " + errno_text(e));
+    return fail(io_or_full(e), "cannot sync the key file: " + errno_text(e));
   }
   ::close(fd);
   if (replace) {
     if (::rename(tmpl.c_str(), target.c_str()) != 0) {
       const int e = errno;
       ::unlink(tmpl.c_str());
-      return fail(Errc::io, "cannot replace the key file: " + errno_text(e));
+      return fail(io_or_full(e), "cannot replace the key file: " + errno_text(e));
     }
   } else {
     const int rc = ::link(tmpl.c_str(), target.c_str());
@@ -127,7 +140,7 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
     ::unlink(tmpl.c_str());
     if (rc != 0) {
       if (e == EEXIST) return fail(Errc::already_exists, "a key file already exists for this store");
-      return fail(Errc::io, "cannot create the key file: " + errno_text(e));
+      return fail(io_or_full(e), "cannot create the key file: " + errno_text(e));
     }
   }
   return fsync_dir(dir);
@@ -268,8 +281,7 @@ Result<void> exec(sqlite3* db, const char* sql) {
   if (rc == SQLITE_OK) return {};
   std::string msg = std::string("cannot set up the store (") + sql + "): " + (err != nullptr ? err : sqlite3_errstr(rc));
   sqlite3_free(err);
-  const int ext = sqlite3_extended_errcode(db);
-  return fail(is_damage(ext) ? Errc::damaged : Errc::io, msg);
+  return fail(classify_sqlite_error(db), msg);
 }
 
 Result<std::string> query_text(sqlite3* db, const char* sql) {
@@ -286,9 +298,7 @@ Result<std::string> query_text(sqlite3* db, const char* sql) {
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-    const int ext = sqlite3_extended_errcode(db);
-    return fail(is_damage(ext) ? Errc::damaged : Errc::io,
-                std::string("cannot set up the store: ") + sqlite3_errmsg(db));
+    return fail(classify_sqlite_error(db), std::string("cannot set up the store: ") + sqlite3_errmsg(db));
   }
   return out;
 }
@@ -383,6 +393,7 @@ Result<DbHandle> open_with(const std::string& filename, const char* vfs, int fla
                               (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   if (auto r = apply_settings(db.get(), fresh); !r) return tl::unexpected(r.error());
   return db;
 }

@@ -1,5 +1,6 @@
 #include "teduh/schema/sqlite.hpp"
 
+#include <cerrno>
 #include <utility>
 
 namespace teduh::schema {
@@ -27,10 +28,16 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   const int primary = extended & 0xFF;
   const bool damaged =
       extended == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+  // A full disk reaches SQLite as SQLITE_FULL from a write, but as an I/O error from an
+  // fsync, a truncate or the shared-memory file; the system errno tells them apart.
+  const int sys = db != nullptr && primary == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+  const bool full = primary == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT;
+  const bool busy = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
   std::string message(what);
   message += ": ";
   message += db != nullptr ? sqlite3_errmsg(db) : "no database";
-  return Error{damaged ? Errc::damaged : Errc::sql, std::move(message)};
+  const Errc code = damaged ? Errc::damaged : full ? Errc::full : busy ? Errc::busy : Errc::sql;
+  return Error{code, std::move(message)};
 }
 
 Result<void> exec(sqlite3* db, std::string_view sql) {

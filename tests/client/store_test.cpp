@@ -1,6 +1,10 @@
 // The office store: opening, refusing, and replicas that exchange commits converge.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+
 #include "support/store_fixture.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/sqlite.hpp"
@@ -72,6 +76,82 @@ TEST(Store, CreatingOverAnExistingStoreIsRefused) {
   auto again = testing::make_store(dir / "a.db", server);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::refused);
+}
+
+// Issue 15, point 9: writers on one store at once, each with its own connection (as the
+// office app and a `teduh` command, or two windows): each waits for the other's lock
+// (crypto::kBusyTimeoutMs) instead of failing with "database is locked", and each reads
+// the sequence counter again under the lock, so no seq or case number is taken twice.
+TEST(Store, ManyWritersOnOneStoreAllSucceedWithExactCounts) {
+  TempDir dir;
+  FakeServerKey server;
+  { ASSERT_TRUE(testing::make_store(dir / "a.db", server)); }
+  constexpr int kWriters = 4;
+  constexpr int kCasesEach = 25;
+  std::vector<Store> stores;
+  for (int w = 0; w < kWriters; ++w) {
+    auto s = Store::open(dir / "a.db", testing::kTestPassphrase);
+    ASSERT_TRUE(s) << s.error().message;
+    stores.push_back(std::move(*s));
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::string> errors(kWriters);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kCasesEach; ++i) {
+        auto c = Workflow(stores[static_cast<std::size_t>(w)]).new_case({}, {});
+        if (!c) {
+          ++failures;
+          errors[static_cast<std::size_t>(w)] = c.error().message;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0) << errors[0] << errors[1] << errors[2] << errors[3];
+  stores.clear();
+  auto s = Store::open(dir / "a.db", testing::kTestPassphrase);
+  ASSERT_TRUE(s) << s.error().message;
+  constexpr std::size_t kTotal = kWriters * kCasesEach;
+  EXPECT_EQ(s->last_seq(), kTotal);
+  auto cases = s->entities("kasus");
+  ASSERT_TRUE(cases);
+  EXPECT_EQ(cases->size(), kTotal);
+  std::set<std::string> numbers;
+  for (const auto& c : *cases) numbers.insert(c.get("number"));
+  EXPECT_EQ(numbers.size(), kTotal) << "a case number was given twice";
+  auto st = schema::Statement::prepare(s->db(), "SELECT count(DISTINCT seq), max(seq) FROM commits");
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->column_int(0), static_cast<std::int64_t>(kTotal));
+  EXPECT_EQ(st->column_int(1), static_cast<std::int64_t>(kTotal));
+}
+
+// A lock held past the wait: the write fails with Errc::busy (exit 5) and a sentence in
+// Indonesian, changes nothing, and goes through once the lock is released.
+TEST(Store, ALockHeldPastTheWaitIsSaidInWordsWithItsOwnExitCode) {
+  TempDir dir;
+  FakeServerKey server;
+  auto holder = testing::make_store(dir / "a.db", server);
+  ASSERT_TRUE(holder);
+  auto waiter = Store::open(dir / "a.db", testing::kTestPassphrase);
+  ASSERT_TRUE(waiter) << waiter.error().message;
+  sqlite3_busy_timeout(waiter->db(), 200);  // the real wait is 10 s
+  ASSERT_TRUE(schema::exec(holder->db(), "BEGIN IMMEDIATE"));
+  auto refused = Workflow(*waiter).new_case({}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::busy) << refused.error().message;
+  EXPECT_EQ(exit_code(refused.error().code), 5);
+  EXPECT_NE(refused.error().message.find("Penyimpanan sedang dipakai oleh proses lain"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("coba lagi"), std::string::npos);
+  auto listed = Workflow(*waiter).list_cases();  // readers do not wait for a writer (WAL)
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_TRUE(schema::exec(holder->db(), "ROLLBACK"));
+  auto later = Workflow(*waiter).new_case({}, {});
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(waiter->last_seq(), 1u);
 }
 
 TEST(Store, ReopenedStoreKeepsIdentityAndContinuesSequences) {

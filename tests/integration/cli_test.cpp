@@ -4,6 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "support/process.hpp"
 #include "support/store_fixture.hpp"
 
@@ -184,6 +189,38 @@ TEST_F(CliTest, JsonOutputIsStableAcrossRuns) {
     EXPECT_EQ(a.out, b.out) << cmd.front();
     EXPECT_TRUE(json::accept(a.out)) << a.out;
   }
+}
+
+// Issue 15, point 9: four `teduh` processes writing to one store at once (and listing
+// between writes) take turns at the store's lock instead of failing with "database is
+// locked" (exit 4): every command succeeds and the store holds exactly what they made.
+TEST_F(CliTest, ManyTeduhProcessesOnOneStoreAllSucceed) {
+  constexpr int kWriters = 4;
+  constexpr int kCasesEach = 25;
+  std::vector<std::vector<std::string>> failures(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto& mine = failures[static_cast<std::size_t>(w)];
+      for (int i = 0; i < kCasesEach; ++i) {
+        auto r = teduh({"case", "new", "--store", store_, "--forms", "psikis"});
+        if (r.exit_code != 0) mine.push_back("case new: exit " + std::to_string(r.exit_code) + " " + r.err);
+        if (i % 5 == 4) {
+          auto l = teduh({"case", "list", "--store", store_, "--json"});
+          if (l.exit_code != 0) mine.push_back("case list: exit " + std::to_string(l.exit_code) + " " + l.err);
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (const auto& f : failures) EXPECT_TRUE(f.empty()) << f.size() << " failed, first: " << f.front();
+  auto list = teduh({"case", "list", "--store", store_, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const json cases = json::parse(list.out)["cases"];
+  EXPECT_EQ(cases.size(), static_cast<std::size_t>(kWriters * kCasesEach));
+  std::set<std::string> numbers;
+  for (const auto& c : cases) numbers.insert(c["number"].get<std::string>());
+  EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kWriters * kCasesEach)) << "a case number given twice";
 }
 
 TEST_F(CliTest, ShelterAddressNeverAppearsInTheRawStore) {

@@ -420,6 +420,47 @@ TEST_F(FaultVfsStoreTest, ACommitRefusedByAFullDiskLeavesNoGapInTheSequence) {
   EXPECT_EQ(integrity(*s), "ok");
 }
 
+// A full disk (issue 15, point 12): a write fails with Errc::full, exit 6 and a sentence in
+// Indonesian that says the disk is full and nothing was lost, not "disk I/O error"; reading
+// goes on, in the open store and in a store opened while the disk is full.
+TEST_F(FaultVfsStoreTest, AFullDiskIsSaidInWordsAndReadsGoOn) {
+  TempDir dir;
+  const auto path = dir / "kantor.db";
+  {
+    auto s = make_store(path, server_);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(client::Workflow(*s).new_case({}, {}));
+    ASSERT_TRUE(client::Workflow(*s).new_case({}, {}));
+    vfs_.set_write_budget(dir.path(), 0);
+    auto refused = client::Workflow(*s).new_case({}, {});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, client::Errc::full) << refused.error().message;
+    EXPECT_EQ(client::exit_code(refused.error().code), 6);
+    EXPECT_NE(refused.error().message.find("Disk penuh"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("tidak ada yang hilang"), std::string::npos);
+    EXPECT_EQ(refused.error().message.find("I/O"), std::string::npos) << refused.error().message;
+    auto listed = client::Workflow(*s).list_cases();
+    ASSERT_TRUE(listed) << listed.error().message;
+    EXPECT_EQ((*listed)["cases"].size(), 2u);
+  }
+  // Still full: the store opens and lists its cases.
+  auto s = client::Store::open(path, kTestPassphrase);
+  ASSERT_TRUE(s) << s.error().message;
+  auto listed = client::Workflow(*s).list_cases();
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ((*listed)["cases"].size(), 2u);
+  EXPECT_GE(vfs_.counts().full_errors, 1u);
+  // Showing a case records an audited access (a commit): on a full disk it may fail, but only
+  // as a full disk.
+  const auto first = sync::EntityId::from_hex((*listed)["cases"][0]["id"].get<std::string>());
+  ASSERT_TRUE(first);
+  auto shown = client::Workflow(*s).show_case(*first);
+  if (!shown) EXPECT_EQ(shown.error().code, client::Errc::full) << shown.error().message;
+  vfs_.set_write_budget(dir.path(), std::nullopt);  // space freed
+  EXPECT_TRUE(client::Workflow(*s).new_case({}, {}));
+  EXPECT_EQ(integrity(*s), "ok");
+}
+
 // Random I/O errors under the store over a few seeds: actions fail, none that returned is
 // lost after the process is killed, and the sequence has no gap.
 TEST_F(FaultVfsStoreTest, RandomIoErrorsNeverLoseAnAcknowledgedCaseNorOpenAGap) {

@@ -13,6 +13,8 @@ enum class Errc {
   damaged,      // exit 2: the store failed authentication: damage is never returned as data
   unreachable,  // exit 3: the server cannot be reached; local work is kept
   internal,     // exit 4: a bug or an unexpected system failure
+  busy,         // exit 5: another process held the store's lock longer than the wait (10 s)
+  full,         // exit 6: the disk is full; nothing was written, nothing was lost
 };
 
 struct Error {

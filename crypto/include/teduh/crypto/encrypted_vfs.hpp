@@ -27,6 +27,9 @@ using DbHandle = std::unique_ptr<sqlite3, SqliteCloser>;
 inline constexpr std::size_t kStoreKeySize = 32;
 inline constexpr int kPageSize = 4096;
 inline constexpr int kReservedBytes = 40;
+// How long a connection waits for a lock another connection (or process) holds before a
+// statement fails with SQLITE_BUSY: two commands on one store take turns instead of failing.
+inline constexpr int kBusyTimeoutMs = 10000;
 
 enum class OpenMode { create, existing };
 
@@ -54,7 +57,8 @@ Result<void> change_passphrase(const std::filesystem::path& db_path, std::string
 
 // Opens (or creates) the database through the encrypting shim, with page_size 4096,
 // 40 reserved bytes, journal_mode=WAL, synchronous=FULL, temp_store=MEMORY, mmap_size=0,
-// foreign_keys=ON. The key is checked against page 1 before any WAL recovery runs: a key
+// foreign_keys=ON, and a busy timeout of kBusyTimeoutMs (set before any of the settings, so
+// opening also waits for a lock held by another process). The key is checked against page 1 before any WAL recovery runs: a key
 // that does not open page 1 fails with not_a_store ("this key does not belong to this
 // store") or damaged, and leaves the files untouched. create fails with already_exists
 // when the database file exists and is not empty.
@@ -67,5 +71,9 @@ Result<DbHandle> open_plain(const std::filesystem::path& db_path, OpenMode mode)
 
 // True for the SQLite result codes that the shim uses to report damage.
 bool is_damage(int sqlite_extended_code);
+
+// The error code for a failed SQLite call on db: damaged, full (SQLITE_FULL, or an I/O error
+// whose errno is ENOSPC/EDQUOT), busy (SQLITE_BUSY/SQLITE_LOCKED after the busy timeout), else io.
+Errc classify_sqlite_error(sqlite3* db);
 
 }  // namespace teduh::crypto

@@ -12,6 +12,8 @@ enum class Errc {
   damaged,           // authentication failed: a page, frame or blob was altered
   already_exists,    // refusing to overwrite an existing store or key file
   io,                // the operating system refused a read or write
+  busy,              // another connection held the store's lock past the busy timeout
+  full,              // the disk (or the quota) is full
   bad_input,         // malformed key, hex, base64, size
   verify_failed,     // a signature or sealed box did not verify
   handshake_failed,  // Noise handshake failed (wrong key, bad message, version mismatch)

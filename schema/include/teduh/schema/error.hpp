@@ -12,6 +12,8 @@ enum class Errc {
   not_a_store,     // the database is not a Teduh store of the expected kind
   sql,             // SQLite reported an error (message carries sqlite3_errmsg)
   damaged,         // SQLite reported damage (SQLITE_IOERR_DATA / SQLITE_CORRUPT)
+  busy,            // another connection held the store's lock past the busy timeout (SQLITE_BUSY)
+  full,            // the disk (or quota) is full: SQLITE_FULL, or an I/O error with ENOSPC/EDQUOT
 };
 
 struct Error {
