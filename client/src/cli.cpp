@@ -912,10 +912,17 @@ int run_cli(int argc, char** argv) {
       if (o.json_output) {
         print_json(*doc);
       } else {
+        auto rules = deadline_rules(*store);
+        if (!rules) return tl::unexpected(rules.error());
         for (const auto& v : (*doc)["versions"]) {
-          std::cout << v["at"].get<std::string>() << "  " << v["entity_type"].get<std::string>()
-                    << "." << v["field"].get<std::string>() << " = "
-                    << v["value"].get<std::string>()
+          std::string value = v["value"].get<std::string>();
+          const auto* spec = schema::find_entity_spec(v["entity_type"].get<std::string>());
+          const auto* f = spec ? spec->field(v["field"].get<std::string>()) : nullptr;
+          if (f && f->kind == schema::FieldKind::datetime && !value.empty())
+            value = local_time(value, rules->zone);
+          std::cout << local_time(v["at"].get<std::string>(), rules->zone) << "  "
+                    << v["entity_type"].get<std::string>() << "." << v["field"].get<std::string>()
+                    << " = " << value
                     << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
                     << v["device"].get<std::string>().substr(0, 8) << "]\n";
         }
@@ -944,8 +951,11 @@ int run_cli(int argc, char** argv) {
       if (o.json_output) {
         print_json(*doc);
       } else {
+        auto rules = deadline_rules(*store);
+        if (!rules) return tl::unexpected(rules.error());
         for (const auto& e : (*doc)["events"]) {
-          std::cout << e["at"].get<std::string>() << "  " << e["action"].get<std::string>()
+          std::cout << local_time(e["at"].get<std::string>(), rules->zone) << "  "
+                    << e["action"].get<std::string>()
                     << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
                     << e["user"].get<std::string>() << "\n";
         }

@@ -156,6 +156,10 @@ TEST_F(CliTest, TimesAreTypedAndShownInTheOfficesZoneAndTheFutureIsRefused) {
       << show.out;
   auto shown = teduh({"case", "show", "--store", store_, id.last_line(), "--json"});
   EXPECT_EQ(json::parse(shown.out)["case"]["received_at"], "2026-11-30T23:15:00Z");
+  auto history = teduh({"history", "--store", store_, id.last_line()});
+  EXPECT_NE(history.out.find("kasus.received_at = 2026-12-01 07:15 WITA"), std::string::npos)
+      << history.out;
+  EXPECT_EQ(history.out.find("Z  "), std::string::npos) << history.out;
 
   auto future = teduh({"case", "new", "--store", store_, "--victim-birth", "2099-01-01"});
   EXPECT_EQ(future.exit_code, 1);
