@@ -132,7 +132,14 @@ std::string label(std::string_view set, const std::string& code) {
   return l ? std::string(*l) : code;
 }
 
-void print_case_list(const json& doc) {
+// A stored UTC time (YYYY-MM-DDTHH:MM:SSZ) as the office reads it: "2026-12-07 09:30 WIB".
+std::string local_time(const std::string& utc, schema::dates::Zone zone) {
+  auto at = schema::dates::parse_utc(utc);
+  return at ? schema::dates::format_local(*at, zone) : utc;
+}
+
+// Times are shown in the office's zone (zona_waktu), marked with it; --json keeps UTC.
+void print_case_list(const json& doc, schema::dates::Zone zone) {
   const auto& cases = doc["cases"];
   if (cases.empty()) {
     std::cout << "No cases yet.\n";
@@ -142,7 +149,7 @@ void print_case_list(const json& doc) {
     std::string forms;
     for (const auto& f : c["forms"]) forms += (forms.empty() ? "" : ", ") + f.get<std::string>();
     std::cout << c["number"].get<std::string>() << "  "
-              << c["received_at"].get<std::string>().substr(0, 10) << "  "
+              << local_time(c["received_at"].get<std::string>(), zone) << "  "
               << label("status_kasus", c["status"]) << "  korban "
               << (c["victim"].get<std::string>().empty() ? "-" : c["victim"].get<std::string>())
               << "  " << (forms.empty() ? "-" : forms)
@@ -153,7 +160,7 @@ void print_case_list(const json& doc) {
 }
 
 void print_fields(std::string_view type, const json& fields, const json& conflicts,
-                  const char* indent) {
+                  const char* indent, schema::dates::Zone zone) {
   const auto* spec = schema::find_entity_spec(type);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     const auto* f = spec ? spec->field(it.key()) : nullptr;
@@ -161,22 +168,23 @@ void print_fields(std::string_view type, const json& fields, const json& conflic
     std::string value = it.value().get<std::string>();
     if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code)
       value = label(f->code_set, value);
+    if (f && f->kind == schema::FieldKind::datetime && !value.empty()) value = local_time(value, zone);
     bool conflict = std::find(conflicts.begin(), conflicts.end(), it.key()) != conflicts.end();
     std::cout << indent << name << ": " << value
               << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
   }
 }
 
-void print_case(const json& doc) {
+void print_case(const json& doc, schema::dates::Zone zone) {
   std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>()
             << ")\n";
-  print_fields("kasus", doc["case"], doc["conflicts"], "  ");
+  print_fields("kasus", doc["case"], doc["conflicts"], "  ", zone);
   auto section = [&](const char* title, const char* type, const char* key) {
     if (doc[key].empty()) return;
     std::cout << title << "\n";
     for (const auto& row : doc[key]) {
       std::cout << "  - " << row["id"].get<std::string>().substr(0, 8) << "\n";
-      print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ");
+      print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
       if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
       if (row.contains("shelter_address")) {
         std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
@@ -190,12 +198,6 @@ void print_case(const json& doc) {
   section("Rujukan:", "rujukan", "referrals");
   section("Persetujuan:", "persetujuan", "consents");
   section("Penempatan rumah aman:", "penempatan", "shelter_stays");
-}
-
-// A stored UTC time (YYYY-MM-DDTHH:MM:SSZ) as the office reads it: "2026-12-07 09:30 WIB".
-std::string local_time(const std::string& utc, schema::dates::Zone zone) {
-  auto at = schema::dates::parse_utc(utc);
-  return at ? schema::dates::format_local(*at, zone) : utc;
 }
 
 int report_error(const Error& e) {
@@ -337,7 +339,7 @@ int run_cli(int argc, char** argv) {
       {"--chronology", "chronology", false, "The chronology (kronologi)"},
       {"--place", "place", false, "Place of occurrence (tempat_kejadian)"},
       {"--incident-date", "incident_date", false, "Date of the incident, YYYY-MM-DD"},
-      {"--received-at", "received_at", false, "When the complaint was received (default now)"},
+      {"--received-at", "received_at", false, "When the complaint was received, in the office's zone unless one is written (default now)"},
       {"--kecamatan", "kecamatan", false, "Kecamatan"},
       {"--kelurahan", "kelurahan", false, "Kelurahan"},
       {"--risk", "risk_level", false, "Risk level: rendah, sedang, tinggi"},
@@ -384,7 +386,9 @@ int run_cli(int argc, char** argv) {
       if (!store) return tl::unexpected(store.error());
       auto doc = Workflow(*store).list_cases();
       if (!doc) return tl::unexpected(doc.error());
-      o.json_output ? print_json(*doc) : print_case_list(*doc);
+      auto rules = deadline_rules(*store);
+      if (!rules) return tl::unexpected(rules.error());
+      o.json_output ? print_json(*doc) : print_case_list(*doc, rules->zone);
       return 0;
     };
   });
@@ -402,7 +406,9 @@ int run_cli(int argc, char** argv) {
       Workflow wf(*store);
       auto doc = wf.show_case(*id);
       if (!doc) return tl::unexpected(doc.error());
-      o.json_output ? print_json(*doc) : print_case(*doc);
+      auto rules = deadline_rules(*store);
+      if (!rules) return tl::unexpected(rules.error());
+      o.json_output ? print_json(*doc) : print_case(*doc, rules->zone);
       return 0;
     };
   });
@@ -810,7 +816,7 @@ int run_cli(int argc, char** argv) {
   std::string shelter_ref;
   shelter_place->add_option("--case", case_ref, "Case id or number")->required();
   shelter_place->add_option("--shelter", shelter_ref, "Shelter id or code name")->required();
-  shelter_place->add_option("--date", date, "Admission date, YYYY-MM-DD (default now)");
+  shelter_place->add_option("--date", date, "Admission date, YYYY-MM-DD, or date and time in the office's zone (default now)");
   shelter_place->callback([&] {
     action = [&]() -> Result<int> {
       auto opened = open_case(o, case_ref);
@@ -906,10 +912,17 @@ int run_cli(int argc, char** argv) {
       if (o.json_output) {
         print_json(*doc);
       } else {
+        auto rules = deadline_rules(*store);
+        if (!rules) return tl::unexpected(rules.error());
         for (const auto& v : (*doc)["versions"]) {
-          std::cout << v["at"].get<std::string>() << "  " << v["entity_type"].get<std::string>()
-                    << "." << v["field"].get<std::string>() << " = "
-                    << v["value"].get<std::string>()
+          std::string value = v["value"].get<std::string>();
+          const auto* spec = schema::find_entity_spec(v["entity_type"].get<std::string>());
+          const auto* f = spec ? spec->field(v["field"].get<std::string>()) : nullptr;
+          if (f && f->kind == schema::FieldKind::datetime && !value.empty())
+            value = local_time(value, rules->zone);
+          std::cout << local_time(v["at"].get<std::string>(), rules->zone) << "  "
+                    << v["entity_type"].get<std::string>() << "." << v["field"].get<std::string>()
+                    << " = " << value
                     << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
                     << v["device"].get<std::string>().substr(0, 8) << "]\n";
         }
@@ -938,8 +951,11 @@ int run_cli(int argc, char** argv) {
       if (o.json_output) {
         print_json(*doc);
       } else {
+        auto rules = deadline_rules(*store);
+        if (!rules) return tl::unexpected(rules.error());
         for (const auto& e : (*doc)["events"]) {
-          std::cout << e["at"].get<std::string>() << "  " << e["action"].get<std::string>()
+          std::cout << local_time(e["at"].get<std::string>(), rules->zone) << "  "
+                    << e["action"].get<std::string>()
                     << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
                     << e["user"].get<std::string>() << "\n";
         }

@@ -217,9 +217,15 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     // field but never repeats the value.
     auto check = [&](EntityType type, const std::string& field, const std::string& value,
                      const char* header_name) {
-      auto ok = schema::validate_field(type, field, value);
-      if (!ok) row_problems.push_back(at + "column " + header_name + ": " + ok.error().message);
-      return ok.has_value();
+      auto ok = schema::validate_field(type, field, value, schema::dates::utc_offset(rules->zone));
+      if (!ok) {
+        row_problems.push_back(at + "column " + header_name + ": " + ok.error().message);
+        return false;
+      }
+      // One rule with case new and case set: no birth or incident date in the future.
+      auto past = schema::check_not_future(type, field, *ok, now, rules->zone);
+      if (!past) row_problems.push_back(at + "column " + header_name + ": " + past.error().message);
+      return past.has_value();
     };
     for (std::size_t i = 0; i < columns.size(); ++i) {
       const Column& col = *columns[i];
@@ -254,8 +260,11 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
                   at +
                   "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
                   "DD/MM/YYYY, optionally with a time HH:MM).");
-            } else if (*received > now) {
-              row_problems.push_back(at + "column tanggal_pengaduan: the date is in the future.");
+            } else if (auto past = schema::check_not_future(
+                           EntityType::kasus, "received_at",
+                           schema::dates::format_utc(*received), now, rules->zone);
+                       !past) {
+              row_problems.push_back(at + "column tanggal_pengaduan: " + past.error().message);
             } else {
               row.case_fields.emplace_back("received_at", schema::dates::format_utc(*received));
             }
@@ -333,6 +342,10 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
         row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);
+      } else if (auto past = schema::check_not_future(EntityType::layanan, "date", *d, now,
+                                                      rules->zone);
+                 !past) {
+        row_problems.push_back(at + "column tanggal_layanan: " + past.error().message);
       }
       std::size_t start = 0;
       while (start <= services_text.size()) {

@@ -49,9 +49,19 @@ std::string refused_status(const std::string& detail) {
   return "ditolak: " + detail.substr(0, detail.find(':'));
 }
 
+// Whether a typed value may lie in the future (Past::refuse: dates of what has happened).
+enum class Past { refuse, allow };
+
 // Validates typed input for one entity into canonical writes; the first bad field fails all.
-Result<std::vector<FieldWrite>> validated(const sync::EntityId& entity, EntityType type,
-                                          const FieldInput& input) {
+// A time written without a zone is in the office's zone (zona_waktu), and a date or time of
+// something that has happened may not be later than now (schema::check_not_future), unless
+// `past` allows it (a value chosen from versions already written).
+Result<std::vector<FieldWrite>> validated(const Store& store, const sync::EntityId& entity,
+                                          EntityType type, const FieldInput& input,
+                                          Past past = Past::refuse) {
+  auto rules = deadline_rules(store);
+  if (!rules) return tl::unexpected(rules.error());
+  const dates::Instant now = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   const auto& spec = schema::entity_spec(type);
   std::vector<FieldWrite> out;
   for (const auto& [field, text] : input) {
@@ -65,8 +75,12 @@ Result<std::vector<FieldWrite>> validated(const sync::EntityId& entity, EntityTy
       return fail(Errc::invalid, "'" + field + "' is not a field of " + std::string(spec.label) +
                                      "; known fields: " + known + ".");
     }
-    auto canonical = schema::validate_field(type, field, text);
+    auto canonical = schema::validate_field(type, field, text, dates::utc_offset(rules->zone));
     if (!canonical) return tl::unexpected(invalid(canonical.error()));
+    if (past == Past::refuse) {
+      auto when = schema::check_not_future(type, field, *canonical, now, rules->zone);
+      if (!when) return tl::unexpected(invalid(when.error()));
+    }
     out.push_back(FieldWrite{entity, std::string(spec.name), field, std::move(*canonical)});
   }
   return out;
@@ -131,7 +145,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
                                           const FieldInput& victim_fields, const CaseExtras& extras) {
   if (auto allowed = permit(schema::Action::buat_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId case_id = new_entity_id();
-  auto writes = validated(case_id, EntityType::kasus, case_fields);
+  auto writes = validated(store_, case_id, EntityType::kasus, case_fields);
   if (!writes) return tl::unexpected(writes.error());
   for (const auto& w : *writes) {
     if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
@@ -141,18 +155,18 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
   std::vector<FieldWrite> victim_writes;
   sync::EntityId victim_id = new_entity_id();
   if (!victim_fields.empty()) {
-    auto v = validated(victim_id, EntityType::orang, victim_fields);
+    auto v = validated(store_, victim_id, EntityType::orang, victim_fields);
     if (!v) return tl::unexpected(v.error());
     victim_writes = std::move(*v);
   }
   std::vector<FieldWrite> extra_writes;  // perpetrators and services, same checks as their actions
   for (const auto& [fields, relationship] : extras.perpetrators) {
     sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
-    auto p = validated(person_id, EntityType::orang, fields);
+    auto p = validated(store_, person_id, EntityType::orang, fields);
     if (!p) return tl::unexpected(p.error());
     FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", "terlapor"}};
     if (!relationship.empty()) role.emplace_back("relationship", relationship);
-    auto r = validated(role_id, EntityType::peran, role);
+    auto r = validated(store_, role_id, EntityType::peran, role);
     if (!r) return tl::unexpected(r.error());
     extra_writes.insert(extra_writes.end(), p->begin(), p->end());
     extra_writes.insert(extra_writes.end(), r->begin(), r->end());
@@ -165,7 +179,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     FieldInput all = fields;
     all.emplace_back("case", case_id.hex());
     all.emplace_back("case_status_seen", status_seen);
-    auto v = validated(new_entity_id(), EntityType::layanan, all);
+    auto v = validated(store_, new_entity_id(), EntityType::layanan, all);
     if (!v) return tl::unexpected(v.error());
     extra_writes.insert(extra_writes.end(), v->begin(), v->end());
   }
@@ -414,7 +428,7 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
       case_fields.emplace_back(k, v);
     }
   }
-  auto writes = validated(case_id, EntityType::kasus, case_fields);
+  auto writes = validated(store_, case_id, EntityType::kasus, case_fields);
   if (!writes) return tl::unexpected(writes.error());
   for (const auto& w : *writes) {
     if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
@@ -426,7 +440,7 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
     if (!victim) return tl::unexpected(victim.error());
     if (!*victim)
       return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
-    auto v = validated((*victim)->id, EntityType::orang, victim_fields);
+    auto v = validated(store_, (*victim)->id, EntityType::orang, victim_fields);
     if (!v) return tl::unexpected(v.error());
     writes->insert(writes->end(), v->begin(), v->end());
   }
@@ -458,7 +472,7 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
   if (!seen) return tl::unexpected(seen.error());
   // The closing device records how many services it saw, so a service recorded elsewhere
   // meanwhile shows up as a conflict rather than being silently closed over.
-  auto writes = validated(case_id, EntityType::kasus,
+  auto writes = validated(store_, case_id, EntityType::kasus,
                           {{"status", "terminasi"},
                            {"closed_reason", std::string(reason)},
                            {"closed_services_seen", std::to_string(*seen)}});
@@ -475,12 +489,12 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
   if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
   sync::EntityId person_id = new_entity_id();
   sync::EntityId role_id = new_entity_id();
-  auto writes = validated(person_id, EntityType::orang, person_fields);
+  auto writes = validated(store_, person_id, EntityType::orang, person_fields);
   if (!writes) return tl::unexpected(writes.error());
   FieldInput role_fields{
       {"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
   if (!relationship.empty()) role_fields.emplace_back("relationship", std::string(relationship));
-  auto role_writes = validated(role_id, EntityType::peran, role_fields);
+  auto role_writes = validated(store_, role_id, EntityType::peran, role_fields);
   if (!role_writes) return tl::unexpected(role_writes.error());
   writes->insert(writes->end(), role_writes->begin(), role_writes->end());
   auto r = write_case_commit(case_id, std::move(*writes), "diubah");
@@ -504,7 +518,7 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
   auto c = store_.entity(case_id);
   if (!c) return tl::unexpected(c.error());
   if (*c && !(*c)->get("status").empty()) all.emplace_back("case_status_seen", (*c)->get("status"));
-  auto writes = validated(service_id, EntityType::layanan, all);
+  auto writes = validated(store_, service_id, EntityType::layanan, all);
   if (!writes) return tl::unexpected(writes.error());
   auto r = write_case_commit(case_id, std::move(*writes), "diubah");
   if (!r) return tl::unexpected(r.error());
@@ -527,7 +541,7 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
   sync::EntityId referral_id = new_entity_id();
   std::string now = now_text();
   auto consent_writes =
-      validated(consent_id, EntityType::persetujuan,
+      validated(store_, consent_id, EntityType::persetujuan,
                 {{"case", case_id.hex()},
                  {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
                  {"scope", "rujukan"},
@@ -541,7 +555,7 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
                       {"consent", consent_id.hex()},
                       {"status", "dikirim"}};
   referral.emplace_back(external ? "to_external" : "to_office", std::string(to_office));
-  auto referral_writes = validated(referral_id, EntityType::rujukan, referral);
+  auto referral_writes = validated(store_, referral_id, EntityType::rujukan, referral);
   if (!referral_writes) return tl::unexpected(referral_writes.error());
   consent_writes->insert(consent_writes->end(), referral_writes->begin(), referral_writes->end());
   auto r = write_case_commit(case_id, std::move(*consent_writes), "dirujuk");
@@ -704,7 +718,7 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
   if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId transfer_id = new_entity_id();
-  auto writes = validated(consent_id, EntityType::persetujuan,
+  auto writes = validated(store_, consent_id, EntityType::persetujuan,
                           {{"case", case_id.hex()},
                            {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
                            {"scope", "rujukan"},
@@ -712,7 +726,7 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
                            {"recorded_how", "dicatat petugas"},
                            {"given_at", now_text()}});
   if (!writes) return tl::unexpected(writes.error());
-  auto t = validated(transfer_id, EntityType::alih_kelola,
+  auto t = validated(store_, transfer_id, EntityType::alih_kelola,
                      {{"case", case_id.hex()}, {"to_office", std::string(to_office)}, {"status", "diajukan"}});
   if (!t) return tl::unexpected(t.error());
   writes->insert(writes->end(), t->begin(), t->end());
@@ -965,11 +979,12 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   if (auto allowed = permit(schema::Action::tempatkan); !allowed) return tl::unexpected(allowed.error());
   dates::Instant admitted = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   if (!admitted_at.empty()) {
-    // YYYY-MM-DD (00:00 UTC) or the canonical YYYY-MM-DDTHH:MM:SSZ.
-    auto parsed = dates::parse_utc(admitted_at);
+    // A date alone is the start of the office's day; a time without a zone is the office's.
+    auto rules = deadline_rules(store_);
+    if (!rules) return tl::unexpected(rules.error());
+    auto parsed = dates::parse_date_or_datetime(admitted_at, dates::utc_offset(rules->zone));
     if (!parsed)
-      return fail(Errc::invalid, "admitted_at (Tanggal masuk): '" + std::string(admitted_at) +
-                                     "' is not a date (YYYY-MM-DD).");
+      return fail(Errc::invalid, "admitted_at (Waktu masuk rumah aman): " + parsed.error().message);
     admitted = *parsed;
   }
   sync::EntityId stay_id = new_entity_id();
@@ -980,7 +995,7 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   if (!admitted_day) return tl::unexpected(admitted_day.error());
   const std::string planned_exit =
       dates::format_iso(std::chrono::sys_days{*admitted_day} + std::chrono::days{7});
-  auto writes = validated(stay_id, EntityType::penempatan,
+  auto writes = validated(store_, stay_id, EntityType::penempatan,
                           {{"case", case_id.hex()},
                            {"shelter", shelter_id.hex()},
                            {"admitted_at", admitted_text},
@@ -993,7 +1008,7 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   if (!kasus) return tl::unexpected(kasus.error());
   if (*kasus && !(*kasus)->get("status").empty())
     service_fields.emplace_back("case_status_seen", (*kasus)->get("status"));
-  auto service = validated(service_id, EntityType::layanan, service_fields);
+  auto service = validated(store_, service_id, EntityType::layanan, service_fields);
   if (!service) return tl::unexpected(service.error());
   writes->insert(writes->end(), service->begin(), service->end());
   auto r = write_case_commit(case_id, std::move(*writes), "diubah");
@@ -1137,7 +1152,7 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
       return fail(Errc::invalid, "_deleted takes 0 (keep) or 1 (removed).");
     writes.push_back(write_of(entity, type, target_field, chosen));
   } else {
-    auto w = validated(entity, type, {{target_field, chosen}});
+    auto w = validated(store_, entity, type, {{target_field, chosen}}, Past::allow);
     if (!w) return tl::unexpected(w.error());
     writes = std::move(*w);
   }

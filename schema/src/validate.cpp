@@ -49,10 +49,11 @@ Problem canonical_date(std::string_view s, std::string& out) {
   return std::nullopt;
 }
 
-// A time without a zone is taken as UTC: callers holding an office's local time add its
-// zone before validating.
-Problem canonical_datetime(std::string_view s, std::string& out) {
-  auto at = dates::parse_datetime(s, std::chrono::minutes{0});
+// A time without a zone is at `zone_when_absent` east of UTC (0 for text that claims to be
+// canonical; the office's zone for what a person typed).
+Problem canonical_datetime(std::string_view s, std::chrono::minutes zone_when_absent,
+                           std::string& out) {
+  auto at = dates::parse_datetime(s, zone_when_absent);
   if (!at) return at.error().message;
   out = dates::format_utc(*at);
   return std::nullopt;
@@ -256,7 +257,8 @@ Problem canonical_boolean(std::string_view s, std::string& out) {
   return "'" + std::string(s) + "' is not yes or no; use 1 (ya) or 0 (tidak)";
 }
 
-Result<std::string> canonical(const FieldSpec& spec, std::string_view input) {
+Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
+                              std::chrono::minutes zone_when_absent = std::chrono::minutes{0}) {
   if (spec.kind == FieldKind::secret) {
     // Ciphertext from the shelter compartment: opaque, kept byte for byte.
     if (input.size() > spec.max_length) {
@@ -281,7 +283,7 @@ Result<std::string> canonical(const FieldSpec& spec, std::string_view input) {
       problem = canonical_date(s, out);
       break;
     case FieldKind::datetime:
-      problem = canonical_datetime(s, out);
+      problem = canonical_datetime(s, zone_when_absent, out);
       break;
     case FieldKind::code:
     case FieldKind::codes: {
@@ -348,9 +350,51 @@ Result<std::string> validate_nik(std::string_view input) {
 
 Result<std::string> validate_field(EntityType type, std::string_view field,
                                    std::string_view input) {
+  return validate_field(type, field, input, std::chrono::minutes{0});
+}
+
+Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
+                                   std::chrono::minutes zone_when_absent) {
   auto spec = find_field(type, field);
   if (!spec) return tl::unexpected(spec.error());
-  return canonical(**spec, input);
+  return canonical(**spec, input, zone_when_absent);
+}
+
+bool records_the_past(EntityType type, std::string_view field) {
+  switch (type) {
+    case EntityType::kasus:
+      return field == "received_at" || field == "incident_date" ||
+             field == "police_report_requested_at";
+    case EntityType::orang:
+      return field == "birth_date";
+    case EntityType::layanan:
+      return field == "date";
+    default:
+      return false;
+  }
+}
+
+Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
+                              dates::Instant now, dates::Zone zone) {
+  if (value.empty() || !records_the_past(type, field)) return {};
+  auto spec = find_field(type, field);
+  if (!spec) return tl::unexpected(spec.error());
+  const dates::Instant latest = now + kClockTolerance;
+  std::string shown;
+  if ((*spec)->kind == FieldKind::date) {
+    auto day = dates::parse_iso_date(value);
+    if (!day || std::chrono::sys_days{*day} <= std::chrono::sys_days{dates::local_date(latest, zone)})
+      return {};
+    shown = std::string(value);
+  } else {
+    auto at = dates::parse_utc(value);
+    if (!at || *at <= latest) return {};
+    shown = dates::format_local(*at, zone);
+  }
+  std::string label((*spec)->label);
+  if (!label.empty()) label[0] = ascii::to_lower(label[0]);
+  return fail(Errc::invalid_value, label + " (" + std::string(field) +
+                                       ") tidak boleh di masa depan: " + shown);
 }
 
 Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {

@@ -430,6 +430,30 @@ TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStore
   EXPECT_NE(unknown.error().message.find("unknown column 'nama_ibu'"), std::string::npos);
 }
 
+// Issue 15 point 11: the import refuses future dates with the same rule as case new.
+TEST_F(ReportStoreTest, ARegisterWithFutureDatesIsRefusedNamingTheColumn) {
+  Workflow wf(*store_);
+  const auto before = commits();
+  auto r = import_register(*store_, wf,
+                           "no_register,tanggal_pengaduan,tanggal_lahir,tanggal_kejadian,layanan,"
+                           "tanggal_layanan\n"
+                           "1,2026-02-01,2099-01-01,,,\n"
+                           "2,2026-02-01,,01/01/2099,,\n"
+                           "3,2099-01-01 08:00,,,,\n"
+                           "4,2026-02-01,,,konseling,2099-01-01\n");
+  ASSERT_FALSE(r);
+  const std::string& m = r.error().message;
+  for (const char* line :
+       {"line 2: column tanggal_lahir: tanggal lahir (birth_date) tidak boleh di masa depan: 2099-01-01",
+        "line 3: column tanggal_kejadian: tanggal kejadian (incident_date) tidak boleh di masa depan",
+        "line 4: column tanggal_pengaduan: waktu pengaduan diterima (received_at) tidak boleh di "
+        "masa depan: 2099-01-01 08:00 WIB",
+        "line 5: column tanggal_layanan: tanggal layanan (date) tidak boleh di masa depan"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << " in:\n" << m;
+  }
+  EXPECT_EQ(commits(), before);
+}
+
 TEST_F(ReportStoreTest, ANewCaseWithABadExtraIsRefusedWhole) {
   Workflow wf(*store_);
   CaseExtras extras;

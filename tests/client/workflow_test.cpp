@@ -182,6 +182,84 @@ TEST_F(WorkflowTest, DueListsALateComplaintResponseFirst) {
   EXPECT_FALSE((*doc)["due"][1]["late"].get<bool>());
 }
 
+// Issue 15 point 1: a time typed without a zone is the office's (zona_waktu), stored in UTC.
+TEST_F(WorkflowTest, ATimeTypedWithoutAZoneIsInTheOfficesZoneAndDueCountsFromIt) {
+  ASSERT_TRUE(set_config(*store_, "zona_waktu", "WIB"));
+  auto id = wf().new_case({{"received_at", "2026-12-01 08:30"}}, {});
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ((*store_->entity(*id))->get("received_at"), "2026-12-01T01:30:00Z");
+  // The complaint service is dated on the office's day.
+  auto services = store_->entities("layanan", &*id);
+  ASSERT_TRUE(services);
+  ASSERT_EQ(services->size(), 1u);
+  EXPECT_EQ(services->front().get("date"), "2026-12-01");
+  // Three days (72 hours) from 08:30 WIB on 1 December.
+  const auto now = static_cast<std::uint64_t>(schema::dates::unix_ms(
+      *schema::dates::parse_utc("2026-12-02T00:00:00Z")));
+  auto due = wf().due(now);
+  ASSERT_TRUE(due) << due.error().message;
+  ASSERT_EQ((*due)["due"].size(), 1u);
+  EXPECT_EQ((*due)["due"][0]["due_at"], "2026-12-04T01:30:00Z");
+  EXPECT_EQ((*due)["due"][0]["due_local"], "2026-12-04 08:30 WIB");
+
+  // case set, in an office of WITA; a zone written out is kept.
+  ASSERT_TRUE(set_config(*store_, "zona_waktu", "WITA"));
+  ASSERT_TRUE(wf().set_case(*id, {{"received_at", "01/12/2026 08:30"},
+                                  {"police_report_requested_at", "2026-12-01 09:00 WIB"}}));
+  EXPECT_EQ((*store_->entity(*id))->get("received_at"), "2026-12-01T00:30:00Z");
+  EXPECT_EQ((*store_->entity(*id))->get("police_report_requested_at"), "2026-12-01T02:00:00Z");
+  // A shelter admission date alone starts the office's day.
+  auto shelter = wf().add_shelter({{"name", "Rumah Uji Melati"}});
+  ASSERT_TRUE(shelter) << shelter.error().message;
+  auto stay = wf().place(*id, *shelter, "2026-12-01");
+  ASSERT_TRUE(stay) << stay.error().message;
+  EXPECT_EQ((*store_->entity(*stay))->get("admitted_at"), "2026-11-30T16:00:00Z");
+}
+
+// Issue 15 point 11: dates of what has happened may not lie in the future; nothing is written.
+TEST_F(WorkflowTest, FutureDatesAreRefusedByEveryCommandNamingTheField) {
+  ASSERT_TRUE(set_config(*store_, "zona_waktu", "WIB"));
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id) << id.error().message;
+  const auto before = store_->last_seq();
+  auto refused = [&](const auto& r, const std::string& sentence) {
+    ASSERT_FALSE(r) << sentence;
+    EXPECT_EQ(r.error().code, Errc::invalid);
+    EXPECT_NE(r.error().message.find(sentence), std::string::npos) << r.error().message;
+    EXPECT_EQ(store_->last_seq(), before) << sentence;
+  };
+  const std::string birth = "tanggal lahir (birth_date) tidak boleh di masa depan: 2099-01-01";
+  const std::string incident = "tanggal kejadian (incident_date) tidak boleh di masa depan: 2099-01-01";
+  const std::string service = "tanggal layanan (date) tidak boleh di masa depan: 2099-01-01";
+  refused(wf().new_case({}, {{"birth_date", "2099-01-01"}}), birth);
+  refused(wf().new_case({{"incident_date", "01-01-2099"}}, {}), incident);
+  CaseExtras extras;
+  extras.services = {{{"kind", "konseling"}, {"date", "2099-01-01"}}};
+  refused(wf().new_case({}, {}, extras), service);
+  refused(wf().set_case(*id, {{"korban.birth_date", "2099-01-01"}}), birth);
+  refused(wf().set_case(*id, {{"incident_date", "2099-01-01"}}), incident);
+  refused(wf().add_service(*id, {{"kind", "konseling"}, {"date", "2099-01-01"}}), service);
+  refused(wf().add_person(*id, "terlapor", {{"birth_date", "2099-01-01"}}, ""), birth);
+
+  // A received time two hours ahead of the office's clock is refused, shown in its zone;
+  // one minute ahead is a clock difference and is taken.
+  const auto now = schema::dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
+  auto typed = [&](std::chrono::minutes ahead) {
+    std::string text = schema::dates::format_local(now + ahead, schema::dates::Zone::wib);
+    return text.substr(0, text.size() - 4);  // "YYYY-MM-DD HH:MM", without " WIB"
+  };
+  const std::string later = typed(std::chrono::minutes{120});
+  refused(wf().new_case({{"received_at", later}}, {}),
+          "waktu pengaduan diterima (received_at) tidak boleh di masa depan: " + later + " WIB");
+  refused(wf().set_case(*id, {{"received_at", later}}), "(received_at) tidak boleh di masa depan");
+  EXPECT_TRUE(wf().set_case(*id, {{"received_at", typed(std::chrono::minutes{1})},
+                                  {"korban.birth_date", "2010-04-01"}}));
+  // Today, in the office's zone, is not the future.
+  EXPECT_TRUE(wf().add_service(
+      *id, {{"kind", "konseling"},
+            {"date", schema::dates::format_iso(schema::dates::local_date(now, schema::dates::Zone::wib))}}));
+}
+
 TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(wf().new_case({{"forms", "fisik"}},

@@ -144,6 +144,40 @@ TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
   EXPECT_TRUE(json::parse(list.out)["cases"].empty());
 }
 
+// Issue 15 points 1 and 11: typed times are the office's, shown in its zone; JSON keeps UTC.
+TEST_F(CliTest, TimesAreTypedAndShownInTheOfficesZoneAndTheFutureIsRefused) {
+  ASSERT_EQ(teduh({"config", "set", "--store", store_, "zona_waktu", "WITA"}).exit_code, 0);
+  auto id = teduh({"case", "new", "--store", store_, "--received-at", "2026-12-01 08:30"});
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  auto list = teduh({"case", "list", "--store", store_, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["cases"][0]["received_at"], "2026-12-01T00:30:00Z");
+  auto text = teduh({"case", "list", "--store", store_});
+  EXPECT_NE(text.out.find("2026-12-01 08:30 WITA"), std::string::npos) << text.out;
+  auto set = teduh({"case", "set", "--store", store_, id.last_line(), "received_at=2026-12-01 07:15"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  auto show = teduh({"case", "show", "--store", store_, id.last_line()});
+  EXPECT_NE(show.out.find("Waktu pengaduan diterima: 2026-12-01 07:15 WITA"), std::string::npos)
+      << show.out;
+  auto shown = teduh({"case", "show", "--store", store_, id.last_line(), "--json"});
+  EXPECT_EQ(json::parse(shown.out)["case"]["received_at"], "2026-11-30T23:15:00Z");
+  auto history = teduh({"history", "--store", store_, id.last_line()});
+  EXPECT_NE(history.out.find("kasus.received_at = 2026-12-01 07:15 WITA"), std::string::npos)
+      << history.out;
+  EXPECT_EQ(history.out.find("Z  "), std::string::npos) << history.out;
+
+  auto future = teduh({"case", "new", "--store", store_, "--victim-birth", "2099-01-01"});
+  EXPECT_EQ(future.exit_code, 1);
+  EXPECT_NE(future.err.find("tanggal lahir (birth_date) tidak boleh di masa depan: 2099-01-01"),
+            std::string::npos)
+      << future.err;
+  auto later = teduh({"case", "set", "--store", store_, id.last_line(), "incident_date=2099-01-01"});
+  EXPECT_EQ(later.exit_code, 1);
+  EXPECT_NE(later.err.find("(incident_date) tidak boleh di masa depan"), std::string::npos)
+      << later.err;
+  EXPECT_EQ(json::parse(teduh({"case", "list", "--store", store_, "--json"}).out)["cases"].size(), 1u);
+}
+
 TEST_F(CliTest, WrongPassphraseAndMissingStoreAreRefusedWithExitTwo) {
   ::setenv("TEDUH_PASSPHRASE", "bukan-sandinya", 1);
   auto wrong = teduh({"case", "list", "--store", store_});

@@ -125,6 +125,38 @@ TEST(Validate, DatesInIndonesianOrderBecomeIso) {
   EXPECT_EQ(*validate_date("2026-3-1"), "2026-03-01");
 }
 
+TEST(Validate, ATimeWithoutAZoneIsReadAtTheGivenOffset) {
+  const auto wib = dates::utc_offset(dates::Zone::wib);
+  EXPECT_EQ(*validate_field(EntityType::kasus, "received_at", "2026-12-01 08:30", wib),
+            "2026-12-01T01:30:00Z");
+  EXPECT_EQ(*validate_field(EntityType::kasus, "received_at", "2026-12-01 08:30 WIT", wib),
+            "2026-11-30T23:30:00Z");
+  EXPECT_EQ(*validate_field(EntityType::kasus, "received_at", "2026-12-01 08:30"),
+            "2026-12-01T08:30:00Z");  // text that claims to be canonical: UTC
+}
+
+TEST(Validate, DatesOfWhatHasHappenedAreNotInTheFuture) {
+  const auto now = *dates::parse_utc("2026-12-07T16:30:00Z");  // 23:30 WIB, 00:30 WIT next day
+  using dates::Zone;
+  EXPECT_TRUE(check_not_future(EntityType::orang, "birth_date", "2026-12-07", now, Zone::wib));
+  auto tomorrow = check_not_future(EntityType::orang, "birth_date", "2026-12-08", now, Zone::wib);
+  ASSERT_FALSE(tomorrow);
+  EXPECT_EQ(tomorrow.error().message,
+            "tanggal lahir (birth_date) tidak boleh di masa depan: 2026-12-08");
+  // Already the 8th in WIT.
+  EXPECT_TRUE(check_not_future(EntityType::layanan, "date", "2026-12-08", now, Zone::wit));
+  EXPECT_FALSE(check_not_future(EntityType::kasus, "incident_date", "2099-01-01", now, Zone::wit));
+  // A few minutes of clock difference are tolerated.
+  EXPECT_TRUE(check_not_future(EntityType::kasus, "received_at", "2026-12-07T16:34:00Z", now, Zone::wib));
+  auto later = check_not_future(EntityType::kasus, "received_at", "2026-12-07T17:00:00Z", now, Zone::wib);
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().message,
+            "waktu pengaduan diterima (received_at) tidak boleh di masa depan: 2026-12-08 00:00 WIB");
+  // Plans and empty values are not checked.
+  EXPECT_TRUE(check_not_future(EntityType::penempatan, "planned_exit", "2099-01-01", now, Zone::wib));
+  EXPECT_TRUE(check_not_future(EntityType::orang, "birth_date", "", now, Zone::wib));
+}
+
 TEST(Validate, MalformedDatesAreRefused) {
   for (std::string_view input : {"2026-02", "2026/02/03", "26-02-03", "2026-02-03-01", "kemarin",
                                  "2026-0a-01", "1899-12-31", "2200-01-01", "2026--01"}) {

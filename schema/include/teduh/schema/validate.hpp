@@ -17,6 +17,24 @@ namespace teduh::schema {
 //   "forms (Bentuk kekerasan): unknown code 'pukul'; known codes: fisik, psikis, ..."
 //   "birth_date (Tanggal lahir): 2026-02-30 is not a real date"
 Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input);
+// The same for what a person typed in an office: a datetime written without a zone is at
+// `zone_when_absent` (dates::utc_offset of the office's zona_waktu), as SCHEMA.md "Dates".
+Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
+                                   std::chrono::minutes zone_when_absent);
+
+// Fields that record what has already happened: a case's received_at, incident_date and
+// police_report_requested_at, a person's birth_date, a service's date.
+bool records_the_past(EntityType type, std::string_view field);
+// Clocks of an office's devices differ by a few minutes: a time up to this much after now
+// is not "in the future".
+inline constexpr std::chrono::minutes kClockTolerance{5};
+// Refuses a canonical value (validate_field's output) of such a field that is later than
+// `now` (plus kClockTolerance): a date after the office's today, a time after now. The
+// sentence is Indonesian and names the field, e.g. "tanggal lahir (birth_date) tidak boleh
+// di masa depan: 2099-01-01" (a time is shown in `zone`). Other fields and empty values
+// pass. Typed input only: commits from other devices are not checked against this clock.
+Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
+                              dates::Instant now, dates::Zone zone);
 // Same check for a value that claims to be canonical already (received in a commit):
 // succeeds only if validate_field(input) == input. Secret fields accept any text.
 Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value);
@@ -30,7 +48,8 @@ using dates::is_real_date;
 // YYYY-MM-DD out; what dates::parse_date accepts in (DD-MM-YYYY and DD/MM/YYYY too; years
 // 1900..2199).
 Result<std::string> validate_date(std::string_view input);
-// Datetimes (dates::parse_datetime) without a zone are taken as UTC; callers holding local
-// time add the office's zone (WIB, WITA, WIT or +07:00) first. See SCHEMA.md "Dates".
+// Datetimes (dates::parse_datetime) without a zone are taken as UTC by the three-argument
+// validate_field and by check_canonical; what a person typed goes through the four-argument
+// validate_field with the office's zone. See SCHEMA.md "Dates".
 
 }  // namespace teduh::schema
