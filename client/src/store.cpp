@@ -558,6 +558,7 @@ Result<schema::Statement*> Store::cached(const char* sql) const {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     auto st = lift(Statement::prepare(db(), sql));
+    if (!st) return tl::unexpected(st.error());  // e.g. the schema could not be read
     it = statements_.emplace(sql, std::move(*st)).first;
   }
   it->second.reset();
@@ -1029,21 +1030,32 @@ constexpr const char* kViewColumns =
 
 }  // namespace
 
+// The three views are asked for many times per screen and per sync (Workflow, access
+// checks): prepared once per connection (cached), reset after reading so that no read
+// transaction stays open.
 Result<std::vector<EntityView>> Store::entities(std::string_view type,
                                                 const sync::EntityId* scope) const {
-  std::string sql = kViewColumns;
-  sql += scope ? "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id"
-               : "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
-  auto st = lift(Statement::prepare(db(), sql));
-  st->bind(1, type);
-  if (scope) st->bind_blob(2, id_bytes(*scope));
-  return read_views(*st);
+  static const std::string in_scope =
+      std::string(kViewColumns) + "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id";
+  static const std::string of_type = std::string(kViewColumns) + "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
+  auto st_r = cached(scope ? in_scope.c_str() : of_type.c_str());
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind(1, type);
+  if (scope) st.bind_blob(2, id_bytes(*scope));
+  auto views = read_views(st);
+  st.reset();
+  return views;
 }
 
 Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const {
-  auto st = lift(Statement::prepare(db(), std::string(kViewColumns) + "WHERE e.id = ?1"));
-  st->bind_blob(1, id_bytes(id));
-  auto views = read_views(*st);
+  static const std::string by_id = std::string(kViewColumns) + "WHERE e.id = ?1";
+  auto st_r = cached(by_id.c_str());
+  if (!st_r) return tl::unexpected(st_r.error());
+  Statement& st = **st_r;
+  st.bind_blob(1, id_bytes(id));
+  auto views = read_views(st);
+  st.reset();
   if (!views) return tl::unexpected(views.error());
   if (views->empty()) return std::optional<EntityView>{};
   return std::optional<EntityView>{std::move(views->front())};

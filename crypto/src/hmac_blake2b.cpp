@@ -57,30 +57,39 @@ NoiseHash hmac_blake2b(ByteView key, ByteView message) {
   return out;
 }
 
-HkdfOutputs hkdf_blake2b(ByteView chaining_key, ByteView input_key_material, int num_outputs) {
+void hkdf_blake2b_into(ByteView chaining_key, ByteView input_key_material, std::uint8_t* out1,
+                       std::uint8_t* out2, std::uint8_t* out3) {
   // temp_key = HMAC(ck, ikm); out1 = HMAC(temp_key, 0x01);
   // out2 = HMAC(temp_key, out1 || 0x02); out3 = HMAC(temp_key, out2 || 0x03).
   WipedArray<kNoiseHashSize> temp_key;
-  temp_key.bytes = hmac_blake2b(chaining_key, input_key_material);
+  temp_key.bytes = hmac_blake2b(chaining_key, input_key_material);  // ck is not read again
 
-  HkdfOutputs outputs;
   WipedArray<kNoiseHashSize + 1> chain;  // previous output || counter byte
   const std::uint8_t one = 0x01;
   WipedArray<kNoiseHashSize> block;
   block.bytes = hmac_blake2b(temp_key.bytes, ByteView(&one, 1));
-  outputs.out1 = SecretBytes::copy_of(block.bytes);
+  std::memcpy(out1, block.bytes.data(), kNoiseHashSize);
 
   std::memcpy(chain.bytes.data(), block.bytes.data(), kNoiseHashSize);
   chain.bytes[kNoiseHashSize] = 0x02;
   block.bytes = hmac_blake2b(temp_key.bytes, chain.bytes);
-  outputs.out2 = SecretBytes::copy_of(block.bytes);
+  std::memcpy(out2, block.bytes.data(), kNoiseHashSize);
 
-  if (num_outputs >= 3) {
+  if (out3 != nullptr) {
     std::memcpy(chain.bytes.data(), block.bytes.data(), kNoiseHashSize);
     chain.bytes[kNoiseHashSize] = 0x03;
     block.bytes = hmac_blake2b(temp_key.bytes, chain.bytes);
-    outputs.out3 = SecretBytes::copy_of(block.bytes);
+    std::memcpy(out3, block.bytes.data(), kNoiseHashSize);
   }
+}
+
+HkdfOutputs hkdf_blake2b(ByteView chaining_key, ByteView input_key_material, int num_outputs) {
+  HkdfOutputs outputs;
+  outputs.out1 = SecretBytes(kNoiseHashSize);
+  outputs.out2 = SecretBytes(kNoiseHashSize);
+  if (num_outputs >= 3) outputs.out3 = SecretBytes(kNoiseHashSize);
+  hkdf_blake2b_into(chaining_key, input_key_material, outputs.out1.data(), outputs.out2.data(),
+                    num_outputs >= 3 ? outputs.out3.data() : nullptr);
   return outputs;
 }
 

@@ -37,7 +37,13 @@ Bytes aead_encrypt(const SecretBytes& k, std::uint64_t n, ByteView ad, ByteView 
 // CipherState
 
 void CipherState::initialize_key(ByteView key) {
-  k_ = SecretBytes::copy_of(key.first(kNoiseKeySize));
+  // Overwrite the key in place when there is one (each handshake step replaces it):
+  // the same guarded buffer, without a fresh sodium_malloc and sodium_free per step.
+  if (k_.size() == kNoiseKeySize) {
+    std::memcpy(k_.data(), key.data(), kNoiseKeySize);
+  } else {
+    k_ = SecretBytes::copy_of(key.first(kNoiseKeySize));
+  }
   n_ = 0;
 }
 
@@ -95,9 +101,12 @@ SymmetricState::SymmetricState(std::string_view protocol_name) {
 }
 
 void SymmetricState::mix_key(ByteView input_key_material) {
-  HkdfOutputs out = hkdf_blake2b(ck_.view(), input_key_material, 2);
-  ck_ = std::move(out.out1);
-  cipher_.initialize_key(out.out2.view());  // truncated to 32 bytes (HASHLEN 64)
+  // ck and k are replaced in their own guarded buffers; the second output passes through
+  // a wiped stack buffer, as the HKDF's own intermediate values do.
+  std::array<std::uint8_t, kNoiseHashSize> out2{};
+  hkdf_blake2b_into(ck_.view(), input_key_material, ck_.data(), out2.data());
+  cipher_.initialize_key(ByteView(out2.data(), kNoiseKeySize));  // truncated to 32 bytes (HASHLEN 64)
+  sodium_memzero(out2.data(), out2.size());
 }
 
 void SymmetricState::mix_hash(ByteView data) {
@@ -123,10 +132,14 @@ Result<Bytes> SymmetricState::decrypt_and_hash(ByteView ciphertext) {
 }
 
 std::pair<CipherState, CipherState> SymmetricState::split() {
-  HkdfOutputs out = hkdf_blake2b(ck_.view(), {}, 2);
+  std::array<std::uint8_t, kNoiseHashSize> out1{};
+  std::array<std::uint8_t, kNoiseHashSize> out2{};
+  hkdf_blake2b_into(ck_.view(), {}, out1.data(), out2.data());
   std::pair<CipherState, CipherState> result;
-  result.first.initialize_key(out.out1.view());
-  result.second.initialize_key(out.out2.view());
+  result.first.initialize_key(ByteView(out1.data(), kNoiseKeySize));
+  result.second.initialize_key(ByteView(out2.data(), kNoiseKeySize));
+  sodium_memzero(out1.data(), out1.size());
+  sodium_memzero(out2.data(), out2.size());
   return result;
 }
 

@@ -226,20 +226,20 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id) override {
-    auto rows = devices_where("WHERE device_id = ?1", as_bytes(device_id));
+    auto rows = devices_where(DevicesBy::id, as_bytes(device_id));
     if (!rows) return tl::unexpected(rows.error());
     if (rows->empty()) return std::optional<DeviceRecord>{};
     return std::optional<DeviceRecord>{std::move(rows->front())};
   }
 
   Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key) override {
-    auto rows = devices_where("WHERE sign_key = ?1", key);
+    auto rows = devices_where(DevicesBy::key, key);
     if (!rows) return tl::unexpected(rows.error());
     if (rows->empty()) return std::optional<DeviceRecord>{};
     return std::optional<DeviceRecord>{std::move(rows->front())};
   }
 
-  Result<std::vector<DeviceRecord>> list_devices() override { return devices_where("", {}); }
+  Result<std::vector<DeviceRecord>> list_devices() override { return devices_where(DevicesBy::all, {}); }
 
   Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now) override {
     end_read();
@@ -884,15 +884,23 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<std::vector<DeviceRecord>> devices_where(std::string_view where, std::span<const std::uint8_t> arg) {
-    std::string sql =
-        "SELECT device_id, sign_key, office, user, role, shelter, code_id, registered_at, revoked_at, "
-        "last_seen_at, cleared_at FROM devices ";
-    sql += where;
-    sql += " ORDER BY registered_at, device_id";
-    auto st = lift(Statement::prepare(db(), sql));
-    if (!st) return tl::unexpected(st.error());
-    if (!where.empty()) st->bind_blob(1, arg);
+  // Which devices: one, by id or by signing key (find_device, find_device_by_key), or all
+  // (list_devices). Each query is prepared once per connection: a session looks its
+  // device up several times.
+  enum class DevicesBy { id, key, all };
+  Result<std::vector<DeviceRecord>> devices_where(DevicesBy by, std::span<const std::uint8_t> arg) {
+    auto sql_for = [](std::string_view where) {
+      return "SELECT device_id, sign_key, office, user, role, shelter, code_id, registered_at, revoked_at, "
+             "last_seen_at, cleared_at FROM devices " +
+             std::string(where) + " ORDER BY registered_at, device_id";
+    };
+    static const std::string by_id = sql_for("WHERE device_id = ?1");
+    static const std::string by_key = sql_for("WHERE sign_key = ?1");
+    static const std::string all = sql_for("");
+    auto lease = cached(by == DevicesBy::id ? by_id.c_str() : by == DevicesBy::key ? by_key.c_str() : all.c_str());
+    if (!lease) return tl::unexpected(lease.error());
+    Statement* st = &**lease;
+    if (by != DevicesBy::all) st->bind_blob(1, arg);
     std::vector<DeviceRecord> out;
     for (;;) {
       auto row = lift(st->step());
@@ -922,7 +930,7 @@ class SqliteStorage final : public Storage {
   // a pull runs once per commit, scope or entity), lent ready to bind. The lease resets
   // it when it ends, on every path: a statement left stepped would hold its read
   // transaction open, and the next read would see a stale snapshot. `sql` must be a
-  // string literal (the map is keyed by its address).
+  // string literal, or a static string (devices_where): the map is keyed by its address.
   class Lease {
    public:
     explicit Lease(Statement* st) : st_(st) {}

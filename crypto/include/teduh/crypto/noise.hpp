@@ -56,6 +56,12 @@ struct HkdfOutputs {
   SecretBytes out3;  // empty unless num_outputs == 3
 };
 HkdfOutputs hkdf_blake2b(ByteView chaining_key, ByteView input_key_material, int num_outputs);
+// The same HKDF writing its 64-byte outputs into buffers the caller owns (SecretBytes, or a
+// stack buffer it wipes), so that the handshake does not allocate guarded pages for each
+// step. out3 may be null (two outputs). out1 may be the chaining key's own buffer: the
+// chaining key is read in full before anything is written.
+void hkdf_blake2b_into(ByteView chaining_key, ByteView input_key_material, std::uint8_t* out1,
+                       std::uint8_t* out2, std::uint8_t* out3 = nullptr);
 
 // One direction of a Noise session: key k and nonce counter n (spec section 5.1).
 class CipherState {
