@@ -150,6 +150,13 @@ struct ServerActor {
   std::optional<server::ServerStore> store;
   std::uint64_t next_connection = 1;
   server::ServerStore& get() { return *store; }
+  // The Noise static key, derived from the signing key once per opening of the store, as
+  // serve.cpp derives it once when teduhd starts (not once per connection).
+  const crypto::DhKeyPair& dh_key() {
+    if (!dh) dh.emplace(store->signing_key().to_dh());
+    return *dh;
+  }
+  std::optional<crypto::DhKeyPair> dh;  // reset with the store
 };
 
 struct NetFaults {
@@ -165,7 +172,7 @@ class SimLink final : public client::Link {
       : server_(server), net_(net), faults_(faults), address_(std::move(address)) {
     const std::string_view prologue = wire::kNoisePrologue;
     auto hs = crypto::HandshakeState::responder(
-        server_.get().signing_key().to_dh(),
+        server_.dh_key(),
         crypto::ByteView(reinterpret_cast<const std::uint8_t*>(prologue.data()), prologue.size()));
     if (!hs) fail_with("the simulated server cannot start a handshake");
     handshake_.emplace(std::move(*hs));
@@ -328,6 +335,7 @@ class Simulation {
 
   ~Simulation() {
     devices_.clear();
+    server_.dh.reset();
     server_.store.reset();
     std::error_code ec;
     fs::remove_all(root_, ec);
@@ -909,6 +917,7 @@ class Simulation {
     note("crash_server");
     as_server([&] {
       vfs().crash(server_.dir, testing::CrashKind::power_loss);
+      server_.dh.reset();
       server_.store.reset();
       auto s = server::ServerStore::open(server_.dir, kServerPassphrase);
       if (!s) fail_with("the server cannot reopen its store after a crash: " + s.error().message);
@@ -929,6 +938,7 @@ class Simulation {
   void restart_server() {
     note("restart_server");
     as_server([&] {
+      server_.dh.reset();
       server_.store.reset();
       auto s = server::ServerStore::open(server_.dir, kServerPassphrase);
       if (!s) fail_with("the server cannot reopen its store: " + s.error().message);

@@ -243,10 +243,13 @@ int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   if (path.empty()) return f->real->pMethods->xWrite(f->real, buf, amt, off);
   const auto start = static_cast<std::uint64_t>(off);
   const std::uint64_t end = start + static_cast<std::uint64_t>(amt);
-  std::uint64_t size = 0;
-  if (const int rc = real_size(f->real, &size); rc != SQLITE_OK) return rc;
-  const std::uint64_t growth = end > size ? end - size : 0;
   const bool budgeted = s.budget.has_value() && under(path, s.budget_prefix);
+  std::uint64_t growth = 0;  // only a budgeted write needs the file's size (one fstat)
+  if (budgeted) {
+    std::uint64_t size = 0;
+    if (const int rc = real_size(f->real, &size); rc != SQLITE_OK) return rc;
+    growth = end > size ? end - size : 0;
+  }
   if (budgeted && growth > *s.budget) {
     ++s.counts.full_errors;
     return SQLITE_FULL;
