@@ -5,6 +5,7 @@
 //   teduh_sim --random 20              20 seeds drawn from the time (printed)
 //   --ops N --devices N --offices N --hostile 0|1   override the draws
 //   --no-faults (neither network nor disk faults), --no-disk-faults
+//   --guarded-memory: keys in libsodium's guarded pages, as in teduh (secure_alloc.cpp)
 //
 // On a failure it prints the seed, the broken invariant and the command that replays it,
 // then shrinks: fewer operations, then fewer devices and offices, while it still fails,
@@ -19,6 +20,10 @@
 #include <spdlog/spdlog.h>
 
 #include "sim/simulation.hpp"
+
+namespace teduh::sim {
+extern bool g_guarded_memory;  // secure_alloc.cpp
+}
 
 namespace {
 
@@ -82,6 +87,9 @@ Config shrink(Config c, const teduh::sim::Outcome& first) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--guarded-memory") == 0) teduh::sim::g_guarded_memory = true;  // before any key
+  }
   ::setenv("TEDUH_TEST_STORES", "1", 1);
   spdlog::set_level(spdlog::level::off);
   if (!teduh::sim::install_simulated_environment()) {
@@ -113,6 +121,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-disk-faults") base.disk_faults = false;
     else if (a == "--no-shrink") do_shrink = false;
     else if (a == "--verbose") base.verbose = true;
+    else if (a == "--guarded-memory") continue;  // read above
     else {
       std::cerr << "teduh_sim: unknown option " << a << " (see tests/sim/sim_main.cpp)\n";
       return 2;
