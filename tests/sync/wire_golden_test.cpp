@@ -48,10 +48,10 @@ std::vector<std::pair<std::string, Message>> samples() {
   add("hello_acked_u32", Hello{{1, 300, 70000}, std::string(31, 's'), 1ull << 31});
   add("hello_reply", HelloReply{1, id_of(0x5e), true, 41});
   add("hello_reply_unregistered", HelloReply{1, id_of(0x01), false, 0});
-  Register reg{"TDH1.body.sig", id_of(0x42), {}};
+  RegisterDevice reg{"TDH1.body.sig", id_of(0x42), {}};
   reg.sign_key.fill(0x17);
   add("register", reg);
-  Register long_code{"TDH1." + std::string(300, 'k'), id_of(0x43), {}};
+  RegisterDevice long_code{"TDH1." + std::string(300, 'k'), id_of(0x43), {}};
   long_code.sign_key.fill(0x18);
   add("register_str16", long_code);
   add("register_reply_ok", RegisterReply{true});
