@@ -593,7 +593,7 @@ Result<void> SyncRun::hello_and_register() {
   // device's registration): the push below sends them again.
   if (recorded_acked_ > acked_) report_.server_lost = recorded_acked_ - acked_;
   if (reply->registered) return {};
-  wire::Register reg;
+  wire::RegisterDevice reg;
   reg.enrollment_code = id_.enrollment_code;
   reg.device = id_.device;
   reg.sign_key = id_.signing_key.public_key();

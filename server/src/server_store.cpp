@@ -101,18 +101,29 @@ class ReadSnapshot {
 
 std::int64_t now_ms() { return static_cast<std::int64_t>(sync::system_now_ms()); }
 
-std::string_view to_string(RejectReason reason) {
+std::int64_t stored_reason(RejectReason reason) {
   switch (reason) {
-    case RejectReason::wrong_device: return "wrong_device";
-    case RejectReason::bad_signature: return "bad_signature";
-    case RejectReason::malformed: return "malformed";
-    case RejectReason::invalid: return "invalid";
-    case RejectReason::out_of_order: return "out_of_order";
-    case RejectReason::not_authorized: return "not_authorized";
-    case RejectReason::conflict: return "conflict";
-    case RejectReason::clock_too_far: return "clock_too_far";
+    case RejectReason::wrong_device: return 1;
+    case RejectReason::bad_signature: return 2;
+    case RejectReason::invalid_commit: return 4;
+    case RejectReason::out_of_order: return 5;
+    case RejectReason::not_authorized: return 6;
+    case RejectReason::seq_taken: return 7;
   }
-  return "unknown";
+  return 4;
+}
+
+RejectReason reason_from_stored(std::int64_t stored) {
+  switch (stored) {
+    case 1: return RejectReason::wrong_device;
+    case 2: return RejectReason::bad_signature;
+    case 3: return RejectReason::invalid_commit;  // then "malformed"
+    case 4: return RejectReason::invalid_commit;
+    case 5: return RejectReason::out_of_order;
+    case 6: return RejectReason::not_authorized;
+    case 7: return RejectReason::seq_taken;  // then "conflict"
+    default: return RejectReason::invalid_commit;
+  }
 }
 
 ServerStore::ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key)
@@ -566,7 +577,7 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
   if (sc.device != device.device_id) {
     return rejected(sc.seq, RejectReason::wrong_device, "the commit names another device than the one connected");
   }
-  if (sc.seq == 0) return rejected(sc.seq, RejectReason::invalid, "device sequence numbers start at 1");
+  if (sc.seq == 0) return rejected(sc.seq, RejectReason::invalid_commit, "device sequence numbers start at 1");
   sync::Result<sync::Commit> commit =
       verified ? std::move(*verified) : sync::verify_commit(sc, device.sign_key);
   if (!commit) {
@@ -574,9 +585,9 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
       case sync::Errc::bad_signature:
         return rejected(sc.seq, RejectReason::bad_signature, "the commit signature does not verify");
       case sync::Errc::malformed:
-        return rejected(sc.seq, RejectReason::malformed, "the commit body does not decode");
+        return rejected(sc.seq, RejectReason::invalid_commit, "the commit body does not decode");
       default:
-        return rejected(sc.seq, RejectReason::invalid, "the commit breaks a protocol rule");
+        return rejected(sc.seq, RejectReason::invalid_commit, "the commit breaks a protocol rule");
     }
   }
   // A clock far ahead is reported, never refused (PROTOCOL.md section 2): a refused commit
@@ -586,33 +597,33 @@ std::optional<PushResult> ServerStore::check_commit(const DeviceRecord& device, 
                  sync::hlc_wall_ms(commit->hlc) - static_cast<std::uint64_t>(now));
   }
   if (commit->scope_type != "kasus" && commit->scope_type != "rumah_aman" && commit->scope_type != "office") {
-    return rejected(sc.seq, RejectReason::invalid, "the commit's scope type is unknown");
+    return rejected(sc.seq, RejectReason::invalid_commit, "the commit's scope type is unknown");
   }
   for (std::size_t i = 0; i < commit->versions.size(); ++i) {
     const sync::Version& v = commit->versions[i];
     const std::string where = "version " + std::to_string(i) + " ";
     const schema::EntitySpec* spec = schema::find_entity_spec(v.entity_type);
-    if (spec == nullptr) return rejected(sc.seq, RejectReason::invalid, where + "has an unknown entity type");
+    if (spec == nullptr) return rejected(sc.seq, RejectReason::invalid_commit, where + "has an unknown entity type");
     for (std::size_t j = 0; j < i; ++j) {
       if (commit->versions[j].entity == v.entity && commit->versions[j].entity_type != v.entity_type) {
-        return rejected(sc.seq, RejectReason::invalid, where + "writes an entity of this commit under another type");
+        return rejected(sc.seq, RejectReason::invalid_commit, where + "writes an entity of this commit under another type");
       }
     }
     if (scope_name(spec->scope) != commit->scope_type) {
-      return rejected(sc.seq, RejectReason::invalid, where + "writes an entity outside the commit's scope type");
+      return rejected(sc.seq, RejectReason::invalid_commit, where + "writes an entity outside the commit's scope type");
     }
     if (v.field == schema::kDeletedField) {
       if (v.value != "" && v.value != "0" && v.value != "1") {
-        return rejected(sc.seq, RejectReason::invalid, where + "has a malformed tombstone");
+        return rejected(sc.seq, RejectReason::invalid_commit, where + "has a malformed tombstone");
       }
       continue;
     }
     if (spec->field(v.field) == nullptr) {
-      return rejected(sc.seq, RejectReason::invalid, where + "writes an unknown field of " + std::string(spec->name));
+      return rejected(sc.seq, RejectReason::invalid_commit, where + "writes an unknown field of " + std::string(spec->name));
     }
     // The schema's message may quote the value; only the field's name leaves this function.
     if (!schema::check_canonical(spec->type, v.field, v.value)) {
-      return rejected(sc.seq, RejectReason::invalid,
+      return rejected(sc.seq, RejectReason::invalid_commit,
                       where + "holds a non-canonical value for " + std::string(spec->name) + "." + v.field);
     }
   }
@@ -854,7 +865,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       auto refused = storage_->find_refusal(device.device_id, sc.seq);
       if (!refused) return tl::unexpected(refused.error());
       if (*refused) {
-        results[i] = rejected(sc.seq, static_cast<RejectReason>((*refused)->reason),
+        results[i] = rejected(sc.seq, (*refused)->reason,
                               "this commit was refused before and is not stored");
         continue;
       }
@@ -863,10 +874,9 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     if (auto refusal = check_commit(device, sc, now, commit, std::move(verified[i]))) {
       // A commit whose signature verified but that breaks the schema is consumed: its
       // seq is recorded as refused so the device's later commits are not blocked.
-      const bool signed_by_device = refusal->reason == RejectReason::invalid ||
-                                    refusal->reason == RejectReason::malformed;
+      const bool signed_by_device = refusal->reason == RejectReason::invalid_commit;
       if (signed_by_device && sc.seq == next) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(refusal->reason), now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, refusal->reason, now});
         ++next;
       }
       spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), sc.seq,
@@ -881,9 +891,9 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       auto misplaced = entity_refusal(commit, batch_entities);
       if (!misplaced) return tl::unexpected(misplaced.error());
       if (*misplaced) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(RejectReason::invalid), now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::invalid_commit, now});
         ++next;
-        refuse(i, sc.seq, RejectReason::invalid, std::move(**misplaced));
+        refuse(i, sc.seq, RejectReason::invalid_commit, std::move(**misplaced));
         continue;
       }
     }
@@ -931,7 +941,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         if (!why) it->second = std::move(trial);
       }
       if (why) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, static_cast<int>(RejectReason::not_authorized), now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::not_authorized, now});
         ++next;
         refuse(i, sc.seq, RejectReason::not_authorized, *why);
         const ScopeView seen = scope ? *scope
@@ -973,7 +983,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     PushResult& r = results[stored_index[k]];
     const AppendResult& a = (*appended)[k];
     if (a.status == AppendStatus::conflict) {
-      r = rejected(r.seq, RejectReason::conflict, "this device seq is already stored with a different body");
+      r = rejected(r.seq, RejectReason::seq_taken, "this device seq is already stored with a different body");
     } else {
       r.accepted = true;
       r.server_seq = a.server_seq;

@@ -547,7 +547,7 @@ class SqliteStorage final : public Storage {
       for (const Refusal& r : refusals) {
         refuse->reset();
         refuse->bind_blob(1, as_bytes(r.device)).bind(2, static_cast<std::int64_t>(r.seq))
-            .bind(3, static_cast<std::int64_t>(r.reason)).bind(4, r.at_ms);
+            .bind(3, stored_reason(r.reason)).bind(4, r.at_ms);
         if (auto ok = lift(refuse->run()); !ok) return tl::unexpected(ok.error());
       }
     }
@@ -563,7 +563,7 @@ class SqliteStorage final : public Storage {
     auto row = lift(st.step());
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<Refusal>{};
-    return std::optional<Refusal>{Refusal{device, seq, static_cast<int>(st.column_int(0)), st.column_int(1)}};
+    return std::optional<Refusal>{Refusal{device, seq, reason_from_stored(st.column_int(0)), st.column_int(1)}};
   }
 
   Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {

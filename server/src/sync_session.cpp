@@ -12,20 +12,6 @@ namespace wire = sync::wire;
 
 namespace {
 
-wire::RejectReason to_wire(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::wrong_device: return wire::RejectReason::wrong_device;
-    case RejectReason::bad_signature: return wire::RejectReason::bad_signature;
-    case RejectReason::out_of_order: return wire::RejectReason::out_of_order;
-    case RejectReason::not_authorized: return wire::RejectReason::not_authorized;
-    case RejectReason::clock_too_far: return wire::RejectReason::clock_too_far;
-    case RejectReason::conflict: return wire::RejectReason::seq_taken;
-    case RejectReason::malformed:
-    case RejectReason::invalid: return wire::RejectReason::invalid_commit;
-  }
-  return wire::RejectReason::invalid_commit;
-}
-
 std::string clip(std::string text, std::size_t max_bytes) {
   if (text.size() > max_bytes) text.resize(max_bytes);
   return text;
@@ -109,7 +95,7 @@ SessionStep SyncSession::handle(const wire::Message& message) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, wire::Hello>) {
           return on_hello(m);
-        } else if constexpr (std::is_same_v<T, wire::Register>) {
+        } else if constexpr (std::is_same_v<T, wire::RegisterDevice>) {
           return on_register(m);
         } else if constexpr (std::is_same_v<T, wire::PushCommits>) {
           return on_push(m);
@@ -178,7 +164,7 @@ SessionStep SyncSession::on_hello(const wire::Hello& hello) {
   return reply(out);
 }
 
-SessionStep SyncSession::on_register(const wire::Register& reg) {
+SessionStep SyncSession::on_register(const wire::RegisterDevice& reg) {
   if (device_id_) {
     return drop_with(wire::ErrorCode::protocol_violation, "this device is already registered", "Register when registered");
   }
@@ -231,7 +217,7 @@ SessionStep SyncSession::on_push(const wire::PushCommits& push) {
       continue;
     }
     out.rejections.push_back(
-        wire::CommitRejection{r.seq, to_wire(r.reason), clip(r.message, wire::kMaxRejectionDetailBytes)});
+        wire::CommitRejection{r.seq, r.reason, clip(r.message, wire::kMaxRejectionDetailBytes)});
     if (r.purge_scope) refused_scopes_.push_back(*r.purge_scope);
   }
   auto last = store_.last_acked(device->device_id);

@@ -1,5 +1,11 @@
 // Message encoding and decoding (wire.hpp, WIRE.md sections 4-6), with the library's one
 // msgpack reader and writer (codec_util.hpp: strict, non-throwing, allocation-free reads).
+//
+// Everything about one message lives in its Codec below, in the manner of leveldb's
+// version_edit tags: its type (named from MessageType, where the number is written once),
+// its name, its number of fields, and how it is read, checked and written. decode() finds
+// the codec by the number on the wire, never by the variant's order, so a number whose
+// message is retired is simply absent from the table and refused like any unknown one.
 #include "teduh/sync/wire.hpp"
 
 #include "teduh/sync/compartment.hpp"
@@ -7,20 +13,30 @@
 #include "codec_util.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace teduh::sync::wire {
 namespace {
 
 // ---------------------------------------------------------------------------------------
-// Reading
+// Field readers, checks and writers shared by the codecs
 
 using detail::is_utf8;
+using detail::Packer;
+using detail::pack_bool;
+using detail::pack_bytes;
 using detail::Reader;
+constexpr auto pack_text = detail::pack_string;
 
 tl::unexpected<Error> malformed(const char* what) {
   return fail(Errc::malformed, std::string("malformed message: ") + what);
+}
+
+tl::unexpected<Error> invalid(const char* what) {
+  return fail(Errc::malformed, std::string("invalid message: ") + what);
 }
 
 // Field readers that turn a failure into an error naming the field.
@@ -71,6 +87,9 @@ Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
   return *n;
 }
 
+bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
+
+// SignedCommit = [device: id, seq: uint, body: bin, signature: sig64] (PushCommits, PullReply).
 Result<SignedCommit> read_signed_commit(Reader& r) {
   auto n = r.array();
   if (n != 4u) return malformed("signed commit");
@@ -87,255 +106,6 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
   return c;
 }
 
-// The number of fields (after the type) of each message type, in order of the numbers.
-std::optional<std::size_t> field_count(std::uint64_t type) {
-  // Checked before the cast: a cast would first truncate to the 8-bit underlying type.
-  if (type < 1 || type > static_cast<std::uint64_t>(MessageType::pull_own)) return std::nullopt;
-  switch (static_cast<MessageType>(type)) {
-    case MessageType::hello: return 2;
-    case MessageType::hello_reply: return 4;
-    case MessageType::register_device: return 3;
-    case MessageType::register_reply: return 1;
-    case MessageType::push_commits: return 1;
-    case MessageType::push_reply: return 2;
-    case MessageType::pull: return 2;
-    case MessageType::pull_reply: return 3;
-    case MessageType::purge: return 1;
-    case MessageType::error: return 2;
-    case MessageType::close: return 0;
-    case MessageType::fetch_projections: return 2;
-    case MessageType::projection_batch: return 3;
-    case MessageType::key_wraps_request: return 0;
-    case MessageType::key_wraps: return 1;
-    case MessageType::directory_request: return 1;
-    case MessageType::directory: return 4;
-    case MessageType::pull_own: return 2;
-  }
-  return std::nullopt;
-}
-
-Result<Message> read_body(Reader& r, MessageType type) {
-  switch (type) {
-    case MessageType::hello: {
-      Hello m;
-      TEDUH_READ(n, read_array(r, kMaxVersionsOffered, "hello versions"), "hello versions");
-      for (std::size_t i = 0; i < *n; ++i) {
-        TEDUH_READ(v, read_u32(r, "hello version"), "hello version");
-        m.versions.push_back(*v);
-      }
-      TEDUH_READ(sw, read_text(r, kMaxSoftwareBytes, "client software"), "client software");
-      m.client_software = std::move(*sw);
-      return m;
-    }
-    case MessageType::hello_reply: {
-      HelloReply m;
-      TEDUH_READ(v, read_u32(r, "version"), "version");
-      TEDUH_READ(id, read_id(r, "server id"), "server id");
-      TEDUH_READ(reg, read_bool(r, "registered"), "registered");
-      TEDUH_READ(acked, read_u64(r, "last acked seq"), "last acked seq");
-      m.version = *v;
-      m.server_id = *id;
-      m.registered = *reg;
-      m.last_acked_seq = *acked;
-      return m;
-    }
-    case MessageType::register_device: {
-      Register m;
-      TEDUH_READ(code, read_text(r, kMaxEnrollmentCodeBytes, "enrollment code"),
-                 "enrollment code");
-      TEDUH_READ(id, read_id(r, "device id"), "device id");
-      TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "device key"), "device key");
-      m.enrollment_code = std::move(*code);
-      m.device = *id;
-      m.sign_key = *key;
-      return m;
-    }
-    case MessageType::register_reply: {
-      TEDUH_READ(ok, read_bool(r, "ok"), "ok");
-      return RegisterReply{*ok};
-    }
-    case MessageType::push_commits: {
-      PushCommits m;
-      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
-      m.commits.reserve(*n);
-      for (std::size_t i = 0; i < *n; ++i) {
-        TEDUH_READ(c, read_signed_commit(r), "commit");
-        m.commits.push_back(std::move(*c));
-      }
-      return m;
-    }
-    case MessageType::push_reply: {
-      PushReply m;
-      TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
-      m.acked_seq = *acked;
-      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "rejections"), "rejections");
-      for (std::size_t i = 0; i < *n; ++i) {
-        if (r.array() != 3u) return malformed("rejection");
-        TEDUH_READ(seq, read_u64(r, "rejected seq"), "rejected seq");
-        TEDUH_READ(reason, read_u32(r, "reject reason"), "reject reason");
-        TEDUH_READ(detail, read_text(r, kMaxRejectionDetailBytes, "reject detail"),
-                   "reject detail");
-        m.rejections.push_back({*seq, static_cast<RejectReason>(*reason), std::move(*detail)});
-      }
-      return m;
-    }
-    case MessageType::pull: {
-      TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
-      TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
-      return Pull{*cursor, *max};
-    }
-    case MessageType::pull_own: {
-      TEDUH_READ(after, read_u64(r, "after seq"), "after seq");
-      TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
-      return PullOwn{*after, *max};
-    }
-    case MessageType::pull_reply: {
-      PullReply m;
-      TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
-      m.commits.reserve(*n);
-      for (std::size_t i = 0; i < *n; ++i) {
-        if (r.array() != 2u) return malformed("pulled commit");
-        TEDUH_READ(server_seq, read_u64(r, "server seq"), "server seq");
-        TEDUH_READ(c, read_signed_commit(r), "commit");
-        m.commits.push_back({*server_seq, std::move(*c)});
-      }
-      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-      TEDUH_READ(more, read_bool(r, "more"), "more");
-      m.next_cursor = *next;
-      m.more = *more;
-      return m;
-    }
-    case MessageType::purge: {
-      Purge m;
-      TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
-      for (std::size_t i = 0; i < *n; ++i) {
-        TEDUH_READ(id, read_id(r, "scope id"), "scope id");
-        m.scopes.push_back(*id);
-      }
-      return m;
-    }
-    case MessageType::error: {
-      TEDUH_READ(code, read_u32(r, "error code"), "error code");
-      TEDUH_READ(text, read_text(r, kMaxErrorMessageBytes, "error message"), "error message");
-      return ErrorMessage{static_cast<ErrorCode>(*code), std::move(*text)};
-    }
-    case MessageType::close:
-      return Close{};
-    case MessageType::fetch_projections: {
-      TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
-      TEDUH_READ(max, read_u32(r, "max projections"), "max projections");
-      return FetchProjections{*cursor, *max};
-    }
-    case MessageType::projection_batch: {
-      ProjectionBatch m;
-      TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
-      m.projections.reserve(*n);
-      for (std::size_t i = 0; i < *n; ++i) {
-        if (r.array() != 4u) return malformed("projection");
-        SignedProjection p;
-        TEDUH_READ(scope, read_id(r, "projection scope"), "projection scope");
-        TEDUH_READ(seq, read_u64(r, "projection seq"), "projection seq");
-        TEDUH_READ(body, read_text(r, kMaxProjectionBytes, "projection body"), "projection body");
-        TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "projection signature"), "projection signature");
-        p.scope = *scope;
-        p.server_seq = *seq;
-        p.body = std::move(*body);
-        p.signature = *sig;
-        m.projections.push_back(std::move(p));
-      }
-      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-      TEDUH_READ(more, read_bool(r, "more"), "more");
-      m.next_cursor = *next;
-      m.more = *more;
-      return m;
-    }
-    case MessageType::key_wraps_request:
-      return KeyWrapsRequest{};
-    case MessageType::key_wraps: {
-      KeyWraps m;
-      TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
-      m.wraps.reserve(*n);
-      for (std::size_t i = 0; i < *n; ++i) {
-        if (r.array() != 4u) return malformed("key wrap");
-        KeyWrap w;
-        TEDUH_READ(compartment, read_text(r, kMaxWrapCompartmentBytes, "wrap compartment"), "wrap compartment");
-        TEDUH_READ(generation, read_u32(r, "wrap generation"), "wrap generation");
-        auto sealed = r.bin();
-        if (!sealed || sealed->size() > kMaxSealedWrapBytes) return malformed("wrap sealed key");
-        TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "wrap signature"), "wrap signature");
-        w.compartment = std::move(*compartment);
-        w.generation = *generation;
-        w.sealed.assign(sealed->begin(), sealed->end());
-        w.signature = *sig;
-        m.wraps.push_back(std::move(w));
-      }
-      return m;
-    }
-    case MessageType::directory_request: {
-      TEDUH_READ(cursor, read_u64(r, "directory cursor"), "directory cursor");
-      return DirectoryRequest{*cursor};
-    }
-    case MessageType::directory: {
-      Directory m;
-      TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
-      m.offices.reserve(*n);
-      for (std::size_t i = 0; i < *n; ++i) {
-        if (r.array() != 4u) return malformed("directory office");
-        DirectoryOffice o;
-        TEDUH_READ(code, read_text(r, kMaxOfficeCodeBytes, "office code"), "office code");
-        TEDUH_READ(name, read_text(r, kMaxOfficeNameBytes, "office name"), "office name");
-        TEDUH_READ(kind, read_text(r, kMaxOfficeKindBytes, "office kind"), "office kind");
-        TEDUH_READ(region, read_text(r, kMaxOfficeRegionBytes, "office region"), "office region");
-        o.code = std::move(*code);
-        o.name = std::move(*name);
-        o.kind = std::move(*kind);
-        o.region = std::move(*region);
-        m.offices.push_back(std::move(o));
-      }
-      TEDUH_READ(d, read_array(r, kMaxDirectoryEntries, "directory devices"), "directory devices");
-      m.devices.reserve(*d);
-      for (std::size_t i = 0; i < *d; ++i) {
-        if (r.array() != 3u) return malformed("directory device");
-        DirectoryDevice dev;
-        TEDUH_READ(id, read_id(r, "directory device id"), "directory device id");
-        TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "directory device key"), "directory device key");
-        TEDUH_READ(office, read_text(r, kMaxOfficeCodeBytes, "device office"), "device office");
-        dev.device = *id;
-        dev.sign_key = *key;
-        dev.office = std::move(*office);
-        m.devices.push_back(std::move(dev));
-      }
-      TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-      TEDUH_READ(more, read_bool(r, "more"), "more");
-      m.next_cursor = *next;
-      m.more = *more;
-      return m;
-    }
-  }
-  return malformed("unknown type");
-}
-
-#undef TEDUH_READ
-
-// ---------------------------------------------------------------------------------------
-// Validation (shared by encode and decode)
-
-tl::unexpected<Error> invalid(const char* what) {
-  return fail(Errc::malformed, std::string("invalid message: ") + what);
-}
-
-bool known(RejectReason r) {
-  const auto v = static_cast<std::uint32_t>(r);
-  return v >= 1 && v <= 7;
-}
-
-bool known(ErrorCode c) {
-  const auto v = static_cast<std::uint32_t>(c);
-  return v >= 1 && v <= 9;
-}
-
-bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
-
 Result<void> validate_commit(const SignedCommit& c) {
   if (c.device.is_zero()) return invalid("commit device is zero");
   if (c.seq == 0) return invalid("commit seq is zero");
@@ -343,8 +113,64 @@ Result<void> validate_commit(const SignedCommit& c) {
   return {};
 }
 
-struct Validator {
-  Result<void> operator()(const Hello& m) const {
+void write_commit(Packer& pk, const SignedCommit& c) {
+  pk.pack_array(4);
+  pack_bytes(pk, c.device.bytes);
+  pk.pack_uint64(c.seq);
+  pack_bytes(pk, c.body);
+  pack_bytes(pk, c.signature);
+}
+
+// ---------------------------------------------------------------------------------------
+// The message table: one Codec per message type.
+//
+// A codec holds: type (a MessageType), name (as in WIRE.md), min_fields and max_fields
+// (the fields after the type; equal but for Hello's optional last field), fields_of(m)
+// (how many a given message writes), read(r, fields) (the fields, in order, from a reader
+// positioned after the type), validate(m) (every rule and limit of WIRE.md section 5:
+// encode() and decode() both call it) and write(pk, m) (the fields, in order).
+// A message type without a codec does not compile.
+
+template <class M>
+struct Codec;
+
+// The usual case: exactly N fields.
+template <std::size_t N>
+struct Fixed {
+  static constexpr std::size_t min_fields = N;
+  static constexpr std::size_t max_fields = N;
+  template <class M>
+  static std::size_t fields_of(const M&) { return N; }
+};
+
+template <>
+struct Codec<Hello> {
+  static constexpr MessageType type = MessageType::hello;
+  static constexpr std::string_view name = "Hello";
+  // versions, client_software, and acked_seq only when it is not 0 (WIRE.md, Hello): the
+  // only optional field of any message, so that a message keeps one encoding.
+  static constexpr std::size_t min_fields = 2;
+  static constexpr std::size_t max_fields = 3;
+  static std::size_t fields_of(const Hello& m) { return m.acked_seq > 0 ? 3 : 2; }
+  static Result<Hello> read(Reader& r, std::size_t fields) {
+    Hello m;
+    TEDUH_READ(n, read_array(r, kMaxVersionsOffered, "hello versions"), "hello versions");
+    for (std::size_t i = 0; i < *n; ++i) {
+      TEDUH_READ(v, read_u32(r, "hello version"), "hello version");
+      m.versions.push_back(*v);
+    }
+    TEDUH_READ(sw, read_text(r, kMaxSoftwareBytes, "client software"), "client software");
+    m.client_software = std::move(*sw);
+    if (fields == 3) {
+      auto acked = read_u64(r, "hello acked seq");
+      if (!acked) return tl::unexpected(acked.error());
+      // 0 is said by leaving the field out: one encoding per message.
+      if (*acked == 0) return malformed("hello acked seq of 0 sent");
+      m.acked_seq = *acked;
+    }
+    return m;
+  }
+  static Result<void> validate(const Hello& m) {
     if (m.versions.empty() || m.versions.size() > kMaxVersionsOffered) {
       return invalid("hello versions count");
     }
@@ -356,21 +182,99 @@ struct Validator {
     if (!text_ok(m.client_software, kMaxSoftwareBytes)) return invalid("client software");
     return {};
   }
-  Result<void> operator()(const HelloReply& m) const {
+  static void write(Packer& pk, const Hello& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
+    for (auto v : m.versions) pk.pack_uint64(v);
+    pack_text(pk, m.client_software);
+    if (m.acked_seq > 0) pk.pack_uint64(m.acked_seq);
+  }
+};
+
+template <>
+struct Codec<HelloReply> : Fixed<4> {
+  static constexpr MessageType type = MessageType::hello_reply;
+  static constexpr std::string_view name = "HelloReply";
+  static Result<HelloReply> read(Reader& r, std::size_t) {
+    HelloReply m;
+    TEDUH_READ(v, read_u32(r, "version"), "version");
+    TEDUH_READ(id, read_id(r, "server id"), "server id");
+    TEDUH_READ(reg, read_bool(r, "registered"), "registered");
+    TEDUH_READ(acked, read_u64(r, "last acked seq"), "last acked seq");
+    m.version = *v;
+    m.server_id = *id;
+    m.registered = *reg;
+    m.last_acked_seq = *acked;
+    return m;
+  }
+  static Result<void> validate(const HelloReply& m) {
     if (m.version == 0) return invalid("version is zero");
     if (m.server_id.is_zero()) return invalid("server id is zero");
     if (!m.registered && m.last_acked_seq != 0) return invalid("acked seq of unknown device");
     return {};
   }
-  Result<void> operator()(const Register& m) const {
+  static void write(Packer& pk, const HelloReply& m) {
+    pk.pack_uint64(m.version);
+    pack_bytes(pk, m.server_id.bytes);
+    pack_bool(pk, m.registered);
+    pk.pack_uint64(m.last_acked_seq);
+  }
+};
+
+template <>
+struct Codec<RegisterDevice> : Fixed<3> {
+  static constexpr MessageType type = MessageType::register_device;
+  static constexpr std::string_view name = "Register";
+  static Result<RegisterDevice> read(Reader& r, std::size_t) {
+    RegisterDevice m;
+    TEDUH_READ(code, read_text(r, kMaxEnrollmentCodeBytes, "enrollment code"), "enrollment code");
+    TEDUH_READ(id, read_id(r, "device id"), "device id");
+    TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "device key"), "device key");
+    m.enrollment_code = std::move(*code);
+    m.device = *id;
+    m.sign_key = *key;
+    return m;
+  }
+  static Result<void> validate(const RegisterDevice& m) {
     if (m.enrollment_code.empty() || !text_ok(m.enrollment_code, kMaxEnrollmentCodeBytes)) {
       return invalid("enrollment code");
     }
     if (m.device.is_zero()) return invalid("device id is zero");
     return {};
   }
-  Result<void> operator()(const RegisterReply&) const { return {}; }
-  Result<void> operator()(const PushCommits& m) const {
+  static void write(Packer& pk, const RegisterDevice& m) {
+    pack_text(pk, m.enrollment_code);
+    pack_bytes(pk, m.device.bytes);
+    pack_bytes(pk, m.sign_key);
+  }
+};
+
+template <>
+struct Codec<RegisterReply> : Fixed<1> {
+  static constexpr MessageType type = MessageType::register_reply;
+  static constexpr std::string_view name = "RegisterReply";
+  static Result<RegisterReply> read(Reader& r, std::size_t) {
+    TEDUH_READ(ok, read_bool(r, "ok"), "ok");
+    return RegisterReply{*ok};
+  }
+  static Result<void> validate(const RegisterReply&) { return {}; }
+  static void write(Packer& pk, const RegisterReply& m) { pack_bool(pk, m.ok); }
+};
+
+template <>
+struct Codec<PushCommits> : Fixed<1> {
+  static constexpr MessageType type = MessageType::push_commits;
+  static constexpr std::string_view name = "PushCommits";
+  static Result<PushCommits> read(Reader& r, std::size_t) {
+    PushCommits m;
+    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
+    m.commits.reserve(*n);
+    for (std::size_t i = 0; i < *n; ++i) {
+      TEDUH_READ(c, read_signed_commit(r), "commit");
+      m.commits.push_back(std::move(*c));
+    }
+    return m;
+  }
+  static Result<void> validate(const PushCommits& m) {
     if (m.commits.empty() || m.commits.size() > kMaxCommitsPerMessage) {
       return invalid("commit count");
     }
@@ -382,7 +286,32 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const PushReply& m) const {
+  static void write(Packer& pk, const PushCommits& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
+    for (const auto& c : m.commits) write_commit(pk, c);
+  }
+};
+
+template <>
+struct Codec<PushReply> : Fixed<2> {
+  static constexpr MessageType type = MessageType::push_reply;
+  static constexpr std::string_view name = "PushReply";
+  static Result<PushReply> read(Reader& r, std::size_t) {
+    PushReply m;
+    TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
+    m.acked_seq = *acked;
+    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "rejections"), "rejections");
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (r.array() != 3u) return malformed("rejection");
+      TEDUH_READ(seq, read_u64(r, "rejected seq"), "rejected seq");
+      TEDUH_READ(reason, read_u32(r, "reject reason"), "reject reason");
+      TEDUH_READ(detail, read_text(r, kMaxRejectionDetailBytes, "reject detail"), "reject detail");
+      // An unknown number is refused by validate(), before anything uses it.
+      m.rejections.push_back({*seq, static_cast<RejectReason>(*reason), std::move(*detail)});
+    }
+    return m;
+  }
+  static Result<void> validate(const PushReply& m) {
     if (m.rejections.size() > kMaxCommitsPerMessage) return invalid("rejection count");
     for (const auto& r : m.rejections) {
       if (r.seq == 0) return invalid("rejected seq is zero");
@@ -391,19 +320,60 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const Pull& m) const {
+  static void write(Packer& pk, const PushReply& m) {
+    pk.pack_uint64(m.acked_seq);
+    pk.pack_array(static_cast<std::uint32_t>(m.rejections.size()));
+    for (const auto& r : m.rejections) {
+      pk.pack_array(3);
+      pk.pack_uint64(r.seq);
+      pk.pack_uint64(static_cast<std::uint32_t>(r.reason));
+      pack_text(pk, r.detail);
+    }
+  }
+};
+
+template <>
+struct Codec<Pull> : Fixed<2> {
+  static constexpr MessageType type = MessageType::pull;
+  static constexpr std::string_view name = "Pull";
+  static Result<Pull> read(Reader& r, std::size_t) {
+    TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
+    TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
+    return Pull{*cursor, *max};
+  }
+  static Result<void> validate(const Pull& m) {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
     return {};
   }
-  Result<void> operator()(const PullOwn& m) const {
-    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
-      return invalid("max commits out of range");
-    }
-    return {};
+  static void write(Packer& pk, const Pull& m) {
+    pk.pack_uint64(m.cursor);
+    pk.pack_uint64(m.max_commits);
   }
-  Result<void> operator()(const PullReply& m) const {
+};
+
+template <>
+struct Codec<PullReply> : Fixed<3> {
+  static constexpr MessageType type = MessageType::pull_reply;
+  static constexpr std::string_view name = "PullReply";
+  static Result<PullReply> read(Reader& r, std::size_t) {
+    PullReply m;
+    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
+    m.commits.reserve(*n);
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (r.array() != 2u) return malformed("pulled commit");
+      TEDUH_READ(server_seq, read_u64(r, "server seq"), "server seq");
+      TEDUH_READ(c, read_signed_commit(r), "commit");
+      m.commits.push_back({*server_seq, std::move(*c)});
+    }
+    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+    TEDUH_READ(more, read_bool(r, "more"), "more");
+    m.next_cursor = *next;
+    m.more = *more;
+    return m;
+  }
+  static Result<void> validate(const PullReply& m) {
     if (m.commits.size() > kMaxCommitsPerMessage) return invalid("commit count");
     std::uint64_t previous = 0;
     for (const auto& c : m.commits) {
@@ -414,26 +384,123 @@ struct Validator {
     if (m.next_cursor < previous) return invalid("next cursor behind the commits");
     return {};
   }
-  Result<void> operator()(const Purge& m) const {
+  static void write(Packer& pk, const PullReply& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
+    for (const auto& c : m.commits) {
+      pk.pack_array(2);
+      pk.pack_uint64(c.server_seq);
+      write_commit(pk, c.commit);
+    }
+    pk.pack_uint64(m.next_cursor);
+    pack_bool(pk, m.more);
+  }
+};
+
+template <>
+struct Codec<Purge> : Fixed<1> {
+  static constexpr MessageType type = MessageType::purge;
+  static constexpr std::string_view name = "Purge";
+  static Result<Purge> read(Reader& r, std::size_t) {
+    Purge m;
+    TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
+    for (std::size_t i = 0; i < *n; ++i) {
+      TEDUH_READ(id, read_id(r, "scope id"), "scope id");
+      m.scopes.push_back(*id);
+    }
+    return m;
+  }
+  static Result<void> validate(const Purge& m) {
     if (m.scopes.empty() || m.scopes.size() > kMaxPurgeScopes) return invalid("scope count");
     for (const auto& s : m.scopes) {
       if (s.is_zero()) return invalid("scope id is zero");
     }
     return {};
   }
-  Result<void> operator()(const ErrorMessage& m) const {
+  static void write(Packer& pk, const Purge& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.scopes.size()));
+    for (const auto& s : m.scopes) pack_bytes(pk, s.bytes);
+  }
+};
+
+template <>
+struct Codec<ErrorMessage> : Fixed<2> {
+  static constexpr MessageType type = MessageType::error;
+  static constexpr std::string_view name = "Error";
+  static Result<ErrorMessage> read(Reader& r, std::size_t) {
+    TEDUH_READ(code, read_u32(r, "error code"), "error code");
+    TEDUH_READ(text, read_text(r, kMaxErrorMessageBytes, "error message"), "error message");
+    // An unknown code is refused by validate(), before anything uses it.
+    return ErrorMessage{static_cast<ErrorCode>(*code), std::move(*text)};
+  }
+  static Result<void> validate(const ErrorMessage& m) {
     if (!known(m.code)) return invalid("unknown error code");
     if (!text_ok(m.message, kMaxErrorMessageBytes)) return invalid("error message");
     return {};
   }
-  Result<void> operator()(const Close&) const { return {}; }
-  Result<void> operator()(const FetchProjections& m) const {
+  static void write(Packer& pk, const ErrorMessage& m) {
+    pk.pack_uint64(static_cast<std::uint32_t>(m.code));
+    pack_text(pk, m.message);
+  }
+};
+
+template <>
+struct Codec<Close> : Fixed<0> {
+  static constexpr MessageType type = MessageType::close;
+  static constexpr std::string_view name = "Close";
+  static Result<Close> read(Reader&, std::size_t) { return Close{}; }
+  static Result<void> validate(const Close&) { return {}; }
+  static void write(Packer&, const Close&) {}
+};
+
+template <>
+struct Codec<FetchProjections> : Fixed<2> {
+  static constexpr MessageType type = MessageType::fetch_projections;
+  static constexpr std::string_view name = "FetchProjections";
+  static Result<FetchProjections> read(Reader& r, std::size_t) {
+    TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
+    TEDUH_READ(max, read_u32(r, "max projections"), "max projections");
+    return FetchProjections{*cursor, *max};
+  }
+  static Result<void> validate(const FetchProjections& m) {
     if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
       return invalid("max projections out of range");
     }
     return {};
   }
-  Result<void> operator()(const ProjectionBatch& m) const {
+  static void write(Packer& pk, const FetchProjections& m) {
+    pk.pack_uint64(m.cursor);
+    pk.pack_uint64(m.max_projections);
+  }
+};
+
+template <>
+struct Codec<ProjectionBatch> : Fixed<3> {
+  static constexpr MessageType type = MessageType::projection_batch;
+  static constexpr std::string_view name = "ProjectionBatch";
+  static Result<ProjectionBatch> read(Reader& r, std::size_t) {
+    ProjectionBatch m;
+    TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
+    m.projections.reserve(*n);
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (r.array() != 4u) return malformed("projection");
+      SignedProjection p;
+      TEDUH_READ(scope, read_id(r, "projection scope"), "projection scope");
+      TEDUH_READ(seq, read_u64(r, "projection seq"), "projection seq");
+      TEDUH_READ(body, read_text(r, kMaxProjectionBytes, "projection body"), "projection body");
+      TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "projection signature"), "projection signature");
+      p.scope = *scope;
+      p.server_seq = *seq;
+      p.body = std::move(*body);
+      p.signature = *sig;
+      m.projections.push_back(std::move(p));
+    }
+    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+    TEDUH_READ(more, read_bool(r, "more"), "more");
+    m.next_cursor = *next;
+    m.more = *more;
+    return m;
+  }
+  static Result<void> validate(const ProjectionBatch& m) {
     if (m.projections.size() > kMaxProjectionsPerMessage) return invalid("projection count");
     for (const auto& p : m.projections) {
       if (p.scope.is_zero()) return invalid("projection scope is zero");
@@ -442,8 +509,54 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const KeyWrapsRequest&) const { return {}; }
-  Result<void> operator()(const KeyWraps& m) const {
+  static void write(Packer& pk, const ProjectionBatch& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.projections.size()));
+    for (const auto& p : m.projections) {
+      pk.pack_array(4);
+      pack_bytes(pk, p.scope.bytes);
+      pk.pack_uint64(p.server_seq);
+      pack_text(pk, p.body);
+      pack_bytes(pk, p.signature);
+    }
+    pk.pack_uint64(m.next_cursor);
+    pack_bool(pk, m.more);
+  }
+};
+
+template <>
+struct Codec<KeyWrapsRequest> : Fixed<0> {
+  static constexpr MessageType type = MessageType::key_wraps_request;
+  static constexpr std::string_view name = "KeyWrapsRequest";
+  static Result<KeyWrapsRequest> read(Reader&, std::size_t) { return KeyWrapsRequest{}; }
+  static Result<void> validate(const KeyWrapsRequest&) { return {}; }
+  static void write(Packer&, const KeyWrapsRequest&) {}
+};
+
+template <>
+struct Codec<KeyWraps> : Fixed<1> {
+  static constexpr MessageType type = MessageType::key_wraps;
+  static constexpr std::string_view name = "KeyWraps";
+  static Result<KeyWraps> read(Reader& r, std::size_t) {
+    KeyWraps m;
+    TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
+    m.wraps.reserve(*n);
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (r.array() != 4u) return malformed("key wrap");
+      KeyWrap w;
+      TEDUH_READ(compartment, read_text(r, kMaxWrapCompartmentBytes, "wrap compartment"), "wrap compartment");
+      TEDUH_READ(generation, read_u32(r, "wrap generation"), "wrap generation");
+      auto sealed = r.bin();
+      if (!sealed || sealed->size() > kMaxSealedWrapBytes) return malformed("wrap sealed key");
+      TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "wrap signature"), "wrap signature");
+      w.compartment = std::move(*compartment);
+      w.generation = *generation;
+      w.sealed.assign(sealed->begin(), sealed->end());
+      w.signature = *sig;
+      m.wraps.push_back(std::move(w));
+    }
+    return m;
+  }
+  static Result<void> validate(const KeyWraps& m) {
     if (m.wraps.size() > kMaxKeyWraps) return invalid("key wrap count");
     for (const auto& w : m.wraps) {
       if (!valid_compartment(w.compartment)) return invalid("wrap compartment");
@@ -452,8 +565,71 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const DirectoryRequest&) const { return {}; }
-  Result<void> operator()(const Directory& m) const {
+  static void write(Packer& pk, const KeyWraps& m) {
+    pk.pack_array(static_cast<std::uint32_t>(m.wraps.size()));
+    for (const auto& w : m.wraps) {
+      pk.pack_array(4);
+      pack_text(pk, w.compartment);
+      pk.pack_uint64(w.generation);
+      pack_bytes(pk, w.sealed);
+      pack_bytes(pk, w.signature);
+    }
+  }
+};
+
+template <>
+struct Codec<DirectoryRequest> : Fixed<1> {
+  static constexpr MessageType type = MessageType::directory_request;
+  static constexpr std::string_view name = "DirectoryRequest";
+  static Result<DirectoryRequest> read(Reader& r, std::size_t) {
+    TEDUH_READ(cursor, read_u64(r, "directory cursor"), "directory cursor");
+    return DirectoryRequest{*cursor};
+  }
+  static Result<void> validate(const DirectoryRequest&) { return {}; }
+  static void write(Packer& pk, const DirectoryRequest& m) { pk.pack_uint64(m.cursor); }
+};
+
+template <>
+struct Codec<Directory> : Fixed<4> {
+  static constexpr MessageType type = MessageType::directory;
+  static constexpr std::string_view name = "Directory";
+  static Result<Directory> read(Reader& r, std::size_t) {
+    Directory m;
+    TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
+    m.offices.reserve(*n);
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (r.array() != 4u) return malformed("directory office");
+      DirectoryOffice o;
+      TEDUH_READ(code, read_text(r, kMaxOfficeCodeBytes, "office code"), "office code");
+      TEDUH_READ(name, read_text(r, kMaxOfficeNameBytes, "office name"), "office name");
+      TEDUH_READ(kind, read_text(r, kMaxOfficeKindBytes, "office kind"), "office kind");
+      TEDUH_READ(region, read_text(r, kMaxOfficeRegionBytes, "office region"), "office region");
+      o.code = std::move(*code);
+      o.name = std::move(*name);
+      o.kind = std::move(*kind);
+      o.region = std::move(*region);
+      m.offices.push_back(std::move(o));
+    }
+    TEDUH_READ(d, read_array(r, kMaxDirectoryEntries, "directory devices"), "directory devices");
+    m.devices.reserve(*d);
+    for (std::size_t i = 0; i < *d; ++i) {
+      if (r.array() != 3u) return malformed("directory device");
+      DirectoryDevice dev;
+      TEDUH_READ(id, read_id(r, "directory device id"), "directory device id");
+      TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "directory device key"), "directory device key");
+      TEDUH_READ(office, read_text(r, kMaxOfficeCodeBytes, "device office"), "device office");
+      dev.device = *id;
+      dev.sign_key = *key;
+      dev.office = std::move(*office);
+      m.devices.push_back(std::move(dev));
+    }
+    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+    TEDUH_READ(more, read_bool(r, "more"), "more");
+    m.next_cursor = *next;
+    m.more = *more;
+    return m;
+  }
+  static Result<void> validate(const Directory& m) {
     if (m.offices.size() + m.devices.size() > kMaxDirectoryEntries) return invalid("directory entry count");
     for (const auto& o : m.offices) {
       if (o.code.empty() || !text_ok(o.code, kMaxOfficeCodeBytes)) return invalid("office code");
@@ -467,114 +643,7 @@ struct Validator {
     }
     return {};
   }
-};
-
-// ---------------------------------------------------------------------------------------
-// Writing
-
-using detail::Packer;
-using detail::pack_bool;
-using detail::pack_bytes;
-constexpr auto pack_text = detail::pack_string;
-
-void pack_commit(Packer& pk, const SignedCommit& c) {
-  pk.pack_array(4);
-  pack_bytes(pk, c.device.bytes);
-  pk.pack_uint64(c.seq);
-  pack_bytes(pk, c.body);
-  pack_bytes(pk, c.signature);
-}
-
-struct Writer {
-  Packer& pk;
-  void operator()(const Hello& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
-    for (auto v : m.versions) pk.pack_uint64(v);
-    pack_text(pk, m.client_software);
-    if (m.acked_seq > 0) pk.pack_uint64(m.acked_seq);  // the optional third field
-  }
-  void operator()(const HelloReply& m) const {
-    pk.pack_uint64(m.version);
-    pack_bytes(pk, m.server_id.bytes);
-    pack_bool(pk, m.registered);
-    pk.pack_uint64(m.last_acked_seq);
-  }
-  void operator()(const Register& m) const {
-    pack_text(pk, m.enrollment_code);
-    pack_bytes(pk, m.device.bytes);
-    pack_bytes(pk, m.sign_key);
-  }
-  void operator()(const RegisterReply& m) const { pack_bool(pk, m.ok); }
-  void operator()(const PushCommits& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
-    for (const auto& c : m.commits) pack_commit(pk, c);
-  }
-  void operator()(const PushReply& m) const {
-    pk.pack_uint64(m.acked_seq);
-    pk.pack_array(static_cast<std::uint32_t>(m.rejections.size()));
-    for (const auto& r : m.rejections) {
-      pk.pack_array(3);
-      pk.pack_uint64(r.seq);
-      pk.pack_uint64(static_cast<std::uint32_t>(r.reason));
-      pack_text(pk, r.detail);
-    }
-  }
-  void operator()(const Pull& m) const {
-    pk.pack_uint64(m.cursor);
-    pk.pack_uint64(m.max_commits);
-  }
-  void operator()(const PullOwn& m) const {
-    pk.pack_uint64(m.after_seq);
-    pk.pack_uint64(m.max_commits);
-  }
-  void operator()(const PullReply& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
-    for (const auto& c : m.commits) {
-      pk.pack_array(2);
-      pk.pack_uint64(c.server_seq);
-      pack_commit(pk, c.commit);
-    }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
-  }
-  void operator()(const Purge& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.scopes.size()));
-    for (const auto& s : m.scopes) pack_bytes(pk, s.bytes);
-  }
-  void operator()(const ErrorMessage& m) const {
-    pk.pack_uint64(static_cast<std::uint32_t>(m.code));
-    pack_text(pk, m.message);
-  }
-  void operator()(const Close&) const {}
-  void operator()(const FetchProjections& m) const {
-    pk.pack_uint64(m.cursor);
-    pk.pack_uint64(m.max_projections);
-  }
-  void operator()(const ProjectionBatch& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.projections.size()));
-    for (const auto& p : m.projections) {
-      pk.pack_array(4);
-      pack_bytes(pk, p.scope.bytes);
-      pk.pack_uint64(p.server_seq);
-      pack_text(pk, p.body);
-      pack_bytes(pk, p.signature);
-    }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
-  }
-  void operator()(const KeyWrapsRequest&) const {}
-  void operator()(const KeyWraps& m) const {
-    pk.pack_array(static_cast<std::uint32_t>(m.wraps.size()));
-    for (const auto& w : m.wraps) {
-      pk.pack_array(4);
-      pack_text(pk, w.compartment);
-      pk.pack_uint64(w.generation);
-      pack_bytes(pk, w.sealed);
-      pack_bytes(pk, w.signature);
-    }
-  }
-  void operator()(const DirectoryRequest& m) const { pk.pack_uint64(m.cursor); }
-  void operator()(const Directory& m) const {
+  static void write(Packer& pk, const Directory& m) {
     pk.pack_array(static_cast<std::uint32_t>(m.offices.size()));
     for (const auto& o : m.offices) {
       pk.pack_array(4);
@@ -595,28 +664,142 @@ struct Writer {
   }
 };
 
-}  // namespace
+template <>
+struct Codec<PullOwn> : Fixed<2> {
+  static constexpr MessageType type = MessageType::pull_own;
+  static constexpr std::string_view name = "PullOwn";
+  static Result<PullOwn> read(Reader& r, std::size_t) {
+    TEDUH_READ(after, read_u64(r, "after seq"), "after seq");
+    TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
+    return PullOwn{*after, *max};
+  }
+  static Result<void> validate(const PullOwn& m) {
+    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
+      return invalid("max commits out of range");
+    }
+    return {};
+  }
+  static void write(Packer& pk, const PullOwn& m) {
+    pk.pack_uint64(m.after_seq);
+    pk.pack_uint64(m.max_commits);
+  }
+};
 
-MessageType type_of(const Message& message) {
-  // The variant's alternatives are in type-number order (1 + index).
-  return static_cast<MessageType>(message.index() + 1);
+#undef TEDUH_READ
+
+// The table decode() looks numbers up in, built from the codecs of the Message variant's
+// alternatives (in whatever order they are listed).
+struct Entry {
+  MessageType type;
+  std::string_view name;
+  std::size_t min_fields;
+  std::size_t max_fields;
+  Result<Message> (*read)(Reader& r, std::size_t fields);
+};
+
+template <class M>
+Result<Message> read_as(Reader& r, std::size_t fields) {
+  auto m = Codec<M>::read(r, fields);
+  if (!m) return tl::unexpected(m.error());
+  return Message{std::move(*m)};
 }
 
-Result<void> validate(const Message& message) { return std::visit(Validator{}, message); }
+template <std::size_t... I>
+constexpr auto make_table(std::index_sequence<I...>) {
+  return std::array<Entry, sizeof...(I)>{
+      Entry{Codec<std::variant_alternative_t<I, Message>>::type, Codec<std::variant_alternative_t<I, Message>>::name,
+            Codec<std::variant_alternative_t<I, Message>>::min_fields,
+            Codec<std::variant_alternative_t<I, Message>>::max_fields, &read_as<std::variant_alternative_t<I, Message>>}...};
+}
+
+constexpr auto kMessages = make_table(std::make_index_sequence<std::variant_size_v<Message>>{});
+
+constexpr bool numbers_are_distinct_and_fields_ordered() {
+  for (std::size_t i = 0; i < kMessages.size(); ++i) {
+    if (static_cast<unsigned>(kMessages[i].type) == 0) return false;
+    if (kMessages[i].min_fields > kMessages[i].max_fields) return false;
+    for (std::size_t j = i + 1; j < kMessages.size(); ++j) {
+      if (kMessages[i].type == kMessages[j].type || kMessages[i].name == kMessages[j].name) return false;
+    }
+  }
+  return true;
+}
+static_assert(numbers_are_distinct_and_fields_ordered(),
+              "two message codecs share a type number or a name, or a number is 0");
+
+// The entry of a number read from the wire, or nullptr for an unknown (or retired) one.
+const Entry* find(std::uint64_t number) {
+  for (const Entry& e : kMessages) {
+    if (static_cast<std::uint64_t>(e.type) == number) return &e;
+  }
+  return nullptr;
+}
+
+template <class M>
+using CodecOf = Codec<std::decay_t<M>>;
+
+}  // namespace
+
+std::string_view to_string(RejectReason reason) {
+  // No default: a reason added to the enum without a name here is a -Wswitch warning.
+  switch (reason) {
+    case RejectReason::bad_signature: return "bad_signature";
+    case RejectReason::invalid_commit: return "invalid_commit";
+    case RejectReason::not_authorized: return "not_authorized";
+    case RejectReason::out_of_order: return "out_of_order";
+    case RejectReason::wrong_device: return "wrong_device";
+    case RejectReason::seq_taken: return "seq_taken";
+  }
+  return {};
+}
+
+bool known(RejectReason reason) { return !to_string(reason).empty(); }
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::protocol_violation: return "protocol_violation";
+    case ErrorCode::unsupported_version: return "unsupported_version";
+    case ErrorCode::not_registered: return "not_registered";
+    case ErrorCode::device_revoked: return "device_revoked";
+    case ErrorCode::enrollment_refused: return "enrollment_refused";
+    case ErrorCode::not_authorized: return "not_authorized";
+    case ErrorCode::too_large: return "too_large";
+    case ErrorCode::server_busy: return "server_busy";
+    case ErrorCode::internal: return "internal";
+  }
+  return {};
+}
+
+bool known(ErrorCode code) { return !to_string(code).empty(); }
+
+std::string_view name_of(MessageType type) {
+  const Entry* e = find(static_cast<std::uint64_t>(type));
+  return e ? e->name : std::string_view{};
+}
+
+MessageType type_of(const Message& message) {
+  return std::visit([](const auto& m) { return CodecOf<decltype(m)>::type; }, message);
+}
+
+Result<void> validate(const Message& message) {
+  return std::visit([](const auto& m) { return CodecOf<decltype(m)>::validate(m); }, message);
+}
 
 Result<Bytes> encode(const Message& message) {
-  if (auto ok = validate(message); !ok) return tl::unexpected(ok.error());
-  const MessageType type = type_of(message);
-  msgpack::sbuffer buffer;
-  Packer pk(buffer);
-  // Hello's optional third field (acked_seq) is present exactly when it is not 0.
-  const bool optional_field = type == MessageType::hello && std::get<Hello>(message).acked_seq > 0;
-  pk.pack_array(static_cast<std::uint32_t>(1 + *field_count(static_cast<std::uint64_t>(type)) + (optional_field ? 1 : 0)));
-  pk.pack_uint64(static_cast<std::uint64_t>(type));
-  std::visit(Writer{pk}, message);
-  if (buffer.size() > kMaxMessageSize) return fail(Errc::malformed, "message too large");
-  const auto* p = reinterpret_cast<const std::uint8_t*>(buffer.data());
-  return Bytes(p, p + buffer.size());
+  return std::visit(
+      [](const auto& m) -> Result<Bytes> {
+        using C = CodecOf<decltype(m)>;
+        if (auto ok = C::validate(m); !ok) return tl::unexpected(ok.error());
+        msgpack::sbuffer buffer;
+        Packer pk(buffer);
+        pk.pack_array(static_cast<std::uint32_t>(1 + C::fields_of(m)));
+        pk.pack_uint64(static_cast<std::uint64_t>(C::type));
+        C::write(pk, m);
+        if (buffer.size() > kMaxMessageSize) return fail(Errc::malformed, "message too large");
+        const auto* p = reinterpret_cast<const std::uint8_t*>(buffer.data());
+        return Bytes(p, p + buffer.size());
+      },
+      message);
 }
 
 Result<Message> decode(ByteView bytes) {
@@ -626,20 +809,12 @@ Result<Message> decode(ByteView bytes) {
   if (!n || *n == 0) return malformed("not an array");
   auto type = r.uint();
   if (!type) return malformed("type");
-  auto fields = field_count(*type);
-  if (!fields) return malformed("unknown message type");
-  // Hello may carry one optional field after its two (acked_seq, WIRE.md).
-  const bool optional_field = *type == static_cast<std::uint64_t>(MessageType::hello) && *n == 2 + *fields;
-  if (*n != 1 + *fields && !optional_field) return malformed("wrong number of fields");
-  auto message = read_body(r, static_cast<MessageType>(*type));
+  const Entry* entry = find(*type);
+  if (entry == nullptr) return malformed("unknown message type");
+  const std::size_t fields = *n - 1;
+  if (fields < entry->min_fields || fields > entry->max_fields) return malformed("wrong number of fields");
+  auto message = entry->read(r, fields);
   if (!message) return message;
-  if (optional_field) {
-    auto acked = read_u64(r, "hello acked seq");
-    if (!acked) return tl::unexpected(acked.error());
-    // 0 is said by leaving the field out: one encoding per message.
-    if (*acked == 0) return malformed("hello acked seq of 0 sent");
-    std::get<Hello>(*message).acked_seq = *acked;
-  }
   if (!r.at_end()) return malformed("trailing bytes");
   if (auto ok = validate(*message); !ok) return tl::unexpected(ok.error());
   return message;

@@ -385,7 +385,7 @@ TEST_F(ServerProcessTest, DeviceRegistersPushesAndPulls) {
     ASSERT_TRUE(hello && std::holds_alternative<wire::HelloReply>(*hello));
     EXPECT_FALSE(std::get<wire::HelloReply>(*hello).registered);
 
-    ASSERT_TRUE(c.send(wire::Register{code, device, key.public_key()}));
+    ASSERT_TRUE(c.send(wire::RegisterDevice{code, device, key.public_key()}));
     auto reg = c.receive();
     ASSERT_TRUE(reg && std::holds_alternative<wire::RegisterReply>(*reg));
     EXPECT_TRUE(std::get<wire::RegisterReply>(*reg).ok);
@@ -428,7 +428,7 @@ TEST_F(ServerProcessTest, DeviceRegistersPushesAndPulls) {
     ASSERT_TRUE(c.handshake(server_dh_, other));
     ASSERT_TRUE(c.send(wire::Hello{{wire::kProtocolVersion}, "teduh-test"}));
     ASSERT_TRUE(c.receive());
-    ASSERT_TRUE(c.send(wire::Register{code, sync::Id128::random(), other.public_key()}));
+    ASSERT_TRUE(c.send(wire::RegisterDevice{code, sync::Id128::random(), other.public_key()}));
     auto refused = c.receive();
     ASSERT_TRUE(refused && std::holds_alternative<wire::ErrorMessage>(*refused));
     EXPECT_EQ(std::get<wire::ErrorMessage>(*refused).code, wire::ErrorCode::enrollment_refused);

@@ -166,7 +166,7 @@ TEST_F(ServerStoreTest, DuplicatePushReturnsTheExistingServerSeq) {
   auto conflict = store_->push(device, std::span(&other, 1));
   ASSERT_TRUE(conflict);
   EXPECT_FALSE((*conflict)[0].accepted);
-  EXPECT_EQ((*conflict)[0].reason, RejectReason::conflict);
+  EXPECT_EQ((*conflict)[0].reason, RejectReason::seq_taken);
   const auto reader_key = crypto::SigningKey::generate();
   DeviceRecord reader = enroll_device(reader_key);
   EXPECT_EQ(store_->pull(reader, 0)->commits.size(), 2u);
@@ -349,7 +349,7 @@ TEST_F(ServerStoreTest, NonCanonicalValueIsRefusedWithoutQuotingIt) {
   auto results = store_->push(device, std::span(&signed_commit, 1));
   ASSERT_TRUE(results);
   ASSERT_FALSE((*results)[0].accepted);
-  EXPECT_EQ((*results)[0].reason, RejectReason::invalid);
+  EXPECT_EQ((*results)[0].reason, RejectReason::invalid_commit);
   EXPECT_EQ((*results)[0].message.find("RAHASIA"), std::string::npos);
 }
 

@@ -35,7 +35,7 @@ bool same(const SignedCommit& a, const SignedCommit& b) {
 
 // One valid example of every message type, in type-number order.
 std::vector<Message> examples() {
-  Register reg{"TDH1.body.sig", id_of(0x42), {}};
+  RegisterDevice reg{"TDH1.body.sig", id_of(0x42), {}};
   reg.sign_key.fill(0x17);
   PullReply pull_reply;
   pull_reply.commits = {{10, commit_of(1)}, {12, commit_of(2)}};

@@ -8,6 +8,7 @@
 
 #include "teduh/crypto/keys.hpp"
 #include "teduh/sync/ids.hpp"
+#include "teduh/sync/wire.hpp"
 
 namespace teduh::server {
 
@@ -122,12 +123,27 @@ struct PullToken {
   std::int64_t last = 0;      // the last server_seq of the backfill already sent (0: none)
 };
 
+// Why a pushed commit was refused: the wire's reason enum, the one of client and server.
+using RejectReason = sync::wire::RejectReason;
+
 // A device sequence number the server refused after its signature verified.
 struct Refusal {
   sync::DeviceId device;
   std::uint64_t seq = 0;
-  int reason = 0;  // RejectReason number
+  RejectReason reason = RejectReason::invalid_commit;
   std::int64_t at_ms = 0;
 };
+
+// The number `refused_commits.reason` holds for a reason, in every backend (SCHEMA.md
+// section 4.3). It is not the wire number: the server once had a reason enum of its own,
+// and the databases written then hold its numbers, so the stored form keeps them:
+//   1 wrong_device, 2 bad_signature, 3 invalid_commit (then "malformed": the body did not
+//   decode; read only, never written now), 4 invalid_commit, 5 out_of_order,
+//   6 not_authorized, 7 seq_taken (then "conflict"), 8 never written (then clock_too_far).
+// Only 3, 4 and 6 occur in practice: the other reasons are never consumed.
+std::int64_t stored_reason(RejectReason reason);
+// The reason a stored number means. A number no server wrote reads as invalid_commit, the
+// reason the device was told for any refusal of an unknown kind.
+RejectReason reason_from_stored(std::int64_t stored);
 
 }  // namespace teduh::server

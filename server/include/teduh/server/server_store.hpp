@@ -61,24 +61,12 @@ struct IssuedEnrollment {
   std::int64_t expires_at_ms = 0;
 };
 
-// Why a pushed commit was refused. Numbers are stable (they travel in rejections).
-enum class RejectReason : std::uint8_t {
-  wrong_device = 1,   // envelope device is not the authenticated device
-  bad_signature = 2,  // does not verify with the device's registered key
-  malformed = 3,      // the body does not decode
-  invalid = 4,        // decodes, but a version breaks the schema or the scope rules
-  out_of_order = 5,   // seq leaves a gap after the last acknowledged seq
-  not_authorized = 6, // AccessPolicy::may_write refused
-  conflict = 7,       // this (device, seq) is already stored with a different body
-  clock_too_far = 8,  // the commit's hlc is ahead of the server clock by more than kMaxDriftMs
-};
-std::string_view to_string(RejectReason reason);
 
 struct PushResult {
   std::uint64_t seq = 0;
   bool accepted = false;
   std::int64_t server_seq = 0;  // accepted: where the commit sits in the log
-  RejectReason reason = RejectReason::invalid;  // refused: why
+  RejectReason reason = RejectReason::invalid_commit;  // refused: why (records.hpp)
   std::string message;                          // refused: one sentence, no field values
   // refused because the device may not write there, in a scope it may not read either:
   // the device should drop its local copy (the session sends a Purge with its next pull).

@@ -48,7 +48,7 @@ class SyncSession {
 
  private:
   SessionStep on_hello(const sync::wire::Hello& hello);
-  SessionStep on_register(const sync::wire::Register& reg);
+  SessionStep on_register(const sync::wire::RegisterDevice& reg);
   SessionStep on_push(const sync::wire::PushCommits& push);
   SessionStep on_pull(const sync::wire::Pull& pull);
   SessionStep on_pull_own(const sync::wire::PullOwn& request);

@@ -8,7 +8,6 @@ enum class Errc {
   malformed,        // bytes that do not decode as the expected message
   bad_signature,    // a commit or token whose signature does not verify
   invalid_commit,   // decodes, but breaks a rule (schema, scope, sizes)
-  clock_too_far,    // a remote clock ahead of ours by more than the allowed drift
   expired,          // an enrollment code past its expiry
   unsupported_version,
 };

@@ -7,6 +7,12 @@
 // every integer, string, binary and array header) and the decoder accepts only the
 // canonical form, so decode(b) succeeds only if encode(decode(b)) == b.
 //
+// Each number (message type, RejectReason, ErrorCode) is written once, in its enum here.
+// Everything else about a message (which struct, its name, its field count, how it is
+// read, checked and written) is its one codec entry in wire.cpp; decode() looks a type up
+// by its number there, so retiring a message is deleting its struct and codec and leaving
+// a comment line in MessageType: the number is then refused like any unknown one.
+//
 // decode() checks everything before anything is used: types, sizes, limits, orderings,
 // and known enumeration values. It never throws and allocates in proportion to the input.
 #include <cstdint>
@@ -53,6 +59,8 @@ inline constexpr std::size_t kMaxOfficeNameBytes = 256;
 inline constexpr std::size_t kMaxOfficeKindBytes = 64;
 inline constexpr std::size_t kMaxOfficeRegionBytes = 32;
 
+// The type numbers (WIRE.md section 4). A retired number stays here as a comment
+// ("// 19: retired, was ...") and is never given to another message.
 enum class MessageType : std::uint8_t {
   hello = 1,
   hello_reply = 2,
@@ -96,12 +104,13 @@ struct HelloReply {
   bool operator==(const HelloReply&) const = default;
 };
 
-// Client -> server, when HelloReply.registered is false.
-struct Register {
+// Client -> server, when HelloReply.registered is false (WIRE.md calls it Register; the
+// struct's name keeps it apart from sync::Register, a field's versions in merge.hpp).
+struct RegisterDevice {
   std::string enrollment_code;  // "TDH1.<body>.<sig>" (PROTOCOL.md "Enrollment code")
   DeviceId device;              // non-zero
   crypto::SignPublicKey sign_key{};
-  bool operator==(const Register&) const = default;
+  bool operator==(const RegisterDevice&) const = default;
 };
 
 struct RegisterReply {
@@ -114,16 +123,24 @@ struct PushCommits {
   std::vector<SignedCommit> commits;
 };
 
+// Why the server refused a pushed commit (WIRE.md "RejectReason"): the one reason enum of
+// client and server. These numbers travel in PushReply; the server's refused_commits table
+// stores older numbers of its own, mapped explicitly (server records.hpp, SCHEMA.md).
 enum class RejectReason : std::uint32_t {
   bad_signature = 1,   // the signature does not verify with the device's key
-  invalid_commit = 2,  // the body does not decode or breaks a schema rule
+  invalid_commit = 2,  // the body does not decode or breaks a schema or scope rule
   not_authorized = 3,  // the device may not write in this scope
   out_of_order = 4,    // seq is not last_acked + 1 (a gap); resend from acked_seq + 1
   wrong_device = 5,    // the commit names another device than the authenticated one
-  clock_too_far = 6,   // the commit's hlc is too far ahead of the server clock
+  // 6: retired, was clock_too_far (never sent: a server does not refuse a commit for its
+  // clock, PROTOCOL.md section 2); refused on the wire like any unknown number.
   seq_taken = 7,       // the server holds this (device, seq) with another body: the store
                        // was restored from an older copy (PROTOCOL.md section 5B)
 };
+// Its name in WIRE.md ("bad_signature", ...), for logs; empty for a number not above.
+std::string_view to_string(RejectReason reason);
+// A reason above; decode() refuses a PushReply with any other number.
+bool known(RejectReason reason);
 
 struct CommitRejection {
   std::uint64_t seq = 0;
@@ -177,6 +194,10 @@ enum class ErrorCode : std::uint32_t {
   server_busy = 8,          // try again later
   internal = 9,             // the server failed; nothing was half applied
 };
+// Its name in WIRE.md, for logs; empty for a number not above.
+std::string_view to_string(ErrorCode code);
+// A code above; decode() refuses an Error with any other number.
+bool known(ErrorCode code);
 
 struct ErrorMessage {
   ErrorCode code = ErrorCode::internal;
@@ -283,13 +304,16 @@ struct PullOwn {
   bool operator==(const PullOwn&) const = default;
 };
 
-// The alternatives are in type-number order: type = 1 + index.
-using Message = std::variant<Hello, HelloReply, Register, RegisterReply, PushCommits, PushReply,
+// Every message. The order means nothing on the wire (a message's number is its codec's,
+// wire.cpp); it is kept in number order for the reader.
+using Message = std::variant<Hello, HelloReply, RegisterDevice, RegisterReply, PushCommits, PushReply,
                              Pull, PullReply, Purge, ErrorMessage, Close, FetchProjections,
                              ProjectionBatch, KeyWrapsRequest, KeyWraps, DirectoryRequest, Directory,
                              PullOwn>;
 
 MessageType type_of(const Message& message);
+// The message's name in WIRE.md ("Hello", ...), for logs; empty for a number no message has.
+std::string_view name_of(MessageType type);
 
 // Checks the limits and rules that decode() checks. encode() calls it.
 [[nodiscard]] Result<void> validate(const Message& message);
