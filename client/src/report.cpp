@@ -78,9 +78,8 @@ bool region_matches(const std::string& region, const std::string& wanted) {
 
 Result<DeadlineRules> deadline_rules(const Store& store) {
   DeadlineRules rules;
-  auto sla = store.meta("config.response_sla");
-  if (!sla) return tl::unexpected(sla.error());
-  if (*sla && **sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
+  auto sla = TEDUH_TRY(store.meta("config.response_sla"));
+  if (sla && *sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
   auto zone = store.meta("config.zona_waktu");
   if (!zone) return tl::unexpected(zone.error());
   // A zone other than the three (set_config refuses one) counts as WIB.
@@ -106,11 +105,10 @@ Result<void> set_config(Store& store, std::string_view key, std::string_view val
 }
 
 Result<json> config_document(const Store& store) {
-  auto rules = deadline_rules(store);
-  if (!rules) return tl::unexpected(rules.error());
+  auto rules = TEDUH_TRY(deadline_rules(store));
   return json{
-      {"response_sla", rules->response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
-      {"zona_waktu", dates::zone_name(rules->zone)}};
+      {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
+      {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -188,27 +186,23 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
 // Sources
 
 Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
-  auto cases = store.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
-  auto roles = store.entities("peran");
-  if (!roles) return tl::unexpected(roles.error());
-  auto persons = store.entities("orang");
-  if (!persons) return tl::unexpected(persons.error());
+  auto cases = TEDUH_TRY(store.entities("kasus"));
+  auto roles = TEDUH_TRY(store.entities("peran"));
+  auto persons = TEDUH_TRY(store.entities("orang"));
   auto services = store.entities("layanan");
   if (!services) return tl::unexpected(services.error());
-  auto stays = store.entities("penempatan");
-  if (!stays) return tl::unexpected(stays.error());
+  auto stays = TEDUH_TRY(store.entities("penempatan"));
 
   std::map<sync::EntityId, const EntityView*> person_by_id;
-  for (const auto& p : *persons) person_by_id[p.id] = &p;
+  for (const auto& p : persons) person_by_id[p.id] = &p;
   std::map<sync::EntityId, std::vector<const EntityView*>> roles_of, services_of, stays_of;
-  for (const auto& r : *roles) {
+  for (const auto& r : roles) {
     if (!r.deleted()) roles_of[r.scope].push_back(&r);
   }
   for (const auto& s : *services) {
     if (!s.deleted()) services_of[s.scope].push_back(&s);
   }
-  for (const auto& s : *stays) {
+  for (const auto& s : stays) {
     if (!s.deleted()) stays_of[s.scope].push_back(&s);
   }
 
@@ -247,7 +241,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
 
   const auto& grant = store.identity().grant;
   std::vector<CaseFacts> out;
-  for (const auto& c : *cases) {
+  for (const auto& c : cases) {
     if (c.deleted()) continue;
     CaseFacts f;
     f.id = c.id.hex();

@@ -150,8 +150,7 @@ Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view pass
                              const KdfParams& params) {
   Salt salt{};
   randombytes_buf(salt.data(), salt.size());
-  auto kek = derive_key(passphrase, salt, params);
-  if (!kek) return tl::unexpected(kek.error());
+  auto kek = TEDUH_TRY(derive_key(passphrase, salt, params));
   Bytes file(kKeyHeaderSize);
   std::memcpy(file.data(), kKeyMagic, sizeof kKeyMagic);
   file[8] = kKeyFormatVersion;
@@ -159,15 +158,14 @@ Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view pass
   put_be64(file.data() + 10, params.opslimit);
   put_be64(file.data() + 18, params.memlimit);
   std::memcpy(file.data() + 26, salt.data(), salt.size());
-  const Bytes sealed = aead_seal(*kek, store_key.view(), file);  // AD: the whole header
+  const Bytes sealed = aead_seal(kek, store_key.view(), file);  // AD: the whole header
   file.insert(file.end(), sealed.begin(), sealed.end());
   return file;
 }
 
 Result<SecretBytes> unwrap_store_key(const fs::path& db_path, std::string_view passphrase) {
-  auto file = read_whole(key_file_path(db_path), kKeyFileSize);
-  if (!file) return tl::unexpected(file.error());
-  const Bytes& b = *file;
+  auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
+  const Bytes& b = file;
   if (b.size() < 10 || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0) {
     return fail(Errc::not_a_store, "this is not a Teduh key file");
   }
@@ -220,10 +218,8 @@ Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view p
   }
   if (exists_nonempty(db_path)) return fail(Errc::already_exists, "a database already exists at this path");
   SecretBytes store_key = SecretBytes::random(kStoreKeySize);
-  auto file = wrap_store_key(store_key, passphrase, params);
-  if (!file) return tl::unexpected(file.error());
-  auto written = write_atomically(key_file_path(db_path), *file, /*replace=*/false);
-  if (!written) return tl::unexpected(written.error());
+  auto file = TEDUH_TRY(wrap_store_key(store_key, passphrase, params));
+  TEDUH_TRY(write_atomically(key_file_path(db_path), file, /*replace=*/false));
   return store_key;
 }
 
@@ -233,9 +229,8 @@ Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view p
 }
 
 Result<KdfParams> store_kdf_params(const fs::path& db_path) {
-  auto file = read_whole(key_file_path(db_path), kKeyFileSize);
-  if (!file) return tl::unexpected(file.error());
-  const Bytes& b = *file;
+  auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
+  const Bytes& b = file;
   if (b.size() != kKeyFileSize || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0 ||
       b[8] != kKeyFormatVersion || b[9] != kKeyAlgArgon2idXChaCha) {
     return fail(Errc::not_a_store, "this is not a Teduh key file of a known version");
@@ -246,11 +241,9 @@ Result<KdfParams> store_kdf_params(const fs::path& db_path) {
 Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params) {
   init();
-  auto key = unwrap_store_key(db_path, old_passphrase);
-  if (!key) return tl::unexpected(key.error());
-  auto file = wrap_store_key(*key, new_passphrase, params);
-  if (!file) return tl::unexpected(file.error());
-  return write_atomically(key_file_path(db_path), *file, /*replace=*/true);
+  auto key = TEDUH_TRY(unwrap_store_key(db_path, old_passphrase));
+  auto file = TEDUH_TRY(wrap_store_key(key, new_passphrase, params));
+  return write_atomically(key_file_path(db_path), file, /*replace=*/true);
 }
 
 // ---- opening ----
@@ -324,14 +317,12 @@ Result<void> apply_settings(sqlite3* db, bool fresh) {
                           "PRAGMA foreign_keys=ON", "PRAGMA cell_size_check=ON"}) {
     if (auto r = exec(db, sql); !r) return r;
   }
-  auto mode = query_text(db, "PRAGMA journal_mode=WAL");
-  if (!mode) return tl::unexpected(mode.error());
-  if (*mode != "wal") return fail(Errc::io, "the store cannot use write-ahead logging");
-  auto page_size = query_text(db, "PRAGMA page_size");
-  if (!page_size) return tl::unexpected(page_size.error());
+  auto mode = TEDUH_TRY(query_text(db, "PRAGMA journal_mode=WAL"));
+  if (mode != "wal") return fail(Errc::io, "the store cannot use write-ahead logging");
+  auto page_size = TEDUH_TRY(query_text(db, "PRAGMA page_size"));
   int reserve = -1;  // -1 queries without changing
   sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-  if (*page_size != std::to_string(kPageSize) || reserve != kReservedBytes) {
+  if (page_size != std::to_string(kPageSize) || reserve != kReservedBytes) {
     return fail(Errc::not_a_store, "the database does not have the store's page layout");
   }
   return {};
@@ -394,7 +385,7 @@ Result<DbHandle> open_with(const std::string& filename, const char* vfs, int fla
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  if (auto r = apply_settings(db.get(), fresh); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(apply_settings(db.get(), fresh));
   return db;
 }
 
@@ -418,7 +409,7 @@ Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& stor
       if (!fs::exists(db_path, ec)) return fail(Errc::not_a_store, "there is no store at this path");
       return fail(Errc::not_a_store, "the store file is empty");
     }
-    if (auto r = check_existing(db_path, *keys); !r) return tl::unexpected(r.error());
+    TEDUH_TRY(check_existing(db_path, *keys));
   }
   const std::uint64_t handle = detail::register_store(keys);
   const std::string uri = uri_escape(db_path.string()) + "?" + detail::kUriKeyParam + "=" + std::to_string(handle);

@@ -247,9 +247,8 @@ Result<StoreCheck> verify_store(const fs::path& db_path, const SecretBytes& stor
 }
 
 Result<StoreCheck> verify_store(const fs::path& db_path, std::string_view passphrase) {
-  auto key = unlock_store_key(db_path, passphrase);
-  if (!key) return tl::unexpected(key.error());
-  return verify_store(db_path, *key);
+  auto key = TEDUH_TRY(unlock_store_key(db_path, passphrase));
+  return verify_store(db_path, key);
 }
 
 }  // namespace teduh::crypto

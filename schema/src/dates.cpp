@@ -120,8 +120,7 @@ Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) 
   };
   const std::size_t sep = s.find_first_of("Tt ");
   if (sep == std::string_view::npos) return usage();
-  auto date = parse_date(s.substr(0, sep));
-  if (!date) return tl::unexpected(date.error());
+  auto date = TEDUH_TRY(parse_date(s.substr(0, sep)));
   std::string_view rest = trim(s.substr(sep + 1));
   // HH:MM[:SS] then the zone.
   if (rest.size() < 5 || rest[2] != ':') return usage();
@@ -147,7 +146,7 @@ Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) 
     return tl::unexpected(
         invalid("'" + shown + "' has an unknown time zone; use Z, +07:00, WIB, WITA or WIT"));
   }
-  return in_range(sys_days{*date}, std::chrono::hours{hh} + minutes{mi} + seconds{ss}, *offset,
+  return in_range(sys_days{date}, std::chrono::hours{hh} + minutes{mi} + seconds{ss}, *offset,
                   shown);
 }
 

@@ -125,9 +125,8 @@ Result<bool> Statement::step() {
 
 Result<void> Statement::run() {
   for (;;) {
-    auto row = step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return {};
+    auto row = TEDUH_TRY(step());
+    if (!row) return {};
   }
 }
 
@@ -157,7 +156,7 @@ bool Statement::column_is_null(int col) const {
 }
 
 Result<Transaction> Transaction::begin(sqlite3* db) {
-  if (auto ok = exec(db, "BEGIN IMMEDIATE"); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(exec(db, "BEGIN IMMEDIATE"));
   return Transaction(db);
 }
 

@@ -355,9 +355,8 @@ Result<std::string> validate_field(EntityType type, std::string_view field,
 
 Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
                                    std::chrono::minutes zone_when_absent) {
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
-  return canonical(**spec, input, zone_when_absent);
+  auto spec = TEDUH_TRY(find_field(type, field));
+  return canonical(*spec, input, zone_when_absent);
 }
 
 bool records_the_past(EntityType type, std::string_view field) {
@@ -377,11 +376,10 @@ bool records_the_past(EntityType type, std::string_view field) {
 Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
                               dates::Instant now, dates::Zone zone) {
   if (value.empty() || !records_the_past(type, field)) return {};
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
+  auto spec = TEDUH_TRY(find_field(type, field));
   const dates::Instant latest = now + kClockTolerance;
   std::string shown;
-  if ((*spec)->kind == FieldKind::date) {
+  if ((spec)->kind == FieldKind::date) {
     auto day = dates::parse_iso_date(value);
     if (!day || std::chrono::sys_days{*day} <= std::chrono::sys_days{dates::local_date(latest, zone)})
       return {};
@@ -391,20 +389,18 @@ Result<void> check_not_future(EntityType type, std::string_view field, std::stri
     if (!at || *at <= latest) return {};
     shown = dates::format_local(*at, zone);
   }
-  std::string label((*spec)->label);
+  std::string label((spec)->label);
   if (!label.empty()) label[0] = ascii::to_lower(label[0]);
   return fail(Errc::invalid_value, label + " (" + std::string(field) +
                                        ") tidak boleh di masa depan: " + shown);
 }
 
 Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
-  if ((*spec)->kind == FieldKind::secret) return {};
-  auto canonical_value = canonical(**spec, value);
-  if (!canonical_value) return tl::unexpected(canonical_value.error());
-  if (*canonical_value != value) {
-    return tl::unexpected(field_error(**spec, "the value is valid but not in canonical form"));
+  auto spec = TEDUH_TRY(find_field(type, field));
+  if ((spec)->kind == FieldKind::secret) return {};
+  auto canonical_value = TEDUH_TRY(canonical(*spec, value));
+  if (canonical_value != value) {
+    return tl::unexpected(field_error(*spec, "the value is valid but not in canonical form"));
   }
   return {};
 }

@@ -124,7 +124,7 @@ Result<AdminKey> create_admin_key(const fs::path& path, std::string_view passphr
                                   const crypto::KdfParams& params) {
   crypto::init();
   AdminKey key{crypto::SigningKey::generate(), crypto::DhKeyPair::generate()};
-  if (auto r = write_admin_key(path, key, passphrase, params); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(write_admin_key(path, key, passphrase, params));
   return key;
 }
 

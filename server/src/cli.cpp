@@ -68,9 +68,8 @@ Result<std::string> resolve_passphrase(const std::string& key_file) {
 }
 
 Result<ServerStore> open_store(const std::string& dir, const std::string& key_file) {
-  auto pass = resolve_passphrase(key_file);
-  if (!pass) return tl::unexpected(pass.error());
-  return ServerStore::open(dir, *pass);
+  auto pass = TEDUH_TRY(resolve_passphrase(key_file));
+  return ServerStore::open(dir, pass);
 }
 
 std::string format_time(std::int64_t ms) {
@@ -133,7 +132,7 @@ Result<std::string> admin_passphrase(const std::string& server_pass, bool creati
                 "--key-file): siapa pun yang menjalankan server tidak boleh dapat membuka kunci rumah aman");
   }
   if (creating) {
-    if (auto strong = check_strength(*pass, "kata sandi administrator"); !strong) return tl::unexpected(strong.error());
+    TEDUH_TRY(check_strength(*pass, "kata sandi administrator"));
   }
   return pass;
 }
@@ -149,15 +148,13 @@ Result<void> refuse_legacy_admin_key(const std::string& dir) {
 
 // The administrator key file named by --admin-key, opened with its own passphrase.
 Result<AdminKey> load_admin(const std::string& dir, const std::string& file, const std::string& server_pass) {
-  if (auto r = refuse_legacy_admin_key(dir); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(refuse_legacy_admin_key(dir));
   if (file.empty()) {
     return fail(Errc::invalid_input, "this command needs the administrator key: pass --admin-key FILE");
   }
-  auto path = admin_key_path_outside(file, dir);
-  if (!path) return tl::unexpected(path.error());
-  auto pass = admin_passphrase(server_pass, /*creating=*/false);
-  if (!pass) return tl::unexpected(pass.error());
-  return open_admin_key(*path, *pass);
+  auto path = TEDUH_TRY(admin_key_path_outside(file, dir));
+  auto pass = TEDUH_TRY(admin_passphrase(server_pass, /*creating=*/false));
+  return open_admin_key(path, pass);
 }
 
 // Checks --admin-key and its passphrase before anything is created.
@@ -167,25 +164,22 @@ struct NewAdminKey {
 };
 Result<NewAdminKey> prepare_new_admin_key(const std::string& dir, const std::string& file,
                                           const std::string& server_pass) {
-  auto path = admin_key_path_outside(file, dir);
-  if (!path) return tl::unexpected(path.error());
+  auto path = TEDUH_TRY(admin_key_path_outside(file, dir));
   std::error_code ec;
-  if (std::filesystem::symlink_status(*path, ec).type() != std::filesystem::file_type::not_found) {
-    return fail(Errc::already_exists, path->string() + " already exists; choose a new file for the administrator key");
+  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) {
+    return fail(Errc::already_exists, path.string() + " already exists; choose a new file for the administrator key");
   }
-  if (!std::filesystem::is_directory(path->parent_path(), ec)) {
-    return fail(Errc::invalid_input, "the folder of " + path->string() + " does not exist");
+  if (!std::filesystem::is_directory(path.parent_path(), ec)) {
+    return fail(Errc::invalid_input, "the folder of " + path.string() + " does not exist");
   }
-  auto pass = admin_passphrase(server_pass, /*creating=*/true);
-  if (!pass) return tl::unexpected(pass.error());
-  return NewAdminKey{*path, std::move(*pass)};
+  auto pass = TEDUH_TRY(admin_passphrase(server_pass, /*creating=*/true));
+  return NewAdminKey{path, std::move(pass)};
 }
 
 // Creates the administrator key file and records its public keys in the store.
 Result<void> make_admin_key(ServerStore& store, const NewAdminKey& target, const crypto::KdfParams& params) {
-  auto admin = create_admin_key(target.path, target.passphrase, params);
-  if (!admin) return tl::unexpected(admin.error());
-  return store.set_admin_public(admin->public_keys());
+  auto admin = TEDUH_TRY(create_admin_key(target.path, target.passphrase, params));
+  return store.set_admin_public(admin.public_keys());
 }
 
 int cmd_init(const Common& c, const std::string& admin_file) {

@@ -87,9 +87,8 @@ Result<Version> read_version(detail::Reader& r) {
   v.hlc = *hlc;
   v.supersedes.reserve(*sup);
   for (std::size_t i = 0; i < *sup; ++i) {
-    auto id = read_version_id(r);
-    if (!id) return tl::unexpected(id.error());
-    v.supersedes.push_back(*id);
+    auto id = TEDUH_TRY(read_version_id(r));
+    v.supersedes.push_back(id);
   }
   return v;
 }
@@ -119,9 +118,8 @@ Result<Commit> read_commit(std::span<const std::uint8_t> body) {
   c.hlc = *hlc;
   c.versions.reserve(*versions);
   for (std::size_t i = 0; i < *versions; ++i) {
-    auto v = read_version(r);
-    if (!v) return tl::unexpected(v.error());
-    c.versions.push_back(std::move(*v));
+    auto v = TEDUH_TRY(read_version(r));
+    c.versions.push_back(std::move(v));
   }
   if (!r.at_end()) return malformed("trailing bytes after the commit body");
   return c;
@@ -204,7 +202,7 @@ std::vector<std::uint8_t> encode_commit_body(const Commit& commit) {
 Result<Commit> decode_commit_body(std::span<const std::uint8_t> body) {
   auto c = read_commit(body);
   if (!c) return c;
-  if (auto ok = check_commit(*c); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(check_commit(*c));
   return c;
 }
 

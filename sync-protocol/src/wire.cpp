@@ -605,7 +605,7 @@ MessageType type_of(const Message& message) {
 Result<void> validate(const Message& message) { return std::visit(Validator{}, message); }
 
 Result<Bytes> encode(const Message& message) {
-  if (auto ok = validate(message); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(validate(message));
   const MessageType type = type_of(message);
   msgpack::sbuffer buffer;
   Packer pk(buffer);
@@ -634,14 +634,13 @@ Result<Message> decode(ByteView bytes) {
   auto message = read_body(r, static_cast<MessageType>(*type));
   if (!message) return message;
   if (optional_field) {
-    auto acked = read_u64(r, "hello acked seq");
-    if (!acked) return tl::unexpected(acked.error());
+    auto acked = TEDUH_TRY(read_u64(r, "hello acked seq"));
     // 0 is said by leaving the field out: one encoding per message.
-    if (*acked == 0) return malformed("hello acked seq of 0 sent");
-    std::get<Hello>(*message).acked_seq = *acked;
+    if (acked == 0) return malformed("hello acked seq of 0 sent");
+    std::get<Hello>(*message).acked_seq = acked;
   }
   if (!r.at_end()) return malformed("trailing bytes");
-  if (auto ok = validate(*message); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(validate(*message));
   return message;
 }
 
@@ -650,12 +649,10 @@ Result<Message> decode(ByteView bytes) {
 
 Result<Bytes> SecureChannel::seal(const Message& message) {
   if (failed_) return fail(Errc::malformed, "channel already failed");
-  auto encoded = encode(message);
-  if (!encoded) return tl::unexpected(encoded.error());
-  auto chunks = split_into_chunks(*encoded);
-  if (!chunks) return tl::unexpected(chunks.error());
+  auto encoded = TEDUH_TRY(encode(message));
+  auto chunks = TEDUH_TRY(split_into_chunks(encoded));
   Bytes out;
-  for (const auto& chunk : *chunks) {
+  for (const auto& chunk : chunks) {
     auto ciphertext = transport_.encrypt(chunk);
     if (!ciphertext) {
       failed_ = true;

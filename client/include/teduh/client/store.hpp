@@ -271,14 +271,13 @@ template <class Fn>
 auto Store::in_transaction(Fn&& fn) -> decltype(fn()) {
   // Inside an open transaction this nests as a savepoint, so a failure undoes only fn.
   const bool nested = sqlite3_get_autocommit(db()) == 0;
-  if (auto b = nested ? savepoint() : begin(); !b) return tl::unexpected(b.error());
+  TEDUH_TRY(nested ? savepoint() : begin());
   auto result = fn();
   if (!result) {
     nested ? rollback_savepoint() : rollback();
     return result;
   }
-  if (auto c = nested ? release_savepoint() : commit_transaction(); !c)
-    return tl::unexpected(c.error());
+  TEDUH_TRY(nested ? release_savepoint() : commit_transaction());
   return result;
 }
 
