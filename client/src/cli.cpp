@@ -44,7 +44,7 @@ std::string env_or(const char* name, std::string fallback = {}) {
 }
 
 // Reads a passphrase from the environment variable `env`, or from the terminal without echo.
-Result<std::string> read_secret(const char* env, const char* prompt, bool confirm) {
+[[nodiscard]] Result<std::string> read_secret(const char* env, const char* prompt, bool confirm) {
   if (const char* p = std::getenv(env)) return std::string(p);
   if (!isatty(STDIN_FILENO)) {
     return fail(Errc::usage, std::string("No passphrase: set ") + env + " or run from a terminal.");
@@ -59,19 +59,19 @@ Result<std::string> read_secret(const char* env, const char* prompt, bool confir
 }
 
 // Reads a passphrase from TEDUH_PASSPHRASE, or from the terminal without echo.
-Result<std::string> read_passphrase(const char* prompt, bool confirm) {
+[[nodiscard]] Result<std::string> read_passphrase(const char* prompt, bool confirm) {
   return read_secret("TEDUH_PASSPHRASE", prompt, confirm);
 }
 
 // A passphrase for a new store or a new key file must be strong (crypto/passphrase.hpp):
 // refused with exit 1 and the reason in Bahasa Indonesia otherwise.
-Result<void> check_new_passphrase(std::string_view passphrase, const std::vector<std::string>& context) {
+[[nodiscard]] Result<void> check_new_passphrase(std::string_view passphrase, const std::vector<std::string>& context) {
   if (auto why = crypto::weak_passphrase_reason(passphrase, context)) return fail(Errc::usage, *why);
   return {};
 }
 
 // The Argon2id cost for a new store or key file (TEDUH_KDF, TEDUH_TEST_STORES).
-Result<crypto::KdfParams> new_kdf_params() {
+[[nodiscard]] Result<crypto::KdfParams> new_kdf_params() {
   auto params = crypto::KdfParams::from_environment();
   if (!params) return fail(Errc::usage, params.error().message);
   return *params;
@@ -89,7 +89,7 @@ void warn_if_cheap(const std::string& store) {
                "penuh.\n";
 }
 
-Result<Store> open_store(const Options& o) {
+[[nodiscard]] Result<Store> open_store(const Options& o) {
   if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
   auto pass = TEDUH_TRY(read_passphrase("Passphrase: ", false));
   auto store = Store::open(o.store, pass);
@@ -98,7 +98,7 @@ Result<Store> open_store(const Options& o) {
 }
 
 // The store and the case a command names (by id or number), opened together.
-Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(
+[[nodiscard]] Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(
     const Options& o, const std::string& ref) {
   auto store = TEDUH_TRY(open_store(o));
   auto owned = std::make_unique<Store>(std::move(store));
@@ -107,7 +107,7 @@ Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_ca
 }
 
 // FIELD=VALUE arguments into field input.
-Result<FieldInput> parse_assignments(const std::vector<std::string>& args) {
+[[nodiscard]] Result<FieldInput> parse_assignments(const std::vector<std::string>& args) {
   FieldInput out;
   for (const auto& a : args) {
     auto eq = a.find('=');
@@ -655,7 +655,7 @@ int run_cli(int argc, char** argv) {
         print_json(doc);
         return 0;
       }
-      const json& pairs = (doc)["pairs"];
+      const json& pairs = doc["pairs"];
       if (pairs.empty()) std::cout << "No probable duplicates.\n";
       for (const auto& p : pairs) {
         std::cout << (p["signal"] == "nik" ? "strong (same NIK)       " : "weak (name, birth date) ")
@@ -747,11 +747,11 @@ int run_cli(int argc, char** argv) {
       if (o.json_output) {
         print_json(doc);
       } else {
-        for (const auto& s : (doc)["shelters"]) {
+        for (const auto& s : doc["shelters"]) {
           std::cout << s["code_name"].get<std::string>() << "  " << s["id"].get<std::string>()
                     << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
-        if ((doc)["shelters"].empty()) std::cout << "No shelters.\n";
+        if (doc["shelters"].empty()) std::cout << "No shelters.\n";
         if (store.identity().grant.shelter_clearance) {
           auto gen = current_generation(store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
@@ -793,8 +793,8 @@ int run_cli(int argc, char** argv) {
         print_json(doc);
         return 0;
       }
-      if ((doc)["conflicts"].empty()) std::cout << "No conflicts.\n";
-      for (const auto& c : (doc)["conflicts"]) {
+      if (doc["conflicts"].empty()) std::cout << "No conflicts.\n";
+      for (const auto& c : doc["conflicts"]) {
         std::string rule = c["rule"];
         std::cout << "Kasus " << c["number"].get<std::string>() << ", "
                   << c["label"].get<std::string>() << " (" << c["field"].get<std::string>() << ")"
@@ -853,7 +853,7 @@ int run_cli(int argc, char** argv) {
         print_json(doc);
       } else {
         auto rules = TEDUH_TRY(deadline_rules(*store));
-        for (const auto& v : (doc)["versions"]) {
+        for (const auto& v : doc["versions"]) {
           std::string value = v["value"].get<std::string>();
           const auto* spec = schema::find_entity_spec(v["entity_type"].get<std::string>());
           const auto* f = spec ? spec->field(v["field"].get<std::string>()) : nullptr;
@@ -888,7 +888,7 @@ int run_cli(int argc, char** argv) {
         print_json(doc);
       } else {
         auto rules = TEDUH_TRY(deadline_rules(store));
-        for (const auto& e : (doc)["events"]) {
+        for (const auto& e : doc["events"]) {
           std::cout << local_time(e["at"].get<std::string>(), rules.zone) << "  "
                     << e["action"].get<std::string>()
                     << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "

@@ -43,7 +43,7 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
 // the old one is kept under this suffix, so values sealed with it stay readable here.
 constexpr std::string_view kLocalSuffix = ":local";
 
-Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
+[[nodiscard]] Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
                                                     std::string_view compartment,
                                                     std::uint32_t generation,
                                                     std::string_view suffix = {}) {
@@ -64,7 +64,7 @@ std::string current_name(std::string_view compartment) {
 
 }  // namespace
 
-Result<std::optional<std::uint32_t>> current_generation(const Store& store,
+[[nodiscard]] Result<std::optional<std::uint32_t>> current_generation(const Store& store,
                                                         std::string_view compartment) {
   auto current = TEDUH_TRY(store.meta(current_name(compartment)));
   if (!current) return std::optional<std::uint32_t>{};
@@ -75,7 +75,7 @@ Result<std::optional<std::uint32_t>> current_generation(const Store& store,
   }
 }
 
-Result<void> install_compartment_key(Store& store, std::string_view compartment,
+[[nodiscard]] Result<void> install_compartment_key(Store& store, std::string_view compartment,
                                      std::uint32_t generation, const crypto::SecretBytes& key) {
   if (key.size() != crypto::kAeadKeySize || generation == 0) {
     return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
@@ -103,7 +103,7 @@ Result<void> install_compartment_key(Store& store, std::string_view compartment,
   return {};
 }
 
-Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps) {
+[[nodiscard]] Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps) {
   const Identity& id = store.identity();
   if (!id.grant.admin_key) {
     return fail(Errc::refused,
@@ -138,7 +138,7 @@ Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire:
   });
 }
 
-Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
+[[nodiscard]] Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
                                       std::string_view entity_type, std::string_view field,
                                       const sync::EntityId& entity, std::string_view plaintext) {
   if (!store.identity().grant.shelter_clearance) {
@@ -163,7 +163,7 @@ Result<std::string> seal_secret_field(Store& store, std::string_view compartment
   return std::string(kPrefix) + crypto::to_base64url(blob);
 }
 
-Result<std::optional<std::string>> open_secret_field(const Store& store,
+[[nodiscard]] Result<std::optional<std::string>> open_secret_field(const Store& store,
                                                      std::string_view entity_type,
                                                      std::string_view field,
                                                      const sync::EntityId& entity,

@@ -92,7 +92,7 @@ std::string list_text(std::string s) {
 
 }  // namespace
 
-Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
+[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::vector<CsvRecord> out;
   CsvRecord record;
@@ -152,7 +152,7 @@ Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
   return out;
 }
 
-Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
+[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
   auto records = TEDUH_TRY(parse_csv(csv_text));
   if (records.empty())
     return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
@@ -199,7 +199,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
   std::vector<Row> rows;
   std::map<std::string, std::size_t> register_lines;
   for (std::size_t r = 1; r < records.size(); ++r) {
-    const CsvRecord& rec = (records)[r];
+    const CsvRecord& rec = records[r];
     const std::string at = "line " + std::to_string(rec.line) + ": ";
     if (rec.fields.size() != columns.size()) {
       problems.push_back(at + "has " + std::to_string(rec.fields.size()) +

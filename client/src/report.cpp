@@ -76,7 +76,7 @@ bool region_matches(const std::string& region, const std::string& wanted) {
 // ---------------------------------------------------------------------------------------
 // Settings
 
-Result<DeadlineRules> deadline_rules(const Store& store) {
+[[nodiscard]] Result<DeadlineRules> deadline_rules(const Store& store) {
   DeadlineRules rules;
   auto sla = TEDUH_TRY(store.meta("config.response_sla"));
   if (sla && *sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
@@ -87,7 +87,7 @@ Result<DeadlineRules> deadline_rules(const Store& store) {
   return rules;
 }
 
-Result<void> set_config(Store& store, std::string_view key, std::string_view value) {
+[[nodiscard]] Result<void> set_config(Store& store, std::string_view key, std::string_view value) {
   if (key == "response_sla") {
     if (value != "3_hari" && value != "1_hari_kerja") {
       return fail(Errc::usage,
@@ -104,7 +104,7 @@ Result<void> set_config(Store& store, std::string_view key, std::string_view val
   return store.set_meta("config." + std::string(key), value);
 }
 
-Result<json> config_document(const Store& store) {
+[[nodiscard]] Result<json> config_document(const Store& store) {
   auto rules = TEDUH_TRY(deadline_rules(store));
   return json{
       {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
@@ -185,7 +185,7 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
 // ---------------------------------------------------------------------------------------
 // Sources
 
-Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
   auto cases = TEDUH_TRY(store.entities("kasus"));
   auto roles = TEDUH_TRY(store.entities("peran"));
   auto persons = TEDUH_TRY(store.entities("orang"));
@@ -302,7 +302,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
   return out;
 }
 
-Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies) {
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies) {
   std::vector<CaseFacts> out;
   for (const std::string& body : bodies) {
     json p = json::parse(body, nullptr, false);
@@ -417,7 +417,7 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
 // ---------------------------------------------------------------------------------------
 // The report
 
-Result<void> check_filter(const ReportFilter& filter) {
+[[nodiscard]] Result<void> check_filter(const ReportFilter& filter) {
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
     if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970

@@ -38,8 +38,8 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
         std::cout << doc.dump(2) << "\n";
         return 0;
       }
-      if ((doc)["due"].empty()) std::cout << "Nothing is due.\n";
-      for (const auto& d : (doc)["due"]) {
+      if (doc["due"].empty()) std::cout << "Nothing is due.\n";
+      for (const auto& d : doc["due"]) {
         std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
                   << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
                   << "  batas " << d["due_local"].get<std::string>() << "\n";

@@ -52,7 +52,7 @@ Error from_schema(const schema::Error& e) {
 }
 
 template <class T>
-Result<T> lift(schema::Result<T> r) {
+[[nodiscard]] Result<T> lift(schema::Result<T> r) {
   return teduh::lift(std::move(r), from_schema);
 }
 
@@ -922,7 +922,7 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
 
 namespace {
 
-Result<std::vector<EntityView>> read_views(Statement& st) {
+[[nodiscard]] Result<std::vector<EntityView>> read_views(Statement& st) {
   std::vector<EntityView> out;
   std::map<sync::EntityId, std::size_t> index;
   for (;;) {

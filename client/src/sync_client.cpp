@@ -49,7 +49,7 @@ class Connection final : public Link {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  Result<void> connect() {
+  [[nodiscard]] Result<void> connect() {
     auto colon = address_.rfind(':');
     if (colon == std::string::npos || colon == 0) {
       return fail(Errc::usage, "The server address '" + address_ + "' is not HOST:PORT.");
@@ -96,7 +96,7 @@ class Connection final : public Link {
     return {};
   }
 
-  Result<void> write_all(const std::vector<std::uint8_t>& bytes) override {
+  [[nodiscard]] Result<void> write_all(const std::vector<std::uint8_t>& bytes) override {
     std::size_t done = 0;
     while (done < bytes.size()) {
       ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
@@ -118,7 +118,7 @@ class Connection final : public Link {
   }
 
   // The next frame payload, reading as much as needed (bounded by the timeout per read).
-  Result<std::vector<std::uint8_t>> read_frame() override {
+  [[nodiscard]] Result<std::vector<std::uint8_t>> read_frame() override {
     for (;;) {
       if (auto f = decoder_.next()) return std::move(*f);
       pollfd p{fd_, POLLIN, 0};
@@ -157,13 +157,13 @@ class Session {
   Session(Link& conn, wire::SecureChannel channel)
       : conn_(conn), channel_(std::move(channel)) {}
 
-  Result<void> send(const wire::Message& m) {
+  [[nodiscard]] Result<void> send(const wire::Message& m) {
     auto bytes = channel_.seal(m);
     if (!bytes) return fail(Errc::internal, "Cannot encode a message: " + bytes.error().message);
     return conn_.write_all(*bytes);
   }
 
-  Result<wire::Message> receive() {
+  [[nodiscard]] Result<wire::Message> receive() {
     for (;;) {
       auto frame = TEDUH_TRY(conn_.read_frame());
       auto opened = channel_.open(frame);
@@ -175,7 +175,7 @@ class Session {
   // The reply to a request, or a clear error when the server answers with Error.
   // A Purge may precede a PullReply (WIRE.md): it is kept for take_purges().
   template <class T>
-  Result<T> expect(const char* what) {
+  [[nodiscard]] Result<T> expect(const char* what) {
     auto m = receive();
     if (!m) return tl::unexpected(m.error());
     while (auto* p = std::get_if<wire::Purge>(&*m)) {
@@ -227,7 +227,7 @@ crypto::ByteView prologue() {
           wire::kNoisePrologue.size()};
 }
 
-Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
+[[nodiscard]] Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
   auto pinned = crypto::to_dh_public(id.server_key);
   if (!pinned) return fail(Errc::refused, "The pinned server key is not a valid key.");
   crypto::DhKeyPair static_key = id.signing_key.to_dh();
@@ -259,7 +259,7 @@ Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
 }
 
 // This device's commits after `after`, oldest first, at most `limit`.
-Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
+[[nodiscard]] Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
                                                             std::size_t limit) {
   auto st = schema::Statement::prepare(store.db(),
                                        "SELECT seq, body, signature FROM commits WHERE device = ?1 "
@@ -289,7 +289,7 @@ Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, 
   return out;
 }
 
-Result<void> record_refusals(Store& store, const wire::PushReply& reply) {
+[[nodiscard]] Result<void> record_refusals(Store& store, const wire::PushReply& reply) {
   return store.in_transaction([&]() -> Result<void> {
     for (const auto& r : reply.rejections) {
       if (r.seq > reply.acked_seq) continue;  // not consumed: pushed again later
@@ -306,7 +306,7 @@ struct FetchedDirectory {
 };
 
 // Every page of the server's directory (WIRE.md "Directory").
-Result<FetchedDirectory> fetch_directory(Session& session) {
+[[nodiscard]] Result<FetchedDirectory> fetch_directory(Session& session) {
   FetchedDirectory out;
   std::uint64_t cursor = 0;
   for (;;) {
@@ -339,7 +339,7 @@ DeviceKeys device_keys(const FetchedDirectory& directory, const Identity& id) {
 // verify_commit of every pulled commit with its device's key, on up to four threads
 // (like the server's push): one that fails refuses the whole batch. Errc::not_found when
 // a commit names a device the keys do not hold (the caller may fetch the directory again).
-Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCommit>& commits,
+[[nodiscard]] Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCommit>& commits,
                                                 const DeviceKeys& keys) {
   for (const auto& pc : commits) {
     if (!keys.contains(pc.commit.device)) {
@@ -381,14 +381,14 @@ Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCo
   return decoded;
 }
 
-Result<std::size_t> conflict_count(const Store& store) {
+[[nodiscard]] Result<std::size_t> conflict_count(const Store& store) {
   auto c = TEDUH_TRY(store.conflicted_fields());
   return c.size();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms) {
+[[nodiscard]] Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms) {
   auto conn = std::make_unique<Connection>(address, timeout_ms);
   TEDUH_TRY(conn->connect());
   return std::unique_ptr<Link>(std::move(conn));
@@ -442,14 +442,14 @@ class PullPipeline {
 
   // Sends Pull{cursor, limit} and starts receiving its reply. The session must be idle
   // (no request outstanding): first use, or after take().
-  Result<void> request(std::uint64_t cursor, std::uint32_t limit) {
+  [[nodiscard]] Result<void> request(std::uint64_t cursor, std::uint32_t limit) {
     if (auto s = session_.send(wire::Pull{cursor, limit}); !s) return s;
     if (threaded_) receiver_ = std::jthread([this] { received_ = receive(); });
     return {};
   }
 
   // The reply to the last request(), verified and decoded; waits for the receiver.
-  Result<PulledBatch> take() {
+  [[nodiscard]] Result<PulledBatch> take() {
     if (!threaded_) return receive();
     receiver_.join();
     Result<PulledBatch> batch = std::move(*received_);
@@ -475,7 +475,7 @@ class PullPipeline {
  private:
   // Runs on the receiver (or, not threaded, the calling thread) and uses only the
   // session and keys_.
-  Result<PulledBatch> receive() {
+  [[nodiscard]] Result<PulledBatch> receive() {
     auto pr = TEDUH_TRY(session_.expect<wire::PullReply>("pull"));
     PulledBatch batch;
     batch.purges = session_.take_purges();
@@ -515,7 +515,7 @@ class SyncRun {
   SyncRun(Store& store, const SyncOptions& options)
       : store_(store), options_(options), id_(store.identity()) {}
 
-  Result<SyncReport> run() {
+  [[nodiscard]] Result<SyncReport> run() {
     auto before = TEDUH_TRY(conflict_count(store_));
     conflicts_before_ = before;
     for (auto phase : {&SyncRun::open_session, &SyncRun::hello_and_register, &SyncRun::verify_restored,
@@ -527,19 +527,19 @@ class SyncRun {
   }
 
  private:
-  Result<void> open_session();
-  Result<void> hello_and_register();
-  Result<void> verify_restored();
-  Result<std::optional<std::uint64_t>> find_divergence();
-  Result<void> reissue_from(std::uint64_t diverged);
-  Result<void> push();
-  Result<void> fetch_own();
-  Result<void> pull();
-  Result<std::uint64_t> apply_pulled(const PulledBatch& batch);
-  Result<void> fetch_keys();
-  Result<void> fetch_projections();
-  Result<void> close();
-  Result<void> record_acked(std::uint64_t seq);
+  [[nodiscard]] Result<void> open_session();
+  [[nodiscard]] Result<void> hello_and_register();
+  [[nodiscard]] Result<void> verify_restored();
+  [[nodiscard]] Result<std::optional<std::uint64_t>> find_divergence();
+  [[nodiscard]] Result<void> reissue_from(std::uint64_t diverged);
+  [[nodiscard]] Result<void> push();
+  [[nodiscard]] Result<void> fetch_own();
+  [[nodiscard]] Result<void> pull();
+  [[nodiscard]] Result<std::uint64_t> apply_pulled(const PulledBatch& batch);
+  [[nodiscard]] Result<void> fetch_keys();
+  [[nodiscard]] Result<void> fetch_projections();
+  [[nodiscard]] Result<void> close();
+  [[nodiscard]] Result<void> record_acked(std::uint64_t seq);
 
   Store& store_;
   const SyncOptions& options_;
@@ -877,7 +877,7 @@ Result<void> SyncRun::close() {
 
 }  // namespace
 
-Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
+[[nodiscard]] Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   return SyncRun(store, options).run();
 }
 

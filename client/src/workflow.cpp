@@ -30,11 +30,11 @@ std::string utc_text(std::uint64_t ms) {
 std::string now_text() { return utc_text(sync::system_now_ms()); }
 
 // The office's calendar day (zona_waktu) of an instant, and of now.
-Result<dates::Date> office_day(const Store& store, dates::Instant at) {
+[[nodiscard]] Result<dates::Date> office_day(const Store& store, dates::Instant at) {
   auto rules = TEDUH_TRY(deadline_rules(store));
   return dates::local_date(at, rules.zone);
 }
-Result<dates::Date> office_today(const Store& store) {
+[[nodiscard]] Result<dates::Date> office_today(const Store& store) {
   return office_day(store, dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms())));
 }
 
@@ -55,7 +55,7 @@ enum class Past { refuse, allow };
 // A time written without a zone is in the office's zone (zona_waktu), and a date or time of
 // something that has happened may not be later than now (schema::check_not_future), unless
 // `past` allows it (a value chosen from versions already written).
-Result<std::vector<FieldWrite>> validated(const Store& store, const sync::EntityId& entity,
+[[nodiscard]] Result<std::vector<FieldWrite>> validated(const Store& store, const sync::EntityId& entity,
                                           EntityType type, const FieldInput& input,
                                           Past past = Past::refuse) {
   auto rules = TEDUH_TRY(deadline_rules(store));
@@ -977,7 +977,7 @@ Result<json> Workflow::conflicts() const {
     auto live = TEDUH_TRY(store_.live_versions(entity_id, field));
     json values = json::array();
     for (std::size_t i = 0; i < live.size(); ++i) {
-      const auto& v = (live)[i];
+      const auto& v = live[i];
       values.push_back(describe(v.id, v.value, v.hlc, i == 0));
     }
     // The case this field belongs to: the entity's scope.
@@ -1003,7 +1003,7 @@ Result<json> Workflow::conflicts() const {
     auto live = TEDUH_TRY(store_.live_versions(c.id, "status"));
     json values = json::array();
     for (std::size_t i = 0; i < live.size(); ++i) {
-      values.push_back(describe((live)[i].id, (live)[i].value, (live)[i].hlc, i == 0));
+      values.push_back(describe(live[i].id, live[i].value, live[i].hlc, i == 0));
     }
     rows.push_back(json{{"case", c.id.hex()},
                         {"number", c.get("number")},

@@ -62,7 +62,7 @@ std::uint64_t get_be64(const std::uint8_t* p) {
 
 std::string errno_text(int e) { return std::generic_category().message(e); }
 
-Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
+[[nodiscard]] Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
@@ -87,7 +87,7 @@ Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
   return out;
 }
 
-Result<void> fsync_dir(const fs::path& dir) {
+[[nodiscard]] Result<void> fsync_dir(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fail(Errc::io, "cannot open the store's folder: " + errno_text(errno));
   const int rc = ::fsync(fd);
@@ -103,7 +103,7 @@ Errc io_or_full(int e) { return e == ENOSPC || e == EDQUOT ? Errc::full : Errc::
 // Writes bytes to a temporary file beside target, syncs it, then puts it in place:
 // link() when the target must not exist yet (no clobbering, even in a race),
 // rename() when replacing. Finally syncs the folder so the new name is durable.
-Result<void> write_atomically(const fs::path& target, ByteView bytes, bool replace) {
+[[nodiscard]] Result<void> write_atomically(const fs::path& target, ByteView bytes, bool replace) {
   const fs::path dir = target.parent_path();
   std::string tmpl = (dir.empty() ? fs::path(".") : dir).string() + "/.teduh-key-XXXXXX";
   const int fd = ::mkstemp(tmpl.data());
@@ -146,7 +146,7 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
   return fsync_dir(dir);
 }
 
-Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view passphrase,
+[[nodiscard]] Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view passphrase,
                              const KdfParams& params) {
   Salt salt{};
   randombytes_buf(salt.data(), salt.size());
@@ -163,7 +163,7 @@ Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view pass
   return file;
 }
 
-Result<SecretBytes> unwrap_store_key(const fs::path& db_path, std::string_view passphrase) {
+[[nodiscard]] Result<SecretBytes> unwrap_store_key(const fs::path& db_path, std::string_view passphrase) {
   auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
   const Bytes& b = file;
   if (b.size() < 10 || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0) {
@@ -209,7 +209,7 @@ fs::path sidecar(const fs::path& db_path, const char* suffix) {
 
 }  // namespace
 
-Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view passphrase,
+[[nodiscard]] Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view passphrase,
                                      const KdfParams& params) {
   init();
   std::error_code ec;
@@ -223,12 +223,12 @@ Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view p
   return store_key;
 }
 
-Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view passphrase) {
+[[nodiscard]] Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view passphrase) {
   init();
   return unwrap_store_key(db_path, passphrase);
 }
 
-Result<KdfParams> store_kdf_params(const fs::path& db_path) {
+[[nodiscard]] Result<KdfParams> store_kdf_params(const fs::path& db_path) {
   auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
   const Bytes& b = file;
   if (b.size() != kKeyFileSize || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0 ||
@@ -238,7 +238,7 @@ Result<KdfParams> store_kdf_params(const fs::path& db_path) {
   return KdfParams{get_be64(b.data() + 10), get_be64(b.data() + 18)};
 }
 
-Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
+[[nodiscard]] Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params) {
   init();
   auto key = TEDUH_TRY(unwrap_store_key(db_path, old_passphrase));
@@ -268,7 +268,7 @@ std::string uri_escape(const std::string& path) {
   return out;
 }
 
-Result<void> exec(sqlite3* db, const char* sql) {
+[[nodiscard]] Result<void> exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return {};
@@ -277,7 +277,7 @@ Result<void> exec(sqlite3* db, const char* sql) {
   return fail(classify_sqlite_error(db), msg);
 }
 
-Result<std::string> query_text(sqlite3* db, const char* sql) {
+[[nodiscard]] Result<std::string> query_text(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
   std::string out;
@@ -304,7 +304,7 @@ int deny_attach(void*, int action, const char* arg1, const char*, const char*, c
   return SQLITE_OK;
 }
 
-Result<void> apply_settings(sqlite3* db, bool fresh) {
+[[nodiscard]] Result<void> apply_settings(sqlite3* db, bool fresh) {
   if (fresh) {
     if (auto r = exec(db, "PRAGMA page_size=4096"); !r) return r;
     int reserve = kReservedBytes;
@@ -335,7 +335,7 @@ using detail::RawFile;
 
 // Checks the key against page 1 of the main file, and the WAL for damage to committed
 // frames, before SQLite (and its WAL recovery) sees anything. Fills keys.db_id.
-Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
+[[nodiscard]] Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
   RawFile db(db_path);
   if (db.fd < 0) return fail(Errc::io, "cannot read the store: " + errno_text(errno));
   std::uint8_t page[detail::kPage];
@@ -375,7 +375,7 @@ Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
   return {};
 }
 
-Result<DbHandle> open_with(const std::string& filename, const char* vfs, int flags, bool fresh) {
+[[nodiscard]] Result<DbHandle> open_with(const std::string& filename, const char* vfs, int flags, bool fresh) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(filename.c_str(), &raw, flags, vfs);
   DbHandle db(raw);
@@ -391,7 +391,7 @@ Result<DbHandle> open_with(const std::string& filename, const char* vfs, int fla
 
 }  // namespace
 
-Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& store_key, OpenMode mode) {
+[[nodiscard]] Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& store_key, OpenMode mode) {
   init();
   if (store_key.size() != kStoreKeySize) return fail(Errc::bad_input, "a store key is 32 bytes");
   auto keys = std::make_shared<StoreKeys>();
@@ -422,7 +422,7 @@ Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& stor
   return db;
 }
 
-Result<DbHandle> open_plain(const fs::path& db_path, OpenMode mode) {
+[[nodiscard]] Result<DbHandle> open_plain(const fs::path& db_path, OpenMode mode) {
   if (mode == OpenMode::create && exists_nonempty(db_path)) {
     return fail(Errc::already_exists, "a database already exists at this path");
   }

@@ -357,7 +357,7 @@ std::string hex32(std::uint32_t value) {
   return buffer;
 }
 
-Result<std::int64_t> single_int(sqlite3* db, std::string_view sql) {
+[[nodiscard]] Result<std::int64_t> single_int(sqlite3* db, std::string_view sql) {
   auto statement = TEDUH_TRY(Statement::prepare(db, sql));
   auto row = TEDUH_TRY(statement.step());
   if (!row) return fail(Errc::sql, std::string(sql) + ": no row");
@@ -372,7 +372,7 @@ struct StoreState {
   bool operator==(const StoreState&) const = default;
 };
 
-Result<StoreState> read_state(sqlite3* db) {
+[[nodiscard]] Result<StoreState> read_state(sqlite3* db) {
   auto app = TEDUH_TRY(single_int(db, "PRAGMA application_id"));
   auto version = TEDUH_TRY(single_int(db, "PRAGMA user_version"));
   auto objects = TEDUH_TRY(single_int(db, "SELECT count(*) FROM sqlite_master"));
@@ -380,7 +380,7 @@ Result<StoreState> read_state(sqlite3* db) {
 }
 
 // The min_readable a (newer) store records, or nullopt when it records none.
-Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
+[[nodiscard]] Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
   auto has_meta =
       single_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
   if (!has_meta) return tl::unexpected(has_meta.error());
@@ -391,7 +391,7 @@ Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
   return std::optional<std::int64_t>(statement.column_int(0));
 }
 
-Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
+[[nodiscard]] Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
                       std::string_view text_value, bool is_text) {
   auto statement = TEDUH_TRY(Statement::prepare(db,
                                       "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT "
@@ -406,7 +406,7 @@ Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
 }
 
 // Applies steps[version] inside the caller's transaction.
-Result<void> apply_step(sqlite3* db, StoreKind kind, const MigrationStep& step, int version,
+[[nodiscard]] Result<void> apply_step(sqlite3* db, StoreKind kind, const MigrationStep& step, int version,
                         bool fresh) {
   const auto context = [&](const Error& e) {
     return tl::unexpected(Error{e.code, "migration " + std::string(step.name) + " of the " +
@@ -448,11 +448,11 @@ SchemaVersion schema_version(StoreKind kind) {
   return SchemaVersion{static_cast<int>(steps.size()), steps.back().min_readable};
 }
 
-Result<void> migrate(sqlite3* db, StoreKind kind) {
+[[nodiscard]] Result<void> migrate(sqlite3* db, StoreKind kind) {
   return migrate_with_steps(db, kind, migration_steps(kind));
 }
 
-Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps) {
+[[nodiscard]] Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps) {
   const int current = static_cast<int>(steps.size());
   const std::uint32_t expected_id = application_id(kind);
   const std::uint32_t other_id =
@@ -502,7 +502,7 @@ Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const Mig
   }
 }
 
-Result<int> stored_version(sqlite3* db) {
+[[nodiscard]] Result<int> stored_version(sqlite3* db) {
   auto version = TEDUH_TRY(single_int(db, "PRAGMA user_version"));
   return static_cast<int>(version);
 }

@@ -40,7 +40,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   return Error{code, std::move(message)};
 }
 
-Result<void> exec(sqlite3* db, std::string_view sql) {
+[[nodiscard]] Result<void> exec(sqlite3* db, std::string_view sql) {
   const std::string text(sql);
   if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return tl::unexpected(sqlite_error(db, "exec"));

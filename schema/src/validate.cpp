@@ -257,7 +257,7 @@ Problem canonical_boolean(std::string_view s, std::string& out) {
   return "'" + std::string(s) + "' is not yes or no; use 1 (ya) or 0 (tidak)";
 }
 
-Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
+[[nodiscard]] Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
                               std::chrono::minutes zone_when_absent = std::chrono::minutes{0}) {
   if (spec.kind == FieldKind::secret) {
     // Ciphertext from the shelter compartment: opaque, kept byte for byte.
@@ -318,7 +318,7 @@ Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
   return out;
 }
 
-Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
+[[nodiscard]] Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
   if (field == kDeletedField) return &kDeletedSpec;
   const EntitySpec& entity = entity_spec(type);
   if (const FieldSpec* spec = entity.field(field)) return spec;
@@ -334,26 +334,26 @@ Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
 
 }  // namespace
 
-Result<std::string> validate_date(std::string_view input) {
+[[nodiscard]] Result<std::string> validate_date(std::string_view input) {
   const std::string_view s = trim(input);
   std::string out;
   if (auto problem = canonical_date(s, out)) return fail(Errc::invalid_value, "date: " + *problem);
   return out;
 }
 
-Result<std::string> validate_nik(std::string_view input) {
+[[nodiscard]] Result<std::string> validate_nik(std::string_view input) {
   std::string out;
   if (auto problem = canonical_nik(trim(input), out))
     return fail(Errc::invalid_value, "NIK " + *problem);
   return out;
 }
 
-Result<std::string> validate_field(EntityType type, std::string_view field,
+[[nodiscard]] Result<std::string> validate_field(EntityType type, std::string_view field,
                                    std::string_view input) {
   return validate_field(type, field, input, std::chrono::minutes{0});
 }
 
-Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
+[[nodiscard]] Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
                                    std::chrono::minutes zone_when_absent) {
   auto spec = TEDUH_TRY(find_field(type, field));
   return canonical(*spec, input, zone_when_absent);
@@ -373,7 +373,7 @@ bool records_the_past(EntityType type, std::string_view field) {
   }
 }
 
-Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
+[[nodiscard]] Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
                               dates::Instant now, dates::Zone zone) {
   if (value.empty() || !records_the_past(type, field)) return {};
   auto spec = TEDUH_TRY(find_field(type, field));
@@ -395,7 +395,7 @@ Result<void> check_not_future(EntityType type, std::string_view field, std::stri
                                        ") tidak boleh di masa depan: " + shown);
 }
 
-Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
+[[nodiscard]] Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
   auto spec = TEDUH_TRY(find_field(type, field));
   if ((spec)->kind == FieldKind::secret) return {};
   auto canonical_value = TEDUH_TRY(canonical(*spec, value));

@@ -925,7 +925,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   auto appended = TEDUH_TRY(storage_->append_commits(to_store, device.office, refusals));
   for (std::size_t k = 0; k < appended.size(); ++k) {
     PushResult& r = results[stored_index[k]];
-    const AppendResult& a = (appended)[k];
+    const AppendResult& a = appended[k];
     if (a.status == AppendStatus::conflict) {
       r = rejected(r.seq, RejectReason::conflict, "this device seq is already stored with a different body");
     } else {

@@ -39,7 +39,7 @@ Error from_schema(const schema::Error& e) {
 }
 
 template <class T>
-Result<T> lift(schema::Result<T> r) {
+[[nodiscard]] Result<T> lift(schema::Result<T> r) {
   return teduh::lift(std::move(r), from_schema);
 }
 
@@ -84,7 +84,7 @@ class SqliteStorage final : public Storage {
 
   // A deferred BEGIN: the snapshot is taken at the first read and costs no lock that
   // blocks a writer (WAL). COMMIT of a read-only transaction cannot lose anything.
-  Result<void> begin_read() override {
+  [[nodiscard]] Result<void> begin_read() override {
     if (reading_ || sqlite3_get_autocommit(db()) == 0) return {};
     if (auto r = lift(schema::exec(db(), "BEGIN")); !r) return r;
     reading_ = true;
@@ -100,7 +100,7 @@ class SqliteStorage final : public Storage {
     }
   }
 
-  Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) override {
+  [[nodiscard]] Result<std::optional<crypto::SecretBytes>> load_secret(std::string_view name) override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT value FROM meta WHERE key = ?1")));
     st.bind(1, name);
     auto row = TEDUH_TRY(lift(st.step()));
@@ -111,7 +111,7 @@ class SqliteStorage final : public Storage {
     return std::optional<crypto::SecretBytes>{std::move(secret)};
   }
 
-  Result<void> store_secret(std::string_view name, crypto::ByteView value) override {
+  [[nodiscard]] Result<void> store_secret(std::string_view name, crypto::ByteView value) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING")));
     st.bind(1, name).bind_blob(2, value);
@@ -120,7 +120,7 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<void> add_office(const OfficeRecord& o) override {
+  [[nodiscard]] Result<void> add_office(const OfficeRecord& o) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "INSERT INTO offices(code, name, kind, region, parent, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -132,15 +132,15 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<std::optional<OfficeRecord>> find_office(std::string_view code) override {
+  [[nodiscard]] Result<std::optional<OfficeRecord>> find_office(std::string_view code) override {
     auto rows = TEDUH_TRY(offices_where("WHERE code = ?1", code));
     if (rows.empty()) return std::optional<OfficeRecord>{};
     return std::optional<OfficeRecord>{std::move(rows.front())};
   }
 
-  Result<std::vector<OfficeRecord>> list_offices() override { return offices_where("", {}); }
+  [[nodiscard]] Result<std::vector<OfficeRecord>> list_offices() override { return offices_where("", {}); }
 
-  Result<void> add_enrollment(const EnrollmentRecord& e) override {
+  [[nodiscard]] Result<void> add_enrollment(const EnrollmentRecord& e) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "INSERT INTO enrollments(code_id, office, user, role, shelter, expires_at, issued_at) "
@@ -152,7 +152,7 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<std::optional<EnrollmentRecord>> find_enrollment(const sync::Id128& code_id) override {
+  [[nodiscard]] Result<std::optional<EnrollmentRecord>> find_enrollment(const sync::Id128& code_id) override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "SELECT code_id, office, user, role, shelter, expires_at, issued_at, used_by, used_at "
         "FROM enrollments WHERE code_id = ?1")));
@@ -176,7 +176,7 @@ class SqliteStorage final : public Storage {
     return std::optional<EnrollmentRecord>{std::move(e)};
   }
 
-  Result<void> register_device(const DeviceRecord& d) override {
+  [[nodiscard]] Result<void> register_device(const DeviceRecord& d) override {
     end_read();
     auto tx = TEDUH_TRY(lift(Transaction::begin(db())));
     {
@@ -207,21 +207,21 @@ class SqliteStorage final : public Storage {
     return lift(tx.commit());
   }
 
-  Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id) override {
+  [[nodiscard]] Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id) override {
     auto rows = TEDUH_TRY(devices_where("WHERE device_id = ?1", as_bytes(device_id)));
     if (rows.empty()) return std::optional<DeviceRecord>{};
     return std::optional<DeviceRecord>{std::move(rows.front())};
   }
 
-  Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key) override {
+  [[nodiscard]] Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key) override {
     auto rows = TEDUH_TRY(devices_where("WHERE sign_key = ?1", key));
     if (rows.empty()) return std::optional<DeviceRecord>{};
     return std::optional<DeviceRecord>{std::move(rows.front())};
   }
 
-  Result<std::vector<DeviceRecord>> list_devices() override { return devices_where("", {}); }
+  [[nodiscard]] Result<std::vector<DeviceRecord>> list_devices() override { return devices_where("", {}); }
 
-  Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now) override {
+  [[nodiscard]] Result<bool> revoke_device(const sync::DeviceId& device_id, std::int64_t now) override {
     end_read();
     auto found = TEDUH_TRY(find_device(device_id));
     if (!found) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
@@ -233,14 +233,14 @@ class SqliteStorage final : public Storage {
     return sqlite3_changes(db()) == 1;
   }
 
-  Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now) override {
+  [[nodiscard]] Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2")));
     st.bind(1, now).bind_blob(2, as_bytes(device_id));
     return lift(st.run());
   }
 
-  Result<CompartmentState> compartment_state(std::string_view compartment) override {
+  [[nodiscard]] Result<CompartmentState> compartment_state(std::string_view compartment) override {
     auto lease = TEDUH_TRY(cached("SELECT generation, rotation_pending FROM compartments WHERE compartment = ?1"));
     Statement& st = *lease;
     st.bind(1, compartment);
@@ -254,7 +254,7 @@ class SqliteStorage final : public Storage {
     return state;
   }
 
-  Result<std::vector<CompartmentState>> list_compartments() override {
+  [[nodiscard]] Result<std::vector<CompartmentState>> list_compartments() override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "SELECT compartment, generation, rotation_pending FROM compartments ORDER BY compartment")));
     std::vector<CompartmentState> out;
@@ -267,7 +267,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
+  [[nodiscard]] Result<void> add_generation(std::string_view compartment, std::uint32_t generation,
                               std::span<const KeyWrapRecord> wraps) override {
     end_read();
     auto tx = TEDUH_TRY(lift(Transaction::begin(db())));
@@ -284,7 +284,7 @@ class SqliteStorage final : public Storage {
     return lift(tx.commit());
   }
 
-  Result<void> replace_admin_wraps(std::string_view name, crypto::ByteView value,
+  [[nodiscard]] Result<void> replace_admin_wraps(std::string_view name, crypto::ByteView value,
                                    std::span<const KeyWrapRecord> wraps) override {
     end_read();
     auto tx = TEDUH_TRY(lift(Transaction::begin(db())));
@@ -314,7 +314,7 @@ class SqliteStorage final : public Storage {
     return lift(tx.commit());
   }
 
-  Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now, std::string_view compartment,
+  [[nodiscard]] Result<void> clear_device(const sync::DeviceId& device_id, std::int64_t now, std::string_view compartment,
                             std::uint32_t generation, std::span<const KeyWrapRecord> wraps) override {
     end_read();
     auto tx = TEDUH_TRY(lift(Transaction::begin(db())));
@@ -331,13 +331,13 @@ class SqliteStorage final : public Storage {
     return lift(tx.commit());
   }
 
-  Result<void> mark_rotation_pending() override {
+  [[nodiscard]] Result<void> mark_rotation_pending() override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "UPDATE compartments SET rotation_pending = 1 WHERE generation > 0")));
     return lift(st.run());
   }
 
-  Result<std::vector<KeyWrapRecord>> key_wraps_for(const sync::Id128& recipient) override {
+  [[nodiscard]] Result<std::vector<KeyWrapRecord>> key_wraps_for(const sync::Id128& recipient) override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "SELECT compartment, generation, sealed, signature, created_at FROM key_wraps WHERE recipient = ?1 "
         "ORDER BY compartment, generation")));
@@ -358,7 +358,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<void> verify_store() override {
+  [[nodiscard]] Result<void> verify_store() override {
     // quick_check walks every b-tree page (tables, indexes, the freelist trunk); each
     // page read goes through the VFS, which refuses a page that fails its tag.
     auto st = lift(Statement::prepare(db(), "PRAGMA quick_check"));
@@ -380,7 +380,7 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<std::string> dump_text() override {
+  [[nodiscard]] Result<std::string> dump_text() override {
     std::string out;
     std::vector<std::string> tables;
     {
@@ -447,7 +447,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
+  [[nodiscard]] Result<std::vector<AppendResult>> append_commits(std::span<const LogEntry> entries,
                                                    std::string_view owner_office,
                                                    std::span<const Refusal> refusals) override {
     end_read();
@@ -508,7 +508,7 @@ class SqliteStorage final : public Storage {
     return results;
   }
 
-  Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device, std::uint64_t seq) override {
+  [[nodiscard]] Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device, std::uint64_t seq) override {
     auto lease = TEDUH_TRY(cached("SELECT reason, at FROM refused_commits WHERE device = ?1 AND seq = ?2"));
     Statement& st = *lease;
     st.bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(seq));
@@ -517,7 +517,7 @@ class SqliteStorage final : public Storage {
     return std::optional<Refusal>{Refusal{device, seq, static_cast<int>(st.column_int(0)), st.column_int(1)}};
   }
 
-  Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {
+  [[nodiscard]] Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {
     auto lease = TEDUH_TRY(cached("SELECT MAX(COALESCE((SELECT MAX(seq) FROM log WHERE device = ?1), 0), "
                         "COALESCE((SELECT MAX(seq) FROM refused_commits WHERE device = ?1), 0))"));
     Statement& st = *lease;
@@ -526,7 +526,7 @@ class SqliteStorage final : public Storage {
     return static_cast<std::uint64_t>(st.column_int(0));
   }
 
-  Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) override {
+  [[nodiscard]] Result<std::vector<LogEntry>> read_log(std::int64_t after, std::size_t limit) override {
     auto lease = TEDUH_TRY(cached(
         "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
         "WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2"));
@@ -535,14 +535,14 @@ class SqliteStorage final : public Storage {
     return log_rows(st);
   }
 
-  Result<std::int64_t> head() override {
+  [[nodiscard]] Result<std::int64_t> head() override {
     auto lease = TEDUH_TRY(cached("SELECT COALESCE(MAX(server_seq), 0) FROM log"));
     Statement& st = *lease;
     TEDUH_TRY(lift(st.step()));
     return st.column_int(0);
   }
 
-  Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) override {
+  [[nodiscard]] Result<std::optional<ScopeRecord>> find_scope(const sync::EntityId& scope) override {
     auto lease = TEDUH_TRY(cached("SELECT type, owner_office, created_by FROM scopes WHERE scope = ?1"));
     Statement& st = *lease;
     st.bind_blob(1, as_bytes(scope));
@@ -556,7 +556,7 @@ class SqliteStorage final : public Storage {
     return std::optional<ScopeRecord>{std::move(s)};
   }
 
-  Result<std::optional<EntityPlace>> find_entity(const sync::EntityId& entity) override {
+  [[nodiscard]] Result<std::optional<EntityPlace>> find_entity(const sync::EntityId& entity) override {
     auto lease = TEDUH_TRY(cached("SELECT scope, type FROM entity_scopes WHERE entity = ?1"));
     Statement& q = *lease;
     q.bind_blob(1, as_bytes(entity));
@@ -572,7 +572,7 @@ class SqliteStorage final : public Storage {
   // Completes the schema step v4_entity_scopes (meta entity_scopes_fill): records the
   // entities of every stored commit, in log order, so each keeps the scope and type of
   // the first commit that wrote it. One transaction; done before anyone is served.
-  Result<void> fill_entity_scopes() {
+  [[nodiscard]] Result<void> fill_entity_scopes() {
     auto flag = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT 1 FROM meta WHERE key = 'entity_scopes_fill'")));
     auto pending = TEDUH_TRY(lift(flag.step()));
     if (!pending) return {};
@@ -599,7 +599,7 @@ class SqliteStorage final : public Storage {
     return lift(tx.commit());
   }
 
-  Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) override {
+  [[nodiscard]] Result<std::vector<LogEntry>> read_scope(const sync::EntityId& scope, std::int64_t upto) override {
     auto lease = TEDUH_TRY(cached(
         "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
         "WHERE scope = ?1 AND server_seq <= ?2 ORDER BY server_seq"));
@@ -608,7 +608,7 @@ class SqliteStorage final : public Storage {
     return log_rows(st);
   }
 
-  Result<std::vector<LogEntry>> read_backfill(std::span<const sync::EntityId> scopes, const sync::DeviceId& device,
+  [[nodiscard]] Result<std::vector<LogEntry>> read_backfill(std::span<const sync::EntityId> scopes, const sync::DeviceId& device,
                                               std::int64_t base, std::int64_t after, std::int64_t upto,
                                               std::size_t limit) override {
     // One indexed range per scope (log_by_scope), merged in server_seq order.
@@ -631,7 +631,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<std::vector<LogEntry>> read_own(const sync::DeviceId& device, std::uint64_t after_seq,
+  [[nodiscard]] Result<std::vector<LogEntry>> read_own(const sync::DeviceId& device, std::uint64_t after_seq,
                                          std::size_t limit) override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "SELECT server_seq, device, seq, scope, scope_type, body, signature, received_at FROM log "
@@ -641,7 +641,7 @@ class SqliteStorage final : public Storage {
     return log_rows(st);
   }
 
-  Result<std::int64_t> add_pull_token(const PullToken& token) override {
+  [[nodiscard]] Result<std::int64_t> add_pull_token(const PullToken& token) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "INSERT INTO pull_tokens(device, gain_at, base, last) VALUES (?1, ?2, ?3, ?4)")));
@@ -650,7 +650,7 @@ class SqliteStorage final : public Storage {
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db()));
   }
 
-  Result<std::optional<PullToken>> find_pull_token(std::int64_t id) override {
+  [[nodiscard]] Result<std::optional<PullToken>> find_pull_token(std::int64_t id) override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT device, gain_at, base, last FROM pull_tokens WHERE id = ?1")));
     st.bind(1, id);
     auto row = TEDUH_TRY(lift(st.step()));
@@ -664,14 +664,14 @@ class SqliteStorage final : public Storage {
     return std::optional<PullToken>{t};
   }
 
-  Result<void> drop_pull_tokens(const sync::DeviceId& device, std::int64_t upto) override {
+  [[nodiscard]] Result<void> drop_pull_tokens(const sync::DeviceId& device, std::int64_t upto) override {
     end_read();
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "DELETE FROM pull_tokens WHERE device = ?1 AND gain_at <= ?2")));
     st.bind_blob(1, as_bytes(device)).bind(2, upto);
     return lift(st.run());
   }
 
-  Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) override {
+  [[nodiscard]] Result<std::vector<ScopeGrant>> scope_grants(const sync::EntityId& scope) override {
     auto lease = TEDUH_TRY(cached(
         "SELECT scope, office, via, granted_at, revoked_at FROM scope_access WHERE scope = ?1 ORDER BY office"));
     Statement& st = *lease;
@@ -679,7 +679,7 @@ class SqliteStorage final : public Storage {
     return grant_rows(st);
   }
 
-  Result<std::vector<ScopeGrant>> grant_changes(std::string_view office, std::int64_t after) override {
+  [[nodiscard]] Result<std::vector<ScopeGrant>> grant_changes(std::string_view office, std::int64_t after) override {
     auto lease = TEDUH_TRY(cached(
         "SELECT scope, office, via, granted_at, revoked_at FROM scope_access "
         "WHERE office = ?1 AND (granted_at > ?2 OR revoked_at > ?2) ORDER BY scope"));
@@ -688,7 +688,7 @@ class SqliteStorage final : public Storage {
     return grant_rows(st);
   }
 
-  Result<std::vector<sync::EntityId>> dirty_scopes() override {
+  [[nodiscard]] Result<std::vector<sync::EntityId>> dirty_scopes() override {
     auto st = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT scope FROM access_dirty ORDER BY scope")));
     std::vector<sync::EntityId> out;
     for (;;) {
@@ -701,7 +701,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<void> update_access(const sync::EntityId& scope, std::span<const ScopeGrant> rows,
+  [[nodiscard]] Result<void> update_access(const sync::EntityId& scope, std::span<const ScopeGrant> rows,
                              const std::optional<std::string>& new_owner) override {
     end_read();
     auto tx = TEDUH_TRY(lift(Transaction::begin(db())));
@@ -728,7 +728,7 @@ class SqliteStorage final : public Storage {
  private:
   sqlite3* db() const { return db_.get(); }
 
-  Result<std::vector<LogEntry>> log_rows(Statement& st) {
+  [[nodiscard]] Result<std::vector<LogEntry>> log_rows(Statement& st) {
     std::vector<LogEntry> out;
     for (;;) {
       auto row = TEDUH_TRY(lift(st.step()));
@@ -748,7 +748,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<std::vector<ScopeGrant>> grant_rows(Statement& st) {
+  [[nodiscard]] Result<std::vector<ScopeGrant>> grant_rows(Statement& st) {
     std::vector<ScopeGrant> out;
     for (;;) {
       auto row = TEDUH_TRY(lift(st.step()));
@@ -764,7 +764,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<std::vector<OfficeRecord>> offices_where(std::string_view where, std::string_view arg) {
+  [[nodiscard]] Result<std::vector<OfficeRecord>> offices_where(std::string_view where, std::string_view arg) {
     std::string sql = "SELECT code, name, kind, region, parent, created_at FROM offices ";
     sql += where;
     sql += " ORDER BY code";
@@ -786,7 +786,7 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  Result<void> insert_wraps(std::span<const KeyWrapRecord> wraps) {
+  [[nodiscard]] Result<void> insert_wraps(std::span<const KeyWrapRecord> wraps) {
     auto ins = TEDUH_TRY(lift(Statement::prepare(db(),
         "INSERT INTO key_wraps(recipient, compartment, generation, sealed, signature, created_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING")));
@@ -800,7 +800,7 @@ class SqliteStorage final : public Storage {
     return {};
   }
 
-  Result<std::vector<DeviceRecord>> devices_where(std::string_view where, std::span<const std::uint8_t> arg) {
+  [[nodiscard]] Result<std::vector<DeviceRecord>> devices_where(std::string_view where, std::span<const std::uint8_t> arg) {
     std::string sql =
         "SELECT device_id, sign_key, office, user, role, shelter, code_id, registered_at, revoked_at, "
         "last_seen_at, cleared_at FROM devices ";
@@ -854,7 +854,7 @@ class SqliteStorage final : public Storage {
     Statement* st_;
   };
 
-  Result<Lease> cached(const char* sql) {
+  [[nodiscard]] Result<Lease> cached(const char* sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
       auto st = TEDUH_TRY(lift(Statement::prepare(db(), sql)));
@@ -864,7 +864,7 @@ class SqliteStorage final : public Storage {
     return Lease(&it->second);
   }
 
-  Result<void> record_entity(const EntityPlace& place) {
+  [[nodiscard]] Result<void> record_entity(const EntityPlace& place) {
     auto st = TEDUH_TRY(cached("INSERT OR IGNORE INTO entity_scopes(entity, scope, type) VALUES (?1, ?2, ?3)"));
     (st)->bind_blob(1, as_bytes(place.entity)).bind_blob(2, as_bytes(place.scope)).bind(3, place.type);
     return lift((st)->run());
@@ -895,7 +895,7 @@ void restrict_to_owner(const fs::path& db_path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std::string_view passphrase,
+[[nodiscard]] Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std::string_view passphrase,
                                                        const crypto::KdfParams& params) {
   const fs::path db_path = db_path_in(dir);
   std::error_code ec;
@@ -922,7 +922,7 @@ Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std:
   return std::unique_ptr<Storage>(std::move(storage));
 }
 
-Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::string_view passphrase) {
+[[nodiscard]] Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::string_view passphrase) {
   const fs::path db_path = db_path_in(dir);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return fail(Errc::refused, dir.string() + " is not a folder holding a server store");

@@ -28,50 +28,50 @@ tl::unexpected<Error> malformed(const char* what) {
   auto var = (expr);                        \
   if (!var) return malformed(what)
 
-Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
+[[nodiscard]] Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
   auto s = r.text(max_bytes);
   if (!s) return malformed(what);
   return std::string(*s);
 }
 
-Result<Id128> read_id(Reader& r, const char* what) {
+[[nodiscard]] Result<Id128> read_id(Reader& r, const char* what) {
   auto id = r.id();
   if (!id) return malformed(what);
   return *id;
 }
 
 template <std::size_t N>
-Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
+[[nodiscard]] Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
   auto b = r.fixed<N>();
   if (!b) return malformed(what);
   return *b;
 }
 
-Result<std::uint32_t> read_u32(Reader& r, const char* what) {
+[[nodiscard]] Result<std::uint32_t> read_u32(Reader& r, const char* what) {
   auto v = r.uint();
   if (!v || *v > std::numeric_limits<std::uint32_t>::max()) return malformed(what);
   return static_cast<std::uint32_t>(*v);
 }
 
-Result<std::uint64_t> read_u64(Reader& r, const char* what) {
+[[nodiscard]] Result<std::uint64_t> read_u64(Reader& r, const char* what) {
   auto v = r.uint();
   if (!v) return malformed(what);
   return *v;
 }
 
-Result<bool> read_bool(Reader& r, const char* what) {
+[[nodiscard]] Result<bool> read_bool(Reader& r, const char* what) {
   auto v = r.boolean();
   if (!v) return malformed(what);
   return *v;
 }
 
-Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
+[[nodiscard]] Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
   auto n = r.array();
   if (!n || *n > max) return malformed(what);
   return *n;
 }
 
-Result<SignedCommit> read_signed_commit(Reader& r) {
+[[nodiscard]] Result<SignedCommit> read_signed_commit(Reader& r) {
   auto n = r.array();
   if (n != 4u) return malformed("signed commit");
   SignedCommit c;
@@ -114,7 +114,7 @@ std::optional<std::size_t> field_count(std::uint64_t type) {
   return std::nullopt;
 }
 
-Result<Message> read_body(Reader& r, MessageType type) {
+[[nodiscard]] Result<Message> read_body(Reader& r, MessageType type) {
   switch (type) {
     case MessageType::hello: {
       Hello m;
@@ -336,7 +336,7 @@ bool known(ErrorCode c) {
 
 bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
 
-Result<void> validate_commit(const SignedCommit& c) {
+[[nodiscard]] Result<void> validate_commit(const SignedCommit& c) {
   if (c.device.is_zero()) return invalid("commit device is zero");
   if (c.seq == 0) return invalid("commit seq is zero");
   if (c.body.empty() || c.body.size() > kMaxCommitBodySize) return invalid("commit body size");
@@ -344,7 +344,7 @@ Result<void> validate_commit(const SignedCommit& c) {
 }
 
 struct Validator {
-  Result<void> operator()(const Hello& m) const {
+  [[nodiscard]] Result<void> operator()(const Hello& m) const {
     if (m.versions.empty() || m.versions.size() > kMaxVersionsOffered) {
       return invalid("hello versions count");
     }
@@ -356,21 +356,21 @@ struct Validator {
     if (!text_ok(m.client_software, kMaxSoftwareBytes)) return invalid("client software");
     return {};
   }
-  Result<void> operator()(const HelloReply& m) const {
+  [[nodiscard]] Result<void> operator()(const HelloReply& m) const {
     if (m.version == 0) return invalid("version is zero");
     if (m.server_id.is_zero()) return invalid("server id is zero");
     if (!m.registered && m.last_acked_seq != 0) return invalid("acked seq of unknown device");
     return {};
   }
-  Result<void> operator()(const Register& m) const {
+  [[nodiscard]] Result<void> operator()(const Register& m) const {
     if (m.enrollment_code.empty() || !text_ok(m.enrollment_code, kMaxEnrollmentCodeBytes)) {
       return invalid("enrollment code");
     }
     if (m.device.is_zero()) return invalid("device id is zero");
     return {};
   }
-  Result<void> operator()(const RegisterReply&) const { return {}; }
-  Result<void> operator()(const PushCommits& m) const {
+  [[nodiscard]] Result<void> operator()(const RegisterReply&) const { return {}; }
+  [[nodiscard]] Result<void> operator()(const PushCommits& m) const {
     if (m.commits.empty() || m.commits.size() > kMaxCommitsPerMessage) {
       return invalid("commit count");
     }
@@ -382,7 +382,7 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const PushReply& m) const {
+  [[nodiscard]] Result<void> operator()(const PushReply& m) const {
     if (m.rejections.size() > kMaxCommitsPerMessage) return invalid("rejection count");
     for (const auto& r : m.rejections) {
       if (r.seq == 0) return invalid("rejected seq is zero");
@@ -391,19 +391,19 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const Pull& m) const {
+  [[nodiscard]] Result<void> operator()(const Pull& m) const {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
     return {};
   }
-  Result<void> operator()(const PullOwn& m) const {
+  [[nodiscard]] Result<void> operator()(const PullOwn& m) const {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
     return {};
   }
-  Result<void> operator()(const PullReply& m) const {
+  [[nodiscard]] Result<void> operator()(const PullReply& m) const {
     if (m.commits.size() > kMaxCommitsPerMessage) return invalid("commit count");
     std::uint64_t previous = 0;
     for (const auto& c : m.commits) {
@@ -414,26 +414,26 @@ struct Validator {
     if (m.next_cursor < previous) return invalid("next cursor behind the commits");
     return {};
   }
-  Result<void> operator()(const Purge& m) const {
+  [[nodiscard]] Result<void> operator()(const Purge& m) const {
     if (m.scopes.empty() || m.scopes.size() > kMaxPurgeScopes) return invalid("scope count");
     for (const auto& s : m.scopes) {
       if (s.is_zero()) return invalid("scope id is zero");
     }
     return {};
   }
-  Result<void> operator()(const ErrorMessage& m) const {
+  [[nodiscard]] Result<void> operator()(const ErrorMessage& m) const {
     if (!known(m.code)) return invalid("unknown error code");
     if (!text_ok(m.message, kMaxErrorMessageBytes)) return invalid("error message");
     return {};
   }
-  Result<void> operator()(const Close&) const { return {}; }
-  Result<void> operator()(const FetchProjections& m) const {
+  [[nodiscard]] Result<void> operator()(const Close&) const { return {}; }
+  [[nodiscard]] Result<void> operator()(const FetchProjections& m) const {
     if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
       return invalid("max projections out of range");
     }
     return {};
   }
-  Result<void> operator()(const ProjectionBatch& m) const {
+  [[nodiscard]] Result<void> operator()(const ProjectionBatch& m) const {
     if (m.projections.size() > kMaxProjectionsPerMessage) return invalid("projection count");
     for (const auto& p : m.projections) {
       if (p.scope.is_zero()) return invalid("projection scope is zero");
@@ -442,8 +442,8 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const KeyWrapsRequest&) const { return {}; }
-  Result<void> operator()(const KeyWraps& m) const {
+  [[nodiscard]] Result<void> operator()(const KeyWrapsRequest&) const { return {}; }
+  [[nodiscard]] Result<void> operator()(const KeyWraps& m) const {
     if (m.wraps.size() > kMaxKeyWraps) return invalid("key wrap count");
     for (const auto& w : m.wraps) {
       if (!valid_compartment(w.compartment)) return invalid("wrap compartment");
@@ -452,8 +452,8 @@ struct Validator {
     }
     return {};
   }
-  Result<void> operator()(const DirectoryRequest&) const { return {}; }
-  Result<void> operator()(const Directory& m) const {
+  [[nodiscard]] Result<void> operator()(const DirectoryRequest&) const { return {}; }
+  [[nodiscard]] Result<void> operator()(const Directory& m) const {
     if (m.offices.size() + m.devices.size() > kMaxDirectoryEntries) return invalid("directory entry count");
     for (const auto& o : m.offices) {
       if (o.code.empty() || !text_ok(o.code, kMaxOfficeCodeBytes)) return invalid("office code");
@@ -602,9 +602,9 @@ MessageType type_of(const Message& message) {
   return static_cast<MessageType>(message.index() + 1);
 }
 
-Result<void> validate(const Message& message) { return std::visit(Validator{}, message); }
+[[nodiscard]] Result<void> validate(const Message& message) { return std::visit(Validator{}, message); }
 
-Result<Bytes> encode(const Message& message) {
+[[nodiscard]] Result<Bytes> encode(const Message& message) {
   TEDUH_TRY(validate(message));
   const MessageType type = type_of(message);
   msgpack::sbuffer buffer;
@@ -619,7 +619,7 @@ Result<Bytes> encode(const Message& message) {
   return Bytes(p, p + buffer.size());
 }
 
-Result<Message> decode(ByteView bytes) {
+[[nodiscard]] Result<Message> decode(ByteView bytes) {
   if (bytes.empty() || bytes.size() > kMaxMessageSize) return malformed("size");
   Reader r(bytes);
   auto n = r.array();
