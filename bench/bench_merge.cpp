@@ -127,8 +127,7 @@ StoreFigures run_store(std::size_t n, const std::filesystem::path& dir) {
         const auto t0 = Clock::now();
         auto r = store.in_transaction([&]() -> client::Result<bool> {
           for (std::size_t i = start; i < end; ++i) {
-            auto applied = store.apply_remote(signed_commits[i - start], chunk[i], ++server_seq);
-            if (!applied) return tl::unexpected(applied.error());
+            TEDUH_TRY(store.apply_remote(signed_commits[i - start], chunk[i], ++server_seq));
           }
           return true;
         });

@@ -54,8 +54,7 @@ Timing run_store(const std::filesystem::path& path, bool plain, const Workload& 
   Stopwatch t0;
   auto body = [&]() -> client::Result<bool> {
     for (std::size_t i = 0; i < w.commits.size(); ++i) {
-      auto c = store.write(w.scopes[i], "kasus", w.commits[i]);
-      if (!c) return tl::unexpected(c.error());
+      TEDUH_TRY(store.write(w.scopes[i], "kasus", w.commits[i]));
     }
     return true;
   };

@@ -314,8 +314,7 @@ std::string setup_store(const fs::path& path, const std::string& address, const 
       for (int i = done; i < upto; ++i) {
         sync::EntityId scope;
         auto writes = commit_writes(i, scope);
-        auto c = store->write(scope, "kasus", std::move(writes));
-        if (!c) return tl::unexpected(c.error());
+        TEDUH_TRY(store->write(scope, "kasus", std::move(writes)));
       }
       return true;
     });

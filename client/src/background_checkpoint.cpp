@@ -22,9 +22,8 @@ BackgroundCheckpoint::BackgroundCheckpoint(Store& store, crypto::DbHandle compan
     : store_(store), companion_(std::move(companion)) {}
 
 Result<std::unique_ptr<BackgroundCheckpoint>> BackgroundCheckpoint::start(Store& store) {
-  auto companion = store.open_companion();
-  if (!companion) return tl::unexpected(companion.error());
-  std::unique_ptr<BackgroundCheckpoint> self(new BackgroundCheckpoint(store, std::move(*companion)));
+  auto companion = TEDUH_TRY(store.open_companion());
+  std::unique_ptr<BackgroundCheckpoint> self(new BackgroundCheckpoint(store, std::move(companion)));
   self->thread_ = std::thread([p = self.get()] { p->run(); });
   set_autocheckpoint(store.db(), 0);  // only once the helper runs (finish() turns it back on)
   return self;

@@ -44,7 +44,7 @@ std::string env_or(const char* name, std::string fallback = {}) {
 }
 
 // Reads a passphrase from the environment variable `env`, or from the terminal without echo.
-Result<std::string> read_secret(const char* env, const char* prompt, bool confirm) {
+[[nodiscard]] Result<std::string> read_secret(const char* env, const char* prompt, bool confirm) {
   if (const char* p = std::getenv(env)) return std::string(p);
   if (!isatty(STDIN_FILENO)) {
     return fail(Errc::usage, std::string("No passphrase: set ") + env + " or run from a terminal.");
@@ -59,19 +59,19 @@ Result<std::string> read_secret(const char* env, const char* prompt, bool confir
 }
 
 // Reads a passphrase from TEDUH_PASSPHRASE, or from the terminal without echo.
-Result<std::string> read_passphrase(const char* prompt, bool confirm) {
+[[nodiscard]] Result<std::string> read_passphrase(const char* prompt, bool confirm) {
   return read_secret("TEDUH_PASSPHRASE", prompt, confirm);
 }
 
 // A passphrase for a new store or a new key file must be strong (crypto/passphrase.hpp):
 // refused with exit 1 and the reason in Bahasa Indonesia otherwise.
-Result<void> check_new_passphrase(std::string_view passphrase, const std::vector<std::string>& context) {
+[[nodiscard]] Result<void> check_new_passphrase(std::string_view passphrase, const std::vector<std::string>& context) {
   if (auto why = crypto::weak_passphrase_reason(passphrase, context)) return fail(Errc::usage, *why);
   return {};
 }
 
 // The Argon2id cost for a new store or key file (TEDUH_KDF, TEDUH_TEST_STORES).
-Result<crypto::KdfParams> new_kdf_params() {
+[[nodiscard]] Result<crypto::KdfParams> new_kdf_params() {
   auto params = crypto::KdfParams::from_environment();
   if (!params) return fail(Errc::usage, params.error().message);
   return *params;
@@ -89,28 +89,25 @@ void warn_if_cheap(const std::string& store) {
                "penuh.\n";
 }
 
-Result<Store> open_store(const Options& o) {
+[[nodiscard]] Result<Store> open_store(const Options& o) {
   if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
-  auto pass = read_passphrase("Passphrase: ", false);
-  if (!pass) return tl::unexpected(pass.error());
-  auto store = Store::open(o.store, *pass);
+  auto pass = TEDUH_TRY(read_passphrase("Passphrase: ", false));
+  auto store = Store::open(o.store, pass);
   if (store) warn_if_cheap(o.store);
   return store;
 }
 
 // The store and the case a command names (by id or number), opened together.
-Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(
+[[nodiscard]] Result<std::pair<std::unique_ptr<Store>, std::optional<sync::EntityId>>> open_case(
     const Options& o, const std::string& ref) {
-  auto store = open_store(o);
-  if (!store) return tl::unexpected(store.error());
-  auto owned = std::make_unique<Store>(std::move(*store));
-  auto id = Workflow(*owned).find_case(ref);
-  if (!id) return tl::unexpected(id.error());
-  return std::pair{std::move(owned), std::optional<sync::EntityId>(*id)};
+  auto store = TEDUH_TRY(open_store(o));
+  auto owned = std::make_unique<Store>(std::move(store));
+  auto id = TEDUH_TRY(Workflow(*owned).find_case(ref));
+  return std::pair{std::move(owned), std::optional<sync::EntityId>(id)};
 }
 
 // FIELD=VALUE arguments into field input.
-Result<FieldInput> parse_assignments(const std::vector<std::string>& args) {
+[[nodiscard]] Result<FieldInput> parse_assignments(const std::vector<std::string>& args) {
   FieldInput out;
   for (const auto& a : args) {
     auto eq = a.find('=');
@@ -254,12 +251,9 @@ int run_cli(int argc, char** argv) {
                               : "is not an enrollment code";
         return fail(Errc::refused, "The enrollment code " + why + ".");
       }
-      auto pass = read_passphrase("New passphrase for this store: ", true);
-      if (!pass) return tl::unexpected(pass.error());
-      if (auto strong = check_new_passphrase(*pass, {grant->office_code, grant->user}); !strong)
-        return tl::unexpected(strong.error());
-      auto params = new_kdf_params();
-      if (!params) return tl::unexpected(params.error());
+      auto pass = TEDUH_TRY(read_passphrase("New passphrase for this store: ", true));
+      TEDUH_TRY(check_new_passphrase(pass, {grant->office_code, grant->user}));
+      auto params = TEDUH_TRY(new_kdf_params());
       Identity id;
       id.device = sync::Id128::random();
       id.signing_key = crypto::SigningKey::generate();
@@ -267,10 +261,9 @@ int run_cli(int argc, char** argv) {
       id.enrollment_code = enroll_code;
       id.server_address = server;
       id.server_key = pk;
-      StoreOptions so{o.store, *pass, *params};
-      auto store = Store::create(so, std::move(id));
-      if (!store) return tl::unexpected(store.error());
-      const auto& g = store->identity().grant;
+      StoreOptions so{o.store, pass, params};
+      auto store = TEDUH_TRY(Store::create(so, std::move(id)));
+      const auto& g = store.identity().grant;
       std::cout << "Store created for " << g.user << " (" << g.role << ") at office "
                 << g.office_code << (g.shelter_clearance ? ", with shelter clearance" : "") << ".\n"
                 << "This device works offline now; it registers with the server at its first "
@@ -284,7 +277,7 @@ int run_cli(int argc, char** argv) {
                        "shelter keys; ask for a new code.\n";
         }
       }
-      std::cout << store->identity().device.hex() << "\n";
+      std::cout << store.identity().device.hex() << "\n";
       return 0;
     };
   });
@@ -300,18 +293,14 @@ int run_cli(int argc, char** argv) {
   passphrase_change->callback([&] {
     action = [&]() -> Result<int> {
       if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
-      auto old_pass = read_passphrase("Current passphrase: ", false);
-      if (!old_pass) return tl::unexpected(old_pass.error());
-      auto new_pass = read_secret("TEDUH_NEW_PASSPHRASE", "New passphrase: ", true);
-      if (!new_pass) return tl::unexpected(new_pass.error());
-      if (*new_pass == *old_pass) {
+      auto old_pass = TEDUH_TRY(read_passphrase("Current passphrase: ", false));
+      auto new_pass = TEDUH_TRY(read_secret("TEDUH_NEW_PASSPHRASE", "New passphrase: ", true));
+      if (new_pass == old_pass) {
         return fail(Errc::usage, "Kata sandi baru sama dengan yang lama; tidak ada yang diubah.");
       }
-      if (auto strong = check_new_passphrase(*new_pass, {}); !strong) return tl::unexpected(strong.error());
-      auto params = new_kdf_params();
-      if (!params) return tl::unexpected(params.error());
-      if (auto r = Store::change_passphrase(o.store, *old_pass, *new_pass, *params); !r)
-        return tl::unexpected(r.error());
+      TEDUH_TRY(check_new_passphrase(new_pass, {}));
+      auto params = TEDUH_TRY(new_kdf_params());
+      TEDUH_TRY(Store::change_passphrase(o.store, old_pass, new_pass, params));
       std::cout << "Kata sandi penyimpanan diganti: kata sandi lama tidak lagi membukanya. Isinya tidak "
                    "berubah; beri tahu kata sandi baru hanya kepada petugas yang berhak.\n";
       return 0;
@@ -362,17 +351,14 @@ int run_cli(int argc, char** argv) {
         (kCaseFlags[i].victim ? victim_fields : case_fields)
             .emplace_back(kCaseFlags[i].field, flag_values[i]);
       }
-      auto extra = parse_assignments(assignments);
-      if (!extra) return tl::unexpected(extra.error());
-      case_fields.insert(case_fields.end(), extra->begin(), extra->end());
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      Workflow wf(*store);
-      auto id = wf.new_case(case_fields, victim_fields);
-      if (!id) return tl::unexpected(id.error());
-      auto c = store->entity(*id);
+      auto extra = TEDUH_TRY(parse_assignments(assignments));
+      case_fields.insert(case_fields.end(), extra.begin(), extra.end());
+      auto store = TEDUH_TRY(open_store(o));
+      Workflow wf(store);
+      auto id = TEDUH_TRY(wf.new_case(case_fields, victim_fields));
+      auto c = store.entity(id);
       if (c && *c) std::cout << "Case " << (*c)->get("number") << " recorded.\n";
-      std::cout << id->hex() << "\n";
+      std::cout << id.hex() << "\n";
       return 0;
     };
   });
@@ -382,13 +368,10 @@ int run_cli(int argc, char** argv) {
   add_json(case_list);
   case_list->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).list_cases();
-      if (!doc) return tl::unexpected(doc.error());
-      auto rules = deadline_rules(*store);
-      if (!rules) return tl::unexpected(rules.error());
-      o.json_output ? print_json(*doc) : print_case_list(*doc, rules->zone);
+      auto store = TEDUH_TRY(open_store(o));
+      auto doc = TEDUH_TRY(Workflow(store).list_cases());
+      auto rules = TEDUH_TRY(deadline_rules(store));
+      o.json_output ? print_json(doc) : print_case_list(doc, rules.zone);
       return 0;
     };
   });
@@ -400,15 +383,12 @@ int run_cli(int argc, char** argv) {
   case_show->add_option("ID", case_ref, "Case id or number")->required();
   case_show->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto doc = wf.show_case(*id);
-      if (!doc) return tl::unexpected(doc.error());
-      auto rules = deadline_rules(*store);
-      if (!rules) return tl::unexpected(rules.error());
-      o.json_output ? print_json(*doc) : print_case(*doc, rules->zone);
+      auto doc = TEDUH_TRY(wf.show_case(*id));
+      auto rules = TEDUH_TRY(deadline_rules(*store));
+      o.json_output ? print_json(doc) : print_case(doc, rules.zone);
       return 0;
     };
   });
@@ -427,15 +407,13 @@ int run_cli(int argc, char** argv) {
       if (std::filesystem::exists(export_path)) {
         return fail(Errc::invalid, "The file " + export_path + " already exists; choose a new name.");
       }
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
-      auto doc = Workflow(*store).export_case(*id, export_shelter);
-      if (!doc) return tl::unexpected(doc.error());
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
+      auto doc = TEDUH_TRY(Workflow(*store).export_case(*id, export_shelter));
       // Readable by this user only: the file holds names and the whole case.
       const int fd = ::open(export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
       if (fd < 0) return fail(Errc::invalid, "Cannot create " + export_path + ".");
-      const std::string text = doc->dump(2) + "\n";
+      const std::string text = doc.dump(2) + "\n";
       const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
       ::close(fd);
       if (!written) return fail(Errc::invalid, "Could not write all of " + export_path + ".");
@@ -455,14 +433,11 @@ int run_cli(int argc, char** argv) {
   case_set->add_option("ASSIGNMENTS", assignments, "FIELD=VALUE ...")->required();
   case_set->callback([&] {
     action = [&]() -> Result<int> {
-      auto fields = parse_assignments(assignments);
-      if (!fields) return tl::unexpected(fields.error());
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto fields = TEDUH_TRY(parse_assignments(assignments));
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto r = wf.set_case(*id, *fields);
-      if (!r) return tl::unexpected(r.error());
+      TEDUH_TRY(wf.set_case(*id, fields));
       std::cout << "Case updated.\n";
       return 0;
     };
@@ -476,14 +451,11 @@ int run_cli(int argc, char** argv) {
   case_merge->add_option("OTHER", other_ref, "The case merged into it (id or number)")->required();
   case_merge->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto other = wf.find_case(other_ref);
-      if (!other) return tl::unexpected(other.error());
-      auto r = wf.merge_cases(*id, *other);
-      if (!r) return tl::unexpected(r.error());
+      auto other = TEDUH_TRY(wf.find_case(other_ref));
+      TEDUH_TRY(wf.merge_cases(*id, other));
       std::cout << "Case merged: it is now shown inside the kept case on every device after sync.\n";
       return 0;
     };
@@ -495,12 +467,10 @@ int run_cli(int argc, char** argv) {
   case_close->add_option("--reason", reason, "Why the case is closed")->required();
   case_close->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto r = wf.close_case(*id, reason);
-      if (!r) return tl::unexpected(r.error());
+      TEDUH_TRY(wf.close_case(*id, reason));
       std::cout << "Case closed (terminasi).\n";
       return 0;
     };
@@ -528,16 +498,13 @@ int run_cli(int argc, char** argv) {
       if (!nik.empty()) fields.emplace_back("nik", nik);
       if (!sex.empty()) fields.emplace_back("sex", sex);
       if (!birth.empty()) fields.emplace_back("birth_date", birth);
-      auto extra = parse_assignments(assignments);
-      if (!extra) return tl::unexpected(extra.error());
-      fields.insert(fields.end(), extra->begin(), extra->end());
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto extra = TEDUH_TRY(parse_assignments(assignments));
+      fields.insert(fields.end(), extra.begin(), extra.end());
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto pid = wf.add_person(*id, role, fields, relationship);
-      if (!pid) return tl::unexpected(pid.error());
-      std::cout << "Person added as " << role << ".\n" << pid->hex() << "\n";
+      auto pid = TEDUH_TRY(wf.add_person(*id, role, fields, relationship));
+      std::cout << "Person added as " << role << ".\n" << pid.hex() << "\n";
       return 0;
     };
   });
@@ -550,14 +517,12 @@ int run_cli(int argc, char** argv) {
   person_remove->add_option("ID", entity_ref, "The person's (or record's) id")->required();
   person_remove->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
       auto target = sync::Id128::from_hex(entity_ref);
       if (!target) return fail(Errc::usage, "'" + entity_ref + "' is not an id (32 hex digits).");
-      auto r = wf.remove_entity(*id, *target);
-      if (!r) return tl::unexpected(r.error());
+      TEDUH_TRY(wf.remove_entity(*id, *target));
       std::cout << "Removed from the case; `teduh history` still shows it.\n";
       return 0;
     };
@@ -583,13 +548,11 @@ int run_cli(int argc, char** argv) {
       if (!notes.empty()) fields.emplace_back("notes", notes);
       if (!provider.empty()) fields.emplace_back("provider", provider);
       if (!outcome.empty()) fields.emplace_back("outcome", outcome);
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto sid = wf.add_service(*id, fields);
-      if (!sid) return tl::unexpected(sid.error());
-      std::cout << "Service recorded.\n" << sid->hex() << "\n";
+      auto sid = TEDUH_TRY(wf.add_service(*id, fields));
+      std::cout << "Service recorded.\n" << sid.hex() << "\n";
       return 0;
     };
   });
@@ -615,14 +578,12 @@ int run_cli(int argc, char** argv) {
                   "The receiver is an external partner (police, hospital), not a Teduh office");
   refer->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto rid = wf.refer(*id, to, reason, consent == "yes", consent_by, external);
-      if (!rid) return tl::unexpected(rid.error());
+      auto rid = TEDUH_TRY(wf.refer(*id, to, reason, consent == "yes", consent_by, external));
       std::cout << "Referral recorded (dikirim); it reaches " << to << " when this device syncs.\n"
-                << rid->hex() << "\n";
+                << rid.hex() << "\n";
       return 0;
     };
   });
@@ -638,12 +599,11 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("ID", record_ref, "The " + what + "'s id (see `teduh referral list`)")->required();
     cmd->callback([&, what, act, done] {
       action = [&, what, act, done]() -> Result<int> {
-        auto store = open_store(o);
-        if (!store) return tl::unexpected(store.error());
+        auto store = TEDUH_TRY(open_store(o));
         auto id = sync::Id128::from_hex(record_ref);
         if (!id) return fail(Errc::usage, "'" + record_ref + "' is not a " + what + " id (32 hex digits).");
-        Workflow wf(*store);
-        if (auto r = act(wf, *id); !r) return tl::unexpected(r.error());
+        Workflow wf(store);
+        TEDUH_TRY(act(wf, *id));
         std::cout << done << "\n";
         return 0;
       };
@@ -654,17 +614,15 @@ int run_cli(int argc, char** argv) {
   add_json(referral_list);
   referral_list->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      Workflow wf(*store);
-      auto doc = wf.referrals();
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(open_store(o));
+      Workflow wf(store);
+      auto doc = TEDUH_TRY(wf.referrals());
       if (o.json_output) {
-        print_json(*doc);
-      } else if (doc->empty()) {
+        print_json(doc);
+      } else if (doc.empty()) {
         std::cout << "No referrals or transfers.\n";
       } else {
-        for (const auto& r : *doc) {
+        for (const auto& r : doc) {
           std::cout << r["id"].get<std::string>() << "  " << r["kind"].get<std::string>() << "  "
                     << r["case_number"].get<std::string>() << "  -> " << r["to_office"].get<std::string>()
                     << "  " << r["status"].get<std::string>() << "\n";
@@ -690,16 +648,14 @@ int run_cli(int argc, char** argv) {
   add_json(dupes);
   dupes->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      Workflow wf(*store);
-      auto doc = wf.duplicates();
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(open_store(o));
+      Workflow wf(store);
+      auto doc = TEDUH_TRY(wf.duplicates());
       if (o.json_output) {
-        print_json(*doc);
+        print_json(doc);
         return 0;
       }
-      const json& pairs = (*doc)["pairs"];
+      const json& pairs = doc["pairs"];
       if (pairs.empty()) std::cout << "No probable duplicates.\n";
       for (const auto& p : pairs) {
         std::cout << (p["signal"] == "nik" ? "strong (same NIK)       " : "weak (name, birth date) ")
@@ -743,15 +699,13 @@ int run_cli(int argc, char** argv) {
       if (case_ref.empty() || transfer_to.empty() || transfer_consent.empty()) {
         return fail(Errc::usage, "teduh transfer needs --case, --to and --consent (or: accept ID, decline ID).");
       }
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto tid = wf.transfer(*id, transfer_to, transfer_consent == "yes", transfer_consent_by);
-      if (!tid) return tl::unexpected(tid.error());
+      auto tid = TEDUH_TRY(wf.transfer(*id, transfer_to, transfer_consent == "yes", transfer_consent_by));
       std::cout << "Transfer proposed (diajukan); " << transfer_to
                 << " can accept it after both offices sync.\n"
-                << tid->hex() << "\n";
+                << tid.hex() << "\n";
       return 0;
     };
   });
@@ -775,12 +729,10 @@ int run_cli(int argc, char** argv) {
       if (!phone.empty()) fields.emplace_back("phone", phone);
       if (!contact.empty()) fields.emplace_back("contact", contact);
       if (!code_name.empty()) fields.emplace_back("code_name", code_name);
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto id = Workflow(*store).add_shelter(fields);
-      if (!id) return tl::unexpected(id.error());
+      auto store = TEDUH_TRY(open_store(o));
+      auto id = TEDUH_TRY(Workflow(store).add_shelter(fields));
       std::cout << "Shelter added; its details are encrypted for cleared devices only.\n"
-                << id->hex() << "\n";
+                << id.hex() << "\n";
       return 0;
     };
   });
@@ -790,20 +742,18 @@ int run_cli(int argc, char** argv) {
   add_json(shelter_list);
   shelter_list->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).list_shelters();
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(open_store(o));
+      auto doc = TEDUH_TRY(Workflow(store).list_shelters());
       if (o.json_output) {
-        print_json(*doc);
+        print_json(doc);
       } else {
-        for (const auto& s : (*doc)["shelters"]) {
+        for (const auto& s : doc["shelters"]) {
           std::cout << s["code_name"].get<std::string>() << "  " << s["id"].get<std::string>()
                     << "  " << s.value("address", "rumah aman (lokasi dirahasiakan)") << "\n";
         }
-        if ((*doc)["shelters"].empty()) std::cout << "No shelters.\n";
-        if (store->identity().grant.shelter_clearance) {
-          auto gen = current_generation(*store, kShelterCompartment);
+        if (doc["shelters"].empty()) std::cout << "No shelters.\n";
+        if (store.identity().grant.shelter_clearance) {
+          auto gen = current_generation(store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
         }
       }
@@ -819,15 +769,12 @@ int run_cli(int argc, char** argv) {
   shelter_place->add_option("--date", date, "Admission date, YYYY-MM-DD, or date and time in the office's zone (default now)");
   shelter_place->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto sid = wf.find_shelter(shelter_ref);
-      if (!sid) return tl::unexpected(sid.error());
-      auto stay = wf.place(*id, *sid, date);
-      if (!stay) return tl::unexpected(stay.error());
-      std::cout << "Placement recorded.\n" << stay->hex() << "\n";
+      auto sid = TEDUH_TRY(wf.find_shelter(shelter_ref));
+      auto stay = TEDUH_TRY(wf.place(*id, sid, date));
+      std::cout << "Placement recorded.\n" << stay.hex() << "\n";
       return 0;
     };
   });
@@ -839,18 +786,15 @@ int run_cli(int argc, char** argv) {
   add_json(conflicts);
   conflicts->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).conflicts();
-      if (!doc) return tl::unexpected(doc.error());
-      auto rules = deadline_rules(*store);
-      if (!rules) return tl::unexpected(rules.error());
+      auto store = TEDUH_TRY(open_store(o));
+      auto doc = TEDUH_TRY(Workflow(store).conflicts());
+      auto rules = TEDUH_TRY(deadline_rules(store));
       if (o.json_output) {
-        print_json(*doc);
+        print_json(doc);
         return 0;
       }
-      if ((*doc)["conflicts"].empty()) std::cout << "No conflicts.\n";
-      for (const auto& c : (*doc)["conflicts"]) {
+      if (doc["conflicts"].empty()) std::cout << "No conflicts.\n";
+      for (const auto& c : doc["conflicts"]) {
         std::string rule = c["rule"];
         std::cout << "Kasus " << c["number"].get<std::string>() << ", "
                   << c["label"].get<std::string>() << " (" << c["field"].get<std::string>() << ")"
@@ -863,7 +807,7 @@ int run_cli(int argc, char** argv) {
         for (const auto& v : c["values"]) {
           std::cout << "  " << (v["shown"].get<bool>() ? "* " : "  ")
                     << v["value"].get<std::string>() << "   ("
-                    << local_time(v["at"].get<std::string>(), rules->zone) << ", "
+                    << local_time(v["at"].get<std::string>(), rules.zone) << ", "
                     << v["user"].get<std::string>() << " at " << v["office"].get<std::string>()
                     << ", version " << v["version"].get<std::string>() << ")\n";
         }
@@ -885,14 +829,12 @@ int run_cli(int argc, char** argv) {
   value_opt->excludes(keep_opt);
   resolve->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
       if (value_opt->count() == 0 && keep.empty())
         return fail(Errc::usage, "Give --value VALUE or --keep VERSION.");
-      auto r = wf.resolve(*id, field, value, keep);
-      if (!r) return tl::unexpected(r.error());
+      TEDUH_TRY(wf.resolve(*id, field, value, keep));
       std::cout << "Resolved; every replica shows this value after it syncs.\n";
       return 0;
     };
@@ -903,24 +845,21 @@ int run_cli(int argc, char** argv) {
   history->add_option("ID", case_ref, "Case id or number")->required();
   history->callback([&] {
     action = [&]() -> Result<int> {
-      auto opened = open_case(o, case_ref);
-      if (!opened) return tl::unexpected(opened.error());
-      auto& [store, id] = *opened;
+      auto opened = TEDUH_TRY(open_case(o, case_ref));
+      auto& [store, id] = opened;
       Workflow wf(*store);
-      auto doc = wf.history(*id);
-      if (!doc) return tl::unexpected(doc.error());
+      auto doc = TEDUH_TRY(wf.history(*id));
       if (o.json_output) {
-        print_json(*doc);
+        print_json(doc);
       } else {
-        auto rules = deadline_rules(*store);
-        if (!rules) return tl::unexpected(rules.error());
-        for (const auto& v : (*doc)["versions"]) {
+        auto rules = TEDUH_TRY(deadline_rules(*store));
+        for (const auto& v : doc["versions"]) {
           std::string value = v["value"].get<std::string>();
           const auto* spec = schema::find_entity_spec(v["entity_type"].get<std::string>());
           const auto* f = spec ? spec->field(v["field"].get<std::string>()) : nullptr;
           if (f && f->kind == schema::FieldKind::datetime && !value.empty())
-            value = local_time(value, rules->zone);
-          std::cout << local_time(v["at"].get<std::string>(), rules->zone) << "  "
+            value = local_time(value, rules.zone);
+          std::cout << local_time(v["at"].get<std::string>(), rules.zone) << "  "
                     << v["entity_type"].get<std::string>() << "." << v["field"].get<std::string>()
                     << " = " << value
                     << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
@@ -937,24 +876,20 @@ int run_cli(int argc, char** argv) {
   audit->add_option("--case", case_ref, "Only this case (id or number)");
   audit->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
-      Workflow wf(*store);
+      auto store = TEDUH_TRY(open_store(o));
+      Workflow wf(store);
       std::optional<sync::EntityId> only;
       if (!case_ref.empty()) {
-        auto id = wf.find_case(case_ref);
-        if (!id) return tl::unexpected(id.error());
-        only = *id;
+        auto id = TEDUH_TRY(wf.find_case(case_ref));
+        only = id;
       }
-      auto doc = wf.audit(only);
-      if (!doc) return tl::unexpected(doc.error());
+      auto doc = TEDUH_TRY(wf.audit(only));
       if (o.json_output) {
-        print_json(*doc);
+        print_json(doc);
       } else {
-        auto rules = deadline_rules(*store);
-        if (!rules) return tl::unexpected(rules.error());
-        for (const auto& e : (*doc)["events"]) {
-          std::cout << local_time(e["at"].get<std::string>(), rules->zone) << "  "
+        auto rules = TEDUH_TRY(deadline_rules(store));
+        for (const auto& e : doc["events"]) {
+          std::cout << local_time(e["at"].get<std::string>(), rules.zone) << "  "
                     << e["action"].get<std::string>()
                     << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
                     << e["user"].get<std::string>() << "\n";
@@ -974,9 +909,8 @@ int run_cli(int argc, char** argv) {
   check_cmd->callback([&] {
     action = [&]() -> Result<int> {
       if (o.store.empty()) return fail(Errc::usage, "No store: give --store PATH or set TEDUH_STORE.");
-      auto pass = read_passphrase("Passphrase: ", false);
-      if (!pass) return tl::unexpected(pass.error());
-      auto checked = crypto::verify_store(o.store, std::string_view(*pass));
+      auto pass = TEDUH_TRY(read_passphrase("Passphrase: ", false));
+      auto checked = crypto::verify_store(o.store, std::string_view(pass));
       if (!checked) {
         return fail(checked.error().code == crypto::Errc::io ? Errc::internal : Errc::refused,
                     "Cannot check " + o.store + ": " + checked.error().message + ".");
@@ -993,8 +927,7 @@ int run_cli(int argc, char** argv) {
   add_json(sync_cmd);
   sync_cmd->callback([&] {
     action = [&]() -> Result<int> {
-      auto store = open_store(o);
-      if (!store) return tl::unexpected(store.error());
+      auto store = TEDUH_TRY(open_store(o));
       SyncOptions options;
       if (const char* t = std::getenv("TEDUH_SYNC_TIMEOUT_MS")) options.timeout_ms = std::atoi(t);
       std::uint64_t last_shown = 0;
@@ -1005,71 +938,70 @@ int run_cli(int argc, char** argv) {
           std::cerr << "sync: pushed " << pushed << ", pulled " << pulled << " so far...\n";
         }
       };
-      auto r = sync_with_server(*store, options);
-      if (!r) return tl::unexpected(r.error());
+      auto r = TEDUH_TRY(sync_with_server(store, options));
       if (o.json_output) {
-        print_json(json{{"pushed", r->pushed},
-                        {"pulled", r->pulled},
-                        {"rejected", r->rejected},
-                        {"purged", r->purged},
-                        {"shelter_keys", r->shelter_keys},
-                        {"shelter_notice", r->shelter_notice},
-                        {"rejections", r->rejections},
-                        {"conflicts_new", r->conflicts_new},
-                        {"conflicts", r->conflicts_total},
-                        {"projections", r->projections},
-                        {"registered_now", r->registered_now},
-                        {"server_lost", r->server_lost},
-                        {"restored", {{"detected", r->restored},
-                                      {"server_had", r->server_had},
-                                      {"reissued", r->reissued},
-                                      {"recovered", r->recovered}}},
-                        {"clock_ahead", r->clock_ahead},
-                        {"skipped", r->skipped}});
+        print_json(json{{"pushed", r.pushed},
+                        {"pulled", r.pulled},
+                        {"rejected", r.rejected},
+                        {"purged", r.purged},
+                        {"shelter_keys", r.shelter_keys},
+                        {"shelter_notice", r.shelter_notice},
+                        {"rejections", r.rejections},
+                        {"conflicts_new", r.conflicts_new},
+                        {"conflicts", r.conflicts_total},
+                        {"projections", r.projections},
+                        {"registered_now", r.registered_now},
+                        {"server_lost", r.server_lost},
+                        {"restored", {{"detected", r.restored},
+                                      {"server_had", r.server_had},
+                                      {"reissued", r.reissued},
+                                      {"recovered", r.recovered}}},
+                        {"clock_ahead", r.clock_ahead},
+                        {"skipped", r.skipped}});
       } else {
-        if (r->registered_now) std::cout << "This device is now registered with the server.\n";
-        if (r->server_lost) {
-          std::cout << "Warning: the server no longer holds " << r->server_lost
+        if (r.registered_now) std::cout << "This device is now registered with the server.\n";
+        if (r.server_lost) {
+          std::cout << "Warning: the server no longer holds " << r.server_lost
                     << " commit(s) of this device that it had confirmed (its store was rolled back or "
                        "restored); they were sent again. Tell the server's administrator.\n";
         }
-        std::cout << "Pushed " << r->pushed << ", pulled " << r->pulled << ", new conflicts "
-                  << r->conflicts_new << " (" << r->conflicts_total << " in all"
-                  << (r->conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
-        if (r->restored) {
+        std::cout << "Pushed " << r.pushed << ", pulled " << r.pulled << ", new conflicts "
+                  << r.conflicts_new << " (" << r.conflicts_total << " in all"
+                  << (r.conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
+        if (r.restored) {
           std::cout << "This store was restored from an older copy: the server already held changes of this "
                        "device that the copy lacked.";
-          if (r->reissued)
-            std::cout << " " << r->reissued << " change(s) made here since were numbered anew and sent.";
-          if (r->recovered)
-            std::cout << " " << r->recovered << " earlier change(s) of this device were fetched back from the server.";
+          if (r.reissued)
+            std::cout << " " << r.reissued << " change(s) made here since were numbered anew and sent.";
+          if (r.recovered)
+            std::cout << " " << r.recovered << " earlier change(s) of this device were fetched back from the server.";
           std::cout << " Nothing was lost.\n";
         }
-        for (const auto& line : r->rejections)
+        for (const auto& line : r.rejections)
           std::cout << "Refused by the server: " << line << "\n";
-        if (r->projections)
-          std::cout << "Received de-identified report data for " << r->projections
+        if (r.projections)
+          std::cout << "Received de-identified report data for " << r.projections
                     << " case(s) (see `teduh report` and `teduh duplicates`).\n";
-        if (r->purged)
-          std::cout << r->purged << " case(s) removed from this device: this office no longer holds "
+        if (r.purged)
+          std::cout << r.purged << " case(s) removed from this device: this office no longer holds "
                     << "them (consent withdrawn, referral ended or case moved).\n";
-        if (r->shelter_keys)
-          std::cout << "Received " << r->shelter_keys << " new shelter key generation(s).\n";
-        if (!r->shelter_notice.empty()) std::cout << r->shelter_notice << "\n";
-        if (store->identity().grant.shelter_clearance) {
-          auto gen = current_generation(*store, kShelterCompartment);
+        if (r.shelter_keys)
+          std::cout << "Received " << r.shelter_keys << " new shelter key generation(s).\n";
+        if (!r.shelter_notice.empty()) std::cout << r.shelter_notice << "\n";
+        if (store.identity().grant.shelter_clearance) {
+          auto gen = current_generation(store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
         }
-        for (const auto& line : r->skipped)
+        for (const auto& line : r.skipped)
           std::cout << "Not applied (it writes into another case): " << line << "\n";
-        for (const auto& d : r->clock_ahead) {
+        for (const auto& d : r.clock_ahead) {
           std::cout << "Warning: device " << d.substr(0, 8)
                     << " writes with a clock far ahead of this computer's; its edits were kept, "
                        "but ask that "
                        "office to check its date and time.\n";
         }
       }
-      return r->rejected ? 2 : 0;
+      return r.rejected ? 2 : 0;
     };
   });
 

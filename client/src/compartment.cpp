@@ -43,14 +43,13 @@ crypto::Bytes associated_data(std::string_view compartment, std::uint32_t genera
 // the old one is kept under this suffix, so values sealed with it stay readable here.
 constexpr std::string_view kLocalSuffix = ":local";
 
-Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
+[[nodiscard]] Result<std::optional<crypto::SecretBytes>> load_key(const Store& store,
                                                     std::string_view compartment,
                                                     std::uint32_t generation,
                                                     std::string_view suffix = {}) {
-  auto hex = store.meta(key_name(compartment, generation) + std::string(suffix));
-  if (!hex) return tl::unexpected(hex.error());
-  if (!*hex) return std::optional<crypto::SecretBytes>{};
-  auto raw = crypto::from_hex(**hex);
+  auto hex = TEDUH_TRY(store.meta(key_name(compartment, generation) + std::string(suffix)));
+  if (!hex) return std::optional<crypto::SecretBytes>{};
+  auto raw = crypto::from_hex(*hex);
   if (!raw || raw->size() != crypto::kAeadKeySize) {
     return fail(Errc::damaged, "A compartment key in the store is unreadable.");
   }
@@ -65,50 +64,46 @@ std::string current_name(std::string_view compartment) {
 
 }  // namespace
 
-Result<std::optional<std::uint32_t>> current_generation(const Store& store,
+[[nodiscard]] Result<std::optional<std::uint32_t>> current_generation(const Store& store,
                                                         std::string_view compartment) {
-  auto current = store.meta(current_name(compartment));
-  if (!current) return tl::unexpected(current.error());
-  if (!*current) return std::optional<std::uint32_t>{};
+  auto current = TEDUH_TRY(store.meta(current_name(compartment)));
+  if (!current) return std::optional<std::uint32_t>{};
   try {
-    return std::optional<std::uint32_t>{static_cast<std::uint32_t>(std::stoul(**current))};
+    return std::optional<std::uint32_t>{static_cast<std::uint32_t>(std::stoul(*current))};
   } catch (const std::exception&) {
     return fail(Errc::damaged, "The store's current compartment generation is unreadable.");
   }
 }
 
-Result<void> install_compartment_key(Store& store, std::string_view compartment,
+[[nodiscard]] Result<void> install_compartment_key(Store& store, std::string_view compartment,
                                      std::uint32_t generation, const crypto::SecretBytes& key) {
   if (key.size() != crypto::kAeadKeySize || generation == 0) {
     return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
   }
-  auto existing = load_key(store, compartment, generation);
-  if (!existing) return tl::unexpected(existing.error());
-  if (*existing && !crypto::equal_ct((*existing)->view(), key.view())) {
-    auto local = store.meta(key_name(compartment, generation) + std::string(kLocalSuffix));
-    if (!local) return tl::unexpected(local.error());
-    if (*local) {
+  auto existing = TEDUH_TRY(load_key(store, compartment, generation));
+  if (existing && !crypto::equal_ct((existing)->view(), key.view())) {
+    auto local = TEDUH_TRY(store.meta(key_name(compartment, generation) + std::string(kLocalSuffix)));
+    if (local) {
       return fail(Errc::refused,
                   "The administrator sent a second, different key for one shelter key generation; "
                   "nothing was changed. Tell the administrator.");
     }
     if (auto r = store.set_meta(key_name(compartment, generation) + std::string(kLocalSuffix),
-                                crypto::to_hex((*existing)->view()));
+                                crypto::to_hex((existing)->view()));
         !r) {
       return r;
     }
   }
   if (auto r = store.set_meta(key_name(compartment, generation), crypto::to_hex(key.view())); !r)
     return r;
-  auto current = current_generation(store, compartment);
-  if (!current) return tl::unexpected(current.error());
-  if (!*current || **current < generation) {
+  auto current = TEDUH_TRY(current_generation(store, compartment));
+  if (!current || *current < generation) {
     return store.set_meta(current_name(compartment), std::to_string(generation));
   }
   return {};
 }
 
-Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps) {
+[[nodiscard]] Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps) {
   const Identity& id = store.identity();
   if (!id.grant.admin_key) {
     return fail(Errc::refused,
@@ -135,33 +130,29 @@ Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire:
             "A shelter key signed by the administrator does not open with this device's key; "
             "no shelter key of this sync was kept. Tell the administrator.");
       }
-      auto had = current_generation(store, w.compartment);
-      if (!had) return tl::unexpected(had.error());
-      if (auto r = install_compartment_key(store, w.compartment, w.generation, *key); !r)
-        return tl::unexpected(r.error());
-      if (!*had || **had < w.generation) ++fresh;
+      auto had = TEDUH_TRY(current_generation(store, w.compartment));
+      TEDUH_TRY(install_compartment_key(store, w.compartment, w.generation, *key));
+      if (!had || *had < w.generation) ++fresh;
     }
     return fresh;
   });
 }
 
-Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
+[[nodiscard]] Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
                                       std::string_view entity_type, std::string_view field,
                                       const sync::EntityId& entity, std::string_view plaintext) {
   if (!store.identity().grant.shelter_clearance) {
     return fail(Errc::refused,
                 "This device has no shelter clearance, so it cannot record shelter details.");
   }
-  auto current = current_generation(store, compartment);
-  if (!current) return tl::unexpected(current.error());
-  if (!*current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
-  const std::uint32_t generation = **current;
-  auto key = load_key(store, compartment, generation);
-  if (!key) return tl::unexpected(key.error());
-  if (!*key) return fail(Errc::damaged, "The current compartment key is missing from the store.");
+  auto current = TEDUH_TRY(current_generation(store, compartment));
+  if (!current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
+  const std::uint32_t generation = *current;
+  auto key = TEDUH_TRY(load_key(store, compartment, generation));
+  if (!key) return fail(Errc::damaged, "The current compartment key is missing from the store.");
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
   auto sealed = crypto::aead_seal(
-      **key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
+      *key, {reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()}, ad);
   crypto::Bytes blob;
   blob.push_back(kFormatVersion);
   blob.push_back(static_cast<std::uint8_t>(compartment.size()));
@@ -172,7 +163,7 @@ Result<std::string> seal_secret_field(Store& store, std::string_view compartment
   return std::string(kPrefix) + crypto::to_base64url(blob);
 }
 
-Result<std::optional<std::string>> open_secret_field(const Store& store,
+[[nodiscard]] Result<std::optional<std::string>> open_secret_field(const Store& store,
                                                      std::string_view entity_type,
                                                      std::string_view field,
                                                      const sync::EntityId& entity,
@@ -191,16 +182,14 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
                           blob->begin() + 2 + static_cast<std::ptrdiff_t>(name_len));
   std::uint32_t generation = 0;
   for (std::size_t i = 0; i < 4; ++i) generation = (generation << 8) | (*blob)[2 + name_len + i];
-  auto key = load_key(store, compartment, generation);
-  if (!key) return tl::unexpected(key.error());
-  if (!*key) return std::optional<std::string>{};
+  auto key = TEDUH_TRY(load_key(store, compartment, generation));
+  if (!key) return std::optional<std::string>{};
   auto ad = associated_data(compartment, generation, entity_type, field, entity);
   crypto::ByteView body(blob->data() + 2 + name_len + 4, blob->size() - 2 - name_len - 4);
-  auto plain = crypto::aead_open(**key, body, ad);
+  auto plain = crypto::aead_open(*key, body, ad);
   if (!plain) {
-    auto local = load_key(store, compartment, generation, kLocalSuffix);
-    if (!local) return tl::unexpected(local.error());
-    if (*local) plain = crypto::aead_open(**local, body, ad);
+    auto local = TEDUH_TRY(load_key(store, compartment, generation, kLocalSuffix));
+    if (local) plain = crypto::aead_open(*local, body, ad);
   }
   if (!plain) return fail(Errc::damaged, "A shelter field failed authentication.");
   return std::optional<std::string>{std::string(plain->begin(), plain->end())};

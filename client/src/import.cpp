@@ -92,7 +92,7 @@ std::string list_text(std::string s) {
 
 }  // namespace
 
-Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
+[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::vector<CsvRecord> out;
   CsvRecord record;
@@ -152,16 +152,14 @@ Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
   return out;
 }
 
-Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
-  auto records = parse_csv(csv_text);
-  if (!records) return tl::unexpected(records.error());
-  if (records->empty())
+[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
+  auto records = TEDUH_TRY(parse_csv(csv_text));
+  if (records.empty())
     return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
-  auto rules = deadline_rules(store);
-  if (!rules) return tl::unexpected(rules.error());
+  auto rules = TEDUH_TRY(deadline_rules(store));
 
   // The header: every column known, no column twice, the two required ones present.
-  const CsvRecord& header = records->front();
+  const CsvRecord& header = records.front();
   std::vector<const Column*> columns;
   std::set<std::string> seen;
   std::vector<std::string> problems;
@@ -200,8 +198,8 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
   const auto now = schema::dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   std::vector<Row> rows;
   std::map<std::string, std::size_t> register_lines;
-  for (std::size_t r = 1; r < records->size(); ++r) {
-    const CsvRecord& rec = (*records)[r];
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    const CsvRecord& rec = records[r];
     const std::string at = "line " + std::to_string(rec.line) + ": ";
     if (rec.fields.size() != columns.size()) {
       problems.push_back(at + "has " + std::to_string(rec.fields.size()) +
@@ -217,13 +215,13 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
     // field but never repeats the value.
     auto check = [&](EntityType type, const std::string& field, const std::string& value,
                      const char* header_name) {
-      auto ok = schema::validate_field(type, field, value, schema::dates::utc_offset(rules->zone));
+      auto ok = schema::validate_field(type, field, value, schema::dates::utc_offset(rules.zone));
       if (!ok) {
         row_problems.push_back(at + "column " + header_name + ": " + ok.error().message);
         return false;
       }
       // One rule with case new and case set: no birth or incident date in the future.
-      auto past = schema::check_not_future(type, field, *ok, now, rules->zone);
+      auto past = schema::check_not_future(type, field, *ok, now, rules.zone);
       if (!past) row_problems.push_back(at + "column " + header_name + ": " + past.error().message);
       return past.has_value();
     };
@@ -254,7 +252,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
           } else if (name == "tanggal_pengaduan") {
             // A date alone is the start of that day; a time without a zone is the office's.
             auto received =
-                schema::dates::parse_date_or_datetime(value, schema::dates::utc_offset(rules->zone));
+                schema::dates::parse_date_or_datetime(value, schema::dates::utc_offset(rules.zone));
             if (!received) {
               row_problems.push_back(
                   at +
@@ -262,7 +260,7 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
                   "DD/MM/YYYY, optionally with a time HH:MM).");
             } else if (auto past = schema::check_not_future(
                            EntityType::kasus, "received_at",
-                           schema::dates::format_utc(*received), now, rules->zone);
+                           schema::dates::format_utc(*received), now, rules.zone);
                        !past) {
               row_problems.push_back(at + "column tanggal_pengaduan: " + past.error().message);
             } else {
@@ -295,9 +293,8 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
       row_problems.push_back(at + "register number already used on line " +
                              std::to_string(it->second) + ".");
     } else {
-      auto earlier = store.meta("import.register." + row.register_number);
-      if (!earlier) return tl::unexpected(earlier.error());
-      if (*earlier)
+      auto earlier = TEDUH_TRY(store.meta("import.register." + row.register_number));
+      if (earlier)
         row_problems.push_back(at + "this register number was already imported on this device.");
     }
     const bool received = std::any_of(row.case_fields.begin(), row.case_fields.end(),
@@ -338,12 +335,12 @@ Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::str
         for (const auto& [f, v] : row.case_fields) {
           if (f != "received_at") continue;
           if (auto at_utc = schema::dates::parse_utc(v))
-            date = schema::dates::format_iso(schema::dates::local_date(*at_utc, rules->zone));
+            date = schema::dates::format_iso(schema::dates::local_date(*at_utc, rules.zone));
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
         row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);
       } else if (auto past = schema::check_not_future(EntityType::layanan, "date", *d, now,
-                                                      rules->zone);
+                                                      rules.zone);
                  !past) {
         row_problems.push_back(at + "column tanggal_layanan: " + past.error().message);
       }

@@ -76,11 +76,10 @@ bool region_matches(const std::string& region, const std::string& wanted) {
 // ---------------------------------------------------------------------------------------
 // Settings
 
-Result<DeadlineRules> deadline_rules(const Store& store) {
+[[nodiscard]] Result<DeadlineRules> deadline_rules(const Store& store) {
   DeadlineRules rules;
-  auto sla = store.meta("config.response_sla");
-  if (!sla) return tl::unexpected(sla.error());
-  if (*sla && **sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
+  auto sla = TEDUH_TRY(store.meta("config.response_sla"));
+  if (sla && *sla == "1_hari_kerja") rules.response = ResponseSla::one_working_day;
   auto zone = store.meta("config.zona_waktu");
   if (!zone) return tl::unexpected(zone.error());
   // A zone other than the three (set_config refuses one) counts as WIB.
@@ -88,7 +87,7 @@ Result<DeadlineRules> deadline_rules(const Store& store) {
   return rules;
 }
 
-Result<void> set_config(Store& store, std::string_view key, std::string_view value) {
+[[nodiscard]] Result<void> set_config(Store& store, std::string_view key, std::string_view value) {
   if (key == "response_sla") {
     if (value != "3_hari" && value != "1_hari_kerja") {
       return fail(Errc::usage,
@@ -105,12 +104,11 @@ Result<void> set_config(Store& store, std::string_view key, std::string_view val
   return store.set_meta("config." + std::string(key), value);
 }
 
-Result<json> config_document(const Store& store) {
-  auto rules = deadline_rules(store);
-  if (!rules) return tl::unexpected(rules.error());
+[[nodiscard]] Result<json> config_document(const Store& store) {
+  auto rules = TEDUH_TRY(deadline_rules(store));
   return json{
-      {"response_sla", rules->response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
-      {"zona_waktu", dates::zone_name(rules->zone)}};
+      {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
+      {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -187,28 +185,24 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
 // ---------------------------------------------------------------------------------------
 // Sources
 
-Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
-  auto cases = store.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
-  auto roles = store.entities("peran");
-  if (!roles) return tl::unexpected(roles.error());
-  auto persons = store.entities("orang");
-  if (!persons) return tl::unexpected(persons.error());
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
+  auto cases = TEDUH_TRY(store.entities("kasus"));
+  auto roles = TEDUH_TRY(store.entities("peran"));
+  auto persons = TEDUH_TRY(store.entities("orang"));
   auto services = store.entities("layanan");
   if (!services) return tl::unexpected(services.error());
-  auto stays = store.entities("penempatan");
-  if (!stays) return tl::unexpected(stays.error());
+  auto stays = TEDUH_TRY(store.entities("penempatan"));
 
   std::map<sync::EntityId, const EntityView*> person_by_id;
-  for (const auto& p : *persons) person_by_id[p.id] = &p;
+  for (const auto& p : persons) person_by_id[p.id] = &p;
   std::map<sync::EntityId, std::vector<const EntityView*>> roles_of, services_of, stays_of;
-  for (const auto& r : *roles) {
+  for (const auto& r : roles) {
     if (!r.deleted()) roles_of[r.scope].push_back(&r);
   }
   for (const auto& s : *services) {
     if (!s.deleted()) services_of[s.scope].push_back(&s);
   }
-  for (const auto& s : *stays) {
+  for (const auto& s : stays) {
     if (!s.deleted()) stays_of[s.scope].push_back(&s);
   }
 
@@ -247,7 +241,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
 
   const auto& grant = store.identity().grant;
   std::vector<CaseFacts> out;
-  for (const auto& c : *cases) {
+  for (const auto& c : cases) {
     if (c.deleted()) continue;
     CaseFacts f;
     f.id = c.id.hex();
@@ -308,7 +302,7 @@ Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
   return out;
 }
 
-Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies) {
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies) {
   std::vector<CaseFacts> out;
   for (const std::string& body : bodies) {
     json p = json::parse(body, nullptr, false);
@@ -423,7 +417,7 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
 // ---------------------------------------------------------------------------------------
 // The report
 
-Result<void> check_filter(const ReportFilter& filter) {
+[[nodiscard]] Result<void> check_filter(const ReportFilter& filter) {
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
     if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970

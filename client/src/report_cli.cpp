@@ -32,16 +32,14 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   ctx.add_json(due);
   due->callback([&action, ctx] {
     action = [ctx]() -> Result<int> {
-      auto store = ctx.open_store();
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).due(sync::system_now_ms());
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(ctx.open_store());
+      auto doc = TEDUH_TRY(Workflow(store).due(sync::system_now_ms()));
       if (*ctx.json_output) {
-        std::cout << doc->dump(2) << "\n";
+        std::cout << doc.dump(2) << "\n";
         return 0;
       }
-      if ((*doc)["due"].empty()) std::cout << "Nothing is due.\n";
-      for (const auto& d : (*doc)["due"]) {
+      if (doc["due"].empty()) std::cout << "Nothing is due.\n";
+      for (const auto& d : doc["due"]) {
         std::cout << (d["late"].get<bool>() ? "TERLAMBAT  " : "segera     ")
                   << d["number"].get<std::string>() << "  " << d["label"].get<std::string>()
                   << "  batas " << d["due_local"].get<std::string>() << "\n";
@@ -66,13 +64,11 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   report->callback([&action, ctx, o] {
     action = [ctx, o]() -> Result<int> {
       if (o->csv && *ctx.json_output) return fail(Errc::usage, "Choose one of --json and --csv.");
-      auto store = ctx.open_store();
-      if (!store) return tl::unexpected(store.error());
-      auto doc = Workflow(*store).report(o->filter);
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(ctx.open_store());
+      auto doc = TEDUH_TRY(Workflow(store).report(o->filter));
       if (!o->chart.empty()) {
         std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
-        out << report_svg(*doc);
+        out << report_svg(doc);
         out.close();
         if (!out) return fail(Errc::usage, "Could not write the chart to " + o->chart + ".");
         std::error_code mode_error;  // the owner's only, like every file teduh writes
@@ -80,11 +76,11 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
                                      mode_error);
       }
       if (*ctx.json_output) {
-        std::cout << doc->dump(2) << "\n";
+        std::cout << doc.dump(2) << "\n";
       } else if (o->csv) {
-        std::cout << report_csv(*doc);
+        std::cout << report_csv(doc);
       } else {
-        std::cout << report_text(*doc);
+        std::cout << report_text(doc);
         if (!o->chart.empty()) std::cout << "\nChart written to " << o->chart << ".\n";
       }
       return 0;
@@ -100,9 +96,8 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   config_set->add_option("VALUE", o->value, "The new value")->required();
   config_set->callback([&action, ctx, o] {
     action = [ctx, o]() -> Result<int> {
-      auto store = ctx.open_store();
-      if (!store) return tl::unexpected(store.error());
-      if (auto r = set_config(*store, o->key, o->value); !r) return tl::unexpected(r.error());
+      auto store = TEDUH_TRY(ctx.open_store());
+      TEDUH_TRY(set_config(store, o->key, o->value));
       std::cout << o->key << " = " << o->value << "\n";
       return 0;
     };
@@ -112,14 +107,12 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   ctx.add_json(config_show);
   config_show->callback([&action, ctx] {
     action = [ctx]() -> Result<int> {
-      auto store = ctx.open_store();
-      if (!store) return tl::unexpected(store.error());
-      auto doc = config_document(*store);
-      if (!doc) return tl::unexpected(doc.error());
+      auto store = TEDUH_TRY(ctx.open_store());
+      auto doc = TEDUH_TRY(config_document(store));
       if (*ctx.json_output) {
-        std::cout << doc->dump(2) << "\n";
+        std::cout << doc.dump(2) << "\n";
       } else {
-        for (auto it = doc->begin(); it != doc->end(); ++it)
+        for (auto it = doc.begin(); it != doc.end(); ++it)
           std::cout << it.key() << " = " << it.value().get<std::string>() << "\n";
       }
       return 0;
@@ -137,15 +130,13 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
   std::stringstream text;
   text << in.rdbuf();
-  auto store = ctx.open_store();
-  if (!store) return tl::unexpected(store.error());
-  Workflow wf(*store);
-  auto summary = import_register(*store, wf, text.str());
-  if (!summary) return tl::unexpected(summary.error());
-  std::cout << "Imported " << summary->cases << " case(s), " << summary->persons
-            << " person(s) and " << summary->services
+  auto store = TEDUH_TRY(ctx.open_store());
+  Workflow wf(store);
+  auto summary = TEDUH_TRY(import_register(store, wf, text.str()));
+  std::cout << "Imported " << summary.cases << " case(s), " << summary.persons
+            << " person(s) and " << summary.services
             << " service(s); they reach the server at the next `teduh sync`.\n"
-            << summary->cases << "\n";
+            << summary.cases << "\n";
   return 0;
 };
 }  // namespace teduh::client

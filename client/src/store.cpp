@@ -52,13 +52,8 @@ Error from_schema(const schema::Error& e) {
 }
 
 template <class T>
-Result<T> lift(schema::Result<T> r) {
-  if (!r) return tl::unexpected(from_schema(r.error()));
-  if constexpr (std::is_void_v<T>) {
-    return {};
-  } else {
-    return std::move(*r);
-  }
+[[nodiscard]] Result<T> lift(schema::Result<T> r) {
+  return teduh::lift(std::move(r), from_schema);
 }
 
 Error from_crypto(const crypto::Error& e) {
@@ -97,15 +92,6 @@ sync::Id128 id_from(const std::vector<std::uint8_t>& blob) {
   if (blob.size() == id.bytes.size()) std::copy(blob.begin(), blob.end(), id.bytes.begin());
   return id;
 }
-
-#define TEDUH_CONCAT_(a, b) a##b
-#define TEDUH_CONCAT(a, b) TEDUH_CONCAT_(a, b)
-// Returns the error of a Result-returning expression from the enclosing function.
-#define TRY(expr)                                                              \
-  do {                                                                         \
-    if (auto TEDUH_CONCAT(r_, __LINE__) = (expr); !TEDUH_CONCAT(r_, __LINE__)) \
-      return tl::unexpected(TEDUH_CONCAT(r_, __LINE__).error());               \
-  } while (0)
 
 // WAL with synchronous=NORMAL: a killed process loses at most the transaction in flight
 // (client/README.md, "Durability"). A 64 MiB page cache keeps the indexes of a store of
@@ -167,24 +153,24 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
     store_key = std::move(*key);
   }
   restrict_to_owner(options.path);
-  TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
+  TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
   // A new store holds no commits: nothing for step v4_scoped_supersedes to rebuild.
-  TRY(lift(schema::exec(db->get(), "DELETE FROM meta WHERE key = 'merge_rebuild'")));
-  TRY(lift(schema::exec(db->get(), kStoreSettings)));
+  TEDUH_TRY(lift(schema::exec(db->get(), "DELETE FROM meta WHERE key = 'merge_rebuild'")));
+  TEDUH_TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
   Store store(std::move(*db), std::move(identity));
   store.path_ = options.path;
   store.store_key_ = std::move(store_key);
   auto put = [&](std::string_view k, std::string_view v) { return store.set_meta(k, v); };
   const Identity& id = store.identity_;
-  TRY(store.in_transaction([&]() -> Result<void> {
-    TRY(put("device_id", id.device.hex()));
-    TRY(put("signing_key", crypto::to_hex(id.signing_key.secret_key().view())));
-    TRY(put("enrollment_code", id.enrollment_code));
-    TRY(put("server_address", id.server_address));
-    TRY(put("server_key", crypto::to_base64url(id.server_key)));
-    TRY(put("seq", "0"));
-    TRY(put("hlc", "0"));
+  TEDUH_TRY(store.in_transaction([&]() -> Result<void> {
+    TEDUH_TRY(put("device_id", id.device.hex()));
+    TEDUH_TRY(put("signing_key", crypto::to_hex(id.signing_key.secret_key().view())));
+    TEDUH_TRY(put("enrollment_code", id.enrollment_code));
+    TEDUH_TRY(put("server_address", id.server_address));
+    TEDUH_TRY(put("server_key", crypto::to_base64url(id.server_key)));
+    TEDUH_TRY(put("seq", "0"));
+    TEDUH_TRY(put("hlc", "0"));
     return {};
   }));
   // The identity is durable before the store is handed out: with synchronous=NORMAL a
@@ -192,7 +178,7 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   // long-running program that created the store) would leave a key file and a store
   // without its device identity, which never opens again (found by the simulation's
   // fault VFS, seed 1).
-  TRY(lift(schema::exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)")));
+  TEDUH_TRY(lift(schema::exec(store.db(), "PRAGMA wal_checkpoint(TRUNCATE)")));
   return store;
 }
 
@@ -220,33 +206,27 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   auto db = crypto::open_encrypted(path, *key, crypto::OpenMode::existing);
   if (!db) return tl::unexpected(from_crypto(db.error()));
   restrict_to_owner(path);
-  TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
-  TRY(lift(schema::exec(db->get(), kStoreSettings)));
+  TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
+  TEDUH_TRY(lift(schema::exec(db->get(), kStoreSettings)));
 
   Store store(std::move(*db), Identity{});
   store.path_ = path;
   store.store_key_ = std::move(*key);
   auto get = [&](std::string_view k) -> Result<std::string> {
-    auto v = store.meta(k);
-    if (!v) return tl::unexpected(v.error());
-    if (!*v)
+    auto v = TEDUH_TRY(store.meta(k));
+    if (!v)
       return fail(Errc::refused, "The store lacks its device identity (" + std::string(k) +
                                      "); it was not made by `teduh init`.");
-    return **v;
+    return *v;
   };
-  auto device_hex = get("device_id");
-  if (!device_hex) return tl::unexpected(device_hex.error());
-  auto device = sync::Id128::from_hex(*device_hex);
-  auto signing_hex = get("signing_key");
-  if (!signing_hex) return tl::unexpected(signing_hex.error());
-  auto signing_raw = crypto::from_hex(*signing_hex);
-  auto server_key_text = get("server_key");
-  if (!server_key_text) return tl::unexpected(server_key_text.error());
-  auto server_key_raw = crypto::from_base64url(*server_key_text);
-  auto code = get("enrollment_code");
-  if (!code) return tl::unexpected(code.error());
-  auto address = get("server_address");
-  if (!address) return tl::unexpected(address.error());
+  auto device_hex = TEDUH_TRY(get("device_id"));
+  auto device = sync::Id128::from_hex(device_hex);
+  auto signing_hex = TEDUH_TRY(get("signing_key"));
+  auto signing_raw = crypto::from_hex(signing_hex);
+  auto server_key_text = TEDUH_TRY(get("server_key"));
+  auto server_key_raw = crypto::from_base64url(server_key_text);
+  auto code = TEDUH_TRY(get("enrollment_code"));
+  auto address = TEDUH_TRY(get("server_address"));
   if (!device || !signing_raw || !server_key_raw || server_key_raw->size() != 32) {
     return fail(Errc::damaged, "The store's device identity is unreadable.");
   }
@@ -256,84 +236,75 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   id.device = *device;
   id.signing_key = std::move(*signing);
   std::copy(server_key_raw->begin(), server_key_raw->end(), id.server_key.begin());
-  id.enrollment_code = *code;
-  id.server_address = *address;
+  id.enrollment_code = code;
+  id.server_address = address;
   // The code was verified with its expiry at init; here only its content is read back.
   auto grant = sync::verify_enrollment_code(id.enrollment_code, id.server_key, 0);
   if (!grant) return fail(Errc::damaged, "The store's enrollment record does not verify.");
   id.grant = std::move(*grant);
-  TRY(store.load_counters());
-  TRY(store.rebuild_merge_state());
+  TEDUH_TRY(store.load_counters());
+  TEDUH_TRY(store.rebuild_merge_state());
   return store;
 }
 
 Result<void> Store::rebuild_merge_state() {
-  auto flag = meta("merge_rebuild");
-  if (!flag) return tl::unexpected(flag.error());
-  if (!*flag) return {};
+  auto flag = TEDUH_TRY(meta("merge_rebuild"));
+  if (!flag) return {};
   // The merge state the rules of PROTOCOL.md section 5 give for the commits held: each
   // supersedes list acts within its own (entity, field), and a commit that names an
   // entity held under another scope or type is not applied (its versions leave; the
   // entity keeps the scope and type its row records). Commits of purged scopes that
   // this device has not yet pushed name entities no longer held, which stay unheld.
   return in_transaction([&]() -> Result<void> {
-    TRY(lift(schema::exec(db(), "DELETE FROM superseded")));
-    auto commits = lift(Statement::prepare(db(), "SELECT device, seq, body FROM commits ORDER BY rowid"));
-    if (!commits) return tl::unexpected(commits.error());
-    auto held = lift(Statement::prepare(db(), "SELECT scope, type FROM entities WHERE id = ?1"));
-    if (!held) return tl::unexpected(held.error());
-    auto drop = lift(Statement::prepare(db(), "DELETE FROM versions WHERE device = ?1 AND seq = ?2"));
-    if (!drop) return tl::unexpected(drop.error());
-    auto mark = lift(Statement::prepare(db(),
-        "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)"));
-    if (!mark) return tl::unexpected(mark.error());
-    auto refused = lift(Statement::prepare(db(), "SELECT 1 FROM refused_commits WHERE seq = ?1"));
-    if (!refused) return tl::unexpected(refused.error());
+    TEDUH_TRY(lift(schema::exec(db(), "DELETE FROM superseded")));
+    auto commits = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT device, seq, body FROM commits ORDER BY rowid")));
+    auto held = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT scope, type FROM entities WHERE id = ?1")));
+    auto drop = TEDUH_TRY(lift(Statement::prepare(db(), "DELETE FROM versions WHERE device = ?1 AND seq = ?2")));
+    auto mark = TEDUH_TRY(lift(Statement::prepare(db(),
+        "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)")));
+    auto refused = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT 1 FROM refused_commits WHERE seq = ?1")));
     for (;;) {
-      auto row = lift(commits->step());
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      const std::vector<std::uint8_t> body = commits->column_blob(2);
+      auto row = TEDUH_TRY(lift(commits.step()));
+      if (!row) break;
+      const std::vector<std::uint8_t> body = commits.column_blob(2);
       auto commit = sync::decode_commit_body(body);
       if (!commit) return fail(Errc::damaged, "The store holds a commit that does not decode.");
       bool foreign = false;
       std::vector<bool> present(commit->versions.size(), false);
       for (std::size_t i = 0; i < commit->versions.size(); ++i) {
         const sync::Version& v = commit->versions[i];
-        held->reset();
-        held->bind_blob(1, id_bytes(v.entity));
-        auto h = lift(held->step());
-        if (!h) return tl::unexpected(h.error());
-        if (!*h) continue;  // a purged scope
+        held.reset();
+        held.bind_blob(1, id_bytes(v.entity));
+        auto h = TEDUH_TRY(lift(held.step()));
+        if (!h) continue;  // a purged scope
         present[i] = true;
-        if (id_from(held->column_blob(0)) != commit->scope || held->column_text(1) != v.entity_type) foreign = true;
+        if (id_from(held.column_blob(0)) != commit->scope || held.column_text(1) != v.entity_type) foreign = true;
       }
       if (foreign) {
-        drop->reset();
-        drop->bind_blob(1, id_bytes(commit->device)).bind(2, static_cast<std::int64_t>(commit->seq));
-        TRY(lift(drop->run()));
+        drop.reset();
+        drop.bind_blob(1, id_bytes(commit->device)).bind(2, static_cast<std::int64_t>(commit->seq));
+        TEDUH_TRY(lift(drop.run()));
         continue;
       }
       if (commit->device == identity_.device) {
         // A commit of this device the server refused supersedes nothing: no other
         // replica holds it (PROTOCOL.md section 5, rule 5).
-        refused->reset();
-        refused->bind(1, static_cast<std::int64_t>(commit->seq));
-        auto r = lift(refused->step());
-        if (!r) return tl::unexpected(r.error());
-        if (*r) continue;
+        refused.reset();
+        refused.bind(1, static_cast<std::int64_t>(commit->seq));
+        auto r = TEDUH_TRY(lift(refused.step()));
+        if (r) continue;
       }
       for (std::size_t i = 0; i < commit->versions.size(); ++i) {
         const sync::Version& v = commit->versions[i];
         if (!present[i]) continue;
         for (const auto& id : v.supersedes) {
-          mark->reset();
-          mark->bind_blob(1, id_bytes(v.entity))
+          mark.reset();
+          mark.bind_blob(1, id_bytes(v.entity))
               .bind(2, v.field)
               .bind_blob(3, id_bytes(id.device))
               .bind(4, static_cast<std::int64_t>(id.seq))
               .bind(5, static_cast<std::int64_t>(id.index));
-          TRY(lift(mark->run()));
+          TEDUH_TRY(lift(mark.run()));
         }
       }
     }
@@ -348,63 +319,55 @@ Result<void> Store::rebuild_merge_state() {
         "ORDER BY hlc DESC, device DESC) AS r FROM versions WHERE live = 1) WHERE r = 1",
         "DELETE FROM meta WHERE key = 'merge_rebuild'",
     };
-    TRY(lift(schema::exec(db(), kDerive[0])));
+    TEDUH_TRY(lift(schema::exec(db(), kDerive[0])));
     // A refused commit's versions do not count where anything else wrote the record; a
     // record that only refused commits wrote stays shown, marked refused.
-    auto hide = lift(Statement::prepare(db(),
+    auto hide = TEDUH_TRY(lift(Statement::prepare(db(),
         "UPDATE versions SET live = 0 WHERE device = ?1 AND seq IN (SELECT seq FROM refused_commits) "
         "AND EXISTS (SELECT 1 FROM versions o WHERE o.entity = versions.entity AND NOT (o.device = ?1 "
-        "AND o.seq IN (SELECT seq FROM refused_commits)))"));
-    if (!hide) return tl::unexpected(hide.error());
-    hide->bind_blob(1, id_bytes(identity_.device));
-    TRY(lift(hide->run()));
-    for (std::size_t i = 1; i < std::size(kDerive); ++i) TRY(lift(schema::exec(db(), kDerive[i])));
+        "AND o.seq IN (SELECT seq FROM refused_commits)))")));
+    hide.bind_blob(1, id_bytes(identity_.device));
+    TEDUH_TRY(lift(hide.run()));
+    for (std::size_t i = 1; i < std::size(kDerive); ++i) TEDUH_TRY(lift(schema::exec(db(), kDerive[i])));
     return {};
   });
 }
 
 Result<void> Store::load_counters() {
-  auto seq = meta("seq");
-  if (!seq) return tl::unexpected(seq.error());
-  auto hlc = meta("hlc");
-  if (!hlc) return tl::unexpected(hlc.error());
-  next_seq_ = (*seq ? std::stoull(**seq) : 0) + 1;
+  auto seq = TEDUH_TRY(meta("seq"));
+  auto hlc = TEDUH_TRY(meta("hlc"));
+  next_seq_ = (seq ? std::stoull(*seq) : 0) + 1;
   // The clock never goes back, even past a rollback of timestamps it issued.
-  clock_ = sync::HlcClock(std::max<sync::Hlc>(clock_.last(), *hlc ? std::stoull(**hlc) : 0));
+  clock_ = sync::HlcClock(std::max<sync::Hlc>(clock_.last(), hlc ? std::stoull(*hlc) : 0));
   return {};
 }
 
 Result<std::optional<std::string>> Store::meta(std::string_view key) const {
-  auto st_r = cached("SELECT value FROM meta WHERE key = ?1");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto st_r = TEDUH_TRY(cached("SELECT value FROM meta WHERE key = ?1"));
+  Statement& st = *st_r;
   st.bind(1, key);
-  auto row = lift(st.step());
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<std::string>{};
+  auto row = TEDUH_TRY(lift(st.step()));
+  if (!row) return std::optional<std::string>{};
   return std::optional<std::string>{st.column_text(0)};
 }
 
 Result<void> Store::set_meta(std::string_view key, std::string_view value) {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  Statement& st = *st_r;
   st.bind(1, key).bind(2, value);
   return lift(st.run());
 }
 
 Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq) {
   return in_transaction([&]() -> Result<bool> {
-    TRY(lift(schema::exec(db(), "PRAGMA secure_delete = ON")));
-    auto held_r = cached("SELECT EXISTS(SELECT 1 FROM commits WHERE scope = ?1)");
-    if (!held_r) return tl::unexpected(held_r.error());
-    (*held_r)->bind_blob(1, id_bytes(scope));
-    auto row = lift((*held_r)->step());
-    if (!row) return tl::unexpected(row.error());
-    const bool held = *row && (*held_r)->column_int(0) != 0;
-    (*held_r)->reset();
+    TEDUH_TRY(lift(schema::exec(db(), "PRAGMA secure_delete = ON")));
+    auto held_r = TEDUH_TRY(cached("SELECT EXISTS(SELECT 1 FROM commits WHERE scope = ?1)"));
+    (held_r)->bind_blob(1, id_bytes(scope));
+    auto row = TEDUH_TRY(lift((held_r)->step()));
+    const bool held = row && (held_r)->column_int(0) != 0;
+    (held_r)->reset();
     static constexpr const char* kPurge[] = {
         "DELETE FROM fields WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
         "DELETE FROM versions WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
@@ -413,14 +376,13 @@ Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked
         "DELETE FROM commits WHERE scope = ?1 AND NOT (device = ?2 AND seq > ?3)",
     };
     for (const char* sql : kPurge) {
-      auto st_r = cached(sql);
-      if (!st_r) return tl::unexpected(st_r.error());
-      Statement& st = **st_r;
+      auto st_r = TEDUH_TRY(cached(sql));
+      Statement& st = *st_r;
       st.bind_blob(1, id_bytes(scope));
       if (std::string_view(sql).find("?2") != std::string_view::npos) {
         st.bind_blob(2, id_bytes(identity_.device)).bind(3, static_cast<std::int64_t>(acked_seq));
       }
-      TRY(lift(st.run()));
+      TEDUH_TRY(lift(st.run()));
     }
     return held;
   });
@@ -428,25 +390,22 @@ Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked
 
 Result<void> Store::put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
                                    const crypto::Signature& signature) {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "INSERT INTO projections(scope, server_seq, body, signature) VALUES(?1, ?2, ?3, ?4) "
       "ON CONFLICT(scope) DO UPDATE SET server_seq = excluded.server_seq, body = excluded.body, "
-      "signature = excluded.signature WHERE excluded.server_seq >= projections.server_seq");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "signature = excluded.signature WHERE excluded.server_seq >= projections.server_seq"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(scope)).bind(2, server_seq).bind(3, body).bind_blob(4, signature);
   return lift(st.run());
 }
 
 Result<std::vector<std::string>> Store::projection_bodies() const {
-  auto st_r = cached("SELECT body FROM projections ORDER BY scope");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto st_r = TEDUH_TRY(cached("SELECT body FROM projections ORDER BY scope"));
+  Statement& st = *st_r;
   std::vector<std::string> out;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     out.push_back(st.column_text(0));
   }
   return out;
@@ -455,41 +414,36 @@ Result<std::vector<std::string>> Store::projection_bodies() const {
 Result<void> Store::replace_directory(const std::vector<DirectoryOffice>& offices,
                                      const std::vector<DirectoryDevice>& devices) {
   return in_transaction([&]() -> Result<void> {
-    TRY(lift(schema::exec(db(), "DELETE FROM directory_offices; DELETE FROM directory_devices")));
-    auto office_r = cached(
+    TEDUH_TRY(lift(schema::exec(db(), "DELETE FROM directory_offices; DELETE FROM directory_devices")));
+    auto office_r = TEDUH_TRY(cached(
         "INSERT INTO directory_offices(code, name, kind, region) VALUES(?1, ?2, ?3, ?4) "
-        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region");
-    if (!office_r) return tl::unexpected(office_r.error());
+        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region"));
     for (const DirectoryOffice& o : offices) {
-      (*office_r)->reset();
-      (*office_r)->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region);
-      TRY(lift((*office_r)->run()));
+      (office_r)->reset();
+      (office_r)->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region);
+      TEDUH_TRY(lift((office_r)->run()));
     }
-    auto device_r = cached(
+    auto device_r = TEDUH_TRY(cached(
         "INSERT INTO directory_devices(device, sign_key, office) VALUES(?1, ?2, ?3) "
-        "ON CONFLICT(device) DO UPDATE SET sign_key = excluded.sign_key, office = excluded.office");
-    if (!device_r) return tl::unexpected(device_r.error());
+        "ON CONFLICT(device) DO UPDATE SET sign_key = excluded.sign_key, office = excluded.office"));
     for (const DirectoryDevice& d : devices) {
-      (*device_r)->reset();
-      (*device_r)->bind_blob(1, id_bytes(d.device)).bind_blob(2, d.sign_key).bind(3, d.office);
-      TRY(lift((*device_r)->run()));
+      (device_r)->reset();
+      (device_r)->bind_blob(1, id_bytes(d.device)).bind_blob(2, d.sign_key).bind(3, d.office);
+      TEDUH_TRY(lift((device_r)->run()));
     }
     return set_meta("directory_at", std::to_string(sync::system_now_ms()));
   });
 }
 
 Result<std::optional<std::vector<DirectoryOffice>>> Store::directory_offices() const {
-  auto received = meta("directory_at");
-  if (!received) return tl::unexpected(received.error());
-  if (!*received) return std::optional<std::vector<DirectoryOffice>>{};
-  auto st_r = cached("SELECT code, name, kind, region FROM directory_offices ORDER BY code");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto received = TEDUH_TRY(meta("directory_at"));
+  if (!received) return std::optional<std::vector<DirectoryOffice>>{};
+  auto st_r = TEDUH_TRY(cached("SELECT code, name, kind, region FROM directory_offices ORDER BY code"));
+  Statement& st = *st_r;
   std::vector<DirectoryOffice> out;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     out.push_back(DirectoryOffice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)});
   }
   st.reset();
@@ -497,31 +451,28 @@ Result<std::optional<std::vector<DirectoryOffice>>> Store::directory_offices() c
 }
 
 Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail) {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "INSERT INTO refused_commits(seq, reason, detail) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(seq) DO UPDATE SET reason = excluded.reason, detail = excluded.detail");
-  if (!st_r) return tl::unexpected(st_r.error());
-  (*st_r)->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
-  TRY(lift((*st_r)->run()));
+      "ON CONFLICT(seq) DO UPDATE SET reason = excluded.reason, detail = excluded.detail"));
+  (st_r)->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
+  TEDUH_TRY(lift((st_r)->run()));
   // The refused commit stays here but no longer counts: what it superseded is live
   // again, as on every other replica (rebuild_merge_state, at the end of the sync).
   return set_meta("merge_rebuild", "1");
 }
 
 Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const {
-  auto any = cached("SELECT EXISTS (SELECT 1 FROM refused_commits)");
-  if (!any) return tl::unexpected(any.error());
-  auto row = lift((*any)->step());
+  auto any = TEDUH_TRY(cached("SELECT EXISTS (SELECT 1 FROM refused_commits)"));
+  auto row = lift((any)->step());
   if (!row) return tl::unexpected(row.error());
-  const bool some = *row && (*any)->column_int(0) == 1;
-  (*any)->reset();
+  const bool some = *row && (any)->column_int(0) == 1;
+  (any)->reset();
   if (!some) return false;
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "SELECT EXISTS (SELECT 1 FROM versions v WHERE v.entity = ?1 AND v.device = ?2 "
       "AND v.seq IN (SELECT seq FROM refused_commits)) AND NOT EXISTS (SELECT 1 FROM versions o "
-      "WHERE o.entity = ?1 AND NOT (o.device = ?2 AND o.seq IN (SELECT seq FROM refused_commits)))");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "WHERE o.entity = ?1 AND NOT (o.device = ?2 AND o.seq IN (SELECT seq FROM refused_commits)))"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
   row = lift(st.step());
   if (!row) return tl::unexpected(row.error());
@@ -531,15 +482,13 @@ Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const 
 }
 
 Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& entity) const {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "SELECT r.detail FROM versions v JOIN refused_commits r ON r.seq = v.seq "
-      "WHERE v.entity = ?1 AND v.device = ?2 ORDER BY v.seq LIMIT 1");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "WHERE v.entity = ?1 AND v.device = ?2 ORDER BY v.seq LIMIT 1"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
-  auto row = lift(st.step());
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<std::string>{};
+  auto row = TEDUH_TRY(lift(st.step()));
+  if (!row) return std::optional<std::string>{};
   std::string detail = st.column_text(0);
   st.reset();
   return std::optional<std::string>{std::move(detail)};
@@ -547,19 +496,17 @@ Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& enti
 
 Result<std::int64_t> Store::next_counter(std::string_view name) {
   std::string key = "counter:" + std::string(name);
-  auto current = meta(key);
-  if (!current) return tl::unexpected(current.error());
-  std::int64_t next = (*current ? std::stoll(**current) : 0) + 1;
-  TRY(set_meta(key, std::to_string(next)));
+  auto current = TEDUH_TRY(meta(key));
+  std::int64_t next = (current ? std::stoll(*current) : 0) + 1;
+  TEDUH_TRY(set_meta(key, std::to_string(next)));
   return next;
 }
 
 Result<schema::Statement*> Store::cached(const char* sql) const {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
-    auto st = lift(Statement::prepare(db(), sql));
-    if (!st) return tl::unexpected(st.error());  // e.g. the schema could not be read
-    it = statements_.emplace(sql, std::move(*st)).first;
+    auto st = TEDUH_TRY(lift(Statement::prepare(db(), sql)));  // e.g. the schema could not be read
+    it = statements_.emplace(sql, std::move(st)).first;
   }
   it->second.reset();
   return &it->second;
@@ -578,7 +525,7 @@ Result<crypto::DbHandle> Store::open_companion() const {
 // them, and its seq must not be taken twice.
 Result<void> Store::begin() {
   seq_at_begin_ = next_seq_;
-  TRY(lift(schema::exec(db(), "BEGIN IMMEDIATE")));
+  TEDUH_TRY(lift(schema::exec(db(), "BEGIN IMMEDIATE")));
   if (auto r = load_counters(); !r) {
     (void)schema::exec(db(), "ROLLBACK");
     next_seq_ = seq_at_begin_;
@@ -641,10 +588,9 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
     c.seq = next_seq_;
     c.scope = scope;
     c.scope_type = std::string(scope_type);
-    auto live_r = cached(
-        "SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1");
-    if (!live_r) return tl::unexpected(live_r.error());
-    Statement& live = **live_r;
+    auto live_r = TEDUH_TRY(cached(
+        "SELECT device, seq, idx FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1"));
+    Statement& live = *live_r;
     for (auto& w : unique) {
       sync::Version v;
       v.entity = w.entity;
@@ -655,9 +601,8 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       live.reset();
       live.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
       for (;;) {
-        auto row = lift(live.step());
-        if (!row) return tl::unexpected(row.error());
-        if (!*row) break;
+        auto row = TEDUH_TRY(lift(live.step()));
+        if (!row) break;
         v.supersedes.push_back(sync::VersionId{id_from(live.column_blob(0)),
                                                static_cast<std::uint64_t>(live.column_int(1)),
                                                static_cast<std::uint32_t>(live.column_int(2))});
@@ -665,13 +610,12 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
       c.hlc = std::max(c.hlc, v.hlc);
       c.versions.push_back(std::move(v));
     }
-    if (check) TRY(check(c));
+    if (check) TEDUH_TRY(check(c));
     auto signed_commit = sync::sign_commit(c, identity_.signing_key);
-    auto refusal = apply_commit(c, signed_commit, std::nullopt);
-    if (!refusal) return tl::unexpected(refusal.error());
-    if (*refusal) return fail(Errc::refused, "This change was not saved: " + **refusal + ".");
-    TRY(set_meta("seq", std::to_string(c.seq)));
-    TRY(set_meta("hlc", std::to_string(clock_.last())));
+    auto refusal = TEDUH_TRY(apply_commit(c, signed_commit, std::nullopt));
+    if (refusal) return fail(Errc::refused, "This change was not saved: " + *refusal + ".");
+    TEDUH_TRY(set_meta("seq", std::to_string(c.seq)));
+    TEDUH_TRY(set_meta("hlc", std::to_string(clock_.last())));
     ++next_seq_;
     return c;
   });
@@ -679,28 +623,24 @@ Result<sync::Commit> Store::write(const sync::EntityId& scope, std::string_view 
 
 Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
                                  const sync::Commit& commit, std::int64_t server_seq) {
-  auto st_r = cached("SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto st_r = TEDUH_TRY(cached("SELECT server_seq FROM commits WHERE device = ?1 AND seq = ?2"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(commit.device)).bind(2, static_cast<std::int64_t>(commit.seq));
-  auto row = lift(st.step());
-  if (!row) return tl::unexpected(row.error());
-  if (*row) {
-    auto upd_r = cached("UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2");
-    if (!upd_r) return tl::unexpected(upd_r.error());
-    Statement& upd = **upd_r;
+  auto row = TEDUH_TRY(lift(st.step()));
+  if (row) {
+    auto upd_r = TEDUH_TRY(cached("UPDATE commits SET server_seq = ?3 WHERE device = ?1 AND seq = ?2"));
+    Statement& upd = *upd_r;
     upd.bind_blob(1, id_bytes(commit.device))
         .bind(2, static_cast<std::int64_t>(commit.seq))
         .bind(3, server_seq);
-    TRY(lift(upd.run()));
+    TEDUH_TRY(lift(upd.run()));
     return false;
   }
-  auto refusal = apply_commit(commit, signed_commit, server_seq);
-  if (!refusal) return tl::unexpected(refusal.error());
-  if (*refusal) {
+  auto refusal = TEDUH_TRY(apply_commit(commit, signed_commit, server_seq));
+  if (refusal) {
     // Skipped whole and not stored (PROTOCOL.md section 5): the pull goes on, and the
     // sync reports it.
-    refused_.push_back(RefusedCommit{commit.device, commit.seq, std::move(**refusal)});
+    refused_.push_back(RefusedCommit{commit.device, commit.seq, std::move(*refusal)});
     return false;
   }
   // Follow the remote clock (bounded: a clock far ahead is clamped, PROTOCOL.md).
@@ -712,7 +652,7 @@ Result<bool> Store::apply_remote(const sync::SignedCommit& signed_commit,
   // commit: a pulled batch of 1,000 commits writes it once.
   clock_unsaved_ = true;
   if (sqlite3_get_autocommit(db()) != 0) {
-    TRY(save_clock());
+    TEDUH_TRY(save_clock());
     clock_unsaved_ = false;
   }
   return true;
@@ -758,9 +698,8 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
   // Every entity belongs to one scope and has one type, fixed by the first commit that
   // writes it (PROTOCOL.md section 5, "Entities and scopes"). Checked for every entity of
   // the commit before anything is written: a commit that breaks it is applied not at all.
-  auto held_r = cached("SELECT scope, type FROM entities WHERE id = ?1");
-  if (!held_r) return tl::unexpected(held_r.error());
-  Statement& held = **held_r;
+  auto held_r = TEDUH_TRY(cached("SELECT scope, type FROM entities WHERE id = ?1"));
+  Statement& held = *held_r;
   std::vector<sync::EntityId> known;    // entities of this commit, in order of first version
   std::vector<std::uint32_t> first_version;  // the index of known[k]'s first version
   std::vector<bool> fresh;              // known[k] is not yet in this replica
@@ -776,9 +715,8 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
     }
     held.reset();
     held.bind_blob(1, id_bytes(v.entity));
-    auto row = lift(held.step());
-    if (!row) return tl::unexpected(row.error());
-    if (*row) {
+    auto row = TEDUH_TRY(lift(held.step()));
+    if (row) {
       if (id_from(held.column_blob(0)) != commit.scope) {
         return std::optional<std::string>{"the commit writes an entity that belongs to another scope"};
       }
@@ -788,15 +726,14 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
     }
     known.push_back(v.entity);
     first_version.push_back(i);
-    fresh.push_back(!*row);
+    fresh.push_back(!row);
   }
   held.reset();
 
-  auto ins_commit_r = cached(
+  auto ins_commit_r = TEDUH_TRY(cached(
       "INSERT INTO commits(device, seq, scope, scope_type, hlc, body, signature, server_seq) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!ins_commit_r) return tl::unexpected(ins_commit_r.error());
-  Statement& ins_commit = **ins_commit_r;
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  Statement& ins_commit = *ins_commit_r;
   ins_commit.bind_blob(1, id_bytes(commit.device))
       .bind(2, static_cast<std::int64_t>(commit.seq))
       .bind_blob(3, id_bytes(commit.scope))
@@ -809,7 +746,7 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
   } else {
     ins_commit.bind_null(8);
   }
-  TRY(lift(ins_commit.run()));
+  TEDUH_TRY(lift(ins_commit.run()));
 
   auto ins_entity_r =
       cached("INSERT INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
@@ -817,39 +754,32 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
   Statement& ins_entity = **ins_entity_r;
   // A supersedes list acts only within its own entity and field (PROTOCOL.md section 5):
   // the superseded table is keyed by the (entity, field) of the version that names the id.
-  auto ins_superseded_r = cached(
-      "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)");
-  if (!ins_superseded_r) return tl::unexpected(ins_superseded_r.error());
-  Statement& ins_superseded = **ins_superseded_r;
-  auto kill_r = cached(
+  auto ins_superseded_r = TEDUH_TRY(cached(
+      "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)"));
+  Statement& ins_superseded = *ins_superseded_r;
+  auto kill_r = TEDUH_TRY(cached(
       "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND entity = ?4 "
-      "AND field = ?5 AND live = 1");
-  if (!kill_r) return tl::unexpected(kill_r.error());
-  Statement& kill = **kill_r;
-  auto is_superseded_r = cached(
-      "SELECT 1 FROM superseded WHERE entity = ?1 AND field = ?2 AND device = ?3 AND seq = ?4 AND idx = ?5");
-  if (!is_superseded_r) return tl::unexpected(is_superseded_r.error());
-  Statement& is_superseded = **is_superseded_r;
-  auto ins_version_r = cached(
+      "AND field = ?5 AND live = 1"));
+  Statement& kill = *kill_r;
+  auto is_superseded_r = TEDUH_TRY(cached(
+      "SELECT 1 FROM superseded WHERE entity = ?1 AND field = ?2 AND device = ?3 AND seq = ?4 AND idx = ?5"));
+  Statement& is_superseded = *is_superseded_r;
+  auto ins_version_r = TEDUH_TRY(cached(
       "INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!ins_version_r) return tl::unexpected(ins_version_r.error());
-  Statement& ins_version = **ins_version_r;
-  auto shown_r = cached(
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  Statement& ins_version = *ins_version_r;
+  auto shown_r = TEDUH_TRY(cached(
       "SELECT value, hlc, device FROM versions WHERE entity = ?1 AND field = ?2 AND live = 1 "
-      "ORDER BY hlc DESC, device DESC");
-  if (!shown_r) return tl::unexpected(shown_r.error());
-  Statement& shown = **shown_r;
-  auto put_field_r = cached(
+      "ORDER BY hlc DESC, device DESC"));
+  Statement& shown = *shown_r;
+  auto put_field_r = TEDUH_TRY(cached(
       "INSERT INTO fields(entity, field, value, hlc, device, live_count) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(entity, field) DO UPDATE SET "
       "value = excluded.value, hlc = excluded.hlc, device = excluded.device, "
-      "live_count = excluded.live_count");
-  if (!put_field_r) return tl::unexpected(put_field_r.error());
-  Statement& put_field = **put_field_r;
-  auto drop_field_r = cached("DELETE FROM fields WHERE entity = ?1 AND field = ?2");
-  if (!drop_field_r) return tl::unexpected(drop_field_r.error());
-  Statement& drop_field = **drop_field_r;
+      "live_count = excluded.live_count"));
+  Statement& put_field = *put_field_r;
+  auto drop_field_r = TEDUH_TRY(cached("DELETE FROM fields WHERE entity = ?1 AND field = ?2"));
+  Statement& drop_field = *drop_field_r;
 
   auto insert_version = [&](std::uint32_t i, bool live) {
     const sync::Version& v = commit.versions[i];
@@ -885,7 +815,7 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
         .bind(2, v.entity_type)
         .bind_blob(3, id_bytes(commit.scope))
         .bind(4, static_cast<std::int64_t>(v.hlc));
-    TRY(lift(ins_entity.run()));
+    TEDUH_TRY(lift(ins_entity.run()));
   }
   auto created = [&](const sync::EntityId& e) {
     return fresh[static_cast<std::size_t>(std::find(known.begin(), known.end(), e) - known.begin())];
@@ -915,14 +845,14 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
           .bind_blob(3, id_bytes(s.device))
           .bind(4, static_cast<std::int64_t>(s.seq))
           .bind(5, static_cast<std::int64_t>(s.index));
-      TRY(lift(ins_superseded.run()));
+      TEDUH_TRY(lift(ins_superseded.run()));
       kill.reset();
       kill.bind_blob(1, id_bytes(s.device))
           .bind(2, static_cast<std::int64_t>(s.seq))
           .bind(3, static_cast<std::int64_t>(s.index))
           .bind_blob(4, id_bytes(v.entity))
           .bind(5, v.field);
-      TRY(lift(kill.run()));
+      TEDUH_TRY(lift(kill.run()));
     }
     is_superseded.reset();
     is_superseded.bind_blob(1, id_bytes(v.entity))
@@ -930,10 +860,9 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
         .bind_blob(3, id_bytes(commit.device))
         .bind(4, static_cast<std::int64_t>(commit.seq))
         .bind(5, static_cast<std::int64_t>(i));
-    auto dead = lift(is_superseded.step());
-    if (!dead) return tl::unexpected(dead.error());
+    auto dead = TEDUH_TRY(lift(is_superseded.step()));
 
-    TRY(insert_version(i, !*dead));
+    TEDUH_TRY(insert_version(i, !dead));
 
     // Recompute the shown value of this field from its live versions.
     shown.reset();
@@ -943,9 +872,8 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
     std::int64_t hlc = 0;
     std::vector<std::uint8_t> device;
     for (;;) {
-      auto row = lift(shown.step());
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      auto row = TEDUH_TRY(lift(shown.step()));
+      if (!row) break;
       if (live_count++ == 0) {
         value = shown.column_text(0);
         hlc = shown.column_int(1);
@@ -955,9 +883,9 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
     if (live_count == 0) {
       drop_field.reset();
       drop_field.bind_blob(1, id_bytes(v.entity)).bind(2, v.field);
-      TRY(lift(drop_field.run()));
+      TEDUH_TRY(lift(drop_field.run()));
     } else {
-      TRY(show(v, value, hlc, device, live_count));
+      TEDUH_TRY(show(v, value, hlc, device, live_count));
     }
   }
   // The versions of entities created in this commit that supersede nothing: live, alone
@@ -965,12 +893,10 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
   // commit (a commit holds one version per field), so they can wait until here.
   for (std::size_t first = 0; first < alone.size(); first += kRowsPerInsert) {
     const std::size_t rows = std::min(kRowsPerInsert, alone.size() - first);
-    auto versions_r = cached(multi_row_sql(MultiRow::versions, rows));
-    if (!versions_r) return tl::unexpected(versions_r.error());
-    auto fields_r = cached(multi_row_sql(MultiRow::fields, rows));
-    if (!fields_r) return tl::unexpected(fields_r.error());
-    Statement& versions = **versions_r;
-    Statement& fields = **fields_r;
+    auto versions_r = TEDUH_TRY(cached(multi_row_sql(MultiRow::versions, rows)));
+    auto fields_r = TEDUH_TRY(cached(multi_row_sql(MultiRow::fields, rows)));
+    Statement& versions = *versions_r;
+    Statement& fields = *fields_r;
     for (std::size_t r = 0; r < rows; ++r) {
       const std::uint32_t i = alone[first + r];
       const sync::Version& v = commit.versions[i];
@@ -988,21 +914,20 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
           .bind(fp + 4, static_cast<std::int64_t>(v.hlc))
           .bind_blob(fp + 5, id_bytes(commit.device));
     }
-    TRY(lift(versions.run()));
-    TRY(lift(fields.run()));
+    TEDUH_TRY(lift(versions.run()));
+    TEDUH_TRY(lift(fields.run()));
   }
   return std::optional<std::string>{};
 }
 
 namespace {
 
-Result<std::vector<EntityView>> read_views(Statement& st) {
+[[nodiscard]] Result<std::vector<EntityView>> read_views(Statement& st) {
   std::vector<EntityView> out;
   std::map<sync::EntityId, std::size_t> index;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     sync::EntityId id = id_from(st.column_blob(0));
     auto [it, fresh] = index.try_emplace(id, out.size());
     if (fresh) {
@@ -1038,9 +963,8 @@ Result<std::vector<EntityView>> Store::entities(std::string_view type,
   static const std::string in_scope =
       std::string(kViewColumns) + "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id";
   static const std::string of_type = std::string(kViewColumns) + "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
-  auto st_r = cached(scope ? in_scope.c_str() : of_type.c_str());
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto st_r = TEDUH_TRY(cached(scope ? in_scope.c_str() : of_type.c_str()));
+  Statement& st = *st_r;
   st.bind(1, type);
   if (scope) st.bind_blob(2, id_bytes(*scope));
   auto views = read_views(st);
@@ -1050,9 +974,8 @@ Result<std::vector<EntityView>> Store::entities(std::string_view type,
 
 Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const {
   static const std::string by_id = std::string(kViewColumns) + "WHERE e.id = ?1";
-  auto st_r = cached(by_id.c_str());
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+  auto st_r = TEDUH_TRY(cached(by_id.c_str()));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(id));
   auto views = read_views(st);
   st.reset();
@@ -1063,17 +986,15 @@ Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const 
 
 Result<std::vector<LiveVersion>> Store::live_versions(const sync::EntityId& entity,
                                                       std::string_view field) const {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "SELECT device, seq, idx, value, hlc FROM versions WHERE entity = ?1 AND field = ?2 "
-      "AND live = 1 ORDER BY hlc DESC, device DESC");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "AND live = 1 ORDER BY hlc DESC, device DESC"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(entity)).bind(2, field);
   std::vector<LiveVersion> out;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     out.push_back(
         LiveVersion{{id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
                      static_cast<std::uint32_t>(st.column_int(2))},
@@ -1090,27 +1011,24 @@ Result<std::vector<std::pair<sync::EntityId, std::string>>> Store::conflicted_fi
   Statement& st = **st_r;
   std::vector<std::pair<sync::EntityId, std::string>> out;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     out.emplace_back(id_from(st.column_blob(0)), st.column_text(1));
   }
   return out;
 }
 
 Result<std::vector<HistoryEntry>> Store::history(const sync::EntityId& scope) const {
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "SELECT v.device, v.seq, v.idx, v.entity, e.type, v.field, v.value, v.hlc, v.live "
       "FROM versions v JOIN entities e ON e.id = v.entity WHERE e.scope = ?1 "
-      "ORDER BY v.hlc, v.device, v.seq, v.idx");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "ORDER BY v.hlc, v.device, v.seq, v.idx"));
+  Statement& st = *st_r;
   st.bind_blob(1, id_bytes(scope));
   std::vector<HistoryEntry> out;
   for (;;) {
-    auto row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
+    auto row = TEDUH_TRY(lift(st.step()));
+    if (!row) break;
     HistoryEntry h;
     h.id = {id_from(st.column_blob(0)), static_cast<std::uint64_t>(st.column_int(1)),
             static_cast<std::uint32_t>(st.column_int(2))};
@@ -1134,16 +1052,14 @@ Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type
   }
   // The IN term repeats the WHERE of the partial index fields_by_identifier (SCHEMA.md),
   // which SQLite needs to see, word for word, to use it.
-  auto st_r = cached(
+  auto st_r = TEDUH_TRY(cached(
       "SELECT f.entity FROM fields f JOIN entities e ON e.id = f.entity "
       "WHERE f.field = ?2 AND f.value = ?3 AND e.type = ?1 "
-      "AND f.field IN ('number', 'code_name') LIMIT 1");
-  if (!st_r) return tl::unexpected(st_r.error());
-  Statement& st = **st_r;
+      "AND f.field IN ('number', 'code_name') LIMIT 1"));
+  Statement& st = *st_r;
   st.bind(1, type).bind(2, field).bind(3, value);
-  auto row = lift(st.step());
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<sync::EntityId>{};
+  auto row = TEDUH_TRY(lift(st.step()));
+  if (!row) return std::optional<sync::EntityId>{};
   return std::optional<sync::EntityId>{id_from(st.column_blob(0))};
 }
 
@@ -1157,16 +1073,14 @@ Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint6
     // The commits to re-issue, decoded and signed again under their new numbers. Their
     // versions keep entity, field, value and hlc; a supersedes entry naming one of them
     // moves with it, so the merge state stays exactly as it was.
-    auto read = lift(Statement::prepare(
-        db(), "SELECT seq, body FROM commits WHERE device = ?1 AND seq >= ?2 ORDER BY seq"));
-    if (!read) return tl::unexpected(read.error());
-    read->bind_blob(1, me).bind(2, from);
+    auto read = TEDUH_TRY(lift(Statement::prepare(
+        db(), "SELECT seq, body FROM commits WHERE device = ?1 AND seq >= ?2 ORDER BY seq")));
+    read.bind_blob(1, me).bind(2, from);
     std::vector<sync::SignedCommit> resigned;
     for (;;) {
-      auto row = lift(read->step());
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      auto commit = sync::decode_commit_body(read->column_blob(1));
+      auto row = TEDUH_TRY(lift(read.step()));
+      if (!row) break;
+      auto commit = sync::decode_commit_body(read.column_blob(1));
       if (!commit) return fail(Errc::damaged, "A commit of this device in the store does not decode.");
       commit->seq += shift;
       for (sync::Version& v : commit->versions) {
@@ -1181,30 +1095,27 @@ Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint6
       const std::string away = std::string("UPDATE ") + table +
                                " SET seq = -(seq + ?3) WHERE device = ?1 AND seq >= ?2";
       const std::string back = std::string("UPDATE ") + table + " SET seq = -seq WHERE device = ?1 AND seq < 0";
-      auto a = lift(Statement::prepare(db(), away));
-      if (!a) return tl::unexpected(a.error());
-      a->bind_blob(1, me).bind(2, from).bind(3, by);
-      TRY(lift(a->run()));
-      auto b = lift(Statement::prepare(db(), back));
-      if (!b) return tl::unexpected(b.error());
-      b->bind_blob(1, me);
-      TRY(lift(b->run()));
+      auto a = TEDUH_TRY(lift(Statement::prepare(db(), away)));
+      a.bind_blob(1, me).bind(2, from).bind(3, by);
+      TEDUH_TRY(lift(a.run()));
+      auto b = TEDUH_TRY(lift(Statement::prepare(db(), back)));
+      b.bind_blob(1, me);
+      TEDUH_TRY(lift(b.run()));
     }
-    auto put = lift(Statement::prepare(
-        db(), "UPDATE commits SET body = ?3, signature = ?4, server_seq = NULL WHERE device = ?1 AND seq = ?2"));
-    if (!put) return tl::unexpected(put.error());
+    auto put = TEDUH_TRY(lift(Statement::prepare(
+        db(), "UPDATE commits SET body = ?3, signature = ?4, server_seq = NULL WHERE device = ?1 AND seq = ?2")));
     std::uint64_t last = last_seq();
     for (const sync::SignedCommit& sc : resigned) {
-      put->reset();
-      put->bind_blob(1, me).bind(2, static_cast<std::int64_t>(sc.seq)).bind_blob(3, sc.body).bind_blob(4, sc.signature);
-      TRY(lift(put->run()));
+      put.reset();
+      put.bind_blob(1, me).bind(2, static_cast<std::int64_t>(sc.seq)).bind_blob(3, sc.body).bind_blob(4, sc.signature);
+      TEDUH_TRY(lift(put.run()));
       last = std::max(last, sc.seq);
     }
-    TRY(set_meta("seq", std::to_string(std::max(last, server_last))));
+    TEDUH_TRY(set_meta("seq", std::to_string(std::max(last, server_last))));
     return static_cast<std::uint64_t>(resigned.size());
   });
   if (!renumbered) return renumbered;
-  TRY(load_counters());
+  TEDUH_TRY(load_counters());
   return renumbered;
 }
 

@@ -49,7 +49,7 @@ class Connection final : public Link {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  Result<void> connect() {
+  [[nodiscard]] Result<void> connect() {
     auto colon = address_.rfind(':');
     if (colon == std::string::npos || colon == 0) {
       return fail(Errc::usage, "The server address '" + address_ + "' is not HOST:PORT.");
@@ -96,7 +96,7 @@ class Connection final : public Link {
     return {};
   }
 
-  Result<void> write_all(const std::vector<std::uint8_t>& bytes) override {
+  [[nodiscard]] Result<void> write_all(const std::vector<std::uint8_t>& bytes) override {
     std::size_t done = 0;
     while (done < bytes.size()) {
       ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
@@ -118,7 +118,7 @@ class Connection final : public Link {
   }
 
   // The next frame payload, reading as much as needed (bounded by the timeout per read).
-  Result<std::vector<std::uint8_t>> read_frame() override {
+  [[nodiscard]] Result<std::vector<std::uint8_t>> read_frame() override {
     for (;;) {
       if (auto f = decoder_.next()) return std::move(*f);
       pollfd p{fd_, POLLIN, 0};
@@ -157,17 +157,16 @@ class Session {
   Session(Link& conn, wire::SecureChannel channel)
       : conn_(conn), channel_(std::move(channel)) {}
 
-  Result<void> send(const wire::Message& m) {
+  [[nodiscard]] Result<void> send(const wire::Message& m) {
     auto bytes = channel_.seal(m);
     if (!bytes) return fail(Errc::internal, "Cannot encode a message: " + bytes.error().message);
     return conn_.write_all(*bytes);
   }
 
-  Result<wire::Message> receive() {
+  [[nodiscard]] Result<wire::Message> receive() {
     for (;;) {
-      auto frame = conn_.read_frame();
-      if (!frame) return tl::unexpected(frame.error());
-      auto opened = channel_.open(*frame);
+      auto frame = TEDUH_TRY(conn_.read_frame());
+      auto opened = channel_.open(frame);
       if (!opened) return fail(Errc::refused, "The server sent a message this client cannot read.");
       if (*opened) return std::move(**opened);
     }
@@ -176,7 +175,7 @@ class Session {
   // The reply to a request, or a clear error when the server answers with Error.
   // A Purge may precede a PullReply (WIRE.md): it is kept for take_purges().
   template <class T>
-  Result<T> expect(const char* what) {
+  [[nodiscard]] Result<T> expect(const char* what) {
     auto m = receive();
     if (!m) return tl::unexpected(m.error());
     while (auto* p = std::get_if<wire::Purge>(&*m)) {
@@ -228,7 +227,7 @@ crypto::ByteView prologue() {
           wire::kNoisePrologue.size()};
 }
 
-Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
+[[nodiscard]] Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
   auto pinned = crypto::to_dh_public(id.server_key);
   if (!pinned) return fail(Errc::refused, "The pinned server key is not a valid key.");
   crypto::DhKeyPair static_key = id.signing_key.to_dh();
@@ -238,10 +237,9 @@ Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
   if (!m1) return fail(Errc::internal, "Cannot start the secure channel.");
   auto f1 = wire::encode_frame(*m1);
   if (!f1) return fail(Errc::internal, "Cannot frame the handshake.");
-  if (auto w = conn.write_all(*f1); !w) return tl::unexpected(w.error());
-  auto m2 = conn.read_frame();
-  if (!m2) return tl::unexpected(m2.error());
-  auto r2 = hs->read_message(*m2);
+  TEDUH_TRY(conn.write_all(*f1));
+  auto m2 = TEDUH_TRY(conn.read_frame());
+  auto r2 = hs->read_message(m2);
   if (!r2) {
     if (r2.error().code == crypto::Errc::peer_not_pinned) {
       return fail(Errc::refused, "The server at " + conn.address() +
@@ -254,14 +252,14 @@ Result<wire::SecureChannel> handshake(Link& conn, const Identity& id) {
   if (!m3) return fail(Errc::internal, "Cannot finish the secure channel.");
   auto f3 = wire::encode_frame(*m3);
   if (!f3) return fail(Errc::internal, "Cannot frame the handshake.");
-  if (auto w = conn.write_all(*f3); !w) return tl::unexpected(w.error());
+  TEDUH_TRY(conn.write_all(*f3));
   auto transport = std::move(*hs).split();
   if (!transport) return fail(Errc::internal, "The secure channel did not complete.");
   return wire::SecureChannel(std::move(*transport));
 }
 
 // This device's commits after `after`, oldest first, at most `limit`.
-Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
+[[nodiscard]] Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, std::uint64_t after,
                                                             std::size_t limit) {
   auto st = schema::Statement::prepare(store.db(),
                                        "SELECT seq, body, signature FROM commits WHERE device = ?1 "
@@ -291,7 +289,7 @@ Result<std::vector<sync::SignedCommit>> local_commits_after(const Store& store, 
   return out;
 }
 
-Result<void> record_refusals(Store& store, const wire::PushReply& reply) {
+[[nodiscard]] Result<void> record_refusals(Store& store, const wire::PushReply& reply) {
   return store.in_transaction([&]() -> Result<void> {
     for (const auto& r : reply.rejections) {
       if (r.seq > reply.acked_seq) continue;  // not consumed: pushed again later
@@ -308,23 +306,22 @@ struct FetchedDirectory {
 };
 
 // Every page of the server's directory (WIRE.md "Directory").
-Result<FetchedDirectory> fetch_directory(Session& session) {
+[[nodiscard]] Result<FetchedDirectory> fetch_directory(Session& session) {
   FetchedDirectory out;
   std::uint64_t cursor = 0;
   for (;;) {
-    if (auto s = session.send(wire::DirectoryRequest{cursor}); !s) return tl::unexpected(s.error());
-    auto page = session.expect<wire::Directory>("directory request");
-    if (!page) return tl::unexpected(page.error());
-    for (auto& o : page->offices) {
+    TEDUH_TRY(session.send(wire::DirectoryRequest{cursor}));
+    auto page = TEDUH_TRY(session.expect<wire::Directory>("directory request"));
+    for (auto& o : page.offices) {
       out.offices.push_back(DirectoryOffice{std::move(o.code), std::move(o.name), std::move(o.kind),
                                             std::move(o.region)});
     }
-    for (auto& d : page->devices) out.devices.push_back(DirectoryDevice{d.device, d.sign_key, std::move(d.office)});
-    if (!page->more) break;
-    if (page->next_cursor <= cursor) {
+    for (auto& d : page.devices) out.devices.push_back(DirectoryDevice{d.device, d.sign_key, std::move(d.office)});
+    if (!page.more) break;
+    if (page.next_cursor <= cursor) {
       return fail(Errc::refused, "The server sent a directory that does not advance; nothing was pulled.");
     }
-    cursor = page->next_cursor;
+    cursor = page.next_cursor;
   }
   return out;
 }
@@ -342,7 +339,7 @@ DeviceKeys device_keys(const FetchedDirectory& directory, const Identity& id) {
 // verify_commit of every pulled commit with its device's key, on up to four threads
 // (like the server's push): one that fails refuses the whole batch. Errc::not_found when
 // a commit names a device the keys do not hold (the caller may fetch the directory again).
-Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCommit>& commits,
+[[nodiscard]] Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCommit>& commits,
                                                 const DeviceKeys& keys) {
   for (const auto& pc : commits) {
     if (!keys.contains(pc.commit.device)) {
@@ -384,17 +381,16 @@ Result<std::vector<sync::Commit>> verify_pulled(const std::vector<wire::PulledCo
   return decoded;
 }
 
-Result<std::size_t> conflict_count(const Store& store) {
-  auto c = store.conflicted_fields();
-  if (!c) return tl::unexpected(c.error());
-  return c->size();
+[[nodiscard]] Result<std::size_t> conflict_count(const Store& store) {
+  auto c = TEDUH_TRY(store.conflicted_fields());
+  return c.size();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms) {
+[[nodiscard]] Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms) {
   auto conn = std::make_unique<Connection>(address, timeout_ms);
-  if (auto c = conn->connect(); !c) return tl::unexpected(c.error());
+  TEDUH_TRY(conn->connect());
   return std::unique_ptr<Link>(std::move(conn));
 }
 
@@ -446,14 +442,14 @@ class PullPipeline {
 
   // Sends Pull{cursor, limit} and starts receiving its reply. The session must be idle
   // (no request outstanding): first use, or after take().
-  Result<void> request(std::uint64_t cursor, std::uint32_t limit) {
+  [[nodiscard]] Result<void> request(std::uint64_t cursor, std::uint32_t limit) {
     if (auto s = session_.send(wire::Pull{cursor, limit}); !s) return s;
     if (threaded_) receiver_ = std::jthread([this] { received_ = receive(); });
     return {};
   }
 
   // The reply to the last request(), verified and decoded; waits for the receiver.
-  Result<PulledBatch> take() {
+  [[nodiscard]] Result<PulledBatch> take() {
     if (!threaded_) return receive();
     receiver_.join();
     Result<PulledBatch> batch = std::move(*received_);
@@ -479,25 +475,23 @@ class PullPipeline {
  private:
   // Runs on the receiver (or, not threaded, the calling thread) and uses only the
   // session and keys_.
-  Result<PulledBatch> receive() {
-    auto pr = session_.expect<wire::PullReply>("pull");
-    if (!pr) return tl::unexpected(pr.error());
+  [[nodiscard]] Result<PulledBatch> receive() {
+    auto pr = TEDUH_TRY(session_.expect<wire::PullReply>("pull"));
     PulledBatch batch;
     batch.purges = session_.take_purges();
-    auto verified = verify_pulled(pr->commits, keys_);
+    auto verified = verify_pulled(pr.commits, keys_);
     if (!verified && verified.error().code == Errc::not_found) {
       // The session is idle here (the next Pull goes out after this batch is taken).
-      auto fresh = fetch_directory(session_);
-      if (!fresh) return tl::unexpected(fresh.error());
-      keys_ = device_keys(*fresh, id_);
-      verified = verify_pulled(pr->commits, keys_);
+      auto fresh = TEDUH_TRY(fetch_directory(session_));
+      keys_ = device_keys(fresh, id_);
+      verified = verify_pulled(pr.commits, keys_);
     }
     if (!verified) {
       return fail(verified.error().code == Errc::not_found ? Errc::refused : verified.error().code,
                   verified.error().message);
     }
     batch.commits = std::move(*verified);
-    batch.reply = std::move(*pr);
+    batch.reply = std::move(pr);
     return batch;
   }
 
@@ -521,32 +515,31 @@ class SyncRun {
   SyncRun(Store& store, const SyncOptions& options)
       : store_(store), options_(options), id_(store.identity()) {}
 
-  Result<SyncReport> run() {
-    auto before = conflict_count(store_);
-    if (!before) return tl::unexpected(before.error());
-    conflicts_before_ = *before;
+  [[nodiscard]] Result<SyncReport> run() {
+    auto before = TEDUH_TRY(conflict_count(store_));
+    conflicts_before_ = before;
     for (auto phase : {&SyncRun::open_session, &SyncRun::hello_and_register, &SyncRun::verify_restored,
                        &SyncRun::push, &SyncRun::fetch_own, &SyncRun::pull, &SyncRun::fetch_keys,
                        &SyncRun::fetch_projections, &SyncRun::close}) {
-      if (auto done = (this->*phase)(); !done) return tl::unexpected(done.error());
+      TEDUH_TRY((this->*phase)());
     }
     return std::move(report_);
   }
 
  private:
-  Result<void> open_session();
-  Result<void> hello_and_register();
-  Result<void> verify_restored();
-  Result<std::optional<std::uint64_t>> find_divergence();
-  Result<void> reissue_from(std::uint64_t diverged);
-  Result<void> push();
-  Result<void> fetch_own();
-  Result<void> pull();
-  Result<std::uint64_t> apply_pulled(const PulledBatch& batch);
-  Result<void> fetch_keys();
-  Result<void> fetch_projections();
-  Result<void> close();
-  Result<void> record_acked(std::uint64_t seq);
+  [[nodiscard]] Result<void> open_session();
+  [[nodiscard]] Result<void> hello_and_register();
+  [[nodiscard]] Result<void> verify_restored();
+  [[nodiscard]] Result<std::optional<std::uint64_t>> find_divergence();
+  [[nodiscard]] Result<void> reissue_from(std::uint64_t diverged);
+  [[nodiscard]] Result<void> push();
+  [[nodiscard]] Result<void> fetch_own();
+  [[nodiscard]] Result<void> pull();
+  [[nodiscard]] Result<std::uint64_t> apply_pulled(const PulledBatch& batch);
+  [[nodiscard]] Result<void> fetch_keys();
+  [[nodiscard]] Result<void> fetch_projections();
+  [[nodiscard]] Result<void> close();
+  [[nodiscard]] Result<void> record_acked(std::uint64_t seq);
 
   Store& store_;
   const SyncOptions& options_;
@@ -564,13 +557,11 @@ class SyncRun {
 
 // Connects and runs the Noise_XX handshake with the pinned server key.
 Result<void> SyncRun::open_session() {
-  auto link = options_.connect ? options_.connect(id_.server_address, options_.timeout_ms)
-                               : connect_tcp(id_.server_address, options_.timeout_ms);
-  if (!link) return tl::unexpected(link.error());
-  link_ = std::move(*link);
-  auto channel = handshake(*link_, id_);
-  if (!channel) return tl::unexpected(channel.error());
-  session_.emplace(*link_, std::move(*channel));
+  auto link = TEDUH_TRY(options_.connect ? options_.connect(id_.server_address, options_.timeout_ms)
+                               : connect_tcp(id_.server_address, options_.timeout_ms));
+  link_ = std::move(link);
+  auto channel = TEDUH_TRY(handshake(*link_, id_));
+  session_.emplace(*link_, std::move(channel));
   return {};
 }
 
@@ -578,26 +569,24 @@ Result<void> SyncRun::open_session() {
 // this device (0 when registered now), and report_.server_lost what it has lost of what
 // it acknowledged: the push sends those again.
 Result<void> SyncRun::hello_and_register() {
-  auto text = store_.meta("acked_seq");
-  if (!text) return tl::unexpected(text.error());
-  if (*text) recorded_acked_ = std::strtoull((*text)->c_str(), nullptr, 10);
+  auto text = TEDUH_TRY(store_.meta("acked_seq"));
+  if (text) recorded_acked_ = std::strtoull((text)->c_str(), nullptr, 10);
   wire::Hello hello;
   hello.versions = {wire::kProtocolVersion};
   hello.client_software = "teduh/0.1.0";
   hello.acked_seq = recorded_acked_;
-  if (auto s = session_->send(hello); !s) return tl::unexpected(s.error());
-  auto reply = session_->expect<wire::HelloReply>("greeting");
-  if (!reply) return tl::unexpected(reply.error());
-  acked_ = reply->last_acked_seq;
+  TEDUH_TRY(session_->send(hello));
+  auto reply = TEDUH_TRY(session_->expect<wire::HelloReply>("greeting"));
+  acked_ = reply.last_acked_seq;
   // The server holds less than it acknowledged (its store lost commits, or this
   // device's registration): the push below sends them again.
   if (recorded_acked_ > acked_) report_.server_lost = recorded_acked_ - acked_;
-  if (reply->registered) return {};
+  if (reply.registered) return {};
   wire::RegisterDevice reg;
   reg.enrollment_code = id_.enrollment_code;
   reg.device = id_.device;
   reg.sign_key = id_.signing_key.public_key();
-  if (auto s = session_->send(reg); !s) return tl::unexpected(s.error());
+  TEDUH_TRY(session_->send(reg));
   auto ok = session_->expect<wire::RegisterReply>("registration");
   if (!ok) return tl::unexpected(ok.error());
   if (!ok->ok) return fail(Errc::refused, "The server did not accept this device's registration.");
@@ -614,48 +603,44 @@ Result<void> SyncRun::hello_and_register() {
 // after the server's last seq, and the server's are fetched back (fetch_own()).
 Result<void> SyncRun::verify_restored() {
   if (report_.registered_now) return {};
-  auto diverged = find_divergence();
-  if (!diverged) return tl::unexpected(diverged.error());
-  if (!*diverged) return {};
-  return reissue_from(**diverged);
+  auto diverged = TEDUH_TRY(find_divergence());
+  if (!diverged) return {};
+  return reissue_from(*diverged);
 }
 
 // Pushes again this device's seqs that the server acknowledged but this store does not
 // record as acknowledged, and returns the first seq at which the two differ, if any.
 // Refusals among them are recorded like any other.
 Result<std::optional<std::uint64_t>> SyncRun::find_divergence() {
-  auto believed_text = store_.meta("acked_seq");
-  if (!believed_text) return tl::unexpected(believed_text.error());
+  auto believed_text = TEDUH_TRY(store_.meta("acked_seq"));
   const std::uint64_t local_last = store_.last_seq();
   const std::uint64_t verify_to = std::min(local_last, acked_);
   // A store that records no acknowledgement never synced, or is a copy made before its
   // first sync: the server may still hold seqs of it (written before the copy was put
   // back), so every seq both hold is compared (found by the simulation, seed 3: the
   // copy's new seq 2 was taken for acknowledged and never pushed).
-  std::uint64_t from = *believed_text ? std::stoull(**believed_text) : 0;
+  std::uint64_t from = believed_text ? std::stoull(*believed_text) : 0;
   std::optional<std::uint64_t> diverged;
   while (from < verify_to && !diverged) {
-    auto batch = local_commits_after(store_, from, options_.push_batch);
-    if (!batch) return tl::unexpected(batch.error());
-    while (!batch->empty() && batch->back().seq > verify_to) batch->pop_back();
-    if (batch->empty()) break;
-    from = batch->back().seq;
+    auto batch = TEDUH_TRY(local_commits_after(store_, from, options_.push_batch));
+    while (!batch.empty() && batch.back().seq > verify_to) batch.pop_back();
+    if (batch.empty()) break;
+    from = batch.back().seq;
     wire::PushCommits push;
-    push.commits = std::move(*batch);
-    if (auto s = session_->send(push); !s) return tl::unexpected(s.error());
-    auto pr = session_->expect<wire::PushReply>("push");
-    if (!pr) return tl::unexpected(pr.error());
-    for (const auto& r : pr->rejections) {
+    push.commits = std::move(batch);
+    TEDUH_TRY(session_->send(push));
+    auto pr = TEDUH_TRY(session_->expect<wire::PushReply>("push"));
+    for (const auto& r : pr.rejections) {
       if (r.reason == wire::RejectReason::seq_taken) diverged = std::min(diverged.value_or(r.seq), r.seq);
     }
     // The server acknowledged seqs this store never heard about (the reply was lost):
     // a refusal among them is reported again here, and must be kept like any other,
     // or this replica would show the refused write for good (found by the simulation,
     // seed 60).
-    wire::PushReply refusals = *pr;
+    wire::PushReply refusals = pr;
     std::erase_if(refusals.rejections,
                   [](const wire::CommitRejection& r) { return r.reason == wire::RejectReason::seq_taken; });
-    if (auto kept = record_refusals(store_, refusals); !kept) return tl::unexpected(kept.error());
+    TEDUH_TRY(record_refusals(store_, refusals));
   }
   if (!diverged && acked_ > local_last) diverged = local_last + 1;
   return diverged;
@@ -664,21 +649,19 @@ Result<std::optional<std::uint64_t>> SyncRun::find_divergence() {
 // Renumbers this store's commits from `diverged` on after the server's last seq, and
 // records (in the same transaction) that the server's from there on are to be fetched.
 Result<void> SyncRun::reissue_from(std::uint64_t diverged) {
-  auto moved = store_.in_transaction([&]() -> Result<std::uint64_t> {
+  auto moved = TEDUH_TRY(store_.in_transaction([&]() -> Result<std::uint64_t> {
     auto n = store_.reissue_own_commits(diverged, acked_);
     if (!n) return n;
     // Fetched back by fetch_own() (and by a later sync if this one is cut).
-    auto missing = store_.meta("own_missing_after");
-    if (!missing) return tl::unexpected(missing.error());
+    auto missing = TEDUH_TRY(store_.meta("own_missing_after"));
     std::uint64_t after = diverged - 1;
-    if (*missing && !(*missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(**missing));
-    if (auto m = store_.set_meta("own_missing_after", std::to_string(after)); !m) return tl::unexpected(m.error());
-    if (auto m = store_.set_meta("acked_seq", std::to_string(acked_)); !m) return tl::unexpected(m.error());
+    if (missing && !(missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(*missing));
+    TEDUH_TRY(store_.set_meta("own_missing_after", std::to_string(after)));
+    TEDUH_TRY(store_.set_meta("acked_seq", std::to_string(acked_)));
     return n;
-  });
-  if (!moved) return tl::unexpected(moved.error());
+  }));
   report_.restored = true;
-  report_.reissued = *moved;
+  report_.reissued = moved;
   report_.server_had = acked_;
   return {};
 }
@@ -686,7 +669,7 @@ Result<void> SyncRun::reissue_from(std::uint64_t diverged) {
 // The recorded acknowledgement only grows within a session.
 Result<void> SyncRun::record_acked(std::uint64_t seq) {
   if (seq <= recorded_acked_) return {};
-  if (auto m = store_.set_meta("acked_seq", std::to_string(seq)); !m) return tl::unexpected(m.error());
+  TEDUH_TRY(store_.set_meta("acked_seq", std::to_string(seq)));
   recorded_acked_ = seq;
   return {};
 }
@@ -696,27 +679,25 @@ Result<void> SyncRun::record_acked(std::uint64_t seq) {
 // commits, and meta acked_seq equal to what the server holds, for the next sync's check.
 Result<void> SyncRun::push() {
   for (;;) {
-    auto batch = local_commits_after(store_, acked_, options_.push_batch);
-    if (!batch) return tl::unexpected(batch.error());
-    if (batch->empty()) break;
-    std::uint64_t last_sent = batch->back().seq;
+    auto batch = TEDUH_TRY(local_commits_after(store_, acked_, options_.push_batch));
+    if (batch.empty()) break;
+    std::uint64_t last_sent = batch.back().seq;
     wire::PushCommits push;
-    push.commits = std::move(*batch);
-    if (auto s = session_->send(push); !s) return tl::unexpected(s.error());
-    auto pr = session_->expect<wire::PushReply>("push");
-    if (!pr) return tl::unexpected(pr.error());
+    push.commits = std::move(batch);
+    TEDUH_TRY(session_->send(push));
+    auto pr = TEDUH_TRY(session_->expect<wire::PushReply>("push"));
     std::uint64_t consumed = 0;  // refused commits the server recorded: acked but not stored
-    for (const auto& r : pr->rejections) consumed += r.seq > acked_ && r.seq <= pr->acked_seq;
-    report_.pushed += pr->acked_seq > acked_ ? pr->acked_seq - acked_ - consumed : 0;
-    for (const auto& r : pr->rejections) {
+    for (const auto& r : pr.rejections) consumed += r.seq > acked_ && r.seq <= pr.acked_seq;
+    report_.pushed += pr.acked_seq > acked_ ? pr.acked_seq - acked_ - consumed : 0;
+    for (const auto& r : pr.rejections) {
       report_.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
     }
     // Refusals the server consumed stay visible on what they wrote (referral list, case show).
-    if (auto kept = record_refusals(store_, *pr); !kept) return tl::unexpected(kept.error());
-    report_.rejected += pr->rejections.size();
-    bool progressed = pr->acked_seq > acked_;
-    acked_ = pr->acked_seq;
-    if (auto m = record_acked(acked_); !m) return tl::unexpected(m.error());
+    TEDUH_TRY(record_refusals(store_, pr));
+    report_.rejected += pr.rejections.size();
+    bool progressed = pr.acked_seq > acked_;
+    acked_ = pr.acked_seq;
+    TEDUH_TRY(record_acked(acked_));
     if (options_.progress) options_.progress(report_.pushed, report_.pulled);
     // A refused commit blocks the ones after it (the server accepts sequences in order):
     // stop here, keep everything locally, and report it.
@@ -725,13 +706,12 @@ Result<void> SyncRun::push() {
 
   // Refused commits leave the merge: what they superseded counts again, here as on
   // every replica that never received them.
-  if (auto rebuilt = store_.rebuild_merge_state(); !rebuilt) return tl::unexpected(rebuilt.error());
+  TEDUH_TRY(store_.rebuild_merge_state());
 
   // What this store believes the server holds of its own, for the next sync's check.
-  auto believed = store_.meta("acked_seq");
-  if (!believed) return tl::unexpected(believed.error());
-  if (!*believed || std::stoull(**believed) != acked_) {
-    if (auto m = store_.set_meta("acked_seq", std::to_string(acked_)); !m) return tl::unexpected(m.error());
+  auto believed = TEDUH_TRY(store_.meta("acked_seq"));
+  if (!believed || std::stoull(*believed) != acked_) {
+    TEDUH_TRY(store_.set_meta("acked_seq", std::to_string(acked_)));
   }
   return {};
 }
@@ -741,17 +721,15 @@ Result<void> SyncRun::push() {
 // carry this device's signature; the meta advances with each batch and is cleared at
 // the end.
 Result<void> SyncRun::fetch_own() {
-  auto own_missing = store_.meta("own_missing_after");
-  if (!own_missing) return tl::unexpected(own_missing.error());
-  if (!*own_missing || (*own_missing)->empty()) return {};
-  std::uint64_t after = std::stoull(**own_missing);
+  auto own_missing = TEDUH_TRY(store_.meta("own_missing_after"));
+  if (!own_missing || (own_missing)->empty()) return {};
+  std::uint64_t after = std::stoull(*own_missing);
   for (;;) {
-    if (auto s = session_->send(wire::PullOwn{after, options_.pull_batch}); !s) return tl::unexpected(s.error());
-    auto pr = session_->expect<wire::PullReply>("fetch of this device's own changes");
-    if (!pr) return tl::unexpected(pr.error());
-    auto applied = store_.in_transaction([&]() -> Result<std::uint64_t> {
+    TEDUH_TRY(session_->send(wire::PullOwn{after, options_.pull_batch}));
+    auto pr = TEDUH_TRY(session_->expect<wire::PullReply>("fetch of this device's own changes"));
+    auto applied = TEDUH_TRY(store_.in_transaction([&]() -> Result<std::uint64_t> {
       std::uint64_t fresh = 0;
-      for (const auto& pc : pr->commits) {
+      for (const auto& pc : pr.commits) {
         // Every one must carry this device's own signature.
         auto commit = sync::verify_commit(pc.commit, id_.signing_key.public_key());
         if (!commit || pc.commit.device != id_.device) {
@@ -759,19 +737,16 @@ Result<void> SyncRun::fetch_own() {
                       "The server sent back a change of this device that this device did not sign; nothing of it "
                       "was kept.");
         }
-        auto r = store_.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq));
-        if (!r) return tl::unexpected(r.error());
-        fresh += *r ? 1 : 0;
+        auto r = TEDUH_TRY(store_.apply_remote(pc.commit, *commit, static_cast<std::int64_t>(pc.server_seq)));
+        fresh += r ? 1 : 0;
         after = std::max(after, pc.commit.seq);
       }
-      const bool done = pr->commits.empty() || !pr->more;
-      if (auto m = store_.set_meta("own_missing_after", done ? std::string() : std::to_string(after)); !m)
-        return tl::unexpected(m.error());
+      const bool done = pr.commits.empty() || !pr.more;
+      TEDUH_TRY(store_.set_meta("own_missing_after", done ? std::string() : std::to_string(after)));
       return fresh;
-    });
-    if (!applied) return tl::unexpected(applied.error());
-    report_.recovered += *applied;
-    if (pr->commits.empty() || !pr->more) break;
+    }));
+    report_.recovered += applied;
+    if (pr.commits.empty() || !pr.more) break;
   }
   report_.restored = true;
   return {};
@@ -782,14 +757,11 @@ Result<void> SyncRun::fetch_own() {
 // each batch and its cursor in one transaction. The session is lent to the pipeline's
 // receiver between request() and take(); this thread meanwhile touches only the store.
 Result<void> SyncRun::pull() {
-  auto cursor_text = store_.meta("pull_cursor");
-  if (!cursor_text) return tl::unexpected(cursor_text.error());
-  const std::uint64_t cursor = *cursor_text ? std::stoull(**cursor_text) : 0;
-  auto directory = fetch_directory(*session_);
-  if (!directory) return tl::unexpected(directory.error());
-  if (auto kept = store_.replace_directory(directory->offices, directory->devices); !kept)
-    return tl::unexpected(kept.error());
-  PullPipeline pipeline(*session_, store_, id_, device_keys(*directory, id_), options_.pipeline);
+  auto cursor_text = TEDUH_TRY(store_.meta("pull_cursor"));
+  const std::uint64_t cursor = cursor_text ? std::stoull(*cursor_text) : 0;
+  auto directory = TEDUH_TRY(fetch_directory(*session_));
+  TEDUH_TRY(store_.replace_directory(directory.offices, directory.devices));
+  PullPipeline pipeline(*session_, store_, id_, device_keys(directory, id_), options_.pipeline);
   if (auto s = pipeline.request(cursor, options_.pull_batch); !s) return s;
   for (;;) {
     Result<PulledBatch> batch = pipeline.take();
@@ -800,10 +772,9 @@ Result<void> SyncRun::pull() {
       if (auto s = pipeline.request(batch->reply.next_cursor, options_.pull_batch); !s) return s;
       pipeline.start_checkpoints();
     }
-    auto applied = apply_pulled(*batch);
-    if (!applied) return tl::unexpected(applied.error());
+    auto applied = TEDUH_TRY(apply_pulled(*batch));
     pipeline.committed();
-    report_.pulled += *applied;
+    report_.pulled += applied;
     if (options_.progress) options_.progress(report_.pushed, report_.pulled);
     if (!more) break;
   }
@@ -819,19 +790,16 @@ Result<std::uint64_t> SyncRun::apply_pulled(const PulledBatch& batch) {
     // The office lost these cases (consent withdrawn, referral ended, transfer): they
     // leave this store before the batch is applied, in the same transaction.
     for (const sync::EntityId& scope : batch.purges) {
-      auto removed = store_.purge_scope(scope, acked_);
-      if (!removed) return tl::unexpected(removed.error());
-      if (*removed) ++report_.purged;
+      auto removed = TEDUH_TRY(store_.purge_scope(scope, acked_));
+      if (removed) ++report_.purged;
     }
     std::uint64_t fresh = 0;
     for (std::size_t i = 0; i < pr.commits.size(); ++i) {
       const auto& pc = pr.commits[i];
-      auto r = store_.apply_remote(pc.commit, batch.commits[i], static_cast<std::int64_t>(pc.server_seq));
-      if (!r) return tl::unexpected(r.error());
-      fresh += *r ? 1 : 0;
+      auto r = TEDUH_TRY(store_.apply_remote(pc.commit, batch.commits[i], static_cast<std::int64_t>(pc.server_seq)));
+      fresh += r ? 1 : 0;
     }
-    if (auto m = store_.set_meta("pull_cursor", std::to_string(pr.next_cursor)); !m)
-      return tl::unexpected(m.error());
+    TEDUH_TRY(store_.set_meta("pull_cursor", std::to_string(pr.next_cursor)));
     return fresh;
   });
 }
@@ -842,7 +810,7 @@ Result<std::uint64_t> SyncRun::apply_pulled(const PulledBatch& batch) {
 // this device's key; one that does not refuses the whole batch, and nothing is kept.
 Result<void> SyncRun::fetch_keys() {
   if (!id_.grant.shelter_clearance) return {};
-  if (auto s = session_->send(wire::KeyWrapsRequest{}); !s) return tl::unexpected(s.error());
+  TEDUH_TRY(session_->send(wire::KeyWrapsRequest{}));
   auto wraps = session_->expect<wire::KeyWraps>("shelter key request");
   if (!wraps) return tl::unexpected(wraps.error());
   if (wraps->wraps.empty()) return {};
@@ -853,9 +821,8 @@ Result<void> SyncRun::fetch_keys() {
         "keys the server relays; enroll it again with a new code.";
     return {};
   }
-  auto installed = accept_key_wraps(store_, wraps->wraps);
-  if (!installed) return tl::unexpected(installed.error());
-  report_.shelter_keys = *installed;
+  auto installed = TEDUH_TRY(accept_key_wraps(store_, wraps->wraps));
+  report_.shelter_keys = installed;
   return {};
 }
 
@@ -864,15 +831,13 @@ Result<void> SyncRun::fetch_keys() {
 // its cursor in one transaction.
 Result<void> SyncRun::fetch_projections() {
   if (id_.grant.office_kind != "pusat") return {};
-  auto text = store_.meta("projection_cursor");
-  if (!text) return tl::unexpected(text.error());
-  std::uint64_t pcursor = *text ? std::stoull(**text) : 0;
+  auto text = TEDUH_TRY(store_.meta("projection_cursor"));
+  std::uint64_t pcursor = text ? std::stoull(*text) : 0;
   for (;;) {
-    if (auto s = session_->send(wire::FetchProjections{pcursor, 500}); !s) return tl::unexpected(s.error());
-    auto batch = session_->expect<wire::ProjectionBatch>("report data request");
-    if (!batch) return tl::unexpected(batch.error());
-    auto stored = store_.in_transaction([&]() -> Result<std::uint64_t> {
-      for (const auto& p : batch->projections) {
+    TEDUH_TRY(session_->send(wire::FetchProjections{pcursor, 500}));
+    auto batch = TEDUH_TRY(session_->expect<wire::ProjectionBatch>("report data request"));
+    auto stored = TEDUH_TRY(store_.in_transaction([&]() -> Result<std::uint64_t> {
+      for (const auto& p : batch.projections) {
         const auto* body = reinterpret_cast<const std::uint8_t*>(p.body.data());
         crypto::Bytes signed_bytes = sync::projection_signed_bytes(p.scope, p.server_seq, {body, p.body.size()});
         if (!crypto::verify_signature(id_.server_key, signed_bytes, p.signature)) {
@@ -883,14 +848,12 @@ Result<void> SyncRun::fetch_projections() {
           return tl::unexpected(r.error());
         }
       }
-      if (auto m = store_.set_meta("projection_cursor", std::to_string(batch->next_cursor)); !m)
-        return tl::unexpected(m.error());
-      return batch->projections.size();
-    });
-    if (!stored) return tl::unexpected(stored.error());
-    report_.projections += *stored;
-    pcursor = batch->next_cursor;
-    if (!batch->more) break;
+      TEDUH_TRY(store_.set_meta("projection_cursor", std::to_string(batch.next_cursor)));
+      return batch.projections.size();
+    }));
+    report_.projections += stored;
+    pcursor = batch.next_cursor;
+    if (!batch.more) break;
   }
   return {};
 }
@@ -906,16 +869,15 @@ Result<void> SyncRun::close() {
   for (const auto& d : store_.take_clock_warnings()) report_.clock_ahead.push_back(d.hex());
   for (const auto& c : store_.take_refused_commits())
     report_.skipped.push_back(c.device.hex().substr(0, 8) + " #" + std::to_string(c.seq) + ": " + c.reason);
-  auto after = conflict_count(store_);
-  if (!after) return tl::unexpected(after.error());
-  report_.conflicts_total = *after;
-  report_.conflicts_new = *after > conflicts_before_ ? *after - conflicts_before_ : 0;
+  auto after = TEDUH_TRY(conflict_count(store_));
+  report_.conflicts_total = after;
+  report_.conflicts_new = after > conflicts_before_ ? after - conflicts_before_ : 0;
   return {};
 }
 
 }  // namespace
 
-Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
+[[nodiscard]] Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   return SyncRun(store, options).run();
 }
 

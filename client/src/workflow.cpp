@@ -30,12 +30,11 @@ std::string utc_text(std::uint64_t ms) {
 std::string now_text() { return utc_text(sync::system_now_ms()); }
 
 // The office's calendar day (zona_waktu) of an instant, and of now.
-Result<dates::Date> office_day(const Store& store, dates::Instant at) {
-  auto rules = deadline_rules(store);
-  if (!rules) return tl::unexpected(rules.error());
-  return dates::local_date(at, rules->zone);
+[[nodiscard]] Result<dates::Date> office_day(const Store& store, dates::Instant at) {
+  auto rules = TEDUH_TRY(deadline_rules(store));
+  return dates::local_date(at, rules.zone);
 }
-Result<dates::Date> office_today(const Store& store) {
+[[nodiscard]] Result<dates::Date> office_today(const Store& store) {
   return office_day(store, dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms())));
 }
 
@@ -56,11 +55,10 @@ enum class Past { refuse, allow };
 // A time written without a zone is in the office's zone (zona_waktu), and a date or time of
 // something that has happened may not be later than now (schema::check_not_future), unless
 // `past` allows it (a value chosen from versions already written).
-Result<std::vector<FieldWrite>> validated(const Store& store, const sync::EntityId& entity,
+[[nodiscard]] Result<std::vector<FieldWrite>> validated(const Store& store, const sync::EntityId& entity,
                                           EntityType type, const FieldInput& input,
                                           Past past = Past::refuse) {
-  auto rules = deadline_rules(store);
-  if (!rules) return tl::unexpected(rules.error());
+  auto rules = TEDUH_TRY(deadline_rules(store));
   const dates::Instant now = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   const auto& spec = schema::entity_spec(type);
   std::vector<FieldWrite> out;
@@ -75,10 +73,10 @@ Result<std::vector<FieldWrite>> validated(const Store& store, const sync::Entity
       return fail(Errc::invalid, "'" + field + "' is not a field of " + std::string(spec.label) +
                                      "; known fields: " + known + ".");
     }
-    auto canonical = schema::validate_field(type, field, text, dates::utc_offset(rules->zone));
+    auto canonical = schema::validate_field(type, field, text, dates::utc_offset(rules.zone));
     if (!canonical) return tl::unexpected(invalid(canonical.error()));
     if (past == Past::refuse) {
-      auto when = schema::check_not_future(type, field, *canonical, now, rules->zone);
+      auto when = schema::check_not_future(type, field, *canonical, now, rules.zone);
       if (!when) return tl::unexpected(invalid(when.error()));
     }
     out.push_back(FieldWrite{entity, std::string(spec.name), field, std::move(*canonical)});
@@ -120,34 +118,30 @@ Result<void> Workflow::write_case_commit(const sync::EntityId& case_id,
                                          std::vector<FieldWrite> writes, std::string_view action) {
   auto audit = audit_event(case_id, action);
   writes.insert(writes.end(), audit.begin(), audit.end());
-  auto c = commit_write(case_id, "kasus", std::move(writes));
-  if (!c) return tl::unexpected(c.error());
+  TEDUH_TRY(commit_write(case_id, "kasus", std::move(writes)));
   return {};
 }
 
 Result<std::string> Workflow::case_number() {
   const auto& grant = store_.identity().grant;
-  auto today = office_today(store_);
-  if (!today) return tl::unexpected(today.error());
-  const std::string year = std::to_string(static_cast<int>(today->year()));
-  auto n = store_.next_counter("case_number:" + year);
-  if (!n) return tl::unexpected(n.error());
+  auto today = TEDUH_TRY(office_today(store_));
+  const std::string year = std::to_string(static_cast<int>(today.year()));
+  auto n = TEDUH_TRY(store_.next_counter("case_number:" + year));
   // The device part makes numbers unique without coordination: each device of an office
   // has its own tag, and each device counts its own cases (DESIGN.md section 3).
   std::string device = store_.identity().device.hex().substr(0, 4);
   for (auto& ch : device) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   char seq[16];
-  std::snprintf(seq, sizeof seq, "%04lld", static_cast<long long>(*n));
+  std::snprintf(seq, sizeof seq, "%04lld", static_cast<long long>(n));
   return grant.office_code + "/" + year + "/" + device + "-" + seq;
 }
 
 Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
                                           const FieldInput& victim_fields, const CaseExtras& extras) {
-  if (auto allowed = permit(schema::Action::buat_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::buat_kasus));
   sync::EntityId case_id = new_entity_id();
-  auto writes = validated(store_, case_id, EntityType::kasus, case_fields);
-  if (!writes) return tl::unexpected(writes.error());
-  for (const auto& w : *writes) {
+  auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
+  for (const auto& w : writes) {
     if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
       return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
     }
@@ -155,96 +149,86 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
   std::vector<FieldWrite> victim_writes;
   sync::EntityId victim_id = new_entity_id();
   if (!victim_fields.empty()) {
-    auto v = validated(store_, victim_id, EntityType::orang, victim_fields);
-    if (!v) return tl::unexpected(v.error());
-    victim_writes = std::move(*v);
+    auto v = TEDUH_TRY(validated(store_, victim_id, EntityType::orang, victim_fields));
+    victim_writes = std::move(v);
   }
   std::vector<FieldWrite> extra_writes;  // perpetrators and services, same checks as their actions
   for (const auto& [fields, relationship] : extras.perpetrators) {
     sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
-    auto p = validated(store_, person_id, EntityType::orang, fields);
-    if (!p) return tl::unexpected(p.error());
+    auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
     FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", "terlapor"}};
     if (!relationship.empty()) role.emplace_back("relationship", relationship);
-    auto r = validated(store_, role_id, EntityType::peran, role);
-    if (!r) return tl::unexpected(r.error());
-    extra_writes.insert(extra_writes.end(), p->begin(), p->end());
-    extra_writes.insert(extra_writes.end(), r->begin(), r->end());
+    auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
+    extra_writes.insert(extra_writes.end(), p.begin(), p.end());
+    extra_writes.insert(extra_writes.end(), r.begin(), r.end());
   }
   std::string status_seen = "diterima";
-  for (const auto& w : *writes) {
+  for (const auto& w : writes) {
     if (w.field == "status") status_seen = w.value;
   }
   for (const FieldInput& fields : extras.services) {
     FieldInput all = fields;
     all.emplace_back("case", case_id.hex());
     all.emplace_back("case_status_seen", status_seen);
-    auto v = validated(store_, new_entity_id(), EntityType::layanan, all);
-    if (!v) return tl::unexpected(v.error());
-    extra_writes.insert(extra_writes.end(), v->begin(), v->end());
+    auto v = TEDUH_TRY(validated(store_, new_entity_id(), EntityType::layanan, all));
+    extra_writes.insert(extra_writes.end(), v.begin(), v.end());
   }
   return store_.in_transaction([&]() -> Result<sync::EntityId> {
-    auto number = case_number();
-    if (!number) return tl::unexpected(number.error());
+    auto number = TEDUH_TRY(case_number());
     auto has = [&](std::string_view f) {
-      return std::any_of(writes->begin(), writes->end(),
+      return std::any_of(writes.begin(), writes.end(),
                          [&](const FieldWrite& w) { return w.field == f; });
     };
     std::string now = now_text();
-    writes->push_back(write_of(case_id, EntityType::kasus, "number", *number));
-    writes->push_back(
+    writes.push_back(write_of(case_id, EntityType::kasus, "number", number));
+    writes.push_back(
         write_of(case_id, EntityType::kasus, "owner_office", store_.identity().grant.office_code));
     if (!has("status"))
-      writes->push_back(write_of(case_id, EntityType::kasus, "status", "diterima"));
+      writes.push_back(write_of(case_id, EntityType::kasus, "status", "diterima"));
     if (!has("received_at"))
-      writes->push_back(write_of(case_id, EntityType::kasus, "received_at", now));
+      writes.push_back(write_of(case_id, EntityType::kasus, "received_at", now));
     if (!has("channel"))
-      writes->push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
+      writes.push_back(write_of(case_id, EntityType::kasus, "channel", "datang_langsung"));
     if (!victim_writes.empty()) {
-      writes->insert(writes->end(), victim_writes.begin(), victim_writes.end());
+      writes.insert(writes.end(), victim_writes.begin(), victim_writes.end());
       sync::EntityId role_id = new_entity_id();
-      writes->push_back(write_of(role_id, EntityType::peran, "case", case_id.hex()));
-      writes->push_back(write_of(role_id, EntityType::peran, "person", victim_id.hex()));
-      writes->push_back(write_of(role_id, EntityType::peran, "role", "korban"));
+      writes.push_back(write_of(role_id, EntityType::peran, "case", case_id.hex()));
+      writes.push_back(write_of(role_id, EntityType::peran, "person", victim_id.hex()));
+      writes.push_back(write_of(role_id, EntityType::peran, "role", "korban"));
     }
     // The complaint itself is the first service (SOP: pengaduan).
     sync::EntityId service_id = new_entity_id();
-    writes->push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
-    writes->push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
+    writes.push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
+    writes.push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
     // Dated on the day the complaint came (a register imported later keeps its dates).
-    auto rules = deadline_rules(store_);
-    if (!rules) return tl::unexpected(rules.error());
+    auto rules = TEDUH_TRY(deadline_rules(store_));
     dates::Instant complaint_at = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
-    for (const auto& w : *writes) {
+    for (const auto& w : writes) {
       if (w.entity != case_id || w.field != "received_at") continue;
       if (auto at = dates::parse_utc(w.value)) complaint_at = *at;
     }
-    writes->push_back(write_of(service_id, EntityType::layanan, "date",
-                               dates::format_iso(dates::local_date(complaint_at, rules->zone))));
-    writes->insert(writes->end(), extra_writes.begin(), extra_writes.end());
-    auto r = write_case_commit(case_id, std::move(*writes), "dibuat");
-    if (!r) return tl::unexpected(r.error());
+    writes.push_back(write_of(service_id, EntityType::layanan, "date",
+                               dates::format_iso(dates::local_date(complaint_at, rules.zone))));
+    writes.insert(writes.end(), extra_writes.begin(), extra_writes.end());
+    TEDUH_TRY(write_case_commit(case_id, std::move(writes), "dibuat"));
     return case_id;
   });
 }
 
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
   if (auto id = sync::Id128::from_hex(id_or_number)) {
-    auto e = store_.entity(*id);
-    if (!e) return tl::unexpected(e.error());
-    if (*e && (*e)->type == "kasus") return *id;
+    auto e = TEDUH_TRY(store_.entity(*id));
+    if (e && (e)->type == "kasus") return *id;
   }
-  auto found = store_.find_by_field("kasus", "number", id_or_number);
-  if (!found) return tl::unexpected(found.error());
-  if (*found) return **found;
+  auto found = TEDUH_TRY(store_.find_by_field("kasus", "number", id_or_number));
+  if (found) return *found;
   return fail(Errc::not_found,
               "No case with id or number '" + std::string(id_or_number) + "' in this store.");
 }
 
 Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case_id) const {
-  auto roles = store_.entities("peran", &case_id);
-  if (!roles) return tl::unexpected(roles.error());
-  for (const auto& r : *roles) {
+  auto roles = TEDUH_TRY(store_.entities("peran", &case_id));
+  for (const auto& r : roles) {
     if (r.deleted() || r.get("role") != "korban") continue;
     auto person = sync::Id128::from_hex(r.get("person"));
     if (!person) continue;
@@ -256,14 +240,12 @@ Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case
 }
 
 Result<json> Workflow::list_cases() const {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto cases = store_.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
   std::vector<json> rows;
-  for (const auto& c : *cases) {
+  for (const auto& c : cases) {
     if (c.deleted()) continue;
-    auto victim = victim_of(c.id);
-    if (!victim) return tl::unexpected(victim.error());
+    auto victim = TEDUH_TRY(victim_of(c.id));
     bool conflict = std::any_of(c.fields.begin(), c.fields.end(),
                                 [](const auto& f) { return f.second.live_count > 1; });
     rows.push_back(json{{"id", c.id.hex()},
@@ -272,7 +254,7 @@ Result<json> Workflow::list_cases() const {
                         {"status", c.get("status")},
                         {"forms", schema::split_codes(c.get("forms"))},
                         {"owner_office", c.get("owner_office")},
-                        {"victim", *victim ? victim_code((*victim)->id) : ""},
+                        {"victim", victim ? victim_code((victim)->id) : ""},
                         {"merged_into", c.get("merged_into")},
                         {"conflict", conflict}});
   }
@@ -311,26 +293,23 @@ std::string Workflow::shelter_field_for_display(const EntityView& shelter,
 }
 
 Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view access) {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto c = store_.entity(case_id);
-  if (!c) return tl::unexpected(c.error());
-  if (!*c) return fail(Errc::not_found, "No such case.");
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  auto c = TEDUH_TRY(store_.entity(case_id));
+  if (!c) return fail(Errc::not_found, "No such case.");
   json doc;
   json conflicts = json::array();
   doc["id"] = case_id.hex();
-  doc["case"] = fields_json(**c, &conflicts);
+  doc["case"] = fields_json(*c, &conflicts);
 
   // A case merged into this one (case merge) shows its records here, marked with it.
-  auto merged = merged_into(case_id);
-  if (!merged) return tl::unexpected(merged.error());
+  auto merged = TEDUH_TRY(merged_into(case_id));
   std::vector<sync::EntityId> scopes{case_id};
-  scopes.insert(scopes.end(), merged->begin(), merged->end());
+  scopes.insert(scopes.end(), merged.begin(), merged.end());
   auto collect = [&](std::string_view type, auto&& extra) -> Result<json> {
     json rows = json::array();
     for (const sync::EntityId& scope : scopes) {
-      auto list = store_.entities(type, &scope);
-      if (!list) return tl::unexpected(list.error());
-      for (const auto& e : *list) {
+      auto list = TEDUH_TRY(store_.entities(type, &scope));
+      for (const auto& e : list) {
         if (e.deleted()) continue;
         json row;
         json local_conflicts = json::array();
@@ -346,19 +325,14 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
     return rows;
   };
   auto none = [](const EntityView&, json&) {};
-  auto persons = collect("orang", none);
-  if (!persons) return tl::unexpected(persons.error());
-  auto roles = collect("peran", none);
-  if (!roles) return tl::unexpected(roles.error());
-  auto services = collect("layanan", none);
-  if (!services) return tl::unexpected(services.error());
-  auto referrals = collect("rujukan", [&](const EntityView& e, json& row) {
+  auto persons = TEDUH_TRY(collect("orang", none));
+  auto roles = TEDUH_TRY(collect("peran", none));
+  auto services = TEDUH_TRY(collect("layanan", none));
+  auto referrals = TEDUH_TRY(collect("rujukan", [&](const EntityView& e, json& row) {
     if (auto refused = store_.refusal_for(e.id); refused && *refused) row["refused"] = refused_status(**refused);
-  });
-  if (!referrals) return tl::unexpected(referrals.error());
-  auto consents = collect("persetujuan", none);
-  if (!consents) return tl::unexpected(consents.error());
-  auto stays = collect("penempatan", [&](const EntityView& e, json& row) {
+  }));
+  auto consents = TEDUH_TRY(collect("persetujuan", none));
+  auto stays = TEDUH_TRY(collect("penempatan", [&](const EntityView& e, json& row) {
     auto shelter_id = sync::Id128::from_hex(e.get("shelter"));
     if (!shelter_id) return;
     auto shelter = store_.entity(*shelter_id);
@@ -366,30 +340,27 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
       row["shelter_code_name"] = (*shelter)->get("code_name");
       row["shelter_address"] = shelter_field_for_display(**shelter, "address");
     }
-  });
-  if (!stays) return tl::unexpected(stays.error());
-  doc["persons"] = *persons;
-  doc["roles"] = *roles;
-  doc["services"] = *services;
-  doc["referrals"] = *referrals;
-  doc["consents"] = *consents;
-  doc["shelter_stays"] = *stays;
+  }));
+  doc["persons"] = persons;
+  doc["roles"] = roles;
+  doc["services"] = services;
+  doc["referrals"] = referrals;
+  doc["consents"] = consents;
+  doc["shelter_stays"] = stays;
   json merged_ids = json::array();
-  for (const auto& m : *merged) merged_ids.push_back(m.hex());
+  for (const auto& m : merged) merged_ids.push_back(m.hex());
   doc["merged_cases"] = merged_ids;
-  if ((**c).get("status") == "terminasi") {
-    auto unseen = services_not_seeing_closure(case_id);
-    if (!unseen) return tl::unexpected(unseen.error());
-    const std::string& seen = (**c).get("closed_services_seen");
+  if ((*c).get("status") == "terminasi") {
+    auto unseen = TEDUH_TRY(services_not_seeing_closure(case_id));
+    const std::string& seen = (*c).get("closed_services_seen");
     bool listed = std::find(conflicts.begin(), conflicts.end(), "status") != conflicts.end();
-    if (*unseen > (seen.empty() ? 0 : std::stoll(seen)) && !listed) conflicts.push_back("status");
+    if (unseen > (seen.empty() ? 0 : std::stoll(seen)) && !listed) conflicts.push_back("status");
   }
   doc["conflicts"] = conflicts;
 
   // Opening or exporting a case is an access that the supervisor can audit (DESIGN.md
   // section 3).
-  auto audited = commit_write(case_id, "kasus", audit_event(case_id, std::string(access)));
-  if (!audited) return tl::unexpected(audited.error());
+  TEDUH_TRY(commit_write(case_id, "kasus", audit_event(case_id, std::string(access))));
   return doc;
 }
 
@@ -400,9 +371,8 @@ Result<json> Workflow::export_case(const sync::EntityId& case_id, bool with_shel
       return fail(Errc::refused,
                   "Perangkat ini tidak berizin rumah aman, jadi tidak dapat menyertakan detail rumah aman.");
     }
-    auto current = current_generation(store_, kShelterCompartment);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
+    auto current = TEDUH_TRY(current_generation(store_, kShelterCompartment));
+    if (!current) return fail(Errc::refused, std::string(kNoShelterKeyYet));
   }
   auto doc = show_case(case_id, "diekspor");
   if (!doc) return tl::unexpected(doc.error());
@@ -419,7 +389,7 @@ Result<json> Workflow::export_case(const sync::EntityId& case_id, bool with_shel
 }
 
 Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput& fields) {
-  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::ubah_kasus));
   FieldInput case_fields, victim_fields;
   for (const auto& [k, v] : fields) {
     if (k.rfind("korban.", 0) == 0) {
@@ -428,114 +398,100 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
       case_fields.emplace_back(k, v);
     }
   }
-  auto writes = validated(store_, case_id, EntityType::kasus, case_fields);
-  if (!writes) return tl::unexpected(writes.error());
-  for (const auto& w : *writes) {
+  auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
+  for (const auto& w : writes) {
     if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
       return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
     }
   }
   if (!victim_fields.empty()) {
-    auto victim = victim_of(case_id);
-    if (!victim) return tl::unexpected(victim.error());
-    if (!*victim)
+    auto victim = TEDUH_TRY(victim_of(case_id));
+    if (!victim)
       return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
-    auto v = validated(store_, (*victim)->id, EntityType::orang, victim_fields);
-    if (!v) return tl::unexpected(v.error());
-    writes->insert(writes->end(), v->begin(), v->end());
+    auto v = TEDUH_TRY(validated(store_, (victim)->id, EntityType::orang, victim_fields));
+    writes.insert(writes.end(), v.begin(), v.end());
   }
-  if (writes->empty()) return fail(Errc::usage, "Give at least one FIELD=VALUE to set.");
-  for (const auto& w : *writes) {
+  if (writes.empty()) return fail(Errc::usage, "Give at least one FIELD=VALUE to set.");
+  for (const auto& w : writes) {
     if (w.entity == case_id && w.field == "status") {
-      auto seen = services_not_seeing_closure(case_id);
-      if (!seen) return tl::unexpected(seen.error());
-      writes->push_back(
-          write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+      auto seen = TEDUH_TRY(services_not_seeing_closure(case_id));
+      writes.push_back(
+          write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(seen)));
       break;
     }
   }
-  return write_case_commit(case_id, std::move(*writes), "diubah");
+  return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
 Result<std::int64_t> Workflow::services_not_seeing_closure(const sync::EntityId& case_id) const {
-  auto services = store_.entities("layanan", &case_id);
-  if (!services) return tl::unexpected(services.error());
+  auto services = TEDUH_TRY(store_.entities("layanan", &case_id));
   std::int64_t n = 0;
-  for (const auto& s : *services)
+  for (const auto& s : services)
     n += (!s.deleted() && s.get("case_status_seen") != "terminasi") ? 1 : 0;
   return n;
 }
 
 Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_view reason) {
-  if (auto allowed = permit(schema::Action::tutup_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto seen = services_not_seeing_closure(case_id);
-  if (!seen) return tl::unexpected(seen.error());
+  TEDUH_TRY(permit(schema::Action::tutup_kasus));
+  auto seen = TEDUH_TRY(services_not_seeing_closure(case_id));
   // The closing device records how many services it saw, so a service recorded elsewhere
   // meanwhile shows up as a conflict rather than being silently closed over.
-  auto writes = validated(store_, case_id, EntityType::kasus,
+  auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus,
                           {{"status", "terminasi"},
                            {"closed_reason", std::string(reason)},
-                           {"closed_services_seen", std::to_string(*seen)}});
-  if (!writes) return tl::unexpected(writes.error());
+                           {"closed_services_seen", std::to_string(seen)}}));
   if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
     return fail(Errc::invalid, "closed_reason (Alasan penutupan): a case is closed with a reason.");
   }
-  return write_case_commit(case_id, std::move(*writes), "diselesaikan");
+  return write_case_commit(case_id, std::move(writes), "diselesaikan");
 }
 
 Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
                                             const FieldInput& person_fields,
                                             std::string_view relationship) {
-  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::ubah_kasus));
   sync::EntityId person_id = new_entity_id();
   sync::EntityId role_id = new_entity_id();
-  auto writes = validated(store_, person_id, EntityType::orang, person_fields);
-  if (!writes) return tl::unexpected(writes.error());
+  auto writes = TEDUH_TRY(validated(store_, person_id, EntityType::orang, person_fields));
   FieldInput role_fields{
       {"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
   if (!relationship.empty()) role_fields.emplace_back("relationship", std::string(relationship));
-  auto role_writes = validated(store_, role_id, EntityType::peran, role_fields);
-  if (!role_writes) return tl::unexpected(role_writes.error());
-  writes->insert(writes->end(), role_writes->begin(), role_writes->end());
-  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
-  if (!r) return tl::unexpected(r.error());
+  auto role_writes = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role_fields));
+  writes.insert(writes.end(), role_writes.begin(), role_writes.end());
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return person_id;
 }
 
 Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
                                              const FieldInput& fields) {
-  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::ubah_kasus));
   sync::EntityId service_id = new_entity_id();
   FieldInput all = fields;
   all.emplace_back("case", case_id.hex());
   bool has_date =
       std::any_of(all.begin(), all.end(), [](const auto& f) { return f.first == "date"; });
   if (!has_date) {
-    auto today = office_today(store_);
-    if (!today) return tl::unexpected(today.error());
-    all.emplace_back("date", dates::format_iso(*today));
+    auto today = TEDUH_TRY(office_today(store_));
+    all.emplace_back("date", dates::format_iso(today));
   }
-  auto c = store_.entity(case_id);
-  if (!c) return tl::unexpected(c.error());
-  if (*c && !(*c)->get("status").empty()) all.emplace_back("case_status_seen", (*c)->get("status"));
-  auto writes = validated(store_, service_id, EntityType::layanan, all);
-  if (!writes) return tl::unexpected(writes.error());
-  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
-  if (!r) return tl::unexpected(r.error());
+  auto c = TEDUH_TRY(store_.entity(case_id));
+  if (c && !(c)->get("status").empty()) all.emplace_back("case_status_seen", (c)->get("status"));
+  auto writes = TEDUH_TRY(validated(store_, service_id, EntityType::layanan, all));
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return service_id;
 }
 
 Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::string_view to_office,
                                        std::string_view reason, bool consent,
                                        std::string_view consent_by, bool external) {
-  if (auto allowed = permit(schema::Action::rujuk); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::rujuk));
   if (!consent) {
     return fail(Errc::refused,
                 "A referral needs the victim's consent naming the receiving office; "
                 "nothing was recorded (use --consent yes once consent is given).");
   }
   if (!external) {
-    if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
+    TEDUH_TRY(known_office(to_office));
   }
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId referral_id = new_entity_id();
@@ -555,11 +511,9 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
                       {"consent", consent_id.hex()},
                       {"status", "dikirim"}};
   referral.emplace_back(external ? "to_external" : "to_office", std::string(to_office));
-  auto referral_writes = validated(store_, referral_id, EntityType::rujukan, referral);
-  if (!referral_writes) return tl::unexpected(referral_writes.error());
-  consent_writes->insert(consent_writes->end(), referral_writes->begin(), referral_writes->end());
-  auto r = write_case_commit(case_id, std::move(*consent_writes), "dirujuk");
-  if (!r) return tl::unexpected(r.error());
+  auto referral_writes = TEDUH_TRY(validated(store_, referral_id, EntityType::rujukan, referral));
+  consent_writes->insert(consent_writes->end(), referral_writes.begin(), referral_writes.end());
+  TEDUH_TRY(write_case_commit(case_id, std::move(*consent_writes), "dirujuk"));
   return referral_id;
 }
 
@@ -571,16 +525,14 @@ Result<sync::Commit> Workflow::commit_write(const sync::EntityId& scope, std::st
 
 Result<void> Workflow::check_commit(const sync::Commit& commit) const {
   const auto& grant = store_.identity().grant;
-  auto held = store_.entity(commit.scope);
-  if (!held) return tl::unexpected(held.error());
-  const bool scope_is_new = !held->has_value();
+  auto held = TEDUH_TRY(store_.entity(commit.scope));
+  const bool scope_is_new = !held.has_value();
   // Clearance is the enrollment grant and the key the administrator's clearance brings,
   // as the server judges it (PERMISSIONS.md section 3).
   bool has_key = false;
   if (grant.shelter_clearance) {
-    auto generation = current_generation(store_, kShelterCompartment);
-    if (!generation) return tl::unexpected(generation.error());
-    has_key = generation->has_value();
+    auto generation = TEDUH_TRY(current_generation(store_, kShelterCompartment));
+    has_key = generation.has_value();
   }
   const bool cleared = grant.shelter_clearance && has_key;
   // A record the server refused exists on this device only: a later change to it would
@@ -588,9 +540,8 @@ Result<void> Workflow::check_commit(const sync::Commit& commit) const {
   std::set<sync::EntityId> checked;
   for (const sync::Version& v : commit.versions) {
     if (!checked.insert(v.entity).second) continue;
-    auto refused_only = store_.written_only_by_refused(v.entity);
-    if (!refused_only) return tl::unexpected(refused_only.error());
-    if (*refused_only) {
+    auto refused_only = TEDUH_TRY(store_.written_only_by_refused(v.entity));
+    if (refused_only) {
       return fail(Errc::refused,
                   "Tidak dicatat: catatan ini sudah ditolak server, jadi tidak dapat diubah lagi. "
                   "Lihat alasannya di `teduh case show`, lalu catat ulang bila perlu.");
@@ -637,11 +588,10 @@ std::size_t code_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 Result<void> Workflow::known_office(std::string_view code) const {
-  auto offices = store_.directory_offices();
-  if (!offices) return tl::unexpected(offices.error());
-  if (!*offices) return {};  // never synced: the server decides
+  auto offices = TEDUH_TRY(store_.directory_offices());
+  if (!offices) return {};  // never synced: the server decides
   std::vector<std::pair<std::size_t, std::string>> near;
-  for (const DirectoryOffice& o : **offices) {
+  for (const DirectoryOffice& o : *offices) {
     if (o.code == code) return {};
     near.emplace_back(code_distance(code, o.code), o.code);
   }
@@ -656,52 +606,48 @@ Result<void> Workflow::known_office(std::string_view code) const {
 
 Result<EntityView> Workflow::case_record(const sync::EntityId& id, std::string_view type,
                                          std::string_view what) const {
-  auto e = store_.entity(id);
-  if (!e) return tl::unexpected(e.error());
-  if (!*e || (*e)->type != type || (*e)->deleted()) {
+  auto e = TEDUH_TRY(store_.entity(id));
+  if (!e || (e)->type != type || (e)->deleted()) {
     return fail(Errc::not_found, "No " + std::string(what) + " with that id on this device.");
   }
-  return std::move(**e);
+  return std::move(*e);
 }
 
 Result<void> Workflow::respond_referral(const sync::EntityId& referral_id, bool accept) {
-  if (auto allowed = permit(schema::Action::jawab_rujukan); !allowed) return tl::unexpected(allowed.error());
-  auto r = case_record(referral_id, "rujukan", "referral");
-  if (!r) return tl::unexpected(r.error());
-  if (r->get("to_office") != store_.identity().grant.office_code) {
+  TEDUH_TRY(permit(schema::Action::jawab_rujukan));
+  auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
+  if (r.get("to_office") != store_.identity().grant.office_code) {
     return fail(Errc::refused, "Only the office the case was referred to can accept or decline it.");
   }
-  if (r->get("status") != "dikirim" && r->get("status") != "diterima") {
+  if (r.get("status") != "dikirim" && r.get("status") != "diterima") {
     return fail(Errc::refused, "This referral has already been declined or ended.");
   }
-  return write_case_commit(r->scope,
+  return write_case_commit(r.scope,
                            {write_of(referral_id, EntityType::rujukan, "status", accept ? "diterima" : "ditolak")},
                            "diubah");
 }
 
 Result<void> Workflow::end_referral(const sync::EntityId& referral_id) {
-  if (auto allowed = permit(schema::Action::tarik_persetujuan); !allowed) return tl::unexpected(allowed.error());
-  auto r = case_record(referral_id, "rujukan", "referral");
-  if (!r) return tl::unexpected(r.error());
-  if (r->get("status") == "selesai") return fail(Errc::refused, "This referral has already ended.");
-  return write_case_commit(r->scope, {write_of(referral_id, EntityType::rujukan, "status", "selesai")},
+  TEDUH_TRY(permit(schema::Action::tarik_persetujuan));
+  auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
+  if (r.get("status") == "selesai") return fail(Errc::refused, "This referral has already ended.");
+  return write_case_commit(r.scope, {write_of(referral_id, EntityType::rujukan, "status", "selesai")},
                            "diubah");
 }
 
 Result<void> Workflow::withdraw_consent(const sync::EntityId& consent_id) {
-  if (auto allowed = permit(schema::Action::tarik_persetujuan); !allowed) return tl::unexpected(allowed.error());
-  auto c = case_record(consent_id, "persetujuan", "consent");
-  if (!c) return tl::unexpected(c.error());
-  if (!c->get("withdrawn_at").empty()) return fail(Errc::refused, "This consent was already withdrawn.");
+  TEDUH_TRY(permit(schema::Action::tarik_persetujuan));
+  auto c = TEDUH_TRY(case_record(consent_id, "persetujuan", "consent"));
+  if (!c.get("withdrawn_at").empty()) return fail(Errc::refused, "This consent was already withdrawn.");
   return write_case_commit(
-      c->scope,
+      c.scope,
       {write_of(consent_id, EntityType::persetujuan, "withdrawn_at", now_text())},
       "diubah");
 }
 
 Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::string_view to_office,
                                           bool consent, std::string_view consent_by) {
-  if (auto allowed = permit(schema::Action::rujuk); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::rujuk));
   if (!consent) {
     return fail(Errc::refused,
                 "Moving a case to another office needs the victim's consent naming that office; "
@@ -710,70 +656,62 @@ Result<sync::EntityId> Workflow::transfer(const sync::EntityId& case_id, std::st
   if (to_office == store_.identity().grant.office_code) {
     return fail(Errc::invalid, "The case is already handled by this office.");
   }
-  auto kasus = case_record(case_id, "kasus", "case");
-  if (!kasus) return tl::unexpected(kasus.error());
-  if (kasus->get("owner_office") != store_.identity().grant.office_code) {
+  auto kasus = TEDUH_TRY(case_record(case_id, "kasus", "case"));
+  if (kasus.get("owner_office") != store_.identity().grant.office_code) {
     return fail(Errc::refused, "Only the office that owns the case may move it to another office.");
   }
-  if (auto known = known_office(to_office); !known) return tl::unexpected(known.error());
+  TEDUH_TRY(known_office(to_office));
   sync::EntityId consent_id = new_entity_id();
   sync::EntityId transfer_id = new_entity_id();
-  auto writes = validated(store_, consent_id, EntityType::persetujuan,
+  auto writes = TEDUH_TRY(validated(store_, consent_id, EntityType::persetujuan,
                           {{"case", case_id.hex()},
                            {"given_by", std::string(consent_by.empty() ? "korban" : consent_by)},
                            {"scope", "rujukan"},
                            {"scope_office", std::string(to_office)},
                            {"recorded_how", "dicatat petugas"},
-                           {"given_at", now_text()}});
-  if (!writes) return tl::unexpected(writes.error());
-  auto t = validated(store_, transfer_id, EntityType::alih_kelola,
-                     {{"case", case_id.hex()}, {"to_office", std::string(to_office)}, {"status", "diajukan"}});
-  if (!t) return tl::unexpected(t.error());
-  writes->insert(writes->end(), t->begin(), t->end());
-  auto r = write_case_commit(case_id, std::move(*writes), "dipindahkan");
-  if (!r) return tl::unexpected(r.error());
+                           {"given_at", now_text()}}));
+  auto t = TEDUH_TRY(validated(store_, transfer_id, EntityType::alih_kelola,
+                     {{"case", case_id.hex()}, {"to_office", std::string(to_office)}, {"status", "diajukan"}}));
+  writes.insert(writes.end(), t.begin(), t.end());
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "dipindahkan"));
   return transfer_id;
 }
 
 Result<void> Workflow::respond_transfer(const sync::EntityId& transfer_id, bool accept) {
-  if (auto allowed = permit(schema::Action::jawab_rujukan); !allowed) return tl::unexpected(allowed.error());
-  auto t = case_record(transfer_id, "alih_kelola", "transfer");
-  if (!t) return tl::unexpected(t.error());
+  TEDUH_TRY(permit(schema::Action::jawab_rujukan));
+  auto t = TEDUH_TRY(case_record(transfer_id, "alih_kelola", "transfer"));
   const std::string& office = store_.identity().grant.office_code;
-  if (t->get("to_office") != office) {
+  if (t.get("to_office") != office) {
     return fail(Errc::refused, "Only the office the case is moved to can accept or decline the transfer.");
   }
-  if (t->get("status") != "diajukan") return fail(Errc::refused, "This transfer was already answered.");
+  if (t.get("status") != "diajukan") return fail(Errc::refused, "This transfer was already answered.");
   std::vector<FieldWrite> writes{
       write_of(transfer_id, EntityType::alih_kelola, "status", accept ? "diterima" : "ditolak")};
-  if (accept) writes.push_back(write_of(t->scope, EntityType::kasus, "owner_office", office));
-  return write_case_commit(t->scope, std::move(writes), accept ? "dipindahkan" : "diubah");
+  if (accept) writes.push_back(write_of(t.scope, EntityType::kasus, "owner_office", office));
+  return write_case_commit(t.scope, std::move(writes), accept ? "dipindahkan" : "diubah");
 }
 
 Result<json> Workflow::referrals() const {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
   json out = json::array();
   for (std::string_view type : {"rujukan", "alih_kelola"}) {
-    auto all = store_.entities(type);
-    if (!all) return tl::unexpected(all.error());
-    for (const EntityView& e : *all) {
+    auto all = TEDUH_TRY(store_.entities(type));
+    for (const EntityView& e : all) {
       if (e.deleted()) continue;
-      auto c = store_.entity(e.scope);
-      if (!c) return tl::unexpected(c.error());
+      auto c = TEDUH_TRY(store_.entity(e.scope));
       json row;
       row["id"] = e.id.hex();
       row["kind"] = type == "rujukan" ? "rujukan" : "alih_kelola";
       row["case"] = e.scope.hex();
-      row["case_number"] = *c ? (*c)->get("number") : std::string();
+      row["case_number"] = c ? (c)->get("number") : std::string();
       row["from_office"] = type == "rujukan" ? e.get("from_office") : std::string();
       row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
       row["status"] = e.get("status");
       row["consent"] = e.get("consent");
-      auto refused = store_.refusal_for(e.id);
-      if (!refused) return tl::unexpected(refused.error());
-      if (*refused) {
-        row["status"] = refused_status(**refused);
-        row["refused"] = **refused;
+      auto refused = TEDUH_TRY(store_.refusal_for(e.id));
+      if (refused) {
+        row["status"] = refused_status(*refused);
+        row["refused"] = *refused;
       }
       out.push_back(std::move(row));
     }
@@ -785,8 +723,7 @@ Result<json> Workflow::referrals() const {
 }
 
 Result<std::vector<sync::EntityId>> Workflow::merged_into(const sync::EntityId& case_id) const {
-  auto cases = store_.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
   std::vector<sync::EntityId> out;
   std::vector<sync::EntityId> frontier{case_id};
   // Follows chains (A merged into B merged into C) without looping on a cycle.
@@ -794,7 +731,7 @@ Result<std::vector<sync::EntityId>> Workflow::merged_into(const sync::EntityId& 
   while (!frontier.empty()) {
     const std::string target = frontier.back().hex();
     frontier.pop_back();
-    for (const auto& c : *cases) {
+    for (const auto& c : cases) {
       if (c.deleted() || c.get("merged_into") != target || seen.contains(c.id)) continue;
       seen.insert(c.id);
       out.push_back(c.id);
@@ -806,24 +743,21 @@ Result<std::vector<sync::EntityId>> Workflow::merged_into(const sync::EntityId& 
 }
 
 Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::EntityId& other) {
-  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::ubah_kasus));
   if (keep == other) return fail(Errc::invalid, "A case cannot be merged into itself.");
-  auto k = store_.entity(keep);
-  if (!k) return tl::unexpected(k.error());
-  auto o = store_.entity(other);
-  if (!o) return tl::unexpected(o.error());
-  if (!*k || (*k)->type != "kasus" || !*o || (*o)->type != "kasus") {
+  auto k = TEDUH_TRY(store_.entity(keep));
+  auto o = TEDUH_TRY(store_.entity(other));
+  if (!k || (k)->type != "kasus" || !o || (o)->type != "kasus") {
     return fail(Errc::not_found, "Both cases must be on this device (this office may write both).");
   }
-  if (!(*k)->get("merged_into").empty()) {
+  if (!(k)->get("merged_into").empty()) {
     return fail(Errc::refused, "The case to keep was itself merged into another case; keep that one.");
   }
-  if (!(*o)->get("merged_into").empty()) {
+  if (!(o)->get("merged_into").empty()) {
     return fail(Errc::refused, "That case was already merged into another case.");
   }
-  auto chain = merged_into(other);
-  if (!chain) return tl::unexpected(chain.error());
-  if (std::find(chain->begin(), chain->end(), keep) != chain->end()) {
+  auto chain = TEDUH_TRY(merged_into(other));
+  if (std::find(chain.begin(), chain.end(), keep) != chain.end()) {
     return fail(Errc::refused, "The case to keep is already merged into the other one.");
   }
   // One commit per scope (a commit writes one scope): the merged case points at the kept
@@ -831,8 +765,7 @@ Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::Entit
   return store_.in_transaction([&]() -> Result<void> {
     auto r = write_case_commit(other, {write_of(other, EntityType::kasus, "merged_into", keep.hex())}, "diubah");
     if (!r) return r;
-    auto a = commit_write(keep, "kasus", audit_event(other, "diubah"));
-    if (!a) return tl::unexpected(a.error());
+    TEDUH_TRY(commit_write(keep, "kasus", audit_event(other, "diubah")));
     return {};
   });
 }
@@ -848,26 +781,23 @@ Result<json> Workflow::duplicates() const {
   };
   std::vector<Row> rows;
   if (central) {
-    auto bodies = store_.projection_bodies();
-    if (!bodies) return tl::unexpected(bodies.error());
-    for (const std::string& body : *bodies) {
+    auto bodies = TEDUH_TRY(store_.projection_bodies());
+    for (const std::string& body : bodies) {
       json p = json::parse(body, nullptr, false);
       if (p.is_discarded() || !p.is_object()) return fail(Errc::damaged, "A stored projection is unreadable.");
       rows.push_back({p.value("case", ""), p.value("office", ""), "", p.value("merged_into", ""),
                       p["match"].value("nik", ""), p["match"].value("name_birth", "")});
     }
   } else {
-    auto cases = store_.entities("kasus");
-    if (!cases) return tl::unexpected(cases.error());
-    for (const auto& c : *cases) {
+    auto cases = TEDUH_TRY(store_.entities("kasus"));
+    for (const auto& c : cases) {
       if (c.deleted()) continue;
-      auto victim = victim_of(c.id);
-      if (!victim) return tl::unexpected(victim.error());
+      auto victim = TEDUH_TRY(victim_of(c.id));
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
-      if (*victim) {
-        r.strong = schema::normalize_nik((*victim)->get("nik"));
-        const std::string name = schema::normalize_name((*victim)->get("name"));
-        const std::string birth = (*victim)->get("birth_date");
+      if (victim) {
+        r.strong = schema::normalize_nik((victim)->get("nik"));
+        const std::string name = schema::normalize_name((victim)->get("name"));
+        const std::string birth = (victim)->get("birth_date");
         if (!name.empty() && !birth.empty()) r.weak = name + "|" + birth;
       }
       rows.push_back(std::move(r));
@@ -903,7 +833,7 @@ Result<json> Workflow::duplicates() const {
 }
 
 Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
-  if (auto allowed = permit(schema::Action::kelola_rumah_aman); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::kelola_rumah_aman));
   sync::EntityId shelter_id = new_entity_id();
   const auto& spec = schema::entity_spec(EntityType::rumah_aman);
   std::vector<FieldWrite> writes;
@@ -928,25 +858,22 @@ Result<sync::EntityId> Workflow::add_shelter(const FieldInput& fields) {
     bool named = std::any_of(writes.begin(), writes.end(),
                              [](const FieldWrite& w) { return w.field == "code_name"; });
     if (!named) {
-      auto n = store_.next_counter("shelter");
-      if (!n) return tl::unexpected(n.error());
+      auto n = TEDUH_TRY(store_.next_counter("shelter"));
       char buf[32];
       std::snprintf(buf, sizeof buf, "RA-%s-%02lld",
                     store_.identity().device.hex().substr(0, 4).c_str(),
-                    static_cast<long long>(*n));
+                    static_cast<long long>(n));
       writes.push_back(write_of(shelter_id, EntityType::rumah_aman, "code_name", buf));
     }
-    auto c = commit_write(shelter_id, "rumah_aman", std::move(writes));
-    if (!c) return tl::unexpected(c.error());
+    TEDUH_TRY(commit_write(shelter_id, "rumah_aman", std::move(writes)));
     return shelter_id;
   });
 }
 
 Result<json> Workflow::list_shelters() const {
-  auto shelters = store_.entities("rumah_aman");
-  if (!shelters) return tl::unexpected(shelters.error());
+  auto shelters = TEDUH_TRY(store_.entities("rumah_aman"));
   json rows = json::array();
-  for (const auto& s : *shelters) {
+  for (const auto& s : shelters) {
     if (s.deleted()) continue;
     json row{{"id", s.id.hex()}, {"code_name", s.get("code_name")}};
     for (std::string_view field : {"name", "address", "phone", "contact"}) {
@@ -962,13 +889,11 @@ Result<json> Workflow::list_shelters() const {
 
 Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const {
   if (auto id = sync::Id128::from_hex(id_or_code)) {
-    auto e = store_.entity(*id);
-    if (!e) return tl::unexpected(e.error());
-    if (*e && (*e)->type == "rumah_aman") return *id;
+    auto e = TEDUH_TRY(store_.entity(*id));
+    if (e && (e)->type == "rumah_aman") return *id;
   }
-  auto found = store_.find_by_field("rumah_aman", "code_name", id_or_code);
-  if (!found) return tl::unexpected(found.error());
-  if (*found) return **found;
+  auto found = TEDUH_TRY(store_.find_by_field("rumah_aman", "code_name", id_or_code));
+  if (found) return *found;
   return fail(Errc::not_found,
               "No shelter with id or code name '" + std::string(id_or_code) + "'.");
 }
@@ -976,13 +901,12 @@ Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const
 Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
                                        const sync::EntityId& shelter_id,
                                        std::string_view admitted_at) {
-  if (auto allowed = permit(schema::Action::tempatkan); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::tempatkan));
   dates::Instant admitted = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
   if (!admitted_at.empty()) {
     // A date alone is the start of the office's day; a time without a zone is the office's.
-    auto rules = deadline_rules(store_);
-    if (!rules) return tl::unexpected(rules.error());
-    auto parsed = dates::parse_date_or_datetime(admitted_at, dates::utc_offset(rules->zone));
+    auto rules = TEDUH_TRY(deadline_rules(store_));
+    auto parsed = dates::parse_date_or_datetime(admitted_at, dates::utc_offset(rules.zone));
     if (!parsed)
       return fail(Errc::invalid, "admitted_at (Waktu masuk rumah aman): " + parsed.error().message);
     admitted = *parsed;
@@ -991,28 +915,23 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   std::string admitted_text = dates::format_utc(admitted);
   // SOP: a shelter stay lasts at most 7 days unless extended (DESIGN.md section 3): until
   // the end of the office's day of admission + 7 days.
-  auto admitted_day = office_day(store_, admitted);
-  if (!admitted_day) return tl::unexpected(admitted_day.error());
+  auto admitted_day = TEDUH_TRY(office_day(store_, admitted));
   const std::string planned_exit =
-      dates::format_iso(std::chrono::sys_days{*admitted_day} + std::chrono::days{7});
-  auto writes = validated(store_, stay_id, EntityType::penempatan,
+      dates::format_iso(std::chrono::sys_days{admitted_day} + std::chrono::days{7});
+  auto writes = TEDUH_TRY(validated(store_, stay_id, EntityType::penempatan,
                           {{"case", case_id.hex()},
                            {"shelter", shelter_id.hex()},
                            {"admitted_at", admitted_text},
-                           {"planned_exit", planned_exit}});
-  if (!writes) return tl::unexpected(writes.error());
+                           {"planned_exit", planned_exit}}));
   sync::EntityId service_id = new_entity_id();
   FieldInput service_fields{
-      {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", dates::format_iso(*admitted_day)}};
-  auto kasus = store_.entity(case_id);
-  if (!kasus) return tl::unexpected(kasus.error());
-  if (*kasus && !(*kasus)->get("status").empty())
-    service_fields.emplace_back("case_status_seen", (*kasus)->get("status"));
-  auto service = validated(store_, service_id, EntityType::layanan, service_fields);
-  if (!service) return tl::unexpected(service.error());
-  writes->insert(writes->end(), service->begin(), service->end());
-  auto r = write_case_commit(case_id, std::move(*writes), "diubah");
-  if (!r) return tl::unexpected(r.error());
+      {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", dates::format_iso(admitted_day)}};
+  auto kasus = TEDUH_TRY(store_.entity(case_id));
+  if (kasus && !(kasus)->get("status").empty())
+    service_fields.emplace_back("case_status_seen", (kasus)->get("status"));
+  auto service = TEDUH_TRY(validated(store_, service_id, EntityType::layanan, service_fields));
+  writes.insert(writes.end(), service.begin(), service.end());
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return stay_id;
 }
 
@@ -1035,9 +954,8 @@ std::pair<std::string, std::string> Workflow::author_of(const sync::VersionId& i
 }
 
 Result<json> Workflow::conflicts() const {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto fields = store_.conflicted_fields();
-  if (!fields) return tl::unexpected(fields.error());
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  auto fields = TEDUH_TRY(store_.conflicted_fields());
   json rows = json::array();
   auto describe = [&](const sync::VersionId& id, const std::string& value, sync::Hlc hlc,
                       bool shown) {
@@ -1051,46 +969,41 @@ Result<json> Workflow::conflicts() const {
                 {"at", utc_text(sync::hlc_wall_ms(hlc))},
                 {"shown", shown}};
   };
-  for (const auto& [entity_id, field] : *fields) {
-    auto e = store_.entity(entity_id);
-    if (!e) return tl::unexpected(e.error());
-    if (!*e) continue;
-    auto spec = schema::find_entity_spec((*e)->type);
+  for (const auto& [entity_id, field] : fields) {
+    auto e = TEDUH_TRY(store_.entity(entity_id));
+    if (!e) continue;
+    auto spec = schema::find_entity_spec((e)->type);
     auto fspec = spec ? spec->field(field) : nullptr;
-    auto live = store_.live_versions(entity_id, field);
-    if (!live) return tl::unexpected(live.error());
+    auto live = TEDUH_TRY(store_.live_versions(entity_id, field));
     json values = json::array();
-    for (std::size_t i = 0; i < live->size(); ++i) {
-      const auto& v = (*live)[i];
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      const auto& v = live[i];
       values.push_back(describe(v.id, v.value, v.hlc, i == 0));
     }
     // The case this field belongs to: the entity's scope.
-    auto c = store_.entity((*e)->scope);
+    auto c = store_.entity((e)->scope);
     std::string number = (c && *c) ? (*c)->get("number") : "";
-    rows.push_back(json{{"case", (*e)->scope.hex()},
+    rows.push_back(json{{"case", (e)->scope.hex()},
                         {"number", number},
                         {"entity", entity_id.hex()},
-                        {"entity_type", (*e)->type},
+                        {"entity_type", (e)->type},
                         {"field", field},
                         {"label", fspec ? std::string(fspec->label) : field},
-                        {"rule", (*e)->deleted() ? "edited_while_removed" : "concurrent_edits"},
+                        {"rule", (e)->deleted() ? "edited_while_removed" : "concurrent_edits"},
                         {"values", values}});
   }
   // Domain rule: a case closed on one replica while another recorded a service.
-  auto cases = store_.entities("kasus");
-  if (!cases) return tl::unexpected(cases.error());
-  for (const auto& c : *cases) {
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
+  for (const auto& c : cases) {
     if (c.get("status") != "terminasi") continue;
-    auto unseen = services_not_seeing_closure(c.id);
-    if (!unseen) return tl::unexpected(unseen.error());
+    auto unseen = TEDUH_TRY(services_not_seeing_closure(c.id));
     const std::string& seen_text = c.get("closed_services_seen");
     std::int64_t seen = seen_text.empty() ? 0 : std::stoll(seen_text);
-    if (*unseen <= seen) continue;
-    auto live = store_.live_versions(c.id, "status");
-    if (!live) return tl::unexpected(live.error());
+    if (unseen <= seen) continue;
+    auto live = TEDUH_TRY(store_.live_versions(c.id, "status"));
     json values = json::array();
-    for (std::size_t i = 0; i < live->size(); ++i) {
-      values.push_back(describe((*live)[i].id, (*live)[i].value, (*live)[i].hlc, i == 0));
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      values.push_back(describe(live[i].id, live[i].value, live[i].hlc, i == 0));
     }
     rows.push_back(json{{"case", c.id.hex()},
                         {"number", c.get("number")},
@@ -1106,25 +1019,23 @@ Result<json> Workflow::conflicts() const {
 
 Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view field,
                                std::string_view value, std::string_view keep_version) {
-  if (auto allowed = permit(schema::Action::selesaikan_konflik); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::selesaikan_konflik));
   std::string target_field(field);
   sync::EntityId entity = case_id;
   EntityType type = EntityType::kasus;
   auto dot = target_field.find('.');
   if (target_field.rfind("korban.", 0) == 0) {
-    auto victim = victim_of(case_id);
-    if (!victim) return tl::unexpected(victim.error());
-    if (!*victim) return fail(Errc::not_found, "This case has no victim recorded.");
-    entity = (*victim)->id;
+    auto victim = TEDUH_TRY(victim_of(case_id));
+    if (!victim) return fail(Errc::not_found, "This case has no victim recorded.");
+    entity = (victim)->id;
     type = EntityType::orang;
     target_field = target_field.substr(7);
   } else if (dot != std::string::npos) {
     auto id = sync::Id128::from_hex(target_field.substr(0, dot));
     if (!id) return fail(Errc::usage, "'" + target_field.substr(0, dot) + "' is not an entity id.");
-    auto e = store_.entity(*id);
-    if (!e) return tl::unexpected(e.error());
-    if (!*e || (*e)->scope != case_id) return fail(Errc::not_found, "No such entity in this case.");
-    auto spec = schema::find_entity_spec((*e)->type);
+    auto e = TEDUH_TRY(store_.entity(*id));
+    if (!e || (e)->scope != case_id) return fail(Errc::not_found, "No such entity in this case.");
+    auto spec = schema::find_entity_spec((e)->type);
     if (!spec) return fail(Errc::invalid, "Unknown entity type.");
     entity = *id;
     type = spec->type;
@@ -1132,14 +1043,13 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
   }
   std::string chosen(value);
   if (!keep_version.empty()) {
-    auto live = store_.live_versions(entity, target_field);
-    if (!live) return tl::unexpected(live.error());
-    auto it = std::find_if(live->begin(), live->end(), [&](const LiveVersion& v) {
+    auto live = TEDUH_TRY(store_.live_versions(entity, target_field));
+    auto it = std::find_if(live.begin(), live.end(), [&](const LiveVersion& v) {
       return v.id.device.hex() + ":" + std::to_string(v.id.seq) + ":" +
                  std::to_string(v.id.index) ==
              keep_version;
     });
-    if (it == live->end()) {
+    if (it == live.end()) {
       return fail(Errc::not_found, "Version " + std::string(keep_version) +
                                        " is not a live version of " + target_field +
                                        " (see `teduh conflicts`).");
@@ -1152,16 +1062,14 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
       return fail(Errc::invalid, "_deleted takes 0 (keep) or 1 (removed).");
     writes.push_back(write_of(entity, type, target_field, chosen));
   } else {
-    auto w = validated(store_, entity, type, {{target_field, chosen}}, Past::allow);
-    if (!w) return tl::unexpected(w.error());
-    writes = std::move(*w);
+    auto w = TEDUH_TRY(validated(store_, entity, type, {{target_field, chosen}}, Past::allow));
+    writes = std::move(w);
   }
   if (entity == case_id && target_field == "status") {
     // Settling the status also records the services seen, which settles the domain rule.
-    auto seen = services_not_seeing_closure(case_id);
-    if (!seen) return tl::unexpected(seen.error());
+    auto seen = TEDUH_TRY(services_not_seeing_closure(case_id));
     writes.push_back(
-        write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(*seen)));
+        write_of(case_id, EntityType::kasus, "closed_services_seen", std::to_string(seen)));
   }
   // The write supersedes every live version of the field: that is what settles it.
   return write_case_commit(case_id, std::move(writes), "diubah");
@@ -1169,13 +1077,12 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
 
 Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
                                      const sync::EntityId& entity_id) {
-  if (auto allowed = permit(schema::Action::ubah_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto e = store_.entity(entity_id);
-  if (!e) return tl::unexpected(e.error());
-  if (!*e || (*e)->scope != case_id || entity_id == case_id) {
+  TEDUH_TRY(permit(schema::Action::ubah_kasus));
+  auto e = TEDUH_TRY(store_.entity(entity_id));
+  if (!e || (e)->scope != case_id || entity_id == case_id) {
     return fail(Errc::not_found, "No such person, role or record in this case.");
   }
-  auto spec = schema::find_entity_spec((*e)->type);
+  auto spec = schema::find_entity_spec((e)->type);
   if (!spec || spec->append_only) {
     return fail(Errc::refused,
                 "Services and audit events are never removed; record a correction instead.");
@@ -1183,7 +1090,7 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
   std::vector<FieldWrite> writes{write_of(entity_id, spec->type, schema::kDeletedField, "1")};
   // Re-assert every field as this device sees it: an edit made elsewhere at the same time
   // then has a live sibling and is listed as a conflict on the removed entity.
-  for (const auto& [field, fv] : (*e)->fields) {
+  for (const auto& [field, fv] : (e)->fields) {
     if (field != schema::kDeletedField)
       writes.push_back(write_of(entity_id, spec->type, field, fv.value));
   }
@@ -1191,18 +1098,15 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
 }
 
 Result<json> Workflow::history(const sync::EntityId& case_id) {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
-  auto merged = merged_into(case_id);
-  if (!merged) return tl::unexpected(merged.error());
-  auto entries = store_.history(case_id);
-  if (!entries) return tl::unexpected(entries.error());
-  for (const auto& m : *merged) {
-    auto more = store_.history(m);
-    if (!more) return tl::unexpected(more.error());
-    entries->insert(entries->end(), more->begin(), more->end());
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  auto merged = TEDUH_TRY(merged_into(case_id));
+  auto entries = TEDUH_TRY(store_.history(case_id));
+  for (const auto& m : merged) {
+    auto more = TEDUH_TRY(store_.history(m));
+    entries.insert(entries.end(), more.begin(), more.end());
   }
   json rows = json::array();
-  for (const auto& h : *entries) {
+  for (const auto& h : entries) {
     if (h.entity_type == "audit") continue;
     rows.push_back(json{{"entity", h.entity.hex()},
                         {"entity_type", h.entity_type},
@@ -1215,18 +1119,16 @@ Result<json> Workflow::history(const sync::EntityId& case_id) {
                         {"live", h.live}});
   }
   // The history shows every value ever written, names included: an audited access.
-  auto audited = commit_write(case_id, "kasus", audit_event(case_id, "dilihat"));
-  if (!audited) return tl::unexpected(audited.error());
+  TEDUH_TRY(commit_write(case_id, "kasus", audit_event(case_id, "dilihat")));
   return json{{"case", case_id.hex()}, {"versions", rows}};
 }
 
 Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const {
-  if (auto allowed = permit(schema::Action::lihat_audit); !allowed) return tl::unexpected(allowed.error());
-  auto events = case_id ? store_.entities("audit", &*case_id) : store_.entities("audit");
-  if (!events) return tl::unexpected(events.error());
+  TEDUH_TRY(permit(schema::Action::lihat_audit));
+  auto events = TEDUH_TRY(case_id ? store_.entities("audit", &*case_id) : store_.entities("audit"));
   // Events in the order they happened: by the clock of their writes, then id.
   std::vector<const EntityView*> ordered;
-  for (const auto& e : *events) ordered.push_back(&e);
+  for (const auto& e : events) ordered.push_back(&e);
   auto written = [](const EntityView* e) {
     auto it = e->fields.find("action");
     return it == e->fields.end() ? sync::Hlc{0} : it->second.hlc;
@@ -1248,16 +1150,14 @@ Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const
 }
 
 Result<json> Workflow::due(std::uint64_t now_ms) const {
-  if (auto allowed = permit(schema::Action::lihat_kasus); !allowed) return tl::unexpected(allowed.error());
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
   // The deadline rules live in report.cpp, shared with the report's compliance figures.
-  auto rules = deadline_rules(store_);
-  if (!rules) return tl::unexpected(rules.error());
-  auto facts = facts_from_store(store_);
-  if (!facts) return tl::unexpected(facts.error());
+  auto rules = TEDUH_TRY(deadline_rules(store_));
+  auto facts = TEDUH_TRY(facts_from_store(store_));
   std::vector<json> rows;
-  for (const CaseFacts& c : *facts) {
+  for (const CaseFacts& c : facts) {
     if (c.status == "terminasi" || !c.merged_into.empty()) continue;
-    for (const Deadline& d : deadlines_of(c, *rules)) {
+    for (const Deadline& d : deadlines_of(c, rules)) {
       if (d.met_ms || d.met_at_unknown) continue;
       std::int64_t remaining = static_cast<std::int64_t>(d.due_ms) - static_cast<std::int64_t>(now_ms);
       rows.push_back(json{{"case", c.id},
@@ -1265,7 +1165,7 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
                           {"step", d.step},
                           {"label", d.label},
                           {"due_at", utc_text(d.due_ms)},
-                          {"due_local", dates::format_local(dates::from_unix_ms(static_cast<std::int64_t>(d.due_ms)), rules->zone)},
+                          {"due_local", dates::format_local(dates::from_unix_ms(static_cast<std::int64_t>(d.due_ms)), rules.zone)},
                           {"late", remaining < 0},
                           {"hours_left", remaining / (60 * 60 * 1000)}});
     }
@@ -1280,33 +1180,29 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
                     b["case"].get_ref<const std::string&>(),
                     b["step"].get_ref<const std::string&>());
   });
-  return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules->zone)}};
+  return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
 Result<json> Workflow::report(ReportFilter filter) const {
-  if (auto allowed = permit(schema::Action::laporan); !allowed) return tl::unexpected(allowed.error());
-  if (auto ok = check_filter(filter); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(permit(schema::Action::laporan));
+  TEDUH_TRY(check_filter(filter));
   if (filter.now_ms == 0) filter.now_ms = sync::system_now_ms();
-  auto rules = deadline_rules(store_);
-  if (!rules) return tl::unexpected(rules.error());
+  auto rules = TEDUH_TRY(deadline_rules(store_));
   const auto& grant = store_.identity().grant;
   const bool central = grant.office_kind == "pusat";
   std::vector<CaseFacts> facts;
   if (central) {
-    auto bodies = store_.projection_bodies();
-    if (!bodies) return tl::unexpected(bodies.error());
-    auto f = facts_from_projections(*bodies);
-    if (!f) return tl::unexpected(f.error());
-    facts = std::move(*f);
+    auto bodies = TEDUH_TRY(store_.projection_bodies());
+    auto f = TEDUH_TRY(facts_from_projections(bodies));
+    facts = std::move(f);
   } else {
-    auto f = facts_from_store(store_);
-    if (!f) return tl::unexpected(f.error());
+    auto f = TEDUH_TRY(facts_from_store(store_));
     // An office reports its own cases; a case referred to it is counted by its owner.
-    for (auto& c : *f) {
+    for (auto& c : f) {
       if (c.office == grant.office_code) facts.push_back(std::move(c));
     }
   }
-  json doc = build_report(facts, filter, *rules);
+  json doc = build_report(facts, filter, rules);
   doc["office"] = grant.office_code;
   doc["source"] = central ? "proyeksi" : "kasus_lokal";
   return doc;

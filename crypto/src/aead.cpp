@@ -34,7 +34,7 @@ bool open_into(const SecretBytes& key, ByteView sealed, ByteView ad, std::uint8_
 }
 }  // namespace
 
-Result<Bytes> aead_open(const SecretBytes& key, ByteView sealed, ByteView associated_data) {
+[[nodiscard]] Result<Bytes> aead_open(const SecretBytes& key, ByteView sealed, ByteView associated_data) {
   init();
   if (sealed.size() < kAeadNonceSize + kAeadTagSize) return fail(Errc::damaged, "authentication failed");
   Bytes out(sealed.size() - kAeadNonceSize - kAeadTagSize + 1);  // +1: never a null data()
@@ -46,7 +46,7 @@ Result<Bytes> aead_open(const SecretBytes& key, ByteView sealed, ByteView associ
   return out;
 }
 
-Result<SecretBytes> aead_open_secret(const SecretBytes& key, ByteView sealed,
+[[nodiscard]] Result<SecretBytes> aead_open_secret(const SecretBytes& key, ByteView sealed,
                                      ByteView associated_data) {
   init();
   if (sealed.size() < kAeadNonceSize + kAeadTagSize) return fail(Errc::damaged, "authentication failed");

@@ -62,7 +62,7 @@ std::uint64_t get_be64(const std::uint8_t* p) {
 
 std::string errno_text(int e) { return std::generic_category().message(e); }
 
-Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
+[[nodiscard]] Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
@@ -87,7 +87,7 @@ Result<Bytes> read_whole(const fs::path& path, std::size_t limit) {
   return out;
 }
 
-Result<void> fsync_dir(const fs::path& dir) {
+[[nodiscard]] Result<void> fsync_dir(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fail(Errc::io, "cannot open the store's folder: " + errno_text(errno));
   const int rc = ::fsync(fd);
@@ -103,7 +103,7 @@ Errc io_or_full(int e) { return e == ENOSPC || e == EDQUOT ? Errc::full : Errc::
 // Writes bytes to a temporary file beside target, syncs it, then puts it in place:
 // link() when the target must not exist yet (no clobbering, even in a race),
 // rename() when replacing. Finally syncs the folder so the new name is durable.
-Result<void> write_atomically(const fs::path& target, ByteView bytes, bool replace) {
+[[nodiscard]] Result<void> write_atomically(const fs::path& target, ByteView bytes, bool replace) {
   const fs::path dir = target.parent_path();
   std::string tmpl = (dir.empty() ? fs::path(".") : dir).string() + "/.teduh-key-XXXXXX";
   const int fd = ::mkstemp(tmpl.data());
@@ -146,12 +146,11 @@ Result<void> write_atomically(const fs::path& target, ByteView bytes, bool repla
   return fsync_dir(dir);
 }
 
-Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view passphrase,
+[[nodiscard]] Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view passphrase,
                              const KdfParams& params) {
   Salt salt{};
   randombytes_buf(salt.data(), salt.size());
-  auto kek = derive_key(passphrase, salt, params);
-  if (!kek) return tl::unexpected(kek.error());
+  auto kek = TEDUH_TRY(derive_key(passphrase, salt, params));
   Bytes file(kKeyHeaderSize);
   std::memcpy(file.data(), kKeyMagic, sizeof kKeyMagic);
   file[8] = kKeyFormatVersion;
@@ -159,15 +158,14 @@ Result<Bytes> wrap_store_key(const SecretBytes& store_key, std::string_view pass
   put_be64(file.data() + 10, params.opslimit);
   put_be64(file.data() + 18, params.memlimit);
   std::memcpy(file.data() + 26, salt.data(), salt.size());
-  const Bytes sealed = aead_seal(*kek, store_key.view(), file);  // AD: the whole header
+  const Bytes sealed = aead_seal(kek, store_key.view(), file);  // AD: the whole header
   file.insert(file.end(), sealed.begin(), sealed.end());
   return file;
 }
 
-Result<SecretBytes> unwrap_store_key(const fs::path& db_path, std::string_view passphrase) {
-  auto file = read_whole(key_file_path(db_path), kKeyFileSize);
-  if (!file) return tl::unexpected(file.error());
-  const Bytes& b = *file;
+[[nodiscard]] Result<SecretBytes> unwrap_store_key(const fs::path& db_path, std::string_view passphrase) {
+  auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
+  const Bytes& b = file;
   if (b.size() < 10 || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0) {
     return fail(Errc::not_a_store, "this is not a Teduh key file");
   }
@@ -211,7 +209,7 @@ fs::path sidecar(const fs::path& db_path, const char* suffix) {
 
 }  // namespace
 
-Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view passphrase,
+[[nodiscard]] Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view passphrase,
                                      const KdfParams& params) {
   init();
   std::error_code ec;
@@ -220,22 +218,19 @@ Result<SecretBytes> create_store_key(const fs::path& db_path, std::string_view p
   }
   if (exists_nonempty(db_path)) return fail(Errc::already_exists, "a database already exists at this path");
   SecretBytes store_key = SecretBytes::random(kStoreKeySize);
-  auto file = wrap_store_key(store_key, passphrase, params);
-  if (!file) return tl::unexpected(file.error());
-  auto written = write_atomically(key_file_path(db_path), *file, /*replace=*/false);
-  if (!written) return tl::unexpected(written.error());
+  auto file = TEDUH_TRY(wrap_store_key(store_key, passphrase, params));
+  TEDUH_TRY(write_atomically(key_file_path(db_path), file, /*replace=*/false));
   return store_key;
 }
 
-Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view passphrase) {
+[[nodiscard]] Result<SecretBytes> unlock_store_key(const fs::path& db_path, std::string_view passphrase) {
   init();
   return unwrap_store_key(db_path, passphrase);
 }
 
-Result<KdfParams> store_kdf_params(const fs::path& db_path) {
-  auto file = read_whole(key_file_path(db_path), kKeyFileSize);
-  if (!file) return tl::unexpected(file.error());
-  const Bytes& b = *file;
+[[nodiscard]] Result<KdfParams> store_kdf_params(const fs::path& db_path) {
+  auto file = TEDUH_TRY(read_whole(key_file_path(db_path), kKeyFileSize));
+  const Bytes& b = file;
   if (b.size() != kKeyFileSize || std::memcmp(b.data(), kKeyMagic, sizeof kKeyMagic) != 0 ||
       b[8] != kKeyFormatVersion || b[9] != kKeyAlgArgon2idXChaCha) {
     return fail(Errc::not_a_store, "this is not a Teduh key file of a known version");
@@ -243,14 +238,12 @@ Result<KdfParams> store_kdf_params(const fs::path& db_path) {
   return KdfParams{get_be64(b.data() + 10), get_be64(b.data() + 18)};
 }
 
-Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
+[[nodiscard]] Result<void> change_passphrase(const fs::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params) {
   init();
-  auto key = unwrap_store_key(db_path, old_passphrase);
-  if (!key) return tl::unexpected(key.error());
-  auto file = wrap_store_key(*key, new_passphrase, params);
-  if (!file) return tl::unexpected(file.error());
-  return write_atomically(key_file_path(db_path), *file, /*replace=*/true);
+  auto key = TEDUH_TRY(unwrap_store_key(db_path, old_passphrase));
+  auto file = TEDUH_TRY(wrap_store_key(key, new_passphrase, params));
+  return write_atomically(key_file_path(db_path), file, /*replace=*/true);
 }
 
 // ---- opening ----
@@ -275,7 +268,7 @@ std::string uri_escape(const std::string& path) {
   return out;
 }
 
-Result<void> exec(sqlite3* db, const char* sql) {
+[[nodiscard]] Result<void> exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return {};
@@ -284,7 +277,7 @@ Result<void> exec(sqlite3* db, const char* sql) {
   return fail(classify_sqlite_error(db), msg);
 }
 
-Result<std::string> query_text(sqlite3* db, const char* sql) {
+[[nodiscard]] Result<std::string> query_text(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
   std::string out;
@@ -311,7 +304,7 @@ int deny_attach(void*, int action, const char* arg1, const char*, const char*, c
   return SQLITE_OK;
 }
 
-Result<void> apply_settings(sqlite3* db, bool fresh) {
+[[nodiscard]] Result<void> apply_settings(sqlite3* db, bool fresh) {
   if (fresh) {
     if (auto r = exec(db, "PRAGMA page_size=4096"); !r) return r;
     int reserve = kReservedBytes;
@@ -324,14 +317,12 @@ Result<void> apply_settings(sqlite3* db, bool fresh) {
                           "PRAGMA foreign_keys=ON", "PRAGMA cell_size_check=ON"}) {
     if (auto r = exec(db, sql); !r) return r;
   }
-  auto mode = query_text(db, "PRAGMA journal_mode=WAL");
-  if (!mode) return tl::unexpected(mode.error());
-  if (*mode != "wal") return fail(Errc::io, "the store cannot use write-ahead logging");
-  auto page_size = query_text(db, "PRAGMA page_size");
-  if (!page_size) return tl::unexpected(page_size.error());
+  auto mode = TEDUH_TRY(query_text(db, "PRAGMA journal_mode=WAL"));
+  if (mode != "wal") return fail(Errc::io, "the store cannot use write-ahead logging");
+  auto page_size = TEDUH_TRY(query_text(db, "PRAGMA page_size"));
   int reserve = -1;  // -1 queries without changing
   sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-  if (*page_size != std::to_string(kPageSize) || reserve != kReservedBytes) {
+  if (page_size != std::to_string(kPageSize) || reserve != kReservedBytes) {
     return fail(Errc::not_a_store, "the database does not have the store's page layout");
   }
   return {};
@@ -344,7 +335,7 @@ using detail::RawFile;
 
 // Checks the key against page 1 of the main file, and the WAL for damage to committed
 // frames, before SQLite (and its WAL recovery) sees anything. Fills keys.db_id.
-Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
+[[nodiscard]] Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
   RawFile db(db_path);
   if (db.fd < 0) return fail(Errc::io, "cannot read the store: " + errno_text(errno));
   std::uint8_t page[detail::kPage];
@@ -384,7 +375,7 @@ Result<void> check_existing(const fs::path& db_path, StoreKeys& keys) {
   return {};
 }
 
-Result<DbHandle> open_with(const std::string& filename, const char* vfs, int flags, bool fresh) {
+[[nodiscard]] Result<DbHandle> open_with(const std::string& filename, const char* vfs, int flags, bool fresh) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(filename.c_str(), &raw, flags, vfs);
   DbHandle db(raw);
@@ -394,13 +385,13 @@ Result<DbHandle> open_with(const std::string& filename, const char* vfs, int fla
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  if (auto r = apply_settings(db.get(), fresh); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(apply_settings(db.get(), fresh));
   return db;
 }
 
 }  // namespace
 
-Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& store_key, OpenMode mode) {
+[[nodiscard]] Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& store_key, OpenMode mode) {
   init();
   if (store_key.size() != kStoreKeySize) return fail(Errc::bad_input, "a store key is 32 bytes");
   auto keys = std::make_shared<StoreKeys>();
@@ -418,7 +409,7 @@ Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& stor
       if (!fs::exists(db_path, ec)) return fail(Errc::not_a_store, "there is no store at this path");
       return fail(Errc::not_a_store, "the store file is empty");
     }
-    if (auto r = check_existing(db_path, *keys); !r) return tl::unexpected(r.error());
+    TEDUH_TRY(check_existing(db_path, *keys));
   }
   const std::uint64_t handle = detail::register_store(keys);
   const std::string uri = uri_escape(db_path.string()) + "?" + detail::kUriKeyParam + "=" + std::to_string(handle);
@@ -431,7 +422,7 @@ Result<DbHandle> open_encrypted(const fs::path& db_path, const SecretBytes& stor
   return db;
 }
 
-Result<DbHandle> open_plain(const fs::path& db_path, OpenMode mode) {
+[[nodiscard]] Result<DbHandle> open_plain(const fs::path& db_path, OpenMode mode) {
   if (mode == OpenMode::create && exists_nonempty(db_path)) {
     return fail(Errc::already_exists, "a database already exists at this path");
   }

@@ -38,7 +38,7 @@ bool KdfParams::cheap() const {
   return opslimit < m.opslimit || memlimit < m.memlimit;
 }
 
-Result<SecretBytes> derive_key(std::string_view passphrase, const Salt& salt,
+[[nodiscard]] Result<SecretBytes> derive_key(std::string_view passphrase, const Salt& salt,
                                const KdfParams& params) {
   init();
   static_assert(kSaltSize == crypto_pwhash_SALTBYTES);

@@ -56,7 +56,7 @@ bool verify_signature(const SignPublicKey& public_key, ByteView message, const S
                                      public_key.data()) == 0;
 }
 
-Result<DhPublicKey> to_dh_public(const SignPublicKey& public_key) {
+[[nodiscard]] Result<DhPublicKey> to_dh_public(const SignPublicKey& public_key) {
   init();
   DhPublicKey out{};
   if (crypto_sign_ed25519_pk_to_curve25519(out.data(), public_key.data()) != 0) {
@@ -89,7 +89,7 @@ Bytes seal_to(const DhPublicKey& recipient, ByteView message) {
   return out;
 }
 
-Result<SecretBytes> open_sealed(const DhKeyPair& recipient, ByteView sealed) {
+[[nodiscard]] Result<SecretBytes> open_sealed(const DhKeyPair& recipient, ByteView sealed) {
   init();
   if (sealed.size() < crypto_box_SEALBYTES) return fail(Errc::verify_failed, "sealed box did not open");
   SecretBytes out(sealed.size() - crypto_box_SEALBYTES);

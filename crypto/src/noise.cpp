@@ -170,7 +170,7 @@ Result<Bytes> Transport::decrypt(ByteView message) {
 
 namespace {
 
-Result<DhKeyPair> copy_key_pair(const DhKeyPair& key) {
+[[nodiscard]] Result<DhKeyPair> copy_key_pair(const DhKeyPair& key) {
   return DhKeyPair::from_secret(key.secret_key().view());
 }
 

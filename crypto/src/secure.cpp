@@ -81,7 +81,7 @@ std::string to_hex(ByteView bytes) {
   return out;
 }
 
-Result<Bytes> from_hex(std::string_view hex) {
+[[nodiscard]] Result<Bytes> from_hex(std::string_view hex) {
   init();
   if (hex.size() % 2 != 0) return fail(Errc::bad_input, "hex text has an odd length");
   if (hex.empty()) return Bytes{};  // libsodium's buffers must not be null
@@ -108,7 +108,7 @@ std::string to_base64url(ByteView bytes) {
   return out;
 }
 
-Result<Bytes> from_base64url(std::string_view text) {
+[[nodiscard]] Result<Bytes> from_base64url(std::string_view text) {
   init();
   if (text.empty()) return Bytes{};
   Bytes out(text.size() * 3 / 4 + 1);

@@ -129,7 +129,7 @@ std::vector<std::string> StoreCheck::verdict() const {
   return out;
 }
 
-Result<StoreCheck> verify_store(const fs::path& db_path, const SecretBytes& store_key) {
+[[nodiscard]] Result<StoreCheck> verify_store(const fs::path& db_path, const SecretBytes& store_key) {
   init();
   if (store_key.size() != kStoreKeySize) return fail(Errc::bad_input, "a store key is 32 bytes");
   const std::uint64_t db_size = size_of(db_path);
@@ -246,10 +246,9 @@ Result<StoreCheck> verify_store(const fs::path& db_path, const SecretBytes& stor
   return report;
 }
 
-Result<StoreCheck> verify_store(const fs::path& db_path, std::string_view passphrase) {
-  auto key = unlock_store_key(db_path, passphrase);
-  if (!key) return tl::unexpected(key.error());
-  return verify_store(db_path, *key);
+[[nodiscard]] Result<StoreCheck> verify_store(const fs::path& db_path, std::string_view passphrase) {
+  auto key = TEDUH_TRY(unlock_store_key(db_path, passphrase));
+  return verify_store(db_path, key);
 }
 
 }  // namespace teduh::crypto

@@ -38,7 +38,7 @@ Error invalid(std::string message) { return Error{Errc::invalid_value, std::move
 
 // The instant of a wall time at `offset` east of UTC, refused when its UTC day falls
 // outside the accepted years (a time zone can move 1 January 1900 into 1899).
-Result<Instant> in_range(sys_days day, seconds time_of_day, minutes offset,
+[[nodiscard]] Result<Instant> in_range(sys_days day, seconds time_of_day, minutes offset,
                          const std::string& shown) {
   const auto utc = std::chrono::sys_seconds{day} + time_of_day - offset;
   const int year = year_of(Date{std::chrono::floor<days>(utc)});
@@ -56,7 +56,7 @@ bool is_real_date(int year, int month, int day) {
   return make_date(year, month, day).ok();
 }
 
-Result<Date> parse_date(std::string_view text) {
+[[nodiscard]] Result<Date> parse_date(std::string_view text) {
   const std::string_view s = trim(text);
   const std::string shown(s);
   const std::string usage = "'" + shown + "' is not a date; write it as YYYY-MM-DD";
@@ -111,7 +111,7 @@ std::optional<minutes> parse_zone(std::string_view text) {
   return minutes{sign * (hh * 60 + mm)};
 }
 
-Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) {
+[[nodiscard]] Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) {
   const std::string_view s = trim(text);
   const std::string shown(s);
   const auto usage = [&] {
@@ -120,8 +120,7 @@ Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) 
   };
   const std::size_t sep = s.find_first_of("Tt ");
   if (sep == std::string_view::npos) return usage();
-  auto date = parse_date(s.substr(0, sep));
-  if (!date) return tl::unexpected(date.error());
+  auto date = TEDUH_TRY(parse_date(s.substr(0, sep)));
   std::string_view rest = trim(s.substr(sep + 1));
   // HH:MM[:SS] then the zone.
   if (rest.size() < 5 || rest[2] != ':') return usage();
@@ -147,11 +146,11 @@ Result<Instant> parse_datetime(std::string_view text, minutes zone_when_absent) 
     return tl::unexpected(
         invalid("'" + shown + "' has an unknown time zone; use Z, +07:00, WIB, WITA or WIT"));
   }
-  return in_range(sys_days{*date}, std::chrono::hours{hh} + minutes{mi} + seconds{ss}, *offset,
+  return in_range(sys_days{date}, std::chrono::hours{hh} + minutes{mi} + seconds{ss}, *offset,
                   shown);
 }
 
-Result<Instant> parse_date_or_datetime(std::string_view text, minutes zone) {
+[[nodiscard]] Result<Instant> parse_date_or_datetime(std::string_view text, minutes zone) {
   if (auto date = parse_date(text)) return in_range(sys_days{*date}, 0s, zone, std::string(trim(text)));
   return parse_datetime(text, zone);
 }

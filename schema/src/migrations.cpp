@@ -357,13 +357,11 @@ std::string hex32(std::uint32_t value) {
   return buffer;
 }
 
-Result<std::int64_t> single_int(sqlite3* db, std::string_view sql) {
-  auto statement = Statement::prepare(db, sql);
-  if (!statement) return tl::unexpected(statement.error());
-  auto row = statement->step();
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return fail(Errc::sql, std::string(sql) + ": no row");
-  return statement->column_int(0);
+[[nodiscard]] Result<std::int64_t> single_int(sqlite3* db, std::string_view sql) {
+  auto statement = TEDUH_TRY(Statement::prepare(db, sql));
+  auto row = TEDUH_TRY(statement.step());
+  if (!row) return fail(Errc::sql, std::string(sql) + ": no row");
+  return statement.column_int(0);
 }
 
 // What a store's header and catalogue say, read without writing anything.
@@ -374,47 +372,41 @@ struct StoreState {
   bool operator==(const StoreState&) const = default;
 };
 
-Result<StoreState> read_state(sqlite3* db) {
-  auto app = single_int(db, "PRAGMA application_id");
-  if (!app) return tl::unexpected(app.error());
-  auto version = single_int(db, "PRAGMA user_version");
-  if (!version) return tl::unexpected(version.error());
-  auto objects = single_int(db, "SELECT count(*) FROM sqlite_master");
-  if (!objects) return tl::unexpected(objects.error());
-  return StoreState{static_cast<std::uint32_t>(*app), static_cast<int>(*version), *objects};
+[[nodiscard]] Result<StoreState> read_state(sqlite3* db) {
+  auto app = TEDUH_TRY(single_int(db, "PRAGMA application_id"));
+  auto version = TEDUH_TRY(single_int(db, "PRAGMA user_version"));
+  auto objects = TEDUH_TRY(single_int(db, "SELECT count(*) FROM sqlite_master"));
+  return StoreState{static_cast<std::uint32_t>(app), static_cast<int>(version), objects};
 }
 
 // The min_readable a (newer) store records, or nullopt when it records none.
-Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
+[[nodiscard]] Result<std::optional<std::int64_t>> stored_min_readable(sqlite3* db) {
   auto has_meta =
       single_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
   if (!has_meta) return tl::unexpected(has_meta.error());
   if (*has_meta == 0) return std::optional<std::int64_t>();
-  auto statement = Statement::prepare(db, "SELECT value FROM meta WHERE key = 'min_readable'");
-  if (!statement) return tl::unexpected(statement.error());
-  auto row = statement->step();
-  if (!row) return tl::unexpected(row.error());
-  if (!*row || statement->column_is_null(0)) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(statement->column_int(0));
+  auto statement = TEDUH_TRY(Statement::prepare(db, "SELECT value FROM meta WHERE key = 'min_readable'"));
+  auto row = TEDUH_TRY(statement.step());
+  if (!row || statement.column_is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(statement.column_int(0));
 }
 
-Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
+[[nodiscard]] Result<void> set_meta(sqlite3* db, std::string_view key, std::int64_t int_value,
                       std::string_view text_value, bool is_text) {
-  auto statement = Statement::prepare(db,
+  auto statement = TEDUH_TRY(Statement::prepare(db,
                                       "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT "
-                                      "(key) DO UPDATE SET value = excluded.value");
-  if (!statement) return tl::unexpected(statement.error());
-  statement->bind(1, key);
+                                      "(key) DO UPDATE SET value = excluded.value"));
+  statement.bind(1, key);
   if (is_text) {
-    statement->bind(2, text_value);
+    statement.bind(2, text_value);
   } else {
-    statement->bind(2, int_value);
+    statement.bind(2, int_value);
   }
-  return statement->run();
+  return statement.run();
 }
 
 // Applies steps[version] inside the caller's transaction.
-Result<void> apply_step(sqlite3* db, StoreKind kind, const MigrationStep& step, int version,
+[[nodiscard]] Result<void> apply_step(sqlite3* db, StoreKind kind, const MigrationStep& step, int version,
                         bool fresh) {
   const auto context = [&](const Error& e) {
     return tl::unexpected(Error{e.code, "migration " + std::string(step.name) + " of the " +
@@ -456,11 +448,11 @@ SchemaVersion schema_version(StoreKind kind) {
   return SchemaVersion{static_cast<int>(steps.size()), steps.back().min_readable};
 }
 
-Result<void> migrate(sqlite3* db, StoreKind kind) {
+[[nodiscard]] Result<void> migrate(sqlite3* db, StoreKind kind) {
   return migrate_with_steps(db, kind, migration_steps(kind));
 }
 
-Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps) {
+[[nodiscard]] Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps) {
   const int current = static_cast<int>(steps.size());
   const std::uint32_t expected_id = application_id(kind);
   const std::uint32_t other_id =
@@ -468,56 +460,51 @@ Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const Mig
   // One step per round. Each round looks at the store first, without writing, and
   // looks again inside the transaction: another process may have migrated meanwhile.
   for (;;) {
-    auto seen = read_state(db);
-    if (!seen) return tl::unexpected(seen.error());
-    const bool fresh = seen->application_id == 0 && seen->user_version == 0 && seen->objects == 0;
-    if (!fresh && seen->application_id != expected_id) {
+    auto seen = TEDUH_TRY(read_state(db));
+    const bool fresh = seen.application_id == 0 && seen.user_version == 0 && seen.objects == 0;
+    if (!fresh && seen.application_id != expected_id) {
       std::string message =
           "this database is not a Teduh " + std::string(kind_name(kind)) + " store";
-      if (seen->application_id == other_id) {
+      if (seen.application_id == other_id) {
         message += "; it is a Teduh " +
                    std::string(kind_name(kind == StoreKind::client ? StoreKind::server
                                                                    : StoreKind::client)) +
                    " store";
       } else {
-        message += " (application id " + hex32(seen->application_id) + ", " +
-                   std::to_string(seen->objects) + " schema objects)";
+        message += " (application id " + hex32(seen.application_id) + ", " +
+                   std::to_string(seen.objects) + " schema objects)";
       }
       return fail(Errc::not_a_store, std::move(message));
     }
-    const int version = seen->user_version;
+    const int version = seen.user_version;
     if (version == current) return {};
     if (version > current) {
-      auto min_readable = stored_min_readable(db);
-      if (!min_readable) return tl::unexpected(min_readable.error());
-      if (*min_readable && **min_readable <= current) return {};
+      auto min_readable = TEDUH_TRY(stored_min_readable(db));
+      if (min_readable && *min_readable <= current) return {};
       return fail(Errc::newer_version,
                   "the " + std::string(kind_name(kind)) + " store is at schema version " +
                       std::to_string(version) +
-                      (*min_readable ? " and can be read by schema version " +
-                                           std::to_string(**min_readable) + " or later"
+                      (min_readable ? " and can be read by schema version " +
+                                           std::to_string(*min_readable) + " or later"
                                      : std::string()) +
                       "; this Teduh reads schema versions up to " + std::to_string(current) +
                       ". Install a newer Teduh to open it.");
     }
     if (version < 0) return fail(Errc::not_a_store, "the store has a negative schema version");
 
-    auto transaction = Transaction::begin(db);
-    if (!transaction) return tl::unexpected(transaction.error());
-    auto now = read_state(db);
-    if (!now) return tl::unexpected(now.error());
-    if (!(*now == *seen)) continue;  // rolled back by the destructor; look again
+    auto transaction = TEDUH_TRY(Transaction::begin(db));
+    auto now = TEDUH_TRY(read_state(db));
+    if (!(now == seen)) continue;  // rolled back by the destructor; look again
     if (auto ok = apply_step(db, kind, steps[static_cast<std::size_t>(version)], version, fresh);
         !ok)
       return ok;
-    if (auto ok = transaction->commit(); !ok) return ok;
+    if (auto ok = transaction.commit(); !ok) return ok;
   }
 }
 
-Result<int> stored_version(sqlite3* db) {
-  auto version = single_int(db, "PRAGMA user_version");
-  if (!version) return tl::unexpected(version.error());
-  return static_cast<int>(*version);
+[[nodiscard]] Result<int> stored_version(sqlite3* db) {
+  auto version = TEDUH_TRY(single_int(db, "PRAGMA user_version"));
+  return static_cast<int>(version);
 }
 
 }  // namespace teduh::schema

@@ -40,7 +40,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   return Error{code, std::move(message)};
 }
 
-Result<void> exec(sqlite3* db, std::string_view sql) {
+[[nodiscard]] Result<void> exec(sqlite3* db, std::string_view sql) {
   const std::string text(sql);
   if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return tl::unexpected(sqlite_error(db, "exec"));
@@ -125,9 +125,8 @@ Result<bool> Statement::step() {
 
 Result<void> Statement::run() {
   for (;;) {
-    auto row = step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return {};
+    auto row = TEDUH_TRY(step());
+    if (!row) return {};
   }
 }
 
@@ -157,7 +156,7 @@ bool Statement::column_is_null(int col) const {
 }
 
 Result<Transaction> Transaction::begin(sqlite3* db) {
-  if (auto ok = exec(db, "BEGIN IMMEDIATE"); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(exec(db, "BEGIN IMMEDIATE"));
   return Transaction(db);
 }
 

@@ -257,7 +257,7 @@ Problem canonical_boolean(std::string_view s, std::string& out) {
   return "'" + std::string(s) + "' is not yes or no; use 1 (ya) or 0 (tidak)";
 }
 
-Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
+[[nodiscard]] Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
                               std::chrono::minutes zone_when_absent = std::chrono::minutes{0}) {
   if (spec.kind == FieldKind::secret) {
     // Ciphertext from the shelter compartment: opaque, kept byte for byte.
@@ -318,7 +318,7 @@ Result<std::string> canonical(const FieldSpec& spec, std::string_view input,
   return out;
 }
 
-Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
+[[nodiscard]] Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
   if (field == kDeletedField) return &kDeletedSpec;
   const EntitySpec& entity = entity_spec(type);
   if (const FieldSpec* spec = entity.field(field)) return spec;
@@ -334,30 +334,29 @@ Result<const FieldSpec*> find_field(EntityType type, std::string_view field) {
 
 }  // namespace
 
-Result<std::string> validate_date(std::string_view input) {
+[[nodiscard]] Result<std::string> validate_date(std::string_view input) {
   const std::string_view s = trim(input);
   std::string out;
   if (auto problem = canonical_date(s, out)) return fail(Errc::invalid_value, "date: " + *problem);
   return out;
 }
 
-Result<std::string> validate_nik(std::string_view input) {
+[[nodiscard]] Result<std::string> validate_nik(std::string_view input) {
   std::string out;
   if (auto problem = canonical_nik(trim(input), out))
     return fail(Errc::invalid_value, "NIK " + *problem);
   return out;
 }
 
-Result<std::string> validate_field(EntityType type, std::string_view field,
+[[nodiscard]] Result<std::string> validate_field(EntityType type, std::string_view field,
                                    std::string_view input) {
   return validate_field(type, field, input, std::chrono::minutes{0});
 }
 
-Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
+[[nodiscard]] Result<std::string> validate_field(EntityType type, std::string_view field, std::string_view input,
                                    std::chrono::minutes zone_when_absent) {
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
-  return canonical(**spec, input, zone_when_absent);
+  auto spec = TEDUH_TRY(find_field(type, field));
+  return canonical(*spec, input, zone_when_absent);
 }
 
 bool records_the_past(EntityType type, std::string_view field) {
@@ -374,14 +373,13 @@ bool records_the_past(EntityType type, std::string_view field) {
   }
 }
 
-Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
+[[nodiscard]] Result<void> check_not_future(EntityType type, std::string_view field, std::string_view value,
                               dates::Instant now, dates::Zone zone) {
   if (value.empty() || !records_the_past(type, field)) return {};
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
+  auto spec = TEDUH_TRY(find_field(type, field));
   const dates::Instant latest = now + kClockTolerance;
   std::string shown;
-  if ((*spec)->kind == FieldKind::date) {
+  if ((spec)->kind == FieldKind::date) {
     auto day = dates::parse_iso_date(value);
     if (!day || std::chrono::sys_days{*day} <= std::chrono::sys_days{dates::local_date(latest, zone)})
       return {};
@@ -391,20 +389,18 @@ Result<void> check_not_future(EntityType type, std::string_view field, std::stri
     if (!at || *at <= latest) return {};
     shown = dates::format_local(*at, zone);
   }
-  std::string label((*spec)->label);
+  std::string label((spec)->label);
   if (!label.empty()) label[0] = ascii::to_lower(label[0]);
   return fail(Errc::invalid_value, label + " (" + std::string(field) +
                                        ") tidak boleh di masa depan: " + shown);
 }
 
-Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
-  auto spec = find_field(type, field);
-  if (!spec) return tl::unexpected(spec.error());
-  if ((*spec)->kind == FieldKind::secret) return {};
-  auto canonical_value = canonical(**spec, value);
-  if (!canonical_value) return tl::unexpected(canonical_value.error());
-  if (*canonical_value != value) {
-    return tl::unexpected(field_error(**spec, "the value is valid but not in canonical form"));
+[[nodiscard]] Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
+  auto spec = TEDUH_TRY(find_field(type, field));
+  if ((spec)->kind == FieldKind::secret) return {};
+  auto canonical_value = TEDUH_TRY(canonical(*spec, value));
+  if (canonical_value != value) {
+    return tl::unexpected(field_error(*spec, "the value is valid but not in canonical form"));
   }
   return {};
 }

@@ -51,7 +51,7 @@ fs::path resolved(const fs::path& p) {
 
 fs::path legacy_admin_key_path(const fs::path& data_dir) { return data_dir / std::string(kLegacyAdminKeyFileName); }
 
-Result<fs::path> admin_key_path_outside(const fs::path& file, const fs::path& data_dir) {
+[[nodiscard]] Result<fs::path> admin_key_path_outside(const fs::path& file, const fs::path& data_dir) {
   if (file.empty()) return fail(Errc::invalid_input, "--admin-key needs a file name");
   const fs::path f = resolved(file);
   const fs::path d = resolved(data_dir);
@@ -66,7 +66,7 @@ Result<fs::path> admin_key_path_outside(const fs::path& file, const fs::path& da
   return f;
 }
 
-Result<void> write_admin_key(const fs::path& path, const AdminKey& key, std::string_view passphrase,
+[[nodiscard]] Result<void> write_admin_key(const fs::path& path, const AdminKey& key, std::string_view passphrase,
                              const crypto::KdfParams& params) {
   crypto::init();
   if (passphrase.empty()) return fail(Errc::invalid_input, "the administrator passphrase is empty");
@@ -120,15 +120,15 @@ Result<void> write_admin_key(const fs::path& path, const AdminKey& key, std::str
   return {};
 }
 
-Result<AdminKey> create_admin_key(const fs::path& path, std::string_view passphrase,
+[[nodiscard]] Result<AdminKey> create_admin_key(const fs::path& path, std::string_view passphrase,
                                   const crypto::KdfParams& params) {
   crypto::init();
   AdminKey key{crypto::SigningKey::generate(), crypto::DhKeyPair::generate()};
-  if (auto r = write_admin_key(path, key, passphrase, params); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(write_admin_key(path, key, passphrase, params));
   return key;
 }
 
-Result<AdminKey> open_admin_key(const fs::path& path, std::string_view passphrase) {
+[[nodiscard]] Result<AdminKey> open_admin_key(const fs::path& path, std::string_view passphrase) {
   crypto::init();
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) {

@@ -48,7 +48,7 @@ int usage(const std::string& message) {
 
 // The passphrase of the server store: the content of --key-file (one trailing newline
 // dropped), else TEDUH_SERVER_PASSPHRASE.
-Result<std::string> resolve_passphrase(const std::string& key_file) {
+[[nodiscard]] Result<std::string> resolve_passphrase(const std::string& key_file) {
   if (!key_file.empty()) {
     std::ifstream in(key_file, std::ios::binary);
     if (!in) return fail(Errc::invalid_input, "cannot read the passphrase file " + key_file);
@@ -67,10 +67,9 @@ Result<std::string> resolve_passphrase(const std::string& key_file) {
   return std::string(env);
 }
 
-Result<ServerStore> open_store(const std::string& dir, const std::string& key_file) {
-  auto pass = resolve_passphrase(key_file);
-  if (!pass) return tl::unexpected(pass.error());
-  return ServerStore::open(dir, *pass);
+[[nodiscard]] Result<ServerStore> open_store(const std::string& dir, const std::string& key_file) {
+  auto pass = TEDUH_TRY(resolve_passphrase(key_file));
+  return ServerStore::open(dir, pass);
 }
 
 std::string format_time(std::int64_t ms) {
@@ -95,7 +94,7 @@ void add_common(CLI::App* cmd, Common& common) {
 constexpr std::string_view kDefaultCompartment = "rumah_aman";
 
 // A passphrase from the environment variable `env`, or asked on the terminal without echo.
-Result<std::string> read_secret(const char* env, const std::string& prompt, bool confirm) {
+[[nodiscard]] Result<std::string> read_secret(const char* env, const std::string& prompt, bool confirm) {
   if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return std::string(v);
   if (!isatty(STDIN_FILENO)) {
     return fail(Errc::invalid_input, std::string("no passphrase: set ") + env + " or run from a terminal");
@@ -109,7 +108,7 @@ Result<std::string> read_secret(const char* env, const std::string& prompt, bool
 
 // A new passphrase (a new store, a new administrator key, a passphrase change) must be
 // strong: crypto/passphrase.hpp states the threshold; the refusal is in Bahasa Indonesia.
-Result<void> check_strength(std::string_view passphrase, const std::string& what) {
+[[nodiscard]] Result<void> check_strength(std::string_view passphrase, const std::string& what) {
   if (auto why = crypto::weak_passphrase_reason(passphrase, {"teduhd", "server", "admin"})) {
     return fail(Errc::invalid_input, what + ": " + *why);
   }
@@ -117,14 +116,14 @@ Result<void> check_strength(std::string_view passphrase, const std::string& what
 }
 
 // The Argon2id cost for a new store or key file (TEDUH_KDF, TEDUH_TEST_STORES).
-Result<crypto::KdfParams> new_kdf_params() {
+[[nodiscard]] Result<crypto::KdfParams> new_kdf_params() {
   auto params = crypto::KdfParams::from_environment();
   if (!params) return fail(Errc::invalid_input, params.error().message);
   return *params;
 }
 
 // The administrator passphrase (TEDUH_ADMIN_PASSPHRASE, or a prompt): never the server's.
-Result<std::string> admin_passphrase(const std::string& server_pass, bool creating) {
+[[nodiscard]] Result<std::string> admin_passphrase(const std::string& server_pass, bool creating) {
   auto pass = read_secret("TEDUH_ADMIN_PASSPHRASE", "Administrator passphrase: ", creating);
   if (!pass) return pass;
   if (*pass == server_pass) {
@@ -133,13 +132,13 @@ Result<std::string> admin_passphrase(const std::string& server_pass, bool creati
                 "--key-file): siapa pun yang menjalankan server tidak boleh dapat membuka kunci rumah aman");
   }
   if (creating) {
-    if (auto strong = check_strength(*pass, "kata sandi administrator"); !strong) return tl::unexpected(strong.error());
+    TEDUH_TRY(check_strength(*pass, "kata sandi administrator"));
   }
   return pass;
 }
 
 // Refuses while DIR/admin.key of an older Teduh is still in the data folder.
-Result<void> refuse_legacy_admin_key(const std::string& dir) {
+[[nodiscard]] Result<void> refuse_legacy_admin_key(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::exists(legacy_admin_key_path(dir), ec)) return {};
   return fail(Errc::refused,
@@ -148,16 +147,14 @@ Result<void> refuse_legacy_admin_key(const std::string& dir) {
 }
 
 // The administrator key file named by --admin-key, opened with its own passphrase.
-Result<AdminKey> load_admin(const std::string& dir, const std::string& file, const std::string& server_pass) {
-  if (auto r = refuse_legacy_admin_key(dir); !r) return tl::unexpected(r.error());
+[[nodiscard]] Result<AdminKey> load_admin(const std::string& dir, const std::string& file, const std::string& server_pass) {
+  TEDUH_TRY(refuse_legacy_admin_key(dir));
   if (file.empty()) {
     return fail(Errc::invalid_input, "this command needs the administrator key: pass --admin-key FILE");
   }
-  auto path = admin_key_path_outside(file, dir);
-  if (!path) return tl::unexpected(path.error());
-  auto pass = admin_passphrase(server_pass, /*creating=*/false);
-  if (!pass) return tl::unexpected(pass.error());
-  return open_admin_key(*path, *pass);
+  auto path = TEDUH_TRY(admin_key_path_outside(file, dir));
+  auto pass = TEDUH_TRY(admin_passphrase(server_pass, /*creating=*/false));
+  return open_admin_key(path, pass);
 }
 
 // Checks --admin-key and its passphrase before anything is created.
@@ -165,27 +162,24 @@ struct NewAdminKey {
   std::filesystem::path path;
   std::string passphrase;
 };
-Result<NewAdminKey> prepare_new_admin_key(const std::string& dir, const std::string& file,
+[[nodiscard]] Result<NewAdminKey> prepare_new_admin_key(const std::string& dir, const std::string& file,
                                           const std::string& server_pass) {
-  auto path = admin_key_path_outside(file, dir);
-  if (!path) return tl::unexpected(path.error());
+  auto path = TEDUH_TRY(admin_key_path_outside(file, dir));
   std::error_code ec;
-  if (std::filesystem::symlink_status(*path, ec).type() != std::filesystem::file_type::not_found) {
-    return fail(Errc::already_exists, path->string() + " already exists; choose a new file for the administrator key");
+  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) {
+    return fail(Errc::already_exists, path.string() + " already exists; choose a new file for the administrator key");
   }
-  if (!std::filesystem::is_directory(path->parent_path(), ec)) {
-    return fail(Errc::invalid_input, "the folder of " + path->string() + " does not exist");
+  if (!std::filesystem::is_directory(path.parent_path(), ec)) {
+    return fail(Errc::invalid_input, "the folder of " + path.string() + " does not exist");
   }
-  auto pass = admin_passphrase(server_pass, /*creating=*/true);
-  if (!pass) return tl::unexpected(pass.error());
-  return NewAdminKey{*path, std::move(*pass)};
+  auto pass = TEDUH_TRY(admin_passphrase(server_pass, /*creating=*/true));
+  return NewAdminKey{path, std::move(pass)};
 }
 
 // Creates the administrator key file and records its public keys in the store.
-Result<void> make_admin_key(ServerStore& store, const NewAdminKey& target, const crypto::KdfParams& params) {
-  auto admin = create_admin_key(target.path, target.passphrase, params);
-  if (!admin) return tl::unexpected(admin.error());
-  return store.set_admin_public(admin->public_keys());
+[[nodiscard]] Result<void> make_admin_key(ServerStore& store, const NewAdminKey& target, const crypto::KdfParams& params) {
+  auto admin = TEDUH_TRY(create_admin_key(target.path, target.passphrase, params));
+  return store.set_admin_public(admin.public_keys());
 }
 
 int cmd_init(const Common& c, const std::string& admin_file) {
@@ -266,7 +260,7 @@ int cmd_admin_init(const Common& c, const std::string& admin_file) {
 }
 
 // Overwrites a file with zeros, syncs it, and removes it.
-Result<void> wipe_file(const std::filesystem::path& path) {
+[[nodiscard]] Result<void> wipe_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec) {
@@ -619,7 +613,7 @@ class ServeLock {
   }
 
   // Fails with refused when another process holds the lock.
-  Result<void> acquire(const std::string& dir) {
+  [[nodiscard]] Result<void> acquire(const std::string& dir) {
     std::error_code ec;
     // No store in DIR: no lock file left behind; opening the store says what is wrong.
     if (!std::filesystem::exists(std::filesystem::path(dir) / std::string(kServerDbName), ec)) return {};
@@ -641,7 +635,7 @@ class ServeLock {
 };
 
 // A positive number of milliseconds from the environment variable `name`, if set.
-Result<void> duration_from_env(const char* name, std::chrono::milliseconds& out) {
+[[nodiscard]] Result<void> duration_from_env(const char* name, std::chrono::milliseconds& out) {
   const char* t = std::getenv(name);
   if (t == nullptr || *t == '\0') return {};
   char* end = nullptr;

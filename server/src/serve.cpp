@@ -441,7 +441,7 @@ void use_stderr_logger() {
 
 }  // namespace
 
-Result<void> serve(ServerStore& store, const ServeOptions& options) {
+[[nodiscard]] Result<void> serve(ServerStore& store, const ServeOptions& options) {
   use_stderr_logger();
   asio::io_context io(1);
 

@@ -132,13 +132,12 @@ ServerStore::ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey ke
 Result<ServerStore> ServerStore::create(const std::filesystem::path& dir, std::string_view passphrase,
                                         const crypto::KdfParams& params) {
   crypto::init();
-  auto storage = create_sqlite_storage(dir, passphrase, params);
-  if (!storage) return tl::unexpected(storage.error());
+  auto storage = TEDUH_TRY(create_sqlite_storage(dir, passphrase, params));
   crypto::SigningKey key = crypto::SigningKey::generate();
-  if (auto r = (*storage)->store_secret(kSigningKeyName, key.secret_key().view()); !r) {
+  if (auto r = (storage)->store_secret(kSigningKeyName, key.secret_key().view()); !r) {
     return tl::unexpected(r.error());
   }
-  return ServerStore(std::move(*storage), std::move(key));
+  return ServerStore(std::move(storage), std::move(key));
 }
 
 Result<void> ServerStore::set_admin_public(const AdminPublic& keys) {
@@ -147,23 +146,20 @@ Result<void> ServerStore::set_admin_public(const AdminPublic& keys) {
 }
 
 Result<std::optional<AdminPublic>> ServerStore::admin_public() {
-  auto sign = storage_->load_secret(kAdminSignName);
-  if (!sign) return tl::unexpected(sign.error());
-  auto box = storage_->load_secret(kAdminBoxName);
-  if (!box) return tl::unexpected(box.error());
-  if (!*sign || !*box) return std::optional<AdminPublic>{};
-  if ((*sign)->size() != 32 || (*box)->size() != 32) return fail(Errc::damaged, "the administrator key record is malformed");
+  auto sign = TEDUH_TRY(storage_->load_secret(kAdminSignName));
+  auto box = TEDUH_TRY(storage_->load_secret(kAdminBoxName));
+  if (!sign || !box) return std::optional<AdminPublic>{};
+  if ((sign)->size() != 32 || (box)->size() != 32) return fail(Errc::damaged, "the administrator key record is malformed");
   AdminPublic keys;
-  std::copy((*sign)->data(), (*sign)->data() + 32, keys.sign_key.begin());
-  std::copy((*box)->data(), (*box)->data() + 32, keys.box_key.begin());
+  std::copy((sign)->data(), (sign)->data() + 32, keys.sign_key.begin());
+  std::copy((box)->data(), (box)->data() + 32, keys.box_key.begin());
   return std::optional<AdminPublic>{keys};
 }
 
 Result<void> ServerStore::check_admin(const AdminKey& admin) {
-  auto known = admin_public();
-  if (!known) return tl::unexpected(known.error());
-  if (!*known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init --admin-key FILE");
-  if ((*known)->sign_key != admin.sign.public_key() || (*known)->box_key != admin.box.public_key()) {
+  auto known = TEDUH_TRY(admin_public());
+  if (!known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init --admin-key FILE");
+  if ((known)->sign_key != admin.sign.public_key() || (known)->box_key != admin.box.public_key()) {
     return fail(Errc::refused, "the administrator key file given is not the administrator key of this server store");
   }
   return {};
@@ -194,20 +190,18 @@ KeyWrapRecord make_wrap(const AdminKey& admin, std::string_view compartment, std
 
 Result<std::size_t> ServerStore::renew_admin_box(const AdminKey& current, const AdminKey& renewed,
                                                  std::int64_t now) {
-  auto known = admin_public();
-  if (!known) return tl::unexpected(known.error());
-  if (!*known) return fail(Errc::refused, "this server store has no administrator key");
-  if ((*known)->sign_key != current.sign.public_key() || renewed.sign.public_key() != current.sign.public_key()) {
+  auto known = TEDUH_TRY(admin_public());
+  if (!known) return fail(Errc::refused, "this server store has no administrator key");
+  if ((known)->sign_key != current.sign.public_key() || renewed.sign.public_key() != current.sign.public_key()) {
     return fail(Errc::refused, "the administrator key is not the one of this server store");
   }
-  if ((*known)->box_key == renewed.box.public_key()) return std::size_t{0};
-  if ((*known)->box_key != current.box.public_key()) {
+  if ((known)->box_key == renewed.box.public_key()) return std::size_t{0};
+  if ((known)->box_key != current.box.public_key()) {
     return fail(Errc::refused, "the administrator key is not the one of this server store");
   }
-  auto own = storage_->key_wraps_for(sync::kAdminRecipient);
-  if (!own) return tl::unexpected(own.error());
+  auto own = TEDUH_TRY(storage_->key_wraps_for(sync::kAdminRecipient));
   std::vector<KeyWrapRecord> wraps;
-  for (const KeyWrapRecord& w : *own) {
+  for (const KeyWrapRecord& w : own) {
     if (!crypto::verify_signature(current.sign.public_key(),
                                   sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
                                   w.signature)) {
@@ -234,12 +228,11 @@ Result<ServerStore::Rotation> ServerStore::rotate_compartment(const AdminKey& ad
   if (!sync::valid_compartment(compartment)) {
     return fail(Errc::invalid_input, "a compartment id is 1 to 32 lowercase letters, digits or '_'");
   }
-  if (auto r = check_admin(admin); !r) return tl::unexpected(r.error());
-  auto state = storage_->compartment_state(compartment);
-  if (!state) return tl::unexpected(state.error());
+  TEDUH_TRY(check_admin(admin));
+  auto state = TEDUH_TRY(storage_->compartment_state(compartment));
   auto devices = storage_->list_devices();
   if (!devices) return tl::unexpected(devices.error());
-  const std::uint32_t generation = state->generation + 1;
+  const std::uint32_t generation = state.generation + 1;
   crypto::SecretBytes key = crypto::SecretBytes::random(sync::kCompartmentKeySize);
   std::vector<KeyWrapRecord> wraps;
   wraps.push_back(make_wrap(admin, compartment, generation, sync::kAdminRecipient, admin.box.public_key(),
@@ -253,37 +246,33 @@ Result<ServerStore::Rotation> ServerStore::rotate_compartment(const AdminKey& ad
     wraps.push_back(make_wrap(admin, compartment, generation, d.device_id, *dh, key.view(), now));
     ++out.devices;
   }
-  if (auto r = storage_->add_generation(compartment, generation, wraps); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(storage_->add_generation(compartment, generation, wraps));
   spdlog::info("compartment {}: generation {} wrapped to {} device(s)", compartment, generation, out.devices);
   return out;
 }
 
 Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const sync::DeviceId& device_id,
                                                 std::string_view compartment, std::int64_t now) {
-  if (auto r = check_admin(admin); !r) return tl::unexpected(r.error());
-  auto device = storage_->find_device(device_id);
-  if (!device) return tl::unexpected(device.error());
-  if (!*device) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
-  if ((*device)->revoked()) return fail(Errc::refused, "device " + device_id.hex() + " is revoked; it cannot be cleared");
-  if (!(*device)->shelter) {
+  TEDUH_TRY(check_admin(admin));
+  auto device = TEDUH_TRY(storage_->find_device(device_id));
+  if (!device) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
+  if ((device)->revoked()) return fail(Errc::refused, "device " + device_id.hex() + " is revoked; it cannot be cleared");
+  if (!(device)->shelter) {
     return fail(Errc::refused, "device " + device_id.hex() +
                                    " was not enrolled with shelter clearance; enroll it again with --shelter");
   }
-  auto dh = crypto::to_dh_public((*device)->sign_key);
+  auto dh = crypto::to_dh_public((device)->sign_key);
   if (!dh) return fail(Errc::damaged, "the device's signing key is not a valid point");
-  auto state = storage_->compartment_state(compartment);
-  if (!state) return tl::unexpected(state.error());
-  if (state->generation == 0) {
+  auto state = TEDUH_TRY(storage_->compartment_state(compartment));
+  if (state.generation == 0) {
     // No generation yet: mark the device cleared, then make generation 1 for everyone cleared.
-    if (auto r = storage_->clear_device(device_id, now, compartment, 0, {}); !r) return tl::unexpected(r.error());
-    auto rotated = rotate_compartment(admin, compartment, now);
-    if (!rotated) return tl::unexpected(rotated.error());
-    return rotated->generation;
+    TEDUH_TRY(storage_->clear_device(device_id, now, compartment, 0, {}));
+    auto rotated = TEDUH_TRY(rotate_compartment(admin, compartment, now));
+    return rotated.generation;
   }
-  auto own = storage_->key_wraps_for(sync::kAdminRecipient);
-  if (!own) return tl::unexpected(own.error());
+  auto own = TEDUH_TRY(storage_->key_wraps_for(sync::kAdminRecipient));
   std::vector<KeyWrapRecord> wraps;
-  for (const KeyWrapRecord& w : *own) {
+  for (const KeyWrapRecord& w : own) {
     if (w.compartment != compartment) continue;
     if (!crypto::verify_signature(admin.sign.public_key(),
                                   sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
@@ -296,10 +285,10 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
     }
     wraps.push_back(make_wrap(admin, compartment, w.generation, device_id, *dh, key->view(), now));
   }
-  if (wraps.size() != state->generation) {
+  if (wraps.size() != state.generation) {
     return fail(Errc::damaged, "the store lacks the administrator's wrap of a past generation");
   }
-  if (auto r = storage_->clear_device(device_id, now, compartment, state->generation, wraps); !r) {
+  if (auto r = storage_->clear_device(device_id, now, compartment, state.generation, wraps); !r) {
     return tl::unexpected(r.error());
   }
   spdlog::info("compartment {}: device {} cleared with {} generation(s)", compartment, device_id.hex(), wraps.size());
@@ -331,9 +320,8 @@ Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::C
     }
     auto it = current.find(header->compartment);
     if (it == current.end()) {
-      auto state = storage_->compartment_state(header->compartment);
-      if (!state) return tl::unexpected(state.error());
-      it = current.emplace(header->compartment, state->generation).first;
+      auto state = TEDUH_TRY(storage_->compartment_state(header->compartment));
+      it = current.emplace(header->compartment, state.generation).first;
     }
     if (header->generation < it->second) {
       return std::optional<std::string>("a compartment value is sealed under key generation " +
@@ -351,21 +339,19 @@ Result<std::optional<std::string>> ServerStore::generation_refusal(const sync::C
 
 Result<ServerStore> ServerStore::open(const std::filesystem::path& dir, std::string_view passphrase) {
   crypto::init();
-  auto storage = open_sqlite_storage(dir, passphrase);
-  if (!storage) return tl::unexpected(storage.error());
-  return over(std::move(*storage));
+  auto storage = TEDUH_TRY(open_sqlite_storage(dir, passphrase));
+  return over(std::move(storage));
 }
 
 Result<ServerStore> ServerStore::over(std::unique_ptr<Storage> storage) {
-  auto secret = storage->load_secret(kSigningKeyName);
-  if (!secret) return tl::unexpected(secret.error());
-  if (!*secret) return fail(Errc::refused, "the server store holds no server signing key");
-  auto key = crypto::SigningKey::from_secret((*secret)->view());
+  auto secret = TEDUH_TRY(storage->load_secret(kSigningKeyName));
+  if (!secret) return fail(Errc::refused, "the server store holds no server signing key");
+  auto key = crypto::SigningKey::from_secret((secret)->view());
   if (!key) return fail(Errc::damaged, "the server signing key in the store is malformed");
   ServerStore store(std::move(storage), std::move(*key));
   // A crash between storing a commit and recomputing its case's sharing left the case
   // marked dirty: finish the work before serving anyone.
-  if (auto r = store.refresh_dirty_scopes(); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(store.refresh_dirty_scopes());
   return store;
 }
 
@@ -381,10 +367,9 @@ sync::Id128 ServerStore::server_id() const {
 Result<std::optional<DeviceRecord>> ServerStore::find_device_by_dh(const crypto::DhPublicKey& dh_key) {
   auto it = dh_index_.find(dh_key);
   if (it == dh_index_.end()) {
-    auto devices = storage_->list_devices();
-    if (!devices) return tl::unexpected(devices.error());
+    auto devices = TEDUH_TRY(storage_->list_devices());
     dh_index_.clear();
-    for (const DeviceRecord& d : *devices) {
+    for (const DeviceRecord& d : devices) {
       if (auto dh = crypto::to_dh_public(d.sign_key)) dh_index_.emplace(*dh, d.sign_key);
     }
     it = dh_index_.find(dh_key);
@@ -461,7 +446,7 @@ Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& requ
   rec.shelter = request.shelter;
   rec.issued_at_ms = now;
   rec.expires_at_ms = now + request.days * kDayMs;
-  if (auto r = storage_->add_enrollment(rec); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(storage_->add_enrollment(rec));
 
   sync::EnrollmentGrant grant;
   grant.code_id = rec.code_id;
@@ -473,9 +458,8 @@ Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& requ
   grant.role = rec.role;
   grant.shelter_clearance = rec.shelter;
   grant.expires_at_ms = static_cast<std::uint64_t>(rec.expires_at_ms);
-  auto admin = admin_public();
-  if (!admin) return tl::unexpected(admin.error());
-  if (*admin) grant.admin_key = (*admin)->sign_key;
+  auto admin = TEDUH_TRY(admin_public());
+  if (admin) grant.admin_key = (admin)->sign_key;
   return IssuedEnrollment{rec.code_id, sync::issue_enrollment_code(grant, key_), rec.expires_at_ms};
 }
 
@@ -490,41 +474,38 @@ Result<DeviceRecord> ServerStore::register_device(std::string_view code, const s
       default: return fail(Errc::invalid_input, "the enrollment code is malformed");
     }
   }
-  auto enrollment = storage_->find_enrollment(grant->code_id);
-  if (!enrollment) return tl::unexpected(enrollment.error());
-  if (!*enrollment) return fail(Errc::refused, "the enrollment code is not known to this server store");
+  auto enrollment = TEDUH_TRY(storage_->find_enrollment(grant->code_id));
+  if (!enrollment) return fail(Errc::refused, "the enrollment code is not known to this server store");
 
   DeviceRecord device;
   device.device_id = device_id;
   device.sign_key = sign_key;
-  device.office = (*enrollment)->office;
-  device.user = (*enrollment)->user;
-  device.role = (*enrollment)->role;
-  device.shelter = (*enrollment)->shelter;
+  device.office = (enrollment)->office;
+  device.user = (enrollment)->user;
+  device.role = (enrollment)->role;
+  device.shelter = (enrollment)->shelter;
   device.code_id = grant->code_id;
   device.registered_at_ms = now;
   auto stored = storage_->register_device(device);
   if (stored) return device;
 
   // A retry of a registration whose reply was lost: same code, same device, same key.
-  auto existing = storage_->find_device(device_id);
-  if (!existing) return tl::unexpected(existing.error());
-  if (*existing && (*existing)->code_id == grant->code_id && (*existing)->sign_key == sign_key) {
-    if ((*existing)->revoked()) return fail(Errc::refused, "this device has been revoked");
-    return **existing;
+  auto existing = TEDUH_TRY(storage_->find_device(device_id));
+  if (existing && (existing)->code_id == grant->code_id && (existing)->sign_key == sign_key) {
+    if ((existing)->revoked()) return fail(Errc::refused, "this device has been revoked");
+    return *existing;
   }
   if (stored.error().code == Errc::refused) return fail(Errc::refused, "the enrollment code has already been used");
   return tl::unexpected(stored.error());
 }
 
 Result<bool> ServerStore::revoke_device(const sync::DeviceId& device_id, std::int64_t now) {
-  auto device = storage_->find_device(device_id);
-  if (!device) return tl::unexpected(device.error());
+  auto device = TEDUH_TRY(storage_->find_device(device_id));
   // A cleared device keeps the keys it received: later writes need a new generation.
   // The mark is set first, so a crash between the two leaves an extra rotation, not a
   // missing one.
-  if (*device && (*device)->cleared() && !(*device)->revoked()) {
-    if (auto r = storage_->mark_rotation_pending(); !r) return tl::unexpected(r.error());
+  if (device && (device)->cleared() && !(device)->revoked()) {
+    TEDUH_TRY(storage_->mark_rotation_pending());
   }
   return storage_->revoke_device(device_id, now);
 }
@@ -642,9 +623,8 @@ Result<std::optional<std::string>> ServerStore::entity_refusal(
     if (auto it = batch_entities.find(v.entity); it != batch_entities.end()) {
       place = it->second;
     } else {
-      auto stored = storage_->find_entity(v.entity);
-      if (!stored) return tl::unexpected(stored.error());
-      place = std::move(*stored);
+      auto stored = TEDUH_TRY(storage_->find_entity(v.entity));
+      place = std::move(stored);
     }
     if (!place) continue;  // created by this commit
     const std::string where = "version " + std::to_string(i) + " ";
@@ -660,10 +640,9 @@ Result<std::optional<std::string>> ServerStore::entity_refusal(
 
 Result<std::string> ServerStore::office_kind(const std::string& office) {
   if (auto it = office_kinds_.find(office); it != office_kinds_.end()) return it->second;
-  auto rec = storage_->find_office(office);
-  if (!rec) return tl::unexpected(rec.error());
-  std::string kind = *rec ? (*rec)->kind : std::string();
-  if (*rec) office_kinds_.emplace(office, kind);  // an office's kind never changes
+  auto rec = TEDUH_TRY(storage_->find_office(office));
+  std::string kind = rec ? (rec)->kind : std::string();
+  if (rec) office_kinds_.emplace(office, kind);  // an office's kind never changes
   return kind;
 }
 
@@ -673,9 +652,8 @@ Result<std::optional<std::string>> ServerStore::unknown_office_refusal(const syn
         v.value.empty()) {
       continue;
     }
-    auto kind = office_kind(v.value);
-    if (!kind) return tl::unexpected(kind.error());
-    if (kind->empty()) {
+    auto kind = TEDUH_TRY(office_kind(v.value));
+    if (kind.empty()) {
       return std::optional<std::string>(
           "kantor tidak dikenal: the referral or transfer names an office code that does not exist on the server");
     }
@@ -684,42 +662,36 @@ Result<std::optional<std::string>> ServerStore::unknown_office_refusal(const syn
 }
 
 Result<bool> ServerStore::shared_with(const sync::EntityId& scope, const std::string& office) {
-  auto rows = storage_->scope_grants(scope);
-  if (!rows) return tl::unexpected(rows.error());
-  return std::any_of(rows->begin(), rows->end(),
+  auto rows = TEDUH_TRY(storage_->scope_grants(scope));
+  return std::any_of(rows.begin(), rows.end(),
                      [&](const ScopeGrant& g) { return g.office == office && g.active(); });
 }
 
 Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
-  auto entries = storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max());
-  if (!entries) return tl::unexpected(entries.error());
+  auto entries = TEDUH_TRY(storage_->read_scope(scope, std::numeric_limits<std::int64_t>::max()));
   // Who wrote each commit: a device's office and role never change.
   std::map<sync::DeviceId, Writer> writers;
   auto writer_of = [&](const sync::DeviceId& id) -> Result<Writer> {
     if (auto it = writers.find(id); it != writers.end()) return it->second;
-    auto d = storage_->find_device(id);
-    if (!d) return tl::unexpected(d.error());
-    Writer w = *d ? Writer{(*d)->office, (*d)->role} : Writer{};
+    auto d = TEDUH_TRY(storage_->find_device(id));
+    Writer w = d ? Writer{(d)->office, (d)->role} : Writer{};
     writers.emplace(id, w);
     return w;
   };
   std::string origin;
-  auto rec = storage_->find_scope(scope);
-  if (!rec) return tl::unexpected(rec.error());
-  if (*rec) {
-    auto creator = writer_of((*rec)->created_by);
-    if (!creator) return tl::unexpected(creator.error());
-    origin = creator->office.empty() ? (*rec)->owner_office : creator->office;
+  auto rec = TEDUH_TRY(storage_->find_scope(scope));
+  if (rec) {
+    auto creator = TEDUH_TRY(writer_of((rec)->created_by));
+    origin = creator.office.empty() ? (rec)->owner_office : creator.office;
   }
   CaseAccess access(origin);
-  for (const LogEntry& e : *entries) {
+  for (const LogEntry& e : entries) {
     auto commit = sync::decode_commit_body(e.body);
     if (!commit) return fail(Errc::damaged, "a commit in the server log does not decode");
-    auto writer = writer_of(e.device);
-    if (!writer) return tl::unexpected(writer.error());
+    auto writer = TEDUH_TRY(writer_of(e.device));
     // A commit that breaks the rules is refused at push; one found in the log anyway
     // (written before these rules) is not honoured: apply() moves and shares nothing for it.
-    if (auto why = access.apply(*commit, *writer)) {
+    if (auto why = access.apply(*commit, writer)) {
       spdlog::warn("case {}: commit {} of device {} in the log breaks an access rule and is not honoured",
                    scope.hex(), e.seq, e.device.hex());
     }
@@ -730,34 +702,28 @@ Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
 Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   // The case's whole log and grants read in one snapshot; update_access ends it.
   ReadSnapshot snapshot(*storage_);
-  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
-  auto rec = storage_->find_scope(scope);
-  if (!rec) return tl::unexpected(rec.error());
-  if (!*rec || (*rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
-  auto access = load_case_access(scope);
-  if (!access) return tl::unexpected(access.error());
-  const std::string owner_now = (*rec)->owner_office;
-  std::string owner = access->owner().empty() ? owner_now : access->owner();
-  std::set<std::string> wanted = access->shared_with();
+  TEDUH_TRY(snapshot.begin());
+  auto rec = TEDUH_TRY(storage_->find_scope(scope));
+  if (!rec || (rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
+  auto access = TEDUH_TRY(load_case_access(scope));
+  const std::string owner_now = (rec)->owner_office;
+  std::string owner = access.owner().empty() ? owner_now : access.owner();
+  std::set<std::string> wanted = access.shared_with();
   // Only offices that exist gain anything: a code created later inherits nothing.
   for (auto it = wanted.begin(); it != wanted.end();) {
-    auto kind = office_kind(*it);
-    if (!kind) return tl::unexpected(kind.error());
-    it = kind->empty() ? wanted.erase(it) : std::next(it);
+    auto kind = TEDUH_TRY(office_kind(*it));
+    it = kind.empty() ? wanted.erase(it) : std::next(it);
   }
   if (owner != owner_now) {
-    auto kind = office_kind(owner);
-    if (!kind) return tl::unexpected(kind.error());
-    if (kind->empty()) owner = owner_now;
+    auto kind = TEDUH_TRY(office_kind(owner));
+    if (kind.empty()) owner = owner_now;
   }
   wanted.insert(owner);
 
-  auto rows = storage_->scope_grants(scope);
-  if (!rows) return tl::unexpected(rows.error());
-  auto head = storage_->head();
-  if (!head) return tl::unexpected(head.error());
+  auto rows = TEDUH_TRY(storage_->scope_grants(scope));
+  auto head = TEDUH_TRY(storage_->head());
   std::map<std::string, ScopeGrant> by_office;
-  for (ScopeGrant& g : *rows) by_office.emplace(g.office, std::move(g));
+  for (ScopeGrant& g : rows) by_office.emplace(g.office, std::move(g));
   // Whether the office reads the case after this change without a new grant row: it
   // stays the owner, or it holds an active row already. An owner that loses the case to
   // a transfer but stays shared with it (a referral to it) needs a row of its own, or it
@@ -772,7 +738,7 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   std::vector<ScopeGrant> changes;
   for (const std::string& office : wanted) {
     if (holds(office)) continue;
-    changes.push_back(ScopeGrant{scope, office, office == owner ? "alih_kelola" : "rujukan", *head, std::nullopt});
+    changes.push_back(ScopeGrant{scope, office, office == owner ? "alih_kelola" : "rujukan", head, std::nullopt});
   }
   std::set<std::string> holders;
   if (!owner_now.empty()) holders.insert(owner_now);
@@ -786,7 +752,7 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
     g.scope = scope;
     g.office = office;
     if (g.via.empty()) g.via = "pemilik";
-    g.revoked_at = *head;
+    g.revoked_at = head;
     changes.push_back(std::move(g));
   }
   for (const ScopeGrant& g : changes) {
@@ -798,9 +764,8 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
 }
 
 Result<void> ServerStore::refresh_dirty_scopes() {
-  auto dirty = storage_->dirty_scopes();
-  if (!dirty) return tl::unexpected(dirty.error());
-  for (const sync::EntityId& scope : *dirty) {
+  auto dirty = TEDUH_TRY(storage_->dirty_scopes());
+  for (const sync::EntityId& scope : dirty) {
     if (auto r = refresh_access(scope); !r) return r;
   }
   return {};
@@ -812,12 +777,10 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   // The checks read the store many times (scopes, grants, entities, refusals): one
   // snapshot for all of them; append_commits below ends it and writes.
   ReadSnapshot snapshot(*storage_);
-  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
-  auto last = storage_->last_seq(device.device_id);
-  if (!last) return tl::unexpected(last.error());
-  auto kind = office_kind(device.office);
-  if (!kind) return tl::unexpected(kind.error());
-  std::uint64_t next = *last + 1;
+  TEDUH_TRY(snapshot.begin());
+  auto last = TEDUH_TRY(storage_->last_seq(device.device_id));
+  auto kind = TEDUH_TRY(office_kind(device.office));
+  std::uint64_t next = last + 1;
 
   std::vector<PushResult> results(commits.size());
   std::vector<LogEntry> to_store;
@@ -834,17 +797,15 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   auto stored_scope = [&](const sync::EntityId& id) -> Result<const std::optional<ScopeView>*> {
     if (auto it = stored_scopes.find(id); it != stored_scopes.end()) return &it->second;
     std::optional<ScopeView> view;
-    auto found = storage_->find_scope(id);
-    if (!found) return tl::unexpected(found.error());
-    if (*found) {
-      auto grants = storage_->scope_grants(id);
-      if (!grants) return tl::unexpected(grants.error());
-      const bool shared = std::any_of(grants->begin(), grants->end(), [&](const ScopeGrant& g) {
+    auto found = TEDUH_TRY(storage_->find_scope(id));
+    if (found) {
+      auto grants = TEDUH_TRY(storage_->scope_grants(id));
+      const bool shared = std::any_of(grants.begin(), grants.end(), [&](const ScopeGrant& g) {
         return g.office == device.office && g.active();
       });
-      view = ScopeView{std::move(**found), shared};
+      view = ScopeView{std::move(*found), shared};
       if (!view->shared && view->record.owner_office != device.office) {
-        view->held_before = std::any_of(grants->begin(), grants->end(), [&](const ScopeGrant& g) {
+        view->held_before = std::any_of(grants.begin(), grants.end(), [&](const ScopeGrant& g) {
           return g.office == device.office && !g.active();
         });
       }
@@ -862,10 +823,9 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     const sync::SignedCommit& sc = commits[i];
     if (sc.seq != 0 && sc.seq < next && sc.device == device.device_id) {
       // Sent again: acknowledged again, or refused again with the recorded reason.
-      auto refused = storage_->find_refusal(device.device_id, sc.seq);
-      if (!refused) return tl::unexpected(refused.error());
-      if (*refused) {
-        results[i] = rejected(sc.seq, (*refused)->reason,
+      auto refused = TEDUH_TRY(storage_->find_refusal(device.device_id, sc.seq));
+      if (refused) {
+        results[i] = rejected(sc.seq, (refused)->reason,
                               "this commit was refused before and is not stored");
         continue;
       }
@@ -888,12 +848,11 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     // "Entities and scopes"): a commit naming one under another is refused and consumed.
     const bool fresh = sc.seq == next;
     if (fresh) {
-      auto misplaced = entity_refusal(commit, batch_entities);
-      if (!misplaced) return tl::unexpected(misplaced.error());
-      if (*misplaced) {
+      auto misplaced = TEDUH_TRY(entity_refusal(commit, batch_entities));
+      if (misplaced) {
         refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::invalid_commit, now});
         ++next;
-        refuse(i, sc.seq, RejectReason::invalid_commit, std::move(**misplaced));
+        refuse(i, sc.seq, RejectReason::invalid_commit, std::move(*misplaced));
         continue;
       }
     }
@@ -908,20 +867,17 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       if (auto it = batch_scopes.find(commit.scope); it != batch_scopes.end()) {
         scope = ScopeView{ScopeRecord{commit.scope, it->second, device.office, device.device_id}, false};
       } else {
-        auto stored = stored_scope(commit.scope);
-        if (!stored) return tl::unexpected(stored.error());
-        scope = **stored;
+        auto stored = TEDUH_TRY(stored_scope(commit.scope));
+        scope = *stored;
       }
-      std::optional<std::string> why = policy_.write_refusal(device, *kind, scope, commit);
+      std::optional<std::string> why = policy_.write_refusal(device, kind, scope, commit);
       if (!why) {
-        auto stale = generation_refusal(commit, generations);
-        if (!stale) return tl::unexpected(stale.error());
-        why = std::move(*stale);
+        auto stale = TEDUH_TRY(generation_refusal(commit, generations));
+        why = std::move(stale);
       }
       if (!why && touches_access) {
-        auto unknown = unknown_office_refusal(commit);
-        if (!unknown) return tl::unexpected(unknown.error());
-        why = std::move(*unknown);
+        auto unknown = TEDUH_TRY(unknown_office_refusal(commit));
+        why = std::move(unknown);
       }
       if (!why && touches_access) {
         // The scope rules of referrals, consents and transfers (who may propose, answer
@@ -930,9 +886,8 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         if (it == case_access.end()) {
           CaseAccess loaded(device.office);  // a case this batch creates
           if (scope && !batch_scopes.contains(commit.scope)) {
-            auto l = load_case_access(commit.scope);
-            if (!l) return tl::unexpected(l.error());
-            loaded = std::move(*l);
+            auto l = TEDUH_TRY(load_case_access(commit.scope));
+            loaded = std::move(l);
           }
           it = case_access.emplace(commit.scope, std::move(loaded)).first;
         }
@@ -947,7 +902,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         const ScopeView seen = scope ? *scope
                                      : ScopeView{ScopeRecord{commit.scope, commit.scope_type, device.office,
                                                              device.device_id}, false};
-        if (!policy_.may_read(device, *kind, seen)) results[i].purge_scope = commit.scope;
+        if (!policy_.may_read(device, kind, seen)) results[i].purge_scope = commit.scope;
         continue;
       }
       // Only a scope this batch creates is remembered: an existing one is judged on its
@@ -977,11 +932,10 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     results[i].seq = sc.seq;
   }
 
-  auto appended = storage_->append_commits(to_store, device.office, refusals);
-  if (!appended) return tl::unexpected(appended.error());
-  for (std::size_t k = 0; k < appended->size(); ++k) {
+  auto appended = TEDUH_TRY(storage_->append_commits(to_store, device.office, refusals));
+  for (std::size_t k = 0; k < appended.size(); ++k) {
     PushResult& r = results[stored_index[k]];
-    const AppendResult& a = (*appended)[k];
+    const AppendResult& a = appended[k];
     if (a.status == AppendStatus::conflict) {
       r = rejected(r.seq, RejectReason::seq_taken, "this device seq is already stored with a different body");
     } else {
@@ -989,7 +943,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       r.server_seq = a.server_seq;
     }
   }
-  if (auto r = refresh_dirty_scopes(); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(refresh_dirty_scopes());
   return results;
 }
 
@@ -997,9 +951,8 @@ Result<bool> ServerStore::may_read_scope(const DeviceRecord& device, const std::
                                          const sync::EntityId& id, const std::string& type,
                                          const sync::DeviceId& first_writer, std::map<sync::EntityId, bool>& cache) {
   if (auto it = cache.find(id); it != cache.end()) return it->second;
-  auto scope = storage_->find_scope(id);
-  if (!scope) return tl::unexpected(scope.error());
-  ScopeView view{*scope ? **scope : ScopeRecord{id, type, {}, first_writer}, false};
+  auto scope = TEDUH_TRY(storage_->find_scope(id));
+  ScopeView view{scope ? *scope : ScopeRecord{id, type, {}, first_writer}, false};
   if (view.record.type == "kasus" && view.record.owner_office != device.office) {
     auto shared = shared_with(id, device.office);
     if (!shared) return tl::unexpected(shared.error());
@@ -1012,14 +965,12 @@ Result<bool> ServerStore::may_read_scope(const DeviceRecord& device, const std::
 
 Result<std::vector<sync::EntityId>> ServerStore::gained_at(const DeviceRecord& device, const std::string& kind,
                                                            std::int64_t at, std::map<sync::EntityId, bool>& cache) {
-  auto changes = storage_->grant_changes(device.office, at - 1);
-  if (!changes) return tl::unexpected(changes.error());
+  auto changes = TEDUH_TRY(storage_->grant_changes(device.office, at - 1));
   std::vector<sync::EntityId> out;
-  for (const ScopeGrant& g : *changes) {
+  for (const ScopeGrant& g : changes) {
     if (!g.active() || g.granted_at != at) continue;
-    auto ok = may_read_scope(device, kind, g.scope, "kasus", {}, cache);
-    if (!ok) return tl::unexpected(ok.error());
-    if (*ok) out.push_back(g.scope);
+    auto ok = TEDUH_TRY(may_read_scope(device, kind, g.scope, "kasus", {}, cache));
+    if (ok) out.push_back(g.scope);
   }
   return out;
 }
@@ -1042,15 +993,13 @@ void take_within(std::vector<LogEntry>& from, PullBatch& batch, const PullLimits
 Result<PullBatch> ServerStore::pull_backfill(const DeviceRecord& device, const std::string& kind,
                                              const PullToken& token, const PullLimits& limits) {
   std::map<sync::EntityId, bool> readable;
-  auto scopes = gained_at(device, kind, token.gain_at, readable);
-  if (!scopes) return tl::unexpected(scopes.error());
-  auto entries = storage_->read_backfill(*scopes, device.device_id, token.base, token.last, token.gain_at,
-                                         limits.max_commits);
-  if (!entries) return tl::unexpected(entries.error());
+  auto scopes = TEDUH_TRY(gained_at(device, kind, token.gain_at, readable));
+  auto entries = TEDUH_TRY(storage_->read_backfill(scopes, device.device_id, token.base, token.last, token.gain_at,
+                                         limits.max_commits));
   PullBatch batch;
   std::size_t bytes = 0;
-  const std::size_t read = entries->size();
-  take_within(*entries, batch, limits, bytes);
+  const std::size_t read = entries.size();
+  take_within(entries, batch, limits, bytes);
   // More is always true: after the backfill the device pulls on from the gain position.
   batch.more = true;
   if (batch.commits.size() == read && read < limits.max_commits) {
@@ -1059,9 +1008,8 @@ Result<PullBatch> ServerStore::pull_backfill(const DeviceRecord& device, const s
   }
   PullToken next = token;
   next.last = batch.commits.empty() ? token.last : batch.commits.back().server_seq;
-  auto id = storage_->add_pull_token(next);
-  if (!id) return tl::unexpected(id.error());
-  batch.cursor = kPullTokenBase + *id;
+  auto id = TEDUH_TRY(storage_->add_pull_token(next));
+  batch.cursor = kPullTokenBase + id;
   return batch;
 }
 
@@ -1070,14 +1018,12 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
   // One snapshot for the reads of the whole batch (a scope lookup per case in it); the
   // pull tokens written at the end end it first.
   ReadSnapshot snapshot(*storage_);
-  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
-  auto kind = office_kind(device.office);
-  if (!kind) return tl::unexpected(kind.error());
+  TEDUH_TRY(snapshot.begin());
+  auto kind = TEDUH_TRY(office_kind(device.office));
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
   if (after >= kPullTokenBase) {
-    auto token = storage_->find_pull_token(after - kPullTokenBase);
-    if (!token) return tl::unexpected(token.error());
-    if (*token && (*token)->device == device.device_id) return pull_backfill(device, *kind, **token, limits);
+    auto token = TEDUH_TRY(storage_->find_pull_token(after - kPullTokenBase));
+    if (token && (token)->device == device.device_id) return pull_backfill(device, kind, *token, limits);
     // A token this server never gave this device (a store restored from a copy made
     // before a server move, say): start again from the beginning; nothing is lost, and
     // what the device holds already is ignored by it.
@@ -1090,18 +1036,16 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
 
   std::map<sync::EntityId, bool> readable;
   auto may_read = [&](const sync::EntityId& id, const std::string& type, const sync::DeviceId& first_writer) {
-    return may_read_scope(device, *kind, id, type, first_writer, readable);
+    return may_read_scope(device, kind, id, type, first_writer, readable);
   };
 
   // Cases the office gained or lost since the cursor (PROTOCOL.md section 5B).
-  auto changes = storage_->grant_changes(device.office, after);
-  if (!changes) return tl::unexpected(changes.error());
+  auto changes = TEDUH_TRY(storage_->grant_changes(device.office, after));
   PullBatch batch;
   std::map<std::int64_t, std::vector<sync::EntityId>> gains;  // gain position -> cases
-  for (const ScopeGrant& g : *changes) {
-    auto ok = may_read(g.scope, "kasus", {});
-    if (!ok) return tl::unexpected(ok.error());
-    if (!*ok) {
+  for (const ScopeGrant& g : changes) {
+    auto ok = TEDUH_TRY(may_read(g.scope, "kasus", {}));
+    if (!ok) {
       if (g.revoked_at && *g.revoked_at > after) batch.purge.push_back(g.scope);
       continue;
     }
@@ -1111,9 +1055,8 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
   // before the cursor (never sent: the device could not read them then), and the device's
   // own (never sent back by the scan, and maybe purged earlier).
   auto backfill_due = [&](std::int64_t at) -> Result<bool> {
-    auto some = storage_->read_backfill(gains[at], device.device_id, after, 0, at, 1);
-    if (!some) return tl::unexpected(some.error());
-    return !some->empty();
+    auto some = TEDUH_TRY(storage_->read_backfill(gains[at], device.device_id, after, 0, at, 1));
+    return !some.empty();
   };
 
   batch.cursor = after;
@@ -1124,14 +1067,12 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
   std::set<sync::EntityId> withheld_scopes;
   bool scanning = true;
   while (scanning) {
-    auto entries = storage_->read_log(batch.cursor, limits.max_commits);
-    if (!entries) return tl::unexpected(entries.error());
-    for (LogEntry& e : *entries) {
+    auto entries = TEDUH_TRY(storage_->read_log(batch.cursor, limits.max_commits));
+    for (LogEntry& e : entries) {
       // Passing a gain position with something to backfill: stop there.
       while (!gains.empty() && gains.begin()->first < e.server_seq) {
-        auto due = backfill_due(gains.begin()->first);
-        if (!due) return tl::unexpected(due.error());
-        if (*due) {
+        auto due = TEDUH_TRY(backfill_due(gains.begin()->first));
+        if (due) {
           stop_at = gains.begin()->first;
           break;
         }
@@ -1146,10 +1087,9 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
         break;
       }
       ++scanned;
-      auto ok = may_read(e.scope, e.scope_type, e.device);
-      if (!ok) return tl::unexpected(ok.error());
+      auto ok = TEDUH_TRY(may_read(e.scope, e.scope_type, e.device));
       batch.cursor = e.server_seq;
-      if (!*ok) {
+      if (!ok) {
         ++withheld;
         withheld_scopes.insert(e.scope);
         continue;
@@ -1160,22 +1100,20 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
         batch.commits.push_back(std::move(e));
       }
     }
-    if (scanning && entries->size() < limits.max_commits) scanning = false;
+    if (scanning && entries.size() < limits.max_commits) scanning = false;
   }
   // A gain at the very position the scan ended on.
   while (!stop_at && !gains.empty() && gains.begin()->first <= batch.cursor) {
-    auto due = backfill_due(gains.begin()->first);
-    if (!due) return tl::unexpected(due.error());
-    if (*due) stop_at = gains.begin()->first;
+    auto due = TEDUH_TRY(backfill_due(gains.begin()->first));
+    if (due) stop_at = gains.begin()->first;
     else gains.erase(gains.begin());
   }
   if (stop_at) {
     // The device has everything up to the gain position but the gained cases' history:
     // the next batches bring it, named by a token, then the cursor moves on from there.
-    if (auto r = storage_->drop_pull_tokens(device.device_id, after); !r) return tl::unexpected(r.error());
-    auto id = storage_->add_pull_token(PullToken{0, device.device_id, *stop_at, after, 0});
-    if (!id) return tl::unexpected(id.error());
-    batch.cursor = kPullTokenBase + *id;
+    TEDUH_TRY(storage_->drop_pull_tokens(device.device_id, after));
+    auto id = TEDUH_TRY(storage_->add_pull_token(PullToken{0, device.device_id, *stop_at, after, 0}));
+    batch.cursor = kPullTokenBase + id;
     batch.more = true;
   }
   if (withheld > 0) {
@@ -1189,9 +1127,8 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
 Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t after_seq, PullLimits limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
   ReadSnapshot snapshot(*storage_);
-  if (auto r = snapshot.begin(); !r) return tl::unexpected(r.error());
-  auto kind = office_kind(device.office);
-  if (!kind) return tl::unexpected(kind.error());
+  TEDUH_TRY(snapshot.begin());
+  auto kind = TEDUH_TRY(office_kind(device.office));
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
   std::map<sync::EntityId, bool> readable;
   OwnBatch out;
@@ -1200,22 +1137,20 @@ Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t
   // Commits of scopes the device may no longer read are skipped; the scan goes on until
   // the batch holds something or the device's commits end, so an empty batch is the end.
   for (;;) {
-    auto entries = storage_->read_own(device.device_id, out.last_seq, limits.max_commits);
-    if (!entries) return tl::unexpected(entries.error());
-    for (LogEntry& e : *entries) {
+    auto entries = TEDUH_TRY(storage_->read_own(device.device_id, out.last_seq, limits.max_commits));
+    for (LogEntry& e : entries) {
       if (out.commits.size() >= limits.max_commits ||
           (!out.commits.empty() && bytes + e.body.size() > limits.max_bytes)) {
         out.more = true;
         return out;
       }
-      auto ok = may_read_scope(device, *kind, e.scope, e.scope_type, e.device, readable);
-      if (!ok) return tl::unexpected(ok.error());
+      auto ok = TEDUH_TRY(may_read_scope(device, kind, e.scope, e.scope_type, e.device, readable));
       out.last_seq = e.seq;
-      if (!*ok) continue;
+      if (!ok) continue;
       bytes += e.body.size();
       out.commits.push_back(std::move(e));
     }
-    if (entries->size() < limits.max_commits) return out;
+    if (entries.size() < limits.max_commits) return out;
     if (!out.commits.empty()) {
       out.more = true;
       return out;
@@ -1225,24 +1160,21 @@ Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t
 
 Result<crypto::SecretBytes> ServerStore::dedup_key() {
   constexpr std::string_view kName = "dedup_key";
-  auto key = storage_->load_secret(kName);
-  if (!key) return tl::unexpected(key.error());
-  if (*key) return std::move(**key);
+  auto key = TEDUH_TRY(storage_->load_secret(kName));
+  if (key) return std::move(*key);
   auto fresh = crypto::SecretBytes::random(32);
-  if (auto r = storage_->store_secret(kName, fresh.view()); !r) return tl::unexpected(r.error());
+  TEDUH_TRY(storage_->store_secret(kName, fresh.view()));
   return fresh;
 }
 
 Result<ProjectionPage> ServerStore::projections(const DeviceRecord& device, std::int64_t after,
                                                 std::size_t max_items) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
-  auto kind = office_kind(device.office);
-  if (!kind) return tl::unexpected(kind.error());
-  if (*kind != "pusat" || !schema::role_may(device.role, schema::Action::laporan)) {
+  auto kind = TEDUH_TRY(office_kind(device.office));
+  if (kind != "pusat" || !schema::role_may(device.role, schema::Action::laporan)) {
     return fail(Errc::refused, "only report devices of the central office receive projections");
   }
-  auto key = dedup_key();
-  if (!key) return tl::unexpected(key.error());
+  auto key = TEDUH_TRY(dedup_key());
   max_items = std::clamp<std::size_t>(max_items, 1, 1000);
 
   ProjectionPage page;
@@ -1251,35 +1183,31 @@ Result<ProjectionPage> ServerStore::projections(const DeviceRecord& device, std:
   std::map<std::string, OfficeRecord> offices;
   const std::size_t scan = max_items * 8;
   for (;;) {
-    auto entries = storage_->read_log(page.cursor, scan);
-    if (!entries) return tl::unexpected(entries.error());
-    for (const LogEntry& e : *entries) {
+    auto entries = TEDUH_TRY(storage_->read_log(page.cursor, scan));
+    for (const LogEntry& e : entries) {
       if (e.scope_type == "kasus" && !seen.contains(e.scope)) {
         if (page.items.size() >= max_items) {
           page.more = true;
           return page;
         }
         seen.insert(e.scope);
-        auto history = storage_->read_scope(e.scope, std::numeric_limits<std::int64_t>::max());
-        if (!history) return tl::unexpected(history.error());
+        auto history = TEDUH_TRY(storage_->read_scope(e.scope, std::numeric_limits<std::int64_t>::max()));
         std::vector<sync::Commit> commits;
-        for (const LogEntry& h : *history) {
+        for (const LogEntry& h : history) {
           auto c = sync::decode_commit_body(h.body);
           if (!c) return fail(Errc::damaged, "a commit in the server log does not decode");
           commits.push_back(std::move(*c));
         }
-        auto rec = storage_->find_scope(e.scope);
-        if (!rec) return tl::unexpected(rec.error());
-        const std::string owner = *rec ? (*rec)->owner_office : std::string();
+        auto rec = TEDUH_TRY(storage_->find_scope(e.scope));
+        const std::string owner = rec ? (rec)->owner_office : std::string();
         if (!offices.contains(owner)) {
-          auto o = storage_->find_office(owner);
-          if (!o) return tl::unexpected(o.error());
-          offices.emplace(owner, *o ? **o : OfficeRecord{owner, {}, {}, {}, {}, 0});
+          auto o = TEDUH_TRY(storage_->find_office(owner));
+          offices.emplace(owner, o ? *o : OfficeRecord{owner, {}, {}, {}, {}, 0});
         }
         ProjectionItem item;
         item.scope = e.scope;
-        item.server_seq = history->empty() ? e.server_seq : history->back().server_seq;
-        item.body = build_projection(e.scope, commits, offices.at(owner), key->view()).dump();
+        item.server_seq = history.empty() ? e.server_seq : history.back().server_seq;
+        item.body = build_projection(e.scope, commits, offices.at(owner), key.view()).dump();
         const crypto::Bytes signed_bytes = projection_signed_bytes(
             item.scope, static_cast<std::uint64_t>(item.server_seq),
             {reinterpret_cast<const std::uint8_t*>(item.body.data()), item.body.size()});
@@ -1288,7 +1216,7 @@ Result<ProjectionPage> ServerStore::projections(const DeviceRecord& device, std:
       }
       page.cursor = e.server_seq;
     }
-    if (entries->size() < scan) return page;
+    if (entries.size() < scan) return page;
   }
 }
 

@@ -69,7 +69,7 @@ bool good_text(std::string_view s, bool may_be_empty) {
 
 // Read with detail::Reader, which accepts only the smallest form of every item; with the
 // keys in their one order, a body read completely is exactly encode_grant() of the grant.
-Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
+[[nodiscard]] Result<EnrollmentGrant> decode_grant(std::span<const std::uint8_t> body) {
   auto malformed = [](const char* what) { return fail(Errc::malformed, what); };
   detail::Reader r(body);
   auto n = r.map();
@@ -128,7 +128,7 @@ std::string issue_enrollment_code(const EnrollmentGrant& grant, const crypto::Si
   return out;
 }
 
-Result<EnrollmentGrant> verify_enrollment_code(std::string_view code, const crypto::SignPublicKey& server_key,
+[[nodiscard]] Result<EnrollmentGrant> verify_enrollment_code(std::string_view code, const crypto::SignPublicKey& server_key,
                                                std::uint64_t now_ms) {
   if (code.size() > kMaxCodeChars) return fail(Errc::malformed, "the enrollment code is too long");
   if (!code.starts_with(kPrefix)) {

@@ -5,7 +5,7 @@
 
 namespace teduh::sync::wire {
 
-Result<Bytes> encode_frame(ByteView payload) {
+[[nodiscard]] Result<Bytes> encode_frame(ByteView payload) {
   if (payload.empty() || payload.size() > kMaxFrameSize) {
     return fail(Errc::malformed, "frame payload size out of range");
   }
@@ -59,7 +59,7 @@ std::optional<Bytes> FrameDecoder::next() {
   return frame;
 }
 
-Result<std::vector<Bytes>> split_into_chunks(ByteView message) {
+[[nodiscard]] Result<std::vector<Bytes>> split_into_chunks(ByteView message) {
   if (message.empty() || message.size() > kMaxMessageSize) {
     return fail(Errc::malformed, "message size out of range");
   }

@@ -57,7 +57,7 @@ std::optional<std::string> read_str(detail::Reader& r) {
   return std::string(*s);
 }
 
-Result<VersionId> read_version_id(detail::Reader& r) {
+[[nodiscard]] Result<VersionId> read_version_id(detail::Reader& r) {
   auto n = r.array();
   if (n != kVersionIdFields) return malformed("a version id is not [device, seq, index]");
   auto device = r.id();
@@ -69,7 +69,7 @@ Result<VersionId> read_version_id(detail::Reader& r) {
   return VersionId{*device, *seq, static_cast<std::uint32_t>(*index)};
 }
 
-Result<Version> read_version(detail::Reader& r) {
+[[nodiscard]] Result<Version> read_version(detail::Reader& r) {
   auto n = r.array();
   if (n != kVersionFields) return malformed("a version is not an array of 6");
   auto entity = r.id();
@@ -87,14 +87,13 @@ Result<Version> read_version(detail::Reader& r) {
   v.hlc = *hlc;
   v.supersedes.reserve(*sup);
   for (std::size_t i = 0; i < *sup; ++i) {
-    auto id = read_version_id(r);
-    if (!id) return tl::unexpected(id.error());
-    v.supersedes.push_back(*id);
+    auto id = TEDUH_TRY(read_version_id(r));
+    v.supersedes.push_back(id);
   }
   return v;
 }
 
-Result<Commit> read_commit(std::span<const std::uint8_t> body) {
+[[nodiscard]] Result<Commit> read_commit(std::span<const std::uint8_t> body) {
   detail::Reader r(body);
   auto n = r.array();
   if (!n || *n == 0) return malformed("a commit body is not an array");
@@ -119,15 +118,14 @@ Result<Commit> read_commit(std::span<const std::uint8_t> body) {
   c.hlc = *hlc;
   c.versions.reserve(*versions);
   for (std::size_t i = 0; i < *versions; ++i) {
-    auto v = read_version(r);
-    if (!v) return tl::unexpected(v.error());
-    c.versions.push_back(std::move(*v));
+    auto v = TEDUH_TRY(read_version(r));
+    c.versions.push_back(std::move(v));
   }
   if (!r.at_end()) return malformed("trailing bytes after the commit body");
   return c;
 }
 
-Result<void> check_version(const Version& v, const DeviceId& device, std::uint64_t seq) {
+[[nodiscard]] Result<void> check_version(const Version& v, const DeviceId& device, std::uint64_t seq) {
   if (v.entity.is_zero()) return fail(Errc::invalid_commit, "a version names the zero entity");
   if (!detail::is_name(v.entity_type)) return fail(Errc::invalid_commit, "a version has an invalid entity type");
   if (!detail::is_name(v.field)) return fail(Errc::invalid_commit, "a version has an invalid field name");
@@ -148,7 +146,7 @@ Result<void> check_version(const Version& v, const DeviceId& device, std::uint64
   return {};
 }
 
-Result<void> check_commit(const Commit& c) {
+[[nodiscard]] Result<void> check_commit(const Commit& c) {
   if (c.device.is_zero()) return fail(Errc::invalid_commit, "a commit names the zero device");
   if (c.seq == 0) return fail(Errc::invalid_commit, "a commit has sequence number 0");
   if (c.scope.is_zero()) return fail(Errc::invalid_commit, "a commit names the zero scope");
@@ -201,10 +199,10 @@ std::vector<std::uint8_t> encode_commit_body(const Commit& commit) {
   return detail::to_bytes(buf);
 }
 
-Result<Commit> decode_commit_body(std::span<const std::uint8_t> body) {
+[[nodiscard]] Result<Commit> decode_commit_body(std::span<const std::uint8_t> body) {
   auto c = read_commit(body);
   if (!c) return c;
-  if (auto ok = check_commit(*c); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(check_commit(*c));
   return c;
 }
 
@@ -217,7 +215,7 @@ SignedCommit sign_commit(const Commit& commit, const crypto::SigningKey& key) {
   return s;
 }
 
-Result<Commit> verify_commit(const SignedCommit& signed_commit, const crypto::SignPublicKey& key) {
+[[nodiscard]] Result<Commit> verify_commit(const SignedCommit& signed_commit, const crypto::SignPublicKey& key) {
   if (!crypto::verify_signature(key, signed_message(signed_commit.body), signed_commit.signature)) {
     return fail(Errc::bad_signature, "the commit signature does not verify with the device key");
   }

@@ -44,44 +44,44 @@ tl::unexpected<Error> invalid(const char* what) {
   auto var = (expr);                        \
   if (!var) return malformed(what)
 
-Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
+[[nodiscard]] Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
   auto s = r.text(max_bytes);
   if (!s) return malformed(what);
   return std::string(*s);
 }
 
-Result<Id128> read_id(Reader& r, const char* what) {
+[[nodiscard]] Result<Id128> read_id(Reader& r, const char* what) {
   auto id = r.id();
   if (!id) return malformed(what);
   return *id;
 }
 
 template <std::size_t N>
-Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
+[[nodiscard]] Result<std::array<std::uint8_t, N>> read_fixed(Reader& r, const char* what) {
   auto b = r.fixed<N>();
   if (!b) return malformed(what);
   return *b;
 }
 
-Result<std::uint32_t> read_u32(Reader& r, const char* what) {
+[[nodiscard]] Result<std::uint32_t> read_u32(Reader& r, const char* what) {
   auto v = r.uint();
   if (!v || *v > std::numeric_limits<std::uint32_t>::max()) return malformed(what);
   return static_cast<std::uint32_t>(*v);
 }
 
-Result<std::uint64_t> read_u64(Reader& r, const char* what) {
+[[nodiscard]] Result<std::uint64_t> read_u64(Reader& r, const char* what) {
   auto v = r.uint();
   if (!v) return malformed(what);
   return *v;
 }
 
-Result<bool> read_bool(Reader& r, const char* what) {
+[[nodiscard]] Result<bool> read_bool(Reader& r, const char* what) {
   auto v = r.boolean();
   if (!v) return malformed(what);
   return *v;
 }
 
-Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
+[[nodiscard]] Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
   auto n = r.array();
   if (!n || *n > max) return malformed(what);
   return *n;
@@ -90,7 +90,7 @@ Result<std::size_t> read_array(Reader& r, std::size_t max, const char* what) {
 bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
 
 // SignedCommit = [device: id, seq: uint, body: bin, signature: sig64] (PushCommits, PullReply).
-Result<SignedCommit> read_signed_commit(Reader& r) {
+[[nodiscard]] Result<SignedCommit> read_signed_commit(Reader& r) {
   auto n = r.array();
   if (n != 4u) return malformed("signed commit");
   SignedCommit c;
@@ -106,7 +106,7 @@ Result<SignedCommit> read_signed_commit(Reader& r) {
   return c;
 }
 
-Result<void> validate_commit(const SignedCommit& c) {
+[[nodiscard]] Result<void> validate_commit(const SignedCommit& c) {
   if (c.device.is_zero()) return invalid("commit device is zero");
   if (c.seq == 0) return invalid("commit seq is zero");
   if (c.body.empty() || c.body.size() > kMaxCommitBodySize) return invalid("commit body size");
@@ -152,7 +152,7 @@ struct Codec<Hello> {
   static constexpr std::size_t min_fields = 2;
   static constexpr std::size_t max_fields = 3;
   static std::size_t fields_of(const Hello& m) { return m.acked_seq > 0 ? 3 : 2; }
-  static Result<Hello> read(Reader& r, std::size_t fields) {
+  [[nodiscard]] static Result<Hello> read(Reader& r, std::size_t fields) {
     Hello m;
     TEDUH_READ(n, read_array(r, kMaxVersionsOffered, "hello versions"), "hello versions");
     for (std::size_t i = 0; i < *n; ++i) {
@@ -162,15 +162,14 @@ struct Codec<Hello> {
     TEDUH_READ(sw, read_text(r, kMaxSoftwareBytes, "client software"), "client software");
     m.client_software = std::move(*sw);
     if (fields == 3) {
-      auto acked = read_u64(r, "hello acked seq");
-      if (!acked) return tl::unexpected(acked.error());
+      auto acked = TEDUH_TRY(read_u64(r, "hello acked seq"));
       // 0 is said by leaving the field out: one encoding per message.
-      if (*acked == 0) return malformed("hello acked seq of 0 sent");
-      m.acked_seq = *acked;
+      if (acked == 0) return malformed("hello acked seq of 0 sent");
+      m.acked_seq = acked;
     }
     return m;
   }
-  static Result<void> validate(const Hello& m) {
+  [[nodiscard]] static Result<void> validate(const Hello& m) {
     if (m.versions.empty() || m.versions.size() > kMaxVersionsOffered) {
       return invalid("hello versions count");
     }
@@ -194,7 +193,7 @@ template <>
 struct Codec<HelloReply> : Fixed<4> {
   static constexpr MessageType type = MessageType::hello_reply;
   static constexpr std::string_view name = "HelloReply";
-  static Result<HelloReply> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<HelloReply> read(Reader& r, std::size_t) {
     HelloReply m;
     TEDUH_READ(v, read_u32(r, "version"), "version");
     TEDUH_READ(id, read_id(r, "server id"), "server id");
@@ -206,7 +205,7 @@ struct Codec<HelloReply> : Fixed<4> {
     m.last_acked_seq = *acked;
     return m;
   }
-  static Result<void> validate(const HelloReply& m) {
+  [[nodiscard]] static Result<void> validate(const HelloReply& m) {
     if (m.version == 0) return invalid("version is zero");
     if (m.server_id.is_zero()) return invalid("server id is zero");
     if (!m.registered && m.last_acked_seq != 0) return invalid("acked seq of unknown device");
@@ -224,7 +223,7 @@ template <>
 struct Codec<RegisterDevice> : Fixed<3> {
   static constexpr MessageType type = MessageType::register_device;
   static constexpr std::string_view name = "Register";
-  static Result<RegisterDevice> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<RegisterDevice> read(Reader& r, std::size_t) {
     RegisterDevice m;
     TEDUH_READ(code, read_text(r, kMaxEnrollmentCodeBytes, "enrollment code"), "enrollment code");
     TEDUH_READ(id, read_id(r, "device id"), "device id");
@@ -234,7 +233,7 @@ struct Codec<RegisterDevice> : Fixed<3> {
     m.sign_key = *key;
     return m;
   }
-  static Result<void> validate(const RegisterDevice& m) {
+  [[nodiscard]] static Result<void> validate(const RegisterDevice& m) {
     if (m.enrollment_code.empty() || !text_ok(m.enrollment_code, kMaxEnrollmentCodeBytes)) {
       return invalid("enrollment code");
     }
@@ -252,11 +251,11 @@ template <>
 struct Codec<RegisterReply> : Fixed<1> {
   static constexpr MessageType type = MessageType::register_reply;
   static constexpr std::string_view name = "RegisterReply";
-  static Result<RegisterReply> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<RegisterReply> read(Reader& r, std::size_t) {
     TEDUH_READ(ok, read_bool(r, "ok"), "ok");
     return RegisterReply{*ok};
   }
-  static Result<void> validate(const RegisterReply&) { return {}; }
+  [[nodiscard]] static Result<void> validate(const RegisterReply&) { return {}; }
   static void write(Packer& pk, const RegisterReply& m) { pack_bool(pk, m.ok); }
 };
 
@@ -264,7 +263,7 @@ template <>
 struct Codec<PushCommits> : Fixed<1> {
   static constexpr MessageType type = MessageType::push_commits;
   static constexpr std::string_view name = "PushCommits";
-  static Result<PushCommits> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<PushCommits> read(Reader& r, std::size_t) {
     PushCommits m;
     TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
     m.commits.reserve(*n);
@@ -274,7 +273,7 @@ struct Codec<PushCommits> : Fixed<1> {
     }
     return m;
   }
-  static Result<void> validate(const PushCommits& m) {
+  [[nodiscard]] static Result<void> validate(const PushCommits& m) {
     if (m.commits.empty() || m.commits.size() > kMaxCommitsPerMessage) {
       return invalid("commit count");
     }
@@ -296,7 +295,7 @@ template <>
 struct Codec<PushReply> : Fixed<2> {
   static constexpr MessageType type = MessageType::push_reply;
   static constexpr std::string_view name = "PushReply";
-  static Result<PushReply> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<PushReply> read(Reader& r, std::size_t) {
     PushReply m;
     TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
     m.acked_seq = *acked;
@@ -311,7 +310,7 @@ struct Codec<PushReply> : Fixed<2> {
     }
     return m;
   }
-  static Result<void> validate(const PushReply& m) {
+  [[nodiscard]] static Result<void> validate(const PushReply& m) {
     if (m.rejections.size() > kMaxCommitsPerMessage) return invalid("rejection count");
     for (const auto& r : m.rejections) {
       if (r.seq == 0) return invalid("rejected seq is zero");
@@ -336,12 +335,12 @@ template <>
 struct Codec<Pull> : Fixed<2> {
   static constexpr MessageType type = MessageType::pull;
   static constexpr std::string_view name = "Pull";
-  static Result<Pull> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<Pull> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
     TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
     return Pull{*cursor, *max};
   }
-  static Result<void> validate(const Pull& m) {
+  [[nodiscard]] static Result<void> validate(const Pull& m) {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
@@ -357,7 +356,7 @@ template <>
 struct Codec<PullReply> : Fixed<3> {
   static constexpr MessageType type = MessageType::pull_reply;
   static constexpr std::string_view name = "PullReply";
-  static Result<PullReply> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<PullReply> read(Reader& r, std::size_t) {
     PullReply m;
     TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
     m.commits.reserve(*n);
@@ -373,7 +372,7 @@ struct Codec<PullReply> : Fixed<3> {
     m.more = *more;
     return m;
   }
-  static Result<void> validate(const PullReply& m) {
+  [[nodiscard]] static Result<void> validate(const PullReply& m) {
     if (m.commits.size() > kMaxCommitsPerMessage) return invalid("commit count");
     std::uint64_t previous = 0;
     for (const auto& c : m.commits) {
@@ -400,7 +399,7 @@ template <>
 struct Codec<Purge> : Fixed<1> {
   static constexpr MessageType type = MessageType::purge;
   static constexpr std::string_view name = "Purge";
-  static Result<Purge> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<Purge> read(Reader& r, std::size_t) {
     Purge m;
     TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
     for (std::size_t i = 0; i < *n; ++i) {
@@ -409,7 +408,7 @@ struct Codec<Purge> : Fixed<1> {
     }
     return m;
   }
-  static Result<void> validate(const Purge& m) {
+  [[nodiscard]] static Result<void> validate(const Purge& m) {
     if (m.scopes.empty() || m.scopes.size() > kMaxPurgeScopes) return invalid("scope count");
     for (const auto& s : m.scopes) {
       if (s.is_zero()) return invalid("scope id is zero");
@@ -426,13 +425,13 @@ template <>
 struct Codec<ErrorMessage> : Fixed<2> {
   static constexpr MessageType type = MessageType::error;
   static constexpr std::string_view name = "Error";
-  static Result<ErrorMessage> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<ErrorMessage> read(Reader& r, std::size_t) {
     TEDUH_READ(code, read_u32(r, "error code"), "error code");
     TEDUH_READ(text, read_text(r, kMaxErrorMessageBytes, "error message"), "error message");
     // An unknown code is refused by validate(), before anything uses it.
     return ErrorMessage{static_cast<ErrorCode>(*code), std::move(*text)};
   }
-  static Result<void> validate(const ErrorMessage& m) {
+  [[nodiscard]] static Result<void> validate(const ErrorMessage& m) {
     if (!known(m.code)) return invalid("unknown error code");
     if (!text_ok(m.message, kMaxErrorMessageBytes)) return invalid("error message");
     return {};
@@ -447,8 +446,8 @@ template <>
 struct Codec<Close> : Fixed<0> {
   static constexpr MessageType type = MessageType::close;
   static constexpr std::string_view name = "Close";
-  static Result<Close> read(Reader&, std::size_t) { return Close{}; }
-  static Result<void> validate(const Close&) { return {}; }
+  [[nodiscard]] static Result<Close> read(Reader&, std::size_t) { return Close{}; }
+  [[nodiscard]] static Result<void> validate(const Close&) { return {}; }
   static void write(Packer&, const Close&) {}
 };
 
@@ -456,12 +455,12 @@ template <>
 struct Codec<FetchProjections> : Fixed<2> {
   static constexpr MessageType type = MessageType::fetch_projections;
   static constexpr std::string_view name = "FetchProjections";
-  static Result<FetchProjections> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<FetchProjections> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
     TEDUH_READ(max, read_u32(r, "max projections"), "max projections");
     return FetchProjections{*cursor, *max};
   }
-  static Result<void> validate(const FetchProjections& m) {
+  [[nodiscard]] static Result<void> validate(const FetchProjections& m) {
     if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
       return invalid("max projections out of range");
     }
@@ -477,7 +476,7 @@ template <>
 struct Codec<ProjectionBatch> : Fixed<3> {
   static constexpr MessageType type = MessageType::projection_batch;
   static constexpr std::string_view name = "ProjectionBatch";
-  static Result<ProjectionBatch> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<ProjectionBatch> read(Reader& r, std::size_t) {
     ProjectionBatch m;
     TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
     m.projections.reserve(*n);
@@ -500,7 +499,7 @@ struct Codec<ProjectionBatch> : Fixed<3> {
     m.more = *more;
     return m;
   }
-  static Result<void> validate(const ProjectionBatch& m) {
+  [[nodiscard]] static Result<void> validate(const ProjectionBatch& m) {
     if (m.projections.size() > kMaxProjectionsPerMessage) return invalid("projection count");
     for (const auto& p : m.projections) {
       if (p.scope.is_zero()) return invalid("projection scope is zero");
@@ -527,8 +526,8 @@ template <>
 struct Codec<KeyWrapsRequest> : Fixed<0> {
   static constexpr MessageType type = MessageType::key_wraps_request;
   static constexpr std::string_view name = "KeyWrapsRequest";
-  static Result<KeyWrapsRequest> read(Reader&, std::size_t) { return KeyWrapsRequest{}; }
-  static Result<void> validate(const KeyWrapsRequest&) { return {}; }
+  [[nodiscard]] static Result<KeyWrapsRequest> read(Reader&, std::size_t) { return KeyWrapsRequest{}; }
+  [[nodiscard]] static Result<void> validate(const KeyWrapsRequest&) { return {}; }
   static void write(Packer&, const KeyWrapsRequest&) {}
 };
 
@@ -536,7 +535,7 @@ template <>
 struct Codec<KeyWraps> : Fixed<1> {
   static constexpr MessageType type = MessageType::key_wraps;
   static constexpr std::string_view name = "KeyWraps";
-  static Result<KeyWraps> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<KeyWraps> read(Reader& r, std::size_t) {
     KeyWraps m;
     TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
     m.wraps.reserve(*n);
@@ -556,7 +555,7 @@ struct Codec<KeyWraps> : Fixed<1> {
     }
     return m;
   }
-  static Result<void> validate(const KeyWraps& m) {
+  [[nodiscard]] static Result<void> validate(const KeyWraps& m) {
     if (m.wraps.size() > kMaxKeyWraps) return invalid("key wrap count");
     for (const auto& w : m.wraps) {
       if (!valid_compartment(w.compartment)) return invalid("wrap compartment");
@@ -581,11 +580,11 @@ template <>
 struct Codec<DirectoryRequest> : Fixed<1> {
   static constexpr MessageType type = MessageType::directory_request;
   static constexpr std::string_view name = "DirectoryRequest";
-  static Result<DirectoryRequest> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<DirectoryRequest> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "directory cursor"), "directory cursor");
     return DirectoryRequest{*cursor};
   }
-  static Result<void> validate(const DirectoryRequest&) { return {}; }
+  [[nodiscard]] static Result<void> validate(const DirectoryRequest&) { return {}; }
   static void write(Packer& pk, const DirectoryRequest& m) { pk.pack_uint64(m.cursor); }
 };
 
@@ -593,7 +592,7 @@ template <>
 struct Codec<Directory> : Fixed<4> {
   static constexpr MessageType type = MessageType::directory;
   static constexpr std::string_view name = "Directory";
-  static Result<Directory> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<Directory> read(Reader& r, std::size_t) {
     Directory m;
     TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
     m.offices.reserve(*n);
@@ -629,7 +628,7 @@ struct Codec<Directory> : Fixed<4> {
     m.more = *more;
     return m;
   }
-  static Result<void> validate(const Directory& m) {
+  [[nodiscard]] static Result<void> validate(const Directory& m) {
     if (m.offices.size() + m.devices.size() > kMaxDirectoryEntries) return invalid("directory entry count");
     for (const auto& o : m.offices) {
       if (o.code.empty() || !text_ok(o.code, kMaxOfficeCodeBytes)) return invalid("office code");
@@ -668,12 +667,12 @@ template <>
 struct Codec<PullOwn> : Fixed<2> {
   static constexpr MessageType type = MessageType::pull_own;
   static constexpr std::string_view name = "PullOwn";
-  static Result<PullOwn> read(Reader& r, std::size_t) {
+  [[nodiscard]] static Result<PullOwn> read(Reader& r, std::size_t) {
     TEDUH_READ(after, read_u64(r, "after seq"), "after seq");
     TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
     return PullOwn{*after, *max};
   }
-  static Result<void> validate(const PullOwn& m) {
+  [[nodiscard]] static Result<void> validate(const PullOwn& m) {
     if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
       return invalid("max commits out of range");
     }
@@ -698,10 +697,9 @@ struct Entry {
 };
 
 template <class M>
-Result<Message> read_as(Reader& r, std::size_t fields) {
-  auto m = Codec<M>::read(r, fields);
-  if (!m) return tl::unexpected(m.error());
-  return Message{std::move(*m)};
+[[nodiscard]] Result<Message> read_as(Reader& r, std::size_t fields) {
+  auto m = TEDUH_TRY(Codec<M>::read(r, fields));
+  return Message{std::move(m)};
 }
 
 template <std::size_t... I>
@@ -781,15 +779,15 @@ MessageType type_of(const Message& message) {
   return std::visit([](const auto& m) { return CodecOf<decltype(m)>::type; }, message);
 }
 
-Result<void> validate(const Message& message) {
+[[nodiscard]] Result<void> validate(const Message& message) {
   return std::visit([](const auto& m) { return CodecOf<decltype(m)>::validate(m); }, message);
 }
 
-Result<Bytes> encode(const Message& message) {
+[[nodiscard]] Result<Bytes> encode(const Message& message) {
   return std::visit(
       [](const auto& m) -> Result<Bytes> {
         using C = CodecOf<decltype(m)>;
-        if (auto ok = C::validate(m); !ok) return tl::unexpected(ok.error());
+        TEDUH_TRY(C::validate(m));
         msgpack::sbuffer buffer;
         Packer pk(buffer);
         pk.pack_array(static_cast<std::uint32_t>(1 + C::fields_of(m)));
@@ -802,7 +800,7 @@ Result<Bytes> encode(const Message& message) {
       message);
 }
 
-Result<Message> decode(ByteView bytes) {
+[[nodiscard]] Result<Message> decode(ByteView bytes) {
   if (bytes.empty() || bytes.size() > kMaxMessageSize) return malformed("size");
   Reader r(bytes);
   auto n = r.array();
@@ -816,7 +814,7 @@ Result<Message> decode(ByteView bytes) {
   auto message = entry->read(r, fields);
   if (!message) return message;
   if (!r.at_end()) return malformed("trailing bytes");
-  if (auto ok = validate(*message); !ok) return tl::unexpected(ok.error());
+  TEDUH_TRY(validate(*message));
   return message;
 }
 
@@ -825,12 +823,10 @@ Result<Message> decode(ByteView bytes) {
 
 Result<Bytes> SecureChannel::seal(const Message& message) {
   if (failed_) return fail(Errc::malformed, "channel already failed");
-  auto encoded = encode(message);
-  if (!encoded) return tl::unexpected(encoded.error());
-  auto chunks = split_into_chunks(*encoded);
-  if (!chunks) return tl::unexpected(chunks.error());
+  auto encoded = TEDUH_TRY(encode(message));
+  auto chunks = TEDUH_TRY(split_into_chunks(encoded));
   Bytes out;
-  for (const auto& chunk : *chunks) {
+  for (const auto& chunk : chunks) {
     auto ciphertext = transport_.encrypt(chunk);
     if (!ciphertext) {
       failed_ = true;

@@ -34,9 +34,8 @@ TEST(BackgroundCheckpoint, CopiesTheLogBesideTheWriterAndLosesNothing) {
     for (int batch = 0; batch < 12; ++batch) {
       auto r = s->in_transaction([&]() -> Result<bool> {
         for (int i = 0; i < 40; ++i) {
-          auto id = wf.new_case({{"summary", "Ringkasan uji"}}, {{"name", "Orang Uji"}});
-          if (!id) return tl::unexpected(id.error());
-          ids.push_back(*id);
+          auto id = TEDUH_TRY(wf.new_case({{"summary", "Ringkasan uji"}}, {{"name", "Orang Uji"}}));
+          ids.push_back(id);
         }
         return true;
       });

@@ -252,8 +252,7 @@ TEST(MergeDifferential, StoreAndReplicaAgreeOnShuffledDuplicatedHostileHistories
     for (std::size_t first = 0; first < delivery.size(); first += 50) {  // pulled batches
       auto tx = store->in_transaction([&]() -> Result<bool> {
         for (std::size_t i = first; i < std::min(delivery.size(), first + 50); ++i) {
-          auto r = store->apply_remote(signed_of(delivery[i]), delivery[i], static_cast<std::int64_t>(i + 1));
-          if (!r) return tl::unexpected(r.error());
+          TEDUH_TRY(store->apply_remote(signed_of(delivery[i]), delivery[i], static_cast<std::int64_t>(i + 1)));
         }
         return true;
       });

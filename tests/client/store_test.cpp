@@ -35,8 +35,7 @@ void exchange(const Store& from, Store& to) {
     for (const auto& sc : all) {
       auto commit = sync::decode_commit_body(sc.body);
       if (!commit) return fail(Errc::internal, commit.error().message);
-      auto r = to.apply_remote(sc, *commit, 0);
-      if (!r) return tl::unexpected(r.error());
+      TEDUH_TRY(to.apply_remote(sc, *commit, 0));
     }
     return true;
   });
@@ -298,8 +297,7 @@ TEST(Store, ActionsInsideOneOuterTransactionAreAllKept) {
     Workflow wf(*s);
     auto r = s->in_transaction([&]() -> Result<bool> {
       for (int i = 0; i < 400; ++i) {
-        auto id = wf.new_case({}, {});
-        if (!id) return tl::unexpected(id.error());
+        TEDUH_TRY(wf.new_case({}, {}));
       }
       return true;
     });
@@ -321,8 +319,7 @@ TEST(Store, AFailedActionInsideAnOuterTransactionLeavesNoGapInTheSequence) {
   ASSERT_TRUE(s);
   Workflow wf(*s);
   auto r = s->in_transaction([&]() -> Result<bool> {
-    auto ok = wf.new_case({}, {});
-    if (!ok) return tl::unexpected(ok.error());
+    TEDUH_TRY(wf.new_case({}, {}));
     return fail(Errc::invalid, "undo everything");
   });
   ASSERT_FALSE(r);

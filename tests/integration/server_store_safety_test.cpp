@@ -66,8 +66,7 @@ class ServerStoreSafetyTest : public testing::ServerTest {
     client::Workflow wf(*s);
     auto r = s->in_transaction([&]() -> client::Result<bool> {
       for (int i = 0; i < n; ++i) {
-        auto id = wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}}, {{"name", "Orang Uji " + std::to_string(i)}});
-        if (!id) return tl::unexpected(id.error());
+        TEDUH_TRY(wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}}, {{"name", "Orang Uji " + std::to_string(i)}}));
       }
       return true;
     });

@@ -337,9 +337,8 @@ TEST_F(SyncTest, ClientKilledMidSyncLosesNothingOverManySeeds) {
     client::Workflow wf(*store);
     auto r = store->in_transaction([&]() -> client::Result<bool> {
       for (int i = 0; i < kCases; ++i) {
-        auto id = wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}},
-                              {{"name", "Orang Uji " + std::to_string(i)}});
-        if (!id) return tl::unexpected(id.error());
+        TEDUH_TRY(wf.new_case({{"summary", "Kasus uji " + std::to_string(i)}},
+                              {{"name", "Orang Uji " + std::to_string(i)}}));
       }
       return true;
     });

@@ -455,7 +455,9 @@ TEST_F(FaultVfsStoreTest, AFullDiskIsSaidInWordsAndReadsGoOn) {
   const auto first = sync::EntityId::from_hex((*listed)["cases"][0]["id"].get<std::string>());
   ASSERT_TRUE(first);
   auto shown = client::Workflow(*s).show_case(*first);
-  if (!shown) EXPECT_EQ(shown.error().code, client::Errc::full) << shown.error().message;
+  if (!shown) {
+    EXPECT_EQ(shown.error().code, client::Errc::full) << shown.error().message;
+  }
   vfs_.set_write_budget(dir.path(), std::nullopt);  // space freed
   EXPECT_TRUE(client::Workflow(*s).new_case({}, {}));
   EXPECT_EQ(integrity(*s), "ok");

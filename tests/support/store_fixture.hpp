@@ -98,7 +98,7 @@ inline client::Result<client::Store> make_store(const std::filesystem::path& pat
                                                 const std::string& office_kind = "dinas") {
   auto store = make_bare_store(path, server, office, shelter, user, role, office_kind);
   if (store && shelter) {
-    if (auto r = provide_shelter_key(*store); !r) return tl::unexpected(r.error());
+    TEDUH_TRY(provide_shelter_key(*store));
   }
   return store;
 }

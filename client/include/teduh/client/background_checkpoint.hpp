@@ -28,7 +28,7 @@ class BackgroundCheckpoint {
  public:
   // Opens the companion connection and starts the thread; turns off the automatic
   // checkpoints of `store`'s connection.
-  static Result<std::unique_ptr<BackgroundCheckpoint>> start(Store& store);
+  [[nodiscard]] static Result<std::unique_ptr<BackgroundCheckpoint>> start(Store& store);
   ~BackgroundCheckpoint();  // finish()
   BackgroundCheckpoint(const BackgroundCheckpoint&) = delete;
   BackgroundCheckpoint& operator=(const BackgroundCheckpoint&) = delete;

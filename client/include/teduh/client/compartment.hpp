@@ -24,12 +24,12 @@ inline constexpr std::string_view kNoShelterKeyYet =
 // Encrypts `plaintext` for entity_type.field of `entity` with the compartment's current
 // generation. Refused without clearance, and refused (kNoShelterKeyYet) while this
 // device holds no key: keys are made by the administrator only and arrive by sync.
-Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
+[[nodiscard]] Result<std::string> seal_secret_field(Store& store, std::string_view compartment,
                                       std::string_view entity_type, std::string_view field,
                                       const sync::EntityId& entity, std::string_view plaintext);
 // The plaintext, or nullopt when this device holds no key for the value's generation
 // (uncleared device, or a generation not yet shared with it). Damage is an error.
-Result<std::optional<std::string>> open_secret_field(const Store& store,
+[[nodiscard]] Result<std::optional<std::string>> open_secret_field(const Store& store,
                                                      std::string_view entity_type,
                                                      std::string_view field,
                                                      const sync::EntityId& entity,
@@ -37,16 +37,16 @@ Result<std::optional<std::string>> open_secret_field(const Store& store,
 
 // Stores one generation key received from the administrator (sync_client.cpp) and
 // makes the highest generation held the current one. key must be 32 bytes.
-Result<void> install_compartment_key(Store& store, std::string_view compartment,
+[[nodiscard]] Result<void> install_compartment_key(Store& store, std::string_view compartment,
                                      std::uint32_t generation, const crypto::SecretBytes& key);
 // Checks every wrap against the administrator key pinned at enrollment (with this
 // device's id as recipient) and opens it with this device's key, then stores the keys,
 // all in one transaction: one wrap that fails refuses the batch and nothing is stored.
 // Returns the number of generations that are new to this device. Refused when the
 // enrollment code named no administrator key.
-Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps);
+[[nodiscard]] Result<std::uint64_t> accept_key_wraps(Store& store, std::span<const sync::wire::KeyWrap> wraps);
 // The current generation this device holds, or nullopt when it holds none.
-Result<std::optional<std::uint32_t>> current_generation(const Store& store,
+[[nodiscard]] Result<std::optional<std::uint32_t>> current_generation(const Store& store,
                                                         std::string_view compartment);
 
 }  // namespace teduh::client

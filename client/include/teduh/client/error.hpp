@@ -1,7 +1,6 @@
 #pragma once
 // Errors of the office client. Each maps to one exit code of the CLI (DESIGN.md section 6).
-#include <string>
-#include <tl/expected.hpp>
+#include "teduh/error.hpp"
 
 namespace teduh::client {
 
@@ -17,18 +16,12 @@ enum class Errc {
   full,         // exit 6: the disk is full; nothing was written, nothing was lost
 };
 
-struct Error {
-  Errc code;
-  std::string message;  // one sentence a person understands; never a field value of a case
-};
-
-int exit_code(Errc code);
-
+// The shape of results and errors is teduh/error.hpp's, with this layer's codes.
+using Error = teduh::Error<Errc>;
 template <class T>
-using Result = tl::expected<T, Error>;
+using Result = teduh::Result<T, Errc>;
+using teduh::fail;
 
-inline tl::unexpected<Error> fail(Errc code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message)});
-}
+[[nodiscard]] int exit_code(Errc code);
 
 }  // namespace teduh::client

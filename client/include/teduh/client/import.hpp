@@ -29,7 +29,7 @@ struct CsvRecord {
 // quote), quoted fields may hold commas and line breaks; CRLF or LF line ends; a UTF-8 BOM
 // at the start is skipped; blank lines are skipped. A quote left open is Errc::invalid
 // naming the line where the field began.
-Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
+[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
 
 struct ImportSummary {
   std::size_t cases = 0;     // one per row
@@ -40,6 +40,6 @@ struct ImportSummary {
 // Imports a register into the store (see the file comment). Errc::invalid when any row is
 // bad: the message lists "line N: ..." for each, without repeating any value of the file.
 // Errc::refused when this device's user may not record cases.
-Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text);
+[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text);
 
 }  // namespace teduh::client

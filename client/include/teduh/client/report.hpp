@@ -62,12 +62,12 @@ struct DeadlineRules {
 };
 
 // Reads the settings of this store (defaults when never set).
-Result<DeadlineRules> deadline_rules(const Store& store);
+[[nodiscard]] Result<DeadlineRules> deadline_rules(const Store& store);
 // Sets one setting: response_sla (3_hari | 1_hari_kerja) or zona_waktu (WIB | WITA | WIT).
 // Anything else is Errc::usage with the accepted values; nothing is written.
-Result<void> set_config(Store& store, std::string_view key, std::string_view value);
+[[nodiscard]] Result<void> set_config(Store& store, std::string_view key, std::string_view value);
 // The settings as {"response_sla": ..., "zona_waktu": ...}.
-Result<nlohmann::json> config_document(const Store& store);
+[[nodiscard]] Result<nlohmann::json> config_document(const Store& store);
 
 // One deadline of one case. met_ms is when the step was done (a service date counts
 // from the start of that local day), nullopt while it is not.
@@ -84,10 +84,10 @@ std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& 
 
 // The facts of every case in the store that is not deleted (merged ones included, with
 // merged_into set). Reads codes and dates only.
-Result<std::vector<CaseFacts>> facts_from_store(const Store& store);
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_store(const Store& store);
 // The facts of projection documents (any "v": 1 document; fields added later are
 // optional). A document that is not JSON is Errc::damaged.
-Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
 
 struct ReportFilter {
   std::string from;          // YYYY-MM-DD, received on or after (office's local date); "" = open
@@ -97,7 +97,7 @@ struct ReportFilter {
   std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
 };
 // Checks the dates of a filter; Errc::usage with a sentence otherwise.
-Result<void> check_filter(const ReportFilter& filter);
+[[nodiscard]] Result<void> check_filter(const ReportFilter& filter);
 
 // The report document (keys sorted, lists in a defined order). Counts are suppressed:
 // cells 1..4 show "<5"; in tables where every case falls in exactly one cell, further

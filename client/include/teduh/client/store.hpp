@@ -116,14 +116,14 @@ class Store {
  public:
   // Creates the key file and the encrypted store and records the identity. Refuses
   // (Errc::refused) when a store is already there; nothing is overwritten.
-  static Result<Store> create(const StoreOptions& options, Identity identity);
+  [[nodiscard]] static Result<Store> create(const StoreOptions& options, Identity identity);
   // Opens an existing store. Wrong passphrase, missing key file, not a Teduh store, newer
   // schema: Errc::refused with one sentence; the files are untouched.
-  static Result<Store> open(const std::filesystem::path& path, std::string_view passphrase);
+  [[nodiscard]] static Result<Store> open(const std::filesystem::path& path, std::string_view passphrase);
   // Rewraps the store key under a new passphrase with a fresh salt and `params`
   // (crypto/FORMATS.md section 1): only the key file is replaced, atomically; the store is
   // not rewritten and the old passphrase stops opening it. refused for a wrong old one.
-  static Result<void> change_passphrase(const std::filesystem::path& path, std::string_view old_passphrase,
+  [[nodiscard]] static Result<void> change_passphrase(const std::filesystem::path& path, std::string_view old_passphrase,
                                         std::string_view new_passphrase, const crypto::KdfParams& params);
 
   Store(Store&&) noexcept = default;
@@ -139,7 +139,7 @@ class Store {
   // as it will be signed (supersedes filled in) and may refuse it: then nothing is
   // written and its error is returned (the workflow's permission check, workflow.cpp).
   using CommitCheck = std::function<Result<void>(const sync::Commit&)>;
-  Result<sync::Commit> write(const sync::EntityId& scope, std::string_view scope_type,
+  [[nodiscard]] Result<sync::Commit> write(const sync::EntityId& scope, std::string_view scope_type,
                              std::vector<FieldWrite> writes, const CommitCheck& check = {});
 
   // Applies a commit received from the server (already verified by the caller) inside the
@@ -149,7 +149,7 @@ class Store {
   // another scope or type (PROTOCOL.md section 5, "Entities and scopes"): the whole
   // commit is skipped, never an error, so a pull never stops on it; the skip is reported
   // through take_refused_commits().
-  Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
+  [[nodiscard]] Result<bool> apply_remote(const sync::SignedCommit& signed_commit, const sync::Commit& commit,
                             std::int64_t server_seq);
 
   // Deletes everything this replica holds of a scope (a Purge from the server, PROTOCOL.md
@@ -157,7 +157,7 @@ class Store {
   // pages are zeroed. Keeps only this device's own commits after acked_seq (not yet
   // acknowledged by the server), so its sequence stays without gaps. Returns whether the
   // replica held anything of the scope. Runs inside the caller's transaction when open.
-  Result<bool> purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq);
+  [[nodiscard]] Result<bool> purge_scope(const sync::EntityId& scope, std::uint64_t acked_seq);
 
   // A store restored from an older copy (PROTOCOL.md section 5B): the server already holds
   // this device's seqs up to server_last under other bodies. Renumbers this device's
@@ -165,7 +165,7 @@ class Store {
   // again (their versions and the merge state unchanged; supersedes entries naming them
   // follow), and makes the next local commit come after them. Returns how many moved.
   // Runs inside the caller's transaction when one is open.
-  Result<std::uint64_t> reissue_own_commits(std::uint64_t first, std::uint64_t server_last);
+  [[nodiscard]] Result<std::uint64_t> reissue_own_commits(std::uint64_t first, std::uint64_t server_last);
 
   // Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT; rollback on error), or
   // inside a savepoint of the caller's transaction when one is open.
@@ -173,49 +173,49 @@ class Store {
   auto in_transaction(Fn&& fn) -> decltype(fn());
 
   // Reads.
-  Result<std::vector<EntityView>> entities(std::string_view type,
+  [[nodiscard]] Result<std::vector<EntityView>> entities(std::string_view type,
                                            const sync::EntityId* scope = nullptr) const;
-  Result<std::optional<EntityView>> entity(const sync::EntityId& id) const;
-  Result<std::vector<LiveVersion>> live_versions(const sync::EntityId& entity,
+  [[nodiscard]] Result<std::optional<EntityView>> entity(const sync::EntityId& id) const;
+  [[nodiscard]] Result<std::vector<LiveVersion>> live_versions(const sync::EntityId& entity,
                                                  std::string_view field) const;
   // (entity, field) pairs with more than one live version.
-  Result<std::vector<std::pair<sync::EntityId, std::string>>> conflicted_fields() const;
+  [[nodiscard]] Result<std::vector<std::pair<sync::EntityId, std::string>>> conflicted_fields() const;
   // Every version of every entity in a scope, oldest first.
-  Result<std::vector<HistoryEntry>> history(const sync::EntityId& scope) const;
+  [[nodiscard]] Result<std::vector<HistoryEntry>> history(const sync::EntityId& scope) const;
   // The entity whose `field` shows `value`: a case by its `number`, a shelter by its
   // `code_name` (the two fields the index fields_by_identifier holds; others are refused).
-  Result<std::optional<sync::EntityId>> find_by_field(std::string_view type, std::string_view field,
+  [[nodiscard]] Result<std::optional<sync::EntityId>> find_by_field(std::string_view type, std::string_view field,
                                                       std::string_view value) const;
 
   // De-identified projections (central office devices, PROTOCOL.md section 5C): stores
   // one, replacing an older one of the same case (by server_seq); lists the bodies.
-  Result<void> put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
+  [[nodiscard]] Result<void> put_projection(const sync::EntityId& scope, std::int64_t server_seq, std::string_view body,
                               const crypto::Signature& signature);
-  Result<std::vector<std::string>> projection_bodies() const;
+  [[nodiscard]] Result<std::vector<std::string>> projection_bodies() const;
 
   // The directory: replaced as a whole (one transaction, or the caller's), and marked
   // received (meta directory_at). directory_offices() is nullopt until a first one came.
-  Result<void> replace_directory(const std::vector<DirectoryOffice>& offices,
+  [[nodiscard]] Result<void> replace_directory(const std::vector<DirectoryOffice>& offices,
                                  const std::vector<DirectoryDevice>& devices);
-  Result<std::optional<std::vector<DirectoryOffice>>> directory_offices() const;
+  [[nodiscard]] Result<std::optional<std::vector<DirectoryOffice>>> directory_offices() const;
   // A commit of this device that the server refused and consumed (PushReply rejection).
-  Result<void> record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail);
+  [[nodiscard]] Result<void> record_refusal(std::uint64_t seq, std::uint32_t reason, std::string_view detail);
   // When meta merge_rebuild is set (by the schema step v4_scoped_supersedes, or by
   // record_refusal): rebuilds superseded, versions.live and fields from the commit
   // bodies held, so that this device's refused commits supersede nothing. A no-op
   // otherwise; sync_with_server calls it after recording refusals.
-  Result<void> rebuild_merge_state();
+  [[nodiscard]] Result<void> rebuild_merge_state();
   // True when only commits of this device that the server refused wrote this entity: no
   // other replica holds it, so it must not be written again (the workflow refuses).
-  Result<bool> written_only_by_refused(const sync::EntityId& entity) const;
+  [[nodiscard]] Result<bool> written_only_by_refused(const sync::EntityId& entity) const;
   // The server's sentence when a refused commit of this device wrote this entity.
-  Result<std::optional<std::string>> refusal_for(const sync::EntityId& entity) const;
+  [[nodiscard]] Result<std::optional<std::string>> refusal_for(const sync::EntityId& entity) const;
 
   // Small counters and settings kept in the meta table.
-  Result<std::optional<std::string>> meta(std::string_view key) const;
-  Result<void> set_meta(std::string_view key, std::string_view value);
+  [[nodiscard]] Result<std::optional<std::string>> meta(std::string_view key) const;
+  [[nodiscard]] Result<void> set_meta(std::string_view key, std::string_view value);
   // Returns the next value of a named per-device counter (starting at 1), persisted.
-  Result<std::int64_t> next_counter(std::string_view name);
+  [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name);
 
   // Devices whose commits, applied since the last call, carried a clock more than
   // sync::kMaxDriftMs ahead of this machine's (PROTOCOL.md section 2: reported, not refused).
@@ -226,7 +226,7 @@ class Store {
 
   // A second connection to this store's file (same store key, no migration), for a
   // helper thread such as BackgroundCheckpoint. SQLite's WAL lets it run beside this one.
-  Result<crypto::DbHandle> open_companion() const;
+  [[nodiscard]] Result<crypto::DbHandle> open_companion() const;
 
   // Sync bookkeeping.
   std::uint64_t last_seq() const { return next_seq_ - 1; }
@@ -235,22 +235,22 @@ class Store {
 
  private:
   Store(crypto::DbHandle db, Identity identity);
-  Result<void> load_counters();
-  Result<void> save_clock();  // writes the clock to meta; the caller clears clock_unsaved_
+  [[nodiscard]] Result<void> load_counters();
+  [[nodiscard]] Result<void> save_clock();  // writes the clock to meta; the caller clears clock_unsaved_
   // Applies a commit unless it names an entity held under another scope or type (or one
   // entity under two types): then nothing is written and the reason is returned.
-  Result<std::optional<std::string>> apply_commit(const sync::Commit& commit,
+  [[nodiscard]] Result<std::optional<std::string>> apply_commit(const sync::Commit& commit,
                                                   const sync::SignedCommit& signed_commit,
                                                   std::optional<std::int64_t> server_seq);
   // A prepared statement kept for the life of the connection, reset and ready to bind.
   // `sql` must live as long as the store (a string literal, or a static string): its
   // address is the cache key.
-  Result<schema::Statement*> cached(const char* sql) const;
-  Result<void> begin();
-  Result<void> commit_transaction();
+  [[nodiscard]] Result<schema::Statement*> cached(const char* sql) const;
+  [[nodiscard]] Result<void> begin();
+  [[nodiscard]] Result<void> commit_transaction();
   void rollback();
-  Result<void> savepoint();
-  Result<void> release_savepoint();
+  [[nodiscard]] Result<void> savepoint();
+  [[nodiscard]] Result<void> release_savepoint();
   void rollback_savepoint();
 
   crypto::DbHandle db_;
@@ -271,14 +271,13 @@ template <class Fn>
 auto Store::in_transaction(Fn&& fn) -> decltype(fn()) {
   // Inside an open transaction this nests as a savepoint, so a failure undoes only fn.
   const bool nested = sqlite3_get_autocommit(db()) == 0;
-  if (auto b = nested ? savepoint() : begin(); !b) return tl::unexpected(b.error());
+  TEDUH_TRY(nested ? savepoint() : begin());
   auto result = fn();
   if (!result) {
     nested ? rollback_savepoint() : rollback();
     return result;
   }
-  if (auto c = nested ? release_savepoint() : commit_transaction(); !c)
-    return tl::unexpected(c.error());
+  TEDUH_TRY(nested ? release_savepoint() : commit_transaction());
   return result;
 }
 

@@ -54,16 +54,16 @@ struct SyncReport {
 class Link {
  public:
   virtual ~Link() = default;
-  virtual Result<void> write_all(const std::vector<std::uint8_t>& bytes) = 0;
+  [[nodiscard]] virtual Result<void> write_all(const std::vector<std::uint8_t>& bytes) = 0;
   // The next whole frame's payload.
-  virtual Result<std::vector<std::uint8_t>> read_frame() = 0;
+  [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read_frame() = 0;
   // HOST:PORT, for messages.
   virtual const std::string& address() const = 0;
 };
 using LinkFactory = std::function<Result<std::unique_ptr<Link>>(const std::string& address, int timeout_ms)>;
 
 // A TCP connection to HOST:PORT whose connect and reads are bounded by timeout_ms.
-Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms);
+[[nodiscard]] Result<std::unique_ptr<Link>> connect_tcp(const std::string& address, int timeout_ms);
 
 struct SyncOptions {
   int timeout_ms = 30000;  // connect and every read; TEDUH_SYNC_TIMEOUT_MS overrides
@@ -81,6 +81,6 @@ struct SyncOptions {
 // Runs one sync session. Errc::unreachable when the server cannot be reached or the
 // link drops (local work is kept); Errc::refused when the server refuses this device
 // (revoked, enrollment refused) or its key is not the pinned one.
-Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options);
+[[nodiscard]] Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options);
 
 }  // namespace teduh::client

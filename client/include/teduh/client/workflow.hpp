@@ -35,110 +35,110 @@ class Workflow {
   // service (pengaduan), in one commit. Returns the case id.
   // With extras, the perpetrators and services go into that same commit, validated first
   // like everything else (`teduh import` records a register row as one commit).
-  Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields,
+  [[nodiscard]] Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields,
                                   const CaseExtras& extras = {});
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
-  Result<sync::EntityId> find_case(std::string_view id_or_number) const;
-  Result<nlohmann::json> list_cases() const;
+  [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
+  [[nodiscard]] Result<nlohmann::json> list_cases() const;
   // Records a "dilihat" audit event; the document itself never contains audit events.
   // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
-  Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
+  [[nodiscard]] Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
   // The case document for `teduh case export` (a "diekspor" audit event). Shelter details
   // (the address of every shelter stay) are left out unless `with_shelter` is asked for,
   // which only a device with shelter clearance holding a key may do (refused otherwise);
   // the document says which under "rumah_aman".
-  Result<nlohmann::json> export_case(const sync::EntityId& case_id, bool with_shelter);
+  [[nodiscard]] Result<nlohmann::json> export_case(const sync::EntityId& case_id, bool with_shelter);
   // Fields of the case, or "korban.FIELD" for the case's (first) victim.
-  Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
-  Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);
-  Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
+  [[nodiscard]] Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
+  [[nodiscard]] Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);
+  [[nodiscard]] Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
                                     const FieldInput& person_fields, std::string_view relationship);
-  Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
+  [[nodiscard]] Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
   // Refused (Errc::refused) without the victim's consent naming the receiving office.
-  Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
+  [[nodiscard]] Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
                                std::string_view reason, bool consent, std::string_view consent_by,
                                bool external);
   // The receiving office answers a referral (status diterima or ditolak).
-  Result<void> respond_referral(const sync::EntityId& referral_id, bool accept);
+  [[nodiscard]] Result<void> respond_referral(const sync::EntityId& referral_id, bool accept);
   // Ends a referral (status selesai): the receiving office loses the case at its next sync.
-  Result<void> end_referral(const sync::EntityId& referral_id);
+  [[nodiscard]] Result<void> end_referral(const sync::EntityId& referral_id);
   // Records that the victim withdrew a consent (withdrawn_at = now): every referral and
   // transfer resting on it stops sharing the case; the office loses it at its next sync.
-  Result<void> withdraw_consent(const sync::EntityId& consent_id);
+  [[nodiscard]] Result<void> withdraw_consent(const sync::EntityId& consent_id);
   // Proposes moving the case to another office (alih_kelola, status diajukan), with the
   // consent naming that office; refused without consent. Returns the transfer id.
-  Result<sync::EntityId> transfer(const sync::EntityId& case_id, std::string_view to_office,
+  [[nodiscard]] Result<sync::EntityId> transfer(const sync::EntityId& case_id, std::string_view to_office,
                                   bool consent, std::string_view consent_by);
   // The receiving office accepts (ownership moves) or declines a transfer.
-  Result<void> respond_transfer(const sync::EntityId& transfer_id, bool accept);
+  [[nodiscard]] Result<void> respond_transfer(const sync::EntityId& transfer_id, bool accept);
   // Referrals and transfers of every case this device holds, sent or received.
-  Result<nlohmann::json> referrals() const;
+  [[nodiscard]] Result<nlohmann::json> referrals() const;
 
   // Merges two records of the same victim: `other` points at `keep` (kasus.merged_into),
   // a synced change; `case show` and `history` of the kept case then include the other
   // case's persons, services and history, and nothing is deleted.
-  Result<void> merge_cases(const sync::EntityId& keep, const sync::EntityId& other);
+  [[nodiscard]] Result<void> merge_cases(const sync::EntityId& keep, const sync::EntityId& other);
   // Cases merged into this one, directly or through a chain, sorted.
-  Result<std::vector<sync::EntityId>> merged_into(const sync::EntityId& case_id) const;
+  [[nodiscard]] Result<std::vector<sync::EntityId>> merged_into(const sync::EntityId& case_id) const;
 
   // Probable records of the same victim. On a central office device: over the server's
   // de-identified projections, by keyed hashes of the NIK (strong) and of name + birth
   // date (weak); it never sees either. On an office device: over the cases it holds, by
   // the same normal forms in clear. Pairs already merged are left out.
-  Result<nlohmann::json> duplicates() const;
+  [[nodiscard]] Result<nlohmann::json> duplicates() const;
 
-  Result<sync::EntityId> add_shelter(const FieldInput& fields);
-  Result<nlohmann::json> list_shelters() const;
-  Result<sync::EntityId> find_shelter(std::string_view id_or_code) const;
-  Result<sync::EntityId> place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
+  [[nodiscard]] Result<sync::EntityId> add_shelter(const FieldInput& fields);
+  [[nodiscard]] Result<nlohmann::json> list_shelters() const;
+  [[nodiscard]] Result<sync::EntityId> find_shelter(std::string_view id_or_code) const;
+  [[nodiscard]] Result<sync::EntityId> place(const sync::EntityId& case_id, const sync::EntityId& shelter_id,
                                std::string_view admitted_at);
-  Result<nlohmann::json> conflicts() const;
+  [[nodiscard]] Result<nlohmann::json> conflicts() const;
   // Settles a field: writes `value` (or, with keep_version "DEVICE:SEQ:INDEX", the value of
   // that live version) superseding every live version. `field` is a case field,
   // "korban.FIELD", or "ENTITY_ID.FIELD" for any entity of the case.
-  Result<void> resolve(const sync::EntityId& case_id, std::string_view field,
+  [[nodiscard]] Result<void> resolve(const sync::EntityId& case_id, std::string_view field,
                        std::string_view value, std::string_view keep_version = {});
   // Removes a person, role, referral or placement of a case: a tombstone that also
   // re-asserts the entity's fields, so an edit made concurrently elsewhere becomes a
   // conflict to review instead of silently bringing the entity back (PROTOCOL.md).
-  Result<void> remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id);
+  [[nodiscard]] Result<void> remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id);
   // Every version of every field of the case; like show_case, recorded as "dilihat".
-  Result<nlohmann::json> history(const sync::EntityId& case_id);
-  Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
+  [[nodiscard]] Result<nlohmann::json> history(const sync::EntityId& case_id);
+  [[nodiscard]] Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
   // Open deadlines (response, police report, shelter exit), late first, as of now_ms, under
   // the office's settings (report.hpp: response_sla, zona_waktu).
-  Result<nlohmann::json> due(std::uint64_t now_ms) const;
+  [[nodiscard]] Result<nlohmann::json> due(std::uint64_t now_ms) const;
   // Counts with small-cell suppression (report.hpp build_report); no names, NIK, addresses
   // or shelters. On a central office device over the projections, else over the office's
   // own cases. filter.now_ms 0 means now.
-  Result<nlohmann::json> report(ReportFilter filter = {}) const;
+  [[nodiscard]] Result<nlohmann::json> report(ReportFilter filter = {}) const;
 
  private:
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this
   // device's user (schema/permissions.hpp, PERMISSIONS.md).
-  Result<void> permit(schema::Action action) const;
+  [[nodiscard]] Result<void> permit(schema::Action action) const;
   // Refuses an office code the directory of the last sync does not list (issue 12.6);
   // before the first directory arrives, the server decides.
-  Result<void> known_office(std::string_view code) const;
+  [[nodiscard]] Result<void> known_office(std::string_view code) const;
   // Every write of the workflow goes through here: the store builds the commit, and
   // check_commit() refuses it unless this device's role, office and clearance may perform
   // every action it stands for (sync/write_rules.hpp, the classification the server uses).
-  Result<sync::Commit> commit_write(const sync::EntityId& scope, std::string_view scope_type,
+  [[nodiscard]] Result<sync::Commit> commit_write(const sync::EntityId& scope, std::string_view scope_type,
                                     std::vector<FieldWrite> writes);
-  Result<void> check_commit(const sync::Commit& commit) const;
+  [[nodiscard]] Result<void> check_commit(const sync::Commit& commit) const;
   // An entity of a given type in a case this device holds.
-  Result<EntityView> case_record(const sync::EntityId& id, std::string_view type,
+  [[nodiscard]] Result<EntityView> case_record(const sync::EntityId& id, std::string_view type,
                                  std::string_view what) const;
-  Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
+  [[nodiscard]] Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
                                  std::string_view action);
   FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field,
                          std::string value) const;
   std::vector<FieldWrite> audit_event(const sync::EntityId& case_id, std::string_view action) const;
-  Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
-  Result<std::string> case_number();
+  [[nodiscard]] Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
+  [[nodiscard]] Result<std::string> case_number();
   std::string shelter_field_for_display(const EntityView& shelter, std::string_view field) const;
   // Services of the case recorded without seeing it closed (PROTOCOL.md "Domain rules").
-  Result<std::int64_t> services_not_seeing_closure(const sync::EntityId& case_id) const;
+  [[nodiscard]] Result<std::int64_t> services_not_seeing_closure(const sync::EntityId& case_id) const;
   // Who wrote a version: the user and office of the audit event in the same commit.
   std::pair<std::string, std::string> author_of(const sync::VersionId& id) const;
 

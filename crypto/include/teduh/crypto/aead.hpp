@@ -12,9 +12,9 @@ inline constexpr std::size_t kAeadTagSize = 16;
 Bytes aead_seal(const SecretBytes& key, ByteView plaintext, ByteView associated_data);
 // Inverse of aead_seal. Fails with Errc::damaged, and says nothing more, when the
 // key, the associated data or any byte differ.
-Result<Bytes> aead_open(const SecretBytes& key, ByteView sealed, ByteView associated_data);
+[[nodiscard]] Result<Bytes> aead_open(const SecretBytes& key, ByteView sealed, ByteView associated_data);
 // Same, for plaintexts that are themselves keys.
-Result<SecretBytes> aead_open_secret(const SecretBytes& key, ByteView sealed,
+[[nodiscard]] Result<SecretBytes> aead_open_secret(const SecretBytes& key, ByteView sealed,
                                      ByteView associated_data);
 
 }  // namespace teduh::crypto

@@ -39,20 +39,20 @@ std::filesystem::path key_file_path(const std::filesystem::path& db_path);
 // Creates the key file with a fresh random store key wrapped by Argon2id(passphrase).
 // Fails with already_exists if a key file or database is already there; writes
 // the file atomically (temp file, fsync, rename). Returns the store key.
-Result<SecretBytes> create_store_key(const std::filesystem::path& db_path,
+[[nodiscard]] Result<SecretBytes> create_store_key(const std::filesystem::path& db_path,
                                      std::string_view passphrase, const KdfParams& params);
 
 // Unwraps the store key. Fails with missing_key_file, not_a_store (not a Teduh key
 // file, or an unknown format version) or wrong_passphrase. Never modifies anything.
-Result<SecretBytes> unlock_store_key(const std::filesystem::path& db_path,
+[[nodiscard]] Result<SecretBytes> unlock_store_key(const std::filesystem::path& db_path,
                                      std::string_view passphrase);
 
 // The Argon2id cost recorded in the key file (no passphrase needed): lets a caller warn
 // about a store made with the cheap test cost (KdfParams::cheap). Same failures as unlock.
-Result<KdfParams> store_kdf_params(const std::filesystem::path& db_path);
+[[nodiscard]] Result<KdfParams> store_kdf_params(const std::filesystem::path& db_path);
 
 // Rewraps the same store key under a new passphrase (atomic replace of the key file).
-Result<void> change_passphrase(const std::filesystem::path& db_path, std::string_view old_passphrase,
+[[nodiscard]] Result<void> change_passphrase(const std::filesystem::path& db_path, std::string_view old_passphrase,
                                std::string_view new_passphrase, const KdfParams& params);
 
 // Opens (or creates) the database through the encrypting shim, with page_size 4096,
@@ -62,12 +62,12 @@ Result<void> change_passphrase(const std::filesystem::path& db_path, std::string
 // that does not open page 1 fails with not_a_store ("this key does not belong to this
 // store") or damaged, and leaves the files untouched. create fails with already_exists
 // when the database file exists and is not empty.
-Result<DbHandle> open_encrypted(const std::filesystem::path& db_path, const SecretBytes& store_key,
+[[nodiscard]] Result<DbHandle> open_encrypted(const std::filesystem::path& db_path, const SecretBytes& store_key,
                                 OpenMode mode);
 
 // The same database settings on SQLite's default VFS, in clear. For the benchmark's
 // baseline and the differential test only; never for real data.
-Result<DbHandle> open_plain(const std::filesystem::path& db_path, OpenMode mode);
+[[nodiscard]] Result<DbHandle> open_plain(const std::filesystem::path& db_path, OpenMode mode);
 
 // True for the SQLite result codes that the shim uses to report damage.
 bool is_damage(int sqlite_extended_code);

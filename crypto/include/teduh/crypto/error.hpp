@@ -1,7 +1,6 @@
 #pragma once
 // Errors of the crypto library, as values (STYLE.md: errors are values where expected).
-#include <string>
-#include <tl/expected.hpp>
+#include "teduh/error.hpp"
 
 namespace teduh::crypto {
 
@@ -20,16 +19,10 @@ enum class Errc {
   peer_not_pinned,   // the responder's static key is not the pinned one
 };
 
-struct Error {
-  Errc code;
-  std::string message;  // one sentence a person can read; never contains secret material
-};
-
+// The shape of results and errors is teduh/error.hpp's, with this layer's codes.
+using Error = teduh::Error<Errc>;
 template <class T>
-using Result = tl::expected<T, Error>;
-
-inline tl::unexpected<Error> fail(Errc code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message)});
-}
+using Result = teduh::Result<T, Errc>;
+using teduh::fail;
 
 }  // namespace teduh::crypto

@@ -20,7 +20,7 @@ struct KdfParams {
   // together with the test marker TEDUH_TEST_STORES=1 (interactive()). TEDUH_KDF=interactive
   // without the marker is refused (bad_input), never silently honoured: a real store must
   // not be made cheap by a variable left set in a shell.
-  static Result<KdfParams> from_environment();
+  [[nodiscard]] static Result<KdfParams> from_environment();
   // True when these parameters are below the moderate cost (a store made for tests).
   bool cheap() const;
 };
@@ -32,7 +32,7 @@ inline constexpr std::size_t kSaltSize = 16;
 using Salt = std::array<std::uint8_t, kSaltSize>;
 
 // Derives a 32-byte key from a passphrase. Fails only when the system lacks memory.
-Result<SecretBytes> derive_key(std::string_view passphrase, const Salt& salt,
+[[nodiscard]] Result<SecretBytes> derive_key(std::string_view passphrase, const Salt& salt,
                                const KdfParams& params);
 
 }  // namespace teduh::crypto

@@ -20,7 +20,7 @@ class SigningKey {
  public:
   static SigningKey generate();
   // From the 64-byte libsodium secret key (seed || public key).
-  static Result<SigningKey> from_secret(ByteView secret_key);
+  [[nodiscard]] static Result<SigningKey> from_secret(ByteView secret_key);
   const SignPublicKey& public_key() const { return public_key_; }
   const SecretBytes& secret_key() const { return secret_; }
   Signature sign(ByteView message) const;
@@ -35,13 +35,13 @@ class SigningKey {
 
 bool verify_signature(const SignPublicKey& public_key, ByteView message, const Signature& sig);
 // The X25519 public key of an Ed25519 public key; fails for an invalid point.
-Result<DhPublicKey> to_dh_public(const SignPublicKey& public_key);
+[[nodiscard]] Result<DhPublicKey> to_dh_public(const SignPublicKey& public_key);
 
 // An X25519 key pair.
 class DhKeyPair {
  public:
   static DhKeyPair generate();
-  static Result<DhKeyPair> from_secret(ByteView secret_key);  // 32 bytes
+  [[nodiscard]] static Result<DhKeyPair> from_secret(ByteView secret_key);  // 32 bytes
   const DhPublicKey& public_key() const { return public_key_; }
   const SecretBytes& secret_key() const { return secret_; }
 
@@ -53,6 +53,6 @@ class DhKeyPair {
 
 // crypto_box_seal: anyone may seal to a public key; only its owner opens.
 Bytes seal_to(const DhPublicKey& recipient, ByteView message);
-Result<SecretBytes> open_sealed(const DhKeyPair& recipient, ByteView sealed);
+[[nodiscard]] Result<SecretBytes> open_sealed(const DhKeyPair& recipient, ByteView sealed);
 
 }  // namespace teduh::crypto

@@ -192,7 +192,7 @@ class HandshakeState {
   [[nodiscard]] Result<void> read_e(ByteView& in);
   [[nodiscard]] Result<void> read_s(ByteView& in);
   template <class T>
-  Result<T> poison(Errc code, const char* what);
+  [[nodiscard]] Result<T> poison(Errc code, const char* what);
 
   Role role_;
   int step_ = 0;  // messages processed so far, 0..3

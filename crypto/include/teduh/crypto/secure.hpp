@@ -50,10 +50,10 @@ bool equal_ct(ByteView a, ByteView b);
 Bytes random_bytes(std::size_t n);
 
 std::string to_hex(ByteView bytes);
-Result<Bytes> from_hex(std::string_view hex);
+[[nodiscard]] Result<Bytes> from_hex(std::string_view hex);
 // URL-safe base64 without padding (sodium_base64_VARIANT_URLSAFE_NO_PADDING).
 std::string to_base64url(ByteView bytes);
-Result<Bytes> from_base64url(std::string_view text);
+[[nodiscard]] Result<Bytes> from_base64url(std::string_view text);
 
 // BLAKE2b, unkeyed or keyed (key of 16..64 bytes), output 16..64 bytes.
 Bytes blake2b(ByteView message, std::size_t out_len = 32, ByteView key = {});

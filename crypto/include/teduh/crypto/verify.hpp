@@ -53,10 +53,10 @@ struct StoreCheck {
 // read again). It writes nothing itself; opening the store writes what any open writes
 // (WAL recovery; a checkpoint when it is the last connection to close; the one-time
 // upgrade of a store of format 1).
-Result<StoreCheck> verify_store(const std::filesystem::path& db_path, const SecretBytes& store_key);
+[[nodiscard]] Result<StoreCheck> verify_store(const std::filesystem::path& db_path, const SecretBytes& store_key);
 
 // The same with the store's passphrase (unlocks PATH.key first: wrong_passphrase,
 // missing_key_file).
-Result<StoreCheck> verify_store(const std::filesystem::path& db_path, std::string_view passphrase);
+[[nodiscard]] Result<StoreCheck> verify_store(const std::filesystem::path& db_path, std::string_view passphrase);
 
 }  // namespace teduh::crypto

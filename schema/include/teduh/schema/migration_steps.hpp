@@ -27,6 +27,6 @@ std::uint32_t application_id(StoreKind kind);
 std::span<const MigrationStep> migration_steps(StoreKind kind);
 
 // migrate() with another list of steps (tests use it to check upgrades past v1).
-Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps);
+[[nodiscard]] Result<void> migrate_with_steps(sqlite3* db, StoreKind kind, std::span<const MigrationStep> steps);
 
 }  // namespace teduh::schema

@@ -23,9 +23,9 @@ SchemaVersion schema_version(StoreKind kind);
 // Creates the schema in an empty database, or upgrades an older one to current.
 // Fails with not_a_store when the database holds tables but no Teduh application id
 // (PRAGMA application_id) of this kind, and newer_version as above.
-Result<void> migrate(sqlite3* db, StoreKind kind);
+[[nodiscard]] Result<void> migrate(sqlite3* db, StoreKind kind);
 
 // The version a store is at, without changing it.
-Result<int> stored_version(sqlite3* db);
+[[nodiscard]] Result<int> stored_version(sqlite3* db);
 
 }  // namespace teduh::schema

@@ -17,7 +17,7 @@ namespace teduh::schema {
 // NOTADB, sql otherwise), with `what` as context.
 Error sqlite_error(sqlite3* db, std::string_view what);
 
-Result<void> exec(sqlite3* db, std::string_view sql);
+[[nodiscard]] Result<void> exec(sqlite3* db, std::string_view sql);
 
 // A prepared statement; finalized on destruction. Binding indices are 1-based. A bind
 // that fails (index out of range, ...) is reported by the next step() or run(); empty
@@ -25,7 +25,7 @@ Result<void> exec(sqlite3* db, std::string_view sql);
 // holds more than one statement. column_text/column_blob of NULL give an empty value.
 class Statement {
  public:
-  static Result<Statement> prepare(sqlite3* db, std::string_view sql);
+  [[nodiscard]] static Result<Statement> prepare(sqlite3* db, std::string_view sql);
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -38,8 +38,8 @@ class Statement {
   Statement& bind_null(int index);
 
   // true: a row is ready; false: done. Errors are values.
-  Result<bool> step();
-  Result<void> run();  // step until done, for statements without rows
+  [[nodiscard]] Result<bool> step();
+  [[nodiscard]] Result<void> run();  // step until done, for statements without rows
   void reset();        // reset and clear bindings
 
   std::int64_t column_int(int col) const;
@@ -58,13 +58,13 @@ class Statement {
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
 class Transaction {
  public:
-  static Result<Transaction> begin(sqlite3* db);
+  [[nodiscard]] static Result<Transaction> begin(sqlite3* db);
   Transaction(Transaction&& other) noexcept;
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
-  Result<void> commit();
+  [[nodiscard]] Result<void> commit();
 
  private:
   explicit Transaction(sqlite3* db) : db_(db) {}

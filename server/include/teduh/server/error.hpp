@@ -1,8 +1,7 @@
 #pragma once
 // Errors of the server library, as values (STYLE.md). Each code maps to one exit code
 // of the admin CLI (DESIGN.md section 6) and to one log reason of `teduhd serve`.
-#include <string>
-#include <tl/expected.hpp>
+#include "teduh/error.hpp"
 
 namespace teduh::server {
 
@@ -17,17 +16,11 @@ enum class Errc {
   network,         // listening or accepting failed (exit 3)
 };
 
-struct Error {
-  Errc code;
-  std::string message;  // one sentence a person can read; never a field value or a secret
-};
-
+// The shape of results and errors is teduh/error.hpp's, with this layer's codes.
+using Error = teduh::Error<Errc>;
 template <class T>
-using Result = tl::expected<T, Error>;
-
-inline tl::unexpected<Error> fail(Errc code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message)});
-}
+using Result = teduh::Result<T, Errc>;
+using teduh::fail;
 
 // The admin CLI's exit code for an error (0 ok, 1 usage/invalid input, 2 refused, 3 network).
 int exit_code_for(Errc code);

@@ -226,35 +226,35 @@ class ServerStore {
 
  private:
   ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);
-  Result<std::string> office_kind(const std::string& office);  // "" for an unknown office
+  [[nodiscard]] Result<std::string> office_kind(const std::string& office);  // "" for an unknown office
   // nullopt, or why a commit's referral or transfer names an office that does not exist.
-  Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
-  Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
+  [[nodiscard]] Result<std::optional<std::string>> unknown_office_refusal(const sync::Commit& commit);
+  [[nodiscard]] Result<bool> shared_with(const sync::EntityId& scope, const std::string& office);
   // The case's access state from its whole log, each commit with the office and role of
   // the device that wrote it; the origin is the office of the device that created it.
-  Result<CaseAccess> load_case_access(const sync::EntityId& scope);
+  [[nodiscard]] Result<CaseAccess> load_case_access(const sync::EntityId& scope);
   // Recomputes who shares one case from its referral, consent and transfer records.
-  Result<void> refresh_access(const sync::EntityId& scope);
-  Result<void> refresh_dirty_scopes();
-  Result<crypto::SecretBytes> dedup_key();
+  [[nodiscard]] Result<void> refresh_access(const sync::EntityId& scope);
+  [[nodiscard]] Result<void> refresh_dirty_scopes();
+  [[nodiscard]] Result<crypto::SecretBytes> dedup_key();
   // AccessPolicy::may_read for one scope, remembered in `cache` for the rest of a pull.
-  Result<bool> may_read_scope(const DeviceRecord& device, const std::string& kind, const sync::EntityId& scope,
+  [[nodiscard]] Result<bool> may_read_scope(const DeviceRecord& device, const std::string& kind, const sync::EntityId& scope,
                               const std::string& type, const sync::DeviceId& first_writer,
                               std::map<sync::EntityId, bool>& cache);
   // The scopes the office gained at exactly log position `at` that the device may read now.
-  Result<std::vector<sync::EntityId>> gained_at(const DeviceRecord& device, const std::string& kind,
+  [[nodiscard]] Result<std::vector<sync::EntityId>> gained_at(const DeviceRecord& device, const std::string& kind,
                                                 std::int64_t at, std::map<sync::EntityId, bool>& cache);
   // One page of the backfill a pull token names.
-  Result<PullBatch> pull_backfill(const DeviceRecord& device, const std::string& kind, const PullToken& token,
+  [[nodiscard]] Result<PullBatch> pull_backfill(const DeviceRecord& device, const std::string& kind, const PullToken& token,
                                   const PullLimits& limits);
-  Result<void> check_admin(const AdminKey& admin);
+  [[nodiscard]] Result<void> check_admin(const AdminKey& admin);
   // nullopt, or why a commit's sealed values are under a generation that is not current,
   // or why a secret field is written empty (a sealed value is never blanked).
-  Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
+  [[nodiscard]] Result<std::optional<std::string>> generation_refusal(const sync::Commit& commit,
                                                         std::map<std::string, std::uint32_t>& current);
   // Why the commit may not be stored because it names an entity under another scope or
   // type than the one it was created with (in the log, or earlier in this push).
-  Result<std::optional<std::string>> entity_refusal(const sync::Commit& commit,
+  [[nodiscard]] Result<std::optional<std::string>> entity_refusal(const sync::Commit& commit,
                                                     const std::map<sync::EntityId, EntityPlace>& batch_entities);
   // `verified` is verify_commit's result when the caller already ran it (push verifies a
   // batch in parallel); empty, check_commit verifies.

@@ -56,7 +56,7 @@ class SyncSession {
   SessionStep on_key_wraps(const sync::wire::KeyWrapsRequest& request);
   SessionStep on_directory(const sync::wire::DirectoryRequest& request);
   // The current record of this session's device, or the step that ends the session.
-  tl::expected<DeviceRecord, SessionStep> current_device();
+  [[nodiscard]] tl::expected<DeviceRecord, SessionStep> current_device();
 
   ServerStore& store_;
   crypto::DhPublicKey peer_static_;

@@ -39,7 +39,7 @@ struct EnrollmentGrant {
 std::string issue_enrollment_code(const EnrollmentGrant& grant, const crypto::SigningKey& server_key);
 // Fails with malformed (not a code), bad_signature (not signed by this server) or
 // expired (now_ms past expiry).
-Result<EnrollmentGrant> verify_enrollment_code(std::string_view code,
+[[nodiscard]] Result<EnrollmentGrant> verify_enrollment_code(std::string_view code,
                                                const crypto::SignPublicKey& server_key,
                                                std::uint64_t now_ms);
 

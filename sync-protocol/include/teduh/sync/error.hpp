@@ -1,6 +1,5 @@
 #pragma once
-#include <string>
-#include <tl/expected.hpp>
+#include "teduh/error.hpp"
 
 namespace teduh::sync {
 
@@ -12,16 +11,10 @@ enum class Errc {
   unsupported_version,
 };
 
-struct Error {
-  Errc code;
-  std::string message;
-};
-
+// The shape of results and errors is teduh/error.hpp's, with this layer's codes.
+using Error = teduh::Error<Errc>;
 template <class T>
-using Result = tl::expected<T, Error>;
-
-inline tl::unexpected<Error> fail(Errc code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message)});
-}
+using Result = teduh::Result<T, Errc>;
+using teduh::fail;
 
 }  // namespace teduh::sync

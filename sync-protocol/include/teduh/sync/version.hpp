@@ -63,12 +63,12 @@ struct SignedCommit {
 std::vector<std::uint8_t> encode_commit_body(const Commit& commit);
 // Decodes and checks structure (sizes, limits, every version in the commit's scope is
 // well-formed). Never throws; msgpack exceptions become Errc::malformed.
-Result<Commit> decode_commit_body(std::span<const std::uint8_t> body);
+[[nodiscard]] Result<Commit> decode_commit_body(std::span<const std::uint8_t> body);
 
 SignedCommit sign_commit(const Commit& commit, const crypto::SigningKey& key);
 // Verifies the signature with the device's public key, decodes the body, and checks
 // that the body names the same (device, seq) as the envelope.
-Result<Commit> verify_commit(const SignedCommit& signed_commit, const crypto::SignPublicKey& key);
+[[nodiscard]] Result<Commit> verify_commit(const SignedCommit& signed_commit, const crypto::SignPublicKey& key);
 
 // Limits (PROTOCOL.md): a commit holds at most kMaxVersionsPerCommit versions, a value at
 // most kMaxValueBytes, a supersedes list at most kMaxSupersedes entries.
