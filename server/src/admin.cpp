@@ -1,0 +1,200 @@
+#include "teduh/server/admin.hpp"
+
+#include <fstream>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "teduh/crypto/passphrase.hpp"
+
+namespace teduh::server {
+namespace {
+
+// The administrator passphrase from `source`, checked (check_admin_passphrase).
+Result<std::string> admin_passphrase(const AdminPassphraseSource& source, std::string_view server_pass,
+                                     bool creating) {
+  auto pass = source(creating);
+  if (!pass) return pass;
+  if (auto ok = check_admin_passphrase(*pass, server_pass, creating); !ok) return tl::unexpected(ok.error());
+  return pass;
+}
+
+// Overwrites a file with zeros, syncs it, and removes it.
+Result<void> wipe_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    if (f) {
+      const std::string zeros(static_cast<std::size_t>(size), '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+      f.flush();
+    }
+  }
+  if (!std::filesystem::remove(path, ec) || ec) return fail(Errc::storage, "cannot remove " + path.string());
+  return {};
+}
+
+}  // namespace
+
+Result<void> check_new_passphrase(std::string_view passphrase, const std::string& what) {
+  if (auto why = crypto::weak_passphrase_reason(passphrase, {"teduhd", "server", "admin"})) {
+    return fail(Errc::invalid_input, what + ": " + *why);
+  }
+  return {};
+}
+
+Result<void> check_admin_passphrase(std::string_view admin_passphrase, std::string_view server_passphrase,
+                                    bool creating) {
+  if (admin_passphrase == server_passphrase) {
+    return fail(Errc::invalid_input,
+                "kata sandi administrator harus berbeda dari kata sandi server (TEDUH_SERVER_PASSPHRASE / "
+                "--key-file): siapa pun yang menjalankan server tidak boleh dapat membuka kunci rumah aman");
+  }
+  if (creating) return check_new_passphrase(admin_passphrase, "kata sandi administrator");
+  return {};
+}
+
+Result<void> refuse_legacy_admin_key(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(legacy_admin_key_path(dir), ec)) return {};
+  return fail(Errc::refused,
+              "the data folder still holds admin.key from an older Teduh, sealed where the serving passphrase "
+              "may open it; move it out first: teduhd admin move-key --data " + dir + " --admin-key FILE");
+}
+
+Result<AdminKey> load_admin_key(const std::string& dir, const std::string& file, std::string_view server_passphrase,
+                                const AdminPassphraseSource& source) {
+  if (auto r = refuse_legacy_admin_key(dir); !r) return tl::unexpected(r.error());
+  if (file.empty()) {
+    return fail(Errc::invalid_input, "this command needs the administrator key: pass --admin-key FILE");
+  }
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  auto pass = admin_passphrase(source, server_passphrase, /*creating=*/false);
+  if (!pass) return tl::unexpected(pass.error());
+  return open_admin_key(*path, *pass);
+}
+
+Result<NewAdminKey> prepare_new_admin_key(const std::string& dir, const std::string& file,
+                                          std::string_view server_passphrase, const AdminPassphraseSource& source) {
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  std::error_code ec;
+  if (std::filesystem::symlink_status(*path, ec).type() != std::filesystem::file_type::not_found) {
+    return fail(Errc::already_exists, path->string() + " already exists; choose a new file for the administrator key");
+  }
+  if (!std::filesystem::is_directory(path->parent_path(), ec)) {
+    return fail(Errc::invalid_input, "the folder of " + path->string() + " does not exist");
+  }
+  auto pass = admin_passphrase(source, server_passphrase, /*creating=*/true);
+  if (!pass) return tl::unexpected(pass.error());
+  return NewAdminKey{*path, std::move(*pass)};
+}
+
+Result<void> make_admin_key(ServerStore& store, const NewAdminKey& target, const crypto::KdfParams& params) {
+  auto admin = create_admin_key(target.path, target.passphrase, params);
+  if (!admin) return tl::unexpected(admin.error());
+  return store.set_admin_public(admin->public_keys());
+}
+
+Result<AdminInit> init_admin_key(const std::string& dir, const std::string& file, std::string_view server_passphrase,
+                                 const AdminPassphraseSource& source, const KdfSource& kdf) {
+  if (auto r = refuse_legacy_admin_key(dir); !r) return tl::unexpected(r.error());
+  if (file.empty()) return fail(Errc::invalid_input, "admin init needs --admin-key FILE, a file outside the data folder");
+  auto store = ServerStore::open(dir, server_passphrase);
+  if (!store) return tl::unexpected(store.error());
+  auto known = store->admin_public();
+  if (!known) return tl::unexpected(known.error());
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  std::error_code ec;
+  const bool file_exists = std::filesystem::exists(*path, ec);
+  if (*known) return fail(Errc::refused, "this server store already has an administrator key; refusing to replace it");
+  if (file_exists) {
+    // The key file was written but its public keys never reached the store (a crash in
+    // between, in init or here): record the existing file's keys if it opens.
+    auto existing = load_admin_key(dir, file, server_passphrase, source);
+    if (!existing) return tl::unexpected(existing.error());
+    if (auto s = store->set_admin_public(existing->public_keys()); !s) return tl::unexpected(s.error());
+    return AdminInit{*path, /*recorded_existing=*/true};
+  }
+  auto params = kdf();
+  if (!params) return tl::unexpected(params.error());
+  auto target = prepare_new_admin_key(dir, file, server_passphrase, source);
+  if (!target) return tl::unexpected(target.error());
+  if (auto r = make_admin_key(*store, *target, *params); !r) return tl::unexpected(r.error());
+  return AdminInit{target->path, /*recorded_existing=*/false};
+}
+
+Result<void> move_legacy_admin_key(const std::string& dir, const std::string& file, std::string_view server_passphrase,
+                                   const LegacyAdminPassphrases& legacy_passphrases,
+                                   const AdminPassphraseSource& source, const KdfSource& kdf,
+                                   const MoveKeyProgress& progress) {
+  namespace fs = std::filesystem;
+  if (file.empty()) {
+    return fail(Errc::invalid_input, "admin move-key needs --admin-key FILE, a file outside the data folder");
+  }
+  const fs::path legacy = legacy_admin_key_path(dir);
+  std::error_code ec;
+  if (!fs::exists(legacy, ec)) return fail(Errc::invalid_input, "there is no admin.key in " + dir + " to move");
+  auto path = admin_key_path_outside(file, dir);
+  if (!path) return tl::unexpected(path.error());
+  auto store = ServerStore::open(dir, server_passphrase);
+  if (!store) return tl::unexpected(store.error());
+  std::vector<std::string_view> candidates;
+  if (!legacy_passphrases.stated_old.empty()) candidates.push_back(legacy_passphrases.stated_old);
+  candidates.push_back(server_passphrase);
+  if (!legacy_passphrases.current_admin.empty()) candidates.push_back(legacy_passphrases.current_admin);
+  std::optional<AdminKey> current;
+  for (std::string_view candidate : candidates) {
+    auto opened = open_admin_key(legacy, candidate);
+    if (opened) {
+      current = std::move(*opened);
+      break;
+    }
+    if (opened.error().code != Errc::refused) return tl::unexpected(opened.error());
+  }
+  if (!current) {
+    return fail(Errc::refused, legacy.string() + " does not open with the server passphrase; set "
+                                   "TEDUH_ADMIN_PASSPHRASE_LAMA to the administrator passphrase it was made with");
+  }
+  auto params = kdf();
+  if (!params) return tl::unexpected(params.error());
+  std::optional<AdminKey> renewed;
+  if (fs::exists(*path, ec)) {
+    // A run that stopped after writing the new file: take it up again.
+    auto new_pass = admin_passphrase(source, server_passphrase, /*creating=*/false);
+    if (!new_pass) return tl::unexpected(new_pass.error());
+    auto opened = open_admin_key(*path, *new_pass);
+    if (!opened) return tl::unexpected(opened.error());
+    if (opened->sign.public_key() != current->sign.public_key()) {
+      return fail(Errc::refused, path->string() + " already exists and holds another administrator key");
+    }
+    renewed = std::move(*opened);
+  } else {
+    auto target = prepare_new_admin_key(dir, file, server_passphrase, source);
+    if (!target) return tl::unexpected(target.error());
+    auto sign = crypto::SigningKey::from_secret(current->sign.secret_key().view());
+    if (!sign) return fail(Errc::damaged, "the old administrator signing key is malformed");
+    AdminKey fresh{std::move(*sign), crypto::DhKeyPair::generate()};
+    if (auto w = write_admin_key(target->path, fresh, target->passphrase, *params); !w)
+      return tl::unexpected(w.error());
+    renewed = std::move(fresh);
+  }
+  auto moved = store->renew_admin_box(*current, *renewed);
+  if (!moved) return tl::unexpected(moved.error());
+  if (auto w = wipe_file(legacy); !w) return tl::unexpected(w.error());
+  if (progress.moved) progress.moved(*path, *moved, legacy);
+  auto compartments = store->list_compartments();
+  if (!compartments) return tl::unexpected(compartments.error());
+  for (const CompartmentState& cs : *compartments) {
+    if (cs.generation == 0) continue;
+    auto rotated = store->rotate_compartment(*renewed, cs.compartment);
+    if (!rotated) return tl::unexpected(rotated.error());
+    if (progress.rotated) progress.rotated(cs.compartment, *rotated);
+  }
+  return {};
+}
+
+}  // namespace teduh::server
