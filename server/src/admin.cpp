@@ -197,4 +197,41 @@ Result<void> move_legacy_admin_key(const std::string& dir, const std::string& fi
   return {};
 }
 
+Result<IssuedEnrollment> issue_device_enrollment(ServerStore& store, const std::string& dir,
+                                                 const EnrollRequest& request) {
+  if (request.shelter) {
+    // A shelter device enrolled before the administrator key exists could never be cleared.
+    auto admin = store.admin_public();
+    if (!admin) return tl::unexpected(admin.error());
+    if (!*admin) {
+      return fail(Errc::refused,
+                  "this server store has no administrator key, so a --shelter device could never receive "
+                  "shelter keys; run teduhd admin init --data " + dir + " --admin-key FILE first");
+    }
+  }
+  return store.issue_enrollment(request);
+}
+
+Result<void> revoke_device(ServerStore& store, const sync::DeviceId& device,
+                           const std::function<Result<AdminKey>()>& admin_key, const RevokeProgress& progress) {
+  auto revoked = store.revoke_device(device);
+  if (!revoked) return tl::unexpected(revoked.error());
+  if (progress.revoked) progress.revoked(*revoked);
+  // A revoked cleared device keeps the keys it has: start a new generation for later writes.
+  auto compartments = store.list_compartments();
+  if (!compartments) return tl::unexpected(compartments.error());
+  for (const CompartmentState& cs : *compartments) {
+    if (!cs.rotation_pending) continue;
+    Result<AdminKey> admin = admin_key ? admin_key() : fail(Errc::invalid_input, "no --admin-key given");
+    if (!admin) {
+      if (progress.rotation_pending) progress.rotation_pending(cs.compartment, admin.error().message);
+      continue;
+    }
+    auto rotated = store.rotate_compartment(*admin, cs.compartment);
+    if (!rotated) return tl::unexpected(rotated.error());
+    if (progress.rotated) progress.rotated(cs.compartment, *rotated);
+  }
+  return {};
+}
+
 }  // namespace teduh::server

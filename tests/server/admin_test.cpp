@@ -116,6 +116,24 @@ TEST_F(AdminTest, InitRefusesAKeyFileInsideTheDataFolder) {
   EXPECT_EQ(done.error().code, Errc::invalid_input);
 }
 
+TEST_F(AdminTest, AShelterDeviceIsNotEnrolledBeforeTheStoreHasAnAdministratorKey) {
+  {
+    auto store = ServerStore::open(dir_, kServerPass);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->add_office({"BKS-DP3A", "DP3A Kota Bekasi", "dinas", "32.75", ""}));
+    auto shelter = issue_device_enrollment(*store, dir_, {"BKS-DP3A", "petugas-1", "petugas_rumah_aman", true, 14});
+    ASSERT_FALSE(shelter);
+    EXPECT_EQ(shelter.error().code, Errc::refused);
+    EXPECT_NE(shelter.error().message.find("teduhd admin init --data " + dir_), std::string::npos);
+    EXPECT_TRUE(issue_device_enrollment(*store, dir_, {"BKS-DP3A", "petugas-2", "pendamping", false, 14}));
+  }
+  ASSERT_TRUE(init_admin_key(dir_, key_file("a.key").string(), kServerPass, source(), cheap));
+  auto store = ServerStore::open(dir_, kServerPass);
+  ASSERT_TRUE(store);
+  auto cleared = issue_device_enrollment(*store, dir_, {"BKS-DP3A", "petugas-1", "petugas_rumah_aman", true, 14});
+  EXPECT_TRUE(cleared) << cleared.error().message;
+}
+
 class MoveKeyTest : public AdminTest {
  protected:
   void SetUp() override {
@@ -197,7 +215,9 @@ TEST_F(MoveKeyTest, AnOldFileUnderAnotherPassphraseOpensOnlyWithTheOneStated) {
   auto opened = move_legacy_admin_key(dir_, key_file("moved.key").string(), kServerPass,
                                       LegacyAdminPassphrases{std::string(kOld), ""}, source(), cheap, {});
   // Stated, it opens: whatever follows, it is not refused for the passphrase.
-  if (!opened) EXPECT_EQ(opened.error().message.find("TEDUH_ADMIN_PASSPHRASE_LAMA"), std::string::npos);
+  if (!opened) {
+    EXPECT_EQ(opened.error().message.find("TEDUH_ADMIN_PASSPHRASE_LAMA"), std::string::npos);
+  }
 }
 
 }  // namespace

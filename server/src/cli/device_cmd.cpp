@@ -62,31 +62,29 @@ int cmd_device_revoke(const CliContext& c, const std::string& device_text, const
   if (!id) return usage("--device must be a device id of 32 lowercase hex digits (see teduhd device list)");
   auto store = open_store(c.data, c.key_file);
   if (!store) return report(store.error());
-  auto revoked = store->revoke_device(*id);
-  if (!revoked) return report(revoked.error());
-  std::cout << (*revoked ? "Revoked device " : "Device was already revoked: ") << id->hex() << "\n";
-  // A revoked cleared device keeps the keys it has: start a new generation for later writes.
-  auto compartments = store->list_compartments();
-  if (!compartments) return report(compartments.error());
-  for (const CompartmentState& cs : *compartments) {
-    if (!cs.rotation_pending) continue;
-    Result<AdminKey> admin = fail(Errc::invalid_input, "no --admin-key given");
-    if (!admin_file.empty()) {
+  std::function<Result<AdminKey>()> admin_key;
+  if (!admin_file.empty()) {
+    admin_key = [&]() -> Result<AdminKey> {
       auto pass = resolve_passphrase(c.key_file);
-      admin = pass ? load_admin_key(c.data, admin_file, *pass, read_admin_passphrase) : Result<AdminKey>(tl::unexpected(pass.error()));
-    }
-    if (!admin) {
-      std::cout << "Compartment " << cs.compartment << ": a rotation is pending (" << admin.error().message
-                << "). Run teduhd compartment rotate --compartment " << cs.compartment
-                << " --admin-key FILE with the administrator passphrase (TEDUH_ADMIN_PASSPHRASE) so that the revoked "
-                   "device cannot read shelter details written from now on.\n";
-      continue;
-    }
-    auto rotated = store->rotate_compartment(*admin, cs.compartment);
-    if (!rotated) return report(rotated.error());
-    std::cout << "Compartment " << cs.compartment << ": generation " << rotated->generation
-              << " made and wrapped to the " << rotated->devices << " remaining cleared device(s).\n";
+      if (!pass) return tl::unexpected(pass.error());
+      return load_admin_key(c.data, admin_file, *pass, read_admin_passphrase);
+    };
   }
+  RevokeProgress progress;
+  progress.revoked = [&](bool newly) {
+    std::cout << (newly ? "Revoked device " : "Device was already revoked: ") << id->hex() << "\n";
+  };
+  progress.rotation_pending = [](const std::string& compartment, const std::string& why) {
+    std::cout << "Compartment " << compartment << ": a rotation is pending (" << why
+              << "). Run teduhd compartment rotate --compartment " << compartment
+              << " --admin-key FILE with the administrator passphrase (TEDUH_ADMIN_PASSPHRASE) so that the revoked "
+                 "device cannot read shelter details written from now on.\n";
+  };
+  progress.rotated = [](const std::string& compartment, const ServerStore::Rotation& rotated) {
+    std::cout << "Compartment " << compartment << ": generation " << rotated.generation
+              << " made and wrapped to the " << rotated.devices << " remaining cleared device(s).\n";
+  };
+  if (auto r = revoke_device(*store, *id, admin_key, progress); !r) return report(r.error());
   return kExitOk;
 }
 

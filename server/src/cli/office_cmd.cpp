@@ -43,18 +43,7 @@ int cmd_office_list(const CliContext& c, bool json) {
 int cmd_enroll(const CliContext& c, const EnrollRequest& request) {
   auto store = open_store(c.data, c.key_file);
   if (!store) return report(store.error());
-  if (request.shelter) {
-    // A shelter device enrolled before the administrator key exists could never be cleared.
-    auto admin = store->admin_public();
-    if (!admin) return report(admin.error());
-    if (!*admin) {
-      std::cerr << "teduhd: this server store has no administrator key, so a --shelter device could never receive "
-                   "shelter keys; run teduhd admin init --data "
-                << c.data << " --admin-key FILE first\n";
-      return kExitRefused;
-    }
-  }
-  auto issued = store->issue_enrollment(request);
+  auto issued = issue_device_enrollment(*store, c.data, request);
   if (!issued) return report(issued.error());
   std::cout << "One-time enrollment code for " << request.user << " (" << request.role << ") at "
             << request.office << (request.shelter ? ", with shelter clearance" : "") << ", valid until "

@@ -108,4 +108,24 @@ struct MoveKeyProgress {
                                                  const AdminPassphraseSource& admin_passphrase, const KdfSource& kdf,
                                                  const MoveKeyProgress& progress);
 
+// `teduhd enroll`: a one-time enrollment code (ServerStore::issue_enrollment). A --shelter
+// device enrolled before the store has an administrator key could never be cleared:
+// refused then, naming `teduhd admin init --data DIR`.
+[[nodiscard]] Result<IssuedEnrollment> issue_device_enrollment(ServerStore& store, const std::string& dir,
+                                                               const EnrollRequest& request);
+
+// `teduhd device revoke`: revokes the device (it is refused from then on), then, because a
+// revoked cleared device keeps the keys it holds, makes a new generation of every
+// compartment whose rotation is pending, with the administrator key `admin_key` returns
+// (asked once per such compartment; empty: none given). When it fails or none is given, the
+// compartment is reported as pending with the reason and the rest goes on.
+struct RevokeProgress {
+  std::function<void(bool newly_revoked)> revoked;
+  std::function<void(const std::string& compartment, const std::string& why)> rotation_pending;
+  std::function<void(const std::string& compartment, const ServerStore::Rotation& rotation)> rotated;
+};
+[[nodiscard]] Result<void> revoke_device(ServerStore& store, const sync::DeviceId& device,
+                                         const std::function<Result<AdminKey>()>& admin_key,
+                                         const RevokeProgress& progress);
+
 }  // namespace teduh::server
