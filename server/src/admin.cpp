@@ -234,4 +234,29 @@ Result<void> revoke_device(ServerStore& store, const sync::DeviceId& device,
   return {};
 }
 
+Result<ServerInit> init_server_store(const std::string& dir, std::string_view server_passphrase,
+                                     const std::string& admin_file, const AdminPassphraseSource& source,
+                                     const crypto::KdfParams& params) {
+  std::optional<NewAdminKey> admin_target;
+  if (!admin_file.empty()) {
+    auto target = prepare_new_admin_key(dir, admin_file, server_passphrase, source);
+    if (!target) return tl::unexpected(target.error());
+    admin_target = std::move(*target);
+  }
+  auto store = ServerStore::create(dir, server_passphrase, params);
+  if (!store) {
+    // Refusing to overwrite a store is a refusal (exit 2), not a usage error.
+    if (store.error().code == Errc::already_exists) {
+      return fail(Errc::refused, store.error().message + "; refusing to overwrite it");
+    }
+    return tl::unexpected(store.error());
+  }
+  if (!admin_target) return ServerInit{std::move(*store), std::nullopt};
+  if (auto r = make_admin_key(*store, *admin_target, params); !r) {
+    return fail(r.error().code, "the server store was created, but not the administrator key: " + r.error().message +
+                                    "; run teduhd admin init --data " + dir + " --admin-key FILE");
+  }
+  return ServerInit{std::move(*store), admin_target->path};
+}
+
 }  // namespace teduh::server

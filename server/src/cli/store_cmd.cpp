@@ -17,29 +17,11 @@ int cmd_init(const CliContext& c, const std::string& admin_file) {
   if (auto strong = check_new_passphrase(*pass, "kata sandi server"); !strong) return report(strong.error());
   auto params = new_kdf_params();
   if (!params) return report(params.error());
-  std::optional<NewAdminKey> admin_target;
-  if (!admin_file.empty()) {
-    auto target = prepare_new_admin_key(c.data, admin_file, *pass, read_admin_passphrase);
-    if (!target) return report(target.error());
-    admin_target = std::move(*target);
-  }
-  auto store = ServerStore::create(c.data, *pass, *params);
-  if (!store) {
-    // Refusing to overwrite a store is a refusal (exit 2), not a usage error.
-    if (store.error().code == Errc::already_exists) {
-      std::cerr << "teduhd: " << store.error().message << "; refusing to overwrite it\n";
-      return kExitRefused;
-    }
-    return report(store.error());
-  }
-  if (admin_target) {
-    if (auto r = make_admin_key(*store, *admin_target, *params); !r) {
-      std::cerr << "teduhd: the server store was created, but not the administrator key: " << r.error().message
-                << "; run teduhd admin init --data " << c.data << " --admin-key FILE\n";
-      return exit_code_for(r.error().code);
-    }
+  auto made = init_server_store(c.data, *pass, admin_file, read_admin_passphrase, *params);
+  if (!made) return report(made.error());
+  if (made->admin_key) {
     std::cout << "Created a new server store in " << c.data << ", and the administrator key in "
-              << admin_target->path.string()
+              << made->admin_key->string()
               << " (keep it off this server, with its own passphrase; teduhd serve never needs it).\n";
   } else {
     std::cout << "Created a new server store in " << c.data << ". It has no administrator key yet: before enrolling "
@@ -47,7 +29,7 @@ int cmd_init(const CliContext& c, const std::string& admin_file) {
               << " --admin-key FILE (a file outside the data folder).\n";
   }
   std::cout << "Server public key (give it to every office with its enrollment code):\n"
-            << store->public_key_text() << "\n";
+            << made->store.public_key_text() << "\n";
   return kExitOk;
 }
 

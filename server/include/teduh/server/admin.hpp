@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -127,5 +128,19 @@ struct RevokeProgress {
 [[nodiscard]] Result<void> revoke_device(ServerStore& store, const sync::DeviceId& device,
                                          const std::function<Result<AdminKey>()>& admin_key,
                                          const RevokeProgress& progress);
+
+// `teduhd init`: a new server store in `dir` under `server_passphrase` (checked strong
+// first), and, when `admin_file` is named, the administrator key in it, its place and
+// passphrase checked before anything is created. refused when a store is already there
+// (never overwritten). When the store is made but the key is not, the error says so and
+// names `teduhd admin init`, which takes up from there (init_admin_key).
+struct ServerInit {
+  ServerStore store;
+  std::optional<std::filesystem::path> admin_key;  // the key file made, when one was named
+};
+[[nodiscard]] Result<ServerInit> init_server_store(const std::string& dir, std::string_view server_passphrase,
+                                                   const std::string& admin_file,
+                                                   const AdminPassphraseSource& admin_passphrase,
+                                                   const crypto::KdfParams& params);
 
 }  // namespace teduh::server
