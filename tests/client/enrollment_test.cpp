@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "support/store_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "teduh/crypto/secure.hpp"
@@ -64,7 +67,7 @@ TEST(EnrollmentTest, AStoreAlreadyThereIsNeverOverwritten) {
 TEST(EnrollmentTest, TextThatIsNotAServerKeyIsAUsageError) {
   testing::FakeServerKey server;
   const std::string code = server.code("BKS-DP3A", "dinas", "petugas-1", "pendamping", false);
-  for (const std::string bad : {"", "x", "AAAA", key_text(server) + "AA"}) {
+  for (const std::string& bad : std::vector<std::string>{"", "x", "AAAA", key_text(server) + "AA"}) {
     auto r = check_enrollment("h:1", bad, code, sync::system_now_ms());
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, Errc::usage);
