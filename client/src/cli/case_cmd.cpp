@@ -77,18 +77,16 @@ void print_case(const json& doc, schema::dates::Zone zone) {
   section("Penempatan rumah aman:", "penempatan", "shelter_stays");
 }
 
-}  // namespace
+// State shared by the case subcommands: one of them runs.
+struct CaseState {
+  FieldInput case_fields, victim_fields;
+  std::vector<std::string> assignments;
+  std::string case_ref, reason, export_path, other_ref;
+  bool export_shelter = false;
+};
+using CaseStatePtr = std::shared_ptr<CaseState>;
 
-void add_case_commands(CliContext& ctx, CLI::App& app) {
-  struct State {
-    FieldInput case_fields, victim_fields;
-    std::vector<std::string> assignments;
-    std::string case_ref, reason, export_path, other_ref;
-    bool export_shelter = false;
-  };
-  auto s = std::make_shared<State>();
-  auto* kasus = app.add_subcommand("case", "Record and handle cases");
-  kasus->require_subcommand(1);
+void add_case_new(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_new = kasus->add_subcommand("new", "Record a new case (prints its id)");
   ctx.add_store(case_new);
   struct Flag {
@@ -141,7 +139,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_list(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_list = kasus->add_subcommand("list", "List cases (victims by code, not name)");
   ctx.add_store(case_list);
   ctx.add_json(case_list);
@@ -157,7 +157,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_show(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_show =
       kasus->add_subcommand("show", "Open a case (recorded as an access in the audit log)");
   ctx.add_store(case_show);
@@ -177,7 +179,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_export(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_export = kasus->add_subcommand(
       "export", "Write a case, in full, to a JSON file (recorded as an export in the audit log)");
   ctx.add_store(case_export);
@@ -210,7 +214,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_set(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_set = kasus->add_subcommand(
       "set", "Change fields of a case: FIELD=VALUE (korban.FIELD for the victim)");
   ctx.add_store(case_set);
@@ -230,7 +236,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_merge(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_merge = kasus->add_subcommand(
       "merge", "Merge two records of the same victim: OTHER is shown inside KEEP, nothing is deleted");
   ctx.add_store(case_merge);
@@ -250,7 +258,9 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
 
+void add_case_close(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_close = kasus->add_subcommand("close", "Close a case (terminasi) with a reason");
   ctx.add_store(case_close);
   case_close->add_option("ID", s->case_ref, "Case id or number")->required();
@@ -267,6 +277,21 @@ void add_case_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
+}
+
+}  // namespace
+
+void add_case_commands(CliContext& ctx, CLI::App& app) {
+  auto s = std::make_shared<CaseState>();
+  auto* kasus = app.add_subcommand("case", "Record and handle cases");
+  kasus->require_subcommand(1);
+  add_case_new(ctx, kasus, s);
+  add_case_list(ctx, kasus, s);
+  add_case_show(ctx, kasus, s);
+  add_case_export(ctx, kasus, s);
+  add_case_set(ctx, kasus, s);
+  add_case_merge(ctx, kasus, s);
+  add_case_close(ctx, kasus, s);
 }
 
 void add_history_commands(CliContext& ctx, CLI::App& app) {
