@@ -5,7 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/crypto/passphrase.hpp"
+#include "teduh/server/sqlite_storage.hpp"
 
 namespace teduh::server {
 namespace {
@@ -257,6 +259,25 @@ Result<ServerInit> init_server_store(const std::string& dir, std::string_view se
                                     "; run teduhd admin init --data " + dir + " --admin-key FILE");
   }
   return ServerInit{std::move(*store), admin_target->path};
+}
+
+Result<void> change_server_passphrase(const std::string& dir, std::string_view old_passphrase,
+                                      std::string_view new_passphrase, const KdfSource& kdf) {
+  if (new_passphrase == old_passphrase) {
+    return fail(Errc::invalid_input, "kata sandi baru sama dengan yang lama; tidak ada yang diubah");
+  }
+  if (auto strong = check_new_passphrase(new_passphrase, "kata sandi server"); !strong) return strong;
+  auto params = kdf();
+  if (!params) return tl::unexpected(params.error());
+  const std::filesystem::path db = std::filesystem::path(dir) / std::string(kServerDbName);
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec)) return fail(Errc::refused, "there is no server store in " + dir);
+  if (auto r = crypto::change_passphrase(db, old_passphrase, new_passphrase, *params); !r) {
+    const bool wrong = r.error().code == crypto::Errc::wrong_passphrase;
+    return fail(wrong ? Errc::refused : Errc::storage,
+                wrong ? "the passphrase does not open the server store" : r.error().message);
+  }
+  return {};
 }
 
 }  // namespace teduh::server

@@ -134,6 +134,26 @@ TEST_F(AdminTest, AShelterDeviceIsNotEnrolledBeforeTheStoreHasAnAdministratorKey
   EXPECT_TRUE(cleared) << cleared.error().message;
 }
 
+TEST_F(AdminTest, TheServerPassphraseChangesOnlyToANewStrongOneAndOnlyWithTheOldOne) {
+  constexpr std::string_view kNew = "kereta-malam-membawa-bintang-jatuh";
+  auto same = change_server_passphrase(dir_, kServerPass, kServerPass, cheap);
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code, Errc::invalid_input);
+  auto weak = change_server_passphrase(dir_, kServerPass, "1234", cheap);
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().code, Errc::invalid_input);
+  auto wrong = change_server_passphrase(dir_, "jerapah-kuning-tidur-di-atap-rumah", kNew, cheap);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::refused);
+  auto none = change_server_passphrase((temp_.path() / "kosong").string(), kServerPass, kNew, cheap);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::refused);
+  auto changed = change_server_passphrase(dir_, kServerPass, kNew, cheap);
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_FALSE(ServerStore::open(dir_, kServerPass));
+  EXPECT_TRUE(ServerStore::open(dir_, kNew));
+}
+
 class MoveKeyTest : public AdminTest {
  protected:
   void SetUp() override {

@@ -45,18 +45,7 @@ int cmd_passphrase_change(const CliContext& c, const std::string& new_key_file) 
     fresh = read_secret("TEDUH_NEW_SERVER_PASSPHRASE", "New server passphrase: ", true);
   }
   if (!fresh) return report(fresh.error());
-  if (*fresh == *pass) return usage("kata sandi baru sama dengan yang lama; tidak ada yang diubah");
-  if (auto strong = check_new_passphrase(*fresh, "kata sandi server"); !strong) return report(strong.error());
-  auto params = new_kdf_params();
-  if (!params) return report(params.error());
-  const std::filesystem::path db = std::filesystem::path(c.data) / std::string(kServerDbName);
-  std::error_code ec;
-  if (!std::filesystem::exists(db, ec)) return report(Error{Errc::refused, "there is no server store in " + c.data});
-  if (auto r = crypto::change_passphrase(db, *pass, *fresh, *params); !r) {
-    const bool wrong = r.error().code == crypto::Errc::wrong_passphrase;
-    return report(Error{wrong ? Errc::refused : Errc::storage,
-                        wrong ? "the passphrase does not open the server store" : r.error().message});
-  }
+  if (auto r = change_server_passphrase(c.data, *pass, *fresh, new_kdf_params); !r) return report(r.error());
   std::cout << "Kata sandi server diganti: kata sandi lama tidak lagi membuka " << c.data
             << ". Jalankan teduhd serve dengan kata sandi baru; kata sandi administrator tidak berubah.\n";
   return kExitOk;

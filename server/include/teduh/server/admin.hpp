@@ -143,4 +143,12 @@ struct ServerInit {
                                                    const AdminPassphraseSource& admin_passphrase,
                                                    const crypto::KdfParams& params);
 
+// `teduhd passphrase change`: rewraps the server store's key under `new_passphrase`
+// (crypto/FORMATS.md section 1): only DIR/server.db.key is replaced; the store is not
+// rewritten, and the administrator passphrase does not change. invalid_input when the new
+// passphrase equals the old one or is weak; refused when there is no store in `dir` or the
+// old passphrase does not open it.
+[[nodiscard]] Result<void> change_server_passphrase(const std::string& dir, std::string_view old_passphrase,
+                                                    std::string_view new_passphrase, const KdfSource& kdf);
+
 }  // namespace teduh::server
