@@ -2,12 +2,24 @@
 // the compartments (the shelter details) they hold.
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include "context.hpp"
 #include "teduh/crypto/secure.hpp"
 
 namespace teduh::server::cli {
 namespace {
+
+// The server store and the administrator key, opened in that order.
+Result<std::pair<ServerStore, AdminKey>> open_with_admin(const CliContext& c, const std::string& admin_file) {
+  auto pass = resolve_passphrase(c.key_file);
+  if (!pass) return tl::unexpected(pass.error());
+  auto store = ServerStore::open(c.data, *pass);
+  if (!store) return tl::unexpected(store.error());
+  auto admin = load_admin_key(c.data, admin_file, *pass, read_admin_passphrase);
+  if (!admin) return tl::unexpected(admin.error());
+  return std::pair<ServerStore, AdminKey>{std::move(*store), std::move(*admin)};
+}
 
 int cmd_device_list(const CliContext& c, bool json) {
   auto store = open_store(c.data, c.key_file);
@@ -92,13 +104,10 @@ int cmd_device_clear(const CliContext& c, const std::string& device_text, const 
                      const std::string& admin_file) {
   auto id = sync::Id128::from_hex(device_text);
   if (!id) return usage("the device must be a device id of 32 lowercase hex digits (see teduhd device list)");
-  auto pass = resolve_passphrase(c.key_file);
-  if (!pass) return report(pass.error());
-  auto store = ServerStore::open(c.data, *pass);
-  if (!store) return report(store.error());
-  auto admin = load_admin_key(c.data, admin_file, *pass, read_admin_passphrase);
-  if (!admin) return report(admin.error());
-  auto generations = store->clear_device(*admin, *id, compartment);
+  auto opened = open_with_admin(c, admin_file);
+  if (!opened) return report(opened.error());
+  auto& [store, admin] = *opened;
+  auto generations = store.clear_device(admin, *id, compartment);
   if (!generations) return report(generations.error());
   std::cout << "Cleared device " << id->hex() << " for compartment " << compartment << ": it receives "
             << *generations << " key generation(s) at its next sync.\n";
@@ -106,13 +115,10 @@ int cmd_device_clear(const CliContext& c, const std::string& device_text, const 
 }
 
 int cmd_compartment_rotate(const CliContext& c, const std::string& compartment, const std::string& admin_file) {
-  auto pass = resolve_passphrase(c.key_file);
-  if (!pass) return report(pass.error());
-  auto store = ServerStore::open(c.data, *pass);
-  if (!store) return report(store.error());
-  auto admin = load_admin_key(c.data, admin_file, *pass, read_admin_passphrase);
-  if (!admin) return report(admin.error());
-  auto rotated = store->rotate_compartment(*admin, compartment);
+  auto opened = open_with_admin(c, admin_file);
+  if (!opened) return report(opened.error());
+  auto& [store, admin] = *opened;
+  auto rotated = store.rotate_compartment(admin, compartment);
   if (!rotated) return report(rotated.error());
   std::cout << "Compartment " << compartment << ": generation " << rotated->generation << " made and wrapped to "
             << rotated->devices << " cleared device(s); they receive it at their next sync.\n";
