@@ -44,12 +44,12 @@
 
 #include "case_workload.hpp"
 #include "support/process.hpp"
+#include "teduh/client/enrollment.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/crypto/keys.hpp"
 #include "teduh/schema/sqlite.hpp"
-#include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/version.hpp"
 
 namespace {
@@ -288,22 +288,13 @@ double median(std::vector<double> v) {
 // Creates a store the way `teduh init` does and writes `commits` commits into it.
 std::string setup_store(const fs::path& path, const std::string& address, const std::string& server_key_text,
                         const std::string& code, int commits) {
-  crypto::init();
-  auto raw = crypto::from_base64url(server_key_text);
-  if (!raw || raw->size() != crypto::kSignPublicKeySize) die("bad server key from teduhd init");
-  crypto::SignPublicKey pk{};
-  std::copy(raw->begin(), raw->end(), pk.begin());
-  auto grant = sync::verify_enrollment_code(code, pk, sync::system_now_ms());
-  if (!grant) die("the enrollment code does not verify");
-  client::Identity id;
-  id.device = sync::Id128::random();
-  id.signing_key = crypto::SigningKey::generate();
-  id.grant = *grant;
-  id.enrollment_code = code;
-  id.server_address = address;
-  id.server_key = pk;
+  auto enrollment = client::check_enrollment(address, server_key_text, code, sync::system_now_ms());
+  if (!enrollment) {
+    die(enrollment.error().code == client::Errc::usage ? "bad server key from teduhd init"
+                                                       : "the enrollment code does not verify");
+  }
   client::StoreOptions so{path, kClientPassphrase, crypto::KdfParams::interactive()};
-  auto store = client::Store::create(so, std::move(id));
+  auto store = client::enroll_device(*enrollment, so);
   if (!store) die("create: " + store.error().message);
   // Setup only: a page cache big enough that a setup transaction never spills into the WAL
   // (see kSetupCommitsPerTransaction). The measured syncs run with the defaults.

@@ -218,7 +218,7 @@ class ChaosRun {
       testing::Run code = testing::teduhd({"enroll", "--data", data_, "--office", r.office, "--user",
                                            "petugas-uji-" + std::to_string(i), "--role", "pendamping"});
       ASSERT_EQ(code.exit_code, 0) << code.err;
-      // As `teduh init` does (client/src/cli.cpp), with the real code and server key.
+      // As `teduh init` does (client/enrollment.hpp), with the real code and server key.
       auto grant = sync::verify_enrollment_code(code.last_line(), server_key_, sync::system_now_ms());
       ASSERT_TRUE(grant) << grant.error().message;
       client::Identity id;

@@ -1,4 +1,6 @@
-#include "report_cli.hpp"
+// teduh due, teduh report, teduh config set | show, teduh import: reports, deadlines,
+// settings and the register import.
+#include "context.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -9,7 +11,7 @@
 #include "teduh/client/report.hpp"
 #include "teduh/client/workflow.hpp"
 
-namespace teduh::client {
+namespace teduh::client::cli {
 namespace {
 
 struct ReportOptions {
@@ -22,19 +24,18 @@ struct ReportOptions {
 
 }  // namespace
 
-void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
+void add_report_commands(CliContext& ctx, CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
-  auto& action = *ctx.action;
 
   auto* due = app.add_subcommand(
       "due", "Open deadlines (complaint response, police report, shelter exit), late first");
   ctx.add_store(due);
   ctx.add_json(due);
-  due->callback([&action, ctx] {
-    action = [ctx]() -> Result<int> {
+  due->callback([&ctx] {
+    ctx.action = [&ctx]() -> Result<int> {
       auto store = TEDUH_TRY(ctx.open_store());
       auto doc = TEDUH_TRY(Workflow(store).due(sync::system_now_ms()));
-      if (*ctx.json_output) {
+      if (ctx.json_output) {
         std::cout << doc.dump(2) << "\n";
         return 0;
       }
@@ -61,9 +62,9 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
                      "Only this BPS region code and the regions under it");
   report->add_flag("--csv", o->csv, "Print CSV: category,code,label,count");
   report->add_option("--chart", o->chart, "Also write a chart to this SVG file");
-  report->callback([&action, ctx, o] {
-    action = [ctx, o]() -> Result<int> {
-      if (o->csv && *ctx.json_output) return fail(Errc::usage, "Choose one of --json and --csv.");
+  report->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> Result<int> {
+      if (o->csv && ctx.json_output) return fail(Errc::usage, "Choose one of --json and --csv.");
       auto store = TEDUH_TRY(ctx.open_store());
       auto doc = TEDUH_TRY(Workflow(store).report(o->filter));
       if (!o->chart.empty()) {
@@ -75,7 +76,7 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
         std::filesystem::permissions(o->chart, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                      mode_error);
       }
-      if (*ctx.json_output) {
+      if (ctx.json_output) {
         std::cout << doc.dump(2) << "\n";
       } else if (o->csv) {
         std::cout << report_csv(doc);
@@ -94,8 +95,8 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   ctx.add_store(config_set);
   config_set->add_option("KEY", o->key, "response_sla or zona_waktu")->required();
   config_set->add_option("VALUE", o->value, "The new value")->required();
-  config_set->callback([&action, ctx, o] {
-    action = [ctx, o]() -> Result<int> {
+  config_set->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> Result<int> {
       auto store = TEDUH_TRY(ctx.open_store());
       TEDUH_TRY(set_config(store, o->key, o->value));
       std::cout << o->key << " = " << o->value << "\n";
@@ -105,11 +106,11 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   auto* config_show = config->add_subcommand("show", "Show the settings");
   ctx.add_store(config_show);
   ctx.add_json(config_show);
-  config_show->callback([&action, ctx] {
-    action = [ctx]() -> Result<int> {
+  config_show->callback([&ctx] {
+    ctx.action = [&ctx]() -> Result<int> {
       auto store = TEDUH_TRY(ctx.open_store());
       auto doc = TEDUH_TRY(config_document(store));
-      if (*ctx.json_output) {
+      if (ctx.json_output) {
         std::cout << doc.dump(2) << "\n";
       } else {
         for (auto it = doc.begin(); it != doc.end(); ++it)
@@ -124,23 +125,22 @@ void add_report_commands(CLI::App& app, const ReportCliContext& ctx) {
   ctx.add_store(import);
   import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)")
       ->required();
-  import->callback([&action, ctx, o] {
-    action = [ctx, o]() -> Result<int> {
+  import->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> Result<int> {
       std::ifstream in(o->csv_file, std::ios::binary);
-  if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto store = TEDUH_TRY(ctx.open_store());
-  Workflow wf(store);
-  auto summary = TEDUH_TRY(import_register(store, wf, text.str()));
-  std::cout << "Imported " << summary.cases << " case(s), " << summary.persons
-            << " person(s) and " << summary.services
-            << " service(s); they reach the server at the next `teduh sync`.\n"
-            << summary.cases << "\n";
-  return 0;
-};
-}  // namespace teduh::client
-);
+      if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
+      std::stringstream text;
+      text << in.rdbuf();
+      auto store = TEDUH_TRY(ctx.open_store());
+      Workflow wf(store);
+      auto summary = TEDUH_TRY(import_register(store, wf, text.str()));
+      std::cout << "Imported " << summary.cases << " case(s), " << summary.persons
+                << " person(s) and " << summary.services
+                << " service(s); they reach the server at the next `teduh sync`.\n"
+                << summary.cases << "\n";
+      return 0;
+    };
+  });
 }
 
-}  // namespace teduh::client
+}  // namespace teduh::client::cli

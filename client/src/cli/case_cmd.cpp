@@ -1,0 +1,344 @@
+// teduh case new | list | show | export | set | merge | close, teduh history, teduh audit.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "context.hpp"
+#include "teduh/client/report.hpp"
+#include "teduh/schema/entities.hpp"
+
+namespace teduh::client::cli {
+namespace {
+
+using nlohmann::json;
+
+// Times are shown in the office's zone (zona_waktu), marked with it; --json keeps UTC.
+void print_case_list(const json& doc, schema::dates::Zone zone) {
+  const auto& cases = doc["cases"];
+  if (cases.empty()) {
+    std::cout << "No cases yet.\n";
+    return;
+  }
+  for (const auto& c : cases) {
+    std::string forms;
+    for (const auto& f : c["forms"]) forms += (forms.empty() ? "" : ", ") + f.get<std::string>();
+    std::cout << c["number"].get<std::string>() << "  "
+              << local_time(c["received_at"].get<std::string>(), zone) << "  "
+              << label("status_kasus", c["status"]) << "  korban "
+              << (c["victim"].get<std::string>().empty() ? "-" : c["victim"].get<std::string>())
+              << "  " << (forms.empty() ? "-" : forms)
+              << (c["conflict"].get<bool>() ? "  [KONFLIK]" : "")
+              << (c["merged_into"].get<std::string>().empty() ? "" : "  [digabung]") << "\n";
+  }
+  std::cout << cases.size() << " case(s). Victims are shown by code; open a case to see names.\n";
+}
+
+void print_fields(std::string_view type, const json& fields, const json& conflicts,
+                  const char* indent, schema::dates::Zone zone) {
+  const auto* spec = schema::find_entity_spec(type);
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const auto* f = spec ? spec->field(it.key()) : nullptr;
+    std::string name = f ? std::string(f->label) : it.key();
+    std::string value = it.value().get<std::string>();
+    if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code)
+      value = label(f->code_set, value);
+    if (f && f->kind == schema::FieldKind::datetime && !value.empty()) value = local_time(value, zone);
+    bool conflict = std::find(conflicts.begin(), conflicts.end(), it.key()) != conflicts.end();
+    std::cout << indent << name << ": " << value
+              << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
+  }
+}
+
+void print_case(const json& doc, schema::dates::Zone zone) {
+  std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>()
+            << ")\n";
+  print_fields("kasus", doc["case"], doc["conflicts"], "  ", zone);
+  auto section = [&](const char* title, const char* type, const char* key) {
+    if (doc[key].empty()) return;
+    std::cout << title << "\n";
+    for (const auto& row : doc[key]) {
+      std::cout << "  - " << row["id"].get<std::string>().substr(0, 8) << "\n";
+      print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
+      if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
+      if (row.contains("shelter_address")) {
+        std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
+                  << row["shelter_address"].get<std::string>() << "\n";
+      }
+    }
+  };
+  section("Orang:", "orang", "persons");
+  section("Peran:", "peran", "roles");
+  section("Layanan:", "layanan", "services");
+  section("Rujukan:", "rujukan", "referrals");
+  section("Persetujuan:", "persetujuan", "consents");
+  section("Penempatan rumah aman:", "penempatan", "shelter_stays");
+}
+
+// State shared by the case subcommands: one of them runs.
+struct CaseState {
+  FieldInput case_fields, victim_fields;
+  std::vector<std::string> assignments;
+  std::string case_ref, reason, export_path, other_ref;
+  bool export_shelter = false;
+};
+using CaseStatePtr = std::shared_ptr<CaseState>;
+
+void add_case_new(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_new = kasus->add_subcommand("new", "Record a new case (prints its id)");
+  ctx.add_store(case_new);
+  struct Flag {
+    const char* flag;
+    const char* field;
+    bool victim;
+    const char* help;
+  };
+  static const Flag kCaseFlags[] = {
+      {"--channel", "channel", false, "How the complaint came in (saluran), e.g. telepon"},
+      {"--forms", "forms", false, "Forms of violence, comma-separated, e.g. fisik,psikis"},
+      {"--summary", "summary", false, "A short summary"},
+      {"--chronology", "chronology", false, "The chronology (kronologi)"},
+      {"--place", "place", false, "Place of occurrence (tempat_kejadian)"},
+      {"--incident-date", "incident_date", false, "Date of the incident, YYYY-MM-DD"},
+      {"--received-at", "received_at", false, "When the complaint was received, in the office's zone unless one is written (default now)"},
+      {"--kecamatan", "kecamatan", false, "Kecamatan"},
+      {"--kelurahan", "kelurahan", false, "Kelurahan"},
+      {"--risk", "risk_level", false, "Risk level: rendah, sedang, tinggi"},
+      {"--worker", "assigned_worker", false, "Assigned case worker"},
+      {"--victim-name", "name", true, "The victim's name"},
+      {"--victim-nik", "nik", true, "The victim's NIK (16 digits)"},
+      {"--victim-sex", "sex", true, "The victim's sex: L or P"},
+      {"--victim-birth", "birth_date", true, "The victim's birth date, YYYY-MM-DD"},
+      {"--victim-age", "age", true, "The victim's age in years, when the birth date is unknown"},
+  };
+  static std::vector<std::string> flag_values(std::size(kCaseFlags));
+  for (std::size_t i = 0; i < std::size(kCaseFlags); ++i) {
+    case_new->add_option(kCaseFlags[i].flag, flag_values[i], kCaseFlags[i].help);
+  }
+  case_new->add_option("--field", s->assignments, "Any other case field, FIELD=VALUE (repeatable)");
+  case_new->callback([&ctx, s, case_new] {
+    ctx.action = [&ctx, s, case_new]() -> Result<int> {
+      for (std::size_t i = 0; i < std::size(kCaseFlags); ++i) {
+        if (!case_new->count(kCaseFlags[i].flag)) continue;
+        (kCaseFlags[i].victim ? s->victim_fields : s->case_fields)
+            .emplace_back(kCaseFlags[i].field, flag_values[i]);
+      }
+      auto extra = TEDUH_TRY(parse_assignments(s->assignments));
+      s->case_fields.insert(s->case_fields.end(), extra.begin(), extra.end());
+      auto store = TEDUH_TRY(ctx.open_store());
+      Workflow wf(store);
+      auto id = TEDUH_TRY(wf.new_case(s->case_fields, s->victim_fields));
+      auto c = store.entity(id);
+      if (c && *c) std::cout << "Case " << (*c)->get("number") << " recorded.\n";
+      std::cout << id.hex() << "\n";
+      return 0;
+    };
+  });
+}
+
+void add_case_list(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_list = kasus->add_subcommand("list", "List cases (victims by code, not name)");
+  ctx.add_store(case_list);
+  ctx.add_json(case_list);
+  case_list->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto store = TEDUH_TRY(ctx.open_store());
+      auto doc = TEDUH_TRY(Workflow(store).list_cases());
+      auto rules = TEDUH_TRY(deadline_rules(store));
+      ctx.json_output ? print_json(doc) : print_case_list(doc, rules.zone);
+      return 0;
+    };
+  });
+}
+
+void add_case_show(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_show =
+      kasus->add_subcommand("show", "Open a case (recorded as an access in the audit log)");
+  ctx.add_store(case_show);
+  ctx.add_json(case_show);
+  case_show->add_option("ID", s->case_ref, "Case id or number")->required();
+  case_show->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      Workflow wf(*store);
+      auto doc = TEDUH_TRY(wf.show_case(*id));
+      auto rules = TEDUH_TRY(deadline_rules(*store));
+      ctx.json_output ? print_json(doc) : print_case(doc, rules.zone);
+      return 0;
+    };
+  });
+}
+
+void add_case_export(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_export = kasus->add_subcommand(
+      "export", "Write a case, in full, to a JSON file (recorded as an export in the audit log)");
+  ctx.add_store(case_export);
+  case_export->add_option("ID", s->case_ref, "Case id or number")->required();
+  case_export->add_option("--out", s->export_path, "The file to write (must not exist)")->required();
+  case_export->add_flag("--sertakan-rumah-aman", s->export_shelter,
+                        "Include shelter addresses (only on a device with shelter clearance); left out by default");
+  case_export->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      if (std::filesystem::exists(s->export_path)) {
+        return fail(Errc::invalid, "The file " + s->export_path + " already exists; choose a new name.");
+      }
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      auto doc = TEDUH_TRY(Workflow(*store).export_case(*id, s->export_shelter));
+      // Readable by this user only: the file holds names and the whole case.
+      const int fd = ::open(s->export_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (fd < 0) return fail(Errc::invalid, "Cannot create " + s->export_path + ".");
+      const std::string text = doc.dump(2) + "\n";
+      const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!written) return fail(Errc::invalid, "Could not write all of " + s->export_path + ".");
+      std::cout << "Case exported to " << s->export_path
+                << " (it holds names: keep it safe; the export is in the audit log).\n"
+                << (s->export_shelter ? "Alamat rumah aman DISERTAKAN dalam berkas ini: simpan dengan sangat hati-hati.\n"
+                                   : "Alamat rumah aman tidak disertakan (gunakan --sertakan-rumah-aman bila "
+                                     "memang diperlukan, pada perangkat yang berizin).\n");
+      return 0;
+    };
+  });
+}
+
+void add_case_set(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_set = kasus->add_subcommand(
+      "set", "Change fields of a case: FIELD=VALUE (korban.FIELD for the victim)");
+  ctx.add_store(case_set);
+  case_set->add_option("ID", s->case_ref, "Case id or number")->required();
+  case_set->add_option("ASSIGNMENTS", s->assignments, "FIELD=VALUE ...")->required();
+  case_set->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto fields = TEDUH_TRY(parse_assignments(s->assignments));
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      Workflow wf(*store);
+      TEDUH_TRY(wf.set_case(*id, fields));
+      std::cout << "Case updated.\n";
+      return 0;
+    };
+  });
+}
+
+void add_case_merge(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_merge = kasus->add_subcommand(
+      "merge", "Merge two records of the same victim: OTHER is shown inside KEEP, nothing is deleted");
+  ctx.add_store(case_merge);
+  case_merge->add_option("KEEP", s->case_ref, "The case to keep (id or number)")->required();
+  case_merge->add_option("OTHER", s->other_ref, "The case merged into it (id or number)")->required();
+  case_merge->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      Workflow wf(*store);
+      auto other = TEDUH_TRY(wf.find_case(s->other_ref));
+      TEDUH_TRY(wf.merge_cases(*id, other));
+      std::cout << "Case merged: it is now shown inside the kept case on every device after sync.\n";
+      return 0;
+    };
+  });
+}
+
+void add_case_close(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
+  auto* case_close = kasus->add_subcommand("close", "Close a case (terminasi) with a reason");
+  ctx.add_store(case_close);
+  case_close->add_option("ID", s->case_ref, "Case id or number")->required();
+  case_close->add_option("--reason", s->reason, "Why the case is closed")->required();
+  case_close->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      Workflow wf(*store);
+      TEDUH_TRY(wf.close_case(*id, s->reason));
+      std::cout << "Case closed (terminasi).\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_case_commands(CliContext& ctx, CLI::App& app) {
+  auto s = std::make_shared<CaseState>();
+  auto* kasus = app.add_subcommand("case", "Record and handle cases");
+  kasus->require_subcommand(1);
+  add_case_new(ctx, kasus, s);
+  add_case_list(ctx, kasus, s);
+  add_case_show(ctx, kasus, s);
+  add_case_export(ctx, kasus, s);
+  add_case_set(ctx, kasus, s);
+  add_case_merge(ctx, kasus, s);
+  add_case_close(ctx, kasus, s);
+}
+
+void add_history_commands(CliContext& ctx, CLI::App& app) {
+  struct State {
+    std::string case_ref;
+  };
+  auto s = std::make_shared<State>();
+  auto* history = app.add_subcommand("history", "Every version of every field of a case");
+  ctx.add_store(history);
+  ctx.add_json(history);
+  history->add_option("ID", s->case_ref, "Case id or number")->required();
+  history->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
+      auto& [store, id] = opened;
+      Workflow wf(*store);
+      auto doc = TEDUH_TRY(wf.history(*id));
+      if (ctx.json_output) {
+        print_json(doc);
+      } else {
+        auto rules = TEDUH_TRY(deadline_rules(*store));
+        for (const auto& v : doc["versions"]) {
+          std::string value = v["value"].get<std::string>();
+          const auto* spec = schema::find_entity_spec(v["entity_type"].get<std::string>());
+          const auto* f = spec ? spec->field(v["field"].get<std::string>()) : nullptr;
+          if (f && f->kind == schema::FieldKind::datetime && !value.empty())
+            value = local_time(value, rules.zone);
+          std::cout << local_time(v["at"].get<std::string>(), rules.zone) << "  "
+                    << v["entity_type"].get<std::string>() << "." << v["field"].get<std::string>()
+                    << " = " << value
+                    << (v["live"].get<bool>() ? "" : "  (replaced)") << "  [device "
+                    << v["device"].get<std::string>().substr(0, 8) << "]\n";
+        }
+      }
+      return 0;
+    };
+  });
+  auto* audit =
+      app.add_subcommand("audit", "Who created, changed, viewed, referred or closed cases");
+  ctx.add_store(audit);
+  ctx.add_json(audit);
+  audit->add_option("--case", s->case_ref, "Only this case (id or number)");
+  audit->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto store = TEDUH_TRY(ctx.open_store());
+      Workflow wf(store);
+      std::optional<sync::EntityId> only;
+      if (!s->case_ref.empty()) {
+        auto id = TEDUH_TRY(wf.find_case(s->case_ref));
+        only = id;
+      }
+      auto doc = TEDUH_TRY(wf.audit(only));
+      if (ctx.json_output) {
+        print_json(doc);
+      } else {
+        auto rules = TEDUH_TRY(deadline_rules(store));
+        for (const auto& e : doc["events"]) {
+          std::cout << local_time(e["at"].get<std::string>(), rules.zone) << "  "
+                    << e["action"].get<std::string>()
+                    << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
+                    << e["user"].get<std::string>() << "\n";
+        }
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace teduh::client::cli

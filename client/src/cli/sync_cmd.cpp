@@ -1,0 +1,99 @@
+// teduh sync: exchange commits with the server (client/sync_client.hpp) and say what happened.
+#include <cstdlib>
+#include <iostream>
+
+#include "context.hpp"
+#include "teduh/client/compartment.hpp"
+#include "teduh/client/sync_client.hpp"
+
+namespace teduh::client::cli {
+
+using nlohmann::json;
+
+void add_sync_command(CliContext& ctx, CLI::App& app) {
+  auto* sync_cmd = app.add_subcommand(
+      "sync", "Exchange commits with the server: push local work, pull the rest");
+  ctx.add_store(sync_cmd);
+  ctx.add_json(sync_cmd);
+  sync_cmd->callback([&ctx] {
+    ctx.action = [&ctx]() -> Result<int> {
+      auto store = TEDUH_TRY(ctx.open_store());
+      SyncOptions options;
+      if (const char* t = std::getenv("TEDUH_SYNC_TIMEOUT_MS")) options.timeout_ms = std::atoi(t);
+      std::uint64_t last_shown = 0;
+      options.progress = [&](std::uint64_t pushed, std::uint64_t pulled) {
+        // A progress line when a sync moves many commits.
+        if (pushed + pulled >= last_shown + 5000) {
+          last_shown = pushed + pulled;
+          std::cerr << "sync: pushed " << pushed << ", pulled " << pulled << " so far...\n";
+        }
+      };
+      auto r = TEDUH_TRY(sync_with_server(store, options));
+      if (ctx.json_output) {
+        print_json(json{{"pushed", r.pushed},
+                        {"pulled", r.pulled},
+                        {"rejected", r.rejected},
+                        {"purged", r.purged},
+                        {"shelter_keys", r.shelter_keys},
+                        {"shelter_notice", r.shelter_notice},
+                        {"rejections", r.rejections},
+                        {"conflicts_new", r.conflicts_new},
+                        {"conflicts", r.conflicts_total},
+                        {"projections", r.projections},
+                        {"registered_now", r.registered_now},
+                        {"server_lost", r.server_lost},
+                        {"restored", {{"detected", r.restored},
+                                      {"server_had", r.server_had},
+                                      {"reissued", r.reissued},
+                                      {"recovered", r.recovered}}},
+                        {"clock_ahead", r.clock_ahead},
+                        {"skipped", r.skipped}});
+      } else {
+        if (r.registered_now) std::cout << "This device is now registered with the server.\n";
+        if (r.server_lost) {
+          std::cout << "Warning: the server no longer holds " << r.server_lost
+                    << " commit(s) of this device that it had confirmed (its store was rolled back or "
+                       "restored); they were sent again. Tell the server's administrator.\n";
+        }
+        std::cout << "Pushed " << r.pushed << ", pulled " << r.pulled << ", new conflicts "
+                  << r.conflicts_new << " (" << r.conflicts_total << " in all"
+                  << (r.conflicts_total ? ": see `teduh conflicts`" : "") << ").\n";
+        if (r.restored) {
+          std::cout << "This store was restored from an older copy: the server already held changes of this "
+                       "device that the copy lacked.";
+          if (r.reissued)
+            std::cout << " " << r.reissued << " change(s) made here since were numbered anew and sent.";
+          if (r.recovered)
+            std::cout << " " << r.recovered << " earlier change(s) of this device were fetched back from the server.";
+          std::cout << " Nothing was lost.\n";
+        }
+        for (const auto& line : r.rejections)
+          std::cout << "Refused by the server: " << line << "\n";
+        if (r.projections)
+          std::cout << "Received de-identified report data for " << r.projections
+                    << " case(s) (see `teduh report` and `teduh duplicates`).\n";
+        if (r.purged)
+          std::cout << r.purged << " case(s) removed from this device: this office no longer holds "
+                    << "them (consent withdrawn, referral ended or case moved).\n";
+        if (r.shelter_keys)
+          std::cout << "Received " << r.shelter_keys << " new shelter key generation(s).\n";
+        if (!r.shelter_notice.empty()) std::cout << r.shelter_notice << "\n";
+        if (store.identity().grant.shelter_clearance) {
+          auto gen = current_generation(store, kShelterCompartment);
+          if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
+        for (const auto& line : r.skipped)
+          std::cout << "Not applied (it writes into another case): " << line << "\n";
+        for (const auto& d : r.clock_ahead) {
+          std::cout << "Warning: device " << d.substr(0, 8)
+                    << " writes with a clock far ahead of this computer's; its edits were kept, "
+                       "but ask that "
+                       "office to check its date and time.\n";
+        }
+      }
+      return r.rejected ? 2 : 0;
+    };
+  });
+}
+
+}  // namespace teduh::client::cli
