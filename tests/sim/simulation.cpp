@@ -326,6 +326,9 @@ struct Acceptance {
   std::string to_office;
   std::uint64_t acked_at_step = 0;  // 0 until the server acknowledged it
   sync::EntityId transfer;
+  // The hlc of its `status = diterima` version: it names this acceptance among several of
+  // one transfer by one device, and a renumbered commit keeps it (PROTOCOL.md 5B rule 10).
+  sync::Hlc hlc = 0;
 };
 
 class Simulation {
@@ -667,10 +670,32 @@ class Simulation {
       auto r = is_transfer ? wf.respond_transfer(e.id, accept) : wf.respond_referral(e.id, accept);
       if (tolerate(r, d, "answer a referral or transfer") && is_transfer && accept) {
         // The acceptance is the first commit written after `before` in that case.
-        acceptances_.push_back(Acceptance{d.index, before + 1, e.scope, d.office, 0, e.id});
+        acceptances_.push_back(Acceptance{d.index, before + 1, e.scope, d.office, 0, e.id,
+                                          acceptance_hlc(d, before, e.scope, e.id)});
       }
       return;
     }
+  }
+
+  // The hlc of the first `status = diterima` version of `transfer` this device wrote after
+  // seq `before`.
+  sync::Hlc acceptance_hlc(Device& d, std::uint64_t before, const sync::EntityId& scope,
+                           const sync::EntityId& transfer) {
+    auto st = schema::Statement::prepare(
+        d.store->db(), "SELECT body FROM commits WHERE device = ?1 AND scope = ?2 AND seq > ?3 ORDER BY seq");
+    if (!st) fail_with(d.label() + " cannot read its commits");
+    st->bind_blob(1, bytes_of(d.id)).bind_blob(2, bytes_of(scope));
+    st->bind(3, static_cast<std::int64_t>(before));
+    for (;;) {
+      auto row = st->step();
+      if (!row || !*row) break;
+      auto c = sync::decode_commit_body(st->column_blob(0));
+      if (!c) continue;
+      for (const auto& v : c->versions) {
+        if (v.entity == transfer && v.field == "status" && v.value == "diterima") return v.hlc;
+      }
+    }
+    fail_with(d.label() + " holds no commit of the transfer acceptance it just wrote");
   }
 
   void end_or_withdraw(Device& d) {
@@ -1138,8 +1163,11 @@ class Simulation {
         const auto body = st->column_blob(1);
         auto c = sync::decode_commit_body(body);
         if (!c || seq > *last) continue;
+        // This acceptance's own commit, not an earlier acceptance of the same transfer by
+        // this device that the server refused (seed 20549: refused for want of a consent, it
+        // showed the transfer open again and the device accepted it a second time).
         const bool accepts = std::any_of(c->versions.begin(), c->versions.end(), [&](const sync::Version& v) {
-          return v.entity == a.transfer && v.field == "status" && v.value == "diterima";
+          return v.entity == a.transfer && v.field == "status" && v.value == "diterima" && v.hlc == a.hlc;
         });
         if (!accepts) continue;
         auto rec = as_server([&] { return server_.get().find_device(d.id); });
