@@ -614,6 +614,58 @@ TEST_F(ReportStoreTest, ANewCaseWithABadExtraIsRefusedWhole) {
     EXPECT_EQ(s.get("case_status_seen").empty() || s.get("case_status_seen") == "asesmen", true);
 }
 
+// Issue 15.2 and 15.3 on a real store: the office's November report over its 14 cases is
+// exact, `--publik` suppresses it, and a December service leaves November's report as it was.
+TEST_F(ReportStoreTest, NovembersOwnReportIsExactAndStaysAsItWasAfterADecemberService) {
+  Workflow wf(*store_);
+  std::vector<sync::EntityId> ids;
+  for (int i = 0; i < 14; ++i) {
+    char received[32];
+    std::snprintf(received, sizeof received, "2026-11-%02d 10:00 WIB", 2 + i);
+    auto id = wf.new_case({{"received_at", received}, {"forms", i < 3 ? "seksual" : "fisik"}},
+                          {{"name", "Korban Penanda " + std::to_string(i)}, {"sex", i < 2 ? "L" : "P"}});
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  ReportFilter november;
+  november.from = "2026-11-01";
+  november.to = "2026-11-30";
+  november.now_ms = at("2026-12-07T00:00:00Z");
+  auto own = wf.report(november);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ((*own)["total_cases"], 14);
+  EXPECT_EQ((*own)["by_form"]["seksual"], 3);
+  EXPECT_EQ((*own)["by_victim_sex"]["L"], 2);
+  EXPECT_EQ((*own)["by_victim_sex"]["P"], 12);
+  EXPECT_EQ((*own)["by_service"]["konseling"], 0);
+  EXPECT_EQ((*own)["marks"], json::object());
+  EXPECT_EQ(report_csv(*own).find("<5"), std::string::npos);
+
+  auto publik = wf.report(november, Audience::outside);
+  ASSERT_TRUE(publik);
+  EXPECT_EQ((*publik)["total_cases"], 14);
+  EXPECT_TRUE((*publik)["by_victim_sex"]["L"].is_null());
+  EXPECT_EQ((*publik)["marks"]["by_victim_sex"]["L"], "<5");
+  EXPECT_EQ((*publik)["marks"]["by_victim_sex"]["P"], "x");
+  EXPECT_EQ((*publik)["marks"]["by_form"]["seksual"], "<5");
+
+  // December: a counselling session for a November case.
+  ASSERT_TRUE(wf.add_service(ids[0], {{"kind", "konseling"}, {"date", "2026-12-03"}}));
+  auto again = wf.report(november);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *own) << own->dump() << "\n" << again->dump();
+  ReportFilter december;
+  december.from = "2026-12-01";
+  december.to = "2026-12-31";
+  december.now_ms = november.now_ms;
+  auto dec = wf.report(december);
+  ASSERT_TRUE(dec);
+  EXPECT_EQ((*dec)["total_cases"], 0);
+  EXPECT_EQ((*dec)["by_service"]["konseling"], 1);
+  const std::string all = own->dump() + publik->dump() + dec->dump();
+  EXPECT_EQ(all.find("Penanda"), std::string::npos);
+}
+
 TEST_F(ReportStoreTest, DueFollowsTheOfficeSettings) {
   Workflow wf(*store_);
   // Friday 6 March 2026, 10:00 WIB.
