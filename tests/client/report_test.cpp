@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "support/store_fixture.hpp"
 #include "teduh/client/import.hpp"
