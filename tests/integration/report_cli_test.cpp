@@ -313,7 +313,9 @@ TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWitho
     EXPECT_EQ(period["total_cases"], march);
   } else {
     EXPECT_EQ(period["total_cases"], march == 0 ? json(0) : json(nullptr));
-    if (march > 0) EXPECT_EQ(period["marks"]["total_cases"], "<5");
+    if (march > 0) {
+      EXPECT_EQ(period["marks"]["total_cases"], "<5");
+    }
   }
 
   // The office's own report counts its own cases only.
