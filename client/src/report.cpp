@@ -593,8 +593,7 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
     if (suppress && small(c.deadlines)) {
       row["deadlines"] = nullptr;
       row["on_time_percent"] = nullptr;
-      marks["deadline_compliance"][name] = {{"deadlines", kPrimary},
-                                            {"on_time_percent", kPrimary}};
+      marks["deadline_compliance"][name] = {{"deadlines", kPrimary}, {"on_time_percent", kPrimary}};
     }
     deadlines[name] = row;
   }
@@ -607,9 +606,9 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
       // The day only: two runs (or two converged replicas) on one day print the same JSON.
       {"as_of_date", local_day(filter.now_ms, rules.zone)}};
   doc["suppression"] = {{"applied", suppress},
-                         {"threshold", kSmallCell},
-                         {"small", kPrimary},
-                         {"complementary", kSecondary}};
+                        {"threshold", kSmallCell},
+                        {"small", kPrimary},
+                        {"complementary", kSecondary}};
   return doc;
 }
 
@@ -818,8 +817,7 @@ std::string report_csv(const json& r) {
   for (auto it = r["deadline_compliance"].begin(); it != r["deadline_compliance"].end(); ++it) {
     row("deadline_count", it.key(), "Tenggat jatuh tempo", it.value()["deadlines"],
         mark_at(r, {"deadline_compliance", it.key(), "deadlines"}));
-    row("deadline_on_time_percent", it.key(), "Persen tepat waktu",
-        it.value()["on_time_percent"],
+    row("deadline_on_time_percent", it.key(), "Persen tepat waktu", it.value()["on_time_percent"],
         mark_at(r, {"deadline_compliance", it.key(), "on_time_percent"}));
   }
   return out.str();

@@ -213,7 +213,8 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   EXPECT_EQ(shown(r, {"deadline_compliance", "MJK", "on_time_percent"}), "<5");
 
   filter.from = "2026-03-01";
-  EXPECT_EQ(shown(build_report(facts, filter, DeadlineRules{}, Audience::outside), {"total_cases"}), "<5");
+  EXPECT_EQ(shown(build_report(facts, filter, DeadlineRules{}, Audience::outside), {"total_cases"}),
+            "<5");
   filter.from.clear();
   filter.region = "32";  // a province takes its cities
   json west = build_report(facts, filter, DeadlineRules{}, Audience::outside);
@@ -261,7 +262,8 @@ TEST(BuildReport, AnOfficesOwnReportShowsEveryCountExactly) {
   filter.from = "2026-11-01";
   filter.to = "2026-11-30";
   filter.now_ms = at("2026-12-07T00:00:00Z");
-  const json r = build_report(fourteen_in_november(), filter, DeadlineRules{}, Audience::own_office);
+  const json r =
+      build_report(fourteen_in_november(), filter, DeadlineRules{}, Audience::own_office);
   EXPECT_EQ(r["total_cases"], 14);
   EXPECT_EQ(r["by_form"]["seksual"], 3);
   EXPECT_EQ(r["by_form"]["fisik"], 11);
@@ -360,7 +362,7 @@ TEST(BuildReport, NovembersReportDoesNotChangeWhenDecemberWorkIsRecorded) {
   EXPECT_EQ(dec["by_service"]["pendampingan_hukum"], 1);
   EXPECT_EQ(dec["by_service"]["konseling"], 2);
   EXPECT_EQ(dec["by_service"]["pengaduan"], 0);
-  EXPECT_EQ(dec["deadline_compliance"]["BKS"]["deadlines"], 1);  // the 30 November case's
+  EXPECT_EQ(dec["deadline_compliance"]["BKS"]["deadlines"], 1);        // the 30 November case's
   EXPECT_EQ(dec["deadline_compliance"]["BKS"]["on_time_percent"], 0);  // answered on the 4th
 }
 
@@ -630,8 +632,9 @@ TEST_F(ReportStoreTest, NovembersOwnReportIsExactAndStaysAsItWasAfterADecemberSe
   for (int i = 0; i < 14; ++i) {
     char received[32];
     std::snprintf(received, sizeof received, "2026-11-%02d 10:00 WIB", 2 + i);
-    auto id = wf.new_case({{"received_at", received}, {"forms", i < 3 ? "seksual" : "fisik"}},
-                          {{"name", "Korban Penanda " + std::to_string(i)}, {"sex", i < 2 ? "L" : "P"}});
+    auto id =
+        wf.new_case({{"received_at", received}, {"forms", i < 3 ? "seksual" : "fisik"}},
+                    {{"name", "Korban Penanda " + std::to_string(i)}, {"sex", i < 2 ? "L" : "P"}});
     ASSERT_TRUE(id) << id.error().message;
     ids.push_back(*id);
   }

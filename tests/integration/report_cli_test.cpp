@@ -350,17 +350,16 @@ TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWitho
   // CSV: numbers in the count column, marks in the mark column.
   const std::string own_csv = teduh({"report", "--store", bks, "--csv", "--publik"}).out;
   EXPECT_EQ(own_csv.rfind("category,code,label,count,mark\n", 0), 0u) << own_csv;
-  EXPECT_NE(own_csv.find("total_cases,,Jumlah kasus," + std::to_string(kOffices[0].cases + 1) +
-                         ",\n"),
-            std::string::npos)
+  EXPECT_NE(
+      own_csv.find("total_cases,,Jumlah kasus," + std::to_string(kOffices[0].cases + 1) + ",\n"),
+      std::string::npos)
       << own_csv;
 
   // No marker in any format, on the central office or the office.
   const std::string chart = (dir_ / "laporan.svg").string();
   std::string everything;
   for (const std::string& store : {pusat, bks}) {
-    for (const std::vector<std::string>& fmt :
-         std::vector<std::vector<std::string>>{
+    for (const std::vector<std::string>& fmt : std::vector<std::vector<std::string>>{
              {}, {"--json"}, {"--csv"}, {"--publik"}, {"--publik", "--csv"}}) {
       std::vector<std::string> args{"report", "--store", store, "--chart", chart};
       args.insert(args.end(), fmt.begin(), fmt.end());

@@ -73,8 +73,8 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
         return fail(Errc::usage, "Pilih salah satu: --json atau --csv.");
       }
       auto store = TEDUH_TRY(ctx.open_store());
-      auto doc = TEDUH_TRY(Workflow(store).report(
-          o->filter, o->publik ? Audience::outside : Audience::own_office));
+      auto doc = TEDUH_TRY(
+          Workflow(store).report(o->filter, o->publik ? Audience::outside : Audience::own_office));
       if (!o->chart.empty()) {
         std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
         out << report_svg(doc);
