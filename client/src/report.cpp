@@ -747,8 +747,10 @@ std::string report_text(const json& r) {
         << "\n";
   }
   const json& filter = r["filter"];
-  out << "Periode pengaduan: " << period_text(filter) << "; wilayah: "
+  out << "Periode: " << period_text(filter) << "; wilayah: "
       << (filter.value("region", "").empty() ? "semua" : filter.value("region", "")) << "\n";
+  out << "Kasus dihitung menurut tanggal pengaduan; layanan dan tenggat menurut tanggalnya "
+         "sendiri.\n";
   out << "Jumlah kasus: " << cell_text(r["total_cases"], mark_at(r, {"total_cases"})) << "\n";
   if (r.contains("suppression") && r["suppression"].value("applied", true)) {
     out << "Laporan untuk di luar kantor: sel berisi 1-4 kasus ditulis \"<5\"; \"x\" "
