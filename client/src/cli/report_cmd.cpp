@@ -57,16 +57,16 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
   ctx.add_store(report);
   ctx.add_json(report);
   report->add_option("--from", o->filter.from,
-                     "Only cases received on or after this date, YYYY-MM-DD");
-  report->add_option("--to", o->filter.to,
-                     "Only cases received on or before this date, YYYY-MM-DD");
+                     "Awal periode, YYYY-MM-DD (kasus menurut tanggal pengaduan; layanan dan "
+                     "tenggat menurut tanggalnya sendiri)");
+  report->add_option("--to", o->filter.to, "Akhir periode, YYYY-MM-DD (termasuk hari itu)");
   report->add_option("--region", o->filter.region,
-                     "Only this BPS region code and the regions under it");
+                     "Hanya kode wilayah BPS ini dan wilayah di bawahnya");
   report->add_flag("--csv", o->csv, "Cetak CSV: category,code,label,count,mark");
   report->add_flag("--publik", o->publik,
                    "Laporan untuk dibagikan ke luar kantor: sel 1-4 kasus ditulis <5 (dan x "
                    "bila perlu); di kantor pusat selalu begitu");
-  report->add_option("--chart", o->chart, "Also write a chart to this SVG file");
+  report->add_option("--chart", o->chart, "Tulis juga grafik ke berkas SVG ini");
   report->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
       if (o->csv && ctx.json_output) {

@@ -90,8 +90,10 @@ std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& 
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
 
 struct ReportFilter {
-  std::string from;          // YYYY-MM-DD, received on or after (office's local date); "" = open
-  std::string to;            // YYYY-MM-DD, received on or before; "" = open
+  // The period, inclusive, in office-local days: a case is in it by the day it was
+  // received, a service by its date, a deadline by the day it came due.
+  std::string from;          // YYYY-MM-DD, first day; "" = open
+  std::string to;            // YYYY-MM-DD, last day; "" = open
   std::string region;        // BPS code: the region itself and every region under it ("32" takes
                              // "32.75" and "32.75.01"); "" = all
   std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
