@@ -421,12 +421,12 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
     if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970
-      return fail(Errc::usage,
-                  std::string(name) + " takes a date written YYYY-MM-DD, e.g. 2026-01-31.");
+      return fail(Errc::usage, std::string(name) +
+                                   " perlu tanggal dengan bentuk YYYY-MM-DD, misalnya 2026-01-31.");
     }
   }
   if (!filter.from.empty() && !filter.to.empty() && filter.to < filter.from) {
-    return fail(Errc::usage, "--to is before --from: no day is in that period.");
+    return fail(Errc::usage, "--to lebih awal dari --from: tidak ada hari dalam periode itu.");
   }
   return {};
 }

@@ -366,6 +366,23 @@ TEST(BuildReport, NovembersReportDoesNotChangeWhenDecemberWorkIsRecorded) {
   EXPECT_EQ(dec["deadline_compliance"]["BKS"]["on_time_percent"], 0);  // answered on the 4th
 }
 
+TEST(CheckFilter, ABadPeriodIsRefusedWithASentenceInIndonesian) {
+  ReportFilter f;
+  f.from = "2026-11-31";
+  auto bad = check_filter(f);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::usage);
+  EXPECT_NE(bad.error().message.find("--from perlu tanggal dengan bentuk YYYY-MM-DD"),
+            std::string::npos)
+      << bad.error().message;
+  f.from = "2026-12-01";
+  f.to = "2026-11-30";
+  ASSERT_FALSE(check_filter(f));
+  EXPECT_NE(check_filter(f).error().message.find("--to lebih awal dari --from"), std::string::npos);
+  f.to = "2026-12-31";
+  EXPECT_TRUE(check_filter(f));
+}
+
 TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {
   const std::string v1 =
       R"({"v":1,"case":"0a","office":"UJI","office_kind":"kelurahan","region":"32.75.01",)"
