@@ -421,12 +421,12 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
     if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970
-      return fail(Errc::usage,
-                  std::string(name) + " takes a date written YYYY-MM-DD, e.g. 2026-01-31.");
+      return fail(Errc::usage, std::string(name) +
+                                   " perlu tanggal dengan bentuk YYYY-MM-DD, misalnya 2026-01-31.");
     }
   }
   if (!filter.from.empty() && !filter.to.empty() && filter.to < filter.from) {
-    return fail(Errc::usage, "--to is before --from: no day is in that period.");
+    return fail(Errc::usage, "--to lebih awal dari --from: tidak ada hari dalam periode itu.");
   }
   return {};
 }
@@ -458,7 +458,8 @@ struct Table {
 }  // namespace
 
 json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filter,
-                  const DeadlineRules& rules) {
+                  const DeadlineRules& rules, Audience audience) {
+  const bool suppress = audience == Audience::outside;
   Table forms = Table::of_set("bentuk_kekerasan", {kUnknown});
   Table sex = Table::of_set("jenis_kelamin", {kUnknown});
   Table age;
@@ -476,14 +477,39 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
   std::map<std::string, Compliance> compliance;
   int total = 0;
   auto or_unknown = [](const std::string& s) { return s.empty() ? std::string(kUnknown) : s; };
+  // An office-local day (YYYY-MM-DD) in the filter's period; an unknown day is in it only
+  // when the period is open.
+  auto in_period = [&](const std::string& day) {
+    if (!filter.from.empty() && (day.empty() || day < filter.from)) return false;
+    if (!filter.to.empty() && (day.empty() || day > filter.to)) return false;
+    return true;
+  };
 
   for (const CaseFacts& f : facts) {
     if (!f.merged_into.empty()) continue;  // counted once, in the case it was merged into
+    if (!region_matches(f.region, filter.region)) continue;
     auto received = ms_of(f.received_at);
     const std::string day = received ? local_day(*received, rules.zone) : std::string();
-    if (!filter.from.empty() && (day.empty() || day < filter.from)) continue;
-    if (!filter.to.empty() && (day.empty() || day > filter.to)) continue;
-    if (!region_matches(f.region, filter.region)) continue;
+
+    // Activity counts in the period it happened in, whenever its case was received (issue
+    // 15.3): a service by its own date (a service without one, by its case's day), ...
+    std::set<std::string> kinds;
+    for (const auto& s : f.services) {
+      if (in_period(s.date.empty() ? day : s.date.substr(0, 10))) kinds.insert(s.kind);
+    }
+    for (const auto& k : kinds) service.add(k);
+    // ... and a deadline by the office-local day it came due.
+    for (const Deadline& d : deadlines_of(f, rules)) {
+      if (d.met_at_unknown) continue;
+      if (!d.met_ms && d.due_ms > filter.now_ms) continue;  // still open, not yet due
+      if (!in_period(local_day(d.due_ms, rules.zone))) continue;
+      Compliance& c = compliance[or_unknown(f.office)];
+      ++c.deadlines;
+      if (d.met_ms && *d.met_ms <= d.due_ms) ++c.on_time;
+    }
+
+    // Cases by the day they were received.
+    if (!in_period(day)) continue;
     ++total;
     if (f.forms.empty()) forms.add(kUnknown);
     for (const auto& x : f.forms) forms.add(x);
@@ -493,9 +519,6 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
     if (f.perpetrator_relationships.empty()) relationship.add("tidak_tercatat");
     for (const auto& r : f.perpetrator_relationships) relationship.add(r);
     channel.add(or_unknown(f.channel));
-    std::set<std::string> kinds;
-    for (const auto& s : f.services) kinds.insert(s.kind);
-    for (const auto& k : kinds) service.add(k);
     status.add(or_unknown(f.status));
     region.add(or_unknown(f.region));
     office.add(or_unknown(f.office));
@@ -505,53 +528,87 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
       if (f.forms.empty()) it->second.add(kUnknown);
       for (const auto& x : f.forms) it->second.add(x);
     }
-    Compliance& c = compliance[or_unknown(f.office)];
-    for (const Deadline& d : deadlines_of(f, rules)) {
-      if (d.met_at_unknown) continue;
-      if (!d.met_ms && d.due_ms > filter.now_ms) continue;  // still open, not yet due
-      ++c.deadlines;
-      if (d.met_ms && *d.met_ms <= d.due_ms) ++c.on_time;
-    }
+    compliance.try_emplace(or_unknown(f.office));  // every office with a case has a row
   }
   auto sorted = [](Table t) {
     std::sort(t.cells.begin(), t.cells.end());
     return t.cells;
   };
 
+  // Every value is a number (or null); where a report is suppressed, the value is null and
+  // its mark sits at the same path under "marks", so a number column never holds a mark.
   json doc;
-  doc["total_cases"] = total > 0 && total < kSmallCell ? json(kPrimary) : json(total);
-  doc["by_form"] = suppress_table(forms.cells, false);
-  doc["by_victim_sex"] = suppress_table(sex.cells, true);
-  doc["by_victim_age_group"] = suppress_table(age.cells, true);
-  doc["by_place"] = suppress_table(place.cells, true);
-  doc["by_perpetrator_relationship"] = suppress_table(relationship.cells, false);
-  doc["by_channel"] = suppress_table(channel.cells, true);
-  doc["by_service"] = suppress_table(service.cells, false);
-  doc["by_status"] = suppress_table(status.cells, true);
-  doc["by_region"] = suppress_table(sorted(region), true);
-  doc["by_office"] = suppress_table(sorted(office), true);
+  json marks = json::object();
+  auto small = [](int n) { return n > 0 && n < kSmallCell; };
+  auto table = [&](const std::vector<std::pair<std::string, int>>& cells, bool partition) {
+    json values = json::object(), hidden = json::object();
+    if (!suppress) {
+      for (const auto& [code, n] : cells) values[code] = n;
+      return std::pair{values, hidden};
+    }
+    values = suppress_table(cells, partition);
+    for (auto it = values.begin(); it != values.end(); ++it) {
+      if (!it.value().is_string()) continue;
+      hidden[it.key()] = it.value();
+      it.value() = nullptr;
+    }
+    return std::pair{values, hidden};
+  };
+  auto put = [&](const char* key, const std::vector<std::pair<std::string, int>>& cells,
+                 bool partition) {
+    auto [values, hidden] = table(cells, partition);
+    doc[key] = std::move(values);
+    if (!hidden.empty()) marks[key] = std::move(hidden);
+  };
+  if (suppress && small(total)) {
+    doc["total_cases"] = nullptr;
+    marks["total_cases"] = kPrimary;
+  } else {
+    doc["total_cases"] = total;
+  }
+  put("by_form", forms.cells, false);
+  put("by_victim_sex", sex.cells, true);
+  put("by_victim_age_group", age.cells, true);
+  put("by_place", place.cells, true);
+  put("by_perpetrator_relationship", relationship.cells, false);
+  put("by_channel", channel.cells, true);
+  put("by_service", service.cells, false);
+  put("by_status", status.cells, true);
+  put("by_region", sorted(region), true);
+  put("by_office", sorted(office), true);
   json months = json::object();
-  for (const auto& [month, t] : month_form) months[month] = suppress_table(t.cells, false);
+  for (const auto& [month, t] : month_form) {
+    auto [values, hidden] = table(t.cells, false);
+    months[month] = std::move(values);
+    if (!hidden.empty()) marks["by_month_form"][month] = std::move(hidden);
+  }
   doc["by_month_form"] = months;
   json deadlines = json::object();
   for (const auto& [name, c] : compliance) {
     json row;
-    row["deadlines"] =
-        c.deadlines > 0 && c.deadlines < kSmallCell ? json(kPrimary) : json(c.deadlines);
-    // A share is shown only over 5 or more deadlines, whole percent rounded down.
-    row["on_time_percent"] =
-        c.deadlines >= kSmallCell ? json(c.on_time * 100 / c.deadlines) : json(nullptr);
+    row["deadlines"] = c.deadlines;
+    // A share is a whole percent rounded down; a suppressed report shows it only over 5 or
+    // more deadlines (null with the mark "<5" otherwise). null without a mark: none came due.
+    row["on_time_percent"] = c.deadlines > 0 ? json(c.on_time * 100 / c.deadlines) : json(nullptr);
+    if (suppress && small(c.deadlines)) {
+      row["deadlines"] = nullptr;
+      row["on_time_percent"] = nullptr;
+      marks["deadline_compliance"][name] = {{"deadlines", kPrimary}, {"on_time_percent", kPrimary}};
+    }
     deadlines[name] = row;
   }
   doc["deadline_compliance"] = deadlines;
+  doc["marks"] = marks;
   doc["filter"] = {{"from", filter.from}, {"to", filter.to}, {"region", filter.region}};
   doc["deadline_rules"] = {
       {"response_sla", rules.response == ResponseSla::one_working_day ? "1_hari_kerja" : "3_hari"},
       {"zona_waktu", dates::zone_name(rules.zone)},
       // The day only: two runs (or two converged replicas) on one day print the same JSON.
       {"as_of_date", local_day(filter.now_ms, rules.zone)}};
-  doc["suppression"] = {
-      {"threshold", kSmallCell}, {"small", kPrimary}, {"complementary", kSecondary}};
+  doc["suppression"] = {{"applied", suppress},
+                        {"threshold", kSmallCell},
+                        {"small", kPrimary},
+                        {"complementary", kSecondary}};
   return doc;
 }
 
@@ -610,11 +667,30 @@ std::vector<std::string> ordered_keys(const json& table, const char* set) {
   return out;
 }
 
-std::string cell_text(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
+// The mark of a suppressed value: the string at the value's path under r["marks"], or "".
+std::string mark_at(const json& r, std::initializer_list<std::string> path) {
+  auto it = r.find("marks");
+  if (it == r.end()) return "";
+  const json* at = &*it;
+  for (const std::string& key : path) {
+    if (!at->is_object()) return "";
+    auto next = at->find(key);
+    if (next == at->end()) return "";
+    at = &*next;
+  }
+  return at->is_string() ? at->get<std::string>() : std::string();
+}
+
+// A value as people read it: its mark where suppressed, "-" where there is none.
+std::string cell_text(const json& v, const std::string& mark) {
+  if (!mark.empty()) return mark;
   if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
   return v.dump();
 }
+
+// The count column of the CSV: the number, or empty where suppressed or absent.
+std::string count_field(const json& v) { return v.is_number() ? v.dump() : std::string(); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -671,18 +747,25 @@ std::string report_text(const json& r) {
         << "\n";
   }
   const json& filter = r["filter"];
-  out << "Periode pengaduan: " << period_text(filter) << "; wilayah: "
+  out << "Periode: " << period_text(filter) << "; wilayah: "
       << (filter.value("region", "").empty() ? "semua" : filter.value("region", "")) << "\n";
-  out << "Jumlah kasus: " << cell_text(r["total_cases"]) << "\n";
-  out << "Sel berisi 1-4 kasus ditulis \"<5\"; \"x\" disembunyikan agar sel kecil tidak dapat "
-         "dihitung dari jumlah.\n";
+  out << "Kasus dihitung menurut tanggal pengaduan; layanan dan tenggat menurut tanggalnya "
+         "sendiri.\n";
+  out << "Jumlah kasus: " << cell_text(r["total_cases"], mark_at(r, {"total_cases"})) << "\n";
+  if (r.contains("suppression") && r["suppression"].value("applied", true)) {
+    out << "Laporan untuk di luar kantor: sel berisi 1-4 kasus ditulis \"<5\"; \"x\" "
+           "disembunyikan agar sel kecil tidak dapat dihitung dari jumlah.\n";
+  } else {
+    out << "Angka persis, untuk kantor sendiri. Laporan yang dibagikan ke luar kantor dibuat "
+           "dengan --publik (sel berisi 1-4 kasus ditulis \"<5\").\n";
+  }
   for (const Section& s : kSections) {
     if (!r.contains(s.key)) continue;
     out << "\n" << s.title << "\n";
     for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
       std::string line = "  " + label_of(s.code_set, code);
       if (line.size() < 48) line.resize(48, ' ');
-      out << line << " " << cell_text(r[s.key][code]) << "\n";
+      out << line << " " << cell_text(r[s.key][code], mark_at(r, {s.key, code})) << "\n";
     }
   }
   out << "\nKetepatan waktu tenggat per kantor (respons pengaduan, laporan polisi, rumah aman)";
@@ -697,35 +780,47 @@ std::string report_text(const json& r) {
   if (dl.empty()) out << "  Belum ada tenggat yang jatuh tempo.\n";
   for (auto it = dl.begin(); it != dl.end(); ++it) {
     const json& pct = it.value()["on_time_percent"];
-    out << "  " << it.key() << ": "
-        << (pct.is_null() ? std::string("(kurang dari 5 tenggat)") : pct.dump() + "% tepat waktu")
-        << ", " << cell_text(it.value()["deadlines"]) << " tenggat\n";
+    const std::string count_mark = mark_at(r, {"deadline_compliance", it.key(), "deadlines"});
+    out << "  " << it.key() << ": ";
+    if (pct.is_number()) {
+      out << pct.dump() << "% tepat waktu, " << cell_text(it.value()["deadlines"], count_mark)
+          << " tenggat\n";
+    } else if (!count_mark.empty()) {
+      out << "kurang dari 5 tenggat, persen tidak ditampilkan\n";
+    } else {
+      out << "belum ada tenggat yang jatuh tempo\n";
+    }
   }
   return out.str();
 }
 
 std::string report_csv(const json& r) {
+  // Numbers and suppression marks in separate columns: count is a number or empty, mark is
+  // "<5", "x" or empty (README "Report").
   std::ostringstream out;
-  out << "category,code,label,count\n";
-  out << "total_cases,,Jumlah kasus," << cell_text(r["total_cases"]) << "\n";
+  auto row = [&](const std::string& category, const std::string& code, const std::string& label,
+                 const json& value, const std::string& mark) {
+    out << category << "," << csv_field(code) << "," << csv_field(label) << ","
+        << count_field(value) << "," << mark << "\n";
+  };
+  out << "category,code,label,count,mark\n";
+  row("total_cases", "", "Jumlah kasus", r["total_cases"], mark_at(r, {"total_cases"}));
   for (const Section& s : kSections) {
     for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
-      out << s.key << "," << csv_field(code) << "," << csv_field(label_of(s.code_set, code)) << ","
-          << cell_text(r[s.key][code]) << "\n";
+      row(s.key, code, label_of(s.code_set, code), r[s.key][code], mark_at(r, {s.key, code}));
     }
   }
   for (auto m = r["by_month_form"].begin(); m != r["by_month_form"].end(); ++m) {
     for (auto it = m.value().begin(); it != m.value().end(); ++it) {
-      out << "by_month_form," << csv_field(m.key() + "/" + it.key()) << ","
-          << csv_field(label_of("bentuk_kekerasan", it.key())) << "," << cell_text(it.value())
-          << "\n";
+      row("by_month_form", m.key() + "/" + it.key(), label_of("bentuk_kekerasan", it.key()),
+          it.value(), mark_at(r, {"by_month_form", m.key(), it.key()}));
     }
   }
   for (auto it = r["deadline_compliance"].begin(); it != r["deadline_compliance"].end(); ++it) {
-    out << "deadline_count," << csv_field(it.key()) << ",Tenggat jatuh tempo,"
-        << cell_text(it.value()["deadlines"]) << "\n";
-    out << "deadline_on_time_percent," << csv_field(it.key()) << ",Persen tepat waktu,"
-        << cell_text(it.value()["on_time_percent"]) << "\n";
+    row("deadline_count", it.key(), "Tenggat jatuh tempo", it.value()["deadlines"],
+        mark_at(r, {"deadline_compliance", it.key(), "deadlines"}));
+    row("deadline_on_time_percent", it.key(), "Persen tepat waktu", it.value()["on_time_percent"],
+        mark_at(r, {"deadline_compliance", it.key(), "on_time_percent"}));
   }
   return out.str();
 }
@@ -739,15 +834,16 @@ std::string report_svg(const json& r) {
   const json& dl = r["deadline_compliance"];
 
   // Value drawn for a cell: "<5" as 2.5 (and hatched), "x" and 0 not drawn.
-  auto drawn = [](const json& v) -> double {
-    if (v.is_number()) return v.get<double>();
-    if (v.is_string() && v.get<std::string>() == kPrimary) return 2.5;
-    return 0;
+  auto drawn = [](const json& v, const std::string& mark) -> double {
+    if (mark == kPrimary) return 2.5;
+    if (!mark.empty()) return 0;
+    return v.is_number() ? v.get<double>() : 0;
   };
   double max_stack = 0;
   for (auto m = months.begin(); m != months.end(); ++m) {
     double sum = 0;
-    for (auto c = m.value().begin(); c != m.value().end(); ++c) sum += drawn(c.value());
+    for (auto c = m.value().begin(); c != m.value().end(); ++c)
+      sum += drawn(c.value(), mark_at(r, {"by_month_form", m.key(), c.key()}));
     max_stack = std::max(max_stack, sum);
   }
   // A round axis top: 5, 10, 20, 50, 100, ...
@@ -806,16 +902,17 @@ std::string report_svg(const json& r) {
     double y = base_y;
     for (std::size_t f = 0; f < form_codes.size(); ++f) {
       const json& v = m.value().value(form_codes[f], json(0));
-      const double h = drawn(v) / top * chart_h;
+      const std::string mark = mark_at(r, {"by_month_form", m.key(), form_codes[f]});
+      const double h = drawn(v, mark) / top * chart_h;
       if (h <= 0) continue;
       y -= h;
-      const bool small = v.is_string();
+      const bool small = !mark.empty();
       s << "<rect class=\"seri-" << xml_escape(form_codes[f]) << "\" x=\"" << x << "\" y=\"" << y
         << "\" width=\"" << w << "\" height=\"" << h << "\" fill=\""
         << (small ? std::string("url(#kecil)") : std::string(kColours[f % 8])) << "\" stroke=\""
         << kColours[f % 8] << "\"><title>" << xml_escape(m.key()) << " "
         << xml_escape(label_of("bentuk_kekerasan", form_codes[f])) << ": "
-        << xml_escape(cell_text(v)) << "</title></rect>\n";
+        << xml_escape(cell_text(v, mark)) << "</title></rect>\n";
     }
     s << "<text x=\"" << x + w / 2 << "\" y=\"" << base_y + 18 << "\" text-anchor=\"middle\">"
       << xml_escape(m.key()) << "</text>\n";
@@ -870,15 +967,18 @@ std::string report_svg(const json& r) {
       << xml_escape(it.key()) << "</text>\n";
     const json& pct = it.value()["on_time_percent"];
     if (pct.is_null()) {
-      s << "<text x=\"" << bar_left + 6 << "\" y=\"" << y + 13
-        << "\" fill=\"#666666\">kurang dari 5 tenggat: tidak ditampilkan</text>\n";
+      const bool hidden = !mark_at(r, {"deadline_compliance", it.key(), "deadlines"}).empty();
+      s << "<text x=\"" << bar_left + 6 << "\" y=\"" << y + 13 << "\" fill=\"#666666\">"
+        << (hidden ? "kurang dari 5 tenggat: tidak ditampilkan"
+                   : "belum ada tenggat yang jatuh tempo")
+        << "</text>\n";
       continue;
     }
     const int p = pct.get<int>();
     s << "<rect class=\"tenggat\" x=\"" << bar_left << "\" y=\"" << y << "\" width=\""
       << bar_w * p / 100 << "\" height=\"18\" fill=\"#1f78b4\"><title>" << xml_escape(it.key())
       << ": " << p << "%</title></rect><text x=\"" << bar_left + bar_w * p / 100 + 6 << "\" y=\""
-      << y + 13 << "\">" << p << "% dari " << xml_escape(cell_text(it.value()["deadlines"]))
+      << y + 13 << "\">" << p << "% dari " << xml_escape(cell_text(it.value()["deadlines"], ""))
       << " tenggat</text>\n";
   }
   if (dl.empty()) {

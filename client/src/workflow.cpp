@@ -1183,7 +1183,7 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
   return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
-Result<json> Workflow::report(ReportFilter filter) const {
+Result<json> Workflow::report(ReportFilter filter, Audience audience) const {
   TEDUH_TRY(permit(schema::Action::laporan));
   TEDUH_TRY(check_filter(filter));
   if (filter.now_ms == 0) filter.now_ms = sync::system_now_ms();
@@ -1202,7 +1202,9 @@ Result<json> Workflow::report(ReportFilter filter) const {
       if (c.office == grant.office_code) facts.push_back(std::move(c));
     }
   }
-  json doc = build_report(facts, filter, rules);
+  // The central office's report is over other offices' cases: it has left them.
+  if (central) audience = Audience::outside;
+  json doc = build_report(facts, filter, rules, audience);
   doc["office"] = grant.office_code;
   doc["source"] = central ? "proyeksi" : "kasus_lokal";
   return doc;

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "support/store_fixture.hpp"
 #include "teduh/client/import.hpp"
@@ -24,6 +26,22 @@ std::uint64_t at(const std::string& utc) {
 }
 std::string utc_text(std::uint64_t ms) {
   return schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(ms)));
+}
+
+// A value of a report as people read it: its suppression mark (at the same path under
+// "marks") where it has one, else the value itself.
+json shown(const json& r, std::initializer_list<std::string> path) {
+  const json* value = &r;
+  const json* mark = r.contains("marks") ? &r["marks"] : nullptr;
+  for (const std::string& key : path) {
+    value = &(*value)[key];
+    mark = mark && mark->is_object() && mark->contains(key) ? &(*mark)[key] : nullptr;
+  }
+  if (mark && mark->is_string()) {
+    EXPECT_TRUE(value->is_null()) << "a marked value is null: " << value->dump();
+    return *mark;
+  }
+  return *value;
 }
 
 CaseFacts fact(std::string id, std::string office, std::string region, std::string received,
@@ -174,35 +192,36 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   facts[0].perpetrator_relationships = {"orang_tua"};
   ReportFilter filter;
   filter.now_ms = at("2026-06-01T00:00:00Z");
-  json r = build_report(facts, filter, DeadlineRules{});
-  EXPECT_EQ(r["total_cases"], 7);
-  EXPECT_EQ(r["by_form"]["fisik"], 6);
-  EXPECT_EQ(r["by_form"]["psikis"], 6);
-  EXPECT_EQ(r["by_form"]["seksual"], "<5");
-  EXPECT_EQ(r["by_form"]["trafficking"], 0);
-  EXPECT_EQ(r["by_victim_sex"]["L"], "<5");
-  EXPECT_EQ(r["by_victim_sex"]["P"], "x");  // 7 - 6 would give L away
-  EXPECT_EQ(r["by_victim_age_group"]["13-17"], "<5");
-  EXPECT_EQ(r["by_victim_age_group"]["tidak_diketahui"], "x");
-  EXPECT_EQ(r["by_perpetrator_relationship"]["orang_tua"], "<5");
-  EXPECT_EQ(r["by_perpetrator_relationship"]["tidak_tercatat"], 6);
-  EXPECT_EQ(r["by_region"]["32.75"], "x");
-  EXPECT_EQ(r["by_month_form"]["2026-02"]["fisik"], 6);
-  EXPECT_EQ(r["by_month_form"]["2026-03"]["seksual"], "<5");
+  json r = build_report(facts, filter, DeadlineRules{}, Audience::outside);
+  EXPECT_EQ(shown(r, {"total_cases"}), 7);
+  EXPECT_EQ(shown(r, {"by_form", "fisik"}), 6);
+  EXPECT_EQ(shown(r, {"by_form", "psikis"}), 6);
+  EXPECT_EQ(shown(r, {"by_form", "seksual"}), "<5");
+  EXPECT_EQ(shown(r, {"by_form", "trafficking"}), 0);
+  EXPECT_EQ(shown(r, {"by_victim_sex", "L"}), "<5");
+  EXPECT_EQ(shown(r, {"by_victim_sex", "P"}), "x");  // 7 - 6 would give L away
+  EXPECT_EQ(shown(r, {"by_victim_age_group", "13-17"}), "<5");
+  EXPECT_EQ(shown(r, {"by_victim_age_group", "tidak_diketahui"}), "x");
+  EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "orang_tua"}), "<5");
+  EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "tidak_tercatat"}), 6);
+  EXPECT_EQ(shown(r, {"by_region", "32.75"}), "x");
+  EXPECT_EQ(shown(r, {"by_month_form", "2026-02", "fisik"}), 6);
+  EXPECT_EQ(shown(r, {"by_month_form", "2026-03", "seksual"}), "<5");
   // No response was recorded: every response deadline has passed, none on time.
-  EXPECT_EQ(r["deadline_compliance"]["BKS"]["deadlines"], 6);
-  EXPECT_EQ(r["deadline_compliance"]["BKS"]["on_time_percent"], 0);
-  EXPECT_TRUE(r["deadline_compliance"]["MJK"]["on_time_percent"].is_null());
+  EXPECT_EQ(shown(r, {"deadline_compliance", "BKS", "deadlines"}), 6);
+  EXPECT_EQ(shown(r, {"deadline_compliance", "BKS", "on_time_percent"}), 0);
+  EXPECT_EQ(shown(r, {"deadline_compliance", "MJK", "on_time_percent"}), "<5");
 
   filter.from = "2026-03-01";
-  EXPECT_EQ(build_report(facts, filter, DeadlineRules{})["total_cases"], "<5");
+  EXPECT_EQ(shown(build_report(facts, filter, DeadlineRules{}, Audience::outside), {"total_cases"}),
+            "<5");
   filter.from.clear();
   filter.region = "32";  // a province takes its cities
-  json west = build_report(facts, filter, DeadlineRules{});
-  EXPECT_EQ(west["total_cases"], 6);
-  EXPECT_EQ(west["by_office"], json({{"BKS", 6}}));
+  json west = build_report(facts, filter, DeadlineRules{}, Audience::outside);
+  EXPECT_EQ(shown(west, {"total_cases"}), 6);
+  EXPECT_EQ(shown(west, {"by_office"}), json({{"BKS", 6}}));
   filter.region = "32.7";  // not a prefix of a whole code
-  EXPECT_EQ(build_report(facts, filter, DeadlineRules{})["total_cases"], 0);
+  EXPECT_EQ(build_report(facts, filter, DeadlineRules{}, Audience::outside)["total_cases"], 0);
 }
 
 TEST(BuildReport, ComplianceCountsOnlyDeadlinesThatCameDue) {
@@ -217,9 +236,151 @@ TEST(BuildReport, ComplianceCountsOnlyDeadlinesThatCameDue) {
       fact("late-open", "BKS", "32.75", "2026-05-31T12:00:00Z", {"fisik"}, "P"));  // not yet due
   ReportFilter filter;
   filter.now_ms = at("2026-06-01T00:00:00Z");
-  json r = build_report(facts, filter, DeadlineRules{});
+  json r = build_report(facts, filter, DeadlineRules{}, Audience::outside);
   EXPECT_EQ(r["deadline_compliance"]["BKS"]["deadlines"], 10);
   EXPECT_EQ(r["deadline_compliance"]["BKS"]["on_time_percent"], 60);
+}
+
+// Issue 15.2: 14 cases in November, as an office sees its own. Every count is exact; the
+// same facts in a report that leaves the office are suppressed as before.
+std::vector<CaseFacts> fourteen_in_november() {
+  std::vector<CaseFacts> facts;
+  for (int i = 0; i < 14; ++i) {
+    char received[32];
+    std::snprintf(received, sizeof received, "2026-11-%02dT03:00:00Z", 2 + i);
+    CaseFacts f = fact("n" + std::to_string(i), "BKS", "32.75", received,
+                       {i < 3 ? "seksual" : "fisik"}, i < 2 ? "L" : "P");
+    f.channel = i < 4 ? "whatsapp" : "telepon";
+    if (i < 1) f.services.push_back({"konseling", f.received_at.substr(0, 10)});
+    facts.push_back(f);
+  }
+  return facts;
+}
+
+TEST(BuildReport, AnOfficesOwnReportShowsEveryCountExactly) {
+  ReportFilter filter;
+  filter.from = "2026-11-01";
+  filter.to = "2026-11-30";
+  filter.now_ms = at("2026-12-07T00:00:00Z");
+  const json r =
+      build_report(fourteen_in_november(), filter, DeadlineRules{}, Audience::own_office);
+  EXPECT_EQ(r["total_cases"], 14);
+  EXPECT_EQ(r["by_form"]["seksual"], 3);
+  EXPECT_EQ(r["by_form"]["fisik"], 11);
+  EXPECT_EQ(r["by_victim_sex"]["L"], 2);
+  EXPECT_EQ(r["by_victim_sex"]["P"], 12);
+  EXPECT_EQ(r["by_channel"]["whatsapp"], 4);
+  EXPECT_EQ(r["by_service"]["konseling"], 1);
+  EXPECT_EQ(r["by_month_form"]["2026-11"]["seksual"], 3);
+  EXPECT_EQ(r["by_office"]["BKS"], 14);
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["deadlines"], 14);
+  EXPECT_EQ(r["deadline_compliance"]["BKS"]["on_time_percent"], 7);  // 1 of 14 answered
+  EXPECT_EQ(r["marks"], json::object());
+  EXPECT_EQ(r["suppression"]["applied"], false);
+  // No cell anywhere holds a mark, and nothing is null (the rule itself aside).
+  json cells = r;
+  cells.erase("suppression");
+  const std::string dump = cells.dump();
+  for (const char* hidden : {"\"<5\"", "\"x\"", "null"})
+    EXPECT_EQ(dump.find(hidden), std::string::npos) << hidden << " in " << dump;
+  const std::string text = report_text(r);
+  // The only "<5" is in the sentence that points to --publik.
+  EXPECT_NE(text.find("--publik (sel berisi 1-4 kasus ditulis \"<5\")"), std::string::npos);
+  EXPECT_EQ(text.find("<5"), text.rfind("<5")) << text;
+  EXPECT_NE(text.find("Angka persis"), std::string::npos);
+  const std::string csv = report_csv(r);
+  EXPECT_NE(csv.find("total_cases,,Jumlah kasus,14,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("by_victim_sex,L,Laki-laki,2,\n"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("<5"), std::string::npos) << csv;
+
+  // The same facts leaving the office: small cells marked, their numbers gone.
+  const json out = build_report(fourteen_in_november(), filter, DeadlineRules{}, Audience::outside);
+  EXPECT_EQ(out["suppression"]["applied"], true);
+  EXPECT_EQ(out["total_cases"], 14);
+  EXPECT_EQ(shown(out, {"by_form", "seksual"}), "<5");
+  EXPECT_EQ(shown(out, {"by_victim_sex", "L"}), "<5");
+  EXPECT_EQ(shown(out, {"by_victim_sex", "P"}), "x");
+  EXPECT_EQ(shown(out, {"by_channel", "whatsapp"}), "<5");
+  EXPECT_EQ(shown(out, {"by_service", "konseling"}), "<5");
+  EXPECT_EQ(shown(out, {"by_month_form", "2026-11", "seksual"}), "<5");
+  EXPECT_EQ(out["by_form"]["fisik"], 11);
+  const std::string out_csv = report_csv(out);
+  EXPECT_EQ(out_csv.rfind("category,code,label,count,mark\n", 0), 0u);
+  EXPECT_NE(out_csv.find("by_victim_sex,L,Laki-laki,,<5\n"), std::string::npos) << out_csv;
+  EXPECT_NE(out_csv.find("by_victim_sex,P,Perempuan,,x\n"), std::string::npos) << out_csv;
+  EXPECT_NE(out_csv.find("by_form,fisik,Kekerasan fisik,11,\n"), std::string::npos) << out_csv;
+  // Every count field is a number or empty; every mark field is "<5", "x" or empty.
+  std::istringstream lines(out_csv);
+  std::string line;
+  std::getline(lines, line);
+  const std::regex row(R"(^[a-z_]+,[^,]*,("[^"]*"|[^,"]*),([0-9]*),(<5|x|)$)");
+  while (std::getline(lines, line)) EXPECT_TRUE(std::regex_match(line, row)) << line;
+  EXPECT_NE(report_text(out).find("Laporan untuk di luar kantor"), std::string::npos);
+}
+
+// Issue 15.3: a service counts in the month of its own date, a case in the month it was
+// received, a deadline in the month it came due; so November's report, once November is
+// over, stays as it was when December's work is recorded.
+TEST(BuildReport, NovembersReportDoesNotChangeWhenDecemberWorkIsRecorded) {
+  std::vector<CaseFacts> facts = fourteen_in_november();
+  // Received on 30 November 16:00 WIB: its 3-day response came due on 3 December.
+  facts.push_back(fact("late-nov", "BKS", "32.75", "2026-11-30T09:00:00Z", {"psikis"}, "P"));
+  // Received in October, counselled on 2 November: November's work.
+  CaseFacts october = fact("okt", "BKS", "32.75", "2026-10-20T03:00:00Z", {"fisik"}, "P");
+  october.services.push_back({"konseling", "2026-11-02"});
+  facts.push_back(october);
+  ReportFilter november;
+  november.from = "2026-11-01";
+  november.to = "2026-11-30";
+  november.now_ms = at("2026-12-01T02:00:00Z");  // run on 1 December
+  auto without_day = [](json r) {
+    r["deadline_rules"].erase("as_of_date");
+    return r;
+  };
+  const json before = build_report(facts, november, DeadlineRules{}, Audience::own_office);
+  EXPECT_EQ(before["total_cases"], 15);
+  EXPECT_EQ(before["by_service"]["konseling"], 2);  // case n0 and the October case
+  EXPECT_EQ(before["by_service"]["pengaduan"], 15);
+  EXPECT_EQ(before["by_service"]["pendampingan_hukum"], 0);
+
+  // In December: legal aid and counselling for November cases, and the late response due.
+  facts[0].services.push_back({"pendampingan_hukum", "2026-12-02"});
+  facts[1].services.push_back({"konseling", "2026-12-03"});
+  facts[14].services.push_back({"konseling", "2026-12-04"});
+  november.now_ms = at("2026-12-10T02:00:00Z");
+  const json after = build_report(facts, november, DeadlineRules{}, Audience::own_office);
+  EXPECT_EQ(without_day(after), without_day(before)) << before.dump() << "\n" << after.dump();
+  EXPECT_EQ(after["deadline_compliance"]["BKS"]["deadlines"], 14);  // due in November
+
+  // December's report has that work, and no case: none was received in December.
+  ReportFilter december;
+  december.from = "2026-12-01";
+  december.to = "2026-12-31";
+  december.now_ms = november.now_ms;
+  const json dec = build_report(facts, december, DeadlineRules{}, Audience::own_office);
+  EXPECT_EQ(dec["total_cases"], 0);
+  EXPECT_EQ(dec["by_service"]["pendampingan_hukum"], 1);
+  EXPECT_EQ(dec["by_service"]["konseling"], 2);
+  EXPECT_EQ(dec["by_service"]["pengaduan"], 0);
+  EXPECT_EQ(dec["deadline_compliance"]["BKS"]["deadlines"], 1);        // the 30 November case's
+  EXPECT_EQ(dec["deadline_compliance"]["BKS"]["on_time_percent"], 0);  // answered on the 4th
+}
+
+TEST(CheckFilter, ABadPeriodIsRefusedWithASentenceInIndonesian) {
+  ReportFilter f;
+  f.from = "2026-11-31";
+  auto bad = check_filter(f);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::usage);
+  EXPECT_NE(bad.error().message.find("--from perlu tanggal dengan bentuk YYYY-MM-DD"),
+            std::string::npos)
+      << bad.error().message;
+  f.from = "2026-12-01";
+  f.to = "2026-11-30";
+  ASSERT_FALSE(check_filter(f));
+  EXPECT_NE(check_filter(f).error().message.find("--to lebih awal dari --from"), std::string::npos);
+  f.to = "2026-12-31";
+  EXPECT_TRUE(check_filter(f));
 }
 
 TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {
@@ -271,7 +432,7 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
   }
   ReportFilter filter;
   filter.now_ms = at("2026-06-01T00:00:00Z");
-  json r = build_report(facts, filter, DeadlineRules{});
+  json r = build_report(facts, filter, DeadlineRules{}, Audience::outside);
   const std::string text = report_text(r);
   EXPECT_NE(text.find("Kekerasan fisik"), std::string::npos) << text;
   EXPECT_NE(text.find("Perdagangan orang (TPPO)"), std::string::npos);
@@ -279,9 +440,9 @@ TEST(ReportRenderings, TextCsvAndSvgShowTheSameSuppressedCells) {
   EXPECT_NE(text.find("0-5 tahun"), std::string::npos);    // age groups read as ages
   EXPECT_EQ(text.find("32.75 tahun"), std::string::npos);  // region codes do not
   const std::string csv = report_csv(r);
-  EXPECT_EQ(csv.rfind("category,code,label,count\n", 0), 0u);
-  EXPECT_NE(csv.find("by_form,fisik,Kekerasan fisik,7\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("by_office,MJK,MJK,<5\n"), std::string::npos) << csv;
+  EXPECT_EQ(csv.rfind("category,code,label,count,mark\n", 0), 0u);
+  EXPECT_NE(csv.find("by_form,fisik,Kekerasan fisik,7,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("by_office,MJK,MJK,,<5\n"), std::string::npos) << csv;  // no number
 
   const std::string svg = report_svg(r);
   std::string why;
@@ -378,10 +539,14 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
 
   auto report = wf.report();
   ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ((*report)["total_cases"], "<5");
+  EXPECT_EQ((*report)["total_cases"], 3);  // the office's own report is exact
   EXPECT_EQ((*report)["source"], "kasus_lokal");
-  const std::string all =
-      report->dump() + report_text(*report) + report_csv(*report) + report_svg(*report);
+  auto publik = wf.report({}, Audience::outside);
+  ASSERT_TRUE(publik) << publik.error().message;
+  EXPECT_EQ((*publik)["marks"]["total_cases"], "<5");
+  std::string all;
+  for (const json* r : {&*report, &*publik})
+    all += r->dump() + report_text(*r) + report_csv(*r) + report_svg(*r);
   for (const char* marker : {"Penanda", "3275014101120001", "diancam", "baris"}) {
     EXPECT_EQ(all.find(marker), std::string::npos) << marker;
   }
@@ -474,6 +639,59 @@ TEST_F(ReportStoreTest, ANewCaseWithABadExtraIsRefusedWhole) {
   ASSERT_EQ(services->size(), 2u);
   for (const auto& s : *services)
     EXPECT_EQ(s.get("case_status_seen").empty() || s.get("case_status_seen") == "asesmen", true);
+}
+
+// Issue 15.2 and 15.3 on a real store: the office's November report over its 14 cases is
+// exact, `--publik` suppresses it, and a December service leaves November's report as it was.
+TEST_F(ReportStoreTest, NovembersOwnReportIsExactAndStaysAsItWasAfterADecemberService) {
+  Workflow wf(*store_);
+  std::vector<sync::EntityId> ids;
+  for (int i = 0; i < 14; ++i) {
+    char received[32];
+    std::snprintf(received, sizeof received, "2026-11-%02d 10:00 WIB", 2 + i);
+    auto id =
+        wf.new_case({{"received_at", received}, {"forms", i < 3 ? "seksual" : "fisik"}},
+                    {{"name", "Korban Penanda " + std::to_string(i)}, {"sex", i < 2 ? "L" : "P"}});
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  ReportFilter november;
+  november.from = "2026-11-01";
+  november.to = "2026-11-30";
+  november.now_ms = at("2026-12-07T00:00:00Z");
+  auto own = wf.report(november);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ((*own)["total_cases"], 14);
+  EXPECT_EQ((*own)["by_form"]["seksual"], 3);
+  EXPECT_EQ((*own)["by_victim_sex"]["L"], 2);
+  EXPECT_EQ((*own)["by_victim_sex"]["P"], 12);
+  EXPECT_EQ((*own)["by_service"]["konseling"], 0);
+  EXPECT_EQ((*own)["marks"], json::object());
+  EXPECT_EQ(report_csv(*own).find("<5"), std::string::npos);
+
+  auto publik = wf.report(november, Audience::outside);
+  ASSERT_TRUE(publik);
+  EXPECT_EQ((*publik)["total_cases"], 14);
+  EXPECT_TRUE((*publik)["by_victim_sex"]["L"].is_null());
+  EXPECT_EQ((*publik)["marks"]["by_victim_sex"]["L"], "<5");
+  EXPECT_EQ((*publik)["marks"]["by_victim_sex"]["P"], "x");
+  EXPECT_EQ((*publik)["marks"]["by_form"]["seksual"], "<5");
+
+  // December: a counselling session for a November case.
+  ASSERT_TRUE(wf.add_service(ids[0], {{"kind", "konseling"}, {"date", "2026-12-03"}}));
+  auto again = wf.report(november);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *own) << own->dump() << "\n" << again->dump();
+  ReportFilter december;
+  december.from = "2026-12-01";
+  december.to = "2026-12-31";
+  december.now_ms = november.now_ms;
+  auto dec = wf.report(december);
+  ASSERT_TRUE(dec);
+  EXPECT_EQ((*dec)["total_cases"], 0);
+  EXPECT_EQ((*dec)["by_service"]["konseling"], 1);
+  const std::string all = own->dump() + publik->dump() + dec->dump();
+  EXPECT_EQ(all.find("Penanda"), std::string::npos);
 }
 
 TEST_F(ReportStoreTest, DueFollowsTheOfficeSettings) {

@@ -260,7 +260,7 @@ TEST_F(WorkflowTest, FutureDatesAreRefusedByEveryCommandNamingTheField) {
             {"date", schema::dates::format_iso(schema::dates::local_date(now, schema::dates::Zone::wib))}}));
 }
 
-TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
+TEST_F(WorkflowTest, ReportIsExactForTheOfficeSuppressedOutsideAndCarriesNoNames) {
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(wf().new_case({{"forms", "fisik"}},
                               {{"name", "Nama Penanda " + std::to_string(i)}, {"sex", "P"}}));
@@ -269,9 +269,16 @@ TEST_F(WorkflowTest, ReportSuppressesSmallCellsAndCarriesNoNames) {
   auto doc = wf().report();
   ASSERT_TRUE(doc);
   EXPECT_EQ((*doc)["by_form"]["fisik"], 6);
-  EXPECT_EQ((*doc)["by_form"]["seksual"], "<5");
+  EXPECT_EQ((*doc)["by_form"]["seksual"], 1);
   EXPECT_EQ((*doc)["total_cases"], 7);
+  EXPECT_EQ((*doc)["marks"], nlohmann::json::object());
   EXPECT_EQ(doc->dump().find("Nama Penanda"), std::string::npos);
+  auto publik = wf().report({}, Audience::outside);
+  ASSERT_TRUE(publik);
+  EXPECT_EQ((*publik)["by_form"]["fisik"], 6);
+  EXPECT_TRUE((*publik)["by_form"]["seksual"].is_null());
+  EXPECT_EQ((*publik)["marks"]["by_form"]["seksual"], "<5");
+  EXPECT_EQ(publik->dump().find("Nama Penanda"), std::string::npos);
 }
 
 // The permission table (schema/permissions.hpp, PERMISSIONS.md) as the users of one

@@ -122,24 +122,43 @@ std::string csv_of(const std::vector<Generated>& rows) {
 
 using Counts = std::map<std::string, int>;
 
-// Every cell the report shows for a table against the raw counts: 0 stays 0, 1..4 is
-// "<5", 5 or more is the count (or "x" where a table adds up to the total).
-void expect_table(const json& got, const Counts& raw, bool partition, const std::string& what) {
-  SCOPED_TRACE(what + ": " + got.dump());
+// Every cell a suppressed report shows for a table against the raw counts: 0 stays 0, 1..4
+// is null with the mark "<5", 5 or more is the count (or null with the mark "x" where a table
+// adds up to the total). Marks sit at the same path under "marks", never in a count.
+void expect_table(const json& r, const std::string& key, const Counts& raw, bool partition) {
+  const json& got = r[key];
+  const json marks = r["marks"].value(key, json::object());
+  SCOPED_TRACE(key + ": " + got.dump() + " marks " + marks.dump());
   ASSERT_TRUE(got.is_object());
   for (auto it = got.begin(); it != got.end(); ++it) {
     const int n = raw.contains(it.key()) ? raw.at(it.key()) : 0;
+    const std::string mark = marks.value(it.key(), "");
     if (n == 0) {
       EXPECT_EQ(it.value(), 0) << it.key();
+      EXPECT_EQ(mark, "") << it.key();
     } else if (n < 5) {
-      EXPECT_EQ(it.value(), "<5") << it.key();
-    } else if (partition && it.value() == "x") {
-      continue;
+      EXPECT_TRUE(it.value().is_null()) << it.key();
+      EXPECT_EQ(mark, "<5") << it.key();
+    } else if (partition && mark == "x") {
+      EXPECT_TRUE(it.value().is_null()) << it.key();
     } else {
       EXPECT_EQ(it.value(), n) << it.key();
+      EXPECT_EQ(mark, "") << it.key();
     }
   }
   for (const auto& [code, n] : raw) EXPECT_TRUE(got.contains(code)) << code;
+}
+
+// An office's own report: every cell is the exact count, and nothing is marked.
+void expect_exact(const json& r, const std::string& key, const Counts& raw) {
+  const json& got = r[key];
+  SCOPED_TRACE(key + ": " + got.dump());
+  ASSERT_TRUE(got.is_object());
+  for (auto it = got.begin(); it != got.end(); ++it) {
+    EXPECT_EQ(it.value(), raw.contains(it.key()) ? raw.at(it.key()) : 0) << it.key();
+  }
+  for (const auto& [code, n] : raw) EXPECT_TRUE(got.contains(code)) << code;
+  EXPECT_FALSE(r["marks"].contains(key));
 }
 
 class ReportCliTest : public teduh::testing::ServerTest {
@@ -257,21 +276,24 @@ TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWitho
   const json r = json::parse(report.out);
   EXPECT_EQ(r["source"], "proyeksi");
   EXPECT_EQ(r["total_cases"], static_cast<int>(all.size()));
-  expect_table(r["by_form"], forms, false, "by_form");
-  expect_table(r["by_victim_sex"], sex, true, "by_victim_sex");
-  expect_table(r["by_victim_age_group"], age, true, "by_victim_age_group");
-  expect_table(r["by_place"], place, true, "by_place");
-  expect_table(r["by_perpetrator_relationship"], relationship, false,
-               "by_perpetrator_relationship");
-  expect_table(r["by_channel"], channel, true, "by_channel");
-  expect_table(r["by_service"], service, false, "by_service");
-  expect_table(r["by_status"], status, true, "by_status");
-  expect_table(r["by_region"], region, true, "by_region");
-  expect_table(r["by_office"], office, true, "by_office");
-  // Small cells are suppressed: the Ogan Ilir office has 4 cases.
-  EXPECT_EQ(r["by_office"]["OI-UPTD"], "<5");
-  EXPECT_EQ(r["by_region"]["16.10"], "<5");
-  EXPECT_NE(r["by_office"]["BKS-DP3A"], "<5");
+  expect_table(r, "by_form", forms, false);
+  expect_table(r, "by_victim_sex", sex, true);
+  expect_table(r, "by_victim_age_group", age, true);
+  expect_table(r, "by_place", place, true);
+  expect_table(r, "by_perpetrator_relationship", relationship, false);
+  expect_table(r, "by_channel", channel, true);
+  expect_table(r, "by_service", service, false);
+  expect_table(r, "by_status", status, true);
+  expect_table(r, "by_region", region, true);
+  expect_table(r, "by_office", office, true);
+  // The central office's report leaves the offices: small cells are suppressed (the Ogan
+  // Ilir office has 4 cases), with or without --publik.
+  EXPECT_EQ(r["suppression"]["applied"], true);
+  EXPECT_TRUE(r["by_office"]["OI-UPTD"].is_null());
+  EXPECT_EQ(r["marks"]["by_office"]["OI-UPTD"], "<5");
+  EXPECT_EQ(r["marks"]["by_region"]["16.10"], "<5");
+  EXPECT_TRUE(r["by_office"]["BKS-DP3A"].is_number());
+  EXPECT_EQ(teduh({"report", "--store", pusat, "--json", "--publik"}).out, report.out);
   // Registers from months ago, mostly unanswered: compliance is known per office.
   EXPECT_TRUE(r["deadline_compliance"]["BKS-DP3A"]["on_time_percent"].is_number());
   // The same report is printed twice alike.
@@ -290,20 +312,55 @@ TEST_P(ReportCliSeedTest, TheCentralOfficeReportEqualsTheGeneratedRegistersWitho
   if (march >= 5) {
     EXPECT_EQ(period["total_cases"], march);
   } else {
-    EXPECT_EQ(period["total_cases"], march == 0 ? json(0) : json("<5"));
+    EXPECT_EQ(period["total_cases"], march == 0 ? json(0) : json(nullptr));
+    if (march > 0) {
+      EXPECT_EQ(period["marks"]["total_cases"], "<5");
+    }
   }
 
   // The office's own report counts its own cases only.
   const json own = json::parse(teduh({"report", "--store", bks, "--json"}).out);
   EXPECT_EQ(own["source"], "kasus_lokal");
   EXPECT_EQ(own["total_cases"], kOffices[0].cases + 1);
+  // ... exactly (issue 15.2): an office's report over its own cases hides nothing.
+  Counts own_forms, own_sex, own_age, own_channel, own_status;
+  for (const auto& g : all) {
+    if (g.office != "BKS-DP3A") continue;
+    for (const auto& f : g.forms) own_forms[f]++;
+    own_sex[g.sex]++;
+    own_age[g.age_group]++;
+    own_channel[g.channel]++;
+    own_status[g.status.empty() ? "diterima" : g.status]++;
+  }
+  EXPECT_EQ(own["suppression"]["applied"], false);
+  EXPECT_EQ(own["marks"], json::object());
+  expect_exact(own, "by_form", own_forms);
+  expect_exact(own, "by_victim_sex", own_sex);
+  expect_exact(own, "by_victim_age_group", own_age);
+  expect_exact(own, "by_channel", own_channel);
+  expect_exact(own, "by_status", own_status);
+  // With --publik the same report leaves the office: suppressed like the central office's.
+  const json own_publik = json::parse(teduh({"report", "--store", bks, "--json", "--publik"}).out);
+  EXPECT_EQ(own_publik["suppression"]["applied"], true);
+  expect_table(own_publik, "by_form", own_forms, false);
+  expect_table(own_publik, "by_victim_sex", own_sex, true);
+  expect_table(own_publik, "by_victim_age_group", own_age, true);
+  expect_table(own_publik, "by_channel", own_channel, true);
+  expect_table(own_publik, "by_status", own_status, true);
+  // CSV: numbers in the count column, marks in the mark column.
+  const std::string own_csv = teduh({"report", "--store", bks, "--csv", "--publik"}).out;
+  EXPECT_EQ(own_csv.rfind("category,code,label,count,mark\n", 0), 0u) << own_csv;
+  EXPECT_NE(
+      own_csv.find("total_cases,,Jumlah kasus," + std::to_string(kOffices[0].cases + 1) + ",\n"),
+      std::string::npos)
+      << own_csv;
 
   // No marker in any format, on the central office or the office.
   const std::string chart = (dir_ / "laporan.svg").string();
   std::string everything;
   for (const std::string& store : {pusat, bks}) {
-    for (const std::vector<std::string>& fmt :
-         std::vector<std::vector<std::string>>{{}, {"--json"}, {"--csv"}}) {
+    for (const std::vector<std::string>& fmt : std::vector<std::vector<std::string>>{
+             {}, {"--json"}, {"--csv"}, {"--publik"}, {"--publik", "--csv"}}) {
       std::vector<std::string> args{"report", "--store", store, "--chart", chart};
       args.insert(args.end(), fmt.begin(), fmt.end());
       teduh::testing::Run out = teduh(args);

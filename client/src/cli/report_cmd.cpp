@@ -17,6 +17,7 @@ namespace {
 struct ReportOptions {
   ReportFilter filter;
   bool csv = false;
+  bool publik = false;
   std::string chart;
   std::string key, value;
   std::string csv_file;
@@ -49,29 +50,36 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
     };
   });
 
-  auto* report = app.add_subcommand("report",
-                                    "Counts without names (cells under 5 shown as <5); on a "
-                                    "central office device over all offices");
+  auto* report = app.add_subcommand(
+      "report",
+      "Jumlah kasus tanpa nama: angka persis atas kasus kantor sendiri; dengan --publik, dan "
+      "selalu di kantor pusat (atas semua kantor), sel 1-4 ditulis <5");
   ctx.add_store(report);
   ctx.add_json(report);
   report->add_option("--from", o->filter.from,
-                     "Only cases received on or after this date, YYYY-MM-DD");
-  report->add_option("--to", o->filter.to,
-                     "Only cases received on or before this date, YYYY-MM-DD");
+                     "Awal periode, YYYY-MM-DD (kasus menurut tanggal pengaduan; layanan dan "
+                     "tenggat menurut tanggalnya sendiri)");
+  report->add_option("--to", o->filter.to, "Akhir periode, YYYY-MM-DD (termasuk hari itu)");
   report->add_option("--region", o->filter.region,
-                     "Only this BPS region code and the regions under it");
-  report->add_flag("--csv", o->csv, "Print CSV: category,code,label,count");
-  report->add_option("--chart", o->chart, "Also write a chart to this SVG file");
+                     "Hanya kode wilayah BPS ini dan wilayah di bawahnya");
+  report->add_flag("--csv", o->csv, "Cetak CSV: category,code,label,count,mark");
+  report->add_flag("--publik", o->publik,
+                   "Laporan untuk dibagikan ke luar kantor: sel 1-4 kasus ditulis <5 (dan x "
+                   "bila perlu); di kantor pusat selalu begitu");
+  report->add_option("--chart", o->chart, "Tulis juga grafik ke berkas SVG ini");
   report->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
-      if (o->csv && ctx.json_output) return fail(Errc::usage, "Choose one of --json and --csv.");
+      if (o->csv && ctx.json_output) {
+        return fail(Errc::usage, "Pilih salah satu: --json atau --csv.");
+      }
       auto store = TEDUH_TRY(ctx.open_store());
-      auto doc = TEDUH_TRY(Workflow(store).report(o->filter));
+      auto doc = TEDUH_TRY(
+          Workflow(store).report(o->filter, o->publik ? Audience::outside : Audience::own_office));
       if (!o->chart.empty()) {
         std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
         out << report_svg(doc);
         out.close();
-        if (!out) return fail(Errc::usage, "Could not write the chart to " + o->chart + ".");
+        if (!out) return fail(Errc::usage, "Grafik tidak dapat ditulis ke " + o->chart + ".");
         std::error_code mode_error;  // the owner's only, like every file teduh writes
         std::filesystem::permissions(o->chart, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                      mode_error);
@@ -82,7 +90,7 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
         std::cout << report_csv(doc);
       } else {
         std::cout << report_text(doc);
-        if (!o->chart.empty()) std::cout << "\nChart written to " << o->chart << ".\n";
+        if (!o->chart.empty()) std::cout << "\nGrafik ditulis ke " << o->chart << ".\n";
       }
       return 0;
     };

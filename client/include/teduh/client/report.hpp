@@ -90,8 +90,10 @@ std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& 
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
 
 struct ReportFilter {
-  std::string from;          // YYYY-MM-DD, received on or after (office's local date); "" = open
-  std::string to;            // YYYY-MM-DD, received on or before; "" = open
+  // The period, inclusive, in office-local days: a case is in it by the day it was
+  // received, a service by its date, a deadline by the day it came due.
+  std::string from;          // YYYY-MM-DD, first day; "" = open
+  std::string to;            // YYYY-MM-DD, last day; "" = open
   std::string region;        // BPS code: the region itself and every region under it ("32" takes
                              // "32.75" and "32.75.01"); "" = all
   std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
@@ -99,20 +101,33 @@ struct ReportFilter {
 // Checks the dates of a filter; Errc::usage with a sentence otherwise.
 [[nodiscard]] Result<void> check_filter(const ReportFilter& filter);
 
-// The report document (keys sorted, lists in a defined order). Counts are suppressed:
-// cells 1..4 show "<5"; in tables where every case falls in exactly one cell, further
-// cells show "x" so that a "<5" cannot be worked out from the total (README "Report").
-nlohmann::json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filter,
-                            const DeadlineRules& rules);
+// Who a report is for (client/README.md "Report"). An office's report over its own cases
+// stays in the office and is exact. A report that leaves the office is suppressed: a central
+// office's report over the projections (always), or an office's report for publication or
+// for anyone outside it (`teduh report --publik`).
+enum class Audience { own_office, outside };
 
-// The renderings of a report document: text with Indonesian labels, CSV with a header,
+// The report document (keys sorted, lists in a defined order). Cases are selected by the
+// office-local day they were received; a service counts in the period of its own date and a
+// deadline in the period of the day it came due, so a closed month's report does not change
+// when later work is recorded. Every count is a number. For Audience::outside counts are
+// suppressed: cells 1..4 become null with the mark "<5" at the same path under "marks"; in
+// tables where every case falls in exactly one cell, further cells become null with the mark
+// "x" so that a "<5" cannot be worked out from the total. For Audience::own_office "marks"
+// is empty and every count is exact.
+nlohmann::json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filter,
+                            const DeadlineRules& rules, Audience audience);
+
+// The renderings of a report document: text with Indonesian labels, CSV with the header
+// category,code,label,count,mark (count empty where suppressed, mark "<5", "x" or empty),
 // and a standalone SVG (no scripts, no external resources).
 std::string report_text(const nlohmann::json& report);
 std::string report_csv(const nlohmann::json& report);
 std::string report_svg(const nlohmann::json& report);
 
-// Small-cell suppression of one table (exposed for tests). partition: every case is in
-// exactly one cell, so the cells add up to `total`, which is shown.
+// Small-cell suppression of one table (exposed for tests): each cell is its count or its
+// mark ("<5", "x"); build_report then moves the marks under "marks". partition: every case
+// is in exactly one cell, so the cells add up to `total`, which is shown.
 nlohmann::json suppress_table(const std::vector<std::pair<std::string, int>>& cells,
                               bool partition);
 

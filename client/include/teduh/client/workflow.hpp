@@ -108,10 +108,11 @@ class Workflow {
   // Open deadlines (response, police report, shelter exit), late first, as of now_ms, under
   // the office's settings (report.hpp: response_sla, zona_waktu).
   [[nodiscard]] Result<nlohmann::json> due(std::uint64_t now_ms) const;
-  // Counts with small-cell suppression (report.hpp build_report); no names, NIK, addresses
-  // or shelters. On a central office device over the projections, else over the office's
-  // own cases. filter.now_ms 0 means now.
-  [[nodiscard]] Result<nlohmann::json> report(ReportFilter filter = {}) const;
+  // Counts (report.hpp build_report); no names, NIK, addresses or shelters. On a central
+  // office device over the projections, always suppressed; else over the office's own cases,
+  // exact unless audience is Audience::outside (`--publik`). filter.now_ms 0 means now.
+  [[nodiscard]] Result<nlohmann::json> report(ReportFilter filter = {},
+                                              Audience audience = Audience::own_office) const;
 
  private:
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this
