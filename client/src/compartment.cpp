@@ -81,7 +81,7 @@ std::string current_name(std::string_view compartment) {
     return fail(Errc::invalid, "A compartment key has the wrong size or generation.");
   }
   auto existing = TEDUH_TRY(load_key(store, compartment, generation));
-  if (existing && !crypto::equal_ct((existing)->view(), key.view())) {
+  if (existing && !crypto::equal_ct(existing->view(), key.view())) {
     auto local = TEDUH_TRY(store.meta(key_name(compartment, generation) + std::string(kLocalSuffix)));
     if (local) {
       return fail(Errc::refused,
@@ -89,7 +89,7 @@ std::string current_name(std::string_view compartment) {
                   "nothing was changed. Tell the administrator.");
     }
     if (auto r = store.set_meta(key_name(compartment, generation) + std::string(kLocalSuffix),
-                                crypto::to_hex((existing)->view()));
+                                crypto::to_hex(existing->view()));
         !r) {
       return r;
     }

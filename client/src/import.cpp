@@ -171,7 +171,10 @@ std::string list_text(std::string s) {
     }
     if (!found) {
       std::string known;
-      for (const Column& c : kColumns) known += (known.empty() ? "" : ", ") + std::string(c.header);
+      for (const Column& c : kColumns) {
+        if (!known.empty()) known += ", ";
+        known += c.header;
+      }
       problems.push_back("line " + std::to_string(header.line) + ": unknown column '" + name +
                          "'; the columns are " + known + " (client/IMPORT.md).");
     } else if (!seen.insert(name).second) {

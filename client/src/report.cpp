@@ -894,7 +894,7 @@ std::string report_svg(const json& r) {
     << 40 + chart_h / 2 << ")\" text-anchor=\"middle\">Jumlah kasus</text>\n";
   s << "<text x=\"" << left + chart_w / 2 << "\" y=\"" << base_y + 44
     << "\" text-anchor=\"middle\">Bulan pengaduan</text>\n";
-  const double slot = months.empty() ? chart_w : static_cast<double>(chart_w) / months.size();
+  const double slot = months.empty() ? chart_w : static_cast<double>(chart_w) / static_cast<double>(months.size());
   int index = 0;
   for (auto m = months.begin(); m != months.end(); ++m, ++index) {
     const double x = left + slot * index + slot * 0.15;

@@ -364,10 +364,10 @@ Result<bool> Store::purge_scope(const sync::EntityId& scope, std::uint64_t acked
   return in_transaction([&]() -> Result<bool> {
     TEDUH_TRY(lift(schema::exec(db(), "PRAGMA secure_delete = ON")));
     auto held_r = TEDUH_TRY(cached("SELECT EXISTS(SELECT 1 FROM commits WHERE scope = ?1)"));
-    (held_r)->bind_blob(1, id_bytes(scope));
-    auto row = TEDUH_TRY(lift((held_r)->step()));
-    const bool held = row && (held_r)->column_int(0) != 0;
-    (held_r)->reset();
+    held_r->bind_blob(1, id_bytes(scope));
+    auto row = TEDUH_TRY(lift(held_r->step()));
+    const bool held = row && held_r->column_int(0) != 0;
+    held_r->reset();
     static constexpr const char* kPurge[] = {
         "DELETE FROM fields WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
         "DELETE FROM versions WHERE entity IN (SELECT id FROM entities WHERE scope = ?1)",
@@ -419,17 +419,17 @@ Result<void> Store::replace_directory(const std::vector<DirectoryOffice>& office
         "INSERT INTO directory_offices(code, name, kind, region) VALUES(?1, ?2, ?3, ?4) "
         "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region"));
     for (const DirectoryOffice& o : offices) {
-      (office_r)->reset();
-      (office_r)->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region);
-      TEDUH_TRY(lift((office_r)->run()));
+      office_r->reset();
+      office_r->bind(1, o.code).bind(2, o.name).bind(3, o.kind).bind(4, o.region);
+      TEDUH_TRY(lift(office_r->run()));
     }
     auto device_r = TEDUH_TRY(cached(
         "INSERT INTO directory_devices(device, sign_key, office) VALUES(?1, ?2, ?3) "
         "ON CONFLICT(device) DO UPDATE SET sign_key = excluded.sign_key, office = excluded.office"));
     for (const DirectoryDevice& d : devices) {
-      (device_r)->reset();
-      (device_r)->bind_blob(1, id_bytes(d.device)).bind_blob(2, d.sign_key).bind(3, d.office);
-      TEDUH_TRY(lift((device_r)->run()));
+      device_r->reset();
+      device_r->bind_blob(1, id_bytes(d.device)).bind_blob(2, d.sign_key).bind(3, d.office);
+      TEDUH_TRY(lift(device_r->run()));
     }
     return set_meta("directory_at", std::to_string(sync::system_now_ms()));
   });
@@ -454,8 +454,8 @@ Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std:
   auto st_r = TEDUH_TRY(cached(
       "INSERT INTO refused_commits(seq, reason, detail) VALUES(?1, ?2, ?3) "
       "ON CONFLICT(seq) DO UPDATE SET reason = excluded.reason, detail = excluded.detail"));
-  (st_r)->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
-  TEDUH_TRY(lift((st_r)->run()));
+  st_r->bind(1, static_cast<std::int64_t>(seq)).bind(2, static_cast<std::int64_t>(reason)).bind(3, detail);
+  TEDUH_TRY(lift(st_r->run()));
   // The refused commit stays here but no longer counts: what it superseded is live
   // again, as on every other replica (rebuild_merge_state, at the end of the sync).
   return set_meta("merge_rebuild", "1");
@@ -463,10 +463,10 @@ Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std:
 
 Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const {
   auto any = TEDUH_TRY(cached("SELECT EXISTS (SELECT 1 FROM refused_commits)"));
-  auto row = lift((any)->step());
+  auto row = lift(any->step());
   if (!row) return tl::unexpected(row.error());
-  const bool some = *row && (any)->column_int(0) == 1;
-  (any)->reset();
+  const bool some = *row && any->column_int(0) == 1;
+  any->reset();
   if (!some) return false;
   auto st_r = TEDUH_TRY(cached(
       "SELECT EXISTS (SELECT 1 FROM versions v WHERE v.entity = ?1 AND v.device = ?2 "

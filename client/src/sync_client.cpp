@@ -570,7 +570,7 @@ Result<void> SyncRun::open_session() {
 // it acknowledged: the push sends those again.
 Result<void> SyncRun::hello_and_register() {
   auto text = TEDUH_TRY(store_.meta("acked_seq"));
-  if (text) recorded_acked_ = std::strtoull((text)->c_str(), nullptr, 10);
+  if (text) recorded_acked_ = std::strtoull(text->c_str(), nullptr, 10);
   wire::Hello hello;
   hello.versions = {wire::kProtocolVersion};
   hello.client_software = "teduh/0.1.0";
@@ -655,7 +655,7 @@ Result<void> SyncRun::reissue_from(std::uint64_t diverged) {
     // Fetched back by fetch_own() (and by a later sync if this one is cut).
     auto missing = TEDUH_TRY(store_.meta("own_missing_after"));
     std::uint64_t after = diverged - 1;
-    if (missing && !(missing)->empty()) after = std::min<std::uint64_t>(after, std::stoull(*missing));
+    if (missing && !missing->empty()) after = std::min<std::uint64_t>(after, std::stoull(*missing));
     TEDUH_TRY(store_.set_meta("own_missing_after", std::to_string(after)));
     TEDUH_TRY(store_.set_meta("acked_seq", std::to_string(acked_)));
     return n;
@@ -722,7 +722,7 @@ Result<void> SyncRun::push() {
 // the end.
 Result<void> SyncRun::fetch_own() {
   auto own_missing = TEDUH_TRY(store_.meta("own_missing_after"));
-  if (!own_missing || (own_missing)->empty()) return {};
+  if (!own_missing || own_missing->empty()) return {};
   std::uint64_t after = std::stoull(*own_missing);
   for (;;) {
     TEDUH_TRY(session_->send(wire::PullOwn{after, options_.pull_batch}));

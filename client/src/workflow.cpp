@@ -68,7 +68,8 @@ enum class Past { refuse, allow };
       std::string known;
       for (const auto& fs : spec.fields) {
         if (fs.secret) continue;
-        known += (known.empty() ? "" : ", ") + std::string(fs.name);
+        if (!known.empty()) known += ", ";
+        known += fs.name;
       }
       return fail(Errc::invalid, "'" + field + "' is not a field of " + std::string(spec.label) +
                                      "; known fields: " + known + ".");
@@ -218,7 +219,7 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
   if (auto id = sync::Id128::from_hex(id_or_number)) {
     auto e = TEDUH_TRY(store_.entity(*id));
-    if (e && (e)->type == "kasus") return *id;
+    if (e && e->type == "kasus") return *id;
   }
   auto found = TEDUH_TRY(store_.find_by_field("kasus", "number", id_or_number));
   if (found) return *found;
@@ -254,7 +255,7 @@ Result<json> Workflow::list_cases() const {
                         {"status", c.get("status")},
                         {"forms", schema::split_codes(c.get("forms"))},
                         {"owner_office", c.get("owner_office")},
-                        {"victim", victim ? victim_code((victim)->id) : ""},
+                        {"victim", victim ? victim_code(victim->id) : ""},
                         {"merged_into", c.get("merged_into")},
                         {"conflict", conflict}});
   }
@@ -408,7 +409,7 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
     auto victim = TEDUH_TRY(victim_of(case_id));
     if (!victim)
       return fail(Errc::not_found, "This case has no victim recorded yet; use `teduh person add`.");
-    auto v = TEDUH_TRY(validated(store_, (victim)->id, EntityType::orang, victim_fields));
+    auto v = TEDUH_TRY(validated(store_, victim->id, EntityType::orang, victim_fields));
     writes.insert(writes.end(), v.begin(), v.end());
   }
   if (writes.empty()) return fail(Errc::usage, "Give at least one FIELD=VALUE to set.");
@@ -475,7 +476,7 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
     all.emplace_back("date", dates::format_iso(today));
   }
   auto c = TEDUH_TRY(store_.entity(case_id));
-  if (c && !(c)->get("status").empty()) all.emplace_back("case_status_seen", (c)->get("status"));
+  if (c && !c->get("status").empty()) all.emplace_back("case_status_seen", c->get("status"));
   auto writes = TEDUH_TRY(validated(store_, service_id, EntityType::layanan, all));
   TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return service_id;
@@ -607,7 +608,7 @@ Result<void> Workflow::known_office(std::string_view code) const {
 Result<EntityView> Workflow::case_record(const sync::EntityId& id, std::string_view type,
                                          std::string_view what) const {
   auto e = TEDUH_TRY(store_.entity(id));
-  if (!e || (e)->type != type || (e)->deleted()) {
+  if (!e || e->type != type || e->deleted()) {
     return fail(Errc::not_found, "No " + std::string(what) + " with that id on this device.");
   }
   return std::move(*e);
@@ -703,7 +704,7 @@ Result<json> Workflow::referrals() const {
       row["id"] = e.id.hex();
       row["kind"] = type == "rujukan" ? "rujukan" : "alih_kelola";
       row["case"] = e.scope.hex();
-      row["case_number"] = c ? (c)->get("number") : std::string();
+      row["case_number"] = c ? c->get("number") : std::string();
       row["from_office"] = type == "rujukan" ? e.get("from_office") : std::string();
       row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
       row["status"] = e.get("status");
@@ -747,13 +748,13 @@ Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::Entit
   if (keep == other) return fail(Errc::invalid, "A case cannot be merged into itself.");
   auto k = TEDUH_TRY(store_.entity(keep));
   auto o = TEDUH_TRY(store_.entity(other));
-  if (!k || (k)->type != "kasus" || !o || (o)->type != "kasus") {
+  if (!k || k->type != "kasus" || !o || o->type != "kasus") {
     return fail(Errc::not_found, "Both cases must be on this device (this office may write both).");
   }
-  if (!(k)->get("merged_into").empty()) {
+  if (!k->get("merged_into").empty()) {
     return fail(Errc::refused, "The case to keep was itself merged into another case; keep that one.");
   }
-  if (!(o)->get("merged_into").empty()) {
+  if (!o->get("merged_into").empty()) {
     return fail(Errc::refused, "That case was already merged into another case.");
   }
   auto chain = TEDUH_TRY(merged_into(other));
@@ -795,10 +796,10 @@ Result<json> Workflow::duplicates() const {
       auto victim = TEDUH_TRY(victim_of(c.id));
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
       if (victim) {
-        r.strong = schema::normalize_nik((victim)->get("nik"));
-        const std::string name = schema::normalize_name((victim)->get("name"));
-        const std::string birth = (victim)->get("birth_date");
-        if (!name.empty() && !birth.empty()) r.weak = name + "|" + birth;
+        r.strong = schema::normalize_nik(victim->get("nik"));
+        const std::string name = schema::normalize_name(victim->get("name"));
+        const std::string birth = victim->get("birth_date");
+        if (!name.empty() && !birth.empty()) r.weak.append(name).append("|").append(birth);
       }
       rows.push_back(std::move(r));
     }
@@ -890,7 +891,7 @@ Result<json> Workflow::list_shelters() const {
 Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const {
   if (auto id = sync::Id128::from_hex(id_or_code)) {
     auto e = TEDUH_TRY(store_.entity(*id));
-    if (e && (e)->type == "rumah_aman") return *id;
+    if (e && e->type == "rumah_aman") return *id;
   }
   auto found = TEDUH_TRY(store_.find_by_field("rumah_aman", "code_name", id_or_code));
   if (found) return *found;
@@ -927,8 +928,8 @@ Result<sync::EntityId> Workflow::place(const sync::EntityId& case_id,
   FieldInput service_fields{
       {"case", case_id.hex()}, {"kind", "rumah_aman"}, {"date", dates::format_iso(admitted_day)}};
   auto kasus = TEDUH_TRY(store_.entity(case_id));
-  if (kasus && !(kasus)->get("status").empty())
-    service_fields.emplace_back("case_status_seen", (kasus)->get("status"));
+  if (kasus && !kasus->get("status").empty())
+    service_fields.emplace_back("case_status_seen", kasus->get("status"));
   auto service = TEDUH_TRY(validated(store_, service_id, EntityType::layanan, service_fields));
   writes.insert(writes.end(), service.begin(), service.end());
   TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
@@ -972,7 +973,7 @@ Result<json> Workflow::conflicts() const {
   for (const auto& [entity_id, field] : fields) {
     auto e = TEDUH_TRY(store_.entity(entity_id));
     if (!e) continue;
-    auto spec = schema::find_entity_spec((e)->type);
+    auto spec = schema::find_entity_spec(e->type);
     auto fspec = spec ? spec->field(field) : nullptr;
     auto live = TEDUH_TRY(store_.live_versions(entity_id, field));
     json values = json::array();
@@ -981,15 +982,15 @@ Result<json> Workflow::conflicts() const {
       values.push_back(describe(v.id, v.value, v.hlc, i == 0));
     }
     // The case this field belongs to: the entity's scope.
-    auto c = store_.entity((e)->scope);
+    auto c = store_.entity(e->scope);
     std::string number = (c && *c) ? (*c)->get("number") : "";
-    rows.push_back(json{{"case", (e)->scope.hex()},
+    rows.push_back(json{{"case", e->scope.hex()},
                         {"number", number},
                         {"entity", entity_id.hex()},
-                        {"entity_type", (e)->type},
+                        {"entity_type", e->type},
                         {"field", field},
                         {"label", fspec ? std::string(fspec->label) : field},
-                        {"rule", (e)->deleted() ? "edited_while_removed" : "concurrent_edits"},
+                        {"rule", e->deleted() ? "edited_while_removed" : "concurrent_edits"},
                         {"values", values}});
   }
   // Domain rule: a case closed on one replica while another recorded a service.
@@ -1027,15 +1028,15 @@ Result<void> Workflow::resolve(const sync::EntityId& case_id, std::string_view f
   if (target_field.rfind("korban.", 0) == 0) {
     auto victim = TEDUH_TRY(victim_of(case_id));
     if (!victim) return fail(Errc::not_found, "This case has no victim recorded.");
-    entity = (victim)->id;
+    entity = victim->id;
     type = EntityType::orang;
     target_field = target_field.substr(7);
   } else if (dot != std::string::npos) {
     auto id = sync::Id128::from_hex(target_field.substr(0, dot));
     if (!id) return fail(Errc::usage, "'" + target_field.substr(0, dot) + "' is not an entity id.");
     auto e = TEDUH_TRY(store_.entity(*id));
-    if (!e || (e)->scope != case_id) return fail(Errc::not_found, "No such entity in this case.");
-    auto spec = schema::find_entity_spec((e)->type);
+    if (!e || e->scope != case_id) return fail(Errc::not_found, "No such entity in this case.");
+    auto spec = schema::find_entity_spec(e->type);
     if (!spec) return fail(Errc::invalid, "Unknown entity type.");
     entity = *id;
     type = spec->type;
@@ -1079,10 +1080,10 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
                                      const sync::EntityId& entity_id) {
   TEDUH_TRY(permit(schema::Action::ubah_kasus));
   auto e = TEDUH_TRY(store_.entity(entity_id));
-  if (!e || (e)->scope != case_id || entity_id == case_id) {
+  if (!e || e->scope != case_id || entity_id == case_id) {
     return fail(Errc::not_found, "No such person, role or record in this case.");
   }
-  auto spec = schema::find_entity_spec((e)->type);
+  auto spec = schema::find_entity_spec(e->type);
   if (!spec || spec->append_only) {
     return fail(Errc::refused,
                 "Services and audit events are never removed; record a correction instead.");
@@ -1090,7 +1091,7 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
   std::vector<FieldWrite> writes{write_of(entity_id, spec->type, schema::kDeletedField, "1")};
   // Re-assert every field as this device sees it: an edit made elsewhere at the same time
   // then has a live sibling and is listed as a conflict on the removed entity.
-  for (const auto& [field, fv] : (e)->fields) {
+  for (const auto& [field, fv] : e->fields) {
     if (field != schema::kDeletedField)
       writes.push_back(write_of(entity_id, spec->type, field, fv.value));
   }
@@ -1128,6 +1129,7 @@ Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const
   auto events = TEDUH_TRY(case_id ? store_.entities("audit", &*case_id) : store_.entities("audit"));
   // Events in the order they happened: by the clock of their writes, then id.
   std::vector<const EntityView*> ordered;
+  ordered.reserve(events.size());
   for (const auto& e : events) ordered.push_back(&e);
   auto written = [](const EntityView* e) {
     auto it = e->fields.find("action");
@@ -1167,7 +1169,7 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
                           {"due_at", utc_text(d.due_ms)},
                           {"due_local", dates::format_local(dates::from_unix_ms(static_cast<std::int64_t>(d.due_ms)), rules.zone)},
                           {"late", remaining < 0},
-                          {"hours_left", remaining / (60 * 60 * 1000)}});
+                          {"hours_left", remaining / (std::int64_t{60} * 60 * 1000)}});
     }
   }
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {

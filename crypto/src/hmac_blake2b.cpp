@@ -21,7 +21,7 @@ struct WipedArray {
 };
 
 struct WipedHashState {
-  crypto_generichash_state state;
+  crypto_generichash_state state{};
   WipedHashState() { crypto_generichash_init(&state, nullptr, 0, kNoiseHashSize); }
   ~WipedHashState() { sodium_memzero(&state, sizeof state); }
   void update(ByteView data) { crypto_generichash_update(&state, data.data(), data.size()); }

@@ -28,8 +28,9 @@ struct RoleRow {
   std::string_view role;
   std::array<bool, kActions.size()> may;
 };
-constexpr bool Y = true;
-constexpr bool n = false;
+// Y and n, not kYes and kNo: one letter each keeps the table's columns under their headings.
+constexpr bool Y = true;   // NOLINT(readability-identifier-naming)
+constexpr bool n = false;  // NOLINT(readability-identifier-naming)
 constexpr std::array kTable = {
     //                    lihat buat  ubah  tutup rujuk jawab tarik konfl kelola temp lapor audit
     RoleRow{"operator",           {Y, Y, Y, n, Y, n, Y, n, n, n, n, n}},

@@ -379,7 +379,7 @@ bool records_the_past(EntityType type, std::string_view field) {
   auto spec = TEDUH_TRY(find_field(type, field));
   const dates::Instant latest = now + kClockTolerance;
   std::string shown;
-  if ((spec)->kind == FieldKind::date) {
+  if (spec->kind == FieldKind::date) {
     auto day = dates::parse_iso_date(value);
     if (!day || std::chrono::sys_days{*day} <= std::chrono::sys_days{dates::local_date(latest, zone)})
       return {};
@@ -389,7 +389,7 @@ bool records_the_past(EntityType type, std::string_view field) {
     if (!at || *at <= latest) return {};
     shown = dates::format_local(*at, zone);
   }
-  std::string label((spec)->label);
+  std::string label(spec->label);
   if (!label.empty()) label[0] = ascii::to_lower(label[0]);
   return fail(Errc::invalid_value, label + " (" + std::string(field) +
                                        ") tidak boleh di masa depan: " + shown);
@@ -397,7 +397,7 @@ bool records_the_past(EntityType type, std::string_view field) {
 
 [[nodiscard]] Result<void> check_canonical(EntityType type, std::string_view field, std::string_view value) {
   auto spec = TEDUH_TRY(find_field(type, field));
-  if ((spec)->kind == FieldKind::secret) return {};
+  if (spec->kind == FieldKind::secret) return {};
   auto canonical_value = TEDUH_TRY(canonical(*spec, value));
   if (canonical_value != value) {
     return tl::unexpected(field_error(*spec, "the value is valid but not in canonical form"));

@@ -58,9 +58,9 @@ using boost::system::error_code;
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
+constexpr std::size_t kReadBufferSize = std::size_t{64} * 1024;
 // Reads before authentication: small, so that a read of tiny frames cannot queue many.
-constexpr std::size_t kUnauthenticatedReadSize = 4 * 1024;
+constexpr std::size_t kUnauthenticatedReadSize = std::size_t{4} * 1024;
 
 struct Connection {
   Connection(tcp::socket s, std::uint64_t connection_id, std::string source_address, Clock::time_point deadline)

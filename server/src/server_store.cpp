@@ -134,7 +134,7 @@ Result<ServerStore> ServerStore::create(const std::filesystem::path& dir, std::s
   crypto::init();
   auto storage = TEDUH_TRY(create_sqlite_storage(dir, passphrase, params));
   crypto::SigningKey key = crypto::SigningKey::generate();
-  if (auto r = (storage)->store_secret(kSigningKeyName, key.secret_key().view()); !r) {
+  if (auto r = storage->store_secret(kSigningKeyName, key.secret_key().view()); !r) {
     return tl::unexpected(r.error());
   }
   return ServerStore(std::move(storage), std::move(key));
@@ -149,17 +149,17 @@ Result<std::optional<AdminPublic>> ServerStore::admin_public() {
   auto sign = TEDUH_TRY(storage_->load_secret(kAdminSignName));
   auto box = TEDUH_TRY(storage_->load_secret(kAdminBoxName));
   if (!sign || !box) return std::optional<AdminPublic>{};
-  if ((sign)->size() != 32 || (box)->size() != 32) return fail(Errc::damaged, "the administrator key record is malformed");
+  if (sign->size() != 32 || box->size() != 32) return fail(Errc::damaged, "the administrator key record is malformed");
   AdminPublic keys;
-  std::copy((sign)->data(), (sign)->data() + 32, keys.sign_key.begin());
-  std::copy((box)->data(), (box)->data() + 32, keys.box_key.begin());
+  std::copy(sign->data(), sign->data() + 32, keys.sign_key.begin());
+  std::copy(box->data(), box->data() + 32, keys.box_key.begin());
   return std::optional<AdminPublic>{keys};
 }
 
 Result<void> ServerStore::check_admin(const AdminKey& admin) {
   auto known = TEDUH_TRY(admin_public());
   if (!known) return fail(Errc::refused, "this server store has no administrator key; run teduhd admin init --admin-key FILE");
-  if ((known)->sign_key != admin.sign.public_key() || (known)->box_key != admin.box.public_key()) {
+  if (known->sign_key != admin.sign.public_key() || known->box_key != admin.box.public_key()) {
     return fail(Errc::refused, "the administrator key file given is not the administrator key of this server store");
   }
   return {};
@@ -192,11 +192,11 @@ Result<std::size_t> ServerStore::renew_admin_box(const AdminKey& current, const 
                                                  std::int64_t now) {
   auto known = TEDUH_TRY(admin_public());
   if (!known) return fail(Errc::refused, "this server store has no administrator key");
-  if ((known)->sign_key != current.sign.public_key() || renewed.sign.public_key() != current.sign.public_key()) {
+  if (known->sign_key != current.sign.public_key() || renewed.sign.public_key() != current.sign.public_key()) {
     return fail(Errc::refused, "the administrator key is not the one of this server store");
   }
-  if ((known)->box_key == renewed.box.public_key()) return std::size_t{0};
-  if ((known)->box_key != current.box.public_key()) {
+  if (known->box_key == renewed.box.public_key()) return std::size_t{0};
+  if (known->box_key != current.box.public_key()) {
     return fail(Errc::refused, "the administrator key is not the one of this server store");
   }
   auto own = TEDUH_TRY(storage_->key_wraps_for(sync::kAdminRecipient));
@@ -256,12 +256,12 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
   TEDUH_TRY(check_admin(admin));
   auto device = TEDUH_TRY(storage_->find_device(device_id));
   if (!device) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
-  if ((device)->revoked()) return fail(Errc::refused, "device " + device_id.hex() + " is revoked; it cannot be cleared");
-  if (!(device)->shelter) {
+  if (device->revoked()) return fail(Errc::refused, "device " + device_id.hex() + " is revoked; it cannot be cleared");
+  if (!device->shelter) {
     return fail(Errc::refused, "device " + device_id.hex() +
                                    " was not enrolled with shelter clearance; enroll it again with --shelter");
   }
-  auto dh = crypto::to_dh_public((device)->sign_key);
+  auto dh = crypto::to_dh_public(device->sign_key);
   if (!dh) return fail(Errc::damaged, "the device's signing key is not a valid point");
   auto state = TEDUH_TRY(storage_->compartment_state(compartment));
   if (state.generation == 0) {
@@ -346,7 +346,7 @@ Result<ServerStore> ServerStore::open(const std::filesystem::path& dir, std::str
 Result<ServerStore> ServerStore::over(std::unique_ptr<Storage> storage) {
   auto secret = TEDUH_TRY(storage->load_secret(kSigningKeyName));
   if (!secret) return fail(Errc::refused, "the server store holds no server signing key");
-  auto key = crypto::SigningKey::from_secret((secret)->view());
+  auto key = crypto::SigningKey::from_secret(secret->view());
   if (!key) return fail(Errc::damaged, "the server signing key in the store is malformed");
   ServerStore store(std::move(storage), std::move(*key));
   // A crash between storing a commit and recomputing its case's sharing left the case
@@ -459,7 +459,7 @@ Result<IssuedEnrollment> ServerStore::issue_enrollment(const EnrollRequest& requ
   grant.shelter_clearance = rec.shelter;
   grant.expires_at_ms = static_cast<std::uint64_t>(rec.expires_at_ms);
   auto admin = TEDUH_TRY(admin_public());
-  if (admin) grant.admin_key = (admin)->sign_key;
+  if (admin) grant.admin_key = admin->sign_key;
   return IssuedEnrollment{rec.code_id, sync::issue_enrollment_code(grant, key_), rec.expires_at_ms};
 }
 
@@ -480,10 +480,10 @@ Result<DeviceRecord> ServerStore::register_device(std::string_view code, const s
   DeviceRecord device;
   device.device_id = device_id;
   device.sign_key = sign_key;
-  device.office = (enrollment)->office;
-  device.user = (enrollment)->user;
-  device.role = (enrollment)->role;
-  device.shelter = (enrollment)->shelter;
+  device.office = enrollment->office;
+  device.user = enrollment->user;
+  device.role = enrollment->role;
+  device.shelter = enrollment->shelter;
   device.code_id = grant->code_id;
   device.registered_at_ms = now;
   auto stored = storage_->register_device(device);
@@ -491,8 +491,8 @@ Result<DeviceRecord> ServerStore::register_device(std::string_view code, const s
 
   // A retry of a registration whose reply was lost: same code, same device, same key.
   auto existing = TEDUH_TRY(storage_->find_device(device_id));
-  if (existing && (existing)->code_id == grant->code_id && (existing)->sign_key == sign_key) {
-    if ((existing)->revoked()) return fail(Errc::refused, "this device has been revoked");
+  if (existing && existing->code_id == grant->code_id && existing->sign_key == sign_key) {
+    if (existing->revoked()) return fail(Errc::refused, "this device has been revoked");
     return *existing;
   }
   if (stored.error().code == Errc::refused) return fail(Errc::refused, "the enrollment code has already been used");
@@ -504,7 +504,7 @@ Result<bool> ServerStore::revoke_device(const sync::DeviceId& device_id, std::in
   // A cleared device keeps the keys it received: later writes need a new generation.
   // The mark is set first, so a crash between the two leaves an extra rotation, not a
   // missing one.
-  if (device && (device)->cleared() && !(device)->revoked()) {
+  if (device && device->cleared() && !device->revoked()) {
     TEDUH_TRY(storage_->mark_rotation_pending());
   }
   return storage_->revoke_device(device_id, now);
@@ -641,7 +641,7 @@ Result<std::optional<std::string>> ServerStore::entity_refusal(
 Result<std::string> ServerStore::office_kind(const std::string& office) {
   if (auto it = office_kinds_.find(office); it != office_kinds_.end()) return it->second;
   auto rec = TEDUH_TRY(storage_->find_office(office));
-  std::string kind = rec ? (rec)->kind : std::string();
+  std::string kind = rec ? rec->kind : std::string();
   if (rec) office_kinds_.emplace(office, kind);  // an office's kind never changes
   return kind;
 }
@@ -674,15 +674,15 @@ Result<CaseAccess> ServerStore::load_case_access(const sync::EntityId& scope) {
   auto writer_of = [&](const sync::DeviceId& id) -> Result<Writer> {
     if (auto it = writers.find(id); it != writers.end()) return it->second;
     auto d = TEDUH_TRY(storage_->find_device(id));
-    Writer w = d ? Writer{(d)->office, (d)->role} : Writer{};
+    Writer w = d ? Writer{d->office, d->role} : Writer{};
     writers.emplace(id, w);
     return w;
   };
   std::string origin;
   auto rec = TEDUH_TRY(storage_->find_scope(scope));
   if (rec) {
-    auto creator = TEDUH_TRY(writer_of((rec)->created_by));
-    origin = creator.office.empty() ? (rec)->owner_office : creator.office;
+    auto creator = TEDUH_TRY(writer_of(rec->created_by));
+    origin = creator.office.empty() ? rec->owner_office : creator.office;
   }
   CaseAccess access(origin);
   for (const LogEntry& e : entries) {
@@ -704,9 +704,9 @@ Result<void> ServerStore::refresh_access(const sync::EntityId& scope) {
   ReadSnapshot snapshot(*storage_);
   TEDUH_TRY(snapshot.begin());
   auto rec = TEDUH_TRY(storage_->find_scope(scope));
-  if (!rec || (rec)->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
+  if (!rec || rec->type != "kasus") return storage_->update_access(scope, {}, std::nullopt);
   auto access = TEDUH_TRY(load_case_access(scope));
-  const std::string owner_now = (rec)->owner_office;
+  const std::string owner_now = rec->owner_office;
   std::string owner = access.owner().empty() ? owner_now : access.owner();
   std::set<std::string> wanted = access.shared_with();
   // Only offices that exist gain anything: a code created later inherits nothing.
@@ -825,7 +825,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       // Sent again: acknowledged again, or refused again with the recorded reason.
       auto refused = TEDUH_TRY(storage_->find_refusal(device.device_id, sc.seq));
       if (refused) {
-        results[i] = rejected(sc.seq, (refused)->reason,
+        results[i] = rejected(sc.seq, refused->reason,
                               "this commit was refused before and is not stored");
         continue;
       }
@@ -1023,7 +1023,7 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
   limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
   if (after >= kPullTokenBase) {
     auto token = TEDUH_TRY(storage_->find_pull_token(after - kPullTokenBase));
-    if (token && (token)->device == device.device_id) return pull_backfill(device, kind, *token, limits);
+    if (token && token->device == device.device_id) return pull_backfill(device, kind, *token, limits);
     // A token this server never gave this device (a store restored from a copy made
     // before a server move, say): start again from the beginning; nothing is lost, and
     // what the device holds already is ignored by it.
@@ -1199,7 +1199,7 @@ Result<ProjectionPage> ServerStore::projections(const DeviceRecord& device, std:
           commits.push_back(std::move(*c));
         }
         auto rec = TEDUH_TRY(storage_->find_scope(e.scope));
-        const std::string owner = rec ? (rec)->owner_office : std::string();
+        const std::string owner = rec ? rec->owner_office : std::string();
         if (!offices.contains(owner)) {
           auto o = TEDUH_TRY(storage_->find_office(owner));
           offices.emplace(owner, o ? *o : OfficeRecord{owner, {}, {}, {}, {}, 0});

@@ -225,7 +225,7 @@ class SqliteStorage final : public Storage {
     end_read();
     auto found = TEDUH_TRY(find_device(device_id));
     if (!found) return fail(Errc::not_found, "no device " + device_id.hex() + " is registered");
-    if ((found)->revoked()) return false;
+    if (found->revoked()) return false;
     auto st = TEDUH_TRY(lift(Statement::prepare(db(),
         "UPDATE devices SET revoked_at = ?1 WHERE device_id = ?2 AND revoked_at IS NULL")));
     st.bind(1, now).bind_blob(2, as_bytes(device_id));
@@ -490,8 +490,8 @@ class SqliteStorage final : public Storage {
       }
       if (e.touches_access) {
         auto dirty = TEDUH_TRY(cached("INSERT OR IGNORE INTO access_dirty(scope) VALUES (?1)"));
-        (dirty)->bind_blob(1, as_bytes(e.scope));
-        TEDUH_TRY(lift((dirty)->run()));
+        dirty->bind_blob(1, as_bytes(e.scope));
+        TEDUH_TRY(lift(dirty->run()));
       }
     }
     if (!refusals.empty()) {
@@ -874,8 +874,8 @@ class SqliteStorage final : public Storage {
 
   [[nodiscard]] Result<void> record_entity(const EntityPlace& place) {
     auto st = TEDUH_TRY(cached("INSERT OR IGNORE INTO entity_scopes(entity, scope, type) VALUES (?1, ?2, ?3)"));
-    (st)->bind_blob(1, as_bytes(place.entity)).bind_blob(2, as_bytes(place.scope)).bind(3, place.type);
-    return lift((st)->run());
+    st->bind_blob(1, as_bytes(place.entity)).bind_blob(2, as_bytes(place.scope)).bind(3, place.type);
+    return lift(st->run());
   }
 
   crypto::DbHandle db_;

@@ -66,6 +66,9 @@ T take_value(tl::expected<T, E>&& r) {
 
 }  // namespace teduh
 
+// `r` is the name of the variable the macro declares, not an expression: it cannot be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TEDUH_TRY_CONCAT_(a, b) a##b
 #define TEDUH_TRY_CONCAT(a, b) TEDUH_TRY_CONCAT_(a, b)
 #define TEDUH_TRY_IMPL_(r, expr)                                 \
@@ -75,3 +78,4 @@ T take_value(tl::expected<T, E>&& r) {
     ::teduh::detail::take_value(std::move(r));                   \
   })
 #define TEDUH_TRY(expr) TEDUH_TRY_IMPL_(TEDUH_TRY_CONCAT(teduh_try_, __COUNTER__), expr)
+// NOLINTEND(bugprone-macro-parentheses)

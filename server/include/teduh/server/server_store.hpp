@@ -75,7 +75,7 @@ struct PushResult {
 
 struct PullLimits {
   std::size_t max_commits = 500;
-  std::size_t max_bytes = 4 * 1024 * 1024;  // sum of bodies; at least one commit is always sent
+  std::size_t max_bytes = std::size_t{4} * 1024 * 1024;  // sum of bodies; at least one commit is always sent
 };
 
 struct PullBatch {

@@ -33,7 +33,7 @@ inline constexpr std::size_t kFrameHeaderSize = 4;
 inline constexpr std::size_t kMaxFrameSize = crypto::kNoiseMaxMessageSize;  // 65535
 inline constexpr std::size_t kChunkHeaderSize = 1;
 inline constexpr std::size_t kMaxChunkDataSize = crypto::kNoiseMaxPlaintextSize - kChunkHeaderSize;
-inline constexpr std::size_t kMaxMessageSize = 16u * 1024 * 1024;  // 16 MiB
+inline constexpr std::size_t kMaxMessageSize = std::size_t{16} * 1024 * 1024;  // 16 MiB
 
 inline constexpr std::uint8_t kChunkMore = 0x00;
 inline constexpr std::uint8_t kChunkFinal = 0x01;

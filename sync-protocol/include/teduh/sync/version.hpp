@@ -73,7 +73,7 @@ SignedCommit sign_commit(const Commit& commit, const crypto::SigningKey& key);
 // Limits (PROTOCOL.md): a commit holds at most kMaxVersionsPerCommit versions, a value at
 // most kMaxValueBytes, a supersedes list at most kMaxSupersedes entries.
 inline constexpr std::size_t kMaxVersionsPerCommit = 10000;
-inline constexpr std::size_t kMaxValueBytes = 64 * 1024;
+inline constexpr std::size_t kMaxValueBytes = std::size_t{64} * 1024;
 inline constexpr std::size_t kMaxSupersedes = 256;
 
 }  // namespace teduh::sync
