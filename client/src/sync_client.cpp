@@ -779,7 +779,10 @@ Result<void> SyncRun::pull() {
     if (!more) break;
   }
   pipeline.finish();
-  return {};
+  // What fetch_own() and the pull applied may have written a record that only refused
+  // commits of this device wrote before: those stop counting there (Store::apply_remote
+  // flags it; a no-op otherwise).
+  return store_.rebuild_merge_state();
 }
 
 // One pulled batch, its Purges and the new cursor in one transaction. Returns how many

@@ -5,11 +5,15 @@
 // refused value for good while every other replica showed the old one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <span>
 
 #include "support/store_fixture.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
+#include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/version.hpp"
 
 namespace teduh::client {
 namespace {
@@ -70,6 +74,64 @@ TEST_F(RefusedCommitTest, ARecordOnlyARefusedCommitWroteStaysShownAndIsNotWritte
   EXPECT_EQ(ended.error().code, Errc::refused);
   EXPECT_NE(ended.error().message.find("ditolak server"), std::string::npos) << ended.error().message;
   EXPECT_EQ(store_->last_seq(), before);  // nothing was written
+}
+
+// Seed 25519: a store restored from an older copy re-issued its commits under new seqs;
+// the server refused one re-issued copy (its consent had been withdrawn meanwhile), then
+// sent back the original, which it holds under the old seq (fetch_own). The original is
+// the record's one version, as on every other replica; the refused copy no longer counts
+// (before: both did, a two-valued field on this device only).
+TEST_F(RefusedCommitTest, ARefusedReissuedCopyStopsCountingWhenTheOriginalComesBack) {
+  auto id = wf().new_case({{"summary", "Ringkasan"}}, {});
+  ASSERT_TRUE(id) << id.error().message;
+  auto referral = wf().refer(*id, "BKS-UPTD", "Lanjutan", true, "korban", false);
+  ASSERT_TRUE(referral) << referral.error().message;
+  const std::uint64_t original_seq = store_->last_seq();
+
+  // The original as the server holds it.
+  sync::SignedCommit original;
+  {
+    auto st = schema::Statement::prepare(store_->db(), "SELECT body, signature FROM commits WHERE seq = ?1");
+    ASSERT_TRUE(st);
+    st->bind(1, static_cast<std::int64_t>(original_seq));
+    auto row = st->step();
+    ASSERT_TRUE(row && *row);
+    original.device = store_->identity().device;
+    original.seq = original_seq;
+    original.body = st->column_blob(0);
+    auto sig = st->column_blob(1);
+    std::copy(sig.begin(), sig.end(), original.signature.begin());
+  }
+  auto original_commit = sync::decode_commit_body(original.body);
+  ASSERT_TRUE(original_commit);
+
+  // The restored copy lacks what the server has from original_seq on: its commit is
+  // re-issued after the server's last seq, and the server refuses it.
+  auto moved = store_->reissue_own_commits(original_seq, original_seq);
+  ASSERT_TRUE(moved) << moved.error().message;
+  ASSERT_EQ(*moved, 1u);
+  ASSERT_TRUE(store_->record_refusal(original_seq + 1, 4, "persetujuan untuk kantor itu tidak tercatat"));
+  ASSERT_TRUE(store_->rebuild_merge_state());
+  ASSERT_TRUE(*store_->written_only_by_refused(*referral));
+
+  // The original comes back from the server (fetch_own), then the sync's rebuild.
+  auto applied = store_->in_transaction(
+      [&]() -> Result<bool> { return store_->apply_remote(original, *original_commit, 7); });
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  ASSERT_TRUE(store_->rebuild_merge_state());
+
+  auto st = schema::Statement::prepare(store_->db(), "SELECT max(live_count) FROM fields WHERE entity = ?1");
+  ASSERT_TRUE(st);
+  st->bind_blob(1, std::span<const std::uint8_t>(referral->bytes.data(), referral->bytes.size()));
+  auto row = st->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(st->column_int(0), 1);  // one version per field, not the original and its copy
+  auto conflicts = store_->conflicted_fields();
+  ASSERT_TRUE(conflicts);
+  EXPECT_TRUE(conflicts->empty());
+  EXPECT_EQ((*store_->entity(*referral))->get("to_office"), "BKS-UPTD");
+  EXPECT_FALSE(*store_->written_only_by_refused(*referral));  // the server holds it
 }
 
 }  // namespace

@@ -203,8 +203,12 @@ class Store {
   // When meta merge_rebuild is set (by the schema step v4_scoped_supersedes, or by
   // record_refusal): rebuilds superseded, versions.live and fields from the commit
   // bodies held, so that this device's refused commits supersede nothing. A no-op
-  // otherwise; sync_with_server calls it after recording refusals.
+  // otherwise; sync_with_server calls it after recording refusals, and again after
+  // applying what it fetched and pulled.
   [[nodiscard]] Result<void> rebuild_merge_state();
+  // Sets meta merge_rebuild when `commit`, just applied, writes an entity on which
+  // refused commits of this device still count (they were its only writers until now).
+  [[nodiscard]] Result<void> flag_refused_overlap(const sync::Commit& commit);
   // True when only commits of this device that the server refused wrote this entity: no
   // other replica holds it, so it must not be written again (the workflow refuses).
   [[nodiscard]] Result<bool> written_only_by_refused(const sync::EntityId& entity) const;
