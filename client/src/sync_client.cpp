@@ -143,7 +143,7 @@ class Connection final : public Link {
     }
   }
 
-  const std::string& address() const override { return address_; }
+  [[nodiscard]] const std::string& address() const override { return address_; }
 
  private:
   std::string address_;

@@ -25,7 +25,7 @@ class CaseState {
     }
   }
 
-  std::string get(const sync::EntityId& id, const std::string& field) const {
+  [[nodiscard]] std::string get(const sync::EntityId& id, const std::string& field) const {
     const sync::Register* reg = replica_.field(id, field);
     if (reg == nullptr) return {};
     auto v = reg->shown();
@@ -33,7 +33,7 @@ class CaseState {
   }
 
   // Live (not deleted) entities of a type, by id.
-  std::vector<sync::EntityId> of_type(std::string_view type) const {
+  [[nodiscard]] std::vector<sync::EntityId> of_type(std::string_view type) const {
     std::vector<sync::EntityId> out;
     for (const auto& [id, t] : types_) {
       if (t == type && get(id, "_deleted") != "1") out.push_back(id);

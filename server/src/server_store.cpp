@@ -117,7 +117,7 @@ RejectReason reason_from_stored(std::int64_t stored) {
   switch (stored) {
     case 1: return RejectReason::wrong_device;
     case 2: return RejectReason::bad_signature;
-    case 3: return RejectReason::invalid_commit;  // then "malformed"
+    case 3:  // then "malformed"
     case 4: return RejectReason::invalid_commit;
     case 5: return RejectReason::out_of_order;
     case 6: return RejectReason::not_authorized;

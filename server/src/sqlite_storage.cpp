@@ -726,7 +726,7 @@ class SqliteStorage final : public Storage {
   }
 
  private:
-  sqlite3* db() const { return db_.get(); }
+  [[nodiscard]] sqlite3* db() const { return db_.get(); }
 
   [[nodiscard]] Result<std::vector<LogEntry>> log_rows(Statement& st) {
     std::vector<LogEntry> out;

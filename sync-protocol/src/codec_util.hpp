@@ -45,7 +45,7 @@ class Reader {
 
   explicit Reader(View in) : in_(in) {}
 
-  bool at_end() const { return in_.empty(); }
+  [[nodiscard]] bool at_end() const { return in_.empty(); }
 
   std::optional<std::uint64_t> uint() {
     auto tag = byte();

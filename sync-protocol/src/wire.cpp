@@ -29,7 +29,7 @@ using detail::Packer;
 using detail::pack_bool;
 using detail::pack_bytes;
 using detail::Reader;
-constexpr auto pack_text = detail::pack_string;
+using detail::pack_string;
 
 tl::unexpected<Error> malformed(const char* what) {
   return fail(Errc::malformed, std::string("malformed message: ") + what);
@@ -39,10 +39,13 @@ tl::unexpected<Error> invalid(const char* what) {
   return fail(Errc::malformed, std::string("invalid message: ") + what);
 }
 
-// Field readers that turn a failure into an error naming the field.
+// Field readers that turn a failure into an error naming the field. `var` names the
+// variable the macro declares: it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TEDUH_READ(var, expr, what)         \
   auto var = (expr);                        \
   if (!var) return malformed(what)
+// NOLINTEND(bugprone-macro-parentheses)
 
 [[nodiscard]] Result<std::string> read_text(Reader& r, std::size_t max_bytes, const char* what) {
   auto s = r.text(max_bytes);
@@ -124,7 +127,7 @@ void write_commit(Packer& pk, const SignedCommit& c) {
 // ---------------------------------------------------------------------------------------
 // The message table: one Codec per message type.
 //
-// A codec holds: type (a MessageType), name (as in WIRE.md), min_fields and max_fields
+// A codec holds: kType (a MessageType), kName (as in WIRE.md), kMinFields and kMaxFields
 // (the fields after the type; equal but for Hello's optional last field), fields_of(m)
 // (how many a given message writes), read(r, fields) (the fields, in order, from a reader
 // positioned after the type), validate(m) (every rule and limit of WIRE.md section 5:
@@ -137,20 +140,20 @@ struct Codec;
 // The usual case: exactly N fields.
 template <std::size_t N>
 struct Fixed {
-  static constexpr std::size_t min_fields = N;
-  static constexpr std::size_t max_fields = N;
+  static constexpr std::size_t kMinFields = N;
+  static constexpr std::size_t kMaxFields = N;
   template <class M>
   static std::size_t fields_of(const M&) { return N; }
 };
 
 template <>
 struct Codec<Hello> {
-  static constexpr MessageType type = MessageType::hello;
-  static constexpr std::string_view name = "Hello";
+  static constexpr MessageType kType = MessageType::hello;
+  static constexpr std::string_view kName = "Hello";
   // versions, client_software, and acked_seq only when it is not 0 (WIRE.md, Hello): the
   // only optional field of any message, so that a message keeps one encoding.
-  static constexpr std::size_t min_fields = 2;
-  static constexpr std::size_t max_fields = 3;
+  static constexpr std::size_t kMinFields = 2;
+  static constexpr std::size_t kMaxFields = 3;
   static std::size_t fields_of(const Hello& m) { return m.acked_seq > 0 ? 3 : 2; }
   [[nodiscard]] static Result<Hello> read(Reader& r, std::size_t fields) {
     Hello m;
@@ -184,15 +187,15 @@ struct Codec<Hello> {
   static void write(Packer& pk, const Hello& m) {
     pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
     for (auto v : m.versions) pk.pack_uint64(v);
-    pack_text(pk, m.client_software);
+    pack_string(pk, m.client_software);
     if (m.acked_seq > 0) pk.pack_uint64(m.acked_seq);
   }
 };
 
 template <>
 struct Codec<HelloReply> : Fixed<4> {
-  static constexpr MessageType type = MessageType::hello_reply;
-  static constexpr std::string_view name = "HelloReply";
+  static constexpr MessageType kType = MessageType::hello_reply;
+  static constexpr std::string_view kName = "HelloReply";
   [[nodiscard]] static Result<HelloReply> read(Reader& r, std::size_t) {
     HelloReply m;
     TEDUH_READ(v, read_u32(r, "version"), "version");
@@ -221,8 +224,8 @@ struct Codec<HelloReply> : Fixed<4> {
 
 template <>
 struct Codec<RegisterDevice> : Fixed<3> {
-  static constexpr MessageType type = MessageType::register_device;
-  static constexpr std::string_view name = "Register";
+  static constexpr MessageType kType = MessageType::register_device;
+  static constexpr std::string_view kName = "Register";
   [[nodiscard]] static Result<RegisterDevice> read(Reader& r, std::size_t) {
     RegisterDevice m;
     TEDUH_READ(code, read_text(r, kMaxEnrollmentCodeBytes, "enrollment code"), "enrollment code");
@@ -241,7 +244,7 @@ struct Codec<RegisterDevice> : Fixed<3> {
     return {};
   }
   static void write(Packer& pk, const RegisterDevice& m) {
-    pack_text(pk, m.enrollment_code);
+    pack_string(pk, m.enrollment_code);
     pack_bytes(pk, m.device.bytes);
     pack_bytes(pk, m.sign_key);
   }
@@ -249,8 +252,8 @@ struct Codec<RegisterDevice> : Fixed<3> {
 
 template <>
 struct Codec<RegisterReply> : Fixed<1> {
-  static constexpr MessageType type = MessageType::register_reply;
-  static constexpr std::string_view name = "RegisterReply";
+  static constexpr MessageType kType = MessageType::register_reply;
+  static constexpr std::string_view kName = "RegisterReply";
   [[nodiscard]] static Result<RegisterReply> read(Reader& r, std::size_t) {
     TEDUH_READ(ok, read_bool(r, "ok"), "ok");
     return RegisterReply{*ok};
@@ -261,8 +264,8 @@ struct Codec<RegisterReply> : Fixed<1> {
 
 template <>
 struct Codec<PushCommits> : Fixed<1> {
-  static constexpr MessageType type = MessageType::push_commits;
-  static constexpr std::string_view name = "PushCommits";
+  static constexpr MessageType kType = MessageType::push_commits;
+  static constexpr std::string_view kName = "PushCommits";
   [[nodiscard]] static Result<PushCommits> read(Reader& r, std::size_t) {
     PushCommits m;
     TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
@@ -293,8 +296,8 @@ struct Codec<PushCommits> : Fixed<1> {
 
 template <>
 struct Codec<PushReply> : Fixed<2> {
-  static constexpr MessageType type = MessageType::push_reply;
-  static constexpr std::string_view name = "PushReply";
+  static constexpr MessageType kType = MessageType::push_reply;
+  static constexpr std::string_view kName = "PushReply";
   [[nodiscard]] static Result<PushReply> read(Reader& r, std::size_t) {
     PushReply m;
     TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
@@ -326,15 +329,15 @@ struct Codec<PushReply> : Fixed<2> {
       pk.pack_array(3);
       pk.pack_uint64(r.seq);
       pk.pack_uint64(static_cast<std::uint32_t>(r.reason));
-      pack_text(pk, r.detail);
+      pack_string(pk, r.detail);
     }
   }
 };
 
 template <>
 struct Codec<Pull> : Fixed<2> {
-  static constexpr MessageType type = MessageType::pull;
-  static constexpr std::string_view name = "Pull";
+  static constexpr MessageType kType = MessageType::pull;
+  static constexpr std::string_view kName = "Pull";
   [[nodiscard]] static Result<Pull> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
     TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
@@ -354,8 +357,8 @@ struct Codec<Pull> : Fixed<2> {
 
 template <>
 struct Codec<PullReply> : Fixed<3> {
-  static constexpr MessageType type = MessageType::pull_reply;
-  static constexpr std::string_view name = "PullReply";
+  static constexpr MessageType kType = MessageType::pull_reply;
+  static constexpr std::string_view kName = "PullReply";
   [[nodiscard]] static Result<PullReply> read(Reader& r, std::size_t) {
     PullReply m;
     TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
@@ -397,8 +400,8 @@ struct Codec<PullReply> : Fixed<3> {
 
 template <>
 struct Codec<Purge> : Fixed<1> {
-  static constexpr MessageType type = MessageType::purge;
-  static constexpr std::string_view name = "Purge";
+  static constexpr MessageType kType = MessageType::purge;
+  static constexpr std::string_view kName = "Purge";
   [[nodiscard]] static Result<Purge> read(Reader& r, std::size_t) {
     Purge m;
     TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
@@ -423,8 +426,8 @@ struct Codec<Purge> : Fixed<1> {
 
 template <>
 struct Codec<ErrorMessage> : Fixed<2> {
-  static constexpr MessageType type = MessageType::error;
-  static constexpr std::string_view name = "Error";
+  static constexpr MessageType kType = MessageType::error;
+  static constexpr std::string_view kName = "Error";
   [[nodiscard]] static Result<ErrorMessage> read(Reader& r, std::size_t) {
     TEDUH_READ(code, read_u32(r, "error code"), "error code");
     TEDUH_READ(text, read_text(r, kMaxErrorMessageBytes, "error message"), "error message");
@@ -438,14 +441,14 @@ struct Codec<ErrorMessage> : Fixed<2> {
   }
   static void write(Packer& pk, const ErrorMessage& m) {
     pk.pack_uint64(static_cast<std::uint32_t>(m.code));
-    pack_text(pk, m.message);
+    pack_string(pk, m.message);
   }
 };
 
 template <>
 struct Codec<Close> : Fixed<0> {
-  static constexpr MessageType type = MessageType::close;
-  static constexpr std::string_view name = "Close";
+  static constexpr MessageType kType = MessageType::close;
+  static constexpr std::string_view kName = "Close";
   [[nodiscard]] static Result<Close> read(Reader&, std::size_t) { return Close{}; }
   [[nodiscard]] static Result<void> validate(const Close&) { return {}; }
   static void write(Packer&, const Close&) {}
@@ -453,8 +456,8 @@ struct Codec<Close> : Fixed<0> {
 
 template <>
 struct Codec<FetchProjections> : Fixed<2> {
-  static constexpr MessageType type = MessageType::fetch_projections;
-  static constexpr std::string_view name = "FetchProjections";
+  static constexpr MessageType kType = MessageType::fetch_projections;
+  static constexpr std::string_view kName = "FetchProjections";
   [[nodiscard]] static Result<FetchProjections> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "cursor"), "cursor");
     TEDUH_READ(max, read_u32(r, "max projections"), "max projections");
@@ -474,8 +477,8 @@ struct Codec<FetchProjections> : Fixed<2> {
 
 template <>
 struct Codec<ProjectionBatch> : Fixed<3> {
-  static constexpr MessageType type = MessageType::projection_batch;
-  static constexpr std::string_view name = "ProjectionBatch";
+  static constexpr MessageType kType = MessageType::projection_batch;
+  static constexpr std::string_view kName = "ProjectionBatch";
   [[nodiscard]] static Result<ProjectionBatch> read(Reader& r, std::size_t) {
     ProjectionBatch m;
     TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
@@ -514,7 +517,7 @@ struct Codec<ProjectionBatch> : Fixed<3> {
       pk.pack_array(4);
       pack_bytes(pk, p.scope.bytes);
       pk.pack_uint64(p.server_seq);
-      pack_text(pk, p.body);
+      pack_string(pk, p.body);
       pack_bytes(pk, p.signature);
     }
     pk.pack_uint64(m.next_cursor);
@@ -524,8 +527,8 @@ struct Codec<ProjectionBatch> : Fixed<3> {
 
 template <>
 struct Codec<KeyWrapsRequest> : Fixed<0> {
-  static constexpr MessageType type = MessageType::key_wraps_request;
-  static constexpr std::string_view name = "KeyWrapsRequest";
+  static constexpr MessageType kType = MessageType::key_wraps_request;
+  static constexpr std::string_view kName = "KeyWrapsRequest";
   [[nodiscard]] static Result<KeyWrapsRequest> read(Reader&, std::size_t) { return KeyWrapsRequest{}; }
   [[nodiscard]] static Result<void> validate(const KeyWrapsRequest&) { return {}; }
   static void write(Packer&, const KeyWrapsRequest&) {}
@@ -533,8 +536,8 @@ struct Codec<KeyWrapsRequest> : Fixed<0> {
 
 template <>
 struct Codec<KeyWraps> : Fixed<1> {
-  static constexpr MessageType type = MessageType::key_wraps;
-  static constexpr std::string_view name = "KeyWraps";
+  static constexpr MessageType kType = MessageType::key_wraps;
+  static constexpr std::string_view kName = "KeyWraps";
   [[nodiscard]] static Result<KeyWraps> read(Reader& r, std::size_t) {
     KeyWraps m;
     TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
@@ -568,7 +571,7 @@ struct Codec<KeyWraps> : Fixed<1> {
     pk.pack_array(static_cast<std::uint32_t>(m.wraps.size()));
     for (const auto& w : m.wraps) {
       pk.pack_array(4);
-      pack_text(pk, w.compartment);
+      pack_string(pk, w.compartment);
       pk.pack_uint64(w.generation);
       pack_bytes(pk, w.sealed);
       pack_bytes(pk, w.signature);
@@ -578,8 +581,8 @@ struct Codec<KeyWraps> : Fixed<1> {
 
 template <>
 struct Codec<DirectoryRequest> : Fixed<1> {
-  static constexpr MessageType type = MessageType::directory_request;
-  static constexpr std::string_view name = "DirectoryRequest";
+  static constexpr MessageType kType = MessageType::directory_request;
+  static constexpr std::string_view kName = "DirectoryRequest";
   [[nodiscard]] static Result<DirectoryRequest> read(Reader& r, std::size_t) {
     TEDUH_READ(cursor, read_u64(r, "directory cursor"), "directory cursor");
     return DirectoryRequest{*cursor};
@@ -590,8 +593,8 @@ struct Codec<DirectoryRequest> : Fixed<1> {
 
 template <>
 struct Codec<Directory> : Fixed<4> {
-  static constexpr MessageType type = MessageType::directory;
-  static constexpr std::string_view name = "Directory";
+  static constexpr MessageType kType = MessageType::directory;
+  static constexpr std::string_view kName = "Directory";
   [[nodiscard]] static Result<Directory> read(Reader& r, std::size_t) {
     Directory m;
     TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
@@ -646,17 +649,17 @@ struct Codec<Directory> : Fixed<4> {
     pk.pack_array(static_cast<std::uint32_t>(m.offices.size()));
     for (const auto& o : m.offices) {
       pk.pack_array(4);
-      pack_text(pk, o.code);
-      pack_text(pk, o.name);
-      pack_text(pk, o.kind);
-      pack_text(pk, o.region);
+      pack_string(pk, o.code);
+      pack_string(pk, o.name);
+      pack_string(pk, o.kind);
+      pack_string(pk, o.region);
     }
     pk.pack_array(static_cast<std::uint32_t>(m.devices.size()));
     for (const auto& d : m.devices) {
       pk.pack_array(3);
       pack_bytes(pk, d.device.bytes);
       pack_bytes(pk, d.sign_key);
-      pack_text(pk, d.office);
+      pack_string(pk, d.office);
     }
     pk.pack_uint64(m.next_cursor);
     pack_bool(pk, m.more);
@@ -665,8 +668,8 @@ struct Codec<Directory> : Fixed<4> {
 
 template <>
 struct Codec<PullOwn> : Fixed<2> {
-  static constexpr MessageType type = MessageType::pull_own;
-  static constexpr std::string_view name = "PullOwn";
+  static constexpr MessageType kType = MessageType::pull_own;
+  static constexpr std::string_view kName = "PullOwn";
   [[nodiscard]] static Result<PullOwn> read(Reader& r, std::size_t) {
     TEDUH_READ(after, read_u64(r, "after seq"), "after seq");
     TEDUH_READ(max, read_u32(r, "max commits"), "max commits");
@@ -705,9 +708,9 @@ template <class M>
 template <std::size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
   return std::array<Entry, sizeof...(I)>{
-      Entry{Codec<std::variant_alternative_t<I, Message>>::type, Codec<std::variant_alternative_t<I, Message>>::name,
-            Codec<std::variant_alternative_t<I, Message>>::min_fields,
-            Codec<std::variant_alternative_t<I, Message>>::max_fields, &read_as<std::variant_alternative_t<I, Message>>}...};
+      Entry{Codec<std::variant_alternative_t<I, Message>>::kType, Codec<std::variant_alternative_t<I, Message>>::kName,
+            Codec<std::variant_alternative_t<I, Message>>::kMinFields,
+            Codec<std::variant_alternative_t<I, Message>>::kMaxFields, &read_as<std::variant_alternative_t<I, Message>>}...};
 }
 
 constexpr auto kMessages = make_table(std::make_index_sequence<std::variant_size_v<Message>>{});
@@ -776,7 +779,7 @@ std::string_view name_of(MessageType type) {
 }
 
 MessageType type_of(const Message& message) {
-  return std::visit([](const auto& m) { return CodecOf<decltype(m)>::type; }, message);
+  return std::visit([](const auto& m) { return CodecOf<decltype(m)>::kType; }, message);
 }
 
 [[nodiscard]] Result<void> validate(const Message& message) {
@@ -791,7 +794,7 @@ MessageType type_of(const Message& message) {
         msgpack::sbuffer buffer;
         Packer pk(buffer);
         pk.pack_array(static_cast<std::uint32_t>(1 + C::fields_of(m)));
-        pk.pack_uint64(static_cast<std::uint64_t>(C::type));
+        pk.pack_uint64(static_cast<std::uint64_t>(C::kType));
         C::write(pk, m);
         if (buffer.size() > kMaxMessageSize) return fail(Errc::malformed, "message too large");
         const auto* p = reinterpret_cast<const std::uint8_t*>(buffer.data());

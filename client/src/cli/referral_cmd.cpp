@@ -1,4 +1,4 @@
-// teduh refer, teduh referral list | accept | decline | end, teduh s->consent withdraw,
+// teduh refer, teduh referral list | accept | decline | end, teduh consent withdraw,
 // teduh transfer [accept | decline].
 #include <iostream>
 
@@ -7,9 +7,10 @@
 namespace teduh::client::cli {
 namespace {
 
-// A command that acts on one referral, transfer or s->consent named by its id.
-void record_action(CliContext& ctx, CLI::App* cmd, std::string what,
-                   std::function<Result<void>(Workflow&, const sync::EntityId&)> act, std::string done) {
+// A command that acts on one referral, transfer or consent named by its id.
+void record_action(CliContext& ctx, CLI::App* cmd, const std::string& what,
+                   const std::function<Result<void>(Workflow&, const sync::EntityId&)>& act,
+                   const std::string& done) {
   auto record_ref = std::make_shared<std::string>();
   ctx.add_store(cmd);
   cmd->add_option("ID", *record_ref, "The " + what + "'s id (see `teduh referral list`)")->required();

@@ -61,8 +61,8 @@ struct EntityView {
   sync::EntityId scope;
   std::map<std::string, FieldValue> fields;
   // The shown value of a field, or "" when it was never written.
-  const std::string& get(std::string_view field) const;
-  bool deleted() const { return get("_deleted") == "1"; }
+  [[nodiscard]] const std::string& get(std::string_view field) const;
+  [[nodiscard]] bool deleted() const { return get("_deleted") == "1"; }
 };
 
 struct LiveVersion {

@@ -58,7 +58,7 @@ class Link {
   // The next whole frame's payload.
   [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read_frame() = 0;
   // HOST:PORT, for messages.
-  virtual const std::string& address() const = 0;
+  [[nodiscard]] virtual const std::string& address() const = 0;
 };
 using LinkFactory = std::function<Result<std::unique_ptr<Link>>(const std::string& address, int timeout_ms)>;
 

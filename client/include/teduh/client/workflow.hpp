@@ -132,16 +132,16 @@ class Workflow {
                                  std::string_view what) const;
   [[nodiscard]] Result<void> write_case_commit(const sync::EntityId& case_id, std::vector<FieldWrite> writes,
                                  std::string_view action);
-  FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field,
+  [[nodiscard]] FieldWrite audit_write(const sync::EntityId& audit_id, std::string_view field,
                          std::string value) const;
-  std::vector<FieldWrite> audit_event(const sync::EntityId& case_id, std::string_view action) const;
+  [[nodiscard]] std::vector<FieldWrite> audit_event(const sync::EntityId& case_id, std::string_view action) const;
   [[nodiscard]] Result<std::optional<EntityView>> victim_of(const sync::EntityId& case_id) const;
   [[nodiscard]] Result<std::string> case_number();
-  std::string shelter_field_for_display(const EntityView& shelter, std::string_view field) const;
+  [[nodiscard]] std::string shelter_field_for_display(const EntityView& shelter, std::string_view field) const;
   // Services of the case recorded without seeing it closed (PROTOCOL.md "Domain rules").
   [[nodiscard]] Result<std::int64_t> services_not_seeing_closure(const sync::EntityId& case_id) const;
   // Who wrote a version: the user and office of the audit event in the same commit.
-  std::pair<std::string, std::string> author_of(const sync::VersionId& id) const;
+  [[nodiscard]] std::pair<std::string, std::string> author_of(const sync::VersionId& id) const;
 
   Store& store_;
 };

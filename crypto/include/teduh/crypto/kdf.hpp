@@ -22,7 +22,7 @@ struct KdfParams {
   // not be made cheap by a variable left set in a shell.
   [[nodiscard]] static Result<KdfParams> from_environment();
   // True when these parameters are below the moderate cost (a store made for tests).
-  bool cheap() const;
+  [[nodiscard]] bool cheap() const;
 };
 
 // True when TEDUH_TEST_STORES=1: this process makes and opens stores of the test suite.

@@ -21,12 +21,12 @@ class SigningKey {
   static SigningKey generate();
   // From the 64-byte libsodium secret key (seed || public key).
   [[nodiscard]] static Result<SigningKey> from_secret(ByteView secret_key);
-  const SignPublicKey& public_key() const { return public_key_; }
-  const SecretBytes& secret_key() const { return secret_; }
-  Signature sign(ByteView message) const;
+  [[nodiscard]] const SignPublicKey& public_key() const { return public_key_; }
+  [[nodiscard]] const SecretBytes& secret_key() const { return secret_; }
+  [[nodiscard]] Signature sign(ByteView message) const;
   // The X25519 key pair that belongs to this Ed25519 key (crypto_sign_ed25519_*_to_curve25519).
   // Used as the Noise static key, so one published key names a server or device.
-  class DhKeyPair to_dh() const;
+  [[nodiscard]] class DhKeyPair to_dh() const;
 
  private:
   SecretBytes secret_;
@@ -42,8 +42,8 @@ class DhKeyPair {
  public:
   static DhKeyPair generate();
   [[nodiscard]] static Result<DhKeyPair> from_secret(ByteView secret_key);  // 32 bytes
-  const DhPublicKey& public_key() const { return public_key_; }
-  const SecretBytes& secret_key() const { return secret_; }
+  [[nodiscard]] const DhPublicKey& public_key() const { return public_key_; }
+  [[nodiscard]] const SecretBytes& secret_key() const { return secret_; }
 
  private:
   friend class SigningKey;

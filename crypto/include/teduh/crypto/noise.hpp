@@ -70,8 +70,8 @@ class CipherState {
   CipherState(CipherState&&) noexcept = default;
   CipherState& operator=(CipherState&&) noexcept = default;
 
-  bool has_key() const { return !k_.empty(); }
-  std::uint64_t nonce() const { return n_; }
+  [[nodiscard]] bool has_key() const { return !k_.empty(); }
+  [[nodiscard]] std::uint64_t nonce() const { return n_; }
 
   // Without a key these return the input unchanged (spec). With a key they fail once the
   // counter reaches 2^64-1, and on a bad tag (Errc::damaged). A plaintext of more than
@@ -97,8 +97,8 @@ class SymmetricState {
   void mix_hash(ByteView data);
   [[nodiscard]] Result<Bytes> encrypt_and_hash(ByteView plaintext);
   [[nodiscard]] Result<Bytes> decrypt_and_hash(ByteView ciphertext);
-  const NoiseHash& handshake_hash() const { return h_; }
-  bool has_key() const { return cipher_.has_key(); }
+  [[nodiscard]] const NoiseHash& handshake_hash() const { return h_; }
+  [[nodiscard]] bool has_key() const { return cipher_.has_key(); }
   // Two CipherStates: the first for initiator -> responder, the second for the reverse.
   std::pair<CipherState, CipherState> split();
 
@@ -123,11 +123,11 @@ class Transport {
   void rekey_send() { send_.rekey(); }
   void rekey_receive() { receive_.rekey(); }
 
-  const DhPublicKey& remote_static() const { return remote_static_; }
+  [[nodiscard]] const DhPublicKey& remote_static() const { return remote_static_; }
   // Unique per session; usable for channel binding.
-  const NoiseHash& handshake_hash() const { return handshake_hash_; }
-  std::uint64_t send_nonce() const { return send_.nonce(); }
-  std::uint64_t receive_nonce() const { return receive_.nonce(); }
+  [[nodiscard]] const NoiseHash& handshake_hash() const { return handshake_hash_; }
+  [[nodiscard]] std::uint64_t send_nonce() const { return send_.nonce(); }
+  [[nodiscard]] std::uint64_t receive_nonce() const { return receive_.nonce(); }
 
  private:
   friend class HandshakeState;
@@ -157,11 +157,11 @@ class HandshakeState {
   HandshakeState(HandshakeState&&) noexcept = default;
   HandshakeState& operator=(HandshakeState&&) noexcept = default;
 
-  Role role() const { return role_; }
+  [[nodiscard]] Role role() const { return role_; }
   // True when it is this side's turn to write (initiator: messages 1 and 3).
-  bool is_my_turn() const;
-  bool is_complete() const { return step_ == 3; }
-  bool failed() const { return failed_; }
+  [[nodiscard]] bool is_my_turn() const;
+  [[nodiscard]] bool is_complete() const { return step_ == 3; }
+  [[nodiscard]] bool failed() const { return failed_; }
 
   // Writes the next handshake message with its payload. Handshake payloads are not
   // confidential in message 1 (sent in clear); keep them empty or public.
@@ -174,8 +174,8 @@ class HandshakeState {
   [[nodiscard]] Result<Bytes> read_message(ByteView message);
 
   // The peer's static key; set once read (initiator: after message 2, responder: after 3).
-  const std::optional<DhPublicKey>& remote_static() const { return remote_static_; }
-  const NoiseHash& handshake_hash() const { return symmetric_.handshake_hash(); }
+  [[nodiscard]] const std::optional<DhPublicKey>& remote_static() const { return remote_static_; }
+  [[nodiscard]] const NoiseHash& handshake_hash() const { return symmetric_.handshake_hash(); }
 
   // After the third message: the transport for this side. Consumes the handshake state.
   [[nodiscard]] Result<Transport> split() &&;

@@ -33,11 +33,11 @@ class SecretBytes {
   ~SecretBytes();
 
   std::uint8_t* data() { return data_; }
-  const std::uint8_t* data() const { return data_; }
-  std::size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  ByteView view() const { return {data_, size_}; }
-  SecretBytes clone() const { return copy_of(view()); }
+  [[nodiscard]] const std::uint8_t* data() const { return data_; }
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  [[nodiscard]] ByteView view() const { return {data_, size_}; }
+  [[nodiscard]] SecretBytes clone() const { return copy_of(view()); }
 
  private:
   std::uint8_t* data_ = nullptr;

@@ -33,13 +33,13 @@ struct StoreCheck {
   // Findings that are not damage (a torn WAL tail, a main-file page superseded by the WAL).
   std::vector<std::string> notes;
 
-  bool intact() const;
-  std::uint64_t pages_checked() const { return main_pages + wal_frames; }  // that authenticated
+  [[nodiscard]] bool intact() const;
+  [[nodiscard]] std::uint64_t pages_checked() const { return main_pages + wal_frames; }  // that authenticated
   // The verdict for a person, in Indonesian, one finding per line. Intact: the first line
   // is "Penyimpanan utuh: N halaman diperiksa ..."; damaged: one line per finding, each
   // starting "RUSAK: " (a page names its number: "RUSAK: halaman 17 tidak lolos
   // pemeriksaan ..."), then a summary line. Notes follow, each starting "Catatan: ".
-  std::vector<std::string> verdict() const;
+  [[nodiscard]] std::vector<std::string> verdict() const;
 };
 
 // Reads and authenticates every page of the main file and every frame of the WAL that

@@ -17,8 +17,8 @@ struct Code {
 struct CodeSet {
   std::string_view name;  // e.g. "bentuk_kekerasan"
   std::span<const Code> codes;
-  bool contains(std::string_view code) const;
-  std::optional<std::string_view> label(std::string_view code) const;
+  [[nodiscard]] bool contains(std::string_view code) const;
+  [[nodiscard]] std::optional<std::string_view> label(std::string_view code) const;
 };
 
 // Known code sets by name; nullptr when unknown. Names used by the field specs:

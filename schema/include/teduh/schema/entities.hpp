@@ -68,7 +68,7 @@ struct EntitySpec {
   ScopeKind scope;
   bool append_only;        // services, audit events: never edited, never in conflict
   std::span<const FieldSpec> fields;
-  const FieldSpec* field(std::string_view name) const;
+  [[nodiscard]] const FieldSpec* field(std::string_view name) const;
 };
 
 const EntitySpec& entity_spec(EntityType type);

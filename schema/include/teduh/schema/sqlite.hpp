@@ -42,10 +42,10 @@ class Statement {
   [[nodiscard]] Result<void> run();  // step until done, for statements without rows
   void reset();        // reset and clear bindings
 
-  std::int64_t column_int(int col) const;
-  std::string column_text(int col) const;
-  std::vector<std::uint8_t> column_blob(int col) const;
-  bool column_is_null(int col) const;
+  [[nodiscard]] std::int64_t column_int(int col) const;
+  [[nodiscard]] std::string column_text(int col) const;
+  [[nodiscard]] std::vector<std::uint8_t> column_blob(int col) const;
+  [[nodiscard]] bool column_is_null(int col) const;
 
  private:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}

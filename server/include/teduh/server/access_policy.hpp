@@ -45,10 +45,10 @@ struct ScopeView {
 class AccessPolicy {
  public:
   // office_kind: the jenis_kantor of the device's office.
-  bool may_read(const DeviceRecord& device, std::string_view office_kind, const ScopeView& scope) const;
+  [[nodiscard]] bool may_read(const DeviceRecord& device, std::string_view office_kind, const ScopeView& scope) const;
   // nullopt when allowed; otherwise one sentence for the rejection and the log (no values).
   // scope: nullopt when no commit has created the scope yet.
-  std::optional<std::string> write_refusal(const DeviceRecord& device, std::string_view office_kind,
+  [[nodiscard]] std::optional<std::string> write_refusal(const DeviceRecord& device, std::string_view office_kind,
                                            const std::optional<ScopeView>& scope, const sync::Commit& commit) const;
 };
 

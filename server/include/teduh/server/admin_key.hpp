@@ -38,7 +38,7 @@ struct AdminPublic {
 struct AdminKey {
   crypto::SigningKey sign;
   crypto::DhKeyPair box;
-  AdminPublic public_keys() const { return {sign.public_key(), box.public_key()}; }
+  [[nodiscard]] AdminPublic public_keys() const { return {sign.public_key(), box.public_key()}; }
 };
 
 // DIR/admin.key of a store made by an older Teduh.

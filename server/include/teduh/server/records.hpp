@@ -47,8 +47,8 @@ struct DeviceRecord {
   // Set by `teduhd device clear`: the device receives the shelter compartment's keys.
   std::optional<std::int64_t> cleared_at_ms;
 
-  bool revoked() const { return revoked_at_ms.has_value(); }
-  bool cleared() const { return cleared_at_ms.has_value(); }
+  [[nodiscard]] bool revoked() const { return revoked_at_ms.has_value(); }
+  [[nodiscard]] bool cleared() const { return cleared_at_ms.has_value(); }
 };
 
 // A compartment's key state (PROTOCOL.md section 5D). generation 0: none made yet.
@@ -110,7 +110,7 @@ struct ScopeGrant {
   std::string via;                         // "rujukan", "alih_kelola" or "pemilik"
   std::int64_t granted_at = 0;             // log head when gained
   std::optional<std::int64_t> revoked_at;  // log head when lost; nullopt while held
-  bool active() const { return !revoked_at.has_value(); }
+  [[nodiscard]] bool active() const { return !revoked_at.has_value(); }
 };
 
 // A position inside the backfill of the cases an office gained at one log position

@@ -49,9 +49,9 @@ class CaseAccess {
   std::optional<std::string> apply(const sync::Commit& commit, const Writer& writer);
 
   // Offices the case is shared with (not counting the owner).
-  std::set<std::string> shared_with() const;
+  [[nodiscard]] std::set<std::string> shared_with() const;
   // The office that owns the case now.
-  const std::string& owner() const { return owner_; }
+  [[nodiscard]] const std::string& owner() const { return owner_; }
 
   // Whether a commit writes any entity that can change who shares the case.
   static bool touches_access(const sync::Commit& commit);
@@ -64,13 +64,13 @@ class CaseAccess {
     bool by_owner = false;
   };
 
-  std::string shown(const sync::EntityId& entity, const std::string& field) const;
-  bool consent_valid_for(const std::string& consent_hex, const std::string& office) const;
+  [[nodiscard]] std::string shown(const sync::EntityId& entity, const std::string& field) const;
+  [[nodiscard]] bool consent_valid_for(const std::string& consent_hex, const std::string& office) const;
   // A valid consent for `office` recorded by a device of `recorded_by`.
-  bool consent_of(const std::string& recorded_by, const std::string& office) const;
+  [[nodiscard]] bool consent_of(const std::string& recorded_by, const std::string& office) const;
   // An open transfer proposed by the current owner, with the owner's consent.
-  bool open_transfer(const sync::EntityId& id) const;
-  std::optional<std::string> consent_problem(const sync::Commit& commit) const;
+  [[nodiscard]] bool open_transfer(const sync::EntityId& id) const;
+  [[nodiscard]] std::optional<std::string> consent_problem(const sync::Commit& commit) const;
 
   sync::Replica replica_;
   std::map<sync::EntityId, std::string> types_;     // entity id -> entity type (access types only)

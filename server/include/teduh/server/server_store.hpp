@@ -135,11 +135,11 @@ class ServerStore {
   // Over any backend that already holds a signing key (fails with refused otherwise).
   [[nodiscard]] static Result<ServerStore> over(std::unique_ptr<Storage> storage);
 
-  const crypto::SigningKey& signing_key() const { return key_; }
+  [[nodiscard]] const crypto::SigningKey& signing_key() const { return key_; }
   // The Ed25519 public key as base64url: what `teduhd init` prints and clients pin.
-  std::string public_key_text() const;
+  [[nodiscard]] std::string public_key_text() const;
   // A stable id of this server, derived from its public key (BLAKE2b-128).
-  sync::Id128 server_id() const;
+  [[nodiscard]] sync::Id128 server_id() const;
 
   // Validates kind (jenis_kantor), refuses a duplicate code and an unknown parent.
   [[nodiscard]] Result<void> add_office(const NewOffice& office, std::int64_t now = now_ms());
@@ -222,7 +222,7 @@ class ServerStore {
   // Storage::verify_store: `teduhd serve` refuses to start on a damaged store.
   [[nodiscard]] Result<void> verify_store() { return storage_->verify_store(); }
 
-  const AccessPolicy& policy() const { return policy_; }
+  [[nodiscard]] const AccessPolicy& policy() const { return policy_; }
 
  private:
   ServerStore(std::unique_ptr<Storage> storage, crypto::SigningKey key);

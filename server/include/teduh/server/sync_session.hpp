@@ -42,9 +42,9 @@ class SyncSession {
   SessionStep handle(const sync::wire::Message& message);
 
   // The authenticated device, once known (after Hello or Register).
-  const std::optional<sync::DeviceId>& device() const { return device_id_; }
-  std::uint64_t pushed() const { return pushed_; }
-  std::uint64_t pulled() const { return pulled_; }
+  [[nodiscard]] const std::optional<sync::DeviceId>& device() const { return device_id_; }
+  [[nodiscard]] std::uint64_t pushed() const { return pushed_; }
+  [[nodiscard]] std::uint64_t pulled() const { return pulled_; }
 
  private:
   SessionStep on_hello(const sync::wire::Hello& hello);

@@ -55,10 +55,10 @@ class FrameDecoder {
   // The next complete frame's payload, in order; nullopt when none is complete.
   std::optional<Bytes> next();
 
-  bool failed() const { return failed_; }
+  [[nodiscard]] bool failed() const { return failed_; }
   // True when no partial frame is buffered: the stream may end here without truncation
   // (the session layer still requires a Close message, WIRE.md section 3).
-  bool at_frame_boundary() const { return partial_.empty(); }
+  [[nodiscard]] bool at_frame_boundary() const { return partial_.empty(); }
 
  private:
   std::size_t max_frame_size_;
@@ -82,8 +82,8 @@ class ChunkAssembler {
 
   [[nodiscard]] Result<std::optional<Bytes>> add(ByteView chunk);
   // True between messages (no partial message buffered).
-  bool idle() const { return pending_.empty(); }
-  bool failed() const { return failed_; }
+  [[nodiscard]] bool idle() const { return pending_.empty(); }
+  [[nodiscard]] bool failed() const { return failed_; }
 
  private:
   std::size_t max_message_size_;

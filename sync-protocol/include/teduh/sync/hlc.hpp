@@ -41,7 +41,7 @@ class HlcClock {
   // Moves the clock past a remote timestamp. Returns false (and advances only up to
   // physical_ms + kMaxDriftMs) when the remote is further ahead than that.
   bool observe(Hlc remote, std::uint64_t physical_ms);
-  Hlc last() const { return last_; }
+  [[nodiscard]] Hlc last() const { return last_; }
 
  private:
   Hlc last_;

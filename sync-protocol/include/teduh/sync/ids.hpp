@@ -19,8 +19,8 @@ struct Id128 {
   static Id128 time_ordered(std::uint64_t unix_ms);
   // 32 lowercase hex digits; nullopt for anything else.
   static std::optional<Id128> from_hex(std::string_view hex);
-  std::string hex() const;
-  bool is_zero() const;
+  [[nodiscard]] std::string hex() const;
+  [[nodiscard]] bool is_zero() const;
   auto operator<=>(const Id128&) const = default;
 };
 

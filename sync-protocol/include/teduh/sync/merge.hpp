@@ -35,17 +35,17 @@ class Register {
   // Returns true if the set of live versions changed.
   bool add(const StoredVersion& v);
   // Live versions, in display order (the shown one first).
-  std::vector<StoredVersion> live() const;
-  std::optional<StoredVersion> shown() const;
-  bool in_conflict() const;
+  [[nodiscard]] std::vector<StoredVersion> live() const;
+  [[nodiscard]] std::optional<StoredVersion> shown() const;
+  [[nodiscard]] bool in_conflict() const;
   // Every version received, oldest hlc first: the field's history.
-  std::vector<StoredVersion> history() const;
+  [[nodiscard]] std::vector<StoredVersion> history() const;
   // The supersedes list a local write must carry: the ids of all live versions.
   // Sorted ascending by VersionId (a canonical order for encoding).
-  std::vector<VersionId> live_ids() const;
+  [[nodiscard]] std::vector<VersionId> live_ids() const;
   // Number of versions received (live or not).
-  std::size_t size() const { return all_.size(); }
-  bool contains(const VersionId& id) const { return all_.contains(id); }
+  [[nodiscard]] std::size_t size() const { return all_.size(); }
+  [[nodiscard]] bool contains(const VersionId& id) const { return all_.contains(id); }
 
  private:
   std::map<VersionId, StoredVersion> all_;
@@ -71,15 +71,15 @@ class Replica {
  public:
   // Returns false when the commit was refused by the entity rule above (nothing applied).
   bool apply(const Commit& commit);
-  const Register* field(const EntityId& entity, const std::string& field) const;
+  [[nodiscard]] const Register* field(const EntityId& entity, const std::string& field) const;
   // A canonical dump of the shown values and conflicts, for comparing replicas.
-  std::string canonical_state() const;
+  [[nodiscard]] std::string canonical_state() const;
   // Number of fields with more than one live version.
-  std::size_t conflict_count() const;
+  [[nodiscard]] std::size_t conflict_count() const;
   // Number of distinct versions received.
-  std::size_t version_count() const { return version_count_; }
+  [[nodiscard]] std::size_t version_count() const { return version_count_; }
   // Every field of every entity, entities by id, fields by name.
-  const std::map<EntityId, std::map<std::string, Register>>& fields() const { return fields_; }
+  [[nodiscard]] const std::map<EntityId, std::map<std::string, Register>>& fields() const { return fields_; }
 
  private:
   std::size_t version_count_ = 0;

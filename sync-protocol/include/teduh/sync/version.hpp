@@ -48,7 +48,7 @@ struct Commit {
   std::vector<Version> versions;
   bool operator==(const Commit&) const = default;
 
-  VersionId version_id(std::uint32_t index) const { return {device, seq, index}; }
+  [[nodiscard]] VersionId version_id(std::uint32_t index) const { return {device, seq, index}; }
 };
 
 // A commit as it travels and is stored: canonical body bytes and the signature.

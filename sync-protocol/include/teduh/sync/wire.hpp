@@ -336,8 +336,8 @@ class SecureChannel {
   // One frame payload from FrameDecoder: the message when it was the last chunk.
   [[nodiscard]] Result<std::optional<Message>> open(ByteView frame_payload);
 
-  bool close_received() const { return close_received_; }
-  const crypto::Transport& transport() const { return transport_; }
+  [[nodiscard]] bool close_received() const { return close_received_; }
+  [[nodiscard]] const crypto::Transport& transport() const { return transport_; }
 
  private:
   crypto::Transport transport_;
