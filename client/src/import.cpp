@@ -175,8 +175,10 @@ std::string list_text(std::string s) {
         if (!known.empty()) known += ", ";
         known += c.header;
       }
-      problems.push_back("line " + std::to_string(header.line) + ": unknown column '" + name +
-                         "'; the columns are " + known + " (client/IMPORT.md).");
+      std::string problem = "line ";
+      problem.append(std::to_string(header.line)).append(": unknown column '").append(name);
+      problem.append("'; the columns are ").append(known).append(" (client/IMPORT.md).");
+      problems.push_back(std::move(problem));
     } else if (!seen.insert(name).second) {
       problems.push_back("line " + std::to_string(header.line) + ": column '" + name +
                          "' appears twice.");

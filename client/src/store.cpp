@@ -701,7 +701,7 @@ enum class MultiRow { versions, fields };
 // than as many one-row statements (a fifth of a pull's time, BENCHMARKS.md). Built once;
 // their addresses key the statement cache.
 const char* multi_row_sql(MultiRow kind, std::size_t rows) {
-  static const auto table = [] {
+  static const auto kTable = [] {
     std::array<std::array<std::string, kRowsPerInsert + 1>, 2> t;
     for (std::size_t n = 1; n <= kRowsPerInsert; ++n) {
       std::string v = "INSERT OR IGNORE INTO versions(device, seq, idx, entity, field, value, hlc, live) VALUES ";
@@ -717,7 +717,7 @@ const char* multi_row_sql(MultiRow kind, std::size_t rows) {
     }
     return t;
   }();
-  return table[kind == MultiRow::versions ? 0 : 1][rows].c_str();
+  return kTable[kind == MultiRow::versions ? 0 : 1][rows].c_str();
 }
 
 }  // namespace
@@ -990,10 +990,10 @@ constexpr const char* kViewColumns =
 // transaction stays open.
 Result<std::vector<EntityView>> Store::entities(std::string_view type,
                                                 const sync::EntityId* scope) const {
-  static const std::string in_scope =
+  static const std::string kInScope =
       std::string(kViewColumns) + "WHERE e.type = ?1 AND e.scope = ?2 ORDER BY e.created_hlc, e.id";
-  static const std::string of_type = std::string(kViewColumns) + "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
-  auto st_r = TEDUH_TRY(cached(scope ? in_scope.c_str() : of_type.c_str()));
+  static const std::string kOfType = std::string(kViewColumns) + "WHERE e.type = ?1 ORDER BY e.created_hlc, e.id";
+  auto st_r = TEDUH_TRY(cached(scope ? kInScope.c_str() : kOfType.c_str()));
   Statement& st = *st_r;
   st.bind(1, type);
   if (scope) st.bind_blob(2, id_bytes(*scope));
@@ -1003,8 +1003,8 @@ Result<std::vector<EntityView>> Store::entities(std::string_view type,
 }
 
 Result<std::optional<EntityView>> Store::entity(const sync::EntityId& id) const {
-  static const std::string by_id = std::string(kViewColumns) + "WHERE e.id = ?1";
-  auto st_r = TEDUH_TRY(cached(by_id.c_str()));
+  static const std::string kById = std::string(kViewColumns) + "WHERE e.id = ?1";
+  auto st_r = TEDUH_TRY(cached(kById.c_str()));
   Statement& st = *st_r;
   st.bind_blob(1, id_bytes(id));
   auto views = read_views(st);

@@ -71,8 +71,10 @@ enum class Past { refuse, allow };
         if (!known.empty()) known += ", ";
         known += fs.name;
       }
-      return fail(Errc::invalid, "'" + field + "' is not a field of " + std::string(spec.label) +
-                                     "; known fields: " + known + ".");
+      std::string message = "'";
+      message.append(field).append("' is not a field of ").append(spec.label);
+      message.append("; known fields: ").append(known).append(".");
+      return fail(Errc::invalid, std::move(message));
     }
     auto canonical = schema::validate_field(type, field, text, dates::utc_offset(rules.zone));
     if (!canonical) return tl::unexpected(invalid(canonical.error()));

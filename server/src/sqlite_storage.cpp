@@ -810,10 +810,10 @@ class SqliteStorage final : public Storage {
              "last_seen_at, cleared_at FROM devices " +
              std::string(where) + " ORDER BY registered_at, device_id";
     };
-    static const std::string by_id = sql_for("WHERE device_id = ?1");
-    static const std::string by_key = sql_for("WHERE sign_key = ?1");
-    static const std::string all = sql_for("");
-    auto lease = TEDUH_TRY(cached(by == DevicesBy::id ? by_id.c_str() : by == DevicesBy::key ? by_key.c_str() : all.c_str()));
+    static const std::string kById = sql_for("WHERE device_id = ?1");
+    static const std::string kByKey = sql_for("WHERE sign_key = ?1");
+    static const std::string kAll = sql_for("");
+    auto lease = TEDUH_TRY(cached(by == DevicesBy::id ? kById.c_str() : by == DevicesBy::key ? kByKey.c_str() : kAll.c_str()));
     Statement* st = &*lease;
     if (by != DevicesBy::all) st->bind_blob(1, arg);
     std::vector<DeviceRecord> out;
