@@ -93,6 +93,18 @@ sync::Id128 id_from(const std::vector<std::uint8_t>& blob) {
   return id;
 }
 
+// Whether this device has any refused commit: the cheap test before the per-record ones.
+constexpr const char* kAnyRefusedSql = "SELECT EXISTS (SELECT 1 FROM refused_commits)";
+
+// The value of a `SELECT EXISTS (...)` statement, bound by the caller; reset after, so the
+// cached statement holds no read open.
+[[nodiscard]] Result<bool> exists_row(Statement& st) {
+  auto row = TEDUH_TRY(lift(st.step()));
+  const bool exists = row && st.column_int(0) == 1;
+  st.reset();
+  return exists;
+}
+
 // WAL with synchronous=NORMAL: a killed process loses at most the transaction in flight
 // (client/README.md, "Durability"). A 64 MiB page cache keeps the indexes of a store of
 // 100,000 commits in memory while a pulled batch is applied.
@@ -462,12 +474,8 @@ Result<void> Store::record_refusal(std::uint64_t seq, std::uint32_t reason, std:
 }
 
 Result<void> Store::flag_refused_overlap(const sync::Commit& commit) {
-  auto any = TEDUH_TRY(cached("SELECT EXISTS (SELECT 1 FROM refused_commits)"));
-  auto row = lift(any->step());
-  if (!row) return tl::unexpected(row.error());
-  const bool some = *row && any->column_int(0) == 1;
-  any->reset();
-  if (!some) return {};
+  auto any = TEDUH_TRY(cached(kAnyRefusedSql));
+  if (!TEDUH_TRY(exists_row(*any))) return {};
   auto st_r = TEDUH_TRY(cached(
       "SELECT EXISTS (SELECT 1 FROM versions WHERE entity = ?1 AND device = ?2 AND live = 1 "
       "AND seq IN (SELECT seq FROM refused_commits))"));
@@ -476,33 +484,21 @@ Result<void> Store::flag_refused_overlap(const sync::Commit& commit) {
     const sync::EntityId& entity = commit.versions[i].entity;
     if (i > 0 && commit.versions[i - 1].entity == entity) continue;
     st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
-    row = lift(st.step());
-    if (!row) return tl::unexpected(row.error());
-    const bool overlap = *row && st.column_int(0) == 1;
-    st.reset();
-    if (overlap) return set_meta("merge_rebuild", "1");
+    if (TEDUH_TRY(exists_row(st))) return set_meta("merge_rebuild", "1");
   }
   return {};
 }
 
 Result<bool> Store::written_only_by_refused(const sync::EntityId& entity) const {
-  auto any = TEDUH_TRY(cached("SELECT EXISTS (SELECT 1 FROM refused_commits)"));
-  auto row = lift(any->step());
-  if (!row) return tl::unexpected(row.error());
-  const bool some = *row && any->column_int(0) == 1;
-  any->reset();
-  if (!some) return false;
+  auto any = TEDUH_TRY(cached(kAnyRefusedSql));
+  if (!TEDUH_TRY(exists_row(*any))) return false;
   auto st_r = TEDUH_TRY(cached(
       "SELECT EXISTS (SELECT 1 FROM versions v WHERE v.entity = ?1 AND v.device = ?2 "
       "AND v.seq IN (SELECT seq FROM refused_commits)) AND NOT EXISTS (SELECT 1 FROM versions o "
       "WHERE o.entity = ?1 AND NOT (o.device = ?2 AND o.seq IN (SELECT seq FROM refused_commits)))"));
   Statement& st = *st_r;
   st.bind_blob(1, id_bytes(entity)).bind_blob(2, id_bytes(identity_.device));
-  row = lift(st.step());
-  if (!row) return tl::unexpected(row.error());
-  const bool only = *row && st.column_int(0) == 1;
-  st.reset();
-  return only;
+  return exists_row(st);
 }
 
 Result<std::optional<std::string>> Store::refusal_for(const sync::EntityId& entity) const {
