@@ -231,6 +231,14 @@ CREATE TABLE pull_tokens (
 CREATE INDEX pull_tokens_by_device ON pull_tokens (device, gain_at);
 )sql";
 
+// Server step v7_refusal_digest: the digest of each refused commit's body, so that a
+// different commit sent later under a refused seq (a device restored from an older copy)
+// is told apart from the refused one sent again (SCHEMA.md section 4.11). Rows written
+// before this step keep NULL. An older teduhd ignores the column: min_readable stays.
+constexpr std::string_view kServerV7RefusalDigest = R"sql(
+ALTER TABLE refused_commits ADD COLUMN digest BLOB;
+)sql";
+
 // Version 2 of the client store: the de-identified case projections a central office
 // device receives (PROTOCOL.md section 5C), kept as the server signed them.
 constexpr std::string_view kClientV2Projections = R"sql(
@@ -345,6 +353,7 @@ constexpr MigrationStep kServerSteps[] = {
     {.name = "v3_compartment", .sql = kServerV3Compartment, .min_readable = 3},
     {.name = "v4_entity_scopes", .sql = kServerV4EntityScopes, .min_readable = 4},
     {.name = "v6_backfill", .sql = kServerV6Backfill, .min_readable = 5},
+    {.name = "v7_refusal_digest", .sql = kServerV7RefusalDigest, .min_readable = 5},
 };
 
 std::string_view kind_name(StoreKind kind) {

@@ -97,6 +97,11 @@ class ReadSnapshot {
   Storage* storage_;
 };
 
+// What a refusal records of the refused commit (Refusal::digest): its body's BLAKE2b-256.
+std::vector<std::uint8_t> refusal_digest(const sync::SignedCommit& commit) {
+  return crypto::blake2b(commit.body, 32);
+}
+
 }  // namespace
 
 std::int64_t now_ms() { return static_cast<std::int64_t>(sync::system_now_ms()); }
@@ -822,11 +827,19 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
   for (std::size_t i = 0; i < commits.size(); ++i) {
     const sync::SignedCommit& sc = commits[i];
     if (sc.seq != 0 && sc.seq < next && sc.device == device.device_id) {
-      // Sent again: acknowledged again, or refused again with the recorded reason.
+      // Sent again: acknowledged again, or refused again with the recorded reason. A
+      // different commit under a refused seq (a store restored from an older copy wrote
+      // new work under it) is not that commit: seq_taken, so the device renumbers it
+      // after its last seq (PROTOCOL.md section 5B). Found by the simulation, seed 39629:
+      // a new case took the refusal of an older commit and never reached the server.
       auto refused = TEDUH_TRY(storage_->find_refusal(device.device_id, sc.seq));
       if (refused) {
-        results[i] = rejected(sc.seq, refused->reason,
-                              "this commit was refused before and is not stored");
+        if (!refused->digest.empty() && refused->digest != refusal_digest(sc)) {
+          results[i] = rejected(sc.seq, RejectReason::seq_taken,
+                                "this device seq was refused before with a different body");
+        } else {
+          results[i] = rejected(sc.seq, refused->reason, "this commit was refused before and is not stored");
+        }
         continue;
       }
     }
@@ -836,7 +849,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
       // seq is recorded as refused so the device's later commits are not blocked.
       const bool signed_by_device = refusal->reason == RejectReason::invalid_commit;
       if (signed_by_device && sc.seq == next) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, refusal->reason, now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, refusal->reason, now, refusal_digest(sc)});
         ++next;
       }
       spdlog::warn("device {} commit {} refused ({}): {}", device.device_id.hex(), sc.seq,
@@ -850,7 +863,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
     if (fresh) {
       auto misplaced = TEDUH_TRY(entity_refusal(commit, batch_entities));
       if (misplaced) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::invalid_commit, now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::invalid_commit, now, refusal_digest(sc)});
         ++next;
         refuse(i, sc.seq, RejectReason::invalid_commit, std::move(*misplaced));
         continue;
@@ -896,7 +909,7 @@ Result<std::vector<PushResult>> ServerStore::push(const DeviceRecord& device,
         if (!why) it->second = std::move(trial);
       }
       if (why) {
-        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::not_authorized, now});
+        refusals.push_back(Refusal{device.device_id, sc.seq, RejectReason::not_authorized, now, refusal_digest(sc)});
         ++next;
         refuse(i, sc.seq, RejectReason::not_authorized, *why);
         const ScopeView seen = scope ? *scope

@@ -496,11 +496,16 @@ class SqliteStorage final : public Storage {
     }
     if (!refusals.empty()) {
       auto refuse = TEDUH_TRY(lift(Statement::prepare(db(),
-          "INSERT OR IGNORE INTO refused_commits(device, seq, reason, at) VALUES (?1, ?2, ?3, ?4)")));
+          "INSERT OR IGNORE INTO refused_commits(device, seq, reason, at, digest) VALUES (?1, ?2, ?3, ?4, ?5)")));
       for (const Refusal& r : refusals) {
         refuse.reset();
         refuse.bind_blob(1, as_bytes(r.device)).bind(2, static_cast<std::int64_t>(r.seq))
             .bind(3, stored_reason(r.reason)).bind(4, r.at_ms);
+        if (r.digest.empty()) {
+          refuse.bind_null(5);
+        } else {
+          refuse.bind_blob(5, r.digest);
+        }
         TEDUH_TRY(lift(refuse.run()));
       }
     }
@@ -509,12 +514,14 @@ class SqliteStorage final : public Storage {
   }
 
   [[nodiscard]] Result<std::optional<Refusal>> find_refusal(const sync::DeviceId& device, std::uint64_t seq) override {
-    auto lease = TEDUH_TRY(cached("SELECT reason, at FROM refused_commits WHERE device = ?1 AND seq = ?2"));
+    auto lease = TEDUH_TRY(cached("SELECT reason, at, digest FROM refused_commits WHERE device = ?1 AND seq = ?2"));
     Statement& st = *lease;
     st.bind_blob(1, as_bytes(device)).bind(2, static_cast<std::int64_t>(seq));
     auto row = TEDUH_TRY(lift(st.step()));
     if (!row) return std::optional<Refusal>{};
-    return std::optional<Refusal>{Refusal{device, seq, reason_from_stored(st.column_int(0)), st.column_int(1)}};
+    Refusal found{device, seq, reason_from_stored(st.column_int(0)), st.column_int(1), {}};
+    if (!st.column_is_null(2)) found.digest = st.column_blob(2);
+    return std::optional<Refusal>{std::move(found)};
   }
 
   [[nodiscard]] Result<std::uint64_t> last_seq(const sync::DeviceId& device) override {

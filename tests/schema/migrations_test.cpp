@@ -100,7 +100,7 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   ASSERT_TRUE(migrate(db.get(), StoreKind::server));
   EXPECT_EQ(*stored_version(db.get()), schema_version(StoreKind::server).current);
   EXPECT_EQ(query_int(db.get(), "PRAGMA application_id"), 0x54444853);
-  EXPECT_EQ(schema_version(StoreKind::server).current, 5);
+  EXPECT_EQ(schema_version(StoreKind::server).current, 6);
   // Step 4 (v4_entity_scopes) must not be opened by a server that would store commits
   // without recording their entities (nor, since step 3, accept writes under a retired
   // compartment key generation, nor, since step 2, ignore the grants); step 5
@@ -108,6 +108,9 @@ TEST(Migrations, FreshServerStoreIsCreatedAtTheCurrentVersion) {
   EXPECT_EQ(meta_text(db.get(), "min_readable"), "5");
   EXPECT_EQ(meta_text(db.get(), "migration.0004"), "v4_entity_scopes");
   EXPECT_EQ(meta_text(db.get(), "migration.0005"), "v6_backfill");
+  // Step 6 (v7_refusal_digest) only adds a column an older server ignores.
+  EXPECT_EQ(meta_text(db.get(), "migration.0006"), "v7_refusal_digest");
+  EXPECT_EQ(query_int(db.get(), "SELECT count(*) FROM pragma_table_info('refused_commits') WHERE name = 'digest'"), 1);
   EXPECT_EQ(meta_text(db.get(), "migration.0002"), "v2_access");
   EXPECT_EQ(meta_text(db.get(), "migration.0003"), "v3_compartment");
 }

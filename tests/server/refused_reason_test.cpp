@@ -48,13 +48,19 @@ TEST(RefusedReasonTest, ARefusalReadsBackWithItsReason) {
   const sync::DeviceId device = sync::Id128::random();
   std::vector<Refusal> refusals;
   std::uint64_t seq = 0;
-  for (const auto& entry : kStored) refusals.push_back(Refusal{device, ++seq, entry.first, 1000});
+  // Every other refusal with a digest of its commit; the rest as before step 6, without.
+  for (const auto& entry : kStored) {
+    ++seq;
+    refusals.push_back(Refusal{device, seq, entry.first, 1000, {}});
+    if (seq % 2 == 1) refusals.back().digest.assign(32, static_cast<std::uint8_t>(seq));
+  }
   ASSERT_TRUE((*storage)->append_commits({}, "BKS-DP3A", refusals));
   for (const Refusal& r : refusals) {
     auto found = (*storage)->find_refusal(device, r.seq);
     ASSERT_TRUE(found) << found.error().message;
     ASSERT_TRUE(found->has_value());
     EXPECT_EQ((*found)->reason, r.reason) << sync::wire::to_string(r.reason);
+    EXPECT_EQ((*found)->digest, r.digest);
   }
   EXPECT_FALSE((*storage)->find_refusal(device, seq + 1).value().has_value());
 }

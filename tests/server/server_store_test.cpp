@@ -277,6 +277,45 @@ TEST_F(ServerStoreTest, AReferralToAnOfficeThatDoesNotExistIsRefusedAndGrantsNot
   EXPECT_EQ(access_rows(*store_).find("NOPE"), std::string::npos) << access_rows(*store_);
 }
 
+// A refused seq is taken by the refused commit alone (PROTOCOL.md section 5B). Sent again,
+// that commit is refused again with its reason; another commit under the seq, as a store
+// restored from an older copy writes, is told seq_taken, so the device renumbers it after
+// its last seq instead of taking the refusal for its own (simulation seed 39629: a new
+// case took an old referral's refusal and never reached the server).
+TEST_F(ServerStoreTest, ARefusedSeqRefusesOnlyTheCommitItRefusedAndTellsAnotherCommitItIsTaken) {
+  const auto key = crypto::SigningKey::generate();
+  DeviceRecord device = enroll_device(key);
+  const auto scope = sync::Id128::random();
+  std::vector<sync::SignedCommit> created = {make_commit(device, key, 1, scope)};
+  ASSERT_TRUE(store_->push(device, created).value()[0].accepted);
+  std::vector<sync::SignedCommit> referred = {sync::sign_commit(referral_to(device, 2, scope, "NOPE"), key)};
+  ASSERT_EQ(store_->push(device, referred).value()[0].reason, RejectReason::not_authorized);
+
+  auto again = store_->push(device, referred);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE((*again)[0].accepted);
+  EXPECT_EQ((*again)[0].reason, RejectReason::not_authorized);
+
+  // New work under seq 2: a new case, which the server would accept under a fresh seq.
+  std::vector<sync::SignedCommit> other = {make_commit(device, key, 2, sync::Id128::random(), "Kasus baru")};
+  auto taken = store_->push(device, other);
+  ASSERT_TRUE(taken);
+  EXPECT_FALSE((*taken)[0].accepted);
+  EXPECT_EQ((*taken)[0].reason, RejectReason::seq_taken) << (*taken)[0].message;
+  EXPECT_EQ(*store_->last_acked(device.device_id), 2u);
+  // Renumbered after the last seq, it is stored.
+  std::vector<sync::SignedCommit> renumbered = {make_commit(device, key, 3, sync::Id128::random(), "Kasus baru")};
+  EXPECT_TRUE(store_->push(device, renumbered).value()[0].accepted);
+
+  // The digest survives a restart of the server.
+  store_.reset();
+  auto reopened = ServerStore::open(dir_, kPass);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  store_.emplace(std::move(*reopened));
+  EXPECT_EQ(store_->push(device, referred).value()[0].reason, RejectReason::not_authorized);
+  EXPECT_EQ(store_->push(device, other).value()[0].reason, RejectReason::seq_taken);
+}
+
 // Storage::begin_read: the reads of a push's checks or of a pull see one state of the
 // store; a write ends the snapshot first; outside one, every read sees the latest state
 // (a cached statement never keeps an old read transaction open).

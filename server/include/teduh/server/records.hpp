@@ -132,6 +132,10 @@ struct Refusal {
   std::uint64_t seq = 0;
   RejectReason reason = RejectReason::invalid_commit;
   std::int64_t at_ms = 0;
+  // BLAKE2b-256 of the refused commit's body: a commit sent again under this seq is the
+  // same one only if its body has this digest (empty for refusals recorded before
+  // server store step 6, which cannot tell).
+  std::vector<std::uint8_t> digest;
 };
 
 // The number `refused_commits.reason` holds for a reason, in every backend (SCHEMA.md
