@@ -342,7 +342,13 @@ awaitable<void> session(ConnectionPtr c, ServerState& state) {
     ConnectionPtr c;
     ServerState& state;
     ~Cleanup() {
-      disarm(*c);
+      // Nothing may leave a destructor: a timer that fails to cancel (Asio throws then)
+      // still lets the socket close and the connection leave the table.
+      try {
+        disarm(*c);
+      } catch (const std::exception& ex) {
+        spdlog::warn("conn {}: its timer did not cancel: {}", c->id, ex.what());
+      }
       error_code ignored;
       c->socket.shutdown(tcp::socket::shutdown_both, ignored);
       c->socket.close(ignored);
@@ -417,7 +423,7 @@ awaitable<void> accept_loop(tcp::acceptor& acceptor, ServerState& state) {
     state.live.emplace(c->id, c);
     spdlog::info("conn {}: accepted ({} open)", c->id, state.live.size());
     const std::uint64_t id = c->id;
-    asio::co_spawn(acceptor.get_executor(), session(std::move(c), state), [id](std::exception_ptr e) {
+    asio::co_spawn(acceptor.get_executor(), session(std::move(c), state), [id](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -488,7 +494,7 @@ void use_stderr_logger() {
     }
   });
 
-  asio::co_spawn(io, accept_loop(acceptor, state), [&](std::exception_ptr e) {
+  asio::co_spawn(io, accept_loop(acceptor, state), [&](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
