@@ -908,6 +908,21 @@ void restrict_to_owner(const fs::path& db_path) {
   }
 }
 
+// What creating and opening share once the store key is in hand: the encrypted database,
+// owner-only files, the busy wait, the migrations, and the entity scopes filled.
+[[nodiscard]] Result<std::unique_ptr<Storage>> open_with_key(const fs::path& dir, const crypto::SecretBytes& key,
+                                                             crypto::OpenMode mode) {
+  const fs::path db_path = db_path_in(dir);
+  auto db = crypto::open_encrypted(db_path, key, mode);
+  if (!db) return tl::unexpected(from_crypto(db.error(), dir));
+  restrict_to_owner(db_path);
+  sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
+  TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::server)));
+  auto storage = std::make_unique<SqliteStorage>(std::move(*db));
+  TEDUH_TRY(storage->fill_entity_scopes());
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
 }  // namespace
 
 [[nodiscard]] Result<std::unique_ptr<Storage>> create_sqlite_storage(const fs::path& dir, std::string_view passphrase,
@@ -927,14 +942,7 @@ void restrict_to_owner(const fs::path& db_path) {
   }
   auto key = crypto::create_store_key(db_path, passphrase, params);
   if (!key) return tl::unexpected(from_crypto(key.error(), dir));
-  auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::create);
-  if (!db) return tl::unexpected(from_crypto(db.error(), dir));
-  restrict_to_owner(db_path);
-  sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
-  TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::server)));
-  auto storage = std::make_unique<SqliteStorage>(std::move(*db));
-  TEDUH_TRY(storage->fill_entity_scopes());
-  return std::unique_ptr<Storage>(std::move(storage));
+  return open_with_key(dir, *key, crypto::OpenMode::create);
 }
 
 [[nodiscard]] Result<std::unique_ptr<Storage>> open_sqlite_storage(const fs::path& dir, std::string_view passphrase) {
@@ -946,14 +954,7 @@ void restrict_to_owner(const fs::path& db_path) {
   }
   auto key = crypto::unlock_store_key(db_path, passphrase);
   if (!key) return tl::unexpected(from_crypto(key.error(), dir));
-  auto db = crypto::open_encrypted(db_path, *key, crypto::OpenMode::existing);
-  if (!db) return tl::unexpected(from_crypto(db.error(), dir));
-  restrict_to_owner(db_path);
-  sqlite3_busy_timeout(db->get(), kBusyTimeoutMs);
-  TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::server)));
-  auto storage = std::make_unique<SqliteStorage>(std::move(*db));
-  TEDUH_TRY(storage->fill_entity_scopes());
-  return std::unique_ptr<Storage>(std::move(storage));
+  return open_with_key(dir, *key, crypto::OpenMode::existing);
 }
 
 }  // namespace teduh::server
