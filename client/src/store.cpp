@@ -1138,6 +1138,14 @@ Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint6
       last = std::max(last, sc.seq);
     }
     TEDUH_TRY(set_meta("seq", std::to_string(std::max(last, server_last))));
+    // A refusal recorded under a number that moved no longer names its commit: that
+    // commit is new work under its new number, judged again when it is pushed, and the
+    // old number will hold the server's commit fetched back (fetch_own), which a stale
+    // row would mark refused. Its versions count again until the server answers.
+    auto stale = TEDUH_TRY(lift(Statement::prepare(db(), "DELETE FROM refused_commits WHERE seq >= ?1")));
+    stale.bind(1, from);
+    TEDUH_TRY(lift(stale.run()));
+    if (sqlite3_changes(db()) > 0) TEDUH_TRY(set_meta("merge_rebuild", "1"));
     return static_cast<std::uint64_t>(resigned.size());
   });
   if (!renumbered) return renumbered;

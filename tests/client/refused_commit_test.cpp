@@ -134,5 +134,33 @@ TEST_F(RefusedCommitTest, ARefusedReissuedCopyStopsCountingWhenTheOriginalComesB
   EXPECT_FALSE(*store_->written_only_by_refused(*referral));  // the server holds it
 }
 
+// A refusal recorded under a seq that a restore renumbers names no commit any more: the
+// commit moves (new work, judged again when pushed) and the old seq will hold the
+// server's commit fetched back, which must not be taken for refused.
+TEST_F(RefusedCommitTest, RenumberingDropsTheRefusalsOfTheCommitsItMoves) {
+  ASSERT_TRUE(wf().new_case({{"summary", "Kasus lain"}}, {}));
+  const std::uint64_t earlier = store_->last_seq();
+  auto id = wf().new_case({{"summary", "Ringkasan pertama"}}, {});
+  ASSERT_TRUE(id) << id.error().message;
+  ASSERT_TRUE(wf().set_case(*id, {{"summary", "Ringkasan kedua"}}));
+  const std::uint64_t refused = store_->last_seq();
+  ASSERT_TRUE(store_->record_refusal(earlier, 4, "sebelum"));
+  ASSERT_TRUE(store_->record_refusal(refused, 6, "tidak berwenang"));
+  ASSERT_TRUE(store_->rebuild_merge_state());
+  ASSERT_EQ((*store_->entity(*id))->get("summary"), "Ringkasan pertama");
+
+  auto moved = store_->reissue_own_commits(refused, refused + 3);
+  ASSERT_TRUE(moved) << moved.error().message;
+  ASSERT_EQ(*moved, 1u);
+  ASSERT_TRUE(store_->rebuild_merge_state());
+  auto rows = schema::Statement::prepare(store_->db(), "SELECT group_concat(seq) FROM refused_commits");
+  ASSERT_TRUE(rows);
+  auto row = rows->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(rows->column_text(0), std::to_string(earlier));  // the unmoved one stays
+  // The moved commit counts again, under its new number, until the server answers.
+  EXPECT_EQ((*store_->entity(*id))->get("summary"), "Ringkasan kedua");
+}
+
 }  // namespace
 }  // namespace teduh::client
