@@ -11,6 +11,7 @@
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/facts.hpp"
 #include "teduh/schema/identity_match.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
 #include "teduh/sync/write_rules.hpp"
@@ -1212,6 +1213,27 @@ Result<json> Workflow::report(ReportFilter filter, Audience audience) const {
   doc["office"] = grant.office_code;
   doc["source"] = central ? "proyeksi" : "kasus_lokal";
   return doc;
+}
+
+Result<std::vector<std::string>> Workflow::offices_in_region(std::string_view region) const {
+  TEDUH_TRY(permit(schema::Action::laporan));
+  const std::string wanted = schema::region_digits(region);
+  std::set<std::string> found;
+  const auto& grant = store_.identity().grant;
+  if (schema::region_within(grant.office_region, wanted)) found.insert(grant.office_code);
+  auto directory = TEDUH_TRY(store_.directory_offices());
+  if (directory) {
+    for (const DirectoryOffice& o : *directory) {
+      if (schema::region_within(o.region, wanted)) found.insert(o.code);
+    }
+  }
+  if (grant.office_kind == "pusat") {
+    auto bodies = TEDUH_TRY(store_.projection_bodies());
+    for (const CaseFacts& f : TEDUH_TRY(facts_from_projections(bodies))) {
+      if (schema::region_within(f.region, wanted)) found.insert(f.office);
+    }
+  }
+  return std::vector<std::string>(found.begin(), found.end());
 }
 
 }  // namespace teduh::client

@@ -16,6 +16,7 @@
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/schema/utf8.hpp"
 #include "ascii.hpp"
 
@@ -176,16 +177,6 @@ Problem canonical_ref(std::string_view s, std::string& out) {
   }
   out = std::move(hex);
   return std::nullopt;
-}
-
-// Province codes of Dukcapil (Kemendagri), the first two digits of a NIK and of every
-// kode wilayah: Sumatra 11-19 and 21, Java 31-36, Bali and Nusa Tenggara 51-53,
-// Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82, Papua 91-96 (93-96 are the provinces
-// formed in 2022). A code outside this list is a typing slip.
-bool is_province_code(int code) {
-  return (code >= 11 && code <= 19) || code == 21 || (code >= 31 && code <= 36) ||
-         (code >= 51 && code <= 53) || (code >= 61 && code <= 65) || (code >= 71 && code <= 76) ||
-         (code >= 81 && code <= 82) || (code >= 91 && code <= 96);
 }
 
 // Spaces, dots and hyphens between digit groups are dropped ("3201 0150 0790 0001").

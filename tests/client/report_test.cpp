@@ -204,7 +204,7 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   EXPECT_EQ(shown(r, {"by_victim_age_group", "tidak_diketahui"}), "x");
   EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "orang_tua"}), "<5");
   EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "tidak_tercatat"}), 6);
-  EXPECT_EQ(shown(r, {"by_region", "32.75"}), "x");
+  EXPECT_EQ(shown(r, {"by_region", "3275"}), "x");  // a dotted code of an older store, as digits
   EXPECT_EQ(shown(r, {"by_month_form", "2026-02", "fisik"}), 6);
   EXPECT_EQ(shown(r, {"by_month_form", "2026-03", "seksual"}), "<5");
   // No response was recorded: every response deadline has passed, none on time.
@@ -220,7 +220,7 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   json west = build_report(facts, filter, DeadlineRules{}, Audience::outside);
   EXPECT_EQ(shown(west, {"total_cases"}), 6);
   EXPECT_EQ(shown(west, {"by_office"}), json({{"BKS", 6}}));
-  filter.region = "32.7";  // not a prefix of a whole code
+  filter.region = "3276";  // a sibling city takes nothing
   EXPECT_EQ(build_report(facts, filter, DeadlineRules{}, Audience::outside)["total_cases"], 0);
 }
 
@@ -381,6 +381,19 @@ TEST(CheckFilter, ABadPeriodIsRefusedWithASentenceInIndonesian) {
   EXPECT_NE(check_filter(f).error().message.find("--to lebih awal dari --from"), std::string::npos);
   f.to = "2026-12-31";
   EXPECT_TRUE(check_filter(f));
+}
+
+TEST(CheckFilter, TheRegionIsPutInCanonicalFormOrRefusedInIndonesian) {
+  ReportFilter f;
+  f.region = "32.76";
+  ASSERT_TRUE(check_filter(f));
+  EXPECT_EQ(f.region, "3276");
+  f.region = "327";  // between two levels of the hierarchy
+  auto bad = check_filter(f);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::usage);
+  EXPECT_NE(bad.error().message.find("--region: Kode wilayah '327' tidak dapat dipakai"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {

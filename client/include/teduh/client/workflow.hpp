@@ -113,6 +113,11 @@ class Workflow {
   // exact unless audience is Audience::outside (`--publik`). filter.now_ms 0 means now.
   [[nodiscard]] Result<nlohmann::json> report(ReportFilter filter = {},
                                               Audience audience = Audience::own_office) const;
+  // The codes of the offices this store knows (the server's directory, this office, and on a
+  // central office device the offices of the projections) whose region lies in `region`
+  // (schema::region_within; canonical or dotted), sorted. Empty: a report filtered by that
+  // region can only show zeros, which `teduh report` says in a warning.
+  [[nodiscard]] Result<std::vector<std::string>> offices_in_region(std::string_view region) const;
 
  private:
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this
