@@ -219,6 +219,35 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
   });
 }
 
+Result<std::vector<SimilarCase>> Workflow::similar_victims(const FieldInput& victim_fields) const {
+  TEDUH_TRY(permit(schema::Action::buat_kasus));
+  std::string name, birth, nik;
+  for (const auto& [field, text] : victim_fields) {
+    auto canonical = schema::validate_field(EntityType::orang, field, text);
+    if (!canonical) continue;
+    if (field == "name") name = *canonical;
+    if (field == "birth_date") birth = *canonical;
+    if (field == "nik") nik = schema::normalize_nik(*canonical);
+  }
+  const std::string key = schema::name_birth_key(name, birth);
+  std::vector<SimilarCase> out;
+  if (nik.empty() && key.empty()) return out;
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
+  for (const auto& c : cases) {
+    if (c.deleted() || !c.get("merged_into").empty()) continue;
+    auto victim = TEDUH_TRY(victim_of(c.id));
+    if (!victim) continue;
+    if (!nik.empty() && schema::normalize_nik(victim->get("nik")) == nik) {
+      out.push_back({c.id.hex(), c.get("number"), "nik"});
+    } else if (!key.empty() && schema::name_birth_key(victim->get("name"), victim->get("birth_date")) == key) {
+      out.push_back({c.id.hex(), c.get("number"), "nama_tanggal_lahir"});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SimilarCase& a, const SimilarCase& b) { return std::tie(a.number, a.case_id) < std::tie(b.number, b.case_id); });
+  return out;
+}
+
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
   if (auto id = sync::Id128::from_hex(id_or_number)) {
     auto e = TEDUH_TRY(store_.entity(*id));
@@ -800,9 +829,7 @@ Result<json> Workflow::duplicates() const {
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
       if (victim) {
         r.strong = schema::normalize_nik(victim->get("nik"));
-        const std::string name = schema::normalize_name(victim->get("name"));
-        const std::string birth = victim->get("birth_date");
-        if (!name.empty() && !birth.empty()) r.weak.append(name).append("|").append(birth);
+        r.weak = schema::name_birth_key(victim->get("name"), victim->get("birth_date"));
       }
       rows.push_back(std::move(r));
     }

@@ -106,6 +106,9 @@ Problem canonical_text(const FieldSpec& spec, std::string_view s, std::string& o
     }
     i += len;
   }
+  // One spelling of each accented letter in the store: what a phone sends decomposed is
+  // stored composed (NFC), so two records of "Wéntèn" hold the same bytes.
+  text = to_nfc(text);
   if (text.size() > spec.max_length) {
     return "is " + std::to_string(text.size()) + " bytes long; at most " +
            std::to_string(spec.max_length) + " are allowed";
@@ -390,7 +393,8 @@ bool records_the_past(EntityType type, std::string_view field) {
   auto spec = TEDUH_TRY(find_field(type, field));
   if (spec->kind == FieldKind::secret) return {};
   auto canonical_value = TEDUH_TRY(canonical(*spec, value));
-  if (canonical_value != value) {
+  // Devices of before NFC (2026-12) wrote text as it was typed: still accepted.
+  if (canonical_value != value && !(spec->kind == FieldKind::text && canonical_value == to_nfc(value))) {
     return tl::unexpected(field_error(*spec, "the value is valid but not in canonical form"));
   }
   return {};

@@ -47,6 +47,35 @@ TEST_F(WorkflowTest, NewCaseHasANumberAStatusAndItsFirstService) {
   EXPECT_EQ(services->front().get("kind"), "pengaduan");
 }
 
+TEST_F(WorkflowTest, IntakeFindsTheSameVictimByNikOrByNameAndBirthDateWhateverTheAccents) {
+  auto first = wf().new_case({}, {{"name", "Ayu W\u00e9nt\u00e8n"}, {"nik", "3275044101900001"}, {"birth_date", "1990-01-01"}});
+  ASSERT_TRUE(first) << first.error().message;
+  const std::string number = (*store_->entity(*first))->get("number");
+
+  auto by_nik = wf().similar_victims({{"name", "Nama Lain"}, {"nik", "3275 0441 0190 0001"}});
+  ASSERT_TRUE(by_nik) << by_nik.error().message;
+  ASSERT_EQ(by_nik->size(), 1u);
+  EXPECT_EQ((*by_nik)[0].case_id, first->hex());
+  EXPECT_EQ((*by_nik)[0].number, number);
+  EXPECT_EQ((*by_nik)[0].signal, "nik");
+
+  // Decomposed accents, capitals, the date typed as DD-MM-YYYY.
+  auto by_name = wf().similar_victims({{"name", "AYU WE\u0301NTE\u0300N"}, {"birth_date", "01-01-1990"}});
+  ASSERT_TRUE(by_name);
+  ASSERT_EQ(by_name->size(), 1u);
+  EXPECT_EQ((*by_name)[0].signal, "nama_tanggal_lahir");
+
+  EXPECT_TRUE(wf().similar_victims({{"name", "Ayu Wenten"}, {"birth_date", "1991-01-01"}})->empty());
+  EXPECT_TRUE(wf().similar_victims({{"name", "Ayu Wenten"}})->empty());  // a name alone is not enough
+  EXPECT_TRUE(wf().similar_victims({})->empty());
+  // The duplicate finder uses the same keys: a second record of her is one pair.
+  ASSERT_TRUE(wf().new_case({}, {{"name", "Ayu Wenten"}, {"birth_date", "1990-01-01"}}));
+  auto pairs = wf().duplicates();
+  ASSERT_TRUE(pairs);
+  ASSERT_EQ((*pairs)["pairs"].size(), 1u) << pairs->dump();
+  EXPECT_EQ((*pairs)["pairs"][0]["signal"], "nama_tanggal_lahir");
+}
+
 TEST_F(WorkflowTest, CaseNumbersAreSequentialPerDeviceAndFoundByNumber) {
   auto a = wf().new_case({}, {});
   auto b = wf().new_case({}, {});

@@ -27,6 +27,13 @@ struct CaseExtras {
   std::vector<FieldInput> services;  // layanan fields (kind, date, ...)
 };
 
+// A case already in this store whose victim looks like the one being recorded.
+struct SimilarCase {
+  std::string case_id;  // 32 hex digits
+  std::string number;
+  std::string signal;   // "nik" (the same NIK) or "nama_tanggal_lahir" (name and birth date)
+};
+
 class Workflow {
  public:
   explicit Workflow(Store& store) : store_(store) {}
@@ -37,6 +44,12 @@ class Workflow {
   // like everything else (`teduh import` records a register row as one commit).
   [[nodiscard]] Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields,
                                   const CaseExtras& extras = {});
+  // The cases of this store (not deleted, not merged away) whose victim has the NIK of
+  // `victim_fields`, or the same name and birth date as they match for duplicates
+  // (schema::normalize_nik, schema::name_birth_key: accents, case and old spellings do not
+  // count), sorted by number. What `case new` warns about; nothing is refused or written.
+  // Fields that do not validate match nothing (new_case itself refuses them).
+  [[nodiscard]] Result<std::vector<SimilarCase>> similar_victims(const FieldInput& victim_fields) const;
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
   [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   [[nodiscard]] Result<nlohmann::json> list_cases() const;
