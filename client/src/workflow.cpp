@@ -660,6 +660,38 @@ Result<void> Workflow::respond_referral(const sync::EntityId& referral_id, bool 
                            "diubah");
 }
 
+Result<void> Workflow::record_partner_answer(const sync::EntityId& referral_id, std::string_view status,
+                                             std::string_view date, std::string_view notes) {
+  if (status != "diterima" && status != "ditolak" && status != "selesai") {
+    return fail(Errc::usage, "Jawaban mitra adalah salah satu dari: diterima, ditolak, selesai.");
+  }
+  // The same actions the commit check classifies these writes as (write_rules.cpp).
+  TEDUH_TRY(permit(status == "selesai" ? schema::Action::tarik_persetujuan : schema::Action::jawab_rujukan));
+  auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
+  if (!r.get("to_office").empty() || r.get("to_external").empty()) {
+    return fail(Errc::refused,
+                "Rujukan ini ditujukan ke kantor yang memakai Teduh: kantor itu sendiri yang menerima atau "
+                "menolaknya (teduh referral accept/decline). Jawaban mitra hanya dicatat untuk rujukan ke "
+                "lembaga di luar Teduh.");
+  }
+  const std::string& office = store_.identity().grant.office_code;
+  if (r.get("from_office") != office) {
+    return fail(Errc::refused, "Jawaban mitra atas rujukan ini hanya dicatat oleh kantor yang mengirimnya (" +
+                                   r.get("from_office") + "). Tidak ada yang dicatat.");
+  }
+  const std::string& current = r.get("status");
+  if (current == "ditolak" || current == "selesai") {
+    return fail(Errc::refused, "Rujukan ini sudah " + current + "; jawabannya tidak diubah lagi.");
+  }
+  if (current == status) return fail(Errc::refused, "Rujukan ini sudah berstatus " + current + ".");
+  std::string day(date);
+  if (day.empty()) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
+  FieldInput answer{{"status", std::string(status)}, {"answered_on", day}};
+  if (!notes.empty()) answer.emplace_back("answer_notes", std::string(notes));
+  auto writes = TEDUH_TRY(validated(store_, referral_id, EntityType::rujukan, answer));
+  return write_case_commit(r.scope, std::move(writes), "diubah");
+}
+
 Result<void> Workflow::end_referral(const sync::EntityId& referral_id) {
   TEDUH_TRY(permit(schema::Action::tarik_persetujuan));
   auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
@@ -740,6 +772,10 @@ Result<json> Workflow::referrals() const {
       row["from_office"] = type == "rujukan" ? e.get("from_office") : std::string();
       row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
       row["status"] = e.get("status");
+      if (type == "rujukan") {
+        row["external"] = e.get("to_office").empty() && !e.get("to_external").empty();
+        row["answered_on"] = e.get("answered_on");
+      }
       row["consent"] = e.get("consent");
       auto refused = TEDUH_TRY(store_.refusal_for(e.id));
       if (refused) {

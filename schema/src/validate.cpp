@@ -362,6 +362,8 @@ bool records_the_past(EntityType type, std::string_view field) {
       return field == "birth_date";
     case EntityType::layanan:
       return field == "date";
+    case EntityType::rujukan:
+      return field == "answered_on";
     default:
       return false;
   }

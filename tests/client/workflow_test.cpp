@@ -443,6 +443,49 @@ TEST_F(WorkflowTest, ReferralTransferAndConsentRecordsFollowTheirRules) {
   EXPECT_EQ((*store_->entity(*id))->get("owner_office"), "BKS-DP3A");
 }
 
+TEST_F(WorkflowTest, TheSendingOfficeRecordsAnExternalPartnersAnswer) {
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id);
+  auto polres = wf().refer(*id, "Unit PPA Polres Uji", "Laporan polisi", true, "korban", true);
+  ASSERT_TRUE(polres) << polres.error().message;
+  auto uptd = wf().refer(*id, "BKS-UPTD", "Lanjutan", true, "korban", false);
+  ASSERT_TRUE(uptd);
+
+  // Only diterima, ditolak or selesai; not a date in the future; not a Teduh office's referral.
+  EXPECT_EQ(wf().record_partner_answer(*polres, "dikirim", "", "").error().code, Errc::usage);
+  auto future = wf().record_partner_answer(*polres, "diterima", "2099-01-01", "");
+  ASSERT_FALSE(future);
+  EXPECT_NE(future.error().message.find("tidak boleh di masa depan"), std::string::npos) << future.error().message;
+  auto internal = wf().record_partner_answer(*uptd, "diterima", "", "");
+  ASSERT_FALSE(internal);
+  EXPECT_EQ(internal.error().code, Errc::refused);
+  EXPECT_NE(internal.error().message.find("teduh referral accept/decline"), std::string::npos);
+  EXPECT_EQ((*store_->entity(*polres))->get("status"), "dikirim");
+
+  ASSERT_TRUE(wf().record_partner_answer(*polres, "diterima", "03-12-2026", "Diterima petugas piket"));
+  auto r = *store_->entity(*polres);
+  EXPECT_EQ(r->get("status"), "diterima");
+  EXPECT_EQ(r->get("answered_on"), "2026-12-03");
+  EXPECT_EQ(r->get("answer_notes"), "Diterima petugas piket");
+  auto list = wf().referrals();
+  ASSERT_TRUE(list);
+  bool listed = false;
+  for (const auto& row : *list) {
+    if (row["id"] != polres->hex()) continue;
+    listed = true;
+    EXPECT_EQ(row["external"], true);
+    EXPECT_EQ(row["answered_on"], "2026-12-03");
+    EXPECT_FALSE(row.contains("answer_notes"));  // free text stays in the case
+  }
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(wf().record_partner_answer(*polres, "diterima", "", "").error().code, Errc::refused);  // no change
+  ASSERT_TRUE(wf().record_partner_answer(*polres, "selesai", "", ""));  // today by default
+  EXPECT_FALSE((*store_->entity(*polres))->get("answered_on").empty());
+  auto after_end = wf().record_partner_answer(*polres, "ditolak", "", "");
+  ASSERT_FALSE(after_end);
+  EXPECT_NE(after_end.error().message.find("sudah selesai"), std::string::npos);
+}
+
 TEST_F(WorkflowTest, PurgeRemovesEveryRowOfTheCaseAndNothingElse) {
   auto keep = wf().new_case({}, {{"name", "Orang Tetap"}});
   auto gone = wf().new_case({{"summary", "Ringkasan hilang"}}, {{"name", "Orang Hilang"}});

@@ -73,6 +73,14 @@ class Workflow {
                                bool external);
   // The receiving office answers a referral (status diterima or ditolak).
   [[nodiscard]] Result<void> respond_referral(const sync::EntityId& referral_id, bool accept);
+  // Records the answer of a partner outside Teduh (police, hospital) to an external referral
+  // this office sent: status diterima, ditolak or selesai, the day of the answer (YYYY-MM-DD
+  // or as validate_date reads it; "" = today in the office's zone; not in the future) and
+  // optional notes. Refused (Errc::refused, Indonesian) for a referral to a Teduh office
+  // (that office answers it itself), for a referral another office sent, and once the
+  // referral is ditolak or selesai; Errc::usage for another status.
+  [[nodiscard]] Result<void> record_partner_answer(const sync::EntityId& referral_id, std::string_view status,
+                                                   std::string_view date, std::string_view notes);
   // Ends a referral (status selesai): the receiving office loses the case at its next sync.
   [[nodiscard]] Result<void> end_referral(const sync::EntityId& referral_id);
   // Records that the victim withdrew a consent (withdrawn_at = now): every referral and
