@@ -204,6 +204,10 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     sync::EntityId service_id = new_entity_id();
     writes.push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
     writes.push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
+    // One author records the case, its status and its services together, so each service
+    // saw that status: a case recorded already closed (a paper register's row) is no "closed
+    // while another office recorded a service" conflict (issue 15.6). The extras carry it too.
+    if (has("status")) writes.push_back(write_of(service_id, EntityType::layanan, "case_status_seen", status_seen));
     // Dated on the day the complaint came (a register imported later keeps its dates).
     auto rules = TEDUH_TRY(deadline_rules(store_));
     dates::Instant complaint_at = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));

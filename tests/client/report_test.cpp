@@ -574,6 +574,32 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
   EXPECT_EQ(commits(), before);
 }
 
+// Issue 15.6: a closed row with services, imported on one device of one office, is one
+// author's consistent record, not a case closed while another office recorded a service.
+TEST_F(ReportStoreTest, AClosedRegisterRowWithServicesIsNoConflict) {
+  Workflow wf(*store_);
+  const std::string text =
+      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,status,nama_korban,layanan,tanggal_layanan\r\n"
+      "11,2026-03-02,telepon,fisik,terminasi,Nama Penanda Tutup,konseling;pendampingan_hukum,2026-03-09\r\n"
+      "12,2026-03-03,telepon,psikis,penanganan,Nama Penanda Buka,konseling,2026-03-10\r\n";
+  auto summary = import_register(*store_, wf, text);
+  ASSERT_TRUE(summary) << summary.error().message;
+  ASSERT_EQ(summary->cases, 2u);
+  auto conflicts = wf.conflicts();
+  ASSERT_TRUE(conflicts) << conflicts.error().message;
+  EXPECT_TRUE((*conflicts)["conflicts"].empty()) << conflicts->dump(2);
+
+  auto cases = store_->entities("kasus");
+  ASSERT_TRUE(cases);
+  for (const auto& c : *cases) {
+    if (c.get("status") != "terminasi") continue;
+    auto services = store_->entities("layanan", &c.id);
+    ASSERT_TRUE(services);
+    EXPECT_EQ(services->size(), 3u);  // the complaint and the two of the row
+    for (const auto& service : *services) EXPECT_EQ(service.get("case_status_seen"), "terminasi");
+  }
+}
+
 TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStoresNothing) {
   Workflow wf(*store_);
   ASSERT_TRUE(wf.new_case({}, {}));
