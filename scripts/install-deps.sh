@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3
   libmsgpack-cxx-dev
   libsodium-dev
+  libutf8proc-dev
   libzxcvbn-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev

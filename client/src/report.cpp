@@ -11,6 +11,7 @@
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/facts.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/schema/sqlite.hpp"
 
 namespace teduh::client {
@@ -64,11 +65,6 @@ std::string local_day(std::uint64_t ms, dates::Zone zone) {
 std::string text_of(const json& doc, const char* key) {
   auto it = doc.find(key);
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool region_matches(const std::string& region, const std::string& wanted) {
-  if (wanted.empty()) return true;
-  return region == wanted || region.rfind(wanted + ".", 0) == 0;
 }
 
 }  // namespace
@@ -417,7 +413,7 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
 // ---------------------------------------------------------------------------------------
 // The report
 
-[[nodiscard]] Result<void> check_filter(const ReportFilter& filter) {
+[[nodiscard]] Result<void> check_filter(ReportFilter& filter) {
   for (const auto& [name, value] : {std::pair{"--from", &filter.from}, {"--to", &filter.to}}) {
     if (value->empty()) continue;
     if (!dates::parse_iso_date(*value) || !ms_of(*value)) {  // a real day, from 1970
@@ -428,6 +424,9 @@ json suppress_table(const std::vector<std::pair<std::string, int>>& cells, bool 
   if (!filter.from.empty() && !filter.to.empty() && filter.to < filter.from) {
     return fail(Errc::usage, "--to lebih awal dari --from: tidak ada hari dalam periode itu.");
   }
+  auto region = schema::normalize_region(filter.region);
+  if (!region) return fail(Errc::usage, "--region: " + region.error().message);
+  filter.region = std::move(*region);
   return {};
 }
 
@@ -487,7 +486,7 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
 
   for (const CaseFacts& f : facts) {
     if (!f.merged_into.empty()) continue;  // counted once, in the case it was merged into
-    if (!region_matches(f.region, filter.region)) continue;
+    if (!schema::region_within(f.region, filter.region)) continue;
     auto received = ms_of(f.received_at);
     const std::string day = received ? local_day(*received, rules.zone) : std::string();
 
@@ -520,7 +519,7 @@ json build_report(const std::vector<CaseFacts>& facts, const ReportFilter& filte
     for (const auto& r : f.perpetrator_relationships) relationship.add(r);
     channel.add(or_unknown(f.channel));
     status.add(or_unknown(f.status));
-    region.add(or_unknown(f.region));
+    region.add(or_unknown(schema::region_digits(f.region)));
     office.add(or_unknown(f.office));
     if (!day.empty()) {
       auto [it, fresh] = month_form.try_emplace(day.substr(0, 7));

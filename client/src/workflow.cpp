@@ -11,6 +11,7 @@
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/facts.hpp"
 #include "teduh/schema/identity_match.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/schema/sqlite.hpp"
 #include "teduh/schema/validate.hpp"
 #include "teduh/sync/write_rules.hpp"
@@ -203,6 +204,10 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     sync::EntityId service_id = new_entity_id();
     writes.push_back(write_of(service_id, EntityType::layanan, "case", case_id.hex()));
     writes.push_back(write_of(service_id, EntityType::layanan, "kind", "pengaduan"));
+    // One author records the case, its status and its services together, so each service
+    // saw that status: a case recorded already closed (a paper register's row) is no "closed
+    // while another office recorded a service" conflict (issue 15.6). The extras carry it too.
+    if (has("status")) writes.push_back(write_of(service_id, EntityType::layanan, "case_status_seen", status_seen));
     // Dated on the day the complaint came (a register imported later keeps its dates).
     auto rules = TEDUH_TRY(deadline_rules(store_));
     dates::Instant complaint_at = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
@@ -216,6 +221,35 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     TEDUH_TRY(write_case_commit(case_id, std::move(writes), "dibuat"));
     return case_id;
   });
+}
+
+Result<std::vector<SimilarCase>> Workflow::similar_victims(const FieldInput& victim_fields) const {
+  TEDUH_TRY(permit(schema::Action::buat_kasus));
+  std::string name, birth, nik;
+  for (const auto& [field, text] : victim_fields) {
+    auto canonical = schema::validate_field(EntityType::orang, field, text);
+    if (!canonical) continue;
+    if (field == "name") name = *canonical;
+    if (field == "birth_date") birth = *canonical;
+    if (field == "nik") nik = schema::normalize_nik(*canonical);
+  }
+  const std::string key = schema::name_birth_key(name, birth);
+  std::vector<SimilarCase> out;
+  if (nik.empty() && key.empty()) return out;
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
+  for (const auto& c : cases) {
+    if (c.deleted() || !c.get("merged_into").empty()) continue;
+    auto victim = TEDUH_TRY(victim_of(c.id));
+    if (!victim) continue;
+    if (!nik.empty() && schema::normalize_nik(victim->get("nik")) == nik) {
+      out.push_back({c.id.hex(), c.get("number"), "nik"});
+    } else if (!key.empty() && schema::name_birth_key(victim->get("name"), victim->get("birth_date")) == key) {
+      out.push_back({c.id.hex(), c.get("number"), "nama_tanggal_lahir"});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SimilarCase& a, const SimilarCase& b) { return std::tie(a.number, a.case_id) < std::tie(b.number, b.case_id); });
+  return out;
 }
 
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
@@ -630,6 +664,38 @@ Result<void> Workflow::respond_referral(const sync::EntityId& referral_id, bool 
                            "diubah");
 }
 
+Result<void> Workflow::record_partner_answer(const sync::EntityId& referral_id, std::string_view status,
+                                             std::string_view date, std::string_view notes) {
+  if (status != "diterima" && status != "ditolak" && status != "selesai") {
+    return fail(Errc::usage, "Jawaban mitra adalah salah satu dari: diterima, ditolak, selesai.");
+  }
+  // The same actions the commit check classifies these writes as (write_rules.cpp).
+  TEDUH_TRY(permit(status == "selesai" ? schema::Action::tarik_persetujuan : schema::Action::jawab_rujukan));
+  auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
+  if (!r.get("to_office").empty() || r.get("to_external").empty()) {
+    return fail(Errc::refused,
+                "Rujukan ini ditujukan ke kantor yang memakai Teduh: kantor itu sendiri yang menerima atau "
+                "menolaknya (teduh referral accept/decline). Jawaban mitra hanya dicatat untuk rujukan ke "
+                "lembaga di luar Teduh.");
+  }
+  const std::string& office = store_.identity().grant.office_code;
+  if (r.get("from_office") != office) {
+    return fail(Errc::refused, "Jawaban mitra atas rujukan ini hanya dicatat oleh kantor yang mengirimnya (" +
+                                   r.get("from_office") + "). Tidak ada yang dicatat.");
+  }
+  const std::string& current = r.get("status");
+  if (current == "ditolak" || current == "selesai") {
+    return fail(Errc::refused, "Rujukan ini sudah " + current + "; jawabannya tidak diubah lagi.");
+  }
+  if (current == status) return fail(Errc::refused, "Rujukan ini sudah berstatus " + current + ".");
+  std::string day(date);
+  if (day.empty()) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
+  FieldInput answer{{"status", std::string(status)}, {"answered_on", day}};
+  if (!notes.empty()) answer.emplace_back("answer_notes", std::string(notes));
+  auto writes = TEDUH_TRY(validated(store_, referral_id, EntityType::rujukan, answer));
+  return write_case_commit(r.scope, std::move(writes), "diubah");
+}
+
 Result<void> Workflow::end_referral(const sync::EntityId& referral_id) {
   TEDUH_TRY(permit(schema::Action::tarik_persetujuan));
   auto r = TEDUH_TRY(case_record(referral_id, "rujukan", "referral"));
@@ -710,6 +776,10 @@ Result<json> Workflow::referrals() const {
       row["from_office"] = type == "rujukan" ? e.get("from_office") : std::string();
       row["to_office"] = e.get("to_office").empty() ? e.get("to_external") : e.get("to_office");
       row["status"] = e.get("status");
+      if (type == "rujukan") {
+        row["external"] = e.get("to_office").empty() && !e.get("to_external").empty();
+        row["answered_on"] = e.get("answered_on");
+      }
       row["consent"] = e.get("consent");
       auto refused = TEDUH_TRY(store_.refusal_for(e.id));
       if (refused) {
@@ -799,9 +869,7 @@ Result<json> Workflow::duplicates() const {
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
       if (victim) {
         r.strong = schema::normalize_nik(victim->get("nik"));
-        const std::string name = schema::normalize_name(victim->get("name"));
-        const std::string birth = victim->get("birth_date");
-        if (!name.empty() && !birth.empty()) r.weak.append(name).append("|").append(birth);
+        r.weak = schema::name_birth_key(victim->get("name"), victim->get("birth_date"));
       }
       rows.push_back(std::move(r));
     }
@@ -1212,6 +1280,27 @@ Result<json> Workflow::report(ReportFilter filter, Audience audience) const {
   doc["office"] = grant.office_code;
   doc["source"] = central ? "proyeksi" : "kasus_lokal";
   return doc;
+}
+
+Result<std::vector<std::string>> Workflow::offices_in_region(std::string_view region) const {
+  TEDUH_TRY(permit(schema::Action::laporan));
+  const std::string wanted = schema::region_digits(region);
+  std::set<std::string> found;
+  const auto& grant = store_.identity().grant;
+  if (schema::region_within(grant.office_region, wanted)) found.insert(grant.office_code);
+  auto directory = TEDUH_TRY(store_.directory_offices());
+  if (directory) {
+    for (const DirectoryOffice& o : *directory) {
+      if (schema::region_within(o.region, wanted)) found.insert(o.code);
+    }
+  }
+  if (grant.office_kind == "pusat") {
+    auto bodies = TEDUH_TRY(store_.projection_bodies());
+    for (const CaseFacts& f : TEDUH_TRY(facts_from_projections(bodies))) {
+      if (schema::region_within(f.region, wanted)) found.insert(f.office);
+    }
+  }
+  return std::vector<std::string>(found.begin(), found.end());
 }
 
 }  // namespace teduh::client

@@ -112,6 +112,9 @@ constexpr FieldSpec kRujukanFields[] = {
     text("reason", "Alasan rujukan"),
     of("consent", "Persetujuan korban", K::ref),
     code("status", "Status rujukan", "status_rujukan"),
+    // The answer of a partner outside Teduh, recorded by the office that sent the referral.
+    of("answered_on", "Tanggal jawaban mitra", K::date),
+    identifying_text("answer_notes", "Catatan jawaban mitra", kLong),
 };
 
 constexpr FieldSpec kPersetujuanFields[] = {

@@ -1,12 +1,34 @@
 #include "teduh/schema/identity_match.hpp"
 
+#include <utf8proc.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "teduh/schema/utf8.hpp"
+
 namespace teduh::schema {
 namespace {
+
+bool is_apostrophe(std::uint32_t cp) {
+  return cp == '\'' || cp == '`' || cp == 0x2018 || cp == 0x2019 || cp == 0x02BC;
+}
+
+bool is_letter(std::uint32_t cp) {
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::string reduce_word(std::string w) {
   // Old (pre-1972 EYD) spellings still found in names, longest first.
@@ -26,8 +48,18 @@ std::string reduce_word(std::string w) {
     }
     w = std::move(out);
   }
-  // Doubled letters: "muhammad" and "muhamad", "anna" and "ana".
-  w.erase(std::unique(w.begin(), w.end()), w.end());
+  // Doubled letters: "muhammad" and "muhamad", "anna" and "ana" (by code point: a letter
+  // outside ASCII is several bytes).
+  std::string single;
+  std::uint32_t previous = 0;
+  for (std::size_t i = 0; i < w.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = std::max<std::size_t>(utf8_sequence(w, i, cp), 1);
+    if (i == 0 || cp != previous) single.append(w, i, len);
+    previous = cp;
+    i += len;
+  }
+  w = std::move(single);
   return w;
 }
 
@@ -46,22 +78,27 @@ std::string normalize_nik(std::string_view nik) {
 }
 
 std::string normalize_name(std::string_view name) {
+  // Accents, case and compatibility forms first, with the project's one folding
+  // (utf8.hpp): "Wéntèn" in NFC or NFD and "WENTEN" are one word.
+  const std::string folded = fold_for_matching(name);
   std::vector<std::string> words;
   std::string current;
   auto flush = [&] {
     if (!current.empty()) words.push_back(reduce_word(std::move(current)));
     current.clear();
   };
-  for (char c : name) {
-    if (c >= 'A' && c <= 'Z') {
-      current += static_cast<char>(c - 'A' + 'a');
-    } else if (c >= 'a' && c <= 'z') {
-      current += c;
-    } else if (c == '\'' || c == '`') {
-      continue;  // Ma'ruf and Maruf
+  for (std::size_t i = 0; i < folded.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = utf8_sequence(folded, i, cp);
+    if (len == 0) break;  // utf8proc writes well-formed UTF-8; never taken
+    if (is_apostrophe(cp)) {
+      // Ma'ruf and Maruf
+    } else if (is_letter(cp)) {
+      current.append(folded, i, len);
     } else {
       flush();
     }
+    i += len;
   }
   flush();
   std::sort(words.begin(), words.end());
@@ -71,6 +108,14 @@ std::string normalize_name(std::string_view name) {
     out += w;
   }
   return out;
+}
+
+std::string name_birth_key(std::string_view name, std::string_view birth_date) {
+  std::string key = normalize_name(name);
+  if (key.empty() || birth_date.empty()) return {};
+  key += '|';
+  key += birth_date;
+  return key;
 }
 
 }  // namespace teduh::schema

@@ -1,6 +1,26 @@
 #include "teduh/schema/utf8.hpp"
 
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
 namespace teduh::schema {
+namespace {
+
+// utf8proc_map of `s` with `options` into `out`; false when utf8proc refuses the text.
+bool map_text(std::string_view s, int options, std::string& out) {
+  utf8proc_uint8_t* mapped = nullptr;
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
+                   &mapped, static_cast<utf8proc_option_t>(options));
+  const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(mapped, &std::free);
+  if (n < 0) return false;
+  out.assign(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+  return true;
+}
+
+}  // namespace
 
 std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) {
   const auto b0 = static_cast<unsigned char>(s[i]);
@@ -36,6 +56,23 @@ bool is_utf8(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+std::string to_nfc(std::string_view s) {
+  if (!is_utf8(s)) return std::string(s);
+  std::string out;
+  if (!map_text(s, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out)) return std::string(s);
+  return out;
+}
+
+std::string fold_for_matching(std::string_view s) {
+  if (!is_utf8(s)) return {};
+  std::string out;
+  if (!map_text(s, UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD,
+                out)) {
+    return {};
+  }
+  return out;
 }
 
 }  // namespace teduh::schema

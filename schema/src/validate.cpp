@@ -16,6 +16,7 @@
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/schema/utf8.hpp"
 #include "ascii.hpp"
 
@@ -105,6 +106,9 @@ Problem canonical_text(const FieldSpec& spec, std::string_view s, std::string& o
     }
     i += len;
   }
+  // One spelling of each accented letter in the store: what a phone sends decomposed is
+  // stored composed (NFC), so two records of "Wéntèn" hold the same bytes.
+  text = to_nfc(text);
   if (text.size() > spec.max_length) {
     return "is " + std::to_string(text.size()) + " bytes long; at most " +
            std::to_string(spec.max_length) + " are allowed";
@@ -176,16 +180,6 @@ Problem canonical_ref(std::string_view s, std::string& out) {
   }
   out = std::move(hex);
   return std::nullopt;
-}
-
-// Province codes of Dukcapil (Kemendagri), the first two digits of a NIK and of every
-// kode wilayah: Sumatra 11-19 and 21, Java 31-36, Bali and Nusa Tenggara 51-53,
-// Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82, Papua 91-96 (93-96 are the provinces
-// formed in 2022). A code outside this list is a typing slip.
-bool is_province_code(int code) {
-  return (code >= 11 && code <= 19) || code == 21 || (code >= 31 && code <= 36) ||
-         (code >= 51 && code <= 53) || (code >= 61 && code <= 65) || (code >= 71 && code <= 76) ||
-         (code >= 81 && code <= 82) || (code >= 91 && code <= 96);
 }
 
 // Spaces, dots and hyphens between digit groups are dropped ("3201 0150 0790 0001").
@@ -368,6 +362,8 @@ bool records_the_past(EntityType type, std::string_view field) {
       return field == "birth_date";
     case EntityType::layanan:
       return field == "date";
+    case EntityType::rujukan:
+      return field == "answered_on";
     default:
       return false;
   }
@@ -399,7 +395,8 @@ bool records_the_past(EntityType type, std::string_view field) {
   auto spec = TEDUH_TRY(find_field(type, field));
   if (spec->kind == FieldKind::secret) return {};
   auto canonical_value = TEDUH_TRY(canonical(*spec, value));
-  if (canonical_value != value) {
+  // Devices of before NFC (2026-12) wrote text as it was typed: still accepted.
+  if (canonical_value != value && !(spec->kind == FieldKind::text && canonical_value == to_nfc(value))) {
     return tl::unexpected(field_error(*spec, "the value is valid but not in canonical form"));
   }
   return {};

@@ -124,8 +124,7 @@ json build_projection(const sync::EntityId& scope, std::span<const sync::Commit>
     const std::string birth = s.get(*person, "birth_date");
     victim["age_group"] = schema::victim_age_group(birth, s.get(*person, "age"), received);
     match["nik"] = match_hash(dedup_key, "nik", schema::normalize_nik(s.get(*person, "nik")));
-    const std::string name = schema::normalize_name(s.get(*person, "name"));
-    match["name_birth"] = birth.empty() ? std::string() : match_hash(dedup_key, "nama", std::string(name).append("|").append(birth));
+    match["name_birth"] = match_hash(dedup_key, "nama", schema::name_birth_key(s.get(*person, "name"), birth));
   }
   doc["victim"] = victim;
   doc["match"] = match;

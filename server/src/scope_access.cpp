@@ -13,6 +13,11 @@ bool is_answer(const sync::Version& v) {
   return v.field == "status" && (v.value == "diterima" || v.value == "ditolak");
 }
 
+// The fields of a referral that hold a partner's answer to it.
+bool is_partner_answer(const sync::Version& v) {
+  return v.entity_type == "rujukan" && (v.field == "status" || v.field == "answered_on" || v.field == "answer_notes");
+}
+
 }  // namespace
 
 CaseAccess::CaseAccess(std::string origin) : owner_(std::move(origin)) {}
@@ -31,8 +36,10 @@ std::optional<std::string> CaseAccess::apply(const sync::Commit& commit, const W
   // The status each referral or transfer showed before: writing the same status again
   // (a removal re-asserts every field) answers nothing.
   std::map<sync::EntityId, std::string> status_before;
+  std::map<std::pair<sync::EntityId, std::string>, std::string> answer_before;
   for (const sync::Version& v : commit.versions) {
     if (is_answer(v)) status_before.emplace(v.entity, shown(v.entity, "status"));
+    if (is_partner_answer(v)) answer_before.emplace(std::pair{v.entity, v.field}, shown(v.entity, v.field));
   }
   // Version ids carry the index within the commit, so the whole commit is applied; only
   // the access entities are remembered by type.
@@ -50,7 +57,14 @@ std::optional<std::string> CaseAccess::apply(const sync::Commit& commit, const W
   std::set<sync::EntityId> acceptances;
   for (const sync::Version& v : commit.versions) {
     const bool answers = is_answer(v) && status_before[v.entity] != v.value;
-    if (v.entity_type == "rujukan" && answers && writer.office != shown(v.entity, "to_office")) {
+    if (v.entity_type == "rujukan" && external_referral(v.entity)) {
+      // A partner outside Teduh answers on paper or by phone; the office that sent the
+      // referral records it. Saying the shown answer again changes nothing.
+      const bool changes = answer_before[{v.entity, v.field}] != v.value;
+      if (is_partner_answer(v) && changes && writer.office != created_.at(v.entity).office) {
+        note("the answer of a partner outside Teduh is recorded only by the office that sent it");
+      }
+    } else if (v.entity_type == "rujukan" && answers && writer.office != shown(v.entity, "to_office")) {
       note("a referral is accepted or declined only by a device of the office it is sent to");
     }
     if (v.entity_type != "alih_kelola") continue;
@@ -87,6 +101,10 @@ std::string CaseAccess::shown(const sync::EntityId& entity, const std::string& f
   if (reg == nullptr) return {};
   auto v = reg->shown();
   return v ? v->value : std::string();
+}
+
+bool CaseAccess::external_referral(const sync::EntityId& id) const {
+  return shown(id, "to_office").empty() && !shown(id, "to_external").empty();
 }
 
 bool CaseAccess::consent_valid_for(const std::string& consent_hex, const std::string& office) const {

@@ -13,6 +13,7 @@
 #include "teduh/schema/entities.hpp"
 #include "teduh/schema/validate.hpp"
 #include "teduh/schema/permissions.hpp"
+#include "teduh/schema/region.hpp"
 #include "teduh/server/projection.hpp"
 #include "teduh/server/sqlite_storage.hpp"
 #include "teduh/sync/compartment.hpp"
@@ -36,11 +37,6 @@ bool is_code_char(char c) {
 
 bool valid_office_code(std::string_view code) {
   return !code.empty() && code.size() <= kMaxCodeBytes && std::all_of(code.begin(), code.end(), is_code_char);
-}
-
-bool valid_region(std::string_view region) {
-  return region.size() <= 13 &&
-         std::all_of(region.begin(), region.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 bool valid_name(std::string_view name) {
@@ -394,16 +390,16 @@ Result<void> ServerStore::add_office(const NewOffice& office, std::int64_t now) 
   if (!in_code_set("jenis_kantor", office.kind)) {
     return fail(Errc::invalid_input, "the office kind must be one of: " + known_codes("jenis_kantor"));
   }
-  if (!valid_region(office.region)) {
-    return fail(Errc::invalid_input, "the region must be a BPS kode wilayah (digits and dots)");
-  }
+  // Stored as its canonical digits, so that `report --region 32` finds an office of 3276.
+  auto region = schema::normalize_region(office.region);
+  if (!region) return fail(Errc::invalid_input, region.error().message);
   if (!office.parent.empty()) {
     if (office.parent == office.code) return fail(Errc::invalid_input, "an office cannot be its own parent");
     auto parent = storage_->find_office(office.parent);
     if (!parent) return tl::unexpected(parent.error());
     if (!*parent) return fail(Errc::not_found, "the parent office " + office.parent + " does not exist");
   }
-  OfficeRecord rec{office.code, office.name, office.kind, office.region, office.parent, now};
+  OfficeRecord rec{office.code, office.name, office.kind, *region, office.parent, now};
   return storage_->add_office(rec);
 }
 

@@ -204,7 +204,7 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   EXPECT_EQ(shown(r, {"by_victim_age_group", "tidak_diketahui"}), "x");
   EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "orang_tua"}), "<5");
   EXPECT_EQ(shown(r, {"by_perpetrator_relationship", "tidak_tercatat"}), 6);
-  EXPECT_EQ(shown(r, {"by_region", "32.75"}), "x");
+  EXPECT_EQ(shown(r, {"by_region", "3275"}), "x");  // a dotted code of an older store, as digits
   EXPECT_EQ(shown(r, {"by_month_form", "2026-02", "fisik"}), 6);
   EXPECT_EQ(shown(r, {"by_month_form", "2026-03", "seksual"}), "<5");
   // No response was recorded: every response deadline has passed, none on time.
@@ -220,7 +220,7 @@ TEST(BuildReport, CountsByCategoryMergedOnceFilteredByDateAndRegion) {
   json west = build_report(facts, filter, DeadlineRules{}, Audience::outside);
   EXPECT_EQ(shown(west, {"total_cases"}), 6);
   EXPECT_EQ(shown(west, {"by_office"}), json({{"BKS", 6}}));
-  filter.region = "32.7";  // not a prefix of a whole code
+  filter.region = "3276";  // a sibling city takes nothing
   EXPECT_EQ(build_report(facts, filter, DeadlineRules{}, Audience::outside)["total_cases"], 0);
 }
 
@@ -381,6 +381,19 @@ TEST(CheckFilter, ABadPeriodIsRefusedWithASentenceInIndonesian) {
   EXPECT_NE(check_filter(f).error().message.find("--to lebih awal dari --from"), std::string::npos);
   f.to = "2026-12-31";
   EXPECT_TRUE(check_filter(f));
+}
+
+TEST(CheckFilter, TheRegionIsPutInCanonicalFormOrRefusedInIndonesian) {
+  ReportFilter f;
+  f.region = "32.76";
+  ASSERT_TRUE(check_filter(f));
+  EXPECT_EQ(f.region, "3276");
+  f.region = "327";  // between two levels of the hierarchy
+  auto bad = check_filter(f);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::usage);
+  EXPECT_NE(bad.error().message.find("--region: Kode wilayah '327' tidak dapat dipakai"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(BuildReport, ProjectionsOfVersionOneWithoutTheNewerFieldsAreRead) {
@@ -559,6 +572,32 @@ TEST_F(ReportStoreTest, AGoodRegisterImportsEveryRowThroughTheWorkflow) {
             std::string::npos)
       << again.error().message;
   EXPECT_EQ(commits(), before);
+}
+
+// Issue 15.6: a closed row with services, imported on one device of one office, is one
+// author's consistent record, not a case closed while another office recorded a service.
+TEST_F(ReportStoreTest, AClosedRegisterRowWithServicesIsNoConflict) {
+  Workflow wf(*store_);
+  const std::string text =
+      "no_register,tanggal_pengaduan,saluran,bentuk_kekerasan,status,nama_korban,layanan,tanggal_layanan\r\n"
+      "11,2026-03-02,telepon,fisik,terminasi,Nama Penanda Tutup,konseling;pendampingan_hukum,2026-03-09\r\n"
+      "12,2026-03-03,telepon,psikis,penanganan,Nama Penanda Buka,konseling,2026-03-10\r\n";
+  auto summary = import_register(*store_, wf, text);
+  ASSERT_TRUE(summary) << summary.error().message;
+  ASSERT_EQ(summary->cases, 2u);
+  auto conflicts = wf.conflicts();
+  ASSERT_TRUE(conflicts) << conflicts.error().message;
+  EXPECT_TRUE((*conflicts)["conflicts"].empty()) << conflicts->dump(2);
+
+  auto cases = store_->entities("kasus");
+  ASSERT_TRUE(cases);
+  for (const auto& c : *cases) {
+    if (c.get("status") != "terminasi") continue;
+    auto services = store_->entities("layanan", &c.id);
+    ASSERT_TRUE(services);
+    EXPECT_EQ(services->size(), 3u);  // the complaint and the two of the row
+    for (const auto& service : *services) EXPECT_EQ(service.get("case_status_seen"), "terminasi");
+  }
 }
 
 TEST_F(ReportStoreTest, ARegisterWithBadRowsIsRefusedWholeNamingEachLineAndStoresNothing) {

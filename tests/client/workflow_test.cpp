@@ -47,6 +47,35 @@ TEST_F(WorkflowTest, NewCaseHasANumberAStatusAndItsFirstService) {
   EXPECT_EQ(services->front().get("kind"), "pengaduan");
 }
 
+TEST_F(WorkflowTest, IntakeFindsTheSameVictimByNikOrByNameAndBirthDateWhateverTheAccents) {
+  auto first = wf().new_case({}, {{"name", "Ayu W\u00e9nt\u00e8n"}, {"nik", "3275044101900001"}, {"birth_date", "1990-01-01"}});
+  ASSERT_TRUE(first) << first.error().message;
+  const std::string number = (*store_->entity(*first))->get("number");
+
+  auto by_nik = wf().similar_victims({{"name", "Nama Lain"}, {"nik", "3275 0441 0190 0001"}});
+  ASSERT_TRUE(by_nik) << by_nik.error().message;
+  ASSERT_EQ(by_nik->size(), 1u);
+  EXPECT_EQ((*by_nik)[0].case_id, first->hex());
+  EXPECT_EQ((*by_nik)[0].number, number);
+  EXPECT_EQ((*by_nik)[0].signal, "nik");
+
+  // Decomposed accents, capitals, the date typed as DD-MM-YYYY.
+  auto by_name = wf().similar_victims({{"name", "AYU WE\u0301NTE\u0300N"}, {"birth_date", "01-01-1990"}});
+  ASSERT_TRUE(by_name);
+  ASSERT_EQ(by_name->size(), 1u);
+  EXPECT_EQ((*by_name)[0].signal, "nama_tanggal_lahir");
+
+  EXPECT_TRUE(wf().similar_victims({{"name", "Ayu Wenten"}, {"birth_date", "1991-01-01"}})->empty());
+  EXPECT_TRUE(wf().similar_victims({{"name", "Ayu Wenten"}})->empty());  // a name alone is not enough
+  EXPECT_TRUE(wf().similar_victims({})->empty());
+  // The duplicate finder uses the same keys: a second record of her is one pair.
+  ASSERT_TRUE(wf().new_case({}, {{"name", "Ayu Wenten"}, {"birth_date", "1990-01-01"}}));
+  auto pairs = wf().duplicates();
+  ASSERT_TRUE(pairs);
+  ASSERT_EQ((*pairs)["pairs"].size(), 1u) << pairs->dump();
+  EXPECT_EQ((*pairs)["pairs"][0]["signal"], "nama_tanggal_lahir");
+}
+
 TEST_F(WorkflowTest, CaseNumbersAreSequentialPerDeviceAndFoundByNumber) {
   auto a = wf().new_case({}, {});
   auto b = wf().new_case({}, {});
@@ -412,6 +441,49 @@ TEST_F(WorkflowTest, ReferralTransferAndConsentRecordsFollowTheirRules) {
   ASSERT_TRUE(moved) << moved.error().message;
   EXPECT_FALSE(wf().respond_transfer(*moved, true));
   EXPECT_EQ((*store_->entity(*id))->get("owner_office"), "BKS-DP3A");
+}
+
+TEST_F(WorkflowTest, TheSendingOfficeRecordsAnExternalPartnersAnswer) {
+  auto id = wf().new_case({}, {{"name", "Orang Uji"}});
+  ASSERT_TRUE(id);
+  auto polres = wf().refer(*id, "Unit PPA Polres Uji", "Laporan polisi", true, "korban", true);
+  ASSERT_TRUE(polres) << polres.error().message;
+  auto uptd = wf().refer(*id, "BKS-UPTD", "Lanjutan", true, "korban", false);
+  ASSERT_TRUE(uptd);
+
+  // Only diterima, ditolak or selesai; not a date in the future; not a Teduh office's referral.
+  EXPECT_EQ(wf().record_partner_answer(*polres, "dikirim", "", "").error().code, Errc::usage);
+  auto future = wf().record_partner_answer(*polres, "diterima", "2099-01-01", "");
+  ASSERT_FALSE(future);
+  EXPECT_NE(future.error().message.find("tidak boleh di masa depan"), std::string::npos) << future.error().message;
+  auto internal = wf().record_partner_answer(*uptd, "diterima", "", "");
+  ASSERT_FALSE(internal);
+  EXPECT_EQ(internal.error().code, Errc::refused);
+  EXPECT_NE(internal.error().message.find("teduh referral accept/decline"), std::string::npos);
+  EXPECT_EQ((*store_->entity(*polres))->get("status"), "dikirim");
+
+  ASSERT_TRUE(wf().record_partner_answer(*polres, "diterima", "03-12-2026", "Diterima petugas piket"));
+  auto r = *store_->entity(*polres);
+  EXPECT_EQ(r->get("status"), "diterima");
+  EXPECT_EQ(r->get("answered_on"), "2026-12-03");
+  EXPECT_EQ(r->get("answer_notes"), "Diterima petugas piket");
+  auto list = wf().referrals();
+  ASSERT_TRUE(list);
+  bool listed = false;
+  for (const auto& row : *list) {
+    if (row["id"] != polres->hex()) continue;
+    listed = true;
+    EXPECT_EQ(row["external"], true);
+    EXPECT_EQ(row["answered_on"], "2026-12-03");
+    EXPECT_FALSE(row.contains("answer_notes"));  // free text stays in the case
+  }
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(wf().record_partner_answer(*polres, "diterima", "", "").error().code, Errc::refused);  // no change
+  ASSERT_TRUE(wf().record_partner_answer(*polres, "selesai", "", ""));  // today by default
+  EXPECT_FALSE((*store_->entity(*polres))->get("answered_on").empty());
+  auto after_end = wf().record_partner_answer(*polres, "ditolak", "", "");
+  ASSERT_FALSE(after_end);
+  EXPECT_NE(after_end.error().message.find("sudah selesai"), std::string::npos);
 }
 
 TEST_F(WorkflowTest, PurgeRemovesEveryRowOfTheCaseAndNothingElse) {

@@ -129,6 +129,44 @@ TEST_F(CliTest, BadUsageExitsWithOne) {
   EXPECT_EQ(teduh({"case", "show", "--store", store_}).exit_code, 1);
 }
 
+// Issue 15.5: the same victim recorded again is recorded, with a warning that names the
+// earlier case; accents and their encoding do not hide a name.
+TEST_F(CliTest, IntakeWarnsWhenTheSameNikOrNameAndBirthDateIsAlreadyRecorded) {
+  const std::string nik = "3275044101900001";  // made up: 327504, 01-01-1990 (P), 0001
+  auto first = teduh({"case", "new", "--store", store_, "--victim-name", "Ayu W\u00e9nt\u00e8n", "--victim-nik", nik,
+                      "--victim-birth", "1990-01-01"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.err.find("Peringatan"), std::string::npos) << first.err;
+  const std::string first_id = first.last_line();
+  auto show = teduh({"case", "show", "--store", store_, first_id, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("Ayu W\u00e9nt\u00e8n"), std::string::npos);  // stored as typed, in NFC
+
+  // The same NIK written with spaces.
+  auto same_nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Lain Uji", "--victim-nik",
+                         "3275 0441 0190 0001"});
+  ASSERT_EQ(same_nik.exit_code, 0) << same_nik.err;
+  EXPECT_NE(same_nik.err.find("Peringatan: korban dengan NIK yang sama sudah tercatat di kasus UJI-DP3A/"),
+            std::string::npos)
+      << same_nik.err;
+  EXPECT_NE(same_nik.err.find(first_id), std::string::npos) << same_nik.err;
+
+  // The name decomposed (as a phone may send it), in capitals, with the same birth date.
+  auto same_name = teduh({"case", "new", "--store", store_, "--victim-name", "AYU WE\u0301NTE\u0300N",
+                          "--victim-birth", "01-01-1990"});
+  ASSERT_EQ(same_name.exit_code, 0) << same_name.err;
+  EXPECT_NE(same_name.err.find("nama dan tanggal lahir yang sama"), std::string::npos) << same_name.err;
+  // A decomposed name is stored composed.
+  auto shown = teduh({"case", "show", "--store", store_, same_name.last_line(), "--json"});
+  EXPECT_NE(shown.out.find("AYU W\u00c9NT\u00c8N"), std::string::npos) << shown.out;
+
+  // Another birth date, no NIK: nothing to warn about.
+  auto other = teduh({"case", "new", "--store", store_, "--victim-name", "Ayu Wenten", "--victim-birth",
+                      "1991-01-01"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(other.err.find("Peringatan"), std::string::npos) << other.err;
+}
+
 TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
   auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik",
                     "327504010190000"});

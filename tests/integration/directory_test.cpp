@@ -171,7 +171,7 @@ TEST_F(DirectoryTest, AfterOneSyncTheClientRefusesAnUnknownOfficeOffline) {
     EXPECT_EQ((**offices)[1].code, "UJI-UPTD");
     EXPECT_EQ((**offices)[1].name, "Kantor UJI-UPTD");
     EXPECT_EQ((**offices)[1].kind, "uptd_ppa");
-    EXPECT_EQ((**offices)[1].region, "33.74");
+    EXPECT_EQ((**offices)[1].region, "3374");  // stored as digits
   }
   ::setenv("TEDUH_SYNC_TIMEOUT_MS", "500", 1);
   ASSERT_TRUE(server_.stop());  // offline from here on

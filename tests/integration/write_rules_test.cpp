@@ -208,6 +208,53 @@ TEST_F(WriteRulesTest, ATransferMovesTheCaseOnlyByTheOwnersProposalAndTheReceive
   EXPECT_EQ(listed(uptd_operator), (std::set<std::string>{k1}));
 }
 
+// Issue 15.7: an external referral is answered by the partner on paper or by phone; the
+// office that sent it records the answer, and the server lets no other office do so.
+TEST_F(WriteRulesTest, TheSendingOfficeRecordsAnExternalPartnersAnswerAndNoOtherOfficeCan) {
+  const std::string kel = device("kel", "UJI-KEL", "pendamping");
+  const std::string uptd = device("uptd", "UJI-UPTD", "pendamping");
+  const std::string k1 = new_case(kel, "Warga Dirujuk Keluar");
+  const std::string polres = run_ok({"refer", "--store", kel, "--case", k1, "--to", "Unit PPA Polres Uji",
+                                     "--reason", "Laporan polisi", "--consent", "yes", "--external"});
+  run_ok({"refer", "--store", kel, "--case", k1, "--to", "UJI-UPTD", "--reason", "Lanjutan", "--consent", "yes"});
+  sync(kel);
+  sync(uptd);
+
+  // An office that did not send it is refused by the client first...
+  teduh::testing::Run not_sender =
+      teduh({"referral", "answer", "--store", uptd, polres, "--status", "diterima"});
+  EXPECT_EQ(not_sender.exit_code, 2) << not_sender.err;
+  EXPECT_NE(not_sender.err.find("hanya dicatat oleh kantor yang mengirimnya"), std::string::npos) << not_sender.err;
+  // ...and by the server when it forges the answer anyway.
+  HostileDevice evil(uptd);
+  sync::Commit c = evil.commit(id(k1), "kasus");
+  c.versions.push_back(HostileDevice::version(c, id(polres), "rujukan", "status", "ditolak"));
+  c.versions.push_back(HostileDevice::version(c, id(polres), "rujukan", "answered_on", "2026-12-02"));
+  evil.forge(c);
+  expect_refused(uptd, "only by the office that sent it");
+
+  // The sending office records the answer; it reaches the server and the other office.
+  run_ok({"referral", "answer", "--store", kel, polres, "--status", "diterima", "--date", "2026-12-03", "--notes",
+          "Diterima petugas piket"});
+  EXPECT_EQ(sync(kel)["rejected"], 0);
+  sync(uptd);
+  for (const std::string& store : {kel, uptd}) {
+    teduh::testing::Run list = teduh({"referral", "list", "--store", store, "--json"});
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    bool found = false;
+    for (const auto& row : json::parse(list.out)) {
+      if (row["id"] != polres) continue;
+      found = true;
+      EXPECT_EQ(row["status"], "diterima") << store;
+      EXPECT_EQ(row["answered_on"], "2026-12-03") << store;
+      EXPECT_EQ(row["external"], true) << store;
+    }
+    EXPECT_TRUE(found) << store;
+  }
+  run_ok({"referral", "answer", "--store", kel, polres, "--status", "selesai", "--date", "2026-12-05"});
+  EXPECT_EQ(sync(kel)["rejected"], 0);
+}
+
 TEST_F(WriteRulesTest, AnOperatorClosesNoCaseByAnyPath) {
   const std::string kel = device("kel", "UJI-KEL", "operator");
   const std::string k1 = new_case(kel, "Warga Pos");

@@ -29,7 +29,7 @@ class ProjectionTest : public ::testing::Test {
     auto store = ServerStore::create(dir_ / "data", "sandi", crypto::KdfParams::interactive());
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
-    ASSERT_TRUE(store_->add_office({"UJI-KEL", "Pos Uji", "kelurahan", "32.75.01", ""}));
+    ASSERT_TRUE(store_->add_office({"UJI-KEL", "Pos Uji", "kelurahan", "3275010", ""}));
     ASSERT_TRUE(store_->add_office({"UJI-UPTD", "UPTD Uji", "uptd_ppa", "32.75", ""}));
     ASSERT_TRUE(store_->add_office({"UJI-PUSAT", "Pusat Uji", "pusat", "", ""}));
     kel_ = device("UJI-KEL", "operator", kel_key_);
@@ -107,7 +107,7 @@ TEST_F(ProjectionTest, ACentralOfficeDeviceGetsSignedProjectionsWithoutIdentity)
   }
   const json& pa = by_case.at(a.hex());
   EXPECT_EQ(pa["office"], "UJI-KEL");
-  EXPECT_EQ(pa["region"], "32.75.01");
+  EXPECT_EQ(pa["region"], "3275010");
   EXPECT_EQ(pa["forms"], json({"fisik", "psikis"}));
   EXPECT_EQ(pa["victim"]["sex"], "P");
   EXPECT_EQ(pa["victim"]["age_group"], "13-17");  // 14 when the complaint came

@@ -1,6 +1,7 @@
 // Store-level behaviour of the server: offices, enrollment, devices, the commit log.
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -81,6 +82,27 @@ TEST_F(ServerStoreTest, OfficeAddValidatesKindParentAndDuplicates) {
   ASSERT_TRUE(offices);
   ASSERT_EQ(offices->size(), 2u);
   EXPECT_EQ((*offices)[1].parent, "BKS-DP3A");
+}
+
+TEST_F(ServerStoreTest, OfficeRegionIsStoredAsBpsDigitsOrRefusedInIndonesian) {
+  EXPECT_TRUE(store_->add_office({"DPK-DP3A", "DP3A Kota Uji", "dinas", "32.76", ""}));
+  EXPECT_TRUE(store_->add_office({"DPK-KEC", "Pos Kecamatan Uji", "kelurahan", "3276010", ""}));
+  for (const char* bad : {"327", "32.75.01", "3276-01", "99", "32.7.6"}) {
+    auto refused = store_->add_office({"X-1", "Kantor X", "dinas", bad, ""});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, Errc::invalid_input);
+    EXPECT_NE(refused.error().message.find("Kode wilayah '" + std::string(bad) + "' tidak dapat dipakai"),
+              std::string::npos)
+        << refused.error().message;
+  }
+  auto offices = store_->list_offices();
+  ASSERT_TRUE(offices);
+  std::map<std::string, std::string> region;
+  for (const auto& o : *offices) region[o.code] = o.region;
+  EXPECT_EQ(region["DPK-DP3A"], "3276");
+  EXPECT_EQ(region["DPK-KEC"], "3276010");
+  EXPECT_EQ(region["BKS-DP3A"], "3275");  // added as "32.75" by the fixture
+  EXPECT_FALSE(region.contains("X-1"));
 }
 
 TEST_F(ServerStoreTest, EnrollRefusesUnknownOfficeAndRole) {

@@ -129,9 +129,18 @@ void add_case_new(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
       s->case_fields.insert(s->case_fields.end(), extra.begin(), extra.end());
       auto store = TEDUH_TRY(ctx.open_store());
       Workflow wf(store);
+      // Looked up before the new case exists, so that it does not find itself.
+      auto similar = TEDUH_TRY(wf.similar_victims(s->victim_fields));
       auto id = TEDUH_TRY(wf.new_case(s->case_fields, s->victim_fields));
       auto c = store.entity(id);
       if (c && *c) std::cout << "Case " << (*c)->get("number") << " recorded.\n";
+      for (const SimilarCase& m : similar) {
+        std::cerr << "Peringatan: korban dengan "
+                  << (m.signal == "nik" ? "NIK yang sama" : "nama dan tanggal lahir yang sama")
+                  << " sudah tercatat di kasus " << m.number
+                  << ". Bila orangnya sama, gabungkan kedua kasus: teduh case merge " << m.case_id << " "
+                  << id.hex() << "\n";
+      }
       std::cout << id.hex() << "\n";
       return 0;
     };

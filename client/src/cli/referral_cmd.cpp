@@ -1,4 +1,4 @@
-// teduh refer, teduh referral list | accept | decline | end, teduh consent withdraw,
+// teduh refer, teduh referral list | accept | decline | answer | end, teduh consent withdraw,
 // teduh transfer [accept | decline].
 #include <iostream>
 
@@ -95,6 +95,30 @@ void add_referral_commands(CliContext& ctx, CLI::App& app) {
   record_action(ctx, referral->add_subcommand("decline", "Decline a referral sent to this office"), "referral",
                 [](Workflow& wf, const sync::EntityId& id) { return wf.respond_referral(id, false); },
                 "Referral declined (ditolak); this office no longer receives the case after it syncs.");
+  struct Answer {
+    std::string referral, status, date, notes;
+  };
+  auto a = std::make_shared<Answer>();
+  auto* answer = referral->add_subcommand(
+      "answer", "Catat jawaban mitra di luar Teduh (polisi, rumah sakit) atas rujukan yang dikirim kantor ini");
+  ctx.add_store(answer);
+  answer->add_option("ID", a->referral, "Id rujukan (lihat `teduh referral list`)")->required();
+  answer->add_option("--status", a->status, "Jawaban mitra: diterima, ditolak atau selesai")
+      ->required()
+      ->check(CLI::IsMember({"diterima", "ditolak", "selesai"}));
+  answer->add_option("--date", a->date, "Tanggal jawaban, YYYY-MM-DD (bawaan: hari ini)");
+  answer->add_option("--notes", a->notes, "Catatan jawaban (siapa menjawab, nomor surat, ...)");
+  answer->callback([&ctx, a] {
+    ctx.action = [&ctx, a]() -> Result<int> {
+      auto id = sync::Id128::from_hex(a->referral);
+      if (!id) return fail(Errc::usage, "'" + a->referral + "' bukan id rujukan (32 digit heksadesimal).");
+      auto store = TEDUH_TRY(ctx.open_store());
+      Workflow wf(store);
+      TEDUH_TRY(wf.record_partner_answer(*id, a->status, a->date, a->notes));
+      std::cout << "Jawaban mitra dicatat (" << a->status << "); kantor lain melihatnya setelah sinkronisasi.\n";
+      return 0;
+    };
+  });
   record_action(ctx, referral->add_subcommand("end", "End a referral: the receiving office loses the case"),
                 "referral", [](Workflow& wf, const sync::EntityId& id) { return wf.end_referral(id); },
                 "Referral ended (selesai); the receiving office loses the case at its next sync.");

@@ -73,8 +73,16 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
         return fail(Errc::usage, "Pilih salah satu: --json atau --csv.");
       }
       auto store = TEDUH_TRY(ctx.open_store());
-      auto doc = TEDUH_TRY(
-          Workflow(store).report(o->filter, o->publik ? Audience::outside : Audience::own_office));
+      const Workflow wf(store);
+      auto doc = TEDUH_TRY(wf.report(o->filter, o->publik ? Audience::outside : Audience::own_office));
+      if (!o->filter.region.empty()) {
+        const std::string region = doc["filter"]["region"].get<std::string>();
+        if (TEDUH_TRY(wf.offices_in_region(region)).empty()) {
+          std::cerr << "Peringatan: tidak ada kantor yang dikenal di wilayah " << region
+                    << " atau di bawahnya, jadi semua angka laporan ini 0. Periksa kode wilayahnya "
+                       "(teduhd office list) atau jalankan teduh sync agar daftar kantor terbaru.\n";
+        }
+      }
       if (!o->chart.empty()) {
         std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
         out << report_svg(doc);

@@ -68,7 +68,7 @@ void add_office_commands(CliContext& ctx, CLI::App& app) {
   office_add->add_option("--code", s->new_office.code, "Office code, e.g. BKS-DP3A")->required();
   office_add->add_option("--name", s->new_office.name, "Office name")->required();
   office_add->add_option("--kind", s->new_office.kind, "dinas, uptd_ppa, kelurahan, mitra or pusat")->required();
-  office_add->add_option("--region", s->new_office.region, "BPS kode wilayah");
+  office_add->add_option("--region", s->new_office.region, "Kode wilayah BPS: 2, 4, 7 atau 10 angka (mis. 32, 3276)");
   office_add->add_option("--parent", s->new_office.parent, "Code of the parent office");
   office_add->callback([&ctx, s] { ctx.action = [&ctx, s] { return cmd_office_add(ctx, s->new_office); }; });
   CLI::App* office_list = office->add_subcommand("list", "List offices");

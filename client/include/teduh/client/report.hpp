@@ -94,12 +94,13 @@ struct ReportFilter {
   // received, a service by its date, a deadline by the day it came due.
   std::string from;          // YYYY-MM-DD, first day; "" = open
   std::string to;            // YYYY-MM-DD, last day; "" = open
-  std::string region;        // BPS code: the region itself and every region under it ("32" takes
-                             // "32.75" and "32.75.01"); "" = all
+  std::string region;        // BPS code (schema/region.hpp): the region itself and every region
+                             // under it ("32" takes "3275" and "3275010"); "" = all
   std::uint64_t now_ms = 0;  // deadlines not yet due at now_ms are not counted
 };
-// Checks the dates of a filter; Errc::usage with a sentence otherwise.
-[[nodiscard]] Result<void> check_filter(const ReportFilter& filter);
+// Checks the dates and the region of a filter and puts the region in its canonical form
+// (schema::normalize_region: "32.76" becomes "3276"); Errc::usage with a sentence otherwise.
+[[nodiscard]] Result<void> check_filter(ReportFilter& filter);
 
 // Who a report is for (client/README.md "Report"). An office's report over its own cases
 // stays in the office and is exact. A report that leaves the office is suppressed: a central

@@ -27,6 +27,13 @@ struct CaseExtras {
   std::vector<FieldInput> services;  // layanan fields (kind, date, ...)
 };
 
+// A case already in this store whose victim looks like the one being recorded.
+struct SimilarCase {
+  std::string case_id;  // 32 hex digits
+  std::string number;
+  std::string signal;   // "nik" (the same NIK) or "nama_tanggal_lahir" (name and birth date)
+};
+
 class Workflow {
  public:
   explicit Workflow(Store& store) : store_(store) {}
@@ -37,6 +44,12 @@ class Workflow {
   // like everything else (`teduh import` records a register row as one commit).
   [[nodiscard]] Result<sync::EntityId> new_case(const FieldInput& case_fields, const FieldInput& victim_fields,
                                   const CaseExtras& extras = {});
+  // The cases of this store (not deleted, not merged away) whose victim has the NIK of
+  // `victim_fields`, or the same name and birth date as they match for duplicates
+  // (schema::normalize_nik, schema::name_birth_key: accents, case and old spellings do not
+  // count), sorted by number. What `case new` warns about; nothing is refused or written.
+  // Fields that do not validate match nothing (new_case itself refuses them).
+  [[nodiscard]] Result<std::vector<SimilarCase>> similar_victims(const FieldInput& victim_fields) const;
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
   [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   [[nodiscard]] Result<nlohmann::json> list_cases() const;
@@ -60,6 +73,14 @@ class Workflow {
                                bool external);
   // The receiving office answers a referral (status diterima or ditolak).
   [[nodiscard]] Result<void> respond_referral(const sync::EntityId& referral_id, bool accept);
+  // Records the answer of a partner outside Teduh (police, hospital) to an external referral
+  // this office sent: status diterima, ditolak or selesai, the day of the answer (YYYY-MM-DD
+  // or as validate_date reads it; "" = today in the office's zone; not in the future) and
+  // optional notes. Refused (Errc::refused, Indonesian) for a referral to a Teduh office
+  // (that office answers it itself), for a referral another office sent, and once the
+  // referral is ditolak or selesai; Errc::usage for another status.
+  [[nodiscard]] Result<void> record_partner_answer(const sync::EntityId& referral_id, std::string_view status,
+                                                   std::string_view date, std::string_view notes);
   // Ends a referral (status selesai): the receiving office loses the case at its next sync.
   [[nodiscard]] Result<void> end_referral(const sync::EntityId& referral_id);
   // Records that the victim withdrew a consent (withdrawn_at = now): every referral and
@@ -113,6 +134,11 @@ class Workflow {
   // exact unless audience is Audience::outside (`--publik`). filter.now_ms 0 means now.
   [[nodiscard]] Result<nlohmann::json> report(ReportFilter filter = {},
                                               Audience audience = Audience::own_office) const;
+  // The codes of the offices this store knows (the server's directory, this office, and on a
+  // central office device the offices of the projections) whose region lies in `region`
+  // (schema::region_within; canonical or dotted), sorted. Empty: a report filtered by that
+  // region can only show zeros, which `teduh report` says in a warning.
+  [[nodiscard]] Result<std::vector<std::string>> offices_in_region(std::string_view region) const;
 
  private:
   // Refuses (Errc::refused, one sentence) what the permission table does not allow this

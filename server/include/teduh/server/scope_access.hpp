@@ -9,6 +9,10 @@
 //     is not withdrawn (withdrawn_at empty), and which is not deleted; or
 //   - an open transfer (alih_kelola, status diajukan) to that office, proposed by the
 //     office that owns the case now, under such a consent recorded by that owner office.
+// The answer of a partner outside Teduh to an external referral (to_external set, to_office
+// empty: it shares nothing) is the referral's status, answered_on and answer_notes; a commit
+// that changes one of them is refused unless its device belongs to the office that created
+// the referral (issue 15.7).
 // The owner is the office that created the case until a transfer is accepted: a commit
 // of a device of the transfer's office, whose role may answer referrals, writing status
 // diterima on a transfer that a device of the owner office proposed while it owned the
@@ -66,6 +70,8 @@ class CaseAccess {
 
   [[nodiscard]] std::string shown(const sync::EntityId& entity, const std::string& field) const;
   [[nodiscard]] bool consent_valid_for(const std::string& consent_hex, const std::string& office) const;
+  // A referral to a partner outside Teduh: to_external shown, to_office empty.
+  [[nodiscard]] bool external_referral(const sync::EntityId& id) const;
   // A valid consent for `office` recorded by a device of `recorded_by`.
   [[nodiscard]] bool consent_of(const std::string& recorded_by, const std::string& office) const;
   // An open transfer proposed by the current owner, with the owner's consent.

@@ -141,7 +141,9 @@ class ServerStore {
   // A stable id of this server, derived from its public key (BLAKE2b-128).
   [[nodiscard]] sync::Id128 server_id() const;
 
-  // Validates kind (jenis_kantor), refuses a duplicate code and an unknown parent.
+  // Validates kind (jenis_kantor) and region (schema::normalize_region: stored as its
+  // canonical digits; a malformed code is refused in Indonesian), refuses a duplicate code
+  // and an unknown parent.
   [[nodiscard]] Result<void> add_office(const NewOffice& office, std::int64_t now = now_ms());
   [[nodiscard]] Result<std::vector<OfficeRecord>> list_offices();
   // The directory from `after` (a DirectoryPage cursor), at most max_entries entries.
