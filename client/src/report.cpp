@@ -350,6 +350,54 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
   return out;
 }
 
+namespace {
+constexpr std::string_view kTransferredIntakeKey = "kasus_dialihkan.";
+}  // namespace
+
+[[nodiscard]] Result<void> keep_transferred_intake(Store& store, const std::string& case_id) {
+  const std::string& office = store.identity().grant.office_code;
+  auto id = sync::Id128::from_hex(case_id);
+  if (!id) return {};
+  // Most purges are of cases referred to this office: those keep nothing, cheaply.
+  auto kasus = TEDUH_TRY(store.entity(*id));
+  if (!kasus || kasus->type != "kasus" || kasus->get("number").rfind(office + "/", 0) != 0) return {};
+  auto all = TEDUH_TRY(facts_from_store(store));
+  auto it = std::find_if(all.begin(), all.end(), [&](const CaseFacts& f) { return f.id == case_id; });
+  if (it == all.end() || it->number.rfind(office + "/", 0) != 0) return {};
+  const CaseFacts& f = *it;
+  // The office it went to: the last transfer of the case proposed to another office.
+  std::string to;
+  auto transfers = TEDUH_TRY(store.entities("alih_kelola", &*id));
+  for (const EntityView& t : transfers) {
+    if (!t.deleted() && t.get("to_office") != office && t.get("status") != "ditolak") to = t.get("to_office");
+  }
+  json services = json::array();
+  for (const ServiceFact& s : f.services) services.push_back({{"kind", s.kind}, {"date", s.date}});
+  const json doc{{"v", 1},
+                 {"case", f.id},
+                 {"office", office},
+                 {"office_kind", store.identity().grant.office_kind},
+                 {"region", store.identity().grant.office_region},
+                 {"received_at", f.received_at},
+                 {"channel", f.channel},
+                 {"forms", f.forms},
+                 {"place", f.place},
+                 {"status", f.status},
+                 {"merged_into", f.merged_into},
+                 {"police_report_requested_at", f.police_report_requested_at},
+                 {"status_changed_at", f.status_changed_at},
+                 {"victim", {{"sex", f.victim_sex}, {"age_group", f.victim_age_group}}},
+                 {"perpetrator_relationships", f.perpetrator_relationships},
+                 {"services", services},
+                 {"transferred_to", to}};
+  return store.set_meta(std::string(kTransferredIntakeKey) + case_id, doc.dump());
+}
+
+[[nodiscard]] Result<std::vector<CaseFacts>> transferred_intakes(const Store& store) {
+  auto bodies = TEDUH_TRY(store.meta_values_with_prefix(kTransferredIntakeKey));
+  return facts_from_projections(bodies);
+}
+
 // ---------------------------------------------------------------------------------------
 // Suppression
 

@@ -363,6 +363,15 @@ Result<std::optional<std::string>> Store::meta(std::string_view key) const {
   return std::optional<std::string>{st.column_text(0)};
 }
 
+Result<std::vector<std::string>> Store::meta_values_with_prefix(std::string_view prefix) const {
+  auto st_r = TEDUH_TRY(cached("SELECT value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key"));
+  Statement& st = *st_r;
+  st.bind(1, prefix);
+  std::vector<std::string> out;
+  while (TEDUH_TRY(lift(st.step()))) out.push_back(st.column_text(0));
+  return out;
+}
+
 Result<void> Store::set_meta(std::string_view key, std::string_view value) {
   auto st_r = TEDUH_TRY(cached(
       "INSERT INTO meta(key, value) VALUES(?1, ?2) "

@@ -22,6 +22,7 @@
 
 #include "teduh/client/background_checkpoint.hpp"
 #include "teduh/client/compartment.hpp"
+#include "teduh/client/report.hpp"
 #include "teduh/crypto/noise.hpp"
 #include "teduh/sync/compartment.hpp"
 #include "teduh/schema/sqlite.hpp"
@@ -793,6 +794,8 @@ Result<std::uint64_t> SyncRun::apply_pulled(const PulledBatch& batch) {
     // The office lost these cases (consent withdrawn, referral ended, transfer): they
     // leave this store before the batch is applied, in the same transaction.
     for (const sync::EntityId& scope : batch.purges) {
+      // An intake of this office that it transferred stays in its counts (issue 15.8).
+      TEDUH_TRY(keep_transferred_intake(store_, scope.hex()));
       auto removed = TEDUH_TRY(store_.purge_scope(scope, acked_));
       if (removed) ++report_.purged;
     }

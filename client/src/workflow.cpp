@@ -1269,9 +1269,21 @@ Result<json> Workflow::report(ReportFilter filter, Audience audience) const {
     facts = std::move(f);
   } else {
     auto f = TEDUH_TRY(facts_from_store(store_));
-    // An office reports its own cases; a case referred to it is counted by its owner.
+    // An office reports its own cases; a case referred to it is counted by its owner. A case
+    // it recorded and transferred stays in its counts (issue 15.8): while the store holds it
+    // (its number begins with the office code), then as the record kept when it left.
+    std::set<std::string> held;
     for (auto& c : f) {
-      if (c.office == grant.office_code) facts.push_back(std::move(c));
+      held.insert(c.id);
+      const bool recorded_here = c.number.rfind(grant.office_code + "/", 0) == 0;
+      if (c.office != grant.office_code && !recorded_here) continue;
+      c.office = grant.office_code;
+      c.office_kind = grant.office_kind;
+      c.region = grant.office_region;
+      facts.push_back(std::move(c));
+    }
+    for (auto& c : TEDUH_TRY(transferred_intakes(store_))) {
+      if (!held.contains(c.id)) facts.push_back(std::move(c));
     }
   }
   // The central office's report is over other offices' cases: it has left them.

@@ -486,6 +486,43 @@ TEST_F(WorkflowTest, TheSendingOfficeRecordsAnExternalPartnersAnswer) {
   EXPECT_NE(after_end.error().message.find("sudah selesai"), std::string::npos);
 }
 
+// Issue 15.8: the office that recorded a case and transferred it keeps it in its counts,
+// from a de-identified record kept when the case leaves its store.
+TEST_F(WorkflowTest, ATransferredIntakeStaysInTheSendingOfficesReportWithoutItsName) {
+  auto id = wf().new_case({{"channel", "telepon"}, {"forms", "fisik"}},
+                          {{"name", "Nama Penanda Alih"}, {"sex", "P"}, {"birth_date", "2012-05-01"}});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(wf().transfer(*id, "BKS-UPTD", true, "korban"));
+  auto before = wf().report();
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ((*before)["total_cases"], 1);
+
+  // What the sync does when the server purges the case once the UPTD PPA accepted it.
+  ASSERT_TRUE(keep_transferred_intake(*store_, id->hex()));
+  ASSERT_TRUE(store_->purge_scope(*id, 0));
+  ASSERT_FALSE(*store_->entity(*id));
+  auto kept = transferred_intakes(*store_);
+  ASSERT_TRUE(kept) << kept.error().message;
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].id, id->hex());
+  EXPECT_EQ((*kept)[0].victim_sex, "P");
+  EXPECT_EQ((*kept)[0].forms, std::vector<std::string>{"fisik"});
+  auto raw = store_->meta_values_with_prefix("kasus_dialihkan.");
+  ASSERT_TRUE(raw);
+  ASSERT_EQ(raw->size(), 1u);
+  EXPECT_EQ((*raw)[0].find("Penanda"), std::string::npos);
+  EXPECT_NE((*raw)[0].find("\"transferred_to\":\"BKS-UPTD\""), std::string::npos) << (*raw)[0];
+
+  auto after = wf().report();
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ((*after)["total_cases"], 1);
+  EXPECT_EQ((*after)["by_channel"]["telepon"], 1);
+  EXPECT_EQ((*after)["by_office"], json({{"BKS-DP3A", 1}}));
+  // A purge of a case this office did not record keeps nothing.
+  ASSERT_TRUE(keep_transferred_intake(*store_, sync::Id128::random().hex()));
+  EXPECT_EQ(store_->meta_values_with_prefix("kasus_dialihkan.")->size(), 1u);
+}
+
 TEST_F(WorkflowTest, PurgeRemovesEveryRowOfTheCaseAndNothingElse) {
   auto keep = wf().new_case({}, {{"name", "Orang Tetap"}});
   auto gone = wf().new_case({{"summary", "Ringkasan hilang"}}, {{"name", "Orang Hilang"}});

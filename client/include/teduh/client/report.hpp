@@ -89,6 +89,15 @@ std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& 
 // optional). A document that is not JSON is Errc::damaged.
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);
 
+// A case this office recorded and then transferred (issue 15.8) leaves its store at the next
+// sync, and would leave its counts with it. Before the purge, keep_transferred_intake keeps
+// its facts (codes and dates only, as a projection document: no name, NIK, address, free
+// text or shelter; shelter stays left out) in the meta key "kasus_dialihkan.<case id>",
+// with "transferred_to"; a scope this office did not record (its number does not begin
+// with the office code) keeps nothing. transferred_intakes reads them back.
+[[nodiscard]] Result<void> keep_transferred_intake(Store& store, const std::string& case_id);
+[[nodiscard]] Result<std::vector<CaseFacts>> transferred_intakes(const Store& store);
+
 struct ReportFilter {
   // The period, inclusive, in office-local days: a case is in it by the day it was
   // received, a service by its date, a deadline by the day it came due.

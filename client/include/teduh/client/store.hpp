@@ -218,6 +218,8 @@ class Store {
   // Small counters and settings kept in the meta table.
   [[nodiscard]] Result<std::optional<std::string>> meta(std::string_view key) const;
   [[nodiscard]] Result<void> set_meta(std::string_view key, std::string_view value);
+  // The values of every meta key that begins with `prefix`, by key.
+  [[nodiscard]] Result<std::vector<std::string>> meta_values_with_prefix(std::string_view prefix) const;
   // Returns the next value of a named per-device counter (starting at 1), persisted.
   [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name);
 
