@@ -270,6 +270,45 @@ Result<json> Workflow::list_cases() const {
   return json{{"cases", rows}};
 }
 
+Result<json> Workflow::search_cases(std::string_view query) const {
+  auto doc = TEDUH_TRY(list_cases());
+  auto words_of = [](const std::string& normal) {
+    std::vector<std::string> words;
+    std::size_t start = 0;
+    while (start < normal.size()) {
+      const auto space = normal.find(' ', start);
+      const auto end = space == std::string::npos ? normal.size() : space;
+      if (end > start) words.push_back(normal.substr(start, end - start));
+      start = end + 1;
+    }
+    return words;
+  };
+  std::string trimmed(query);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.erase(0, 1);
+  if (trimmed.empty()) return doc;
+  const std::string nik = schema::normalize_nik(trimmed);
+  const auto wanted = words_of(schema::normalize_name(trimmed));
+  json rows = json::array();
+  for (auto& row : doc["cases"]) {
+    const auto& number = row["number"].get_ref<const std::string&>();
+    bool hit = number.find(trimmed) != std::string::npos;
+    auto id = sync::Id128::from_hex(row["id"].get<std::string>());
+    if (!hit && id) {
+      auto victim = TEDUH_TRY(victim_of(*id));
+      if (victim && !nik.empty()) hit = schema::normalize_nik(victim->get("nik")) == nik;
+      if (victim && !hit && !wanted.empty()) {
+        const auto have = words_of(schema::normalize_name(victim->get("name")));
+        hit = std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+          return std::any_of(have.begin(), have.end(), [&](const std::string& h) { return h.rfind(w, 0) == 0; });
+        });
+      }
+    }
+    if (hit) rows.push_back(std::move(row));
+  }
+  return json{{"cases", rows}};
+}
+
 namespace {
 
 // All shown fields of an entity as {field: value}, and the fields in conflict.

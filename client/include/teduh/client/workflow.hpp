@@ -40,6 +40,12 @@ class Workflow {
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
   [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   [[nodiscard]] Result<nlohmann::json> list_cases() const;
+  // The rows of list_cases() (victims by code, never by name) whose victim matches `query`:
+  // a NIK (16 digits once spaces, dots and dashes are dropped) equal to the victim's, or
+  // words each the start of a word of the victim's name, both in schema::normalize_name's
+  // form (so "Siti Aminah" finds "AMINAH, Siti" and "Sitti"), or a part of the case number.
+  // An empty query returns every case. Reads only: not an access to any one case.
+  [[nodiscard]] Result<nlohmann::json> search_cases(std::string_view query) const;
   // Records a "dilihat" audit event; the document itself never contains audit events.
   // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
   [[nodiscard]] Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
