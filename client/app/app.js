@@ -136,10 +136,29 @@ function tampilkanBuka() {
   el("kata-sandi").focus();
 }
 
-function tampilkanGalat(kotak, data) {
+// An error summary (GOV.UK pattern): the sentence, a link to the field the library named,
+// and the library's own detail.
+function tampilkanGalat(kotak, data, form) {
   kosongkan(kotak);
   kotak.appendChild(buat("p", data.galat || "Terjadi kesalahan."));
-  if (data.rincian) kotak.appendChild(buat("p", data.rincian, "rincian-galat"));
+  for (const lama of document.querySelectorAll("[aria-invalid]")) lama.removeAttribute("aria-invalid");
+  const isian = form && data.kolom ? form.querySelector('[name$=".' + data.kolom + '"], [name="' + data.kolom + '"]') : null;
+  const label = isian ? document.querySelector('label[for="' + isian.id + '"]') : null;
+  if (isian && label) {
+    const a = buat("a", "Periksa: " + label.firstChild.textContent.trim());
+    a.href = "#" + isian.id;
+    a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      isian.focus();
+    });
+    const p = buat("p");
+    p.appendChild(a);
+    kotak.appendChild(p);
+    isian.setAttribute("aria-invalid", "true");
+  } else if (form && data.kolom === "forms") {
+    kotak.appendChild(buat("p", "Periksa: Bentuk kekerasan"));
+  }
+  if (data.rincian) kotak.appendChild(buat("p", "Keterangan: " + data.rincian, "rincian-galat"));
   kotak.hidden = false;
 }
 
@@ -249,7 +268,7 @@ async function halamanDaftar() {
     nomor.appendChild(a);
     if (c.conflict) nomor.appendChild(buat("span", " konflik", "label-konflik"));
     tr.appendChild(nomor);
-    tr.appendChild(buat("td", waktuSetempat(c.received_at)));
+    tr.appendChild(buat("td", waktuSetempat(c.received_at), "waktu"));
     tr.appendChild(buat("td", labelKode("status_kasus", c.status) + (c.merged_into ? " (digabung)" : "")));
     tr.appendChild(buat("td", c.victim || "-"));
     tr.appendChild(buat("td", labelKodeBanyak("bentuk_kekerasan", c.forms)));
@@ -336,7 +355,7 @@ async function halamanKasus(id) {
     if (v.entity_type === "audit" || v.field === "case" || v.field === "person") continue;
     const f = specField(v.entity_type, v.field);
     const tr = document.createElement("tr");
-    tr.appendChild(buat("td", waktuSetempat(v.at)));
+    tr.appendChild(buat("td", waktuSetempat(v.at), "waktu"));
     tr.appendChild(buat("td", labelEntitas(v.entity_type) + ": " + (f ? f.label : v.field)));
     tr.appendChild(buat("td", tampilNilai(v.entity_type, v.field, v.value)));
     tr.appendChild(buat("td", v.live ? "berlaku" : "sudah diganti"));
@@ -410,11 +429,13 @@ async function simpanPengaduan(ev) {
   tombol.disabled = false;
   if (!r.ok) {
     if (r.status === 423) return;
-    tampilkanGalat(el("galat-baru"), r.data);
+    tampilkanGalat(el("galat-baru"), r.data, form);
     el("galat-baru").focus();
     return;
   }
   form.reset();
+  el("galat-baru").hidden = true;
+  for (const lama of form.querySelectorAll("[aria-invalid]")) lama.removeAttribute("aria-invalid");
   keadaan.pesan = "Pengaduan tersimpan sebagai kasus " + r.data.number + ".";
   location.hash = "#/kasus/" + encodeURIComponent(r.data.id);
 }

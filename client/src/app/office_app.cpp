@@ -134,7 +134,14 @@ HttpResponse error_response(const Error& e) {
     case Errc::internal:
       break;
   }
-  return json_response(status, json{{"galat", sentence}, {"rincian", e.message}});
+  json doc{{"galat", sentence}, {"rincian", e.message}};
+  // The validator names the field first ("nik (NIK): ..."): the page links it to its input.
+  const auto paren = e.message.find(" (");
+  if ((e.code == Errc::invalid || e.code == Errc::usage) && paren != std::string::npos && paren > 0 &&
+      e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == paren) {
+    doc["kolom"] = e.message.substr(0, paren);
+  }
+  return json_response(status, doc);
 }
 
 // {"field": "value", ...} into workflow input; empty values are left out (not written).
@@ -365,7 +372,7 @@ class OfficeApp {
     return json_response(200, *doc);
   }
 
-  HttpResponse session_document(const Session& session) const {
+  [[nodiscard]] HttpResponse session_document(const Session& session) const {
     json doc{{"csrf", session.csrf}, {"terkunci", !store_}, {"menit_kunci", options_.idle_minutes}};
     if (store_) {
       const auto& grant = store_->identity().grant;
