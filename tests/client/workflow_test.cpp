@@ -73,6 +73,33 @@ TEST_F(WorkflowTest, ListShowsVictimCodesNotNames) {
   EXPECT_EQ((*doc)["cases"][0]["victim"].get<std::string>().rfind("K-", 0), 0u);
 }
 
+TEST_F(WorkflowTest, SearchFindsAVictimByNikOrNormalizedNameAndShowsCodesOnly) {
+  auto siti = wf().new_case({}, {{"name", "Siti Nurhayati Oemar"}, {"nik", "3275014101900003"}});
+  auto other = wf().new_case({}, {{"name", "Dewi Lestari"}});
+  auto nobody = wf().new_case({}, {});
+  ASSERT_TRUE(siti && other && nobody);
+  auto ids = [&](std::string_view q) {
+    auto doc = wf().search_cases(q);
+    EXPECT_TRUE(doc) << q;
+    std::vector<std::string> out;
+    if (!doc) return out;
+    EXPECT_EQ(doc->dump().find("Siti"), std::string::npos) << "rows name victims by code only";
+    for (const auto& row : (*doc)["cases"]) out.push_back(row["id"].get<std::string>());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("3275 0141.0190-0003"), V{siti->hex()});
+  EXPECT_EQ(ids("umar siti"), V{siti->hex()}) << "old spelling and word order";
+  EXPECT_EQ(ids("  NURHA "), V{siti->hex()}) << "the start of a word, any case";
+  EXPECT_EQ(ids("lestari"), V{other->hex()});
+  EXPECT_TRUE(ids("siti lestari").empty()) << "every word must match the same victim";
+  EXPECT_TRUE(ids("3275014101900004").empty());
+  EXPECT_EQ(ids("").size(), 3u);
+  auto numbered = store_->entity(*nobody);
+  ASSERT_TRUE(numbered && *numbered);
+  EXPECT_EQ(ids((*numbered)->get("number")), V{nobody->hex()});
+}
+
 TEST_F(WorkflowTest, FifteenDigitNikIsRefusedNamingTheFieldAndNothingIsWritten) {
   auto before = store_->last_seq();
   auto id = wf().new_case({}, {{"name", "Orang Uji"}, {"nik", "327504010190000"}});
