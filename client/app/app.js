@@ -397,6 +397,43 @@ function isiPilihan() {
   }
 }
 
+// A warning, not a refusal: the same NIK, or the same name and birth date, is already
+// recorded on this device (Workflow::same_victim). Sent as a POST body, like a search.
+async function periksaSerupa() {
+  const korban = {
+    name: el("korban-name").value.trim(),
+    nik: el("korban-nik").value.trim(),
+    birth_date: el("korban-birth").value,
+  };
+  const kotak = el("peringatan-serupa");
+  if (!korban.nik && !(korban.name && korban.birth_date)) {
+    kotak.hidden = true;
+    return;
+  }
+  const r = await api("POST", "/api/serupa", { korban: korban });
+  kosongkan(kotak);
+  if (!r.ok || r.data.cases.length === 0) {
+    kotak.hidden = true;
+    return;
+  }
+  const nik = r.data.cases.some((c) => c.signal === "nik");
+  kotak.appendChild(buat("p", nik
+    ? "Korban dengan NIK yang sama sudah tercatat. Periksa dulu apakah ini kasus yang sama:"
+    : "Korban dengan nama dan tanggal lahir yang sama sudah tercatat. Periksa dulu apakah ini kasus yang sama:"));
+  const ul = buat("ul");
+  for (const c of r.data.cases) {
+    const li = buat("li");
+    const a = buat("a", c.number);
+    a.href = "#/kasus/" + encodeURIComponent(c.id);
+    li.appendChild(a);
+    li.appendChild(document.createTextNode(" (" + labelKode("status_kasus", c.status) + ", diterima " + waktuSetempat(c.received_at) + ")"));
+    ul.appendChild(li);
+  }
+  kotak.appendChild(ul);
+  kotak.appendChild(buat("p", "Pengaduan tetap dapat disimpan bila memang kasus baru.", "petunjuk"));
+  kotak.hidden = false;
+}
+
 function halamanBaru() {
   el("galat-baru").hidden = true;
   tampilkan("baru");
@@ -435,6 +472,7 @@ async function simpanPengaduan(ev) {
   }
   form.reset();
   el("galat-baru").hidden = true;
+  el("peringatan-serupa").hidden = true;
   for (const lama of form.querySelectorAll("[aria-invalid]")) lama.removeAttribute("aria-invalid");
   keadaan.pesan = "Pengaduan tersimpan sebagai kasus " + r.data.number + ".";
   location.hash = "#/kasus/" + encodeURIComponent(r.data.id);
@@ -459,6 +497,7 @@ async function mulai() {
   });
   el("saring-status").addEventListener("change", halamanDaftar);
   el("form-baru").addEventListener("submit", simpanPengaduan);
+  for (const id of ["korban-name", "korban-nik", "korban-birth"]) el(id).addEventListener("change", periksaSerupa);
   el("tombol-kunci").addEventListener("click", kunci);
   window.addEventListener("hashchange", arahkan);
   const skema = await api("GET", "/api/skema");

@@ -812,6 +812,54 @@ Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::Entit
   });
 }
 
+namespace {
+
+// The two keys that say two records are probably one victim, on an office device (the
+// server computes the same from the same normal forms for the central office): the NIK
+// (strong), and the name with the birth date (weak). Empty when a part is missing.
+std::pair<std::string, std::string> victim_match_keys(std::string_view nik, std::string_view name,
+                                                      std::string_view birth_date) {
+  std::string strong = schema::normalize_nik(nik);
+  std::string weak;
+  const std::string normal_name = schema::normalize_name(name);
+  if (!normal_name.empty() && !birth_date.empty()) weak.append(normal_name).append("|").append(birth_date);
+  return {std::move(strong), std::move(weak)};
+}
+
+}  // namespace
+
+Result<json> Workflow::same_victim(const FieldInput& victim_fields) const {
+  TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  std::string nik, name, birth;
+  for (const auto& [field, text] : victim_fields) {
+    if (field == "nik") nik = text;
+    if (field == "name") name = text;
+    if (field == "birth_date") {
+      auto canonical = schema::validate_field(EntityType::orang, "birth_date", text);
+      if (canonical) birth = *canonical;
+    }
+  }
+  const auto [strong, weak] = victim_match_keys(nik, name, birth);
+  auto doc = TEDUH_TRY(list_cases());
+  json rows = json::array();
+  if (strong.empty() && weak.empty()) return json{{"cases", rows}};
+  for (auto& row : doc["cases"]) {
+    auto id = sync::Id128::from_hex(row["id"].get<std::string>());
+    if (!id) continue;
+    auto victim = TEDUH_TRY(victim_of(*id));
+    if (!victim) continue;
+    const auto [their_strong, their_weak] =
+        victim_match_keys(victim->get("nik"), victim->get("name"), victim->get("birth_date"));
+    const char* signal = !strong.empty() && strong == their_strong ? "nik"
+                         : !weak.empty() && weak == their_weak    ? "nama_tanggal_lahir"
+                                                                  : nullptr;
+    if (signal == nullptr) continue;
+    row["signal"] = signal;
+    rows.push_back(std::move(row));
+  }
+  return json{{"cases", rows}};
+}
+
 Result<json> Workflow::duplicates() const {
   const bool central = store_.identity().grant.office_kind == "pusat";
   if (auto allowed = permit(central ? schema::Action::laporan : schema::Action::lihat_kasus); !allowed) {
@@ -836,12 +884,7 @@ Result<json> Workflow::duplicates() const {
       if (c.deleted()) continue;
       auto victim = TEDUH_TRY(victim_of(c.id));
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
-      if (victim) {
-        r.strong = schema::normalize_nik(victim->get("nik"));
-        const std::string name = schema::normalize_name(victim->get("name"));
-        const std::string birth = victim->get("birth_date");
-        if (!name.empty() && !birth.empty()) r.weak.append(name).append("|").append(birth);
-      }
+      if (victim) std::tie(r.strong, r.weak) = victim_match_keys(victim->get("nik"), victim->get("name"), victim->get("birth_date"));
       rows.push_back(std::move(r));
     }
   }

@@ -238,6 +238,17 @@ async function main() {
     await visible(page, "#halaman-kasus");
     check((await text(page, "#halaman-kasus")).includes(victim.name), "opening the case from the list shows it");
 
+    // The same victim again: the intake form warns, with a link to the recorded case.
+    await page.click('a[data-halaman="baru"]');
+    await visible(page, "#halaman-baru");
+    await page.type("#korban-nik", victim.nik);
+    await page.keyboard.press("Tab");
+    await visible(page, "#peringatan-serupa");
+    const serupa = await text(page, "#peringatan-serupa");
+    check(serupa.includes("NIK yang sama sudah tercatat") && serupa.includes("UJI-DP3A/"), "the intake form warns that the NIK is already recorded");
+    await shot(page, "10-korban-serupa");
+    await page.$eval("#korban-nik", (e) => { e.value = ""; });
+
     await page.click('a[data-halaman="beranda"]');
     await visible(page, "#tabel-tenggat");
     check((await text(page, "#tabel-tenggat")).includes("Respons pengaduan"), "Beranda lists the new complaint's response deadline");

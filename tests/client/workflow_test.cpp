@@ -100,6 +100,23 @@ TEST_F(WorkflowTest, SearchFindsAVictimByNikOrNormalizedNameAndShowsCodesOnly) {
   EXPECT_EQ(ids((*numbered)->get("number")), V{nobody->hex()});
 }
 
+TEST_F(WorkflowTest, SameVictimWarnsOnTheNikOrOnNameAndBirthDate) {
+  auto a = wf().new_case({}, {{"name", "Rina Wulandari"}, {"nik", "3275014101900005"}, {"birth_date", "2001-02-03"}});
+  ASSERT_TRUE(a);
+  auto signal_of = [&](const FieldInput& victim) {
+    auto doc = wf().same_victim(victim);
+    EXPECT_TRUE(doc);
+    if (!doc || (*doc)["cases"].empty()) return std::string();
+    EXPECT_EQ((*doc)["cases"][0]["id"], a->hex());
+    return (*doc)["cases"][0]["signal"].get<std::string>();
+  };
+  EXPECT_EQ(signal_of({{"nik", "3275-0141-0190-0005"}}), "nik");
+  EXPECT_EQ(signal_of({{"name", "WULANDARI rina"}, {"birth_date", "2001-02-03"}}), "nama_tanggal_lahir");
+  EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}}), "") << "a name alone is not enough";
+  EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}, {"birth_date", "2001-02-04"}}), "");
+  EXPECT_EQ(signal_of({}), "");
+}
+
 TEST_F(WorkflowTest, FifteenDigitNikIsRefusedNamingTheFieldAndNothingIsWritten) {
   auto before = store_->last_seq();
   auto id = wf().new_case({}, {{"name", "Orang Uji"}, {"nik", "327504010190000"}});

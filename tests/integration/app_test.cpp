@@ -322,6 +322,10 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
     EXPECT_EQ(json::parse(found.body)["cases"].size(), 1u) << q;
   }
   EXPECT_TRUE(json::parse(change("/api/cari", json{{"q", "nama lain"}}).body)["cases"].empty());
+  Reply same = change("/api/serupa", json{{"korban", {{"nik", kVictimNik}}}});
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(json::parse(same.body)["cases"].size(), 1u);
+  EXPECT_EQ(json::parse(same.body)["cases"][0]["signal"], "nik");
 
   // The same document as `teduh case show --json`.
   Reply shown = read("/api/kasus/" + id);

@@ -345,6 +345,12 @@ class OfficeApp {
       return result(wf.search_cases(body["q"].get<std::string>()));
     }
     if (post && path == "/api/kasus") return new_case(wf, req);
+    if (post && path == "/api/serupa") {
+      auto body = json::parse(req.body, nullptr, false);
+      auto victim = body.is_object() ? field_input(body.value("korban", json())) : std::nullopt;
+      if (!victim) return refusal(400, "Isian korban tidak terbaca.");
+      return result(wf.same_victim(*victim));
+    }
     constexpr std::string_view kCase = "/api/kasus/";
     if (get && path.rfind(kCase, 0) == 0) {
       std::string rest = path.substr(kCase.size());

@@ -92,6 +92,10 @@ class Workflow {
   // date (weak); it never sees either. On an office device: over the cases it holds, by
   // the same normal forms in clear. Pairs already merged are left out.
   [[nodiscard]] Result<nlohmann::json> duplicates() const;
+  // Before a new case is recorded: the cases this device holds whose victim has the same
+  // NIK, or the same name and birth date, as these victim fields (the keys duplicates()
+  // pairs records by). Rows of list_cases() with "signal" ("nik" or "nama_tanggal_lahir").
+  [[nodiscard]] Result<nlohmann::json> same_victim(const FieldInput& victim_fields) const;
 
   [[nodiscard]] Result<sync::EntityId> add_shelter(const FieldInput& fields);
   [[nodiscard]] Result<nlohmann::json> list_shelters() const;
