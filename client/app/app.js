@@ -426,7 +426,7 @@ async function periksaSerupa() {
     const a = buat("a", c.number);
     a.href = "#/kasus/" + encodeURIComponent(c.id);
     li.appendChild(a);
-    li.appendChild(document.createTextNode(" (" + labelKode("status_kasus", c.status) + ", diterima " + waktuSetempat(c.received_at) + ")"));
+    li.appendChild(document.createTextNode(" (status " + labelKode("status_kasus", c.status) + ", pengaduan " + waktuSetempat(c.received_at) + ")"));
     ul.appendChild(li);
   }
   kotak.appendChild(ul);

@@ -1,4 +1,6 @@
 // teduh app: the office app in the browser of this laptop (client/APP.md).
+#include <filesystem>
+
 #include "context.hpp"
 #include "teduh/client/app.hpp"
 
@@ -19,6 +21,11 @@ void add_app_command(CliContext& ctx, CLI::App& app) {
   cmd->callback([&ctx, options] {
     ctx.action = [&ctx, options]() -> Result<int> {
       if (ctx.store.empty()) return no_store();
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(ctx.store, ec)) {
+        return fail(Errc::usage, "Berkas penyimpanan " + ctx.store +
+                                     " tidak ada. Buat dulu dengan `teduh init`, atau periksa --store.");
+      }
       options->store = ctx.store;
       return run_app(*options);
     };
