@@ -9,6 +9,7 @@ const keadaan = {
   skema: null,
   zona: "WIB",
   pesan: "",
+  pertama: true,
 };
 
 const ZONA_JAM = { WIB: 7, WITA: 8, WIT: 9 };
@@ -121,11 +122,14 @@ function tampilkan(nama) {
     if (kini) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  // After a move inside the app the focus goes to the new page's heading (a screen reader
+  // reads where it is); on the first page of a load it stays at the top, before the skip link.
   const judul = el("judul-" + nama);
-  if (judul) {
+  if (judul && !keadaan.pertama) {
     judul.setAttribute("tabindex", "-1");
     judul.focus();
   }
+  keadaan.pertama = false;
   document.title = (judul ? judul.textContent : "Teduh") + " - Teduh";
 }
 

@@ -254,10 +254,21 @@ async function main() {
     check((await text(page, "#tabel-tenggat")).includes("Respons pengaduan"), "Beranda lists the new complaint's response deadline");
     await shot(page, "08-beranda-tenggat");
 
-    // Keyboard: the first Tab reaches the skip link.
+    // Keyboard: from the top of a freshly loaded page, Tab reaches the skip link first, then
+    // the menu; Enter on a menu link opens its page.
+    await page.reload({ waitUntil: "networkidle0" });
+    await visible(page, "#halaman-beranda");
     await page.keyboard.press("Tab");
-    check((await page.evaluate(() => document.activeElement && document.activeElement.className)) === "lewati" ||
-      (await page.evaluate(() => document.activeElement && document.activeElement.tagName)) !== "BODY", "the keyboard reaches the page's controls");
+    check((await page.evaluate(() => document.activeElement.className)) === "lewati", "the first Tab reaches the skip link");
+    let reached = "";
+    for (let i = 0; i < 5 && reached !== "daftar"; i += 1) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement.dataset.halaman || "");
+    }
+    check(reached === "daftar", "Tab reaches the menu");
+    await page.keyboard.press("Enter");
+    await visible(page, "#halaman-daftar");
+    check(true, "Enter on a menu link opens Daftar kasus");
 
     // Lock from the page: the data leaves the screen.
     await page.click("#tombol-kunci");
