@@ -11,7 +11,11 @@ teduhd="$build/server/teduhd"
 work=$(mktemp -d -t teduh-demo-XXXXXX)
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # Ctrl+C reaches the server too: its exit status (130) must not stop the cleanup (set -e).
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

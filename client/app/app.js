@@ -100,6 +100,7 @@ function tampilNilai(entitas, nama, nilai) {
   const f = specField(entitas, nama);
   if (nilai === "" || nilai === undefined || nilai === null) return "-";
   if (!f) return nilai;
+  if (f.kind === "ref") return "kode " + String(nilai).slice(0, 8);
   if (f.kind === "code") return labelKode(f.code_set, nilai);
   if (f.kind === "codes") return labelKodeBanyak(f.code_set, nilai);
   if (f.kind === "datetime") return waktuSetempat(nilai);
@@ -283,7 +284,9 @@ async function halamanDaftar() {
     : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + ".";
 }
 
-function isiRincian(dl, entitas, fields) {
+// A definition list of an entity's fields in schema order; fields in conflict are marked,
+// and a case a field points at (merged_into) is a link.
+function isiRincian(dl, entitas, fields, konflik) {
   kosongkan(dl);
   const dikenal = fieldsOf(entitas).map((f) => f.name);
   const urutan = dikenal.filter((n) => n in fields).concat(Object.keys(fields).filter((n) => !dikenal.includes(n)));
@@ -291,7 +294,18 @@ function isiRincian(dl, entitas, fields) {
     if (entitas !== "kasus" && (nama === "case" || nama === "person")) continue;
     const f = specField(entitas, nama);
     dl.appendChild(buat("dt", f ? f.label : nama));
-    dl.appendChild(buat("dd", tampilNilai(entitas, nama, fields[nama])));
+    const dd = buat("dd");
+    if (entitas === "kasus" && nama === "merged_into" && fields[nama]) {
+      const a = buat("a", "Buka kasus yang menampungnya");
+      a.href = "#/kasus/" + encodeURIComponent(fields[nama]);
+      dd.appendChild(a);
+    } else {
+      dd.textContent = tampilNilai(entitas, nama, fields[nama]);
+    }
+    if (konflik && konflik.includes(nama)) {
+      dd.appendChild(buat("span", " konflik: nilai berbeda antarperangkat", "label-konflik"));
+    }
+    dl.appendChild(dd);
   }
 }
 
@@ -323,7 +337,7 @@ async function halamanKasus(id) {
   } else if (el("pesan-berhasil")) {
     el("pesan-berhasil").remove();
   }
-  isiRincian(el("ringkasan-kasus"), "kasus", doc.case);
+  isiRincian(el("ringkasan-kasus"), "kasus", doc.case, doc.conflicts);
 
   const orang = el("orang-kasus");
   kosongkan(orang);
@@ -333,11 +347,34 @@ async function halamanKasus(id) {
     const judul = peran.map((x) => labelKode("peran", x.fields.role) +
       (x.fields.relationship ? " (" + labelKode("hubungan", x.fields.relationship) + ")" : "")).join(", ");
     const kotak = buat("div", null, "orang");
-    kotak.appendChild(buat("h3", (judul || "Orang") + ": " + (p.fields.name || "tanpa nama")));
+    kotak.appendChild(buat("h3", (judul || "Orang") + ": " + (p.fields.name || "tanpa nama") +
+      (p.from_case ? " (dari kasus yang digabungkan ke sini)" : "")));
     const dl = buat("dl", null, "rincian");
-    isiRincian(dl, "orang", p.fields);
+    isiRincian(dl, "orang", p.fields, p.conflicts);
     kotak.appendChild(dl);
     orang.appendChild(kotak);
+  }
+
+  // Referrals, consents and shelter stays: each record's fields in schema order.
+  for (const [kunci, entitas, wadah] of [["referrals", "rujukan", "rujukan-kasus"], ["consents", "persetujuan", "persetujuan-kasus"],
+    ["shelter_stays", "penempatan", "penempatan-kasus"]]) {
+    const kotak = el(wadah);
+    kosongkan(kotak);
+    const daftar = doc[kunci] || [];
+    if (daftar.length === 0) kotak.appendChild(buat("p", "Belum ada.", "petunjuk"));
+    for (const r of daftar) {
+      const dl = buat("dl", null, "rincian rekaman");
+      isiRincian(dl, entitas, r.fields, r.conflicts);
+      if (r.refused) {
+        dl.appendChild(buat("dt", "Status di server"));
+        dl.appendChild(buat("dd", r.refused));
+      }
+      if (r.shelter_code_name) {
+        dl.appendChild(buat("dt", "Rumah aman"));
+        dl.appendChild(buat("dd", r.shelter_code_name + ", " + r.shelter_address));
+      }
+      kotak.appendChild(dl);
+    }
   }
 
   const layanan = el("tabel-layanan").querySelector("tbody");
