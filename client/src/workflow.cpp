@@ -284,8 +284,10 @@ Result<json> Workflow::search_cases(std::string_view query) const {
     return words;
   };
   std::string trimmed(query);
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.erase(0, 1);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+    trimmed.pop_back();
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+    trimmed.erase(0, 1);
   if (trimmed.empty()) return doc;
   const std::string nik = schema::normalize_nik(trimmed);
   const auto wanted = words_of(schema::normalize_name(trimmed));
@@ -300,7 +302,8 @@ Result<json> Workflow::search_cases(std::string_view query) const {
       if (victim && !hit && !wanted.empty()) {
         const auto have = words_of(schema::normalize_name(victim->get("name")));
         hit = std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
-          return std::any_of(have.begin(), have.end(), [&](const std::string& h) { return h.rfind(w, 0) == 0; });
+          return std::any_of(have.begin(), have.end(),
+                             [&](const std::string& h) { return h.rfind(w, 0) == 0; });
         });
       }
     }
@@ -822,7 +825,8 @@ std::pair<std::string, std::string> victim_match_keys(std::string_view nik, std:
   std::string strong = schema::normalize_nik(nik);
   std::string weak;
   const std::string normal_name = schema::normalize_name(name);
-  if (!normal_name.empty() && !birth_date.empty()) weak.append(normal_name).append("|").append(birth_date);
+  if (!normal_name.empty() && !birth_date.empty())
+    weak.append(normal_name).append("|").append(birth_date);
   return {std::move(strong), std::move(weak)};
 }
 
@@ -851,8 +855,8 @@ Result<json> Workflow::same_victim(const FieldInput& victim_fields) const {
     const auto [their_strong, their_weak] =
         victim_match_keys(victim->get("nik"), victim->get("name"), victim->get("birth_date"));
     const char* signal = !strong.empty() && strong == their_strong ? "nik"
-                         : !weak.empty() && weak == their_weak    ? "nama_tanggal_lahir"
-                                                                  : nullptr;
+                         : !weak.empty() && weak == their_weak     ? "nama_tanggal_lahir"
+                                                                   : nullptr;
     if (signal == nullptr) continue;
     row["signal"] = signal;
     rows.push_back(std::move(row));
@@ -884,7 +888,9 @@ Result<json> Workflow::duplicates() const {
       if (c.deleted()) continue;
       auto victim = TEDUH_TRY(victim_of(c.id));
       Row r{c.id.hex(), c.get("owner_office"), c.get("number"), c.get("merged_into"), "", ""};
-      if (victim) std::tie(r.strong, r.weak) = victim_match_keys(victim->get("nik"), victim->get("name"), victim->get("birth_date"));
+      if (victim)
+        std::tie(r.strong, r.weak) =
+            victim_match_keys(victim->get("nik"), victim->get("name"), victim->get("birth_date"));
       rows.push_back(std::move(r));
     }
   }

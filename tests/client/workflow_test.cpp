@@ -101,7 +101,8 @@ TEST_F(WorkflowTest, SearchFindsAVictimByNikOrNormalizedNameAndShowsCodesOnly) {
 }
 
 TEST_F(WorkflowTest, SameVictimWarnsOnTheNikOrOnNameAndBirthDate) {
-  auto a = wf().new_case({}, {{"name", "Rina Wulandari"}, {"nik", "3275014101900005"}, {"birth_date", "2001-02-03"}});
+  auto a = wf().new_case(
+      {}, {{"name", "Rina Wulandari"}, {"nik", "3275014101900005"}, {"birth_date", "2001-02-03"}});
   ASSERT_TRUE(a);
   auto signal_of = [&](const FieldInput& victim) {
     auto doc = wf().same_victim(victim);
@@ -111,7 +112,8 @@ TEST_F(WorkflowTest, SameVictimWarnsOnTheNikOrOnNameAndBirthDate) {
     return (*doc)["cases"][0]["signal"].get<std::string>();
   };
   EXPECT_EQ(signal_of({{"nik", "3275-0141-0190-0005"}}), "nik");
-  EXPECT_EQ(signal_of({{"name", "WULANDARI rina"}, {"birth_date", "2001-02-03"}}), "nama_tanggal_lahir");
+  EXPECT_EQ(signal_of({{"name", "WULANDARI rina"}, {"birth_date", "2001-02-03"}}),
+            "nama_tanggal_lahir");
   EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}}), "") << "a name alone is not enough";
   EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}, {"birth_date", "2001-02-04"}}), "");
   EXPECT_EQ(signal_of({}), "");

@@ -5,6 +5,7 @@
 // same requests done right work, and every response carries the security headers.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -19,8 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -85,11 +84,13 @@ Reply send_request(std::uint16_t port, const std::string& raw) {
   return r;
 }
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 struct Request {
-  std::string method = "GET";
-  std::string target = "/";
-  std::string host;  // default: 127.0.0.1:PORT
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string method;  // "GET", "POST", ...
+  std::string target;
+  std::string host;  // "": 127.0.0.1:PORT
+  Headers headers;
   std::string body;
 };
 
@@ -104,15 +105,16 @@ class AppTest : public ::testing::Test {
     const std::string data = (dir_ / "server").string();
     auto init = teduhd({"init", "--data", data, "--admin-key", (dir_ / "admin.key").string()});
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji", "--kind", "dinas"})
+    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji",
+                      "--kind", "dinas"})
                   .exit_code,
               0);
-    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji", "--role",
-                        "pendamping"});
+    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji",
+                        "--role", "pendamping"});
     ASSERT_EQ(code.exit_code, 0) << code.err;
     store_ = (dir_ / "kantor.db").string();
-    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key", init.last_line(),
-                    "--enroll", code.last_line()});
+    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key",
+                    init.last_line(), "--enroll", code.last_line()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // The app takes the passphrase in the page only, never from the environment.
     ::unsetenv("TEDUH_PASSPHRASE");
@@ -130,7 +132,8 @@ class AppTest : public ::testing::Test {
       const int err = ::open((dir_ / "app.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (err >= 0) ::dup2(err, STDERR_FILENO);
       ::close(out[0]);
-      std::vector<std::string> args{kTeduh, "app", "--store", store_, "--no-browser", "--port", "0"};
+      std::vector<std::string> args{kTeduh,         "app",    "--store", store_,
+                                    "--no-browser", "--port", "0"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -146,7 +149,8 @@ class AppTest : public ::testing::Test {
     const std::string prefix = "http://127.0.0.1:";
     ASSERT_EQ(line.rfind(prefix, 0), 0u) << "first line: " << line;
     const auto slash = line.find('/', prefix.size());
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size(), slash - prefix.size())));
+    port_ =
+        static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size(), slash - prefix.size())));
     entry_ = line.substr(slash);  // /masuk?k=SECRET
     ASSERT_EQ(entry_.rfind("/masuk?k=", 0), 0u) << line;
   }
@@ -164,10 +168,14 @@ class AppTest : public ::testing::Test {
   [[nodiscard]] std::string origin() const { return "http://" + host(); }
 
   Reply call(const Request& req) {
-    std::string raw = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + (req.host.empty() ? host() : req.host) +
+    std::string raw = req.method + " " + req.target +
+                      " HTTP/1.1\r\nHost: " + (req.host.empty() ? host() : req.host) +
                       "\r\nConnection: close\r\n";
     for (const auto& [name, value] : req.headers) raw += name + ": " + value + "\r\n";
-    if (req.method != "GET") raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(req.body.size()) + "\r\n";
+    if (req.method != "GET")
+      raw +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(req.body.size()) +
+          "\r\n";
     raw += "\r\n" + req.body;
     Reply r = send_request(port_, raw);
     replies_.push_back(r);
@@ -176,23 +184,24 @@ class AppTest : public ::testing::Test {
 
   // Exchanges the secret for the session cookie, and reads the CSRF token.
   void enter() {
-    Reply r = call({.target = entry_});
+    Reply r = call(Request{"GET", entry_, "", {}, ""});
     ASSERT_EQ(r.status, 303);
     const std::string set = r.header("set-cookie");
     cookie_ = set.substr(0, set.find(';'));
-    Reply s = call({.target = "/api/sesi", .headers = {{"Cookie", cookie_}}});
+    Reply s = call(Request{"GET", "/api/sesi", "", Headers{{"Cookie", cookie_}}, ""});
     ASSERT_EQ(s.status, 200) << s.body;
     csrf_ = json::parse(s.body)["csrf"].get<std::string>();
   }
 
   // A change done right: cookie, Origin and token.
   Reply change(const std::string& target, const json& body) {
-    return call({.method = "POST",
-                 .target = target,
-                 .headers = {{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}},
-                 .body = body.dump()});
+    return call(Request{"POST", target, "",
+                        Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}},
+                        body.dump()});
   }
-  Reply read(const std::string& target) { return call({.target = target, .headers = {{"Cookie", cookie_}}}); }
+  Reply read(const std::string& target) {
+    return call(Request{"GET", target, "", Headers{{"Cookie", cookie_}}, ""});
+  }
 
   void unlock() {
     Reply r = change("/api/buka", json{{"kata_sandi", kOfficePassphrase}});
@@ -209,24 +218,26 @@ class AppTest : public ::testing::Test {
 
 TEST_F(AppTest, WithoutTheSessionCookieEveryPathIsRefusedWithAnIndonesianPage) {
   start_app();
-  for (const std::string target : {"/", "/index.html", "/app.js", "/api/sesi", "/api/kasus", "/api/skema"}) {
-    Reply r = call({.target = target});
+  for (const std::string target :
+       {"/", "/index.html", "/app.js", "/api/sesi", "/api/kasus", "/api/skema"}) {
+    Reply r = call(Request{"GET", target, "", {}, ""});
     EXPECT_EQ(r.status, 403) << target;
     EXPECT_NE(r.body.find("Akses ditolak"), std::string::npos) << target;
   }
-  Reply forged = call({.target = "/api/kasus", .headers = {{"Cookie", "teduh_sesi=" + std::string(64, 'a')}}});
+  Reply forged = call(Request{"GET", "/api/kasus", "",
+                              Headers{{"Cookie", "teduh_sesi=" + std::string(64, 'a')}}, ""});
   EXPECT_EQ(forged.status, 403);
-  Reply post = call({.method = "POST", .target = "/api/buka", .headers = {{"Origin", origin()}},
-                     .body = json{{"kata_sandi", kOfficePassphrase}}.dump()});
+  Reply post = call(Request{"POST", "/api/buka", "", Headers{{"Origin", origin()}},
+                            json{{"kata_sandi", kOfficePassphrase}}.dump()});
   EXPECT_EQ(post.status, 403);
 }
 
 TEST_F(AppTest, TheSecretUrlSetsAStrictHttpOnlyCookieAndWorksOnce) {
   start_app();
-  Reply wrong = call({.target = "/masuk?k=" + std::string(64, '0')});
+  Reply wrong = call(Request{"GET", "/masuk?k=" + std::string(64, '0'), "", {}, ""});
   EXPECT_EQ(wrong.status, 403);
   EXPECT_TRUE(wrong.header("set-cookie").empty());
-  Reply r = call({.target = entry_});
+  Reply r = call(Request{"GET", entry_, "", {}, ""});
   ASSERT_EQ(r.status, 303);
   EXPECT_EQ(r.header("location"), "/");  // the secret leaves the address bar
   const std::string cookie = r.header("set-cookie");
@@ -234,10 +245,11 @@ TEST_F(AppTest, TheSecretUrlSetsAStrictHttpOnlyCookieAndWorksOnce) {
   EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
-  Reply again = call({.target = entry_});
+  Reply again = call(Request{"GET", entry_, "", {}, ""});
   EXPECT_EQ(again.status, 403) << "the secret of a launch opens one session only";
   EXPECT_TRUE(again.header("set-cookie").empty());
-  Reply page = call({.target = "/", .headers = {{"Cookie", cookie.substr(0, cookie.find(';'))}}});
+  Reply page =
+      call(Request{"GET", "/", "", Headers{{"Cookie", cookie.substr(0, cookie.find(';'))}}, ""});
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Buka penyimpanan"), std::string::npos);
 }
@@ -246,31 +258,36 @@ TEST_F(AppTest, AForeignHostIsRefusedEvenWithTheCookie) {
   start_app();
   enter();
   const std::string port = std::to_string(port_);
-  for (const std::string& bad : std::vector<std::string>{"evil.example:" + port, "evil.example", "127.0.0.1", "127.0.0.1:1",
+  for (const std::string& bad :
+       std::vector<std::string>{"evil.example:" + port, "evil.example", "127.0.0.1", "127.0.0.1:1",
                                 "localhost.evil.example:" + port, "127.0.0.2:" + port}) {
-    Reply r = call({.target = "/api/sesi", .host = bad, .headers = {{"Cookie", cookie_}}});
+    Reply r = call(Request{"GET", "/api/sesi", bad, Headers{{"Cookie", cookie_}}, ""});
     EXPECT_EQ(r.status, 421) << bad;
     EXPECT_EQ(r.body.find("csrf"), std::string::npos) << bad;
   }
-  Reply secret = call({.target = entry_, .host = "evil.example:" + port});
+  Reply secret = call(Request{"GET", entry_, "evil.example:" + port, {}, ""});
   EXPECT_EQ(secret.status, 421);
   EXPECT_EQ(read("/api/sesi").status, 200);
-  EXPECT_EQ(call({.target = "/api/sesi", .host = "localhost:" + port, .headers = {{"Cookie", cookie_}}}).status, 200);
+  EXPECT_EQ(call(Request{"GET", "/api/sesi", "localhost:" + port, Headers{{"Cookie", cookie_}}, ""})
+                .status,
+            200);
 }
 
 TEST_F(AppTest, AChangeWithoutTheCsrfTokenIsRefused) {
   start_app();
   enter();
   const std::string body = json{{"kata_sandi", kOfficePassphrase}}.dump();
-  Reply none = call({.method = "POST", .target = "/api/buka",
-                     .headers = {{"Cookie", cookie_}, {"Origin", origin()}}, .body = body});
+  Reply none = call(
+      Request{"POST", "/api/buka", "", Headers{{"Cookie", cookie_}, {"Origin", origin()}}, body});
   EXPECT_EQ(none.status, 403);
-  Reply wrong = call({.method = "POST", .target = "/api/buka",
-                      .headers = {{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", std::string(64, 'f')}},
-                      .body = body});
+  Reply wrong = call(Request{
+      "POST", "/api/buka", "",
+      Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", std::string(64, 'f')}},
+      body});
   EXPECT_EQ(wrong.status, 403);
-  Reply empty = call({.method = "POST", .target = "/api/buka",
-                      .headers = {{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", ""}}, .body = body});
+  Reply empty =
+      call(Request{"POST", "/api/buka", "",
+                   Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", ""}}, body});
   EXPECT_EQ(empty.status, 403);
   EXPECT_TRUE(json::parse(read("/api/sesi").body)["terkunci"].get<bool>()) << "nothing was opened";
 }
@@ -279,14 +296,16 @@ TEST_F(AppTest, AChangeFromAnotherOriginIsRefused) {
   start_app();
   enter();
   const std::string body = json{{"kata_sandi", kOfficePassphrase}}.dump();
-  for (const std::string& bad : std::vector<std::string>{"http://evil.example", "http://127.0.0.1:1", "null",
-                                                         "https://127.0.0.1:" + std::to_string(port_)}) {
-    Reply r = call({.method = "POST", .target = "/api/buka",
-                    .headers = {{"Cookie", cookie_}, {"Origin", bad}, {"X-CSRF-Token", csrf_}}, .body = body});
+  for (const std::string& bad :
+       std::vector<std::string>{"http://evil.example", "http://127.0.0.1:1", "null",
+                                "https://127.0.0.1:" + std::to_string(port_)}) {
+    Reply r =
+        call(Request{"POST", "/api/buka", "",
+                     Headers{{"Cookie", cookie_}, {"Origin", bad}, {"X-CSRF-Token", csrf_}}, body});
     EXPECT_EQ(r.status, 403) << bad;
   }
-  Reply no_origin = call({.method = "POST", .target = "/api/buka",
-                          .headers = {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}}, .body = body});
+  Reply no_origin = call(Request{"POST", "/api/buka", "",
+                                 Headers{{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}}, body});
   EXPECT_EQ(no_origin.status, 403);
   EXPECT_TRUE(json::parse(read("/api/sesi").body)["terkunci"].get<bool>());
 }
@@ -304,10 +323,12 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
   EXPECT_EQ(invalid.status, 422);
   EXPECT_NE(invalid.body.find("Isian belum benar"), std::string::npos) << invalid.body;
 
-  Reply made = change("/api/kasus", json{{"kasus", {{"channel", "telepon"}, {"forms", "fisik,psikis"}}},
-                                         {"korban", {{"name", kVictimName}, {"nik", kVictimNik}, {"sex", "P"}, {"age", "30"}}},
-                                         {"terlapor", {{"name", "Terlapor Uji"}, {"sex", "L"}}},
-                                         {"hubungan_terlapor", "suami_istri"}});
+  Reply made = change(
+      "/api/kasus",
+      json{{"kasus", {{"channel", "telepon"}, {"forms", "fisik,psikis"}}},
+           {"korban", {{"name", kVictimName}, {"nik", kVictimNik}, {"sex", "P"}, {"age", "30"}}},
+           {"terlapor", {{"name", "Terlapor Uji"}, {"sex", "L"}}},
+           {"hubungan_terlapor", "suami_istri"}});
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string id = json::parse(made.body)["id"].get<std::string>();
 
@@ -370,8 +391,8 @@ TEST_F(AppTest, TheStoreLocksItselfWhenIdle) {
 
 TEST_F(AppTest, EveryResponseCarriesTheSecurityHeaders) {
   start_app();
-  call({.target = "/"});
-  call({.target = "/api/sesi", .host = "evil.example:1"});
+  call(Request{"GET", "/", "", {}, ""});
+  call(Request{"GET", "/api/sesi", "evil.example:1", {}, ""});
   enter();
   read("/");
   read("/app.css");
@@ -380,8 +401,10 @@ TEST_F(AppTest, EveryResponseCarriesTheSecurityHeaders) {
   unlock();
   read("/api/kasus");
   change("/api/kasus", json{{"kasus", {{"channel", "merpati"}}}});
-  call({.method = "POST", .target = "/api/kunci", .headers = {{"Cookie", cookie_}, {"Origin", "http://evil.example"}}});
-  call({.method = "DELETE", .target = "/api/kasus", .headers = {{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}}});
+  call(Request{"POST", "/api/kunci", "",
+               Headers{{"Cookie", cookie_}, {"Origin", "http://evil.example"}}, ""});
+  call(Request{"DELETE", "/api/kasus", "",
+               Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}}, ""});
   ASSERT_GE(replies_.size(), 12u);
   for (const Reply& r : replies_) {
     SCOPED_TRACE("status " + std::to_string(r.status));
@@ -407,7 +430,8 @@ TEST_F(AppTest, TheAppListensOnLoopbackOnly) {
     std::istringstream fields(line);
     std::string sl, local, remote, state;
     fields >> sl >> local >> remote >> state;
-    if (state != "0A" || local.substr(local.find(':') + 1) != port_hex) continue;  // LISTEN on our port
+    if (state != "0A" || local.substr(local.find(':') + 1) != port_hex)
+      continue;  // LISTEN on our port
     found = true;
     EXPECT_EQ(local.substr(0, local.find(':')), "0100007F") << "bound to " << local;
   }

@@ -1,9 +1,9 @@
 // The one translation unit that includes Boost.Beast (http_server.hpp): an HTTP/1.1 server
 // on 127.0.0.1 with one thread, callbacks rather than coroutines (Boost 1.74), and a limit
 // on every read: header size, body size, and a timeout per request.
-#include <utility>  // before Asio: g++ 12 with Boost 1.74 needs std::exchange declared first
-
 #include "http_server.hpp"
+
+#include <sodium.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,8 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-
-#include <sodium.h>
+#include <utility>  // before Asio: g++ 12 with Boost 1.74 needs std::exchange declared first
 
 namespace teduh::client::app {
 
@@ -38,7 +37,8 @@ std::string HttpRequest::query(std::string_view name) const {
     const auto amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
   }
@@ -81,7 +81,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(ctx_.options.max_body_bytes);
     stream_.expires_after(ctx_.options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
@@ -125,8 +126,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     stream_.expires_after(ctx_.options.read_timeout);
-    http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+    http::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -165,7 +167,8 @@ class Listener {
   const ServerContext& ctx_;
 };
 
-void schedule_tick(asio::steady_timer& timer, const HttpServerOptions& options, const HttpServerCallbacks& callbacks) {
+void schedule_tick(asio::steady_timer& timer, const HttpServerOptions& options,
+                   const HttpServerCallbacks& callbacks) {
   timer.expires_after(options.tick_every);
   timer.async_wait([&timer, &options, &callbacks](beast::error_code ec) {
     if (ec) return;
@@ -186,8 +189,8 @@ int run_http_server(const HttpServerOptions& options, const HttpServerCallbacks&
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    std::cerr << "teduh app: port " << options.port << " di 127.0.0.1 tidak dapat dipakai (" << ec.message()
-              << "); pilih port lain dengan --port.\n";
+    std::cerr << "teduh app: port " << options.port << " di 127.0.0.1 tidak dapat dipakai ("
+              << ec.message() << "); pilih port lain dengan --port.\n";
     return 1;
   }
   if (callbacks.on_listening && !callbacks.on_listening(acceptor.local_endpoint().port())) return 1;

@@ -2,6 +2,7 @@
 // exchanged for a cookie), from where (Host and Origin, against DNS rebinding and CSRF),
 // and what: the JSON documents of the workflow library, the same ones `--json` prints.
 // No business rule lives here; every read and write is a Workflow call.
+#include <sodium.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <sodium.h>
 
 #include "assets.hpp"
 #include "http_server.hpp"
@@ -59,9 +58,10 @@ bool same_secret(std::string_view a, std::string_view b) {
 
 // Headers on every response, whatever it holds (issue 16 "Security of a local web server").
 void add_security_headers(HttpResponse& r) {
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -137,8 +137,8 @@ HttpResponse error_response(const Error& e) {
   json doc{{"galat", sentence}, {"rincian", e.message}};
   // The validator names the field first ("nik (NIK): ..."): the page links it to its input.
   const auto paren = e.message.find(" (");
-  if ((e.code == Errc::invalid || e.code == Errc::usage) && paren != std::string::npos && paren > 0 &&
-      e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == paren) {
+  if ((e.code == Errc::invalid || e.code == Errc::usage) && paren != std::string::npos &&
+      paren > 0 && e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == paren) {
     doc["kolom"] = e.message.substr(0, paren);
   }
   return json_response(status, doc);
@@ -159,17 +159,28 @@ std::optional<FieldInput> field_input(const json& object) {
 
 std::string_view kind_name(schema::FieldKind kind) {
   switch (kind) {
-    case schema::FieldKind::text: return "text";
-    case schema::FieldKind::integer: return "integer";
-    case schema::FieldKind::date: return "date";
-    case schema::FieldKind::datetime: return "datetime";
-    case schema::FieldKind::code: return "code";
-    case schema::FieldKind::codes: return "codes";
-    case schema::FieldKind::ref: return "ref";
-    case schema::FieldKind::nik: return "nik";
-    case schema::FieldKind::phone: return "phone";
-    case schema::FieldKind::boolean: return "boolean";
-    case schema::FieldKind::secret: return "secret";
+    case schema::FieldKind::text:
+      return "text";
+    case schema::FieldKind::integer:
+      return "integer";
+    case schema::FieldKind::date:
+      return "date";
+    case schema::FieldKind::datetime:
+      return "datetime";
+    case schema::FieldKind::code:
+      return "code";
+    case schema::FieldKind::codes:
+      return "codes";
+    case schema::FieldKind::ref:
+      return "ref";
+    case schema::FieldKind::nik:
+      return "nik";
+    case schema::FieldKind::phone:
+      return "phone";
+    case schema::FieldKind::boolean:
+      return "boolean";
+    case schema::FieldKind::secret:
+      return "secret";
   }
   return "text";
 }
@@ -179,7 +190,8 @@ json schema_document() {
   json codes = json::object();
   for (const schema::CodeSet& set : schema::all_code_sets()) {
     json list = json::array();
-    for (const schema::Code& c : set.codes) list.push_back(json{{"code", c.code}, {"label", c.label}});
+    for (const schema::Code& c : set.codes)
+      list.push_back(json{{"code", c.code}, {"label", c.label}});
     codes[std::string(set.name)] = list;
   }
   json entities = json::object();
@@ -187,7 +199,10 @@ json schema_document() {
     json fields = json::array();  // in the schema's order, which is the order pages show
     for (const schema::FieldSpec& f : spec.fields) {
       if (f.secret) continue;
-      fields.push_back(json{{"name", f.name}, {"label", f.label}, {"kind", kind_name(f.kind)}, {"code_set", f.code_set}});
+      fields.push_back(json{{"name", f.name},
+                            {"label", f.label},
+                            {"kind", kind_name(f.kind)},
+                            {"code_set", f.code_set}});
     }
     entities[std::string(spec.name)] = json{{"label", spec.label}, {"fields", fields}};
   }
@@ -197,18 +212,21 @@ json schema_document() {
 // Opens the default browser at `url` without waiting for it (xdg-open on Linux; the one
 // platform call of the app, kept here for the Windows build).
 void open_in_browser(const std::string& url) {
-  std::signal(SIGCHLD, SIG_IGN);  // the child is reaped by the system: teduh app waits for no process
+  std::signal(SIGCHLD,
+              SIG_IGN);  // the child is reaped by the system: teduh app waits for no process
   pid_t pid = 0;
   std::string program = "xdg-open";
   std::vector<char*> argv{program.data(), const_cast<char*>(url.c_str()), nullptr};
   if (posix_spawnp(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    std::cerr << "teduh app: peramban tidak dapat dibuka otomatis; buka alamat di atas secara manual.\n";
+    std::cerr
+        << "teduh app: peramban tidak dapat dibuka otomatis; buka alamat di atas secara manual.\n";
   }
 }
 
 class OfficeApp {
  public:
-  explicit OfficeApp(AppOptions options) : options_(std::move(options)), secret_(random_hex(kSecretBytes)) {}
+  explicit OfficeApp(AppOptions options)
+      : options_(std::move(options)), secret_(random_hex(kSecretBytes)) {}
   OfficeApp(const OfficeApp&) = delete;
   OfficeApp& operator=(const OfficeApp&) = delete;
   ~OfficeApp() { lock("aplikasi ditutup"); }
@@ -218,7 +236,9 @@ class OfficeApp {
     hosts_ = {"127.0.0.1:" + port_, "localhost:" + port_};
     origins_ = {"http://127.0.0.1:" + port_, "http://localhost:" + port_};
   }
-  [[nodiscard]] std::string entry_url() const { return "http://127.0.0.1:" + port_ + "/masuk?k=" + secret_; }
+  [[nodiscard]] std::string entry_url() const {
+    return "http://127.0.0.1:" + port_ + "/masuk?k=" + secret_;
+  }
 
   HttpResponse handle(const HttpRequest& req) {
     HttpResponse r = guarded(req);
@@ -275,8 +295,9 @@ class OfficeApp {
   // then for every change Origin and the CSRF token. Only then a route runs.
   HttpResponse guarded(const HttpRequest& req) {
     if (!allowed_host(req)) {
-      return page(421, "Alamat tidak dikenal",
-                  "Aplikasi Teduh hanya menjawab alamat 127.0.0.1 atau localhost dengan port-nya sendiri.");
+      return page(
+          421, "Alamat tidak dikenal",
+          "Aplikasi Teduh hanya menjawab alamat 127.0.0.1 atau localhost dengan port-nya sendiri.");
     }
     const std::string path = req.path();
     if (req.method == "GET" && path == "/masuk") return enter(req);
@@ -284,7 +305,8 @@ class OfficeApp {
     if (session == nullptr) {
       return page(403, "Akses ditolak",
                   "Buka aplikasi dari alamat yang dicetak oleh perintah teduh app di komputer ini. "
-                  "Alamat itu hanya berlaku sekali; bila sudah terpakai, tutup aplikasi lalu jalankan lagi.");
+                  "Alamat itu hanya berlaku sekali; bila sudah terpakai, tutup aplikasi lalu "
+                  "jalankan lagi.");
     }
     if (req.method != "GET") {
       const std::string* origin = req.header("origin");
@@ -304,9 +326,10 @@ class OfficeApp {
   // the redirect drops it from the address bar and the history.
   HttpResponse enter(const HttpRequest& req) {
     if (secret_used_ || !same_secret(req.query("k"), secret_)) {
-      return page(403, "Akses ditolak",
-                  "Alamat masuk ini tidak berlaku atau sudah terpakai. Tutup aplikasi lalu jalankan "
-                  "teduh app lagi untuk mendapat alamat baru.");
+      return page(
+          403, "Akses ditolak",
+          "Alamat masuk ini tidak berlaku atau sudah terpakai. Tutup aplikasi lalu jalankan "
+          "teduh app lagi untuk mendapat alamat baru.");
     }
     secret_used_ = true;
     const std::string id = random_hex(kSecretBytes);
@@ -314,7 +337,8 @@ class OfficeApp {
     HttpResponse r;
     r.status = 303;
     r.headers.emplace_back("Location", "/");
-    r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=" + id + "; HttpOnly; SameSite=Strict; Path=/");
+    r.headers.emplace_back(
+        "Set-Cookie", std::string(kCookieName) + "=" + id + "; HttpOnly; SameSite=Strict; Path=/");
     return r;
   }
 
@@ -331,8 +355,9 @@ class OfficeApp {
     }
     if (get && path == "/api/skema") return json_response(200, schema_document());
     if (!store_) {
-      return json_response(423, json{{"galat", "Penyimpanan terkunci. Masukkan kata sandi untuk membukanya."},
-                                     {"terkunci", true}});
+      return json_response(
+          423, json{{"galat", "Penyimpanan terkunci. Masukkan kata sandi untuk membukanya."},
+                    {"terkunci", true}});
     }
     Workflow wf(*store_);
     if (get && path == "/api/beranda") return home(wf);
@@ -366,7 +391,8 @@ class OfficeApp {
 
   static HttpResponse asset(std::string_view path) {
     const Asset* a = find_asset(path);
-    if (a == nullptr) return page(404, "Tidak ditemukan", "Halaman itu tidak ada di aplikasi Teduh.");
+    if (a == nullptr)
+      return page(404, "Tidak ditemukan", "Halaman itu tidak ada di aplikasi Teduh.");
     HttpResponse r;
     r.headers.emplace_back("Content-Type", std::string(a->content_type));
     r.body = std::string(a->data);
@@ -408,7 +434,8 @@ class OfficeApp {
     sodium_memzero(pass.data(), pass.size());
     if (!opened) {
       if (opened.error().code == Errc::refused) {
-        return refusal(403, "Kata sandi salah, atau berkas ini bukan penyimpanan Teduh. Coba lagi.");
+        return refusal(403,
+                       "Kata sandi salah, atau berkas ini bukan penyimpanan Teduh. Coba lagi.");
       }
       return error_response(opened.error());
     }
@@ -445,7 +472,9 @@ class OfficeApp {
       auto rules = deadline_rules(*store_);
       try {
         const auto ms = std::stoll(**synced);
-        if (rules) doc["sinkron_terakhir"] = schema::dates::format_local(schema::dates::from_unix_ms(ms), rules->zone);
+        if (rules)
+          doc["sinkron_terakhir"] =
+              schema::dates::format_local(schema::dates::from_unix_ms(ms), rules->zone);
       } catch (const std::exception&) {
         // an unreadable mark reads as "never"
       }
@@ -453,11 +482,12 @@ class OfficeApp {
     return json_response(200, doc);
   }
 
-  // POST /api/kasus {"kasus": {...}, "korban": {...}, "terlapor": {...}, "hubungan_terlapor": "..."}:
-  // the same Workflow::new_case as `teduh case new`, in one commit.
+  // POST /api/kasus {"kasus": {...}, "korban": {...}, "terlapor": {...}, "hubungan_terlapor":
+  // "..."}: the same Workflow::new_case as `teduh case new`, in one commit.
   static HttpResponse new_case(Workflow& wf, const HttpRequest& req) {
     auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return refusal(400, "Isian pengaduan tidak terbaca.");
+    if (body.is_discarded() || !body.is_object())
+      return refusal(400, "Isian pengaduan tidak terbaca.");
     auto case_fields = field_input(body.value("kasus", json()));
     auto victim_fields = field_input(body.value("korban", json()));
     auto perpetrator_fields = field_input(body.value("terlapor", json()));
@@ -466,7 +496,8 @@ class OfficeApp {
       return refusal(400, "Isian pengaduan tidak terbaca.");
     }
     CaseExtras extras;
-    if (!perpetrator_fields->empty()) extras.perpetrators.emplace_back(*perpetrator_fields, relationship.get<std::string>());
+    if (!perpetrator_fields->empty())
+      extras.perpetrators.emplace_back(*perpetrator_fields, relationship.get<std::string>());
     auto id = wf.new_case(*case_fields, *victim_fields, extras);
     if (!id) return error_response(id.error());
     auto shown = wf.list_cases();
@@ -508,7 +539,8 @@ int run_app(const AppOptions& options) {
     const std::string url = office.entry_url();
     std::cout << url << std::endl;  // the first line of stdout: tests read the port and secret
     std::cerr << "teduh app: aplikasi kantor berjalan di http://127.0.0.1:" << port
-              << "/ (hanya dari komputer ini). Alamat di atas berlaku sekali. Tekan Ctrl+C untuk menutup.\n";
+              << "/ (hanya dari komputer ini). Alamat di atas berlaku sekali. Tekan Ctrl+C untuk "
+                 "menutup.\n";
     if (options.open_browser) app::open_in_browser(url);
     return true;
   };

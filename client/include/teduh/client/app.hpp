@@ -7,10 +7,10 @@
 namespace teduh::client {
 
 struct AppOptions {
-  std::string store;           // the store file; unlocked in the page, never on the command line
-  std::uint16_t port = 0;      // 0: any free port
-  bool open_browser = true;    // xdg-open the address once listening
-  double idle_minutes = 15;    // the store locks after this long without a request
+  std::string store;         // the store file; unlocked in the page, never on the command line
+  std::uint16_t port = 0;    // 0: any free port
+  bool open_browser = true;  // xdg-open the address once listening
+  double idle_minutes = 15;  // the store locks after this long without a request
 };
 
 // Serves until SIGINT or SIGTERM, then locks the store. Prints the address with its secret
