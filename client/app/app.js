@@ -485,7 +485,7 @@ function halamanBaru() {
 async function simpanPengaduan(ev) {
   ev.preventDefault();
   const form = el("form-baru");
-  const isi = { kasus: {}, korban: {}, terlapor: {}, hubungan_terlapor: "" };
+  const isi = { kasus: {}, korban: {}, terlapor: {}, hubungan_terlapor: "", pelapor: {}, hubungan_pelapor: "" };
   for (const e of form.elements) {
     if (!e.name || e.type === "checkbox" || e.type === "submit") continue;
     const titik = e.name.indexOf(".");
@@ -497,9 +497,12 @@ async function simpanPengaduan(ev) {
   }
   const bentuk = Array.from(form.querySelectorAll("input[name=bentuk]:checked")).map((k) => k.value);
   if (bentuk.length) isi.kasus.forms = bentuk.join(",");
-  if (!isi.terlapor.name && !isi.terlapor.sex) {
-    isi.terlapor = {};
-    isi.hubungan_terlapor = "";
+  // A person is recorded only when something about them was written.
+  for (const orang of ["terlapor", "pelapor"]) {
+    if (Object.values(isi[orang]).every((v) => !v)) {
+      isi[orang] = {};
+      isi["hubungan_" + orang] = "";
+    }
   }
   const tombol = form.querySelector("button[type=submit]");
   tombol.disabled = true;

@@ -155,15 +155,18 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     auto v = TEDUH_TRY(validated(store_, victim_id, EntityType::orang, victim_fields));
     victim_writes = std::move(v);
   }
-  std::vector<FieldWrite> extra_writes;  // perpetrators and services, same checks as their actions
-  for (const auto& [fields, relationship] : extras.perpetrators) {
-    sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
-    auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
-    FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", "terlapor"}};
-    if (!relationship.empty()) role.emplace_back("relationship", relationship);
-    auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
-    extra_writes.insert(extra_writes.end(), p.begin(), p.end());
-    extra_writes.insert(extra_writes.end(), r.begin(), r.end());
+  std::vector<FieldWrite> extra_writes;  // persons and services, same checks as their actions
+  for (const auto& [people, role_code] :
+       {std::pair{&extras.perpetrators, "terlapor"}, std::pair{&extras.reporters, "pelapor"}}) {
+    for (const auto& [fields, relationship] : *people) {
+      sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
+      auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
+      FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", role_code}};
+      if (!relationship.empty()) role.emplace_back("relationship", relationship);
+      auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
+      extra_writes.insert(extra_writes.end(), p.begin(), p.end());
+      extra_writes.insert(extra_writes.end(), r.begin(), r.end());
+    }
   }
   std::string status_seen = "diterima";
   for (const auto& w : writes) {

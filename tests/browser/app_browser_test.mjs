@@ -202,12 +202,16 @@ async function main() {
     await page.type("#terlapor-name", "Terlapor Peramban Uji");
     await page.select("#terlapor-sex", "L");
     await page.select("#terlapor-hubungan", "suami_istri");
+    await page.type("#pelapor-name", "Pelapor Peramban Uji");
+    await page.type("#pelapor-phone", "081234567890");
+    await page.select("#pelapor-hubungan", "tetangga");
     await page.click("#form-baru button[type=submit]");
     await visible(page, "#halaman-kasus");
     const kasus = await text(page, "#halaman-kasus");
     check(kasus.includes("Pengaduan tersimpan sebagai kasus UJI-DP3A/"), "the new case's number is announced");
     check(kasus.includes(victim.name) && kasus.includes("Kekerasan fisik") && kasus.includes("Telepon"), "Kasus shows the victim and the coded fields by their labels");
     check(kasus.includes("Terlapor") && kasus.includes("Suami/istri"), "Kasus shows the alleged perpetrator and the relationship");
+    check(kasus.includes("Pelapor") && kasus.includes("Pelapor Peramban Uji") && kasus.includes("Tetangga"), "Kasus shows the reporter and the relationship");
     check(/#\/kasus\/[0-9a-f]{32}$/.test(page.url()), "the address holds the case id only");
     await shot(page, "06-kasus");
     await accessible(page, "Kasus");

@@ -100,6 +100,32 @@ TEST_F(WorkflowTest, SearchFindsAVictimByNikOrNormalizedNameAndShowsCodesOnly) {
   EXPECT_EQ(ids((*numbered)->get("number")), V{nobody->hex()});
 }
 
+TEST_F(WorkflowTest, ANewCaseRecordsItsReporterAndAllegedPerpetratorInTheSameCommit) {
+  CaseExtras extras;
+  extras.perpetrators.emplace_back(FieldInput{{"name", "Terlapor Uji"}}, "orang_tua");
+  extras.reporters.emplace_back(FieldInput{{"name", "Pelapor Uji"}, {"phone", "081234567890"}},
+                                "guru");
+  const auto seq_before = store_->last_seq();
+  auto id = wf().new_case({}, {{"name", "Korban Uji"}}, extras);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(store_->last_seq(), seq_before + 1) << "one commit";
+  auto doc = wf().show_case(*id);
+  ASSERT_TRUE(doc);
+  std::map<std::string, std::string> relationship_by_role;
+  for (const auto& role : (*doc)["roles"]) {
+    relationship_by_role[role["fields"]["role"].get<std::string>()] =
+        role["fields"].value("relationship", "");
+  }
+  EXPECT_EQ(relationship_by_role, (std::map<std::string, std::string>{
+                                      {"korban", ""}, {"pelapor", "guru"}, {"terlapor", "orang_tua"}}));
+
+  CaseExtras bad;
+  bad.reporters.emplace_back(FieldInput{{"phone", "nomor"}}, "");
+  auto refused = wf().new_case({}, {}, bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("phone"), std::string::npos) << refused.error().message;
+}
+
 TEST_F(WorkflowTest, SameVictimWarnsOnTheNikOrOnNameAndBirthDate) {
   auto a = wf().new_case(
       {}, {{"name", "Rina Wulandari"}, {"nik", "3275014101900005"}, {"birth_date", "2001-02-03"}});

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -328,7 +329,9 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
       json{{"kasus", {{"channel", "telepon"}, {"forms", "fisik,psikis"}}},
            {"korban", {{"name", kVictimName}, {"nik", kVictimNik}, {"sex", "P"}, {"age", "30"}}},
            {"terlapor", {{"name", "Terlapor Uji"}, {"sex", "L"}}},
-           {"hubungan_terlapor", "suami_istri"}});
+           {"hubungan_terlapor", "suami_istri"},
+           {"pelapor", {{"name", "Pelapor Uji"}}},
+           {"hubungan_pelapor", "tetangga"}});
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string id = json::parse(made.body)["id"].get<std::string>();
 
@@ -353,7 +356,10 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
   ASSERT_EQ(shown.status, 200);
   const json doc = json::parse(shown.body);
   EXPECT_EQ(doc["id"], id);
-  EXPECT_EQ(doc["persons"].size(), 2u);
+  EXPECT_EQ(doc["persons"].size(), 3u) << "victim, alleged perpetrator and reporter";
+  std::multiset<std::string> roles;
+  for (const auto& role : doc["roles"]) roles.insert(role["fields"]["role"].get<std::string>());
+  EXPECT_EQ(roles, (std::multiset<std::string>{"korban", "pelapor", "terlapor"}));
   EXPECT_NE(shown.body.find(kVictimName), std::string::npos);
   EXPECT_EQ(read("/api/kasus/" + id + "/riwayat").status, 200);
   EXPECT_EQ(read("/api/kasus/" + std::string(32, '0')).status, 404);

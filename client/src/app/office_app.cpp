@@ -490,14 +490,16 @@ class OfficeApp {
       return refusal(400, "Isian pengaduan tidak terbaca.");
     auto case_fields = field_input(body.value("kasus", json()));
     auto victim_fields = field_input(body.value("korban", json()));
-    auto perpetrator_fields = field_input(body.value("terlapor", json()));
-    const json relationship = body.value("hubungan_terlapor", json(""));
-    if (!case_fields || !victim_fields || !perpetrator_fields || !relationship.is_string()) {
-      return refusal(400, "Isian pengaduan tidak terbaca.");
-    }
     CaseExtras extras;
-    if (!perpetrator_fields->empty())
-      extras.perpetrators.emplace_back(*perpetrator_fields, relationship.get<std::string>());
+    // The alleged perpetrator and the reporter, each with the relationship to the victim.
+    for (const auto& [key, people] : {std::pair{"terlapor", &extras.perpetrators},
+                                      std::pair{"pelapor", &extras.reporters}}) {
+      auto fields = field_input(body.value(key, json()));
+      const json relationship = body.value(std::string("hubungan_") + key, json(""));
+      if (!fields || !relationship.is_string()) return refusal(400, "Isian pengaduan tidak terbaca.");
+      if (!fields->empty()) people->emplace_back(*fields, relationship.get<std::string>());
+    }
+    if (!case_fields || !victim_fields) return refusal(400, "Isian pengaduan tidak terbaca.");
     auto id = wf.new_case(*case_fields, *victim_fields, extras);
     if (!id) return error_response(id.error());
     auto shown = wf.list_cases();

@@ -20,10 +20,12 @@ namespace teduh::client {
 
 using FieldInput = std::vector<std::pair<std::string, std::string>>;  // field name -> typed text
 
-// Further records written in the same commit as a new case (an imported register row):
-// alleged perpetrators (person fields and relationship to the victim) and services.
+// Further records written in the same commit as a new case (an imported register row, the
+// office app's intake form): alleged perpetrators and reporters (person fields and
+// relationship to the victim) and services.
 struct CaseExtras {
-  std::vector<std::pair<FieldInput, std::string>> perpetrators;
+  std::vector<std::pair<FieldInput, std::string>> perpetrators;  // peran terlapor
+  std::vector<std::pair<FieldInput, std::string>> reporters;     // peran pelapor
   std::vector<FieldInput> services;  // layanan fields (kind, date, ...)
 };
 
