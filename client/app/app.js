@@ -342,7 +342,12 @@ async function halamanKasus(id) {
   const orang = el("orang-kasus");
   kosongkan(orang);
   if (doc.persons.length === 0) orang.appendChild(buat("p", "Belum ada orang yang dicatat.", "petunjuk"));
-  for (const p of doc.persons) {
+  // The victim first, then the reporter, then the alleged perpetrator.
+  const urutanPeran = { korban: 0, pelapor: 1, terlapor: 2 };
+  const peringkat = (p) => Math.min(3, ...doc.roles.filter((x) => x.fields.person === p.id)
+    .map((x) => urutanPeran[x.fields.role] ?? 3));
+  const orangUrut = doc.persons.slice().sort((a, b) => peringkat(a) - peringkat(b));
+  for (const p of orangUrut) {
     const peran = doc.roles.filter((x) => x.fields.person === p.id);
     const judul = peran.map((x) => labelKode("peran", x.fields.role) +
       (x.fields.relationship ? " (" + labelKode("hubungan", x.fields.relationship) + ")" : "")).join(", ");
