@@ -182,6 +182,15 @@ void schedule_tick(asio::steady_timer& timer, const HttpServerOptions& options,
 int run_http_server(const HttpServerOptions& options, const HttpServerCallbacks& callbacks) {
   asio::io_context ioc{1};
   tcp::acceptor acceptor(ioc);
+  asio::steady_timer tick(ioc);
+  // Installed before the address is printed: a SIGTERM right after it (a test, a script)
+  // must stop the server cleanly, not kill the process with the store open.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int) {
+    acceptor.close();
+    tick.cancel();
+    ioc.stop();
+  });
   beast::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), options.port);
   acceptor.open(endpoint.protocol(), ec);
@@ -198,14 +207,7 @@ int run_http_server(const HttpServerOptions& options, const HttpServerCallbacks&
   const ServerContext ctx{options, callbacks};
   Listener listener(ioc, acceptor, ctx);
   listener.accept();
-  asio::steady_timer tick(ioc);
   schedule_tick(tick, options, callbacks);
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](beast::error_code, int) {
-    acceptor.close();
-    tick.cancel();
-    ioc.stop();
-  });
   ioc.run();
   return 0;
 }
