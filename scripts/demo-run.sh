@@ -146,7 +146,8 @@ done
 say "The central office's report over every office (de-identified; cells under 5 shown as <5)"
 "$teduh" report --store "$work/pusat.db"
 
-# TEDUH_DEMO_APP=1: the office app (client/APP.md) on the Dinas's laptop, with the data above.
+# TEDUH_DEMO_APP=1: the office app (client/APP.md) on the Dinas's laptop, with the data above
+# (TEDUH_DEMO_APP_ARGS=--no-browser: print its address instead of opening the browser).
 if [ "${TEDUH_DEMO_APP:-0}" = 1 ]; then
   say "The office app on the Dinas's store: in the page, type the passphrase $TEDUH_PASSPHRASE; Ctrl+C ends the demo"
   "$teduh" app --store "$work/dinas.db" ${TEDUH_DEMO_APP_ARGS:-} || true
