@@ -11,7 +11,11 @@ teduhd="$build/server/teduhd"
 work=$(mktemp -d -t teduh-demo-XXXXXX)
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # Ctrl+C reaches the server too: its exit status (130) must not stop the cleanup (set -e).
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -141,4 +145,11 @@ done
 
 say "The central office's report over every office (de-identified; cells under 5 shown as <5)"
 "$teduh" report --store "$work/pusat.db"
+
+# TEDUH_DEMO_APP=1: the office app (client/APP.md) on the Dinas's laptop, with the data above
+# (TEDUH_DEMO_APP_ARGS=--no-browser: print its address instead of opening the browser).
+if [ "${TEDUH_DEMO_APP:-0}" = 1 ]; then
+  say "The office app on the Dinas's store: in the page, type the passphrase $TEDUH_PASSPHRASE; Ctrl+C ends the demo"
+  "$teduh" app --store "$work/dinas.db" ${TEDUH_DEMO_APP_ARGS:-} || true
+fi
 say "Demo done"

@@ -15,7 +15,10 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev libexpected-dev nlohmann-json3-dev
   clang libclang-rt-14-dev clang-tidy
+  chromium  # the office app's browser test (tests/browser): headless, driven by puppeteer-core
 )
+# Node for the browser test's driver; a Node already installed (e.g. NodeSource's) is kept.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,4 +36,13 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The browser test's npm packages (puppeteer-core drives the installed Chromium and downloads
+# nothing; axe-core checks accessibility), exactly as package-lock.json pins them.
+browser_tests="$(dirname "$0")/../tests/browser"
+if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
+   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_tests" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
 fi

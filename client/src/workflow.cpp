@@ -156,15 +156,18 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     auto v = TEDUH_TRY(validated(store_, victim_id, EntityType::orang, victim_fields));
     victim_writes = std::move(v);
   }
-  std::vector<FieldWrite> extra_writes;  // perpetrators and services, same checks as their actions
-  for (const auto& [fields, relationship] : extras.perpetrators) {
-    sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
-    auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
-    FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", "terlapor"}};
-    if (!relationship.empty()) role.emplace_back("relationship", relationship);
-    auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
-    extra_writes.insert(extra_writes.end(), p.begin(), p.end());
-    extra_writes.insert(extra_writes.end(), r.begin(), r.end());
+  std::vector<FieldWrite> extra_writes;  // persons and services, same checks as their actions
+  for (const auto& [people, role_code] :
+       {std::pair{&extras.perpetrators, "terlapor"}, std::pair{&extras.reporters, "pelapor"}}) {
+    for (const auto& [fields, relationship] : *people) {
+      sync::EntityId person_id = new_entity_id(), role_id = new_entity_id();
+      auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
+      FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", role_code}};
+      if (!relationship.empty()) role.emplace_back("relationship", relationship);
+      auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
+      extra_writes.insert(extra_writes.end(), p.begin(), p.end());
+      extra_writes.insert(extra_writes.end(), r.begin(), r.end());
+    }
   }
   std::string status_seen = "diterima";
   for (const auto& w : writes) {
@@ -301,6 +304,48 @@ Result<json> Workflow::list_cases() const {
            std::tie(b["received_at"].get_ref<const std::string&>(),
                     b["number"].get_ref<const std::string&>());
   });
+  return json{{"cases", rows}};
+}
+
+Result<json> Workflow::search_cases(std::string_view query) const {
+  auto doc = TEDUH_TRY(list_cases());
+  auto words_of = [](const std::string& normal) {
+    std::vector<std::string> words;
+    std::size_t start = 0;
+    while (start < normal.size()) {
+      const auto space = normal.find(' ', start);
+      const auto end = space == std::string::npos ? normal.size() : space;
+      if (end > start) words.push_back(normal.substr(start, end - start));
+      start = end + 1;
+    }
+    return words;
+  };
+  std::string trimmed(query);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+    trimmed.pop_back();
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+    trimmed.erase(0, 1);
+  if (trimmed.empty()) return doc;
+  const std::string nik = schema::normalize_nik(trimmed);
+  const auto wanted = words_of(schema::normalize_name(trimmed));
+  json rows = json::array();
+  for (auto& row : doc["cases"]) {
+    const auto& number = row["number"].get_ref<const std::string&>();
+    bool hit = number.find(trimmed) != std::string::npos;
+    auto id = sync::Id128::from_hex(row["id"].get<std::string>());
+    if (!hit && id) {
+      auto victim = TEDUH_TRY(victim_of(*id));
+      if (victim && !nik.empty()) hit = schema::normalize_nik(victim->get("nik")) == nik;
+      if (victim && !hit && !wanted.empty()) {
+        const auto have = words_of(schema::normalize_name(victim->get("name")));
+        hit = std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+          return std::any_of(have.begin(), have.end(),
+                             [&](const std::string& h) { return h.rfind(w, 0) == 0; });
+        });
+      }
+    }
+    if (hit) rows.push_back(std::move(row));
+  }
   return json{{"cases", rows}};
 }
 
@@ -841,6 +886,23 @@ Result<void> Workflow::merge_cases(const sync::EntityId& keep, const sync::Entit
     TEDUH_TRY(commit_write(keep, "kasus", audit_event(other, "diubah")));
     return {};
   });
+}
+
+Result<json> Workflow::same_victim(const FieldInput& victim_fields) const {
+  // The rule is similar_victims(); this is its rows as the case list shows them.
+  auto similar = TEDUH_TRY(similar_victims(victim_fields));
+  json rows = json::array();
+  if (similar.empty()) return json{{"cases", rows}};
+  std::map<std::string, std::string> signal_of;
+  for (const SimilarCase& c : similar) signal_of.emplace(c.case_id, c.signal);
+  auto doc = TEDUH_TRY(list_cases());
+  for (auto& row : doc["cases"]) {
+    auto found = signal_of.find(row.value("id", ""));
+    if (found == signal_of.end()) continue;
+    row["signal"] = found->second;
+    rows.push_back(std::move(row));
+  }
+  return json{{"cases", rows}};
 }
 
 Result<json> Workflow::duplicates() const {

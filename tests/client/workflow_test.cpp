@@ -102,6 +102,78 @@ TEST_F(WorkflowTest, ListShowsVictimCodesNotNames) {
   EXPECT_EQ((*doc)["cases"][0]["victim"].get<std::string>().rfind("K-", 0), 0u);
 }
 
+TEST_F(WorkflowTest, SearchFindsAVictimByNikOrNormalizedNameAndShowsCodesOnly) {
+  auto siti = wf().new_case({}, {{"name", "Siti Nurhayati Oemar"}, {"nik", "3275014101900003"}});
+  auto other = wf().new_case({}, {{"name", "Dewi Lestari"}});
+  auto nobody = wf().new_case({}, {});
+  ASSERT_TRUE(siti && other && nobody);
+  auto ids = [&](std::string_view q) {
+    auto doc = wf().search_cases(q);
+    EXPECT_TRUE(doc) << q;
+    std::vector<std::string> out;
+    if (!doc) return out;
+    EXPECT_EQ(doc->dump().find("Siti"), std::string::npos) << "rows name victims by code only";
+    for (const auto& row : (*doc)["cases"]) out.push_back(row["id"].get<std::string>());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("3275 0141.0190-0003"), V{siti->hex()});
+  EXPECT_EQ(ids("umar siti"), V{siti->hex()}) << "old spelling and word order";
+  EXPECT_EQ(ids("  NURHA "), V{siti->hex()}) << "the start of a word, any case";
+  EXPECT_EQ(ids("lestari"), V{other->hex()});
+  EXPECT_TRUE(ids("siti lestari").empty()) << "every word must match the same victim";
+  EXPECT_TRUE(ids("3275014101900004").empty());
+  EXPECT_EQ(ids("").size(), 3u);
+  auto numbered = store_->entity(*nobody);
+  ASSERT_TRUE(numbered && *numbered);
+  EXPECT_EQ(ids((*numbered)->get("number")), V{nobody->hex()});
+}
+
+TEST_F(WorkflowTest, ANewCaseRecordsItsReporterAndAllegedPerpetratorInTheSameCommit) {
+  CaseExtras extras;
+  extras.perpetrators.emplace_back(FieldInput{{"name", "Terlapor Uji"}}, "orang_tua");
+  extras.reporters.emplace_back(FieldInput{{"name", "Pelapor Uji"}, {"phone", "081234567890"}},
+                                "guru");
+  const auto seq_before = store_->last_seq();
+  auto id = wf().new_case({}, {{"name", "Korban Uji"}}, extras);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(store_->last_seq(), seq_before + 1) << "one commit";
+  auto doc = wf().show_case(*id);
+  ASSERT_TRUE(doc);
+  std::map<std::string, std::string> relationship_by_role;
+  for (const auto& role : (*doc)["roles"]) {
+    relationship_by_role[role["fields"]["role"].get<std::string>()] =
+        role["fields"].value("relationship", "");
+  }
+  EXPECT_EQ(relationship_by_role, (std::map<std::string, std::string>{
+                                      {"korban", ""}, {"pelapor", "guru"}, {"terlapor", "orang_tua"}}));
+
+  CaseExtras bad;
+  bad.reporters.emplace_back(FieldInput{{"phone", "nomor"}}, "");
+  auto refused = wf().new_case({}, {}, bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("phone"), std::string::npos) << refused.error().message;
+}
+
+TEST_F(WorkflowTest, SameVictimWarnsOnTheNikOrOnNameAndBirthDate) {
+  auto a = wf().new_case(
+      {}, {{"name", "Rina Wulandari"}, {"nik", "3275014101900005"}, {"birth_date", "2001-02-03"}});
+  ASSERT_TRUE(a);
+  auto signal_of = [&](const FieldInput& victim) {
+    auto doc = wf().same_victim(victim);
+    EXPECT_TRUE(doc);
+    if (!doc || (*doc)["cases"].empty()) return std::string();
+    EXPECT_EQ((*doc)["cases"][0]["id"], a->hex());
+    return (*doc)["cases"][0]["signal"].get<std::string>();
+  };
+  EXPECT_EQ(signal_of({{"nik", "3275-0141-0190-0005"}}), "nik");
+  EXPECT_EQ(signal_of({{"name", "WULANDARI rina"}, {"birth_date", "2001-02-03"}}),
+            "nama_tanggal_lahir");
+  EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}}), "") << "a name alone is not enough";
+  EXPECT_EQ(signal_of({{"name", "Rina Wulandari"}, {"birth_date", "2001-02-04"}}), "");
+  EXPECT_EQ(signal_of({}), "");
+}
+
 TEST_F(WorkflowTest, FifteenDigitNikIsRefusedNamingTheFieldAndNothingIsWritten) {
   auto before = store_->last_seq();
   auto id = wf().new_case({}, {{"name", "Orang Uji"}, {"nik", "327504010190000"}});

@@ -68,5 +68,6 @@ void add_history_commands(CliContext& ctx, CLI::App& app);     // case_cmd.cpp: 
 void add_report_commands(CliContext& ctx, CLI::App& app);      // report_cmd.cpp: due, report, config, import
 void add_check_command(CliContext& ctx, CLI::App& app);        // store_cmd.cpp
 void add_sync_command(CliContext& ctx, CLI::App& app);         // sync_cmd.cpp
+void add_app_command(CliContext& ctx, CLI::App& app);          // app_cmd.cpp: the office app
 
 }  // namespace teduh::client::cli

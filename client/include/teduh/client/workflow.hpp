@@ -20,10 +20,12 @@ namespace teduh::client {
 
 using FieldInput = std::vector<std::pair<std::string, std::string>>;  // field name -> typed text
 
-// Further records written in the same commit as a new case (an imported register row):
-// alleged perpetrators (person fields and relationship to the victim) and services.
+// Further records written in the same commit as a new case (an imported register row, the
+// office app's intake form): alleged perpetrators and reporters (person fields and
+// relationship to the victim) and services.
 struct CaseExtras {
-  std::vector<std::pair<FieldInput, std::string>> perpetrators;
+  std::vector<std::pair<FieldInput, std::string>> perpetrators;  // peran terlapor
+  std::vector<std::pair<FieldInput, std::string>> reporters;     // peran pelapor
   std::vector<FieldInput> services;  // layanan fields (kind, date, ...)
 };
 
@@ -53,6 +55,12 @@ class Workflow {
   // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
   [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
   [[nodiscard]] Result<nlohmann::json> list_cases() const;
+  // The rows of list_cases() (victims by code, never by name) whose victim matches `query`:
+  // a NIK (16 digits once spaces, dots and dashes are dropped) equal to the victim's, or
+  // words each the start of a word of the victim's name, both in schema::normalize_name's
+  // form (so "Siti Aminah" finds "AMINAH, Siti" and "Sitti"), or a part of the case number.
+  // An empty query returns every case. Reads only: not an access to any one case.
+  [[nodiscard]] Result<nlohmann::json> search_cases(std::string_view query) const;
   // Records a "dilihat" audit event; the document itself never contains audit events.
   // `access` is the audit action recorded: "dilihat" (opened) or "diekspor" (exported).
   [[nodiscard]] Result<nlohmann::json> show_case(const sync::EntityId& case_id, std::string_view access = "dilihat");
@@ -107,6 +115,9 @@ class Workflow {
   // date (weak); it never sees either. On an office device: over the cases it holds, by
   // the same normal forms in clear. Pairs already merged are left out.
   [[nodiscard]] Result<nlohmann::json> duplicates() const;
+  // similar_victims() as the office app shows it: the rows of list_cases() for those
+  // cases, each with its "signal" ("nik" or "nama_tanggal_lahir").
+  [[nodiscard]] Result<nlohmann::json> same_victim(const FieldInput& victim_fields) const;
 
   [[nodiscard]] Result<sync::EntityId> add_shelter(const FieldInput& fields);
   [[nodiscard]] Result<nlohmann::json> list_shelters() const;

@@ -1,0 +1,567 @@
+// Teduh office app: a small single-page front end over the JSON API of `teduh app`
+// (client/APP.md). Plain JavaScript, no framework. Every text from the store is put in
+// the page with textContent, never as HTML. The addresses (#/kasus/ID) carry case ids
+// only, never a name or NIK; searches are sent in a POST body.
+"use strict";
+
+const keadaan = {
+  csrf: "",
+  skema: null,
+  zona: "WIB",
+  pesan: "",
+  pertama: true,
+};
+
+const ZONA_JAM = { WIB: 7, WITA: 8, WIT: 9 };
+
+function el(id) {
+  return document.getElementById(id);
+}
+
+function buat(tag, teks, kelas) {
+  const e = document.createElement(tag);
+  if (teks !== undefined && teks !== null) e.textContent = String(teks);
+  if (kelas) e.className = kelas;
+  return e;
+}
+
+function kosongkan(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+// Calls the API. Changes carry the CSRF token; a locked store shows the unlock page.
+async function api(cara, alamat, isi) {
+  const opsi = { method: cara, headers: {}, credentials: "same-origin", cache: "no-store" };
+  if (cara !== "GET") {
+    opsi.headers["X-CSRF-Token"] = keadaan.csrf;
+    opsi.headers["Content-Type"] = "application/json";
+    opsi.body = JSON.stringify(isi || {});
+  }
+  let jawab;
+  try {
+    jawab = await fetch(alamat, opsi);
+  } catch (e) {
+    return { ok: false, status: 0, data: { galat: "Aplikasi Teduh tidak menjawab. Apakah teduh app masih berjalan?" } };
+  }
+  let data = {};
+  try {
+    data = await jawab.json();
+  } catch (e) {
+    data = { galat: "Jawaban aplikasi tidak terbaca." };
+  }
+  if (jawab.status === 423) {
+    tampilkanBuka();
+  }
+  return { ok: jawab.ok, status: jawab.status, data: data };
+}
+
+// ---- labels and times ------------------------------------------------------------------
+
+function labelKode(set, kode) {
+  if (!kode) return "-";
+  const daftar = keadaan.skema && keadaan.skema.codes[set];
+  if (!daftar) return kode;
+  const ketemu = daftar.find((k) => k.code === kode);
+  return ketemu ? ketemu.label : kode;
+}
+
+function labelKodeBanyak(set, kode) {
+  if (!kode) return "-";
+  const bagian = Array.isArray(kode) ? kode : String(kode).split(",");
+  return bagian.filter((k) => k).map((k) => labelKode(set, k)).join(", ") || "-";
+}
+
+function fieldsOf(entitas) {
+  return (keadaan.skema && keadaan.skema.entities[entitas] && keadaan.skema.entities[entitas].fields) || [];
+}
+
+function specField(entitas, nama) {
+  return fieldsOf(entitas).find((f) => f.name === nama);
+}
+
+function labelEntitas(entitas) {
+  const e = keadaan.skema && keadaan.skema.entities[entitas];
+  return e ? e.label : entitas;
+}
+
+// A stored UTC time (YYYY-MM-DDTHH:MM:SSZ) in the office's zone, as the CLI prints it.
+function waktuSetempat(utc) {
+  if (!utc) return "-";
+  const t = Date.parse(utc);
+  if (Number.isNaN(t)) return utc;
+  const jam = ZONA_JAM[keadaan.zona] || 7;
+  const d = new Date(t + jam * 3600 * 1000);
+  const dua = (n) => String(n).padStart(2, "0");
+  return d.getUTCFullYear() + "-" + dua(d.getUTCMonth() + 1) + "-" + dua(d.getUTCDate()) + " " +
+    dua(d.getUTCHours()) + ":" + dua(d.getUTCMinutes()) + " " + keadaan.zona;
+}
+
+function tampilNilai(entitas, nama, nilai) {
+  const f = specField(entitas, nama);
+  if (nilai === "" || nilai === undefined || nilai === null) return "-";
+  if (!f) return nilai;
+  if (f.kind === "ref") return "kode " + String(nilai).slice(0, 8);
+  if (f.kind === "code") return labelKode(f.code_set, nilai);
+  if (f.kind === "codes") return labelKodeBanyak(f.code_set, nilai);
+  if (f.kind === "datetime") return waktuSetempat(nilai);
+  if (f.kind === "boolean") return nilai === "1" ? "Ya" : "Tidak";
+  return nilai;
+}
+
+// ---- pages -----------------------------------------------------------------------------
+
+const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru"];
+
+function tampilkan(nama) {
+  el("memuat").hidden = true;
+  for (const h of HALAMAN) el("halaman-" + h).hidden = h !== nama;
+  const terbuka = nama !== "buka";
+  el("menu").hidden = !terbuka;
+  el("tombol-kunci").hidden = !terbuka;
+  for (const a of document.querySelectorAll("#menu a")) {
+    const kini = a.dataset.halaman === nama || (nama === "kasus" && a.dataset.halaman === "daftar");
+    if (kini) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  // After a move inside the app the focus goes to the new page's heading (a screen reader
+  // reads where it is); on the first page of a load it stays at the top, before the skip link.
+  const judul = el("judul-" + nama);
+  if (judul && !keadaan.pertama) {
+    judul.setAttribute("tabindex", "-1");
+    judul.focus();
+  }
+  keadaan.pertama = false;
+  document.title = (judul ? judul.textContent : "Teduh") + " - Teduh";
+}
+
+function tampilkanBuka() {
+  el("kantor").textContent = "";
+  el("pengguna").textContent = "";
+  tampilkan("buka");
+  el("kata-sandi").focus();
+}
+
+// An error summary (GOV.UK pattern): the sentence, a link to the field the library named,
+// and the library's own detail.
+function tampilkanGalat(kotak, data, form) {
+  kosongkan(kotak);
+  kotak.appendChild(buat("p", data.galat || "Terjadi kesalahan."));
+  for (const lama of document.querySelectorAll("[aria-invalid]")) lama.removeAttribute("aria-invalid");
+  const isian = form && data.kolom ? form.querySelector('[name$=".' + data.kolom + '"], [name="' + data.kolom + '"]') : null;
+  const label = isian ? document.querySelector('label[for="' + isian.id + '"]') : null;
+  if (isian && label) {
+    const a = buat("a", "Periksa: " + label.firstChild.textContent.trim());
+    a.href = "#" + isian.id;
+    a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      isian.focus();
+    });
+    const p = buat("p");
+    p.appendChild(a);
+    kotak.appendChild(p);
+    isian.setAttribute("aria-invalid", "true");
+  } else if (form && data.kolom === "forms") {
+    kotak.appendChild(buat("p", "Periksa: Bentuk kekerasan"));
+  }
+  if (data.rincian) kotak.appendChild(buat("p", "Keterangan: " + data.rincian, "rincian-galat"));
+  kotak.hidden = false;
+}
+
+async function muatSesi() {
+  const r = await api("GET", "/api/sesi");
+  if (!r.ok) return false;
+  keadaan.csrf = r.data.csrf;
+  if (r.data.zona_waktu) keadaan.zona = r.data.zona_waktu;
+  el("kantor").textContent = r.data.kantor ? r.data.kantor + " (" + r.data.kode_kantor + ")" : "";
+  el("pengguna").textContent = r.data.pengguna ? "Pengguna: " + r.data.pengguna : "";
+  return !r.data.terkunci;
+}
+
+async function bukaPenyimpanan(ev) {
+  ev.preventDefault();
+  const sandi = el("kata-sandi");
+  const tombol = el("form-buka").querySelector("button");
+  el("galat-buka").hidden = true;
+  tombol.disabled = true;
+  el("status-buka").textContent = "Membuka penyimpanan, mohon tunggu beberapa detik...";
+  const r = await api("POST", "/api/buka", { kata_sandi: sandi.value });
+  sandi.value = "";
+  tombol.disabled = false;
+  el("status-buka").textContent = "";
+  if (!r.ok) {
+    tampilkanGalat(el("galat-buka"), r.data);
+    sandi.focus();
+    return;
+  }
+  await muatSesi();
+  if (!location.hash || location.hash === "#/") location.hash = "#/beranda";
+  else await arahkan();
+}
+
+async function kunci() {
+  await api("POST", "/api/kunci", {});
+  tampilkanBuka();
+}
+
+// Beranda: deadlines, what waits for an answer, conflicts, last sync.
+async function halamanBeranda() {
+  const r = await api("GET", "/api/beranda");
+  if (!r.ok) return;
+  tampilkan("beranda");
+  const d = r.data;
+  const terlambat = d.due.filter((x) => x.late).length;
+  el("jumlah-tenggat").textContent = String(d.due.length);
+  if (terlambat) el("jumlah-tenggat").appendChild(buat("span", " (" + terlambat + " terlambat)", "label-konflik"));
+  el("jumlah-menunggu").textContent = String(d.menunggu.length);
+  el("jumlah-konflik").textContent = String(d.konflik);
+  el("sinkron-terakhir").textContent = d.sinkron_terakhir || "Belum pernah";
+
+  const tenggat = el("tabel-tenggat").querySelector("tbody");
+  kosongkan(tenggat);
+  for (const x of d.due) {
+    const tr = document.createElement("tr");
+    const keadaanTd = document.createElement("td");
+    keadaanTd.appendChild(buat("span", x.late ? "Terlambat" : "Segera", x.late ? "label-terlambat" : "label-segera"));
+    tr.appendChild(keadaanTd);
+    const kasusTd = document.createElement("td");
+    const a = buat("a", x.number);
+    a.href = "#/kasus/" + encodeURIComponent(x.case);
+    kasusTd.appendChild(a);
+    tr.appendChild(kasusTd);
+    tr.appendChild(buat("td", x.label));
+    tr.appendChild(buat("td", x.due_local));
+    tenggat.appendChild(tr);
+  }
+  el("tabel-tenggat").hidden = d.due.length === 0;
+  el("tenggat-kosong").hidden = d.due.length !== 0;
+
+  const menunggu = el("tabel-menunggu").querySelector("tbody");
+  kosongkan(menunggu);
+  for (const x of d.menunggu) {
+    const tr = document.createElement("tr");
+    tr.appendChild(buat("td", x.kind === "rujukan" ? "Rujukan" : "Alih kelola"));
+    const kasusTd = document.createElement("td");
+    const a = buat("a", x.case_number || x.case);
+    a.href = "#/kasus/" + encodeURIComponent(x.case);
+    kasusTd.appendChild(a);
+    tr.appendChild(kasusTd);
+    tr.appendChild(buat("td", x.arah === "masuk" ? "Masuk: perlu dijawab" : "Keluar: menunggu jawaban"));
+    tr.appendChild(buat("td", x.arah === "masuk" ? x.from_office : x.to_office));
+    tr.appendChild(buat("td", labelKode(x.kind === "rujukan" ? "status_rujukan" : "status_alih_kelola", x.status)));
+    menunggu.appendChild(tr);
+  }
+  el("tabel-menunggu").hidden = d.menunggu.length === 0;
+  el("menunggu-kosong").hidden = d.menunggu.length !== 0;
+}
+
+// Daftar kasus: every case, or the ones whose victim matches the search (sent as a POST
+// body, so the name or NIK never lands in an address, a history or a log).
+async function halamanDaftar() {
+  const q = el("cari").value.trim();
+  const r = q ? await api("POST", "/api/cari", { q: q }) : await api("GET", "/api/kasus");
+  if (!r.ok) return;
+  tampilkan("daftar");
+  const status = el("saring-status").value;
+  const kasus = r.data.cases.filter((c) => !status || c.status === status).slice().reverse();
+  const tbody = el("tabel-kasus").querySelector("tbody");
+  kosongkan(tbody);
+  for (const c of kasus) {
+    const tr = document.createElement("tr");
+    const nomor = document.createElement("td");
+    const a = buat("a", c.number);
+    a.href = "#/kasus/" + encodeURIComponent(c.id);
+    nomor.appendChild(a);
+    if (c.conflict) nomor.appendChild(buat("span", " konflik", "label-konflik"));
+    tr.appendChild(nomor);
+    tr.appendChild(buat("td", waktuSetempat(c.received_at), "waktu"));
+    tr.appendChild(buat("td", labelKode("status_kasus", c.status) + (c.merged_into ? " (digabung)" : "")));
+    tr.appendChild(buat("td", c.victim || "-"));
+    tr.appendChild(buat("td", labelKodeBanyak("bentuk_kekerasan", c.forms)));
+    tbody.appendChild(tr);
+  }
+  el("jumlah-kasus").textContent = kasus.length === 0
+    ? (q ? "Tidak ada kasus yang cocok dengan pencarian." : "Belum ada kasus.")
+    : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + ".";
+}
+
+// A definition list of an entity's fields in schema order; fields in conflict are marked,
+// and a case a field points at (merged_into) is a link.
+function isiRincian(dl, entitas, fields, konflik) {
+  kosongkan(dl);
+  const dikenal = fieldsOf(entitas).map((f) => f.name);
+  const urutan = dikenal.filter((n) => n in fields).concat(Object.keys(fields).filter((n) => !dikenal.includes(n)));
+  for (const nama of urutan) {
+    if (entitas !== "kasus" && (nama === "case" || nama === "person")) continue;
+    const f = specField(entitas, nama);
+    dl.appendChild(buat("dt", f ? f.label : nama));
+    const dd = buat("dd");
+    if (entitas === "kasus" && nama === "merged_into" && fields[nama]) {
+      const a = buat("a", "Buka kasus yang menampungnya");
+      a.href = "#/kasus/" + encodeURIComponent(fields[nama]);
+      dd.appendChild(a);
+    } else {
+      dd.textContent = tampilNilai(entitas, nama, fields[nama]);
+    }
+    if (konflik && konflik.includes(nama)) {
+      dd.appendChild(buat("span", " konflik: nilai berbeda antarperangkat", "label-konflik"));
+    }
+    dl.appendChild(dd);
+  }
+}
+
+// Kasus: the document of `teduh case show --json`, and its history.
+async function halamanKasus(id) {
+  const r = await api("GET", "/api/kasus/" + encodeURIComponent(id));
+  if (!r.ok) {
+    if (r.status !== 423) {
+      tampilkan("kasus");
+      el("judul-kasus").textContent = "Kasus tidak ditemukan";
+    }
+    return;
+  }
+  const riwayat = await api("GET", "/api/kasus/" + encodeURIComponent(id) + "/riwayat");
+  const doc = r.data;
+  tampilkan("kasus");
+  el("judul-kasus").textContent = "Kasus " + (doc.case.number || "");
+  document.title = el("judul-kasus").textContent + " - Teduh";
+  const adaKonflik = doc.conflicts.length > 0 || doc.persons.some((p) => p.conflicts);
+  el("peringatan-konflik").hidden = !adaKonflik;
+  if (keadaan.pesan) {
+    const p = buat("div", keadaan.pesan, "berhasil");
+    p.setAttribute("role", "status");
+    p.id = "pesan-berhasil";
+    const lama = el("pesan-berhasil");
+    if (lama) lama.remove();
+    el("judul-kasus").after(p);
+    keadaan.pesan = "";
+  } else if (el("pesan-berhasil")) {
+    el("pesan-berhasil").remove();
+  }
+  isiRincian(el("ringkasan-kasus"), "kasus", doc.case, doc.conflicts);
+
+  const orang = el("orang-kasus");
+  kosongkan(orang);
+  if (doc.persons.length === 0) orang.appendChild(buat("p", "Belum ada orang yang dicatat.", "petunjuk"));
+  // The victim first, then the reporter, then the alleged perpetrator.
+  const urutanPeran = { korban: 0, pelapor: 1, terlapor: 2 };
+  const peringkat = (p) => Math.min(3, ...doc.roles.filter((x) => x.fields.person === p.id)
+    .map((x) => urutanPeran[x.fields.role] ?? 3));
+  const orangUrut = doc.persons.slice().sort((a, b) => peringkat(a) - peringkat(b));
+  for (const p of orangUrut) {
+    const peran = doc.roles.filter((x) => x.fields.person === p.id);
+    const judul = peran.map((x) => labelKode("peran", x.fields.role) +
+      (x.fields.relationship ? " (" + labelKode("hubungan", x.fields.relationship) + ")" : "")).join(", ");
+    const kotak = buat("div", null, "orang");
+    kotak.appendChild(buat("h3", (judul || "Orang") + ": " + (p.fields.name || "tanpa nama") +
+      (p.from_case ? " (dari kasus yang digabungkan ke sini)" : "")));
+    const dl = buat("dl", null, "rincian");
+    isiRincian(dl, "orang", p.fields, p.conflicts);
+    kotak.appendChild(dl);
+    orang.appendChild(kotak);
+  }
+
+  // Referrals, consents and shelter stays: each record's fields in schema order.
+  for (const [kunci, entitas, wadah] of [["referrals", "rujukan", "rujukan-kasus"], ["consents", "persetujuan", "persetujuan-kasus"],
+    ["shelter_stays", "penempatan", "penempatan-kasus"]]) {
+    const kotak = el(wadah);
+    kosongkan(kotak);
+    const daftar = doc[kunci] || [];
+    if (daftar.length === 0) kotak.appendChild(buat("p", "Belum ada.", "petunjuk"));
+    for (const r of daftar) {
+      const dl = buat("dl", null, "rincian rekaman");
+      isiRincian(dl, entitas, r.fields, r.conflicts);
+      if (r.refused) {
+        dl.appendChild(buat("dt", "Status di server"));
+        dl.appendChild(buat("dd", r.refused));
+      }
+      if (r.shelter_code_name) {
+        dl.appendChild(buat("dt", "Rumah aman"));
+        dl.appendChild(buat("dd", r.shelter_code_name + ", " + r.shelter_address));
+      }
+      kotak.appendChild(dl);
+    }
+  }
+
+  const layanan = el("tabel-layanan").querySelector("tbody");
+  kosongkan(layanan);
+  const daftarLayanan = doc.services.slice().sort((a, b) => (a.fields.date || "").localeCompare(b.fields.date || ""));
+  for (const s of daftarLayanan) {
+    const tr = document.createElement("tr");
+    tr.appendChild(buat("td", s.fields.date || "-"));
+    tr.appendChild(buat("td", labelKode("jenis_layanan", s.fields.kind)));
+    tr.appendChild(buat("td", s.fields.provider || "-"));
+    tr.appendChild(buat("td", s.fields.outcome || "-"));
+    layanan.appendChild(tr);
+  }
+
+  const tbody = el("tabel-riwayat").querySelector("tbody");
+  kosongkan(tbody);
+  const versi = riwayat.ok ? riwayat.data.versions : [];
+  for (const v of versi) {
+    if (v.entity_type === "audit" || v.field === "case" || v.field === "person") continue;
+    const f = specField(v.entity_type, v.field);
+    const tr = document.createElement("tr");
+    tr.appendChild(buat("td", waktuSetempat(v.at), "waktu"));
+    tr.appendChild(buat("td", labelEntitas(v.entity_type) + ": " + (f ? f.label : v.field)));
+    tr.appendChild(buat("td", tampilNilai(v.entity_type, v.field, v.value)));
+    tr.appendChild(buat("td", v.live ? "berlaku" : "sudah diganti"));
+    tbody.appendChild(tr);
+  }
+}
+
+function isiPilihan() {
+  for (const sel of document.querySelectorAll("select[data-kode]")) {
+    kosongkan(sel);
+    sel.appendChild(buat("option", "- pilih -")).value = "";
+    for (const k of keadaan.skema.codes[sel.dataset.kode] || []) {
+      const o = buat("option", k.label);
+      o.value = k.code;
+      sel.appendChild(o);
+    }
+  }
+  const status = el("saring-status");
+  kosongkan(status);
+  status.appendChild(buat("option", "Semua status")).value = "";
+  for (const k of keadaan.skema.codes.status_kasus || []) {
+    const o = buat("option", k.label);
+    o.value = k.code;
+    status.appendChild(o);
+  }
+  const bentuk = el("pilihan-bentuk");
+  kosongkan(bentuk);
+  for (const k of keadaan.skema.codes.bentuk_kekerasan || []) {
+    const label = buat("label");
+    const kotak = document.createElement("input");
+    kotak.type = "checkbox";
+    kotak.name = "bentuk";
+    kotak.value = k.code;
+    kotak.id = "bentuk-" + k.code;
+    label.htmlFor = kotak.id;
+    label.appendChild(kotak);
+    label.appendChild(document.createTextNode(k.label));
+    bentuk.appendChild(label);
+  }
+}
+
+// A warning, not a refusal: the same NIK, or the same name and birth date, is already
+// recorded on this device (Workflow::same_victim). Sent as a POST body, like a search.
+async function periksaSerupa() {
+  const korban = {
+    name: el("korban-name").value.trim(),
+    nik: el("korban-nik").value.trim(),
+    birth_date: el("korban-birth").value,
+  };
+  const kotak = el("peringatan-serupa");
+  if (!korban.nik && !(korban.name && korban.birth_date)) {
+    kotak.hidden = true;
+    return;
+  }
+  const r = await api("POST", "/api/serupa", { korban: korban });
+  kosongkan(kotak);
+  if (!r.ok || r.data.cases.length === 0) {
+    kotak.hidden = true;
+    return;
+  }
+  const nik = r.data.cases.some((c) => c.signal === "nik");
+  kotak.appendChild(buat("p", nik
+    ? "Korban dengan NIK yang sama sudah tercatat. Periksa dulu apakah ini kasus yang sama:"
+    : "Korban dengan nama dan tanggal lahir yang sama sudah tercatat. Periksa dulu apakah ini kasus yang sama:"));
+  const ul = buat("ul");
+  for (const c of r.data.cases) {
+    const li = buat("li");
+    const a = buat("a", c.number);
+    a.href = "#/kasus/" + encodeURIComponent(c.id);
+    li.appendChild(a);
+    li.appendChild(document.createTextNode(" (status " + labelKode("status_kasus", c.status) + ", pengaduan " + waktuSetempat(c.received_at) + ")"));
+    ul.appendChild(li);
+  }
+  kotak.appendChild(ul);
+  kotak.appendChild(buat("p", "Pengaduan tetap dapat disimpan bila memang kasus baru.", "petunjuk"));
+  kotak.hidden = false;
+}
+
+function halamanBaru() {
+  el("galat-baru").hidden = true;
+  tampilkan("baru");
+}
+
+// Pengaduan baru: the same Workflow::new_case as `teduh case new`; the server decides
+// what is valid and says why in Indonesian.
+async function simpanPengaduan(ev) {
+  ev.preventDefault();
+  const form = el("form-baru");
+  const isi = { kasus: {}, korban: {}, terlapor: {}, hubungan_terlapor: "", pelapor: {}, hubungan_pelapor: "" };
+  for (const e of form.elements) {
+    if (!e.name || e.type === "checkbox" || e.type === "submit") continue;
+    const titik = e.name.indexOf(".");
+    if (titik < 0) {
+      isi[e.name] = e.value.trim();
+    } else {
+      isi[e.name.slice(0, titik)][e.name.slice(titik + 1)] = e.value.trim();
+    }
+  }
+  const bentuk = Array.from(form.querySelectorAll("input[name=bentuk]:checked")).map((k) => k.value);
+  if (bentuk.length) isi.kasus.forms = bentuk.join(",");
+  // A person is recorded only when something about them was written.
+  for (const orang of ["terlapor", "pelapor"]) {
+    if (Object.values(isi[orang]).every((v) => !v)) {
+      isi[orang] = {};
+      isi["hubungan_" + orang] = "";
+    }
+  }
+  const tombol = form.querySelector("button[type=submit]");
+  tombol.disabled = true;
+  const r = await api("POST", "/api/kasus", isi);
+  tombol.disabled = false;
+  if (!r.ok) {
+    if (r.status === 423) return;
+    tampilkanGalat(el("galat-baru"), r.data, form);
+    el("galat-baru").focus();
+    return;
+  }
+  form.reset();
+  el("galat-baru").hidden = true;
+  el("peringatan-serupa").hidden = true;
+  for (const lama of form.querySelectorAll("[aria-invalid]")) lama.removeAttribute("aria-invalid");
+  keadaan.pesan = "Pengaduan tersimpan sebagai kasus " + r.data.number + ".";
+  location.hash = "#/kasus/" + encodeURIComponent(r.data.id);
+}
+
+// ---- routing ---------------------------------------------------------------------------
+
+async function arahkan() {
+  const h = location.hash || "#/beranda";
+  const bagian = h.slice(2).split("/");
+  if (bagian[0] === "daftar") return halamanDaftar();
+  if (bagian[0] === "kasus" && bagian[1]) return halamanKasus(decodeURIComponent(bagian[1]));
+  if (bagian[0] === "baru") return halamanBaru();
+  return halamanBeranda();
+}
+
+async function mulai() {
+  el("form-buka").addEventListener("submit", bukaPenyimpanan);
+  el("form-cari").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    halamanDaftar();
+  });
+  el("saring-status").addEventListener("change", halamanDaftar);
+  el("form-baru").addEventListener("submit", simpanPengaduan);
+  for (const id of ["korban-name", "korban-nik", "korban-birth"]) el(id).addEventListener("change", periksaSerupa);
+  el("tombol-kunci").addEventListener("click", kunci);
+  window.addEventListener("hashchange", arahkan);
+  const skema = await api("GET", "/api/skema");
+  if (!skema.ok) {
+    el("memuat").textContent = skema.data.galat || "Aplikasi tidak dapat dimuat.";
+    return;
+  }
+  keadaan.skema = skema.data;
+  isiPilihan();
+  const terbuka = await muatSesi();
+  if (!terbuka) {
+    tampilkanBuka();
+    return;
+  }
+  await arahkan();
+}
+
+document.addEventListener("DOMContentLoaded", mulai);

@@ -1,0 +1,552 @@
+// The office app's routes and its guard (client/APP.md): who may ask (a secret per launch
+// exchanged for a cookie), from where (Host and Origin, against DNS rebinding and CSRF),
+// and what: the JSON documents of the workflow library, the same ones `--json` prints.
+// No business rule lives here; every read and write is a Workflow call.
+#include <sodium.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "assets.hpp"
+#include "http_server.hpp"
+#include "teduh/client/app.hpp"
+#include "teduh/client/report.hpp"
+#include "teduh/client/store.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/dates.hpp"
+#include "teduh/schema/entities.hpp"
+
+extern char** environ;  // NOLINT(readability-identifier-naming): POSIX's name
+
+namespace teduh::client {
+namespace app {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kCookieName = "teduh_sesi";
+constexpr std::size_t kSecretBytes = 32;
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(bytes * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  sodium_memzero(raw.data(), raw.size());
+  hex.pop_back();
+  return hex;
+}
+
+// Compares secrets in time independent of where they differ.
+bool same_secret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Headers on every response, whatever it holds (issue 16 "Security of a local web server").
+void add_security_headers(HttpResponse& r) {
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
+  r.headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
+}
+
+// A short page in Indonesian for refusals the browser shows as a page (no script, no style).
+HttpResponse page(int status, std::string_view title, std::string_view sentence) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+  r.body.append("<!doctype html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"><title>")
+      .append(title)
+      .append(" - Teduh</title></head><body><main><h1>")
+      .append(title)
+      .append("</h1><p>")
+      .append(sentence)
+      .append("</p></main></body></html>\n");
+  return r;
+}
+
+HttpResponse json_response(int status, const json& doc) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  r.body = doc.dump();
+  return r;
+}
+
+HttpResponse refusal(int status, std::string_view sentence) {
+  return json_response(status, json{{"galat", sentence}});
+}
+
+// A workflow error as the page shows it: a sentence in Indonesian for its kind, and the
+// library's own message (which names the field) as the detail.
+HttpResponse error_response(const Error& e) {
+  int status = 500;
+  std::string sentence = "Terjadi kesalahan di dalam aplikasi; tidak ada yang disimpan.";
+  switch (e.code) {
+    case Errc::usage:
+    case Errc::invalid:
+      status = 422;
+      sentence = "Isian belum benar; tidak ada yang disimpan. Periksa keterangan di bawah ini.";
+      break;
+    case Errc::not_found:
+      status = 404;
+      sentence = "Data itu tidak ada di perangkat ini.";
+      break;
+    case Errc::refused:
+      status = 403;
+      sentence = "Tindakan ini tidak diizinkan untuk pengguna atau perangkat ini.";
+      break;
+    case Errc::damaged:
+      sentence = "Penyimpanan rusak atau diubah di luar Teduh; hubungi administrator.";
+      break;
+    case Errc::busy:
+      status = 503;
+      sentence = "Penyimpanan sedang dipakai proses lain; coba lagi sebentar lagi.";
+      break;
+    case Errc::full:
+      status = 507;
+      sentence = "Disk penuh: tidak ada yang disimpan dan tidak ada yang hilang.";
+      break;
+    case Errc::unreachable:
+      status = 503;
+      sentence = "Server tidak dapat dihubungi; pekerjaan di perangkat ini tetap tersimpan.";
+      break;
+    case Errc::internal:
+      break;
+  }
+  json doc{{"galat", sentence}, {"rincian", e.message}};
+  // The validator names the field first ("nik (NIK): ..."): the page links it to its input.
+  const auto paren = e.message.find(" (");
+  if ((e.code == Errc::invalid || e.code == Errc::usage) && paren != std::string::npos &&
+      paren > 0 && e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == paren) {
+    doc["kolom"] = e.message.substr(0, paren);
+  }
+  return json_response(status, doc);
+}
+
+// {"field": "value", ...} into workflow input; empty values are left out (not written).
+std::optional<FieldInput> field_input(const json& object) {
+  FieldInput out;
+  if (object.is_null()) return out;
+  if (!object.is_object()) return std::nullopt;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (!it.value().is_string()) return std::nullopt;
+    const auto& value = it.value().get_ref<const std::string&>();
+    if (!value.empty()) out.emplace_back(it.key(), value);
+  }
+  return out;
+}
+
+std::string_view kind_name(schema::FieldKind kind) {
+  switch (kind) {
+    case schema::FieldKind::text:
+      return "text";
+    case schema::FieldKind::integer:
+      return "integer";
+    case schema::FieldKind::date:
+      return "date";
+    case schema::FieldKind::datetime:
+      return "datetime";
+    case schema::FieldKind::code:
+      return "code";
+    case schema::FieldKind::codes:
+      return "codes";
+    case schema::FieldKind::ref:
+      return "ref";
+    case schema::FieldKind::nik:
+      return "nik";
+    case schema::FieldKind::phone:
+      return "phone";
+    case schema::FieldKind::boolean:
+      return "boolean";
+    case schema::FieldKind::secret:
+      return "secret";
+  }
+  return "text";
+}
+
+// The labels the pages show, from the schema: code sets and the fields of every entity.
+json schema_document() {
+  json codes = json::object();
+  for (const schema::CodeSet& set : schema::all_code_sets()) {
+    json list = json::array();
+    for (const schema::Code& c : set.codes)
+      list.push_back(json{{"code", c.code}, {"label", c.label}});
+    codes[std::string(set.name)] = list;
+  }
+  json entities = json::object();
+  for (const schema::EntitySpec& spec : schema::all_entity_specs()) {
+    json fields = json::array();  // in the schema's order, which is the order pages show
+    for (const schema::FieldSpec& f : spec.fields) {
+      if (f.secret) continue;
+      fields.push_back(json{{"name", f.name},
+                            {"label", f.label},
+                            {"kind", kind_name(f.kind)},
+                            {"code_set", f.code_set}});
+    }
+    entities[std::string(spec.name)] = json{{"label", spec.label}, {"fields", fields}};
+  }
+  return json{{"codes", codes}, {"entities", entities}};
+}
+
+// Opens the default browser at `url` without waiting for it (xdg-open on Linux; the one
+// platform call of the app, kept here for the Windows build).
+void open_in_browser(const std::string& url) {
+  std::signal(SIGCHLD,
+              SIG_IGN);  // the child is reaped by the system: teduh app waits for no process
+  pid_t pid = 0;
+  std::string program = "xdg-open";
+  std::vector<char*> argv{program.data(), const_cast<char*>(url.c_str()), nullptr};
+  if (posix_spawnp(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+    std::cerr
+        << "teduh app: peramban tidak dapat dibuka otomatis; buka alamat di atas secara manual.\n";
+  }
+}
+
+class OfficeApp {
+ public:
+  explicit OfficeApp(AppOptions options)
+      : options_(std::move(options)), secret_(random_hex(kSecretBytes)) {}
+  OfficeApp(const OfficeApp&) = delete;
+  OfficeApp& operator=(const OfficeApp&) = delete;
+  ~OfficeApp() { lock("aplikasi ditutup"); }
+
+  void set_port(std::uint16_t port) {
+    port_ = std::to_string(port);
+    hosts_ = {"127.0.0.1:" + port_, "localhost:" + port_};
+    origins_ = {"http://127.0.0.1:" + port_, "http://localhost:" + port_};
+  }
+  [[nodiscard]] std::string entry_url() const {
+    return "http://127.0.0.1:" + port_ + "/masuk?k=" + secret_;
+  }
+
+  HttpResponse handle(const HttpRequest& req) {
+    HttpResponse r = guarded(req);
+    add_security_headers(r);
+    return r;
+  }
+
+  // Locks the store once it has gone unused for the idle time.
+  void tick() {
+    if (!store_) return;
+    const auto idle = std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_activity_);
+    if (idle.count() >= options_.idle_minutes) lock("tidak dipakai selama batas waktu");
+  }
+
+ private:
+  struct Session {
+    std::string csrf;
+  };
+
+  void lock(const char* why) {
+    if (!store_) return;
+    store_.reset();  // closes the connection; the store's key buffers are wiped on release
+    std::cerr << "teduh app: penyimpanan dikunci (" << why << ").\n";
+  }
+
+  [[nodiscard]] bool allowed_host(const HttpRequest& req) const {
+    const std::string* host = req.header("host");
+    return host != nullptr && (*host == hosts_[0] || *host == hosts_[1]);
+  }
+
+  [[nodiscard]] const Session* session_of(const HttpRequest& req) const {
+    for (const auto& [name, value] : req.headers) {
+      if (name != "cookie") continue;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto semi = rest.find(';');
+        std::string_view item = rest.substr(0, semi);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        const auto eq = item.find('=');
+        if (eq != std::string_view::npos && item.substr(0, eq) == kCookieName) {
+          const std::string_view token = item.substr(eq + 1);
+          for (const auto& [id, session] : sessions_) {
+            if (same_secret(id, token)) return &session;
+          }
+        }
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 1);
+      }
+    }
+    return nullptr;
+  }
+
+  // The guard, in order: Host (DNS rebinding), the secret exchange, the session cookie,
+  // then for every change Origin and the CSRF token. Only then a route runs.
+  HttpResponse guarded(const HttpRequest& req) {
+    if (!allowed_host(req)) {
+      return page(
+          421, "Alamat tidak dikenal",
+          "Aplikasi Teduh hanya menjawab alamat 127.0.0.1 atau localhost dengan port-nya sendiri.");
+    }
+    const std::string path = req.path();
+    if (req.method == "GET" && path == "/masuk") return enter(req);
+    const Session* session = session_of(req);
+    if (session == nullptr) {
+      return page(403, "Akses ditolak",
+                  "Buka aplikasi dari alamat yang dicetak oleh perintah teduh app di komputer ini. "
+                  "Alamat itu hanya berlaku sekali; bila sudah terpakai, tutup aplikasi lalu "
+                  "jalankan lagi.");
+    }
+    if (req.method != "GET") {
+      const std::string* origin = req.header("origin");
+      if (origin == nullptr || (*origin != origins_[0] && *origin != origins_[1])) {
+        return refusal(403, "Permintaan ditolak: tidak datang dari halaman aplikasi Teduh.");
+      }
+      const std::string* token = req.header("x-csrf-token");
+      if (token == nullptr || !same_secret(*token, session->csrf)) {
+        return refusal(403, "Permintaan ditolak: token sesi tidak cocok. Muat ulang halaman.");
+      }
+    }
+    last_activity_ = Clock::now();
+    return route(req, path, *session);
+  }
+
+  // GET /masuk?k=SECRET: the secret printed at launch, good once, becomes a session cookie;
+  // the redirect drops it from the address bar and the history.
+  HttpResponse enter(const HttpRequest& req) {
+    if (secret_used_ || !same_secret(req.query("k"), secret_)) {
+      return page(
+          403, "Akses ditolak",
+          "Alamat masuk ini tidak berlaku atau sudah terpakai. Tutup aplikasi lalu jalankan "
+          "teduh app lagi untuk mendapat alamat baru.");
+    }
+    secret_used_ = true;
+    const std::string id = random_hex(kSecretBytes);
+    sessions_.emplace(id, Session{random_hex(kSecretBytes)});
+    HttpResponse r;
+    r.status = 303;
+    r.headers.emplace_back("Location", "/");
+    r.headers.emplace_back(
+        "Set-Cookie", std::string(kCookieName) + "=" + id + "; HttpOnly; SameSite=Strict; Path=/");
+    return r;
+  }
+
+  HttpResponse route(const HttpRequest& req, const std::string& path, const Session& session) {
+    const bool get = req.method == "GET";
+    const bool post = req.method == "POST";
+    if (get && (path == "/" || path == "/index.html")) return asset("/index.html");
+    if (get && path.rfind("/api/", 0) != 0) return asset(path);
+    if (get && path == "/api/sesi") return session_document(session);
+    if (post && path == "/api/buka") return unlock(req);
+    if (post && path == "/api/kunci") {
+      lock("dikunci dari halaman");
+      return json_response(200, json{{"terkunci", true}});
+    }
+    if (get && path == "/api/skema") return json_response(200, schema_document());
+    if (!store_) {
+      return json_response(
+          423, json{{"galat", "Penyimpanan terkunci. Masukkan kata sandi untuk membukanya."},
+                    {"terkunci", true}});
+    }
+    Workflow wf(*store_);
+    if (get && path == "/api/beranda") return home(wf);
+    if (get && path == "/api/kasus") return result(wf.list_cases());
+    if (post && path == "/api/cari") {
+      auto body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || !body.value("q", json()).is_string()) {
+        return refusal(400, "Permintaan pencarian tidak terbaca.");
+      }
+      return result(wf.search_cases(body["q"].get<std::string>()));
+    }
+    if (post && path == "/api/kasus") return new_case(wf, req);
+    if (post && path == "/api/serupa") {
+      auto body = json::parse(req.body, nullptr, false);
+      auto victim = body.is_object() ? field_input(body.value("korban", json())) : std::nullopt;
+      if (!victim) return refusal(400, "Isian korban tidak terbaca.");
+      return result(wf.same_victim(*victim));
+    }
+    constexpr std::string_view kCase = "/api/kasus/";
+    if (get && path.rfind(kCase, 0) == 0) {
+      std::string rest = path.substr(kCase.size());
+      const bool history = rest.size() > 8 && rest.ends_with("/riwayat");
+      if (history) rest.resize(rest.size() - 8);
+      auto id = sync::Id128::from_hex(rest);
+      if (!id) return refusal(404, "Kasus itu tidak ada di perangkat ini.");
+      return history ? result(wf.history(*id)) : result(wf.show_case(*id));
+    }
+    if (!get && !post) return refusal(405, "Cara permintaan ini tidak didukung.");
+    return refusal(404, "Halaman atau data itu tidak ada.");
+  }
+
+  static HttpResponse asset(std::string_view path) {
+    const Asset* a = find_asset(path);
+    if (a == nullptr)
+      return page(404, "Tidak ditemukan", "Halaman itu tidak ada di aplikasi Teduh.");
+    HttpResponse r;
+    r.headers.emplace_back("Content-Type", std::string(a->content_type));
+    r.body = std::string(a->data);
+    return r;
+  }
+
+  static HttpResponse result(Result<json> doc) {
+    if (!doc) return error_response(doc.error());
+    return json_response(200, *doc);
+  }
+
+  [[nodiscard]] HttpResponse session_document(const Session& session) const {
+    json doc{{"csrf", session.csrf}, {"terkunci", !store_}, {"menit_kunci", options_.idle_minutes}};
+    if (store_) {
+      const auto& grant = store_->identity().grant;
+      doc["kantor"] = grant.office_name;
+      doc["kode_kantor"] = grant.office_code;
+      doc["pengguna"] = grant.user;
+      doc["peran"] = grant.role;
+      auto rules = deadline_rules(*store_);
+      if (rules) doc["zona_waktu"] = schema::dates::zone_name(rules->zone);
+    }
+    return json_response(200, doc);
+  }
+
+  // POST /api/buka {"kata_sandi": "..."}: the Argon2id runs on the server's one thread
+  // (http_server.hpp); the passphrase is wiped once tried.
+  HttpResponse unlock(const HttpRequest& req) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.value("kata_sandi", json()).is_string()) {
+      return refusal(400, "Kata sandi tidak terbaca.");
+    }
+    auto& pass = body["kata_sandi"].get_ref<std::string&>();
+    if (store_) {
+      sodium_memzero(pass.data(), pass.size());
+      return json_response(200, json{{"terkunci", false}});
+    }
+    auto opened = Store::open(options_.store, pass);
+    sodium_memzero(pass.data(), pass.size());
+    if (!opened) {
+      if (opened.error().code == Errc::refused) {
+        return refusal(403,
+                       "Kata sandi salah, atau berkas ini bukan penyimpanan Teduh. Coba lagi.");
+      }
+      return error_response(opened.error());
+    }
+    store_ = std::make_unique<Store>(std::move(*opened));
+    last_activity_ = Clock::now();
+    std::cerr << "teduh app: penyimpanan dibuka.\n";
+    return json_response(200, json{{"terkunci", false}});
+  }
+
+  // Beranda: what is late or due, referrals and transfers waiting for an answer, the number
+  // of conflicts, and when the last sync brought the directory.
+  HttpResponse home(Workflow& wf) const {
+    auto due = wf.due(sync::system_now_ms());
+    if (!due) return error_response(due.error());
+    auto referrals = wf.referrals();
+    if (!referrals) return error_response(referrals.error());
+    auto conflicts = wf.conflicts();
+    if (!conflicts) return error_response(conflicts.error());
+    const std::string& office = store_->identity().grant.office_code;
+    json waiting = json::array();
+    for (auto& row : *referrals) {
+      const std::string status = row.value("status", "");
+      if (status != "dikirim" && status != "diajukan") continue;
+      row["arah"] = row.value("to_office", "") == office ? "masuk" : "keluar";
+      waiting.push_back(std::move(row));
+    }
+    json doc{{"due", (*due)["due"]},
+             {"zona_waktu", (*due)["zona_waktu"]},
+             {"menunggu", waiting},
+             {"konflik", (*conflicts)["conflicts"].size()},
+             {"sinkron_terakhir", nullptr}};
+    auto synced = store_->meta("directory_at");
+    if (synced && *synced) {
+      auto rules = deadline_rules(*store_);
+      try {
+        const auto ms = std::stoll(**synced);
+        if (rules)
+          doc["sinkron_terakhir"] =
+              schema::dates::format_local(schema::dates::from_unix_ms(ms), rules->zone);
+      } catch (const std::exception&) {
+        // an unreadable mark reads as "never"
+      }
+    }
+    return json_response(200, doc);
+  }
+
+  // POST /api/kasus {"kasus": {...}, "korban": {...}, "terlapor": {...}, "hubungan_terlapor":
+  // "..."}: the same Workflow::new_case as `teduh case new`, in one commit.
+  static HttpResponse new_case(Workflow& wf, const HttpRequest& req) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return refusal(400, "Isian pengaduan tidak terbaca.");
+    auto case_fields = field_input(body.value("kasus", json()));
+    auto victim_fields = field_input(body.value("korban", json()));
+    CaseExtras extras;
+    // The alleged perpetrator and the reporter, each with the relationship to the victim.
+    for (const auto& [key, people] : {std::pair{"terlapor", &extras.perpetrators},
+                                      std::pair{"pelapor", &extras.reporters}}) {
+      auto fields = field_input(body.value(key, json()));
+      const json relationship = body.value(std::string("hubungan_") + key, json(""));
+      if (!fields || !relationship.is_string()) return refusal(400, "Isian pengaduan tidak terbaca.");
+      if (!fields->empty()) people->emplace_back(*fields, relationship.get<std::string>());
+    }
+    if (!case_fields || !victim_fields) return refusal(400, "Isian pengaduan tidak terbaca.");
+    auto id = wf.new_case(*case_fields, *victim_fields, extras);
+    if (!id) return error_response(id.error());
+    auto shown = wf.list_cases();
+    std::string number;
+    if (shown) {
+      for (const auto& row : (*shown)["cases"]) {
+        if (row["id"] == id->hex()) number = row["number"].get<std::string>();
+      }
+    }
+    return json_response(201, json{{"id", id->hex()}, {"number", number}});
+  }
+
+  AppOptions options_;
+  std::string secret_;
+  bool secret_used_ = false;
+  std::string port_;
+  std::vector<std::string> hosts_, origins_;
+  std::map<std::string, Session> sessions_;
+  std::unique_ptr<Store> store_;
+  Clock::time_point last_activity_ = Clock::now();
+};
+
+}  // namespace
+}  // namespace app
+
+int run_app(const AppOptions& options) {
+  if (sodium_init() < 0) {
+    std::cerr << "teduh app: libsodium tidak dapat dimulai.\n";
+    return 4;
+  }
+  app::OfficeApp office(options);
+  app::HttpServerOptions server_options;
+  server_options.port = options.port;
+  app::HttpServerCallbacks callbacks;
+  callbacks.handle = [&office](const app::HttpRequest& req) { return office.handle(req); };
+  callbacks.on_tick = [&office] { office.tick(); };
+  callbacks.on_listening = [&office, &options](std::uint16_t port) {
+    office.set_port(port);
+    const std::string url = office.entry_url();
+    std::cout << url << std::endl;  // the first line of stdout: tests read the port and secret
+    std::cerr << "teduh app: aplikasi kantor berjalan di http://127.0.0.1:" << port
+              << "/ (hanya dari komputer ini). Alamat di atas berlaku sekali. Tekan Ctrl+C untuk "
+                 "menutup.\n";
+    if (options.open_browser) app::open_in_browser(url);
+    return true;
+  };
+  return app::run_http_server(server_options, callbacks);
+}
+
+}  // namespace teduh::client

@@ -1,0 +1,300 @@
+// The office app in a real browser: `teduh app` on a fresh test store, driven through
+// headless Chromium (puppeteer-core; nothing is downloaded). A worker unlocks the store,
+// files a complaint, finds it in Daftar kasus and opens it; the pages are checked for their
+// Indonesian texts, for Content-Security-Policy violations and script errors, and with
+// axe-core for accessibility. A screenshot of every page lands in BUILD_DIR/screenshots/.
+//   node app_browser_test.mjs BUILD_DIR
+// Exit 0: passed; 1: failed; 77: skipped (no Chromium or no node_modules: run `npm ci`).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const SKIP = 77;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const build = path.resolve(process.argv[2] || path.join(here, "..", "..", "build"));
+const chromium = process.env.TEDUH_CHROMIUM || "/usr/bin/chromium";
+const teduh = path.join(build, "client", "teduh");
+const teduhd = path.join(build, "server", "teduhd");
+const shots = path.join(build, "screenshots");
+
+if (!existsSync(chromium)) {
+  console.log(`SKIP: ${chromium} is missing (apt-get install chromium, or scripts/install-deps.sh)`);
+  process.exit(SKIP);
+}
+if (!existsSync(path.join(here, "node_modules", "puppeteer-core"))) {
+  console.log("SKIP: tests/browser/node_modules is missing (run `npm ci` in tests/browser)");
+  process.exit(SKIP);
+}
+const require = createRequire(import.meta.url);
+const puppeteer = require("puppeteer-core");
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const passphrase = "ikan-paus-terbang-sore-uji";
+const victim = { name: "Warga Peramban Uji", nik: "3275014101900009" };
+const env = {
+  ...process.env,
+  TEDUH_KDF: "interactive",
+  TEDUH_TEST_STORES: "1",
+  TEDUH_SERVER_PASSPHRASE: "lampu-jalan-berbisik-pelan-uji",
+  TEDUH_ADMIN_PASSPHRASE: "mangga-layang-sepeda-kabut-uji",
+  TEDUH_PASSPHRASE: passphrase,
+};
+
+let failures = 0;
+function check(ok, what) {
+  if (ok) {
+    console.log(`ok   ${what}`);
+  } else {
+    failures += 1;
+    console.log(`FAIL ${what}`);
+  }
+}
+
+function run(program, args) {
+  const r = spawnSync(program, args, { env, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${path.basename(program)} ${args[0]} failed: ${r.stderr}`);
+  return r.stdout.trim().split("\n").pop();
+}
+
+// A test store, made with the CLI like the other tests make theirs.
+function makeStore(dir) {
+  const data = path.join(dir, "server");
+  const key = run(teduhd, ["init", "--data", data, "--admin-key", path.join(dir, "admin.key")]);
+  run(teduhd, ["office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji", "--kind", "dinas"]);
+  const code = run(teduhd, ["enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji", "--role", "pendamping"]);
+  const store = path.join(dir, "kantor.db");
+  run(teduh, ["init", "--store", store, "--server", "127.0.0.1:9", "--server-key", key, "--enroll", code]);
+  return store;
+}
+
+function startApp(store) {
+  const appEnv = { ...env };
+  delete appEnv.TEDUH_PASSPHRASE;  // the app takes it in the page only
+  const child = spawn(teduh, ["app", "--store", store, "--no-browser", "--port", "0"], {
+    env: appEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr.on("data", (d) => process.stderr.write(`[teduh app] ${d}`));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (url) => resolve({ child, url }));
+    child.once("exit", (code) => reject(new Error(`teduh app exited (${code}) before printing its address`)));
+  });
+}
+
+async function visible(page, selector) {
+  await page.waitForSelector(selector, { visible: true, timeout: 15000 });
+}
+
+async function text(page, selector) {
+  return page.$eval(selector, (e) => e.innerText);
+}
+
+// axe-core over the page as it is; serious and critical findings fail the test. Run
+// through the DevTools protocol, which the page's CSP does not govern.
+async function accessible(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  const serious = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of result) console.log(`     axe ${name}: ${v.impact} ${v.id} ${v.nodes.join(", ")}`);
+  check(serious.length === 0, `${name}: no serious accessibility findings (axe-core)`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function main() {
+  mkdirSync(shots, { recursive: true });
+  const dir = mkdtempSync(path.join(tmpdir(), "teduh-browser-"));
+  const profile = path.join(dir, "chromium-profile");
+  let app;
+  let browser;
+  try {
+    const store = makeStore(dir);
+    app = await startApp(store);
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--lang=id-ID",
+      ],
+    });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1366, height: 768 });
+    const problems = [];
+    // Refusals the test provokes (403 wrong passphrase, 422 invalid NIK) log a failed load;
+    // anything else the console reports is a problem.
+    let expectedRefusals = 0;
+    page.on("console", (m) => {
+      if (m.type() !== "error") return;
+      if (/Failed to load resource: .* (403|422)/.test(m.text()) && expectedRefusals > 0) {
+        expectedRefusals -= 1;
+        return;
+      }
+      problems.push(`console: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
+    await page.evaluateOnNewDocument(() => {
+      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
+
+    // The secret address sets the cookie and disappears from the address bar.
+    await page.goto(app.url, { waitUntil: "networkidle0" });
+    check(new URL(page.url()).pathname === "/" && !page.url().includes("k="), "the secret leaves the address bar");
+    await visible(page, "#halaman-buka");
+    check((await text(page, "h1")).includes("Buka penyimpanan"), "a locked app asks for the passphrase (Buka penyimpanan)");
+    check((await page.$eval("#kata-sandi", (e) => e.getAttribute("autocomplete"))) === "off", "the passphrase field has autocomplete=off");
+    await shot(page, "01-buka-penyimpanan");
+    await accessible(page, "Buka penyimpanan");
+
+    expectedRefusals += 1;
+    await page.type("#kata-sandi", "bukan-kata-sandi-ini");
+    await page.keyboard.press("Enter");
+    await visible(page, "#galat-buka");
+    check((await text(page, "#galat-buka")).includes("Kata sandi salah"), "a wrong passphrase is said so in Indonesian");
+    await shot(page, "02-kata-sandi-salah");
+
+    await page.type("#kata-sandi", passphrase);
+    await page.keyboard.press("Enter");
+    await visible(page, "#halaman-beranda");
+    check((await text(page, "#halaman-beranda")).includes("Tidak ada tenggat yang terbuka"), "Beranda of an empty store");
+    check((await text(page, "#kantor")).includes("Dinas Uji"), "the header names the office");
+    await shot(page, "03-beranda-kosong");
+    await accessible(page, "Beranda");
+
+    // Pengaduan baru: first with a NIK that is not one, then right.
+    await page.click('a[data-halaman="baru"]');
+    await visible(page, "#halaman-baru");
+    await shot(page, "04-pengaduan-baru");
+    await accessible(page, "Pengaduan baru");
+    await page.select("#channel", "telepon");
+    await page.type("#korban-name", victim.name);
+    await page.type("#korban-nik", "12345");
+    expectedRefusals += 1;
+    await page.click("#form-baru button[type=submit]");
+    await visible(page, "#galat-baru");
+    const galat = await text(page, "#galat-baru");
+    check(galat.includes("Isian belum benar") && galat.includes("NIK"), "an invalid NIK is refused with an Indonesian sentence naming the field");
+    check(galat.includes("Periksa: NIK korban"), "the error summary names the form's field");
+    await page.click("#galat-baru a");
+    check((await page.evaluate(() => document.activeElement.id)) === "korban-nik", "the error summary's link moves the focus to the field");
+    await shot(page, "05-pengaduan-galat");
+
+    await page.$eval("#korban-nik", (e) => { e.value = ""; });
+    await page.type("#korban-nik", victim.nik);
+    await page.click("#bentuk-fisik");
+    await page.click("#bentuk-psikis");
+    await page.select("#place", "rumah_tangga");
+    await page.select("#korban-sex", "P");
+    await page.type("#korban-age", "30");
+    await page.type("#chronology", "Kronologi uji yang dibuat oleh tes peramban.");
+    await page.type("#terlapor-name", "Terlapor Peramban Uji");
+    await page.select("#terlapor-sex", "L");
+    await page.select("#terlapor-hubungan", "suami_istri");
+    await page.type("#pelapor-name", "Pelapor Peramban Uji");
+    await page.type("#pelapor-phone", "081234567890");
+    await page.select("#pelapor-hubungan", "tetangga");
+    await page.click("#form-baru button[type=submit]");
+    await visible(page, "#halaman-kasus");
+    const kasus = await text(page, "#halaman-kasus");
+    check(kasus.includes("Pengaduan tersimpan sebagai kasus UJI-DP3A/"), "the new case's number is announced");
+    check(kasus.includes(victim.name) && kasus.includes("Kekerasan fisik") && kasus.includes("Telepon"), "Kasus shows the victim and the coded fields by their labels");
+    check(kasus.includes("Terlapor") && kasus.includes("Suami/istri"), "Kasus shows the alleged perpetrator and the relationship");
+    check(kasus.includes("Pelapor") && kasus.includes("Pelapor Peramban Uji") && kasus.includes("Tetangga"), "Kasus shows the reporter and the relationship");
+    check(/#\/kasus\/[0-9a-f]{32}$/.test(page.url()), "the address holds the case id only");
+    await shot(page, "06-kasus");
+    await accessible(page, "Kasus");
+
+    // Daftar kasus: victims by code; a search by name (in a POST body) finds the case.
+    await page.click('a[data-halaman="daftar"]');
+    await visible(page, "#halaman-daftar");
+    await page.waitForFunction(() => document.querySelectorAll("#tabel-kasus tbody tr").length === 1);
+    const daftar = await text(page, "#halaman-daftar");
+    check(!daftar.includes(victim.name) && /K-[0-9A-F]{4}/.test(daftar), "Daftar kasus shows the victim by code, not by name");
+    await shot(page, "07-daftar-kasus");
+    await accessible(page, "Daftar kasus");
+    await page.type("#cari", "peramban warga");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.getElementById("jumlah-kasus").textContent.includes("cocok"));
+    check((await text(page, "#jumlah-kasus")).startsWith("1 kasus"), "a search by name finds the case");
+    check(!page.url().includes("peramban"), "the search is not in the address");
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    await page.type("#cari", "nama yang tidak ada");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.getElementById("jumlah-kasus").textContent.includes("Tidak ada"));
+    check(true, "a search without a match says so");
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    await page.type("#cari", victim.nik);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.getElementById("jumlah-kasus").textContent.startsWith("1 kasus"));
+    await page.click("#tabel-kasus tbody a");
+    await visible(page, "#halaman-kasus");
+    check((await text(page, "#halaman-kasus")).includes(victim.name), "opening the case from the list shows it");
+
+    // The same victim again: the intake form warns, with a link to the recorded case.
+    await page.click('a[data-halaman="baru"]');
+    await visible(page, "#halaman-baru");
+    await page.type("#korban-nik", victim.nik);
+    await page.keyboard.press("Tab");
+    await visible(page, "#peringatan-serupa");
+    const serupa = await text(page, "#peringatan-serupa");
+    check(serupa.includes("NIK yang sama sudah tercatat") && serupa.includes("UJI-DP3A/"), "the intake form warns that the NIK is already recorded");
+    await shot(page, "10-korban-serupa");
+    await page.$eval("#korban-nik", (e) => { e.value = ""; });
+
+    await page.click('a[data-halaman="beranda"]');
+    await visible(page, "#tabel-tenggat");
+    check((await text(page, "#tabel-tenggat")).includes("Respons pengaduan"), "Beranda lists the new complaint's response deadline");
+    await shot(page, "08-beranda-tenggat");
+
+    // Keyboard: from the top of a freshly loaded page, Tab reaches the skip link first, then
+    // the menu; Enter on a menu link opens its page.
+    await page.reload({ waitUntil: "networkidle0" });
+    await visible(page, "#halaman-beranda");
+    await page.keyboard.press("Tab");
+    check((await page.evaluate(() => document.activeElement.className)) === "lewati", "the first Tab reaches the skip link");
+    let reached = "";
+    for (let i = 0; i < 5 && reached !== "daftar"; i += 1) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement.dataset.halaman || "");
+    }
+    check(reached === "daftar", "Tab reaches the menu");
+    await page.keyboard.press("Enter");
+    await visible(page, "#halaman-daftar");
+    check(true, "Enter on a menu link opens Daftar kasus");
+
+    // Lock from the page: the data leaves the screen.
+    await page.click("#tombol-kunci");
+    await visible(page, "#halaman-buka");
+    check(!(await page.evaluate(() => document.body.innerText)).includes(victim.name) ||
+      (await page.$eval("#halaman-kasus", (e) => e.hidden)), "locking hides the case");
+    await shot(page, "09-dikunci");
+
+    check(problems.length === 0, `no script errors and no CSP violations${problems.length ? ": " + problems.join("; ") : ""}`);
+  } finally {
+    if (browser) await browser.close();
+    if (app) {
+      app.child.kill("SIGTERM");
+      await new Promise((r) => app.child.once("exit", r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(failures ? `${failures} check(s) failed` : `passed; screenshots in ${shots}`);
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log(`FAIL ${e.stack || e}`);
+  process.exit(1);
+});

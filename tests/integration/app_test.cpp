@@ -1,0 +1,448 @@
+// The office app (`teduh app`, client/APP.md) as a hostile neighbour meets it: the real
+// program on a test store, plain HTTP/1.1 over a socket, and every defence of issue 16
+// tried with a request that should fail: no cookie, a foreign Host (DNS rebinding), a
+// change without the CSRF token or from another Origin, the secret used twice. Then the
+// same requests done right work, and every response carries the security headers.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace teduh {
+namespace {
+
+using nlohmann::json;
+using teduh::testing::kTeduh;
+using teduh::testing::teduh;
+using teduh::testing::teduhd;
+
+constexpr const char* kOfficePassphrase = "ikan-paus-terbang-sore-uji";
+constexpr const char* kVictimName = "Warga Uji Aplikasi";
+constexpr const char* kVictimNik = "3275014101900007";
+
+struct Reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  [[nodiscard]] std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// One request on its own connection (Connection: close), read to the end.
+Reply send_request(std::uint16_t port, const std::string& raw) {
+  Reply r;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return r;
+  }
+  std::size_t sent = 0;
+  while (sent < raw.size()) {
+    const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, 0);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  const std::string text = teduh::testing::slurp_fd(fd);
+  ::close(fd);
+  const auto end = text.find("\r\n\r\n");
+  if (end == std::string::npos) return r;
+  std::istringstream head(text.substr(0, end));
+  std::string line;
+  std::getline(head, line);
+  if (line.size() > 12) r.status = std::stoi(line.substr(9, 3));
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    r.headers[name] = line.substr(colon + 2);
+  }
+  r.body = text.substr(end + 4);
+  return r;
+}
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;
+  std::string host;  // "": 127.0.0.1:PORT
+  Headers headers;
+  std::string body;
+};
+
+class AppTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TEDUH_KDF", "interactive", 1);
+    ::setenv("TEDUH_TEST_STORES", "1", 1);
+    ::setenv("TEDUH_SERVER_PASSPHRASE", "lampu-jalan-berbisik-pelan-uji", 1);
+    ::setenv("TEDUH_ADMIN_PASSPHRASE", "mangga-layang-sepeda-kabut-uji", 1);
+    ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
+    const std::string data = (dir_ / "server").string();
+    auto init = teduhd({"init", "--data", data, "--admin-key", (dir_ / "admin.key").string()});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_EQ(teduhd({"office", "add", "--data", data, "--code", "UJI-DP3A", "--name", "Dinas Uji",
+                      "--kind", "dinas"})
+                  .exit_code,
+              0);
+    auto code = teduhd({"enroll", "--data", data, "--office", "UJI-DP3A", "--user", "petugas-uji",
+                        "--role", "pendamping"});
+    ASSERT_EQ(code.exit_code, 0) << code.err;
+    store_ = (dir_ / "kantor.db").string();
+    auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key",
+                    init.last_line(), "--enroll", code.last_line()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The app takes the passphrase in the page only, never from the environment.
+    ::unsetenv("TEDUH_PASSPHRASE");
+  }
+
+  void TearDown() override { stop_app(); }
+
+  // Starts `teduh app --no-browser --port 0` and reads the address it prints first.
+  void start_app(const std::vector<std::string>& extra = {}) {
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      const int err = ::open((dir_ / "app.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (err >= 0) ::dup2(err, STDERR_FILENO);
+      ::close(out[0]);
+      std::vector<std::string> args{kTeduh,         "app",    "--store", store_,
+                                    "--no-browser", "--port", "0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(kTeduh.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    char ch = 0;
+    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
+    ::close(out[0]);
+    const std::string prefix = "http://127.0.0.1:";
+    ASSERT_EQ(line.rfind(prefix, 0), 0u) << "first line: " << line;
+    const auto slash = line.find('/', prefix.size());
+    port_ =
+        static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size(), slash - prefix.size())));
+    entry_ = line.substr(slash);  // /masuk?k=SECRET
+    ASSERT_EQ(entry_.rfind("/masuk?k=", 0), 0u) << line;
+  }
+
+  void stop_app() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "teduh app did not stop cleanly";
+  }
+
+  [[nodiscard]] std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string origin() const { return "http://" + host(); }
+
+  Reply call(const Request& req) {
+    std::string raw = req.method + " " + req.target +
+                      " HTTP/1.1\r\nHost: " + (req.host.empty() ? host() : req.host) +
+                      "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : req.headers) raw += name + ": " + value + "\r\n";
+    if (req.method != "GET")
+      raw +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(req.body.size()) +
+          "\r\n";
+    raw += "\r\n" + req.body;
+    Reply r = send_request(port_, raw);
+    replies_.push_back(r);
+    return r;
+  }
+
+  // Exchanges the secret for the session cookie, and reads the CSRF token.
+  void enter() {
+    Reply r = call(Request{"GET", entry_, "", {}, ""});
+    ASSERT_EQ(r.status, 303);
+    const std::string set = r.header("set-cookie");
+    cookie_ = set.substr(0, set.find(';'));
+    Reply s = call(Request{"GET", "/api/sesi", "", Headers{{"Cookie", cookie_}}, ""});
+    ASSERT_EQ(s.status, 200) << s.body;
+    csrf_ = json::parse(s.body)["csrf"].get<std::string>();
+  }
+
+  // A change done right: cookie, Origin and token.
+  Reply change(const std::string& target, const json& body) {
+    return call(Request{"POST", target, "",
+                        Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}},
+                        body.dump()});
+  }
+  Reply read(const std::string& target) {
+    return call(Request{"GET", target, "", Headers{{"Cookie", cookie_}}, ""});
+  }
+
+  void unlock() {
+    Reply r = change("/api/buka", json{{"kata_sandi", kOfficePassphrase}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  teduh::testing::TempDir dir_;
+  std::string store_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string entry_, cookie_, csrf_;
+  std::vector<Reply> replies_;
+};
+
+TEST_F(AppTest, WithoutTheSessionCookieEveryPathIsRefusedWithAnIndonesianPage) {
+  start_app();
+  for (const std::string target :
+       {"/", "/index.html", "/app.js", "/api/sesi", "/api/kasus", "/api/skema"}) {
+    Reply r = call(Request{"GET", target, "", {}, ""});
+    EXPECT_EQ(r.status, 403) << target;
+    EXPECT_NE(r.body.find("Akses ditolak"), std::string::npos) << target;
+  }
+  Reply forged = call(Request{"GET", "/api/kasus", "",
+                              Headers{{"Cookie", "teduh_sesi=" + std::string(64, 'a')}}, ""});
+  EXPECT_EQ(forged.status, 403);
+  Reply post = call(Request{"POST", "/api/buka", "", Headers{{"Origin", origin()}},
+                            json{{"kata_sandi", kOfficePassphrase}}.dump()});
+  EXPECT_EQ(post.status, 403);
+}
+
+TEST_F(AppTest, TheSecretUrlSetsAStrictHttpOnlyCookieAndWorksOnce) {
+  start_app();
+  Reply wrong = call(Request{"GET", "/masuk?k=" + std::string(64, '0'), "", {}, ""});
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_TRUE(wrong.header("set-cookie").empty());
+  Reply r = call(Request{"GET", entry_, "", {}, ""});
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(r.header("location"), "/");  // the secret leaves the address bar
+  const std::string cookie = r.header("set-cookie");
+  EXPECT_EQ(cookie.rfind("teduh_sesi=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+  Reply again = call(Request{"GET", entry_, "", {}, ""});
+  EXPECT_EQ(again.status, 403) << "the secret of a launch opens one session only";
+  EXPECT_TRUE(again.header("set-cookie").empty());
+  Reply page =
+      call(Request{"GET", "/", "", Headers{{"Cookie", cookie.substr(0, cookie.find(';'))}}, ""});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Buka penyimpanan"), std::string::npos);
+}
+
+TEST_F(AppTest, AForeignHostIsRefusedEvenWithTheCookie) {
+  start_app();
+  enter();
+  const std::string port = std::to_string(port_);
+  for (const std::string& bad :
+       std::vector<std::string>{"evil.example:" + port, "evil.example", "127.0.0.1", "127.0.0.1:1",
+                                "localhost.evil.example:" + port, "127.0.0.2:" + port}) {
+    Reply r = call(Request{"GET", "/api/sesi", bad, Headers{{"Cookie", cookie_}}, ""});
+    EXPECT_EQ(r.status, 421) << bad;
+    EXPECT_EQ(r.body.find("csrf"), std::string::npos) << bad;
+  }
+  Reply secret = call(Request{"GET", entry_, "evil.example:" + port, {}, ""});
+  EXPECT_EQ(secret.status, 421);
+  EXPECT_EQ(read("/api/sesi").status, 200);
+  EXPECT_EQ(call(Request{"GET", "/api/sesi", "localhost:" + port, Headers{{"Cookie", cookie_}}, ""})
+                .status,
+            200);
+}
+
+TEST_F(AppTest, AChangeWithoutTheCsrfTokenIsRefused) {
+  start_app();
+  enter();
+  const std::string body = json{{"kata_sandi", kOfficePassphrase}}.dump();
+  Reply none = call(
+      Request{"POST", "/api/buka", "", Headers{{"Cookie", cookie_}, {"Origin", origin()}}, body});
+  EXPECT_EQ(none.status, 403);
+  Reply wrong = call(Request{
+      "POST", "/api/buka", "",
+      Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", std::string(64, 'f')}},
+      body});
+  EXPECT_EQ(wrong.status, 403);
+  Reply empty =
+      call(Request{"POST", "/api/buka", "",
+                   Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", ""}}, body});
+  EXPECT_EQ(empty.status, 403);
+  EXPECT_TRUE(json::parse(read("/api/sesi").body)["terkunci"].get<bool>()) << "nothing was opened";
+}
+
+TEST_F(AppTest, AChangeFromAnotherOriginIsRefused) {
+  start_app();
+  enter();
+  const std::string body = json{{"kata_sandi", kOfficePassphrase}}.dump();
+  for (const std::string& bad :
+       std::vector<std::string>{"http://evil.example", "http://127.0.0.1:1", "null",
+                                "https://127.0.0.1:" + std::to_string(port_)}) {
+    Reply r =
+        call(Request{"POST", "/api/buka", "",
+                     Headers{{"Cookie", cookie_}, {"Origin", bad}, {"X-CSRF-Token", csrf_}}, body});
+    EXPECT_EQ(r.status, 403) << bad;
+  }
+  Reply no_origin = call(Request{"POST", "/api/buka", "",
+                                 Headers{{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}}, body});
+  EXPECT_EQ(no_origin.status, 403);
+  EXPECT_TRUE(json::parse(read("/api/sesi").body)["terkunci"].get<bool>());
+}
+
+TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
+  start_app();
+  enter();
+  EXPECT_EQ(read("/api/kasus").status, 423) << "locked until the passphrase is typed";
+  Reply bad = change("/api/buka", json{{"kata_sandi", "bukan-kata-sandi-ini"}});
+  EXPECT_EQ(bad.status, 403);
+  EXPECT_NE(bad.body.find("Kata sandi salah"), std::string::npos) << bad.body;
+  unlock();
+
+  Reply invalid = change("/api/kasus", json{{"kasus", {{"channel", "merpati"}}}});
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_NE(invalid.body.find("Isian belum benar"), std::string::npos) << invalid.body;
+
+  Reply made = change(
+      "/api/kasus",
+      json{{"kasus", {{"channel", "telepon"}, {"forms", "fisik,psikis"}}},
+           {"korban", {{"name", kVictimName}, {"nik", kVictimNik}, {"sex", "P"}, {"age", "30"}}},
+           {"terlapor", {{"name", "Terlapor Uji"}, {"sex", "L"}}},
+           {"hubungan_terlapor", "suami_istri"},
+           {"pelapor", {{"name", "Pelapor Uji"}}},
+           {"hubungan_pelapor", "tetangga"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = json::parse(made.body)["id"].get<std::string>();
+
+  // The list shows the victim by code; a search by name or NIK (in the body) finds the case.
+  Reply list = read("/api/kasus");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(kVictimName), std::string::npos);
+  EXPECT_NE(list.body.find(id), std::string::npos);
+  for (const std::string q : {"warga aplikasi", "APLIKASI", "3275 0141 0190 0007"}) {
+    Reply found = change("/api/cari", json{{"q", q}});
+    ASSERT_EQ(found.status, 200) << q;
+    EXPECT_EQ(json::parse(found.body)["cases"].size(), 1u) << q;
+  }
+  EXPECT_TRUE(json::parse(change("/api/cari", json{{"q", "nama lain"}}).body)["cases"].empty());
+  Reply same = change("/api/serupa", json{{"korban", {{"nik", kVictimNik}}}});
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(json::parse(same.body)["cases"].size(), 1u);
+  EXPECT_EQ(json::parse(same.body)["cases"][0]["signal"], "nik");
+
+  // The same document as `teduh case show --json`.
+  Reply shown = read("/api/kasus/" + id);
+  ASSERT_EQ(shown.status, 200);
+  const json doc = json::parse(shown.body);
+  EXPECT_EQ(doc["id"], id);
+  EXPECT_EQ(doc["persons"].size(), 3u) << "victim, alleged perpetrator and reporter";
+  std::multiset<std::string> roles;
+  for (const auto& role : doc["roles"]) roles.insert(role["fields"]["role"].get<std::string>());
+  EXPECT_EQ(roles, (std::multiset<std::string>{"korban", "pelapor", "terlapor"}));
+  EXPECT_NE(shown.body.find(kVictimName), std::string::npos);
+  EXPECT_EQ(read("/api/kasus/" + id + "/riwayat").status, 200);
+  EXPECT_EQ(read("/api/kasus/" + std::string(32, '0')).status, 404);
+
+  Reply home = read("/api/beranda");
+  ASSERT_EQ(home.status, 200);
+  EXPECT_EQ(json::parse(home.body)["due"].size(), 1u) << "the complaint's response deadline";
+
+  // Locked from the page: the data is gone until the passphrase is typed again.
+  EXPECT_EQ(change("/api/kunci", json::object()).status, 200);
+  EXPECT_EQ(read("/api/kasus/" + id).status, 423);
+  unlock();
+  EXPECT_EQ(read("/api/kasus/" + id).status, 200);
+
+  // Nothing personal in the app's log.
+  stop_app();
+  std::ifstream log(dir_ / "app.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_EQ(text.str().find("Warga"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find(kVictimNik), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find(kOfficePassphrase), std::string::npos) << text.str();
+}
+
+TEST_F(AppTest, TheStoreLocksItselfWhenIdle) {
+  start_app({"--idle-minutes", "0.02"});  // 1.2 seconds
+  enter();
+  unlock();
+  EXPECT_EQ(read("/api/kasus").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  Reply r = read("/api/kasus");
+  EXPECT_EQ(r.status, 423);
+  EXPECT_TRUE(json::parse(r.body)["terkunci"].get<bool>());
+}
+
+TEST_F(AppTest, EveryResponseCarriesTheSecurityHeaders) {
+  start_app();
+  call(Request{"GET", "/", "", {}, ""});
+  call(Request{"GET", "/api/sesi", "evil.example:1", {}, ""});
+  enter();
+  read("/");
+  read("/app.css");
+  read("/app.js");
+  read("/nothing-here");
+  unlock();
+  read("/api/kasus");
+  change("/api/kasus", json{{"kasus", {{"channel", "merpati"}}}});
+  call(Request{"POST", "/api/kunci", "",
+               Headers{{"Cookie", cookie_}, {"Origin", "http://evil.example"}}, ""});
+  call(Request{"DELETE", "/api/kasus", "",
+               Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}}, ""});
+  ASSERT_GE(replies_.size(), 12u);
+  for (const Reply& r : replies_) {
+    SCOPED_TRACE("status " + std::to_string(r.status));
+    ASSERT_NE(r.status, 0);
+    EXPECT_EQ(r.header("content-security-policy"),
+              "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
+    EXPECT_EQ(r.header("referrer-policy"), "no-referrer");
+    EXPECT_EQ(r.header("cache-control"), "no-store");
+  }
+}
+
+TEST_F(AppTest, TheAppListensOnLoopbackOnly) {
+  start_app();
+  // The address printed is 127.0.0.1; the listening socket is bound there, not to 0.0.0.0.
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", port_);
+  bool found = false;
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string sl, local, remote, state;
+    fields >> sl >> local >> remote >> state;
+    if (state != "0A" || local.substr(local.find(':') + 1) != port_hex)
+      continue;  // LISTEN on our port
+    found = true;
+    EXPECT_EQ(local.substr(0, local.find(':')), "0100007F") << "bound to " << local;
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace teduh
