@@ -39,7 +39,7 @@ struct HttpResponse {
 
 struct HttpServerOptions {
   std::uint16_t port = 0;                      // 0: any free port
-  std::size_t max_body_bytes = 1024 * 1024;    // larger requests are refused (413)
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger requests are refused (413)
   std::chrono::seconds read_timeout{30};       // a connection idle this long is closed
   std::chrono::milliseconds tick_every{1000};  // how often `on_tick` runs
 };
