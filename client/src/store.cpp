@@ -369,6 +369,7 @@ Result<std::vector<std::string>> Store::meta_values_with_prefix(std::string_view
   st.bind(1, prefix);
   std::vector<std::string> out;
   while (TEDUH_TRY(lift(st.step()))) out.push_back(st.column_text(0));
+  st.reset();  // as every cached read: no read transaction stays open
   return out;
 }
 
