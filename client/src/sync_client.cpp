@@ -541,6 +541,13 @@ class SyncRun {
   [[nodiscard]] Result<void> fetch_projections();
   [[nodiscard]] Result<void> close();
   [[nodiscard]] Result<void> record_acked(std::uint64_t seq);
+  // Counts and lists the refusals of a push reply in the report (`rejected`, exit 2).
+  void note_rejections(const wire::PushReply& reply) {
+    for (const auto& r : reply.rejections) {
+      report_.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
+    }
+    report_.rejected += reply.rejections.size();
+  }
 
   Store& store_;
   const SyncOptions& options_;
@@ -638,10 +645,13 @@ Result<std::optional<std::uint64_t>> SyncRun::find_divergence() {
     // a refusal among them is reported again here, and must be kept like any other,
     // or this replica would show the refused write for good (found by the simulation,
     // seed 60).
+    // The person is told, as for a refusal in this sync's own push: the write was never
+    // reported refused (its reply was lost), or this is a copy that had not heard of it.
     wire::PushReply refusals = pr;
     std::erase_if(refusals.rejections,
                   [](const wire::CommitRejection& r) { return r.reason == wire::RejectReason::seq_taken; });
     TEDUH_TRY(record_refusals(store_, refusals));
+    note_rejections(refusals);
   }
   if (!diverged && acked_ > local_last) diverged = local_last + 1;
   return diverged;
@@ -690,12 +700,9 @@ Result<void> SyncRun::push() {
     std::uint64_t consumed = 0;  // refused commits the server recorded: acked but not stored
     for (const auto& r : pr.rejections) consumed += r.seq > acked_ && r.seq <= pr.acked_seq;
     report_.pushed += pr.acked_seq > acked_ ? pr.acked_seq - acked_ - consumed : 0;
-    for (const auto& r : pr.rejections) {
-      report_.rejections.push_back("commit " + std::to_string(r.seq) + ": " + r.detail);
-    }
     // Refusals the server consumed stay visible on what they wrote (referral list, case show).
     TEDUH_TRY(record_refusals(store_, pr));
-    report_.rejected += pr.rejections.size();
+    note_rejections(pr);
     bool progressed = pr.acked_seq > acked_;
     acked_ = pr.acked_seq;
     TEDUH_TRY(record_acked(acked_));

@@ -4,7 +4,9 @@
 //   within the wire's limits, resumable after a cut: several cases in one window, a case
 //   of more than 5,000 commits, a referral ended and granted again;
 // - a store restored from an older copy renumbers its new work, gets back what the copy
-//   lacked, and says so.
+//   lacked, and says so; also when the server refused the commit the copy's next seq
+//   was used for (rule 10: another body under a refused seq is seq_taken, the same
+//   body is refused again).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "support/fault_proxy.hpp"
+#include "support/hostile_device.hpp"
 #include "support/server_test.hpp"
 #include "teduh/client/store.hpp"
 #include "teduh/client/workflow.hpp"
@@ -312,6 +315,65 @@ TEST_F(LockoutTest, TheJsonReportOfARestoredStoreCountsWhatMovedAndWhatCameBack)
   const std::string shown = show(asal, k1);
   EXPECT_NE(shown.find("Dua"), std::string::npos);
   EXPECT_NE(shown.find("Baru"), std::string::npos);
+}
+
+// Found by the deterministic simulation (seed 39629), here through a real teduhd: the
+// server refused a forged commit under seq N; the store is restored from a copy made
+// before it, and a new case takes seq N again. The server answers that body seq_taken
+// (it keeps the digest of the body it refused), the device numbers it anew, and the case
+// reaches the office's other device; the refused body itself, pushed again under N, is
+// refused again and stored nowhere.
+TEST_F(LockoutTest, ANewCaseUnderTheSeqOfARefusedCommitIsStoredAndTheRefusedBodyStaysRefused) {
+  start_server();
+  const std::string asal = device("asal", "UJI-ASAL", "pendamping");
+  const std::string rekan = device("rekan", "UJI-ASAL", "pendamping");
+  const std::string tujuan = device("tujuan", "UJI-TUJUAN", "pendamping");
+  const std::string foreign = new_case(tujuan, "Warga Kantor Lain");
+  sync(tujuan);
+  const std::string k1 = new_case(asal, "Warga Sebelum Salinan");
+  sync(asal);
+  const std::filesystem::path copy = dir_ / "sebelum-tolak.db";
+  copy_store(asal, copy);
+
+  // A write into another office's case, signed by this device: refused under seq N.
+  teduh::testing::HostileDevice evil(asal);
+  sync::Commit forged = evil.commit(*sync::Id128::from_hex(foreign), "kasus");
+  forged.versions.push_back(teduh::testing::HostileDevice::version(
+      forged, *sync::Id128::from_hex(foreign), "kasus", "summary", "Ditulis kantor lain"));
+  evil.forge(forged);
+  json refused = sync(asal, 2);
+  ASSERT_EQ(refused["rejected"], 1) << refused.dump();
+
+  // Restored from the copy: the new case is written under the same seq N.
+  copy_store(copy, asal);
+  const std::string k2 = new_case(asal, "Warga Setelah Pemulihan");
+  json r = sync(asal);
+  EXPECT_EQ(r["rejected"], 0) << r.dump();
+  EXPECT_GE(r["pushed"].get<int>(), 1) << r.dump();
+  json again = sync(asal);
+  EXPECT_EQ(again["pushed"], 0) << again.dump();
+  EXPECT_EQ(again["rejected"], 0) << again.dump();
+
+  sync(rekan);
+  for (const std::string& k : {k1, k2}) {
+    EXPECT_EQ(show(rekan, k), show(asal, k)) << k;
+    EXPECT_EQ(commits_of(rekan, k), commits_of(asal, k)) << k;
+  }
+
+  // Restored from the copy once more, the refused body itself is pushed again under N
+  // (the push sends only seqs past the last acknowledged one, so only a restore reaches
+  // back): refused again, never stored; the device gets its new case back.
+  copy_store(copy, asal);
+  evil.forge(forged);
+  json replay = sync(asal, 2);
+  EXPECT_EQ(replay["rejected"], 1) << replay.dump();
+  EXPECT_TRUE(replay["restored"]["detected"].get<bool>()) << replay.dump();
+  json after = sync(asal);
+  EXPECT_EQ(after["rejected"], 0) << after.dump();
+  EXPECT_EQ(show(rekan, k2), show(asal, k2));
+  sync(tujuan);
+  EXPECT_EQ(show(tujuan, foreign).find("Ditulis kantor lain"), std::string::npos);
+  EXPECT_EQ(commits_of(rekan, foreign), 0);
 }
 
 }  // namespace
