@@ -1,7 +1,11 @@
 #include "teduh/client/import.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,6 +25,11 @@ using schema::EntityType;
 // Where a column goes. Columns map to one field of the case, the victim, the alleged
 // perpetrator or the services; a few are handled by hand (kind = special).
 enum class Target { kasus, korban, terlapor, special };
+
+// At most this many problems are listed when a register is refused (a file of 100,000
+// bad cells must not print megabytes), and a record holds at most this many columns.
+constexpr std::size_t kMaxProblemsShown = 30;
+constexpr std::size_t kMaxCsvColumns = 200;
 
 struct Column {
   const char* header;
@@ -90,7 +99,75 @@ std::string list_text(std::string s) {
   return s;
 }
 
+// A message of the schema about one cell, without the cell's value: what a register
+// holds (names, NIKs, birth dates) never reaches the terminal or a log through an error.
+// Quoted occurrences go first (a short value such as "P" is only removed quoted, so the
+// words around it stay whole), then the value anywhere when it is long enough to be
+// told apart from the message's own words; a message that ends with ": <value>" in
+// another form (check_not_future shows a date as the office's local date) is cut there.
+std::string without_values(std::string message, std::initializer_list<std::string_view> values) {
+  auto replace_all = [&](std::string_view what, std::string_view with) {
+    if (what.empty()) return;
+    for (auto at = message.find(what); at != std::string::npos;
+         at = message.find(what, at + with.size()))
+      message.replace(at, what.size(), with);
+  };
+  for (std::string_view v : values) replace_all("'" + std::string(v) + "'", "this value");
+  for (std::string_view v : values) {
+    if (v.size() >= 3) replace_all(v, "(this value)");
+  }
+  return message;
+}
+
+std::string known_columns() {
+  std::string known;
+  for (const Column& c : kColumns) {
+    if (!known.empty()) known += ", ";
+    known += c.header;
+  }
+  return known + " (client/IMPORT.md)";
+}
+
+// The not-future rule's message names the date after its last ": "; the import says the
+// rule without the date.
+std::string without_shown_date(std::string message) {
+  if (auto colon = message.rfind(": "); colon != std::string::npos) message.resize(colon);
+  return message + ".";
+}
+
 }  // namespace
+
+[[nodiscard]] Result<std::string> read_register_file(const std::filesystem::path& path,
+                                                     std::size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::usage, "Cannot read " + path.string() + ".");
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  std::size_t line = 1;
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    const std::string_view part(chunk.data(), got);
+    if (auto nul = part.find('\0'); nul != std::string_view::npos) {
+      line += static_cast<std::size_t>(
+          std::count(part.begin(), part.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+      return fail(Errc::invalid,
+                  path.string() + " is not a CSV text: it holds binary data (a NUL byte on line " +
+                      std::to_string(line) +
+                      "). Save the register from the spreadsheet as CSV and import that file.");
+    }
+    line += static_cast<std::size_t>(std::count(part.begin(), part.end(), '\n'));
+    if (text.size() + got > limit) {
+      return fail(Errc::invalid,
+                  path.string() + " is larger than " + std::to_string(limit / (1024 * 1024)) +
+                      " MiB; split the register into several files and import each.");
+    }
+    text.append(part);
+  }
+  if (in.bad()) return fail(Errc::usage, "Cannot read " + path.string() + " to its end.");
+  return text;
+}
 
 [[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -121,6 +198,15 @@ std::string list_text(std::string s) {
           ++i;
         } else {
           quoted = false;
+          // Only a separator or a line end may follow a closing quote: `"Sari"x` is a
+          // mistake in the file, not the text Sarix.
+          const char next = i + 1 < text.size() ? text[i + 1] : '\n';
+          if (next != ',' && next != '\r' && next != '\n') {
+            return fail(Errc::invalid,
+                        "line " + std::to_string(line) +
+                            ": there is text after the closing '\"' of a quoted field; "
+                            "put the whole field inside the quotes.");
+          }
         }
       } else {
         if (c == '\n') ++line;
@@ -134,6 +220,12 @@ std::string list_text(std::string s) {
       quote_line = line;
     } else if (c == ',') {
       end_field();
+      if (record.fields.size() >= kMaxCsvColumns) {
+        return fail(Errc::invalid,
+                    "line " + std::to_string(record.line) + ": more than " +
+                        std::to_string(kMaxCsvColumns) + " columns; a register has at most " +
+                        std::to_string(std::size(kColumns)) + " (client/IMPORT.md).");
+      }
     } else if (c == '\r' || c == '\n') {
       if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
       end_record();
@@ -152,7 +244,8 @@ std::string list_text(std::string s) {
   return out;
 }
 
-[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text) {
+[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow,
+                                                    std::string_view csv_text) {
   auto records = TEDUH_TRY(parse_csv(csv_text));
   if (records.empty())
     return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
@@ -169,22 +262,25 @@ std::string list_text(std::string s) {
     for (const Column& c : kColumns) {
       if (name == c.header) found = &c;
     }
+    // A header cell is not repeated either: a file without its header line has a row
+    // of names and NIKs in its place. The cell is named by its position.
+    const std::string cell =
+        "line " + std::to_string(header.line) + ", column " + std::to_string(columns.size() + 1);
     if (!found) {
-      std::string known;
-      for (const Column& c : kColumns) {
-        if (!known.empty()) known += ", ";
-        known += c.header;
-      }
-      std::string problem = "line ";
-      problem.append(std::to_string(header.line)).append(": unknown column '").append(name);
-      problem.append("'; the columns are ").append(known).append(" (client/IMPORT.md).");
-      problems.push_back(std::move(problem));
+      problems.push_back(cell + ": not a column name of the register.");
     } else if (!seen.insert(name).second) {
-      problems.push_back("line " + std::to_string(header.line) + ": column '" + name +
-                         "' appears twice.");
+      problems.push_back(cell + ": column '" + name + "' appears twice.");
     }
     columns.push_back(found);
   }
+  if (std::none_of(columns.begin(), columns.end(), [](const Column* c) { return c != nullptr; })) {
+    return fail(
+        Errc::invalid,
+        "The register was not imported; nothing was stored. Its first line names no column: the "
+        "first line must be the header, " +
+            known_columns() + ".");
+  }
+  if (!problems.empty()) problems.push_back("the columns are " + known_columns() + ".");
   for (const char* required : {"no_register", "tanggal_pengaduan"}) {
     if (!seen.contains(required)) {
       problems.push_back("line " + std::to_string(header.line) + ": the column '" + required +
@@ -195,7 +291,12 @@ std::string list_text(std::string s) {
     std::string message =
         "The register was not imported; nothing was stored. Fix these rows and import the "
         "whole file again:";
-    for (const auto& p : problems) message += "\n  " + p;
+    const std::size_t shown = std::min(problems.size(), kMaxProblemsShown);
+    for (std::size_t i = 0; i < shown; ++i) message += "\n  " + problems[i];
+    if (problems.size() > shown) {
+      message += "\n  ... and " + std::to_string(problems.size() - shown) +
+                 " more problem(s); fix these first and import again to see the rest.";
+    }
     return fail(Errc::invalid, message);
   };
   if (!problems.empty()) return refuse();
@@ -222,12 +323,15 @@ std::string list_text(std::string s) {
                      const char* header_name) {
       auto ok = schema::validate_field(type, field, value, schema::dates::utc_offset(rules.zone));
       if (!ok) {
-        row_problems.push_back(at + "column " + header_name + ": " + ok.error().message);
+        row_problems.push_back(at + "column " + header_name + ": " +
+                               without_values(ok.error().message, {value, trimmed(value)}));
         return false;
       }
       // One rule with case new and case set: no birth or incident date in the future.
       auto past = schema::check_not_future(type, field, *ok, now, rules.zone);
-      if (!past) row_problems.push_back(at + "column " + header_name + ": " + past.error().message);
+      if (!past)
+        row_problems.push_back(at + "column " + header_name + ": " +
+                               without_shown_date(past.error().message));
       return past.has_value();
     };
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -263,11 +367,12 @@ std::string list_text(std::string s) {
                   at +
                   "column tanggal_pengaduan: not a date (YYYY-MM-DD, DD-MM-YYYY or "
                   "DD/MM/YYYY, optionally with a time HH:MM).");
-            } else if (auto past = schema::check_not_future(
-                           EntityType::kasus, "received_at",
-                           schema::dates::format_utc(*received), now, rules.zone);
+            } else if (auto past = schema::check_not_future(EntityType::kasus, "received_at",
+                                                            schema::dates::format_utc(*received),
+                                                            now, rules.zone);
                        !past) {
-              row_problems.push_back(at + "column tanggal_pengaduan: " + past.error().message);
+              row_problems.push_back(
+                  at + "column tanggal_pengaduan: " + without_shown_date(past.error().message));
             } else {
               row.case_fields.emplace_back("received_at", schema::dates::format_utc(*received));
             }
@@ -279,7 +384,8 @@ std::string list_text(std::string s) {
             has_perpetrator = true;
             auto ok = schema::validate_field(EntityType::peran, "relationship", value);
             if (!ok) {
-              row_problems.push_back(at + "column hubungan_terlapor: " + ok.error().message);
+              row_problems.push_back(at + "column hubungan_terlapor: " +
+                                     without_values(ok.error().message, {value, trimmed(value)}));
             } else {
               relationship = *ok;
             }
@@ -343,11 +449,13 @@ std::string list_text(std::string s) {
             date = schema::dates::format_iso(schema::dates::local_date(*at_utc, rules.zone));
         }
       } else if (auto d = schema::validate_field(EntityType::layanan, "date", date); !d) {
-        row_problems.push_back(at + "column tanggal_layanan: " + d.error().message);
-      } else if (auto past = schema::check_not_future(EntityType::layanan, "date", *d, now,
-                                                      rules.zone);
+        row_problems.push_back(at + "column tanggal_layanan: " +
+                               without_values(d.error().message, {date, trimmed(date)}));
+      } else if (auto past =
+                     schema::check_not_future(EntityType::layanan, "date", *d, now, rules.zone);
                  !past) {
-        row_problems.push_back(at + "column tanggal_layanan: " + past.error().message);
+        row_problems.push_back(
+            at + "column tanggal_layanan: " + without_shown_date(past.error().message));
       }
       std::size_t start = 0;
       while (start <= services_text.size()) {
@@ -358,7 +466,8 @@ std::string list_text(std::string s) {
         if (blank(kind)) continue;
         auto k = schema::validate_field(EntityType::layanan, "kind", kind);
         if (!k) {
-          row_problems.push_back(at + "column layanan: " + k.error().message);
+          row_problems.push_back(
+              at + "column layanan: " + without_values(k.error().message, {kind, trimmed(kind)}));
         } else if (*k != "pengaduan") {  // the complaint itself is recorded with the case
           FieldInput service{{"kind", *k}};
           if (!date.empty()) service.emplace_back("date", date);

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "teduh/client/import.hpp"
 #include "teduh/client/report.hpp"
@@ -143,13 +142,10 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
       ->required();
   import->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
-      std::ifstream in(o->csv_file, std::ios::binary);
-      if (!in) return fail(Errc::usage, "Cannot read " + o->csv_file + ".");
-      std::stringstream text;
-      text << in.rdbuf();
+      auto text = TEDUH_TRY(read_register_file(o->csv_file));
       auto store = TEDUH_TRY(ctx.open_store());
       Workflow wf(store);
-      auto summary = TEDUH_TRY(import_register(store, wf, text.str()));
+      auto summary = TEDUH_TRY(import_register(store, wf, text));
       std::cout << "Imported " << summary.cases << " case(s), " << summary.persons
                 << " person(s) and " << summary.services
                 << " service(s); they reach the server at the next `teduh sync`.\n"

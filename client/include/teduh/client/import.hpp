@@ -9,6 +9,7 @@
 // `teduh person add` and `teduh service add` validate them): one ordinary signed commit,
 // with its audit event, per row.
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,18 @@ struct CsvRecord {
 // RFC 4180 CSV: fields separated by commas, quoted with '"' ("" inside quotes is one
 // quote), quoted fields may hold commas and line breaks; CRLF or LF line ends; a UTF-8 BOM
 // at the start is skipped; blank lines are skipped. A quote left open is Errc::invalid
-// naming the line where the field began.
+// naming the line where the field began; so is text after a closing quote (`"Sari"x`)
+// and a record of more than 200 columns.
 [[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
+
+// The largest register file read (64 MiB: a register of 100,000 rows is about 30 MiB).
+inline constexpr std::size_t kMaxRegisterBytes = std::size_t{64} * 1024 * 1024;
+
+// Reads a register file as a stream, a chunk at a time: Errc::invalid for a file larger
+// than `limit` or holding a NUL byte (not text: a spreadsheet's own format, /dev/zero),
+// said in words before more of it is read; Errc::usage when it cannot be opened.
+[[nodiscard]] Result<std::string> read_register_file(const std::filesystem::path& path,
+                                                     std::size_t limit = kMaxRegisterBytes);
 
 struct ImportSummary {
   std::size_t cases = 0;     // one per row
@@ -38,8 +49,10 @@ struct ImportSummary {
 };
 
 // Imports a register into the store (see the file comment). Errc::invalid when any row is
-// bad: the message lists "line N: ..." for each, without repeating any value of the file.
+// bad: the message lists "line N: ..." for each (at most 30, then how many more), without
+// repeating any value of the file, header cells included.
 // Errc::refused when this device's user may not record cases.
-[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow, std::string_view csv_text);
+[[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow,
+                                                    std::string_view csv_text);
 
 }  // namespace teduh::client
