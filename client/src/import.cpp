@@ -119,6 +119,24 @@ std::string without_values(std::string message, std::initializer_list<std::strin
   return message;
 }
 
+// A header as people write it, as the column's name: letters lowered, runs of spaces,
+// dots, hyphens and slashes made one '_' ("No. Register" and "No Register" are
+// no_register), and the short "tgl" of a date column written out ("Tgl Lahir").
+std::string column_name(const std::string& raw) {
+  std::string name;
+  for (char c : trimmed_lower(raw)) {
+    if (c == ' ' || c == '.' || c == '-' || c == '/' || c == '_') {
+      if (!name.empty() && name.back() != '_') name += '_';
+    } else {
+      name += c;
+    }
+  }
+  while (!name.empty() && name.back() == '_') name.pop_back();
+  if (name.starts_with("tgl_")) name = "tanggal_" + name.substr(4);
+  if (name == "no_reg" || name == "nomor_register") name = "no_register";
+  return name;
+}
+
 std::string known_columns() {
   std::string known;
   for (const Column& c : kColumns) {
@@ -169,7 +187,7 @@ std::string without_shown_date(std::string message) {
   return text;
 }
 
-[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text) {
+[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text, char separator) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::vector<CsvRecord> out;
   CsvRecord record;
@@ -201,7 +219,7 @@ std::string without_shown_date(std::string message) {
           // Only a separator or a line end may follow a closing quote: `"Sari"x` is a
           // mistake in the file, not the text Sarix.
           const char next = i + 1 < text.size() ? text[i + 1] : '\n';
-          if (next != ',' && next != '\r' && next != '\n') {
+          if (next != separator && next != '\r' && next != '\n') {
             return fail(Errc::invalid,
                         "line " + std::to_string(line) +
                             ": there is text after the closing '\"' of a quoted field; "
@@ -218,7 +236,7 @@ std::string without_shown_date(std::string message) {
       quoted = true;
       field_started = true;
       quote_line = line;
-    } else if (c == ',') {
+    } else if (c == separator) {
       end_field();
       if (record.fields.size() >= kMaxCsvColumns) {
         return fail(Errc::invalid,
@@ -244,9 +262,31 @@ std::string without_shown_date(std::string message) {
   return out;
 }
 
+char detect_separator(std::string_view text) {
+  std::size_t commas = 0, semicolons = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '\n' || c == '\r') break;
+    commas += c == ',';
+    semicolons += c == ';';
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
+std::string register_template() {
+  std::string header = "\xEF\xBB\xBF";  // the byte order mark spreadsheet programs look for
+  for (const Column& c : kColumns) {
+    if (header.size() > 3) header += ',';
+    header += c.header;
+  }
+  return header + "\r\n";
+}
+
 [[nodiscard]] Result<ImportSummary> import_register(Store& store, Workflow& workflow,
                                                     std::string_view csv_text) {
-  auto records = TEDUH_TRY(parse_csv(csv_text));
+  auto records = TEDUH_TRY(parse_csv(csv_text, detect_separator(csv_text)));
   if (records.empty())
     return fail(Errc::invalid, "The file is empty: the first line must name the columns.");
   auto rules = TEDUH_TRY(deadline_rules(store));
@@ -257,7 +297,7 @@ std::string without_shown_date(std::string message) {
   std::set<std::string> seen;
   std::vector<std::string> problems;
   for (const std::string& raw : header.fields) {
-    std::string name = trimmed_lower(raw);
+    std::string name = column_name(raw);
     const Column* found = nullptr;
     for (const Column& c : kColumns) {
       if (name == c.header) found = &c;

@@ -134,6 +134,14 @@ Problem canonical_code(const CodeSet& set, std::string_view s, std::string_view&
       return std::nullopt;
     }
   }
+  // A person may write the label ("Perempuan", "kekerasan fisik") instead of the code;
+  // the code is what is stored (issue 15: commands accept a label or a code).
+  for (const Code& c : set.codes) {
+    if (equals_ignoring_case(c.label, s)) {
+      out = c.code;
+      return std::nullopt;
+    }
+  }
   return "unknown code '" + std::string(s) + "'; known codes: " + known_codes(set);
 }
 

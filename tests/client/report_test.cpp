@@ -703,6 +703,42 @@ TEST_F(ReportStoreTest, AThousandBadRowsListThirtyProblemsAndSayHowManyMore) {
   EXPECT_EQ(m.find("line 32:"), std::string::npos);
 }
 
+// Issue 15: a register as an Indonesian spreadsheet saves it: ';' between cells, headers
+// as people write them, labels for codes.
+TEST_F(ReportStoreTest, ASemicolonRegisterWithPeoplesHeadersAndLabelsImports) {
+  Workflow wf(*store_);
+  auto r = import_register(*store_, wf,
+                           "No. Register;Tgl Pengaduan;Jenis Kelamin;Bentuk Kekerasan;Nama Korban\r\n"
+                           "7/III/2026;01/03/2026;Perempuan;\"Kekerasan fisik, psikis\";Warga Contoh\r\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->cases, 1u);
+  auto victims = store_->entities("orang");
+  ASSERT_TRUE(victims);
+  ASSERT_EQ(victims->size(), 1u);
+  EXPECT_EQ(victims->front().get("sex"), "P");  // the code, from the label
+  auto cases = store_->entities("kasus");
+  ASSERT_TRUE(cases);
+  ASSERT_EQ(cases->size(), 1u);
+  EXPECT_EQ(cases->front().get("forms"), "fisik,psikis");
+  EXPECT_NE(cases->front().get("summary").find("7/III/2026"), std::string::npos);
+}
+
+TEST_F(ReportStoreTest, TheTemplateIsAnEmptyRegisterThatImportsOnceARowIsAdded) {
+  Workflow wf(*store_);
+  const std::string empty = register_template();
+  auto header = parse_csv(empty);
+  ASSERT_TRUE(header) << header.error().message;
+  ASSERT_EQ(header->size(), 1u);
+  EXPECT_EQ(header->front().fields.front(), "no_register");
+  EXPECT_EQ(header->front().fields.size(), 26u);
+  auto nothing = import_register(*store_, wf, empty);
+  ASSERT_FALSE(nothing);
+  EXPECT_NE(nothing.error().message.find("holds no rows"), std::string::npos) << nothing.error().message;
+  auto one = import_register(*store_, wf, empty + "1,2026-03-01" + std::string(24, ',') + "\r\n");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->cases, 1u);
+}
+
 TEST(ParseCsv, TextAfterAClosingQuoteAndTooManyColumnsAreErrors) {
   auto after = parse_csv("nama,usia\n\"Sari\"x,20\n");
   ASSERT_FALSE(after);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -121,6 +122,32 @@ TEST_F(CliTest, AnExportWritesAPrivateFileOnceAndIsAudited) {
   int exports = 0;
   for (const auto& e : *events) exports += e.get("action") == "diekspor" ? 1 : 0;
   EXPECT_EQ(exports, 1);
+}
+
+// Issue 15: `teduh import --template` writes an empty register to start from (a new file
+// only), which imports once a row is filled in; /dev/zero is refused in words.
+TEST_F(CliTest, ARegisterTemplateIsWrittenOnceAndImportsWhenFilled) {
+  const std::string path = (dir_ / "register.csv").string();
+  auto written = teduh({"import", "--template", path});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  EXPECT_NE(written.out.find("Templat register kosong"), std::string::npos) << written.out;
+  const std::string header = teduh::testing::read_file(path);
+  EXPECT_NE(header.find("no_register,tanggal_pengaduan,"), std::string::npos) << header;
+  auto again = teduh({"import", "--template", path});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("sudah ada"), std::string::npos) << again.err;
+  EXPECT_EQ(teduh::testing::read_file(path), header);  // nothing overwritten
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << "1/I/2026,2026-01-05" << std::string(24, ',') << "\r\n";
+  }
+  auto imported = teduh({"import", "--store", store_, "--csv", path});
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(imported.last_line(), "1");
+  auto zero = teduh({"import", "--store", store_, "--csv", "/dev/zero"});
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_NE(zero.err.find("binary data"), std::string::npos) << zero.err;
+  EXPECT_EQ(teduh({"import", "--store", store_}).exit_code, 1);  // neither --csv nor --template
 }
 
 TEST_F(CliTest, BadUsageExitsWithOne) {

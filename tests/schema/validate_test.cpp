@@ -1,5 +1,8 @@
 #include "teduh/schema/validate.hpp"
 
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/entities.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -24,6 +27,32 @@ std::string canonical(EntityType type, std::string_view field, std::string_view 
   auto result = validate_field(type, field, input);
   EXPECT_TRUE(result) << result.error().message;
   return result ? *result : std::string();
+}
+
+// Labels -------------------------------------------------------------------------------
+
+// Issue 15: a person may type a code's Indonesian label instead of the code; the code is
+// stored, and the server's canonical check still refuses a label in a commit.
+TEST(Validate, ALabelIsAcceptedForItsCodeAndTheCodeIsStored) {
+  EXPECT_EQ(canonical(EntityType::orang, "sex", "Perempuan"), "P");
+  EXPECT_EQ(canonical(EntityType::orang, "sex", "perempuan"), "P");
+  EXPECT_EQ(canonical(EntityType::kasus, "forms", "Kekerasan fisik, psikis"), "fisik,psikis");
+  EXPECT_FALSE(check_canonical(EntityType::orang, "sex", "Perempuan"));
+  EXPECT_TRUE(check_canonical(EntityType::orang, "sex", "P"));
+}
+
+TEST(Validate, EveryLabelOfEveryCodeFieldMeansItsOwnCode) {
+  for (const EntitySpec& entity : all_entity_specs()) {
+    for (const FieldSpec& field : entity.fields) {
+      if (field.kind != FieldKind::code) continue;
+      const CodeSet* set = find_code_set(field.code_set);
+      ASSERT_NE(set, nullptr) << field.name;
+      for (const Code& c : set->codes) {
+        EXPECT_EQ(canonical(entity.type, field.name, c.label), c.code) << entity.name << "." << field.name;
+        EXPECT_EQ(canonical(entity.type, field.name, c.code), c.code) << entity.name << "." << field.name;
+      }
+    }
+  }
 }
 
 // NIK ----------------------------------------------------------------------------------

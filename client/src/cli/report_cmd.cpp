@@ -20,7 +20,24 @@ struct ReportOptions {
   std::string chart;
   std::string key, value;
   std::string csv_file;
+  std::string template_file;
 };
+
+// `teduh import --template FILE`: a new file only, never one that exists.
+Result<int> write_template(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return fail(Errc::usage, "Berkas " + path + " sudah ada; tidak ada yang ditimpa. Pilih nama lain.");
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << register_template();
+  out.close();
+  if (!out) return fail(Errc::usage, "Templat tidak dapat ditulis ke " + path + ".");
+  std::cout << "Templat register kosong ditulis ke " << path
+            << ". Isi satu baris per kasus (kolom: client/IMPORT.md), simpan sebagai CSV, lalu: "
+            << "teduh import --csv " << path << "\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -138,10 +155,16 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
   auto* import = app.add_subcommand(
       "import", "Import the office's paper register (Buku Register) from CSV: all rows or none");
   ctx.add_store(import);
-  import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)")
-      ->required();
+  auto* csv = import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)");
+  import->add_option("--template", o->template_file,
+                     "Write an empty register (the header line) to this new file, to fill in a spreadsheet")
+      ->excludes(csv);
   import->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
+      if (!o->template_file.empty()) return write_template(o->template_file);
+      if (o->csv_file.empty()) {
+        return fail(Errc::usage, "Sebutkan berkas register: --csv FILE (atau --template FILE).");
+      }
       auto text = TEDUH_TRY(read_register_file(o->csv_file));
       auto store = TEDUH_TRY(ctx.open_store());
       Workflow wf(store);

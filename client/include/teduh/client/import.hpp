@@ -26,12 +26,20 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
-// RFC 4180 CSV: fields separated by commas, quoted with '"' ("" inside quotes is one
-// quote), quoted fields may hold commas and line breaks; CRLF or LF line ends; a UTF-8 BOM
-// at the start is skipped; blank lines are skipped. A quote left open is Errc::invalid
-// naming the line where the field began; so is text after a closing quote (`"Sari"x`)
-// and a record of more than 200 columns.
-[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
+// RFC 4180 CSV: fields separated by commas (or `separator`), quoted with '"' ("" inside quotes is
+// one quote), quoted fields may hold commas and line breaks; CRLF or LF line ends; a UTF-8 BOM at
+// the start is skipped; blank lines are skipped. A quote left open is Errc::invalid naming the line
+// where the field began; so is text after a closing quote (`"Sari"x`) and a record of more than 200
+// columns.
+[[nodiscard]] Result<std::vector<CsvRecord>> parse_csv(std::string_view text, char separator = ',');
+
+// The separator of a register: ';' when its first line holds more semicolons than commas
+// outside quotes (what a spreadsheet saves as CSV in an Indonesian locale), else ','.
+[[nodiscard]] char detect_separator(std::string_view text);
+
+// An empty register to start from (`teduh import --template FILE`): the header line with
+// every column of client/IMPORT.md, after a UTF-8 byte order mark.
+[[nodiscard]] std::string register_template();
 
 // The largest register file read (64 MiB: a register of 100,000 rows is about 30 MiB).
 inline constexpr std::size_t kMaxRegisterBytes = std::size_t{64} * 1024 * 1024;
