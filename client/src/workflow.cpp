@@ -1317,6 +1317,23 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
   return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
+Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms) const {
+  Attention out;
+  const std::string& office = store_.identity().grant.office_code;
+  for (const json& row : TEDUH_TRY(referrals())) {
+    if (row["to_office"] != office) continue;
+    const bool referral = row["kind"] == "rujukan";
+    if (row["status"] != (referral ? "dikirim" : "diajukan")) continue;
+    (referral ? out.referrals : out.transfers).insert(row["id"].get<std::string>());
+  }
+  const json deadlines = TEDUH_TRY(due(now_ms));
+  for (const json& d : deadlines["due"]) {
+    if (d["late"].get<bool>()) out.late.insert(d["case"].get<std::string>() + "/" + d["step"].get<std::string>());
+  }
+  out.conflicts = TEDUH_TRY(conflicts())["conflicts"].size();
+  return out;
+}
+
 Result<json> Workflow::report(ReportFilter filter, Audience audience) const {
   TEDUH_TRY(permit(schema::Action::laporan));
   TEDUH_TRY(check_filter(filter));

@@ -142,6 +142,40 @@ TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywh
   EXPECT_EQ(risk, 3);
 }
 
+// Issue 15: after a sync, what arrived that needs a person: a referral to answer, and the
+// late deadlines of the case it brought; counted as new only in the sync that brought them.
+TEST_F(SyncTest, ASyncSaysWhatArrivedThatNeedsAPerson) {
+  const std::string kel = office("kel", "UJI-KEL");
+  const std::string uptd = office("uptd", "UJI-UPTD");
+  const std::string k = new_case(kel, {"--victim-name", "Warga Perlu Tindakan", "--received-at", "2026-11-02 09:00"});
+  refer(kel, k, "UJI-UPTD");
+  nlohmann::json sent = sync(kel);
+  EXPECT_EQ(sent["attention"]["referrals_to_answer"], 0) << sent.dump();  // sent, not received
+
+  nlohmann::json first = sync(uptd);
+  ASSERT_TRUE(first["attention"].is_object()) << first.dump();
+  EXPECT_EQ(first["attention"]["referrals_to_answer"], 1) << first.dump();
+  EXPECT_EQ(first["attention"]["referrals_new"], 1) << first.dump();
+  EXPECT_GE(first["attention"]["late"].get<int>(), 1) << first.dump();
+  EXPECT_EQ(first["attention"]["late_new"], first["attention"]["late"]) << first.dump();
+
+  teduh::testing::Run again = teduh({"sync", "--store", uptd});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("Perlu tindakan: 1 rujukan menunggu jawaban kantor ini; lihat `teduh referral list`"),
+            std::string::npos)
+      << again.out;  // still waiting, nothing new
+  EXPECT_NE(again.out.find("tenggat sudah lewat; lihat `teduh due`"), std::string::npos) << again.out;
+
+  teduh::testing::Run list = teduh({"referral", "list", "--store", uptd, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const nlohmann::json rows = nlohmann::json::parse(list.out);
+  ASSERT_EQ(rows.size(), 1u) << list.out;
+  ASSERT_EQ(teduh({"referral", "accept", "--store", uptd, rows[0]["id"].get<std::string>()}).exit_code, 0);
+  nlohmann::json answered = sync(uptd);
+  EXPECT_EQ(answered["attention"]["referrals_to_answer"], 0) << answered.dump();
+  EXPECT_EQ(answered["attention"]["referrals_new"], 0) << answered.dump();
+}
+
 TEST_F(SyncTest, ASyncAfterNothingChangedMovesNothing) {
   std::string dinas = office("dinas", "UJI-DP3A");
   std::string uptd = office("uptd", "UJI-UPTD");

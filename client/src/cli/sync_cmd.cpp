@@ -1,10 +1,14 @@
 // teduh sync: exchange commits with the server (client/sync_client.hpp) and say what happened.
 #include <cstdlib>
+#include <optional>
+#include <set>
 #include <iostream>
 
 #include "context.hpp"
 #include "teduh/client/compartment.hpp"
 #include "teduh/client/sync_client.hpp"
+#include "teduh/client/workflow.hpp"
+#include "teduh/sync/hlc.hpp"
 
 namespace teduh::client::cli {
 
@@ -28,7 +32,29 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
           std::cerr << "sync: pushed " << pushed << ", pulled " << pulled << " so far...\n";
         }
       };
+      // What waits for a person before and after, to say what this sync brought. A device
+      // that may not read cases (a central office's) has nothing to answer.
+      auto attention = [&store]() -> std::optional<Workflow::Attention> {
+        auto a = Workflow(store).attention(sync::system_now_ms());
+        return a ? std::optional(std::move(*a)) : std::nullopt;
+      };
+      const auto before = attention();
       auto r = TEDUH_TRY(sync_with_server(store, options));
+      const auto after = attention();
+      auto fresh = [&](std::set<std::string> Workflow::Attention::*member) {
+        std::size_t n = 0;
+        for (const auto& id : (*after).*member) n += before && ((*before).*member).contains(id) ? 0 : 1;
+        return n;
+      };
+      json waiting = nullptr;
+      if (after) {
+        waiting = json{{"referrals_to_answer", after->referrals.size()},
+                       {"referrals_new", fresh(&Workflow::Attention::referrals)},
+                       {"transfers_to_answer", after->transfers.size()},
+                       {"transfers_new", fresh(&Workflow::Attention::transfers)},
+                       {"late", after->late.size()},
+                       {"late_new", fresh(&Workflow::Attention::late)}};
+      }
       if (ctx.json_output) {
         print_json(json{{"pushed", r.pushed},
                         {"pulled", r.pulled},
@@ -46,6 +72,7 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
                                       {"server_had", r.server_had},
                                       {"reissued", r.reissued},
                                       {"recovered", r.recovered}}},
+                        {"attention", waiting},
                         {"clock_ahead", r.clock_ahead},
                         {"skipped", r.skipped}});
       } else {
@@ -81,6 +108,20 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
         if (store.identity().grant.shelter_clearance) {
           auto gen = current_generation(store, kShelterCompartment);
           if (gen && !*gen) std::cout << kNoShelterKeyYet << "\n";
+        }
+        if (after) {
+          // What needs a person now, with what this sync brought (issue 15).
+          auto say = [](std::size_t all, std::size_t fresh, const char* what, const char* where) {
+            if (all == 0) return;
+            std::cout << "Perlu tindakan: " << all << " " << what;
+            if (fresh) std::cout << " (" << fresh << " baru)";
+            std::cout << "; lihat `" << where << "`.\n";
+          };
+          say(after->referrals.size(), fresh(&Workflow::Attention::referrals), "rujukan menunggu jawaban kantor ini",
+              "teduh referral list");
+          say(after->transfers.size(), fresh(&Workflow::Attention::transfers),
+              "alih kelola menunggu jawaban kantor ini", "teduh referral list");
+          say(after->late.size(), fresh(&Workflow::Attention::late), "tenggat sudah lewat", "teduh due");
         }
         for (const auto& line : r.skipped)
           std::cout << "Not applied (it writes into another case): " << line << "\n";

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,6 +141,16 @@ class Workflow {
   // Open deadlines (response, police report, shelter exit), late first, as of now_ms, under
   // the office's settings (report.hpp: response_sla, zona_waktu).
   [[nodiscard]] Result<nlohmann::json> due(std::uint64_t now_ms) const;
+  // What waits for a person of this office, as of now_ms: referrals and transfers sent to
+  // it and not yet answered, late deadlines, fields in conflict. The one rule behind the
+  // office app's Beranda and what `teduh sync` says arrived (compare two of them).
+  struct Attention {
+    std::set<std::string> referrals;  // ids of referrals (rujukan) to answer
+    std::set<std::string> transfers;  // ids of transfers (alih_kelola) to answer
+    std::set<std::string> late;       // "case/step" of each late deadline
+    std::size_t conflicts = 0;
+  };
+  [[nodiscard]] Result<Attention> attention(std::uint64_t now_ms) const;
   // Counts (report.hpp build_report); no names, NIK, addresses or shelters. On a central
   // office device over the projections, always suppressed; else over the office's own cases,
   // exact unless audience is Audience::outside (`--publik`). filter.now_ms 0 means now.
