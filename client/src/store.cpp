@@ -145,6 +145,16 @@ Store::Store(crypto::DbHandle db, Identity identity)
 Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   crypto::init();
   std::error_code ec;
+  // The folder is named when it is missing, not a failure to create a key file later.
+  const std::filesystem::path folder =
+      options.path.has_parent_path() ? options.path.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::exists(folder, ec)) {
+    return fail(Errc::usage, "Folder " + folder.string() +
+                                 " tidak ada; buat folder itu dulu atau pilih tempat lain untuk --store.");
+  }
+  if (!std::filesystem::is_directory(folder, ec)) {
+    return fail(Errc::usage, folder.string() + " bukan folder; pilih tempat lain untuk --store.");
+  }
   if (std::filesystem::exists(options.path, ec) ||
       std::filesystem::exists(crypto::key_file_path(options.path), ec)) {
     return fail(Errc::refused,

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -75,6 +76,25 @@ TEST(Store, CreatingOverAnExistingStoreIsRefused) {
   auto again = testing::make_store(dir / "a.db", server);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::refused);
+}
+
+// Issue 15: a --store in a folder that does not exist is named as such (it was "cannot
+// create a temporary key file", exit 4), and nothing is created.
+TEST(Store, AStoreInAFolderThatDoesNotExistIsRefusedNamingTheFolder) {
+  TempDir dir;
+  FakeServerKey server;
+  auto missing = testing::make_store(dir / "tidak-ada" / "a.db", server);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::usage);
+  EXPECT_NE(missing.error().message.find((dir / "tidak-ada").string()), std::string::npos)
+      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("tidak ada"), std::string::npos) << missing.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir / "tidak-ada"));
+  std::ofstream(dir / "berkas") << "x";  // a file where the folder should be
+  auto not_folder = testing::make_store(dir / "berkas" / "a.db", server);
+  ASSERT_FALSE(not_folder);
+  EXPECT_EQ(not_folder.error().code, Errc::usage);
+  EXPECT_NE(not_folder.error().message.find("bukan folder"), std::string::npos) << not_folder.error().message;
 }
 
 // Issue 15, point 9: writers on one store at once, each with its own connection (as the
