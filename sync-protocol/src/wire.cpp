@@ -124,6 +124,30 @@ void write_commit(Packer& pk, const SignedCommit& c) {
   pack_bytes(pk, c.signature);
 }
 
+// The end of every paged reply (PullReply, ProjectionBatch, Directory): next cursor: uint,
+// more: bool.
+template <class M>
+[[nodiscard]] Result<void> read_page_end(Reader& r, M& m) {
+  TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+  TEDUH_READ(more, read_bool(r, "more"), "more");
+  m.next_cursor = *next;
+  m.more = *more;
+  return {};
+}
+
+template <class M>
+void write_page_end(Packer& pk, const M& m) {
+  pk.pack_uint64(m.next_cursor);
+  pack_bool(pk, m.more);
+}
+
+// A request's page size (Pull, PullOwn, FetchProjections): 1 to the message's limit.
+[[nodiscard]] Result<void> validate_page_size(std::uint64_t max, std::size_t limit,
+                                              const char* what) {
+  if (max == 0 || max > limit) return invalid(what);
+  return {};
+}
+
 // ---------------------------------------------------------------------------------------
 // The message table: one Codec per message type.
 //
@@ -344,10 +368,7 @@ struct Codec<Pull> : Fixed<2> {
     return Pull{*cursor, *max};
   }
   [[nodiscard]] static Result<void> validate(const Pull& m) {
-    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
-      return invalid("max commits out of range");
-    }
-    return {};
+    return validate_page_size(m.max_commits, kMaxCommitsPerMessage, "max commits out of range");
   }
   static void write(Packer& pk, const Pull& m) {
     pk.pack_uint64(m.cursor);
@@ -369,10 +390,7 @@ struct Codec<PullReply> : Fixed<3> {
       TEDUH_READ(c, read_signed_commit(r), "commit");
       m.commits.push_back({*server_seq, std::move(*c)});
     }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const PullReply& m) {
@@ -393,8 +411,7 @@ struct Codec<PullReply> : Fixed<3> {
       pk.pack_uint64(c.server_seq);
       write_commit(pk, c.commit);
     }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_page_end(pk, m);
   }
 };
 
@@ -464,10 +481,8 @@ struct Codec<FetchProjections> : Fixed<2> {
     return FetchProjections{*cursor, *max};
   }
   [[nodiscard]] static Result<void> validate(const FetchProjections& m) {
-    if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
-      return invalid("max projections out of range");
-    }
-    return {};
+    return validate_page_size(m.max_projections, kMaxProjectionsPerMessage,
+                              "max projections out of range");
   }
   static void write(Packer& pk, const FetchProjections& m) {
     pk.pack_uint64(m.cursor);
@@ -496,10 +511,7 @@ struct Codec<ProjectionBatch> : Fixed<3> {
       p.signature = *sig;
       m.projections.push_back(std::move(p));
     }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const ProjectionBatch& m) {
@@ -520,8 +532,7 @@ struct Codec<ProjectionBatch> : Fixed<3> {
       pack_string(pk, p.body);
       pack_bytes(pk, p.signature);
     }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_page_end(pk, m);
   }
 };
 
@@ -625,10 +636,7 @@ struct Codec<Directory> : Fixed<4> {
       dev.office = std::move(*office);
       m.devices.push_back(std::move(dev));
     }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const Directory& m) {
@@ -661,8 +669,7 @@ struct Codec<Directory> : Fixed<4> {
       pack_bytes(pk, d.sign_key);
       pack_string(pk, d.office);
     }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_page_end(pk, m);
   }
 };
 
@@ -676,10 +683,7 @@ struct Codec<PullOwn> : Fixed<2> {
     return PullOwn{*after, *max};
   }
   [[nodiscard]] static Result<void> validate(const PullOwn& m) {
-    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
-      return invalid("max commits out of range");
-    }
-    return {};
+    return validate_page_size(m.max_commits, kMaxCommitsPerMessage, "max commits out of range");
   }
   static void write(Packer& pk, const PullOwn& m) {
     pk.pack_uint64(m.after_seq);
