@@ -79,25 +79,19 @@ std::string csv_of(const std::vector<std::vector<std::string>>& rows) {
 
 Timing run_baseline(const std::filesystem::path& path,
                     const std::vector<std::vector<std::string>>& rows) {
-  auto db = crypto::open_plain(path, crypto::OpenMode::create);
-  if (!db) std::exit(1);
   std::string create = "CREATE TABLE register(";
   std::string insert = "INSERT INTO register VALUES(";
   for (std::size_t i = 0; i < std::size(kHeader); ++i) {
     create += (i ? ", " : "") + std::string(kHeader[i]) + " TEXT";
     insert += (i ? ", ?" : "?") + std::to_string(i + 1);
   }
-  (void)schema::exec(db->get(), create + ")");
-  Stopwatch t0;
-  (void)schema::exec(db->get(), "BEGIN");
-  auto st = schema::Statement::prepare(db->get(), insert + ")");
-  for (const auto& r : rows) {
-    st->reset();
-    for (std::size_t i = 0; i < r.size(); ++i) st->bind(static_cast<int>(i + 1), r[i]);
-    (void)st->run();
-  }
-  (void)schema::exec(db->get(), "COMMIT");
-  return t0.stop();
+  return bench::time_bare_inserts(path, create + ")", insert + ")", [&](schema::Statement& st) {
+    for (const auto& r : rows) {
+      st.reset();
+      for (std::size_t i = 0; i < r.size(); ++i) st.bind(static_cast<int>(i + 1), r[i]);
+      (void)st.run();
+    }
+  });
 }
 
 }  // namespace

@@ -67,22 +67,18 @@ Timing run_store(const std::filesystem::path& path, bool plain, const Workload& 
 }
 
 Timing run_bare(const std::filesystem::path& path, const Workload& w) {
-  auto db = crypto::open_plain(path, crypto::OpenMode::create);
-  if (!db) std::exit(1);
-  (void)schema::exec(db->get(), "CREATE TABLE v(entity BLOB, field TEXT, value TEXT, hlc INTEGER)");
-  Stopwatch t0;
-  (void)schema::exec(db->get(), "BEGIN");
-  auto st = schema::Statement::prepare(db->get(), "INSERT INTO v VALUES(?1, ?2, ?3, ?4)");
-  std::int64_t hlc = 0;
-  for (const auto& c : w.commits) {
-    for (const auto& f : c) {
-      st->reset();
-      st->bind_blob(1, f.entity.bytes).bind(2, f.field).bind(3, f.value).bind(4, ++hlc);
-      (void)st->run();
-    }
-  }
-  (void)schema::exec(db->get(), "COMMIT");
-  return t0.stop();
+  return bench::time_bare_inserts(
+      path, "CREATE TABLE v(entity BLOB, field TEXT, value TEXT, hlc INTEGER)",
+      "INSERT INTO v VALUES(?1, ?2, ?3, ?4)", [&](schema::Statement& st) {
+        std::int64_t hlc = 0;
+        for (const auto& c : w.commits) {
+          for (const auto& f : c) {
+            st.reset();
+            st.bind_blob(1, f.entity.bytes).bind(2, f.field).bind(3, f.value).bind(4, ++hlc);
+            (void)st.run();
+          }
+        }
+      });
 }
 
 }  // namespace

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "teduh/client/store.hpp"
+#include "teduh/crypto/encrypted_vfs.hpp"
 #include "teduh/crypto/kdf.hpp"
+#include "teduh/schema/sqlite.hpp"
 #include "teduh/sync/enrollment.hpp"
 #include "teduh/sync/hlc.hpp"
 #include "teduh/sync/ids.hpp"
@@ -97,5 +99,23 @@ struct Stopwatch {
     return {std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(), cpu_now() - cpu0};
   }
 };
+
+// The baseline the store benchmarks measure against: bare SQLite inserts into a plain file
+// (no encryption, no merge), one statement a row, in one transaction. `create` makes the
+// table; insert_rows(st) binds and runs the prepared `insert` once for every row. Timed
+// from the BEGIN to the COMMIT; exits when the file cannot be made.
+template <class InsertRows>
+Timing time_bare_inserts(const std::filesystem::path& path, const std::string& create,
+                         const std::string& insert, InsertRows insert_rows) {
+  auto db = crypto::open_plain(path, crypto::OpenMode::create);
+  if (!db) std::exit(1);
+  (void)schema::exec(db->get(), create);
+  Stopwatch t0;
+  (void)schema::exec(db->get(), "BEGIN");
+  auto st = schema::Statement::prepare(db->get(), insert);
+  insert_rows(*st);
+  (void)schema::exec(db->get(), "COMMIT");
+  return t0.stop();
+}
 
 }  // namespace teduh::bench

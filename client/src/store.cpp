@@ -105,6 +105,24 @@ constexpr const char* kAnyRefusedSql = "SELECT EXISTS (SELECT 1 FROM refused_com
   return exists;
 }
 
+// A supersedes list acts only within its own entity and field (PROTOCOL.md section 5):
+// the superseded table is keyed by the (entity, field) of the version that names the id.
+// Applying a commit and rebuilding the merge state both write it through this statement.
+constexpr const char* kInsertSupersededSql =
+    "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)";
+
+// Records, through a kInsertSupersededSql statement, that version v supersedes `id`.
+[[nodiscard]] Result<void> insert_superseded(Statement& st, const sync::Version& v,
+                                             const sync::VersionId& id) {
+  st.reset();
+  st.bind_blob(1, id_bytes(v.entity))
+      .bind(2, v.field)
+      .bind_blob(3, id_bytes(id.device))
+      .bind(4, static_cast<std::int64_t>(id.seq))
+      .bind(5, static_cast<std::int64_t>(id.index));
+  return lift(st.run());
+}
+
 // WAL with synchronous=NORMAL: a killed process loses at most the transaction in flight
 // (client/README.md, "Durability"). A 64 MiB page cache keeps the indexes of a store of
 // 100,000 commits in memory while a pulled batch is applied.
@@ -282,8 +300,7 @@ Result<void> Store::rebuild_merge_state() {
     auto commits = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT device, seq, body FROM commits ORDER BY rowid")));
     auto held = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT scope, type FROM entities WHERE id = ?1")));
     auto drop = TEDUH_TRY(lift(Statement::prepare(db(), "DELETE FROM versions WHERE device = ?1 AND seq = ?2")));
-    auto mark = TEDUH_TRY(lift(Statement::prepare(db(),
-        "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)")));
+    auto mark = TEDUH_TRY(lift(Statement::prepare(db(), kInsertSupersededSql)));
     auto refused = TEDUH_TRY(lift(Statement::prepare(db(), "SELECT 1 FROM refused_commits WHERE seq = ?1")));
     for (;;) {
       auto row = TEDUH_TRY(lift(commits.step()));
@@ -319,15 +336,7 @@ Result<void> Store::rebuild_merge_state() {
       for (std::size_t i = 0; i < commit->versions.size(); ++i) {
         const sync::Version& v = commit->versions[i];
         if (!present[i]) continue;
-        for (const auto& id : v.supersedes) {
-          mark.reset();
-          mark.bind_blob(1, id_bytes(v.entity))
-              .bind(2, v.field)
-              .bind_blob(3, id_bytes(id.device))
-              .bind(4, static_cast<std::int64_t>(id.seq))
-              .bind(5, static_cast<std::int64_t>(id.index));
-          TEDUH_TRY(lift(mark.run()));
-        }
+        for (const auto& id : v.supersedes) TEDUH_TRY(insert_superseded(mark, v, id));
       }
     }
     static constexpr const char* kDerive[] = {
@@ -798,10 +807,7 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
       cached("INSERT INTO entities(id, type, scope, created_hlc) VALUES(?1, ?2, ?3, ?4)");
   if (!ins_entity_r) return tl::unexpected(ins_entity_r.error());
   Statement& ins_entity = **ins_entity_r;
-  // A supersedes list acts only within its own entity and field (PROTOCOL.md section 5):
-  // the superseded table is keyed by the (entity, field) of the version that names the id.
-  auto ins_superseded_r = TEDUH_TRY(cached(
-      "INSERT OR IGNORE INTO superseded(entity, field, device, seq, idx) VALUES(?1, ?2, ?3, ?4, ?5)"));
+  auto ins_superseded_r = TEDUH_TRY(cached(kInsertSupersededSql));
   Statement& ins_superseded = *ins_superseded_r;
   auto kill_r = TEDUH_TRY(cached(
       "UPDATE versions SET live = 0 WHERE device = ?1 AND seq = ?2 AND idx = ?3 AND entity = ?4 "
@@ -885,13 +891,7 @@ Result<std::optional<std::string>> Store::apply_commit(const sync::Commit& commi
     }
 
     for (const auto& s : v.supersedes) {
-      ins_superseded.reset();
-      ins_superseded.bind_blob(1, id_bytes(v.entity))
-          .bind(2, v.field)
-          .bind_blob(3, id_bytes(s.device))
-          .bind(4, static_cast<std::int64_t>(s.seq))
-          .bind(5, static_cast<std::int64_t>(s.index));
-      TEDUH_TRY(lift(ins_superseded.run()));
+      TEDUH_TRY(insert_superseded(ins_superseded, v, s));
       kill.reset();
       kill.bind_blob(1, id_bytes(s.device))
           .bind(2, static_cast<std::int64_t>(s.seq))

@@ -94,6 +94,18 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
                     std::move(value)};
 }
 
+// The entity of `type` a person names by its id, or by the value of its identifying field
+// (a case's number, a shelter's code name); nullopt when there is none.
+[[nodiscard]] Result<std::optional<sync::EntityId>> find_named(const Store& store,
+                                                               std::string_view type,
+                                                               std::string_view field,
+                                                               std::string_view ref) {
+  if (auto id = sync::Id128::from_hex(ref)) {
+    auto e = TEDUH_TRY(store.entity(*id));
+    if (e && e->type == type) return std::optional<sync::EntityId>(*id);
+  }
+  return store.find_by_field(type, field, ref);
+}
 
 }  // namespace
 
@@ -256,11 +268,7 @@ Result<std::vector<SimilarCase>> Workflow::similar_victims(const FieldInput& vic
 }
 
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
-  if (auto id = sync::Id128::from_hex(id_or_number)) {
-    auto e = TEDUH_TRY(store_.entity(*id));
-    if (e && e->type == "kasus") return *id;
-  }
-  auto found = TEDUH_TRY(store_.find_by_field("kasus", "number", id_or_number));
+  auto found = TEDUH_TRY(find_named(store_, "kasus", "number", id_or_number));
   if (found) return *found;
   return fail(Errc::not_found,
               "No case with id or number '" + std::string(id_or_number) + "' in this store.");
@@ -1021,11 +1029,7 @@ Result<json> Workflow::list_shelters() const {
 }
 
 Result<sync::EntityId> Workflow::find_shelter(std::string_view id_or_code) const {
-  if (auto id = sync::Id128::from_hex(id_or_code)) {
-    auto e = TEDUH_TRY(store_.entity(*id));
-    if (e && e->type == "rumah_aman") return *id;
-  }
-  auto found = TEDUH_TRY(store_.find_by_field("rumah_aman", "code_name", id_or_code));
+  auto found = TEDUH_TRY(find_named(store_, "rumah_aman", "code_name", id_or_code));
   if (found) return *found;
   return fail(Errc::not_found,
               "No shelter with id or code name '" + std::string(id_or_code) + "'.");

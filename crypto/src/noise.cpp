@@ -239,6 +239,14 @@ Result<void> HandshakeState::write_e(Bytes& out) {
   return {};
 }
 
+// s: our static public key, encrypted once a key is mixed in (messages 2 and 3 both).
+Result<void> HandshakeState::write_s(Bytes& out) {
+  auto c = symmetric_.encrypt_and_hash(s_.public_key());
+  if (!c) return fail(Errc::handshake_failed, "Noise handshake failed");
+  out.insert(out.end(), c->begin(), c->end());
+  return {};
+}
+
 Result<void> HandshakeState::read_e(ByteView& in) {
   if (in.size() < kDhKeySize) return fail(Errc::handshake_failed, "Noise handshake failed");
   DhPublicKey re{};
@@ -276,20 +284,13 @@ Result<Bytes> HandshakeState::write_message(ByteView payload) {
     case 1:  // <- e, ee, s, es
       ok = write_e(out);
       if (ok) ok = dh_and_mix(*e_, *re_);
-      if (ok) {
-        auto c = symmetric_.encrypt_and_hash(s_.public_key());
-        if (!c) return poison<Bytes>(Errc::handshake_failed, "Noise handshake failed");
-        out.insert(out.end(), c->begin(), c->end());
-        ok = dh_and_mix(s_, *re_);  // es, responder side: DH(s, re)
-      }
+      if (ok) ok = write_s(out);
+      if (ok) ok = dh_and_mix(s_, *re_);  // es, responder side: DH(s, re)
       break;
-    case 2: {  // -> s, se
-      auto c = symmetric_.encrypt_and_hash(s_.public_key());
-      if (!c) return poison<Bytes>(Errc::handshake_failed, "Noise handshake failed");
-      out.insert(out.end(), c->begin(), c->end());
-      ok = dh_and_mix(s_, *re_);  // se, initiator side: DH(s, re)
+    case 2:  // -> s, se
+      ok = write_s(out);
+      if (ok) ok = dh_and_mix(s_, *re_);  // se, initiator side: DH(s, re)
       break;
-    }
     default:
       break;
   }

@@ -93,6 +93,26 @@ class ReadSnapshot {
   Storage* storage_;
 };
 
+// The compartment key an administrator wrap holds, once the wrap is found to carry the
+// administrator's signature and to open with the administrator's box key; a wrap that
+// does neither means a damaged store.
+[[nodiscard]] Result<crypto::SecretBytes> open_admin_wrap(const AdminKey& admin,
+                                                          const KeyWrapRecord& w) {
+  if (!crypto::verify_signature(
+          admin.sign.public_key(),
+          sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
+          w.signature)) {
+    return fail(Errc::damaged,
+                "an administrator wrap in the store does not carry the administrator's signature");
+  }
+  auto key = crypto::open_sealed(admin.box, w.sealed);
+  if (!key || key->size() != sync::kCompartmentKeySize) {
+    return fail(Errc::damaged,
+                "an administrator wrap in the store does not open with the administrator key");
+  }
+  return std::move(*key);
+}
+
 // What a refusal records of the refused commit (Refusal::digest): its body's BLAKE2b-256.
 std::vector<std::uint8_t> refusal_digest(const sync::SignedCommit& commit) {
   return crypto::blake2b(commit.body, 32);
@@ -203,17 +223,9 @@ Result<std::size_t> ServerStore::renew_admin_box(const AdminKey& current, const 
   auto own = TEDUH_TRY(storage_->key_wraps_for(sync::kAdminRecipient));
   std::vector<KeyWrapRecord> wraps;
   for (const KeyWrapRecord& w : own) {
-    if (!crypto::verify_signature(current.sign.public_key(),
-                                  sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
-                                  w.signature)) {
-      return fail(Errc::damaged, "an administrator wrap in the store does not carry the administrator's signature");
-    }
-    auto key = crypto::open_sealed(current.box, w.sealed);
-    if (!key || key->size() != sync::kCompartmentKeySize) {
-      return fail(Errc::damaged, "an administrator wrap in the store does not open with the administrator key");
-    }
+    auto key = TEDUH_TRY(open_admin_wrap(current, w));
     KeyWrapRecord moved = make_wrap(renewed, w.compartment, w.generation, sync::kAdminRecipient,
-                                    renewed.box.public_key(), key->view(), now);
+                                    renewed.box.public_key(), key.view(), now);
     moved.created_at_ms = w.created_at_ms;
     wraps.push_back(std::move(moved));
   }
@@ -275,16 +287,8 @@ Result<std::uint32_t> ServerStore::clear_device(const AdminKey& admin, const syn
   std::vector<KeyWrapRecord> wraps;
   for (const KeyWrapRecord& w : own) {
     if (w.compartment != compartment) continue;
-    if (!crypto::verify_signature(admin.sign.public_key(),
-                                  sync::wrap_signed_bytes(w.compartment, w.generation, w.recipient, w.sealed),
-                                  w.signature)) {
-      return fail(Errc::damaged, "an administrator wrap in the store does not carry the administrator's signature");
-    }
-    auto key = crypto::open_sealed(admin.box, w.sealed);
-    if (!key || key->size() != sync::kCompartmentKeySize) {
-      return fail(Errc::damaged, "an administrator wrap in the store does not open with the administrator key");
-    }
-    wraps.push_back(make_wrap(admin, compartment, w.generation, device_id, *dh, key->view(), now));
+    auto key = TEDUH_TRY(open_admin_wrap(admin, w));
+    wraps.push_back(make_wrap(admin, compartment, w.generation, device_id, *dh, key.view(), now));
   }
   if (wraps.size() != state.generation) {
     return fail(Errc::damaged, "the store lacks the administrator's wrap of a past generation");
@@ -1022,14 +1026,19 @@ Result<PullBatch> ServerStore::pull_backfill(const DeviceRecord& device, const s
   return batch;
 }
 
-Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after, PullLimits limits) {
+Result<std::string> ServerStore::begin_device_read(const DeviceRecord& device, PullLimits& limits) {
   if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+  TEDUH_TRY(storage_->begin_read());
+  limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  return office_kind(device.office);
+}
+
+Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t after,
+                                    PullLimits limits) {
   // One snapshot for the reads of the whole batch (a scope lookup per case in it); the
   // pull tokens written at the end end it first.
   ReadSnapshot snapshot(*storage_);
-  TEDUH_TRY(snapshot.begin());
-  auto kind = TEDUH_TRY(office_kind(device.office));
-  limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  auto kind = TEDUH_TRY(begin_device_read(device, limits));
   if (after >= kPullTokenBase) {
     auto token = TEDUH_TRY(storage_->find_pull_token(after - kPullTokenBase));
     if (token && token->device == device.device_id) return pull_backfill(device, kind, *token, limits);
@@ -1133,12 +1142,10 @@ Result<PullBatch> ServerStore::pull(const DeviceRecord& device, std::int64_t aft
   return batch;
 }
 
-Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t after_seq, PullLimits limits) {
-  if (device.revoked()) return fail(Errc::refused, "this device has been revoked");
+Result<OwnBatch> ServerStore::pull_own(const DeviceRecord& device, std::uint64_t after_seq,
+                                       PullLimits limits) {
   ReadSnapshot snapshot(*storage_);
-  TEDUH_TRY(snapshot.begin());
-  auto kind = TEDUH_TRY(office_kind(device.office));
-  limits.max_commits = std::max<std::size_t>(limits.max_commits, 1);
+  auto kind = TEDUH_TRY(begin_device_read(device, limits));
   std::map<sync::EntityId, bool> readable;
   OwnBatch out;
   out.last_seq = after_seq;

@@ -35,29 +35,30 @@ crypto::Bytes signed_message(std::span<const std::uint8_t> body) {
 std::vector<std::uint8_t> encode_grant(const EnrollmentGrant& g) {
   msgpack::sbuffer buf;
   Packer pk(&buf);
+  // The keys in their one order, as decode_grant() reads them back: key(k) writes the name
+  // of key k, text(k, s) the name and a text value.
+  auto key = [&](std::size_t k) { detail::pack_string(pk, kKeys[k]); };
+  auto text = [&](std::size_t k, const std::string& value) {
+    key(k);
+    detail::pack_string(pk, value);
+  };
   pk.pack_map(static_cast<std::uint32_t>(g.admin_key ? kKeys.size() : kV1Keys));
-  detail::pack_string(pk, kKeys[0]);
+  key(0);
   pk.pack_uint32(g.admin_key ? 2 : 1);
-  detail::pack_string(pk, kKeys[1]);
+  key(1);
   detail::pack_id(pk, g.code_id);
-  detail::pack_string(pk, kKeys[2]);
-  detail::pack_string(pk, g.office_code);
-  detail::pack_string(pk, kKeys[3]);
-  detail::pack_string(pk, g.office_name);
-  detail::pack_string(pk, kKeys[4]);
-  detail::pack_string(pk, g.office_kind);
-  detail::pack_string(pk, kKeys[5]);
-  detail::pack_string(pk, g.office_region);
-  detail::pack_string(pk, kKeys[6]);
-  detail::pack_string(pk, g.user);
-  detail::pack_string(pk, kKeys[7]);
-  detail::pack_string(pk, g.role);
-  detail::pack_string(pk, kKeys[8]);
+  text(2, g.office_code);
+  text(3, g.office_name);
+  text(4, g.office_kind);
+  text(5, g.office_region);
+  text(6, g.user);
+  text(7, g.role);
+  key(8);
   detail::pack_bool(pk, g.shelter_clearance);
-  detail::pack_string(pk, kKeys[9]);
+  key(9);
   pk.pack_uint64(g.expires_at_ms);
   if (g.admin_key) {
-    detail::pack_string(pk, kKeys[10]);
+    key(10);
     detail::pack_bytes(pk, *g.admin_key);
   }
   return detail::to_bytes(buf);

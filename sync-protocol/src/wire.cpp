@@ -90,6 +90,30 @@ template <std::size_t N>
   return *n;
 }
 
+// A list: an array of at most `max` items, each read by read_item(r), a Result<T>.
+template <class ReadItem>
+[[nodiscard]] auto read_list(Reader& r, std::size_t max, const char* what, ReadItem read_item)
+    -> Result<std::vector<typename std::invoke_result_t<ReadItem, Reader&>::value_type>> {
+  TEDUH_READ(n, read_array(r, max, what), what);
+  std::vector<typename std::invoke_result_t<ReadItem, Reader&>::value_type> items;
+  items.reserve(*n);
+  for (std::size_t i = 0; i < *n; ++i) items.push_back(TEDUH_TRY(read_item(r)));
+  return items;
+}
+
+// A list as read_list reads it: the count, then write_item(pk, item) for each item.
+template <class T, class WriteItem>
+void write_list(Packer& pk, const std::vector<T>& items, WriteItem write_item) {
+  pk.pack_array(static_cast<std::uint32_t>(items.size()));
+  for (const T& item : items) write_item(pk, item);
+}
+
+// The start of a record in a list: an array of exactly `fields` items.
+[[nodiscard]] Result<void> read_record(Reader& r, std::size_t fields, const char* what) {
+  if (r.array() != fields) return malformed(what);
+  return {};
+}
+
 bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && is_utf8(s); }
 
 // SignedCommit = [device: id, seq: uint, body: bin, signature: sig64] (PushCommits, PullReply).
@@ -116,12 +140,42 @@ bool text_ok(const std::string& s, std::size_t max) { return s.size() <= max && 
   return {};
 }
 
+// A commit as an item of PushCommits or PullReply, where any flaw in it reads "commit".
+[[nodiscard]] Result<SignedCommit> read_commit_item(Reader& r) {
+  TEDUH_READ(c, read_signed_commit(r), "commit");
+  return std::move(*c);
+}
+
 void write_commit(Packer& pk, const SignedCommit& c) {
   pk.pack_array(4);
   pack_bytes(pk, c.device.bytes);
   pk.pack_uint64(c.seq);
   pack_bytes(pk, c.body);
   pack_bytes(pk, c.signature);
+}
+
+// The end of every paged reply (PullReply, ProjectionBatch, Directory): next cursor: uint,
+// more: bool.
+template <class M>
+[[nodiscard]] Result<void> read_page_end(Reader& r, M& m) {
+  TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
+  TEDUH_READ(more, read_bool(r, "more"), "more");
+  m.next_cursor = *next;
+  m.more = *more;
+  return {};
+}
+
+template <class M>
+void write_page_end(Packer& pk, const M& m) {
+  pk.pack_uint64(m.next_cursor);
+  pack_bool(pk, m.more);
+}
+
+// A request's page size (Pull, PullOwn, FetchProjections): 1 to the message's limit.
+[[nodiscard]] Result<void> validate_page_size(std::uint64_t max, std::size_t limit,
+                                              const char* what) {
+  if (max == 0 || max > limit) return invalid(what);
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -157,11 +211,8 @@ struct Codec<Hello> {
   static std::size_t fields_of(const Hello& m) { return m.acked_seq > 0 ? 3 : 2; }
   [[nodiscard]] static Result<Hello> read(Reader& r, std::size_t fields) {
     Hello m;
-    TEDUH_READ(n, read_array(r, kMaxVersionsOffered, "hello versions"), "hello versions");
-    for (std::size_t i = 0; i < *n; ++i) {
-      TEDUH_READ(v, read_u32(r, "hello version"), "hello version");
-      m.versions.push_back(*v);
-    }
+    m.versions = TEDUH_TRY(read_list(r, kMaxVersionsOffered, "hello versions",
+                                     [](Reader& in) { return read_u32(in, "hello version"); }));
     TEDUH_READ(sw, read_text(r, kMaxSoftwareBytes, "client software"), "client software");
     m.client_software = std::move(*sw);
     if (fields == 3) {
@@ -185,8 +236,7 @@ struct Codec<Hello> {
     return {};
   }
   static void write(Packer& pk, const Hello& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.versions.size()));
-    for (auto v : m.versions) pk.pack_uint64(v);
+    write_list(pk, m.versions, [](Packer& out, std::uint32_t v) { out.pack_uint64(v); });
     pack_string(pk, m.client_software);
     if (m.acked_seq > 0) pk.pack_uint64(m.acked_seq);
   }
@@ -268,12 +318,7 @@ struct Codec<PushCommits> : Fixed<1> {
   static constexpr std::string_view kName = "PushCommits";
   [[nodiscard]] static Result<PushCommits> read(Reader& r, std::size_t) {
     PushCommits m;
-    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
-    m.commits.reserve(*n);
-    for (std::size_t i = 0; i < *n; ++i) {
-      TEDUH_READ(c, read_signed_commit(r), "commit");
-      m.commits.push_back(std::move(*c));
-    }
+    m.commits = TEDUH_TRY(read_list(r, kMaxCommitsPerMessage, "commits", read_commit_item));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const PushCommits& m) {
@@ -288,10 +333,7 @@ struct Codec<PushCommits> : Fixed<1> {
     }
     return {};
   }
-  static void write(Packer& pk, const PushCommits& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
-    for (const auto& c : m.commits) write_commit(pk, c);
-  }
+  static void write(Packer& pk, const PushCommits& m) { write_list(pk, m.commits, write_commit); }
 };
 
 template <>
@@ -302,15 +344,16 @@ struct Codec<PushReply> : Fixed<2> {
     PushReply m;
     TEDUH_READ(acked, read_u64(r, "acked seq"), "acked seq");
     m.acked_seq = *acked;
-    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "rejections"), "rejections");
-    for (std::size_t i = 0; i < *n; ++i) {
-      if (r.array() != 3u) return malformed("rejection");
-      TEDUH_READ(seq, read_u64(r, "rejected seq"), "rejected seq");
-      TEDUH_READ(reason, read_u32(r, "reject reason"), "reject reason");
-      TEDUH_READ(detail, read_text(r, kMaxRejectionDetailBytes, "reject detail"), "reject detail");
-      // An unknown number is refused by validate(), before anything uses it.
-      m.rejections.push_back({*seq, static_cast<RejectReason>(*reason), std::move(*detail)});
-    }
+    m.rejections = TEDUH_TRY(read_list(
+        r, kMaxCommitsPerMessage, "rejections", [](Reader& in) -> Result<CommitRejection> {
+          TEDUH_TRY(read_record(in, 3, "rejection"));
+          TEDUH_READ(seq, read_u64(in, "rejected seq"), "rejected seq");
+          TEDUH_READ(reason, read_u32(in, "reject reason"), "reject reason");
+          TEDUH_READ(detail, read_text(in, kMaxRejectionDetailBytes, "reject detail"),
+                     "reject detail");
+          // An unknown number is refused by validate(), before anything uses it.
+          return CommitRejection{*seq, static_cast<RejectReason>(*reason), std::move(*detail)};
+        }));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const PushReply& m) {
@@ -324,13 +367,12 @@ struct Codec<PushReply> : Fixed<2> {
   }
   static void write(Packer& pk, const PushReply& m) {
     pk.pack_uint64(m.acked_seq);
-    pk.pack_array(static_cast<std::uint32_t>(m.rejections.size()));
-    for (const auto& r : m.rejections) {
-      pk.pack_array(3);
-      pk.pack_uint64(r.seq);
-      pk.pack_uint64(static_cast<std::uint32_t>(r.reason));
-      pack_string(pk, r.detail);
-    }
+    write_list(pk, m.rejections, [](Packer& out, const CommitRejection& r) {
+      out.pack_array(3);
+      out.pack_uint64(r.seq);
+      out.pack_uint64(static_cast<std::uint32_t>(r.reason));
+      pack_string(out, r.detail);
+    });
   }
 };
 
@@ -344,10 +386,7 @@ struct Codec<Pull> : Fixed<2> {
     return Pull{*cursor, *max};
   }
   [[nodiscard]] static Result<void> validate(const Pull& m) {
-    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
-      return invalid("max commits out of range");
-    }
-    return {};
+    return validate_page_size(m.max_commits, kMaxCommitsPerMessage, "max commits out of range");
   }
   static void write(Packer& pk, const Pull& m) {
     pk.pack_uint64(m.cursor);
@@ -361,18 +400,14 @@ struct Codec<PullReply> : Fixed<3> {
   static constexpr std::string_view kName = "PullReply";
   [[nodiscard]] static Result<PullReply> read(Reader& r, std::size_t) {
     PullReply m;
-    TEDUH_READ(n, read_array(r, kMaxCommitsPerMessage, "commits"), "commits");
-    m.commits.reserve(*n);
-    for (std::size_t i = 0; i < *n; ++i) {
-      if (r.array() != 2u) return malformed("pulled commit");
-      TEDUH_READ(server_seq, read_u64(r, "server seq"), "server seq");
-      TEDUH_READ(c, read_signed_commit(r), "commit");
-      m.commits.push_back({*server_seq, std::move(*c)});
-    }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    m.commits = TEDUH_TRY(
+        read_list(r, kMaxCommitsPerMessage, "commits", [](Reader& in) -> Result<PulledCommit> {
+          TEDUH_TRY(read_record(in, 2, "pulled commit"));
+          TEDUH_READ(server_seq, read_u64(in, "server seq"), "server seq");
+          auto c = TEDUH_TRY(read_commit_item(in));
+          return PulledCommit{*server_seq, std::move(c)};
+        }));
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const PullReply& m) {
@@ -387,14 +422,12 @@ struct Codec<PullReply> : Fixed<3> {
     return {};
   }
   static void write(Packer& pk, const PullReply& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.commits.size()));
-    for (const auto& c : m.commits) {
-      pk.pack_array(2);
-      pk.pack_uint64(c.server_seq);
-      write_commit(pk, c.commit);
-    }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_list(pk, m.commits, [](Packer& out, const PulledCommit& c) {
+      out.pack_array(2);
+      out.pack_uint64(c.server_seq);
+      write_commit(out, c.commit);
+    });
+    write_page_end(pk, m);
   }
 };
 
@@ -404,11 +437,8 @@ struct Codec<Purge> : Fixed<1> {
   static constexpr std::string_view kName = "Purge";
   [[nodiscard]] static Result<Purge> read(Reader& r, std::size_t) {
     Purge m;
-    TEDUH_READ(n, read_array(r, kMaxPurgeScopes, "scopes"), "scopes");
-    for (std::size_t i = 0; i < *n; ++i) {
-      TEDUH_READ(id, read_id(r, "scope id"), "scope id");
-      m.scopes.push_back(*id);
-    }
+    m.scopes = TEDUH_TRY(read_list(r, kMaxPurgeScopes, "scopes",
+                                   [](Reader& in) { return read_id(in, "scope id"); }));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const Purge& m) {
@@ -419,8 +449,7 @@ struct Codec<Purge> : Fixed<1> {
     return {};
   }
   static void write(Packer& pk, const Purge& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.scopes.size()));
-    for (const auto& s : m.scopes) pack_bytes(pk, s.bytes);
+    write_list(pk, m.scopes, [](Packer& out, const EntityId& s) { pack_bytes(out, s.bytes); });
   }
 };
 
@@ -464,10 +493,8 @@ struct Codec<FetchProjections> : Fixed<2> {
     return FetchProjections{*cursor, *max};
   }
   [[nodiscard]] static Result<void> validate(const FetchProjections& m) {
-    if (m.max_projections == 0 || m.max_projections > kMaxProjectionsPerMessage) {
-      return invalid("max projections out of range");
-    }
-    return {};
+    return validate_page_size(m.max_projections, kMaxProjectionsPerMessage,
+                              "max projections out of range");
   }
   static void write(Packer& pk, const FetchProjections& m) {
     pk.pack_uint64(m.cursor);
@@ -481,25 +508,23 @@ struct Codec<ProjectionBatch> : Fixed<3> {
   static constexpr std::string_view kName = "ProjectionBatch";
   [[nodiscard]] static Result<ProjectionBatch> read(Reader& r, std::size_t) {
     ProjectionBatch m;
-    TEDUH_READ(n, read_array(r, kMaxProjectionsPerMessage, "projections"), "projections");
-    m.projections.reserve(*n);
-    for (std::size_t i = 0; i < *n; ++i) {
-      if (r.array() != 4u) return malformed("projection");
-      SignedProjection p;
-      TEDUH_READ(scope, read_id(r, "projection scope"), "projection scope");
-      TEDUH_READ(seq, read_u64(r, "projection seq"), "projection seq");
-      TEDUH_READ(body, read_text(r, kMaxProjectionBytes, "projection body"), "projection body");
-      TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "projection signature"), "projection signature");
-      p.scope = *scope;
-      p.server_seq = *seq;
-      p.body = std::move(*body);
-      p.signature = *sig;
-      m.projections.push_back(std::move(p));
-    }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    m.projections = TEDUH_TRY(read_list(
+        r, kMaxProjectionsPerMessage, "projections", [](Reader& in) -> Result<SignedProjection> {
+          TEDUH_TRY(read_record(in, 4, "projection"));
+          SignedProjection p;
+          TEDUH_READ(scope, read_id(in, "projection scope"), "projection scope");
+          TEDUH_READ(seq, read_u64(in, "projection seq"), "projection seq");
+          TEDUH_READ(body, read_text(in, kMaxProjectionBytes, "projection body"),
+                     "projection body");
+          TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(in, "projection signature"),
+                     "projection signature");
+          p.scope = *scope;
+          p.server_seq = *seq;
+          p.body = std::move(*body);
+          p.signature = *sig;
+          return p;
+        }));
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const ProjectionBatch& m) {
@@ -512,16 +537,14 @@ struct Codec<ProjectionBatch> : Fixed<3> {
     return {};
   }
   static void write(Packer& pk, const ProjectionBatch& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.projections.size()));
-    for (const auto& p : m.projections) {
-      pk.pack_array(4);
-      pack_bytes(pk, p.scope.bytes);
-      pk.pack_uint64(p.server_seq);
-      pack_string(pk, p.body);
-      pack_bytes(pk, p.signature);
-    }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_list(pk, m.projections, [](Packer& out, const SignedProjection& p) {
+      out.pack_array(4);
+      pack_bytes(out, p.scope.bytes);
+      out.pack_uint64(p.server_seq);
+      pack_string(out, p.body);
+      pack_bytes(out, p.signature);
+    });
+    write_page_end(pk, m);
   }
 };
 
@@ -540,22 +563,21 @@ struct Codec<KeyWraps> : Fixed<1> {
   static constexpr std::string_view kName = "KeyWraps";
   [[nodiscard]] static Result<KeyWraps> read(Reader& r, std::size_t) {
     KeyWraps m;
-    TEDUH_READ(n, read_array(r, kMaxKeyWraps, "key wraps"), "key wraps");
-    m.wraps.reserve(*n);
-    for (std::size_t i = 0; i < *n; ++i) {
-      if (r.array() != 4u) return malformed("key wrap");
+    m.wraps = TEDUH_TRY(read_list(r, kMaxKeyWraps, "key wraps", [](Reader& in) -> Result<KeyWrap> {
+      TEDUH_TRY(read_record(in, 4, "key wrap"));
       KeyWrap w;
-      TEDUH_READ(compartment, read_text(r, kMaxWrapCompartmentBytes, "wrap compartment"), "wrap compartment");
-      TEDUH_READ(generation, read_u32(r, "wrap generation"), "wrap generation");
-      auto sealed = r.bin();
+      TEDUH_READ(compartment, read_text(in, kMaxWrapCompartmentBytes, "wrap compartment"),
+                 "wrap compartment");
+      TEDUH_READ(generation, read_u32(in, "wrap generation"), "wrap generation");
+      auto sealed = in.bin();
       if (!sealed || sealed->size() > kMaxSealedWrapBytes) return malformed("wrap sealed key");
-      TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(r, "wrap signature"), "wrap signature");
+      TEDUH_READ(sig, read_fixed<crypto::kSignatureSize>(in, "wrap signature"), "wrap signature");
       w.compartment = std::move(*compartment);
       w.generation = *generation;
       w.sealed.assign(sealed->begin(), sealed->end());
       w.signature = *sig;
-      m.wraps.push_back(std::move(w));
-    }
+      return w;
+    }));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const KeyWraps& m) {
@@ -568,14 +590,13 @@ struct Codec<KeyWraps> : Fixed<1> {
     return {};
   }
   static void write(Packer& pk, const KeyWraps& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.wraps.size()));
-    for (const auto& w : m.wraps) {
-      pk.pack_array(4);
-      pack_string(pk, w.compartment);
-      pk.pack_uint64(w.generation);
-      pack_bytes(pk, w.sealed);
-      pack_bytes(pk, w.signature);
-    }
+    write_list(pk, m.wraps, [](Packer& out, const KeyWrap& w) {
+      out.pack_array(4);
+      pack_string(out, w.compartment);
+      out.pack_uint64(w.generation);
+      pack_bytes(out, w.sealed);
+      pack_bytes(out, w.signature);
+    });
   }
 };
 
@@ -597,38 +618,35 @@ struct Codec<Directory> : Fixed<4> {
   static constexpr std::string_view kName = "Directory";
   [[nodiscard]] static Result<Directory> read(Reader& r, std::size_t) {
     Directory m;
-    TEDUH_READ(n, read_array(r, kMaxDirectoryEntries, "directory offices"), "directory offices");
-    m.offices.reserve(*n);
-    for (std::size_t i = 0; i < *n; ++i) {
-      if (r.array() != 4u) return malformed("directory office");
-      DirectoryOffice o;
-      TEDUH_READ(code, read_text(r, kMaxOfficeCodeBytes, "office code"), "office code");
-      TEDUH_READ(name, read_text(r, kMaxOfficeNameBytes, "office name"), "office name");
-      TEDUH_READ(kind, read_text(r, kMaxOfficeKindBytes, "office kind"), "office kind");
-      TEDUH_READ(region, read_text(r, kMaxOfficeRegionBytes, "office region"), "office region");
-      o.code = std::move(*code);
-      o.name = std::move(*name);
-      o.kind = std::move(*kind);
-      o.region = std::move(*region);
-      m.offices.push_back(std::move(o));
-    }
-    TEDUH_READ(d, read_array(r, kMaxDirectoryEntries, "directory devices"), "directory devices");
-    m.devices.reserve(*d);
-    for (std::size_t i = 0; i < *d; ++i) {
-      if (r.array() != 3u) return malformed("directory device");
-      DirectoryDevice dev;
-      TEDUH_READ(id, read_id(r, "directory device id"), "directory device id");
-      TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(r, "directory device key"), "directory device key");
-      TEDUH_READ(office, read_text(r, kMaxOfficeCodeBytes, "device office"), "device office");
-      dev.device = *id;
-      dev.sign_key = *key;
-      dev.office = std::move(*office);
-      m.devices.push_back(std::move(dev));
-    }
-    TEDUH_READ(next, read_u64(r, "next cursor"), "next cursor");
-    TEDUH_READ(more, read_bool(r, "more"), "more");
-    m.next_cursor = *next;
-    m.more = *more;
+    m.offices = TEDUH_TRY(read_list(
+        r, kMaxDirectoryEntries, "directory offices", [](Reader& in) -> Result<DirectoryOffice> {
+          TEDUH_TRY(read_record(in, 4, "directory office"));
+          DirectoryOffice o;
+          TEDUH_READ(code, read_text(in, kMaxOfficeCodeBytes, "office code"), "office code");
+          TEDUH_READ(name, read_text(in, kMaxOfficeNameBytes, "office name"), "office name");
+          TEDUH_READ(kind, read_text(in, kMaxOfficeKindBytes, "office kind"), "office kind");
+          TEDUH_READ(region, read_text(in, kMaxOfficeRegionBytes, "office region"),
+                     "office region");
+          o.code = std::move(*code);
+          o.name = std::move(*name);
+          o.kind = std::move(*kind);
+          o.region = std::move(*region);
+          return o;
+        }));
+    m.devices = TEDUH_TRY(read_list(
+        r, kMaxDirectoryEntries, "directory devices", [](Reader& in) -> Result<DirectoryDevice> {
+          TEDUH_TRY(read_record(in, 3, "directory device"));
+          DirectoryDevice dev;
+          TEDUH_READ(id, read_id(in, "directory device id"), "directory device id");
+          TEDUH_READ(key, read_fixed<crypto::kSignPublicKeySize>(in, "directory device key"),
+                     "directory device key");
+          TEDUH_READ(office, read_text(in, kMaxOfficeCodeBytes, "device office"), "device office");
+          dev.device = *id;
+          dev.sign_key = *key;
+          dev.office = std::move(*office);
+          return dev;
+        }));
+    TEDUH_TRY(read_page_end(r, m));
     return m;
   }
   [[nodiscard]] static Result<void> validate(const Directory& m) {
@@ -646,23 +664,20 @@ struct Codec<Directory> : Fixed<4> {
     return {};
   }
   static void write(Packer& pk, const Directory& m) {
-    pk.pack_array(static_cast<std::uint32_t>(m.offices.size()));
-    for (const auto& o : m.offices) {
-      pk.pack_array(4);
-      pack_string(pk, o.code);
-      pack_string(pk, o.name);
-      pack_string(pk, o.kind);
-      pack_string(pk, o.region);
-    }
-    pk.pack_array(static_cast<std::uint32_t>(m.devices.size()));
-    for (const auto& d : m.devices) {
-      pk.pack_array(3);
-      pack_bytes(pk, d.device.bytes);
-      pack_bytes(pk, d.sign_key);
-      pack_string(pk, d.office);
-    }
-    pk.pack_uint64(m.next_cursor);
-    pack_bool(pk, m.more);
+    write_list(pk, m.offices, [](Packer& out, const DirectoryOffice& o) {
+      out.pack_array(4);
+      pack_string(out, o.code);
+      pack_string(out, o.name);
+      pack_string(out, o.kind);
+      pack_string(out, o.region);
+    });
+    write_list(pk, m.devices, [](Packer& out, const DirectoryDevice& d) {
+      out.pack_array(3);
+      pack_bytes(out, d.device.bytes);
+      pack_bytes(out, d.sign_key);
+      pack_string(out, d.office);
+    });
+    write_page_end(pk, m);
   }
 };
 
@@ -676,10 +691,7 @@ struct Codec<PullOwn> : Fixed<2> {
     return PullOwn{*after, *max};
   }
   [[nodiscard]] static Result<void> validate(const PullOwn& m) {
-    if (m.max_commits == 0 || m.max_commits > kMaxCommitsPerMessage) {
-      return invalid("max commits out of range");
-    }
-    return {};
+    return validate_page_size(m.max_commits, kMaxCommitsPerMessage, "max commits out of range");
   }
   static void write(Packer& pk, const PullOwn& m) {
     pk.pack_uint64(m.after_seq);

@@ -189,6 +189,7 @@ class HandshakeState {
                                                    std::optional<DhKeyPair> ephemeral);
   [[nodiscard]] Result<void> dh_and_mix(const DhKeyPair& local, const DhPublicKey& remote);
   [[nodiscard]] Result<void> write_e(Bytes& out);
+  [[nodiscard]] Result<void> write_s(Bytes& out);
   [[nodiscard]] Result<void> read_e(ByteView& in);
   [[nodiscard]] Result<void> read_s(ByteView& in);
   template <class T>

@@ -246,6 +246,11 @@ class ServerStore {
   // The scopes the office gained at exactly log position `at` that the device may read now.
   [[nodiscard]] Result<std::vector<sync::EntityId>> gained_at(const DeviceRecord& device, const std::string& kind,
                                                 std::int64_t at, std::map<sync::EntityId, bool>& cache);
+  // The opening of a device's read of the log (pull, pull_own): refuses a revoked device,
+  // begins the read snapshot (which the caller's guard ends), lifts the batch size to at
+  // least one commit, and answers the office kind the batch is judged by.
+  [[nodiscard]] Result<std::string> begin_device_read(const DeviceRecord& device,
+                                                      PullLimits& limits);
   // One page of the backfill a pull token names.
   [[nodiscard]] Result<PullBatch> pull_backfill(const DeviceRecord& device, const std::string& kind, const PullToken& token,
                                   const PullLimits& limits);
