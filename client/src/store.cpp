@@ -215,7 +215,16 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   }
   auto key = crypto::unlock_store_key(path, passphrase);
   if (!key) return tl::unexpected(from_crypto(key.error()));
-  auto db = crypto::open_encrypted(path, *key, crypto::OpenMode::existing);
+  return open_with_key(path, std::move(*key));
+}
+
+Result<Store> Store::open_again() const {
+  if (store_key_.empty()) return fail(Errc::refused, "A store on the plain VFS is not opened twice.");
+  return open_with_key(path_, store_key_.clone());
+}
+
+Result<Store> Store::open_with_key(const std::filesystem::path& path, crypto::SecretBytes key) {
+  auto db = crypto::open_encrypted(path, key, crypto::OpenMode::existing);
   if (!db) return tl::unexpected(from_crypto(db.error()));
   restrict_to_owner(path);
   TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
@@ -223,7 +232,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
 
   Store store(std::move(*db), Identity{});
   store.path_ = path;
-  store.store_key_ = std::move(*key);
+  store.store_key_ = std::move(key);
   auto get = [&](std::string_view k) -> Result<std::string> {
     auto v = TEDUH_TRY(store.meta(k));
     if (!v)

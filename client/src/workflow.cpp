@@ -97,6 +97,22 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
 
 }  // namespace
 
+namespace {
+// "number (Nomor kasus): ...": the field first, as the validator names it (the office app
+// links the field named before the parenthesis).
+std::string set_by_teduh_message(const std::string& field) {
+  const auto* spec = schema::find_entity_spec("kasus");
+  const auto* f = spec ? spec->field(field) : nullptr;
+  return field + " (" + (f ? std::string(f->label) : field) +
+         "): diisi oleh Teduh, tidak dapat diubah dengan tangan.";
+}
+}  // namespace
+
+bool set_by_teduh(std::string_view case_field) {
+  return case_field == "number" || case_field == "owner_office" || case_field == "merged_into" ||
+         case_field == "closed_services_seen";
+}
+
 std::string victim_code(const sync::EntityId& person_id) {
   // The last two bytes: the leading ones of a time-ordered id are its creation time.
   char buf[16];
@@ -146,8 +162,8 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
   sync::EntityId case_id = new_entity_id();
   auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
   for (const auto& w : writes) {
-    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
-      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    if (set_by_teduh(w.field)) {
+      return fail(Errc::invalid, set_by_teduh_message(w.field));
     }
   }
   std::vector<FieldWrite> victim_writes;
@@ -482,8 +498,8 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
   }
   auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
   for (const auto& w : writes) {
-    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
-      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    if (set_by_teduh(w.field)) {
+      return fail(Errc::invalid, set_by_teduh_message(w.field));
     }
   }
   if (!victim_fields.empty()) {
@@ -837,6 +853,19 @@ Result<json> Workflow::referrals() const {
   std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
     return std::tie(a["case_number"], a["id"]) < std::tie(b["case_number"], b["id"]);
   });
+  return out;
+}
+
+Result<json> Workflow::waiting_answers() const {
+  auto all = TEDUH_TRY(referrals());
+  const std::string& office = store_.identity().grant.office_code;
+  json out = json::array();
+  for (auto& row : all) {
+    const std::string status = row.value("status", "");
+    if (status != "dikirim" && status != "diajukan") continue;
+    row["arah"] = row.value("to_office", "") == office ? "masuk" : "keluar";
+    out.push_back(std::move(row));
+  }
   return out;
 }
 
