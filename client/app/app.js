@@ -113,7 +113,7 @@ function tampilNilai(entitas, nama, nilai) {
 
 // ---- pages -----------------------------------------------------------------------------
 
-const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru", "konflik"];
+const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru", "konflik", "laporan"];
 
 function tampilkan(nama) {
   el("memuat").hidden = true;
@@ -863,6 +863,52 @@ async function selesaikanKonflik(c, v, tombol) {
   }
 }
 
+// ---- Laporan: the monthly report of `teduh report`, its chart and its CSV ---------------
+
+function periodeLaporan() {
+  const bulan = el("laporan-bulan").value;  // YYYY-MM
+  if (!/^\d{4}-\d{2}$/.test(bulan)) return null;
+  const [th, bl] = bulan.split("-").map(Number);
+  const akhir = new Date(Date.UTC(th, bl, 0)).getUTCDate();
+  return { dari: bulan + "-01", sampai: bulan + "-" + String(akhir).padStart(2, "0") };
+}
+
+function alamatLaporan(p, bentuk) {
+  const q = new URLSearchParams({ dari: p.dari, sampai: p.sampai, publik: el("laporan-publik").checked ? "1" : "0" });
+  if (bentuk) q.set("bentuk", bentuk);
+  return "/api/laporan?" + q.toString();
+}
+
+async function halamanLaporan() {
+  tampilkan("laporan");
+  if (!el("laporan-bulan").value) {
+    // This month in the office's zone (the report counts by office-local days).
+    const kini = new Date(Date.now() + (ZONA_JAM[keadaan.zona] || 7) * 3600 * 1000);
+    el("laporan-bulan").value = kini.getUTCFullYear() + "-" + String(kini.getUTCMonth() + 1).padStart(2, "0");
+  }
+  await tampilkanLaporan();
+}
+
+async function tampilkanLaporan(ev) {
+  if (ev) ev.preventDefault();
+  const p = periodeLaporan();
+  if (!p) {
+    tampilkanGalat(el("galat-laporan"), { galat: "Pilih bulannya dulu." }, null);
+    return;
+  }
+  const r = await api("GET", alamatLaporan(p));
+  if (!r.ok) {
+    if (r.status !== 423) tampilkanGalat(el("galat-laporan"), r.data, null);
+    return;
+  }
+  el("galat-laporan").hidden = true;
+  el("teks-laporan").textContent = r.data.teks;
+  el("grafik-laporan").src = alamatLaporan(p, "svg");
+  el("grafik-laporan").alt = "Grafik laporan " + p.dari + " sampai " + p.sampai + "; angkanya ada di rincian di bawah.";
+  el("unduh-csv").href = alamatLaporan(p, "csv");
+  el("isi-laporan").hidden = false;
+}
+
 // ---- routing ---------------------------------------------------------------------------
 
 async function arahkan() {
@@ -872,6 +918,7 @@ async function arahkan() {
   if (bagian[0] === "kasus" && bagian[1]) return halamanKasus(decodeURIComponent(bagian[1]));
   if (bagian[0] === "baru") return halamanBaru();
   if (bagian[0] === "konflik") return halamanKonflik();
+  if (bagian[0] === "laporan") return halamanLaporan();
   return halamanBeranda();
 }
 
@@ -891,6 +938,7 @@ async function mulai() {
   el("form-rujuk").addEventListener("submit", kirimRujukan);
   for (const r of document.querySelectorAll("#form-rujuk input[name=jenis]")) r.addEventListener("change", gantiJenisRujukan);
   el("form-tutup").addEventListener("submit", tutupKasus);
+  el("form-laporan").addEventListener("submit", tampilkanLaporan);
   window.addEventListener("hashchange", arahkan);
   const skema = await api("GET", "/api/skema");
   if (!skema.ok) {

@@ -279,6 +279,22 @@ async function twoOffices(browser, dir, problems) {
     await a.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("ditutup"));
     check((await text(a, "#ringkasan-kasus")).includes("Terminasi"), "the case is closed (terminasi)");
     check(await a.$eval("#tindakan-tutup", (e) => e.hidden), "a closed case offers no second closure");
+
+    // Laporan: this month's report of `teduh report`, its chart, and its CSV to download.
+    await a.click('a[data-halaman="laporan"]');
+    await visible(a, "#isi-laporan");
+    const laporan = await text(a, "#teks-laporan");
+    check(laporan.length > 0 && !laporan.includes("Warga Rujukan Uji"), "Laporan shows the month's counts, no name");
+    await a.waitForFunction(() => document.getElementById("grafik-laporan").complete && document.getElementById("grafik-laporan").naturalWidth > 0);
+    check(true, "the report's chart loads as an image");
+    const csv = await a.evaluate(async () => {
+      const r = await fetch(document.getElementById("unduh-csv").href, { credentials: "same-origin" });
+      return { type: r.headers.get("content-type"), disposition: r.headers.get("content-disposition"), body: await r.text() };
+    });
+    check(csv.type.startsWith("text/csv") && /attachment; filename="laporan-UJI-A-\d{4}-\d{2}-01-/.test(csv.disposition) &&
+      csv.body.startsWith("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,"), `the CSV downloads with this month's one case (${csv.body.split("\n")[1]})`);
+    await shot(a, "18-laporan");
+    await accessible(a, "Laporan");
   } finally {
     for (const app of apps) await stop(app.child);
     await stop(server.child);

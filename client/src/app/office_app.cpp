@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -401,6 +402,7 @@ class OfficeApp {
       }
       return json_response(202, sync_status_document());
     }
+    if (get && path == "/api/laporan") return report(wf, req);
     if (get && path == "/api/konflik") return result(wf.conflicts());
     if (post && path == "/api/konflik/selesaikan") return settle(wf, req);
     // /api/kasus/ID[/ACTION], /api/rujukan/ID/ACTION, /api/alih-kelola/ID/ACTION: the ids
@@ -572,6 +574,40 @@ class OfficeApp {
         rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}});
     }
     return json_response(200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
+  }
+
+  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|svg: the report
+  // of `teduh report` (Workflow::report, counts only, no names), for the period; publik=1 is
+  // `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV of `--csv`
+  // as a download, or the SVG of `--chart` for the page's <img>. The query holds dates
+  // only, never a name.
+  [[nodiscard]] HttpResponse report(Workflow& wf, const HttpRequest& req) const {
+    ReportFilter filter;
+    filter.from = req.query("dari");
+    filter.to = req.query("sampai");
+    const bool outside = req.query("publik") == "1";
+    auto doc = wf.report(filter, outside ? Audience::outside : Audience::own_office);
+    if (!doc) return error_response(doc.error());
+    const std::string form = req.query("bentuk");
+    if (form == "csv" || form == "svg") {
+      HttpResponse r;
+      if (form == "csv") {
+        r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
+        std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
+                           (filter.from.empty() ? "awal" : filter.from) + "-" +
+                           (filter.to.empty() ? "kini" : filter.to) + ".csv";
+        for (char& ch : name) {  // a file name of letters, digits and dashes only
+          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
+        }
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        r.body = report_csv(*doc);
+      } else {
+        r.headers.emplace_back("Content-Type", "image/svg+xml");
+        r.body = report_svg(*doc);
+      }
+      return r;
+    }
+    return json_response(200, json{{"laporan", *doc}, {"teks", report_text(*doc)}});
   }
 
   // POST /api/konflik/selesaikan {kasus, entitas, kolom, versi}: keeps the value of one live
