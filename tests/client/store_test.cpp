@@ -54,6 +54,30 @@ TEST(Store, WrongPassphraseIsRefusedAndTheStoreIsUntouched) {
   EXPECT_EQ(testing::read_file(dir / "a.db"), before);
 }
 
+// The office app's background sync opens a second Store from the key the first holds: the
+// two behave like two processes on one file (each write reads the counters under the lock).
+TEST(Store, ASecondStoreFromTheHeldKeySharesTheFileAndItsSequence) {
+  TempDir dir;
+  FakeServerKey server;
+  auto first = testing::make_store(dir / "a.db", server);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = first->open_again();
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->identity().device, first->identity().device);
+  const auto scope = sync::Id128::time_ordered(sync::system_now_ms());
+  auto a = first->write(scope, "kasus", {{scope, "kasus", "summary", "satu"}});
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = second->write(scope, "kasus", {{scope, "kasus", "summary", "dua"}});
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->seq, a->seq + 1) << "the second Store does not take the first one's number";
+  auto c = first->write(scope, "kasus", {{scope, "kasus", "kecamatan", "Bekasi Timur"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->seq, b->seq + 1);
+  auto seen = first->entity(scope);
+  ASSERT_TRUE(seen && *seen);
+  EXPECT_EQ((*seen)->get("summary"), "dua");
+}
+
 TEST(Store, MissingStoreAndNonStoreFilesAreRefused) {
   TempDir dir;
   auto missing = Store::open(dir / "none.db", "x");

@@ -487,6 +487,20 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   EXPECT_TRUE(shown["menunggu_jawaban"].empty());
   EXPECT_TRUE(json::parse(read("/api/konflik").body)["conflicts"].empty());
 
+  // Laporan: counts only; the CSV is a download that no cache keeps.
+  Reply report = read("/api/laporan");
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(json::parse(report.body)["laporan"]["total_cases"], 1);
+  Reply csv = read("/api/laporan?bentuk=csv&publik=0");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.header("content-disposition").rfind("attachment; filename=\"laporan-UJI-DP3A-", 0), 0u);
+  EXPECT_EQ(csv.header("cache-control"), "no-store");
+  EXPECT_EQ(csv.body.rfind("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,", 0), 0u)
+      << csv.body;
+  EXPECT_EQ(csv.body.find("Warga"), std::string::npos);
+  EXPECT_EQ(read("/api/laporan?dari=bukan-tanggal").status, 422);
+
   stop_app();
   std::ifstream log(dir_ / "app.log");
   std::stringstream text;
