@@ -219,7 +219,8 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
 }
 
 Result<Store> Store::open_again() const {
-  if (store_key_.empty()) return fail(Errc::refused, "A store on the plain VFS is not opened twice.");
+  if (store_key_.empty())
+    return fail(Errc::refused, "A store on the plain VFS is not opened twice.");
   return open_with_key(path_, store_key_.clone());
 }
 

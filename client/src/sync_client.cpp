@@ -1,7 +1,5 @@
 #include "teduh/client/sync_client.hpp"
 
-#include "teduh/sync/projection.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -24,10 +22,11 @@
 #include "teduh/client/compartment.hpp"
 #include "teduh/client/report.hpp"
 #include "teduh/crypto/noise.hpp"
-#include "teduh/sync/compartment.hpp"
 #include "teduh/schema/dates.hpp"
 #include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/compartment.hpp"
 #include "teduh/sync/frame.hpp"
+#include "teduh/sync/projection.hpp"
 #include "teduh/sync/wire.hpp"
 
 namespace teduh::client {
@@ -919,7 +918,8 @@ nlohmann::json sync_report_json(const SyncReport& r) {
 
 Result<void> record_last_sync(Store& store, const SyncReport& r, std::uint64_t now_ms) {
   const nlohmann::json summary{
-      {"at", schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(now_ms)))},
+      {"at",
+       schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(now_ms)))},
       {"pushed", r.pushed},
       {"pulled", r.pulled},
       {"rejected", r.rejected},

@@ -399,9 +399,11 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   const std::vector<std::pair<std::string, json>> actions{
       {"/api/kasus/" + id + "/ubah", json{{"data", {{"risk_level", "tinggi"}}}}},
       {"/api/kasus/" + id + "/tutup", json{{"alasan", "Uji penutupan"}}},
-      {"/api/kasus/" + id + "/rujuk",
-       json{{"ke", "UJI-LAIN"}, {"alasan", "Uji"}, {"persetujuan", true},
-            {"persetujuan_oleh", "korban"}, {"eksternal", false}}},
+      {"/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                           {"alasan", "Uji"},
+                                           {"persetujuan", true},
+                                           {"persetujuan_oleh", "korban"},
+                                           {"eksternal", false}}},
       {"/api/rujukan/" + other + "/terima", json::object()},
       {"/api/alih-kelola/" + other + "/tolak", json::object()},
       {"/api/konflik/selesaikan",
@@ -461,13 +463,17 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   ASSERT_EQ(set.status, 200) << set.body;
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
-  Reply no_consent = change("/api/kasus/" + id + "/rujuk",
-                            json{{"ke", "UJI-LAIN"}, {"alasan", "Uji"}, {"persetujuan", false},
-                                 {"persetujuan_oleh", "korban"}, {"eksternal", false}});
+  Reply no_consent = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                                                {"alasan", "Uji"},
+                                                                {"persetujuan", false},
+                                                                {"persetujuan_oleh", "korban"},
+                                                                {"eksternal", false}});
   EXPECT_EQ(no_consent.status, 403) << no_consent.body;
-  Reply referred = change("/api/kasus/" + id + "/rujuk",
-                          json{{"ke", "UJI-LAIN"}, {"alasan", "Uji"}, {"persetujuan", true},
-                               {"persetujuan_oleh", "korban"}, {"eksternal", false}});
+  Reply referred = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                                              {"alasan", "Uji"},
+                                                              {"persetujuan", true},
+                                                              {"persetujuan_oleh", "korban"},
+                                                              {"eksternal", false}});
   ASSERT_EQ(referred.status, 201) << referred.body;
   const std::string referral = json::parse(referred.body)["id"].get<std::string>();
   const json home = json::parse(read("/api/beranda").body);
@@ -494,7 +500,8 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   Reply csv = read("/api/laporan?bentuk=csv&publik=0");
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
-  EXPECT_EQ(csv.header("content-disposition").rfind("attachment; filename=\"laporan-UJI-DP3A-", 0), 0u);
+  EXPECT_EQ(csv.header("content-disposition").rfind("attachment; filename=\"laporan-UJI-DP3A-", 0),
+            0u);
   EXPECT_EQ(csv.header("cache-control"), "no-store");
   EXPECT_EQ(csv.body.rfind("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,", 0), 0u)
       << csv.body;

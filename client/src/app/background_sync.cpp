@@ -82,7 +82,8 @@ void BackgroundSync::run(Store store) {
   };
   options.connect = [this](const std::string& address,
                            int timeout_ms) -> Result<std::unique_ptr<Link>> {
-    if (cancel_) return fail(Errc::unreachable, "Sinkronisasi dihentikan karena penyimpanan dikunci.");
+    if (cancel_)
+      return fail(Errc::unreachable, "Sinkronisasi dihentikan karena penyimpanan dikunci.");
     auto link = TEDUH_TRY(connect_tcp(address, timeout_ms));
     return std::unique_ptr<Link>(std::make_unique<CancellableLink>(std::move(link), cancel_));
   };

@@ -19,10 +19,10 @@ class BackgroundSync {
  public:
   struct Snapshot {
     bool running = false;
-    std::uint64_t pushed = 0;   // so far, while running
+    std::uint64_t pushed = 0;  // so far, while running
     std::uint64_t pulled = 0;
     std::uint64_t started_ms = 0;
-    std::uint64_t ended_ms = 0;          // 0 until a sync of this process ended
+    std::uint64_t ended_ms = 0;            // 0 until a sync of this process ended
     std::optional<nlohmann::json> report;  // sync_report_json of the last one, if it ended well
     std::optional<Error> error;            // why the last one failed, if it did
   };

@@ -424,7 +424,8 @@ class OfficeApp {
         auto answered = parts[1] == "rujukan" ? wf.respond_referral(*id, accept)
                                               : wf.respond_transfer(*id, accept);
         if (!answered) return error_response(answered.error());
-        return json_response(200, json{{"id", id->hex()}, {"status", accept ? "diterima" : "ditolak"}});
+        return json_response(200,
+                             json{{"id", id->hex()}, {"status", accept ? "diterima" : "ditolak"}});
       }
     }
     if (!get && !post) return refusal(405, "Cara permintaan ini tidak didukung.");
@@ -561,7 +562,9 @@ class OfficeApp {
     }
     return doc;
   }
-  [[nodiscard]] HttpResponse sync_status() const { return json_response(200, sync_status_document()); }
+  [[nodiscard]] HttpResponse sync_status() const {
+    return json_response(200, sync_status_document());
+  }
 
   // GET /api/kantor: the offices of the directory the last sync brought (code, name,
   // kind), the choices for a referral; empty before a first sync.
@@ -573,7 +576,8 @@ class OfficeApp {
       for (const DirectoryOffice& o : **listed)
         rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}});
     }
-    return json_response(200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
+    return json_response(
+        200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
   }
 
   // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|svg: the report

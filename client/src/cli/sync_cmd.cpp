@@ -30,7 +30,8 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
       auto r = TEDUH_TRY(sync_with_server(store, options));
       // Beranda of the office app shows when the last sync ended and what it brought.
       if (auto recorded = record_last_sync(store, r, sync::system_now_ms()); !recorded) {
-        std::cerr << "teduh: catatan sinkronisasi terakhir tidak tersimpan: " << recorded.error().message << "\n";
+        std::cerr << "teduh: catatan sinkronisasi terakhir tidak tersimpan: "
+                  << recorded.error().message << "\n";
       }
       if (ctx.json_output) {
         print_json(sync_report_json(r));

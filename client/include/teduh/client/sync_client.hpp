@@ -13,11 +13,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "teduh/client/store.hpp"
 
@@ -91,7 +90,8 @@ struct SyncOptions {
 // The last sync that ended well on this device, recorded in meta "last_sync" by whoever ran
 // it (`teduh sync`, the office app): {"at": UTC text, pushed, pulled, rejected, purged,
 // conflicts_new, conflicts}. Counts only. last_sync() is nullopt before the first one.
-[[nodiscard]] Result<void> record_last_sync(Store& store, const SyncReport& report, std::uint64_t now_ms);
+[[nodiscard]] Result<void> record_last_sync(Store& store, const SyncReport& report,
+                                            std::uint64_t now_ms);
 [[nodiscard]] Result<std::optional<nlohmann::json>> last_sync(const Store& store);
 
 // Runs one sync session. Errc::unreachable when the server cannot be reached or the
