@@ -370,7 +370,13 @@ Result<std::optional<std::string>> Store::meta(std::string_view key) const {
   st.bind(1, key);
   auto row = TEDUH_TRY(lift(st.step()));
   if (!row) return std::optional<std::string>{};
-  return std::optional<std::string>{st.column_text(0)};
+  std::string value = st.column_text(0);
+  // As every cached read: a statement left on its row would hold a read transaction open,
+  // so this connection would keep reading an old snapshot and its next BEGIN IMMEDIATE
+  // would fail at once (SQLITE_BUSY_SNAPSHOT) after another connection wrote (the office
+  // app's background sync, a `teduh` command beside the app).
+  st.reset();
+  return std::optional<std::string>{std::move(value)};
 }
 
 Result<std::vector<std::string>> Store::meta_values_with_prefix(std::string_view prefix) const {
@@ -1106,7 +1112,9 @@ Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type
   st.bind(1, type).bind(2, field).bind(3, value);
   auto row = TEDUH_TRY(lift(st.step()));
   if (!row) return std::optional<sync::EntityId>{};
-  return std::optional<sync::EntityId>{id_from(st.column_blob(0))};
+  const sync::EntityId found = id_from(st.column_blob(0));
+  st.reset();  // no read transaction stays open (meta())
+  return std::optional<sync::EntityId>{found};
 }
 
 Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint64_t server_last) {

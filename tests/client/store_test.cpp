@@ -67,6 +67,14 @@ TEST(Store, ASecondStoreFromTheHeldKeySharesTheFileAndItsSequence) {
   const auto scope = sync::Id128::time_ordered(sync::system_now_ms());
   auto a = first->write(scope, "kasus", {{scope, "kasus", "summary", "satu"}});
   ASSERT_TRUE(a) << a.error().message;
+  // No statement of the first is left on a row: that would keep an old snapshot open and
+  // make its next write fail at once (SQLITE_BUSY_SNAPSHOT) after the second wrote.
+  ASSERT_TRUE(first->meta("seq"));
+  ASSERT_TRUE(first->find_by_field("kasus", "number", "tidak-ada"));
+  for (sqlite3_stmt* st = sqlite3_next_stmt(first->db(), nullptr); st != nullptr;
+       st = sqlite3_next_stmt(first->db(), st)) {
+    EXPECT_FALSE(sqlite3_stmt_busy(st)) << "left on a row: " << sqlite3_sql(st);
+  }
   auto b = second->write(scope, "kasus", {{scope, "kasus", "summary", "dua"}});
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(b->seq, a->seq + 1) << "the second Store does not take the first one's number";
