@@ -10,6 +10,9 @@ const keadaan = {
   zona: "WIB",
   pesan: "",
   pertama: true,
+  kasus: null,      // the id of the case on the Kasus page
+  memantau: false,  // a sync is being polled
+  kantor: "",       // this office's code
 };
 
 const ZONA_JAM = { WIB: 7, WITA: 8, WIT: 9 };
@@ -110,7 +113,7 @@ function tampilNilai(entitas, nama, nilai) {
 
 // ---- pages -----------------------------------------------------------------------------
 
-const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru"];
+const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru", "konflik", "laporan"];
 
 function tampilkan(nama) {
   el("memuat").hidden = true;
@@ -174,6 +177,7 @@ async function muatSesi() {
   if (r.data.zona_waktu) keadaan.zona = r.data.zona_waktu;
   el("kantor").textContent = r.data.kantor ? r.data.kantor + " (" + r.data.kode_kantor + ")" : "";
   el("pengguna").textContent = r.data.pengguna ? "Pengguna: " + r.data.pengguna : "";
+  keadaan.kantor = r.data.kode_kantor || "";
   return !r.data.terkunci;
 }
 
@@ -208,13 +212,24 @@ async function halamanBeranda() {
   const r = await api("GET", "/api/beranda");
   if (!r.ok) return;
   tampilkan("beranda");
-  const d = r.data;
-  const terlambat = d.due.filter((x) => x.late).length;
+  isiBeranda(r.data);
+}
+
+// Beranda's figures again, after a sync, without moving the focus.
+async function perbaruiBeranda() {
+  const r = await api("GET", "/api/beranda");
+  if (r.ok) isiBeranda(r.data);
+}
+
+function isiBeranda(d) {  const terlambat = d.due.filter((x) => x.late).length;
   el("jumlah-tenggat").textContent = String(d.due.length);
   if (terlambat) el("jumlah-tenggat").appendChild(buat("span", " (" + terlambat + " terlambat)", "label-konflik"));
   el("jumlah-menunggu").textContent = String(d.menunggu.length);
   el("jumlah-konflik").textContent = String(d.konflik);
+  el("tautan-konflik").hidden = d.konflik === 0;
   el("sinkron-terakhir").textContent = d.sinkron_terakhir || "Belum pernah";
+  el("sinkron-hasil").textContent = d.sinkron_hasil ? ringkasSinkron(d.sinkron_hasil) : "";
+  if (d.sinkron_berjalan) pantauSinkron();
 
   const tenggat = el("tabel-tenggat").querySelector("tbody");
   kosongkan(tenggat);
@@ -245,13 +260,76 @@ async function halamanBeranda() {
     a.href = "#/kasus/" + encodeURIComponent(x.case);
     kasusTd.appendChild(a);
     tr.appendChild(kasusTd);
-    tr.appendChild(buat("td", x.arah === "masuk" ? "Masuk: perlu dijawab" : "Keluar: menunggu jawaban"));
+    const arahTd = document.createElement("td");
+    if (x.arah === "masuk") {
+      // An answer is given on the case page (Terima / Tolak).
+      const jawab = buat("a", "Masuk: jawab di halaman kasus");
+      jawab.href = "#/kasus/" + encodeURIComponent(x.case);
+      arahTd.appendChild(jawab);
+    } else {
+      arahTd.textContent = "Keluar: menunggu jawaban";
+    }
+    tr.appendChild(arahTd);
     tr.appendChild(buat("td", x.arah === "masuk" ? x.from_office : x.to_office));
     tr.appendChild(buat("td", labelKode(x.kind === "rujukan" ? "status_rujukan" : "status_alih_kelola", x.status)));
     menunggu.appendChild(tr);
   }
   el("tabel-menunggu").hidden = d.menunggu.length === 0;
   el("menunggu-kosong").hidden = d.menunggu.length !== 0;
+}
+
+// ---- Sinkronisasi: runs on the app's own thread; the page asks how far it got ------------
+
+function ringkasSinkron(h) {
+  const bagian = ["dikirim " + h.pushed, "diterima " + h.pulled];
+  if (h.conflicts_new) bagian.push("konflik baru " + h.conflicts_new);
+  if (h.purged) bagian.push(h.purged + " kasus tidak lagi dipegang kantor ini");
+  if (h.rejected) bagian.push("ditolak server " + h.rejected);
+  return "Membawa: " + bagian.join(", ") + ".";
+}
+
+async function mulaiSinkron() {
+  el("galat-sinkron").hidden = true;
+  el("status-sinkron").textContent = "Memulai sinkronisasi...";
+  const r = await api("POST", "/api/sinkron", {});
+  if (!r.ok && r.status !== 409) {
+    if (r.status === 423) return;
+    tampilkanGalat(el("galat-sinkron"), r.data, null);
+    return;
+  }
+  pantauSinkron();
+}
+
+// Polls GET /api/sinkron once a second while a sync runs; other pages keep working.
+async function pantauSinkron() {
+  if (keadaan.memantau) return;
+  keadaan.memantau = true;
+  el("tombol-sinkron").disabled = true;
+  try {
+    for (;;) {
+      const r = await api("GET", "/api/sinkron");
+      if (!r.ok) return;
+      const s = r.data;
+      if (s.berjalan) {
+        el("status-sinkron").textContent = "Sinkronisasi berjalan: dikirim " + s.dikirim + ", diterima " + s.diterima + " sejauh ini...";
+        await new Promise((selesai) => setTimeout(selesai, 1000));
+        continue;
+      }
+      const h = s.hasil;
+      if (h && h.ok) {
+        el("status-sinkron").textContent = "Sinkronisasi selesai " + (s.selesai || "") + ". " + ringkasSinkron(h);
+        el("galat-sinkron").hidden = true;
+      } else if (h) {
+        el("status-sinkron").textContent = "Sinkronisasi gagal.";
+        tampilkanGalat(el("galat-sinkron"), h, null);
+      }
+      if (!el("halaman-beranda").hidden) await perbaruiBeranda();
+      return;
+    }
+  } finally {
+    keadaan.memantau = false;
+    el("tombol-sinkron").disabled = false;
+  }
 }
 
 // Daftar kasus: every case, or the ones whose victim matches the search (sent as a POST
@@ -338,6 +416,9 @@ async function halamanKasus(id) {
     el("pesan-berhasil").remove();
   }
   isiRincian(el("ringkasan-kasus"), "kasus", doc.case, doc.conflicts);
+  keadaan.kasus = id;
+  isiJawaban(doc.menunggu_jawaban || []);
+  siapkanTindakan(doc);
 
   const orang = el("orang-kasus");
   kosongkan(orang);
@@ -407,6 +488,184 @@ async function halamanKasus(id) {
     tr.appendChild(buat("td", v.live ? "berlaku" : "sudah diganti"));
     tbody.appendChild(tr);
   }
+}
+
+// ---- Kasus actions: each a POST with the CSRF token, the Workflow call of the CLI ------
+
+// After a change the case page is loaded again, with a message that says what happened.
+async function setelahBerhasil(pesan) {
+  keadaan.pesan = pesan;
+  for (const d of document.querySelectorAll(".tindakan details")) d.open = false;
+  await halamanKasus(keadaan.kasus);
+  const p = el("pesan-berhasil");
+  if (p) {
+    p.setAttribute("tabindex", "-1");
+    p.focus();
+  }
+}
+
+// Sends one change of the Kasus page; on a refusal the form's error summary says why.
+async function kirimTindakan(form, kotakGalat, alamat, isi, pesan) {
+  const tombol = form ? form.querySelector("button[type=submit]") : null;
+  if (tombol) tombol.disabled = true;
+  const r = await api("POST", alamat, isi);
+  if (tombol) tombol.disabled = false;
+  if (!r.ok) {
+    if (r.status === 423) return false;
+    tampilkanGalat(kotakGalat, r.data, form);
+    kotakGalat.focus();
+    return false;
+  }
+  kotakGalat.hidden = true;
+  if (form) form.reset();
+  await setelahBerhasil(typeof pesan === "function" ? pesan(r.data) : pesan);
+  return true;
+}
+
+// Referrals and transfers of this case addressed to this office, waiting for its answer.
+function isiJawaban(daftar) {
+  const ul = el("daftar-jawab");
+  kosongkan(ul);
+  el("galat-jawab").hidden = true;
+  for (const x of daftar) {
+    const rujukan = x.kind === "rujukan";
+    const li = buat("li");
+    li.appendChild(buat("p", (rujukan ? "Rujukan dari kantor " + (x.from_office || "-") : "Alih kelola kasus ke kantor ini") +
+      ", status " + labelKode(rujukan ? "status_rujukan" : "status_alih_kelola", x.status) + "."));
+    const baris = buat("div", null, "baris-tombol");
+    for (const [terima, teks] of [[true, rujukan ? "Terima rujukan" : "Terima alih kelola"], [false, rujukan ? "Tolak rujukan" : "Tolak alih kelola"]]) {
+      const b = buat("button", teks, terima ? "tombol" : "tombol kedua");
+      b.type = "button";
+      b.addEventListener("click", async () => {
+        b.disabled = true;
+        await kirimTindakan(null, el("galat-jawab"),
+          "/api/" + (rujukan ? "rujukan" : "alih-kelola") + "/" + encodeURIComponent(x.id) + "/" + (terima ? "terima" : "tolak"), {},
+          (rujukan ? "Rujukan " : "Alih kelola ") + (terima ? "diterima" : "ditolak") + ". Kantor pengirim melihatnya setelah sinkronisasi.");
+        b.disabled = false;
+      });
+      baris.appendChild(b);
+    }
+    li.appendChild(baris);
+    ul.appendChild(li);
+  }
+  el("jawab-kasus").hidden = daftar.length === 0;
+}
+
+// The fields a person may change: the case's (not those Teduh sets) and the victim's.
+function pilihanUbah() {
+  const sel = el("ubah-kolom");
+  if (sel.options.length) return;
+  sel.appendChild(buat("option", "- pilih -")).value = "";
+  for (const [entitas, awalan, judul] of [["kasus", "", "Kasus"], ["orang", "korban.", "Korban"]]) {
+    const grup = document.createElement("optgroup");
+    grup.label = judul;
+    for (const f of fieldsOf(entitas)) {
+      if (f.oleh_teduh || f.kind === "ref" || f.name === "received_at" || f.name === "status" || f.name === "closed_reason") continue;
+      const o = buat("option", f.label);
+      o.value = awalan + f.name;
+      grup.appendChild(o);
+    }
+    sel.appendChild(grup);
+  }
+}
+
+// The input for the chosen field: a list of choices for a code, a date picker for a date.
+function gantiIsianUbah() {
+  const nilai = el("ubah-kolom").value;
+  const entitas = nilai.startsWith("korban.") ? "orang" : "kasus";
+  const f = specField(entitas, nilai.replace(/^korban\./, ""));
+  const lama = el("ubah-nilai");
+  let baru;
+  if (f && (f.kind === "code" || f.kind === "boolean")) {
+    baru = document.createElement("select");
+    baru.appendChild(buat("option", "- kosongkan -")).value = "";
+    const daftar = f.kind === "boolean" ? [{ code: "1", label: "Ya" }, { code: "0", label: "Tidak" }] : (keadaan.skema.codes[f.code_set] || []);
+    for (const k of daftar) {
+      const o = buat("option", k.label);
+      o.value = k.code;
+      baru.appendChild(o);
+    }
+  } else {
+    baru = document.createElement("input");
+    baru.type = f && f.kind === "date" ? "date" : f && f.kind === "integer" ? "number" : "text";
+    baru.autocomplete = "off";
+  }
+  baru.id = "ubah-nilai";
+  baru.name = "nilai";
+  lama.replaceWith(baru);
+}
+
+async function siapkanTindakan(doc) {
+  pilihanUbah();
+  const tertutup = doc.case.status === "terminasi";
+  el("tindakan-tutup").hidden = tertutup;
+  for (const g of ["galat-ubah", "galat-rujuk", "galat-tutup"]) el(g).hidden = true;
+  const r = await api("GET", "/api/kantor");
+  const sel = el("rujuk-kantor");
+  kosongkan(sel);
+  sel.appendChild(buat("option", "- pilih kantor -")).value = "";
+  if (r.ok) {
+    for (const k of r.data.offices) {
+      if (k.code === r.data.sendiri) continue;
+      const o = buat("option", k.name + " (" + k.code + ")");
+      o.value = k.code;
+      sel.appendChild(o);
+    }
+  }
+}
+
+async function simpanUbah(ev) {
+  ev.preventDefault();
+  const kolom = el("ubah-kolom").value;
+  if (!kolom) {
+    tampilkanGalat(el("galat-ubah"), { galat: "Pilih dulu data yang diubah." }, null);
+    el("ubah-kolom").focus();
+    return;
+  }
+  const data = {};
+  data[kolom] = el("ubah-nilai").value.trim();
+  const label = el("ubah-kolom").selectedOptions[0].textContent;
+  const berhasil = await kirimTindakan(el("form-ubah"), el("galat-ubah"), "/api/kasus/" + encodeURIComponent(keadaan.kasus) + "/ubah",
+    { data: data }, label + " diubah.");
+  if (berhasil) gantiIsianUbah();
+}
+
+async function kirimRujukan(ev) {
+  ev.preventDefault();
+  const form = el("form-rujuk");
+  const mitra = el("rujuk-jenis-mitra").checked;
+  const setuju = form.querySelector("input[name=persetujuan]:checked");
+  const ke = mitra ? el("rujuk-mitra").value.trim() : el("rujuk-kantor").value;
+  if (!ke) {
+    tampilkanGalat(el("galat-rujuk"), { galat: mitra ? "Tulis nama lembaga mitra tujuan rujukan." : "Pilih kantor tujuan rujukan." }, null);
+    (mitra ? el("rujuk-mitra") : el("rujuk-kantor")).focus();
+    return;
+  }
+  if (!setuju) {
+    tampilkanGalat(el("galat-rujuk"), { galat: "Jawab dulu apakah korban setuju kasus ini dirujuk." }, null);
+    el("rujuk-setuju-ya").focus();
+    return;
+  }
+  await kirimTindakan(form, el("galat-rujuk"), "/api/kasus/" + encodeURIComponent(keadaan.kasus) + "/rujuk", {
+    ke: ke,
+    alasan: el("rujuk-alasan").value.trim(),
+    persetujuan: setuju.value === "ya",
+    persetujuan_oleh: el("rujuk-oleh").value,
+    eksternal: mitra,
+  }, "Rujukan ke " + ke + " dicatat. Rujukan sampai ke tujuan setelah perangkat ini disinkronkan.");
+  gantiJenisRujukan();
+}
+
+function gantiJenisRujukan() {
+  const mitra = el("rujuk-jenis-mitra").checked;
+  el("wadah-rujuk-kantor").hidden = mitra;
+  el("wadah-rujuk-mitra").hidden = !mitra;
+}
+
+async function tutupKasus(ev) {
+  ev.preventDefault();
+  await kirimTindakan(el("form-tutup"), el("galat-tutup"), "/api/kasus/" + encodeURIComponent(keadaan.kasus) + "/tutup",
+    { alasan: el("tutup-alasan").value.trim() }, "Kasus ditutup (terminasi).");
 }
 
 function isiPilihan() {
@@ -527,6 +786,129 @@ async function simpanPengaduan(ev) {
   location.hash = "#/kasus/" + encodeURIComponent(r.data.id);
 }
 
+// ---- Konflik: every value side by side, with who, which office and when -----------------
+
+const ATURAN_KONFLIK = {
+  concurrent_edits: "Diubah di dua tempat pada waktu yang sama.",
+  edited_while_removed: "Diubah di satu tempat, sementara di tempat lain datanya dihapus.",
+  closed_while_service_recorded: "Kasus ditutup di satu tempat, sementara di tempat lain layanan baru dicatat.",
+};
+
+function tampilNilaiKonflik(c, nilai) {
+  if (c.field === "_deleted") return nilai === "1" ? "Dihapus" : "Tetap ada";
+  return tampilNilai(c.entity_type, c.field, nilai);
+}
+
+async function halamanKonflik() {
+  const r = await api("GET", "/api/konflik");
+  if (!r.ok) return;
+  tampilkan("konflik");
+  const wadah = el("daftar-konflik");
+  kosongkan(wadah);
+  if (keadaan.pesan) {
+    const p = buat("div", keadaan.pesan, "berhasil");
+    p.setAttribute("role", "status");
+    wadah.appendChild(p);
+    keadaan.pesan = "";
+  }
+  const daftar = r.data.conflicts;
+  el("konflik-kosong").hidden = daftar.length !== 0;
+  daftar.forEach((c, i) => {
+    const kotak = buat("section", null, "konflik");
+    const judul = buat("h2");
+    judul.id = "konflik-" + i;
+    kotak.setAttribute("aria-labelledby", judul.id);
+    judul.appendChild(document.createTextNode(labelEntitas(c.entity_type) + ": " + c.label + " - kasus "));
+    const a = buat("a", c.number || c.case.slice(0, 8));
+    a.href = "#/kasus/" + encodeURIComponent(c.case);
+    judul.appendChild(a);
+    kotak.appendChild(judul);
+    kotak.appendChild(buat("p", ATURAN_KONFLIK[c.rule] || "", "petunjuk"));
+    const pilihan = buat("div", null, "pilihan-konflik");
+    c.values.forEach((v, j) => {
+      const n = buat("div", null, "nilai-konflik");
+      n.appendChild(buat("p", "Isi " + (j + 1) + (v.shown ? " (yang tampil sekarang)" : ""), "asal"));
+      n.appendChild(buat("p", tampilNilaiKonflik(c, v.value), "isi"));
+      n.appendChild(buat("p", "Oleh " + (v.user || "-") + ", kantor " + (v.office || "-") + ", " + waktuSetempat(v.at), "asal"));
+      const b = buat("button", c.values.length === 1 ? "Tetapkan isi ini" : "Pakai isi " + (j + 1), "tombol");
+      b.type = "button";
+      b.setAttribute("aria-describedby", judul.id);
+      b.addEventListener("click", () => selesaikanKonflik(c, v, b));
+      n.appendChild(b);
+      pilihan.appendChild(n);
+    });
+    kotak.appendChild(pilihan);
+    wadah.appendChild(kotak);
+  });
+}
+
+// One click: the chosen version's value replaces every live one (`teduh resolve --keep`).
+async function selesaikanKonflik(c, v, tombol) {
+  tombol.disabled = true;
+  const r = await api("POST", "/api/konflik/selesaikan", { kasus: c.case, entitas: c.entity, kolom: c.field, versi: v.version });
+  tombol.disabled = false;
+  if (!r.ok) {
+    if (r.status === 423) return;
+    tampilkanGalat(el("galat-konflik"), r.data, null);
+    el("galat-konflik").focus();
+    return;
+  }
+  el("galat-konflik").hidden = true;
+  keadaan.pesan = "Konflik " + c.label + " pada kasus " + c.number + " selesai: isi yang dipilih berlaku di semua perangkat setelah sinkronisasi.";
+  await halamanKonflik();
+  const p = document.querySelector("#daftar-konflik .berhasil");
+  if (p) {
+    p.setAttribute("tabindex", "-1");
+    p.focus();
+  }
+}
+
+// ---- Laporan: the monthly report of `teduh report`, its chart and its CSV ---------------
+
+function periodeLaporan() {
+  const bulan = el("laporan-bulan").value;  // YYYY-MM
+  if (!/^\d{4}-\d{2}$/.test(bulan)) return null;
+  const [th, bl] = bulan.split("-").map(Number);
+  const akhir = new Date(Date.UTC(th, bl, 0)).getUTCDate();
+  return { dari: bulan + "-01", sampai: bulan + "-" + String(akhir).padStart(2, "0") };
+}
+
+function alamatLaporan(p, bentuk) {
+  const q = new URLSearchParams({ dari: p.dari, sampai: p.sampai, publik: el("laporan-publik").checked ? "1" : "0" });
+  if (bentuk) q.set("bentuk", bentuk);
+  return "/api/laporan?" + q.toString();
+}
+
+async function halamanLaporan() {
+  tampilkan("laporan");
+  if (!el("laporan-bulan").value) {
+    // This month in the office's zone (the report counts by office-local days).
+    const kini = new Date(Date.now() + (ZONA_JAM[keadaan.zona] || 7) * 3600 * 1000);
+    el("laporan-bulan").value = kini.getUTCFullYear() + "-" + String(kini.getUTCMonth() + 1).padStart(2, "0");
+  }
+  await tampilkanLaporan();
+}
+
+async function tampilkanLaporan(ev) {
+  if (ev) ev.preventDefault();
+  const p = periodeLaporan();
+  if (!p) {
+    tampilkanGalat(el("galat-laporan"), { galat: "Pilih bulannya dulu." }, null);
+    return;
+  }
+  const r = await api("GET", alamatLaporan(p));
+  if (!r.ok) {
+    if (r.status !== 423) tampilkanGalat(el("galat-laporan"), r.data, null);
+    return;
+  }
+  el("galat-laporan").hidden = true;
+  el("teks-laporan").textContent = r.data.teks;
+  el("grafik-laporan").src = alamatLaporan(p, "svg");
+  el("grafik-laporan").alt = "Grafik laporan " + p.dari + " sampai " + p.sampai + "; angkanya ada di rincian di bawah.";
+  el("unduh-csv").href = alamatLaporan(p, "csv");
+  el("isi-laporan").hidden = false;
+}
+
 // ---- routing ---------------------------------------------------------------------------
 
 async function arahkan() {
@@ -535,6 +917,8 @@ async function arahkan() {
   if (bagian[0] === "daftar") return halamanDaftar();
   if (bagian[0] === "kasus" && bagian[1]) return halamanKasus(decodeURIComponent(bagian[1]));
   if (bagian[0] === "baru") return halamanBaru();
+  if (bagian[0] === "konflik") return halamanKonflik();
+  if (bagian[0] === "laporan") return halamanLaporan();
   return halamanBeranda();
 }
 
@@ -548,6 +932,13 @@ async function mulai() {
   el("form-baru").addEventListener("submit", simpanPengaduan);
   for (const id of ["korban-name", "korban-nik", "korban-birth"]) el(id).addEventListener("change", periksaSerupa);
   el("tombol-kunci").addEventListener("click", kunci);
+  el("tombol-sinkron").addEventListener("click", mulaiSinkron);
+  el("form-ubah").addEventListener("submit", simpanUbah);
+  el("ubah-kolom").addEventListener("change", gantiIsianUbah);
+  el("form-rujuk").addEventListener("submit", kirimRujukan);
+  for (const r of document.querySelectorAll("#form-rujuk input[name=jenis]")) r.addEventListener("change", gantiJenisRujukan);
+  el("form-tutup").addEventListener("submit", tutupKasus);
+  el("form-laporan").addEventListener("submit", tampilkanLaporan);
   window.addEventListener("hashchange", arahkan);
   const skema = await api("GET", "/api/skema");
   if (!skema.ok) {

@@ -243,7 +243,17 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
   }
   auto key = crypto::unlock_store_key(path, passphrase);
   if (!key) return tl::unexpected(from_crypto(key.error()));
-  auto db = crypto::open_encrypted(path, *key, crypto::OpenMode::existing);
+  return open_with_key(path, std::move(*key));
+}
+
+Result<Store> Store::open_again() const {
+  if (store_key_.empty())
+    return fail(Errc::refused, "A store on the plain VFS is not opened twice.");
+  return open_with_key(path_, store_key_.clone());
+}
+
+Result<Store> Store::open_with_key(const std::filesystem::path& path, crypto::SecretBytes key) {
+  auto db = crypto::open_encrypted(path, key, crypto::OpenMode::existing);
   if (!db) return tl::unexpected(from_crypto(db.error()));
   restrict_to_owner(path);
   TEDUH_TRY(lift(schema::migrate(db->get(), schema::StoreKind::client)));
@@ -251,7 +261,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::string_view pa
 
   Store store(std::move(*db), Identity{});
   store.path_ = path;
-  store.store_key_ = std::move(*key);
+  store.store_key_ = std::move(key);
   auto get = [&](std::string_view k) -> Result<std::string> {
     auto v = TEDUH_TRY(store.meta(k));
     if (!v)
@@ -379,7 +389,13 @@ Result<std::optional<std::string>> Store::meta(std::string_view key) const {
   st.bind(1, key);
   auto row = TEDUH_TRY(lift(st.step()));
   if (!row) return std::optional<std::string>{};
-  return std::optional<std::string>{st.column_text(0)};
+  std::string value = st.column_text(0);
+  // As every cached read: a statement left on its row would hold a read transaction open,
+  // so this connection would keep reading an old snapshot and its next BEGIN IMMEDIATE
+  // would fail at once (SQLITE_BUSY_SNAPSHOT) after another connection wrote (the office
+  // app's background sync, a `teduh` command beside the app).
+  st.reset();
+  return std::optional<std::string>{std::move(value)};
 }
 
 Result<std::vector<std::string>> Store::meta_values_with_prefix(std::string_view prefix) const {
@@ -1106,7 +1122,9 @@ Result<std::optional<sync::EntityId>> Store::find_by_field(std::string_view type
   st.bind(1, type).bind(2, field).bind(3, value);
   auto row = TEDUH_TRY(lift(st.step()));
   if (!row) return std::optional<sync::EntityId>{};
-  return std::optional<sync::EntityId>{id_from(st.column_blob(0))};
+  const sync::EntityId found = id_from(st.column_blob(0));
+  st.reset();  // no read transaction stays open (meta())
+  return std::optional<sync::EntityId>{found};
 }
 
 Result<std::uint64_t> Store::reissue_own_commits(std::uint64_t first, std::uint64_t server_last) {

@@ -1,7 +1,5 @@
 #include "teduh/client/sync_client.hpp"
 
-#include "teduh/sync/projection.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -24,9 +22,11 @@
 #include "teduh/client/compartment.hpp"
 #include "teduh/client/report.hpp"
 #include "teduh/crypto/noise.hpp"
-#include "teduh/sync/compartment.hpp"
+#include "teduh/schema/dates.hpp"
 #include "teduh/schema/sqlite.hpp"
+#include "teduh/sync/compartment.hpp"
 #include "teduh/sync/frame.hpp"
+#include "teduh/sync/projection.hpp"
 #include "teduh/sync/wire.hpp"
 
 namespace teduh::client {
@@ -892,6 +892,56 @@ Result<void> SyncRun::close() {
 
 [[nodiscard]] Result<SyncReport> sync_with_server(Store& store, const SyncOptions& options) {
   return SyncRun(store, options).run();
+}
+
+SyncOptions sync_options_from_environment() {
+  SyncOptions options;
+  if (const char* t = std::getenv("TEDUH_SYNC_TIMEOUT_MS")) options.timeout_ms = std::atoi(t);
+  return options;
+}
+
+nlohmann::json sync_report_json(const SyncReport& r) {
+  using nlohmann::json;
+  return json{{"pushed", r.pushed},
+              {"pulled", r.pulled},
+              {"rejected", r.rejected},
+              {"purged", r.purged},
+              {"shelter_keys", r.shelter_keys},
+              {"shelter_notice", r.shelter_notice},
+              {"rejections", r.rejections},
+              {"conflicts_new", r.conflicts_new},
+              {"conflicts", r.conflicts_total},
+              {"projections", r.projections},
+              {"registered_now", r.registered_now},
+              {"server_lost", r.server_lost},
+              {"restored",
+               {{"detected", r.restored},
+                {"server_had", r.server_had},
+                {"reissued", r.reissued},
+                {"recovered", r.recovered}}},
+              {"clock_ahead", r.clock_ahead},
+              {"skipped", r.skipped}};
+}
+
+Result<void> record_last_sync(Store& store, const SyncReport& r, std::uint64_t now_ms) {
+  const nlohmann::json summary{
+      {"at",
+       schema::dates::format_utc(schema::dates::from_unix_ms(static_cast<std::int64_t>(now_ms)))},
+      {"pushed", r.pushed},
+      {"pulled", r.pulled},
+      {"rejected", r.rejected},
+      {"purged", r.purged},
+      {"conflicts_new", r.conflicts_new},
+      {"conflicts", r.conflicts_total}};
+  return store.set_meta("last_sync", summary.dump());
+}
+
+Result<std::optional<nlohmann::json>> last_sync(const Store& store) {
+  auto text = TEDUH_TRY(store.meta("last_sync"));
+  if (!text) return std::optional<nlohmann::json>{};
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::optional<nlohmann::json>{};
+  return std::optional<nlohmann::json>{std::move(doc)};
 }
 
 }  // namespace teduh::client

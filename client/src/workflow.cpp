@@ -109,6 +109,22 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
 
 }  // namespace
 
+namespace {
+// "number (Nomor kasus): ...": the field first, as the validator names it (the office app
+// links the field named before the parenthesis).
+std::string set_by_teduh_message(const std::string& field) {
+  const auto* spec = schema::find_entity_spec("kasus");
+  const auto* f = spec ? spec->field(field) : nullptr;
+  return field + " (" + (f ? std::string(f->label) : field) +
+         "): diisi oleh Teduh, tidak dapat diubah dengan tangan.";
+}
+}  // namespace
+
+bool set_by_teduh(std::string_view case_field) {
+  return case_field == "number" || case_field == "owner_office" || case_field == "merged_into" ||
+         case_field == "closed_services_seen";
+}
+
 std::string victim_code(const sync::EntityId& person_id) {
   // The last two bytes: the leading ones of a time-ordered id are its creation time.
   char buf[16];
@@ -158,8 +174,8 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
   sync::EntityId case_id = new_entity_id();
   auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
   for (const auto& w : writes) {
-    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
-      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    if (set_by_teduh(w.field)) {
+      return fail(Errc::invalid, set_by_teduh_message(w.field));
     }
   }
   std::vector<FieldWrite> victim_writes;
@@ -490,8 +506,8 @@ Result<void> Workflow::set_case(const sync::EntityId& case_id, const FieldInput&
   }
   auto writes = TEDUH_TRY(validated(store_, case_id, EntityType::kasus, case_fields));
   for (const auto& w : writes) {
-    if (w.field == "number" || w.field == "owner_office" || w.field == "merged_into") {
-      return fail(Errc::invalid, "'" + w.field + "' is set by Teduh, not by hand.");
+    if (set_by_teduh(w.field)) {
+      return fail(Errc::invalid, set_by_teduh_message(w.field));
     }
   }
   if (!victim_fields.empty()) {
@@ -845,6 +861,19 @@ Result<json> Workflow::referrals() const {
   std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
     return std::tie(a["case_number"], a["id"]) < std::tie(b["case_number"], b["id"]);
   });
+  return out;
+}
+
+Result<json> Workflow::waiting_answers() const {
+  auto all = TEDUH_TRY(referrals());
+  const std::string& office = store_.identity().grant.office_code;
+  json out = json::array();
+  for (auto& row : all) {
+    const std::string status = row.value("status", "");
+    if (status != "dikirim" && status != "diajukan") continue;
+    row["arah"] = row.value("to_office", "") == office ? "masuk" : "keluar";
+    out.push_back(std::move(row));
+  }
   return out;
 }
 
@@ -1323,12 +1352,9 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
 
 Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms) const {
   Attention out;
-  const std::string& office = store_.identity().grant.office_code;
-  for (const json& row : TEDUH_TRY(referrals())) {
-    if (row["to_office"] != office) continue;
-    const bool referral = row["kind"] == "rujukan";
-    if (row["status"] != (referral ? "dikirim" : "diajukan")) continue;
-    (referral ? out.referrals : out.transfers).insert(row["id"].get<std::string>());
+  for (const json& row : TEDUH_TRY(waiting_answers())) {
+    if (row["arah"] != "masuk") continue;  // sent by this office: the other one answers
+    (row["kind"] == "rujukan" ? out.referrals : out.transfers).insert(row["id"].get<std::string>());
   }
   const json deadlines = TEDUH_TRY(due(now_ms));
   for (const json& d : deadlines["due"]) {

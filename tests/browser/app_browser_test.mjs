@@ -71,6 +71,30 @@ function makeStore(dir) {
   return store;
 }
 
+// `teduhd serve` on 127.0.0.1, port 0; resolves with its address once it listens.
+function startServer(data) {
+  const child = spawn(teduhd, ["serve", "--data", data, "--listen", "127.0.0.1:0"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr.on("data", (d) => process.stderr.write(`[teduhd] ${d}`));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (line) => {
+      const prefix = "teduhd listening on ";
+      if (!line.startsWith(prefix)) reject(new Error(`teduhd said: ${line}`));
+      resolve({ child, address: line.slice(prefix.length) });
+    });
+    child.once("exit", (code) => reject(new Error(`teduhd exited (${code}) before listening`)));
+  });
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+}
+
 function startApp(store) {
   const appEnv = { ...env };
   delete appEnv.TEDUH_PASSPHRASE;  // the app takes it in the page only
@@ -109,6 +133,172 @@ async function accessible(page, name) {
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+// Two offices on a real teduhd, each with its own app in its own browser context (the
+// session cookie of 127.0.0.1 does not tell ports apart): an intake at A, referred to B;
+// both sync from the page ("Sinkronkan sekarang", in the background); B accepts from its
+// Beranda's link; both change the risk level before syncing again; A settles the conflict
+// on the Konflik page with one click.
+async function twoOffices(browser, dir, problems) {
+  const data = path.join(dir, "server2");
+  const key = run(teduhd, ["init", "--data", data, "--admin-key", path.join(dir, "admin2.key")]);
+  run(teduhd, ["office", "add", "--data", data, "--code", "UJI-A", "--name", "Dinas Uji A", "--kind", "dinas"]);
+  run(teduhd, ["office", "add", "--data", data, "--code", "UJI-B", "--name", "Dinas Uji B", "--kind", "dinas"]);
+  const server = await startServer(data);
+  const apps = [];
+  try {
+    const offices = {};
+    for (const [kode, user] of [["UJI-A", "petugas-a"], ["UJI-B", "petugas-b"]]) {
+      const code = run(teduhd, ["enroll", "--data", data, "--office", kode, "--user", user, "--role", "pendamping"]);
+      const store = path.join(dir, `${kode}.db`);
+      run(teduh, ["init", "--store", store, "--server", server.address, "--server-key", key, "--enroll", code]);
+      const app = await startApp(store);
+      apps.push(app);
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      await page.setViewport({ width: 1366, height: 768 });
+      page.on("console", (m) => { if (m.type() === "error") problems.push(`${kode} console: ${m.text()}`); });
+      page.on("pageerror", (e) => problems.push(`${kode} script error: ${e.message}`));
+      await page.goto(app.url, { waitUntil: "networkidle0" });
+      await visible(page, "#halaman-buka");
+      await page.type("#kata-sandi", passphrase);
+      await page.keyboard.press("Enter");
+      await visible(page, "#halaman-beranda");
+      offices[kode] = page;
+    }
+    const a = offices["UJI-A"];
+    const b = offices["UJI-B"];
+
+    // Sinkronkan sekarang: runs on the app's thread; the page polls until it ends.
+    async function sync(page, name) {
+      await page.click('a[data-halaman="beranda"]');
+      await visible(page, "#halaman-beranda");
+      await page.click("#tombol-sinkron");
+      await page.waitForFunction(() => /Sinkronisasi (selesai|gagal)/.test(document.getElementById("status-sinkron").textContent), { timeout: 30000 });
+      const status = await text(page, "#status-sinkron");
+      check(status.startsWith("Sinkronisasi selesai"), `${name}: Sinkronkan sekarang ends well (${status})`);
+      return status;
+    }
+    await sync(a, "UJI-A");
+    await sync(b, "UJI-B");
+    check((await text(a, "#sinkron-terakhir")) !== "Belum pernah", "Beranda shows when the last sync ended");
+
+    // The intake at A, then the referral to B from the case page.
+    await a.click('a[data-halaman="baru"]');
+    await visible(a, "#halaman-baru");
+    await a.select("#channel", "datang_langsung");
+    await a.type("#korban-name", "Warga Rujukan Uji");
+    await a.select("#korban-sex", "P");
+    await a.type("#korban-age", "25");
+    await a.click("#form-baru button[type=submit]");
+    await visible(a, "#halaman-kasus");
+    const caseUrl = a.url();
+    await a.click("#tindakan-rujuk summary");
+    await visible(a, "#form-rujuk");
+    await a.waitForFunction(() => document.querySelectorAll("#rujuk-kantor option").length > 1);
+    const choices = await a.$$eval("#rujuk-kantor option", (os) => os.map((o) => o.value));
+    check(choices.includes("UJI-B") && !choices.includes("UJI-A"), "the referral's choices are the directory's other offices");
+    await a.select("#rujuk-kantor", "UJI-B");
+    await a.type("#rujuk-alasan", "Pendampingan lanjutan di kantor B.");
+    await a.click("#form-rujuk button[type=submit]");
+    await visible(a, "#galat-rujuk");
+    check((await text(a, "#galat-rujuk")).includes("setuju"), "a referral without the consent question answered is stopped in the page");
+    await a.click("#rujuk-setuju-ya");
+    await a.select("#rujuk-oleh", "korban");
+    await shot(a, "11-rujuk");
+    await accessible(a, "Kasus: rujuk");
+    await a.click("#form-rujuk button[type=submit]");
+    await a.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("Rujukan ke UJI-B dicatat"));
+    check(true, "the referral is recorded and announced");
+    check((await text(a, "#rujukan-kasus")).includes("UJI-B"), "Kasus lists the referral");
+    await sync(a, "UJI-A");
+
+    // B: the referral arrives; Beranda links to the case, where B accepts it.
+    await sync(b, "UJI-B");
+    await visible(b, "#tabel-menunggu");
+    const waiting = await text(b, "#tabel-menunggu");
+    check(waiting.includes("Masuk: jawab di halaman kasus") && waiting.includes("UJI-A"), "B's Beranda lists the incoming referral");
+    await shot(b, "12-beranda-rujukan-masuk");
+    await b.click("#tabel-menunggu tbody td:nth-child(3) a");
+    await visible(b, "#jawab-kasus");
+    check((await text(b, "#jawab-kasus")).includes("Rujukan dari kantor UJI-A"), "the case page asks B to answer");
+    await accessible(b, "Kasus: perlu jawaban");
+    await shot(b, "13-kasus-perlu-jawaban");
+    const accept = await b.$$("#daftar-jawab button");
+    await accept[0].click();
+    await b.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("Rujukan diterima"));
+    check(await b.$eval("#jawab-kasus", (e) => e.hidden), "once accepted, nothing waits for B's answer");
+
+    // Both change the risk level before syncing: a conflict.
+    async function setRisk(page, value) {
+      await page.click("#tindakan-ubah summary");
+      await visible(page, "#form-ubah");
+      await page.select("#ubah-kolom", "risk_level");
+      await page.waitForSelector("select#ubah-nilai");
+      await page.select("#ubah-nilai", value);
+      await page.click("#form-ubah button[type=submit]");
+      await page.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("diubah"));
+    }
+    await setRisk(b, "tinggi");
+    await a.goto(caseUrl, { waitUntil: "networkidle0" });
+    await visible(a, "#halaman-kasus");
+    await setRisk(a, "rendah");
+    check((await text(a, "#ringkasan-kasus")).includes("Rendah"), "the change shows on the case page");
+    await shot(a, "14-kasus-diubah");
+    await sync(b, "UJI-B");
+    await sync(a, "UJI-A");
+    check((await text(a, "#jumlah-konflik")) === "1", "A's Beranda counts the conflict");
+    check((await text(a, "#sinkron-hasil")).includes("konflik baru 1"), "Beranda says what the last sync brought");
+    await shot(a, "15-beranda-setelah-sinkron");
+
+    // Konflik: both values side by side, with who, office and when; one click settles.
+    await a.click("#tautan-konflik a");
+    await visible(a, "#halaman-konflik");
+    const konflik = await text(a, "#daftar-konflik");
+    check(konflik.includes("Tinggi") && konflik.includes("Rendah") && konflik.includes("petugas-a") &&
+      konflik.includes("petugas-b") && konflik.includes("kantor UJI-B"), "Konflik shows both values with who and which office");
+    await shot(a, "16-konflik");
+    await accessible(a, "Konflik");
+    const values = await a.$$eval("#daftar-konflik .nilai-konflik", (ns) => ns.map((n) => n.querySelector(".isi").textContent));
+    const keep = values.indexOf("Tinggi");
+    const buttons = await a.$$("#daftar-konflik .nilai-konflik button");
+    await buttons[keep].click();
+    await visible(a, "#konflik-kosong");
+    check((await text(a, "#daftar-konflik")).includes("selesai"), "settling is announced");
+    await a.goto(caseUrl, { waitUntil: "networkidle0" });
+    await visible(a, "#halaman-kasus");
+    check((await text(a, "#ringkasan-kasus")).includes("Tinggi") && (await a.$eval("#peringatan-konflik", (e) => e.hidden)),
+      "the kept value shows and the case is no longer in conflict");
+    await shot(a, "17-kasus-setelah-konflik");
+
+    // Close the case (terminasi) from its page.
+    await a.click("#tindakan-tutup summary");
+    await a.type("#tutup-alasan", "Layanan selesai, korban aman.");
+    await a.click("#form-tutup button[type=submit]");
+    await a.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("ditutup"));
+    check((await text(a, "#ringkasan-kasus")).includes("Terminasi"), "the case is closed (terminasi)");
+    check(await a.$eval("#tindakan-tutup", (e) => e.hidden), "a closed case offers no second closure");
+
+    // Laporan: this month's report of `teduh report`, its chart, and its CSV to download.
+    await a.click('a[data-halaman="laporan"]');
+    await visible(a, "#isi-laporan");
+    const laporan = await text(a, "#teks-laporan");
+    check(laporan.length > 0 && !laporan.includes("Warga Rujukan Uji"), "Laporan shows the month's counts, no name");
+    await a.waitForFunction(() => document.getElementById("grafik-laporan").complete && document.getElementById("grafik-laporan").naturalWidth > 0);
+    check(true, "the report's chart loads as an image");
+    const csv = await a.evaluate(async () => {
+      const r = await fetch(document.getElementById("unduh-csv").href, { credentials: "same-origin" });
+      return { type: r.headers.get("content-type"), disposition: r.headers.get("content-disposition"), body: await r.text() };
+    });
+    check(csv.type.startsWith("text/csv") && /attachment; filename="laporan-UJI-A-\d{4}-\d{2}-01-/.test(csv.disposition) &&
+      csv.body.startsWith("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,"), `the CSV downloads with this month's one case (${csv.body.split("\n")[1]})`);
+    await shot(a, "18-laporan");
+    await accessible(a, "Laporan");
+  } finally {
+    for (const app of apps) await stop(app.child);
+    await stop(server.child);
+  }
 }
 
 async function main() {
@@ -280,6 +470,8 @@ async function main() {
     check(!(await page.evaluate(() => document.body.innerText)).includes(victim.name) ||
       (await page.$eval("#halaman-kasus", (e) => e.hidden)), "locking hides the case");
     await shot(page, "09-dikunci");
+
+    await twoOffices(browser, dir, problems);
 
     check(problems.length === 0, `no script errors and no CSP violations${problems.length ? ": " + problems.join("; ") : ""}`);
   } finally {

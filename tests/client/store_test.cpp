@@ -55,6 +55,38 @@ TEST(Store, WrongPassphraseIsRefusedAndTheStoreIsUntouched) {
   EXPECT_EQ(testing::read_file(dir / "a.db"), before);
 }
 
+// The office app's background sync opens a second Store from the key the first holds: the
+// two behave like two processes on one file (each write reads the counters under the lock).
+TEST(Store, ASecondStoreFromTheHeldKeySharesTheFileAndItsSequence) {
+  TempDir dir;
+  FakeServerKey server;
+  auto first = testing::make_store(dir / "a.db", server);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = first->open_again();
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->identity().device, first->identity().device);
+  const auto scope = sync::Id128::time_ordered(sync::system_now_ms());
+  auto a = first->write(scope, "kasus", {{scope, "kasus", "summary", "satu"}});
+  ASSERT_TRUE(a) << a.error().message;
+  // No statement of the first is left on a row: that would keep an old snapshot open and
+  // make its next write fail at once (SQLITE_BUSY_SNAPSHOT) after the second wrote.
+  ASSERT_TRUE(first->meta("seq"));
+  ASSERT_TRUE(first->find_by_field("kasus", "number", "tidak-ada"));
+  for (sqlite3_stmt* st = sqlite3_next_stmt(first->db(), nullptr); st != nullptr;
+       st = sqlite3_next_stmt(first->db(), st)) {
+    EXPECT_FALSE(sqlite3_stmt_busy(st)) << "left on a row: " << sqlite3_sql(st);
+  }
+  auto b = second->write(scope, "kasus", {{scope, "kasus", "summary", "dua"}});
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->seq, a->seq + 1) << "the second Store does not take the first one's number";
+  auto c = first->write(scope, "kasus", {{scope, "kasus", "kecamatan", "Bekasi Timur"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->seq, b->seq + 1);
+  auto seen = first->entity(scope);
+  ASSERT_TRUE(seen && *seen);
+  EXPECT_EQ((*seen)->get("summary"), "dua");
+}
+
 TEST(Store, MissingStoreAndNonStoreFilesAreRefused) {
   TempDir dir;
   auto missing = Store::open(dir / "none.db", "x");

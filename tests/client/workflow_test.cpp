@@ -238,6 +238,39 @@ TEST_F(WorkflowTest, ReferralWithoutConsentIsRefusedAndNothingIsWritten) {
   EXPECT_EQ(consents->front().get("scope_office"), "BKS-UPTD");
 }
 
+TEST_F(WorkflowTest, FieldsTeduhSetsAreRefusedByHandNamingTheFieldFirst) {
+  auto id = wf().new_case({{"channel", "telepon"}}, {});
+  ASSERT_TRUE(id);
+  for (const char* field : {"number", "owner_office", "merged_into", "closed_services_seen"}) {
+    SCOPED_TRACE(field);
+    EXPECT_TRUE(set_by_teduh(field));
+    auto r = wf().set_case(*id, {{field, field == std::string("merged_into") ? id->hex() : "1"}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid);
+    // "number (Nomor kasus): ...": the office app links the field named first.
+    EXPECT_EQ(r.error().message.rfind(std::string(field) + " (", 0), 0u) << r.error().message;
+  }
+  EXPECT_FALSE(set_by_teduh("risk_level"));
+  EXPECT_FALSE(wf().new_case({{"number", "X/1"}}, {}));
+}
+
+TEST_F(WorkflowTest, WaitingAnswersListsOpenReferralsWithTheirDirection) {
+  auto id = wf().new_case({{"channel", "telepon"}}, {{"name", "Korban Uji Tunggu"}});
+  ASSERT_TRUE(id);
+  auto none = wf().waiting_answers();
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto referral = wf().refer(*id, "BKS-UPTD", "Butuh layanan psikolog", true, "korban", false);
+  ASSERT_TRUE(referral) << referral.error().message;
+  auto waiting = wf().waiting_answers();
+  ASSERT_TRUE(waiting);
+  ASSERT_EQ(waiting->size(), 1u) << waiting->dump();
+  EXPECT_EQ((*waiting)[0]["id"], referral->hex());
+  EXPECT_EQ((*waiting)[0]["arah"], "keluar") << "sent by this office, answered by BKS-UPTD";
+  ASSERT_TRUE(wf().end_referral(*referral));
+  EXPECT_TRUE(wf().waiting_answers()->empty()) << "an ended referral waits for nobody";
+}
+
 TEST_F(WorkflowTest, ShelterDetailsAreCiphertextInTheStoreAndClearOnTheClearedDevice) {
   auto id = wf().add_shelter({{"name", "Rumah Uji Melati"}, {"address", "Jalan Penanda 17"}});
   ASSERT_TRUE(id) << id.error().message;

@@ -384,6 +384,172 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
   EXPECT_EQ(text.str().find(kOfficePassphrase), std::string::npos) << text.str();
 }
 
+// The Kasus page's changes (set, close, refer, answer) and the Konflik page's settle are
+// POST routes like the intake: each refused without the CSRF token or from another Origin,
+// and a case id that is not one of this device gets a clear Indonesian error.
+TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
+  start_app();
+  enter();
+  unlock();
+  Reply made = change("/api/kasus", json{{"kasus", {{"channel", "telepon"}}},
+                                         {"korban", {{"name", kVictimName}, {"sex", "P"}}}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = json::parse(made.body)["id"].get<std::string>();
+  const std::string other(32, '0');
+  const std::vector<std::pair<std::string, json>> actions{
+      {"/api/kasus/" + id + "/ubah", json{{"data", {{"risk_level", "tinggi"}}}}},
+      {"/api/kasus/" + id + "/tutup", json{{"alasan", "Uji penutupan"}}},
+      {"/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                           {"alasan", "Uji"},
+                                           {"persetujuan", true},
+                                           {"persetujuan_oleh", "korban"},
+                                           {"eksternal", false}}},
+      {"/api/rujukan/" + other + "/terima", json::object()},
+      {"/api/alih-kelola/" + other + "/tolak", json::object()},
+      {"/api/konflik/selesaikan",
+       json{{"kasus", id}, {"entitas", id}, {"kolom", "risk_level"}, {"versi", "x:1:0"}}},
+      {"/api/sinkron", json::object()},
+  };
+  for (const auto& [target, body] : actions) {
+    SCOPED_TRACE(target);
+    Reply none = call(Request{"POST", target, "",
+                              Headers{{"Cookie", cookie_}, {"Origin", origin()}}, body.dump()});
+    EXPECT_EQ(none.status, 403);
+    Reply forged = call(Request{
+        "POST", target, "",
+        Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", std::string(64, 'f')}},
+        body.dump()});
+    EXPECT_EQ(forged.status, 403);
+    Reply foreign = call(Request{
+        "POST", target, "",
+        Headers{{"Cookie", cookie_}, {"Origin", "http://evil.example"}, {"X-CSRF-Token", csrf_}},
+        body.dump()});
+    EXPECT_EQ(foreign.status, 403);
+    if (target != "/api/sinkron") {  // GET /api/sinkron reads the state
+      Reply get = read(target);      // a change is never made by a GET
+      EXPECT_NE(get.status, 200);
+    }
+  }
+  json shown = json::parse(read("/api/kasus/" + id).body);
+  EXPECT_EQ(shown["case"].value("risk_level", ""), "") << "nothing was changed";
+  EXPECT_NE(shown["case"]["status"], "terminasi");
+  EXPECT_TRUE(shown["referrals"].empty());
+
+  // A case that is not on this device, or not an id at all: a sentence, not a crash.
+  for (const std::string& bad : {other, std::string("bukan-id"), std::string(31, 'a')}) {
+    SCOPED_TRACE(bad);
+    Reply r = change("/api/kasus/" + bad + "/tutup", json{{"alasan", "Uji"}});
+    EXPECT_EQ(r.status, 404);
+    const json doc = json::parse(r.body);
+    EXPECT_EQ(doc["galat"], "Kasus itu tidak ada di perangkat ini.") << r.body;
+  }
+  Reply unknown = change("/api/kasus/" + id + "/hapus", json::object());
+  EXPECT_EQ(unknown.status, 404);
+  Reply unreadable = call(Request{
+      "POST", "/api/kasus/" + id + "/tutup", "",
+      Headers{{"Cookie", cookie_}, {"Origin", origin()}, {"X-CSRF-Token", csrf_}}, "{tidak json"});
+  EXPECT_EQ(unreadable.status, 400);
+  EXPECT_FALSE(json::parse(unreadable.body)["galat"].get<std::string>().empty());
+
+  // Set: a wrong value names its field; a field Teduh sets is refused; a right one is kept.
+  Reply wrong = change("/api/kasus/" + id + "/ubah", json{{"data", {{"risk_level", "merpati"}}}});
+  EXPECT_EQ(wrong.status, 422) << wrong.body;
+  EXPECT_EQ(json::parse(wrong.body).value("kolom", ""), "risk_level") << wrong.body;
+  Reply number = change("/api/kasus/" + id + "/ubah", json{{"data", {{"number", "X/1"}}}});
+  EXPECT_EQ(number.status, 422) << number.body;
+  EXPECT_EQ(json::parse(number.body).value("kolom", ""), "number") << number.body;
+  Reply set = change("/api/kasus/" + id + "/ubah",
+                     json{{"data", {{"risk_level", "tinggi"}, {"korban.age", "31"}}}});
+  ASSERT_EQ(set.status, 200) << set.body;
+
+  // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
+  Reply no_consent = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                                                {"alasan", "Uji"},
+                                                                {"persetujuan", false},
+                                                                {"persetujuan_oleh", "korban"},
+                                                                {"eksternal", false}});
+  EXPECT_EQ(no_consent.status, 403) << no_consent.body;
+  Reply referred = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
+                                                              {"alasan", "Uji"},
+                                                              {"persetujuan", true},
+                                                              {"persetujuan_oleh", "korban"},
+                                                              {"eksternal", false}});
+  ASSERT_EQ(referred.status, 201) << referred.body;
+  const std::string referral = json::parse(referred.body)["id"].get<std::string>();
+  const json home = json::parse(read("/api/beranda").body);
+  ASSERT_EQ(home["menunggu"].size(), 1u) << home.dump();
+  EXPECT_EQ(home["menunggu"][0]["arah"], "keluar");
+  EXPECT_EQ(home["menunggu"][0]["id"], referral);
+  // The sending office cannot answer its own referral.
+  EXPECT_EQ(change("/api/rujukan/" + referral + "/terima", json::object()).status, 403);
+
+  // Close: the reason is kept and the status is terminasi.
+  Reply closed = change("/api/kasus/" + id + "/tutup", json{{"alasan", "Uji penutupan"}});
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  shown = json::parse(read("/api/kasus/" + id).body);
+  EXPECT_EQ(shown["case"]["status"], "terminasi");
+  EXPECT_EQ(shown["case"]["risk_level"], "tinggi");
+  EXPECT_EQ(shown["referrals"].size(), 1u);
+  EXPECT_TRUE(shown["menunggu_jawaban"].empty());
+  EXPECT_TRUE(json::parse(read("/api/konflik").body)["conflicts"].empty());
+
+  // Laporan: counts only; the CSV is a download that no cache keeps.
+  Reply report = read("/api/laporan");
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(json::parse(report.body)["laporan"]["total_cases"], 1);
+  Reply csv = read("/api/laporan?bentuk=csv&publik=0");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.header("content-disposition").rfind("attachment; filename=\"laporan-UJI-DP3A-", 0),
+            0u);
+  EXPECT_EQ(csv.header("cache-control"), "no-store");
+  EXPECT_EQ(csv.body.rfind("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,", 0), 0u)
+      << csv.body;
+  EXPECT_EQ(csv.body.find("Warga"), std::string::npos);
+  EXPECT_EQ(read("/api/laporan?dari=bukan-tanggal").status, 422);
+
+  stop_app();
+  std::ifstream log(dir_ / "app.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_EQ(text.str().find("Warga"), std::string::npos) << text.str();
+}
+
+// "Sinkronkan sekarang" runs on its own thread: the request answers at once, other routes
+// keep answering, a second start while it runs is refused, and a server that is not there
+// ends it with an Indonesian sentence (the store's server is 127.0.0.1:9, discard).
+TEST_F(AppTest, ASyncRunsInTheBackgroundAndSaysWhyItFailed) {
+  ::setenv("TEDUH_SYNC_TIMEOUT_MS", "2000", 1);
+  start_app();
+  ::unsetenv("TEDUH_SYNC_TIMEOUT_MS");
+  enter();
+  EXPECT_EQ(change("/api/sinkron", json::object()).status, 423) << "locked: nothing to sync";
+  unlock();
+  const json before = json::parse(read("/api/sinkron").body);
+  EXPECT_FALSE(before["berjalan"].get<bool>());
+  EXPECT_TRUE(before["hasil"].is_null());
+  Reply started = change("/api/sinkron", json::object());
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_EQ(read("/api/kasus").status, 200) << "other requests are answered meanwhile";
+  json state;
+  for (int i = 0; i < 100; ++i) {
+    state = json::parse(read("/api/sinkron").body);
+    if (!state["berjalan"].get<bool>()) break;
+    Reply again = change("/api/sinkron", json::object());
+    EXPECT_TRUE(again.status == 409 || again.status == 202) << again.body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(state["berjalan"].get<bool>()) << state.dump();
+  ASSERT_TRUE(state["hasil"].is_object()) << state.dump();
+  EXPECT_FALSE(state["hasil"]["ok"].get<bool>());
+  EXPECT_NE(state["hasil"]["galat"].get<std::string>().find("Server tidak dapat dihubungi"),
+            std::string::npos)
+      << state.dump();
+  const json home = json::parse(read("/api/beranda").body);
+  EXPECT_TRUE(home["sinkron_terakhir"].is_null()) << "a failed sync is no last sync";
+  EXPECT_FALSE(home["sinkron_berjalan"].get<bool>());
+}
+
 TEST_F(AppTest, TheStoreLocksItselfWhenIdle) {
   start_app({"--idle-minutes", "0.02"});  // 1.2 seconds
   enter();

@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -20,10 +21,12 @@
 #include <vector>
 
 #include "assets.hpp"
+#include "background_sync.hpp"
 #include "http_server.hpp"
 #include "teduh/client/app.hpp"
 #include "teduh/client/report.hpp"
 #include "teduh/client/store.hpp"
+#include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
@@ -157,6 +160,17 @@ std::optional<FieldInput> field_input(const json& object) {
   return out;
 }
 
+// {"field": "value", ...} as typed, empty values included (a change may clear a field).
+std::optional<FieldInput> field_input_all(const json& object) {
+  if (!object.is_object()) return std::nullopt;
+  FieldInput out;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (!it.value().is_string()) return std::nullopt;
+    out.emplace_back(it.key(), it.value().get<std::string>());
+  }
+  return out;
+}
+
 std::string_view kind_name(schema::FieldKind kind) {
   switch (kind) {
     case schema::FieldKind::text:
@@ -199,10 +213,12 @@ json schema_document() {
     json fields = json::array();  // in the schema's order, which is the order pages show
     for (const schema::FieldSpec& f : spec.fields) {
       if (f.secret) continue;
-      fields.push_back(json{{"name", f.name},
-                            {"label", f.label},
-                            {"kind", kind_name(f.kind)},
-                            {"code_set", f.code_set}});
+      json field{{"name", f.name},
+                 {"label", f.label},
+                 {"kind", kind_name(f.kind)},
+                 {"code_set", f.code_set}};
+      if (spec.name == "kasus" && set_by_teduh(f.name)) field["oleh_teduh"] = true;
+      fields.push_back(std::move(field));
     }
     entities[std::string(spec.name)] = json{{"label", spec.label}, {"fields", fields}};
   }
@@ -248,6 +264,7 @@ class OfficeApp {
 
   // Locks the store once it has gone unused for the idle time.
   void tick() {
+    sync_.reap();
     if (!store_) return;
     const auto idle = std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_activity_);
     if (idle.count() >= options_.idle_minutes) lock("tidak dipakai selama batas waktu");
@@ -259,6 +276,7 @@ class OfficeApp {
   };
 
   void lock(const char* why) {
+    sync_.cancel();  // a running sync stops at its next frame; its own Store goes with it
     if (!store_) return;
     store_.reset();  // closes the connection; the store's key buffers are wiped on release
     std::cerr << "teduh app: penyimpanan dikunci (" << why << ").\n";
@@ -376,14 +394,39 @@ class OfficeApp {
       if (!victim) return refusal(400, "Isian korban tidak terbaca.");
       return result(wf.same_victim(*victim));
     }
-    constexpr std::string_view kCase = "/api/kasus/";
-    if (get && path.rfind(kCase, 0) == 0) {
-      std::string rest = path.substr(kCase.size());
-      const bool history = rest.size() > 8 && rest.ends_with("/riwayat");
-      if (history) rest.resize(rest.size() - 8);
-      auto id = sync::Id128::from_hex(rest);
-      if (!id) return refusal(404, "Kasus itu tidak ada di perangkat ini.");
-      return history ? result(wf.history(*id)) : result(wf.show_case(*id));
+    if (get && path == "/api/kantor") return offices();
+    if (get && path == "/api/sinkron") return sync_status();
+    if (post && path == "/api/sinkron") {
+      if (!sync_.start(*store_)) {
+        return refusal(409, "Sinkronisasi sedang berjalan; tunggu sampai selesai.");
+      }
+      return json_response(202, sync_status_document());
+    }
+    if (get && path == "/api/laporan") return report(wf, req);
+    if (get && path == "/api/konflik") return result(wf.conflicts());
+    if (post && path == "/api/konflik/selesaikan") return settle(wf, req);
+    // /api/kasus/ID[/ACTION], /api/rujukan/ID/ACTION, /api/alih-kelola/ID/ACTION: the ids
+    // are 32 hex digits, never a name or NIK.
+    const std::vector<std::string> parts = segments(path);
+    if (parts.size() >= 3 && parts.size() <= 4 && parts[0] == "api") {
+      const std::string action = parts.size() == 4 ? parts[3] : "";
+      if (parts[1] == "kasus") {
+        auto id = sync::Id128::from_hex(parts[2]);
+        if (!id) return refusal(404, "Kasus itu tidak ada di perangkat ini.");
+        if (get && action.empty()) return result(case_document(wf, *id));
+        if (get && action == "riwayat") return result(wf.history(*id));
+        if (post) return case_action(wf, *id, action, req);
+      } else if (post && (parts[1] == "rujukan" || parts[1] == "alih-kelola")) {
+        auto id = sync::Id128::from_hex(parts[2]);
+        if (!id) return refusal(404, "Rujukan atau alih kelola itu tidak ada di perangkat ini.");
+        if (action != "terima" && action != "tolak") return refusal(404, "Tindakan itu tidak ada.");
+        const bool accept = action == "terima";
+        auto answered = parts[1] == "rujukan" ? wf.respond_referral(*id, accept)
+                                              : wf.respond_transfer(*id, accept);
+        if (!answered) return error_response(answered.error());
+        return json_response(200,
+                             json{{"id", id->hex()}, {"status", accept ? "diterima" : "ditolak"}});
+      }
     }
     if (!get && !post) return refusal(405, "Cara permintaan ini tidak didukung.");
     return refusal(404, "Halaman atau data itu tidak ada.");
@@ -402,6 +445,192 @@ class OfficeApp {
   static HttpResponse result(Result<json> doc) {
     if (!doc) return error_response(doc.error());
     return json_response(200, *doc);
+  }
+
+  static HttpResponse done(Result<void> r, json doc = json{{"ok", true}}) {
+    if (!r) return error_response(r.error());
+    return json_response(200, doc);
+  }
+
+  // "/api/kasus/ID/tutup" -> {"api", "kasus", "ID", "tutup"}.
+  static std::vector<std::string> segments(const std::string& path) {
+    std::vector<std::string> out;
+    std::size_t at = 1;
+    while (at <= path.size()) {
+      const auto slash = path.find('/', at);
+      out.push_back(path.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+      if (slash == std::string::npos) break;
+      at = slash + 1;
+    }
+    return out;
+  }
+
+  // A request body that must be a JSON object; nullopt when it is not.
+  static std::optional<json> body_object(const HttpRequest& req) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return std::nullopt;
+    return body;
+  }
+
+  // A string member of a body; "" when absent, nullopt when it is not a string.
+  static std::optional<std::string> text_of(const json& body, const char* key) {
+    const json v = body.value(key, json(""));
+    if (!v.is_string()) return std::nullopt;
+    return v.get<std::string>();
+  }
+
+  // `teduh case show --json`, plus what this office has to answer on the case
+  // ("menunggu_jawaban": the rows of Workflow::waiting_answers for it, arah masuk).
+  [[nodiscard]] static Result<json> case_document(Workflow& wf, const sync::EntityId& id) {
+    auto doc = TEDUH_TRY(wf.show_case(id));
+    auto waiting = TEDUH_TRY(wf.waiting_answers());
+    json mine = json::array();
+    for (auto& row : waiting) {
+      if (row["case"] == id.hex() && row["arah"] == "masuk") mine.push_back(std::move(row));
+    }
+    doc["menunggu_jawaban"] = mine;
+    return doc;
+  }
+
+  // The Kasus page's changes, each the Workflow call of the CLI command named:
+  //   ubah  {data: {FIELD: VALUE}}          teduh case set (korban.FIELD for the victim)
+  //   tutup {alasan}                        teduh case close --reason
+  //   rujuk {ke, alasan, persetujuan, persetujuan_oleh, eksternal}   teduh refer
+  static HttpResponse case_action(Workflow& wf, const sync::EntityId& id, const std::string& action,
+                                  const HttpRequest& req) {
+    if (action != "ubah" && action != "tutup" && action != "rujuk")
+      return refusal(404, "Tindakan itu tidak ada.");
+    // The case first, so that a wrong id is said plainly whatever the action.
+    if (auto found = wf.find_case(id.hex()); !found) {
+      if (found.error().code == Errc::not_found)
+        return refusal(404, "Kasus itu tidak ada di perangkat ini.");
+      return error_response(found.error());
+    }
+    auto body = body_object(req);
+    if (!body) return refusal(400, "Isian tidak terbaca.");
+    if (action == "ubah") {
+      auto fields = field_input_all(body->value("data", json()));
+      if (!fields) return refusal(400, "Isian perubahan tidak terbaca.");
+      return done(wf.set_case(id, *fields));
+    }
+    if (action == "tutup") {
+      auto reason = text_of(*body, "alasan");
+      if (!reason) return refusal(400, "Alasan penutupan tidak terbaca.");
+      return done(wf.close_case(id, *reason));
+    }
+    if (action == "rujuk") {
+      auto to = text_of(*body, "ke");
+      auto reason = text_of(*body, "alasan");
+      auto by = text_of(*body, "persetujuan_oleh");
+      const json consent = body->value("persetujuan", json(false));
+      const json external = body->value("eksternal", json(false));
+      if (!to || !reason || !by || !consent.is_boolean() || !external.is_boolean())
+        return refusal(400, "Isian rujukan tidak terbaca.");
+      auto rid = wf.refer(id, *to, *reason, consent.get<bool>(), *by, external.get<bool>());
+      if (!rid) return error_response(rid.error());
+      return json_response(201, json{{"id", rid->hex()}});
+    }
+    return refusal(404, "Tindakan itu tidak ada.");  // not reached: checked above
+  }
+
+  // Local time text of ms since the epoch, in the office's zone; "" when unknown.
+  [[nodiscard]] std::string local_text(std::uint64_t ms) const {
+    auto rules = deadline_rules(*store_);
+    if (!rules || ms == 0) return "";
+    return schema::dates::format_local(schema::dates::from_unix_ms(static_cast<std::int64_t>(ms)),
+                                       rules->zone);
+  }
+
+  // GET /api/sinkron: {berjalan, dikirim, diterima, mulai, selesai, hasil}. hasil is null
+  // before this app ran a sync, the counts of sync_report_json when it ended well, or
+  // {galat, rincian} when it did not.
+  [[nodiscard]] json sync_status_document() const {
+    const BackgroundSync::Snapshot s = sync_.snapshot();
+    json doc{{"berjalan", s.running},
+             {"dikirim", s.pushed},
+             {"diterima", s.pulled},
+             {"mulai", s.started_ms ? json(local_text(s.started_ms)) : json()},
+             {"selesai", s.ended_ms && !s.running ? json(local_text(s.ended_ms)) : json()},
+             {"hasil", nullptr}};
+    if (!s.running && s.report) {
+      doc["hasil"] = *s.report;
+      doc["hasil"]["ok"] = true;
+    } else if (!s.running && s.error) {
+      json failed = json::parse(error_response(*s.error).body);
+      failed["ok"] = false;
+      doc["hasil"] = failed;
+    }
+    return doc;
+  }
+  [[nodiscard]] HttpResponse sync_status() const {
+    return json_response(200, sync_status_document());
+  }
+
+  // GET /api/kantor: the offices of the directory the last sync brought (code, name,
+  // kind), the choices for a referral; empty before a first sync.
+  [[nodiscard]] HttpResponse offices() const {
+    auto listed = store_->directory_offices();
+    if (!listed) return error_response(listed.error());
+    json rows = json::array();
+    if (*listed) {
+      for (const DirectoryOffice& o : **listed)
+        rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}});
+    }
+    return json_response(
+        200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
+  }
+
+  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|svg: the report
+  // of `teduh report` (Workflow::report, counts only, no names), for the period; publik=1 is
+  // `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV of `--csv`
+  // as a download, or the SVG of `--chart` for the page's <img>. The query holds dates
+  // only, never a name.
+  [[nodiscard]] HttpResponse report(Workflow& wf, const HttpRequest& req) const {
+    ReportFilter filter;
+    filter.from = req.query("dari");
+    filter.to = req.query("sampai");
+    const bool outside = req.query("publik") == "1";
+    auto doc = wf.report(filter, outside ? Audience::outside : Audience::own_office);
+    if (!doc) return error_response(doc.error());
+    const std::string form = req.query("bentuk");
+    if (form == "csv" || form == "svg") {
+      HttpResponse r;
+      if (form == "csv") {
+        r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
+        std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
+                           (filter.from.empty() ? "awal" : filter.from) + "-" +
+                           (filter.to.empty() ? "kini" : filter.to) + ".csv";
+        for (char& ch : name) {  // a file name of letters, digits and dashes only
+          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
+        }
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        r.body = report_csv(*doc);
+      } else {
+        r.headers.emplace_back("Content-Type", "image/svg+xml");
+        r.body = report_svg(*doc);
+      }
+      return r;
+    }
+    return json_response(200, json{{"laporan", *doc}, {"teks", report_text(*doc)}});
+  }
+
+  // POST /api/konflik/selesaikan {kasus, entitas, kolom, versi}: keeps the value of one live
+  // version (`teduh resolve ID FIELD --keep VERSION`), superseding every other.
+  static HttpResponse settle(Workflow& wf, const HttpRequest& req) {
+    auto body = body_object(req);
+    if (!body) return refusal(400, "Isian penyelesaian konflik tidak terbaca.");
+    auto case_text = text_of(*body, "kasus");
+    auto entity_text = text_of(*body, "entitas");
+    auto field = text_of(*body, "kolom");
+    auto version = text_of(*body, "versi");
+    if (!case_text || !entity_text || !field || !version || field->empty() || version->empty())
+      return refusal(400, "Isian penyelesaian konflik tidak terbaca.");
+    auto case_id = sync::Id128::from_hex(*case_text);
+    if (!case_id) return refusal(404, "Kasus itu tidak ada di perangkat ini.");
+    // A field of the case itself is named plainly; any other entity as ENTITY_ID.FIELD.
+    const std::string target =
+        entity_text->empty() || *entity_text == *case_text ? *field : *entity_text + "." + *field;
+    return done(wf.resolve(*case_id, target, "", *version));
   }
 
   [[nodiscard]] HttpResponse session_document(const Session& session) const {
@@ -450,31 +679,28 @@ class OfficeApp {
   HttpResponse home(Workflow& wf) const {
     auto due = wf.due(sync::system_now_ms());
     if (!due) return error_response(due.error());
-    auto referrals = wf.referrals();
-    if (!referrals) return error_response(referrals.error());
+    auto waiting = wf.waiting_answers();
+    if (!waiting) return error_response(waiting.error());
     auto conflicts = wf.conflicts();
     if (!conflicts) return error_response(conflicts.error());
-    const std::string& office = store_->identity().grant.office_code;
-    json waiting = json::array();
-    for (auto& row : *referrals) {
-      const std::string status = row.value("status", "");
-      if (status != "dikirim" && status != "diajukan") continue;
-      row["arah"] = row.value("to_office", "") == office ? "masuk" : "keluar";
-      waiting.push_back(std::move(row));
-    }
     json doc{{"due", (*due)["due"]},
              {"zona_waktu", (*due)["zona_waktu"]},
-             {"menunggu", waiting},
+             {"menunggu", *waiting},
              {"konflik", (*conflicts)["conflicts"].size()},
-             {"sinkron_terakhir", nullptr}};
-    auto synced = store_->meta("directory_at");
-    if (synced && *synced) {
+             {"sinkron_terakhir", nullptr},
+             {"sinkron_hasil", nullptr},
+             {"sinkron_berjalan", sync_.snapshot().running}};
+    // The last sync that ended well (teduh sync or this app), else when a directory came.
+    auto last = last_sync(*store_);
+    if (last && *last) {
+      const json& l = **last;
+      auto at = schema::dates::parse_utc(l.value("at", ""));
       auto rules = deadline_rules(*store_);
+      if (at && rules) doc["sinkron_terakhir"] = schema::dates::format_local(*at, rules->zone);
+      doc["sinkron_hasil"] = l;
+    } else if (auto synced = store_->meta("directory_at"); synced && *synced) {
       try {
-        const auto ms = std::stoll(**synced);
-        if (rules)
-          doc["sinkron_terakhir"] =
-              schema::dates::format_local(schema::dates::from_unix_ms(ms), rules->zone);
+        doc["sinkron_terakhir"] = local_text(std::stoull(**synced));
       } catch (const std::exception&) {
         // an unreadable mark reads as "never"
       }
@@ -520,6 +746,7 @@ class OfficeApp {
   std::map<std::string, Session> sessions_;
   std::unique_ptr<Store> store_;
   Clock::time_point last_activity_ = Clock::now();
+  BackgroundSync sync_;  // destroyed first: cancels and joins a running sync
 };
 
 }  // namespace

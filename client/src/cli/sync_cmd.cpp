@@ -1,8 +1,8 @@
 // teduh sync: exchange commits with the server (client/sync_client.hpp) and say what happened.
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <set>
-#include <iostream>
 
 #include "context.hpp"
 #include "teduh/client/compartment.hpp"
@@ -22,8 +22,7 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
   sync_cmd->callback([&ctx] {
     ctx.action = [&ctx]() -> Result<int> {
       auto store = TEDUH_TRY(ctx.open_store());
-      SyncOptions options;
-      if (const char* t = std::getenv("TEDUH_SYNC_TIMEOUT_MS")) options.timeout_ms = std::atoi(t);
+      SyncOptions options = sync_options_from_environment();
       std::uint64_t last_shown = 0;
       options.progress = [&](std::uint64_t pushed, std::uint64_t pulled) {
         // A progress line when a sync moves many commits.
@@ -55,26 +54,15 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
                        {"late", after->late.size()},
                        {"late_new", fresh(&Workflow::Attention::late)}};
       }
+      // Beranda of the office app shows when the last sync ended and what it brought.
+      if (auto recorded = record_last_sync(store, r, sync::system_now_ms()); !recorded) {
+        std::cerr << "teduh: catatan sinkronisasi terakhir tidak tersimpan: "
+                  << recorded.error().message << "\n";
+      }
       if (ctx.json_output) {
-        print_json(json{{"pushed", r.pushed},
-                        {"pulled", r.pulled},
-                        {"rejected", r.rejected},
-                        {"purged", r.purged},
-                        {"shelter_keys", r.shelter_keys},
-                        {"shelter_notice", r.shelter_notice},
-                        {"rejections", r.rejections},
-                        {"conflicts_new", r.conflicts_new},
-                        {"conflicts", r.conflicts_total},
-                        {"projections", r.projections},
-                        {"registered_now", r.registered_now},
-                        {"server_lost", r.server_lost},
-                        {"restored", {{"detected", r.restored},
-                                      {"server_had", r.server_had},
-                                      {"reissued", r.reissued},
-                                      {"recovered", r.recovered}}},
-                        {"attention", waiting},
-                        {"clock_ahead", r.clock_ahead},
-                        {"skipped", r.skipped}});
+        json doc = sync_report_json(r);
+        doc["attention"] = waiting;
+        print_json(doc);
       } else {
         if (r.registered_now) std::cout << "This device is now registered with the server.\n";
         if (r.server_lost) {

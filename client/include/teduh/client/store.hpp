@@ -233,6 +233,12 @@ class Store {
   // A second connection to this store's file (same store key, no migration), for a
   // helper thread such as BackgroundCheckpoint. SQLite's WAL lets it run beside this one.
   [[nodiscard]] Result<crypto::DbHandle> open_companion() const;
+  // A second Store on this store's file, from the key this one already holds (no
+  // passphrase, no key derivation), for another thread: the office app's background sync
+  // (client/APP.md). Two Stores on one file behave like two processes on it: each write
+  // takes the write lock and reads the counters again (begin()). Refused for a store
+  // opened on the plain VFS (benchmarks).
+  [[nodiscard]] Result<Store> open_again() const;
 
   // Sync bookkeeping.
   std::uint64_t last_seq() const { return next_seq_ - 1; }
@@ -241,6 +247,8 @@ class Store {
 
  private:
   Store(crypto::DbHandle db, Identity identity);
+  // Store::open after the key is unwrapped: opens, migrates, reads the identity.
+  [[nodiscard]] static Result<Store> open_with_key(const std::filesystem::path& path, crypto::SecretBytes key);
   [[nodiscard]] Result<void> load_counters();
   [[nodiscard]] Result<void> save_clock();  // writes the clock to meta; the caller clears clock_unsaved_
   // Applies a commit unless it names an entity held under another scope or type (or one

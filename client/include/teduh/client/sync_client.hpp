@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,20 @@ struct SyncOptions {
   // simulation turns it off: one thread, so one seed decides every interleaving.
   bool pipeline = true;
 };
+
+// The options `teduh sync` and the office app use: defaults, with TEDUH_SYNC_TIMEOUT_MS
+// (milliseconds) for the connect and read timeout when set.
+[[nodiscard]] SyncOptions sync_options_from_environment();
+
+// The report as `teduh sync --json` prints it (no names, NIK or field values).
+[[nodiscard]] nlohmann::json sync_report_json(const SyncReport& report);
+
+// The last sync that ended well on this device, recorded in meta "last_sync" by whoever ran
+// it (`teduh sync`, the office app): {"at": UTC text, pushed, pulled, rejected, purged,
+// conflicts_new, conflicts}. Counts only. last_sync() is nullopt before the first one.
+[[nodiscard]] Result<void> record_last_sync(Store& store, const SyncReport& report,
+                                            std::uint64_t now_ms);
+[[nodiscard]] Result<std::optional<nlohmann::json>> last_sync(const Store& store);
 
 // Runs one sync session. Errc::unreachable when the server cannot be reached or the
 // link drops (local work is kept); Errc::refused when the server refuses this device

@@ -103,6 +103,10 @@ class Workflow {
   [[nodiscard]] Result<void> respond_transfer(const sync::EntityId& transfer_id, bool accept);
   // Referrals and transfers of every case this device holds, sent or received.
   [[nodiscard]] Result<nlohmann::json> referrals() const;
+  // The rows of referrals() that wait for an answer (rujukan dikirim, alih kelola
+  // diajukan), each with "arah": "masuk" when it is addressed to this device's office (it
+  // answers with respond_referral / respond_transfer), else "keluar" (sent, waiting).
+  [[nodiscard]] Result<nlohmann::json> waiting_answers() const;
 
   // Merges two records of the same victim: `other` points at `keep` (kasus.merged_into),
   // a synced change; `case show` and `history` of the kept case then include the other
@@ -193,6 +197,10 @@ class Workflow {
 
   Store& store_;
 };
+
+// Case fields only Teduh writes (set_case refuses them): the number, the owner office, the
+// case a merge points at, and the count of services seen at closure.
+[[nodiscard]] bool set_by_teduh(std::string_view case_field);
 
 // The short code that stands for a victim in lists, e.g. "K-7F3A".
 std::string victim_code(const sync::EntityId& person_id);
