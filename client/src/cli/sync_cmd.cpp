@@ -99,10 +99,10 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
         }
         if (after) {
           // What needs a person now, with what this sync brought (issue 15).
-          auto say = [](std::size_t all, std::size_t fresh, const char* what, const char* where) {
+          auto say = [](std::size_t all, std::size_t added, const char* what, const char* where) {
             if (all == 0) return;
             std::cout << "Perlu tindakan: " << all << " " << what;
-            if (fresh) std::cout << " (" << fresh << " baru)";
+            if (added) std::cout << " (" << added << " baru)";
             std::cout << "; lihat `" << where << "`.\n";
           };
           say(after->referrals.size(), fresh(&Workflow::Attention::referrals), "rujukan menunggu jawaban kantor ini",
