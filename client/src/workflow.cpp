@@ -125,6 +125,16 @@ bool set_by_teduh(std::string_view case_field) {
          case_field == "closed_services_seen";
 }
 
+json code_lists() {
+  json out = json::object();
+  for (const schema::CodeSet& set : schema::all_code_sets()) {
+    json list = json::array();
+    for (const schema::Code& c : set.codes) list.push_back(json{{"code", c.code}, {"label", c.label}});
+    out[std::string(set.name)] = std::move(list);
+  }
+  return out;
+}
+
 std::string victim_code(const sync::EntityId& person_id) {
   // The last two bytes: the leading ones of a time-ordered id are its creation time.
   char buf[16];
@@ -283,11 +293,84 @@ Result<std::vector<SimilarCase>> Workflow::similar_victims(const FieldInput& vic
   return out;
 }
 
+namespace {
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Levenshtein distance, stopping early past `limit` (short strings only: case numbers).
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    std::size_t best = row[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+      best = std::min(best, row[j]);
+    }
+    if (best > limit) return limit + 1;
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+// A case as a person names it (issue 15): its id, its number, the short number after the
+// number's last '/' ("314E-0001"), the number in any letter case, or the start of its id
+// (6 hex digits or more), when exactly one case of this store matches; several matches
+// are listed, and a near miss names the nearest numbers ("maksud Anda").
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
   auto found = TEDUH_TRY(find_named(store_, "kasus", "number", id_or_number));
   if (found) return *found;
-  return fail(Errc::not_found,
-              "No case with id or number '" + std::string(id_or_number) + "' in this store.");
+  std::string_view trimmed_ref = id_or_number;
+  while (!trimmed_ref.empty() && std::isspace(static_cast<unsigned char>(trimmed_ref.front())))
+    trimmed_ref.remove_prefix(1);
+  while (!trimmed_ref.empty() && std::isspace(static_cast<unsigned char>(trimmed_ref.back())))
+    trimmed_ref.remove_suffix(1);
+  const std::string want = lowered(trimmed_ref);
+  const bool id_prefix = want.size() >= 6 && std::all_of(want.begin(), want.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+  });
+  auto cases = TEDUH_TRY(store_.entities("kasus"));
+  std::vector<const EntityView*> matches;
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const EntityView& c : cases) {
+    if (c.deleted()) continue;
+    const std::string& number = c.get("number");
+    const std::string full = lowered(number);
+    const std::string short_number = full.substr(full.rfind('/') == std::string::npos ? 0 : full.rfind('/') + 1);
+    if (!want.empty() && (full == want || short_number == want || (id_prefix && c.id.hex().starts_with(want)))) {
+      matches.push_back(&c);
+    } else if (!want.empty() && !number.empty()) {
+      const std::size_t d = std::min(edit_distance(want, full, 2), edit_distance(want, short_number, 2));
+      if (d <= 2) near.emplace_back(d, number);
+    }
+  }
+  if (matches.size() == 1) return matches.front()->id;
+  if (matches.size() > 1) {
+    std::string listed;
+    for (std::size_t i = 0; i < matches.size() && i < 5; ++i)
+      listed += (i ? ", " : "") + matches[i]->get("number");
+    return fail(Errc::usage, "'" + std::string(trimmed_ref) + "' cocok dengan " + std::to_string(matches.size()) +
+                                 " kasus (" + listed + (matches.size() > 5 ? ", ..." : "") +
+                                 "); tulis nomor lengkapnya.");
+  }
+  std::string message = "Tidak ada kasus dengan nomor atau id '" + std::string(trimmed_ref) + "' di penyimpanan ini.";
+  if (!near.empty()) {
+    std::sort(near.begin(), near.end());
+    message += " Maksud Anda: ";
+    for (std::size_t i = 0; i < near.size() && i < 3; ++i) message += (i ? ", " : "") + near[i].second;
+    message += "?";
+  }
+  return fail(Errc::not_found, message);
 }
 
 Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case_id) const {

@@ -91,6 +91,44 @@ TEST_F(WorkflowTest, CaseNumbersAreSequentialPerDeviceAndFoundByNumber) {
   EXPECT_EQ(*found, *b);
 }
 
+// Issue 15: a case is found as a person names it: the short number, the number in any
+// letter case, an id prefix when one case has it; several matches are listed, a near
+// miss names the nearest numbers.
+TEST_F(WorkflowTest, ACaseIsFoundByItsShortNumberOrAnIdPrefixAndANearMissIsAnswered) {
+  auto a = wf().new_case({}, {});
+  auto b = wf().new_case({}, {});
+  ASSERT_TRUE(a && b);
+  const std::string na = (*store_->entity(*a))->get("number"), nb = (*store_->entity(*b))->get("number");
+  const std::string short_b = nb.substr(nb.rfind('/') + 1);  // e.g. 314E-0002
+  auto by_short = wf().find_case(short_b);
+  ASSERT_TRUE(by_short) << by_short.error().message;
+  EXPECT_EQ(*by_short, *b);
+  std::string lower = nb;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto by_lower = wf().find_case(" " + lower + " ");
+  ASSERT_TRUE(by_lower) << by_lower.error().message;
+  EXPECT_EQ(*by_lower, *b);
+  auto by_prefix = wf().find_case(b->hex().substr(0, 20));
+  ASSERT_TRUE(by_prefix) << by_prefix.error().message;
+  EXPECT_EQ(*by_prefix, *b);
+  // Two cases made in the same hours share the time-ordered start of their ids.
+  auto both = wf().find_case(a->hex().substr(0, 6));
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, Errc::usage);
+  EXPECT_NE(both.error().message.find("cocok dengan 2 kasus"), std::string::npos) << both.error().message;
+  EXPECT_NE(both.error().message.find(na), std::string::npos) << both.error().message;
+  std::string miss = short_b;
+  miss.back() = '7';  // ...-0007: no such case
+  auto near = wf().find_case(miss);
+  ASSERT_FALSE(near);
+  EXPECT_EQ(near.error().code, Errc::not_found);
+  EXPECT_NE(near.error().message.find("Maksud Anda: "), std::string::npos) << near.error().message;
+  EXPECT_NE(near.error().message.find(nb), std::string::npos) << near.error().message;
+  auto far = wf().find_case("bukan-nomor-apa-pun");
+  ASSERT_FALSE(far);
+  EXPECT_EQ(far.error().message.find("Maksud Anda"), std::string::npos) << far.error().message;
+}
+
 TEST_F(WorkflowTest, ListShowsVictimCodesNotNames) {
   auto id = wf().new_case({}, {{"name", "Nama Rahasia Uji"}});
   ASSERT_TRUE(id);

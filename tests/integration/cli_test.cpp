@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -80,6 +81,8 @@ TEST_F(CliTest, EveryCommandHasHelp) {
                                                           {"config", "set"},
                                                           {"config", "show"},
                                                           {"import"},
+                                                          {"kode"},
+                                                          {"cari"},
                                                           {"sync"}};
   for (auto args : commands) {
     args.push_back("--help");
@@ -148,6 +151,36 @@ TEST_F(CliTest, ARegisterTemplateIsWrittenOnceAndImportsWhenFilled) {
   EXPECT_EQ(zero.exit_code, 1);
   EXPECT_NE(zero.err.find("binary data"), std::string::npos) << zero.err;
   EXPECT_EQ(teduh({"import", "--store", store_}).exit_code, 1);  // neither --csv nor --template
+}
+
+// Issue 15: teduh kode lists the code lists with their labels; teduh cari finds a case by
+// its victim's name without printing the name; a label is accepted where a code is.
+TEST_F(CliTest, KodeListsCodesAndCariFindsACaseByTheVictimsName) {
+  auto sex = teduh({"kode", "jenis_kelamin"});
+  ASSERT_EQ(sex.exit_code, 0) << sex.err;
+  EXPECT_NE(sex.out.find("  P  Perempuan\n"), std::string::npos) << sex.out;
+  auto all = teduh({"kode", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const json lists = json::parse(all.out);
+  EXPECT_TRUE(lists.contains("bentuk_kekerasan")) << all.out;
+  EXPECT_NE(std::find(lists["jenis_kelamin"].begin(), lists["jenis_kelamin"].end(),
+                      json{{"code", "P"}, {"label", "Perempuan"}}),
+            lists["jenis_kelamin"].end())
+      << all.out;
+  auto unknown = teduh({"kode", "tidak_ada"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("Daftar yang ada"), std::string::npos) << unknown.err;
+
+  auto created = teduh({"case", "new", "--store", store_, "--victim-name", "Sekar Wening Uji", "--victim-sex",
+                        "Perempuan", "--forms", "Kekerasan fisik"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto found = teduh({"cari", "--store", store_, "wening"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("1 case(s)"), std::string::npos) << found.out;
+  EXPECT_EQ(found.out.find("Wening"), std::string::npos) << found.out;  // victims by code
+  auto none = teduh({"cari", "--store", store_, "Tidak Ada Orang Ini", "--json"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_TRUE(json::parse(none.out)["cases"].empty()) << none.out;
 }
 
 TEST_F(CliTest, BadUsageExitsWithOne) {

@@ -81,7 +81,7 @@ void print_case(const json& doc, schema::dates::Zone zone) {
 struct CaseState {
   FieldInput case_fields, victim_fields;
   std::vector<std::string> assignments;
-  std::string case_ref, reason, export_path, other_ref;
+  std::string case_ref, reason, export_path, other_ref, query;
   bool export_shelter = false;
 };
 using CaseStatePtr = std::shared_ptr<CaseState>;
@@ -271,8 +271,28 @@ void add_case_close(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
 
 }  // namespace
 
+// teduh cari NAMA|NIK|NOMOR: the cases of this store whose victim has that name (any
+// order, accents and case ignored, a word's start is enough) or NIK, or whose number holds
+// the text; the same rows as case list, victims by code. Reads only: no case is opened.
+void add_case_search(CliContext& ctx, CLI::App& app, const CaseStatePtr& s) {
+  auto* cari = app.add_subcommand("cari", "Cari kasus menurut nama atau NIK korban, atau nomor kasus");
+  ctx.add_store(cari);
+  ctx.add_json(cari);
+  cari->add_option("TEKS", s->query, "Nama, NIK atau nomor (sebagian)")->required();
+  cari->callback([&ctx, s] {
+    ctx.action = [&ctx, s]() -> Result<int> {
+      auto store = TEDUH_TRY(ctx.open_store());
+      auto doc = TEDUH_TRY(Workflow(store).search_cases(s->query));
+      auto rules = TEDUH_TRY(deadline_rules(store));
+      ctx.json_output ? print_json(doc) : print_case_list(doc, rules.zone);
+      return 0;
+    };
+  });
+}
+
 void add_case_commands(CliContext& ctx, CLI::App& app) {
   auto s = std::make_shared<CaseState>();
+  add_case_search(ctx, app, s);
   auto* kasus = app.add_subcommand("case", "Record and handle cases");
   kasus->require_subcommand(1);
   add_case_new(ctx, kasus, s);

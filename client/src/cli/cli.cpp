@@ -30,6 +30,7 @@ int run_cli(int argc, char** argv) {
   cli::add_conflict_commands(ctx, app);
   cli::add_history_commands(ctx, app);
   cli::add_report_commands(ctx, app);
+  cli::add_code_command(ctx, app);
   cli::add_check_command(ctx, app);
   cli::add_sync_command(ctx, app);
   cli::add_app_command(ctx, app);

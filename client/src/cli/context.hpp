@@ -66,6 +66,7 @@ void add_shelter_commands(CliContext& ctx, CLI::App& app);     // shelter_cmd.cp
 void add_conflict_commands(CliContext& ctx, CLI::App& app);    // conflict_cmd.cpp: conflicts, resolve
 void add_history_commands(CliContext& ctx, CLI::App& app);     // case_cmd.cpp: history, audit
 void add_report_commands(CliContext& ctx, CLI::App& app);      // report_cmd.cpp: due, report, config, import
+void add_code_command(CliContext& ctx, CLI::App& app);         // code_cmd.cpp: kode
 void add_check_command(CliContext& ctx, CLI::App& app);        // store_cmd.cpp
 void add_sync_command(CliContext& ctx, CLI::App& app);         // sync_cmd.cpp
 void add_app_command(CliContext& ctx, CLI::App& app);          // app_cmd.cpp: the office app

@@ -202,6 +202,11 @@ class Workflow {
 // case a merge points at, and the count of services seen at closure.
 [[nodiscard]] bool set_by_teduh(std::string_view case_field);
 
+// Every code list with its Indonesian labels: {"list name": [{"code", "label"}, ...]}, the
+// lists by name and each list's codes in the schema's order, as `teduh kode --json` prints
+// it and the office app's forms offer it.
+[[nodiscard]] nlohmann::json code_lists();
+
 // The short code that stands for a victim in lists, e.g. "K-7F3A".
 std::string victim_code(const sync::EntityId& person_id);
 
