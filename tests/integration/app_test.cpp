@@ -404,6 +404,8 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
                                            {"persetujuan", true},
                                            {"persetujuan_oleh", "korban"},
                                            {"eksternal", false}}},
+      {"/api/kasus/" + id + "/alihkan",
+       json{{"ke", "UJI-LAIN"}, {"persetujuan", true}, {"persetujuan_oleh", "korban"}}},
       {"/api/rujukan/" + other + "/terima", json::object()},
       {"/api/alih-kelola/" + other + "/tolak", json::object()},
       {"/api/konflik/selesaikan",
@@ -482,6 +484,19 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   EXPECT_EQ(home["menunggu"][0]["id"], referral);
   // The sending office cannot answer its own referral.
   EXPECT_EQ(change("/api/rujukan/" + referral + "/terima", json::object()).status, 403);
+
+  // Transfer (alih kelola): refused without consent; proposed with it, and waiting too.
+  Reply no_transfer_consent = change(
+      "/api/kasus/" + id + "/alihkan",
+      json{{"ke", "UJI-LAIN"}, {"persetujuan", false}, {"persetujuan_oleh", "korban"}});
+  EXPECT_EQ(no_transfer_consent.status, 403) << no_transfer_consent.body;
+  Reply transferred = change(
+      "/api/kasus/" + id + "/alihkan",
+      json{{"ke", "UJI-LAIN"}, {"persetujuan", true}, {"persetujuan_oleh", "korban"}});
+  ASSERT_EQ(transferred.status, 201) << transferred.body;
+  const json home2 = json::parse(read("/api/beranda").body);
+  ASSERT_EQ(home2["menunggu"].size(), 2u) << home2.dump();
+  for (const auto& row : home2["menunggu"]) EXPECT_EQ(row["arah"], "keluar");
 
   // Close: the reason is kept and the status is terminasi.
   Reply closed = change("/api/kasus/" + id + "/tutup", json{{"alasan", "Uji penutupan"}});
