@@ -591,7 +591,8 @@ function gantiIsianUbah() {
     baru.autocomplete = "off";
   }
   baru.id = "ubah-nilai";
-  baru.name = "nilai";
+  // Named after the field, so that an error naming it (kolom) links this input.
+  baru.name = nilai || "nilai";
   lama.replaceWith(baru);
 }
 
