@@ -203,6 +203,7 @@ async function twoOffices(browser, dir, problems) {
     await a.waitForFunction(() => document.querySelectorAll("#rujuk-kantor option").length > 1);
     const choices = await a.$$eval("#rujuk-kantor option", (os) => os.map((o) => o.value));
     check(choices.includes("UJI-B") && !choices.includes("UJI-A"), "the referral's choices are the directory's other offices");
+    check(!(await a.$eval("#wadah-rujuk-mitra", (e) => e.offsetParent !== null)), "the partner's name is asked only for a partner outside Teduh");
     await a.select("#rujuk-kantor", "UJI-B");
     await a.type("#rujuk-alasan", "Pendampingan lanjutan di kantor B.");
     await a.click("#form-rujuk button[type=submit]");
