@@ -466,6 +466,11 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   ASSERT_EQ(set.status, 200) << set.body;
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
+  Reply no_reason = change("/api/kasus/" + id + "/rujuk",
+                           json{{"ke", "UJI-LAIN"}, {"alasan", "  "}, {"persetujuan", true},
+                                {"persetujuan_oleh", "korban"}, {"eksternal", false}});
+  EXPECT_EQ(no_reason.status, 422) << no_reason.body;
+  EXPECT_EQ(json::parse(no_reason.body).value("kolom", ""), "reason") << no_reason.body;
   Reply no_consent = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
                                                                 {"alasan", "Uji"},
                                                                 {"persetujuan", false},
