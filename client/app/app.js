@@ -591,7 +591,8 @@ function gantiIsianUbah() {
     baru.autocomplete = "off";
   }
   baru.id = "ubah-nilai";
-  baru.name = "nilai";
+  // Named after the field, so that an error naming it (kolom) links this input.
+  baru.name = nilai || "nilai";
   lama.replaceWith(baru);
 }
 
@@ -599,12 +600,15 @@ async function siapkanTindakan(doc) {
   pilihanUbah();
   const tertutup = doc.case.status === "terminasi";
   el("tindakan-tutup").hidden = tertutup;
-  for (const g of ["galat-ubah", "galat-rujuk", "galat-tutup"]) el(g).hidden = true;
+  for (const g of ["galat-ubah", "galat-rujuk", "galat-tutup", "galat-alihkan"]) el(g).hidden = true;
+  // Only the owner office proposes a transfer (the library refuses others and says why).
+  el("tindakan-alihkan").hidden = tertutup || (doc.case.owner_office && doc.case.owner_office !== keadaan.kantor);
   const r = await api("GET", "/api/kantor");
-  const sel = el("rujuk-kantor");
-  kosongkan(sel);
-  sel.appendChild(buat("option", "- pilih kantor -")).value = "";
-  if (r.ok) {
+  for (const id of ["rujuk-kantor", "alihkan-kantor"]) {
+    const sel = el(id);
+    kosongkan(sel);
+    sel.appendChild(buat("option", "- pilih kantor -")).value = "";
+    if (!r.ok) continue;
     for (const k of r.data.offices) {
       if (k.code === r.data.sendiri) continue;
       const o = buat("option", k.name + " (" + k.code + ")");
@@ -612,6 +616,28 @@ async function siapkanTindakan(doc) {
       sel.appendChild(o);
     }
   }
+}
+
+async function ajukanAlihKelola(ev) {
+  ev.preventDefault();
+  const form = el("form-alihkan");
+  const ke = el("alihkan-kantor").value;
+  const setuju = form.querySelector("input[name=persetujuan]:checked");
+  if (!ke) {
+    tampilkanGalat(el("galat-alihkan"), { galat: "Pilih kantor tujuan alih kelola." }, null);
+    el("alihkan-kantor").focus();
+    return;
+  }
+  if (!setuju) {
+    tampilkanGalat(el("galat-alihkan"), { galat: "Jawab dulu apakah korban setuju kasus ini dialihkan." }, null);
+    el("alihkan-setuju-ya").focus();
+    return;
+  }
+  await kirimTindakan(form, el("galat-alihkan"), "/api/kasus/" + encodeURIComponent(keadaan.kasus) + "/alihkan", {
+    ke: ke,
+    persetujuan: setuju.value === "ya",
+    persetujuan_oleh: el("alihkan-oleh").value,
+  }, "Alih kelola ke " + ke + " diajukan. Kantor itu dapat menerimanya setelah kedua kantor disinkronkan.");
 }
 
 async function simpanUbah(ev) {
@@ -938,6 +964,7 @@ async function mulai() {
   el("form-rujuk").addEventListener("submit", kirimRujukan);
   for (const r of document.querySelectorAll("#form-rujuk input[name=jenis]")) r.addEventListener("change", gantiJenisRujukan);
   el("form-tutup").addEventListener("submit", tutupKasus);
+  el("form-alihkan").addEventListener("submit", ajukanAlihKelola);
   el("form-laporan").addEventListener("submit", tampilkanLaporan);
   window.addEventListener("hashchange", arahkan);
   const skema = await api("GET", "/api/skema");

@@ -674,6 +674,15 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
                                        std::string_view reason, bool consent,
                                        std::string_view consent_by, bool external) {
   TEDUH_TRY(permit(schema::Action::rujuk));
+  // What `teduh refer` requires (--to, --reason), required of every caller.
+  if (to_office.find_first_not_of(" \t\n") == std::string_view::npos) {
+    return fail(Errc::invalid, external
+                                   ? "to_external (Lembaga tujuan di luar Teduh): tulis lembaga tujuan rujukan."
+                                   : "to_office (Kantor tujuan rujukan): tulis kantor tujuan rujukan.");
+  }
+  if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
+    return fail(Errc::invalid, "reason (Alasan rujukan): rujukan dikirim dengan alasannya.");
+  }
   if (!consent) {
     return fail(Errc::refused,
                 "A referral needs the victim's consent naming the receiving office; "

@@ -269,6 +269,12 @@ TEST_F(WorkflowTest, ReferralWithoutConsentIsRefusedAndNothingIsWritten) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::refused);
   EXPECT_EQ(store_->last_seq(), before);
+  for (const auto& [to, reason] : {std::pair{"", "Butuh layanan psikolog"}, std::pair{"BKS-UPTD", " "}}) {
+    auto blank = wf().refer(*id, to, reason, true, "korban", false);
+    ASSERT_FALSE(blank);
+    EXPECT_EQ(blank.error().code, Errc::invalid);
+    EXPECT_EQ(store_->last_seq(), before);
+  }
   auto ok = wf().refer(*id, "BKS-UPTD", "Butuh layanan psikolog", true, "korban", false);
   ASSERT_TRUE(ok) << ok.error().message;
   auto consents = store_->entities("persetujuan", &*id);

@@ -114,8 +114,9 @@ class AppTest : public ::testing::Test {
                         "--role", "pendamping"});
     ASSERT_EQ(code.exit_code, 0) << code.err;
     store_ = (dir_ / "kantor.db").string();
+    server_key_ = init.last_line();
     auto r = teduh({"init", "--store", store_, "--server", "127.0.0.1:9", "--server-key",
-                    init.last_line(), "--enroll", code.last_line()});
+                    server_key_, "--enroll", code.last_line()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // The app takes the passphrase in the page only, never from the environment.
     ::unsetenv("TEDUH_PASSPHRASE");
@@ -213,7 +214,7 @@ class AppTest : public ::testing::Test {
   std::string store_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
-  std::string entry_, cookie_, csrf_;
+  std::string entry_, cookie_, csrf_, server_key_;
   std::vector<Reply> replies_;
 };
 
@@ -404,6 +405,8 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
                                            {"persetujuan", true},
                                            {"persetujuan_oleh", "korban"},
                                            {"eksternal", false}}},
+      {"/api/kasus/" + id + "/alihkan",
+       json{{"ke", "UJI-LAIN"}, {"persetujuan", true}, {"persetujuan_oleh", "korban"}}},
       {"/api/rujukan/" + other + "/terima", json::object()},
       {"/api/alih-kelola/" + other + "/tolak", json::object()},
       {"/api/konflik/selesaikan",
@@ -463,6 +466,11 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   ASSERT_EQ(set.status, 200) << set.body;
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
+  Reply no_reason = change("/api/kasus/" + id + "/rujuk",
+                           json{{"ke", "UJI-LAIN"}, {"alasan", "  "}, {"persetujuan", true},
+                                {"persetujuan_oleh", "korban"}, {"eksternal", false}});
+  EXPECT_EQ(no_reason.status, 422) << no_reason.body;
+  EXPECT_EQ(json::parse(no_reason.body).value("kolom", ""), "reason") << no_reason.body;
   Reply no_consent = change("/api/kasus/" + id + "/rujuk", json{{"ke", "UJI-LAIN"},
                                                                 {"alasan", "Uji"},
                                                                 {"persetujuan", false},
@@ -482,6 +490,19 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   EXPECT_EQ(home["menunggu"][0]["id"], referral);
   // The sending office cannot answer its own referral.
   EXPECT_EQ(change("/api/rujukan/" + referral + "/terima", json::object()).status, 403);
+
+  // Transfer (alih kelola): refused without consent; proposed with it, and waiting too.
+  Reply no_transfer_consent = change(
+      "/api/kasus/" + id + "/alihkan",
+      json{{"ke", "UJI-LAIN"}, {"persetujuan", false}, {"persetujuan_oleh", "korban"}});
+  EXPECT_EQ(no_transfer_consent.status, 403) << no_transfer_consent.body;
+  Reply transferred = change(
+      "/api/kasus/" + id + "/alihkan",
+      json{{"ke", "UJI-LAIN"}, {"persetujuan", true}, {"persetujuan_oleh", "korban"}});
+  ASSERT_EQ(transferred.status, 201) << transferred.body;
+  const json home2 = json::parse(read("/api/beranda").body);
+  ASSERT_EQ(home2["menunggu"].size(), 2u) << home2.dump();
+  for (const auto& row : home2["menunggu"]) EXPECT_EQ(row["arah"], "keluar");
 
   // Close: the reason is kept and the status is terminasi.
   Reply closed = change("/api/kasus/" + id + "/tutup", json{{"alasan", "Uji penutupan"}});
@@ -548,6 +569,64 @@ TEST_F(AppTest, ASyncRunsInTheBackgroundAndSaysWhyItFailed) {
   const json home = json::parse(read("/api/beranda").body);
   EXPECT_TRUE(home["sinkron_terakhir"].is_null()) << "a failed sync is no last sync";
   EXPECT_FALSE(home["sinkron_berjalan"].get<bool>());
+}
+
+// Against a real teduhd: the app's sync pushes the office's work while the page keeps
+// recording cases; Beranda then says when and what the sync brought (meta last_sync); a
+// case saved after the sync's Store wrote is saved at once (no stale snapshot, no "busy"),
+// and the next sync takes it.
+TEST_F(AppTest, ASyncAgainstARealServerPushesTheWorkAndBerandaSaysWhatItBrought) {
+  teduh::testing::ServerProcess server;
+  ASSERT_TRUE(server.start(dir_ / "server", dir_ / "teduhd.log"));
+  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
+                      "--user", "petugas-dua", "--role", "pendamping"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  store_ = (dir_ / "kantor-dua.db").string();
+  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
+  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key",
+                     server_key_, "--enroll", code.last_line()});
+  ::unsetenv("TEDUH_PASSPHRASE");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  start_app();
+  enter();
+  unlock();
+  const json intake{{"kasus", {{"channel", "telepon"}}}, {"korban", {{"name", kVictimName}}}};
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(change("/api/kasus", intake).status, 201);
+
+  auto wait_for_sync = [&]() {
+    json state;
+    for (int i = 0; i < 300; ++i) {
+      state = json::parse(read("/api/sinkron").body);
+      if (!state["berjalan"].get<bool>()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return state;
+  };
+  ASSERT_EQ(change("/api/sinkron", json::object()).status, 202);
+  // The page keeps working while the sync runs (or has just ended).
+  EXPECT_EQ(change("/api/kasus", intake).status, 201);
+  EXPECT_EQ(read("/api/kasus").status, 200);
+  json state = wait_for_sync();
+  ASSERT_FALSE(state["berjalan"].get<bool>()) << state.dump();
+  ASSERT_TRUE(state["hasil"]["ok"].get<bool>()) << state.dump();
+  const auto pushed = state["hasil"]["pushed"].get<std::uint64_t>();
+  EXPECT_GE(pushed, 20u) << state.dump();
+  EXPECT_TRUE(state["hasil"]["registered_now"].get<bool>());
+
+  const json home = json::parse(read("/api/beranda").body);
+  EXPECT_TRUE(home["sinkron_terakhir"].is_string()) << home.dump();
+  EXPECT_EQ(home["sinkron_hasil"]["pushed"], pushed) << home.dump();
+  EXPECT_EQ(home["sinkron_hasil"].dump().find(kVictimName), std::string::npos);
+
+  // A write right after the other Store wrote, then a second sync that takes it.
+  ASSERT_EQ(change("/api/kasus", intake).status, 201);
+  ASSERT_EQ(change("/api/sinkron", json::object()).status, 202);
+  state = wait_for_sync();
+  ASSERT_TRUE(state["hasil"]["ok"].get<bool>()) << state.dump();
+  EXPECT_GE(state["hasil"]["pushed"].get<std::uint64_t>(), 1u) << state.dump();
+  EXPECT_EQ(json::parse(read("/api/kasus").body)["cases"].size(), 22u);
+  stop_app();
+  EXPECT_TRUE(server.stop());
 }
 
 TEST_F(AppTest, TheStoreLocksItselfWhenIdle) {

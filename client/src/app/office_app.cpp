@@ -447,9 +447,10 @@ class OfficeApp {
     return json_response(200, *doc);
   }
 
-  static HttpResponse done(Result<void> r, json doc = json{{"ok", true}}) {
+  // A change that answers nothing but whether it was made.
+  static HttpResponse done(const Result<void>& r) {
     if (!r) return error_response(r.error());
-    return json_response(200, doc);
+    return json_response(200, json{{"ok", true}});
   }
 
   // "/api/kasus/ID/tutup" -> {"api", "kasus", "ID", "tutup"}.
@@ -496,9 +497,10 @@ class OfficeApp {
   //   ubah  {data: {FIELD: VALUE}}          teduh case set (korban.FIELD for the victim)
   //   tutup {alasan}                        teduh case close --reason
   //   rujuk {ke, alasan, persetujuan, persetujuan_oleh, eksternal}   teduh refer
+  //   alihkan {ke, persetujuan, persetujuan_oleh}                      teduh transfer
   static HttpResponse case_action(Workflow& wf, const sync::EntityId& id, const std::string& action,
                                   const HttpRequest& req) {
-    if (action != "ubah" && action != "tutup" && action != "rujuk")
+    if (action != "ubah" && action != "tutup" && action != "rujuk" && action != "alihkan")
       return refusal(404, "Tindakan itu tidak ada.");
     // The case first, so that a wrong id is said plainly whatever the action.
     if (auto found = wf.find_case(id.hex()); !found) {
@@ -529,6 +531,15 @@ class OfficeApp {
       auto rid = wf.refer(id, *to, *reason, consent.get<bool>(), *by, external.get<bool>());
       if (!rid) return error_response(rid.error());
       return json_response(201, json{{"id", rid->hex()}});
+    }
+    if (action == "alihkan") {
+      auto to = text_of(*body, "ke");
+      auto by = text_of(*body, "persetujuan_oleh");
+      const json consent = body->value("persetujuan", json(false));
+      if (!to || !by || !consent.is_boolean()) return refusal(400, "Isian alih kelola tidak terbaca.");
+      auto tid = wf.transfer(id, *to, consent.get<bool>(), *by);
+      if (!tid) return error_response(tid.error());
+      return json_response(201, json{{"id", tid->hex()}});
     }
     return refusal(404, "Tindakan itu tidak ada.");  // not reached: checked above
   }

@@ -76,7 +76,8 @@ class Workflow {
   [[nodiscard]] Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
                                     const FieldInput& person_fields, std::string_view relationship);
   [[nodiscard]] Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
-  // Refused (Errc::refused) without the victim's consent naming the receiving office.
+  // Refused (Errc::refused) without the victim's consent naming the receiving office;
+  // Errc::invalid, naming the field, when the receiver or the reason is blank.
   [[nodiscard]] Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
                                std::string_view reason, bool consent, std::string_view consent_by,
                                bool external);
