@@ -28,7 +28,6 @@
 #include "teduh/client/store.hpp"
 #include "teduh/client/sync_client.hpp"
 #include "teduh/client/workflow.hpp"
-#include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
 #include "teduh/schema/entities.hpp"
 
@@ -201,13 +200,7 @@ std::string_view kind_name(schema::FieldKind kind) {
 
 // The labels the pages show, from the schema: code sets and the fields of every entity.
 json schema_document() {
-  json codes = json::object();
-  for (const schema::CodeSet& set : schema::all_code_sets()) {
-    json list = json::array();
-    for (const schema::Code& c : set.codes)
-      list.push_back(json{{"code", c.code}, {"label", c.label}});
-    codes[std::string(set.name)] = list;
-  }
+  json codes = code_lists();  // what `teduh kode --json` prints
   json entities = json::object();
   for (const schema::EntitySpec& spec : schema::all_entity_specs()) {
     json fields = json::array();  // in the schema's order, which is the order pages show
