@@ -317,7 +317,7 @@ std::string register_template() {
     return fail(
         Errc::invalid,
         "The register was not imported; nothing was stored. Its first line names no column: the "
-        "first line must be the header, " +
+        "first line must be the header naming the columns: " +
             known_columns() + ".");
   }
   if (!problems.empty()) problems.push_back("the columns are " + known_columns() + ".");
