@@ -167,8 +167,9 @@ Result<Store> Store::create(const StoreOptions& options, Identity identity) {
   const std::filesystem::path folder =
       options.path.has_parent_path() ? options.path.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::exists(folder, ec)) {
-    return fail(Errc::usage, "Folder " + folder.string() +
-                                 " tidak ada; buat folder itu dulu atau pilih tempat lain untuk --store.");
+    return fail(Errc::usage,
+                "Folder " + folder.string() +
+                    " tidak ada; buat folder itu dulu atau pilih tempat lain untuk --store.");
   }
   if (!std::filesystem::is_directory(folder, ec)) {
     return fail(Errc::usage, folder.string() + " bukan folder; pilih tempat lain untuk --store.");

@@ -129,7 +129,8 @@ json code_lists() {
   json out = json::object();
   for (const schema::CodeSet& set : schema::all_code_sets()) {
     json list = json::array();
-    for (const schema::Code& c : set.codes) list.push_back(json{{"code", c.code}, {"label", c.label}});
+    for (const schema::Code& c : set.codes)
+      list.push_back(json{{"code", c.code}, {"label", c.label}});
     out[std::string(set.name)] = std::move(list);
   }
   return out;
@@ -337,8 +338,8 @@ Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const 
     trimmed_ref.remove_suffix(1);
   const std::string want = lowered(trimmed_ref);
   const bool id_prefix = want.size() >= 6 && std::all_of(want.begin(), want.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-  });
+                           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                         });
   auto cases = TEDUH_TRY(store_.entities("kasus"));
   std::vector<const EntityView*> matches;
   std::vector<std::pair<std::size_t, std::string>> near;
@@ -346,11 +347,14 @@ Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const 
     if (c.deleted()) continue;
     const std::string& number = c.get("number");
     const std::string full = lowered(number);
-    const std::string short_number = full.substr(full.rfind('/') == std::string::npos ? 0 : full.rfind('/') + 1);
-    if (!want.empty() && (full == want || short_number == want || (id_prefix && c.id.hex().starts_with(want)))) {
+    const std::string short_number =
+        full.substr(full.rfind('/') == std::string::npos ? 0 : full.rfind('/') + 1);
+    if (!want.empty() &&
+        (full == want || short_number == want || (id_prefix && c.id.hex().starts_with(want)))) {
       matches.push_back(&c);
     } else if (!want.empty() && !number.empty()) {
-      const std::size_t d = std::min(edit_distance(want, full, 2), edit_distance(want, short_number, 2));
+      const std::size_t d =
+          std::min(edit_distance(want, full, 2), edit_distance(want, short_number, 2));
       if (d <= 2) near.emplace_back(d, number);
     }
   }
@@ -359,15 +363,18 @@ Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const 
     std::string listed;
     for (std::size_t i = 0; i < matches.size() && i < 5; ++i)
       listed += (i ? ", " : "") + matches[i]->get("number");
-    return fail(Errc::usage, "'" + std::string(trimmed_ref) + "' cocok dengan " + std::to_string(matches.size()) +
-                                 " kasus (" + listed + (matches.size() > 5 ? ", ..." : "") +
+    return fail(Errc::usage, "'" + std::string(trimmed_ref) + "' cocok dengan " +
+                                 std::to_string(matches.size()) + " kasus (" + listed +
+                                 (matches.size() > 5 ? ", ..." : "") +
                                  "); tulis nomor lengkapnya.");
   }
-  std::string message = "Tidak ada kasus dengan nomor atau id '" + std::string(trimmed_ref) + "' di penyimpanan ini.";
+  std::string message =
+      "Tidak ada kasus dengan nomor atau id '" + std::string(trimmed_ref) + "' di penyimpanan ini.";
   if (!near.empty()) {
     std::sort(near.begin(), near.end());
     message += " Maksud Anda: ";
-    for (std::size_t i = 0; i < near.size() && i < 3; ++i) message += (i ? ", " : "") + near[i].second;
+    for (std::size_t i = 0; i < near.size() && i < 3; ++i)
+      message += (i ? ", " : "") + near[i].second;
     message += "?";
   }
   return fail(Errc::not_found, message);
@@ -676,9 +683,10 @@ Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::strin
   TEDUH_TRY(permit(schema::Action::rujuk));
   // What `teduh refer` requires (--to, --reason), required of every caller.
   if (to_office.find_first_not_of(" \t\n") == std::string_view::npos) {
-    return fail(Errc::invalid, external
-                                   ? "to_external (Lembaga tujuan di luar Teduh): tulis lembaga tujuan rujukan."
-                                   : "to_office (Kantor tujuan rujukan): tulis kantor tujuan rujukan.");
+    return fail(Errc::invalid,
+                external
+                    ? "to_external (Lembaga tujuan di luar Teduh): tulis lembaga tujuan rujukan."
+                    : "to_office (Kantor tujuan rujukan): tulis kantor tujuan rujukan.");
   }
   if (reason.find_first_not_of(" \t\n") == std::string_view::npos) {
     return fail(Errc::invalid, "reason (Alasan rujukan): rujukan dikirim dengan alasannya.");
@@ -1450,7 +1458,8 @@ Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms) const {
   }
   const json deadlines = TEDUH_TRY(due(now_ms));
   for (const json& d : deadlines["due"]) {
-    if (d["late"].get<bool>()) out.late.insert(d["case"].get<std::string>() + "/" + d["step"].get<std::string>());
+    if (d["late"].get<bool>())
+      out.late.insert(d["case"].get<std::string>() + "/" + d["step"].get<std::string>());
   }
   out.conflicts = TEDUH_TRY(conflicts())["conflicts"].size();
   return out;

@@ -120,13 +120,15 @@ TEST(Store, AStoreInAFolderThatDoesNotExistIsRefusedNamingTheFolder) {
   EXPECT_EQ(missing.error().code, Errc::usage);
   EXPECT_NE(missing.error().message.find((dir / "tidak-ada").string()), std::string::npos)
       << missing.error().message;
-  EXPECT_NE(missing.error().message.find("tidak ada"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("tidak ada"), std::string::npos)
+      << missing.error().message;
   EXPECT_FALSE(std::filesystem::exists(dir / "tidak-ada"));
   std::ofstream(dir / "berkas") << "x";  // a file where the folder should be
   auto not_folder = testing::make_store(dir / "berkas" / "a.db", server);
   ASSERT_FALSE(not_folder);
   EXPECT_EQ(not_folder.error().code, Errc::usage);
-  EXPECT_NE(not_folder.error().message.find("bukan folder"), std::string::npos) << not_folder.error().message;
+  EXPECT_NE(not_folder.error().message.find("bukan folder"), std::string::npos)
+      << not_folder.error().message;
 }
 
 // Issue 15, point 9: writers on one store at once, each with its own connection (as the

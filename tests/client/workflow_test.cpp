@@ -98,7 +98,8 @@ TEST_F(WorkflowTest, ACaseIsFoundByItsShortNumberOrAnIdPrefixAndANearMissIsAnswe
   auto a = wf().new_case({}, {});
   auto b = wf().new_case({}, {});
   ASSERT_TRUE(a && b);
-  const std::string na = (*store_->entity(*a))->get("number"), nb = (*store_->entity(*b))->get("number");
+  const std::string na = (*store_->entity(*a))->get("number"),
+                    nb = (*store_->entity(*b))->get("number");
   const std::string short_b = nb.substr(nb.rfind('/') + 1);  // e.g. 314E-0002
   auto by_short = wf().find_case(short_b);
   ASSERT_TRUE(by_short) << by_short.error().message;
@@ -115,7 +116,8 @@ TEST_F(WorkflowTest, ACaseIsFoundByItsShortNumberOrAnIdPrefixAndANearMissIsAnswe
   auto both = wf().find_case(a->hex().substr(0, 6));
   ASSERT_FALSE(both);
   EXPECT_EQ(both.error().code, Errc::usage);
-  EXPECT_NE(both.error().message.find("cocok dengan 2 kasus"), std::string::npos) << both.error().message;
+  EXPECT_NE(both.error().message.find("cocok dengan 2 kasus"), std::string::npos)
+      << both.error().message;
   EXPECT_NE(both.error().message.find(na), std::string::npos) << both.error().message;
   std::string miss = short_b;
   miss.back() = '7';  // ...-0007: no such case
@@ -269,7 +271,8 @@ TEST_F(WorkflowTest, ReferralWithoutConsentIsRefusedAndNothingIsWritten) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::refused);
   EXPECT_EQ(store_->last_seq(), before);
-  for (const auto& [to, reason] : {std::pair{"", "Butuh layanan psikolog"}, std::pair{"BKS-UPTD", " "}}) {
+  for (const auto& [to, reason] :
+       {std::pair{"", "Butuh layanan psikolog"}, std::pair{"BKS-UPTD", " "}}) {
     auto blank = wf().refer(*id, to, reason, true, "korban", false);
     ASSERT_FALSE(blank);
     EXPECT_EQ(blank.error().code, Errc::invalid);

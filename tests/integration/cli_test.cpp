@@ -2,10 +2,9 @@
 // right exit codes, and JSON that is stable across runs.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -171,8 +170,8 @@ TEST_F(CliTest, KodeListsCodesAndCariFindsACaseByTheVictimsName) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("Daftar yang ada"), std::string::npos) << unknown.err;
 
-  auto created = teduh({"case", "new", "--store", store_, "--victim-name", "Sekar Wening Uji", "--victim-sex",
-                        "Perempuan", "--forms", "Kekerasan fisik"});
+  auto created = teduh({"case", "new", "--store", store_, "--victim-name", "Sekar Wening Uji",
+                        "--victim-sex", "Perempuan", "--forms", "Kekerasan fisik"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   auto found = teduh({"cari", "--store", store_, "wening"});
   ASSERT_EQ(found.exit_code, 0) << found.err;

@@ -147,7 +147,8 @@ TEST_F(SyncTest, ConcurrentEditsOfOneFieldEndWithTheSameWinnerAndConflictEverywh
 TEST_F(SyncTest, ASyncSaysWhatArrivedThatNeedsAPerson) {
   const std::string kel = office("kel", "UJI-KEL");
   const std::string uptd = office("uptd", "UJI-UPTD");
-  const std::string k = new_case(kel, {"--victim-name", "Warga Perlu Tindakan", "--received-at", "2026-11-02 09:00"});
+  const std::string k =
+      new_case(kel, {"--victim-name", "Warga Perlu Tindakan", "--received-at", "2026-11-02 09:00"});
   refer(kel, k, "UJI-UPTD");
   nlohmann::json sent = sync(kel);
   EXPECT_EQ(sent["attention"]["referrals_to_answer"], 0) << sent.dump();  // sent, not received
@@ -161,16 +162,21 @@ TEST_F(SyncTest, ASyncSaysWhatArrivedThatNeedsAPerson) {
 
   teduh::testing::Run again = teduh({"sync", "--store", uptd});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("Perlu tindakan: 1 rujukan menunggu jawaban kantor ini; lihat `teduh referral list`"),
-            std::string::npos)
+  EXPECT_NE(
+      again.out.find(
+          "Perlu tindakan: 1 rujukan menunggu jawaban kantor ini; lihat `teduh referral list`"),
+      std::string::npos)
       << again.out;  // still waiting, nothing new
-  EXPECT_NE(again.out.find("tenggat sudah lewat; lihat `teduh due`"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("tenggat sudah lewat; lihat `teduh due`"), std::string::npos)
+      << again.out;
 
   teduh::testing::Run list = teduh({"referral", "list", "--store", uptd, "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   const nlohmann::json rows = nlohmann::json::parse(list.out);
   ASSERT_EQ(rows.size(), 1u) << list.out;
-  ASSERT_EQ(teduh({"referral", "accept", "--store", uptd, rows[0]["id"].get<std::string>()}).exit_code, 0);
+  ASSERT_EQ(
+      teduh({"referral", "accept", "--store", uptd, rows[0]["id"].get<std::string>()}).exit_code,
+      0);
   nlohmann::json answered = sync(uptd);
   EXPECT_EQ(answered["attention"]["referrals_to_answer"], 0) << answered.dump();
   EXPECT_EQ(answered["attention"]["referrals_new"], 0) << answered.dump();

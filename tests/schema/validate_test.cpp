@@ -1,12 +1,12 @@
 #include "teduh/schema/validate.hpp"
 
-#include "teduh/schema/codes.hpp"
-#include "teduh/schema/entities.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
+
+#include "teduh/schema/codes.hpp"
+#include "teduh/schema/entities.hpp"
 
 namespace teduh::schema {
 namespace {
@@ -48,8 +48,10 @@ TEST(Validate, EveryLabelOfEveryCodeFieldMeansItsOwnCode) {
       const CodeSet* set = find_code_set(field.code_set);
       ASSERT_NE(set, nullptr) << field.name;
       for (const Code& c : set->codes) {
-        EXPECT_EQ(canonical(entity.type, field.name, c.label), c.code) << entity.name << "." << field.name;
-        EXPECT_EQ(canonical(entity.type, field.name, c.code), c.code) << entity.name << "." << field.name;
+        EXPECT_EQ(canonical(entity.type, field.name, c.label), c.code)
+            << entity.name << "." << field.name;
+        EXPECT_EQ(canonical(entity.type, field.name, c.code), c.code)
+            << entity.name << "." << field.name;
       }
     }
   }

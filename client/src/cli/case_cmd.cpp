@@ -275,7 +275,8 @@ void add_case_close(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
 // order, accents and case ignored, a word's start is enough) or NIK, or whose number holds
 // the text; the same rows as case list, victims by code. Reads only: no case is opened.
 void add_case_search(CliContext& ctx, CLI::App& app, const CaseStatePtr& s) {
-  auto* cari = app.add_subcommand("cari", "Cari kasus menurut nama atau NIK korban, atau nomor kasus");
+  auto* cari =
+      app.add_subcommand("cari", "Cari kasus menurut nama atau NIK korban, atau nomor kasus");
   ctx.add_store(cari);
   ctx.add_json(cari);
   cari->add_option("TEKS", s->query, "Nama, NIK atau nomor (sebagian)")->required();

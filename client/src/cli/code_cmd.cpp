@@ -11,7 +11,8 @@ using nlohmann::json;
 
 void add_code_command(CliContext& ctx, CLI::App& app) {
   auto name = std::make_shared<std::string>();
-  auto* kode = app.add_subcommand("kode", "Daftar kode dan labelnya (setiap isian berkode menerima kode atau labelnya)");
+  auto* kode = app.add_subcommand(
+      "kode", "Daftar kode dan labelnya (setiap isian berkode menerima kode atau labelnya)");
   ctx.add_json(kode);
   kode->add_option("DAFTAR", *name, "Hanya daftar ini, mis. bentuk_kekerasan");
   kode->callback([&ctx, name] {
@@ -20,8 +21,10 @@ void add_code_command(CliContext& ctx, CLI::App& app) {
       if (!name->empty()) {
         if (!lists.contains(*name)) {
           std::string known;
-          for (const auto& [list, codes] : lists.items()) known += (known.empty() ? "" : ", ") + list;
-          return fail(Errc::usage, "Tidak ada daftar kode '" + *name + "'. Daftar yang ada: " + known + ".");
+          for (const auto& [list, codes] : lists.items())
+            known += (known.empty() ? "" : ", ") + list;
+          return fail(Errc::usage,
+                      "Tidak ada daftar kode '" + *name + "'. Daftar yang ada: " + known + ".");
         }
         lists = json{{*name, lists[*name]}};
       }
@@ -32,7 +35,8 @@ void add_code_command(CliContext& ctx, CLI::App& app) {
       for (const auto& [list, codes] : lists.items()) {
         std::cout << list << "\n";
         for (const auto& c : codes)
-          std::cout << "  " << c["code"].get<std::string>() << "  " << c["label"].get<std::string>() << "\n";
+          std::cout << "  " << c["code"].get<std::string>() << "  " << c["label"].get<std::string>()
+                    << "\n";
       }
       return 0;
     };

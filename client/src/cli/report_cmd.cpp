@@ -1,11 +1,10 @@
 // teduh due, teduh report, teduh config set | show, teduh import: reports, deadlines,
 // settings and the register import.
-#include "context.hpp"
-
 #include <fstream>
 #include <iostream>
 #include <memory>
 
+#include "context.hpp"
 #include "teduh/client/import.hpp"
 #include "teduh/client/report.hpp"
 #include "teduh/client/workflow.hpp"
@@ -27,7 +26,8 @@ struct ReportOptions {
 Result<int> write_template(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
-    return fail(Errc::usage, "Berkas " + path + " sudah ada; tidak ada yang ditimpa. Pilih nama lain.");
+    return fail(Errc::usage,
+                "Berkas " + path + " sudah ada; tidak ada yang ditimpa. Pilih nama lain.");
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << register_template();
@@ -155,25 +155,27 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
   auto* import = app.add_subcommand(
       "import", "Import the office's paper register (Buku Register) from CSV: all rows or none");
   ctx.add_store(import);
-  auto* csv = import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)");
-  import->add_option("--template", o->template_file,
-                     "Write an empty register (the header line) to this new file, to fill in a spreadsheet")
+  auto* csv =
+      import->add_option("--csv", o->csv_file, "The register as CSV (columns in client/IMPORT.md)");
+  import
+      ->add_option(
+          "--template", o->template_file,
+          "Write an empty register (the header line) to this new file, to fill in a spreadsheet")
       ->excludes(csv);
   import->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
       if (!o->template_file.empty()) return write_template(o->template_file);
-      if (o->csv_file.empty()) {
-        return fail(Errc::usage, "Sebutkan berkas register: --csv FILE (atau --template FILE).");
-      }
-      auto text = TEDUH_TRY(read_register_file(o->csv_file));
-      auto store = TEDUH_TRY(ctx.open_store());
-      Workflow wf(store);
-      auto summary = TEDUH_TRY(import_register(store, wf, text));
-      std::cout << "Imported " << summary.cases << " case(s), " << summary.persons
-                << " person(s) and " << summary.services
-                << " service(s); they reach the server at the next `teduh sync`.\n"
-                << summary.cases << "\n";
-      return 0;
+  if (o->csv_file.empty()) {
+    return fail(Errc::usage, "Sebutkan berkas register: --csv FILE (atau --template FILE).");
+  }
+  auto text = TEDUH_TRY(read_register_file(o->csv_file));
+  auto store = TEDUH_TRY(ctx.open_store());
+  Workflow wf(store);
+  auto summary = TEDUH_TRY(import_register(store, wf, text));
+  std::cout << "Imported " << summary.cases << " case(s), " << summary.persons << " person(s) and "
+            << summary.services << " service(s); they reach the server at the next `teduh sync`.\n"
+            << summary.cases << "\n";
+  return 0;
     };
   });
 }

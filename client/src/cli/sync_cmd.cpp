@@ -42,7 +42,8 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
       const auto after = attention();
       auto fresh = [&](std::set<std::string> Workflow::Attention::*member) {
         std::size_t n = 0;
-        for (const auto& id : (*after).*member) n += before && ((*before).*member).contains(id) ? 0 : 1;
+        for (const auto& id : (*after).*member)
+          n += before && ((*before).*member).contains(id) ? 0 : 1;
         return n;
       };
       json waiting = nullptr;
@@ -105,11 +106,12 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
             if (added) std::cout << " (" << added << " baru)";
             std::cout << "; lihat `" << where << "`.\n";
           };
-          say(after->referrals.size(), fresh(&Workflow::Attention::referrals), "rujukan menunggu jawaban kantor ini",
-              "teduh referral list");
+          say(after->referrals.size(), fresh(&Workflow::Attention::referrals),
+              "rujukan menunggu jawaban kantor ini", "teduh referral list");
           say(after->transfers.size(), fresh(&Workflow::Attention::transfers),
               "alih kelola menunggu jawaban kantor ini", "teduh referral list");
-          say(after->late.size(), fresh(&Workflow::Attention::late), "tenggat sudah lewat", "teduh due");
+          say(after->late.size(), fresh(&Workflow::Attention::late), "tenggat sudah lewat",
+              "teduh due");
         }
         for (const auto& line : r.skipped)
           std::cout << "Not applied (it writes into another case): " << line << "\n";
