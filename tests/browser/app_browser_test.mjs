@@ -135,8 +135,8 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
-// Two offices on a real teduhd, each with its own app in its own browser context (the
-// session cookie of 127.0.0.1 does not tell ports apart): an intake at A, referred to B;
+// Two offices on a real teduhd, each with its own app in its own browser context (two
+// offices' laptops): an intake at A, referred to B;
 // both sync from the page ("Sinkronkan sekarang", in the background); B accepts from its
 // Beranda's link; both change the risk level before syncing again; A settles the conflict
 // on the Konflik page with one click.

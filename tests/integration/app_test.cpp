@@ -227,7 +227,7 @@ TEST_F(AppTest, WithoutTheSessionCookieEveryPathIsRefusedWithAnIndonesianPage) {
     EXPECT_NE(r.body.find("Akses ditolak"), std::string::npos) << target;
   }
   Reply forged = call(Request{"GET", "/api/kasus", "",
-                              Headers{{"Cookie", "teduh_sesi=" + std::string(64, 'a')}}, ""});
+                              Headers{{"Cookie", "teduh_sesi_" + std::to_string(port_) + "=" + std::string(64, 'a')}}, ""});
   EXPECT_EQ(forged.status, 403);
   Reply post = call(Request{"POST", "/api/buka", "", Headers{{"Origin", origin()}},
                             json{{"kata_sandi", kOfficePassphrase}}.dump()});
@@ -243,7 +243,8 @@ TEST_F(AppTest, TheSecretUrlSetsAStrictHttpOnlyCookieAndWorksOnce) {
   ASSERT_EQ(r.status, 303);
   EXPECT_EQ(r.header("location"), "/");  // the secret leaves the address bar
   const std::string cookie = r.header("set-cookie");
-  EXPECT_EQ(cookie.rfind("teduh_sesi=", 0), 0u) << cookie;
+  // Named after the port: two apps on one laptop keep their own sessions.
+  EXPECT_EQ(cookie.rfind("teduh_sesi_" + std::to_string(port_) + "=", 0), 0u) << cookie;
   EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;

@@ -40,7 +40,10 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kCookieName = "teduh_sesi";
+// The session cookie is named after the port ("teduh_sesi_8470"): browsers keep cookies
+// per host, not per port, so two apps on one laptop (two offices' stores) would otherwise
+// overwrite each other's session.
+constexpr std::string_view kCookiePrefix = "teduh_sesi_";
 constexpr std::size_t kSecretBytes = 32;
 
 std::string random_hex(std::size_t bytes) {
@@ -243,6 +246,7 @@ class OfficeApp {
   void set_port(std::uint16_t port) {
     port_ = std::to_string(port);
     hosts_ = {"127.0.0.1:" + port_, "localhost:" + port_};
+    cookie_name_ = std::string(kCookiePrefix) + port_;
     origins_ = {"http://127.0.0.1:" + port_, "http://localhost:" + port_};
   }
   [[nodiscard]] std::string entry_url() const {
@@ -289,7 +293,7 @@ class OfficeApp {
         std::string_view item = rest.substr(0, semi);
         while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
         const auto eq = item.find('=');
-        if (eq != std::string_view::npos && item.substr(0, eq) == kCookieName) {
+        if (eq != std::string_view::npos && item.substr(0, eq) == cookie_name_) {
           const std::string_view token = item.substr(eq + 1);
           for (const auto& [id, session] : sessions_) {
             if (same_secret(id, token)) return &session;
@@ -349,7 +353,7 @@ class OfficeApp {
     r.status = 303;
     r.headers.emplace_back("Location", "/");
     r.headers.emplace_back(
-        "Set-Cookie", std::string(kCookieName) + "=" + id + "; HttpOnly; SameSite=Strict; Path=/");
+        "Set-Cookie", cookie_name_ + "=" + id + "; HttpOnly; SameSite=Strict; Path=/");
     return r;
   }
 
@@ -746,6 +750,7 @@ class OfficeApp {
   std::string secret_;
   bool secret_used_ = false;
   std::string port_;
+  std::string cookie_name_;  // kCookiePrefix + port_
   std::vector<std::string> hosts_, origins_;
   std::map<std::string, Session> sessions_;
   std::unique_ptr<Store> store_;
