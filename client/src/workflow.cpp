@@ -1450,18 +1450,17 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
   return json{{"due", rows}, {"zona_waktu", dates::zone_name(rules.zone)}};
 }
 
-Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms) const {
+Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms, bool with_deadlines) const {
   Attention out;
   for (const json& row : TEDUH_TRY(waiting_answers())) {
     if (row["arah"] != "masuk") continue;  // sent by this office: the other one answers
     (row["kind"] == "rujukan" ? out.referrals : out.transfers).insert(row["id"].get<std::string>());
   }
-  const json deadlines = TEDUH_TRY(due(now_ms));
-  for (const json& d : deadlines["due"]) {
-    if (d["late"].get<bool>())
-      out.late.insert(d["case"].get<std::string>() + "/" + d["step"].get<std::string>());
+  if (with_deadlines) {
+    const json deadlines = TEDUH_TRY(due(now_ms));
+    out.late = static_cast<std::size_t>(std::count_if(deadlines["due"].begin(), deadlines["due"].end(),
+                                                      [](const json& d) { return d["late"].get<bool>(); }));
   }
-  out.conflicts = TEDUH_TRY(conflicts())["conflicts"].size();
   return out;
 }
 

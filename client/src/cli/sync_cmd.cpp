@@ -32,15 +32,16 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
         }
       };
       // What waits for a person before and after, to say what this sync brought. A device
-      // that may not read cases (a central office's) has nothing to answer.
-      auto attention = [&store]() -> std::optional<Workflow::Attention> {
-        auto a = Workflow(store).attention(sync::system_now_ms());
+      // that may not read cases (a central office's) has nothing to answer. Late deadlines
+      // read every case: only after a sync that brought commits.
+      auto attention = [&store](bool with_deadlines) -> std::optional<Workflow::Attention> {
+        auto a = Workflow(store).attention(sync::system_now_ms(), with_deadlines);
         return a ? std::optional(std::move(*a)) : std::nullopt;
       };
-      const auto before = attention();
+      const auto before = attention(false);
       auto r = TEDUH_TRY(sync_with_server(store, options));
-      const auto after = attention();
-      auto fresh = [&](std::set<std::string> Workflow::Attention::*member) {
+      const auto after = attention(r.pulled > 0);
+      auto added = [&](std::set<std::string> Workflow::Attention::*member) {
         std::size_t n = 0;
         for (const auto& id : (*after).*member)
           n += before && ((*before).*member).contains(id) ? 0 : 1;
@@ -49,11 +50,10 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
       json waiting = nullptr;
       if (after) {
         waiting = json{{"referrals_to_answer", after->referrals.size()},
-                       {"referrals_new", fresh(&Workflow::Attention::referrals)},
+                       {"referrals_new", added(&Workflow::Attention::referrals)},
                        {"transfers_to_answer", after->transfers.size()},
-                       {"transfers_new", fresh(&Workflow::Attention::transfers)},
-                       {"late", after->late.size()},
-                       {"late_new", fresh(&Workflow::Attention::late)}};
+                       {"transfers_new", added(&Workflow::Attention::transfers)},
+                       {"late", after->late ? json(*after->late) : json(nullptr)}};
       }
       // Beranda of the office app shows when the last sync ended and what it brought.
       if (auto recorded = record_last_sync(store, r, sync::system_now_ms()); !recorded) {
@@ -100,18 +100,17 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
         }
         if (after) {
           // What needs a person now, with what this sync brought (issue 15).
-          auto say = [](std::size_t all, std::size_t added, const char* what, const char* where) {
+          auto say = [](std::size_t all, std::size_t count_new, const char* what, const char* where) {
             if (all == 0) return;
             std::cout << "Perlu tindakan: " << all << " " << what;
-            if (added) std::cout << " (" << added << " baru)";
+            if (count_new) std::cout << " (" << count_new << " baru)";
             std::cout << "; lihat `" << where << "`.\n";
           };
-          say(after->referrals.size(), fresh(&Workflow::Attention::referrals),
+          say(after->referrals.size(), added(&Workflow::Attention::referrals),
               "rujukan menunggu jawaban kantor ini", "teduh referral list");
-          say(after->transfers.size(), fresh(&Workflow::Attention::transfers),
+          say(after->transfers.size(), added(&Workflow::Attention::transfers),
               "alih kelola menunggu jawaban kantor ini", "teduh referral list");
-          say(after->late.size(), fresh(&Workflow::Attention::late), "tenggat sudah lewat",
-              "teduh due");
+          if (after->late) say(*after->late, 0, "tenggat sudah lewat", "teduh due");
         }
         for (const auto& line : r.skipped)
           std::cout << "Not applied (it writes into another case): " << line << "\n";

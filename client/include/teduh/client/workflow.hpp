@@ -147,15 +147,15 @@ class Workflow {
   // the office's settings (report.hpp: response_sla, zona_waktu).
   [[nodiscard]] Result<nlohmann::json> due(std::uint64_t now_ms) const;
   // What waits for a person of this office, as of now_ms: referrals and transfers sent to
-  // it and not yet answered, late deadlines, fields in conflict. The one rule behind the
-  // office app's Beranda and what `teduh sync` says arrived (compare two of them).
+  // it and not yet answered (waiting_answers), and, when `with_deadlines`, the late
+  // deadlines (due: it reads every case, about a second over 10,000 open cases, so
+  // `teduh sync` asks for them only after a sync that brought commits).
   struct Attention {
     std::set<std::string> referrals;  // ids of referrals (rujukan) to answer
     std::set<std::string> transfers;  // ids of transfers (alih_kelola) to answer
-    std::set<std::string> late;       // "case/step" of each late deadline
-    std::size_t conflicts = 0;
+    std::optional<std::size_t> late;  // late deadlines, when asked for
   };
-  [[nodiscard]] Result<Attention> attention(std::uint64_t now_ms) const;
+  [[nodiscard]] Result<Attention> attention(std::uint64_t now_ms, bool with_deadlines) const;
   // Counts (report.hpp build_report); no names, NIK, addresses or shelters. On a central
   // office device over the projections, always suppressed; else over the office's own cases,
   // exact unless audience is Audience::outside (`--publik`). filter.now_ms 0 means now.
