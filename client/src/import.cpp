@@ -160,7 +160,7 @@ std::string without_shown_date(std::string message) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(Errc::usage, "Cannot read " + path.string() + ".");
   std::string text;
-  std::array<char, 64 * 1024> chunk{};
+  std::array<char, std::size_t{64} * 1024> chunk{};
   std::size_t line = 1;
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
@@ -178,7 +178,7 @@ std::string without_shown_date(std::string message) {
     line += static_cast<std::size_t>(std::count(part.begin(), part.end(), '\n'));
     if (text.size() + got > limit) {
       return fail(Errc::invalid,
-                  path.string() + " is larger than " + std::to_string(limit / (1024 * 1024)) +
+                  path.string() + " is larger than " + std::to_string(limit / (std::size_t{1024} * 1024)) +
                       " MiB; split the register into several files and import each.");
     }
     text.append(part);
@@ -309,7 +309,9 @@ std::string register_template() {
     if (!found) {
       problems.push_back(cell + ": not a column name of the register.");
     } else if (!seen.insert(name).second) {
-      problems.push_back(cell + ": column '" + name + "' appears twice.");
+      std::string twice = cell;
+      twice.append(": column '").append(name).append("' appears twice.");
+      problems.push_back(std::move(twice));
     }
     columns.push_back(found);
   }
