@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "teduh/client/compartment.hpp"
 #include "teduh/client/report.hpp"
@@ -393,12 +395,43 @@ Result<std::optional<EntityView>> Workflow::victim_of(const sync::EntityId& case
   return std::optional<EntityView>{};
 }
 
-Result<json> Workflow::list_cases() const {
+Result<json> Workflow::list_cases() const { return list_cases(CaseFilter{}); }
+
+Result<json> Workflow::list_cases(const CaseFilter& filter) const {
   TEDUH_TRY(permit(schema::Action::lihat_kasus));
+  // The filter's values, checked before anything is read: a wrong one is said in words.
+  std::string status;
+  if (!filter.status.empty()) {
+    auto code = schema::validate_field(EntityType::kasus, "status", filter.status);
+    if (!code) return tl::unexpected(invalid(code.error()));
+    status = std::move(*code);
+  }
+  std::string worker = lowered(filter.worker);
+  if (filter.mine) worker = lowered(store_.identity().grant.user);
+  while (!worker.empty() && std::isspace(static_cast<unsigned char>(worker.back()))) worker.pop_back();
+  while (!worker.empty() && std::isspace(static_cast<unsigned char>(worker.front()))) worker.erase(0, 1);
+  std::optional<dates::Date> from, to;
+  std::optional<dates::Zone> zone;
+  for (auto [text, out, name] :
+       {std::tuple{&filter.from, &from, "--dari"}, std::tuple{&filter.to, &to, "--sampai"}}) {
+    if (text->empty()) continue;
+    auto day = dates::parse_date(*text);
+    if (!day) return fail(Errc::usage, std::string(name) + ": " + day.error().message);
+    *out = *day;
+  }
+  if (from || to) zone = TEDUH_TRY(deadline_rules(store_)).zone;
   auto cases = TEDUH_TRY(store_.entities("kasus"));
   std::vector<json> rows;
   for (const auto& c : cases) {
     if (c.deleted()) continue;
+    if (!status.empty() && c.get("status") != status) continue;
+    if ((filter.mine || !filter.worker.empty()) && lowered(c.get("assigned_worker")) != worker) continue;
+    if (zone) {
+      auto received = dates::parse_utc(c.get("received_at"));
+      if (!received) continue;  // no received time: outside every period
+      const auto day = std::chrono::sys_days{dates::local_date(*received, *zone)};
+      if ((from && day < std::chrono::sys_days{*from}) || (to && day > std::chrono::sys_days{*to})) continue;
+    }
     auto victim = TEDUH_TRY(victim_of(c.id));
     bool conflict = std::any_of(c.fields.begin(), c.fields.end(),
                                 [](const auto& f) { return f.second.live_count > 1; });

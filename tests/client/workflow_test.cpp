@@ -131,6 +131,44 @@ TEST_F(WorkflowTest, ACaseIsFoundByItsShortNumberOrAnIdPrefixAndANearMissIsAnswe
   EXPECT_EQ(far.error().message.find("Maksud Anda"), std::string::npos) << far.error().message;
 }
 
+// Issue 15: case list filters by status (code or label), worker, "kasus saya" and the
+// day received in the office's zone; a wrong filter value is said, not ignored.
+TEST_F(WorkflowTest, CaseListFiltersByStatusWorkerMineAndPeriod) {
+  auto a = wf().new_case({{"received_at", "2026-11-02 09:00"}, {"assigned_worker", "petugas-1"}}, {});
+  auto b = wf().new_case({{"received_at", "2026-11-20 09:00"}, {"assigned_worker", "Rekan Lain"}}, {});
+  auto c = wf().new_case({{"received_at", "2026-11-30 23:30"}}, {});  // 23:30 WIB: still the 30th
+  ASSERT_TRUE(a && b && c);
+  ASSERT_TRUE(wf().set_case(*b, {{"status", "asesmen"}}));
+  auto ids = [&](const Workflow::CaseFilter& f) {
+    std::set<std::string> out;
+    auto doc = wf().list_cases(f);
+    EXPECT_TRUE(doc) << doc.error().message;
+    if (doc)
+      for (const auto& row : (*doc)["cases"]) out.insert(row["id"].get<std::string>());
+    return out;
+  };
+  // A filter with only the members a line sets.
+  auto only = [](auto set) {
+    Workflow::CaseFilter filter;
+    set(filter);
+    return filter;
+  };
+  EXPECT_EQ(ids(Workflow::CaseFilter{}).size(), 3u);
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.status = "asesmen"; })), std::set<std::string>{b->hex()});
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.status = "Asesmen"; })), std::set<std::string>{b->hex()});
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.worker = " rekan lain "; })), std::set<std::string>{b->hex()});
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.mine = true; })), std::set<std::string>{a->hex()});  // this device's user: petugas-1
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.from = "2026-11-20"; })), (std::set<std::string>{b->hex(), c->hex()}));
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.from = "21/11/2026"; f.to = "30/11/2026"; })), std::set<std::string>{c->hex()});
+  EXPECT_EQ(ids(only([](Workflow::CaseFilter& f) { f.from = "2026-11-01"; f.to = "2026-11-19"; })), std::set<std::string>{a->hex()});
+  auto bad_status = wf().list_cases(only([](Workflow::CaseFilter& f) { f.status = "tidak-ada"; }));
+  ASSERT_FALSE(bad_status);
+  EXPECT_EQ(bad_status.error().code, Errc::invalid);
+  auto bad_day = wf().list_cases(only([](Workflow::CaseFilter& f) { f.from = "2026-02-30"; }));
+  ASSERT_FALSE(bad_day);
+  EXPECT_NE(bad_day.error().message.find("--dari"), std::string::npos) << bad_day.error().message;
+}
+
 TEST_F(WorkflowTest, ListShowsVictimCodesNotNames) {
   auto id = wf().new_case({}, {{"name", "Nama Rahasia Uji"}});
   ASSERT_TRUE(id);

@@ -177,6 +177,16 @@ TEST_F(CliTest, KodeListsCodesAndCariFindsACaseByTheVictimsName) {
   ASSERT_EQ(found.exit_code, 0) << found.err;
   EXPECT_NE(found.out.find("1 case(s)"), std::string::npos) << found.out;
   EXPECT_EQ(found.out.find("Wening"), std::string::npos) << found.out;  // victims by code
+  // case list filters (a label for the status; a wrong day is said, exit 1).
+  auto received = teduh({"case", "list", "--store", store_, "--status", "Diterima"});
+  ASSERT_EQ(received.exit_code, 0) << received.err;
+  EXPECT_NE(received.out.find("1 case(s)"), std::string::npos) << received.out;
+  auto closed = teduh({"case", "list", "--store", store_, "--status", "terminasi", "--json"});
+  ASSERT_EQ(closed.exit_code, 0) << closed.err;
+  EXPECT_TRUE(json::parse(closed.out)["cases"].empty()) << closed.out;
+  auto wrong_day = teduh({"case", "list", "--store", store_, "--dari", "31/02/2026"});
+  EXPECT_EQ(wrong_day.exit_code, 1);
+  EXPECT_NE(wrong_day.err.find("--dari"), std::string::npos) << wrong_day.err;
   auto none = teduh({"cari", "--store", store_, "Tidak Ada Orang Ini", "--json"});
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_TRUE(json::parse(none.out)["cases"].empty()) << none.out;

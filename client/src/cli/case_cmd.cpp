@@ -83,6 +83,7 @@ struct CaseState {
   std::vector<std::string> assignments;
   std::string case_ref, reason, export_path, other_ref, query;
   bool export_shelter = false;
+  Workflow::CaseFilter filter;
 };
 using CaseStatePtr = std::shared_ptr<CaseState>;
 
@@ -151,10 +152,15 @@ void add_case_list(CliContext& ctx, CLI::App* kasus, const CaseStatePtr& s) {
   auto* case_list = kasus->add_subcommand("list", "List cases (victims by code, not name)");
   ctx.add_store(case_list);
   ctx.add_json(case_list);
+  case_list->add_option("--status", s->filter.status, "Hanya kasus dengan status ini (kode atau label)");
+  case_list->add_option("--petugas", s->filter.worker, "Hanya kasus dengan pendamping ini (assigned_worker)");
+  case_list->add_flag("--milik-saya", s->filter.mine, "Hanya kasus yang didampingi pengguna perangkat ini");
+  case_list->add_option("--dari", s->filter.from, "Diterima pada atau setelah tanggal ini");
+  case_list->add_option("--sampai", s->filter.to, "Diterima pada atau sebelum tanggal ini");
   case_list->callback([&ctx, s] {
     ctx.action = [&ctx, s]() -> Result<int> {
       auto store = TEDUH_TRY(ctx.open_store());
-      auto doc = TEDUH_TRY(Workflow(store).list_cases());
+      auto doc = TEDUH_TRY(Workflow(store).list_cases(s->filter));
       auto rules = TEDUH_TRY(deadline_rules(store));
       ctx.json_output ? print_json(doc) : print_case_list(doc, rules.zone);
       return 0;

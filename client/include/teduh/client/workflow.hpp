@@ -53,9 +53,19 @@ class Workflow {
   // count), sorted by number. What `case new` warns about; nothing is refused or written.
   // Fields that do not validate match nothing (new_case itself refuses them).
   [[nodiscard]] Result<std::vector<SimilarCase>> similar_victims(const FieldInput& victim_fields) const;
-  // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042).
+  // A case by its 32-hex id or its number (e.g. BKS-DP3A/2026/0001-0042), its short
+  // number (0001-0042), or the start of its id (see workflow.cpp).
   [[nodiscard]] Result<sync::EntityId> find_case(std::string_view id_or_number) const;
-  [[nodiscard]] Result<nlohmann::json> list_cases() const;
+  // Which cases `case list` shows (issue 15); empty members do not filter.
+  struct CaseFilter {
+    std::string status;           // a status_kasus code or its label
+    std::string worker;           // assigned_worker, ignoring case and surrounding spaces
+    bool mine = false;            // assigned to this device's user ("kasus saya")
+    std::string from, to;         // received on or after / on or before these days, in
+                                  // the office's zone (any form a person types a date in)
+  };
+  [[nodiscard]] Result<nlohmann::json> list_cases(const CaseFilter& filter) const;
+  [[nodiscard]] Result<nlohmann::json> list_cases() const;  // every case
   // The rows of list_cases() (victims by code, never by name) whose victim matches `query`:
   // a NIK (16 digits once spaces, dots and dashes are dropped) equal to the victim's, or
   // words each the start of a word of the victim's name, both in schema::normalize_name's
