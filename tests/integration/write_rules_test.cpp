@@ -277,6 +277,28 @@ TEST_F(WriteRulesTest, AnOperatorClosesNoCaseByAnyPath) {
   EXPECT_NE(log().find("tutup_kasus"), std::string::npos);
 }
 
+// Issue 15: a person may type a code's label (Asesmen for asesmen), and the client stores
+// the code. A commit that carries the label itself is not canonical: the server refuses
+// it, and no replica shows it; the honest client's write of the same label syncs as code.
+TEST_F(WriteRulesTest, ALabelInPlaceOfACodeIsRefusedByTheServerAndTheHonestClientStoresTheCode) {
+  const std::string worker = device("worker", "UJI-UPTD", "pendamping");
+  const std::string peer = device("peer", "UJI-UPTD", "pendamping");
+  const std::string k = new_case(worker, "Warga Label");
+  sync(worker);
+  HostileDevice evil(worker);
+  sync::Commit c = evil.commit(id(k), "kasus");
+  c.versions.push_back(HostileDevice::version(c, id(k), "kasus", "status", "Asesmen"));
+  evil.forge(c);
+  expect_refused(worker, "non-canonical value for kasus.status");
+  sync(peer);
+  EXPECT_EQ(show(peer, k)["case"]["status"], "diterima") << show(peer, k).dump();
+
+  run_ok({"case", "set", "--store", worker, k, "status=Asesmen"});
+  sync(worker);
+  sync(peer);
+  EXPECT_EQ(show(peer, k)["case"]["status"], "asesmen") << show(peer, k).dump();
+}
+
 TEST_F(WriteRulesTest, EachRoleRuleIsEnforcedByTheServerOnForgedCommits) {
   const std::string kel = device("kel", "UJI-KEL", "pendamping");
   const std::string worker = device("worker", "UJI-UPTD", "pendamping");
