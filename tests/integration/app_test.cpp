@@ -126,28 +126,12 @@ class AppTest : public ::testing::Test {
 
   // Starts `teduh app --no-browser --port 0` and reads the address it prints first.
   void start_app(const std::vector<std::string>& extra = {}) {
-    int out[2];
-    ASSERT_EQ(::pipe(out), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int err = ::open((dir_ / "app.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      std::vector<std::string> args{kTeduh,         "app",    "--store", store_,
-                                    "--no-browser", "--port", "0"};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(kTeduh.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char ch = 0;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
+    std::vector<std::string> args{"app", "--store", store_, "--no-browser", "--port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto started = teduh::testing::start_reading_first_line(kTeduh, args, dir_ / "app.log");
+    pid_ = started.pid;
+    ASSERT_GT(pid_, 0);
+    const std::string& line = started.first_line;
     const std::string prefix = "http://127.0.0.1:";
     ASSERT_EQ(line.rfind(prefix, 0), 0u) << "first line: " << line;
     const auto slash = line.find('/', prefix.size());

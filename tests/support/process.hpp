@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -41,6 +41,15 @@ inline std::string slurp_fd(int fd) {
   return s;
 }
 
+// In a forked child: replaces it with `program args...` (no shell); exit 127 if it cannot.
+[[noreturn]] inline void exec_program(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<char*> argv{const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(program.c_str(), argv.data());
+  ::_exit(127);
+}
+
 // Runs a program with arguments (no shell), capturing stdout and stderr.
 inline Run run_program(const std::string& program, const std::vector<std::string>& args) {
   char out_tmpl[] = "/tmp/teduh-out-XXXXXX";
@@ -53,11 +62,7 @@ inline Run run_program(const std::string& program, const std::vector<std::string
     ::dup2(err_fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, STDIN_FILENO);
-    std::vector<char*> argv{const_cast<char*>(program.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
+    exec_program(program, args);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -77,6 +82,35 @@ inline Run run_program(const std::string& program, const std::vector<std::string
 inline Run teduh(const std::vector<std::string>& args) { return run_program(kTeduh, args); }
 inline Run teduhd(const std::vector<std::string>& args) { return run_program(kTeduhd, args); }
 
+// A long-running program (`teduhd serve`, `teduh app`) started in the background: its
+// stdout on a pipe until it prints its first line (the address it listens on), its stderr
+// appended to `log`. pid is -1 when fork failed; the caller stops and reaps it.
+struct Started {
+  pid_t pid = -1;
+  std::string first_line;
+};
+inline Started start_reading_first_line(const std::string& program,
+                                        const std::vector<std::string>& args,
+                                        const std::filesystem::path& log) {
+  int out[2];
+  if (::pipe(out) != 0) return {};
+  Started started;
+  started.pid = ::fork();
+  if (started.pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (err >= 0) ::dup2(err, STDERR_FILENO);
+    ::close(out[0]);
+    exec_program(program, args);
+  }
+  ::close(out[1]);
+  char ch = 0;
+  while (started.pid > 0 && ::read(out[0], &ch, 1) == 1 && ch != '\n')
+    started.first_line.push_back(ch);
+  ::close(out[0]);
+  return started;
+}
+
 // A real teduhd serving a data folder on 127.0.0.1 and a port the OS picked.
 class ServerProcess {
  public:
@@ -89,23 +123,10 @@ class ServerProcess {
   // its address. log: the file its stderr is appended to.
   bool start(const std::filesystem::path& data, const std::filesystem::path& log,
              const std::string& listen = "127.0.0.1:0", const std::string& program = kTeduhd) {
-    int out[2];
-    if (::pipe(out) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      ::execl(program.c_str(), program.c_str(), "serve", "--data", data.c_str(), "--listen",
-              listen.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char ch = 0;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
+    Started started = start_reading_first_line(
+        program, {"serve", "--data", data.string(), "--listen", listen}, log);
+    pid_ = started.pid;
+    const std::string& line = started.first_line;
     const std::string prefix = "teduhd listening on ";
     if (line.rfind(prefix, 0) != 0) return false;
     address_ = line.substr(prefix.size());
