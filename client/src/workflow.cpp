@@ -298,6 +298,13 @@ Result<std::vector<SimilarCase>> Workflow::similar_victims(const FieldInput& vic
 
 namespace {
 
+// `s` without the spaces a person left at either end.
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
 std::string lowered(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -333,11 +340,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const {
   auto found = TEDUH_TRY(find_named(store_, "kasus", "number", id_or_number));
   if (found) return *found;
-  std::string_view trimmed_ref = id_or_number;
-  while (!trimmed_ref.empty() && std::isspace(static_cast<unsigned char>(trimmed_ref.front())))
-    trimmed_ref.remove_prefix(1);
-  while (!trimmed_ref.empty() && std::isspace(static_cast<unsigned char>(trimmed_ref.back())))
-    trimmed_ref.remove_suffix(1);
+  const std::string_view trimmed_ref = trimmed(id_or_number);
   const std::string want = lowered(trimmed_ref);
   const bool id_prefix = want.size() >= 6 && std::all_of(want.begin(), want.end(), [](char c) {
                            return std::isxdigit(static_cast<unsigned char>(c)) != 0;
@@ -406,10 +409,8 @@ Result<json> Workflow::list_cases(const CaseFilter& filter) const {
     if (!code) return tl::unexpected(invalid(code.error()));
     status = std::move(*code);
   }
-  std::string worker = lowered(filter.worker);
-  if (filter.mine) worker = lowered(store_.identity().grant.user);
-  while (!worker.empty() && std::isspace(static_cast<unsigned char>(worker.back()))) worker.pop_back();
-  while (!worker.empty() && std::isspace(static_cast<unsigned char>(worker.front()))) worker.erase(0, 1);
+  const std::string worker =
+      lowered(trimmed(filter.mine ? std::string_view(store_.identity().grant.user) : filter.worker));
   std::optional<dates::Date> from, to;
   std::optional<dates::Zone> zone;
   for (auto [text, out, name] :
@@ -467,18 +468,14 @@ Result<json> Workflow::search_cases(std::string_view query) const {
     }
     return words;
   };
-  std::string trimmed(query);
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
-    trimmed.pop_back();
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
-    trimmed.erase(0, 1);
-  if (trimmed.empty()) return doc;
-  const std::string nik = schema::normalize_nik(trimmed);
-  const auto wanted = words_of(schema::normalize_name(trimmed));
+  const std::string text(trimmed(query));
+  if (text.empty()) return doc;
+  const std::string nik = schema::normalize_nik(text);
+  const auto wanted = words_of(schema::normalize_name(text));
   json rows = json::array();
   for (auto& row : doc["cases"]) {
     const auto& number = row["number"].get_ref<const std::string&>();
-    bool hit = number.find(trimmed) != std::string::npos;
+    bool hit = number.find(text) != std::string::npos;
     auto id = sync::Id128::from_hex(row["id"].get<std::string>());
     if (!hit && id) {
       auto victim = TEDUH_TRY(victim_of(*id));
