@@ -466,8 +466,9 @@ SchemaVersion schema_version(StoreKind kind) {
   const std::uint32_t expected_id = application_id(kind);
   const std::uint32_t other_id =
       application_id(kind == StoreKind::client ? StoreKind::server : StoreKind::client);
-  // One step per round. Each round looks at the store first, without writing, and
-  // looks again inside the transaction: another process may have migrated meanwhile.
+  // One step per round (a fresh store: all of them in one). Each round looks at the store
+  // first, without writing, and looks again inside the transaction: another process may
+  // have migrated meanwhile.
   for (;;) {
     auto seen = TEDUH_TRY(read_state(db));
     const bool fresh = seen.application_id == 0 && seen.user_version == 0 && seen.objects == 0;
@@ -504,9 +505,13 @@ SchemaVersion schema_version(StoreKind kind) {
     auto transaction = TEDUH_TRY(Transaction::begin(db));
     auto now = TEDUH_TRY(read_state(db));
     if (!(now == seen)) continue;  // rolled back by the destructor; look again
-    if (auto ok = apply_step(db, kind, steps[static_cast<std::size_t>(version)], version, fresh);
-        !ok)
-      return ok;
+    // A fresh store takes every step in this one transaction: it is created whole or not
+    // at all (a crash cannot leave it half made), and one commit writes its pages once.
+    const int last = fresh ? current : version + 1;
+    for (int v = version; v < last; ++v) {
+      if (auto ok = apply_step(db, kind, steps[static_cast<std::size_t>(v)], v, fresh && v == version); !ok)
+        return ok;
+    }
     if (auto ok = transaction.commit(); !ok) return ok;
   }
 }
