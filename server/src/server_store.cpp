@@ -372,9 +372,11 @@ sync::Id128 ServerStore::server_id() const {
 Result<std::optional<DeviceRecord>> ServerStore::find_device_by_dh(const crypto::DhPublicKey& dh_key) {
   auto it = dh_index_.find(dh_key);
   if (it == dh_index_.end()) {
+    // A miss converts only the keys not indexed yet: an unknown peer that connects again
+    // and again costs a device list, not one point conversion per registered device.
     auto devices = TEDUH_TRY(storage_->list_devices());
-    dh_index_.clear();
     for (const DeviceRecord& d : devices) {
+      if (!dh_indexed_.insert(d.sign_key).second) continue;
       if (auto dh = crypto::to_dh_public(d.sign_key)) dh_index_.emplace(*dh, d.sign_key);
     }
     it = dh_index_.find(dh_key);

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -166,7 +167,8 @@ class ServerStore {
   [[nodiscard]] Result<std::optional<DeviceRecord>> find_device(const sync::DeviceId& device_id);
   [[nodiscard]] Result<std::optional<DeviceRecord>> find_device_by_key(const crypto::SignPublicKey& key);
   // The device whose Noise static key (the X25519 form of its signing key) is dh_key.
-  // Keeps an in-memory index from X25519 to Ed25519 keys, refreshed on a miss.
+  // Keeps an in-memory index from X25519 to Ed25519 keys; a miss adds the devices
+  // registered since (a signing key never changes, so no entry goes stale).
   [[nodiscard]] Result<std::optional<DeviceRecord>> find_device_by_dh(const crypto::DhPublicKey& dh_key);
   [[nodiscard]] Result<void> touch_device(const sync::DeviceId& device_id, std::int64_t now = now_ms());
 
@@ -273,6 +275,7 @@ class ServerStore {
   crypto::SigningKey key_;
   AccessPolicy policy_;
   std::map<crypto::DhPublicKey, crypto::SignPublicKey> dh_index_;
+  std::set<crypto::SignPublicKey> dh_indexed_;  // signing keys already converted into dh_index_
   std::map<std::string, std::string> office_kinds_;
 };
 
