@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev libexpected-dev nlohmann-json3-dev
   clang libclang-rt-14-dev clang-tidy
+  libtcmalloc-minimal4  # the simulation's allocator (tests/CMakeLists.txt): less CPU per seed
   chromium  # the office app's browser test (tests/browser): headless, driven by puppeteer-core
 )
 # Node for the browser test's driver; a Node already installed (e.g. NodeSource's) is kept.
