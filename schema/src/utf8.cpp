@@ -58,6 +58,14 @@ bool is_utf8(std::string_view s) {
   return true;
 }
 
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (const char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) ++n;  // every byte but a continuation
+  }
+  return n;
+}
+
 std::string to_nfc(std::string_view s) {
   if (!is_utf8(s)) return std::string(s);
   std::string out;

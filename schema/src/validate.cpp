@@ -109,9 +109,20 @@ Problem canonical_text(const FieldSpec& spec, std::string_view s, std::string& o
   // One spelling of each accented letter in the store: what a phone sends decomposed is
   // stored composed (NFC), so two records of "Wéntèn" hold the same bytes.
   text = to_nfc(text);
-  if (text.size() > spec.max_length) {
-    return "is " + std::to_string(text.size()) + " bytes long; at most " +
+  if (spec.one_line() && text.find('\n') != std::string::npos) {
+    return "has a line break; it is one line (remove the new line)";
+  }
+  // Counted in characters, as a person counts them; the bytes are bounded too, by what
+  // one version may carry (four bytes a character at most, so only a long text of
+  // emoji or rare scripts can reach it).
+  const std::size_t length = utf8_length(text);
+  if (length > spec.max_length) {
+    return "is " + std::to_string(length) + " characters long; at most " +
            std::to_string(spec.max_length) + " are allowed";
+  }
+  if (text.size() > kMaxTextBytes) {
+    return "takes " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxTextBytes) +
+           " can be stored (fewer emoji or symbols would fit)";
   }
   out = std::move(text);
   return std::nullopt;

@@ -9,11 +9,16 @@
 #include <utility>
 
 #include "codec_util.hpp"
+#include "teduh/schema/entities.hpp"
 
 // The byte layout implemented here is specified in PROTOCOL.md "Commit body"; change
 // both together, and only by adding a new format version.
 
 namespace teduh::sync {
+
+// A text field the schema accepts always fits in one version.
+static_assert(schema::kMaxTextBytes <= kMaxValueBytes);
+
 namespace {
 
 using detail::Packer;

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "teduh/schema/codes.hpp"
 #include "teduh/schema/entities.hpp"
@@ -291,6 +292,54 @@ TEST(Validate, TextLongerThanTheFieldAllowsIsRefused) {
       refusal(EntityType::kasus, "summary", std::string(spec->max_length + 1, 'a'));
   EXPECT_NE(message.find("at most " + std::to_string(spec->max_length)), std::string::npos)
       << message;
+}
+
+TEST(Validate, LengthsAreCountedInCharacters) {
+  const FieldSpec* spec = entity_spec(EntityType::orang).field("name");
+  ASSERT_NE(spec, nullptr);
+  std::string accented;  // "é" composed: two bytes, one character
+  for (std::size_t i = 0; i < spec->max_length; ++i) accented += "\xC3\xA9";
+  ASSERT_EQ(accented.size(), 2 * spec->max_length);
+  EXPECT_TRUE(validate_field(EntityType::orang, "name", accented));
+  // Decomposed ("e" + U+0301) is composed first, so it counts the same.
+  std::string decomposed;
+  for (std::size_t i = 0; i < spec->max_length; ++i) decomposed += "e\xCC\x81";
+  EXPECT_EQ(canonical(EntityType::orang, "name", decomposed), accented);
+  const std::string message = refusal(EntityType::orang, "name", accented + "a");
+  EXPECT_NE(message.find(std::to_string(spec->max_length + 1) + " characters long; at most " +
+                         std::to_string(spec->max_length)),
+            std::string::npos)
+      << message;
+}
+
+TEST(Validate, ALongTextIsBoundedInBytesByWhatOneVersionCarries) {
+  const FieldSpec* spec = entity_spec(EntityType::kasus).field("chronology");
+  ASSERT_NE(spec, nullptr);
+  std::string emoji;  // four bytes, one character each
+  for (std::size_t i = 0; i < spec->max_length; ++i) emoji += "\xF0\x9F\x8F\xA0";
+  ASSERT_GT(emoji.size(), kMaxTextBytes);
+  const std::string message = refusal(EntityType::kasus, "chronology", emoji);
+  EXPECT_NE(message.find("at most " + std::to_string(kMaxTextBytes) + " can be stored"), std::string::npos)
+      << message;
+  EXPECT_TRUE(validate_field(EntityType::kasus, "chronology", emoji.substr(0, kMaxTextBytes)));
+}
+
+TEST(Validate, ALineBreakInANameIsRefusedAndAllowedInAStory) {
+  for (const auto& [type, field] : {std::pair{EntityType::orang, "name"}, std::pair{EntityType::kasus, "number"},
+                                    std::pair{EntityType::kasus, "kelurahan"}}) {
+    const FieldSpec* spec = entity_spec(type).field(field);
+    ASSERT_NE(spec, nullptr);
+    EXPECT_TRUE(spec->one_line()) << field;
+    for (const char* text : {"Nama Uji\nKedua", "Nama Uji\r\nKedua", "Nama Uji\rKedua"}) {
+      const std::string message = refusal(type, field, text);
+      EXPECT_NE(message.find("line break"), std::string::npos) << field << ": " << message;
+      EXPECT_EQ(message.find("Kedua"), std::string::npos) << message;  // the value is not repeated
+    }
+    EXPECT_FALSE(check_canonical(type, field, "Nama Uji\nKedua")) << field;  // a forged version too
+  }
+  EXPECT_FALSE(entity_spec(EntityType::kasus).field("chronology")->one_line());
+  EXPECT_EQ(canonical(EntityType::kasus, "chronology", "Baris satu\r\nBaris dua"), "Baris satu\nBaris dua");
+  EXPECT_EQ(canonical(EntityType::kasus, "summary", "Baris satu\nBaris dua"), "Baris satu\nBaris dua");
 }
 
 TEST(Validate, IdentifyingTextIsNotRepeatedInARefusal) {

@@ -4,7 +4,8 @@
 // that two replicas that merged the same versions print byte-identical values.
 //
 // Canonical text per kind:
-//   text      UTF-8, trimmed of leading/trailing whitespace, at most max_length bytes
+//   text      UTF-8 in NFC, trimmed of leading/trailing whitespace, at most max_length
+//             characters (and kMaxTextBytes bytes); one line when one_line()
 //   integer   decimal, no leading zeros, optional '-'
 //   date      YYYY-MM-DD, a real calendar date
 //   datetime  YYYY-MM-DDTHH:MM:SSZ (UTC)
@@ -48,6 +49,10 @@ enum class ScopeKind { office, kasus, rumah_aman };
 std::string_view scope_kind_name(ScopeKind kind);
 std::optional<ScopeKind> find_scope_kind(std::string_view name);
 
+// The most bytes of canonical text in one field: what one synced version may carry
+// (sync::kMaxValueBytes, checked against this where both are seen).
+inline constexpr std::size_t kMaxTextBytes = std::size_t{64} * 1024;
+
 struct FieldSpec {
   std::string_view name;    // stored key, snake_case English (e.g. "birth_date")
   std::string_view label;   // Indonesian label shown to people (e.g. "Tanggal lahir")
@@ -55,10 +60,17 @@ struct FieldSpec {
   std::string_view code_set = {};  // for code/codes kinds; empty otherwise
   bool identifying = false;   // names, NIK, address, phone: never in reports or lists
   bool secret = false;        // shelter compartment: only ciphertext leaves the device
-  std::size_t max_length = 4000;  // text and secret kinds: most bytes of canonical text
+  // text kind: most characters (code points after NFC) of canonical text; secret kind:
+  // most bytes of ciphertext.
+  std::size_t max_length = 4000;
   // integer kind: the accepted range, inclusive (e.g. age 0..150).
   std::int64_t min_value = std::numeric_limits<std::int64_t>::min();
   std::int64_t max_value = std::numeric_limits<std::int64_t>::max();
+
+  // A short text (at most kOneLineLength characters: a name, a number, a code, a place) is
+  // one line: a line break in it is refused, not stored.
+  static constexpr std::size_t kOneLineLength = 200;
+  [[nodiscard]] constexpr bool one_line() const { return kind == FieldKind::text && max_length <= kOneLineLength; }
 };
 
 struct EntitySpec {

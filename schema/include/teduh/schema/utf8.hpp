@@ -17,6 +17,10 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp);
 // Whether all of `s` is well-formed UTF-8.
 bool is_utf8(std::string_view s);
 
+// How many characters (code points) well-formed UTF-8 text holds: what a field's length
+// limit counts. After NFC an accented letter ("\u00e9") is one.
+std::size_t utf8_length(std::string_view s);
+
 // `s` in Normalization Form C: "We\u0301nte\u0300n" (decomposed, as some keyboards and
 // phones send it) and "W\u00e9nt\u00e8n" become the same bytes. Text that is not
 // well-formed UTF-8 is returned unchanged (validation refuses it elsewhere).
