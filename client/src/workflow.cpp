@@ -1393,6 +1393,39 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
   return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
+Result<sync::EntityId> Workflow::find_in_case(const sync::EntityId& case_id, std::string_view code) const {
+  const std::string_view given = trimmed(code);
+  const std::string want = lowered(given);
+  const bool hex = want.size() >= 4 && want.size() <= 32 && std::all_of(want.begin(), want.end(), [](char c) {
+                     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                   });
+  if (!hex) {
+    return fail(Errc::usage, "'" + std::string(given) +
+                                 "' bukan kode orang atau catatan: tulis kode yang tampil di `teduh case show` "
+                                 "(paling sedikit 4 digit heksadesimal).");
+  }
+  std::vector<sync::EntityId> matches;
+  for (const schema::EntitySpec& spec : schema::all_entity_specs()) {
+    if (spec.scope != schema::ScopeKind::kasus || spec.type == schema::EntityType::kasus ||
+        spec.type == schema::EntityType::audit)
+      continue;
+    auto rows = TEDUH_TRY(store_.entities(spec.name, &case_id));
+    for (const EntityView& e : rows) {
+      if (!e.deleted() && e.id.hex().ends_with(want)) matches.push_back(e.id);
+    }
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) {
+    return fail(Errc::not_found, "Tidak ada orang atau catatan berkode '" + std::string(given) +
+                                     "' di kasus ini; kodenya tampil di `teduh case show`.");
+  }
+  std::string listed;
+  for (std::size_t i = 0; i < matches.size() && i < 5; ++i) listed += (i ? ", " : "") + matches[i].hex().substr(20);
+  return fail(Errc::usage, "Kode '" + std::string(given) + "' cocok dengan " + std::to_string(matches.size()) +
+                               " catatan (" + listed + (matches.size() > 5 ? ", ..." : "") +
+                               "); tulis lebih banyak digit.");
+}
+
 Result<json> Workflow::history(const sync::EntityId& case_id) {
   TEDUH_TRY(permit(schema::Action::lihat_kasus));
   auto merged = TEDUH_TRY(merged_into(case_id));

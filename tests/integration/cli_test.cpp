@@ -236,6 +236,48 @@ TEST_F(CliTest, IntakeWarnsWhenTheSameNikOrNameAndBirthDateIsAlreadyRecorded) {
   EXPECT_EQ(other.err.find("Peringatan"), std::string::npos) << other.err;
 }
 
+// Issue 15, words and habits: `case show` names each person by role and name, shows
+// labels instead of codes and no internal field; `person remove` takes the short code
+// it prints.
+TEST_F(CliTest, CaseShowNamesPeopleByRoleAndPersonRemoveTakesTheShortCode) {
+  auto made = teduh({"case", "new", "--store", store_, "--victim-name", "Korban Uji Satu", "--victim-sex", "P",
+                     "--forms", "fisik,psikis", "--channel", "telepon"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string id = made.last_line();
+  auto reporter = teduh({"person", "add", "--store", store_, "--case", id, "--role", "pelapor", "--name",
+                         "Pelapor Uji Dua", "--relationship", "orang_tua"});
+  ASSERT_EQ(reporter.exit_code, 0) << reporter.err;
+  const std::string reporter_id = reporter.last_line();
+
+  auto shown = teduh({"case", "show", "--store", store_, id});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("Korban: Korban Uji Satu   [kode "), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("Pelapor: Pelapor Uji Dua   [kode " + reporter_id.substr(24) + "]"), std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find("Hubungan dengan korban: "), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("Jenis kelamin: Perempuan"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("Bentuk kekerasan: Kekerasan fisik, Kekerasan psikis"), std::string::npos) << shown.out;
+  // No ids of linked records, no counters the system keeps, no "Peran:" list of ids.
+  EXPECT_EQ(shown.out.find("Peran:"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("Kasus: "), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("Orang: "), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("closed_services_seen"), std::string::npos) << shown.out;
+
+  // A code that is not hex, or too short, is refused in words; nothing is removed.
+  auto bad = teduh({"person", "remove", "--store", store_, "--case", id, "Pelapor"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("bukan kode orang atau catatan"), std::string::npos) << bad.err;
+  auto missing = teduh({"person", "remove", "--store", store_, "--case", id, "ffffffff"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("Tidak ada orang atau catatan berkode 'ffffffff'"), std::string::npos) << missing.err;
+
+  auto removed = teduh({"person", "remove", "--store", store_, "--case", id, reporter_id.substr(24)});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  auto after = teduh({"case", "show", "--store", store_, id});
+  EXPECT_EQ(after.out.find("Pelapor Uji Dua"), std::string::npos) << after.out;
+  EXPECT_NE(after.out.find("Korban: Korban Uji Satu"), std::string::npos) << after.out;
+}
+
 TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
   auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik",
                     "327504010190000"});

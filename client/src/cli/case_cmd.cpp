@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "context.hpp"
 #include "teduh/client/report.hpp"
@@ -36,31 +39,87 @@ void print_case_list(const json& doc, schema::dates::Zone zone) {
   std::cout << cases.size() << " case(s). Victims are shown by code; open a case to see names.\n";
 }
 
-void print_fields(std::string_view type, const json& fields, const json& conflicts,
-                  const char* indent, schema::dates::Zone zone) {
+// A value as a person reads it: labels for codes, "ya"/"tidak", times in the office's zone.
+std::string shown_value(const schema::FieldSpec* f, const std::string& value, schema::dates::Zone zone) {
+  if (f == nullptr || value.empty()) return value;
+  switch (f->kind) {
+    case schema::FieldKind::code:
+      return f->code_set.empty() ? value : label(f->code_set, value);
+    case schema::FieldKind::codes: {
+      std::string out;
+      for (std::size_t at = 0; at <= value.size();) {
+        const std::size_t comma = std::min(value.find(',', at), value.size());
+        out += (out.empty() ? "" : ", ") + label(f->code_set, value.substr(at, comma - at));
+        at = comma + 1;
+      }
+      return out;
+    }
+    case schema::FieldKind::boolean:
+      return value == "1" ? "ya" : "tidak";
+    case schema::FieldKind::datetime:
+      return local_time(value, zone);
+    default:
+      return value;
+  }
+}
+
+// Links between records (ids) and counters the system keeps are not for people: an open
+// case shows what a worker recorded.
+bool internal_field(const schema::FieldSpec* f) {
+  return f != nullptr && (f->kind == schema::FieldKind::ref || f->name == "closed_services_seen");
+}
+
+void print_fields(std::string_view type, const json& fields, const json& conflicts, const char* indent,
+                  schema::dates::Zone zone, std::string_view skip = {}) {
   const auto* spec = schema::find_entity_spec(type);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     const auto* f = spec ? spec->field(it.key()) : nullptr;
+    if (internal_field(f) || it.key() == skip) continue;
     std::string name = f ? std::string(f->label) : it.key();
-    std::string value = it.value().get<std::string>();
-    if (f && !f->code_set.empty() && f->kind == schema::FieldKind::code)
-      value = label(f->code_set, value);
-    if (f && f->kind == schema::FieldKind::datetime && !value.empty()) value = local_time(value, zone);
     bool conflict = std::find(conflicts.begin(), conflicts.end(), it.key()) != conflicts.end();
-    std::cout << indent << name << ": " << value
+    std::cout << indent << name << ": " << shown_value(f, it.value().get<std::string>(), zone)
               << (conflict ? "   [KONFLIK: lihat `teduh conflicts`]" : "") << "\n";
+  }
+}
+
+// The code `person remove` takes: an id's last 8 hex digits (its first ones are the time it
+// was made, the same for records made together; Workflow::find_in_case).
+std::string short_code(const std::string& id_hex) { return id_hex.substr(id_hex.size() - 8); }
+
+// Each person by role and name, with the code `teduh person remove` takes; the roles
+// (peran) are folded into their person.
+void print_persons(const json& doc, schema::dates::Zone zone) {
+  if (doc["persons"].empty()) return;
+  std::map<std::string, std::vector<std::string>> roles, relations;
+  for (const auto& r : doc["roles"]) {
+    const json& f = r["fields"];
+    const std::string person = f.value("person", "");
+    if (!f.value("role", "").empty()) roles[person].push_back(label("peran", f.value("role", "")));
+    if (!f.value("relationship", "").empty()) relations[person].push_back(label("hubungan", f.value("relationship", "")));
+  }
+  std::cout << "Orang:\n";
+  for (const auto& row : doc["persons"]) {
+    const std::string id = row["id"].get<std::string>();
+    std::string role;
+    for (const std::string& r : roles[id]) role += (role.empty() ? "" : ", ") + r;
+    const std::string name = row["fields"].value("name", "");
+    std::cout << "  - " << (role.empty() ? "Orang" : role) << ": " << (name.empty() ? "(tanpa nama)" : name)
+              << "   [kode " << short_code(id) << "]\n";
+    print_fields("orang", row["fields"], row.value("conflicts", json::array()), "      ", zone, "name");
+    for (const std::string& r : relations[id]) std::cout << "      Hubungan dengan korban: " << r << "\n";
   }
 }
 
 void print_case(const json& doc, schema::dates::Zone zone) {
   std::cout << "Kasus " << doc["case"].value("number", "") << " (" << doc["id"].get<std::string>()
             << ")\n";
-  print_fields("kasus", doc["case"], doc["conflicts"], "  ", zone);
+  print_fields("kasus", doc["case"], doc["conflicts"], "  ", zone, "number");
+  print_persons(doc, zone);
   auto section = [&](const char* title, const char* type, const char* key) {
     if (doc[key].empty()) return;
     std::cout << title << "\n";
     for (const auto& row : doc[key]) {
-      std::cout << "  - " << row["id"].get<std::string>().substr(0, 8) << "\n";
+      std::cout << "  - [kode " << short_code(row["id"].get<std::string>()) << "]\n";
       print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
       if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
       if (row.contains("shelter_address")) {
@@ -69,8 +128,6 @@ void print_case(const json& doc, schema::dates::Zone zone) {
       }
     }
   };
-  section("Orang:", "orang", "persons");
-  section("Peran:", "peran", "roles");
   section("Layanan:", "layanan", "services");
   section("Rujukan:", "rujukan", "referrals");
   section("Persetujuan:", "persetujuan", "consents");

@@ -46,15 +46,16 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
       "remove", "Remove a person (or any record) wrongly added to a case; history keeps it");
   ctx.add_store(person_remove);
   person_remove->add_option("--case", s->case_ref, "Case id or number")->required();
-  person_remove->add_option("ID", s->entity_ref, "The person's (or record's) id")->required();
+  person_remove->add_option("KODE", s->entity_ref,
+                            "The person's (or record's) code as `case show` prints it, or its whole id")
+      ->required();
   person_remove->callback([&ctx, s] {
     ctx.action = [&ctx, s]() -> Result<int> {
       auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
       auto& [store, id] = opened;
       Workflow wf(*store);
-      auto target = sync::Id128::from_hex(s->entity_ref);
-      if (!target) return fail(Errc::usage, "'" + s->entity_ref + "' is not an id (32 hex digits).");
-      TEDUH_TRY(wf.remove_entity(*id, *target));
+      auto target = TEDUH_TRY(wf.find_in_case(*id, s->entity_ref));
+      TEDUH_TRY(wf.remove_entity(*id, target));
       std::cout << "Removed from the case; `teduh history` still shows it.\n";
       return 0;
     };

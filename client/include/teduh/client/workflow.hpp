@@ -150,6 +150,10 @@ class Workflow {
   // re-asserts the entity's fields, so an edit made concurrently elsewhere becomes a
   // conflict to review instead of silently bringing the entity back (PROTOCOL.md).
   [[nodiscard]] Result<void> remove_entity(const sync::EntityId& case_id, const sync::EntityId& entity_id);
+  // A person or record of the case by the short code `case show` prints (the last hex
+  // digits of its id, 4 or more: the first ones are its creation time, shared by records
+  // made together) or its whole id; a code that fits several is refused, their codes listed.
+  [[nodiscard]] Result<sync::EntityId> find_in_case(const sync::EntityId& case_id, std::string_view code) const;
   // Every version of every field of the case; like show_case, recorded as "dilihat".
   [[nodiscard]] Result<nlohmann::json> history(const sync::EntityId& case_id);
   [[nodiscard]] Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
