@@ -889,7 +889,7 @@ async function selesaikanKonflik(c, v, tombol) {
   }
 }
 
-// ---- Laporan: the monthly report of `teduh report`, its chart and its CSV ---------------
+// ---- Laporan: the monthly report of `teduh report`, its chart, its CSV and Excel --------
 
 function periodeLaporan() {
   const bulan = el("laporan-bulan").value;  // YYYY-MM
@@ -932,6 +932,7 @@ async function tampilkanLaporan(ev) {
   el("grafik-laporan").src = alamatLaporan(p, "svg");
   el("grafik-laporan").alt = "Grafik laporan " + p.dari + " sampai " + p.sampai + "; angkanya ada di rincian di bawah.";
   el("unduh-csv").href = alamatLaporan(p, "csv");
+  el("unduh-xlsx").href = alamatLaporan(p, "xlsx");
   el("isi-laporan").hidden = false;
 }
 

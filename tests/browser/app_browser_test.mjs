@@ -6,12 +6,13 @@
 //   node app_browser_test.mjs BUILD_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium or no node_modules: run `npm ci`).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { inflateRawSync } from "node:zlib";
 
 const SKIP = 77;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -108,6 +109,77 @@ function startApp(store) {
     lines.once("line", (url) => resolve({ child, url }));
     child.once("exit", (code) => reject(new Error(`teduh app exited (${code}) before printing its address`)));
   });
+}
+
+// The files of a zip archive by name, read through its central directory and inflated:
+// enough to open an .xlsx without a library.
+function unzip(buf) {
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const files = new Map();
+  let at = buf.readUInt32LE(end + 16);
+  for (let i = buf.readUInt16LE(end + 10); i > 0; i -= 1) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error("not a zip: broken central directory");
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    files.set(name, method === 0 ? data : inflateRawSync(data));
+    at += 46 + nameLength + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return files;
+}
+
+function xmlText(s) {
+  return s.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+}
+
+// The first sheet of an .xlsx as rows of {A: text, B: text, ...} (shared strings resolved).
+function sheetRows(xlsx) {
+  const files = unzip(xlsx);
+  const shared = [...(files.get("xl/sharedStrings.xml") || "").toString("utf8").matchAll(/<si>(.*?)<\/si>/gs)].map((m) => xmlText(m[1]));
+  const sheet = files.get("xl/worksheets/sheet1.xml").toString("utf8");
+  const rows = [];
+  for (const row of sheet.matchAll(/<row [^>]*>(.*?)<\/row>/gs)) {
+    const cells = {};
+    for (const c of row[1].matchAll(/<c r="([A-Z]+)\d+"([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)) {
+      const v = /<v>(.*?)<\/v>/s.exec(c[3] || "");
+      if (!v) continue;
+      cells[c[1]] = /t="s"/.test(c[2]) ? shared[Number(v[1])] : xmlText(v[1]);
+    }
+    rows.push(cells);
+  }
+  return { files, rows };
+}
+
+// CSV rows (RFC 4180 quoting) as arrays of fields.
+function csvRows(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 1; } else if (ch === '"') quoted = false; else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") { row.push(field); field = ""; } else if (ch === "\n") { row.push(field); rows.push(row); row = []; field = ""; } else field += ch;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// The report's table in an .xlsx (below the header row "Kelompok, Kode, Uraian, Jumlah,
+// Tanda") as the CSV's columns code,label,count,mark, to compare with the CSV's.
+function xlsxTable(rows) {
+  const header = rows.findIndex((r) => r.A === "Kelompok" && r.B === "Kode" && r.C === "Uraian" && r.D === "Jumlah" && r.E === "Tanda");
+  if (header < 0) return null;
+  return rows.slice(header + 1).map((r) => [r.B || "", r.C || "", r.D || "", r.E || ""].join("|"));
 }
 
 async function visible(page, selector) {
@@ -295,6 +367,7 @@ async function twoOffices(browser, dir, problems) {
     check((await text(a, "#ringkasan-kasus")).includes("Terminasi"), "the case is closed (terminasi)");
     check(await a.$eval("#tindakan-tutup", (e) => e.hidden), "a closed case offers no second closure");
 
+
     // Laporan: this month's report of `teduh report`, its chart, and its CSV to download.
     await a.click('a[data-halaman="laporan"]');
     await visible(a, "#isi-laporan");
@@ -310,6 +383,53 @@ async function twoOffices(browser, dir, problems) {
       csv.body.startsWith("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,"), `the CSV downloads with this month's one case (${csv.body.split("\n")[1]})`);
     await shot(a, "18-laporan");
     await accessible(a, "Laporan");
+
+    // Unduh Excel: the browser downloads a real .xlsx (a zip with xl/workbook.xml) whose
+    // table holds the CSV's rows and figures, under Indonesian headers; then the same for
+    // the report that leaves the office, whose small cells keep a mark and no number.
+    const downloads = path.join(dir, "unduhan");
+    mkdirSync(downloads, { recursive: true });
+    const cdp = await a.createCDPSession();
+    await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads, browserContextId: a.browserContext().id });
+    const xlsxHref = await a.$eval("#unduh-xlsx", (e) => e.getAttribute("href"));
+    check(/^\/api\/laporan\?dari=\d{4}-\d{2}-01&sampai=\d{4}-\d{2}-\d{2}&publik=0&bentuk=xlsx$/.test(xlsxHref), `the Excel link carries dates only (${xlsxHref})`);
+    await a.click("#unduh-xlsx");
+    let saved = [];
+    for (let i = 0; i < 150 && saved.length === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      saved = readdirSync(downloads).filter((f) => f.endsWith(".xlsx"));
+    }
+    check(saved.length === 1 && /^laporan-UJI-A-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.xlsx$/.test(saved[0]), `Unduh Excel downloads the workbook (${saved.join(", ")})`);
+    async function compareExcel(publik) {
+      const got = await a.evaluate(async (publikFlag) => {
+        const href = document.getElementById("unduh-xlsx").getAttribute("href").replace("publik=0", "publik=" + publikFlag);
+        const x = await fetch(href, { credentials: "same-origin" });
+        const c = await fetch(href.replace("bentuk=xlsx", "bentuk=csv"), { credentials: "same-origin" });
+        const bytes = new Uint8Array(await x.arrayBuffer());
+        let bin = "";
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return {
+          type: x.headers.get("content-type"), cache: x.headers.get("cache-control"),
+          disposition: x.headers.get("content-disposition"), xlsx: btoa(bin), csv: await c.text(),
+        };
+      }, publik);
+      const xlsx = Buffer.from(got.xlsx, "base64");
+      const { files, rows } = sheetRows(xlsx);
+      const table = xlsxTable(rows);
+      const csv = csvRows(got.csv).slice(1).map((r) => [r[1], r[2], r[3], r[4]].join("|"));
+      const name = publik === "1" ? "the report leaving the office" : "the office's report";
+      check(got.type === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" && got.cache === "no-store" &&
+        /attachment; filename="laporan-UJI-A-[0-9-]+\.xlsx"/.test(got.disposition), `${name}: the Excel answer is an xlsx attachment, not cached`);
+      check(xlsx.subarray(0, 4).toString("binary") === "PK\x03\x04" && files.has("xl/workbook.xml"), `${name}: the download is a zip with xl/workbook.xml (${xlsx.length} bytes, ${files.size} files)`);
+      check(table !== null && table.length === csv.length && table.every((r, i) => r === csv[i]),
+        `${name}: the workbook's ${table ? table.length : 0} rows match the CSV's ${csv.length} (first: ${table && table[0]})`);
+      return table || [];
+    }
+    const exact = await compareExcel("0");
+    check(exact[0] === "|Jumlah kasus|1|", "the workbook counts this month's one case");
+    const outside = await compareExcel("1");
+    check(outside[0] === "|Jumlah kasus||<5", "leaving the office, the one case is marked <5 with no number");
+
   } finally {
     for (const app of apps) await stop(app.child);
     await stop(server.child);

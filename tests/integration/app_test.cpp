@@ -513,6 +513,27 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
       << csv.body;
   EXPECT_EQ(csv.body.find("Warga"), std::string::npos);
   EXPECT_EQ(read("/api/laporan?dari=bukan-tanggal").status, 422);
+  EXPECT_EQ(read("/api/laporan?bentuk=pdf").status, 404);
+  // The Excel workbook: an xlsx download no cache keeps; like every route it needs the
+  // session cookie and the app's own Host; a POST to it is a change without a token.
+  Reply xlsx = read("/api/laporan?bentuk=xlsx&publik=1&dari=2000-01-01&sampai=2100-12-31");
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  EXPECT_EQ(xlsx.header("content-type"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  EXPECT_EQ(xlsx.header("content-disposition"),
+            "attachment; filename=\"laporan-UJI-DP3A-2000-01-01-2100-12-31.xlsx\"");
+  EXPECT_EQ(xlsx.header("cache-control"), "no-store");
+  EXPECT_EQ(xlsx.body.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(xlsx.body.find("xl/workbook.xml"), std::string::npos);
+  EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "", {}, ""}).status, 403);
+  EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "jahat.example:" + std::to_string(port_),
+                         Headers{{"Cookie", cookie_}}, ""})
+                .status,
+            421);
+  EXPECT_EQ(call(Request{"POST", "/api/laporan?bentuk=xlsx", "",
+                         Headers{{"Cookie", cookie_}, {"Origin", "http://jahat.example"}}, "{}"})
+                .status,
+            403);
 
   stop_app();
   std::ifstream log(dir_ / "app.log");

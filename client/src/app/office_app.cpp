@@ -588,11 +588,11 @@ class OfficeApp {
         200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
   }
 
-  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|svg: the report
-  // of `teduh report` (Workflow::report, counts only, no names), for the period; publik=1 is
-  // `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV of `--csv`
-  // as a download, or the SVG of `--chart` for the page's <img>. The query holds dates
-  // only, never a name.
+  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|xlsx|svg: the
+  // report of `teduh report` (Workflow::report, counts only, no names), for the period;
+  // publik=1 is `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV
+  // of `--csv` or the Excel workbook of `--xlsx` as a download, or the SVG of `--chart` for
+  // the page's <img>. The query holds dates only, never a name.
   [[nodiscard]] HttpResponse report(Workflow& wf, const HttpRequest& req) const {
     ReportFilter filter;
     filter.from = req.query("dari");
@@ -601,24 +601,34 @@ class OfficeApp {
     auto doc = wf.report(filter, outside ? Audience::outside : Audience::own_office);
     if (!doc) return error_response(doc.error());
     const std::string form = req.query("bentuk");
-    if (form == "csv" || form == "svg") {
+    if (form == "svg") {
+      HttpResponse r;
+      r.headers.emplace_back("Content-Type", "image/svg+xml");
+      r.body = report_svg(*doc);
+      return r;
+    }
+    if (form == "csv" || form == "xlsx") {
       HttpResponse r;
       if (form == "csv") {
         r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
-        std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
-                           (filter.from.empty() ? "awal" : filter.from) + "-" +
-                           (filter.to.empty() ? "kini" : filter.to) + ".csv";
-        for (char& ch : name) {  // a file name of letters, digits and dashes only
-          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
-        }
-        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
         r.body = report_csv(*doc);
       } else {
-        r.headers.emplace_back("Content-Type", "image/svg+xml");
-        r.body = report_svg(*doc);
+        auto book = report_xlsx(*doc);
+        if (!book) return error_response(book.error());
+        r.headers.emplace_back("Content-Type",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        r.body = std::move(*book);
       }
+      std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
+                         (filter.from.empty() ? "awal" : filter.from) + "-" +
+                         (filter.to.empty() ? "kini" : filter.to) + "." + form;
+      for (char& ch : name) {  // a file name of letters, digits and dashes only
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
+      }
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
       return r;
     }
+    if (!form.empty()) return refusal(404, "Bentuk laporan itu tidak ada.");
     return json_response(200, json{{"laporan", *doc}, {"teks", report_text(*doc)}});
   }
 
