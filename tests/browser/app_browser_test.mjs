@@ -6,7 +6,7 @@
 //   node app_browser_test.mjs BUILD_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium or no node_modules: run `npm ci`).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -207,6 +207,40 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
+// A print view (#/cetak/...) once drawn: its text holds the expected headings and the case
+// number; on paper the app's own controls are gone; "Cetak" opens the browser's print; and
+// page.pdf() renders it as an A4 PDF (the page's @page size), saved beside the screenshots.
+async function printView(page, name, expected) {
+  await visible(page, "#lembar-cetak");
+  await page.waitForFunction(() => document.getElementById("tanda-tangan").childElementCount > 0);
+  const body = await page.$eval("#lembar-cetak", (e) => e.textContent);
+  const missing = expected.filter((h) => !body.includes(h));
+  check(missing.length === 0, `${name}: the print view holds ${expected.join(" | ")}${missing.length ? " (missing: " + missing.join(" | ") + ")" : ""}`);
+  await shot(page, name);
+  await accessible(page, name);
+  await page.evaluate(() => {
+    window.dicetak = 0;
+    window.print = () => { window.dicetak += 1; };
+  });
+  await page.click("#tombol-cetak");
+  check((await page.evaluate(() => window.dicetak)) === 1, `${name}: the Cetak button opens the browser's print`);
+  await page.emulateMediaType("print");
+  const onPaper = await page.evaluate(() => ["#menu", ".alat-cetak", ".kepala"].map((s) => getComputedStyle(document.querySelector(s)).display));
+  // The sheet as on paper: A4's width inside the 12 mm margins (186 mm at 96 dpi).
+  await page.setViewport({ width: 703, height: 1031 });
+  await shot(page, `${name}-kertas`);
+  await page.setViewport({ width: 1366, height: 768 });
+  await page.emulateMediaType(null);
+  check(onPaper.every((d) => d === "none"), `${name}: on paper only the sheet is printed (menu, buttons and header hidden)`);
+  const pdf = Buffer.from(await page.pdf({ preferCSSPageSize: true, printBackground: true }));
+  writeFileSync(path.join(shots, `${name}.pdf`), pdf);
+  const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf.toString("latin1"));
+  const a4 = box && Math.abs(Number(box[1]) - 595.3) < 2 && Math.abs(Number(box[2]) - 841.9) < 2;
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+  check(pdf.subarray(0, 5).toString("latin1") === "%PDF-" && pdf.length > 5000 && a4,
+    `${name}: page.pdf() renders it as an A4 PDF (${pdf.length} bytes, ${pages} page(s), ${box ? box[1] + "x" + box[2] + " pt" : "no MediaBox"})`);
+}
+
 // Two offices on a real teduhd, each with its own app in its own browser context (two
 // offices' laptops): an intake at A, referred to B;
 // both sync from the page ("Sinkronkan sekarang", in the background); B accepts from its
@@ -367,6 +401,24 @@ async function twoOffices(browser, dir, problems) {
     check((await text(a, "#ringkasan-kasus")).includes("Terminasi"), "the case is closed (terminasi)");
     check(await a.$eval("#tindakan-tutup", (e) => e.hidden), "a closed case offers no second closure");
 
+    // Cetak: the intake form, the referral letter and the termination form, each an A4 view
+    // with the office's letterhead and signature blocks, rendered to PDF.
+    const nomor = (await text(a, "#judul-kasus")).replace(/^Kasus /, "");
+    check(/^UJI-A\//.test(nomor), `the case number to print (${nomor})`);
+    await a.click("#cetak-pengaduan");
+    await printView(a, "20-cetak-formulir-pengaduan", ["Formulir Pengaduan", "Nomor kasus: " + nomor, "Dinas Uji A", "Kode kantor UJI-A",
+      "A. Data pengaduan", "B. Identitas korban", "Warga Rujukan Uji", "E. Kronologi kejadian", "Petugas penerima pengaduan", "petugas-a"]);
+    check(/#\/cetak\/pengaduan\/[0-9a-f]{32}$/.test(a.url()), "the print view's address holds the case id only");
+    await a.click("#kembali-cetak");
+    await visible(a, "#halaman-kasus");
+    await a.click(".cetak-rujukan a");
+    await printView(a, "21-cetak-surat-rujukan", ["Surat Rujukan", "Nomor kasus: " + nomor, "Dinas Uji B (UJI-B)", "Identitas korban",
+      "Pendampingan lanjutan di kantor B.", "Persetujuan korban diberikan oleh", "Petugas perujuk", "Kepala Dinas Uji A"]);
+    await a.click("#kembali-cetak");
+    await visible(a, "#halaman-kasus");
+    await a.click("#cetak-terminasi");
+    await printView(a, "22-cetak-penutupan-kasus", ["Formulir Penutupan Kasus (Terminasi)", "Nomor kasus: " + nomor, "Layanan selesai, korban aman.",
+      "Waktu kasus ditutup", "C. Layanan yang diberikan", "D. Rujukan", "Pendamping kasus", "Mengetahui, Kepala Dinas Uji A"]);
 
     // Laporan: this month's report of `teduh report`, its chart, and its CSV to download.
     await a.click('a[data-halaman="laporan"]');
@@ -430,6 +482,14 @@ async function twoOffices(browser, dir, problems) {
     const outside = await compareExcel("1");
     check(outside[0] === "|Jumlah kasus||<5", "leaving the office, the one case is marked <5 with no number");
 
+    // Cetak laporan: the month's report as an A4 sheet, its table the CSV's rows.
+    await a.click("#cetak-laporan");
+    await a.waitForFunction(() => { const g = document.querySelector("#isi-cetak img"); return g && g.complete && g.naturalWidth > 0; });
+    await printView(a, "23-cetak-laporan", ["Laporan Bulanan Kasus Kekerasan terhadap Perempuan dan Anak", "Periode: ", "Dinas Uji A",
+      "Jumlah kasus", "Bentuk kekerasan", "Dibuat oleh", "Mengetahui, Kepala Dinas Uji A"]);
+    const printedRows = await a.$$eval("#isi-cetak table tbody tr:not(:has(td.kelompok))", (rs) => rs.length);
+    check(printedRows === exact.length, `the printed report has the CSV's ${exact.length} rows (${printedRows})`);
+    check(!(await a.$eval("#lembar-cetak", (e) => e.textContent)).includes("Warga Rujukan Uji"), "the printed report holds no name");
   } finally {
     for (const app of apps) await stop(app.child);
     await stop(server.child);

@@ -534,6 +534,14 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
                          Headers{{"Cookie", cookie_}, {"Origin", "http://jahat.example"}}, "{}"})
                 .status,
             403);
+  // The print views' letterhead and the printed report's table.
+  const json session = json::parse(read("/api/sesi").body);
+  EXPECT_EQ(session["kantor"], "Dinas Uji");
+  EXPECT_TRUE(session["wilayah_kantor"].is_string());
+  const json rows = json::parse(report.body)["baris"];
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], (json{{"kelompok", "Jumlah kasus"}, {"kode", ""}, {"uraian", "Jumlah kasus"},
+                           {"jumlah", 1}, {"tanda", ""}}));
 
   stop_app();
   std::ifstream log(dir_ / "app.log");

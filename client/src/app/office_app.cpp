@@ -582,7 +582,7 @@ class OfficeApp {
     json rows = json::array();
     if (*listed) {
       for (const DirectoryOffice& o : **listed)
-        rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}});
+        rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}, {"region", o.region}});
     }
     return json_response(
         200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
@@ -629,7 +629,17 @@ class OfficeApp {
       return r;
     }
     if (!form.empty()) return refusal(404, "Bentuk laporan itu tidak ada.");
-    return json_response(200, json{{"laporan", *doc}, {"teks", report_text(*doc)}});
+    // The table of the CSV and the workbook (report_rows), for the printed report.
+    json rows = json::array();
+    for (const ReportRow& row : report_rows(*doc)) {
+      rows.push_back(json{{"kelompok", row.group},
+                          {"kode", row.code},
+                          {"uraian", row.label},
+                          {"jumlah", row.count},
+                          {"tanda", row.mark}});
+    }
+    return json_response(200,
+                         json{{"laporan", *doc}, {"teks", report_text(*doc)}, {"baris", rows}});
   }
 
   // POST /api/konflik/selesaikan {kasus, entitas, kolom, versi}: keeps the value of one live
@@ -659,6 +669,14 @@ class OfficeApp {
       doc["kode_kantor"] = grant.office_code;
       doc["pengguna"] = grant.user;
       doc["peran"] = grant.role;
+      // The letterhead of the print views: the office's region, from the directory the
+      // last sync brought ("" before one).
+      doc["wilayah_kantor"] = "";
+      if (auto listed = store_->directory_offices(); listed && *listed) {
+        for (const DirectoryOffice& o : **listed) {
+          if (o.code == grant.office_code) doc["wilayah_kantor"] = o.region;
+        }
+      }
       auto rules = deadline_rules(*store_);
       if (rules) doc["zona_waktu"] = schema::dates::zone_name(rules->zone);
     }
