@@ -339,15 +339,32 @@ async function pantauSinkron() {
   }
 }
 
-// Daftar kasus: every case, or the ones whose victim matches the search (sent as a POST
-// body, so the name or NIK never lands in an address, a history or a log).
+// Daftar kasus: every case, or the ones whose victim matches the search, kept by the
+// filters (status, worker, "kasus saya", the days received: Workflow::CaseFilter, as
+// `teduh case list`). Sent as a POST body, so a name, NIK or worker never lands in an
+// address, a history or a log.
 async function halamanDaftar() {
   const q = el("cari").value.trim();
-  const r = q ? await api("POST", "/api/cari", { q: q }) : await api("GET", "/api/kasus");
-  if (!r.ok) return;
+  const saring = {
+    status: el("saring-status").value,
+    petugas: el("saring-saya").checked ? "" : el("saring-petugas").value.trim(),
+    saya: el("saring-saya").checked,
+    dari: el("saring-dari").value,
+    sampai: el("saring-sampai").value,
+  };
+  el("saring-petugas").disabled = saring.saya;
+  const r = await api("POST", "/api/cari", Object.assign({ q: q }, saring));
+  if (!r.ok) {
+    if (r.status !== 423) {
+      tampilkan("daftar");
+      tampilkanGalat(el("galat-daftar"), r.data, null);
+    }
+    return;
+  }
+  el("galat-daftar").hidden = true;
   tampilkan("daftar");
-  const status = el("saring-status").value;
-  const kasus = r.data.cases.filter((c) => !status || c.status === status).slice().reverse();
+  const disaring = saring.status || saring.petugas || saring.saya || saring.dari || saring.sampai;
+  const kasus = r.data.cases.slice().reverse();
   const tbody = el("tabel-kasus").querySelector("tbody");
   kosongkan(tbody);
   for (const c of kasus) {
@@ -365,8 +382,9 @@ async function halamanDaftar() {
     tbody.appendChild(tr);
   }
   el("jumlah-kasus").textContent = kasus.length === 0
-    ? (q ? "Tidak ada kasus yang cocok dengan pencarian." : "Belum ada kasus.")
-    : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + ".";
+    ? (q ? "Tidak ada kasus yang cocok dengan pencarian" + (disaring ? " dan saringan." : ".")
+      : (disaring ? "Tidak ada kasus yang sesuai saringan." : "Belum ada kasus."))
+    : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + (disaring ? (q ? " dan" : "") + " sesuai saringan" : "") + ".";
 }
 
 // A definition list of an entity's fields in schema order; fields in conflict are marked,
@@ -1257,6 +1275,13 @@ async function mulai() {
     halamanDaftar();
   });
   el("saring-status").addEventListener("change", halamanDaftar);
+  el("saring-saya").addEventListener("change", halamanDaftar);
+  el("hapus-saringan").addEventListener("click", () => {
+    for (const id of ["saring-petugas", "saring-dari", "saring-sampai"]) el(id).value = "";
+    el("saring-status").value = "";
+    el("saring-saya").checked = false;
+    halamanDaftar();
+  });
   el("form-baru").addEventListener("submit", simpanPengaduan);
   for (const id of ["korban-name", "korban-nik", "korban-birth"]) el(id).addEventListener("change", periksaSerupa);
   el("tombol-kunci").addEventListener("click", kunci);

@@ -1,8 +1,10 @@
 // The office app in a real browser: `teduh app` on a fresh test store, driven through
 // headless Chromium (puppeteer-core; nothing is downloaded). A worker unlocks the store,
-// files a complaint, finds it in Daftar kasus and opens it; the pages are checked for their
-// Indonesian texts, for Content-Security-Policy violations and script errors, and with
-// axe-core for accessibility. A screenshot of every page lands in BUILD_DIR/screenshots/.
+// files a complaint, finds it in Daftar kasus (search and filters) and opens it; two offices
+// then refer, accept, settle a conflict, close, print (PDF) and download the report (CSV,
+// Excel). The pages are checked for their Indonesian texts, for Content-Security-Policy
+// violations and script errors, and with axe-core for accessibility. A screenshot of every
+// page, and the PDF of every print view, lands in BUILD_DIR/screenshots/.
 //   node app_browser_test.mjs BUILD_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium or no node_modules: run `npm ci`).
 import { spawn, spawnSync } from "node:child_process";
@@ -626,6 +628,68 @@ async function main() {
     await page.click("#tabel-kasus tbody a");
     await visible(page, "#halaman-kasus");
     check((await text(page, "#halaman-kasus")).includes(victim.name), "opening the case from the list shows it");
+
+    // Daftar kasus's filters (Workflow::CaseFilter, as `teduh case list --status --petugas
+    // --milik-saya --dari --sampai`), sent in the search's POST body. First this worker
+    // takes the case (Pendamping kasus), so that "Kasus saya" finds it.
+    await page.click("#tindakan-ubah summary");
+    await page.select("#ubah-kolom", "assigned_worker");
+    await page.waitForSelector("input#ubah-nilai");
+    await page.type("#ubah-nilai", "petugas-uji");
+    await page.click("#form-ubah button[type=submit]");
+    await page.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("diubah"));
+    await page.click('a[data-halaman="daftar"]');
+    await visible(page, "#halaman-daftar");
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    const hariIni = await page.evaluate(() => hariIni());
+    const besok = new Date(Date.parse(hariIni + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
+    // Sets the filters (unset ones emptied), submits by `how`, and waits for the new count.
+    async function saring(isi, how) {
+      await page.evaluate((v) => {
+        document.getElementById("saring-status").value = v.status || "";
+        document.getElementById("saring-petugas").value = v.petugas || "";
+        document.getElementById("saring-dari").value = v.dari || "";
+        document.getElementById("saring-sampai").value = v.sampai || "";
+        document.getElementById("saring-saya").checked = false;
+        document.getElementById("saring-petugas").disabled = false;
+        document.getElementById("jumlah-kasus").textContent = "";
+      }, isi);
+      await how();
+      await page.waitForFunction(() => document.getElementById("jumlah-kasus").textContent !== "");
+      return { rows: await page.$$eval("#tabel-kasus tbody tr", (rs) => rs.length), said: await text(page, "#jumlah-kasus") };
+    }
+    const cari = () => page.click("#form-cari button[type=submit]");
+    let got = await saring({ status: "diterima" }, cari);
+    check(got.rows === 1 && got.said.includes("sesuai saringan"), `status Diterima keeps the case (${got.said})`);
+    got = await saring({ status: "terminasi" }, cari);
+    check(got.rows === 0 && got.said === "Tidak ada kasus yang sesuai saringan.", `status Terminasi keeps none (${got.said})`);
+    got = await saring({}, async () => {
+      await page.type("#saring-petugas", "petugas-uji");
+      await page.keyboard.press("Enter");
+    });
+    check(got.rows === 1, `the worker typed and Enter keep the worker's case (${got.said})`);
+    got = await saring({ petugas: "petugas-lain" }, cari);
+    check(got.rows === 0, `another worker's filter keeps none (${got.said})`);
+    got = await saring({}, async () => {
+      await page.focus("#saring-saya");
+      await page.keyboard.press("Space");
+    });
+    check(got.rows === 1 && (await page.$eval("#saring-petugas", (e) => e.disabled)), `"Kasus saya", checked by keyboard, keeps the case assigned to this user (${got.said})`);
+    await shot(page, "07b-daftar-saringan");
+    await accessible(page, "Daftar kasus: saringan");
+    got = await saring({ dari: hariIni, sampai: hariIni }, cari);
+    check(got.rows === 1, `received today: the period ${hariIni} to ${hariIni} keeps it (${got.said})`);
+    got = await saring({ dari: besok }, cari);
+    check(got.rows === 0, `from tomorrow (${besok}) keeps none (${got.said})`);
+    got = await saring({ status: "terminasi" }, async () => {
+      await page.type("#cari", victim.nik);
+      await cari();
+    });
+    check(got.rows === 0 && got.said.includes("pencarian dan saringan"), `a search is filtered too (${got.said})`);
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    got = await saring({ status: "terminasi" }, () => page.click("#hapus-saringan"));
+    check(got.rows === 1 && got.said === "1 kasus." && (await page.$eval("#saring-status", (e) => e.value)) === "", `Hapus saringan shows every case again (${got.said})`);
+    check(!page.url().includes("petugas") && !page.url().includes(hariIni), "the filters are not in the address");
 
     // The same victim again: the intake form warns, with a link to the recorded case.
     await page.click('a[data-halaman="baru"]');

@@ -332,6 +332,24 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
     EXPECT_EQ(json::parse(found.body)["cases"].size(), 1u) << q;
   }
   EXPECT_TRUE(json::parse(change("/api/cari", json{{"q", "nama lain"}}).body)["cases"].empty());
+  // Daftar kasus's filters (Workflow::CaseFilter, as `teduh case list`), alone and with a
+  // search; a date that is not one is said, a filter of the wrong type is not read.
+  auto listed = [&](const json& body) {
+    Reply r = change("/api/cari", body);
+    EXPECT_EQ(r.status, 200) << body.dump() << " " << r.body;
+    return r.status == 200 ? json::parse(r.body)["cases"].size() : 99u;
+  };
+  EXPECT_EQ(listed(json{{"q", ""}, {"status", "diterima"}}), 1u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"status", "Terminasi"}}), 0u);  // a label works too
+  EXPECT_EQ(listed(json{{"q", "APLIKASI"}, {"status", "terminasi"}}), 0u);
+  EXPECT_EQ(listed(json{{"q", "APLIKASI"}, {"dari", "2000-01-01"}, {"sampai", "2100-12-31"}}), 1u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"dari", "2100-01-01"}}), 0u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"saya", true}}), 0u) << "no worker assigned yet";
+  EXPECT_EQ(listed(json{{"q", ""}, {"petugas", "petugas-lain"}}), 0u);
+  Reply wrong_day = change("/api/cari", json{{"q", ""}, {"dari", "kemarin sore"}});
+  EXPECT_EQ(wrong_day.status, 422) << wrong_day.body;
+  EXPECT_NE(wrong_day.body.find("Isian belum benar"), std::string::npos) << wrong_day.body;
+  EXPECT_EQ(change("/api/cari", json{{"q", ""}, {"saya", "ya"}}).status, 400);
   Reply same = change("/api/serupa", json{{"korban", {{"nik", kVictimNik}}}});
   ASSERT_EQ(same.status, 200) << same.body;
   EXPECT_EQ(json::parse(same.body)["cases"].size(), 1u);
@@ -449,6 +467,15 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   Reply set = change("/api/kasus/" + id + "/ubah",
                      json{{"data", {{"risk_level", "tinggi"}, {"korban.age", "31"}}}});
   ASSERT_EQ(set.status, 200) << set.body;
+  // "Kasus saya": the case this device's user is assigned to.
+  ASSERT_EQ(change("/api/kasus/" + id + "/ubah",
+                   json{{"data", {{"assigned_worker", "petugas-uji"}}}})
+                .status,
+            200);
+  EXPECT_EQ(json::parse(change("/api/cari", json{{"q", ""}, {"saya", true}}).body)["cases"].size(), 1u);
+  EXPECT_EQ(
+      json::parse(change("/api/cari", json{{"q", ""}, {"petugas", " PETUGAS-UJI "}}).body)["cases"].size(),
+      1u);
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
   Reply no_reason = change("/api/kasus/" + id + "/rujuk",

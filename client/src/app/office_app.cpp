@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -377,13 +378,7 @@ class OfficeApp {
     Workflow wf(*store_);
     if (get && path == "/api/beranda") return home(wf);
     if (get && path == "/api/kasus") return result(wf.list_cases());
-    if (post && path == "/api/cari") {
-      auto body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object() || !body.value("q", json()).is_string()) {
-        return refusal(400, "Permintaan pencarian tidak terbaca.");
-      }
-      return result(wf.search_cases(body["q"].get<std::string>()));
-    }
+    if (post && path == "/api/cari") return find_cases(wf, req);
     if (post && path == "/api/kasus") return new_case(wf, req);
     if (post && path == "/api/serupa") {
       auto body = json::parse(req.body, nullptr, false);
@@ -475,6 +470,46 @@ class OfficeApp {
     const json v = body.value(key, json(""));
     if (!v.is_string()) return std::nullopt;
     return v.get<std::string>();
+  }
+
+  // POST /api/cari {q, status, petugas, saya, dari, sampai}: Daftar kasus. q is
+  // Workflow::search_cases (NIK, name or number); the others are Workflow::CaseFilter, as
+  // `teduh case list --status --petugas --milik-saya --dari --sampai`. With both, the rows
+  // of the search that the filter keeps, in the search's order. In a body, never in an
+  // address: a search holds a name or NIK, a filter a worker's name.
+  static HttpResponse find_cases(Workflow& wf, const HttpRequest& req) {
+    auto body = body_object(req);
+    if (!body) return refusal(400, "Permintaan pencarian tidak terbaca.");
+    Workflow::CaseFilter filter;
+    auto query = text_of(*body, "q");
+    auto status = text_of(*body, "status");
+    auto worker = text_of(*body, "petugas");
+    auto from = text_of(*body, "dari");
+    auto to = text_of(*body, "sampai");
+    const json mine = body->value("saya", json(false));
+    if (!query || !status || !worker || !from || !to || !mine.is_boolean())
+      return refusal(400, "Permintaan pencarian tidak terbaca.");
+    filter.status = *status;
+    filter.worker = *worker;
+    filter.mine = mine.get<bool>();
+    filter.from = *from;
+    filter.to = *to;
+    const bool filtered = !filter.status.empty() || !filter.worker.empty() || filter.mine ||
+                          !filter.from.empty() || !filter.to.empty();
+    auto kept = filtered || query->empty() ? wf.list_cases(filter) : wf.list_cases();
+    if (!kept) return error_response(kept.error());
+    if (query->empty()) return json_response(200, *kept);
+    auto found = wf.search_cases(*query);
+    if (!found) return error_response(found.error());
+    if (!filtered) return json_response(200, *found);
+    std::set<std::string> ids;
+    for (const json& row : (*kept)["cases"]) ids.insert(row["id"].get<std::string>());
+    json rows = json::array();
+    for (json& row : (*found)["cases"]) {
+      if (ids.count(row["id"].get<std::string>())) rows.push_back(std::move(row));
+    }
+    (*found)["cases"] = std::move(rows);
+    return json_response(200, *found);
   }
 
   // `teduh case show --json`, plus what this office has to answer on the case
