@@ -103,7 +103,8 @@ Result<std::string> report_xlsx(const nlohmann::json& report) {
 
   const lxw_row_t header = row;
   const char* const headers[] = {"Kelompok", "Kode", "Uraian", "Jumlah", "Tanda"};
-  for (lxw_col_t col = 0; col < 5; ++col) worksheet_write_string(sheet, row, col, headers[col], heading);
+  for (lxw_col_t col = 0; col < 5; ++col)
+    worksheet_write_string(sheet, row, col, headers[col], heading);
   ++row;
   for (const ReportRow& r : report_rows(report)) {
     worksheet_write_string(sheet, row, 0, r.group.c_str(), nullptr);
@@ -123,7 +124,8 @@ Result<std::string> report_xlsx(const nlohmann::json& report) {
   }
   std::ifstream in(file, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return fail(Errc::internal, "the Excel workbook could not be read back");
+  if (!in.good() && !in.eof())
+    return fail(Errc::internal, "the Excel workbook could not be read back");
   if (bytes.empty()) return fail(Errc::internal, "libxlsxwriter wrote an empty workbook");
   return bytes;
 }

@@ -617,7 +617,8 @@ class OfficeApp {
     json rows = json::array();
     if (*listed) {
       for (const DirectoryOffice& o : **listed)
-        rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}, {"region", o.region}});
+        rows.push_back(
+            json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}, {"region", o.region}});
     }
     return json_response(
         200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
