@@ -1018,6 +1018,23 @@ function tabelCetak(entitas, fields, nama, tambahan) {
   return t;
 }
 
+// A ruled table with column headers; its tbody is filled by the caller.
+function tabelBergaris(judulKolom) {
+  const t = buat("table", null, "tabel-cetak bergaris");
+  const thead = document.createElement("thead");
+  const kepala = document.createElement("tr");
+  for (const j of judulKolom) {
+    const th = buat("th", j);
+    th.scope = "col";
+    kepala.appendChild(th);
+  }
+  thead.appendChild(kepala);
+  t.appendChild(thead);
+  const tbody = document.createElement("tbody");
+  t.appendChild(tbody);
+  return { tabel: t, isi: tbody };
+}
+
 // Signature blocks side by side: [role, name] each; a name left empty gets a dotted line.
 function tandaTangan(blok) {
   const wadah = el("tanda-tangan");
@@ -1170,24 +1187,13 @@ async function cetakTerminasi(doc) {
   if (doc.services.length === 0) {
     wadahLayanan.appendChild(buat("p", "Tidak ada layanan yang dicatat."));
   } else {
-    const t = buat("table", null, "tabel-cetak bergaris");
-    const kepala = document.createElement("tr");
-    for (const j of ["Tanggal", "Jenis layanan", "Pemberi", "Hasil"]) {
-      const th = buat("th", j);
-      th.scope = "col";
-      kepala.appendChild(th);
-    }
-    const thead = document.createElement("thead");
-    thead.appendChild(kepala);
-    t.appendChild(thead);
-    const tbody = document.createElement("tbody");
+    const t = tabelBergaris(["Tanggal", "Jenis layanan", "Pemberi", "Hasil"]);
     for (const s of doc.services.slice().sort((x, y) => (x.fields.date || "").localeCompare(y.fields.date || ""))) {
       const tr = document.createElement("tr");
       for (const v of [s.fields.date || "-", labelKode("jenis_layanan", s.fields.kind), s.fields.provider || "-", s.fields.outcome || "-"]) tr.appendChild(buat("td", v));
-      tbody.appendChild(tr);
+      t.isi.appendChild(tr);
     }
-    t.appendChild(tbody);
-    wadahLayanan.appendChild(t);
+    wadahLayanan.appendChild(t.tabel);
   }
   const wadahRujukan = bagianCetak("D. Rujukan");
   if (doc.referrals.length === 0) wadahRujukan.appendChild(buat("p", "Tidak ada rujukan."));
@@ -1223,17 +1229,8 @@ async function cetakLaporan(bulan, publik) {
   img.src = "/api/laporan?" + q.toString();
   img.alt = "Grafik kasus per bulan menurut bentuk kekerasan dan ketepatan waktu tenggat; angkanya ada di tabel.";
   isi.appendChild(img);
-  const t = buat("table", null, "tabel-cetak bergaris");
-  const thead = document.createElement("thead");
-  const kepala = document.createElement("tr");
-  for (const j of ["Uraian", "Kode", "Jumlah", "Tanda"]) {
-    const h = buat("th", j);
-    h.scope = "col";
-    kepala.appendChild(h);
-  }
-  thead.appendChild(kepala);
-  t.appendChild(thead);
-  const tbody = document.createElement("tbody");
+  const t = tabelBergaris(["Uraian", "Kode", "Jumlah", "Tanda"]);
+  const tbody = t.isi;
   let kelompok = null;
   for (const b of r.data.baris) {
     if (b.kelompok !== kelompok) {
@@ -1249,8 +1246,7 @@ async function cetakLaporan(bulan, publik) {
     for (const v of [b.uraian, b.kode, b.jumlah === null ? "" : String(b.jumlah), b.tanda]) tr.appendChild(buat("td", v));
     tbody.appendChild(tr);
   }
-  t.appendChild(tbody);
-  isi.appendChild(t);
+  isi.appendChild(t.tabel);
   tandaTangan([["Dibuat oleh", keadaan.pengguna], ["Mengetahui, Kepala " + (keadaan.namaKantor || keadaan.kantor), ""]]);
 }
 
