@@ -11,6 +11,7 @@ packages=(
   libsodium-dev
   libutf8proc-dev
   libzxcvbn-dev
+  libxlsxwriter-dev  # the report as an Excel workbook (teduh report --xlsx, the office app)
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libcli11-dev libexpected-dev nlohmann-json3-dev

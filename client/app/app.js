@@ -13,6 +13,9 @@ const keadaan = {
   kasus: null,      // the id of the case on the Kasus page
   memantau: false,  // a sync is being polled
   kantor: "",       // this office's code
+  namaKantor: "",   // its name, for the letterhead of the print views
+  wilayah: "",      // its region (BPS code) from the directory, "" before a first sync
+  pengguna: "",     // the user, named under the signature of the print views
 };
 
 const ZONA_JAM = { WIB: 7, WITA: 8, WIT: 9 };
@@ -113,11 +116,12 @@ function tampilNilai(entitas, nama, nilai) {
 
 // ---- pages -----------------------------------------------------------------------------
 
-const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru", "konflik", "laporan"];
+const HALAMAN = ["buka", "beranda", "daftar", "kasus", "baru", "konflik", "laporan", "cetak"];
 
 function tampilkan(nama) {
   el("memuat").hidden = true;
   for (const h of HALAMAN) el("halaman-" + h).hidden = h !== nama;
+  document.body.classList.toggle("mode-cetak", nama === "cetak");
   const terbuka = nama !== "buka";
   el("menu").hidden = !terbuka;
   el("tombol-kunci").hidden = !terbuka;
@@ -178,6 +182,9 @@ async function muatSesi() {
   el("kantor").textContent = r.data.kantor ? r.data.kantor + " (" + r.data.kode_kantor + ")" : "";
   el("pengguna").textContent = r.data.pengguna ? "Pengguna: " + r.data.pengguna : "";
   keadaan.kantor = r.data.kode_kantor || "";
+  keadaan.namaKantor = r.data.kantor || "";
+  keadaan.wilayah = r.data.wilayah_kantor || "";
+  keadaan.pengguna = r.data.pengguna || "";
   return !r.data.terkunci;
 }
 
@@ -332,15 +339,32 @@ async function pantauSinkron() {
   }
 }
 
-// Daftar kasus: every case, or the ones whose victim matches the search (sent as a POST
-// body, so the name or NIK never lands in an address, a history or a log).
+// Daftar kasus: every case, or the ones whose victim matches the search, kept by the
+// filters (status, worker, "kasus saya", the days received: Workflow::CaseFilter, as
+// `teduh case list`). Sent as a POST body, so a name, NIK or worker never lands in an
+// address, a history or a log.
 async function halamanDaftar() {
   const q = el("cari").value.trim();
-  const r = q ? await api("POST", "/api/cari", { q: q }) : await api("GET", "/api/kasus");
-  if (!r.ok) return;
+  const saring = {
+    status: el("saring-status").value,
+    petugas: el("saring-saya").checked ? "" : el("saring-petugas").value.trim(),
+    saya: el("saring-saya").checked,
+    dari: el("saring-dari").value,
+    sampai: el("saring-sampai").value,
+  };
+  el("saring-petugas").disabled = saring.saya;
+  const r = await api("POST", "/api/cari", Object.assign({ q: q }, saring));
+  if (!r.ok) {
+    if (r.status !== 423) {
+      tampilkan("daftar");
+      tampilkanGalat(el("galat-daftar"), r.data, null);
+    }
+    return;
+  }
+  el("galat-daftar").hidden = true;
   tampilkan("daftar");
-  const status = el("saring-status").value;
-  const kasus = r.data.cases.filter((c) => !status || c.status === status).slice().reverse();
+  const disaring = saring.status || saring.petugas || saring.saya || saring.dari || saring.sampai;
+  const kasus = r.data.cases.slice().reverse();
   const tbody = el("tabel-kasus").querySelector("tbody");
   kosongkan(tbody);
   for (const c of kasus) {
@@ -358,8 +382,9 @@ async function halamanDaftar() {
     tbody.appendChild(tr);
   }
   el("jumlah-kasus").textContent = kasus.length === 0
-    ? (q ? "Tidak ada kasus yang cocok dengan pencarian." : "Belum ada kasus.")
-    : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + ".";
+    ? (q ? "Tidak ada kasus yang cocok dengan pencarian" + (disaring ? " dan saringan." : ".")
+      : (disaring ? "Tidak ada kasus yang sesuai saringan." : "Belum ada kasus."))
+    : kasus.length + " kasus" + (q ? " cocok dengan pencarian" : "") + (disaring ? (q ? " dan" : "") + " sesuai saringan" : "") + ".";
 }
 
 // A definition list of an entity's fields in schema order; fields in conflict are marked,
@@ -417,6 +442,9 @@ async function halamanKasus(id) {
   }
   isiRincian(el("ringkasan-kasus"), "kasus", doc.case, doc.conflicts);
   keadaan.kasus = id;
+  el("cetak-pengaduan").href = "#/cetak/pengaduan/" + encodeURIComponent(id);
+  el("cetak-terminasi").href = "#/cetak/terminasi/" + encodeURIComponent(id);
+  el("cetak-terminasi").hidden = doc.case.status !== "terminasi";
   isiJawaban(doc.menunggu_jawaban || []);
   siapkanTindakan(doc);
 
@@ -460,6 +488,13 @@ async function halamanKasus(id) {
         dl.appendChild(buat("dd", r.shelter_code_name + ", " + r.shelter_address));
       }
       kotak.appendChild(dl);
+      if (kunci === "referrals") {
+        const a = buat("a", "Cetak surat rujukan ke " + (r.fields.to_office || r.fields.to_external || "-"), "tombol kedua");
+        a.href = "#/cetak/rujukan/" + encodeURIComponent(id) + "/" + encodeURIComponent(r.id);
+        const p = buat("p", null, "cetak-rujukan");
+        p.appendChild(a);
+        kotak.appendChild(p);
+      }
     }
   }
 
@@ -889,7 +924,7 @@ async function selesaikanKonflik(c, v, tombol) {
   }
 }
 
-// ---- Laporan: the monthly report of `teduh report`, its chart and its CSV ---------------
+// ---- Laporan: the monthly report of `teduh report`, its chart, its CSV and Excel --------
 
 function periodeLaporan() {
   const bulan = el("laporan-bulan").value;  // YYYY-MM
@@ -932,7 +967,287 @@ async function tampilkanLaporan(ev) {
   el("grafik-laporan").src = alamatLaporan(p, "svg");
   el("grafik-laporan").alt = "Grafik laporan " + p.dari + " sampai " + p.sampai + "; angkanya ada di rincian di bawah.";
   el("unduh-csv").href = alamatLaporan(p, "csv");
+  el("unduh-xlsx").href = alamatLaporan(p, "xlsx");
+  el("cetak-laporan").href = "#/cetak/laporan/" + p.dari.slice(0, 7) + (el("laporan-publik").checked ? "/publik" : "");
   el("isi-laporan").hidden = false;
+}
+
+// ---- Cetak: A4 print views with the office's letterhead and signature blocks ------------
+// Each is a page of this app (#/cetak/...; the address carries ids and a month only) drawn
+// from the same JSON as the screen pages; app.css lays it out for A4 under @media print.
+// The browser's print dialog prints it or saves it as PDF.
+
+const BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
+
+// YYYY-MM-DD as "7 Desember 2026".
+function tanggalPanjang(ymd) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(ymd || "");
+  if (!m) return ymd || "-";
+  return Number(m[3]) + " " + BULAN[Number(m[2]) - 1] + " " + m[1];
+}
+
+// Today in the office's zone, YYYY-MM-DD.
+function hariIni() {
+  return waktuSetempat(new Date().toISOString().replace(/\.\d+Z$/, "Z")).slice(0, 10);
+}
+
+function bagianCetak(judul) {
+  const wadah = el("isi-cetak");
+  if (judul) wadah.appendChild(buat("h2", judul));
+  return wadah;
+}
+
+// A two-column table of fields (label, value) in the order given; an empty field prints
+// "-" so the paper shows what was not recorded. tambahan: further [label, text] rows.
+function tabelCetak(entitas, fields, nama, tambahan) {
+  const t = buat("table", null, "tabel-cetak");
+  const tbody = document.createElement("tbody");
+  const baris = nama.map((n) => {
+    const f = specField(entitas, n);
+    return [f ? f.label : n, tampilNilai(entitas, n, fields[n])];
+  }).concat(tambahan || []);
+  for (const [label, nilai] of baris) {
+    const tr = document.createElement("tr");
+    const th = buat("th", label);
+    th.scope = "row";
+    tr.appendChild(th);
+    tr.appendChild(buat("td", nilai));
+    tbody.appendChild(tr);
+  }
+  t.appendChild(tbody);
+  return t;
+}
+
+// A ruled table with column headers; its tbody is filled by the caller.
+function tabelBergaris(judulKolom) {
+  const t = buat("table", null, "tabel-cetak bergaris");
+  const thead = document.createElement("thead");
+  const kepala = document.createElement("tr");
+  for (const j of judulKolom) {
+    const th = buat("th", j);
+    th.scope = "col";
+    kepala.appendChild(th);
+  }
+  thead.appendChild(kepala);
+  t.appendChild(thead);
+  const tbody = document.createElement("tbody");
+  t.appendChild(tbody);
+  return { tabel: t, isi: tbody };
+}
+
+// Signature blocks side by side: [role, name] each; a name left empty gets a dotted line.
+function tandaTangan(blok) {
+  const wadah = el("tanda-tangan");
+  kosongkan(wadah);
+  wadah.appendChild(buat("p", "Tanggal: " + tanggalPanjang(hariIni()), "tempat-tanggal"));
+  const baris = buat("div", null, "baris-ttd");
+  for (const [peran, nama] of blok) {
+    const kotak = buat("div", null, "ttd");
+    kotak.appendChild(buat("p", peran, "ttd-peran"));
+    kotak.appendChild(buat("div", null, "ttd-ruang"));
+    kotak.appendChild(buat("p", nama ? "( " + nama + " )" : "( ................................ )", "ttd-nama"));
+    baris.appendChild(kotak);
+  }
+  wadah.appendChild(baris);
+}
+
+// The persons of a case with a role ("korban", "pelapor", "terlapor"), each with the
+// relationship to the victim.
+function orangBerperan(doc, peran) {
+  const hasil = [];
+  for (const x of doc.roles) {
+    if (x.fields.role !== peran) continue;
+    const p = doc.persons.find((o) => o.id === x.fields.person);
+    if (p) hasil.push({ orang: p, hubungan: x.fields.relationship });
+  }
+  return hasil;
+}
+
+function hubunganBaris(x) {
+  return x.hubungan ? [["Hubungan dengan korban", labelKode("hubungan", x.hubungan)]] : [];
+}
+
+const KOLOM_ORANG = ["name", "nik", "sex", "birth_date", "age", "education", "disability", "address", "phone"];
+
+// Empties the sheet and writes its letterhead, title and number; `kembali` is where the
+// back link leads.
+function siapkanLembar(judul, nomor, kembali) {
+  tampilkan("cetak");
+  el("galat-cetak").hidden = true;
+  el("lembar-cetak").hidden = false;
+  el("kop-nama").textContent = keadaan.namaKantor || keadaan.kantor;
+  el("kop-rinci").textContent = "Kode kantor " + keadaan.kantor + (keadaan.wilayah ? " \u00b7 Wilayah (kode BPS) " + keadaan.wilayah : "");
+  el("judul-cetak").textContent = judul;
+  el("nomor-cetak").textContent = nomor;
+  el("kembali-cetak").href = kembali;
+  el("kembali-cetak").textContent = kembali.startsWith("#/laporan") ? "\u2190 Kembali ke laporan" : "\u2190 Kembali ke kasus";
+  kosongkan(el("isi-cetak"));
+  kosongkan(el("tanda-tangan"));
+  el("dicetak").textContent = "Dicetak dari Teduh oleh " + (keadaan.pengguna || "-") + ", " + waktuSetempat(new Date().toISOString().replace(/\.\d+Z$/, "Z")) + ".";
+  // The file name a "Simpan sebagai PDF" offers.
+  document.title = judul + (nomor ? " " + nomor.replace(/^.*: /, "") : "") + " - Teduh";
+}
+
+function gagalCetak(data, kembali) {
+  tampilkan("cetak");
+  el("lembar-cetak").hidden = true;
+  el("kembali-cetak").href = kembali || "#/beranda";
+  tampilkanGalat(el("galat-cetak"), data, null);
+}
+
+async function halamanCetak(bagian) {
+  const [jenis, a, b] = bagian;
+  if (jenis === "laporan") return cetakLaporan(a, b === "publik");
+  const r = await api("GET", "/api/kasus/" + encodeURIComponent(a || ""));
+  if (!r.ok) {
+    if (r.status !== 423) gagalCetak(r.data, "#/daftar");
+    return;
+  }
+  if (jenis === "pengaduan") return cetakPengaduan(r.data);
+  if (jenis === "terminasi") return cetakTerminasi(r.data);
+  if (jenis === "rujukan") return cetakRujukan(r.data, b);
+  gagalCetak({ galat: "Lembar cetak itu tidak ada." }, "#/kasus/" + encodeURIComponent(a));
+}
+
+// Formulir Pengaduan: the intake as recorded, for the file and the reporter's signature.
+function cetakPengaduan(doc) {
+  const c = doc.case;
+  siapkanLembar("Formulir Pengaduan", "Nomor kasus: " + c.number, "#/kasus/" + encodeURIComponent(doc.id));
+  bagianCetak("A. Data pengaduan").appendChild(tabelCetak("kasus", c,
+    ["received_at", "channel", "incident_date", "place", "kecamatan", "kelurahan", "forms", "risk_level", "assigned_worker", "summary"]));
+  for (const [judul, peran] of [["B. Identitas korban", "korban"], ["C. Identitas pelapor", "pelapor"], ["D. Identitas terlapor", "terlapor"]]) {
+    const wadah = bagianCetak(judul);
+    const daftar = orangBerperan(doc, peran);
+    if (daftar.length === 0) wadah.appendChild(buat("p", "Tidak dicatat."));
+    for (const x of daftar) {
+      wadah.appendChild(tabelCetak("orang", x.orang.fields, peran === "terlapor" ? ["name", "sex", "age", "address", "phone"] : KOLOM_ORANG, hubunganBaris(x)));
+    }
+  }
+  bagianCetak("E. Kronologi kejadian").appendChild(buat("p", c.chronology || "-", "kronologi"));
+  // The reporter signs; when none was recorded, the victim reported in person.
+  const pelapor = orangBerperan(doc, "pelapor")[0];
+  const korban = orangBerperan(doc, "korban")[0];
+  tandaTangan([pelapor ? ["Pelapor", pelapor.orang.fields.name] : ["Korban (pelapor)", korban ? korban.orang.fields.name : ""],
+    ["Petugas penerima pengaduan", keadaan.pengguna]]);
+}
+
+// Surat rujukan: the letter that goes with a referral to another office or a partner.
+async function cetakRujukan(doc, idRujukan) {
+  const rujukan = doc.referrals.find((x) => x.id === idRujukan);
+  if (!rujukan) {
+    gagalCetak({ galat: "Rujukan itu tidak ada pada kasus ini." }, "#/kasus/" + encodeURIComponent(doc.id));
+    return;
+  }
+  const f = rujukan.fields;
+  let tujuan = f.to_external || f.to_office || "-";
+  if (f.to_office) {
+    const kantor = await api("GET", "/api/kantor");
+    const k = kantor.ok ? kantor.data.offices.find((o) => o.code === f.to_office) : null;
+    if (k) tujuan = k.name + " (" + k.code + ")";
+  }
+  siapkanLembar("Surat Rujukan", "Nomor kasus: " + doc.case.number, "#/kasus/" + encodeURIComponent(doc.id));
+  const isi = bagianCetak(null);
+  isi.appendChild(tabelCetak("rujukan", f, [], [["Nomor surat", "...................................."], ["Perihal", "Rujukan kasus " + doc.case.number],
+    ["Kepada Yth.", "Pimpinan " + tujuan]]));
+  isi.appendChild(buat("p", "Dengan hormat, bersama ini kami merujuk korban pada kasus nomor " + doc.case.number +
+    " untuk mendapatkan layanan lanjutan, dengan keterangan sebagai berikut."));
+  const korban = orangBerperan(doc, "korban");
+  const wadahKorban = bagianCetak("Identitas korban");
+  if (korban.length === 0) wadahKorban.appendChild(buat("p", "Tidak dicatat."));
+  for (const x of korban) wadahKorban.appendChild(tabelCetak("orang", x.orang.fields, ["name", "nik", "sex", "birth_date", "age", "address"]));
+  bagianCetak("Keterangan kasus").appendChild(tabelCetak("kasus", doc.case, ["received_at", "forms", "risk_level", "summary"]));
+  const persetujuan = doc.consents.find((x) => x.id === f.consent);
+  const setuju = persetujuan
+    ? labelKode("pemberi_persetujuan", persetujuan.fields.given_by) + (persetujuan.fields.giver_name ? " (" + persetujuan.fields.giver_name + ")" : "") +
+      ", " + waktuSetempat(persetujuan.fields.given_at)
+    : "-";
+  bagianCetak("Rujukan").appendChild(tabelCetak("rujukan", f, ["reason", "status"], [["Persetujuan korban diberikan oleh", setuju]]));
+  isi.appendChild(buat("p", "Demikian surat rujukan ini kami sampaikan. Atas perhatian dan kerja samanya kami ucapkan terima kasih."));
+  tandaTangan([["Petugas perujuk", keadaan.pengguna], ["Kepala " + (keadaan.namaKantor || keadaan.kantor), ""]]);
+}
+
+// Formulir penutupan kasus (terminasi): why and when the case closed, what was given.
+async function cetakTerminasi(doc) {
+  const kembali = "#/kasus/" + encodeURIComponent(doc.id);
+  if (doc.case.status !== "terminasi") {
+    gagalCetak({ galat: "Kasus ini belum ditutup; formulir penutupan dicetak setelah kasus ditutup (terminasi)." }, kembali);
+    return;
+  }
+  const riwayat = await api("GET", "/api/kasus/" + encodeURIComponent(doc.id) + "/riwayat");
+  const tutup = (riwayat.ok ? riwayat.data.versions : [])
+    .filter((v) => v.entity_type === "kasus" && v.field === "status" && v.value === "terminasi" && v.live).map((v) => v.at).sort().pop();
+  siapkanLembar("Formulir Penutupan Kasus (Terminasi)", "Nomor kasus: " + doc.case.number, kembali);
+  bagianCetak("A. Kasus").appendChild(tabelCetak("kasus", doc.case, ["received_at", "forms", "assigned_worker", "closed_reason"],
+    [["Waktu kasus ditutup", waktuSetempat(tutup)]]));
+  const wadahKorban = bagianCetak("B. Korban");
+  const korban = orangBerperan(doc, "korban");
+  if (korban.length === 0) wadahKorban.appendChild(buat("p", "Tidak dicatat."));
+  for (const x of korban) wadahKorban.appendChild(tabelCetak("orang", x.orang.fields, ["name", "nik", "sex", "age"]));
+  const wadahLayanan = bagianCetak("C. Layanan yang diberikan");
+  if (doc.services.length === 0) {
+    wadahLayanan.appendChild(buat("p", "Tidak ada layanan yang dicatat."));
+  } else {
+    const t = tabelBergaris(["Tanggal", "Jenis layanan", "Pemberi", "Hasil"]);
+    for (const s of doc.services.slice().sort((x, y) => (x.fields.date || "").localeCompare(y.fields.date || ""))) {
+      const tr = document.createElement("tr");
+      for (const v of [s.fields.date || "-", labelKode("jenis_layanan", s.fields.kind), s.fields.provider || "-", s.fields.outcome || "-"]) tr.appendChild(buat("td", v));
+      t.isi.appendChild(tr);
+    }
+    wadahLayanan.appendChild(t.tabel);
+  }
+  const wadahRujukan = bagianCetak("D. Rujukan");
+  if (doc.referrals.length === 0) wadahRujukan.appendChild(buat("p", "Tidak ada rujukan."));
+  for (const x of doc.referrals) {
+    wadahRujukan.appendChild(tabelCetak("rujukan", x.fields, ["to_office", "to_external", "reason", "status"].filter((n) => x.fields[n])));
+  }
+  tandaTangan([["Korban atau pendampingnya", ""], ["Pendamping kasus", doc.case.assigned_worker || keadaan.pengguna],
+    ["Mengetahui, Kepala " + (keadaan.namaKantor || keadaan.kantor), ""]]);
+}
+
+// The monthly report: the same rows as the CSV and the Excel workbook, and the chart.
+async function cetakLaporan(bulan, publik) {
+  if (!/^\d{4}-\d{2}$/.test(bulan || "")) {
+    gagalCetak({ galat: "Bulan laporan tidak terbaca." }, "#/laporan");
+    return;
+  }
+  const [th, bl] = bulan.split("-").map(Number);
+  const p = { dari: bulan + "-01", sampai: bulan + "-" + String(new Date(Date.UTC(th, bl, 0)).getUTCDate()).padStart(2, "0") };
+  const q = new URLSearchParams({ dari: p.dari, sampai: p.sampai, publik: publik ? "1" : "0" });
+  const r = await api("GET", "/api/laporan?" + q.toString());
+  if (!r.ok) {
+    if (r.status !== 423) gagalCetak(r.data, "#/laporan");
+    return;
+  }
+  siapkanLembar("Laporan Bulanan Kasus Kekerasan terhadap Perempuan dan Anak", "Periode: " + BULAN[bl - 1] + " " + th +
+    " (" + tanggalPanjang(p.dari) + " s.d. " + tanggalPanjang(p.sampai) + ")", "#/laporan");
+  const isi = bagianCetak(null);
+  isi.appendChild(buat("p", publik
+    ? "Untuk dibagikan ke luar kantor: sel berisi 1-4 kasus ditulis \"<5\"; \"x\" disembunyikan agar sel kecil tidak dapat dihitung dari jumlah."
+    : "Untuk kantor sendiri: angka persis, tanpa nama, NIK atau alamat."));
+  const img = buat("img", null, "grafik-cetak");
+  q.set("bentuk", "svg");
+  img.src = "/api/laporan?" + q.toString();
+  img.alt = "Grafik kasus per bulan menurut bentuk kekerasan dan ketepatan waktu tenggat; angkanya ada di tabel.";
+  isi.appendChild(img);
+  const t = tabelBergaris(["Uraian", "Kode", "Jumlah", "Tanda"]);
+  const tbody = t.isi;
+  let kelompok = null;
+  for (const b of r.data.baris) {
+    if (b.kelompok !== kelompok) {
+      kelompok = b.kelompok;
+      const tr = document.createElement("tr");
+      const h = buat("td", null, "kelompok");
+      h.colSpan = 4;
+      h.appendChild(buat("strong", kelompok));
+      tr.appendChild(h);
+      tbody.appendChild(tr);
+    }
+    const tr = document.createElement("tr");
+    for (const v of [b.uraian, b.kode, b.jumlah === null ? "" : String(b.jumlah), b.tanda]) tr.appendChild(buat("td", v));
+    tbody.appendChild(tr);
+  }
+  isi.appendChild(t.tabel);
+  tandaTangan([["Dibuat oleh", keadaan.pengguna], ["Mengetahui, Kepala " + (keadaan.namaKantor || keadaan.kantor), ""]]);
 }
 
 // ---- routing ---------------------------------------------------------------------------
@@ -945,6 +1260,7 @@ async function arahkan() {
   if (bagian[0] === "baru") return halamanBaru();
   if (bagian[0] === "konflik") return halamanKonflik();
   if (bagian[0] === "laporan") return halamanLaporan();
+  if (bagian[0] === "cetak") return halamanCetak(bagian.slice(1).map(decodeURIComponent));
   return halamanBeranda();
 }
 
@@ -955,6 +1271,13 @@ async function mulai() {
     halamanDaftar();
   });
   el("saring-status").addEventListener("change", halamanDaftar);
+  el("saring-saya").addEventListener("change", halamanDaftar);
+  el("hapus-saringan").addEventListener("click", () => {
+    for (const id of ["saring-petugas", "saring-dari", "saring-sampai"]) el(id).value = "";
+    el("saring-status").value = "";
+    el("saring-saya").checked = false;
+    halamanDaftar();
+  });
   el("form-baru").addEventListener("submit", simpanPengaduan);
   for (const id of ["korban-name", "korban-nik", "korban-birth"]) el(id).addEventListener("change", periksaSerupa);
   el("tombol-kunci").addEventListener("click", kunci);
@@ -966,6 +1289,7 @@ async function mulai() {
   el("form-tutup").addEventListener("submit", tutupKasus);
   el("form-alihkan").addEventListener("submit", ajukanAlihKelola);
   el("form-laporan").addEventListener("submit", tampilkanLaporan);
+  el("tombol-cetak").addEventListener("click", () => window.print());
   window.addEventListener("hashchange", arahkan);
   const skema = await api("GET", "/api/skema");
   if (!skema.ok) {

@@ -841,33 +841,46 @@ std::string report_text(const json& r) {
   return out.str();
 }
 
-std::string report_csv(const json& r) {
-  // Numbers and suppression marks in separate columns: count is a number or empty, mark is
-  // "<5", "x" or empty (README "Report").
-  std::ostringstream out;
-  auto row = [&](const std::string& category, const std::string& code, const std::string& label,
-                 const json& value, const std::string& mark) {
-    out << category << "," << csv_field(code) << "," << csv_field(label) << ","
-        << count_field(value) << "," << mark << "\n";
+std::vector<ReportRow> report_rows(const json& r) {
+  std::vector<ReportRow> rows;
+  auto row = [&](const std::string& category, const std::string& group, const std::string& code,
+                 const std::string& label, const json& value, const std::string& mark) {
+    rows.push_back(ReportRow{category, group, code, label,
+                             value.is_number() ? value : json(nullptr), mark});
   };
-  out << "category,code,label,count,mark\n";
-  row("total_cases", "", "Jumlah kasus", r["total_cases"], mark_at(r, {"total_cases"}));
+  row("total_cases", "Jumlah kasus", "", "Jumlah kasus", r["total_cases"],
+      mark_at(r, {"total_cases"}));
   for (const Section& s : kSections) {
     for (const std::string& code : ordered_keys(r[s.key], s.code_set)) {
-      row(s.key, code, label_of(s.code_set, code), r[s.key][code], mark_at(r, {s.key, code}));
+      row(s.key, s.title, code, label_of(s.code_set, code), r[s.key][code],
+          mark_at(r, {s.key, code}));
     }
   }
   for (auto m = r["by_month_form"].begin(); m != r["by_month_form"].end(); ++m) {
     for (auto it = m.value().begin(); it != m.value().end(); ++it) {
-      row("by_month_form", m.key() + "/" + it.key(), label_of("bentuk_kekerasan", it.key()),
-          it.value(), mark_at(r, {"by_month_form", m.key(), it.key()}));
+      row("by_month_form", "Kasus per bulan menurut bentuk kekerasan", m.key() + "/" + it.key(),
+          label_of("bentuk_kekerasan", it.key()), it.value(),
+          mark_at(r, {"by_month_form", m.key(), it.key()}));
     }
   }
   for (auto it = r["deadline_compliance"].begin(); it != r["deadline_compliance"].end(); ++it) {
-    row("deadline_count", it.key(), "Tenggat jatuh tempo", it.value()["deadlines"],
-        mark_at(r, {"deadline_compliance", it.key(), "deadlines"}));
-    row("deadline_on_time_percent", it.key(), "Persen tepat waktu", it.value()["on_time_percent"],
+    row("deadline_count", "Ketepatan waktu tenggat", it.key(), "Tenggat jatuh tempo",
+        it.value()["deadlines"], mark_at(r, {"deadline_compliance", it.key(), "deadlines"}));
+    row("deadline_on_time_percent", "Ketepatan waktu tenggat", it.key(), "Persen tepat waktu",
+        it.value()["on_time_percent"],
         mark_at(r, {"deadline_compliance", it.key(), "on_time_percent"}));
+  }
+  return rows;
+}
+
+std::string report_csv(const json& r) {
+  // Numbers and suppression marks in separate columns: count is a number or empty, mark is
+  // "<5", "x" or empty (README "Report").
+  std::ostringstream out;
+  out << "category,code,label,count,mark\n";
+  for (const ReportRow& row : report_rows(r)) {
+    out << row.category << "," << csv_field(row.code) << "," << csv_field(row.label) << ","
+        << count_field(row.count) << "," << row.mark << "\n";
   }
   return out.str();
 }

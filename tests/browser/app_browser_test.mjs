@@ -1,17 +1,20 @@
 // The office app in a real browser: `teduh app` on a fresh test store, driven through
 // headless Chromium (puppeteer-core; nothing is downloaded). A worker unlocks the store,
-// files a complaint, finds it in Daftar kasus and opens it; the pages are checked for their
-// Indonesian texts, for Content-Security-Policy violations and script errors, and with
-// axe-core for accessibility. A screenshot of every page lands in BUILD_DIR/screenshots/.
+// files a complaint, finds it in Daftar kasus (search and filters) and opens it; two offices
+// then refer, accept, settle a conflict, close, print (PDF) and download the report (CSV,
+// Excel). The pages are checked for their Indonesian texts, for Content-Security-Policy
+// violations and script errors, and with axe-core for accessibility. A screenshot of every
+// page, and the PDF of every print view, lands in BUILD_DIR/screenshots/.
 //   node app_browser_test.mjs BUILD_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium or no node_modules: run `npm ci`).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { inflateRawSync } from "node:zlib";
 
 const SKIP = 77;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -110,6 +113,77 @@ function startApp(store) {
   });
 }
 
+// The files of a zip archive by name, read through its central directory and inflated:
+// enough to open an .xlsx without a library.
+function unzip(buf) {
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const files = new Map();
+  let at = buf.readUInt32LE(end + 16);
+  for (let i = buf.readUInt16LE(end + 10); i > 0; i -= 1) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error("not a zip: broken central directory");
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    files.set(name, method === 0 ? data : inflateRawSync(data));
+    at += 46 + nameLength + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return files;
+}
+
+function xmlText(s) {
+  return s.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+}
+
+// The first sheet of an .xlsx as rows of {A: text, B: text, ...} (shared strings resolved).
+function sheetRows(xlsx) {
+  const files = unzip(xlsx);
+  const shared = [...(files.get("xl/sharedStrings.xml") || "").toString("utf8").matchAll(/<si>(.*?)<\/si>/gs)].map((m) => xmlText(m[1]));
+  const sheet = files.get("xl/worksheets/sheet1.xml").toString("utf8");
+  const rows = [];
+  for (const row of sheet.matchAll(/<row [^>]*>(.*?)<\/row>/gs)) {
+    const cells = {};
+    for (const c of row[1].matchAll(/<c r="([A-Z]+)\d+"([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)) {
+      const v = /<v>(.*?)<\/v>/s.exec(c[3] || "");
+      if (!v) continue;
+      cells[c[1]] = /t="s"/.test(c[2]) ? shared[Number(v[1])] : xmlText(v[1]);
+    }
+    rows.push(cells);
+  }
+  return { files, rows };
+}
+
+// CSV rows (RFC 4180 quoting) as arrays of fields.
+function csvRows(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 1; } else if (ch === '"') quoted = false; else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") { row.push(field); field = ""; } else if (ch === "\n") { row.push(field); rows.push(row); row = []; field = ""; } else field += ch;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// The report's table in an .xlsx (below the header row "Kelompok, Kode, Uraian, Jumlah,
+// Tanda") as the CSV's columns code,label,count,mark, to compare with the CSV's.
+function xlsxTable(rows) {
+  const header = rows.findIndex((r) => r.A === "Kelompok" && r.B === "Kode" && r.C === "Uraian" && r.D === "Jumlah" && r.E === "Tanda");
+  if (header < 0) return null;
+  return rows.slice(header + 1).map((r) => [r.B || "", r.C || "", r.D || "", r.E || ""].join("|"));
+}
+
 async function visible(page, selector) {
   await page.waitForSelector(selector, { visible: true, timeout: 15000 });
 }
@@ -133,6 +207,40 @@ async function accessible(page, name) {
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+// A print view (#/cetak/...) once drawn: its text holds the expected headings and the case
+// number; on paper the app's own controls are gone; "Cetak" opens the browser's print; and
+// page.pdf() renders it as an A4 PDF (the page's @page size), saved beside the screenshots.
+async function printView(page, name, expected) {
+  await visible(page, "#lembar-cetak");
+  await page.waitForFunction(() => document.getElementById("tanda-tangan").childElementCount > 0);
+  const body = await page.$eval("#lembar-cetak", (e) => e.textContent);
+  const missing = expected.filter((h) => !body.includes(h));
+  check(missing.length === 0, `${name}: the print view holds ${expected.join(" | ")}${missing.length ? " (missing: " + missing.join(" | ") + ")" : ""}`);
+  await shot(page, name);
+  await accessible(page, name);
+  await page.evaluate(() => {
+    window.dicetak = 0;
+    window.print = () => { window.dicetak += 1; };
+  });
+  await page.click("#tombol-cetak");
+  check((await page.evaluate(() => window.dicetak)) === 1, `${name}: the Cetak button opens the browser's print`);
+  await page.emulateMediaType("print");
+  const onPaper = await page.evaluate(() => ["#menu", ".alat-cetak", ".kepala"].map((s) => getComputedStyle(document.querySelector(s)).display));
+  // The sheet as on paper: A4's width inside the 12 mm margins (186 mm at 96 dpi).
+  await page.setViewport({ width: 703, height: 1031 });
+  await shot(page, `${name}-kertas`);
+  await page.setViewport({ width: 1366, height: 768 });
+  await page.emulateMediaType(null);
+  check(onPaper.every((d) => d === "none"), `${name}: on paper only the sheet is printed (menu, buttons and header hidden)`);
+  const pdf = Buffer.from(await page.pdf({ preferCSSPageSize: true, printBackground: true }));
+  writeFileSync(path.join(shots, `${name}.pdf`), pdf);
+  const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf.toString("latin1"));
+  const a4 = box && Math.abs(Number(box[1]) - 595.3) < 2 && Math.abs(Number(box[2]) - 841.9) < 2;
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+  check(pdf.subarray(0, 5).toString("latin1") === "%PDF-" && pdf.length > 5000 && a4,
+    `${name}: page.pdf() renders it as an A4 PDF (${pdf.length} bytes, ${pages} page(s), ${box ? box[1] + "x" + box[2] + " pt" : "no MediaBox"})`);
 }
 
 // Two offices on a real teduhd, each with its own app in its own browser context (two
@@ -295,6 +403,25 @@ async function twoOffices(browser, dir, problems) {
     check((await text(a, "#ringkasan-kasus")).includes("Terminasi"), "the case is closed (terminasi)");
     check(await a.$eval("#tindakan-tutup", (e) => e.hidden), "a closed case offers no second closure");
 
+    // Cetak: the intake form, the referral letter and the termination form, each an A4 view
+    // with the office's letterhead and signature blocks, rendered to PDF.
+    const nomor = (await text(a, "#judul-kasus")).replace(/^Kasus /, "");
+    check(/^UJI-A\//.test(nomor), `the case number to print (${nomor})`);
+    await a.click("#cetak-pengaduan");
+    await printView(a, "20-cetak-formulir-pengaduan", ["Formulir Pengaduan", "Nomor kasus: " + nomor, "Dinas Uji A", "Kode kantor UJI-A",
+      "A. Data pengaduan", "B. Identitas korban", "Warga Rujukan Uji", "E. Kronologi kejadian", "Petugas penerima pengaduan", "petugas-a"]);
+    check(/#\/cetak\/pengaduan\/[0-9a-f]{32}$/.test(a.url()), "the print view's address holds the case id only");
+    await a.click("#kembali-cetak");
+    await visible(a, "#halaman-kasus");
+    await a.click(".cetak-rujukan a");
+    await printView(a, "21-cetak-surat-rujukan", ["Surat Rujukan", "Nomor kasus: " + nomor, "Dinas Uji B (UJI-B)", "Identitas korban",
+      "Pendampingan lanjutan di kantor B.", "Persetujuan korban diberikan oleh", "Petugas perujuk", "Kepala Dinas Uji A"]);
+    await a.click("#kembali-cetak");
+    await visible(a, "#halaman-kasus");
+    await a.click("#cetak-terminasi");
+    await printView(a, "22-cetak-penutupan-kasus", ["Formulir Penutupan Kasus (Terminasi)", "Nomor kasus: " + nomor, "Layanan selesai, korban aman.",
+      "Waktu kasus ditutup", "C. Layanan yang diberikan", "D. Rujukan", "Pendamping kasus", "Mengetahui, Kepala Dinas Uji A"]);
+
     // Laporan: this month's report of `teduh report`, its chart, and its CSV to download.
     await a.click('a[data-halaman="laporan"]');
     await visible(a, "#isi-laporan");
@@ -310,6 +437,61 @@ async function twoOffices(browser, dir, problems) {
       csv.body.startsWith("category,code,label,count,mark\ntotal_cases,,Jumlah kasus,1,"), `the CSV downloads with this month's one case (${csv.body.split("\n")[1]})`);
     await shot(a, "18-laporan");
     await accessible(a, "Laporan");
+
+    // Unduh Excel: the browser downloads a real .xlsx (a zip with xl/workbook.xml) whose
+    // table holds the CSV's rows and figures, under Indonesian headers; then the same for
+    // the report that leaves the office, whose small cells keep a mark and no number.
+    const downloads = path.join(dir, "unduhan");
+    mkdirSync(downloads, { recursive: true });
+    const cdp = await a.createCDPSession();
+    await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads, browserContextId: a.browserContext().id });
+    const xlsxHref = await a.$eval("#unduh-xlsx", (e) => e.getAttribute("href"));
+    check(/^\/api\/laporan\?dari=\d{4}-\d{2}-01&sampai=\d{4}-\d{2}-\d{2}&publik=0&bentuk=xlsx$/.test(xlsxHref), `the Excel link carries dates only (${xlsxHref})`);
+    await a.click("#unduh-xlsx");
+    let saved = [];
+    for (let i = 0; i < 150 && saved.length === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      saved = readdirSync(downloads).filter((f) => f.endsWith(".xlsx"));
+    }
+    check(saved.length === 1 && /^laporan-UJI-A-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.xlsx$/.test(saved[0]), `Unduh Excel downloads the workbook (${saved.join(", ")})`);
+    async function compareExcel(publik) {
+      const got = await a.evaluate(async (publikFlag) => {
+        const href = document.getElementById("unduh-xlsx").getAttribute("href").replace("publik=0", "publik=" + publikFlag);
+        const x = await fetch(href, { credentials: "same-origin" });
+        const c = await fetch(href.replace("bentuk=xlsx", "bentuk=csv"), { credentials: "same-origin" });
+        const bytes = new Uint8Array(await x.arrayBuffer());
+        let bin = "";
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return {
+          type: x.headers.get("content-type"), cache: x.headers.get("cache-control"),
+          disposition: x.headers.get("content-disposition"), xlsx: btoa(bin), csv: await c.text(),
+        };
+      }, publik);
+      const xlsx = Buffer.from(got.xlsx, "base64");
+      const { files, rows } = sheetRows(xlsx);
+      const table = xlsxTable(rows);
+      const csv = csvRows(got.csv).slice(1).map((r) => [r[1], r[2], r[3], r[4]].join("|"));
+      const name = publik === "1" ? "the report leaving the office" : "the office's report";
+      check(got.type === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" && got.cache === "no-store" &&
+        /attachment; filename="laporan-UJI-A-[0-9-]+\.xlsx"/.test(got.disposition), `${name}: the Excel answer is an xlsx attachment, not cached`);
+      check(xlsx.subarray(0, 4).toString("binary") === "PK\x03\x04" && files.has("xl/workbook.xml"), `${name}: the download is a zip with xl/workbook.xml (${xlsx.length} bytes, ${files.size} files)`);
+      check(table !== null && table.length === csv.length && table.every((r, i) => r === csv[i]),
+        `${name}: the workbook's ${table ? table.length : 0} rows match the CSV's ${csv.length} (first: ${table && table[0]})`);
+      return table || [];
+    }
+    const exact = await compareExcel("0");
+    check(exact[0] === "|Jumlah kasus|1|", "the workbook counts this month's one case");
+    const outside = await compareExcel("1");
+    check(outside[0] === "|Jumlah kasus||<5", "leaving the office, the one case is marked <5 with no number");
+
+    // Cetak laporan: the month's report as an A4 sheet, its table the CSV's rows.
+    await a.click("#cetak-laporan");
+    await a.waitForFunction(() => { const g = document.querySelector("#isi-cetak img"); return g && g.complete && g.naturalWidth > 0; });
+    await printView(a, "23-cetak-laporan", ["Laporan Bulanan Kasus Kekerasan terhadap Perempuan dan Anak", "Periode: ", "Dinas Uji A",
+      "Jumlah kasus", "Bentuk kekerasan", "Dibuat oleh", "Mengetahui, Kepala Dinas Uji A"]);
+    const printedRows = await a.$$eval("#isi-cetak table tbody tr:not(:has(td.kelompok))", (rs) => rs.length);
+    check(printedRows === exact.length, `the printed report has the CSV's ${exact.length} rows (${printedRows})`);
+    check(!(await a.$eval("#lembar-cetak", (e) => e.textContent)).includes("Warga Rujukan Uji"), "the printed report holds no name");
   } finally {
     for (const app of apps) await stop(app.child);
     await stop(server.child);
@@ -446,6 +628,68 @@ async function main() {
     await page.click("#tabel-kasus tbody a");
     await visible(page, "#halaman-kasus");
     check((await text(page, "#halaman-kasus")).includes(victim.name), "opening the case from the list shows it");
+
+    // Daftar kasus's filters (Workflow::CaseFilter, as `teduh case list --status --petugas
+    // --milik-saya --dari --sampai`), sent in the search's POST body. First this worker
+    // takes the case (Pendamping kasus), so that "Kasus saya" finds it.
+    await page.click("#tindakan-ubah summary");
+    await page.select("#ubah-kolom", "assigned_worker");
+    await page.waitForSelector("input#ubah-nilai");
+    await page.type("#ubah-nilai", "petugas-uji");
+    await page.click("#form-ubah button[type=submit]");
+    await page.waitForFunction(() => (document.getElementById("pesan-berhasil") || {}).textContent?.includes("diubah"));
+    await page.click('a[data-halaman="daftar"]');
+    await visible(page, "#halaman-daftar");
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    const hariIni = await page.evaluate(() => hariIni());
+    const besok = new Date(Date.parse(hariIni + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
+    // Sets the filters (unset ones emptied), submits by `how`, and waits for the new count.
+    async function saring(isi, how) {
+      await page.evaluate((v) => {
+        document.getElementById("saring-status").value = v.status || "";
+        document.getElementById("saring-petugas").value = v.petugas || "";
+        document.getElementById("saring-dari").value = v.dari || "";
+        document.getElementById("saring-sampai").value = v.sampai || "";
+        document.getElementById("saring-saya").checked = false;
+        document.getElementById("saring-petugas").disabled = false;
+        document.getElementById("jumlah-kasus").textContent = "";
+      }, isi);
+      await how();
+      await page.waitForFunction(() => document.getElementById("jumlah-kasus").textContent !== "");
+      return { rows: await page.$$eval("#tabel-kasus tbody tr", (rs) => rs.length), said: await text(page, "#jumlah-kasus") };
+    }
+    const cari = () => page.click("#form-cari button[type=submit]");
+    let got = await saring({ status: "diterima" }, cari);
+    check(got.rows === 1 && got.said.includes("sesuai saringan"), `status Diterima keeps the case (${got.said})`);
+    got = await saring({ status: "terminasi" }, cari);
+    check(got.rows === 0 && got.said === "Tidak ada kasus yang sesuai saringan.", `status Terminasi keeps none (${got.said})`);
+    got = await saring({}, async () => {
+      await page.type("#saring-petugas", "petugas-uji");
+      await page.keyboard.press("Enter");
+    });
+    check(got.rows === 1, `the worker typed and Enter keep the worker's case (${got.said})`);
+    got = await saring({ petugas: "petugas-lain" }, cari);
+    check(got.rows === 0, `another worker's filter keeps none (${got.said})`);
+    got = await saring({}, async () => {
+      await page.focus("#saring-saya");
+      await page.keyboard.press("Space");
+    });
+    check(got.rows === 1 && (await page.$eval("#saring-petugas", (e) => e.disabled)), `"Kasus saya", checked by keyboard, keeps the case assigned to this user (${got.said})`);
+    await shot(page, "07b-daftar-saringan");
+    await accessible(page, "Daftar kasus: saringan");
+    got = await saring({ dari: hariIni, sampai: hariIni }, cari);
+    check(got.rows === 1, `received today: the period ${hariIni} to ${hariIni} keeps it (${got.said})`);
+    got = await saring({ dari: besok }, cari);
+    check(got.rows === 0, `from tomorrow (${besok}) keeps none (${got.said})`);
+    got = await saring({ status: "terminasi" }, async () => {
+      await page.type("#cari", victim.nik);
+      await cari();
+    });
+    check(got.rows === 0 && got.said.includes("pencarian dan saringan"), `a search is filtered too (${got.said})`);
+    await page.$eval("#cari", (e) => { e.value = ""; });
+    got = await saring({ status: "terminasi" }, () => page.click("#hapus-saringan"));
+    check(got.rows === 1 && got.said === "1 kasus." && (await page.$eval("#saring-status", (e) => e.value)) === "", `Hapus saringan shows every case again (${got.said})`);
+    check(!page.url().includes("petugas") && !page.url().includes(hariIni), "the filters are not in the address");
 
     // The same victim again: the intake form warns, with a link to the recorded case.
     await page.click('a[data-halaman="baru"]');

@@ -321,6 +321,39 @@ TEST(BuildReport, AnOfficesOwnReportShowsEveryCountExactly) {
   EXPECT_NE(report_text(out).find("Laporan untuk di luar kantor"), std::string::npos);
 }
 
+// The Excel workbook holds the CSV's rows (report_rows, one list for both) in a real xlsx:
+// a zip whose first entry is libxlsxwriter's and which names the workbook and its sheet.
+// (The browser test unzips one and compares its figures with the CSV's.)
+TEST(BuildReport, TheExcelWorkbookHoldsTheCsvRowsInAnXlsxZip) {
+  ReportFilter filter;
+  filter.from = "2026-11-01";
+  filter.to = "2026-11-30";
+  filter.now_ms = at("2026-12-07T00:00:00Z");
+  const json out = build_report(fourteen_in_november(), filter, DeadlineRules{}, Audience::outside);
+  const std::vector<ReportRow> rows = report_rows(out);
+  const std::string csv = report_csv(out);
+  ASSERT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), rows.size() + 1);
+  bool suppressed = false;
+  for (const ReportRow& row : rows) {
+    EXPECT_TRUE(row.count.is_number() || row.count.is_null()) << row.category << " " << row.code;
+    EXPECT_FALSE(row.group.empty());
+    if (row.mark == "<5") {
+      suppressed = true;
+      EXPECT_TRUE(row.count.is_null()) << "a suppressed cell keeps no number: " << row.code;
+    }
+  }
+  EXPECT_TRUE(suppressed);
+  EXPECT_EQ(rows[0].group, "Jumlah kasus");
+  EXPECT_EQ(rows[0].count, 14);
+
+  auto book = report_xlsx(out);
+  ASSERT_TRUE(book) << book.error().message;
+  EXPECT_EQ(book->rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(book->find("xl/workbook.xml"), std::string::npos);
+  EXPECT_NE(book->find("xl/worksheets/sheet1.xml"), std::string::npos);
+  EXPECT_GT(book->size(), 3000u);
+}
+
 // Issue 15.3: a service counts in the month of its own date, a case in the month it was
 // received, a deadline in the month it came due; so November's report, once November is
 // over, stays as it was when December's work is recorded.

@@ -332,6 +332,24 @@ TEST_F(AppTest, WithEverythingRightACaseIsRecordedFoundAndOpened) {
     EXPECT_EQ(json::parse(found.body)["cases"].size(), 1u) << q;
   }
   EXPECT_TRUE(json::parse(change("/api/cari", json{{"q", "nama lain"}}).body)["cases"].empty());
+  // Daftar kasus's filters (Workflow::CaseFilter, as `teduh case list`), alone and with a
+  // search; a date that is not one is said, a filter of the wrong type is not read.
+  auto listed = [&](const json& body) {
+    Reply r = change("/api/cari", body);
+    EXPECT_EQ(r.status, 200) << body.dump() << " " << r.body;
+    return r.status == 200 ? json::parse(r.body)["cases"].size() : 99u;
+  };
+  EXPECT_EQ(listed(json{{"q", ""}, {"status", "diterima"}}), 1u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"status", "Terminasi"}}), 0u);  // a label works too
+  EXPECT_EQ(listed(json{{"q", "APLIKASI"}, {"status", "terminasi"}}), 0u);
+  EXPECT_EQ(listed(json{{"q", "APLIKASI"}, {"dari", "2000-01-01"}, {"sampai", "2100-12-31"}}), 1u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"dari", "2100-01-01"}}), 0u);
+  EXPECT_EQ(listed(json{{"q", ""}, {"saya", true}}), 0u) << "no worker assigned yet";
+  EXPECT_EQ(listed(json{{"q", ""}, {"petugas", "petugas-lain"}}), 0u);
+  Reply wrong_day = change("/api/cari", json{{"q", ""}, {"dari", "kemarin sore"}});
+  EXPECT_EQ(wrong_day.status, 422) << wrong_day.body;
+  EXPECT_NE(wrong_day.body.find("Isian belum benar"), std::string::npos) << wrong_day.body;
+  EXPECT_EQ(change("/api/cari", json{{"q", ""}, {"saya", "ya"}}).status, 400);
   Reply same = change("/api/serupa", json{{"korban", {{"nik", kVictimNik}}}});
   ASSERT_EQ(same.status, 200) << same.body;
   EXPECT_EQ(json::parse(same.body)["cases"].size(), 1u);
@@ -449,6 +467,15 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   Reply set = change("/api/kasus/" + id + "/ubah",
                      json{{"data", {{"risk_level", "tinggi"}, {"korban.age", "31"}}}});
   ASSERT_EQ(set.status, 200) << set.body;
+  // "Kasus saya": the case this device's user is assigned to.
+  ASSERT_EQ(change("/api/kasus/" + id + "/ubah",
+                   json{{"data", {{"assigned_worker", "petugas-uji"}}}})
+                .status,
+            200);
+  EXPECT_EQ(json::parse(change("/api/cari", json{{"q", ""}, {"saya", true}}).body)["cases"].size(), 1u);
+  EXPECT_EQ(
+      json::parse(change("/api/cari", json{{"q", ""}, {"petugas", " PETUGAS-UJI "}}).body)["cases"].size(),
+      1u);
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
   Reply no_reason = change("/api/kasus/" + id + "/rujuk",
@@ -513,6 +540,35 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
       << csv.body;
   EXPECT_EQ(csv.body.find("Warga"), std::string::npos);
   EXPECT_EQ(read("/api/laporan?dari=bukan-tanggal").status, 422);
+  EXPECT_EQ(read("/api/laporan?bentuk=pdf").status, 404);
+  // The Excel workbook: an xlsx download no cache keeps; like every route it needs the
+  // session cookie and the app's own Host; a POST to it is a change without a token.
+  Reply xlsx = read("/api/laporan?bentuk=xlsx&publik=1&dari=2000-01-01&sampai=2100-12-31");
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  EXPECT_EQ(xlsx.header("content-type"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  EXPECT_EQ(xlsx.header("content-disposition"),
+            "attachment; filename=\"laporan-UJI-DP3A-2000-01-01-2100-12-31.xlsx\"");
+  EXPECT_EQ(xlsx.header("cache-control"), "no-store");
+  EXPECT_EQ(xlsx.body.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(xlsx.body.find("xl/workbook.xml"), std::string::npos);
+  EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "", {}, ""}).status, 403);
+  EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "jahat.example:" + std::to_string(port_),
+                         Headers{{"Cookie", cookie_}}, ""})
+                .status,
+            421);
+  EXPECT_EQ(call(Request{"POST", "/api/laporan?bentuk=xlsx", "",
+                         Headers{{"Cookie", cookie_}, {"Origin", "http://jahat.example"}}, "{}"})
+                .status,
+            403);
+  // The print views' letterhead and the printed report's table.
+  const json session = json::parse(read("/api/sesi").body);
+  EXPECT_EQ(session["kantor"], "Dinas Uji");
+  EXPECT_TRUE(session["wilayah_kantor"].is_string());
+  const json rows = json::parse(report.body)["baris"];
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], (json{{"kelompok", "Jumlah kasus"}, {"kode", ""}, {"uraian", "Jumlah kasus"},
+                           {"jumlah", 1}, {"tanda", ""}}));
 
   stop_app();
   std::ifstream log(dir_ / "app.log");

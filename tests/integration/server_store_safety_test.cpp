@@ -249,6 +249,11 @@ TEST_F(ServerStoreSafetyTest, FilesThatTeduhAndTeduhdCreateAreTheOwnersOnly) {
   const std::string chart = (dir_ / "grafik.svg").string();
   ASSERT_EQ(teduh({"report", "--store", store, "--chart", chart}).exit_code, 0);
   EXPECT_EQ(mode_of(chart), 0600u);
+  // The report as an Excel workbook (a zip).
+  const std::string book = (dir_ / "laporan.xlsx").string();
+  ASSERT_EQ(teduh({"report", "--store", store, "--xlsx", book}).exit_code, 0);
+  EXPECT_EQ(mode_of(book), 0600u);
+  EXPECT_EQ(testing::read_file(book).rfind("PK\x03\x04", 0), 0u);
   ::umask(old_mask);
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -377,13 +378,7 @@ class OfficeApp {
     Workflow wf(*store_);
     if (get && path == "/api/beranda") return home(wf);
     if (get && path == "/api/kasus") return result(wf.list_cases());
-    if (post && path == "/api/cari") {
-      auto body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object() || !body.value("q", json()).is_string()) {
-        return refusal(400, "Permintaan pencarian tidak terbaca.");
-      }
-      return result(wf.search_cases(body["q"].get<std::string>()));
-    }
+    if (post && path == "/api/cari") return find_cases(wf, req);
     if (post && path == "/api/kasus") return new_case(wf, req);
     if (post && path == "/api/serupa") {
       auto body = json::parse(req.body, nullptr, false);
@@ -475,6 +470,46 @@ class OfficeApp {
     const json v = body.value(key, json(""));
     if (!v.is_string()) return std::nullopt;
     return v.get<std::string>();
+  }
+
+  // POST /api/cari {q, status, petugas, saya, dari, sampai}: Daftar kasus. q is
+  // Workflow::search_cases (NIK, name or number); the others are Workflow::CaseFilter, as
+  // `teduh case list --status --petugas --milik-saya --dari --sampai`. With both, the rows
+  // of the search that the filter keeps, in the search's order. In a body, never in an
+  // address: a search holds a name or NIK, a filter a worker's name.
+  static HttpResponse find_cases(Workflow& wf, const HttpRequest& req) {
+    auto body = body_object(req);
+    if (!body) return refusal(400, "Permintaan pencarian tidak terbaca.");
+    Workflow::CaseFilter filter;
+    auto query = text_of(*body, "q");
+    auto status = text_of(*body, "status");
+    auto worker = text_of(*body, "petugas");
+    auto from = text_of(*body, "dari");
+    auto to = text_of(*body, "sampai");
+    const json mine = body->value("saya", json(false));
+    if (!query || !status || !worker || !from || !to || !mine.is_boolean())
+      return refusal(400, "Permintaan pencarian tidak terbaca.");
+    filter.status = *status;
+    filter.worker = *worker;
+    filter.mine = mine.get<bool>();
+    filter.from = *from;
+    filter.to = *to;
+    const bool filtered = !filter.status.empty() || !filter.worker.empty() || filter.mine ||
+                          !filter.from.empty() || !filter.to.empty();
+    auto kept = filtered || query->empty() ? wf.list_cases(filter) : wf.list_cases();
+    if (!kept) return error_response(kept.error());
+    if (query->empty()) return json_response(200, *kept);
+    auto found = wf.search_cases(*query);
+    if (!found) return error_response(found.error());
+    if (!filtered) return json_response(200, *found);
+    std::set<std::string> ids;
+    for (const json& row : (*kept)["cases"]) ids.insert(row["id"].get<std::string>());
+    json rows = json::array();
+    for (json& row : (*found)["cases"]) {
+      if (ids.count(row["id"].get<std::string>())) rows.push_back(std::move(row));
+    }
+    (*found)["cases"] = std::move(rows);
+    return json_response(200, *found);
   }
 
   // `teduh case show --json`, plus what this office has to answer on the case
@@ -582,17 +617,18 @@ class OfficeApp {
     json rows = json::array();
     if (*listed) {
       for (const DirectoryOffice& o : **listed)
-        rows.push_back(json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}});
+        rows.push_back(
+            json{{"code", o.code}, {"name", o.name}, {"kind", o.kind}, {"region", o.region}});
     }
     return json_response(
         200, json{{"offices", rows}, {"sendiri", store_->identity().grant.office_code}});
   }
 
-  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|svg: the report
-  // of `teduh report` (Workflow::report, counts only, no names), for the period; publik=1 is
-  // `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV of `--csv`
-  // as a download, or the SVG of `--chart` for the page's <img>. The query holds dates
-  // only, never a name.
+  // GET /api/laporan?dari=YYYY-MM-DD&sampai=YYYY-MM-DD&publik=1&bentuk=csv|xlsx|svg: the
+  // report of `teduh report` (Workflow::report, counts only, no names), for the period;
+  // publik=1 is `--publik` (cells 1-4 suppressed). JSON {laporan, teks} by default, the CSV
+  // of `--csv` or the Excel workbook of `--xlsx` as a download, or the SVG of `--chart` for
+  // the page's <img>. The query holds dates only, never a name.
   [[nodiscard]] HttpResponse report(Workflow& wf, const HttpRequest& req) const {
     ReportFilter filter;
     filter.from = req.query("dari");
@@ -601,25 +637,45 @@ class OfficeApp {
     auto doc = wf.report(filter, outside ? Audience::outside : Audience::own_office);
     if (!doc) return error_response(doc.error());
     const std::string form = req.query("bentuk");
-    if (form == "csv" || form == "svg") {
+    if (form == "svg") {
+      HttpResponse r;
+      r.headers.emplace_back("Content-Type", "image/svg+xml");
+      r.body = report_svg(*doc);
+      return r;
+    }
+    if (form == "csv" || form == "xlsx") {
       HttpResponse r;
       if (form == "csv") {
         r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
-        std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
-                           (filter.from.empty() ? "awal" : filter.from) + "-" +
-                           (filter.to.empty() ? "kini" : filter.to) + ".csv";
-        for (char& ch : name) {  // a file name of letters, digits and dashes only
-          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
-        }
-        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
         r.body = report_csv(*doc);
       } else {
-        r.headers.emplace_back("Content-Type", "image/svg+xml");
-        r.body = report_svg(*doc);
+        auto book = report_xlsx(*doc);
+        if (!book) return error_response(book.error());
+        r.headers.emplace_back("Content-Type",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        r.body = std::move(*book);
       }
+      std::string name = "laporan-" + store_->identity().grant.office_code + "-" +
+                         (filter.from.empty() ? "awal" : filter.from) + "-" +
+                         (filter.to.empty() ? "kini" : filter.to) + "." + form;
+      for (char& ch : name) {  // a file name of letters, digits and dashes only
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
+      }
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
       return r;
     }
-    return json_response(200, json{{"laporan", *doc}, {"teks", report_text(*doc)}});
+    if (!form.empty()) return refusal(404, "Bentuk laporan itu tidak ada.");
+    // The table of the CSV and the workbook (report_rows), for the printed report.
+    json rows = json::array();
+    for (const ReportRow& row : report_rows(*doc)) {
+      rows.push_back(json{{"kelompok", row.group},
+                          {"kode", row.code},
+                          {"uraian", row.label},
+                          {"jumlah", row.count},
+                          {"tanda", row.mark}});
+    }
+    return json_response(200,
+                         json{{"laporan", *doc}, {"teks", report_text(*doc)}, {"baris", rows}});
   }
 
   // POST /api/konflik/selesaikan {kasus, entitas, kolom, versi}: keeps the value of one live
@@ -649,6 +705,14 @@ class OfficeApp {
       doc["kode_kantor"] = grant.office_code;
       doc["pengguna"] = grant.user;
       doc["peran"] = grant.role;
+      // The letterhead of the print views: the office's region, from the directory the
+      // last sync brought ("" before one).
+      doc["wilayah_kantor"] = "";
+      if (auto listed = store_->directory_offices(); listed && *listed) {
+        for (const DirectoryOffice& o : **listed) {
+          if (o.code == grant.office_code) doc["wilayah_kantor"] = o.region;
+        }
+      }
       auto rules = deadline_rules(*store_);
       if (rules) doc["zona_waktu"] = schema::dates::zone_name(rules->zone);
     }

@@ -17,10 +17,25 @@ struct ReportOptions {
   bool csv = false;
   bool publik = false;
   std::string chart;
+  std::string xlsx;
   std::string key, value;
   std::string csv_file;
   std::string template_file;
 };
+
+// A report's file (--chart, --xlsx), readable by its owner only like every file teduh
+// writes; `refusal` begins the sentence naming the file when it cannot be written.
+Result<void> write_private(const std::string& path, const std::string& bytes,
+                           const std::string& refusal) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  out.close();
+  if (!out) return fail(Errc::usage, refusal + path + ".");
+  std::error_code mode_error;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, mode_error);
+  return {};
+}
 
 // `teduh import --template FILE`: a new file only, never one that exists.
 Result<int> write_template(const std::string& path) {
@@ -83,6 +98,9 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
                    "Laporan untuk dibagikan ke luar kantor: sel 1-4 kasus ditulis <5 (dan x "
                    "bila perlu); di kantor pusat selalu begitu");
   report->add_option("--chart", o->chart, "Tulis juga grafik ke berkas SVG ini");
+  report->add_option("--xlsx", o->xlsx,
+                     "Tulis juga laporan ke berkas Excel (.xlsx) ini: baris yang sama dengan "
+                     "--csv, judul kolom berbahasa Indonesia");
   report->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Result<int> {
       if (o->csv && ctx.json_output) {
@@ -99,14 +117,11 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
                        "(teduhd office list) atau jalankan teduh sync agar daftar kantor terbaru.\n";
         }
       }
-      if (!o->chart.empty()) {
-        std::ofstream out(o->chart, std::ios::binary | std::ios::trunc);
-        out << report_svg(doc);
-        out.close();
-        if (!out) return fail(Errc::usage, "Grafik tidak dapat ditulis ke " + o->chart + ".");
-        std::error_code mode_error;  // the owner's only, like every file teduh writes
-        std::filesystem::permissions(o->chart, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                     mode_error);
+      if (!o->chart.empty())
+        TEDUH_TRY(write_private(o->chart, report_svg(doc), "Grafik tidak dapat ditulis ke "));
+      if (!o->xlsx.empty()) {
+        const std::string book = TEDUH_TRY(report_xlsx(doc));
+        TEDUH_TRY(write_private(o->xlsx, book, "Berkas Excel tidak dapat ditulis ke "));
       }
       if (ctx.json_output) {
         std::cout << doc.dump(2) << "\n";
@@ -115,6 +130,7 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
       } else {
         std::cout << report_text(doc);
         if (!o->chart.empty()) std::cout << "\nGrafik ditulis ke " << o->chart << ".\n";
+        if (!o->xlsx.empty()) std::cout << "Berkas Excel ditulis ke " << o->xlsx << ".\n";
       }
       return 0;
     };

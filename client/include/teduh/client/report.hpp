@@ -135,6 +135,24 @@ std::string report_text(const nlohmann::json& report);
 std::string report_csv(const nlohmann::json& report);
 std::string report_svg(const nlohmann::json& report);
 
+// One line of the report's table, as the CSV and the Excel workbook both write it, in the
+// same order: category is the CSV's key ("by_form"), group its Indonesian title ("Bentuk
+// kekerasan"); count is a number, or null where suppressed or absent; mark is "<5", "x" or
+// "".
+struct ReportRow {
+  std::string category, group, code, label;
+  nlohmann::json count;
+  std::string mark;
+};
+std::vector<ReportRow> report_rows(const nlohmann::json& report);
+
+// The report as an Excel workbook (.xlsx, libxlsxwriter; report_xlsx.cpp): a title, the
+// period, the office and who the figures are for above one table with Indonesian headers
+// (Kelompok, Kode, Uraian, Jumlah, Tanda) holding report_rows: numbers in Jumlah as numbers,
+// marks in Tanda, as in the CSV. The bytes of the file; Errc::internal when libxlsxwriter
+// fails (its temporary files live in a private folder and are removed either way).
+[[nodiscard]] Result<std::string> report_xlsx(const nlohmann::json& report);
+
 // Small-cell suppression of one table (exposed for tests): each cell is its count or its
 // mark ("<5", "x"); build_report then moves the marks under "marks". partition: every case
 // is in exactly one cell, so the cells add up to `total`, which is shown.
