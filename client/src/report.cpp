@@ -133,7 +133,10 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
     }
     std::optional<std::uint64_t> met = ms_of(f.status_changed_at);
     for (const auto& s : f.services) {
-      if (s.kind == "pengaduan") continue;
+      // Only a service that answers the complaint (schema::counts_as_response, SCHEMA.md
+      // "jenis_layanan"), whenever it was recorded: a first service recorded with the case
+      // at intake counts only when it is one of them.
+      if (!schema::counts_as_response(s.kind)) continue;
       auto at = day_start(s.date);
       if (at && (!met || *at < *met)) met = at;
     }
