@@ -82,7 +82,7 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   json before = show(worker, k);
   ASSERT_EQ(before["notices"].size(), 2u) << before.dump();
   teduh::testing::Run text = teduh({"case", "show", "--store", worker, k});
-  EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos) << text.out << text.err;
   const std::string diversion = run_ok({"diversi", "catat", "--store", worker, "--case", k, "--tanggal",
                                         "2026-12-03", "--tempat", "Kantor DPPPA Uji", "--pihak",
                                         "Anak, orang tua, pembimbing kemasyarakatan", "--hasil", "sepakat",
