@@ -830,11 +830,22 @@ Result<void> require_fields(EntityType type, const FieldInput& fields,
   return {};
 }
 
+// A record of the case plan or monitoring (or the case itself) this device holds, not
+// removed; Errc::not_found in Indonesian otherwise.
+Result<EntityView> work_record(const Store& store, const sync::EntityId& id, std::string_view type,
+                               std::string_view what) {
+  auto e = TEDUH_TRY(store.entity(id));
+  if (!e || e->type != type || e->deleted()) {
+    return fail(Errc::not_found, "Tidak ada " + std::string(what) + " dengan id itu di perangkat ini.");
+  }
+  return std::move(*e);
+}
+
 }  // namespace
 
 Result<sync::EntityId> Workflow::add_plan_item(const sync::EntityId& case_id, const FieldInput& fields) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
-  TEDUH_TRY(case_record(case_id, "kasus", "case"));
+  TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   for (const auto& [f, v] : fields) {
     if (f == "case" || f == "done_on") {
       return fail(Errc::invalid, f + ": diisi oleh Teduh, tidak dapat diisi saat rencana dibuat.");
@@ -853,7 +864,7 @@ Result<sync::EntityId> Workflow::add_plan_item(const sync::EntityId& case_id, co
 
 Result<void> Workflow::complete_plan_item(const sync::EntityId& item_id, std::string_view date) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
-  auto item = TEDUH_TRY(case_record(item_id, "rencana", "rencana intervensi"));
+  auto item = TEDUH_TRY(work_record(store_, item_id, "rencana", "rencana intervensi"));
   std::string day(date);
   if (blank(day)) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
   auto writes = TEDUH_TRY(validated(store_, item_id, EntityType::rencana, {{"done_on", day}}));
@@ -863,7 +874,7 @@ Result<void> Workflow::complete_plan_item(const sync::EntityId& item_id, std::st
 Result<sync::EntityId> Workflow::schedule_visit(const sync::EntityId& case_id, std::string_view scheduled_on,
                                                 std::string_view kind, std::string_view officer) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
-  auto c = TEDUH_TRY(case_record(case_id, "kasus", "case"));
+  auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   if (blank(scheduled_on)) {
     return fail(Errc::invalid, "scheduled_on (Jadwal pemantauan): tulis tanggal pemantauan.");
   }
@@ -882,7 +893,7 @@ Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
                                               const std::optional<sync::EntityId>& visit_id, std::string_view date,
                                               std::string_view result, std::string_view officer) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
-  auto c = TEDUH_TRY(case_record(case_id, "kasus", "case"));
+  auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   if (blank(result)) return fail(Errc::invalid, "result (Hasil pemantauan): tulis hasil pemantauan.");
   std::string day(date);
   if (blank(day)) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
@@ -890,7 +901,7 @@ Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
   if (!blank(officer)) fields.emplace_back("officer", std::string(officer));
   sync::EntityId id = visit_id.value_or(new_entity_id());
   if (visit_id) {
-    auto visit = TEDUH_TRY(case_record(*visit_id, "pemantauan", "jadwal pemantauan"));
+    auto visit = TEDUH_TRY(work_record(store_, *visit_id, "pemantauan", "jadwal pemantauan"));
     if (visit.scope != case_id) {
       return fail(Errc::not_found, "Jadwal pemantauan itu bukan milik kasus ini.");
     }
@@ -907,7 +918,7 @@ Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
 
 Result<sync::EntityId> Workflow::record_diversion(const sync::EntityId& case_id, const FieldInput& fields) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
-  TEDUH_TRY(case_record(case_id, "kasus", "case"));
+  TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   TEDUH_TRY(require_fields(EntityType::diversi, fields,
                            {{"agreed_on", "tulis tanggal musyawarah diversi."},
                             {"place", "tulis tempat musyawarah diversi."},
