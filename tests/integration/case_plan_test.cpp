@@ -83,6 +83,10 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   ASSERT_EQ(before["notices"].size(), 2u) << before.dump();
   teduh::testing::Run text = teduh({"case", "show", "--store", worker, k});
   EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos) << text.out << text.err;
+  // Another device of the office is told at its sync that the case needs a diversion.
+  EXPECT_EQ(sync(worker)["rejected"], 0);
+  json told = sync(kabid);
+  EXPECT_EQ(told["attention"]["diversions"], 1) << told.dump();
   const std::string diversion = run_ok({"diversi", "catat", "--store", worker, "--case", k, "--tanggal",
                                         "2026-12-03", "--tempat", "Kantor DPPPA Uji", "--pihak",
                                         "Anak, orang tua, pembimbing kemasyarakatan", "--hasil", "sepakat",
