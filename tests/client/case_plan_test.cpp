@@ -26,15 +26,16 @@ std::uint64_t ms_of(const char* utc) {
 
 std::string today_plus(int days) {
   const auto now = dates::from_unix_ms(static_cast<std::int64_t>(sync::system_now_ms()));
-  const auto day = std::chrono::sys_days{dates::local_date(now, dates::Zone::wib)} + std::chrono::days{days};
+  const auto day =
+      std::chrono::sys_days{dates::local_date(now, dates::Zone::wib)} + std::chrono::days{days};
   return dates::format_iso(std::chrono::year_month_day{day});
 }
 
 class CasePlanTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", /*shelter=*/false, "petugas-1",
-                                 "pendamping");
+    auto s = testing::make_store(dir_ / "office.db", server_, "BKS-DP3A", /*shelter=*/false,
+                                 "petugas-1", "pendamping");
     ASSERT_TRUE(s) << s.error().message;
     store_.emplace(std::move(*s));
   }
@@ -61,17 +62,19 @@ class CasePlanTest : public ::testing::Test {
 TEST_F(CasePlanTest, APlanItemIsDueByItsTargetUntilItIsDone) {
   auto id = wf().new_case({}, {{"name", "Korban Uji Rencana"}, {"sex", "L"}, {"age", "30"}});
   ASSERT_TRUE(id) << id.error().message;
-  auto item = wf().add_plan_item(*id, {{"needs", "Pemulihan psikis"},
-                                       {"services", "Konseling/pendampingan psikologis, kesehatan_visum"},
-                                       {"responsible", "Psikolog UPTD"},
-                                       {"due_date", today_plus(5)}});
+  auto item =
+      wf().add_plan_item(*id, {{"needs", "Pemulihan psikis"},
+                               {"services", "Konseling/pendampingan psikologis, kesehatan_visum"},
+                               {"responsible", "Psikolog UPTD"},
+                               {"due_date", today_plus(5)}});
   ASSERT_TRUE(item) << item.error().message;
   EXPECT_EQ((*store_->entity(*item))->get("services"), "kesehatan_visum,konseling");
 
   auto rows = due_rows(*id, "rencana");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_FALSE(rows[0]["late"].get<bool>());
-  EXPECT_EQ(rows[0]["label"], "Rencana intervensi: Layanan kesehatan/visum, Konseling/pendampingan psikologis");
+  EXPECT_EQ(rows[0]["label"],
+            "Rencana intervensi: Layanan kesehatan/visum, Konseling/pendampingan psikologis");
   // The label names services only, never the victim's needs (free text about a person).
   EXPECT_EQ(rows[0]["label"].get<std::string>().find("Pemulihan"), std::string::npos);
   // Six days on, it is late.
@@ -95,22 +98,26 @@ TEST_F(CasePlanTest, APlanItemNeedsItsNeedAndTargetAndADoneDateIsNotInTheFuture)
   auto no_need = wf().add_plan_item(*id, {{"due_date", today_plus(3)}});
   ASSERT_FALSE(no_need);
   EXPECT_EQ(no_need.error().code, Errc::invalid);
-  EXPECT_EQ(no_need.error().message.rfind("needs (Kebutuhan korban):", 0), 0u) << no_need.error().message;
+  EXPECT_EQ(no_need.error().message.rfind("needs (Kebutuhan korban):", 0), 0u)
+      << no_need.error().message;
   auto no_target = wf().add_plan_item(*id, {{"needs", "Bantuan hukum"}});
   ASSERT_FALSE(no_target);
-  EXPECT_EQ(no_target.error().message.rfind("due_date (Target waktu):", 0), 0u) << no_target.error().message;
-  auto bad_service = wf().add_plan_item(*id, {{"needs", "Bantuan hukum"}, {"due_date", today_plus(3)},
-                                              {"services", "sulap"}});
+  EXPECT_EQ(no_target.error().message.rfind("due_date (Target waktu):", 0), 0u)
+      << no_target.error().message;
+  auto bad_service = wf().add_plan_item(
+      *id, {{"needs", "Bantuan hukum"}, {"due_date", today_plus(3)}, {"services", "sulap"}});
   ASSERT_FALSE(bad_service);
   auto item = wf().add_plan_item(*id, {{"needs", "Bantuan hukum"}, {"due_date", today_plus(3)}});
   ASSERT_TRUE(item) << item.error().message;
   auto future = wf().complete_plan_item(*item, today_plus(2));
   ASSERT_FALSE(future);
-  EXPECT_NE(future.error().message.find("tidak boleh di masa depan"), std::string::npos) << future.error().message;
+  EXPECT_NE(future.error().message.find("tidak boleh di masa depan"), std::string::npos)
+      << future.error().message;
   EXPECT_TRUE((*store_->entity(*item))->get("done_on").empty());
 }
 
-TEST_F(CasePlanTest, AScheduledVisitIsDueUntilItsResultIsRecordedAndAClosedCaseIsEvaluatedWithinAMonth) {
+TEST_F(CasePlanTest,
+       AScheduledVisitIsDueUntilItsResultIsRecordedAndAClosedCaseIsEvaluatedWithinAMonth) {
   auto id = wf().new_case({}, {{"name", "Korban Uji Pantau"}, {"sex", "L"}});
   ASSERT_TRUE(id);
   auto visit = wf().schedule_visit(*id, today_plus(2), "", "Petugas Uji");
@@ -139,7 +146,8 @@ TEST_F(CasePlanTest, AScheduledVisitIsDueUntilItsResultIsRecordedAndAClosedCaseI
   EXPECT_LE(eval[0]["hours_left"].get<std::int64_t>(), 30 * 24);
   EXPECT_TRUE(due_rows(*id, "respons_pengaduan").empty());
   // 31 days on, it is late.
-  auto late = due_rows(*id, "evaluasi_pascaterminasi", sync::system_now_ms() + 31ull * 24 * 3600 * 1000);
+  auto late =
+      due_rows(*id, "evaluasi_pascaterminasi", sync::system_now_ms() + 31ull * 24 * 3600 * 1000);
   ASSERT_EQ(late.size(), 1u);
   EXPECT_TRUE(late[0]["late"].get<bool>());
   // A visit scheduled after closing is an evaluation by default, and due itself.
@@ -148,7 +156,8 @@ TEST_F(CasePlanTest, AScheduledVisitIsDueUntilItsResultIsRecordedAndAClosedCaseI
   EXPECT_EQ((*store_->entity(*after))->get("kind"), "evaluasi_pascaterminasi");
   ASSERT_EQ(due_rows(*id, "pemantauan").size(), 1u);
   // A visit made on the day of closing (without a schedule) meets the evaluation.
-  auto unscheduled = wf().record_visit(*id, std::nullopt, "", "Korban dan keluarga dalam keadaan baik", "");
+  auto unscheduled =
+      wf().record_visit(*id, std::nullopt, "", "Korban dan keluarga dalam keadaan baik", "");
   ASSERT_TRUE(unscheduled) << unscheduled.error().message;
   EXPECT_EQ((*store_->entity(*unscheduled))->get("scheduled_on"), today_plus(0));
   EXPECT_TRUE(due_rows(*id, "evaluasi_pascaterminasi").empty());
@@ -160,18 +169,22 @@ TEST_F(CasePlanTest, AScheduledVisitIsDueUntilItsResultIsRecordedAndAClosedCaseI
 }
 
 TEST_F(CasePlanTest, AWomansCaseHasItsInitialAssessmentWithinADay) {
-  auto woman = wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}},
-                             {{"name", "Korban Uji Asesmen"}, {"sex", "P"}, {"birth_date", "1990-05-05"}});
-  auto girl = wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}},
-                            {{"name", "Anak Uji Asesmen"}, {"sex", "P"}, {"birth_date", "2015-05-05"}});
-  auto man = wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}}, {{"name", "Korban Uji Pria"}, {"sex", "L"}});
+  auto woman =
+      wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}},
+                    {{"name", "Korban Uji Asesmen"}, {"sex", "P"}, {"birth_date", "1990-05-05"}});
+  auto girl =
+      wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}},
+                    {{"name", "Anak Uji Asesmen"}, {"sex", "P"}, {"birth_date", "2015-05-05"}});
+  auto man = wf().new_case({{"received_at", "2026-12-01T01:00:00Z"}},
+                           {{"name", "Korban Uji Pria"}, {"sex", "L"}});
   ASSERT_TRUE(woman && girl && man);
   const std::uint64_t next_day = ms_of("2026-12-01T12:00:00Z");
   auto rows = due_rows(*woman, "asesmen_awal", next_day);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["due_at"], "2026-12-02T01:00:00Z");
   EXPECT_FALSE(rows[0]["late"].get<bool>());
-  EXPECT_TRUE(due_rows(*girl, "asesmen_awal", next_day).empty());  // the child's SOP has its own steps
+  EXPECT_TRUE(
+      due_rows(*girl, "asesmen_awal", next_day).empty());  // the child's SOP has its own steps
   EXPECT_TRUE(due_rows(*man, "asesmen_awal", next_day).empty());
   // The status moving to asesmen is the assessment begun.
   ASSERT_TRUE(wf().set_case(*woman, {{"status", "asesmen"}}));
@@ -199,13 +212,15 @@ TEST_F(CasePlanTest, OnlyAServiceOfAResponseKindAnswersTheComplaintEvenAtIntake)
 }
 
 TEST_F(CasePlanTest, AChildPerpetratorIsRecordedAsAbhAndAVictimUnderTwelvePromptsDiversion) {
-  auto id = wf().new_case({{"incident_date", "2026-11-20"}},
-                          {{"name", "Anak Korban Uji"}, {"sex", "P"}, {"birth_date", "2016-03-01"}});
+  auto id =
+      wf().new_case({{"incident_date", "2026-11-20"}},
+                    {{"name", "Anak Korban Uji"}, {"sex", "P"}, {"birth_date", "2016-03-01"}});
   ASSERT_TRUE(id) << id.error().message;
-  auto child = wf().add_person(*id, "terlapor", {{"name", "Anak Terlapor Uji"}, {"birth_date", "2011-06-01"}},
-                               "teman");
+  auto child = wf().add_person(
+      *id, "terlapor", {{"name", "Anak Terlapor Uji"}, {"birth_date", "2011-06-01"}}, "teman");
   ASSERT_TRUE(child) << child.error().message;
-  auto adult = wf().add_person(*id, "terlapor", {{"name", "Orang Dewasa Uji"}, {"age", "40"}}, "tetangga");
+  auto adult =
+      wf().add_person(*id, "terlapor", {{"name", "Orang Dewasa Uji"}, {"age", "40"}}, "tetangga");
   ASSERT_TRUE(adult) << adult.error().message;
   auto roles = store_->entities("peran", &*id);
   ASSERT_TRUE(roles);
@@ -221,7 +236,8 @@ TEST_F(CasePlanTest, AChildPerpetratorIsRecordedAsAbhAndAVictimUnderTwelvePrompt
   }
   EXPECT_EQ(abh, 1);
   // The flag is for a perpetrator only.
-  auto wrong = wf().add_person(*id, "pelapor", {{"name", "Pelapor Uji"}}, "orang_tua", /*abh=*/true);
+  auto wrong =
+      wf().add_person(*id, "pelapor", {{"name", "Pelapor Uji"}}, "orang_tua", /*abh=*/true);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, Errc::invalid);
 
@@ -239,21 +255,24 @@ TEST_F(CasePlanTest, AChildPerpetratorIsRecordedAsAbhAndAVictimUnderTwelvePrompt
   EXPECT_TRUE(attention->diversions.contains(id->hex()));
 
   // The agreement: every part the SOP names is required.
-  auto missing = wf().record_diversion(*id, {{"agreed_on", today_plus(0)}, {"place", "Kantor DPPPA"}});
+  auto missing =
+      wf().record_diversion(*id, {{"agreed_on", today_plus(0)}, {"place", "Kantor DPPPA"}});
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message.rfind("parties (Pihak yang hadir):", 0), 0u) << missing.error().message;
+  EXPECT_EQ(missing.error().message.rfind("parties (Pihak yang hadir):", 0), 0u)
+      << missing.error().message;
   auto stranger = wf().record_diversion(*id, {{"agreed_on", today_plus(0)},
                                               {"place", "Kantor DPPPA"},
                                               {"parties", "Para pihak"},
                                               {"outcome", "sepakat"},
                                               {"child", sync::Id128::time_ordered(1).hex()}});
   ASSERT_FALSE(stranger);
-  auto agreed = wf().record_diversion(*id, {{"agreed_on", today_plus(0)},
-                                            {"place", "Kantor DPPPA Kota Bekasi"},
-                                            {"parties", "Anak, orang tua kedua pihak, pekerja sosial, penyidik"},
-                                            {"outcome", "Sepakat"},
-                                            {"agreement", "Permintaan maaf dan pembinaan di LPKS"},
-                                            {"child", child->hex()}});
+  auto agreed = wf().record_diversion(
+      *id, {{"agreed_on", today_plus(0)},
+            {"place", "Kantor DPPPA Kota Bekasi"},
+            {"parties", "Anak, orang tua kedua pihak, pekerja sosial, penyidik"},
+            {"outcome", "Sepakat"},
+            {"agreement", "Permintaan maaf dan pembinaan di LPKS"},
+            {"child", child->hex()}});
   ASSERT_TRUE(agreed) << agreed.error().message;
   EXPECT_EQ((*store_->entity(*agreed))->get("outcome"), "sepakat");
   EXPECT_TRUE(due_rows(*id, "diversi").empty());
@@ -266,14 +285,17 @@ TEST_F(CasePlanTest, AChildPerpetratorIsRecordedAsAbhAndAVictimUnderTwelvePrompt
 TEST_F(CasePlanTest, AnOlderVictimOrAnAdultPerpetratorNeedsNoDiversion) {
   auto teen = wf().new_case({}, {{"name", "Remaja Korban Uji"}, {"age", "14"}});
   ASSERT_TRUE(teen);
-  ASSERT_TRUE(wf().add_person(*teen, "terlapor", {{"name", "Remaja Terlapor Uji"}, {"age", "16"}}, "teman"));
+  ASSERT_TRUE(wf().add_person(*teen, "terlapor", {{"name", "Remaja Terlapor Uji"}, {"age", "16"}},
+                              "teman"));
   EXPECT_TRUE(due_rows(*teen, "diversi").empty());
   auto young = wf().new_case({}, {{"name", "Anak Korban Dua"}, {"age", "8"}});
   ASSERT_TRUE(young);
-  ASSERT_TRUE(wf().add_person(*young, "terlapor", {{"name", "Dewasa Terlapor Dua"}, {"age", "25"}}, "tetangga"));
+  ASSERT_TRUE(wf().add_person(*young, "terlapor", {{"name", "Dewasa Terlapor Dua"}, {"age", "25"}},
+                              "tetangga"));
   EXPECT_TRUE(due_rows(*young, "diversi").empty());
   // Said by the worker when the age is not recorded.
-  ASSERT_TRUE(wf().add_person(*young, "terlapor", {{"name", "Terlapor Tanpa Usia"}}, "teman", /*abh=*/true));
+  ASSERT_TRUE(wf().add_person(*young, "terlapor", {{"name", "Terlapor Tanpa Usia"}}, "teman",
+                              /*abh=*/true));
   EXPECT_EQ(due_rows(*young, "diversi").size(), 1u);
 }
 
@@ -288,10 +310,13 @@ TEST(CasePlanPermissions, AnOperatorRecordsTheComplaintButNotThePlanOrADiversion
   auto plan = op.add_plan_item(*id, {{"needs", "Konseling"}, {"due_date", "2026-12-31"}});
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, Errc::refused);
-  EXPECT_NE(plan.error().message.find("rencana intervensi"), std::string::npos) << plan.error().message;
+  EXPECT_NE(plan.error().message.find("rencana intervensi"), std::string::npos)
+      << plan.error().message;
   EXPECT_FALSE(op.schedule_visit(*id, "2026-12-31", "", ""));
-  EXPECT_FALSE(op.record_diversion(*id, {{"agreed_on", "2026-12-01"}, {"place", "Kantor"},
-                                         {"parties", "Para pihak"}, {"outcome", "sepakat"}}));
+  EXPECT_FALSE(op.record_diversion(*id, {{"agreed_on", "2026-12-01"},
+                                         {"place", "Kantor"},
+                                         {"parties", "Para pihak"},
+                                         {"outcome", "sepakat"}}));
   EXPECT_TRUE(op_store->entities("rencana")->empty());
 }
 
@@ -308,7 +333,8 @@ TEST_F(CasePlanTest, AnEntityTypeOfALaterBuildIsKeptAndLeftOutOfEveryView) {
   c.scope = *id;
   c.scope_type = "kasus";
   const sync::EntityId later = sync::Id128::time_ordered(sync::system_now_ms());
-  for (auto [field, value] : {std::pair{"case", id->hex()}, std::pair{"catatan", std::string("isi baru")}}) {
+  for (auto [field, value] :
+       {std::pair{"case", id->hex()}, std::pair{"catatan", std::string("isi baru")}}) {
     sync::Version v;
     v.entity = later;
     v.entity_type = "jenis_masa_depan";

@@ -43,7 +43,8 @@ class CasePlanSyncTest : public teduh::testing::ServerTest {
     return r.exit_code == 0 ? json::parse(r.out) : json();
   }
 
-  static std::size_t steps(const json& due_doc, const std::string& case_id, const std::string& step) {
+  static std::size_t steps(const json& due_doc, const std::string& case_id,
+                           const std::string& step) {
     std::size_t n = 0;
     for (const auto& d : due_doc["due"]) n += d["case"] == case_id && d["step"] == step ? 1 : 0;
     return n;
@@ -64,17 +65,17 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   const std::string worker = device("worker", "UJI-DINAS", "pendamping");
   const std::string kabid = device("kabid", "UJI-DINAS", "supervisor");
   const std::string uptd = device("uptd", "UJI-UPTD", "pendamping");
-  const std::string k = run_ok({"case", "new", "--store", worker, "--victim-name", "Anak Korban Sinkron",
-                                "--victim-sex", "P", "--victim-birth", "2017-02-02", "--incident-date",
-                                "2026-11-30"});
-  const std::string child = run_ok({"person", "add", "--store", worker, "--case", k, "--role", "terlapor",
-                                    "--name", "Anak Terlapor Sinkron", "--birth", "2012-08-08", "--relationship",
-                                    "teman"});
-  const std::string item = run_ok({"rencana", "tambah", "--store", worker, "--case", k, "--kebutuhan",
-                                   "Pemulihan psikis anak", "--layanan", "konseling", "--oleh", "Psikolog UPTD",
-                                   "--target", "2099-01-31"});
-  const std::string visit = run_ok({"pantau", "jadwal", "--store", worker, "--case", k, "--tanggal", "2099-01-15",
-                                    "--petugas", "Pendamping Uji"});
+  const std::string k = run_ok({"case", "new", "--store", worker, "--victim-name",
+                                "Anak Korban Sinkron", "--victim-sex", "P", "--victim-birth",
+                                "2017-02-02", "--incident-date", "2026-11-30"});
+  const std::string child =
+      run_ok({"person", "add", "--store", worker, "--case", k, "--role", "terlapor", "--name",
+              "Anak Terlapor Sinkron", "--birth", "2012-08-08", "--relationship", "teman"});
+  const std::string item = run_ok({"rencana", "tambah", "--store", worker, "--case", k,
+                                   "--kebutuhan", "Pemulihan psikis anak", "--layanan", "konseling",
+                                   "--oleh", "Psikolog UPTD", "--target", "2099-01-31"});
+  const std::string visit = run_ok({"pantau", "jadwal", "--store", worker, "--case", k, "--tanggal",
+                                    "2099-01-15", "--petugas", "Pendamping Uji"});
   run_ok({"pantau", "catat", "--store", worker, "--case", k, "--jadwal", visit, "--hasil",
           "Anak sudah kembali bersekolah"});
   // Before the agreement, both the prompt and the deadline are there.
@@ -82,17 +83,18 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   json before = show(worker, k);
   ASSERT_EQ(before["notices"].size(), 2u) << before.dump();
   teduh::testing::Run text = teduh({"case", "show", "--store", worker, k});
-  EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos) << text.out << text.err;
+  EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos)
+      << text.out << text.err;
   // Another device of the office is told at its sync that the case needs a diversion.
   EXPECT_EQ(sync(worker)["rejected"], 0);
   json told = sync(kabid);
   EXPECT_EQ(told["attention"]["diversions"], 1) << told.dump();
-  const std::string diversion = run_ok({"diversi", "catat", "--store", worker, "--case", k, "--tanggal",
-                                        "2026-12-03", "--tempat", "Kantor DPPPA Uji", "--pihak",
-                                        "Anak, orang tua, pembimbing kemasyarakatan", "--hasil", "sepakat",
-                                        "--kesepakatan", "Permintaan maaf", "--anak", child});
-  run_ok({"refer", "--store", worker, "--case", k, "--to", "UJI-UPTD", "--reason", "Pemulihan psikis", "--consent",
-          "yes"});
+  const std::string diversion = run_ok(
+      {"diversi", "catat", "--store", worker, "--case", k, "--tanggal", "2026-12-03", "--tempat",
+       "Kantor DPPPA Uji", "--pihak", "Anak, orang tua, pembimbing kemasyarakatan", "--hasil",
+       "sepakat", "--kesepakatan", "Permintaan maaf", "--anak", child});
+  run_ok({"refer", "--store", worker, "--case", k, "--to", "UJI-UPTD", "--reason",
+          "Pemulihan psikis", "--consent", "yes"});
   EXPECT_EQ(sync(worker)["rejected"], 0);
   sync(kabid);
   sync(uptd);
@@ -129,18 +131,20 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   EXPECT_EQ(steps(due(worker), k, "rencana"), 0u);
 }
 
-TEST_F(CasePlanSyncTest, APlanOrDiversionForgedByARoleThatMayNotOrByAnOfficeWithoutTheCaseIsRefused) {
+TEST_F(CasePlanSyncTest,
+       APlanOrDiversionForgedByARoleThatMayNotOrByAnOfficeWithoutTheCaseIsRefused) {
   const std::string worker = device("worker", "UJI-DINAS", "pendamping");
   const std::string op = device("op", "UJI-DINAS", "operator");
   const std::string other = device("other", "UJI-LAIN", "pendamping");
-  const std::string k = run_ok({"case", "new", "--store", worker, "--victim-name", "Korban Uji Palsu"});
+  const std::string k =
+      run_ok({"case", "new", "--store", worker, "--victim-name", "Korban Uji Palsu"});
   sync(worker);
   sync(op);
   sync(other);
 
   // The operator's client refuses first...
-  teduh::testing::Run refused = teduh({"rencana", "tambah", "--store", op, "--case", k, "--kebutuhan", "Konseling",
-                                       "--target", "2099-01-01"});
+  teduh::testing::Run refused = teduh({"rencana", "tambah", "--store", op, "--case", k,
+                                       "--kebutuhan", "Konseling", "--target", "2099-01-01"});
   EXPECT_EQ(refused.exit_code, 2) << refused.err;
   EXPECT_NE(refused.err.find("rencana intervensi"), std::string::npos) << refused.err;
   // ...and the server refuses the operator's forged plan item and diversion.
@@ -173,9 +177,11 @@ TEST_F(CasePlanSyncTest, APlanOrDiversionForgedByARoleThatMayNotOrByAnOfficeWith
     HostileDevice evil(other);
     sync::Commit c = evil.commit(id(k), "kasus");
     const sync::EntityId v = sync::Id128::random();
-    for (auto [field, value] : std::vector<std::pair<std::string, std::string>>{
-             {"case", k}, {"scheduled_on", "2026-12-01"}, {"visited_on", "2026-12-01"},
-             {"result", "Kunjungan palsu"}}) {
+    for (auto [field, value] :
+         std::vector<std::pair<std::string, std::string>>{{"case", k},
+                                                          {"scheduled_on", "2026-12-01"},
+                                                          {"visited_on", "2026-12-01"},
+                                                          {"result", "Kunjungan palsu"}}) {
       c.versions.push_back(HostileDevice::version(c, v, "pemantauan", field, value));
     }
     evil.forge(c);

@@ -11,7 +11,8 @@ namespace {
 // The id a person typed for a record (32 hex digits), or a usage error naming what it is.
 Result<sync::EntityId> record_id(const std::string& text, const char* what) {
   auto id = sync::Id128::from_hex(text);
-  if (!id) return fail(Errc::usage, "'" + text + "' bukan id " + what + " (32 digit heksadesimal).");
+  if (!id)
+    return fail(Errc::usage, "'" + text + "' bukan id " + what + " (32 digit heksadesimal).");
   return *id;
 }
 
@@ -25,13 +26,16 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
   };
   auto s = std::make_shared<State>();
 
-  auto* rencana = app.add_subcommand("rencana", "Rencana intervensi kasus: kebutuhan, layanan, penanggung jawab, target");
+  auto* rencana = app.add_subcommand(
+      "rencana", "Rencana intervensi kasus: kebutuhan, layanan, penanggung jawab, target");
   rencana->require_subcommand(1);
-  auto* add = rencana->add_subcommand("tambah", "Tambah satu butir rencana intervensi (mencetak id-nya)");
+  auto* add =
+      rencana->add_subcommand("tambah", "Tambah satu butir rencana intervensi (mencetak id-nya)");
   ctx.add_store(add);
   add->add_option("--case", s->case_ref, "Id atau nomor kasus")->required();
   add->add_option("--kebutuhan", s->needs, "Kebutuhan korban yang hendak dipenuhi")->required();
-  add->add_option("--layanan", s->services, "Layanan yang direncanakan (kode jenis_layanan, dipisah koma)");
+  add->add_option("--layanan", s->services,
+                  "Layanan yang direncanakan (kode jenis_layanan, dipisah koma)");
   add->add_option("--oleh", s->responsible, "Penanggung jawab (petugas atau lembaga)");
   add->add_option("--target", s->due_date, "Target waktu, YYYY-MM-DD")->required();
   add->add_option("--catatan", s->notes, "Catatan");
@@ -44,7 +48,8 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
       auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
       auto& [store, id] = opened;
       auto item = TEDUH_TRY(Workflow(*store).add_plan_item(*id, fields));
-      std::cout << "Rencana intervensi dicatat; batasnya tampil di `teduh due`.\n" << item.hex() << "\n";
+      std::cout << "Rencana intervensi dicatat; batasnya tampil di `teduh due`.\n"
+                << item.hex() << "\n";
       return 0;
     };
   });
@@ -62,14 +67,16 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
     };
   });
 
-  auto* pantau = app.add_subcommand("pantau", "Pemantauan kasus: jadwal kunjungan dan hasilnya, juga setelah terminasi");
+  auto* pantau = app.add_subcommand(
+      "pantau", "Pemantauan kasus: jadwal kunjungan dan hasilnya, juga setelah terminasi");
   pantau->require_subcommand(1);
   auto* schedule = pantau->add_subcommand("jadwal", "Jadwalkan pemantauan (mencetak id-nya)");
   ctx.add_store(schedule);
   schedule->add_option("--case", s->case_ref, "Id atau nomor kasus")->required();
   schedule->add_option("--tanggal", s->date, "Tanggal pemantauan, YYYY-MM-DD")->required();
   schedule->add_option("--jenis", s->kind,
-                       "berkala atau evaluasi_pascaterminasi (bawaan: berkala, atau evaluasi bila kasus sudah ditutup)");
+                       "berkala atau evaluasi_pascaterminasi (bawaan: berkala, atau evaluasi bila "
+                       "kasus sudah ditutup)");
   schedule->add_option("--petugas", s->officer, "Petugas pemantauan");
   schedule->callback([&ctx, s] {
     ctx.action = [&ctx, s]() -> Result<int> {
@@ -80,7 +87,8 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
       return 0;
     };
   });
-  auto* record = pantau->add_subcommand("catat", "Catat hasil pemantauan (jadwal yang ada, atau kunjungan tanpa jadwal)");
+  auto* record = pantau->add_subcommand(
+      "catat", "Catat hasil pemantauan (jadwal yang ada, atau kunjungan tanpa jadwal)");
   ctx.add_store(record);
   record->add_option("--case", s->case_ref, "Id atau nomor kasus")->required();
   record->add_option("--jadwal", s->visit_ref, "Id jadwal pemantauan (lihat `teduh case show`)");
@@ -93,15 +101,18 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
       if (!s->visit_ref.empty()) visit = TEDUH_TRY(record_id(s->visit_ref, "jadwal pemantauan"));
       auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
       auto& [store, id] = opened;
-      auto done_id = TEDUH_TRY(Workflow(*store).record_visit(*id, visit, s->date, s->result, s->officer));
+      auto done_id =
+          TEDUH_TRY(Workflow(*store).record_visit(*id, visit, s->date, s->result, s->officer));
       std::cout << "Hasil pemantauan dicatat.\n" << done_id.hex() << "\n";
       return 0;
     };
   });
 
-  auto* diversi = app.add_subcommand("diversi", "Kesepakatan diversi (anak berhadapan dengan hukum)");
+  auto* diversi =
+      app.add_subcommand("diversi", "Kesepakatan diversi (anak berhadapan dengan hukum)");
   diversi->require_subcommand(1);
-  auto* agree = diversi->add_subcommand("catat", "Catat hasil musyawarah diversi (mencetak id-nya)");
+  auto* agree =
+      diversi->add_subcommand("catat", "Catat hasil musyawarah diversi (mencetak id-nya)");
   ctx.add_store(agree);
   agree->add_option("--case", s->case_ref, "Id atau nomor kasus")->required();
   agree->add_option("--tanggal", s->date, "Tanggal musyawarah diversi")->required();
@@ -112,8 +123,10 @@ void add_plan_commands(CliContext& ctx, CLI::App& app) {
   agree->add_option("--anak", s->child, "Id orang (anak terlapor) dalam kasus");
   agree->callback([&ctx, s] {
     ctx.action = [&ctx, s]() -> Result<int> {
-      FieldInput fields{
-          {"agreed_on", s->date}, {"place", s->place}, {"parties", s->parties}, {"outcome", s->outcome}};
+      FieldInput fields{{"agreed_on", s->date},
+                        {"place", s->place},
+                        {"parties", s->parties},
+                        {"outcome", s->outcome}};
       if (!s->agreement.empty()) fields.emplace_back("agreement", s->agreement);
       if (!s->child.empty()) fields.emplace_back("child", s->child);
       auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
