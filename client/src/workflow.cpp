@@ -1823,10 +1823,11 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
   // plan, monitoring and diversion deadlines (case_work_deadlines) only here, since the
   // central office's projections do not carry those records.
   auto rules = TEDUH_TRY(deadline_rules(store_));
-  auto facts = TEDUH_TRY(facts_from_store(store_));
-  const auto cases = TEDUH_TRY(store_.entities("kasus"));
-  const auto roles = TEDUH_TRY(store_.entities("peran"));
-  const auto persons = TEDUH_TRY(store_.entities("orang"));
+  const CaseRecords records = TEDUH_TRY(case_records(store_));
+  auto facts = TEDUH_TRY(facts_from_records(store_, records));
+  const auto& cases = records.cases;
+  const auto& roles = records.roles;
+  const auto& persons = records.persons;
   const auto plan = TEDUH_TRY(store_.entities("rencana"));
   const auto visits = TEDUH_TRY(store_.entities("pemantauan"));
   const auto diversions = TEDUH_TRY(store_.entities("diversi"));
