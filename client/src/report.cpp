@@ -133,7 +133,10 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
     }
     std::optional<std::uint64_t> met = ms_of(f.status_changed_at);
     for (const auto& s : f.services) {
-      if (s.kind == "pengaduan") continue;
+      // Only a service that answers the complaint (schema::counts_as_response, SCHEMA.md
+      // "jenis_layanan"), whenever it was recorded: a first service recorded with the case
+      // at intake counts only when it is one of them.
+      if (!schema::counts_as_response(s.kind)) continue;
       auto at = day_start(s.date);
       if (at && (!met || *at < *met)) met = at;
     }
@@ -181,13 +184,27 @@ std::vector<Deadline> deadlines_of(const CaseFacts& f, const DeadlineRules& rule
 // ---------------------------------------------------------------------------------------
 // Sources
 
+[[nodiscard]] Result<CaseRecords> case_records(const Store& store) {
+  CaseRecords r;
+  r.cases = TEDUH_TRY(store.entities("kasus"));
+  r.roles = TEDUH_TRY(store.entities("peran"));
+  r.persons = TEDUH_TRY(store.entities("orang"));
+  r.services = TEDUH_TRY(store.entities("layanan"));
+  r.stays = TEDUH_TRY(store.entities("penempatan"));
+  return r;
+}
+
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_store(const Store& store) {
-  auto cases = TEDUH_TRY(store.entities("kasus"));
-  auto roles = TEDUH_TRY(store.entities("peran"));
-  auto persons = TEDUH_TRY(store.entities("orang"));
-  auto services = store.entities("layanan");
-  if (!services) return tl::unexpected(services.error());
-  auto stays = TEDUH_TRY(store.entities("penempatan"));
+  auto records = TEDUH_TRY(case_records(store));
+  return facts_from_records(store, records);
+}
+
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_records(const Store& store, const CaseRecords& records) {
+  const auto& cases = records.cases;
+  const auto& roles = records.roles;
+  const auto& persons = records.persons;
+  const auto* services = &records.services;
+  const auto& stays = records.stays;
 
   std::map<sync::EntityId, const EntityView*> person_by_id;
   for (const auto& p : persons) person_by_id[p.id] = &p;

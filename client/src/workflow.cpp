@@ -109,6 +109,53 @@ FieldWrite write_of(const sync::EntityId& entity, EntityType type, std::string_v
   return store.find_by_field(type, field, ref);
 }
 
+// A child in conflict with the law (issue 17.5). Ages are counted at the incident's date,
+// else at the day the case was received.
+constexpr int kChildUntil = 18;            // UU 35/2014: a child is under 18
+constexpr int kDiversionVictimUnder = 12;  // SOP Bekasi: a victim under 12 and a child perpetrator
+
+std::string case_reference_day(const std::string& incident_date, const std::string& received_at) {
+  return incident_date.empty() ? received_at : incident_date;
+}
+
+bool is_child(int age) { return age >= 0 && age < kChildUntil; }
+
+// What a case's roles and persons say about a child in conflict with the law.
+struct ChildCase {
+  std::set<sync::EntityId> child_perpetrators;  // peran terlapor of a child (ABH)
+  bool victim_under_12 = false;
+  [[nodiscard]] bool needs_diversion() const { return victim_under_12 && !child_perpetrators.empty(); }
+};
+
+ChildCase child_case(const EntityView& kasus, std::vector<const EntityView*> roles,
+                     const std::map<sync::EntityId, const EntityView*>& persons) {
+  ChildCase out;
+  const std::string at = case_reference_day(kasus.get("incident_date"), kasus.get("received_at"));
+  // The victim is the first korban role by id, as the report and the projection take it.
+  std::sort(roles.begin(), roles.end(), [](const EntityView* a, const EntityView* b) { return a->id < b->id; });
+  bool victim_seen = false;
+  for (const EntityView* r : roles) {
+    if (r->deleted()) continue;
+    int age = -1;
+    if (auto pid = sync::Id128::from_hex(r->get("person"))) {
+      auto it = persons.find(*pid);
+      if (it != persons.end()) age = schema::person_age(it->second->get("birth_date"), it->second->get("age"), at);
+    }
+    if (r->get("role") == "terlapor" && (r->get("abh") == "1" || is_child(age))) {
+      out.child_perpetrators.insert(r->id);
+    } else if (r->get("role") == "korban" && !victim_seen) {
+      victim_seen = true;
+      out.victim_under_12 = age >= 0 && age < kDiversionVictimUnder;
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view kDiversionPrompt =
+    "Korban berusia di bawah 12 tahun dan terlapor masih anak (anak berhadapan dengan hukum): menurut SOP "
+    "DPPPA Kota Bekasi penanganannya melalui diversi. Catat kesepakatan diversinya dengan `teduh diversi "
+    "catat`.";
+
 }  // namespace
 
 namespace {
@@ -198,6 +245,11 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
     victim_writes = std::move(v);
   }
   std::vector<FieldWrite> extra_writes;  // persons and services, same checks as their actions
+  std::string incident, received = now_text();
+  for (const auto& w : writes) {
+    if (w.field == "incident_date") incident = w.value;
+    if (w.field == "received_at") received = w.value;
+  }
   for (const auto& [people, role_code] :
        {std::pair{&extras.perpetrators, "terlapor"}, std::pair{&extras.reporters, "pelapor"}}) {
     for (const auto& [fields, relationship] : *people) {
@@ -205,6 +257,16 @@ Result<sync::EntityId> Workflow::new_case(const FieldInput& case_fields,
       auto p = TEDUH_TRY(validated(store_, person_id, EntityType::orang, fields));
       FieldInput role{{"case", case_id.hex()}, {"person", person_id.hex()}, {"role", role_code}};
       if (!relationship.empty()) role.emplace_back("relationship", relationship);
+      if (std::string_view(role_code) == "terlapor") {
+        std::string birth, age;
+        for (const auto& w : p) {
+          if (w.field == "birth_date") birth = w.value;
+          if (w.field == "age") age = w.value;
+        }
+        if (is_child(schema::person_age(birth, age, case_reference_day(incident, received)))) {
+          role.emplace_back("abh", "1");
+        }
+      }
       auto r = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role));
       extra_writes.insert(extra_writes.end(), p.begin(), p.end());
       extra_writes.insert(extra_writes.end(), r.begin(), r.end());
@@ -552,7 +614,20 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   };
   auto none = [](const EntityView&, json&) {};
   auto persons = TEDUH_TRY(collect("orang", none));
-  auto roles = TEDUH_TRY(collect("peran", none));
+  // A child alleged to have offended (anak berhadapan dengan hukum), by the flag or the age.
+  const auto case_roles = TEDUH_TRY(store_.entities("peran", &case_id));
+  const auto case_persons = TEDUH_TRY(store_.entities("orang", &case_id));
+  std::vector<const EntityView*> role_ptrs;
+  std::map<sync::EntityId, const EntityView*> person_by_id;
+  for (const auto& r : case_roles) role_ptrs.push_back(&r);
+  for (const auto& p : case_persons) person_by_id[p.id] = &p;
+  const ChildCase child = child_case(*c, role_ptrs, person_by_id);
+  auto roles = TEDUH_TRY(collect("peran", [&](const EntityView& e, json& row) {
+    if (child.child_perpetrators.contains(e.id)) row["abh"] = true;
+  }));
+  auto plan = TEDUH_TRY(collect("rencana", none));
+  auto visits = TEDUH_TRY(collect("pemantauan", none));
+  auto diversions = TEDUH_TRY(collect("diversi", none));
   auto services = TEDUH_TRY(collect("layanan", none));
   auto referrals = TEDUH_TRY(collect("rujukan", [&](const EntityView& e, json& row) {
     if (auto refused = store_.refusal_for(e.id); refused && *refused) row["refused"] = refused_status(**refused);
@@ -573,6 +648,16 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   doc["referrals"] = referrals;
   doc["consents"] = consents;
   doc["shelter_stays"] = stays;
+  doc["plan"] = plan;
+  doc["monitoring"] = visits;
+  doc["diversions"] = diversions;
+  // What the SOPs ask of this case that a person should see when opening it.
+  json notices = json::array();
+  if (!child.child_perpetrators.empty()) {
+    notices.push_back("Terlapor masih anak (di bawah 18 tahun): anak berhadapan dengan hukum (ABH).");
+  }
+  if (child.needs_diversion() && diversions.empty()) notices.push_back(std::string(kDiversionPrompt));
+  doc["notices"] = notices;
   json merged_ids = json::array();
   for (const auto& m : merged) merged_ids.push_back(m.hex());
   doc["merged_cases"] = merged_ids;
@@ -674,7 +759,7 @@ Result<void> Workflow::close_case(const sync::EntityId& case_id, std::string_vie
 
 Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::string_view role,
                                             const FieldInput& person_fields,
-                                            std::string_view relationship) {
+                                            std::string_view relationship, bool abh) {
   TEDUH_TRY(permit(schema::Action::ubah_kasus));
   sync::EntityId person_id = new_entity_id();
   sync::EntityId role_id = new_entity_id();
@@ -682,6 +767,19 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
   FieldInput role_fields{
       {"case", case_id.hex()}, {"person", person_id.hex()}, {"role", std::string(role)}};
   if (!relationship.empty()) role_fields.emplace_back("relationship", std::string(relationship));
+  auto canonical_role = schema::validate_field(EntityType::peran, "role", role);
+  if (canonical_role && *canonical_role == "terlapor") {
+    std::string birth, age;
+    for (const auto& w : writes) {
+      if (w.field == "birth_date") birth = w.value;
+      if (w.field == "age") age = w.value;
+    }
+    auto c = TEDUH_TRY(store_.entity(case_id));
+    const std::string at = c ? case_reference_day(c->get("incident_date"), c->get("received_at")) : now_text();
+    if (abh || is_child(schema::person_age(birth, age, at))) role_fields.emplace_back("abh", "1");
+  } else if (abh) {
+    return fail(Errc::invalid, "abh (Anak berhadapan dengan hukum): hanya untuk terlapor (terduga pelaku).");
+  }
   auto role_writes = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role_fields));
   writes.insert(writes.end(), role_writes.begin(), role_writes.end());
   TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
@@ -705,6 +803,144 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
   auto writes = TEDUH_TRY(validated(store_, service_id, EntityType::layanan, all));
   TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return service_id;
+}
+
+namespace {
+
+bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+// The value a person gave for `field`, "" when none.
+std::string given(const FieldInput& fields, std::string_view field) {
+  for (const auto& [f, v] : fields) {
+    if (f == field) return v;
+  }
+  return {};
+}
+
+// Refuses (Errc::invalid) the first of `required` left blank, naming it as the validator does.
+Result<void> require_fields(EntityType type, const FieldInput& fields,
+                            std::initializer_list<std::pair<std::string_view, std::string_view>> required) {
+  const auto& spec = schema::entity_spec(type);
+  for (const auto& [field, why] : required) {
+    if (!blank(given(fields, field))) continue;
+    const auto* f = spec.field(field);
+    return fail(Errc::invalid, std::string(field) + " (" + std::string(f ? f->label : field) + "): " +
+                                   std::string(why));
+  }
+  return {};
+}
+
+// A record of the case plan or monitoring (or the case itself) this device holds, not
+// removed; Errc::not_found in Indonesian otherwise.
+Result<EntityView> work_record(const Store& store, const sync::EntityId& id, std::string_view type,
+                               std::string_view what) {
+  auto e = TEDUH_TRY(store.entity(id));
+  if (!e || e->type != type || e->deleted()) {
+    return fail(Errc::not_found, "Tidak ada " + std::string(what) + " dengan id itu di perangkat ini.");
+  }
+  return std::move(*e);
+}
+
+}  // namespace
+
+Result<sync::EntityId> Workflow::add_plan_item(const sync::EntityId& case_id, const FieldInput& fields) {
+  TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
+  TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
+  for (const auto& [f, v] : fields) {
+    if (f == "case" || f == "done_on") {
+      return fail(Errc::invalid, f + ": diisi oleh Teduh, tidak dapat diisi saat rencana dibuat.");
+    }
+  }
+  TEDUH_TRY(require_fields(EntityType::rencana, fields,
+                           {{"needs", "tulis kebutuhan korban yang hendak dipenuhi."},
+                            {"due_date", "tulis target waktu rencana ini (tanggal)."}}));
+  const sync::EntityId item_id = new_entity_id();
+  FieldInput all = fields;
+  all.emplace_back("case", case_id.hex());
+  auto writes = TEDUH_TRY(validated(store_, item_id, EntityType::rencana, all));
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
+  return item_id;
+}
+
+Result<void> Workflow::complete_plan_item(const sync::EntityId& item_id, std::string_view date) {
+  TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
+  auto item = TEDUH_TRY(work_record(store_, item_id, "rencana", "rencana intervensi"));
+  std::string day(date);
+  if (blank(day)) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
+  auto writes = TEDUH_TRY(validated(store_, item_id, EntityType::rencana, {{"done_on", day}}));
+  return write_case_commit(item.scope, std::move(writes), "diubah");
+}
+
+Result<sync::EntityId> Workflow::schedule_visit(const sync::EntityId& case_id, std::string_view scheduled_on,
+                                                std::string_view kind, std::string_view officer) {
+  TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
+  auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
+  if (blank(scheduled_on)) {
+    return fail(Errc::invalid, "scheduled_on (Jadwal pemantauan): tulis tanggal pemantauan.");
+  }
+  FieldInput fields{{"case", case_id.hex()},
+                    {"scheduled_on", std::string(scheduled_on)},
+                    {"kind", blank(kind) ? (c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala")
+                                         : std::string(kind)}};
+  if (!blank(officer)) fields.emplace_back("officer", std::string(officer));
+  const sync::EntityId visit_id = new_entity_id();
+  auto writes = TEDUH_TRY(validated(store_, visit_id, EntityType::pemantauan, fields));
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
+  return visit_id;
+}
+
+Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
+                                              const std::optional<sync::EntityId>& visit_id, std::string_view date,
+                                              std::string_view result, std::string_view officer) {
+  TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
+  auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
+  if (blank(result)) return fail(Errc::invalid, "result (Hasil pemantauan): tulis hasil pemantauan.");
+  std::string day(date);
+  if (blank(day)) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
+  FieldInput fields{{"visited_on", day}, {"result", std::string(result)}};
+  if (!blank(officer)) fields.emplace_back("officer", std::string(officer));
+  sync::EntityId id = visit_id.value_or(new_entity_id());
+  if (visit_id) {
+    auto visit = TEDUH_TRY(work_record(store_, *visit_id, "pemantauan", "jadwal pemantauan"));
+    if (visit.scope != case_id) {
+      return fail(Errc::not_found, "Jadwal pemantauan itu bukan milik kasus ini.");
+    }
+  } else {
+    // A visit made without a schedule: it is its own schedule.
+    fields.emplace_back("case", case_id.hex());
+    fields.emplace_back("scheduled_on", day);
+    fields.emplace_back("kind", c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala");
+  }
+  auto writes = TEDUH_TRY(validated(store_, id, EntityType::pemantauan, fields));
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
+  return id;
+}
+
+Result<sync::EntityId> Workflow::record_diversion(const sync::EntityId& case_id, const FieldInput& fields) {
+  TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
+  TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
+  TEDUH_TRY(require_fields(EntityType::diversi, fields,
+                           {{"agreed_on", "tulis tanggal musyawarah diversi."},
+                            {"place", "tulis tempat musyawarah diversi."},
+                            {"parties", "tulis pihak yang hadir dalam musyawarah diversi."},
+                            {"outcome", "tulis hasil diversi: sepakat atau tidak_sepakat."}}));
+  if (!given(fields, "case").empty()) {
+    return fail(Errc::invalid, "case: diisi oleh Teduh, tidak dapat diisi dengan tangan.");
+  }
+  const std::string child = given(fields, "child");
+  if (!blank(child)) {
+    auto child_id = sync::Id128::from_hex(child);
+    auto person = child_id ? TEDUH_TRY(store_.entity(*child_id)) : std::nullopt;
+    if (!person || person->type != "orang" || person->scope != case_id || person->deleted()) {
+      return fail(Errc::invalid, "child (Anak (terlapor)): tidak ada orang dengan id itu di kasus ini.");
+    }
+  }
+  const sync::EntityId diversion_id = new_entity_id();
+  FieldInput all = fields;
+  all.emplace_back("case", case_id.hex());
+  auto writes = TEDUH_TRY(validated(store_, diversion_id, EntityType::diversi, all));
+  TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
+  return diversion_id;
 }
 
 Result<sync::EntityId> Workflow::refer(const sync::EntityId& case_id, std::string_view to_office,
@@ -1479,15 +1715,176 @@ Result<json> Workflow::audit(const std::optional<sync::EntityId>& case_id) const
   return json{{"events", rows}};
 }
 
+namespace {
+
+constexpr std::uint64_t kHourMs = 60ull * 60 * 1000;
+constexpr std::uint64_t kDayMs = 24 * kHourMs;
+// The evaluation after termination is due for closures recorded from this day on (UTC):
+// cases closed before Teduh knew the rule are not reminded of it.
+constexpr std::string_view kEvaluationRuleFrom = "2026-12-01T00:00:00Z";
+
+std::optional<std::uint64_t> ms_at(const std::string& utc) {
+  auto at = dates::parse_utc(utc);
+  if (!at || dates::unix_ms(*at) < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(dates::unix_ms(*at));
+}
+
+// The end (23:59:59) or the start of a stored day in the office's zone.
+std::optional<std::uint64_t> day_ms(const std::string& date, dates::Zone zone, bool end) {
+  using namespace std::chrono_literals;
+  auto day = dates::parse_iso_date(date);
+  if (!day) return std::nullopt;
+  const std::int64_t ms = dates::unix_ms(dates::local_time(*day, end ? 23h + 59min + 59s : 0s, zone));
+  if (ms < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(ms);
+}
+
+std::string codes_label(std::string_view set, const std::string& codes) {
+  std::string out;
+  const schema::CodeSet* cs = schema::find_code_set(set);
+  for (const std::string& code : schema::split_codes(codes)) {
+    auto l = cs ? cs->label(code) : std::nullopt;
+    out += (out.empty() ? "" : ", ") + (l ? std::string(*l) : code);
+  }
+  return out;
+}
+
+// The records of the case plan and monitoring of every case, by case.
+struct CaseWork {
+  const EntityView* kasus = nullptr;
+  std::vector<const EntityView*> roles, plan, visits, diversions;
+};
+
+// The deadlines of the SOPs that need more than CaseFacts (issue 17, items 3 and 5): the
+// initial assessment of a woman's case, the plan items, the monitoring visits, the
+// evaluation after termination, the diversion. client/README.md "Deadlines".
+std::vector<Deadline> case_work_deadlines(const CaseFacts& f, const CaseWork& w,
+                                          const std::map<sync::EntityId, const EntityView*>& persons,
+                                          const DeadlineRules& rules) {
+  std::vector<Deadline> out;
+  const bool closed = f.status == "terminasi";
+  const auto received = ms_at(f.received_at);
+  auto live = [](const EntityView* e) { return !e->deleted(); };
+
+  // SOP Bekasi, violence against women: the initial assessment within a day (1x24 hours).
+  const bool child_victim = f.victim_age_group == "0-5" || f.victim_age_group == "6-12" ||
+                            f.victim_age_group == "13-17";
+  if (!closed && received && f.victim_sex == "P" && !child_victim) {
+    Deadline d;
+    d.step = "asesmen_awal";
+    d.label = "Asesmen awal korban (1x24 jam, SOP kasus kekerasan terhadap perempuan)";
+    d.due_ms = *received + kDayMs;
+    auto earliest = [&](std::optional<std::uint64_t> at) {
+      if (at && (!d.met_ms || *at < *d.met_ms)) d.met_ms = at;
+    };
+    earliest(ms_at(f.status_changed_at));
+    for (const ServiceFact& s : f.services) {
+      if (s.kind == "asesmen_awal") earliest(day_ms(s.date, rules.zone, false));
+    }
+    for (const EntityView* p : w.plan) {  // a plan is made from an assessment
+      auto it = p->fields.find("case");
+      if (live(p) && it != p->fields.end()) earliest(sync::hlc_wall_ms(it->second.hlc));
+    }
+    d.met_at_unknown = !d.met_ms && !f.status.empty() && f.status != "diterima";
+    out.push_back(std::move(d));
+  }
+
+  if (!closed) {
+    for (const EntityView* p : w.plan) {
+      if (!live(p) || !p->get("done_on").empty()) continue;
+      auto due = day_ms(p->get("due_date"), rules.zone, true);
+      if (!due) continue;
+      Deadline d;
+      d.step = "rencana";
+      const std::string services = codes_label("jenis_layanan", p->get("services"));
+      d.label = "Rencana intervensi" + (services.empty() ? std::string() : ": " + services);
+      d.due_ms = *due;
+      out.push_back(std::move(d));
+    }
+    if (w.kasus && std::none_of(w.diversions.begin(), w.diversions.end(), live) &&
+        child_case(*w.kasus, w.roles, persons).needs_diversion() && received) {
+      Deadline d;
+      d.step = "diversi";
+      d.label = "Diversi: korban di bawah 12 tahun, terlapor anak (SOP Bekasi); catat kesepakatannya";
+      d.due_ms = *received + 7 * kDayMs;  // UU 11/2012 pasal 29: diversion tried within 7 days
+      out.push_back(std::move(d));
+    }
+  }
+
+  for (const EntityView* v : w.visits) {
+    if (!live(v) || !v->get("visited_on").empty()) continue;
+    auto due = day_ms(v->get("scheduled_on"), rules.zone, true);
+    if (!due) continue;
+    Deadline d;
+    d.step = "pemantauan";
+    const std::string kind = codes_label("jenis_pemantauan", v->get("kind"));
+    d.label = kind.empty() ? "Pemantauan" : kind;
+    d.due_ms = *due;
+    out.push_back(std::move(d));
+  }
+
+  // SOP Bekasi: an evaluation within a month of closing the case (30 days).
+  if (closed && w.kasus) {
+    auto status = w.kasus->fields.find("status");
+    if (status != w.kasus->fields.end()) {
+      const std::uint64_t closed_ms = sync::hlc_wall_ms(status->second.hlc);
+      if (closed_ms >= ms_at(std::string(kEvaluationRuleFrom)).value_or(0)) {
+        Deadline d;
+        d.step = "evaluasi_pascaterminasi";
+        d.label = "Evaluasi setelah terminasi (1 bulan, SOP Bekasi)";
+        d.due_ms = closed_ms + 30 * kDayMs;
+        const std::string closed_day =
+            dates::format_iso(dates::local_date(dates::from_unix_ms(static_cast<std::int64_t>(closed_ms)), rules.zone));
+        for (const EntityView* v : w.visits) {
+          if (live(v) && v->get("kind") == "evaluasi_pascaterminasi" && !v->get("visited_on").empty() &&
+              v->get("visited_on") >= closed_day) {
+            d.met_ms = day_ms(v->get("visited_on"), rules.zone, false);
+          }
+        }
+        out.push_back(std::move(d));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<json> Workflow::due(std::uint64_t now_ms) const {
   TEDUH_TRY(permit(schema::Action::lihat_kasus));
-  // The deadline rules live in report.cpp, shared with the report's compliance figures.
+  // The deadline rules live in report.cpp, shared with the report's compliance figures; the
+  // plan, monitoring and diversion deadlines (case_work_deadlines) only here, since the
+  // central office's projections do not carry those records.
   auto rules = TEDUH_TRY(deadline_rules(store_));
-  auto facts = TEDUH_TRY(facts_from_store(store_));
+  const CaseRecords records = TEDUH_TRY(case_records(store_));
+  auto facts = TEDUH_TRY(facts_from_records(store_, records));
+  const auto& cases = records.cases;
+  const auto& roles = records.roles;
+  const auto& persons = records.persons;
+  const auto plan = TEDUH_TRY(store_.entities("rencana"));
+  const auto visits = TEDUH_TRY(store_.entities("pemantauan"));
+  const auto diversions = TEDUH_TRY(store_.entities("diversi"));
+  std::map<sync::EntityId, CaseWork> work;
+  for (const auto& c : cases) work[c.id].kasus = &c;
+  for (const auto& r : roles) work[r.scope].roles.push_back(&r);
+  for (const auto& p : plan) work[p.scope].plan.push_back(&p);
+  for (const auto& v : visits) work[v.scope].visits.push_back(&v);
+  for (const auto& d : diversions) work[d.scope].diversions.push_back(&d);
+  std::map<sync::EntityId, const EntityView*> person_by_id;
+  for (const auto& p : persons) person_by_id[p.id] = &p;
+  const CaseWork no_work;
+
   std::vector<json> rows;
   for (const CaseFacts& c : facts) {
-    if (c.status == "terminasi" || !c.merged_into.empty()) continue;
-    for (const Deadline& d : deadlines_of(c, rules)) {
+    if (!c.merged_into.empty()) continue;
+    auto id = sync::Id128::from_hex(c.id);
+    auto it = id ? work.find(*id) : work.end();
+    std::vector<Deadline> deadlines;
+    if (c.status != "terminasi") deadlines = deadlines_of(c, rules);
+    for (Deadline& d : case_work_deadlines(c, it == work.end() ? no_work : it->second, person_by_id, rules)) {
+      deadlines.push_back(std::move(d));
+    }
+    for (const Deadline& d : deadlines) {
       if (d.met_ms || d.met_at_unknown) continue;
       std::int64_t remaining = static_cast<std::int64_t>(d.due_ms) - static_cast<std::int64_t>(now_ms);
       rows.push_back(json{{"case", c.id},
@@ -1523,6 +1920,9 @@ Result<Workflow::Attention> Workflow::attention(std::uint64_t now_ms, bool with_
     const json deadlines = TEDUH_TRY(due(now_ms));
     out.late = static_cast<std::size_t>(std::count_if(deadlines["due"].begin(), deadlines["due"].end(),
                                                       [](const json& d) { return d["late"].get<bool>(); }));
+    for (const json& d : deadlines["due"]) {
+      if (d["step"] == "diversi") out.diversions.insert(d["case"].get<std::string>());
+    }
   }
   return out;
 }

@@ -88,6 +88,17 @@ constexpr Code kJenisLayanan[] = {
     {"reintegrasi", "Reintegrasi sosial"},
     {"pemberdayaan_ekonomi", "Pemberdayaan ekonomi"},
     {"diversi", "Diversi (anak berhadapan dengan hukum)"},
+    {"asesmen_awal", "Asesmen awal"},
+};
+
+constexpr Code kJenisPemantauan[] = {
+    {"berkala", "Pemantauan berkala"},
+    {"evaluasi_pascaterminasi", "Evaluasi setelah terminasi"},
+};
+
+constexpr Code kHasilDiversi[] = {
+    {"sepakat", "Diversi berhasil (tercapai kesepakatan)"},
+    {"tidak_sepakat", "Diversi tidak berhasil (tidak ada kesepakatan)"},
 };
 
 constexpr Code kStatusRujukan[] = {
@@ -182,6 +193,8 @@ constexpr std::array kCodeSets = {
     CodeSet{"aksi_audit", kAksiAudit},
     CodeSet{"status_alih_kelola", kStatusAlihKelola},
     CodeSet{"disabilitas", kDisabilitas},
+    CodeSet{"jenis_pemantauan", kJenisPemantauan},
+    CodeSet{"hasil_diversi", kHasilDiversi},
 };
 
 }  // namespace

@@ -92,6 +92,10 @@ constexpr FieldSpec kPeranFields[] = {
     of("person", "Orang", K::ref),
     code("role", "Peran dalam kasus", "peran"),
     code("relationship", "Hubungan dengan korban", "hubungan"),
+    // An alleged perpetrator who is a child (under 18): anak berhadapan dengan hukum (UU
+    // 11/2012 SPPA). Written by the workflow from the person's age, or by hand when the age is
+    // not recorded; the workflow also derives it from the age shown (SCHEMA.md notes).
+    of("abh", "Anak berhadapan dengan hukum (terlapor anak)", K::boolean),
 };
 
 constexpr FieldSpec kLayananFields[] = {
@@ -156,6 +160,41 @@ constexpr FieldSpec kAuditFields[] = {
     of("at", "Waktu", K::datetime),       text("office", "Kantor", kShort),
 };
 
+// One item of the case plan (rencana intervensi): a need, the services planned for it, who
+// does it and by when; done_on when it was done. A case has as many items as it needs.
+constexpr FieldSpec kRencanaFields[] = {
+    of("case", "Kasus", K::ref),
+    identifying_text("needs", "Kebutuhan korban", kLong),
+    codes("services", "Layanan yang direncanakan", "jenis_layanan"),
+    text("responsible", "Penanggung jawab", kName),
+    of("due_date", "Target waktu", K::date),
+    of("done_on", "Tanggal terlaksana", K::date),
+    identifying_text("notes", "Catatan rencana", kLong),
+};
+
+// One monitoring visit: scheduled (scheduled_on), then done (visited_on) with its result.
+// kind evaluasi_pascaterminasi is the evaluation after the case is closed.
+constexpr FieldSpec kPemantauanFields[] = {
+    of("case", "Kasus", K::ref),
+    code("kind", "Jenis pemantauan", "jenis_pemantauan"),
+    of("scheduled_on", "Jadwal pemantauan", K::date),
+    of("visited_on", "Tanggal pemantauan dilakukan", K::date),
+    text("officer", "Petugas pemantauan", kName),
+    identifying_text("result", "Hasil pemantauan", kLong),
+};
+
+// The agreement of a diversion (musyawarah diversi, UU 11/2012 SPPA) for a child alleged to
+// have offended: when, where, who took part, and what was agreed.
+constexpr FieldSpec kDiversiFields[] = {
+    of("case", "Kasus", K::ref),
+    of("child", "Anak (terlapor)", K::ref),
+    of("agreed_on", "Tanggal musyawarah diversi", K::date),
+    text("place", "Tempat musyawarah diversi", kName),
+    identifying_text("parties", "Pihak yang hadir", 4000),
+    code("outcome", "Hasil diversi", "hasil_diversi"),
+    identifying_text("agreement", "Isi kesepakatan diversi", kLong),
+};
+
 // Indexed by EntityType; entity_spec() checks the order once.
 constexpr std::array kEntitySpecs = {
     EntitySpec{EntityType::office, "kantor", "Kantor", ScopeKind::office, false, kOfficeFields},
@@ -174,6 +213,12 @@ constexpr std::array kEntitySpecs = {
     EntitySpec{EntityType::alih_kelola, "alih_kelola", "Alih kelola kasus", ScopeKind::kasus, false,
                kAlihKelolaFields},
     EntitySpec{EntityType::audit, "audit", "Catatan audit", ScopeKind::kasus, true, kAuditFields},
+    EntitySpec{EntityType::rencana, "rencana", "Rencana intervensi", ScopeKind::kasus, false,
+               kRencanaFields},
+    EntitySpec{EntityType::pemantauan, "pemantauan", "Pemantauan kasus", ScopeKind::kasus, false,
+               kPemantauanFields},
+    EntitySpec{EntityType::diversi, "diversi", "Kesepakatan diversi", ScopeKind::kasus, false,
+               kDiversiFields},
 };
 
 }  // namespace

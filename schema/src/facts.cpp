@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "teduh/schema/dates.hpp"
 
@@ -37,9 +38,22 @@ int age_in_years(std::string_view birth, std::string_view at) {
   return dates::age_in_years(*born, *day);
 }
 
-std::string victim_age_group(std::string_view birth, std::string_view age_years, std::string_view at) {
+bool counts_as_response(std::string_view service_kind) {
+  static constexpr std::string_view kResponses[] = {
+      "penjangkauan", "asesmen_awal", "konseling",       "pendampingan_hukum", "mediasi",
+      "kesehatan_visum", "kunjungan_rumah", "klarifikasi", "rumah_aman",         "diversi",
+  };
+  return std::find(std::begin(kResponses), std::end(kResponses), service_kind) != std::end(kResponses);
+}
+
+int person_age(std::string_view birth, std::string_view age_years, std::string_view at) {
   int age = age_in_years(birth, at);
   if (age < 0 && !age_years.empty()) age = number_at(age_years, 0, age_years.size());
+  return age;
+}
+
+std::string victim_age_group(std::string_view birth, std::string_view age_years, std::string_view at) {
+  const int age = person_age(birth, age_years, at);
   if (age < 0) return "tidak_diketahui";
   if (age <= 5) return "0-5";
   if (age <= 12) return "6-12";

@@ -20,6 +20,8 @@ constexpr std::array kActions = {
     ActionSpec{Action::tempatkan, "tempatkan", "menempatkan korban di rumah aman", true, true},
     ActionSpec{Action::laporan, "laporan", "membuat laporan agregat", false, false},
     ActionSpec{Action::lihat_audit, "lihat_audit", "membaca catatan audit", false, false},
+    ActionSpec{Action::rencana_pemantauan, "rencana_pemantauan",
+               "menyusun rencana intervensi, mencatat pemantauan atau kesepakatan diversi", false, true},
 };
 
 // The table. Rows: roles (peran_pengguna); columns: actions, in the order of kActions.
@@ -32,14 +34,14 @@ struct RoleRow {
 constexpr bool Y = true;   // NOLINT(readability-identifier-naming)
 constexpr bool n = false;  // NOLINT(readability-identifier-naming)
 constexpr std::array kTable = {
-    //                    lihat buat  ubah  tutup rujuk jawab tarik konfl kelola temp lapor audit
-    RoleRow{"operator",           {Y, Y, Y, n, Y, n, Y, n, n, n, n, n}},
-    RoleRow{"pendamping",         {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, n}},
-    RoleRow{"supervisor",         {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
-    RoleRow{"kepala",             {Y, n, Y, Y, Y, Y, Y, Y, n, n, Y, Y}},
-    RoleRow{"petugas_rumah_aman", {Y, Y, Y, n, n, n, n, n, Y, Y, n, n}},
-    RoleRow{"analis",             {n, n, n, n, n, n, n, n, n, n, Y, n}},
-    RoleRow{"admin",              {n, n, n, n, n, n, n, n, n, n, n, Y}},
+    //                    lihat buat  ubah  tutup rujuk jawab tarik konfl kelola temp lapor audit renc
+    RoleRow{"operator",           {Y, Y, Y, n, Y, n, Y, n, n, n, n, n, n}},
+    RoleRow{"pendamping",         {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, n, Y}},
+    RoleRow{"supervisor",         {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
+    RoleRow{"kepala",             {Y, n, Y, Y, Y, Y, Y, Y, n, n, Y, Y, n}},
+    RoleRow{"petugas_rumah_aman", {Y, Y, Y, n, n, n, n, n, Y, Y, n, n, n}},
+    RoleRow{"analis",             {n, n, n, n, n, n, n, n, n, n, Y, n, n}},
+    RoleRow{"admin",              {n, n, n, n, n, n, n, n, n, n, n, Y, n}},
 };
 
 std::size_t index_of(Action action) { return static_cast<std::size_t>(action); }

@@ -383,6 +383,12 @@ bool records_the_past(EntityType type, std::string_view field) {
       return field == "date";
     case EntityType::rujukan:
       return field == "answered_on";
+    case EntityType::rencana:
+      return field == "done_on";
+    case EntityType::pemantauan:
+      return field == "visited_on";
+    case EntityType::diversi:
+      return field == "agreed_on";
     default:
       return false;
   }

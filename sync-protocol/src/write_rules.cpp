@@ -20,6 +20,9 @@ Classified case_action(const Version& v) {
   const bool deleting = v.field == schema::kDeletedField && v.value == "1";
   if (v.entity_type == "audit") return {Action::lihat_kasus, "recording an access (" + where + ")"};
   if (v.entity_type == "penempatan") return {Action::tempatkan, "placing a victim in a shelter (" + where + ")"};
+  if (v.entity_type == "rencana" || v.entity_type == "pemantauan" || v.entity_type == "diversi") {
+    return {Action::rencana_pemantauan, "writing the case plan, a monitoring visit or a diversion (" + where + ")"};
+  }
   if (v.entity_type == "kasus" && v.field == "status" && v.value == "terminasi") {
     return {Action::tutup_kasus, "closing the case (" + where + ")"};
   }

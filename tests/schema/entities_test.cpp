@@ -33,7 +33,7 @@ TEST(Entities, EveryTypeHasASpecFoundByItsStoredName) {
     EXPECT_TRUE(names.insert(entity.name).second);
     EXPECT_FALSE(entity.label.empty());
   }
-  EXPECT_EQ(all_entity_specs().size(), 11u);
+  EXPECT_EQ(all_entity_specs().size(), 14u);
   EXPECT_EQ(find_entity_spec("case"), nullptr);
   EXPECT_EQ(entity_spec(EntityType::office).name, "kantor");
 }
@@ -63,7 +63,7 @@ TEST(Entities, FieldsAreTheAgreedOnes) {
         "police_report_requested_at", "closed_services_seen"}},
       {EntityType::orang,
        {"name", "nik", "sex", "birth_date", "age", "education", "disability", "address", "phone"}},
-      {EntityType::peran, {"case", "person", "role", "relationship"}},
+      {EntityType::peran, {"case", "person", "role", "relationship", "abh"}},
       {EntityType::layanan, {"case", "kind", "date", "provider", "notes", "outcome", "case_status_seen"}},
       {EntityType::rujukan,
        {"case", "from_office", "to_office", "to_external", "reason", "consent", "status", "answered_on",
@@ -75,6 +75,9 @@ TEST(Entities, FieldsAreTheAgreedOnes) {
       {EntityType::penempatan, {"case", "shelter", "admitted_at", "planned_exit", "exited_at"}},
       {EntityType::alih_kelola, {"case", "to_office", "status"}},
       {EntityType::audit, {"action", "entity", "device", "user", "at", "office"}},
+      {EntityType::rencana, {"case", "needs", "services", "responsible", "due_date", "done_on", "notes"}},
+      {EntityType::pemantauan, {"case", "kind", "scheduled_on", "visited_on", "officer", "result"}},
+      {EntityType::diversi, {"case", "child", "agreed_on", "place", "parties", "outcome", "agreement"}},
   };
   for (const auto& [type, fields] : expected) {
     const EntitySpec& entity = entity_spec(type);
@@ -92,6 +95,12 @@ TEST(Entities, NamesNikAddressAndPhoneAreIdentifying) {
   EXPECT_TRUE(entity_spec(EntityType::layanan).field("notes")->identifying);
   EXPECT_TRUE(entity_spec(EntityType::persetujuan).field("giver_name")->identifying);
   EXPECT_FALSE(entity_spec(EntityType::kasus).field("forms")->identifying);
+  // Free text about the victim or the child in the plan, a visit's result, a diversion.
+  EXPECT_TRUE(entity_spec(EntityType::rencana).field("needs")->identifying);
+  EXPECT_TRUE(entity_spec(EntityType::rencana).field("notes")->identifying);
+  EXPECT_TRUE(entity_spec(EntityType::pemantauan).field("result")->identifying);
+  EXPECT_TRUE(entity_spec(EntityType::diversi).field("parties")->identifying);
+  EXPECT_TRUE(entity_spec(EntityType::diversi).field("agreement")->identifying);
 }
 
 TEST(Entities, ShelterLocationIsSecretButItsCodeNameIsNot) {

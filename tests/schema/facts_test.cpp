@@ -1,5 +1,6 @@
 // Derivations shared by the report, the projection and the workflow (schema/facts.hpp).
 #include "teduh/schema/facts.hpp"
+#include "teduh/schema/codes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,6 +31,27 @@ TEST(Facts, AgeGroupsFollowSimfoniFromTheBirthDateElseTheRecordedAge) {
   EXPECT_EQ(victim_age_group("1950-01-01", "9", "2026-01-01"), "60+");  // the birth date wins
   EXPECT_EQ(victim_age_group("", "", "2026-01-01"), "tidak_diketahui");
   EXPECT_EQ(victim_age_group("", "banyak", "2026-01-01"), "tidak_diketahui");
+}
+
+TEST(Facts, APersonsAgeIsFromTheBirthDateElseTheRecordedAge) {
+  EXPECT_EQ(person_age("2011-06-01", "", "2026-11-20"), 15);
+  EXPECT_EQ(person_age("2008-11-21", "", "2026-11-20T10:00:00Z"), 17);  // 18 the next day
+  EXPECT_EQ(person_age("", "11", "2026-11-20"), 11);
+  EXPECT_EQ(person_age("", "", "2026-11-20"), -1);
+}
+
+// SCHEMA.md section 3, "jenis_layanan": every code is on one side of the response rule.
+TEST(Facts, TheServicesThatAnswerAComplaintAreTheOnesSchemaMdNames) {
+  for (std::string_view kind : {"penjangkauan", "asesmen_awal", "konseling", "pendampingan_hukum", "mediasi",
+                                "kesehatan_visum", "kunjungan_rumah", "klarifikasi", "rumah_aman", "diversi"}) {
+    EXPECT_TRUE(counts_as_response(kind)) << kind;
+  }
+  for (std::string_view kind : {"pengaduan", "pemulangan", "rehabilitasi_sosial", "reintegrasi",
+                                "pemberdayaan_ekonomi", "", "tidak_dikenal"}) {
+    EXPECT_FALSE(counts_as_response(kind)) << kind;
+  }
+  EXPECT_EQ(find_code_set("jenis_layanan")->codes.size(), 15u)  // a new code: decide its side above
+      << "a new jenis_layanan code must be placed on one side of counts_as_response";
 }
 
 }  // namespace

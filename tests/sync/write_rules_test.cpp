@@ -48,6 +48,23 @@ TEST(WriteRulesTest, EachVersionStandsForTheActionOfItsEntityFieldAndValue) {
   EXPECT_EQ(actions(commit_of("kasus", {v("persetujuan", "withdrawn_at", "")})), V{Action::rujuk});
   EXPECT_EQ(actions(commit_of("rumah_aman", {v("rumah_aman", "code_name", "RA")})), V{Action::kelola_rumah_aman});
   EXPECT_TRUE(actions(commit_of("office", {v("kantor", "name", "x")})).empty());
+  // The case plan, its monitoring and a diversion (issue 17), removal included; the child
+  // flag of a perpetrator is part of the person's role.
+  EXPECT_EQ(actions(commit_of("kasus", {v("rencana", "needs", "x")})), V{Action::rencana_pemantauan});
+  EXPECT_EQ(actions(commit_of("kasus", {v("pemantauan", "result", "x")})), V{Action::rencana_pemantauan});
+  EXPECT_EQ(actions(commit_of("kasus", {v("diversi", "_deleted", "1")})), V{Action::rencana_pemantauan});
+  EXPECT_EQ(actions(commit_of("kasus", {v("peran", "abh", "1")})), V{Action::ubah_kasus});
+}
+
+TEST(WriteRulesTest, OnlyACaseWorkerOrSupervisorWritesThePlanMonitoringOrADiversion) {
+  const Commit plan = commit_of("kasus", {v("rencana", "needs", "x"), v("audit", "action", "diubah")});
+  for (const char* role : {"pendamping", "supervisor"}) EXPECT_FALSE(write_refusal(plan, false, role, "dinas", false));
+  for (const char* role : {"operator", "kepala", "petugas_rumah_aman", "analis", "admin"}) {
+    auto why = write_refusal(plan, false, role, "dinas", true);
+    ASSERT_TRUE(why) << role;
+    EXPECT_NE(why->find("rencana_pemantauan"), std::string::npos) << *why;
+  }
+  EXPECT_TRUE(write_refusal(plan, false, "pendamping", "pusat", false));
 }
 
 TEST(WriteRulesTest, ACommitThatCreatesACaseIsBuatKasusAndAVersionOverTwoSettlesAConflict) {

@@ -122,6 +122,7 @@ void print_case(const json& doc, schema::dates::Zone zone) {
       std::cout << "  - [kode " << short_code(row["id"].get<std::string>()) << "]\n";
       print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
       if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
+      if (row.value("abh", false)) std::cout << "      Anak berhadapan dengan hukum (terlapor anak)\n";
       if (row.contains("shelter_address")) {
         std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
                   << row["shelter_address"].get<std::string>() << "\n";
@@ -132,6 +133,13 @@ void print_case(const json& doc, schema::dates::Zone zone) {
   section("Rujukan:", "rujukan", "referrals");
   section("Persetujuan:", "persetujuan", "consents");
   section("Penempatan rumah aman:", "penempatan", "shelter_stays");
+  // Documents of older builds (an export) carry neither.
+  if (doc.contains("plan")) section("Rencana intervensi:", "rencana", "plan");
+  if (doc.contains("monitoring")) section("Pemantauan:", "pemantauan", "monitoring");
+  if (doc.contains("diversions")) section("Kesepakatan diversi:", "diversi", "diversions");
+  for (const auto& notice : doc.value("notices", json::array())) {
+    std::cout << "PERHATIAN: " << notice.get<std::string>() << "\n";
+  }
 }
 
 // State shared by the case subcommands: one of them runs.

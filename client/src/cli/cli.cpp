@@ -27,6 +27,7 @@ int run_cli(int argc, char** argv) {
   cli::add_consent_commands(ctx, app);
   cli::add_transfer_commands(ctx, app);
   cli::add_shelter_commands(ctx, app);
+  cli::add_plan_commands(ctx, app);
   cli::add_conflict_commands(ctx, app);
   cli::add_history_commands(ctx, app);
   cli::add_report_commands(ctx, app);

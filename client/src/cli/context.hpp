@@ -63,6 +63,7 @@ void add_duplicates_command(CliContext& ctx, CLI::App& app);   // conflict_cmd.c
 void add_consent_commands(CliContext& ctx, CLI::App& app);     // referral_cmd.cpp
 void add_transfer_commands(CliContext& ctx, CLI::App& app);    // referral_cmd.cpp
 void add_shelter_commands(CliContext& ctx, CLI::App& app);     // shelter_cmd.cpp
+void add_plan_commands(CliContext& ctx, CLI::App& app);        // plan_cmd.cpp: rencana, pantau, diversi
 void add_conflict_commands(CliContext& ctx, CLI::App& app);    // conflict_cmd.cpp: conflicts, resolve
 void add_history_commands(CliContext& ctx, CLI::App& app);     // case_cmd.cpp: history, audit
 void add_report_commands(CliContext& ctx, CLI::App& app);      // report_cmd.cpp: due, report, config, import

@@ -9,6 +9,7 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
   struct State {
     std::string case_ref, role, name, nik, sex, birth, relationship, entity_ref;
     std::vector<std::string> assignments;
+    bool abh = false;
   };
   auto s = std::make_shared<State>();
   auto* person = app.add_subcommand("person", "People in a case");
@@ -23,6 +24,8 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
   person_add->add_option("--sex", s->sex, "L or P");
   person_add->add_option("--birth", s->birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--relationship", s->relationship, "Relationship to the victim (hubungan)");
+  person_add->add_flag("--abh", s->abh,
+                       "Terlapor masih anak (anak berhadapan dengan hukum), bila usianya tidak dicatat");
   person_add->add_option("--field", s->assignments,
                          "Any other person field, FIELD=VALUE (repeatable)");
   person_add->callback([&ctx, s] {
@@ -36,7 +39,7 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
       auto opened = TEDUH_TRY(ctx.open_case(s->case_ref));
       auto& [store, id] = opened;
       Workflow wf(*store);
-      auto pid = TEDUH_TRY(wf.add_person(*id, s->role, fields, s->relationship));
+      auto pid = TEDUH_TRY(wf.add_person(*id, s->role, fields, s->relationship, s->abh));
       std::cout << "Person added as " << s->role << ".\n" << pid.hex() << "\n";
       return 0;
     };

@@ -60,7 +60,8 @@ void add_report_commands(CliContext& ctx, CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
 
   auto* due = app.add_subcommand(
-      "due", "Open deadlines (complaint response, police report, shelter exit), late first");
+      "due", "Batas waktu yang terbuka, yang terlambat lebih dulu: respons pengaduan, asesmen awal, laporan "
+             "polisi, keluar rumah aman, rencana intervensi, pemantauan, evaluasi setelah terminasi, diversi");
   ctx.add_store(due);
   ctx.add_json(due);
   due->callback([&ctx] {

@@ -53,7 +53,8 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
                        {"referrals_new", added(&Workflow::Attention::referrals)},
                        {"transfers_to_answer", after->transfers.size()},
                        {"transfers_new", added(&Workflow::Attention::transfers)},
-                       {"late", after->late ? json(*after->late) : json(nullptr)}};
+                       {"late", after->late ? json(*after->late) : json(nullptr)},
+                       {"diversions", after->late ? json(after->diversions.size()) : json(nullptr)}};
       }
       // Beranda of the office app shows when the last sync ended and what it brought.
       if (auto recorded = record_last_sync(store, r, sync::system_now_ms()); !recorded) {
@@ -111,6 +112,8 @@ void add_sync_command(CliContext& ctx, CLI::App& app) {
           say(after->transfers.size(), added(&Workflow::Attention::transfers),
               "alih kelola menunggu jawaban kantor ini", "teduh referral list");
           if (after->late) say(*after->late, 0, "tenggat sudah lewat", "teduh due");
+          say(after->diversions.size(), 0, "kasus perlu diversi (korban di bawah 12 tahun, terlapor anak)",
+              "teduh due");
         }
         for (const auto& line : r.skipped)
           std::cout << "Not applied (it writes into another case): " << line << "\n";

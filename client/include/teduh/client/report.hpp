@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "teduh/client/error.hpp"
+#include "teduh/client/store.hpp"
 #include "teduh/schema/dates.hpp"
 
 namespace teduh::client {
@@ -85,6 +86,13 @@ std::vector<Deadline> deadlines_of(const CaseFacts& facts, const DeadlineRules& 
 // The facts of every case in the store that is not deleted (merged ones included, with
 // merged_into set). Reads codes and dates only.
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_store(const Store& store);
+// The records facts_from_store reads, for a caller that needs them as well (Workflow::due
+// reads the roles and persons again for a child perpetrator): read once, used twice.
+struct CaseRecords {
+  std::vector<EntityView> cases, roles, persons, services, stays;
+};
+[[nodiscard]] Result<CaseRecords> case_records(const Store& store);
+[[nodiscard]] Result<std::vector<CaseFacts>> facts_from_records(const Store& store, const CaseRecords& records);
 // The facts of projection documents (any "v": 1 document; fields added later are
 // optional). A document that is not JSON is Errc::damaged.
 [[nodiscard]] Result<std::vector<CaseFacts>> facts_from_projections(const std::vector<std::string>& bodies);

@@ -83,9 +83,35 @@ class Workflow {
   // Fields of the case, or "korban.FIELD" for the case's (first) victim.
   [[nodiscard]] Result<void> set_case(const sync::EntityId& case_id, const FieldInput& fields);
   [[nodiscard]] Result<void> close_case(const sync::EntityId& case_id, std::string_view reason);
+  // A person in a role (korban, pelapor, terlapor). An alleged perpetrator (terlapor) who is
+  // a child (under 18 at the incident's date, else the day the case was received, by birth
+  // date or age) is recorded as such (peran.abh = 1, anak berhadapan dengan hukum); `abh`
+  // says so when the age is not recorded.
   [[nodiscard]] Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
-                                    const FieldInput& person_fields, std::string_view relationship);
+                                    const FieldInput& person_fields, std::string_view relationship,
+                                    bool abh = false);
   [[nodiscard]] Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
+  // The case plan, monitoring and diversion (issue 17, items 3 and 5; SCHEMA.md `rencana`,
+  // `pemantauan`, `diversi`), each written by a role that may `rencana_pemantauan`.
+  // One plan item: `needs` and `due_date` are required (Errc::invalid, Indonesian, naming
+  // the field), `services` (jenis_layanan codes), `responsible` and `notes` optional.
+  [[nodiscard]] Result<sync::EntityId> add_plan_item(const sync::EntityId& case_id, const FieldInput& fields);
+  // Marks a plan item done on `date` ("" = today in the office's zone; not in the future).
+  [[nodiscard]] Result<void> complete_plan_item(const sync::EntityId& item_id, std::string_view date);
+  // Schedules a monitoring visit on `scheduled_on` (may lie ahead). `kind` "" is berkala
+  // while the case is open and evaluasi_pascaterminasi once it is closed.
+  [[nodiscard]] Result<sync::EntityId> schedule_visit(const sync::EntityId& case_id, std::string_view scheduled_on,
+                                                      std::string_view kind, std::string_view officer);
+  // Records a visit's result (required): the scheduled visit `visit_id`, or, when it is
+  // nullopt, a visit made without a schedule. `date` "" = today. Returns the visit's id.
+  [[nodiscard]] Result<sync::EntityId> record_visit(const sync::EntityId& case_id,
+                                                    const std::optional<sync::EntityId>& visit_id,
+                                                    std::string_view date, std::string_view result,
+                                                    std::string_view officer);
+  // A diversion's agreement: agreed_on, place, parties and outcome (hasil_diversi) are
+  // required; agreement (its text) and child (the orang id of the child) optional.
+  [[nodiscard]] Result<sync::EntityId> record_diversion(const sync::EntityId& case_id, const FieldInput& fields);
+
   // Refused (Errc::refused) without the victim's consent naming the receiving office;
   // Errc::invalid, naming the field, when the receiver or the reason is blank.
   [[nodiscard]] Result<sync::EntityId> refer(const sync::EntityId& case_id, std::string_view to_office,
@@ -157,8 +183,13 @@ class Workflow {
   // Every version of every field of the case; like show_case, recorded as "dilihat".
   [[nodiscard]] Result<nlohmann::json> history(const sync::EntityId& case_id);
   [[nodiscard]] Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;
-  // Open deadlines (response, police report, shelter exit), late first, as of now_ms, under
-  // the office's settings (report.hpp: response_sla, zona_waktu).
+  // Open deadlines, late first, as of now_ms, under the office's settings (report.hpp:
+  // response_sla, zona_waktu): of open cases the response, police report and shelter exit
+  // (report.hpp deadlines_of), the initial assessment of a woman's case (asesmen_awal,
+  // 1x24 hours), plan items by their due_date, scheduled monitoring visits, and the
+  // diversion a case needs (diversi); of closed cases the monitoring visits still scheduled
+  // and the evaluation within a month of closing (evaluasi_pascaterminasi). client/README.md
+  // "Deadlines" lists the rules.
   [[nodiscard]] Result<nlohmann::json> due(std::uint64_t now_ms) const;
   // What waits for a person of this office, as of now_ms: referrals and transfers sent to
   // it and not yet answered (waiting_answers), and, when `with_deadlines`, the late
@@ -168,6 +199,7 @@ class Workflow {
     std::set<std::string> referrals;  // ids of referrals (rujukan) to answer
     std::set<std::string> transfers;  // ids of transfers (alih_kelola) to answer
     std::optional<std::size_t> late;  // late deadlines, when asked for
+    std::set<std::string> diversions;  // cases that need a diversion recorded (with deadlines)
   };
   [[nodiscard]] Result<Attention> attention(std::uint64_t now_ms, bool with_deadlines) const;
   // Counts (report.hpp build_report); no names, NIK, addresses or shelters. On a central

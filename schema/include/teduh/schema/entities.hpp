@@ -40,6 +40,9 @@ enum class EntityType {
   penempatan,   // shelter stay
   alih_kelola,  // transfer
   audit,        // audit event (append-only)
+  rencana,      // one item of a case plan (rencana intervensi)
+  pemantauan,   // one monitoring visit, scheduled and then done (pemantauan)
+  diversi,      // a diversion's agreement (kesepakatan diversi, a child in conflict with the law)
 };
 
 // Which scope an entity lives in (DESIGN.md section 4).

@@ -31,6 +31,7 @@ enum class Action {
   tempatkan,            // place a victim in a shelter (needs clearance)
   laporan,              // aggregate, de-identified reports
   lihat_audit,          // read the audit trail of access
+  rencana_pemantauan,   // write the case plan, monitoring visits and a diversion's agreement
 };
 
 struct ActionSpec {

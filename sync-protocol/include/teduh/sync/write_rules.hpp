@@ -20,6 +20,7 @@
 //   rujukan.status = selesai, rujukan._deleted = 1       tarik_persetujuan
 //   persetujuan.withdrawn_at set, persetujuan._deleted=1 tarik_persetujuan
 //   any other field of rujukan, persetujuan, alih_kelola rujuk
+//   rencana, pemantauan, diversi (any field)             rencana_pemantauan
 //   any other field of kasus, orang, peran, layanan      ubah_kasus
 //   supersedes 2 or more versions (any entity)           selesaikan_konflik, as well
 //   version (in a shelter scope)                         kelola_rumah_aman
