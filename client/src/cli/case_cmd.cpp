@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,9 +92,11 @@ std::string short_code(const std::string& id_hex) { return id_hex.substr(id_hex.
 void print_persons(const json& doc, schema::dates::Zone zone) {
   if (doc["persons"].empty()) return;
   std::map<std::string, std::vector<std::string>> roles, relations;
+  std::set<std::string> child_perpetrators;  // anak berhadapan dengan hukum (show_case's "abh")
   for (const auto& r : doc["roles"]) {
     const json& f = r["fields"];
     const std::string person = f.value("person", "");
+    if (r.value("abh", false)) child_perpetrators.insert(person);
     if (!f.value("role", "").empty()) roles[person].push_back(label("peran", f.value("role", "")));
     if (!f.value("relationship", "").empty()) relations[person].push_back(label("hubungan", f.value("relationship", "")));
   }
@@ -107,6 +110,7 @@ void print_persons(const json& doc, schema::dates::Zone zone) {
               << "   [kode " << short_code(id) << "]\n";
     print_fields("orang", row["fields"], row.value("conflicts", json::array()), "      ", zone, "name");
     for (const std::string& r : relations[id]) std::cout << "      Hubungan dengan korban: " << r << "\n";
+    if (child_perpetrators.contains(id)) std::cout << "      Anak berhadapan dengan hukum (terlapor anak)\n";
   }
 }
 
@@ -122,7 +126,6 @@ void print_case(const json& doc, schema::dates::Zone zone) {
       std::cout << "  - [kode " << short_code(row["id"].get<std::string>()) << "]\n";
       print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
       if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
-      if (row.value("abh", false)) std::cout << "      Anak berhadapan dengan hukum (terlapor anak)\n";
       if (row.contains("shelter_address")) {
         std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
                   << row["shelter_address"].get<std::string>() << "\n";
