@@ -236,6 +236,9 @@ function isiBeranda(d) {  const terlambat = d.due.filter((x) => x.late).length;
   el("tautan-konflik").hidden = d.konflik === 0;
   el("sinkron-terakhir").textContent = d.sinkron_terakhir || "Belum pernah";
   el("sinkron-hasil").textContent = d.sinkron_hasil ? ringkasSinkron(d.sinkron_hasil) : "";
+  el("sinkron-otomatis").textContent = d.sinkron_otomatis_menit > 0
+    ? "Sinkronisasi juga berjalan sendiri setiap " + d.sinkron_otomatis_menit + " menit selama aplikasi terbuka dan server terjangkau."
+    : "Sinkronisasi hanya berjalan bila tombol ini ditekan.";
   if (d.sinkron_berjalan) pantauSinkron();
 
   const tenggat = el("tabel-tenggat").querySelector("tbody");

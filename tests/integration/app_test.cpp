@@ -671,6 +671,70 @@ TEST_F(AppTest, ASyncAgainstARealServerPushesTheWorkAndBerandaSaysWhatItBrought)
   EXPECT_TRUE(server.stop());
 }
 
+// Issue 16, "Sinkronisasi runs in the background whenever the server is reachable": with
+// the store unlocked, a sync starts on its own every --sync-minutes and takes the office's
+// work to a real teduhd, without anyone pressing the button; with 0 none starts.
+TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
+  {
+    start_app({"--sync-minutes", "0"});
+    enter();
+    unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const json state = json::parse(read("/api/sinkron").body);
+    EXPECT_EQ(state["otomatis_berjalan"], 0) << state.dump();
+    EXPECT_TRUE(state["hasil"].is_null()) << state.dump();
+    EXPECT_EQ(json::parse(read("/api/beranda").body)["sinkron_otomatis_menit"], 0.0);
+    stop_app();
+  }
+  teduh::testing::ServerProcess server;
+  ASSERT_TRUE(server.start(dir_ / "server", dir_ / "teduhd.log"));
+  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A", "--user",
+                      "petugas-tiga", "--role", "pendamping"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  store_ = (dir_ / "kantor-tiga.db").string();
+  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
+  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key", server_key_,
+                     "--enroll", code.last_line()});
+  ::unsetenv("TEDUH_PASSPHRASE");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  start_app({"--sync-minutes", "0.02"});  // 1.2 seconds
+  enter();
+  unlock();
+  const json intake{{"kasus", {{"channel", "telepon"}}}, {"korban", {{"name", kVictimName}}}};
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(change("/api/kasus", intake).status, 201);
+  EXPECT_EQ(json::parse(read("/api/beranda").body)["sinkron_otomatis_menit"], 0.02);
+  json state;
+  for (int i = 0; i < 300; ++i) {  // at most 30 s on a loaded machine
+    state = json::parse(read("/api/sinkron").body);
+    if (state["otomatis_berjalan"].get<int>() >= 1 && !state["berjalan"].get<bool>() && state["hasil"].is_object())
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(state["otomatis_berjalan"].get<int>(), 1) << state.dump();
+  ASSERT_TRUE(state["hasil"].is_object()) << state.dump();
+  ASSERT_TRUE(state["hasil"]["ok"].get<bool>()) << state.dump();
+  // The three cases went with the first automatic sync (or the one after it).
+  const json home = json::parse(read("/api/beranda").body);
+  EXPECT_TRUE(home["sinkron_terakhir"].is_string()) << home.dump();
+  stop_app();
+  // The server holds the three cases: a second device of the office pulls them.
+  auto code2 = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A", "--user",
+                       "petugas-empat", "--role", "pendamping"});
+  ASSERT_EQ(code2.exit_code, 0) << code2.err;
+  const std::string other = (dir_ / "kantor-empat.db").string();
+  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
+  ASSERT_EQ(teduh({"init", "--store", other, "--server", server.address(), "--server-key", server_key_,
+                   "--enroll", code2.last_line()})
+                .exit_code,
+            0);
+  ASSERT_EQ(teduh({"sync", "--store", other}).exit_code, 0);
+  auto listed = teduh({"case", "list", "--store", other, "--json"});
+  ::unsetenv("TEDUH_PASSPHRASE");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out)["cases"].size(), 3u) << listed.out;
+  EXPECT_TRUE(server.stop());
+}
+
 TEST_F(AppTest, TheStoreLocksItselfWhenIdle) {
   start_app({"--idle-minutes", "0.02"});  // 1.2 seconds
   enter();

@@ -260,18 +260,37 @@ class OfficeApp {
     return r;
   }
 
-  // Locks the store once it has gone unused for the idle time.
+  // Locks the store once it has gone unused for the idle time; starts the automatic sync.
   void tick() {
     sync_.reap();
     if (!store_) return;
     const auto idle = std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_activity_);
-    if (idle.count() >= options_.idle_minutes) lock("tidak dipakai selama batas waktu");
+    if (idle.count() >= options_.idle_minutes) {
+      lock("tidak dipakai selama batas waktu");
+      return;
+    }
+    auto_sync();
   }
 
  private:
   struct Session {
     std::string csrf;
   };
+
+  // A sync starts sync_minutes after the last one started, by the page or by this, on an
+  // enrolled store: the first one an interval after the store is unlocked (not at once, so
+  // that a worker's own "Sinkronkan sekarang" is not refused as already running). With no
+  // network it fails like the button's ("server tidak terjangkau") and is tried again at
+  // the next interval.
+  void auto_sync() {
+    if (options_.sync_minutes <= 0 || store_->identity().server_address.empty()) return;
+    const auto since = std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_sync_start_);
+    if (since.count() < options_.sync_minutes) return;
+    if (sync_.start(*store_)) {
+      last_sync_start_ = Clock::now();
+      automatic_syncs_ += 1;
+    }
+  }
 
   void lock(const char* why) {
     sync_.cancel();  // a running sync stops at its next frame; its own Store goes with it
@@ -392,6 +411,7 @@ class OfficeApp {
       if (!sync_.start(*store_)) {
         return refusal(409, "Sinkronisasi sedang berjalan; tunggu sampai selesai.");
       }
+      last_sync_start_ = Clock::now();
       return json_response(202, sync_status_document());
     }
     if (get && path == "/api/laporan") return report(wf, req);
@@ -584,7 +604,8 @@ class OfficeApp {
                                        rules->zone);
   }
 
-  // GET /api/sinkron: {berjalan, dikirim, diterima, mulai, selesai, hasil}. hasil is null
+  // GET /api/sinkron: {berjalan, dikirim, diterima, mulai, selesai, hasil, otomatis_menit,
+  // otomatis_berjalan (how many syncs auto_sync started)}. hasil is null
   // before this app ran a sync, the counts of sync_report_json when it ended well, or
   // {galat, rincian} when it did not.
   [[nodiscard]] json sync_status_document() const {
@@ -594,7 +615,9 @@ class OfficeApp {
              {"diterima", s.pulled},
              {"mulai", s.started_ms ? json(local_text(s.started_ms)) : json()},
              {"selesai", s.ended_ms && !s.running ? json(local_text(s.ended_ms)) : json()},
-             {"hasil", nullptr}};
+             {"hasil", nullptr},
+             {"otomatis_menit", options_.sync_minutes},
+             {"otomatis_berjalan", automatic_syncs_}};
     if (!s.running && s.report) {
       doc["hasil"] = *s.report;
       doc["hasil"]["ok"] = true;
@@ -742,6 +765,7 @@ class OfficeApp {
     }
     store_ = std::make_unique<Store>(std::move(*opened));
     last_activity_ = Clock::now();
+    last_sync_start_ = last_activity_;
     std::cerr << "teduh app: penyimpanan dibuka.\n";
     return json_response(200, json{{"terkunci", false}});
   }
@@ -761,7 +785,9 @@ class OfficeApp {
              {"konflik", (*conflicts)["conflicts"].size()},
              {"sinkron_terakhir", nullptr},
              {"sinkron_hasil", nullptr},
-             {"sinkron_berjalan", sync_.snapshot().running}};
+             {"sinkron_berjalan", sync_.snapshot().running},
+             {"sinkron_otomatis_menit",
+              store_->identity().server_address.empty() ? 0.0 : options_.sync_minutes}};
     // The last sync that ended well (teduh sync or this app), else when a directory came.
     auto last = last_sync(*store_);
     if (last && *last) {
@@ -819,6 +845,8 @@ class OfficeApp {
   std::map<std::string, Session> sessions_;
   std::unique_ptr<Store> store_;
   Clock::time_point last_activity_ = Clock::now();
+  Clock::time_point last_sync_start_ = Clock::now();  // the page's or auto_sync's
+  std::uint64_t automatic_syncs_ = 0;                 // started by auto_sync in this process
   BackgroundSync sync_;  // destroyed first: cancels and joins a running sync
 };
 
