@@ -618,6 +618,7 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   const auto case_roles = TEDUH_TRY(store_.entities("peran", &case_id));
   const auto case_persons = TEDUH_TRY(store_.entities("orang", &case_id));
   std::vector<const EntityView*> role_ptrs;
+  role_ptrs.reserve(case_roles.size());
   std::map<sync::EntityId, const EntityView*> person_by_id;
   for (const auto& r : case_roles) role_ptrs.push_back(&r);
   for (const auto& p : case_persons) person_by_id[p.id] = &p;
