@@ -278,6 +278,34 @@ TEST_F(CliTest, CaseShowNamesPeopleByRoleAndPersonRemoveTakesTheShortCode) {
   EXPECT_NE(after.out.find("Korban: Korban Uji Satu"), std::string::npos) << after.out;
 }
 
+// `teduh audit` names each case by its number: an id's first hex digits are its creation
+// time, the same for two cases made within a minute.
+TEST_F(CliTest, TheAuditNamesCasesByTheirNumbers) {
+  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
+                      "--user", "penyelia-uji", "--role", "supervisor"});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  const std::string store = (dir_ / "penyelia.db").string();
+  ASSERT_EQ(teduh({"init", "--store", store, "--server", "127.0.0.1:9", "--server-key", server_key_,
+                   "--enroll", code.last_line()})
+                .exit_code,
+            0);
+  std::vector<std::string> numbers;
+  for (int i = 0; i < 2; ++i) {
+    auto made = teduh({"case", "new", "--store", store, "--victim-name", "Korban Audit Uji"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    numbers.push_back(
+        json::parse(teduh({"case", "show", "--store", store, made.last_line(), "--json"})
+                        .out)["case"]["number"]);
+  }
+  auto audit = teduh({"audit", "--store", store});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  for (const std::string& number : numbers) {
+    EXPECT_NE(audit.out.find("dibuat  kasus " + number + "  oleh penyelia-uji"), std::string::npos)
+        << audit.out;
+  }
+  EXPECT_EQ(audit.out.find("Korban Audit Uji"), std::string::npos) << audit.out;
+}
+
 TEST_F(CliTest, InvalidFieldValuesAreRefusedNamingTheFieldAndNothingIsWritten) {
   auto nik = teduh({"case", "new", "--store", store_, "--victim-name", "Orang Uji", "--victim-nik",
                     "327504010190000"});

@@ -433,10 +433,22 @@ void add_history_commands(CliContext& ctx, CLI::App& app) {
         print_json(doc);
       } else {
         auto rules = TEDUH_TRY(deadline_rules(store));
+        // A case by its number (an id's first hex digits are its creation time, the same
+        // for cases made within a minute); the id's short code when this store lacks it.
+        std::map<std::string, std::string> numbers;
+        auto number_of = [&](const std::string& case_hex) -> const std::string& {
+          auto [it, fresh] = numbers.try_emplace(case_hex, "kode " + short_code(case_hex));
+          if (!fresh) return it->second;
+          if (auto case_id = sync::Id128::from_hex(case_hex)) {
+            auto c = store.entity(*case_id);
+            if (c && *c && !(*c)->get("number").empty()) it->second = (*c)->get("number");
+          }
+          return it->second;
+        };
         for (const auto& e : doc["events"]) {
           std::cout << local_time(e["at"].get<std::string>(), rules.zone) << "  "
-                    << e["action"].get<std::string>()
-                    << "  case " << e["case"].get<std::string>().substr(0, 8) << "  by "
+                    << e["action"].get<std::string>() << "  kasus "
+                    << number_of(e["case"].get<std::string>()) << "  oleh "
                     << e["user"].get<std::string>() << "\n";
         }
       }
