@@ -124,7 +124,9 @@ bool is_child(int age) { return age >= 0 && age < kChildUntil; }
 struct ChildCase {
   std::set<sync::EntityId> child_perpetrators;  // peran terlapor of a child (ABH)
   bool victim_under_12 = false;
-  [[nodiscard]] bool needs_diversion() const { return victim_under_12 && !child_perpetrators.empty(); }
+  [[nodiscard]] bool needs_diversion() const {
+    return victim_under_12 && !child_perpetrators.empty();
+  }
 };
 
 ChildCase child_case(const EntityView& kasus, std::vector<const EntityView*> roles,
@@ -132,14 +134,16 @@ ChildCase child_case(const EntityView& kasus, std::vector<const EntityView*> rol
   ChildCase out;
   const std::string at = case_reference_day(kasus.get("incident_date"), kasus.get("received_at"));
   // The victim is the first korban role by id, as the report and the projection take it.
-  std::sort(roles.begin(), roles.end(), [](const EntityView* a, const EntityView* b) { return a->id < b->id; });
+  std::sort(roles.begin(), roles.end(),
+            [](const EntityView* a, const EntityView* b) { return a->id < b->id; });
   bool victim_seen = false;
   for (const EntityView* r : roles) {
     if (r->deleted()) continue;
     int age = -1;
     if (auto pid = sync::Id128::from_hex(r->get("person"))) {
       auto it = persons.find(*pid);
-      if (it != persons.end()) age = schema::person_age(it->second->get("birth_date"), it->second->get("age"), at);
+      if (it != persons.end())
+        age = schema::person_age(it->second->get("birth_date"), it->second->get("age"), at);
     }
     if (r->get("role") == "terlapor" && (r->get("abh") == "1" || is_child(age))) {
       out.child_perpetrators.insert(r->id);
@@ -152,8 +156,10 @@ ChildCase child_case(const EntityView& kasus, std::vector<const EntityView*> rol
 }
 
 constexpr std::string_view kDiversionPrompt =
-    "Korban berusia di bawah 12 tahun dan terlapor masih anak (anak berhadapan dengan hukum): menurut SOP "
-    "DPPPA Kota Bekasi penanganannya melalui diversi. Catat kesepakatan diversinya dengan `teduh diversi "
+    "Korban berusia di bawah 12 tahun dan terlapor masih anak (anak berhadapan dengan hukum): "
+    "menurut SOP "
+    "DPPPA Kota Bekasi penanganannya melalui diversi. Catat kesepakatan diversinya dengan `teduh "
+    "diversi "
     "catat`.";
 
 }  // namespace
@@ -655,9 +661,11 @@ Result<json> Workflow::show_case(const sync::EntityId& case_id, std::string_view
   // What the SOPs ask of this case that a person should see when opening it.
   json notices = json::array();
   if (!child.child_perpetrators.empty()) {
-    notices.push_back("Terlapor masih anak (di bawah 18 tahun): anak berhadapan dengan hukum (ABH).");
+    notices.push_back(
+        "Terlapor masih anak (di bawah 18 tahun): anak berhadapan dengan hukum (ABH).");
   }
-  if (child.needs_diversion() && diversions.empty()) notices.push_back(std::string(kDiversionPrompt));
+  if (child.needs_diversion() && diversions.empty())
+    notices.push_back(std::string(kDiversionPrompt));
   doc["notices"] = notices;
   json merged_ids = json::array();
   for (const auto& m : merged) merged_ids.push_back(m.hex());
@@ -776,10 +784,12 @@ Result<sync::EntityId> Workflow::add_person(const sync::EntityId& case_id, std::
       if (w.field == "age") age = w.value;
     }
     auto c = TEDUH_TRY(store_.entity(case_id));
-    const std::string at = c ? case_reference_day(c->get("incident_date"), c->get("received_at")) : now_text();
+    const std::string at =
+        c ? case_reference_day(c->get("incident_date"), c->get("received_at")) : now_text();
     if (abh || is_child(schema::person_age(birth, age, at))) role_fields.emplace_back("abh", "1");
   } else if (abh) {
-    return fail(Errc::invalid, "abh (Anak berhadapan dengan hukum): hanya untuk terlapor (terduga pelaku).");
+    return fail(Errc::invalid,
+                "abh (Anak berhadapan dengan hukum): hanya untuk terlapor (terduga pelaku).");
   }
   auto role_writes = TEDUH_TRY(validated(store_, role_id, EntityType::peran, role_fields));
   writes.insert(writes.end(), role_writes.begin(), role_writes.end());
@@ -808,7 +818,9 @@ Result<sync::EntityId> Workflow::add_service(const sync::EntityId& case_id,
 
 namespace {
 
-bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
 
 // The value a person gave for `field`, "" when none.
 std::string given(const FieldInput& fields, std::string_view field) {
@@ -819,14 +831,15 @@ std::string given(const FieldInput& fields, std::string_view field) {
 }
 
 // Refuses (Errc::invalid) the first of `required` left blank, naming it as the validator does.
-Result<void> require_fields(EntityType type, const FieldInput& fields,
-                            std::initializer_list<std::pair<std::string_view, std::string_view>> required) {
+Result<void> require_fields(
+    EntityType type, const FieldInput& fields,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> required) {
   const auto& spec = schema::entity_spec(type);
   for (const auto& [field, why] : required) {
     if (!blank(given(fields, field))) continue;
     const auto* f = spec.field(field);
-    return fail(Errc::invalid, std::string(field) + " (" + std::string(f ? f->label : field) + "): " +
-                                   std::string(why));
+    return fail(Errc::invalid, std::string(field) + " (" + std::string(f ? f->label : field) +
+                                   "): " + std::string(why));
   }
   return {};
 }
@@ -837,14 +850,16 @@ Result<EntityView> work_record(const Store& store, const sync::EntityId& id, std
                                std::string_view what) {
   auto e = TEDUH_TRY(store.entity(id));
   if (!e || e->type != type || e->deleted()) {
-    return fail(Errc::not_found, "Tidak ada " + std::string(what) + " dengan id itu di perangkat ini.");
+    return fail(Errc::not_found,
+                "Tidak ada " + std::string(what) + " dengan id itu di perangkat ini.");
   }
   return std::move(*e);
 }
 
 }  // namespace
 
-Result<sync::EntityId> Workflow::add_plan_item(const sync::EntityId& case_id, const FieldInput& fields) {
+Result<sync::EntityId> Workflow::add_plan_item(const sync::EntityId& case_id,
+                                               const FieldInput& fields) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
   TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   for (const auto& [f, v] : fields) {
@@ -872,17 +887,20 @@ Result<void> Workflow::complete_plan_item(const sync::EntityId& item_id, std::st
   return write_case_commit(item.scope, std::move(writes), "diubah");
 }
 
-Result<sync::EntityId> Workflow::schedule_visit(const sync::EntityId& case_id, std::string_view scheduled_on,
+Result<sync::EntityId> Workflow::schedule_visit(const sync::EntityId& case_id,
+                                                std::string_view scheduled_on,
                                                 std::string_view kind, std::string_view officer) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
   auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   if (blank(scheduled_on)) {
     return fail(Errc::invalid, "scheduled_on (Jadwal pemantauan): tulis tanggal pemantauan.");
   }
-  FieldInput fields{{"case", case_id.hex()},
-                    {"scheduled_on", std::string(scheduled_on)},
-                    {"kind", blank(kind) ? (c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala")
-                                         : std::string(kind)}};
+  FieldInput fields{
+      {"case", case_id.hex()},
+      {"scheduled_on", std::string(scheduled_on)},
+      {"kind", blank(kind)
+                   ? (c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala")
+                   : std::string(kind)}};
   if (!blank(officer)) fields.emplace_back("officer", std::string(officer));
   const sync::EntityId visit_id = new_entity_id();
   auto writes = TEDUH_TRY(validated(store_, visit_id, EntityType::pemantauan, fields));
@@ -891,11 +909,13 @@ Result<sync::EntityId> Workflow::schedule_visit(const sync::EntityId& case_id, s
 }
 
 Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
-                                              const std::optional<sync::EntityId>& visit_id, std::string_view date,
-                                              std::string_view result, std::string_view officer) {
+                                              const std::optional<sync::EntityId>& visit_id,
+                                              std::string_view date, std::string_view result,
+                                              std::string_view officer) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
   auto c = TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
-  if (blank(result)) return fail(Errc::invalid, "result (Hasil pemantauan): tulis hasil pemantauan.");
+  if (blank(result))
+    return fail(Errc::invalid, "result (Hasil pemantauan): tulis hasil pemantauan.");
   std::string day(date);
   if (blank(day)) day = dates::format_iso(TEDUH_TRY(office_today(store_)));
   FieldInput fields{{"visited_on", day}, {"result", std::string(result)}};
@@ -910,14 +930,16 @@ Result<sync::EntityId> Workflow::record_visit(const sync::EntityId& case_id,
     // A visit made without a schedule: it is its own schedule.
     fields.emplace_back("case", case_id.hex());
     fields.emplace_back("scheduled_on", day);
-    fields.emplace_back("kind", c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala");
+    fields.emplace_back("kind",
+                        c.get("status") == "terminasi" ? "evaluasi_pascaterminasi" : "berkala");
   }
   auto writes = TEDUH_TRY(validated(store_, id, EntityType::pemantauan, fields));
   TEDUH_TRY(write_case_commit(case_id, std::move(writes), "diubah"));
   return id;
 }
 
-Result<sync::EntityId> Workflow::record_diversion(const sync::EntityId& case_id, const FieldInput& fields) {
+Result<sync::EntityId> Workflow::record_diversion(const sync::EntityId& case_id,
+                                                  const FieldInput& fields) {
   TEDUH_TRY(permit(schema::Action::rencana_pemantauan));
   TEDUH_TRY(work_record(store_, case_id, "kasus", "kasus"));
   TEDUH_TRY(require_fields(EntityType::diversi, fields,
@@ -933,7 +955,8 @@ Result<sync::EntityId> Workflow::record_diversion(const sync::EntityId& case_id,
     auto child_id = sync::Id128::from_hex(child);
     auto person = child_id ? TEDUH_TRY(store_.entity(*child_id)) : std::nullopt;
     if (!person || person->type != "orang" || person->scope != case_id || person->deleted()) {
-      return fail(Errc::invalid, "child (Anak (terlapor)): tidak ada orang dengan id itu di kasus ini.");
+      return fail(Errc::invalid,
+                  "child (Anak (terlapor)): tidak ada orang dengan id itu di kasus ini.");
     }
   }
   const sync::EntityId diversion_id = new_entity_id();
@@ -1630,16 +1653,19 @@ Result<void> Workflow::remove_entity(const sync::EntityId& case_id,
   return write_case_commit(case_id, std::move(writes), "diubah");
 }
 
-Result<sync::EntityId> Workflow::find_in_case(const sync::EntityId& case_id, std::string_view code) const {
+Result<sync::EntityId> Workflow::find_in_case(const sync::EntityId& case_id,
+                                              std::string_view code) const {
   const std::string_view given = trimmed(code);
   const std::string want = lowered(given);
-  const bool hex = want.size() >= 4 && want.size() <= 32 && std::all_of(want.begin(), want.end(), [](char c) {
-                     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-                   });
+  const bool hex =
+      want.size() >= 4 && want.size() <= 32 && std::all_of(want.begin(), want.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      });
   if (!hex) {
-    return fail(Errc::usage, "'" + std::string(given) +
-                                 "' bukan kode orang atau catatan: tulis kode yang tampil di `teduh case show` "
-                                 "(paling sedikit 4 digit heksadesimal).");
+    return fail(Errc::usage,
+                "'" + std::string(given) +
+                    "' bukan kode orang atau catatan: tulis kode yang tampil di `teduh case show` "
+                    "(paling sedikit 4 digit heksadesimal).");
   }
   std::vector<sync::EntityId> matches;
   for (const schema::EntitySpec& spec : schema::all_entity_specs()) {
@@ -1657,9 +1683,11 @@ Result<sync::EntityId> Workflow::find_in_case(const sync::EntityId& case_id, std
                                      "' di kasus ini; kodenya tampil di `teduh case show`.");
   }
   std::string listed;
-  for (std::size_t i = 0; i < matches.size() && i < 5; ++i) listed += (i ? ", " : "") + matches[i].hex().substr(20);
-  return fail(Errc::usage, "Kode '" + std::string(given) + "' cocok dengan " + std::to_string(matches.size()) +
-                               " catatan (" + listed + (matches.size() > 5 ? ", ..." : "") +
+  for (std::size_t i = 0; i < matches.size() && i < 5; ++i)
+    listed += (i ? ", " : "") + matches[i].hex().substr(20);
+  return fail(Errc::usage, "Kode '" + std::string(given) + "' cocok dengan " +
+                               std::to_string(matches.size()) + " catatan (" + listed +
+                               (matches.size() > 5 ? ", ..." : "") +
                                "); tulis lebih banyak digit.");
 }
 
@@ -1735,7 +1763,8 @@ std::optional<std::uint64_t> day_ms(const std::string& date, dates::Zone zone, b
   using namespace std::chrono_literals;
   auto day = dates::parse_iso_date(date);
   if (!day) return std::nullopt;
-  const std::int64_t ms = dates::unix_ms(dates::local_time(*day, end ? 23h + 59min + 59s : 0s, zone));
+  const std::int64_t ms =
+      dates::unix_ms(dates::local_time(*day, end ? 23h + 59min + 59s : 0s, zone));
   if (ms < 0) return std::nullopt;
   return static_cast<std::uint64_t>(ms);
 }
@@ -1759,17 +1788,17 @@ struct CaseWork {
 // The deadlines of the SOPs that need more than CaseFacts (issue 17, items 3 and 5): the
 // initial assessment of a woman's case, the plan items, the monitoring visits, the
 // evaluation after termination, the diversion. client/README.md "Deadlines".
-std::vector<Deadline> case_work_deadlines(const CaseFacts& f, const CaseWork& w,
-                                          const std::map<sync::EntityId, const EntityView*>& persons,
-                                          const DeadlineRules& rules) {
+std::vector<Deadline> case_work_deadlines(
+    const CaseFacts& f, const CaseWork& w,
+    const std::map<sync::EntityId, const EntityView*>& persons, const DeadlineRules& rules) {
   std::vector<Deadline> out;
   const bool closed = f.status == "terminasi";
   const auto received = ms_at(f.received_at);
   auto live = [](const EntityView* e) { return !e->deleted(); };
 
   // SOP Bekasi, violence against women: the initial assessment within a day (1x24 hours).
-  const bool child_victim = f.victim_age_group == "0-5" || f.victim_age_group == "6-12" ||
-                            f.victim_age_group == "13-17";
+  const bool child_victim =
+      f.victim_age_group == "0-5" || f.victim_age_group == "6-12" || f.victim_age_group == "13-17";
   if (!closed && received && f.victim_sex == "P" && !child_victim) {
     Deadline d;
     d.step = "asesmen_awal";
@@ -1806,7 +1835,8 @@ std::vector<Deadline> case_work_deadlines(const CaseFacts& f, const CaseWork& w,
         child_case(*w.kasus, w.roles, persons).needs_diversion() && received) {
       Deadline d;
       d.step = "diversi";
-      d.label = "Diversi: korban di bawah 12 tahun, terlapor anak (SOP Bekasi); catat kesepakatannya";
+      d.label =
+          "Diversi: korban di bawah 12 tahun, terlapor anak (SOP Bekasi); catat kesepakatannya";
       d.due_ms = *received + 7 * kDayMs;  // UU 11/2012 pasal 29: diversion tried within 7 days
       out.push_back(std::move(d));
     }
@@ -1834,11 +1864,11 @@ std::vector<Deadline> case_work_deadlines(const CaseFacts& f, const CaseWork& w,
         d.step = "evaluasi_pascaterminasi";
         d.label = "Evaluasi setelah terminasi (1 bulan, SOP Bekasi)";
         d.due_ms = closed_ms + 30 * kDayMs;
-        const std::string closed_day =
-            dates::format_iso(dates::local_date(dates::from_unix_ms(static_cast<std::int64_t>(closed_ms)), rules.zone));
+        const std::string closed_day = dates::format_iso(dates::local_date(
+            dates::from_unix_ms(static_cast<std::int64_t>(closed_ms)), rules.zone));
         for (const EntityView* v : w.visits) {
-          if (live(v) && v->get("kind") == "evaluasi_pascaterminasi" && !v->get("visited_on").empty() &&
-              v->get("visited_on") >= closed_day) {
+          if (live(v) && v->get("kind") == "evaluasi_pascaterminasi" &&
+              !v->get("visited_on").empty() && v->get("visited_on") >= closed_day) {
             d.met_ms = day_ms(v->get("visited_on"), rules.zone, false);
           }
         }
@@ -1882,7 +1912,8 @@ Result<json> Workflow::due(std::uint64_t now_ms) const {
     auto it = id ? work.find(*id) : work.end();
     std::vector<Deadline> deadlines;
     if (c.status != "terminasi") deadlines = deadlines_of(c, rules);
-    for (Deadline& d : case_work_deadlines(c, it == work.end() ? no_work : it->second, person_by_id, rules)) {
+    for (Deadline& d :
+         case_work_deadlines(c, it == work.end() ? no_work : it->second, person_by_id, rules)) {
       deadlines.push_back(std::move(d));
     }
     for (const Deadline& d : deadlines) {

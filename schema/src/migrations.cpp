@@ -509,7 +509,9 @@ SchemaVersion schema_version(StoreKind kind) {
     // at all (a crash cannot leave it half made), and one commit writes its pages once.
     const int last = fresh ? current : version + 1;
     for (int v = version; v < last; ++v) {
-      if (auto ok = apply_step(db, kind, steps[static_cast<std::size_t>(v)], v, fresh && v == version); !ok)
+      if (auto ok =
+              apply_step(db, kind, steps[static_cast<std::size_t>(v)], v, fresh && v == version);
+          !ok)
         return ok;
     }
     if (auto ok = transaction.commit(); !ok) return ok;

@@ -121,8 +121,8 @@ Problem canonical_text(const FieldSpec& spec, std::string_view s, std::string& o
            std::to_string(spec.max_length) + " are allowed";
   }
   if (text.size() > kMaxTextBytes) {
-    return "takes " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxTextBytes) +
-           " can be stored (fewer emoji or symbols would fit)";
+    return "takes " + std::to_string(text.size()) + " bytes; at most " +
+           std::to_string(kMaxTextBytes) + " can be stored (fewer emoji or symbols would fit)";
   }
   out = std::move(text);
   return std::nullopt;

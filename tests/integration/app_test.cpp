@@ -469,13 +469,15 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
                      json{{"data", {{"risk_level", "tinggi"}, {"korban.age", "31"}}}});
   ASSERT_EQ(set.status, 200) << set.body;
   // "Kasus saya": the case this device's user is assigned to.
-  ASSERT_EQ(change("/api/kasus/" + id + "/ubah",
-                   json{{"data", {{"assigned_worker", "petugas-uji"}}}})
-                .status,
-            200);
-  EXPECT_EQ(json::parse(change("/api/cari", json{{"q", ""}, {"saya", true}}).body)["cases"].size(), 1u);
+  ASSERT_EQ(
+      change("/api/kasus/" + id + "/ubah", json{{"data", {{"assigned_worker", "petugas-uji"}}}})
+          .status,
+      200);
+  EXPECT_EQ(json::parse(change("/api/cari", json{{"q", ""}, {"saya", true}}).body)["cases"].size(),
+            1u);
   EXPECT_EQ(
-      json::parse(change("/api/cari", json{{"q", ""}, {"petugas", " PETUGAS-UJI "}}).body)["cases"].size(),
+      json::parse(change("/api/cari", json{{"q", ""}, {"petugas", " PETUGAS-UJI "}}).body)["cases"]
+          .size(),
       1u);
 
   // Refer: without the victim's consent refused; with it recorded, and waiting (keluar).
@@ -554,10 +556,11 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   EXPECT_EQ(xlsx.body.rfind("PK\x03\x04", 0), 0u);
   EXPECT_NE(xlsx.body.find("xl/workbook.xml"), std::string::npos);
   EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "", {}, ""}).status, 403);
-  EXPECT_EQ(call(Request{"GET", "/api/laporan?bentuk=xlsx", "jahat.example:" + std::to_string(port_),
-                         Headers{{"Cookie", cookie_}}, ""})
-                .status,
-            421);
+  EXPECT_EQ(
+      call(Request{"GET", "/api/laporan?bentuk=xlsx", "jahat.example:" + std::to_string(port_),
+                   Headers{{"Cookie", cookie_}}, ""})
+          .status,
+      421);
   EXPECT_EQ(call(Request{"POST", "/api/laporan?bentuk=xlsx", "",
                          Headers{{"Cookie", cookie_}, {"Origin", "http://jahat.example"}}, "{}"})
                 .status,
@@ -568,8 +571,11 @@ TEST_F(AppTest, CaseActionsNeedTheCsrfTokenAndNameAWrongCaseClearly) {
   EXPECT_TRUE(session["wilayah_kantor"].is_string());
   const json rows = json::parse(report.body)["baris"];
   ASSERT_FALSE(rows.empty());
-  EXPECT_EQ(rows[0], (json{{"kelompok", "Jumlah kasus"}, {"kode", ""}, {"uraian", "Jumlah kasus"},
-                           {"jumlah", 1}, {"tanda", ""}}));
+  EXPECT_EQ(rows[0], (json{{"kelompok", "Jumlah kasus"},
+                           {"kode", ""},
+                           {"uraian", "Jumlah kasus"},
+                           {"jumlah", 1},
+                           {"tanda", ""}}));
 
   stop_app();
   std::ifstream log(dir_ / "app.log");
@@ -688,13 +694,13 @@ TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
   }
   teduh::testing::ServerProcess server;
   ASSERT_TRUE(server.start(dir_ / "server", dir_ / "teduhd.log"));
-  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A", "--user",
-                      "petugas-tiga", "--role", "pendamping"});
+  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
+                      "--user", "petugas-tiga", "--role", "pendamping"});
   ASSERT_EQ(code.exit_code, 0) << code.err;
   store_ = (dir_ / "kantor-tiga.db").string();
   ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
-  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key", server_key_,
-                     "--enroll", code.last_line()});
+  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key",
+                     server_key_, "--enroll", code.last_line()});
   ::unsetenv("TEDUH_PASSPHRASE");
   ASSERT_EQ(made.exit_code, 0) << made.err;
   start_app({"--sync-minutes", "0.02"});  // 1.2 seconds
@@ -706,7 +712,8 @@ TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
   json state;
   for (int i = 0; i < 300; ++i) {  // at most 30 s on a loaded machine
     state = json::parse(read("/api/sinkron").body);
-    if (state["otomatis_berjalan"].get<int>() >= 1 && !state["berjalan"].get<bool>() && state["hasil"].is_object())
+    if (state["otomatis_berjalan"].get<int>() >= 1 && !state["berjalan"].get<bool>() &&
+        state["hasil"].is_object())
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -718,13 +725,13 @@ TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
   EXPECT_TRUE(home["sinkron_terakhir"].is_string()) << home.dump();
   stop_app();
   // The server holds the three cases: a second device of the office pulls them.
-  auto code2 = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A", "--user",
-                       "petugas-empat", "--role", "pendamping"});
+  auto code2 = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
+                       "--user", "petugas-empat", "--role", "pendamping"});
   ASSERT_EQ(code2.exit_code, 0) << code2.err;
   const std::string other = (dir_ / "kantor-empat.db").string();
   ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
-  ASSERT_EQ(teduh({"init", "--store", other, "--server", server.address(), "--server-key", server_key_,
-                   "--enroll", code2.last_line()})
+  ASSERT_EQ(teduh({"init", "--store", other, "--server", server.address(), "--server-key",
+                   server_key_, "--enroll", code2.last_line()})
                 .exit_code,
             0);
   ASSERT_EQ(teduh({"sync", "--store", other}).exit_code, 0);

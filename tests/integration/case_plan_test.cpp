@@ -83,7 +83,8 @@ TEST_F(CasePlanSyncTest, APlanAVisitAndADiversionReachTheOtherHoldersOfTheCase) 
   json before = show(worker, k);
   ASSERT_EQ(before["notices"].size(), 2u) << before.dump();
   teduh::testing::Run text = teduh({"case", "show", "--store", worker, k});
-  EXPECT_NE(text.out.find("      Anak berhadapan dengan hukum (terlapor anak)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("      Anak berhadapan dengan hukum (terlapor anak)"), std::string::npos)
+      << text.out;
   EXPECT_NE(text.out.find("PERHATIAN: Korban berusia di bawah 12 tahun"), std::string::npos)
       << text.out << text.err;
   // Another device of the office is told at its sync that the case needs a diversion.

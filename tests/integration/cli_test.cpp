@@ -240,23 +240,26 @@ TEST_F(CliTest, IntakeWarnsWhenTheSameNikOrNameAndBirthDateIsAlreadyRecorded) {
 // labels instead of codes and no internal field; `person remove` takes the short code
 // it prints.
 TEST_F(CliTest, CaseShowNamesPeopleByRoleAndPersonRemoveTakesTheShortCode) {
-  auto made = teduh({"case", "new", "--store", store_, "--victim-name", "Korban Uji Satu", "--victim-sex", "P",
-                     "--forms", "fisik,psikis", "--channel", "telepon"});
+  auto made = teduh({"case", "new", "--store", store_, "--victim-name", "Korban Uji Satu",
+                     "--victim-sex", "P", "--forms", "fisik,psikis", "--channel", "telepon"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string id = made.last_line();
-  auto reporter = teduh({"person", "add", "--store", store_, "--case", id, "--role", "pelapor", "--name",
-                         "Pelapor Uji Dua", "--relationship", "orang_tua"});
+  auto reporter = teduh({"person", "add", "--store", store_, "--case", id, "--role", "pelapor",
+                         "--name", "Pelapor Uji Dua", "--relationship", "orang_tua"});
   ASSERT_EQ(reporter.exit_code, 0) << reporter.err;
   const std::string reporter_id = reporter.last_line();
 
   auto shown = teduh({"case", "show", "--store", store_, id});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(shown.out.find("Korban: Korban Uji Satu   [kode "), std::string::npos) << shown.out;
-  EXPECT_NE(shown.out.find("Pelapor: Pelapor Uji Dua   [kode " + reporter_id.substr(24) + "]"), std::string::npos)
+  EXPECT_NE(shown.out.find("Pelapor: Pelapor Uji Dua   [kode " + reporter_id.substr(24) + "]"),
+            std::string::npos)
       << shown.out;
   EXPECT_NE(shown.out.find("Hubungan dengan korban: "), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("Jenis kelamin: Perempuan"), std::string::npos) << shown.out;
-  EXPECT_NE(shown.out.find("Bentuk kekerasan: Kekerasan fisik, Kekerasan psikis"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("Bentuk kekerasan: Kekerasan fisik, Kekerasan psikis"),
+            std::string::npos)
+      << shown.out;
   // No ids of linked records, no counters the system keeps, no "Peran:" list of ids.
   EXPECT_EQ(shown.out.find("Peran:"), std::string::npos) << shown.out;
   EXPECT_EQ(shown.out.find("Kasus: "), std::string::npos) << shown.out;
@@ -269,9 +272,11 @@ TEST_F(CliTest, CaseShowNamesPeopleByRoleAndPersonRemoveTakesTheShortCode) {
   EXPECT_NE(bad.err.find("bukan kode orang atau catatan"), std::string::npos) << bad.err;
   auto missing = teduh({"person", "remove", "--store", store_, "--case", id, "ffffffff"});
   EXPECT_NE(missing.exit_code, 0);
-  EXPECT_NE(missing.err.find("Tidak ada orang atau catatan berkode 'ffffffff'"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("Tidak ada orang atau catatan berkode 'ffffffff'"), std::string::npos)
+      << missing.err;
 
-  auto removed = teduh({"person", "remove", "--store", store_, "--case", id, reporter_id.substr(24)});
+  auto removed =
+      teduh({"person", "remove", "--store", store_, "--case", id, reporter_id.substr(24)});
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
   auto after = teduh({"case", "show", "--store", store_, id});
   EXPECT_EQ(after.out.find("Pelapor Uji Dua"), std::string::npos) << after.out;

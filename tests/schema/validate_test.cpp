@@ -319,14 +319,16 @@ TEST(Validate, ALongTextIsBoundedInBytesByWhatOneVersionCarries) {
   for (std::size_t i = 0; i < spec->max_length; ++i) emoji += "\xF0\x9F\x8F\xA0";
   ASSERT_GT(emoji.size(), kMaxTextBytes);
   const std::string message = refusal(EntityType::kasus, "chronology", emoji);
-  EXPECT_NE(message.find("at most " + std::to_string(kMaxTextBytes) + " can be stored"), std::string::npos)
+  EXPECT_NE(message.find("at most " + std::to_string(kMaxTextBytes) + " can be stored"),
+            std::string::npos)
       << message;
   EXPECT_TRUE(validate_field(EntityType::kasus, "chronology", emoji.substr(0, kMaxTextBytes)));
 }
 
 TEST(Validate, ALineBreakInANameIsRefusedAndAllowedInAStory) {
-  for (const auto& [type, field] : {std::pair{EntityType::orang, "name"}, std::pair{EntityType::kasus, "number"},
-                                    std::pair{EntityType::kasus, "kelurahan"}}) {
+  for (const auto& [type, field] :
+       {std::pair{EntityType::orang, "name"}, std::pair{EntityType::kasus, "number"},
+        std::pair{EntityType::kasus, "kelurahan"}}) {
     const FieldSpec* spec = entity_spec(type).field(field);
     ASSERT_NE(spec, nullptr);
     EXPECT_TRUE(spec->one_line()) << field;
@@ -338,8 +340,10 @@ TEST(Validate, ALineBreakInANameIsRefusedAndAllowedInAStory) {
     EXPECT_FALSE(check_canonical(type, field, "Nama Uji\nKedua")) << field;  // a forged version too
   }
   EXPECT_FALSE(entity_spec(EntityType::kasus).field("chronology")->one_line());
-  EXPECT_EQ(canonical(EntityType::kasus, "chronology", "Baris satu\r\nBaris dua"), "Baris satu\nBaris dua");
-  EXPECT_EQ(canonical(EntityType::kasus, "summary", "Baris satu\nBaris dua"), "Baris satu\nBaris dua");
+  EXPECT_EQ(canonical(EntityType::kasus, "chronology", "Baris satu\r\nBaris dua"),
+            "Baris satu\nBaris dua");
+  EXPECT_EQ(canonical(EntityType::kasus, "summary", "Baris satu\nBaris dua"),
+            "Baris satu\nBaris dua");
 }
 
 TEST(Validate, IdentifyingTextIsNotRepeatedInARefusal) {

@@ -284,7 +284,8 @@ class OfficeApp {
   // the next interval.
   void auto_sync() {
     if (options_.sync_minutes <= 0 || store_->identity().server_address.empty()) return;
-    const auto since = std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_sync_start_);
+    const auto since =
+        std::chrono::duration<double, std::ratio<60>>(Clock::now() - last_sync_start_);
     if (since.count() < options_.sync_minutes) return;
     if (sync_.start(*store_)) {
       last_sync_start_ = Clock::now();

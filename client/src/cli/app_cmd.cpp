@@ -21,9 +21,10 @@ void add_app_command(CliContext& ctx, CLI::App& app) {
                   "Penyimpanan dikunci setelah sekian menit tidak dipakai")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--sync-minutes", options->sync_minutes,
-                  "Sinkronisasi otomatis setiap sekian menit selama penyimpanan terbuka (0: hanya bila "
-                  "tombol \"Sinkronkan sekarang\" ditekan)")
+  cmd->add_option(
+         "--sync-minutes", options->sync_minutes,
+         "Sinkronisasi otomatis setiap sekian menit selama penyimpanan terbuka (0: hanya bila "
+         "tombol \"Sinkronkan sekarang\" ditekan)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, options] {

@@ -41,7 +41,8 @@ void print_case_list(const json& doc, schema::dates::Zone zone) {
 }
 
 // A value as a person reads it: labels for codes, "ya"/"tidak", times in the office's zone.
-std::string shown_value(const schema::FieldSpec* f, const std::string& value, schema::dates::Zone zone) {
+std::string shown_value(const schema::FieldSpec* f, const std::string& value,
+                        schema::dates::Zone zone) {
   if (f == nullptr || value.empty()) return value;
   switch (f->kind) {
     case schema::FieldKind::code:
@@ -70,8 +71,8 @@ bool internal_field(const schema::FieldSpec* f) {
   return f != nullptr && (f->kind == schema::FieldKind::ref || f->name == "closed_services_seen");
 }
 
-void print_fields(std::string_view type, const json& fields, const json& conflicts, const char* indent,
-                  schema::dates::Zone zone, std::string_view skip = {}) {
+void print_fields(std::string_view type, const json& fields, const json& conflicts,
+                  const char* indent, schema::dates::Zone zone, std::string_view skip = {}) {
   const auto* spec = schema::find_entity_spec(type);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     const auto* f = spec ? spec->field(it.key()) : nullptr;
@@ -98,7 +99,8 @@ void print_persons(const json& doc, schema::dates::Zone zone) {
     const std::string person = f.value("person", "");
     if (r.value("abh", false)) child_perpetrators.insert(person);
     if (!f.value("role", "").empty()) roles[person].push_back(label("peran", f.value("role", "")));
-    if (!f.value("relationship", "").empty()) relations[person].push_back(label("hubungan", f.value("relationship", "")));
+    if (!f.value("relationship", "").empty())
+      relations[person].push_back(label("hubungan", f.value("relationship", "")));
   }
   std::cout << "Orang:\n";
   for (const auto& row : doc["persons"]) {
@@ -106,11 +108,14 @@ void print_persons(const json& doc, schema::dates::Zone zone) {
     std::string role;
     for (const std::string& r : roles[id]) role += (role.empty() ? "" : ", ") + r;
     const std::string name = row["fields"].value("name", "");
-    std::cout << "  - " << (role.empty() ? "Orang" : role) << ": " << (name.empty() ? "(tanpa nama)" : name)
-              << "   [kode " << short_code(id) << "]\n";
-    print_fields("orang", row["fields"], row.value("conflicts", json::array()), "      ", zone, "name");
-    for (const std::string& r : relations[id]) std::cout << "      Hubungan dengan korban: " << r << "\n";
-    if (child_perpetrators.contains(id)) std::cout << "      Anak berhadapan dengan hukum (terlapor anak)\n";
+    std::cout << "  - " << (role.empty() ? "Orang" : role) << ": "
+              << (name.empty() ? "(tanpa nama)" : name) << "   [kode " << short_code(id) << "]\n";
+    print_fields("orang", row["fields"], row.value("conflicts", json::array()), "      ", zone,
+                 "name");
+    for (const std::string& r : relations[id])
+      std::cout << "      Hubungan dengan korban: " << r << "\n";
+    if (child_perpetrators.contains(id))
+      std::cout << "      Anak berhadapan dengan hukum (terlapor anak)\n";
   }
 }
 
@@ -125,7 +130,8 @@ void print_case(const json& doc, schema::dates::Zone zone) {
     for (const auto& row : doc[key]) {
       std::cout << "  - [kode " << short_code(row["id"].get<std::string>()) << "]\n";
       print_fields(type, row["fields"], row.value("conflicts", json::array()), "      ", zone);
-      if (row.contains("refused")) std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
+      if (row.contains("refused"))
+        std::cout << "      Status di server: " << row["refused"].get<std::string>() << "\n";
       if (row.contains("shelter_address")) {
         std::cout << "      Rumah aman: " << row["shelter_code_name"].get<std::string>() << ", "
                   << row["shelter_address"].get<std::string>() << "\n";

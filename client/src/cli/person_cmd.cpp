@@ -24,8 +24,9 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
   person_add->add_option("--sex", s->sex, "L or P");
   person_add->add_option("--birth", s->birth, "Birth date, YYYY-MM-DD");
   person_add->add_option("--relationship", s->relationship, "Relationship to the victim (hubungan)");
-  person_add->add_flag("--abh", s->abh,
-                       "Terlapor masih anak (anak berhadapan dengan hukum), bila usianya tidak dicatat");
+  person_add->add_flag(
+      "--abh", s->abh,
+      "Terlapor masih anak (anak berhadapan dengan hukum), bila usianya tidak dicatat");
   person_add->add_option("--field", s->assignments,
                          "Any other person field, FIELD=VALUE (repeatable)");
   person_add->callback([&ctx, s] {
@@ -49,8 +50,9 @@ void add_person_commands(CliContext& ctx, CLI::App& app) {
       "remove", "Remove a person (or any record) wrongly added to a case; history keeps it");
   ctx.add_store(person_remove);
   person_remove->add_option("--case", s->case_ref, "Case id or number")->required();
-  person_remove->add_option("KODE", s->entity_ref,
-                            "The person's (or record's) code as `case show` prints it, or its whole id")
+  person_remove
+      ->add_option("KODE", s->entity_ref,
+                   "The person's (or record's) code as `case show` prints it, or its whole id")
       ->required();
   person_remove->callback([&ctx, s] {
     ctx.action = [&ctx, s]() -> Result<int> {

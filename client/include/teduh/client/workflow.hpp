@@ -87,21 +87,26 @@ class Workflow {
   // a child (under 18 at the incident's date, else the day the case was received, by birth
   // date or age) is recorded as such (peran.abh = 1, anak berhadapan dengan hukum); `abh`
   // says so when the age is not recorded.
-  [[nodiscard]] Result<sync::EntityId> add_person(const sync::EntityId& case_id, std::string_view role,
-                                    const FieldInput& person_fields, std::string_view relationship,
-                                    bool abh = false);
+  [[nodiscard]] Result<sync::EntityId> add_person(const sync::EntityId& case_id,
+                                                  std::string_view role,
+                                                  const FieldInput& person_fields,
+                                                  std::string_view relationship, bool abh = false);
   [[nodiscard]] Result<sync::EntityId> add_service(const sync::EntityId& case_id, const FieldInput& fields);
   // The case plan, monitoring and diversion (issue 17, items 3 and 5; SCHEMA.md `rencana`,
   // `pemantauan`, `diversi`), each written by a role that may `rencana_pemantauan`.
   // One plan item: `needs` and `due_date` are required (Errc::invalid, Indonesian, naming
   // the field), `services` (jenis_layanan codes), `responsible` and `notes` optional.
-  [[nodiscard]] Result<sync::EntityId> add_plan_item(const sync::EntityId& case_id, const FieldInput& fields);
+  [[nodiscard]] Result<sync::EntityId> add_plan_item(const sync::EntityId& case_id,
+                                                     const FieldInput& fields);
   // Marks a plan item done on `date` ("" = today in the office's zone; not in the future).
-  [[nodiscard]] Result<void> complete_plan_item(const sync::EntityId& item_id, std::string_view date);
+  [[nodiscard]] Result<void> complete_plan_item(const sync::EntityId& item_id,
+                                                std::string_view date);
   // Schedules a monitoring visit on `scheduled_on` (may lie ahead). `kind` "" is berkala
   // while the case is open and evaluasi_pascaterminasi once it is closed.
-  [[nodiscard]] Result<sync::EntityId> schedule_visit(const sync::EntityId& case_id, std::string_view scheduled_on,
-                                                      std::string_view kind, std::string_view officer);
+  [[nodiscard]] Result<sync::EntityId> schedule_visit(const sync::EntityId& case_id,
+                                                      std::string_view scheduled_on,
+                                                      std::string_view kind,
+                                                      std::string_view officer);
   // Records a visit's result (required): the scheduled visit `visit_id`, or, when it is
   // nullopt, a visit made without a schedule. `date` "" = today. Returns the visit's id.
   [[nodiscard]] Result<sync::EntityId> record_visit(const sync::EntityId& case_id,
@@ -110,7 +115,8 @@ class Workflow {
                                                     std::string_view officer);
   // A diversion's agreement: agreed_on, place, parties and outcome (hasil_diversi) are
   // required; agreement (its text) and child (the orang id of the child) optional.
-  [[nodiscard]] Result<sync::EntityId> record_diversion(const sync::EntityId& case_id, const FieldInput& fields);
+  [[nodiscard]] Result<sync::EntityId> record_diversion(const sync::EntityId& case_id,
+                                                        const FieldInput& fields);
 
   // Refused (Errc::refused) without the victim's consent naming the receiving office;
   // Errc::invalid, naming the field, when the receiver or the reason is blank.
@@ -179,7 +185,8 @@ class Workflow {
   // A person or record of the case by the short code `case show` prints (the last hex
   // digits of its id, 4 or more: the first ones are its creation time, shared by records
   // made together) or its whole id; a code that fits several is refused, their codes listed.
-  [[nodiscard]] Result<sync::EntityId> find_in_case(const sync::EntityId& case_id, std::string_view code) const;
+  [[nodiscard]] Result<sync::EntityId> find_in_case(const sync::EntityId& case_id,
+                                                    std::string_view code) const;
   // Every version of every field of the case; like show_case, recorded as "dilihat".
   [[nodiscard]] Result<nlohmann::json> history(const sync::EntityId& case_id);
   [[nodiscard]] Result<nlohmann::json> audit(const std::optional<sync::EntityId>& case_id) const;

@@ -73,7 +73,9 @@ struct FieldSpec {
   // A short text (at most kOneLineLength characters: a name, a number, a code, a place) is
   // one line: a line break in it is refused, not stored.
   static constexpr std::size_t kOneLineLength = 200;
-  [[nodiscard]] constexpr bool one_line() const { return kind == FieldKind::text && max_length <= kOneLineLength; }
+  [[nodiscard]] constexpr bool one_line() const {
+    return kind == FieldKind::text && max_length <= kOneLineLength;
+  }
 };
 
 struct EntitySpec {
