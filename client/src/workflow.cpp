@@ -379,6 +379,14 @@ std::string lowered(std::string_view s) {
   return out;
 }
 
+// Whether `s` is a part of an id a person typed: `min` to 32 hex digits (case ids by their
+// start in find_case, records by their end in find_in_case).
+bool id_digits(std::string_view s, std::size_t min) {
+  return s.size() >= min && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         });
+}
+
 // Levenshtein distance, stopping early past `limit` (short strings only: case numbers).
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
   if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
@@ -410,9 +418,7 @@ Result<sync::EntityId> Workflow::find_case(std::string_view id_or_number) const 
   if (found) return *found;
   const std::string_view trimmed_ref = trimmed(id_or_number);
   const std::string want = lowered(trimmed_ref);
-  const bool id_prefix = want.size() >= 6 && std::all_of(want.begin(), want.end(), [](char c) {
-                           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-                         });
+  const bool id_prefix = id_digits(want, 6);
   auto cases = TEDUH_TRY(store_.entities("kasus"));
   std::vector<const EntityView*> matches;
   std::vector<std::pair<std::size_t, std::string>> near;
@@ -1657,11 +1663,7 @@ Result<sync::EntityId> Workflow::find_in_case(const sync::EntityId& case_id,
                                               std::string_view code) const {
   const std::string_view given = trimmed(code);
   const std::string want = lowered(given);
-  const bool hex =
-      want.size() >= 4 && want.size() <= 32 && std::all_of(want.begin(), want.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-      });
-  if (!hex) {
+  if (!id_digits(want, 4)) {
     return fail(Errc::usage,
                 "'" + std::string(given) +
                     "' bukan kode orang atau catatan: tulis kode yang tampil di `teduh case show` "
@@ -1769,16 +1771,6 @@ std::optional<std::uint64_t> day_ms(const std::string& date, dates::Zone zone, b
   return static_cast<std::uint64_t>(ms);
 }
 
-std::string codes_label(std::string_view set, const std::string& codes) {
-  std::string out;
-  const schema::CodeSet* cs = schema::find_code_set(set);
-  for (const std::string& code : schema::split_codes(codes)) {
-    auto l = cs ? cs->label(code) : std::nullopt;
-    out += (out.empty() ? "" : ", ") + (l ? std::string(*l) : code);
-  }
-  return out;
-}
-
 // The records of the case plan and monitoring of every case, by case.
 struct CaseWork {
   const EntityView* kasus = nullptr;
@@ -1826,7 +1818,7 @@ std::vector<Deadline> case_work_deadlines(
       if (!due) continue;
       Deadline d;
       d.step = "rencana";
-      const std::string services = codes_label("jenis_layanan", p->get("services"));
+      const std::string services = schema::codes_label("jenis_layanan", p->get("services"));
       d.label = "Rencana intervensi" + (services.empty() ? std::string() : ": " + services);
       d.due_ms = *due;
       out.push_back(std::move(d));
@@ -1848,7 +1840,7 @@ std::vector<Deadline> case_work_deadlines(
     if (!due) continue;
     Deadline d;
     d.step = "pemantauan";
-    const std::string kind = codes_label("jenis_pemantauan", v->get("kind"));
+    const std::string kind = schema::codes_label("jenis_pemantauan", v->get("kind"));
     d.label = kind.empty() ? "Pemantauan" : kind;
     d.due_ms = *due;
     out.push_back(std::move(d));

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <iterator>
 
+#include "teduh/schema/codes.hpp"
 #include "teduh/schema/dates.hpp"
 
 namespace teduh::schema {
@@ -27,6 +28,16 @@ std::vector<std::string> split_codes(std::string_view codes) {
     if (comma == std::string_view::npos) comma = codes.size();
     if (comma > start) out.emplace_back(codes.substr(start, comma - start));
     start = comma + 1;
+  }
+  return out;
+}
+
+std::string codes_label(std::string_view set, std::string_view codes) {
+  std::string out;
+  const CodeSet* cs = find_code_set(set);
+  for (const std::string& code : split_codes(codes)) {
+    auto l = cs ? cs->label(code) : std::nullopt;
+    out += (out.empty() ? "" : ", ") + (l ? std::string(*l) : code);
   }
   return out;
 }

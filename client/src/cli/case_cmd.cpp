@@ -13,6 +13,7 @@
 #include "context.hpp"
 #include "teduh/client/report.hpp"
 #include "teduh/schema/entities.hpp"
+#include "teduh/schema/facts.hpp"
 
 namespace teduh::client::cli {
 namespace {
@@ -47,15 +48,8 @@ std::string shown_value(const schema::FieldSpec* f, const std::string& value,
   switch (f->kind) {
     case schema::FieldKind::code:
       return f->code_set.empty() ? value : label(f->code_set, value);
-    case schema::FieldKind::codes: {
-      std::string out;
-      for (std::size_t at = 0; at <= value.size();) {
-        const std::size_t comma = std::min(value.find(',', at), value.size());
-        out += (out.empty() ? "" : ", ") + label(f->code_set, value.substr(at, comma - at));
-        at = comma + 1;
-      }
-      return out;
-    }
+    case schema::FieldKind::codes:
+      return schema::codes_label(f->code_set, value);
     case schema::FieldKind::boolean:
       return value == "1" ? "ya" : "tidak";
     case schema::FieldKind::datetime:

@@ -12,6 +12,10 @@ namespace teduh::schema {
 // A comma-separated code list ("fisik,psikis") as its codes, empty parts dropped.
 std::vector<std::string> split_codes(std::string_view codes);
 
+// A code list ("fisik,psikis") as people read it: each code's label in `set`
+// ("Kekerasan fisik, Kekerasan psikis"), a code without one as itself; "" for none.
+std::string codes_label(std::string_view set, std::string_view codes);
+
 // Whole years from `birth` (YYYY-MM-DD) to `at` (a date or a datetime that starts with
 // one); -1 when either is missing or not a date.
 int age_in_years(std::string_view birth, std::string_view at);
