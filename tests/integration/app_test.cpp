@@ -124,6 +124,21 @@ class AppTest : public ::testing::Test {
 
   void TearDown() override { stop_app(); }
 
+  // The store of a new pendamping device of UJI-DP3A enrolled with the running `server`
+  // (passphrase kOfficePassphrase): its path, or "" after a failed step (reported).
+  std::string enrolled_store(const teduh::testing::ServerProcess& server, const std::string& user) {
+    auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
+                        "--user", user, "--role", "pendamping"});
+    EXPECT_EQ(code.exit_code, 0) << code.err;
+    const std::string path = (dir_ / (user + ".db")).string();
+    ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
+    auto made = teduh({"init", "--store", path, "--server", server.address(), "--server-key",
+                       server_key_, "--enroll", code.last_line()});
+    ::unsetenv("TEDUH_PASSPHRASE");
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    return code.exit_code == 0 && made.exit_code == 0 ? path : std::string();
+  }
+
   // Starts `teduh app --no-browser --port 0` and reads the address it prints first.
   void start_app(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{"app", "--store", store_, "--no-browser", "--port", "0"};
@@ -626,15 +641,8 @@ TEST_F(AppTest, ASyncRunsInTheBackgroundAndSaysWhyItFailed) {
 TEST_F(AppTest, ASyncAgainstARealServerPushesTheWorkAndBerandaSaysWhatItBrought) {
   teduh::testing::ServerProcess server;
   ASSERT_TRUE(server.start(dir_ / "server", dir_ / "teduhd.log"));
-  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
-                      "--user", "petugas-dua", "--role", "pendamping"});
-  ASSERT_EQ(code.exit_code, 0) << code.err;
-  store_ = (dir_ / "kantor-dua.db").string();
-  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
-  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key",
-                     server_key_, "--enroll", code.last_line()});
-  ::unsetenv("TEDUH_PASSPHRASE");
-  ASSERT_EQ(made.exit_code, 0) << made.err;
+  store_ = enrolled_store(server, "petugas-dua");
+  ASSERT_FALSE(store_.empty());
   start_app();
   enter();
   unlock();
@@ -694,15 +702,8 @@ TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
   }
   teduh::testing::ServerProcess server;
   ASSERT_TRUE(server.start(dir_ / "server", dir_ / "teduhd.log"));
-  auto code = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
-                      "--user", "petugas-tiga", "--role", "pendamping"});
-  ASSERT_EQ(code.exit_code, 0) << code.err;
-  store_ = (dir_ / "kantor-tiga.db").string();
-  ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
-  auto made = teduh({"init", "--store", store_, "--server", server.address(), "--server-key",
-                     server_key_, "--enroll", code.last_line()});
-  ::unsetenv("TEDUH_PASSPHRASE");
-  ASSERT_EQ(made.exit_code, 0) << made.err;
+  store_ = enrolled_store(server, "petugas-tiga");
+  ASSERT_FALSE(store_.empty());
   start_app({"--sync-minutes", "0.02"});  // 1.2 seconds
   enter();
   unlock();
@@ -725,15 +726,9 @@ TEST_F(AppTest, TheAppSyncsOnItsOwnWhileUnlocked) {
   EXPECT_TRUE(home["sinkron_terakhir"].is_string()) << home.dump();
   stop_app();
   // The server holds the three cases: a second device of the office pulls them.
-  auto code2 = teduhd({"enroll", "--data", (dir_ / "server").string(), "--office", "UJI-DP3A",
-                       "--user", "petugas-empat", "--role", "pendamping"});
-  ASSERT_EQ(code2.exit_code, 0) << code2.err;
-  const std::string other = (dir_ / "kantor-empat.db").string();
+  const std::string other = enrolled_store(server, "petugas-empat");
+  ASSERT_FALSE(other.empty());
   ::setenv("TEDUH_PASSPHRASE", kOfficePassphrase, 1);
-  ASSERT_EQ(teduh({"init", "--store", other, "--server", server.address(), "--server-key",
-                   server_key_, "--enroll", code2.last_line()})
-                .exit_code,
-            0);
   ASSERT_EQ(teduh({"sync", "--store", other}).exit_code, 0);
   auto listed = teduh({"case", "list", "--store", other, "--json"});
   ::unsetenv("TEDUH_PASSPHRASE");
