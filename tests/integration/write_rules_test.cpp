@@ -299,6 +299,34 @@ TEST_F(WriteRulesTest, ALabelInPlaceOfACodeIsRefusedByTheServerAndTheHonestClien
   EXPECT_EQ(show(peer, k)["case"]["status"], "asesmen") << show(peer, k).dump();
 }
 
+// Issue 15: a line break in a one-line field (here the kelurahan) is refused by the server
+// in a forged commit, as the client refuses it at entry; a text counted in characters
+// passes where its bytes are over the limit (200 "e" with an accent: 400 bytes).
+TEST_F(WriteRulesTest, ALineBreakInAOneLineFieldIsRefusedAndLengthsCountCharacters) {
+  const std::string worker = device("worker", "UJI-UPTD", "pendamping");
+  const std::string peer = device("peer", "UJI-UPTD", "pendamping");
+  const std::string k = new_case(worker, "Warga Baris");
+  sync(worker);
+  {
+    HostileDevice evil(worker);
+    sync::Commit c = evil.commit(id(k), "kasus");
+    c.versions.push_back(HostileDevice::version(c, id(k), "kasus", "kelurahan", "Satu\nDua"));
+    evil.forge(c);
+  }
+  expect_refused(worker, "non-canonical value for kasus.kelurahan");
+  std::string accented;
+  for (int i = 0; i < 200; ++i) accented += "\xC3\xA9";
+  {
+    HostileDevice evil(worker);
+    sync::Commit c = evil.commit(id(k), "kasus");
+    c.versions.push_back(HostileDevice::version(c, id(k), "kasus", "kelurahan", accented));
+    evil.forge(c);
+  }
+  sync(worker);
+  sync(peer);
+  EXPECT_EQ(show(peer, k)["case"]["kelurahan"], accented);
+}
+
 TEST_F(WriteRulesTest, EachRoleRuleIsEnforcedByTheServerOnForgedCommits) {
   const std::string kel = device("kel", "UJI-KEL", "pendamping");
   const std::string worker = device("worker", "UJI-UPTD", "pendamping");
